@@ -1,0 +1,78 @@
+/* Unit tests for command-line quantities (common/units.c). */
+#include <criterion/criterion.h>
+#include "units.h"
+
+Test(units, rates_are_decimal_bits)
+{
+	uint64_t v;
+	cr_assert_eq(sl_parse_rate("250M", &v, NULL), SL_OK);
+	cr_assert_eq(v, 250000000ull);
+	cr_assert_eq(sl_parse_rate("1G", &v, NULL), SL_OK);
+	cr_assert_eq(v, 1000000000ull);
+	cr_assert_eq(sl_parse_rate("1.5k", &v, NULL), SL_OK);
+	cr_assert_eq(v, 1500ull);
+	cr_assert_eq(sl_parse_rate("9600", &v, NULL), SL_OK);
+	cr_assert_eq(v, 9600ull);
+}
+
+Test(units, rates_reject_garbage)
+{
+	uint64_t v;
+	struct sl_diag d;
+	cr_assert_eq(sl_parse_rate("", &v, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_rate("-5M", &v, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_rate("5Mb", &v, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_rate("5K", &v, &d), SL_ERR_PARSE, "K is a size unit, not a rate unit");
+	cr_assert(strstr(d.msg, "unknown unit") != NULL, "%s", d.msg);
+	cr_assert_eq(sl_parse_rate("0", &v, &d), SL_ERR_RANGE);
+}
+
+Test(units, sizes_are_binary_bytes)
+{
+	uint64_t v;
+	cr_assert_eq(sl_parse_size("64K", &v, NULL), SL_OK);
+	cr_assert_eq(v, 65536ull);
+	cr_assert_eq(sl_parse_size("2G", &v, NULL), SL_OK);
+	cr_assert_eq(v, 2147483648ull);
+	cr_assert_eq(sl_parse_size("0.5K", &v, NULL), SL_OK);
+	cr_assert_eq(v, 512ull);
+	cr_assert_eq(sl_parse_size("0.3K", &v, NULL), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_size("1k", &v, NULL), SL_ERR_PARSE);
+}
+
+Test(units, fractions_take_percent)
+{
+	double p;
+	cr_assert_eq(sl_parse_fraction("0.02", &p, NULL), SL_OK);
+	cr_assert_float_eq(p, 0.02, 1e-12);
+	cr_assert_eq(sl_parse_fraction("2%", &p, NULL), SL_OK);
+	cr_assert_float_eq(p, 0.02, 1e-12);
+	cr_assert_eq(sl_parse_fraction("150%", &p, NULL), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_fraction("2 %", &p, NULL), SL_ERR_PARSE);
+}
+
+Test(units, durations)
+{
+	uint64_t s;
+	cr_assert_eq(sl_parse_duration("7d", &s, NULL), SL_OK);
+	cr_assert_eq(s, 7ull * 86400);
+	cr_assert_eq(sl_parse_duration("90", &s, NULL), SL_OK);
+	cr_assert_eq(s, 90ull);
+	cr_assert_eq(sl_parse_duration("5w", &s, NULL), SL_ERR_PARSE);
+}
+
+Test(units, formatting)
+{
+	char b[32];
+	cr_assert_str_eq(sl_fmt_bytes(512, b, sizeof b), "512 B");
+	cr_assert_str_eq(sl_fmt_bytes(1536, b, sizeof b), "1.50 KiB");
+	cr_assert_str_eq(sl_fmt_rate(250e6, b, sizeof b), "250.00 Mbit/s");
+}
+
+Test(units, strerror_names_every_code)
+{
+	for (int e = 0; e > SL_ERR__LAST; e--)
+		cr_assert(strcmp(sl_strerror(e), "unknown error") != 0, "code %d unnamed", e);
+	cr_assert_str_eq(sl_strerror(1), "unknown error");
+	cr_assert_str_eq(sl_strerror(SL_ERR__LAST), "unknown error");
+}
