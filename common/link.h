@@ -1,0 +1,90 @@
+/* link.h — one small interface over the one-way link back-ends.
+ *
+ * Contract. A link carries whole datagrams (the sluice wire format, opaque
+ * here) in one direction. It is opened for sending (low side) or receiving
+ * (high side), never both, and no back-end ever emits a packet on a receive
+ * link (no ARP, no ICMP replies solicited, no acknowledgements).
+ *
+ * URIs:
+ *   udp://HOST:PORT   send to HOST:PORT (unicast, broadcast or multicast
+ *                     address) / receive on HOST:PORT (bind; HOST may be
+ *                     0.0.0.0 or a multicast group, which is joined).
+ *   eth:IFACE         raw Ethernet frames of EtherType SL_ETHERTYPE through
+ *                     libpcap (pcap_inject to the broadcast MAC or
+ *                     ?dst=MAC; capture with a BPF filter on the EtherType).
+ *   pcap:FILE         send: write Ethernet/IPv4/UDP frames to a pcap file
+ *                     (libpcap dump API, LINKTYPE_ETHERNET); receive: read
+ *                     such a file (and raw sluice-EtherType frames) and
+ *                     report SL_ERR_CLOSED at its end.
+ * Options follow '?' as key=value joined by '&' (see link.c for the list).
+ */
+#ifndef SL_LINK_H
+#define SL_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "error.h"
+
+#define SL_ETHERTYPE 0x88B5      /* IEEE local experimental EtherType 1 */
+#define SL_DEFAULT_PORT 4747
+#define SL_LINK_MAX_DGRAM 9000   /* largest datagram any back-end carries */
+
+struct sl_link;
+
+struct sl_link_opts {
+	size_t sockbuf;      /* SO_SNDBUF / SO_RCVBUF wanted; 0 = back-end default (32 MiB) */
+	int pcap_realtime;   /* rx from pcap: 0 = as fast as possible (default) */
+	uint64_t pcap_ts_ns; /* tx to pcap: start timestamp in ns (0 = now) */
+};
+
+/* A received datagram: the caller provides buf/cap, the link sets len. */
+struct sl_dgram {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	uint64_t ts_ns;      /* arrival time (pcap: the record's timestamp) */
+};
+
+struct sl_link_stats {
+	uint64_t datagrams;  /* sent or received */
+	uint64_t bytes;      /* payload bytes sent or received */
+	uint64_t kernel_drops; /* rx: drops the kernel reported (SO_RXQ_OVFL), where available */
+	uint64_t foreign;    /* rx: frames/records that were not sluice datagrams */
+	size_t sockbuf;      /* the socket buffer actually granted */
+};
+
+/* Open for sending / receiving. On failure *out is NULL and diag names the
+ * URI and the reason (e.g. "udp://x:1: cannot resolve host"). */
+int sl_link_open_tx(const char *uri, const struct sl_link_opts *o,
+		    struct sl_link **out, struct sl_diag *d);
+int sl_link_open_rx(const char *uri, const struct sl_link_opts *o,
+		    struct sl_link **out, struct sl_diag *d);
+
+/* Send n datagrams (batched: sendmmsg or equivalent). Returns the number
+ * sent (n unless an error stopped it) or a negative error with diag. */
+int sl_link_send(struct sl_link *l, const struct iovec *dg, unsigned n,
+		 struct sl_diag *d);
+
+/* Receive up to n datagrams, waiting at most timeout_ms (-1: forever,
+ * 0: poll). Returns the number received (0 on timeout), SL_ERR_CLOSED at
+ * the end of a pcap file, or a negative error. Datagrams longer than a
+ * buffer's cap are counted as foreign and skipped. */
+int sl_link_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n,
+		 int timeout_ms, struct sl_diag *d);
+
+/* Flush buffered output (pcap files); called by sl_link_close too. */
+int sl_link_flush(struct sl_link *l, struct sl_diag *d);
+
+/* A file descriptor that becomes readable when datagrams wait, or -1
+ * (pcap files). */
+int sl_link_fd(const struct sl_link *l);
+
+void sl_link_get_stats(const struct sl_link *l, struct sl_link_stats *st);
+
+/* Human-readable description, e.g. "udp 127.0.0.1:4747 (rcvbuf 32 MiB)". */
+const char *sl_link_describe(const struct sl_link *l);
+
+void sl_link_close(struct sl_link *l);
+
+#endif

@@ -1,0 +1,46 @@
+/* pace.h — token-bucket pacer on CLOCK_MONOTONIC.
+ *
+ * Contract. The bucket fills at `rate_bps` bits per second of *wire* time
+ * and holds at most `burst_bytes`; sending n wire bytes takes n tokens.
+ * sl_pacer_delay() says how long to wait before n bytes may go; a caller
+ * that always waits that long never exceeds rate·t + burst bytes in any
+ * window of length t. Time is passed in explicitly (nanoseconds) so tests
+ * can drive a fake clock; sl_pacer_wait() is the real-clock convenience
+ * that sleeps (clock_nanosleep, never a busy spin at low rates).
+ *
+ * Wire bytes: sl_wire_bytes_udp() gives what one UDP datagram of `payload`
+ * bytes costs on Ethernet: preamble+SFD 8, header 14, IPv4 20, UDP 8,
+ * payload (frame padded to the 64-byte minimum), FCS 4, inter-frame gap 12.
+ */
+#ifndef SL_PACE_H
+#define SL_PACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_pacer {
+	uint64_t rate_bps;     /* bits per second; 0 = unlimited */
+	uint64_t burst_bytes;  /* bucket capacity, >= one datagram */
+	uint64_t last_ns;      /* time of the last refill */
+	uint64_t tokens_nbit;  /* tokens, in units of 1e-9 bit (bits * 1e9) */
+	uint64_t cap_nbit;     /* burst_bytes * 8e9 */
+};
+
+/* Start full (a burst may go at once). rate_bps 0 disables pacing.
+ * Returns 0, or SL_ERR_INVAL when burst is 0 or too large to represent. */
+int sl_pacer_init(struct sl_pacer *p, uint64_t rate_bps, uint64_t burst_bytes, uint64_t now_ns);
+
+/* Nanoseconds to wait until `bytes` tokens are available (0: now). */
+uint64_t sl_pacer_delay(struct sl_pacer *p, uint64_t now_ns, size_t bytes);
+
+/* Take `bytes` tokens at time now_ns (after waiting sl_pacer_delay). */
+void sl_pacer_consume(struct sl_pacer *p, uint64_t now_ns, size_t bytes);
+
+/* Real clock: sleep until `bytes` may be sent, then consume them. */
+void sl_pacer_wait(struct sl_pacer *p, size_t bytes);
+
+uint64_t sl_now_ns(void);                 /* CLOCK_MONOTONIC in ns */
+size_t sl_wire_bytes_udp(size_t payload); /* Ethernet wire cost of a UDP datagram */
+size_t sl_wire_bytes_eth(size_t payload); /* ... of a raw sluice-EtherType frame */
+
+#endif
