@@ -1,0 +1,56 @@
+/* sluice.c — the admin CLI: a table of subcommands and a dispatcher.
+ * Each verb lives in its own file as `int NAME_main(int argc, char **argv)`
+ * and prints its own usage on --help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+
+static int version_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("sluice %s\n", SLUICE_VERSION);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *description;
+} subcommands[] = {
+	/* name, function, one line (in the order a user meets them) */
+	{ "version", version_main, "print the version" },
+};
+
+static void show_usage(FILE *f)
+{
+	fprintf(f, "Usage: sluice COMMAND [ARGS...]\n\n"
+		   "sluice administers one-way transfers into an isolated enclave.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].description);
+	fprintf(f, "\nRun 'sluice COMMAND --help' for a command's options; man sluice-COMMAND for details.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		show_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		show_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("sluice %s\n", SLUICE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "sluice: unknown command '%s' (try 'sluice --help')\n", argv[1]);
+	return 2;
+}
