@@ -1,0 +1,484 @@
+/* wire.c — sealing and opening sluice datagrams (see wire.h, PROTOCOL.md). */
+#include "wire.h"
+#include "bytes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <isa-l/crc.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KDF_CTX_AES "SLAESGCM"
+#define KDF_CTX_XCHACHA "SLXCHACH"
+#define RX_KEY_CACHE 8
+
+/* Field offsets of the header (PROTOCOL.md, "Header"). */
+enum {
+	O_MAGIC = 0, O_VERSION = 2, O_TYPE = 3, O_SUITE = 4, O_FLAGS = 5, O_PAYLEN = 6,
+	O_SESSION = 8, O_PACKET = 16, O_XFER = 24, O_BLOCK = 40, O_ROW = 48, O_K = 50,
+	O_M = 52, O_SYMSIZE = 54, O_PASS = 56, O_RESERVED = 58
+};
+
+struct sl_keyed {
+	enum sl_suite suite;
+	crypto_aead_aes256gcm_state aes; /* AES: expanded key */
+	uint8_t key[32];                 /* XChaCha: session key */
+};
+
+struct sl_wire_tx {
+	enum sl_suite suite;
+	uint16_t symsize;
+	uint64_t session;
+	uint64_t next_packet;
+	int wrapped;
+	struct sl_keyed *k; /* sodium_malloc'd; NULL when unkeyed */
+};
+
+struct rx_slot {
+	uint64_t session;
+	enum sl_suite suite;
+	uint64_t last_use;
+	struct sl_keyed *k; /* sodium_malloc'd */
+};
+
+struct sl_wire_rx {
+	uint8_t *link_key; /* sodium_malloc'd copy, NULL if none */
+	int allow_unkeyed;
+	uint16_t max_symsize;
+	uint64_t clock;
+	struct rx_slot slots[RX_KEY_CACHE];
+};
+
+int sl_crypto_init(void)
+{
+	return sodium_init() < 0 ? SL_ERR_CRYPTO : SL_OK;
+}
+
+size_t sl_wire_dgram_size(uint16_t symsize)
+{
+	return SL_WIRE_HDR + (size_t)symsize + SL_WIRE_TAG;
+}
+
+enum sl_suite sl_wire_default_suite(void)
+{
+	return crypto_aead_aes256gcm_is_available() ? SL_SUITE_AES256GCM : SL_SUITE_XCHACHA;
+}
+
+const char *sl_suite_name(enum sl_suite s)
+{
+	switch (s) {
+	case SL_SUITE_NONE: return "none (CRC32C, unauthenticated)";
+	case SL_SUITE_AES256GCM: return "aes256gcm";
+	case SL_SUITE_XCHACHA: return "xchacha20poly1305";
+	}
+	return "unknown";
+}
+
+int sl_suite_parse(const char *name, enum sl_suite *out)
+{
+	if (!strcmp(name, "auto"))
+		*out = sl_wire_default_suite();
+	else if (!strcmp(name, "aes256gcm"))
+		*out = SL_SUITE_AES256GCM;
+	else if (!strcmp(name, "xchacha20poly1305"))
+		*out = SL_SUITE_XCHACHA;
+	else if (!strcmp(name, "none"))
+		*out = SL_SUITE_NONE;
+	else
+		return SL_ERR_INVAL;
+	return SL_OK;
+}
+
+/* Derive the session key for (link key, suite, session) into k. */
+static int derive(struct sl_keyed *k, const uint8_t *link_key, enum sl_suite suite, uint64_t session)
+{
+	uint8_t sk[32];
+	const char *ctx = suite == SL_SUITE_AES256GCM ? KDF_CTX_AES : KDF_CTX_XCHACHA;
+
+	if (crypto_kdf_derive_from_key(sk, sizeof sk, session, ctx, link_key) != 0)
+		return SL_ERR_CRYPTO;
+	k->suite = suite;
+	if (suite == SL_SUITE_AES256GCM) {
+		if (crypto_aead_aes256gcm_beforenm(&k->aes, sk) != 0) {
+			sodium_memzero(sk, sizeof sk);
+			return SL_ERR_CRYPTO;
+		}
+	} else {
+		memcpy(k->key, sk, sizeof sk);
+	}
+	sodium_memzero(sk, sizeof sk);
+	return SL_OK;
+}
+
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+	return crc32_iscsi((unsigned char *)p, (int)n, 0xFFFFFFFFu) ^ 0xFFFFFFFFu;
+}
+
+int sl_wire_tx_new(const uint8_t *link_key, enum sl_suite suite, uint16_t symsize,
+		   struct sl_wire_tx **out, struct sl_diag *d)
+{
+	struct sl_wire_tx *t;
+	int r;
+
+	*out = NULL;
+	if (sl_crypto_init())
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+	if (symsize < SL_WIRE_MIN_SYMSIZE || symsize > SL_WIRE_MAX_SYMSIZE)
+		return sl_diag_set(d, SL_ERR_RANGE, "symbol size %u outside %u..%u", symsize,
+				   SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE);
+	if ((suite == SL_SUITE_NONE) != (link_key == NULL))
+		return sl_diag_set(d, SL_ERR_INVAL, "a link key is required unless the unkeyed mode is chosen");
+	if (suite == SL_SUITE_AES256GCM && !crypto_aead_aes256gcm_is_available())
+		return sl_diag_set(d, SL_ERR_UNSUPPORTED,
+				   "AES-256-GCM needs AES-NI, which this CPU lacks; use xchacha20poly1305");
+	t = calloc(1, sizeof *t);
+	if (!t)
+		return SL_ERR_NOMEM;
+	t->suite = suite;
+	t->symsize = symsize;
+	randombytes_buf(&t->session, sizeof t->session);
+	if (link_key) {
+		t->k = sodium_malloc(sizeof *t->k);
+		if (!t->k) {
+			free(t);
+			return SL_ERR_NOMEM;
+		}
+		r = derive(t->k, link_key, suite, t->session);
+		if (r) {
+			sodium_free(t->k);
+			free(t);
+			return sl_diag_set(d, r, "key derivation failed");
+		}
+	}
+	*out = t;
+	return SL_OK;
+}
+
+void sl_wire_tx_free(struct sl_wire_tx *t)
+{
+	if (!t)
+		return;
+	if (t->k)
+		sodium_free(t->k); /* sodium_free wipes */
+	free(t);
+}
+
+uint64_t sl_wire_tx_session(const struct sl_wire_tx *t) { return t->session; }
+uint64_t sl_wire_tx_packets(const struct sl_wire_tx *t) { return t->next_packet; }
+
+static void put_hdr(uint8_t *p, const struct sl_wire_hdr *h)
+{
+	sl_put_be16(p + O_MAGIC, SL_WIRE_MAGIC);
+	p[O_VERSION] = SL_WIRE_VERSION;
+	p[O_TYPE] = h->type;
+	p[O_SUITE] = h->suite;
+	p[O_FLAGS] = 0;
+	sl_put_be16(p + O_PAYLEN, h->paylen);
+	sl_put_be64(p + O_SESSION, h->session);
+	sl_put_be64(p + O_PACKET, h->packet);
+	memcpy(p + O_XFER, h->xfer, 16);
+	sl_put_be64(p + O_BLOCK, h->block);
+	sl_put_be16(p + O_ROW, h->row);
+	sl_put_be16(p + O_K, h->k);
+	sl_put_be16(p + O_M, h->m);
+	sl_put_be16(p + O_SYMSIZE, h->symsize);
+	sl_put_be16(p + O_PASS, h->pass);
+	sl_put_be16(p + O_RESERVED, 0);
+}
+
+static void nonce_of(uint8_t *n, size_t len, uint64_t packet)
+{
+	memset(n, 0, len);
+	sl_put_be64(n + len - 8, packet);
+}
+
+int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h, const uint8_t *body, uint8_t *out)
+{
+	uint8_t *b = out + SL_WIRE_HDR;
+	uint8_t *tag = b + t->symsize;
+
+	if (t->wrapped)
+		return SL_ERR_RANGE;
+	if (h->paylen > t->symsize)
+		return SL_ERR_INVAL;
+	h->session = t->session;
+	h->packet = t->next_packet++;
+	if (t->next_packet == 0)
+		t->wrapped = 1; /* 2^64 datagrams: never reuse a nonce */
+	h->suite = (uint8_t)t->suite;
+	h->symsize = t->symsize;
+	put_hdr(out, h);
+	if (b != body)
+		memmove(b, body, h->paylen);
+	memset(b + h->paylen, 0, t->symsize - h->paylen);
+
+	switch (t->suite) {
+	case SL_SUITE_AES256GCM: {
+		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
+		nonce_of(n, sizeof n, h->packet);
+		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, b, t->symsize,
+							       out, SL_WIRE_HDR, NULL, n, &t->k->aes);
+		break;
+	}
+	case SL_SUITE_XCHACHA: {
+		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+		nonce_of(n, sizeof n, h->packet);
+		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, b, t->symsize,
+								    out, SL_WIRE_HDR, NULL, n, t->k->key);
+		break;
+	}
+	case SL_SUITE_NONE: {
+		uint32_t c = crc32c(out, SL_WIRE_HDR + (size_t)t->symsize);
+		memset(tag, 0, SL_WIRE_TAG);
+		sl_put_be32(tag, c);
+		break;
+	}
+	}
+	return SL_OK;
+}
+
+int sl_wire_rx_new(const struct sl_wire_rx_cfg *cfg, struct sl_wire_rx **out, struct sl_diag *d)
+{
+	struct sl_wire_rx *r;
+
+	*out = NULL;
+	if (sl_crypto_init())
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+	if (!cfg->link_key && !cfg->allow_unkeyed)
+		return sl_diag_set(d, SL_ERR_INVAL, "no link key given and the unkeyed mode is not enabled");
+	if (cfg->max_symsize < SL_WIRE_MIN_SYMSIZE || cfg->max_symsize > SL_WIRE_MAX_SYMSIZE)
+		return sl_diag_set(d, SL_ERR_RANGE, "maximum symbol size %u outside %u..%u",
+				   cfg->max_symsize, SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE);
+	r = calloc(1, sizeof *r);
+	if (!r)
+		return SL_ERR_NOMEM;
+	if (cfg->link_key) {
+		r->link_key = sodium_malloc(SL_LINK_KEY_BYTES);
+		if (!r->link_key) {
+			free(r);
+			return SL_ERR_NOMEM;
+		}
+		memcpy(r->link_key, cfg->link_key, SL_LINK_KEY_BYTES);
+	}
+	r->allow_unkeyed = cfg->allow_unkeyed;
+	r->max_symsize = cfg->max_symsize;
+	*out = r;
+	return SL_OK;
+}
+
+void sl_wire_rx_free(struct sl_wire_rx *r)
+{
+	if (!r)
+		return;
+	for (unsigned i = 0; i < RX_KEY_CACHE; i++)
+		if (r->slots[i].k)
+			sodium_free(r->slots[i].k);
+	if (r->link_key)
+		sodium_free(r->link_key);
+	free(r);
+}
+
+/* The session key for (session, suite), derived on first use and cached;
+ * the least recently used slot is replaced. */
+static struct sl_keyed *rx_key(struct sl_wire_rx *r, uint64_t session, enum sl_suite suite)
+{
+	struct rx_slot *victim = &r->slots[0];
+
+	r->clock++;
+	for (unsigned i = 0; i < RX_KEY_CACHE; i++) {
+		struct rx_slot *s = &r->slots[i];
+		if (s->k && s->session == session && s->suite == suite) {
+			s->last_use = r->clock;
+			return s->k;
+		}
+		if (!s->k || s->last_use < victim->last_use)
+			victim = s;
+	}
+	if (!victim->k) {
+		victim->k = sodium_malloc(sizeof *victim->k);
+		if (!victim->k)
+			return NULL;
+	}
+	if (derive(victim->k, r->link_key, suite, session) != SL_OK) {
+		sodium_free(victim->k);
+		victim->k = NULL;
+		return NULL;
+	}
+	victim->session = session;
+	victim->suite = suite;
+	victim->last_use = r->clock;
+	return victim->k;
+}
+
+static void get_hdr(const uint8_t *p, struct sl_wire_hdr *h)
+{
+	h->type = p[O_TYPE];
+	h->suite = p[O_SUITE];
+	h->paylen = sl_get_be16(p + O_PAYLEN);
+	h->session = sl_get_be64(p + O_SESSION);
+	h->packet = sl_get_be64(p + O_PACKET);
+	memcpy(h->xfer, p + O_XFER, 16);
+	h->block = sl_get_be64(p + O_BLOCK);
+	h->row = sl_get_be16(p + O_ROW);
+	h->k = sl_get_be16(p + O_K);
+	h->m = sl_get_be16(p + O_M);
+	h->symsize = sl_get_be16(p + O_SYMSIZE);
+	h->pass = sl_get_be16(p + O_PASS);
+}
+
+int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
+		 struct sl_wire_hdr *h, const uint8_t **body)
+{
+	uint16_t symsize;
+	uint8_t *b, *tag;
+	struct sl_keyed *k;
+
+	/* 1. Fixed fields and size, nothing else, before the tag. */
+	if (len < SL_WIRE_HDR + SL_WIRE_MIN_SYMSIZE + SL_WIRE_TAG)
+		return SL_ERR_PARSE;
+	if (sl_get_be16(dg + O_MAGIC) != SL_WIRE_MAGIC || dg[O_VERSION] != SL_WIRE_VERSION)
+		return SL_ERR_PARSE;
+	symsize = sl_get_be16(dg + O_SYMSIZE);
+	if (symsize < SL_WIRE_MIN_SYMSIZE || symsize > r->max_symsize ||
+	    len != sl_wire_dgram_size(symsize))
+		return SL_ERR_PARSE;
+	b = dg + SL_WIRE_HDR;
+	tag = b + symsize;
+
+	/* 2. Authenticate (and decrypt) before using any other field. */
+	switch (dg[O_SUITE]) {
+	case SL_SUITE_AES256GCM: {
+		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
+		if (!r->link_key || !crypto_aead_aes256gcm_is_available())
+			return SL_ERR_UNSUPPORTED;
+		k = rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_AES256GCM);
+		if (!k)
+			return SL_ERR_CRYPTO;
+		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
+		if (crypto_aead_aes256gcm_decrypt_detached_afternm(b, NULL, b, symsize, tag, dg,
+								   SL_WIRE_HDR, n, &k->aes) != 0)
+			return SL_ERR_AUTH;
+		break;
+	}
+	case SL_SUITE_XCHACHA: {
+		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+		if (!r->link_key)
+			return SL_ERR_UNSUPPORTED;
+		k = rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_XCHACHA);
+		if (!k)
+			return SL_ERR_CRYPTO;
+		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(b, NULL, b, symsize, tag, dg,
+									SL_WIRE_HDR, n, k->key) != 0)
+			return SL_ERR_AUTH;
+		break;
+	}
+	case SL_SUITE_NONE: {
+		if (!r->allow_unkeyed)
+			return SL_ERR_UNSUPPORTED;
+		if (sl_get_be32(tag) != crc32c(dg, SL_WIRE_HDR + (size_t)symsize))
+			return SL_ERR_AUTH;
+		for (unsigned i = 4; i < SL_WIRE_TAG; i++)
+			if (tag[i])
+				return SL_ERR_PARSE;
+		break;
+	}
+	default:
+		return SL_ERR_UNSUPPORTED;
+	}
+
+	/* 3. Now the remaining fields. */
+	get_hdr(dg, h);
+	if (dg[O_FLAGS] != 0 || sl_get_be16(dg + O_RESERVED) != 0 || h->paylen > symsize)
+		return SL_ERR_PARSE;
+	switch (h->type) {
+	case SL_T_PREAMBLE:
+	case SL_T_HEARTBEAT:
+	case SL_T_XFER:
+		break;
+	case SL_T_SYMBOL:
+		if (h->k < 1 || h->k > 254 || h->row >= 255 || h->paylen != symsize ||
+		    (unsigned)h->k + h->m > 255)
+			return SL_ERR_PARSE;
+		break;
+	default:
+		return SL_ERR_PARSE;
+	}
+	*body = b;
+	return SL_OK;
+}
+
+/* ---- link key files ---- */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+int sl_link_key_load(const char *path, uint8_t **key, struct sl_diag *d)
+{
+	uint8_t buf[128];
+	ssize_t n;
+	struct stat st;
+	int fd, warn = 0;
+	uint8_t *k;
+	size_t len;
+
+	*key = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sl_diag_errno(d, "link key %s", path);
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+		warn = 1;
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n < 0)
+		return sl_diag_errno(d, "link key %s", path);
+	len = (size_t)n;
+	k = sodium_malloc(SL_LINK_KEY_BYTES);
+	if (!k)
+		return SL_ERR_NOMEM;
+	if (len == SL_LINK_KEY_BYTES) {
+		memcpy(k, buf, SL_LINK_KEY_BYTES);
+	} else {
+		/* text: 64 hex digits, optional trailing newline */
+		if (len > 0 && buf[len - 1] == '\n')
+			len--;
+		if (len != 2 * SL_LINK_KEY_BYTES) {
+			sodium_memzero(buf, sizeof buf);
+			sodium_free(k);
+			return sl_diag_set(d, SL_ERR_PARSE,
+					   "link key %s: expected 32 raw bytes or 64 hex digits, found %zd bytes "
+					   "(make one with 'sluice keygen --link -o FILE')", path, n);
+		}
+		for (size_t i = 0; i < SL_LINK_KEY_BYTES; i++) {
+			int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+			if (hi < 0 || lo < 0) {
+				sodium_memzero(buf, sizeof buf);
+				sodium_free(k);
+				return sl_diag_set(d, SL_ERR_PARSE, "link key %s: not hexadecimal", path);
+			}
+			k[i] = (uint8_t)(hi << 4 | lo);
+		}
+	}
+	sodium_memzero(buf, sizeof buf);
+	*key = k;
+	if (warn)
+		sl_diag_set(d, SL_OK, "link key %s is readable by group or others; chmod 600 it", path);
+	else if (d)
+		d->msg[0] = '\0';
+	return SL_OK;
+}
+
+void sl_link_key_free(uint8_t *key)
+{
+	if (key)
+		sodium_free(key);
+}
