@@ -1,0 +1,248 @@
+/* safefs.c — beneath-only file creation with openat2 (see safefs.h). */
+#include "safefs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define RESOLVE_SAFE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+
+int sl_openat_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+				.mode = (flags & O_CREAT) ? mode : 0, .resolve = RESOLVE_SAFE };
+	long fd;
+
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int sl_mkdirs_beneath(int dirfd, const char *dirpath, struct sl_diag *d)
+{
+	char buf[4096];
+	char *p, *slash;
+	int cur, next;
+
+	if (strlen(dirpath) >= sizeof buf)
+		return sl_diag_set(d, SL_ERR_NAME, "%s: path too long", dirpath);
+	strcpy(buf, dirpath);
+	cur = sl_openat_beneath(dirfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	if (cur < 0) {
+		errno = -cur;
+		return sl_diag_errno(d, "opening the staging directory");
+	}
+	for (p = buf; *p; p = slash + 1) {
+		slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (!*p || !strcmp(p, ".") || !strcmp(p, "..")) {
+			close(cur);
+			return sl_diag_set(d, SL_ERR_NAME, "%s: empty, '.' or '..' component", dirpath);
+		}
+		if (mkdirat(cur, p, 0755) != 0 && errno != EEXIST) {
+			int r = sl_diag_errno(d, "mkdir %s", p);
+			close(cur);
+			return r;
+		}
+		next = sl_openat_beneath(cur, p, O_RDONLY | O_DIRECTORY, 0);
+		close(cur);
+		if (next < 0) {
+			errno = -next;
+			return sl_diag_errno(d, "%s: not a directory we can enter", p);
+		}
+		cur = next;
+		if (!slash)
+			break;
+	}
+	close(cur);
+	return SL_OK;
+}
+
+int sl_create_beneath(int dirfd, const char *path, mode_t mode, int *fd, struct sl_diag *d)
+{
+	int f = sl_openat_beneath(dirfd, path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	if (f < 0) {
+		errno = -f;
+		return sl_diag_errno(d, "creating %s", path);
+	}
+	*fd = f;
+	return SL_OK;
+}
+
+int sl_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SL_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return SL_OK;
+}
+
+int sl_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return SL_ERR_IO;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return SL_OK;
+}
+
+int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
+			  mode_t mode, struct sl_diag *d)
+{
+	int fd, r = sl_create_beneath(dirfd, path, mode, &fd, d);
+	if (r)
+		return r;
+	if (sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0) {
+		r = sl_diag_errno(d, "writing %s", path);
+		close(fd);
+		return r;
+	}
+	close(fd);
+	return SL_OK;
+}
+
+int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
+			 mode_t mode, struct sl_diag *d)
+{
+	char tmp[300];
+	int r;
+
+	if (snprintf(tmp, sizeof tmp, ".%s.tmp", name) >= (int)sizeof tmp)
+		return sl_diag_set(d, SL_ERR_NAME, "%s: name too long", name);
+	unlinkat(dirfd, tmp, 0);
+	r = sl_write_file_beneath(dirfd, tmp, data, len, mode, d);
+	if (r)
+		return r;
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		r = sl_diag_errno(d, "renaming %s", name);
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return SL_OK;
+}
+
+int sl_read_file_beneath(int dirfd, const char *path, size_t cap, uint8_t **data,
+			 size_t *len, struct sl_diag *d)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = sl_openat_beneath(dirfd, path, O_RDONLY, 0);
+
+	if (fd < 0) {
+		errno = -fd;
+		return errno == ENOENT ? sl_diag_set(d, SL_ERR_NOTFOUND, "%s: not found", path)
+				       : sl_diag_errno(d, "%s", path);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > cap) {
+		close(fd);
+		return sl_diag_set(d, SL_ERR_TOOBIG, "%s: not a regular file of at most %zu bytes", path, cap);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return SL_ERR_NOMEM;
+	}
+	if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
+		int r = sl_diag_errno(d, "reading %s", path);
+		free(buf);
+		close(fd);
+		return r;
+	}
+	close(fd);
+	buf[st.st_size] = 0;
+	*data = buf;
+	*len = (size_t)st.st_size;
+	return SL_OK;
+}
+
+static int remove_below(int fd, struct sl_diag *d, int depth)
+{
+	DIR *dp;
+	struct dirent *e;
+	int r = SL_OK;
+
+	if (depth > 64)
+		return sl_diag_set(d, SL_ERR_RANGE, "directory tree too deep to remove");
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return sl_diag_errno(d, "opendir");
+	}
+	while ((e = readdir(dp)) && !r) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(dp), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				r = sl_diag_errno(d, "open %s", e->d_name);
+				break;
+			}
+			r = remove_below(sub, d, depth + 1);
+			if (!r && unlinkat(dirfd(dp), e->d_name, AT_REMOVEDIR) != 0)
+				r = sl_diag_errno(d, "rmdir %s", e->d_name);
+		} else if (unlinkat(dirfd(dp), e->d_name, 0) != 0 && errno != ENOENT) {
+			r = sl_diag_errno(d, "unlink %s", e->d_name);
+		}
+	}
+	closedir(dp);
+	return r;
+}
+
+int sl_remove_tree(int dirfd, const char *name, struct sl_diag *d)
+{
+	struct stat st;
+	int fd, r;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? SL_OK : sl_diag_errno(d, "%s", name);
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) == 0 ? SL_OK : sl_diag_errno(d, "unlink %s", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sl_diag_errno(d, "open %s", name);
+	r = remove_below(fd, d, 0);
+	if (!r && unlinkat(dirfd, name, AT_REMOVEDIR) != 0)
+		r = sl_diag_errno(d, "rmdir %s", name);
+	return r;
+}
+
+int sl_fsync_dir(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+	if (fd < 0)
+		return SL_ERR_IO;
+	r = fsync(fd) == 0 ? SL_OK : SL_ERR_IO;
+	close(fd);
+	return r;
+}

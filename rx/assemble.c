@@ -1,0 +1,138 @@
+/* assemble.c — in-memory block assembly and FEC decode for sluice-rx.
+ *
+ * Each active transfer has cfg.window slots; block b lives in slot
+ * b % window. A symbol for a block whose slot holds another block evicts
+ * that one: if it was not decoded, its symbols go to the on-disk spool so a
+ * later pass can still complete it. Memory per slot: kmax*symsize of data
+ * plus the parity symbols received, at most k of them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rx.h"
+
+void rx_slot_clear(struct rx_slot *s)
+{
+	s->used = 0;
+	s->nrows = 0;
+	s->np = 0;
+	s->k = 0;
+	memset(s->rows, 0, sizeof s->rows);
+	memset(s->present, 0, sizeof s->present);
+}
+
+void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
+{
+	size_t S = x->symsize;
+
+	if (!s->used)
+		return;
+	/* Spool what we hold (only symbols not already in the spool). */
+	const struct rx_spooled *sp = rx_xfer_spooled(x, s->block);
+	for (unsigned r = 0; r < s->k; r++)
+		if (s->present[r] && !(sp && (sp->rows[r / 8] >> (r % 8) & 1)))
+			if (rx_xfer_spool_symbol(c, x, s->block, s->k, (uint16_t)r, s->data + r * S))
+				break;
+	for (unsigned i = 0; i < s->np; i++) {
+		unsigned r = s->prow[i];
+		if (!(sp && (sp->rows[r / 8] >> (r % 8) & 1)))
+			if (rx_xfer_spool_symbol(c, x, s->block, s->k, (uint16_t)r, s->par + i * S))
+				break;
+	}
+	rx_slot_clear(s);
+}
+
+struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k)
+{
+	struct rx_slot *s = &x->win[block % c->cfg->window];
+	size_t S = x->symsize;
+
+	if (s->used && s->block == block)
+		return s->k == k ? s : NULL;
+	if (s->used)
+		rx_slot_evict(c, x, s);
+	if (!s->data) {
+		s->data = malloc((size_t)x->hdr.kmax * S);
+		if (!s->data)
+			return NULL;
+	}
+	rx_slot_clear(s);
+	s->used = 1;
+	s->block = block;
+	s->k = k;
+	if (rx_xfer_spooled(x, block) && rx_xfer_spool_load(c, x, s) != SL_OK) {
+		/* An unreadable spool only costs those symbols. */
+		rx_slot_clear(s);
+		s->used = 1;
+		s->block = block;
+		s->k = k;
+	}
+	return s;
+}
+
+static int decode(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
+{
+	size_t S = x->symsize;
+	uint8_t *data[255];
+	const uint8_t *psym[255];
+	unsigned prow[255];
+	unsigned missing = 0;
+
+	for (unsigned i = 0; i < s->k; i++) {
+		data[i] = s->data + i * S;
+		if (!s->present[i])
+			missing++;
+	}
+	if (missing == 0)
+		return SL_OK;
+	for (unsigned i = 0; i < s->np; i++) {
+		prow[i] = s->prow[i];
+		psym[i] = s->par + i * S;
+	}
+	return sl_fec_decode(c->fec, s->k, S, data, s->present, s->np, prow, psym);
+}
+
+int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t row,
+		const uint8_t *sym)
+{
+	size_t S = x->symsize;
+
+	if (s->rows[row / 8] >> (row % 8) & 1) {
+		x->dup_symbols++;
+		return 0;
+	}
+	if (row < s->k) {
+		memcpy(s->data + (size_t)row * S, sym, S);
+		s->present[row] = 1;
+	} else {
+		/* Parity beyond what could ever be needed is not kept. */
+		unsigned have_data = s->nrows - s->np;
+		if (s->np >= s->k - have_data) {
+			x->dup_symbols++;
+			return 0;
+		}
+		if (s->np == s->parcap) {
+			unsigned ncap = s->parcap ? s->parcap * 2 : 16;
+			uint8_t *p;
+			if (ncap > s->k)
+				ncap = s->k;
+			p = realloc(s->par, (size_t)ncap * S);
+			if (!p)
+				return 0;
+			s->par = p;
+			s->parcap = ncap;
+		}
+		memcpy(s->par + (size_t)s->np * S, sym, S);
+		s->prow[s->np++] = row;
+	}
+	s->rows[row / 8] |= (uint8_t)(1u << (row % 8));
+	s->nrows++;
+	if (s->nrows < s->k)
+		return 0;
+	if (decode(c, x, s) != SL_OK) {
+		sl_log(c->log, SL_LOG_WARN, "transfer %s block %llu: decode failed with %u rows",
+		       x->hex, (unsigned long long)s->block, s->nrows);
+		return 0;
+	}
+	return 1;
+}

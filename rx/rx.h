@@ -1,0 +1,176 @@
+/* rx.h — sluice-rx internals shared by its files (private header).
+ *
+ * The receiver is one event loop (main.c) feeding datagrams to dispatch.c.
+ * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
+ *   meta       the transfer header and symbol size it was staged with
+ *   catalog    the decoded catalog once complete and verified
+ *   stream     sparse file of decoded chunk bytes at their stream offsets
+ *   done       one byte per chunk, written only after the chunk is durable
+ *   spool      symbols of blocks evicted undecoded, at (block*255+row)*S
+ *   spool.idx  12-byte records (block, row, k) naming what spool holds
+ *   report     the last timeout report
+ *   released   marker: ledger written, the rename to RELEASE is pending
+ * In memory it keeps a window of blocks being assembled (assemble.c),
+ * bounded by --window slots per transfer, not by transfer size.
+ */
+#ifndef SL_RX_H
+#define SL_RX_H
+
+#include <stdint.h>
+#include <zstd.h>
+
+#include "audit.h"
+#include "error.h"
+#include "fec.h"
+#include "ledger.h"
+#include "link.h"
+#include "log.h"
+#include "manifest.h"
+#include "policy.h"
+#include "proto.h"
+#include "wire.h"
+
+#define RX_MAX_SESSIONS 16
+
+struct rx_cfg {
+	const char *link_uri;
+	const char *state_dir;
+	const char *release_dir;
+	const char *policy_path;
+	unsigned window;            /* block slots per transfer */
+	unsigned max_active;        /* transfers assembled at once */
+	uint64_t timeout_ns;        /* silence before a transfer times out */
+	uint64_t tail_grace_ns;     /* after the sender's "pass done"/"done" */
+	uint64_t max_catalog;       /* bytes */
+	uint16_t max_symsize;
+	int allow_unkeyed;
+	int exit_when_idle;         /* pcap: exit at end of file */
+};
+
+struct rx_slot {
+	uint64_t block;
+	int used;
+	uint16_t k;
+	unsigned nrows;             /* distinct rows held */
+	uint8_t rows[32];           /* bitmap */
+	uint8_t present[255];       /* data rows held */
+	uint8_t *data;              /* kmax * symsize */
+	uint8_t *par;               /* parity symbols, parcap of them */
+	uint16_t prow[255];
+	unsigned np, parcap;
+};
+
+struct rx_spooled {
+	uint64_t block;
+	uint16_t k;
+	uint8_t rows[32];
+};
+
+enum rx_xstate { RX_X_ACTIVE = 1, RX_X_DORMANT, RX_X_REJECTED, RX_X_RELEASED };
+
+struct rx_xfer {
+	struct rx_xfer *next;
+	uint8_t id[16];
+	char hex[33];
+	enum rx_xstate state;
+	uint64_t reject_session;    /* symbols of this session are ignored after a rejection */
+	int have_hdr;
+	struct sl_xfer_hdr hdr;
+	uint16_t symsize;
+	int dirfd, stream_fd, done_fd, spool_fd, spool_idx_fd;
+	uint8_t *done;              /* per chunk */
+	uint64_t ndone;
+	uint8_t *catalog;           /* catalog_len bytes */
+	uint8_t *cat_done;          /* per catalog block */
+	uint32_t ncat_done;
+	int catalog_ok;
+	struct sl_manifest *manifest;
+	char manifest_hex[65];
+	struct rx_slot *win;        /* cfg.window slots, allocated when active */
+	uint64_t *pend;             /* chunks decoded but not yet marked durable */
+	size_t npend, pendcap;
+	uint64_t pend_bytes;
+	struct rx_spooled *spool;   /* sorted by block */
+	size_t nspool, spoolcap;
+	uint64_t last_ns;           /* last symbol */
+	uint64_t tail_deadline_ns;  /* 0: none */
+	uint64_t session;           /* last session seen */
+	uint64_t symbols, dup_symbols, blocks_decoded, bad_blocks;
+	int timed_out_reported;
+};
+
+struct rx_session {
+	uint64_t id;
+	int used;
+	uint64_t first_packet, max_packet, received;
+	uint64_t last_ns, last_hb_ns;
+	struct sl_heartbeat hb;
+	int have_hb;
+	uint8_t suite;
+	uint16_t symsize;
+};
+
+struct rx_stats {
+	uint64_t datagrams, bytes, auth_fail, malformed, unsupported, before_header, ignored;
+	uint64_t released, rejected, timeouts, replays;
+};
+
+struct rx_ctx {
+	const struct rx_cfg *cfg;
+	const struct sl_logger *log;
+	struct sl_wire_rx *wire;
+	struct sl_link *link;
+	struct sl_fec *fec;
+	struct sl_policy *policy;
+	struct sl_ledger *ledger;
+	struct sl_audit *audit;
+	ZSTD_DCtx *dctx;
+	uint8_t *chunkbuf;          /* decompression target, max chunk size */
+	size_t chunkcap;
+	int state_fd, xfer_fd, relstage_fd, release_fd;
+	struct rx_xfer *xfers;
+	unsigned nactive;
+	struct rx_session sessions[RX_MAX_SESSIONS];
+	struct rx_stats st;
+	uint64_t last_ckpt_ns, last_status_ns, start_ns;
+	uint64_t last_drop_log_ns, drops_since_log;
+};
+
+/* dispatch.c */
+void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now);
+void rx_tick(struct rx_ctx *c, uint64_t now, int final);
+
+/* xfer.c */
+struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now);
+int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer_hdr *h,
+		       uint16_t symsize);
+int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x);
+void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
+int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x);
+void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why);
+void rx_xfer_reject(struct rx_ctx *c, struct rx_xfer *x, const char *reason);
+void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x);
+int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block);
+int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k,
+			 uint16_t row, const uint8_t *sym);
+const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block);
+int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
+void rx_xfer_free(struct rx_xfer *x);
+int rx_recover(struct rx_ctx *c);
+
+/* assemble.c */
+struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k);
+/* Returns 1 when the block became decodable and was decoded, 0 otherwise. */
+int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t row,
+		const uint8_t *sym);
+void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
+void rx_slot_clear(struct rx_slot *s);
+
+/* release.c */
+void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
+int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
+
+/* status.c */
+void rx_write_status(struct rx_ctx *c, uint64_t now);
+
+#endif

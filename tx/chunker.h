@@ -1,0 +1,37 @@
+/* chunker.h — the stream of a transfer, cut into chunks and compressed.
+ *
+ * Contract: chunks are produced in order, each as a complete block payload
+ * (32-byte block record + stored bytes, PROTOCOL.md §5.1). Files are read
+ * in manifest order and re-hashed as they are read; a file whose size or
+ * SHA-256 differs from the manifest stops the chunker with SL_ERR_HASH and
+ * a message naming the file ("changed since it was hashed"). Compression
+ * happens here once: the caller keeps the payloads for later passes.
+ */
+#ifndef SL_TX_CHUNKER_H
+#define SL_TX_CHUNKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "source.h"
+
+struct sl_chunker;
+
+int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
+		   struct sl_chunker **out, struct sl_diag *d);
+void sl_chunker_free(struct sl_chunker *c);
+
+/* Produce chunk `index` (must be the next one) into out, which has room for
+ * SL_BLOCK_REC + chunk_size bytes; *len receives the payload length. */
+int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *len,
+		    struct sl_diag *d);
+
+/* After the last chunk: check that every file was read and matched
+ * (including zero-length files at the end). */
+int sl_chunker_finish(struct sl_chunker *c, struct sl_diag *d);
+
+/* Totals so far: raw bytes read, stored bytes produced, chunks stored raw. */
+void sl_chunker_totals(const struct sl_chunker *c, uint64_t *raw, uint64_t *stored,
+		       uint64_t *raw_chunks);
+
+#endif

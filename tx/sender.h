@@ -1,0 +1,56 @@
+/* sender.h — one transfer onto the link: schedule, FEC, sealing, pacing.
+ *
+ * Contract: sl_send() sends the transfer `src` for cfg->passes passes
+ * following PROTOCOL.md §6 (transfer headers, catalog, interleaved chunk
+ * blocks, new rows every pass, heartbeats), never exceeding cfg->rate_bps
+ * on the wire (headers counted) beyond cfg->burst_bytes. Compression
+ * happens once; later passes re-read the compressed blocks from a private
+ * spool file. It stops early (SL_ERR_AGAIN) when *cfg->stop becomes
+ * non-zero, after telling the receiver with "aborted" heartbeats.
+ */
+#ifndef SL_TX_SENDER_H
+#define SL_TX_SENDER_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "error.h"
+#include "log.h"
+#include "source.h"
+#include "wire.h"
+
+struct sl_send_cfg {
+	const char *link_uri;
+	const uint8_t *link_key;      /* NULL with suite SL_SUITE_NONE */
+	enum sl_suite suite;
+	uint64_t rate_bps;            /* 0: unlimited */
+	uint64_t burst_bytes;         /* 0: default */
+	unsigned passes;              /* passes to send in this run, >= 1 */
+	unsigned first_pass;          /* number of the first pass (0-based), for later repeats */
+	double overhead;              /* parity / data, e.g. 0.125 */
+	unsigned interleave;          /* D */
+	uint16_t symsize;
+	uint16_t kmax;
+	int level;                    /* zstd level */
+	unsigned heartbeat_ms;
+	unsigned preamble;            /* warm-up datagrams */
+	int progress;                 /* draw a progress bar on stderr */
+	const char *spool_dir;        /* where the compressed spool lives (O_TMPFILE) */
+	const struct sl_logger *log;
+	volatile sig_atomic_t *stop;
+};
+
+struct sl_send_result {
+	uint64_t datagrams;
+	uint64_t wire_bytes;          /* Ethernet wire bytes the pacer accounted */
+	uint64_t raw_bytes;           /* stream bytes */
+	uint64_t stored_bytes;        /* after compression */
+	uint64_t blocks;              /* per pass */
+	double seconds;
+	uint64_t session;
+};
+
+void sl_send_cfg_defaults(struct sl_send_cfg *c);
+int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
+	    struct sl_send_result *res, struct sl_diag *d);
+
+#endif
