@@ -231,12 +231,27 @@ int sl_fec_encode(struct sl_fec *f, unsigned k, size_t len,
 	return SL_OK;
 }
 
+/* dst[0..n-1] ^= c·src[0..n-1], with t the product row of c. */
+static inline void row_axpy(uint8_t *restrict dst, const uint8_t *restrict src,
+			    const uint8_t *restrict t, unsigned n)
+{
+	for (unsigned j = 0; j < n; j++)
+		dst[j] ^= t[src[j]];
+}
+
+static inline void row_scale(uint8_t *restrict row, const uint8_t *restrict t, unsigned n)
+{
+	for (unsigned j = 0; j < n; j++)
+		row[j] = t[row[j]];
+}
+
 /* Gauss–Jordan inversion of the e×e matrix f->a into f->ainv (f->a is
- * destroyed). Returns false if singular (impossible for a Cauchy matrix;
- * checked anyway). */
+ * destroyed). Returns false if singular (impossible for a Cauchy matrix,
+ * whose square sub-matrices are all invertible; checked anyway). */
 static bool invert(struct sl_fec *f, unsigned e)
 {
 	uint8_t *a = f->a, *v = f->ainv;
+	bool swapped = false;
 	memset(v, 0, (size_t)e * e);
 	for (unsigned i = 0; i < e; i++)
 		v[i * e + i] = 1;
@@ -247,6 +262,7 @@ static bool invert(struct sl_fec *f, unsigned e)
 		if (p == e)
 			return false;
 		if (p != c) {
+			swapped = true;
 			for (unsigned j = 0; j < e; j++) {
 				uint8_t t = a[p * e + j];
 				a[p * e + j] = a[c * e + j];
@@ -256,20 +272,19 @@ static bool invert(struct sl_fec *f, unsigned e)
 				v[c * e + j] = t;
 			}
 		}
-		const uint8_t *s = f->mul[gf_inv(a[c * e + c])];
-		for (unsigned j = 0; j < e; j++) {
-			a[c * e + j] = s[a[c * e + j]];
-			v[c * e + j] = s[v[c * e + j]];
-		}
+		/* Columns < c of A's rows are already reduced; without row
+		 * swaps, the inverse's row c is still zero beyond column c. */
+		unsigned vn = swapped ? e : c + 1;
+		uint8_t *ac = a + c * e, *vc = v + c * e;
+		const uint8_t *s = f->mul[gf_inv(ac[c])];
+		row_scale(ac + c, s, e - c);
+		row_scale(vc, s, vn);
 		for (unsigned r = 0; r < e; r++) {
 			uint8_t m = a[r * e + c];
 			if (r == c || m == 0)
 				continue;
-			const uint8_t *t = f->mul[m];
-			for (unsigned j = 0; j < e; j++) {
-				a[r * e + j] ^= t[a[c * e + j]];
-				v[r * e + j] ^= t[v[c * e + j]];
-			}
+			row_axpy(a + r * e + c, ac + c, f->mul[m], e - c);
+			row_axpy(v + r * e, vc, f->mul[m], vn);
 		}
 	}
 	return true;
@@ -300,20 +315,22 @@ static int build_decode(struct sl_fec *f, const struct kent *ke, unsigned e,
 		return SL_ERR_DECODE;
 	f->st.inversions++;
 
-	/* full = A⁻¹ · G[P][0..k-1]; its missing columns must come out as I. */
-	memset(f->full, 0, (size_t)e * k);
-	for (unsigned i = 0; i < e; i++) {
-		uint8_t *out = f->full + (size_t)i * k;
-		for (unsigned l = 0; l < e; l++) {
-			const uint8_t *t = f->mul[f->ainv[i * e + l]];
-			const uint8_t *g = ke->gen + (size_t)par[l] * k;
-			for (unsigned j = 0; j < k; j++)
-				out[j] ^= t[g[j]];
-		}
-		for (unsigned j = 0; j < e; j++)
-			if (out[miss[j]] != (i == j))
-				return SL_ERR_DECODE;
+	int rc = reserve(&d->tbl, &d->cap, (size_t)TBL * e * k);
+	if (rc)
+		return rc;
+	/* full = A⁻¹ · G[P][0..k-1], computed by ISA-L itself (the e rows of
+	 * G[P] as sources, A⁻¹'s tables in d->tbl as scratch); its missing
+	 * columns must come out as the identity. */
+	ec_init_tables((int)e, (int)e, f->ainv, d->tbl);
+	for (unsigned l = 0; l < e; l++) {
+		f->src[l] = ke->gen + (size_t)par[l] * k;
+		f->dst[l] = f->full + (size_t)l * k;
 	}
+	ec_encode_data((int)k, (int)e, (int)e, d->tbl, f->src, f->dst);
+	for (unsigned i = 0; i < e; i++)
+		for (unsigned j = 0; j < e; j++)
+			if (f->full[(size_t)i * k + miss[j]] != (i == j))
+				return SL_ERR_DECODE;
 	/* D row i: present columns in ascending order, then A⁻¹ row i. */
 	for (unsigned i = 0; i < e; i++) {
 		uint8_t *dr = f->dmat + (size_t)i * k;
@@ -324,9 +341,6 @@ static int build_decode(struct sl_fec *f, const struct kent *ke, unsigned e,
 				dr[c++] = fr[j];
 		memcpy(dr + c, f->ainv + i * e, e);
 	}
-	int rc = reserve(&d->tbl, &d->cap, (size_t)TBL * e * k);
-	if (rc)
-		return rc;
 	ec_init_tables((int)k, (int)e, f->dmat, d->tbl);
 	return SL_OK;
 }
