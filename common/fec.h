@@ -14,7 +14,7 @@
  * A `struct sl_fec` holds caches; it is not thread-safe: use one per thread.
  * Memory is bounded (a fixed number of cached tables, LRU): 32 decode
  * tables of 32·e·k bytes and 4 per-k encode tables of 32·k·(255−k) bytes,
- * about 2.5 MB at k=128, e<=16 and under 20 MB in the worst case.
+ * about 3 MB at k=128, e<=16 and under 20 MB in the worst case.
  *
  * Symbol length: 1 <= len <= INT_MAX, buffers of any alignment. The code
  * (field, matrix, row numbering) is specified in common/FEC.md.
