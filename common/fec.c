@@ -437,3 +437,35 @@ int sl_fec_decode(struct sl_fec *f, unsigned k, size_t len,
 	f->st.decodes++;
 	return SL_OK;
 }
+
+int sl_fec_ilv_init(struct sl_fec_ilv *it, unsigned d, const unsigned *count)
+{
+	if (!it || d == 0 || !count)
+		return SL_ERR_INVAL;
+	it->d = d;
+	it->count = count;
+	it->round = 0;
+	it->next = 0;
+	it->rounds = 0;
+	for (unsigned b = 0; b < d; b++)
+		if (count[b] > it->rounds)
+			it->rounds = count[b];
+	return SL_OK;
+}
+
+int sl_fec_ilv_next(struct sl_fec_ilv *it, unsigned *block, unsigned *sym)
+{
+	while (it->round < it->rounds) {
+		while (it->next < it->d) {
+			unsigned b = it->next++;
+			if (it->round < it->count[b]) {
+				*block = b;
+				*sym = it->round;
+				return 1;
+			}
+		}
+		it->next = 0;
+		it->round++;
+	}
+	return 0;
+}

@@ -62,4 +62,20 @@ struct sl_fec_stats {
 };
 void sl_fec_get_stats(const struct sl_fec *f, struct sl_fec_stats *st);
 
+/* Interleaved send order for a group of D blocks (FEC.md, "Interleaving"):
+ * block b sends count[b] symbols (indices 0..count[b]-1 into whatever list
+ * of rows the caller sends for it). The order is round-robin: symbol 0 of
+ * every block, then symbol 1 of every block that has one, and so on, so B
+ * consecutive datagrams hold at most ceil(B/D) symbols of a block while all
+ * D blocks still have symbols. `count` must outlive the iterator.
+ *   struct sl_fec_ilv it; sl_fec_ilv_init(&it, d, count);
+ *   while (sl_fec_ilv_next(&it, &b, &s)) send(block b, its symbol s);
+ * sl_fec_ilv_init returns SL_ERR_INVAL for d == 0 or count == NULL. */
+struct sl_fec_ilv {
+	unsigned d, round, next, rounds;
+	const unsigned *count;
+};
+int sl_fec_ilv_init(struct sl_fec_ilv *it, unsigned d, const unsigned *count);
+int sl_fec_ilv_next(struct sl_fec_ilv *it, unsigned *block, unsigned *sym); /* 1, or 0 at the end */
+
 #endif

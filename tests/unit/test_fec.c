@@ -632,3 +632,85 @@ Test(fec, cache_eviction_keeps_results_right, .timeout = 60)
 	for (unsigned t = 0; t < 6; t++)
 		blk_free(&bs[t]);
 }
+
+Test(fec, interleave_order_round_robin)
+{
+	const unsigned count[5] = {10, 7, 10, 0, 3};
+	struct sl_fec_ilv it;
+	cr_assert_eq(sl_fec_ilv_init(&it, 5, count), SL_OK);
+	unsigned seen[5][10] = {{0}}, b, s, n = 0, last_s = 0, last_b = 0;
+	while (sl_fec_ilv_next(&it, &b, &s)) {
+		cr_assert_lt(b, 5);
+		cr_assert_lt(s, count[b]);
+		seen[b][s]++;
+		/* rounds in order; blocks in order within a round */
+		if (n > 0)
+			cr_assert(s > last_s || (s == last_s && b > last_b), "at %u: (%u,%u)", n, b, s);
+		last_s = s;
+		last_b = b;
+		n++;
+		cr_assert_leq(n, 30);
+	}
+	cr_assert_eq(n, 30);
+	for (b = 0; b < 5; b++)
+		for (s = 0; s < count[b]; s++)
+			cr_assert_eq(seen[b][s], 1, "block %u symbol %u", b, s);
+	cr_assert_eq(sl_fec_ilv_next(&it, &b, &s), 0, "stays at the end");
+	cr_assert_eq(sl_fec_ilv_init(&it, 0, count), SL_ERR_INVAL);
+	cr_assert_eq(sl_fec_ilv_init(&it, 2, NULL), SL_ERR_INVAL);
+	cr_assert_eq(sl_fec_ilv_init(NULL, 2, count), SL_ERR_INVAL);
+}
+
+/* FEC.md's rule, end to end: D blocks of (k, m) interleaved; a burst of
+ * D·m consecutive lost datagrams is survived wherever it falls, a burst
+ * of D·m + 1 never is (some block loses m + 1). */
+Test(fec, interleaved_burst_rule)
+{
+	enum { D = 4, K = 32, M = 4, N = K + M, LEN = 64 };
+	struct blk b[D];
+	unsigned count[D], pos_b[D * N], pos_s[D * N], n = 0, bb, ss;
+	for (unsigned i = 0; i < D; i++) {
+		blk_init(&b[i], fec, K, LEN);
+		count[i] = N; /* symbol s is row s: data rows, then parity rows K..K+M-1 */
+	}
+	struct sl_fec_ilv it;
+	cr_assert_eq(sl_fec_ilv_init(&it, D, count), SL_OK);
+	while (sl_fec_ilv_next(&it, &bb, &ss)) {
+		pos_b[n] = bb;
+		pos_s[n++] = ss;
+	}
+	cr_assert_eq(n, D * N);
+	for (unsigned burst = D * M; burst <= D * M + 1; burst++) {
+		for (unsigned off = 0; off + burst <= n; off++) {
+			uint8_t lost[D][N];
+			memset(lost, 0, sizeof(lost));
+			for (unsigned t = off; t < off + burst; t++)
+				lost[pos_b[t]][pos_s[t]] = 1;
+			unsigned failed = 0;
+			for (unsigned i = 0; i < D; i++) {
+				unsigned prow[M], np = 0;
+				for (unsigned r = 0; r < K; r++)
+					if (lost[i][r])
+						blk_lose(&b[i], r);
+				for (unsigned r = K; r < N; r++)
+					if (!lost[i][r])
+						prow[np++] = r;
+				int rc = blk_decode(fec, &b[i], np, prow);
+				if (rc == SL_OK) {
+					blk_expect_all(&b[i], "interleaved burst");
+				} else {
+					cr_assert_eq(rc, SL_ERR_DECODE);
+					blk_expect_untouched(&b[i], "interleaved burst");
+					failed++;
+				}
+				blk_restore(&b[i]);
+			}
+			if (burst == D * M)
+				cr_assert_eq(failed, 0, "burst %u at %u", burst, off);
+			else
+				cr_assert_gt(failed, 0, "burst %u at %u", burst, off);
+		}
+	}
+	for (unsigned i = 0; i < D; i++)
+		blk_free(&b[i]);
+}
