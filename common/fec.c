@@ -182,7 +182,7 @@ int sl_fec_encode(struct sl_fec *f, unsigned k, size_t len,
 		  const uint8_t *const *data,
 		  unsigned n, const unsigned *rows, uint8_t *const *out)
 {
-	if (!f || k < 1 || k + 1 > SL_FEC_ROWS || len < 1 || len > INT_MAX)
+	if (!f || k < 1 || k >= SL_FEC_ROWS || len < 1 || len > INT_MAX)
 		return SL_ERR_INVAL;
 	if (n > SL_FEC_ROWS - k || !data || (n && (!rows || !out)))
 		return SL_ERR_INVAL;
@@ -349,7 +349,7 @@ int sl_fec_decode(struct sl_fec *f, unsigned k, size_t len,
 		  uint8_t *const *data, const uint8_t *present,
 		  unsigned np, const unsigned *prow, const uint8_t *const *psym)
 {
-	if (!f || k < 1 || k + 1 > SL_FEC_ROWS || len < 1 || len > INT_MAX)
+	if (!f || k < 1 || k >= SL_FEC_ROWS || len < 1 || len > INT_MAX)
 		return SL_ERR_INVAL;
 	if (!data || !present || (np && (!prow || !psym)))
 		return SL_ERR_INVAL;

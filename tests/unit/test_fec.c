@@ -5,6 +5,7 @@
  * names it, so a failing case can be replayed exactly.
  */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -499,6 +500,7 @@ Test(fec, invalid_arguments_rejected)
 	cr_assert_eq(sl_fec_encode(NULL, 2, 16, data, 2, rows, out), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_encode(fec, 0, 16, data, 2, rows, out), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_encode(fec, 255, 16, data, 0, rows, out), SL_ERR_INVAL);
+	cr_assert_eq(sl_fec_encode(fec, UINT_MAX, 16, data, 0, rows, out), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_encode(fec, 2, 0, data, 2, rows, out), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_encode(fec, 2, (size_t)1 << 40, data, 2, rows, out), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_encode(fec, 2, 16, NULL, 2, rows, out), SL_ERR_INVAL);
@@ -520,6 +522,7 @@ Test(fec, invalid_arguments_rejected)
 	cr_assert_eq(sl_fec_decode(NULL, 2, 16, w, present, 1, prow, psym), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_decode(fec, 0, 16, w, present, 1, prow, psym), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_decode(fec, 255, 16, w, present, 1, prow, psym), SL_ERR_INVAL);
+	cr_assert_eq(sl_fec_decode(fec, UINT_MAX, 16, w, present, 1, prow, psym), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_decode(fec, 2, 0, w, present, 1, prow, psym), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_decode(fec, 2, 16, NULL, present, 1, prow, psym), SL_ERR_INVAL);
 	cr_assert_eq(sl_fec_decode(fec, 2, 16, w, NULL, 1, prow, psym), SL_ERR_INVAL);
