@@ -12,7 +12,12 @@
  * and caches the resulting decode tables per (k, missing set, parity rows).
  *
  * A `struct sl_fec` holds caches; it is not thread-safe: use one per thread.
- * Memory is bounded (a fixed number of cached tables, LRU).
+ * Memory is bounded (a fixed number of cached tables, LRU): 32 decode
+ * tables of 32·e·k bytes and 4 per-k encode tables of 32·k·(255−k) bytes,
+ * about 3 MB at k=128, e<=16 and under 20 MB in the worst case.
+ *
+ * Symbol length: 1 <= len <= INT_MAX, buffers of any alignment. The code
+ * (field, matrix, row numbering) is specified in common/FEC.md.
  */
 #ifndef SL_FEC_H
 #define SL_FEC_H
@@ -39,6 +44,9 @@ int sl_fec_encode(struct sl_fec *f, unsigned k, size_t len,
  *   already holds data row i, otherwise it will receive the recovered row.
  *   prow[j], psym[j] (j < np) are received parity rows and their symbols;
  *   duplicate or out-of-range rows are ignored.
+ * With e rows missing, the e lowest-numbered distinct parity rows given are
+ * used (so a repeated loss pattern reuses cached tables whatever the order
+ * of prow[]); nothing missing is a no-op returning 0.
  * Returns 0 when every data row is present afterwards, SL_ERR_DECODE when
  * fewer distinct parity rows than missing data rows were given (data[] is
  * then left unchanged: never wrong data), SL_ERR_INVAL on bad arguments. */
@@ -53,5 +61,21 @@ struct sl_fec_stats {
 	uint64_t inversions;   /* e×e inversions performed */
 };
 void sl_fec_get_stats(const struct sl_fec *f, struct sl_fec_stats *st);
+
+/* Interleaved send order for a group of D blocks (FEC.md, "Interleaving"):
+ * block b sends count[b] symbols (indices 0..count[b]-1 into whatever list
+ * of rows the caller sends for it). The order is round-robin: symbol 0 of
+ * every block, then symbol 1 of every block that has one, and so on, so B
+ * consecutive datagrams hold at most ceil(B/D) symbols of a block while all
+ * D blocks still have symbols. `count` must outlive the iterator.
+ *   struct sl_fec_ilv it; sl_fec_ilv_init(&it, d, count);
+ *   while (sl_fec_ilv_next(&it, &b, &s)) send(block b, its symbol s);
+ * sl_fec_ilv_init returns SL_ERR_INVAL for d == 0 or count == NULL. */
+struct sl_fec_ilv {
+	unsigned d, round, next, rounds;
+	const unsigned *count;
+};
+int sl_fec_ilv_init(struct sl_fec_ilv *it, unsigned d, const unsigned *count);
+int sl_fec_ilv_next(struct sl_fec_ilv *it, unsigned *block, unsigned *sym); /* 1, or 0 at the end */
 
 #endif
