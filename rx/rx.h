@@ -156,6 +156,7 @@ int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, ui
 const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block);
 int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 void rx_xfer_free(struct rx_xfer *x);
+void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* unlink and free */
 int rx_recover(struct rx_ctx *c);
 
 /* assemble.c */

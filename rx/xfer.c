@@ -322,7 +322,7 @@ struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now
 	x->next = c->xfers;
 	c->xfers = x;
 
-	if (sl_ledger_contains(c->ledger, hex)) {
+	if (sl_ledger_accepted(c->ledger, id)) {
 		x->state = RX_X_RELEASED;
 		c->st.replays++;
 		sl_log(c->log, SL_LOG_WARN, "transfer %s was already released; its datagrams are ignored "
@@ -664,4 +664,18 @@ void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 	x->timed_out_reported = 1;
 	x->tail_deadline_ns = 0;
 	free(rep);
+}
+
+void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x)
+{
+	struct rx_xfer **pp;
+
+	if (x->state == RX_X_ACTIVE)
+		rx_xfer_deactivate(c, x);
+	for (pp = &c->xfers; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	rx_xfer_free(x);
 }

@@ -146,7 +146,9 @@ static int check_policy(const char *policy_path, const uint8_t *mtext, size_t ml
 		sf[i].data = s->data[i];
 		sf[i].len = s->len[i];
 	}
-	r = sl_policy_verify_signatures(p, mtext, mlen, sf, s->n, &res, d);
+	memset(&res, 0, sizeof res);
+	r = sl_policy_verify_signatures(p, mtext, mlen, m->submitter, sf, s->n, &res, d);
+	sl_sig_result_clear(&res);
 	if (!r)
 		r = sl_policy_check_manifest(p, m, (int64_t)time(NULL), d);
 	sl_policy_free(p);

@@ -1,0 +1,229 @@
+/* dispatch.c — what sluice-rx does with each datagram, and on each tick.
+ *
+ * Order of work for a datagram: open it (size, fixed fields, tag: a failure
+ * is counted and nothing else happens), account it to its session, then by
+ * type: heartbeat → session state; transfer header → transfer state; symbol
+ * → its transfer's block window, decode, placement. Periodic work: checkpoint
+ * staged data, time out silent transfers, write the status file.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rx.h"
+
+static struct rx_session *session_of(struct rx_ctx *c, const struct sl_wire_hdr *h, uint64_t now)
+{
+	struct rx_session *victim = &c->sessions[0];
+
+	for (unsigned i = 0; i < RX_MAX_SESSIONS; i++) {
+		struct rx_session *s = &c->sessions[i];
+		if (s->used && s->id == h->session)
+			return s;
+		if (!s->used || s->last_ns < victim->last_ns)
+			victim = s;
+	}
+	memset(victim, 0, sizeof *victim);
+	victim->used = 1;
+	victim->id = h->session;
+	victim->first_packet = h->packet;
+	victim->max_packet = h->packet;
+	victim->suite = h->suite;
+	victim->symsize = h->symsize;
+	sl_log(c->log, SL_LOG_INFO, "new session %016llx (%s, %u-byte symbols), first packet %llu",
+	       (unsigned long long)h->session, sl_suite_name((enum sl_suite)h->suite), h->symsize,
+	       (unsigned long long)h->packet);
+	(void)now;
+	return victim;
+}
+
+static void log_drop(struct rx_ctx *c, const char *what, int err, uint64_t now)
+{
+	/* At most one line a second, with the count since the last one. */
+	c->drops_since_log++;
+	if (now - c->last_drop_log_ns < 1000000000ull)
+		return;
+	sl_log(c->log, SL_LOG_WARN, "dropped datagrams: %llu since last report (latest: %s: %s); "
+	       "totals: %llu authentication failures, %llu malformed, %llu unsupported",
+	       (unsigned long long)c->drops_since_log, what, sl_strerror(err),
+	       (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
+	       (unsigned long long)c->st.unsupported);
+	c->drops_since_log = 0;
+	c->last_drop_log_ns = now;
+}
+
+static void on_heartbeat(struct rx_ctx *c, struct rx_session *s, const struct sl_wire_hdr *h,
+			 const uint8_t *body, uint64_t now)
+{
+	struct sl_heartbeat hb;
+	static const uint8_t zero[16];
+
+	if (sl_heartbeat_decode(body, h->paylen, &hb) != SL_OK) {
+		c->st.malformed++;
+		return;
+	}
+	if (!s->have_hb)
+		sl_log(c->log, SL_LOG_INFO, "session %016llx: sender %s, k=%u m=%u D=%u, %u-byte symbols",
+		       (unsigned long long)s->id, hb.sender, hb.kmax, hb.m, hb.interleave, hb.symsize);
+	if (hb.symsize > c->cfg->max_symsize)
+		sl_log(c->log, SL_LOG_ERR, "sender %s uses %u-byte symbols, above this receiver's "
+		       "--max-symbol-size %u: its data cannot be received", hb.sender, hb.symsize,
+		       c->cfg->max_symsize);
+	s->hb = hb;
+	s->have_hb = 1;
+	s->last_hb_ns = now;
+	if (memcmp(hb.xfer, zero, 16) == 0)
+		return;
+	if (hb.state == SL_HB_DONE || hb.state == SL_HB_ABORTED ||
+	    (hb.state == SL_HB_PASS_DONE && hb.pass + 1 >= hb.passes)) {
+		for (struct rx_xfer *x = c->xfers; x; x = x->next)
+			if (!memcmp(x->id, hb.xfer, 16) && x->state == RX_X_ACTIVE && !x->tail_deadline_ns)
+				x->tail_deadline_ns = now + c->cfg->tail_grace_ns;
+	}
+}
+
+static void on_xfer(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t *body, uint64_t now)
+{
+	struct sl_xfer_hdr xh;
+	struct rx_xfer *x;
+
+	if (sl_xfer_hdr_decode(body, h->paylen, &xh) != SL_OK) {
+		c->st.malformed++;
+		return;
+	}
+	x = rx_xfer_get(c, h->xfer, now);
+	if (!x || x->state == RX_X_RELEASED)
+		return;
+	if (x->state == RX_X_REJECTED) {
+		if (h->session == x->reject_session)
+			return;
+		/* A new session sends it again (perhaps with more signatures). */
+		rx_xfer_forget(c, x);
+		x = rx_xfer_get(c, h->xfer, now);
+		if (!x)
+			return;
+	}
+	x->session = h->session;
+	if (rx_xfer_set_header(c, x, &xh, h->symsize) != SL_OK) {
+		c->st.malformed++;
+		return;
+	}
+	if (x->state == RX_X_DORMANT && x->timed_out_reported)
+		sl_log(c->log, SL_LOG_INFO, "transfer %s: sender is back (pass %u of %u); resuming",
+		       x->hex, xh.pass + 1, xh.passes);
+	x->last_ns = now;
+	if (x->tail_deadline_ns && xh.pass + 1 < xh.passes)
+		x->tail_deadline_ns = 0;
+	if (x->catalog_ok && x->ndone == x->hdr.nchunks && x->state != RX_X_RELEASED)
+		rx_try_release(c, x);
+}
+
+static void on_symbol(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t *body, uint64_t now)
+{
+	struct rx_xfer *x = rx_xfer_get(c, h->xfer, now);
+	struct rx_slot *s;
+
+	if (!x) {
+		c->st.ignored++;
+		return;
+	}
+	if (x->state == RX_X_RELEASED || (x->state == RX_X_REJECTED && h->session == x->reject_session)) {
+		c->st.ignored++;
+		return;
+	}
+	if (!x->have_hdr || x->state == RX_X_REJECTED) {
+		c->st.before_header++;
+		return;
+	}
+	if (h->symsize != x->symsize || h->k > x->hdr.kmax ||
+	    h->block >= (uint64_t)x->hdr.catalog_blocks + x->hdr.nchunks) {
+		c->st.malformed++;
+		return;
+	}
+	x->symbols++;
+	x->last_ns = now;
+	if (x->session != h->session)
+		x->session = h->session;
+	if (rx_xfer_block_is_done(x, h->block)) {
+		x->dup_symbols++;
+		return;
+	}
+	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK) {
+		c->st.ignored++;
+		return;
+	}
+	s = rx_slot_for(c, x, h->block, h->k);
+	if (!s) {
+		c->st.malformed++; /* k changed for the same block: not one layout */
+		return;
+	}
+	if (!s->used) /* decoded from the spool alone while loading */
+		return;
+	if (rx_slot_add(c, x, s, h->row, body) == 1)
+		rx_xfer_block_done(c, x, s);
+}
+
+void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
+{
+	struct sl_wire_hdr h;
+	const uint8_t *body;
+	struct rx_session *s;
+	int r;
+
+	c->st.datagrams++;
+	c->st.bytes += len;
+	r = sl_wire_open(c->wire, dg, len, &h, &body);
+	if (r) {
+		if (r == SL_ERR_AUTH)
+			c->st.auth_fail++;
+		else if (r == SL_ERR_UNSUPPORTED)
+			c->st.unsupported++;
+		else
+			c->st.malformed++;
+		log_drop(c, r == SL_ERR_AUTH ? "tag check" : "parse", r, now);
+		return;
+	}
+	s = session_of(c, &h, now);
+	s->received++;
+	s->last_ns = now;
+	if (h.packet > s->max_packet)
+		s->max_packet = h.packet;
+	if (h.packet < s->first_packet)
+		s->first_packet = h.packet;
+	switch (h.type) {
+	case SL_T_PREAMBLE:
+		break;
+	case SL_T_HEARTBEAT:
+		on_heartbeat(c, s, &h, body, now);
+		break;
+	case SL_T_XFER:
+		on_xfer(c, &h, body, now);
+		break;
+	case SL_T_SYMBOL:
+		on_symbol(c, &h, body, now);
+		break;
+	}
+}
+
+void rx_tick(struct rx_ctx *c, uint64_t now, int final)
+{
+	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
+
+	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+		if (x->state != RX_X_ACTIVE)
+			continue;
+		if (ckpt)
+			rx_xfer_checkpoint(c, x);
+		if (final)
+			rx_xfer_timeout(c, x, "input ended before the transfer was complete");
+		else if (x->tail_deadline_ns && now >= x->tail_deadline_ns)
+			rx_xfer_timeout(c, x, "the sender finished its passes");
+		else if (now - x->last_ns >= c->cfg->timeout_ns)
+			rx_xfer_timeout(c, x, "no data for the timeout period");
+	}
+	if (ckpt)
+		c->last_ckpt_ns = now;
+	if (final || now - c->last_status_ns >= 1000000000ull) {
+		rx_write_status(c, now);
+		c->last_status_ns = now;
+	}
+}

@@ -1,0 +1,362 @@
+/* main.c — sluice-rx: the high-side receiver daemon (command line, setup, loop). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pace.h"
+#include "rx.h"
+#include "sandbox.h"
+#include "units.h"
+
+#define BATCH 64
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: sluice-rx --link URI --key LINKKEY --policy POLICY --state DIR --release DIR [options]\n"
+"\n"
+"Receive transfers from a one-way link, repair them, verify every signature and\n"
+"hash, and release each complete transfer atomically into RELEASE/<transfer-id>/.\n"
+"Never sends anything.\n"
+"\n"
+"  --link URI            udp://ADDR:PORT (bind; a multicast ADDR is joined),\n"
+"                        eth:IFACE, or pcap:FILE (read the file, then exit)\n"
+"  --key FILE            32-byte link key (sluice keygen --link)\n"
+"  --unkeyed             accept unauthenticated CRC32C datagrams (tests only)\n"
+"  --policy FILE         trust policy: officer keys, threshold, enclave, link, limits\n"
+"  --state DIR           staging, ledger, audit log, status (created 0700)\n"
+"  --release DIR         where released transfers appear; same filesystem as --state\n"
+"  --timeout SECS        a transfer with no data this long times out (default 300)\n"
+"  --tail-grace SECS     after the sender's last pass, wait this long (default 5)\n"
+"  --window N            blocks assembled in memory per transfer (default 64)\n"
+"  --max-active N        transfers assembled at once (default 4)\n"
+"  --max-symbol-size S   largest symbol accepted (default 8900)\n"
+"  --max-catalog SIZE    largest manifest+signatures (default 64M)\n"
+"  --no-sandbox          do not apply seccomp and Landlock (debugging only)\n"
+"  -q, --quiet / -v, --verbose\n"
+"  -h, --help\n"
+"\n"
+"Exit status: 0 stopped cleanly (or pcap input ended), 1 configuration refused,\n"
+"2 usage, 3 system error. See sluice-rx(8).\n");
+}
+
+enum {
+	O_LINK = 256, O_KEY, O_UNKEYED, O_POLICY, O_STATE, O_RELEASE, O_TIMEOUT, O_GRACE,
+	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX
+};
+
+static int parse_count(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+		       unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-')
+		goto bad;
+	v = strtoul(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	fprintf(stderr, "sluice-rx: %s '%s': expected a whole number from %lu to %lu\n", opt, s, lo, hi);
+	return -1;
+}
+
+static int open_dir(const char *path, mode_t mode, int create, struct sl_diag *d)
+{
+	int fd;
+	if (create && mkdir(path, mode) != 0 && errno != EEXIST) {
+		sl_diag_errno(d, "cannot create %s", path);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		sl_diag_errno(d, "cannot open directory %s", path);
+	return fd;
+}
+
+static int subdir(int parent, const char *name, struct sl_diag *d)
+{
+	int fd;
+	if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
+		sl_diag_errno(d, "cannot create %s", name);
+		return -1;
+	}
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		sl_diag_errno(d, "cannot open %s", name);
+	return fd;
+}
+
+static int setup(struct rx_ctx *c, struct rx_cfg *cfg, const char *key_path, struct sl_diag *d)
+{
+	struct sl_wire_rx_cfg wc = { 0 };
+	struct stat a, b;
+	uint8_t *key = NULL;
+	char path[4096];
+	bool repaired = false;
+	int r;
+
+	if (sl_crypto_init())
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+	if (key_path) {
+		r = sl_link_key_load(key_path, &key, d);
+		if (r)
+			return r;
+		if (d->msg[0])
+			sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
+	}
+	wc.link_key = key;
+	wc.allow_unkeyed = cfg->allow_unkeyed;
+	wc.max_symsize = cfg->max_symsize;
+	r = sl_wire_rx_new(&wc, &c->wire, d);
+	sl_link_key_free(key); /* the wire layer keeps its own guarded copy */
+	if (r)
+		return r;
+	r = sl_policy_load(cfg->policy_path, &c->policy, d);
+	if (r) {
+		char why[sizeof d->msg];
+		snprintf(why, sizeof why, "%s", d->msg);
+		return sl_diag_set(d, r, "policy %s: %s", cfg->policy_path, why);
+	}
+	c->state_fd = open_dir(cfg->state_dir, 0700, 1, d);
+	if (c->state_fd < 0)
+		return SL_ERR_IO;
+	c->release_fd = open_dir(cfg->release_dir, 0755, 1, d);
+	if (c->release_fd < 0)
+		return SL_ERR_IO;
+	if ((c->xfer_fd = subdir(c->state_fd, "xfer", d)) < 0 ||
+	    (c->relstage_fd = subdir(c->state_fd, "release", d)) < 0)
+		return SL_ERR_IO;
+	if (fstat(c->relstage_fd, &a) != 0 || fstat(c->release_fd, &b) != 0 || a.st_dev != b.st_dev)
+		return sl_diag_set(d, SL_ERR_INVAL, "%s and %s are on different filesystems: a release "
+				   "must be one atomic rename; put --state and --release on the same one",
+				   cfg->state_dir, cfg->release_dir);
+	snprintf(path, sizeof path, "%s/ledger", cfg->state_dir);
+	r = sl_ledger_open(path, c->log, &repaired, &c->ledger, d);
+	if (r) {
+		if (r == SL_ERR_AGAIN)
+			return sl_diag_set(d, r, "another sluice-rx already uses %s (the ledger is locked)",
+					   cfg->state_dir);
+		return r;
+	}
+	r = sl_audit_open(c->state_fd, "audit.log", &c->audit, d);
+	if (r)
+		return r;
+	if (d->msg[0])
+		sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
+	r = sl_fec_new(&c->fec);
+	if (r)
+		return sl_diag_set(d, r, "FEC codec");
+	c->dctx = ZSTD_createDCtx();
+	c->chunkcap = (size_t)254 * cfg->max_symsize;
+	c->chunkbuf = malloc(c->chunkcap);
+	if (!c->dctx || !c->chunkbuf)
+		return SL_ERR_NOMEM;
+	r = sl_link_open_rx(cfg->link_uri, NULL, &c->link, d);
+	if (r)
+		return r;
+	return rx_recover(c);
+}
+
+static void teardown(struct rx_ctx *c)
+{
+	while (c->xfers) {
+		struct rx_xfer *x = c->xfers;
+		if (x->state == RX_X_ACTIVE)
+			rx_xfer_deactivate(c, x);
+		c->xfers = x->next;
+		rx_xfer_free(x);
+	}
+	sl_link_close(c->link);
+	sl_wire_rx_free(c->wire);
+	sl_fec_free(c->fec);
+	ZSTD_freeDCtx(c->dctx);
+	free(c->chunkbuf);
+	sl_audit_close(c->audit);
+	sl_ledger_close(c->ledger);
+	sl_policy_free(c->policy);
+	if (c->state_fd >= 0)
+		close(c->state_fd);
+	if (c->xfer_fd >= 0)
+		close(c->xfer_fd);
+	if (c->relstage_fd >= 0)
+		close(c->relstage_fd);
+	if (c->release_fd >= 0)
+		close(c->release_fd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "link", required_argument, 0, O_LINK }, { "key", required_argument, 0, O_KEY },
+		{ "unkeyed", no_argument, 0, O_UNKEYED }, { "policy", required_argument, 0, O_POLICY },
+		{ "state", required_argument, 0, O_STATE }, { "release", required_argument, 0, O_RELEASE },
+		{ "timeout", required_argument, 0, O_TIMEOUT }, { "tail-grace", required_argument, 0, O_GRACE },
+		{ "window", required_argument, 0, O_WINDOW }, { "max-active", required_argument, 0, O_MAXACTIVE },
+		{ "max-symbol-size", required_argument, 0, O_MAXSYM },
+		{ "max-catalog", required_argument, 0, O_MAXCAT },
+		{ "no-sandbox", no_argument, 0, O_NOSANDBOX }, { "quiet", no_argument, 0, 'q' },
+		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
+	};
+	struct rx_cfg cfg = { .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
+			      .tail_grace_ns = 5000000000ull, .max_catalog = 64u << 20,
+			      .max_symsize = SL_WIRE_MAX_SYMSIZE };
+	struct sl_logger log = { sl_log_stderr, "sluice-rx", SL_LOG_INFO };
+	struct rx_ctx c;
+	struct sl_diag d = { "" };
+	const char *key_path = NULL;
+	int opt, r, sandbox = 1, status = 0;
+	unsigned long v;
+	uint64_t u;
+	struct sl_dgram dg[BATCH];
+	uint8_t *bufs;
+
+	while ((opt = getopt_long(argc, argv, "qvhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case O_LINK: cfg.link_uri = optarg; break;
+		case O_KEY: key_path = optarg; break;
+		case O_UNKEYED: cfg.allow_unkeyed = 1; break;
+		case O_POLICY: cfg.policy_path = optarg; break;
+		case O_STATE: cfg.state_dir = optarg; break;
+		case O_RELEASE: cfg.release_dir = optarg; break;
+		case O_TIMEOUT:
+		case O_GRACE:
+			if (sl_parse_duration(optarg, &u, &d) || u == 0) {
+				fprintf(stderr, "sluice-rx: %s: %s\n", opt == O_TIMEOUT ? "--timeout" : "--tail-grace",
+					d.msg[0] ? d.msg : "must be at least 1 second");
+				return 2;
+			}
+			if (opt == O_TIMEOUT)
+				cfg.timeout_ns = u * 1000000000ull;
+			else
+				cfg.tail_grace_ns = u * 1000000000ull;
+			break;
+		case O_WINDOW:
+			if (parse_count("--window", optarg, 1, 4096, &v)) return 2;
+			cfg.window = (unsigned)v;
+			break;
+		case O_MAXACTIVE:
+			if (parse_count("--max-active", optarg, 1, 256, &v)) return 2;
+			cfg.max_active = (unsigned)v;
+			break;
+		case O_MAXSYM:
+			if (parse_count("--max-symbol-size", optarg, SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE, &v))
+				return 2;
+			cfg.max_symsize = (uint16_t)v;
+			break;
+		case O_MAXCAT:
+			if (sl_parse_size(optarg, &u, &d) || u < 1024 || u > (1u << 30)) {
+				fprintf(stderr, "sluice-rx: --max-catalog: %s\n", d.msg[0] ? d.msg : "1K..1G");
+				return 2;
+			}
+			cfg.max_catalog = u;
+			break;
+		case O_NOSANDBOX: sandbox = 0; break;
+		case 'q': log.max = SL_LOG_WARN; break;
+		case 'v': log.max = SL_LOG_DEBUG; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("sluice-rx %s\n", SLUICE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sluice-rx: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	if (!cfg.link_uri || !cfg.policy_path || !cfg.state_dir || !cfg.release_dir) {
+		fprintf(stderr, "sluice-rx: --link, --policy, --state and --release are required (see --help)\n");
+		return 2;
+	}
+	if (cfg.allow_unkeyed == (key_path != NULL)) {
+		fprintf(stderr, "sluice-rx: give --key LINKKEY (or, for tests only, --unkeyed)\n");
+		return 2;
+	}
+	cfg.exit_when_idle = strncmp(cfg.link_uri, "pcap:", 5) == 0;
+
+	memset(&c, 0, sizeof c);
+	c.cfg = &cfg;
+	c.log = &log;
+	c.state_fd = c.xfer_fd = c.relstage_fd = c.release_fd = -1;
+	r = setup(&c, &cfg, key_path, &d);
+	if (r) {
+		fprintf(stderr, "sluice-rx: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
+		teardown(&c);
+		return r == SL_ERR_IO || r == SL_ERR_NOMEM ? 3 : 1;
+	}
+	if (sandbox) {
+		r = sl_rx_sandbox(c.state_fd, c.release_fd, cfg.state_dir, cfg.release_dir, &d);
+		if (r) {
+			fprintf(stderr, "sluice-rx: sandbox: %s (use --no-sandbox only to debug)\n", d.msg);
+			teardown(&c);
+			return 3;
+		}
+		if (d.msg[0])
+			sl_log(&log, SL_LOG_WARN, "%s", d.msg);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	bufs = malloc((size_t)BATCH * SL_LINK_MAX_DGRAM);
+	if (!bufs) {
+		teardown(&c);
+		return 3;
+	}
+	for (unsigned i = 0; i < BATCH; i++) {
+		dg[i].buf = bufs + (size_t)i * SL_LINK_MAX_DGRAM;
+		dg[i].cap = SL_LINK_MAX_DGRAM;
+	}
+	c.start_ns = sl_now_ns();
+	sl_audit_append(c.audit, "started", NULL, NULL, sl_link_describe(c.link), NULL);
+	sl_log(&log, SL_LOG_INFO, "listening on %s; staging in %s, releasing to %s; policy: %u of %zu "
+	       "officers, enclave %s, link %s", sl_link_describe(c.link), cfg.state_dir, cfg.release_dir,
+	       c.policy->threshold, c.policy->nofficers, c.policy->enclave, c.policy->link);
+
+	while (!stop_flag) {
+		int n = sl_link_recv(c.link, dg, BATCH, 200, &d);
+		uint64_t now = sl_now_ns();
+		if (n == SL_ERR_CLOSED) {
+			rx_tick(&c, now, 1);
+			break;
+		}
+		if (n < 0) {
+			if (n == SL_ERR_AGAIN)
+				continue;
+			sl_log(&log, SL_LOG_ERR, "link: %s", d.msg[0] ? d.msg : sl_strerror(n));
+			status = 3;
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			rx_handle(&c, dg[i].buf, dg[i].len, now);
+		rx_tick(&c, now, 0);
+	}
+	free(bufs);
+	for (struct rx_xfer *x = c.xfers; x; x = x->next)
+		if (x->state == RX_X_ACTIVE)
+			rx_xfer_deactivate(&c, x);
+	rx_write_status(&c, sl_now_ns());
+	sl_audit_append(c.audit, "stopped", NULL, NULL, stop_flag ? "signal" : "end of input", NULL);
+	sl_log(&log, SL_LOG_INFO, "stopped: %llu datagrams, %llu released, %llu rejected, %llu timed out, "
+	       "%llu authentication failures", (unsigned long long)c.st.datagrams,
+	       (unsigned long long)c.st.released, (unsigned long long)c.st.rejected,
+	       (unsigned long long)c.st.timeouts, (unsigned long long)c.st.auth_fail);
+	teardown(&c);
+	return status;
+}

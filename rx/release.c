@@ -1,0 +1,333 @@
+/* release.c — verify a staged transfer and release it atomically, or not at all.
+ *
+ * rx_verify_catalog(): the catalog decodes, its manifest is the one the
+ * transfer header named, the manifest parses under the policy's limits and
+ * is for this transfer id and stream length, the signatures reach the
+ * threshold, the manifest fits the policy (enclave, link, validity, names)
+ * and the ledger has not seen its id or a higher sequence.
+ *
+ * rx_try_release(): with every chunk staged, check all of that again (time
+ * has passed), then build STATE/release/<id>/ {manifest, *.minisig, data/...}
+ * creating each file O_EXCL beneath the tree (openat2, no symlinks), hashing
+ * each file as it is written from the staged stream; any size or hash
+ * mismatch rejects the whole transfer. Then: syncfs, ledger record, marker,
+ * one renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rx.h"
+#include "safefs.h"
+#include "sha256.h"
+
+#define COPY_BUF (1u << 20)
+
+int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+{
+	struct sl_catalog *cat = malloc(sizeof *cat);
+	struct sl_sigfile sigs[SL_CATALOG_MAX_ENTRIES];
+	struct sl_sig_result res;
+	struct sl_manifest *m = NULL;
+	struct sl_diag d = { "" };
+	uint8_t sha[32];
+	int r;
+
+	if (!cat)
+		return SL_ERR_NOMEM;
+	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
+	if (r) {
+		snprintf(reason, rlen, "%s", d.msg);
+		goto out;
+	}
+	sl_sha256(cat->e[0].data, cat->e[0].len, sha);
+	sl_sha256_hex(sha, x->manifest_hex);
+	if (memcmp(sha, x->hdr.manifest_sha256, 32) != 0) {
+		r = SL_ERR_HASH;
+		snprintf(reason, rlen, "the catalog's manifest is not the one the transfer header names");
+		goto out;
+	}
+	r = sl_manifest_parse(cat->e[0].data, cat->e[0].len, &c->policy->limits, &m, &d);
+	if (r) {
+		snprintf(reason, rlen, "manifest: %s", d.msg);
+		goto out;
+	}
+	if (memcmp(m->id, x->id, 16) != 0) {
+		r = SL_ERR_POLICY;
+		snprintf(reason, rlen, "manifest transfer id %s does not match the wire's %s", m->id_hex, x->hex);
+		goto out;
+	}
+	if (m->total_bytes != x->hdr.total_bytes) {
+		r = SL_ERR_POLICY;
+		snprintf(reason, rlen, "manifest totals %llu bytes, the transfer header %llu",
+			 (unsigned long long)m->total_bytes, (unsigned long long)x->hdr.total_bytes);
+		goto out;
+	}
+	for (unsigned i = 1; i < cat->n; i++) {
+		if (!sl_sigfile_name_ok(cat->e[i].name)) {
+			r = SL_ERR_NAME;
+			snprintf(reason, rlen, "signature file name '%s' is not acceptable", cat->e[i].name);
+			goto out;
+		}
+		sigs[i - 1].name = cat->e[i].name;
+		sigs[i - 1].data = cat->e[i].data;
+		sigs[i - 1].len = cat->e[i].len;
+	}
+	memset(&res, 0, sizeof res);
+	r = sl_policy_verify_signatures(c->policy, cat->e[0].data, cat->e[0].len, m->submitter, sigs,
+					cat->n - 1, &res, &d);
+	sl_sig_result_clear(&res);
+	if (r) {
+		snprintf(reason, rlen, "signatures: %s", d.msg);
+		goto out;
+	}
+	r = sl_policy_check_manifest(c->policy, m, (int64_t)time(NULL), &d);
+	if (r) {
+		snprintf(reason, rlen, "policy: %s", d.msg);
+		goto out;
+	}
+	r = sl_ledger_check(c->ledger, m->link, m->id, m->sequence, c->policy->sequence_window, &d);
+	if (r) {
+		snprintf(reason, rlen, "ledger: %s", d.msg);
+		goto out;
+	}
+	sl_manifest_free(x->manifest);
+	x->manifest = m;
+	m = NULL;
+	if (!x->catalog_ok)
+		sl_log(c->log, SL_LOG_INFO, "transfer %s: manifest verified (%zu files, sequence %llu, "
+		       "submitter %s)", x->hex, x->manifest->nfiles,
+		       (unsigned long long)x->manifest->sequence, x->manifest->submitter);
+	x->catalog_ok = 1;
+out:
+	sl_manifest_free(m);
+	free(cat);
+	return r;
+}
+
+/* Copy file f from the stream into dirfd/data/<path>, hashing as we write. */
+static int write_one(struct rx_ctx *c, struct rx_xfer *x, int datafd,
+		     const struct sl_manifest_file *f, uint8_t *buf, char *reason, size_t rlen)
+{
+	struct sl_diag d = { "" };
+	struct sl_sha256 *h = NULL;
+	uint8_t dig[32];
+	uint64_t done = 0;
+	int fd = -1, r;
+	char *slash = strrchr(f->path, '/');
+
+	if (slash) {
+		char parent[4096];
+		size_t n = (size_t)(slash - f->path);
+		if (n >= sizeof parent) {
+			snprintf(reason, rlen, "data/%s: path too long", f->path);
+			return SL_ERR_NAME;
+		}
+		memcpy(parent, f->path, n);
+		parent[n] = '\0';
+		r = sl_mkdirs_beneath(datafd, parent, &d);
+		if (r) {
+			snprintf(reason, rlen, "data/%s: %s", f->path, d.msg);
+			return r;
+		}
+	}
+	r = sl_create_beneath(datafd, f->path, 0600, &fd, &d);
+	if (r) {
+		snprintf(reason, rlen, "data/%s: %s", f->path, d.msg);
+		return r;
+	}
+	r = sl_sha256_new(&h);
+	while (!r && done < f->size) {
+		size_t n = f->size - done < COPY_BUF ? (size_t)(f->size - done) : COPY_BUF;
+		if (sl_pread_all(x->stream_fd, buf, n, f->offset + done)) {
+			r = SL_ERR_IO;
+			snprintf(reason, rlen, "reading staged data for data/%s: %s", f->path, strerror(errno));
+			break;
+		}
+		sl_sha256_update(h, buf, n);
+		if (sl_pwrite_all(fd, buf, n, done)) {
+			r = SL_ERR_IO;
+			snprintf(reason, rlen, "writing data/%s: %s", f->path, strerror(errno));
+			break;
+		}
+		done += n;
+	}
+	if (!r) {
+		sl_sha256_final(h, dig);
+		if (memcmp(dig, f->sha256, 32) != 0) {
+			r = SL_ERR_HASH;
+			snprintf(reason, rlen, "data/%s: SHA-256 of the received content differs from the "
+				 "signed manifest", f->path);
+		}
+	}
+	if (!r && fchmod(fd, (mode_t)f->mode) != 0) {
+		r = SL_ERR_IO;
+		snprintf(reason, rlen, "chmod data/%s: %s", f->path, strerror(errno));
+	}
+	sl_sha256_free(h);
+	close(fd);
+	(void)c;
+	return r;
+}
+
+/* Build STATE/release/<id>. Returns 0 or an error with reason. */
+static int build_tree(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+{
+	struct sl_catalog *cat = malloc(sizeof *cat);
+	struct sl_diag d = { "" };
+	uint8_t *buf = malloc(COPY_BUF);
+	int top = -1, datafd = -1, r;
+
+	if (!cat || !buf) {
+		free(cat);
+		free(buf);
+		snprintf(reason, rlen, "out of memory");
+		return SL_ERR_NOMEM;
+	}
+	sl_remove_tree(c->relstage_fd, x->hex, NULL);
+	if (mkdirat(c->relstage_fd, x->hex, 0755) != 0 ||
+	    (top = sl_openat_beneath(c->relstage_fd, x->hex, O_RDONLY | O_DIRECTORY, 0)) < 0) {
+		r = SL_ERR_IO;
+		snprintf(reason, rlen, "cannot create the release staging directory: %s", strerror(errno));
+		goto out;
+	}
+	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
+	for (unsigned i = 0; !r && i < cat->n; i++) {
+		r = sl_write_file_beneath(top, cat->e[i].name, cat->e[i].data, cat->e[i].len, 0644, &d);
+		if (r)
+			snprintf(reason, rlen, "%s", d.msg);
+	}
+	if (r)
+		goto out;
+	if (mkdirat(top, "data", 0755) != 0 ||
+	    (datafd = sl_openat_beneath(top, "data", O_RDONLY | O_DIRECTORY, 0)) < 0) {
+		r = SL_ERR_IO;
+		snprintf(reason, rlen, "cannot create data/: %s", strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < x->manifest->nfiles && !r; i++)
+		r = write_one(c, x, datafd, &x->manifest->files[i], buf, reason, rlen);
+	if (!r && syncfs(top) != 0) {
+		r = SL_ERR_IO;
+		snprintf(reason, rlen, "syncfs: %s", strerror(errno));
+	}
+out:
+	if (datafd >= 0)
+		close(datafd);
+	if (top >= 0)
+		close(top);
+	free(cat);
+	free(buf);
+	return r;
+}
+
+/* Move STATE/release/<id> to RELEASE/<id>, never replacing anything. */
+static int final_rename(struct rx_ctx *c, const char *hex, char *reason, size_t rlen)
+{
+	if (renameat2(c->relstage_fd, hex, c->release_fd, hex, RENAME_NOREPLACE) != 0) {
+		snprintf(reason, rlen, "rename into the release directory: %s", strerror(errno));
+		return SL_ERR_IO;
+	}
+	fsync(c->release_fd);
+	return SL_OK;
+}
+
+void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
+{
+	char reason[1400];
+	struct sl_diag d = { "" };
+	uint64_t t0 = 0;
+	struct timespec ts;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (rx_xfer_checkpoint(c, x) != SL_OK) {
+		rx_xfer_timeout(c, x, "staging storage failed");
+		return;
+	}
+	r = rx_verify_catalog(c, x, reason, sizeof reason);
+	if (!r)
+		r = build_tree(c, x, reason, sizeof reason);
+	if (r) {
+		rx_xfer_reject(c, x, reason);
+		return;
+	}
+	r = sl_ledger_record(c->ledger, x->manifest->link, x->manifest->id, x->manifest->sequence,
+			     c->policy->sequence_window, (int64_t)time(NULL), &d);
+	if (r) {
+		snprintf(reason, sizeof reason, "ledger: %s", d.msg);
+		rx_xfer_reject(c, x, reason);
+		return;
+	}
+	/* From here the transfer is accepted: a crash before the rename is
+	 * finished by rx_recover() at the next start. */
+	sl_write_file_atomic(x->dirfd, "released", "", 0, 0600, NULL);
+	r = final_rename(c, x->hex, reason, sizeof reason);
+	if (r) {
+		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; "
+		       "it stays in %s/release/%s", x->hex, reason, c->cfg->state_dir, x->hex);
+		sl_audit_append(c->audit, "stuck", x->hex, x->manifest_hex, reason, NULL);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(reason, sizeof reason, "%zu files, %llu bytes, sequence %llu, verified in %.2f s",
+		 x->manifest->nfiles, (unsigned long long)x->manifest->total_bytes,
+		 (unsigned long long)x->manifest->sequence,
+		 (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t0) / 1e9);
+	sl_audit_append(c->audit, "released", x->hex, x->manifest_hex, reason, NULL);
+	sl_log(c->log, SL_LOG_INFO, "transfer %s RELEASED to %s/%s: %s", x->hex, c->cfg->release_dir,
+	       x->hex, reason);
+	c->st.released++;
+	if (x->state == RX_X_ACTIVE) {
+		rx_xfer_deactivate(c, x);
+	}
+	x->state = RX_X_RELEASED;
+	if (x->dirfd >= 0) {
+		close(x->dirfd);
+		x->dirfd = -1;
+	}
+	sl_remove_tree(c->xfer_fd, x->hex, NULL);
+}
+
+/* At start: finish releases that were accepted but not renamed. */
+int rx_recover(struct rx_ctx *c)
+{
+	int fd = dup(c->xfer_fd);
+	DIR *dp;
+	struct dirent *e;
+
+	if (fd < 0 || !(dp = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return SL_ERR_IO;
+	}
+	while ((e = readdir(dp))) {
+		char marker[64], reason[512];
+		struct stat st;
+		if (strlen(e->d_name) != 32)
+			continue;
+		snprintf(marker, sizeof marker, "%s/released", e->d_name);
+		if (fstatat(c->xfer_fd, marker, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (fstatat(c->relstage_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (final_rename(c, e->d_name, reason, sizeof reason) == SL_OK) {
+				sl_log(c->log, SL_LOG_INFO, "transfer %s: release finished after restart", e->d_name);
+				sl_audit_append(c->audit, "released", e->d_name, NULL,
+						"release completed after a restart", NULL);
+			} else {
+				sl_log(c->log, SL_LOG_ERR, "transfer %s: %s", e->d_name, reason);
+				continue;
+			}
+		}
+		sl_remove_tree(c->xfer_fd, e->d_name, NULL);
+	}
+	closedir(dp);
+	return SL_OK;
+}

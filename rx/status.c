@@ -1,0 +1,173 @@
+/* status.c — sluice-rx's status file and Prometheus metrics.
+ *
+ * Every second (and at exit) rx rewrites, atomically:
+ *   STATE/status       line-based key/value text read by `sluice status`
+ *                      (format in sluice-rx(8), "STATUS FILE");
+ *   STATE/metrics.prom Prometheus text exposition format, for the node
+ *                      exporter's textfile collector or any scraper.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rx.h"
+#include "safefs.h"
+
+static const char *hb_state_name(uint8_t s)
+{
+	switch (s) {
+	case SL_HB_IDLE: return "idle";
+	case SL_HB_SENDING: return "sending";
+	case SL_HB_PASS_DONE: return "pass-done";
+	case SL_HB_DONE: return "done";
+	case SL_HB_ABORTED: return "aborted";
+	}
+	return "unknown";
+}
+
+static const char *xstate_name(enum rx_xstate s)
+{
+	switch (s) {
+	case RX_X_ACTIVE: return "receiving";
+	case RX_X_DORMANT: return "waiting";
+	case RX_X_REJECTED: return "rejected";
+	case RX_X_RELEASED: return "released";
+	}
+	return "unknown";
+}
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!b->p)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		char *np = realloc(b->p, b->cap * 2 + (size_t)n);
+		if (!np)
+			return;
+		b->p = np;
+		b->cap = b->cap * 2 + (size_t)n;
+	}
+}
+
+static void iso(time_t t, char out[32])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void rx_write_status(struct rx_ctx *c, uint64_t now)
+{
+	struct buf s = { malloc(8192), 0, 8192 }, m = { malloc(8192), 0, 8192 };
+	struct sl_link_stats ls;
+	char t1[32], t2[32];
+	time_t wall = time(NULL);
+	uint64_t up = (now - c->start_ns) / 1000000000ull;
+
+	sl_link_get_stats(c->link, &ls);
+	iso(wall - (time_t)up, t1);
+	iso(wall, t2);
+	put(&s, "sluice-rx-status 1\npid %ld\nstarted %s\nupdated %s\nlink %s\n", (long)getpid(), t1, t2,
+	    sl_link_describe(c->link));
+	put(&s, "datagrams %llu\nbytes %llu\nauth_failures %llu\nmalformed %llu\nunsupported %llu\n"
+		"before_header %llu\nignored %llu\nkernel_drops %llu\nreleased %llu\nrejected %llu\n"
+		"timeouts %llu\nreplays %llu\n",
+	    (unsigned long long)c->st.datagrams, (unsigned long long)c->st.bytes,
+	    (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
+	    (unsigned long long)c->st.unsupported, (unsigned long long)c->st.before_header,
+	    (unsigned long long)c->st.ignored, (unsigned long long)ls.kernel_drops,
+	    (unsigned long long)c->st.released, (unsigned long long)c->st.rejected,
+	    (unsigned long long)c->st.timeouts, (unsigned long long)c->st.replays);
+
+	put(&m, "# HELP sluice_rx_datagrams_total Datagrams received from the link.\n"
+		"# TYPE sluice_rx_datagrams_total counter\nsluice_rx_datagrams_total %llu\n",
+	    (unsigned long long)c->st.datagrams);
+	put(&m, "# HELP sluice_rx_bytes_total Bytes received from the link.\n"
+		"# TYPE sluice_rx_bytes_total counter\nsluice_rx_bytes_total %llu\n",
+	    (unsigned long long)c->st.bytes);
+	put(&m, "# HELP sluice_rx_dropped_total Datagrams dropped before use, by reason.\n"
+		"# TYPE sluice_rx_dropped_total counter\n"
+		"sluice_rx_dropped_total{reason=\"auth\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"malformed\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"unsupported\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"before_header\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"kernel\"} %llu\n",
+	    (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
+	    (unsigned long long)c->st.unsupported, (unsigned long long)c->st.before_header,
+	    (unsigned long long)ls.kernel_drops);
+	put(&m, "# HELP sluice_rx_transfers_total Transfers finished, by outcome.\n"
+		"# TYPE sluice_rx_transfers_total counter\n"
+		"sluice_rx_transfers_total{outcome=\"released\"} %llu\n"
+		"sluice_rx_transfers_total{outcome=\"rejected\"} %llu\n"
+		"sluice_rx_transfers_total{outcome=\"timeout\"} %llu\n",
+	    (unsigned long long)c->st.released, (unsigned long long)c->st.rejected,
+	    (unsigned long long)c->st.timeouts);
+	put(&m, "# HELP sluice_rx_session_lost_estimate Datagrams missing from the session's packet "
+		"numbers.\n# TYPE sluice_rx_session_lost_estimate gauge\n");
+
+	for (unsigned i = 0; i < RX_MAX_SESSIONS; i++) {
+		const struct rx_session *x = &c->sessions[i];
+		uint64_t span, lost;
+		if (!x->used)
+			continue;
+		span = x->max_packet - x->first_packet + 1;
+		lost = span > x->received ? span - x->received : 0;
+		put(&s, "session %016llx sender=%s state=%s last_heartbeat_ms=%lld idle_ms=%llu "
+			"received=%llu lost=%llu pass=%u/%u xfer_seq=%llu rate_bps=%llu\n",
+		    (unsigned long long)x->id, x->have_hb ? x->hb.sender : "?",
+		    x->have_hb ? hb_state_name(x->hb.state) : "unknown",
+		    x->have_hb ? (long long)((now - x->last_hb_ns) / 1000000ull) : -1LL,
+		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->received,
+		    (unsigned long long)lost, x->have_hb ? x->hb.pass + 1u : 0u, x->have_hb ? x->hb.passes : 0u,
+		    (unsigned long long)(x->have_hb ? x->hb.xfer_sequence : 0),
+		    (unsigned long long)(x->have_hb ? x->hb.rate_bps : 0));
+		put(&m, "sluice_rx_session_lost_estimate{session=\"%016llx\"} %llu\n",
+		    (unsigned long long)x->id, (unsigned long long)lost);
+	}
+	put(&m, "# HELP sluice_rx_transfer_progress_ratio Fraction of a transfer's chunks staged.\n"
+		"# TYPE sluice_rx_transfer_progress_ratio gauge\n");
+	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+		uint64_t total = x->have_hdr ? x->hdr.nchunks : 0;
+		uint64_t bytes_done = x->have_hdr ? x->ndone * x->hdr.chunk_size : 0;
+		if (x->state == RX_X_RELEASED || x->state == RX_X_REJECTED)
+			continue;
+		if (x->have_hdr && bytes_done > x->hdr.total_bytes)
+			bytes_done = x->hdr.total_bytes;
+		put(&s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
+			"symbols=%llu files=%lld timed_out=%d\n",
+		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
+		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
+		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
+		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,
+		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported);
+		put(&m, "sluice_rx_transfer_progress_ratio{xfer=\"%s\"} %.6f\n", x->hex,
+		    total ? (double)x->ndone / (double)total : 0.0);
+	}
+	if (s.p)
+		sl_write_file_atomic(c->state_fd, "status", s.p, s.len, 0644, NULL);
+	if (m.p)
+		sl_write_file_atomic(c->state_fd, "metrics.prom", m.p, m.len, 0644, NULL);
+	free(s.p);
+	free(m.p);
+}
