@@ -1,0 +1,303 @@
+/* ledger.c — append-only, fsync'd ledger of accepted transfers. */
+#include "ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "pathname.h"
+
+#define HEADER "sluice-ledger 1\n"
+#define LEDGER_MAX_BYTES (1ull << 30)
+
+struct entry {
+	char link[SL_LABEL_MAX + 1];
+	uint64_t seq;
+	uint8_t id[SL_ID_BYTES];
+	int64_t time;
+};
+
+struct sl_ledger {
+	int fd;
+	size_t n, cap;
+	struct entry *e;
+	off_t size;
+};
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Checksum: the first 8 bytes of BLAKE2b-256 of the line before " sum". */
+static void line_sum(const char *s, size_t n, char out[17])
+{
+	uint8_t h[32];
+	crypto_generichash(h, sizeof h, (const uint8_t *)s, n, NULL, 0);
+	hex(h, 8, out);
+}
+
+static int format_line(const struct entry *e, char *buf, size_t len)
+{
+	char idh[SL_ID_HEX], sum[17];
+	int n;
+	hex(e->id, SL_ID_BYTES, idh);
+	n = snprintf(buf, len, "accept %s %llu %s %lld", e->link, (unsigned long long)e->seq, idh, (long long)e->time);
+	if (n < 0 || (size_t)n + 18 >= len)
+		return -1;
+	line_sum(buf, (size_t)n, sum);
+	return n + snprintf(buf + n, len - (size_t)n, " %s\n", sum);
+}
+
+static int parse_line(const char *s, size_t n, struct entry *e)
+{
+	char line[256], idh[SL_ID_HEX], sum[17], want[17], *nl;
+	unsigned long long seq;
+	long long t;
+	int consumed = 0;
+
+	if (n >= sizeof line || n < 20)
+		return -1;
+	memcpy(line, s, n);
+	line[n] = '\0';
+	nl = strrchr(line, ' ');
+	if (!nl || strlen(nl + 1) != 16)
+		return -1;
+	line_sum(line, (size_t)(nl - line), want);
+	memcpy(sum, nl + 1, 17);
+	if (sodium_memcmp(sum, want, 16) != 0)
+		return -1;
+	*nl = '\0';
+	if (sscanf(line, "accept %64s %llu %32s %lld%n", e->link, &seq, idh, &t, &consumed) != 4 ||
+	    (size_t)consumed != strlen(line) || !sl_label_ok(e->link) || strlen(idh) != 32)
+		return -1;
+	for (int i = 0; i < SL_ID_BYTES; i++) {
+		unsigned v;
+		if (sscanf(idh + 2 * i, "%2x", &v) != 1)
+			return -1;
+		e->id[i] = (uint8_t)v;
+	}
+	e->seq = seq;
+	e->time = t;
+	return 0;
+}
+
+static int add_entry(struct sl_ledger *l, const struct entry *e)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		struct entry *ne = realloc(l->e, nc * sizeof *ne);
+		if (!ne)
+			return SL_ERR_NOMEM;
+		l->e = ne;
+		l->cap = nc;
+	}
+	l->e[l->n++] = *e;
+	return SL_OK;
+}
+
+void sl_ledger_close(struct sl_ledger *l)
+{
+	if (!l)
+		return;
+	if (l->fd >= 0)
+		close(l->fd); /* releases the lock */
+	free(l->e);
+	free(l);
+}
+
+int sl_ledger_open(const char *path, const struct sl_logger *lg, bool *repaired,
+		   struct sl_ledger **out, struct sl_diag *d)
+{
+	struct sl_ledger *l;
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0, pos, good;
+	unsigned ln = 1;
+	int rc = SL_OK;
+
+	if (repaired)
+		*repaired = false;
+	if (sodium_init() < 0)
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+	l = calloc(1, sizeof *l);
+	if (!l)
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (l->fd < 0) {
+		rc = sl_diag_errno(d, "ledger %s", path);
+		goto fail;
+	}
+	if (flock(l->fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? sl_diag_set(d, SL_ERR_AGAIN, "ledger %s is in use by another process", path)
+					  : sl_diag_errno(d, "ledger %s: lock", path);
+		goto fail;
+	}
+	if (fstat(l->fd, &st) != 0) {
+		rc = sl_diag_errno(d, "ledger %s", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX_BYTES) {
+		rc = sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: not a regular file or larger than 1 GiB", path);
+		goto fail;
+	}
+	if (st.st_size == 0) {
+		if (pwrite(l->fd, HEADER, strlen(HEADER), 0) != (ssize_t)strlen(HEADER) || fsync(l->fd) != 0) {
+			rc = sl_diag_errno(d, "ledger %s: write header", path);
+			goto fail;
+		}
+		l->size = (off_t)strlen(HEADER);
+		*out = l;
+		return SL_OK;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(l->fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? sl_diag_errno(d, "ledger %s: read", path)
+				   : sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: shrank while reading", path);
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	if (got < strlen(HEADER) || memcmp(buf, HEADER, strlen(HEADER))) {
+		rc = sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: line 1 is not 'sluice-ledger 1'", path);
+		goto fail;
+	}
+	pos = good = strlen(HEADER);
+	while (pos < got) {
+		char *nl = memchr(buf + pos, '\n', got - pos);
+		size_t end = nl ? (size_t)(nl - buf) : got;
+		struct entry e;
+		ln++;
+		if (parse_line(buf + pos, end - pos, &e) != 0 || !nl) {
+			if (nl && end + 1 < got) {
+				rc = sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: line %u is damaged (not at the end: refusing to guess)",
+						 path, ln);
+				goto fail;
+			}
+			/* The last line: a torn append. Cut it off. */
+			sl_log(lg, SL_LOG_WARN, "ledger %s: line %u is incomplete (interrupted write): removed", path, ln);
+			if (ftruncate(l->fd, (off_t)good) != 0 || fsync(l->fd) != 0) {
+				rc = sl_diag_errno(d, "ledger %s: repair", path);
+				goto fail;
+			}
+			if (repaired)
+				*repaired = true;
+			break;
+		}
+		if ((rc = add_entry(l, &e))) {
+			sl_diag_set(d, rc, "out of memory");
+			goto fail;
+		}
+		pos = good = end + 1;
+	}
+	l->size = (off_t)good;
+	free(buf);
+	*out = l;
+	return SL_OK;
+fail:
+	free(buf);
+	sl_ledger_close(l);
+	return rc;
+}
+
+int sl_ledger_mark(const struct sl_ledger *l, const char *link, uint64_t *mark)
+{
+	bool found = false;
+	uint64_t m = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->e[i].link, link))
+			continue;
+		if (!found || l->e[i].seq > m)
+			m = l->e[i].seq;
+		found = true;
+	}
+	if (!found)
+		return SL_ERR_NOTFOUND;
+	*mark = m;
+	return SL_OK;
+}
+
+size_t sl_ledger_count(const struct sl_ledger *l)
+{
+	return l->n;
+}
+
+int sl_ledger_check(const struct sl_ledger *l, const char *link, const uint8_t id[SL_ID_BYTES],
+		    uint64_t sequence, uint64_t window, struct sl_diag *d)
+{
+	char idh[SL_ID_HEX];
+	uint64_t mark;
+
+	hex(id, SL_ID_BYTES, idh);
+	for (size_t i = 0; i < l->n; i++)
+		if (!memcmp(l->e[i].id, id, SL_ID_BYTES))
+			return sl_diag_set(d, SL_ERR_REPLAY, "transfer id %s was already accepted (link %s, sequence %llu)",
+					   idh, l->e[i].link, (unsigned long long)l->e[i].seq);
+	if (sl_ledger_mark(l, link, &mark) != SL_OK || sequence > mark)
+		return SL_OK;
+	if (window == 0 || mark - sequence >= window)
+		return sl_diag_set(d, SL_ERR_REPLAY, "sequence %llu is not above the high-water mark %llu of link %s%s",
+				   (unsigned long long)sequence, (unsigned long long)mark, link,
+				   window ? " (and outside the sequence window)" : "");
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].seq == sequence && !strcmp(l->e[i].link, link))
+			return sl_diag_set(d, SL_ERR_REPLAY, "sequence %llu of link %s was already accepted",
+					   (unsigned long long)sequence, link);
+	return SL_OK;
+}
+
+int sl_ledger_record(struct sl_ledger *l, const char *link, const uint8_t id[SL_ID_BYTES],
+		     uint64_t sequence, uint64_t window, int64_t now, struct sl_diag *d)
+{
+	struct entry e;
+	char line[256];
+	int n, rc;
+	ssize_t w;
+
+	if (!sl_label_ok(link))
+		return sl_diag_set(d, SL_ERR_INVAL, "link '%s' is not a name", link);
+	if ((rc = sl_ledger_check(l, link, id, sequence, window, d)))
+		return rc;
+	memset(&e, 0, sizeof e);
+	snprintf(e.link, sizeof e.link, "%s", link);
+	e.seq = sequence;
+	memcpy(e.id, id, SL_ID_BYTES);
+	e.time = now;
+	n = format_line(&e, line, sizeof line);
+	if (n < 0)
+		return sl_diag_set(d, SL_ERR_INVAL, "ledger line too long");
+	if (l->n == l->cap) { /* reserve before writing, so memory and file agree */
+		if ((rc = add_entry(l, &e)) != SL_OK)
+			return sl_diag_set(d, rc, "out of memory");
+		l->n--;
+	}
+	w = pwrite(l->fd, line, (size_t)n, l->size);
+	if (w != n || fdatasync(l->fd) != 0) {
+		rc = sl_diag_errno(d, "ledger: append");
+		if (ftruncate(l->fd, l->size) == 0)
+			fsync(l->fd);
+		return rc;
+	}
+	l->size += n;
+	l->e[l->n++] = e;
+	return SL_OK;
+}

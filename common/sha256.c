@@ -1,0 +1,138 @@
+/* sha256.c — SHA-256 via OpenSSL EVP. */
+#include "sha256.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+struct sl_sha256 {
+	EVP_MD_CTX *md;
+};
+
+int sl_sha256(const void *data, size_t len, uint8_t out[SL_SHA256_LEN])
+{
+	unsigned int n = 0;
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != SL_SHA256_LEN)
+		return SL_ERR_CRYPTO;
+	return SL_OK;
+}
+
+int sl_sha256_new(struct sl_sha256 **ctx)
+{
+	struct sl_sha256 *c = calloc(1, sizeof *c);
+	if (!c)
+		return SL_ERR_NOMEM;
+	c->md = EVP_MD_CTX_new();
+	if (!c->md) {
+		free(c);
+		return SL_ERR_NOMEM;
+	}
+	if (EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+		sl_sha256_free(c);
+		return SL_ERR_CRYPTO;
+	}
+	*ctx = c;
+	return SL_OK;
+}
+
+int sl_sha256_update(struct sl_sha256 *ctx, const void *data, size_t len)
+{
+	return EVP_DigestUpdate(ctx->md, data, len) == 1 ? SL_OK : SL_ERR_CRYPTO;
+}
+
+int sl_sha256_final(struct sl_sha256 *ctx, uint8_t out[SL_SHA256_LEN])
+{
+	unsigned int n = 0;
+	if (EVP_DigestFinal_ex(ctx->md, out, &n) != 1 || n != SL_SHA256_LEN)
+		return SL_ERR_CRYPTO;
+	return SL_OK;
+}
+
+void sl_sha256_free(struct sl_sha256 *ctx)
+{
+	if (!ctx)
+		return;
+	EVP_MD_CTX_free(ctx->md);
+	free(ctx);
+}
+
+int sl_sha256_fd(int fd, uint8_t out[SL_SHA256_LEN], uint64_t *nbytes,
+		 sl_sha256_progress_fn progress, void *pctx, struct sl_diag *d)
+{
+	enum { BUFSZ = 1 << 18 };
+	struct sl_sha256 *c;
+	uint64_t total = 0;
+	uint8_t *buf;
+	int rc;
+
+	buf = malloc(BUFSZ);
+	if (!buf)
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	rc = sl_sha256_new(&c);
+	if (rc) {
+		free(buf);
+		return sl_diag_set(d, rc, "cannot start SHA-256");
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, BUFSZ);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = sl_diag_errno(d, "read");
+			break;
+		}
+		if (n == 0) {
+			rc = sl_sha256_final(c, out);
+			if (rc)
+				sl_diag_set(d, rc, "SHA-256 failed");
+			break;
+		}
+		rc = sl_sha256_update(c, buf, (size_t)n);
+		if (rc) {
+			sl_diag_set(d, rc, "SHA-256 failed");
+			break;
+		}
+		total += (uint64_t)n;
+		if (progress)
+			progress(pctx, total);
+	}
+	sl_sha256_free(c);
+	free(buf);
+	if (!rc && nbytes)
+		*nbytes = total;
+	return rc;
+}
+
+char *sl_sha256_hex(const uint8_t digest[SL_SHA256_LEN], char out[SL_SHA256_HEX])
+{
+	static const char hx[] = "0123456789abcdef";
+	for (int i = 0; i < SL_SHA256_LEN; i++) {
+		out[2 * i] = hx[digest[i] >> 4];
+		out[2 * i + 1] = hx[digest[i] & 15];
+	}
+	out[64] = '\0';
+	return out;
+}
+
+static int lhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int sl_sha256_from_hex(const char *hex, size_t len, uint8_t digest[SL_SHA256_LEN])
+{
+	if (len != 64)
+		return SL_ERR_PARSE;
+	for (int i = 0; i < SL_SHA256_LEN; i++) {
+		int h = lhex(hex[2 * i]), l = lhex(hex[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return SL_ERR_PARSE;
+		digest[i] = (uint8_t)(h << 4 | l);
+	}
+	return SL_OK;
+}

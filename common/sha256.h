@@ -1,0 +1,39 @@
+/* sha256.h — SHA-256 through OpenSSL libcrypto (EVP; uses SHA-NI where present).
+ *
+ * Contract: digests are identical to `sha256sum`. One-shot over memory,
+ * streaming (init/update/final) and over a file descriptor (reads to EOF,
+ * reports the byte count). Streaming contexts must be freed with
+ * sl_sha256_free() even after final(). Hex is lowercase, 64 characters.
+ */
+#ifndef SL_SHA256_H
+#define SL_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+#define SL_SHA256_LEN 32
+#define SL_SHA256_HEX 65 /* 64 characters and a NUL */
+
+struct sl_sha256; /* opaque streaming context */
+
+int sl_sha256(const void *data, size_t len, uint8_t out[SL_SHA256_LEN]);
+
+int sl_sha256_new(struct sl_sha256 **ctx);
+int sl_sha256_update(struct sl_sha256 *ctx, const void *data, size_t len);
+int sl_sha256_final(struct sl_sha256 *ctx, uint8_t out[SL_SHA256_LEN]);
+void sl_sha256_free(struct sl_sha256 *ctx);
+
+/* Hash everything readable from fd (from its current offset to EOF).
+ * *nbytes (may be NULL) gets the count. If `progress` is set it is called
+ * after each block with the bytes read so far. */
+typedef void (*sl_sha256_progress_fn)(void *ctx, uint64_t bytes);
+int sl_sha256_fd(int fd, uint8_t out[SL_SHA256_LEN], uint64_t *nbytes,
+		 sl_sha256_progress_fn progress, void *pctx, struct sl_diag *d);
+
+/* Lowercase hex of a digest; returns out. */
+char *sl_sha256_hex(const uint8_t digest[SL_SHA256_LEN], char out[SL_SHA256_HEX]);
+/* Parse exactly 64 lowercase hex digits; SL_ERR_PARSE otherwise. */
+int sl_sha256_from_hex(const char *hex, size_t len, uint8_t digest[SL_SHA256_LEN]);
+
+#endif
