@@ -16,7 +16,30 @@
  *                     (libpcap dump API, LINKTYPE_ETHERNET); receive: read
  *                     such a file (and raw sluice-EtherType frames) and
  *                     report SL_ERR_CLOSED at its end.
- * Options follow '?' as key=value joined by '&' (see link.c for the list).
+ * Options follow '?' as key=value joined by '&'; an unknown option, one
+ * given twice or one without a value is an error naming it.
+ *   udp, send:    ttl=N (multicast TTL, default 1), loop=0|1 (multicast
+ *                 loopback, default 1), iface=NAME (multicast interface),
+ *                 src=IPV4 (source address to bind). SO_BROADCAST is always
+ *                 set; the socket is never connect()ed.
+ *   udp, receive: iface=NAME (interface that joins a multicast group).
+ *   eth, send:    dst=MAC (default ff:ff:ff:ff:ff:ff), src=MAC (default
+ *                 the interface's own address).
+ *   eth, receive: promisc=0|1 (default 1).
+ *   pcap, send:   src_mac= (02:00:00:00:00:01), dst_mac= (ff:ff:ff:ff:ff:ff),
+ *                 src_ip= (192.0.2.1), dst_ip= (192.0.2.2), src_port=
+ *                 (4747), dst_port= (4747), frame=udp|raw (raw: sluice
+ *                 EtherType frames, frame.h), ts=usec|nsec (timestamp
+ *                 precision of the file, default usec), rate=RATE (record
+ *                 timestamps advance as a link of RATE bit/s would send the
+ *                 frames back to back; default: the real send times).
+ *                 Addresses are only written into the file, never used.
+ *   pcap, receive: port=N (accept UDP only to this destination port;
+ *                 default any). Frames that are not IPv4/UDP or sluice
+ *                 EtherType frames, or fail a check, count as foreign.
+ *
+ * Sizes: a send of a datagram over SL_LINK_MAX_DGRAM bytes, or of an empty
+ * one, is refused before anything is sent.
  */
 #ifndef SL_LINK_H
 #define SL_LINK_H
@@ -66,10 +89,18 @@ int sl_link_open_rx(const char *uri, const struct sl_link_opts *o,
 int sl_link_send(struct sl_link *l, const struct iovec *dg, unsigned n,
 		 struct sl_diag *d);
 
+/* As sl_link_send, with a timestamp (ns since the epoch) per datagram
+ * for back-ends that record one (pcap files); others ignore ts_ns. */
+int sl_link_send_ts(struct sl_link *l, const struct iovec *dg, const uint64_t *ts_ns,
+		    unsigned n, struct sl_diag *d);
+
 /* Receive up to n datagrams, waiting at most timeout_ms (-1: forever,
  * 0: poll). Returns the number received (0 on timeout), SL_ERR_CLOSED at
  * the end of a pcap file, or a negative error. Datagrams longer than a
- * buffer's cap are counted as foreign and skipped. */
+ * buffer's cap are counted as foreign and skipped (the entries of dg may
+ * then be swapped so the received ones come first). Interrupted by a
+ * signal, it returns 0. ts_ns is the arrival time in ns since the epoch
+ * (udp: the kernel's receive timestamp). */
 int sl_link_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n,
 		 int timeout_ms, struct sl_diag *d);
 
@@ -84,6 +115,10 @@ void sl_link_get_stats(const struct sl_link *l, struct sl_link_stats *st);
 
 /* Human-readable description, e.g. "udp 127.0.0.1:4747 (rcvbuf 32 MiB)". */
 const char *sl_link_describe(const struct sl_link *l);
+
+/* A warning about the link as opened, or NULL: e.g. the kernel granted a
+ * smaller socket buffer than asked for, and which sysctl to raise. */
+const char *sl_link_warning(const struct sl_link *l);
 
 void sl_link_close(struct sl_link *l);
 

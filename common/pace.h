@@ -11,6 +11,14 @@
  * Wire bytes: sl_wire_bytes_udp() gives what one UDP datagram of `payload`
  * bytes costs on Ethernet: preamble+SFD 8, header 14, IPv4 20, UDP 8,
  * payload (frame padded to the 64-byte minimum), FCS 4, inter-frame gap 12.
+ * sl_wire_bytes_eth() is the same for a raw sluice-EtherType frame, whose
+ * payload is a 2-byte length followed by the datagram (see frame.h).
+ *
+ * A send of more tokens than are present (a caller that did not wait, or a
+ * datagram larger than the burst) becomes a debt that delays later sends:
+ * the window bound then holds with burst replaced by the largest single
+ * send. Rates from 1 bit/s to 10^12 bit/s and bursts up to 2^31 bytes are
+ * computed exactly in 64-bit integers.
  */
 #ifndef SL_PACE_H
 #define SL_PACE_H
@@ -38,6 +46,13 @@ void sl_pacer_consume(struct sl_pacer *p, uint64_t now_ns, size_t bytes);
 
 /* Real clock: sleep until `bytes` may be sent, then consume them. */
 void sl_pacer_wait(struct sl_pacer *p, size_t bytes);
+
+/* Change the rate at now_ns: time before counts at the old rate, time
+ * after at the new (0 = unlimited). Tokens and any debt carry over. */
+int sl_pacer_set_rate(struct sl_pacer *p, uint64_t rate_bps, uint64_t now_ns);
+
+/* Sleep until CLOCK_MONOTONIC reaches deadline_ns (clock_nanosleep). */
+void sl_sleep_until_ns(uint64_t deadline_ns);
 
 uint64_t sl_now_ns(void);                 /* CLOCK_MONOTONIC in ns */
 size_t sl_wire_bytes_udp(size_t payload); /* Ethernet wire cost of a UDP datagram */

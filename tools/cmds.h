@@ -2,4 +2,6 @@
 #ifndef SL_TOOLS_CMDS_H
 #define SL_TOOLS_CMDS_H
 
+int linksim_main(int argc, char **argv);
+
 #endif

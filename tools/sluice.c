@@ -21,6 +21,7 @@ static const struct {
 } subcommands[] = {
 	/* name, function, one line (in the order a user meets them) */
 	{ "version", version_main, "print the version" },
+	{ "linksim", linksim_main, "relay through a software model of a diode (rate, queue, loss)" },
 };
 
 static void show_usage(FILE *f)
