@@ -1,6 +1,6 @@
 /* source.h — a transfer directory as the sender sees it.
  *
- * Contract: sl_source_open() reads T/manifest and every T/*.minisig, parses
+ * Contract: sl_source_open() reads T/manifest and every T/NAME.minisig, parses
  * the manifest strictly, optionally checks the signatures against a policy,
  * and builds the catalog (PROTOCOL.md §5.2). It opens no data file yet; the
  * chunker reads them in manifest order and re-hashes them as it goes.
