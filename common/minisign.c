@@ -217,8 +217,11 @@ static int seckey_raw(const uint8_t *text, size_t len, uint8_t *raw, struct sl_d
 
 bool sl_ms_seckey_encrypted(const uint8_t *text, size_t len)
 {
-	uint8_t *raw = sodium_malloc(SECKEY_BYTES);
+	uint8_t *raw;
 	bool enc = false;
+	if (sodium_init() < 0)
+		return true;
+	raw = sodium_malloc(SECKEY_BYTES);
 	if (!raw)
 		return true;
 	if (seckey_raw(text, len, raw, NULL) == SL_OK)
@@ -292,10 +295,13 @@ int sl_ms_seckey_format(const struct sl_ms_seckey *sk, const char *passphrase,
 			uint64_t opslimit, uint64_t memlimit, const char *comment,
 			char *out, size_t outsz, size_t *olen, struct sl_diag *d)
 {
-	uint8_t *raw = sodium_malloc(SECKEY_BYTES), *stream = NULL;
+	uint8_t *raw, *stream = NULL;
 	size_t b64len = sodium_base64_ENCODED_LEN(SECKEY_BYTES, sodium_base64_VARIANT_ORIGINAL);
 	int rc = SL_OK, n;
 
+	if (sodium_init() < 0)
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+	raw = sodium_malloc(SECKEY_BYTES);
 	if (!raw)
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	memset(raw, 0, SECKEY_BYTES);

@@ -2,6 +2,13 @@
 #ifndef SL_TOOLS_CMDS_H
 #define SL_TOOLS_CMDS_H
 
+int keygen_main(int argc, char **argv);
+int policy_main(int argc, char **argv);
+int manifest_main(int argc, char **argv);
+int manifest_create_main(int argc, char **argv);
+int manifest_show_main(int argc, char **argv);
+int manifest_sign_main(int argc, char **argv);
+int manifest_verify_main(int argc, char **argv);
 int linksim_main(int argc, char **argv);
 
 #endif

@@ -21,6 +21,9 @@ static const struct {
 } subcommands[] = {
 	/* name, function, one line (in the order a user meets them) */
 	{ "version", version_main, "print the version" },
+	{ "keygen", keygen_main, "make officer/submitter signing keys or a link key" },
+	{ "policy", policy_main, "write or show the receiver's trust policy" },
+	{ "manifest", manifest_main, "create, show, sign and verify transfer manifests" },
 	{ "linksim", linksim_main, "relay through a software model of a diode (rate, queue, loss)" },
 };
 

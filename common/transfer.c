@@ -1,0 +1,355 @@
+/* transfer.c — verify a transfer directory: manifest, signatures, files. */
+#include "transfer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "hashfiles.h"
+#include "minisign.h"
+#include "pathname.h"
+#include "sha256.h"
+#include "tree.h"
+
+#define MAX_PROBLEMS 10000
+
+static int problem(struct sl_transfer_report *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int problem(struct sl_transfer_report *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	if (r->nproblems >= MAX_PROBLEMS)
+		return code;
+	if (r->nproblems == r->cap_) {
+		size_t nc = r->cap_ ? r->cap_ * 2 : 8;
+		struct sl_transfer_problem *np = realloc(r->problems, nc * sizeof *np);
+		if (!np)
+			return code;
+		r->problems = np;
+		r->cap_ = nc;
+	}
+	r->problems[r->nproblems].code = code;
+	va_start(ap, fmt);
+	vsnprintf(r->problems[r->nproblems].what, sizeof r->problems[0].what, fmt, ap);
+	va_end(ap);
+	r->nproblems++;
+	return code;
+}
+
+/* Printable form of a raw on-disk or manifest path: its manifest encoding. */
+static const char *shown(const char *path, char *buf, size_t len)
+{
+	size_t plen = strlen(path);
+	if (plen > 300)
+		plen = 300;
+	if (sl_pct_encode((const uint8_t *)path, plen, SL_PCT_PATH, buf, len) == (size_t)-1)
+		snprintf(buf, len, "(unprintable)");
+	return buf;
+}
+
+void sl_sigfiles_free(struct sl_sigfile *sigs, size_t n)
+{
+	if (!sigs)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free((char *)sigs[i].name);
+		free((uint8_t *)sigs[i].data);
+	}
+	free(sigs);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sl_sigfile *)a)->name, ((const struct sl_sigfile *)b)->name);
+}
+
+static bool ends_minisig(const char *n)
+{
+	size_t l = strlen(n);
+	return l >= 8 && !strcmp(n + l - 8, ".minisig");
+}
+
+static int load_sigs(int dirfd, bool skip_unsafe, struct sl_sigfile **out, size_t *nout, struct sl_diag *d)
+{
+	struct sl_sigfile *s = NULL;
+	size_t n = 0;
+	int fd, rc = SL_OK;
+	DIR *dir;
+	struct dirent *de;
+
+	*out = NULL;
+	*nout = 0;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		rc = sl_diag_errno(d, "transfer directory");
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		uint8_t *buf;
+		size_t len;
+		if (!ends_minisig(de->d_name))
+			continue;
+		if (!sl_sigfile_name_ok(de->d_name)) {
+			if (skip_unsafe)
+				continue;
+			rc = sl_diag_set(d, SL_ERR_NAME, "signature file name '%.100s' is not a safe NAME.minisig", de->d_name);
+			break;
+		}
+		if (n == SL_TRANSFER_MAX_SIGS) {
+			rc = sl_diag_set(d, SL_ERR_TOOBIG, "more than %d signature files", SL_TRANSFER_MAX_SIGS);
+			break;
+		}
+		if ((rc = sl_file_readat(dirfd, de->d_name, SL_SIGFILE_MAX_BYTES, &buf, &len, d)))
+			break;
+		struct sl_sigfile *ns = realloc(s, (n + 1) * sizeof *ns);
+		char *name = strdup(de->d_name);
+		if (!ns || !name) {
+			free(name);
+			free(buf);
+			if (ns)
+				s = ns;
+			rc = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+			break;
+		}
+		s = ns;
+		s[n].name = name;
+		s[n].data = buf;
+		s[n].len = len;
+		n++;
+	}
+	closedir(dir);
+	if (rc) {
+		sl_sigfiles_free(s, n);
+		return rc;
+	}
+	if (n)
+		qsort(s, n, sizeof *s, name_cmp);
+	*out = s;
+	*nout = n;
+	return SL_OK;
+}
+
+int sl_sigfiles_load(int dirfd, struct sl_sigfile **sigs, size_t *n, struct sl_diag *d)
+{
+	return load_sigs(dirfd, false, sigs, n, d);
+}
+
+void sl_transfer_report_free(struct sl_transfer_report *r)
+{
+	if (!r)
+		return;
+	sl_manifest_free(r->manifest);
+	free(r->manifest_text);
+	sl_sigfiles_free(r->sigs, r->nsigs);
+	sl_sig_result_clear(&r->sigcheck);
+	free(r->problems);
+	free(r);
+}
+
+/* Top level: only manifest, data and safe *.minisig. */
+static void check_top(int dfd, struct sl_transfer_report *r)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	char b[1024];
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		problem(r, SL_ERR_IO, "cannot list the transfer directory: %s", strerror(errno));
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+		const char *n = de->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			problem(r, SL_ERR_IO, "%s: %s", shown(n, b, sizeof b), strerror(errno));
+			continue;
+		}
+		if (!strcmp(n, "data")) {
+			if (!S_ISDIR(st.st_mode))
+				problem(r, SL_ERR_INVAL, "data: not a directory");
+		} else if (!strcmp(n, "manifest") || ends_minisig(n)) {
+			if (ends_minisig(n) && !sl_sigfile_name_ok(n))
+				problem(r, SL_ERR_NAME, "%s: signature file name is not a safe NAME.minisig ([A-Za-z0-9._-])",
+					shown(n, b, sizeof b));
+			else if (!S_ISREG(st.st_mode))
+				problem(r, SL_ERR_INVAL, "%s: not a regular file", shown(n, b, sizeof b));
+		} else {
+			problem(r, SL_ERR_INVAL, "%s: unexpected entry in the transfer directory (only manifest, *.minisig and data/)",
+				shown(n, b, sizeof b));
+		}
+	}
+	closedir(dir);
+}
+
+struct extra_ctx {
+	struct sl_transfer_report *r;
+	const struct sl_manifest *m;
+};
+
+static int extra_entry(void *ctx, const char *path, const struct stat *st, int err)
+{
+	struct extra_ctx *x = ctx;
+	char b[1024];
+	if (err) {
+		problem(x->r, SL_ERR_IO, "data/%s: %s", shown(path, b, sizeof b), strerror(err));
+		return 0;
+	}
+	if (S_ISDIR(st->st_mode))
+		return 0;
+	if (S_ISLNK(st->st_mode)) {
+		problem(x->r, SL_ERR_INVAL, "data/%s: symbolic link (not allowed in a transfer)", shown(path, b, sizeof b));
+		return 0;
+	}
+	if (!x->m || sl_manifest_find(x->m, path) < 0)
+		problem(x->r, SL_ERR_INVAL, "data/%s: not in the manifest", shown(path, b, sizeof b));
+	else if (!S_ISREG(st->st_mode))
+		problem(x->r, SL_ERR_INVAL, "data/%s: not a regular file", shown(path, b, sizeof b));
+	return 0;
+}
+
+struct prog {
+	const struct sl_transfer_opts *opt;
+	uint64_t total;
+};
+
+static void on_progress(void *ctx, uint64_t done)
+{
+	struct prog *p = ctx;
+	p->opt->progress(p->opt->progress_ctx, done, p->total);
+}
+
+static void check_files(int datafd, struct sl_transfer_report *r, const struct sl_transfer_opts *opt)
+{
+	const struct sl_manifest *m = r->manifest;
+	struct sl_hash_job *jobs = calloc(m->nfiles, sizeof *jobs);
+	struct prog pg = { opt, m->total_bytes };
+	char b[1024], h1[SL_SHA256_HEX], h2[SL_SHA256_HEX];
+
+	if (!jobs) {
+		problem(r, SL_ERR_NOMEM, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < m->nfiles; i++)
+		jobs[i].path = m->files[i].path;
+	sl_hash_files(datafd, jobs, m->nfiles, opt->threads, opt->progress ? on_progress : NULL, &pg);
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct sl_manifest_file *f = &m->files[i];
+		const struct sl_hash_job *j = &jobs[i];
+		shown(f->path, b, sizeof b);
+		r->bytes_hashed += j->size;
+		if (j->err) {
+			problem(r, j->err, "data/%s: %s", b, j->msg);
+		} else if (j->size != f->size) {
+			problem(r, SL_ERR_HASH, "data/%s: size %llu, the manifest says %llu", b,
+				(unsigned long long)j->size, (unsigned long long)f->size);
+		} else if (memcmp(j->sha256, f->sha256, 32)) {
+			problem(r, SL_ERR_HASH, "data/%s: SHA-256 %s, the manifest says %s", b,
+				sl_sha256_hex(j->sha256, h1), sl_sha256_hex(f->sha256, h2));
+		} else if (j->mode != f->mode) {
+			problem(r, SL_ERR_HASH, "data/%s: mode %04o on disk, the manifest says %04o", b, j->mode, f->mode);
+		} else {
+			r->files_ok++;
+		}
+	}
+	free(jobs);
+}
+
+int sl_transfer_verify(const char *dir, const struct sl_policy *p, const struct sl_transfer_opts *opt,
+		       struct sl_transfer_report **out, struct sl_diag *d)
+{
+	struct sl_transfer_opts dopt = { 0 };
+	struct sl_transfer_report *r;
+	struct sl_diag sub;
+	int dfd, datafd = -1, rc;
+	int64_t now;
+
+	*out = NULL;
+	if (!opt)
+		opt = &dopt;
+	now = opt->now ? opt->now : (int64_t)time(NULL);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? sl_diag_set(d, SL_ERR_NOTFOUND, "%s: no such directory", dir)
+				       : sl_diag_errno(d, "%s", dir);
+	r = calloc(1, sizeof *r);
+	if (!r) {
+		close(dfd);
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	}
+	check_top(dfd, r);
+
+	rc = sl_file_readat(dfd, "manifest", p ? p->limits.max_manifest_bytes : SL_MANIFEST_DEFAULT_MAX_BYTES,
+			    &r->manifest_text, &r->manifest_len, &sub);
+	if (rc) {
+		problem(r, rc, "manifest: %s", sub.msg);
+	} else {
+		rc = sl_manifest_parse(r->manifest_text, r->manifest_len, p ? &p->limits : NULL, &r->manifest, &sub);
+		if (rc)
+			problem(r, rc, "manifest: %s", sub.msg);
+	}
+
+	rc = load_sigs(dfd, true, &r->sigs, &r->nsigs, &sub);
+	if (rc)
+		problem(r, rc, "signatures: %s", sub.msg);
+	if (p && r->manifest) {
+		rc = sl_policy_verify_signatures(p, r->manifest_text, r->manifest_len, r->manifest->submitter, r->sigs,
+						 r->nsigs, &r->sigcheck, &sub);
+		if (rc) {
+			/* One problem per refused signature file, then the verdict. */
+			for (size_t i = 0; i < r->sigcheck.n; i++) {
+				const struct sl_sig_check *c = &r->sigcheck.checks[i];
+				if (c->status == SL_SIG_BAD || c->status == SL_SIG_LEGACY || c->status == SL_SIG_MALFORMED)
+					problem(r, SL_ERR_SIG, "%s: %s", r->sigs[i].name, c->detail);
+			}
+			if (rc != SL_ERR_SIG)
+				problem(r, rc, "signatures: %s", sub.msg);
+		}
+		rc = sl_policy_check_manifest(p, r->manifest, now, &sub);
+		if (rc)
+			problem(r, rc, "policy: %s", sub.msg);
+	} else if (!p) {
+		for (size_t i = 0; i < r->nsigs; i++) {
+			struct sl_ms_sig *s = NULL;
+			rc = sl_ms_sig_parse(r->sigs[i].data, r->sigs[i].len, &s, &sub);
+			if (rc)
+				problem(r, SL_ERR_SIG, "%s: %s", r->sigs[i].name, sub.msg);
+			else if (s->legacy)
+				problem(r, SL_ERR_SIG, "%s: legacy 'Ed' signature (not prehashed): refused", r->sigs[i].name);
+			sl_ms_sig_free(s);
+		}
+	}
+
+	datafd = openat(dfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (datafd < 0) {
+		problem(r, errno == ENOENT ? SL_ERR_NOTFOUND : SL_ERR_IO, "data: %s",
+			errno == ENOENT ? "missing (the files live in T/data)" : strerror(errno));
+	} else {
+		struct extra_ctx x = { r, r->manifest };
+		if (r->manifest)
+			check_files(datafd, r, opt);
+		sl_tree_walk(datafd, extra_entry, &x);
+		close(datafd);
+	}
+	close(dfd);
+	*out = r;
+	if (r->nproblems)
+		return sl_diag_set(d, r->problems[0].code, "%s%s", r->problems[0].what,
+				   r->nproblems > 1 ? " (and more)" : "");
+	return SL_OK;
+}

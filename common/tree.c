@@ -1,0 +1,147 @@
+/* tree.c — symlink-free tree walk and open beneath a directory. */
+#include "tree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WALK_MAX_DEPTH 64
+#define WALK_PATH_MAX 4096
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(int dfd, char *path, size_t plen, int depth, sl_tree_fn fn, void *ctx)
+{
+	DIR *dir;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	dir = fdopendir(dfd);
+	if (!dir) {
+		int e = errno;
+		close(dfd);
+		return fn(ctx, path, NULL, e);
+	}
+	errno = 0;
+	while ((de = readdir(dir)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			char **nn = realloc(names, nc * sizeof *nn);
+			if (!nn) {
+				rc = fn(ctx, path, NULL, ENOMEM);
+				goto out;
+			}
+			names = nn;
+			cap = nc;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			rc = fn(ctx, path, NULL, ENOMEM);
+			goto out;
+		}
+		n++;
+	}
+	if (errno) {
+		rc = fn(ctx, path, NULL, errno);
+		goto out;
+	}
+	qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t nl = strlen(names[i]);
+		struct stat st;
+		if (plen + 1 + nl >= WALK_PATH_MAX || depth >= WALK_MAX_DEPTH) {
+			rc = fn(ctx, path, NULL, ENAMETOOLONG);
+			continue;
+		}
+		size_t np = plen;
+		if (plen)
+			path[np++] = '/';
+		memcpy(path + np, names[i], nl + 1);
+		if (fstatat(dirfd(dir), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = fn(ctx, path, NULL, errno);
+		} else {
+			rc = fn(ctx, path, &st, 0);
+			if (!rc && S_ISDIR(st.st_mode)) {
+				int sub = openat(dirfd(dir), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (sub < 0)
+					rc = fn(ctx, path, NULL, errno);
+				else
+					rc = walk(sub, path, np + nl, depth + 1, fn, ctx);
+			}
+		}
+		path[plen] = '\0';
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(dir);
+	return rc;
+}
+
+int sl_tree_walk(int dirfd, sl_tree_fn fn, void *ctx)
+{
+	char *path = malloc(WALK_PATH_MAX);
+	int dfd, rc;
+	if (!path)
+		return fn(ctx, "", NULL, ENOMEM);
+	path[0] = '\0';
+	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		rc = fn(ctx, "", NULL, errno);
+	else
+		rc = walk(dfd, path, 0, 0, fn, ctx);
+	free(path);
+	return rc;
+}
+
+int sl_open_beneath(int dirfd, const char *path, int flags)
+{
+	const char *p = path;
+	int cur = dirfd;
+
+	if (!*path || *path == '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char comp[256];
+		int next;
+
+		if (n == 0 || n >= sizeof comp || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			if (cur != dirfd)
+				close(cur);
+			errno = n >= sizeof comp ? ENAMETOOLONG : EINVAL;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (slash)
+			next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		else
+			next = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+		if (cur != dirfd) {
+			int e = errno;
+			close(cur);
+			errno = e;
+		}
+		if (next < 0)
+			return -1;
+		if (!slash)
+			return next;
+		cur = next;
+		p = slash + 1;
+	}
+}

@@ -1,0 +1,28 @@
+/* tree.h — walking and opening inside a directory tree without following
+ * symbolic links.
+ *
+ * Contract: sl_tree_walk() visits every entry below dirfd depth-first, in
+ * bytewise name order within a directory, calling fn with the path relative
+ * to dirfd ('/'-separated, raw bytes as on disk) and its lstat. Directories
+ * are visited before their contents; symlinks are reported, never followed.
+ * A directory that cannot be opened or read is reported to fn with err != 0
+ * (errno) and not descended into. fn returns 0 to continue, non-zero to stop
+ * (that value is returned). Paths longer than 4095 bytes or deeper than 64
+ * levels are reported with err = ENAMETOOLONG.
+ *
+ * sl_open_beneath() opens a relative path component by component with
+ * O_NOFOLLOW (no symlink is ever followed, ".." and absolute paths are
+ * refused), like openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). Returns an
+ * fd or -1 with errno set (ELOOP for a symlink on the way).
+ */
+#ifndef SL_TREE_H
+#define SL_TREE_H
+
+#include <sys/stat.h>
+
+typedef int (*sl_tree_fn)(void *ctx, const char *path, const struct stat *st, int err);
+
+int sl_tree_walk(int dirfd, sl_tree_fn fn, void *ctx);
+int sl_open_beneath(int dirfd, const char *path, int flags);
+
+#endif

@@ -1,0 +1,159 @@
+/* keygen.c — `sluice keygen`: officer/submitter signing keys (minisign
+ * format) and link keys for the wire AEAD. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "fileio.h"
+#include "minisign.h"
+#include "pathname.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sluice keygen --officer NAME -o PREFIX [--unencrypted] [--passphrase-file FILE]\n"
+		"       sluice keygen --submitter NAME -o PREFIX [--unencrypted] [--passphrase-file FILE]\n"
+		"       sluice keygen --link -o FILE\n\n"
+		"Writes PREFIX.pub and PREFIX.key (mode 0600), a minisign-compatible key pair;\n"
+		"the secret key is encrypted with a passphrase (asked on the terminal, or\n"
+		"--passphrase-file, or $SLUICE_PASSPHRASE) unless --unencrypted.\n"
+		"With --link, writes FILE (mode 0600): a random 32-byte link key.\n"
+		"Existing files are never overwritten. See sluice-keygen(1).\n");
+}
+
+static int link_key(const char *out)
+{
+	uint8_t *k = sodium_malloc(32);
+	struct sl_diag d;
+	int rc;
+	if (!k)
+		return cli_fail("keygen", SL_ERR_NOMEM, "out of memory");
+	randombytes_buf(k, 32);
+	rc = sl_file_write(out, k, 32, 0600, true, &d);
+	sodium_free(k);
+	if (rc)
+		return cli_fail("keygen", rc, "%s", d.msg);
+	printf("wrote link key %s (32 bytes, mode 0600): copy it to both sides of the link\n", out);
+	return EXIT_OK;
+}
+
+int keygen_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "officer", required_argument, NULL, 'O' },
+		{ "submitter", required_argument, NULL, 'S' },
+		{ "link", no_argument, NULL, 'L' },
+		{ "unencrypted", no_argument, NULL, 'U' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = NULL, *role = NULL, *prefix = NULL, *passfile = NULL;
+	bool link = false, unencrypted = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'O':
+		case 'S':
+			if (role)
+				return cli_usage_error("keygen", "give one of --officer NAME or --submitter NAME");
+			role = c == 'O' ? "officer" : "submitter";
+			name = optarg;
+			break;
+		case 'L': link = true; break;
+		case 'U': unencrypted = true; break;
+		case 'P': passfile = optarg; break;
+		case 'o': prefix = optarg; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: return cli_usage_error("keygen", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
+	if (!prefix)
+		return cli_usage_error("keygen", "-o is required");
+	if (sodium_init() < 0)
+		return cli_fail("keygen", SL_ERR_CRYPTO, "libsodium failed to initialise");
+	if (link) {
+		if (role || unencrypted || passfile)
+			return cli_usage_error("keygen", "--link takes only -o FILE");
+		return link_key(prefix);
+	}
+	if (!role)
+		return cli_usage_error("keygen", "give --officer NAME, --submitter NAME or --link");
+	if (!sl_label_ok(name))
+		return cli_usage_error("keygen", "'%s' is not a name ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64)", name);
+
+	size_t plen = strlen(prefix) + 5;
+	char *pubpath = malloc(plen), *keypath = malloc(plen);
+	char *pass = NULL, *keytext = NULL, comment[160], pubtext[512], kid[17];
+	struct sl_ms_pubkey pk;
+	struct sl_ms_seckey *sk = NULL;
+	struct sl_diag d;
+	size_t klen = 0;
+
+	if (!pubpath || !keypath) {
+		rc = cli_fail("keygen", SL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(pubpath, plen, "%s.pub", prefix);
+	snprintf(keypath, plen, "%s.key", prefix);
+	if (!unencrypted) {
+		pass = cli_passphrase("keygen", passfile, "Passphrase for the new secret key: ", true);
+		if (!pass) {
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+	}
+	if ((rc = sl_ms_keygen(&pk, &sk))) {
+		rc = cli_fail("keygen", rc, "key generation failed");
+		goto out;
+	}
+	sl_ms_keyid_hex(pk.keyid, kid);
+	keytext = sodium_malloc(1024);
+	if (!keytext) {
+		rc = cli_fail("keygen", SL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(comment, sizeof comment, "sluice %s %s: minisign %ssecret key %s", role, name,
+		 unencrypted ? "" : "encrypted ", kid);
+	if (!unencrypted && isatty(STDERR_FILENO))
+		fprintf(stderr, "deriving the key encryption key (scrypt, 1 GiB)...\n");
+	rc = sl_ms_seckey_format(sk, pass, SL_MS_KDF_OPSLIMIT, SL_MS_KDF_MEMLIMIT, comment, keytext, 1024, &klen, &d);
+	if (rc) {
+		rc = cli_fail("keygen", rc, "%s", d.msg);
+		goto out;
+	}
+	snprintf(comment, sizeof comment, "sluice %s %s: minisign public key %s", role, name, kid);
+	if (sl_ms_pubkey_format(&pk, comment, pubtext, sizeof pubtext) < 0) {
+		rc = cli_fail("keygen", SL_ERR_INVAL, "public key formatting failed");
+		goto out;
+	}
+	/* Secret first: if it cannot be written, no orphan public key appears. */
+	if ((rc = sl_file_write(keypath, keytext, klen, 0600, true, &d))) {
+		rc = cli_fail("keygen", rc, "%s", d.msg);
+		goto out;
+	}
+	if ((rc = sl_file_write(pubpath, pubtext, strlen(pubtext), 0644, true, &d))) {
+		rc = cli_fail("keygen", rc, "%s (the secret key %s was written)", d.msg, keypath);
+		goto out;
+	}
+	printf("%s %s: key id %s\n  public key  %s (give this to whoever writes the policy)\n"
+	       "  secret key  %s (mode 0600, %s)\n",
+	       role, name, kid, pubpath, keypath, unencrypted ? "NOT encrypted" : "passphrase-encrypted");
+	rc = EXIT_OK;
+out:
+	sl_ms_seckey_free(sk);
+	if (keytext)
+		sodium_free(keytext);
+	cli_passphrase_free(pass);
+	free(pubpath);
+	free(keypath);
+	return rc;
+}

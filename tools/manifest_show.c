@@ -1,0 +1,242 @@
+/* manifest_show.c — `sluice manifest show`: what an officer reads before
+ * signing. Everything printed is ASCII-safe for a terminal; names with
+ * non-ASCII characters are shown escaped and flagged. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "fileio.h"
+#include "manifest.h"
+#include "sha256.h"
+#include "units.h"
+
+#define P "manifest show"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sluice manifest show MANIFEST [--files] [--top N]\n\n"
+		"Summarises a manifest for review: transfer id, submitter, purpose, validity,\n"
+		"binding, counts and sizes per top-level directory and per extension, the\n"
+		"largest files, and every name with non-ASCII characters (escaped as\n"
+		"\\u{XXXX}, flagged '!'). --files lists every file. See sluice-manifest(1).\n");
+}
+
+struct group {
+	char key[80];
+	size_t files;
+	uint64_t bytes;
+};
+
+struct groups {
+	struct group *g;
+	size_t n, cap;
+};
+
+static struct group *group_get(struct groups *gs, const char *key, size_t klen)
+{
+	char k[80];
+	snprintf(k, sizeof k, "%.*s", (int)(klen < sizeof k - 1 ? klen : sizeof k - 1), key);
+	for (size_t i = 0; i < gs->n; i++)
+		if (!strcmp(gs->g[i].key, k))
+			return &gs->g[i];
+	if (gs->n == gs->cap) {
+		size_t nc = gs->cap ? gs->cap * 2 : 32;
+		struct group *ng = realloc(gs->g, nc * sizeof *ng);
+		if (!ng)
+			return NULL;
+		gs->g = ng;
+		gs->cap = nc;
+	}
+	memset(&gs->g[gs->n], 0, sizeof gs->g[0]);
+	memcpy(gs->g[gs->n].key, k, sizeof k);
+	return &gs->g[gs->n++];
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static int file_by_size(const void *a, const void *b, void *arg)
+{
+	const struct sl_manifest *sm = arg;
+	const struct sl_manifest_file *x = &sm->files[*(const size_t *)a], *y = &sm->files[*(const size_t *)b];
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+static void print_groups(const char *title, const char *col, struct groups *gs, size_t max)
+{
+	char b[32], v[400];
+	qsort(gs->g, gs->n, sizeof *gs->g, by_bytes);
+	printf("\n%s\n  %8s  %12s  %s\n", title, "files", "bytes", col);
+	for (size_t i = 0; i < gs->n && i < max; i++)
+		printf("  %8zu  %12s  %s%s\n", gs->g[i].files, sl_fmt_bytes(gs->g[i].bytes, b, sizeof b),
+		       cli_has_non_ascii(gs->g[i].key) ? "! " : "", cli_visible(gs->g[i].key, v, sizeof v));
+	if (gs->n > max)
+		printf("  ... and %zu more\n", gs->n - max);
+}
+
+static void span(int64_t s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = -s;
+	if (s >= 86400)
+		snprintf(buf, len, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+}
+
+int manifest_show_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "files", no_argument, NULL, 'f' },
+		{ "top", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool all = false;
+	long top = 10;
+	uint8_t *text;
+	size_t len, nonascii = 0, exec = 0, *order;
+	struct sl_manifest *m;
+	struct sl_diag d;
+	struct groups dirs = { 0 }, exts = { 0 };
+	char b[32], t1[32], t2[32], s1[32], v[1200], hex[SL_SHA256_HEX], purpose[4 * SL_PURPOSE_MAX + 64];
+	uint8_t digest[32];
+	int64_t now = (int64_t)time(NULL);
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': all = true; break;
+		case 't':
+			top = strtol(optarg, NULL, 10);
+			if (top < 1)
+				return cli_usage_error(P, "--top takes a positive number");
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: return cli_usage_error(P, "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(P, "expected one MANIFEST");
+	if ((rc = sl_file_read(argv[optind], SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
+		return cli_fail(P, rc, "%s", d.msg);
+	rc = sl_manifest_parse(text, len, NULL, &m, &d);
+	sl_sha256(text, len, digest);
+	free(text);
+	if (rc)
+		return cli_fail(P, rc, "%s: %s (not a valid manifest: do not sign it)", argv[optind], d.msg);
+
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct sl_manifest_file *f = &m->files[i];
+		const char *slash = strchr(f->path, '/');
+		const char *base = strrchr(f->path, '/');
+		const char *dot;
+		struct group *g;
+		base = base ? base + 1 : f->path;
+		dot = strrchr(base, '.');
+		g = slash ? group_get(&dirs, f->path, (size_t)(slash - f->path) + 1) : group_get(&dirs, "(top level)", 11);
+		if (g) {
+			g->files++;
+			g->bytes += f->size;
+		}
+		if (dot && dot != base && dot[1]) {
+			char e[40];
+			size_t k = 0;
+			for (const char *q = dot; *q && k < sizeof e - 1; q++)
+				e[k++] = (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
+			e[k] = '\0';
+			g = group_get(&exts, e, k);
+		} else {
+			g = group_get(&exts, "(no extension)", 14);
+		}
+		if (g) {
+			g->files++;
+			g->bytes += f->size;
+		}
+		nonascii += cli_has_non_ascii(f->path);
+		exec += f->mode == 0755;
+	}
+
+	printf("Transfer %s\n", m->id_hex);
+	printf("  manifest SHA-256  %s\n", sl_sha256_hex(digest, hex));
+	printf("  submitter         %s\n", m->submitter);
+	printf("  purpose           %s\n", cli_text(m->purpose, purpose, sizeof purpose));
+	printf("  enclave / link    %s / %s\n", m->enclave, m->link);
+	printf("  sequence          %llu\n", (unsigned long long)m->sequence);
+	span(m->expires - m->created, s1, sizeof s1);
+	printf("  valid             %s to %s (%s)\n", sl_time_format(m->created, t1, sizeof t1),
+	       sl_time_format(m->expires, t2, sizeof t2), s1);
+	if (now > m->expires) {
+		span(now - m->expires, s1, sizeof s1);
+		printf("                    EXPIRED %s ago: the receiver will refuse it\n", s1);
+	} else if (now < m->created) {
+		span(m->created - now, s1, sizeof s1);
+		printf("                    NOT YET VALID: starts in %s\n", s1);
+	} else {
+		span(m->expires - now, s1, sizeof s1);
+		printf("                    expires in %s\n", s1);
+	}
+	printf("  files             %zu (%zu executable, mode 0755)\n", m->nfiles, exec);
+	printf("  total size        %s (%llu bytes)\n", sl_fmt_bytes(m->total_bytes, b, sizeof b),
+	       (unsigned long long)m->total_bytes);
+	printf("  non-ASCII names   %zu%s\n", nonascii, nonascii ? " (listed below, escaped)" : "");
+
+	print_groups("By top-level directory", "directory", &dirs, 30);
+	print_groups("By type (extension)", "extension", &exts, 15);
+
+	order = malloc(m->nfiles * sizeof *order);
+	if (order) {
+		for (size_t i = 0; i < m->nfiles; i++)
+			order[i] = i;
+		qsort_r(order, m->nfiles, sizeof *order, file_by_size, m);
+		printf("\nLargest files\n");
+		for (size_t i = 0; i < m->nfiles && i < (size_t)top; i++) {
+			const struct sl_manifest_file *f = &m->files[order[i]];
+			printf("  %12s  %s%s\n", sl_fmt_bytes(f->size, b, sizeof b), cli_has_non_ascii(f->path) ? "! " : "",
+			       cli_visible(f->path, v, sizeof v));
+		}
+		free(order);
+	}
+	if (nonascii) {
+		size_t shown = 0;
+		printf("\nNames with non-ASCII characters (escaped, then as text with invisible characters escaped)\n");
+		for (size_t i = 0; i < m->nfiles && (all || shown < 50); i++) {
+			char t[1200];
+			if (!cli_has_non_ascii(m->files[i].path))
+				continue;
+			printf("  ! %s\n      \"%s\"\n", cli_visible(m->files[i].path, v, sizeof v),
+			       cli_text(m->files[i].path, t, sizeof t));
+			shown++;
+		}
+		if (shown < nonascii)
+			printf("  ... and %zu more (use --files)\n", nonascii - shown);
+	}
+	if (all) {
+		printf("\nAll files (mode, size, SHA-256, path)\n");
+		for (size_t i = 0; i < m->nfiles; i++) {
+			const struct sl_manifest_file *f = &m->files[i];
+			printf("  %04o %14llu %s %s%s\n", f->mode, (unsigned long long)f->size, sl_sha256_hex(f->sha256, hex),
+			       cli_has_non_ascii(f->path) ? "! " : "", cli_visible(f->path, v, sizeof v));
+		}
+	} else {
+		printf("\n(use --files to list all %zu files with their SHA-256)\n", m->nfiles);
+	}
+	free(dirs.g);
+	free(exts.g);
+	sl_manifest_free(m);
+	return EXIT_OK;
+}
