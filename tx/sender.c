@@ -107,6 +107,7 @@ static int flush(struct sender *s)
 }
 
 static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body);
+static unsigned parity_for(const struct sender *s, unsigned k, int catalog);
 
 static void fill_heartbeat(struct sender *s, struct sl_heartbeat *hb, uint8_t state)
 {
@@ -119,7 +120,7 @@ static void fill_heartbeat(struct sender *s, struct sl_heartbeat *hb, uint8_t st
 	hb->rate_bps = s->cfg->rate_bps;
 	hb->sent = sl_wire_tx_packets(s->wire);
 	hb->kmax = s->cfg->kmax;
-	hb->m = (uint16_t)s->gm[0];
+	hb->m = (uint16_t)parity_for(s, s->cfg->kmax, 0);
 	hb->symsize = s->cfg->symsize;
 	hb->interleave = (uint16_t)s->cfg->interleave;
 	hb->state = state;
