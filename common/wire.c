@@ -432,6 +432,8 @@ int sl_link_key_load(const char *path, uint8_t **key, struct sl_diag *d)
 	size_t len;
 
 	*key = NULL;
+	if (sl_crypto_init())
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sl_diag_errno(d, "link key %s", path);
@@ -481,4 +483,46 @@ void sl_link_key_free(uint8_t *key)
 {
 	if (key)
 		sodium_free(key);
+}
+
+int sl_wire_reseal(struct sl_wire_rx *r, uint8_t *dg, size_t len)
+{
+	uint16_t symsize;
+	uint8_t *b, *tag;
+	struct sl_keyed *k;
+
+	if (len < SL_WIRE_HDR + SL_WIRE_TAG)
+		return SL_ERR_PARSE;
+	symsize = sl_get_be16(dg + O_SYMSIZE);
+	if (len != sl_wire_dgram_size(symsize))
+		return SL_ERR_PARSE;
+	b = dg + SL_WIRE_HDR;
+	tag = b + symsize;
+	switch (dg[O_SUITE]) {
+	case SL_SUITE_AES256GCM: {
+		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
+		k = r->link_key ? rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_AES256GCM) : NULL;
+		if (!k)
+			return SL_ERR_UNSUPPORTED;
+		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
+		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, b, symsize, dg, SL_WIRE_HDR,
+							       NULL, n, &k->aes);
+		return SL_OK;
+	}
+	case SL_SUITE_XCHACHA: {
+		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+		k = r->link_key ? rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_XCHACHA) : NULL;
+		if (!k)
+			return SL_ERR_UNSUPPORTED;
+		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
+		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, b, symsize, dg,
+								    SL_WIRE_HDR, NULL, n, k->key);
+		return SL_OK;
+	}
+	case SL_SUITE_NONE:
+		memset(tag, 0, SL_WIRE_TAG);
+		sl_put_be32(tag, crc32c(dg, SL_WIRE_HDR + (size_t)symsize));
+		return SL_OK;
+	}
+	return SL_ERR_UNSUPPORTED;
 }

@@ -91,6 +91,13 @@ void sl_wire_rx_free(struct sl_wire_rx *r);
 int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 		 struct sl_wire_hdr *h, const uint8_t **body);
 
+/* Seal an opened datagram again in place, with the key of its own session
+ * and its own packet number, after its body was changed. Only a holder of
+ * the link key can do this: test harnesses use it to model an attacker on
+ * the low side who has the key (forged content must still fail the
+ * manifest's hashes). dg must have passed sl_wire_open with this rx. */
+int sl_wire_reseal(struct sl_wire_rx *r, uint8_t *dg, size_t len);
+
 /* The suite this machine would pick: AES-256-GCM with AES-NI, else XChaCha. */
 enum sl_suite sl_wire_default_suite(void);
 const char *sl_suite_name(enum sl_suite s);

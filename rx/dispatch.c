@@ -91,8 +91,20 @@ static void on_xfer(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t
 		return;
 	}
 	x = rx_xfer_get(c, h->xfer, now);
-	if (!x || x->state == RX_X_RELEASED)
+	if (!x)
 		return;
+	if (x->state == RX_X_RELEASED) {
+		if (h->session != x->session) {
+			/* Sent again after its release: record it once per session. */
+			x->session = h->session;
+			c->st.replays++;
+			sl_log(c->log, SL_LOG_WARN, "transfer %s was already released; session %016llx "
+			       "sends it again: ignored", x->hex, (unsigned long long)h->session);
+			sl_audit_append(c->audit, "replay", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
+					"transfer id already released; ignored", NULL);
+		}
+		return;
+	}
 	if (x->state == RX_X_REJECTED) {
 		if (h->session == x->reject_session)
 			return;

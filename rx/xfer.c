@@ -330,11 +330,8 @@ struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now
 	c->xfers = x;
 
 	if (already_accepted(c, id)) {
+		/* dispatch.c records the replay, once per sending session */
 		x->state = RX_X_RELEASED;
-		c->st.replays++;
-		sl_log(c->log, SL_LOG_WARN, "transfer %s was already released; its datagrams are ignored "
-		       "(a replay or a repeat sent after release)", hex);
-		sl_audit_append(c->audit, "replay", hex, NULL, "transfer id already released; ignored", NULL);
 		return x;
 	}
 	if (mkdirat(c->xfer_fd, hex, 0700) != 0 && errno != EEXIST) {

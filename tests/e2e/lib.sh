@@ -1,0 +1,174 @@
+# lib.sh — shared helpers for sluice's end-to-end tests (sourced, not run).
+#
+# Needs: SLUICE, SLUICE_TX, SLUICE_RX (paths to the built binaries).
+# Every process a test starts is recorded and stopped on exit, also on
+# failure; every test works in its own temporary directory, removed on exit.
+# All traffic stays on 127.0.0.1.
+
+set -eu
+
+: "${SLUICE:?}" "${SLUICE_TX:?}" "${SLUICE_RX:?}"
+export SLUICE_PASSPHRASE=unused
+PIDS=""
+W=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e.XXXXXX")
+
+cleanup() {
+    status=$?
+    for p in $PIDS; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in $PIDS; do
+        wait "$p" 2>/dev/null || true
+    done
+    if [ "$status" != 0 ]; then
+        echo "---- test failed; logs:" >&2
+        for f in "$W"/*.log; do
+            [ -f "$f" ] || continue
+            echo "---- $f" >&2
+            tail -n 40 "$f" >&2
+        done
+        [ -f "$W/state/audit.log" ] && { echo "---- audit.log" >&2; cat "$W/state/audit.log" >&2; }
+    fi
+    rm -rf "$W"
+    exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+# A free UDP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Keys for two officers of three (threshold 2), a submitter, a link key, a policy.
+setup_keys() {
+    cd "$W"
+    "$SLUICE" keygen --link -o link.key >/dev/null
+    "$SLUICE" keygen --link -o other.key >/dev/null
+    for o in alice bob carol; do
+        "$SLUICE" keygen --officer $o -o $o --unencrypted >/dev/null
+    done
+    "$SLUICE" keygen --submitter dana -o dana --unencrypted >/dev/null
+    "$SLUICE" policy create --officer alice.pub --officer bob.pub --officer carol.pub \
+        --threshold 2 --submitter dana.pub --enclave lab --link diode1 \
+        --sequence-window 100 ${POLICY_EXTRA:-} -o policy >/dev/null
+}
+
+# make_transfer DIR SEQ KIND [extra manifest args]: KIND is mixed (text and
+# random binaries, a few MB, names with spaces, + and UTF-8) or random:N (one
+# incompressible file of N KiB). Signed by alice, bob and the submitter.
+make_transfer() {
+    dir=$1 seq=$2 kind=$3
+    shift 3
+    mkdir -p "$W/$dir/data"
+    case $kind in
+    mixed)
+        mkdir -p "$W/$dir/data/sub dir/deeper" "$W/$dir/data/lib"
+        head -c 1500000 /dev/urandom > "$W/$dir/data/model@v2.bin"
+        seq 1 150000 > "$W/$dir/data/sub dir/numbers.txt"
+        seq 1 40000 | sed 's/$/ données, libstdc++/' > "$W/$dir/data/sub dir/deeper/données.csv"
+        head -c 300000 /dev/urandom > "$W/$dir/data/lib/libstdc++.so"
+        echo "hello" > "$W/$dir/data/a b+c.txt"
+        : > "$W/$dir/data/empty"
+        ;;
+    random:*)
+        head -c $((${kind#random:} * 1024)) /dev/urandom > "$W/$dir/data/blob.bin"
+        ;;
+    esac
+    "$SLUICE" manifest create "$W/$dir/data" --submitter dana --purpose "e2e test $dir" \
+        --sequence "$seq" --enclave lab --link diode1 "$@" -o "$W/$dir/manifest" >/dev/null
+    for k in ${SIGNERS:-alice bob dana}; do
+        "$SLUICE" manifest sign "$W/$dir/manifest" --key "$W/$k.key" >/dev/null
+    done
+}
+
+xfer_id() { sed -n 's/^id //p' "$W/$1/manifest"; }
+
+# start_rx PORT [extra args]: sluice-rx on udp://127.0.0.1:PORT, state in $W/state.
+start_rx() {
+    port=$1
+    shift
+    "$SLUICE_RX" --link "udp://127.0.0.1:$port" --key "$W/link.key" --policy "$W/policy" \
+        --state "$W/state" --release "$W/rel" --timeout 4 --tail-grace 2 "$@" \
+        >> "$W/rx.log" 2>&1 &
+    RX_PID=$!
+    PIDS="$PIDS $RX_PID"
+    # wait until it listens (its status file appears within a second)
+    i=0
+    while [ ! -f "$W/state/status" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -0 $RX_PID 2>/dev/null || fail "sluice-rx did not start"
+}
+
+stop_rx() {
+    kill "$RX_PID" 2>/dev/null || true
+    wait "$RX_PID" 2>/dev/null || true
+}
+
+# start_linksim IN OUT [args]: diode model from 127.0.0.1:IN to 127.0.0.1:OUT.
+start_linksim() {
+    in=$1 out=$2
+    shift 2
+    "$SLUICE" linksim --in "udp://127.0.0.1:$in" --out "udp://127.0.0.1:$out" \
+        --idle-exit 30 "$@" >> "$W/linksim.log" 2>&1 &
+    LS_PID=$!
+    PIDS="$PIDS $LS_PID"
+    sleep 0.3
+}
+
+stop_linksim() {
+    kill -INT "$LS_PID" 2>/dev/null || true
+    wait "$LS_PID" 2>/dev/null || true
+}
+
+send() { # send DIR PORT [args]
+    dir=$1 port=$2
+    shift 2
+    "$SLUICE_TX" send --link "udp://127.0.0.1:$port" --key "$W/link.key" --no-progress \
+        "$@" "$W/$dir" >> "$W/tx.log" 2>&1
+}
+
+# send_bg DIR PORT [args]: the same in the background; TX_PID is sluice-tx itself.
+send_bg() {
+    dir=$1 port=$2
+    shift 2
+    "$SLUICE_TX" send --link "udp://127.0.0.1:$port" --key "$W/link.key" --no-progress \
+        "$@" "$W/$dir" >> "$W/tx.log" 2>&1 &
+    TX_PID=$!
+    PIDS="$PIDS $TX_PID"
+}
+
+# wait_for FILE-TEST SECONDS: poll until the shell test holds.
+wait_for() {
+    cond=$1 secs=$2
+    i=0
+    while [ $i -lt $((secs * 10)) ]; do
+        if eval "$cond"; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+released() { [ -d "$W/rel/$1" ]; }
+
+# The released transfer is bit-identical to the sent one and verifies again.
+check_identical() {
+    dir=$1 id=$2
+    diff -r "$W/$dir" "$W/rel/$id" || fail "released tree differs from the sent one"
+    "$SLUICE" manifest verify "$W/rel/$id" --policy "$W/policy" > "$W/verify.log" 2>&1 ||
+        fail "released transfer does not verify"
+}
+
+audit_has() { # audit_has EVENT ID PATTERN
+    grep -E "^[0-9]+ [^ ]+ $1 xfer=$2 .*$3" "$W/state/audit.log" >/dev/null
+}
+
+status_field() { sed -n "s/^$1 //p" "$W/state/status"; }
+
+only_released() { # only these ids are in rel/
+    want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+    have=$(ls "$W/rel" | sort | tr '\n' ' ')
+    [ "$want" = "$have" ] || fail "release directory holds '$have', expected '$want'"
+}

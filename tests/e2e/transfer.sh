@@ -1,0 +1,240 @@
+#!/bin/sh
+# transfer.sh SCENARIO — one end-to-end scenario of sluice-tx → (linksim) → sluice-rx
+# over loopback, with the real binaries. Paths come from SLUICE, SLUICE_TX,
+# SLUICE_RX, SLUICE_FORGE (set by meson). Exit 0 when the scenario holds.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+scenario=${1:?scenario}
+setup_keys
+
+# Rates stay modest: tx, rx and linksim share this machine's two cores.
+RATE=300M
+
+case $scenario in
+
+loss0)
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    P=$(free_port)
+    start_rx "$P"
+    send T "$P" --rate "$RATE"
+    wait_for "released $id" 20 || fail "not released"
+    check_identical T "$id"
+    audit_has released "$id" "files" || fail "no audit record"
+    only_released "$id"
+    ;;
+
+bernoulli1 | bernoulli5 | gilbert50)
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    P=$(free_port) Q=$(free_port)
+    start_rx "$Q"
+    case $scenario in
+    bernoulli1) start_linksim "$P" "$Q" --rate 400M --queue 1M --loss 1% --seed 11; args="" ;;
+    bernoulli5) start_linksim "$P" "$Q" --rate 400M --queue 1M --loss 5% --seed 12; args="--passes 2" ;;
+    gilbert50) start_linksim "$P" "$Q" --rate 400M --queue 1M --loss 1% --burst 50 --seed 13
+        args="--interleave 32" ;;
+    esac
+    # shellcheck disable=SC2086
+    send T "$P" --rate "$RATE" $args
+    wait_for "released $id" 20 || fail "not released"
+    stop_linksim
+    grep -E "dropped by loss" "$W/linksim.log" | sed 's/^/# linksim /'
+    check_identical T "$id"
+    only_released "$id"
+    ;;
+
+beyond_repair)
+    # 35% loss in one pass is more than 12.5% parity can repair.
+    make_transfer T 1 random:3000
+    id=$(xfer_id T)
+    P=$(free_port) Q=$(free_port)
+    start_rx "$Q"
+    start_linksim "$P" "$Q" --rate 400M --queue 1M --loss 35% --seed 21
+    send T "$P" --rate "$RATE"
+    wait_for "audit_has timeout $id 'missing'" 20 || fail "no timeout report"
+    [ -d "$W/rel/$id" ] && fail "released despite unrepaired loss"
+    grep -q "^missing blocks" "$W/state/xfer/$id/report" || fail "report does not name missing blocks"
+    head -3 "$W/state/xfer/$id/report" | sed 's/^/# report: /'
+    stop_linksim
+    # A later repeat pass (new rows: passes 2 and 3) completes it.
+    send T "$Q" --rate "$RATE" --first-pass 2 --passes 2
+    wait_for "released $id" 20 || fail "repeat pass did not complete the transfer"
+    check_identical T "$id"
+    ;;
+
+rx_killed)
+    make_transfer T 1 random:12000
+    id=$(xfer_id T)
+    P=$(free_port)
+    start_rx "$P"
+    send_bg T "$P" --rate 60M
+    TX=$TX_PID
+    wait_for "[ -s $W/state/xfer/$id/done ]" 20 || fail "nothing staged before the kill"
+    sleep 0.5
+    kill -9 "$RX_PID"
+    wait "$RX_PID" 2>/dev/null || true
+    note "rx killed with SIGKILL mid-transfer"
+    wait "$TX" || fail "tx failed"
+    [ -d "$W/rel/$id" ] && fail "released although rx was dead for part of the pass"
+    start_rx "$P"
+    send T "$P" --rate "$RATE" --first-pass 2
+    wait_for "released $id" 20 || fail "repeat pass after restart did not complete it"
+    grep -q "resumed from disk" "$W/rx.log" || fail "rx did not resume staged state"
+    check_identical T "$id"
+    ;;
+
+tx_killed)
+    make_transfer T 1 random:12000
+    make_transfer U 2 mixed
+    id=$(xfer_id T) id2=$(xfer_id U)
+    P=$(free_port)
+    start_rx "$P"
+    send_bg T "$P" --rate 40M
+    TX=$TX_PID
+    wait_for "[ -d $W/state/xfer/$id ]" 20 || fail "transfer never started"
+    sleep 0.5
+    kill -9 "$TX"
+    wait "$TX" 2>/dev/null || true
+    wait_for "audit_has timeout $id 'no%20data'" 20 || fail "rx did not time out the transfer"
+    [ -d "$W/rel/$id" ] && fail "partial transfer released"
+    kill -0 "$RX_PID" || fail "rx died"
+    send U "$P" --rate "$RATE"
+    wait_for "released $id2" 20 || fail "rx stopped serving after the timeout"
+    only_released "$id2"
+    ;;
+
+wrong_key)
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    P=$(free_port)
+    start_rx "$P"
+    "$SLUICE_TX" send --link "udp://127.0.0.1:$P" --key "$W/other.key" --rate "$RATE" --no-progress \
+        "$W/T" >> "$W/tx.log" 2>&1
+    sleep 2
+    fails=$(status_field auth_failures)
+    note "authentication failures: $fails"
+    [ "${fails:-0}" -gt 100 ] || fail "datagrams under the wrong key were not counted"
+    [ -z "$(ls "$W/state/xfer")" ] || fail "something was staged"
+    [ -z "$(ls "$W/rel")" ] || fail "something was released"
+    ;;
+
+too_few_signatures)
+    SIGNERS="alice dana" make_transfer T 1 mixed
+    id=$(xfer_id T)
+    P=$(free_port)
+    start_rx "$P"
+    send T "$P" --rate "$RATE"
+    wait_for "audit_has rejected $id 'signatures'" 20 || fail "not rejected for signatures"
+    grep "rejected xfer=$id" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//'
+    [ -z "$(ls "$W/rel")" ] || fail "released"
+    [ -d "$W/state/xfer/$id" ] && fail "staging not cleaned up"
+    ;;
+
+replay_and_rollback)
+    make_transfer T 5 mixed
+    make_transfer LOW 3 random:100
+    id=$(xfer_id T) low=$(xfer_id LOW)
+    P=$(free_port)
+    start_rx "$P"
+    send T "$P" --rate "$RATE"
+    wait_for "released $id" 20 || fail "first send not released"
+    # The same transfer again: nothing new.
+    send T "$P" --rate "$RATE"
+    wait_for "audit_has replay $id ignored" 10 || fail "replay not recorded"
+    only_released "$id"
+    # Rollback: with no sequence window, a sequence below the mark is refused.
+    stop_rx
+    "$SLUICE" policy create --officer "$W/alice.pub" --officer "$W/bob.pub" \
+        --officer "$W/carol.pub" --threshold 2 --submitter "$W/dana.pub" --enclave lab \
+        --link diode1 -o "$W/policy.strict" >/dev/null
+    mv "$W/policy.strict" "$W/policy"
+    start_rx "$P"
+    send LOW "$P" --rate "$RATE"
+    wait_for "audit_has rejected $low 'sequence'" 20 || fail "lower sequence not refused"
+    grep "rejected xfer=$low" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//'
+    only_released "$id"
+    ;;
+
+expired)
+    "$SLUICE" policy create --officer "$W/alice.pub" --officer "$W/bob.pub" \
+        --officer "$W/carol.pub" --threshold 2 --submitter "$W/dana.pub" --enclave lab \
+        --link diode1 --clock-skew 1s -o "$W/policy.skew" >/dev/null
+    mv "$W/policy.skew" "$W/policy"
+    make_transfer T 1 random:50 --expires 1s
+    id=$(xfer_id T)
+    sleep 3
+    P=$(free_port)
+    start_rx "$P"
+    send T "$P" --rate "$RATE"
+    wait_for "audit_has rejected $id 'expire'" 20 || fail "expired manifest not refused"
+    grep "rejected xfer=$id" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//'
+    [ -z "$(ls "$W/rel")" ] || fail "released"
+    ;;
+
+changed_file)
+    make_transfer T 1 mixed
+    echo "tampered" >> "$W/T/data/sub dir/numbers.txt"
+    P=$(free_port)
+    if send T "$P" --rate "$RATE"; then fail "tx sent a file that changed after signing"; fi
+    grep -q "changed since it was hashed" "$W/tx.log" || fail "tx did not say which file changed"
+    grep "changed since" "$W/tx.log" | head -1 | sed 's/^/# /'
+    ;;
+
+forged_in_flight)
+    make_transfer T 1 random:400
+    id=$(xfer_id T)
+    P=$(free_port) Q=$(free_port)
+    start_rx "$Q"
+    # block 1 is chunk 0 (block 0 is the catalog); row 1 is raw file bytes.
+    "$SLUICE_FORGE" --in "udp://127.0.0.1:$P" --out "udp://127.0.0.1:$Q" --key "$W/link.key" \
+        --block 1 --row 1 --idle-exit 4 > "$W/forge.log" 2>&1 &
+    FG=$!
+    PIDS="$PIDS $FG"
+    sleep 0.3
+    send T "$P" --rate "$RATE"
+    wait_for "audit_has rejected $id 'SHA-256'" 20 || fail "forged content not rejected by hash"
+    wait "$FG" || true
+    cat "$W/forge.log" | sed 's/^/# /'
+    [ -z "$(ls "$W/rel")" ] || fail "forged transfer released"
+    ;;
+
+two_at_once)
+    make_transfer T 1 random:6000
+    make_transfer U 2 mixed
+    id=$(xfer_id T) id2=$(xfer_id U)
+    P=$(free_port)
+    start_rx "$P"
+    send_bg T "$P" --rate 100M
+    A=$TX_PID
+    send_bg U "$P" --rate 100M
+    B=$TX_PID
+    wait "$A" || fail "first tx failed"
+    wait "$B" || fail "second tx failed"
+    wait_for "released $id && released $id2" 20 || fail "not both released"
+    check_identical T "$id"
+    check_identical U "$id2"
+    ;;
+
+pcap_round_trip)
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    "$SLUICE_TX" send --link "pcap:$W/wire.pcap" --key "$W/link.key" --rate 1G --no-progress \
+        "$W/T" >> "$W/tx.log" 2>&1 || fail "tx to pcap failed"
+    if command -v tshark >/dev/null 2>&1; then
+        n=$(tshark -r "$W/wire.pcap" -Y udp 2>/dev/null | wc -l)
+        note "tshark reads $n UDP frames"
+        [ "$n" -gt 100 ] || fail "tshark did not read the capture"
+    fi
+    "$SLUICE_RX" --link "pcap:$W/wire.pcap" --key "$W/link.key" --policy "$W/policy" \
+        --state "$W/state" --release "$W/rel" >> "$W/rx.log" 2>&1 || fail "rx from pcap failed"
+    released "$id" || fail "not released from the pcap file"
+    check_identical T "$id"
+    ;;
+
+*)
+    fail "unknown scenario $scenario"
+    ;;
+esac
+echo "ok - $scenario"
