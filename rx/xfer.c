@@ -517,6 +517,10 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 		} else {
 			r = sl_pwrite_all(x->stream_fd, s->data + SL_BLOCK_REC, rec.raw_len, off);
 		}
+		/* Start writeback now, so the checkpoint's fdatasync finds little
+		 * left to write and the receive loop is not held up by it. */
+		if (r == SL_OK)
+			sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
 		if (r == SL_ERR_IO)
 			sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data: %s", x->hex, strerror(errno));
 	}
@@ -557,7 +561,7 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 		if (x->npend < x->pendcap)
 			x->pend[x->npend++] = idx;
 		x->pend_bytes += x->hdr.chunk_size;
-		if (x->pend_bytes >= (64u << 20))
+		if (x->pend_bytes >= (16u << 20))
 			rx_xfer_checkpoint(c, x);
 	}
 	if (x->catalog_ok && x->ndone == x->hdr.nchunks)

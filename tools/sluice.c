@@ -24,6 +24,7 @@ static const struct {
 	{ "keygen", keygen_main, "make officer/submitter signing keys or a link key" },
 	{ "policy", policy_main, "write or show the receiver's trust policy" },
 	{ "manifest", manifest_main, "create, show, sign and verify transfer manifests" },
+	{ "status", status_main, "show a receiver's health, progress and recent outcomes" },
 	{ "linksim", linksim_main, "relay through a software model of a diode (rate, queue, loss)" },
 };
 

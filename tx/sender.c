@@ -37,6 +37,7 @@ struct sender {
 	struct sl_progress prog;
 	size_t dgsize;
 	size_t wire_per_dg;
+	unsigned pace_step;       /* datagrams per pacer wait */
 
 	/* batch of sealed datagrams */
 	uint8_t *batch;
@@ -90,15 +91,25 @@ static int flush(struct sender *s)
 
 	if (s->nbatch == 0)
 		return SL_OK;
-	if (s->cfg->rate_bps)
-		sl_pacer_wait(&s->pacer, s->nbatch * s->wire_per_dg);
+	/* Pace in steps of at most half the bucket, so the tokens that build up
+	 * while a sleep overshoots are kept, not spilled: the average rate then
+	 * holds exactly while no burst exceeds the bucket. */
 	while (done < s->nbatch) {
-		int n = sl_link_send(s->link, s->iov + done, s->nbatch - done, s->d);
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return sl_diag_set(s->d, SL_ERR_IO, "link accepted no datagrams");
-		done += (unsigned)n;
+		unsigned step = s->nbatch - done, sent = 0;
+		if (s->cfg->rate_bps) {
+			if (step > s->pace_step)
+				step = s->pace_step;
+			sl_pacer_wait(&s->pacer, step * s->wire_per_dg);
+		}
+		while (sent < step) {
+			int n = sl_link_send(s->link, s->iov + done + sent, step - sent, s->d);
+			if (n < 0)
+				return n;
+			if (n == 0)
+				return sl_diag_set(s->d, SL_ERR_IO, "link accepted no datagrams");
+			sent += (unsigned)n;
+		}
+		done += step;
 	}
 	s->res->datagrams += s->nbatch;
 	s->res->wire_bytes += s->nbatch * s->wire_per_dg;
@@ -499,8 +510,11 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	s.xh.level = (uint8_t)cfg->level;
 
 	burst = cfg->burst_bytes ? cfg->burst_bytes : 48 * 1024;
-	if (burst < BATCH * s.wire_per_dg)
-		burst = BATCH * s.wire_per_dg; /* one batch must fit the bucket */
+	if (burst < 2 * s.wire_per_dg)
+		burst = 2 * s.wire_per_dg; /* at least two datagrams */
+	s.pace_step = (unsigned)(burst / (2 * s.wire_per_dg));
+	if (s.pace_step > BATCH)
+		s.pace_step = BATCH;
 	if (cfg->rate_bps && sl_pacer_init(&s.pacer, cfg->rate_bps, burst, sl_now_ns()) != 0)
 		return sl_diag_set(d, SL_ERR_INVAL, "cannot pace at this rate and burst");
 

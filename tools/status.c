@@ -1,0 +1,270 @@
+/* status.c — `sluice status`: what a receiver is doing, from its state directory.
+ *
+ * Reads STATE/status (rewritten every second by sluice-rx) and STATE/audit.log
+ * (checks its hash chain, shows the latest outcomes). Never talks to rx.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "cmds.h"
+#include "units.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: sluice status --state DIR [--recent N] [--watch SECS]\n"
+"\n"
+"Show a receiver's health and progress from its state directory: whether\n"
+"sluice-rx is running, the link (datagrams, authentication failures, kernel\n"
+"drops), each sender (last heartbeat, estimated loss), transfers in progress\n"
+"with progress bars, and the latest released, rejected and timed-out transfers\n"
+"from the audit log, whose hash chain is checked.\n"
+"\n"
+"  --state DIR      sluice-rx's --state directory\n"
+"  --recent N       audit entries to show (default 10)\n"
+"  --watch SECS     redraw every SECS seconds until interrupted\n"
+"\n"
+"Exit status: 0 healthy, 1 a problem is shown (rx not running, silent sender,\n"
+"authentication failures, broken audit chain), 2 usage, 3 no status to read.\n");
+}
+
+static const char *field(const char *line, const char *key, char *out, size_t cap)
+{
+	const char *p = strstr(line, key);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!p)
+		return out;
+	p += strlen(key);
+	while (p[n] && p[n] != ' ' && p[n] != '\n' && n + 1 < cap)
+		n++;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return out;
+}
+
+static unsigned long long num(const char *line, const char *key)
+{
+	char b[64];
+	return strtoull(field(line, key, b, sizeof b), NULL, 10);
+}
+
+static void bar(double frac, char out[26])
+{
+	unsigned n = frac <= 0 ? 0 : frac >= 1 ? 24 : (unsigned)(frac * 24);
+	memset(out, '#', n);
+	memset(out + n, '.', 24 - n);
+	out[24] = '\0';
+}
+
+static int show(int statefd, const char *dir, unsigned recent)
+{
+	FILE *f;
+	char *line = NULL, b1[32], b2[32], v[128];
+	size_t cap = 0;
+	int problems = 0, fd;
+	unsigned long long pid = 0, auth = 0, kdrops = 0;
+	time_t updated = 0;
+	struct stat st;
+
+	fd = openat(statefd, "status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !(f = fdopen(fd, "r"))) {
+		fprintf(stderr, "sluice status: no status in %s (%s): is this sluice-rx's --state "
+			"directory, and has it run?\n", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 3;
+	}
+	if (fstat(fd, &st) == 0)
+		updated = st.st_mtime;
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "pid ", 4)) {
+			pid = strtoull(line + 4, NULL, 10);
+		} else if (!strncmp(line, "started ", 8)) {
+			long age = (long)(time(NULL) - updated);
+			int alive = pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM) && age < 10;
+			printf("receiver   %s (pid %llu, started %s, status %ld s old)\n",
+			       alive ? "RUNNING" : "NOT RUNNING", pid, line + 8, age);
+			if (!alive)
+				problems++;
+		} else if (!strncmp(line, "link ", 5)) {
+			printf("link       %s\n", line + 5);
+		} else if (!strncmp(line, "datagrams ", 10)) {
+			printf("traffic    %s datagrams", line + 10);
+		} else if (!strncmp(line, "bytes ", 6)) {
+			printf(", %s\n", sl_fmt_bytes(strtoull(line + 6, NULL, 10), b1, sizeof b1));
+		} else if (!strncmp(line, "auth_failures ", 14)) {
+			auth = strtoull(line + 14, NULL, 10);
+		} else if (!strncmp(line, "malformed ", 10)) {
+			printf("dropped    %llu failed authentication, %s malformed", auth, line + 10);
+		} else if (!strncmp(line, "unsupported ", 12)) {
+			printf(", %s unsupported", line + 12);
+		} else if (!strncmp(line, "kernel_drops ", 13)) {
+			kdrops = strtoull(line + 13, NULL, 10);
+			printf(", %llu in the kernel (receive buffer full)\n", kdrops);
+			if (auth) {
+				printf("           ! datagrams failed authentication: a sender with the wrong link "
+				       "key, or forged traffic\n");
+				problems++;
+			}
+		} else if (!strncmp(line, "released ", 9)) {
+			printf("outcomes   %s released", line + 9);
+		} else if (!strncmp(line, "rejected ", 9)) {
+			printf(", %s rejected", line + 9);
+		} else if (!strncmp(line, "timeouts ", 9)) {
+			printf(", %s timed out", line + 9);
+		} else if (!strncmp(line, "replays ", 8)) {
+			printf(", %s replays ignored (since start)\n", line + 8);
+		} else if (!strncmp(line, "session ", 8)) {
+			unsigned long long got = num(line, "received="), lost = num(line, "lost=");
+			long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
+			char state[32], sender[64], pass[32], sid[17];
+			field(line, "state=", state, sizeof state);
+			field(line, "sender=", sender, sizeof sender);
+			field(line, "pass=", pass, sizeof pass);
+			snprintf(sid, sizeof sid, "%.16s", line + 8);
+			printf("sender     %s (session %s): %s, pass %s, heartbeat %s, lost %llu of %llu (%.2f%%)\n",
+			       sender, sid, state, pass,
+			       hb < 0 ? "never" : (snprintf(b2, sizeof b2, "%.1f s ago", (double)hb / 1000), b2),
+			       lost, got + lost, got + lost ? 100.0 * (double)lost / (double)(got + lost) : 0.0);
+			if (!strcmp(state, "sending") && hb > 5000) {
+				printf("           ! SILENT: the sender says it is sending but no heartbeat for "
+				       "%.0f s: check the link and the diode\n", (double)hb / 1000);
+				problems++;
+			}
+		} else if (!strncmp(line, "xfer ", 5)) {
+			unsigned long long bd, bt, cd, ct;
+			char st2[32], cat[32], pbar[26], id[33];
+			double frac;
+			snprintf(id, sizeof id, "%.32s", line + 5);
+			field(line, "state=", st2, sizeof st2);
+			field(line, "catalog=", cat, sizeof cat);
+			field(line, "bytes=", v, sizeof v);
+			bd = strtoull(v, NULL, 10);
+			bt = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
+			field(line, "chunks=", v, sizeof v);
+			cd = strtoull(v, NULL, 10);
+			ct = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
+			frac = ct ? (double)cd / (double)ct : 0;
+			bar(frac, pbar);
+			printf("transfer   %s [%s] %3.0f%% %s of %s, catalog %s, %s%s\n", id, pbar, frac * 100,
+			       sl_fmt_bytes(bd, b1, sizeof b1), sl_fmt_bytes(bt, b2, sizeof b2), cat, st2,
+			       num(line, "timed_out=") ? " (timed out; a repeat pass can complete it)" : "");
+		}
+	}
+	free(line);
+	fclose(f);
+
+	/* The audit log: chain check, then the latest outcomes. */
+	{
+		struct sl_diag d = { "" };
+		uint64_t lines = 0;
+		int r = sl_audit_verify(statefd, "audit.log", &lines, &d);
+		char **ring = calloc(recent ? recent : 1, sizeof *ring);
+		unsigned n = 0;
+		if (r) {
+			printf("audit log  ! %s\n", d.msg);
+			problems++;
+		} else {
+			printf("audit log  %llu entries, hash chain intact\n", (unsigned long long)lines);
+		}
+		fd = openat(statefd, "audit.log", O_RDONLY | O_CLOEXEC);
+		if (ring && recent && fd >= 0 && (f = fdopen(fd, "r"))) {
+			line = NULL;
+			cap = 0;
+			while (getline(&line, &cap, f) > 0) {
+				struct sl_audit_entry e;
+				char buf[4096];
+				if (sl_audit_parse_line(line, buf, sizeof buf, &e) != 0)
+					continue;
+				if (strcmp(e.event, "released") && strcmp(e.event, "rejected") &&
+				    strcmp(e.event, "timeout") && strcmp(e.event, "replay") && strcmp(e.event, "stuck"))
+					continue;
+				free(ring[n % recent]);
+				if (asprintf(&ring[n % recent], "  %s  %-8s %s  %s", e.time, e.event, e.xfer,
+					     e.reason) < 0)
+					ring[n % recent] = NULL;
+				n++;
+			}
+			free(line);
+			fclose(f);
+			if (n)
+				printf("recent\n");
+			for (unsigned i = n > recent ? n - recent : 0; i < n; i++) {
+				if (ring[i % recent])
+					printf("%s\n", ring[i % recent]);
+			}
+		} else if (fd >= 0) {
+			close(fd);
+		}
+		for (unsigned i = 0; ring && i < recent; i++)
+			free(ring[i]);
+		free(ring);
+	}
+	return problems ? 1 : 0;
+}
+
+int status_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, 0, 's' }, { "recent", required_argument, 0, 'n' },
+		{ "watch", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	const char *dir = NULL;
+	unsigned long recent = 10, watch = 0;
+	int c, fd, r;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': dir = optarg; break;
+		case 'n':
+			recent = strtoul(optarg, &end, 10);
+			if (*end || recent > 1000) {
+				fprintf(stderr, "sluice status: --recent takes 0..1000\n");
+				return 2;
+			}
+			break;
+		case 'w':
+			watch = strtoul(optarg, &end, 10);
+			if (*end || watch < 1 || watch > 3600) {
+				fprintf(stderr, "sluice status: --watch takes 1..3600 seconds\n");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!dir || optind != argc) {
+		fprintf(stderr, "sluice status: give --state DIR (sluice-rx's state directory)\n");
+		return 2;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "sluice status: %s: %s\n", dir, strerror(errno));
+		return 3;
+	}
+	for (;;) {
+		if (watch)
+			printf("\033[H\033[2J");
+		r = show(fd, dir, (unsigned)recent);
+		fflush(stdout);
+		if (!watch || r == 3)
+			break;
+		sleep((unsigned)watch);
+	}
+	close(fd);
+	return r;
+}
