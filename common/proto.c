@@ -159,6 +159,12 @@ unsigned sl_block_k(uint32_t stored_len, uint16_t symsize)
 	return (unsigned)(((uint64_t)SL_BLOCK_REC + stored_len + symsize - 1) / symsize);
 }
 
+uint32_t sl_catalog_piece(uint16_t kmax, uint16_t symsize)
+{
+	unsigned half = kmax / 2 ? kmax / 2 : 1;
+	return (uint32_t)half * symsize - SL_BLOCK_REC;
+}
+
 #define CAT_MAGIC 0x534C4354u /* "SLCT" */
 
 size_t sl_catalog_size(unsigned n, const char *const *names, const uint32_t *lens)

@@ -72,6 +72,10 @@ int sl_block_rec_decode(const uint8_t *b, size_t block_bytes, struct sl_block_re
 /* Data symbols needed for a block whose record says stored_len. */
 unsigned sl_block_k(uint32_t stored_len, uint16_t symsize);
 
+/* Catalog bytes carried by one catalog block: half a full block, so that a
+ * catalog block with 100% parity still has k + m <= kmax (PROTOCOL.md §5.2). */
+uint32_t sl_catalog_piece(uint16_t kmax, uint16_t symsize);
+
 /* --- catalog: the manifest and its signature files, as one byte string --- */
 #define SL_CATALOG_MAX_ENTRIES 64
 #define SL_CATALOG_NAME_MAX 128

@@ -387,7 +387,9 @@ int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer
 	if (h->catalog_len > c->cfg->max_catalog)
 		return SL_ERR_TOOBIG;
 	if ((uint64_t)h->chunk_size + SL_BLOCK_REC > (uint64_t)h->kmax * symsize ||
-	    (uint64_t)h->catalog_blocks * (h->chunk_size) < h->catalog_len)
+	    h->chunk_size != (uint32_t)h->kmax * symsize - SL_BLOCK_REC ||
+	    (uint64_t)h->catalog_blocks * sl_catalog_piece(h->kmax, symsize) < h->catalog_len ||
+	    (uint64_t)(h->catalog_blocks - 1) * sl_catalog_piece(h->kmax, symsize) >= h->catalog_len)
 		return SL_ERR_PARSE;
 	if (x->have_hdr) {
 		if (!memcmp(x->hdr.layout, h->layout, 16) && x->symsize == symsize &&
@@ -492,9 +494,9 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	if (r == SL_OK && sl_block_k(rec.stored_len, x->symsize) != s->k)
 		r = SL_ERR_PARSE;
 	if (r == SL_OK && cat) {
-		uint64_t off = block * (uint64_t)x->hdr.chunk_size;
-		uint64_t want = x->hdr.catalog_len - off < x->hdr.chunk_size ? x->hdr.catalog_len - off
-									      : x->hdr.chunk_size;
+		uint64_t piece = sl_catalog_piece(x->hdr.kmax, x->symsize);
+		uint64_t off = block * piece;
+		uint64_t want = x->hdr.catalog_len - off < piece ? x->hdr.catalog_len - off : piece;
 		if (rec.kind != SL_BLK_CATALOG || rec.index != block || rec.offset != off ||
 		    rec.raw_len != want)
 			r = SL_ERR_PARSE;

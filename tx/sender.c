@@ -10,10 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chunker.h"
-#include "fec.h"
 #include "link.h"
 #include "pace.h"
+#include "producer.h"
 #include "progress.h"
 #include "proto.h"
 #include "sha256.h"
@@ -21,19 +20,12 @@
 #define BATCH 32
 #define XFER_EVERY 256
 
-struct blockref {
-	uint64_t spool_off;   /* chunk blocks in the spool */
-	uint32_t len;         /* payload length (record + stored) */
-};
-
 struct sender {
 	const struct sl_send_cfg *cfg;
 	const struct sl_source *src;
 	struct sl_link *link;
 	struct sl_wire_tx *wire;
-	struct sl_fec *fec;
 	struct sl_pacer pacer;
-	struct sl_chunker *chunker;
 	struct sl_progress prog;
 	size_t dgsize;
 	size_t wire_per_dg;
@@ -55,16 +47,6 @@ struct sender {
 	uint64_t since_xfer;
 	uint64_t next_hb_ns;
 	uint8_t hb_state;
-
-	/* group buffers: D blocks */
-	uint8_t *gdata;           /* D * kmax * symsize */
-	uint8_t *gpar;            /* D * 255 * symsize */
-	unsigned gk[256], gn[256], gm[256];
-	uint16_t grows[256][255];
-
-	int spool_fd;             /* -1 when there is one pass */
-	uint64_t spool_end;
-	struct blockref *refs;    /* nchunks */
 
 	uint64_t start_ns;
 	struct sl_send_result *res;
@@ -214,195 +196,32 @@ static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body)
 
 static unsigned parity_for(const struct sender *s, unsigned k, int catalog)
 {
-	unsigned m = catalog ? k : (unsigned)ceil(k * s->cfg->overhead - 1e-9);
-	if (m < 1)
-		m = 1;
-	if (k + m > 255)
-		m = 255 - k;
-	return m;
+	return sl_parity_for(s->cfg->overhead, k, catalog);
 }
 
-/* Send the group of `count` blocks whose payloads are already in gdata,
- * with the rows of virtual pass vp. blocks[i] is the block number. */
-static int send_group(struct sender *s, const uint64_t *blocks, unsigned count,
-		      const unsigned *lens, unsigned vp, int catalog)
+/* Put one prepared group on the wire: row j of every block, then row j+1. */
+static int send_group(struct sender *s, const struct sl_group *g)
 {
-	size_t S = s->cfg->symsize;
-	size_t bsz = (size_t)s->cfg->kmax * S;
-	unsigned maxn = 0;
-	int r;
-
-	for (unsigned b = 0; b < count; b++) {
-		uint8_t *data = s->gdata + b * bsz;
-		const uint8_t *dptr[255];
-		unsigned prow[255];
-		uint8_t *pout[255];
-		unsigned k = sl_block_k(lens[b] - SL_BLOCK_REC, (uint16_t)S);
-		unsigned m = parity_for(s, k, catalog);
-		unsigned n = k + m, np = 0;
-
-		memset(data + lens[b], 0, k * S - lens[b]);
-		s->gk[b] = k;
-		s->gm[b] = m;
-		s->gn[b] = n;
-		for (unsigned j = 0; j < n; j++) {
-			unsigned row = (unsigned)(((uint64_t)vp * n + j) % 255);
-			s->grows[b][j] = (uint16_t)row;
-			if (row >= k) {
-				prow[np] = row;
-				pout[np] = s->gpar + ((size_t)b * 255 + np) * S;
-				np++;
-			}
-		}
-		for (unsigned i = 0; i < k; i++)
-			dptr[i] = data + i * S;
-		if (np) {
-			r = sl_fec_encode(s->fec, k, S, dptr, np, prow, pout);
-			if (r)
-				return sl_diag_set(s->d, r, "FEC encode failed (k=%u, %u rows)", k, np);
-		}
-		if (n > maxn)
-			maxn = n;
-	}
-	/* Interleave: row j of every block, then row j+1. */
-	for (unsigned j = 0; j < maxn; j++) {
-		for (unsigned b = 0; b < count; b++) {
+	for (unsigned j = 0; j < g->maxn; j++) {
+		for (unsigned b = 0; b < g->count; b++) {
 			struct sl_wire_hdr h = { .type = SL_T_SYMBOL };
-			unsigned row, pidx = 0;
-			const uint8_t *sym;
+			int r;
 
-			if (j >= s->gn[b])
+			if (j >= g->n[b])
 				continue;
-			row = s->grows[b][j];
-			if (row < s->gk[b]) {
-				sym = s->gdata + b * bsz + (size_t)row * S;
-			} else {
-				for (unsigned t = 0; t < j; t++)
-					if (s->grows[b][t] >= s->gk[b])
-						pidx++;
-				sym = s->gpar + ((size_t)b * 255 + pidx) * S;
-			}
 			memcpy(h.xfer, s->src->id, 16);
-			h.block = blocks[b];
-			h.row = (uint16_t)row;
-			h.k = (uint16_t)s->gk[b];
-			h.m = (uint16_t)s->gm[b];
+			h.block = g->blocks[b];
+			h.row = g->rows[b][j];
+			h.k = g->k[b];
+			h.m = g->m[b];
 			h.pass = (uint16_t)s->pass;
-			h.paylen = (uint16_t)S;
-			r = emit(s, &h, sym);
+			h.paylen = s->cfg->symsize;
+			r = emit(s, &h, g->sym[b][j]);
 			if (r)
 				return r;
 		}
 	}
-	s->blocks_sent += count;
-	return SL_OK;
-}
-
-static int send_catalog(struct sender *s, unsigned vp)
-{
-	size_t bsz = (size_t)s->cfg->kmax * s->cfg->symsize;
-	uint64_t blocks[256];
-	unsigned lens[256];
-	unsigned count = 0;
-	int r;
-
-	for (uint32_t i = 0; i < s->catalog_blocks; i++) {
-		uint8_t *p = s->gdata + count * bsz;
-		uint64_t off = (uint64_t)i * s->piece;
-		uint32_t len = (uint32_t)(s->src->catalog_len - off < s->piece ? s->src->catalog_len - off
-									       : s->piece);
-		struct sl_block_rec rec = { .kind = SL_BLK_CATALOG, .codec = SL_CODEC_RAW, .index = i,
-					    .offset = off, .raw_len = len, .stored_len = len };
-		sl_block_rec_encode(&rec, p);
-		memcpy(p + SL_BLOCK_REC, s->src->catalog + off, len);
-		blocks[count] = i;
-		lens[count] = SL_BLOCK_REC + len;
-		if (++count == s->cfg->interleave || i + 1 == s->catalog_blocks) {
-			r = send_group(s, blocks, count, lens, vp, 1);
-			if (r)
-				return r;
-			count = 0;
-		}
-	}
-	return SL_OK;
-}
-
-static int spool_write(struct sender *s, uint64_t chunk, const uint8_t *p, size_t len)
-{
-	size_t done = 0;
-
-	s->refs[chunk].spool_off = s->spool_end;
-	s->refs[chunk].len = (uint32_t)len;
-	while (done < len) {
-		ssize_t n = pwrite(s->spool_fd, p + done, len - done, (off_t)(s->spool_end + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sl_diag_errno(s->d, "writing the compressed spool");
-		done += (size_t)n;
-	}
-	s->spool_end += len;
-	return SL_OK;
-}
-
-static int spool_read(struct sender *s, uint64_t chunk, uint8_t *p)
-{
-	size_t len = s->refs[chunk].len, done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(s->spool_fd, p + done, len - done,
-				  (off_t)(s->refs[chunk].spool_off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return sl_diag_errno(s->d, "reading the compressed spool");
-		done += (size_t)n;
-	}
-	return SL_OK;
-}
-
-static int send_chunks(struct sender *s, int produce)
-{
-	size_t bsz = (size_t)s->cfg->kmax * s->cfg->symsize;
-	uint64_t blocks[256];
-	unsigned lens[256];
-	unsigned count = 0;
-	int r;
-
-	for (uint64_t c = 0; c < s->nchunks; c++) {
-		uint8_t *p = s->gdata + count * bsz;
-		if (produce) {
-			size_t len;
-			r = sl_chunker_next(s->chunker, c, p, &len, s->d);
-			if (r)
-				return r;
-			if (s->spool_fd >= 0) {
-				r = spool_write(s, c, p, len);
-				if (r)
-					return r;
-			}
-			lens[count] = (unsigned)len;
-			s->res->raw_bytes += ((c + 1) * s->chunk_size > s->src->total_bytes
-					      ? s->src->total_bytes - c * s->chunk_size : s->chunk_size);
-		} else {
-			r = spool_read(s, c, p);
-			if (r)
-				return r;
-			lens[count] = s->refs[c].len;
-		}
-		blocks[count] = s->catalog_blocks + c;
-		if (++count == s->cfg->interleave || c + 1 == s->nchunks) {
-			r = send_group(s, blocks, count, lens, s->pass, 0);
-			if (r)
-				return r;
-			count = 0;
-		}
-	}
-	if (produce) {
-		r = sl_chunker_finish(s->chunker, s->d);
-		if (r)
-			return r;
-	}
+	s->blocks_sent += g->count;
 	return SL_OK;
 }
 
@@ -427,7 +246,7 @@ static void layout_id(const struct sender *s, uint8_t out[16])
 	memcpy(out, h, 16);
 }
 
-static int run(struct sender *s)
+static int run(struct sender *s, struct sl_producer *prod)
 {
 	const struct sl_send_cfg *c = s->cfg;
 	unsigned last = c->first_pass + c->passes;
@@ -441,32 +260,43 @@ static int run(struct sender *s)
 			return r;
 	}
 	r = send_heartbeat(s, SL_HB_SENDING);
-	if (r)
-		return r;
-	for (s->pass = c->first_pass; s->pass < last; s->pass++) {
-		s->blocks_sent = 0;
-		for (int i = 0; i < 3 && !r; i++)
-			r = send_xfer(s);
-		if (!r)
-			r = send_catalog(s, 2 * s->pass);
-		if (!r)
-			r = send_chunks(s, s->pass == c->first_pass);
-		if (!r)
-			r = send_catalog(s, 2 * s->pass + 1);
-		for (int i = 0; i < 3 && !r; i++)
-			r = send_xfer(s);
-		if (!r)
-			r = send_heartbeat(s, SL_HB_PASS_DONE);
+	for (;;) {
+		struct sl_group *g;
 		if (r)
 			return r;
-		sl_log(c->log, SL_LOG_INFO, "pass %u of %u sent", s->pass + 1, last);
+		g = sl_producer_next(prod, s->d);
+		switch (g->ev) {
+		case SL_EV_PASS_START:
+			s->pass = g->pass;
+			s->blocks_sent = 0;
+			for (int i = 0; i < 3 && !r; i++)
+				r = send_xfer(s);
+			break;
+		case SL_EV_GROUP:
+			r = send_group(s, g);
+			break;
+		case SL_EV_PASS_END:
+			for (int i = 0; i < 3 && !r; i++)
+				r = send_xfer(s);
+			if (!r)
+				r = send_heartbeat(s, SL_HB_PASS_DONE);
+			if (!r)
+				sl_log(c->log, SL_LOG_INFO, "pass %u of %u sent", g->pass + 1, last);
+			break;
+		case SL_EV_END:
+			sl_producer_release(prod, g);
+			s->pass = last - 1;
+			for (int i = 0; i < 3 && !r; i++)
+				r = send_heartbeat(s, SL_HB_DONE);
+			if (!r)
+				r = flush(s);
+			return r;
+		case SL_EV_ERROR:
+			sl_producer_release(prod, g);
+			return sl_producer_error(prod);
+		}
+		sl_producer_release(prod, g);
 	}
-	s->pass = last - 1;
-	for (int i = 0; i < 3 && !r; i++)
-		r = send_heartbeat(s, SL_HB_DONE);
-	if (!r)
-		r = flush(s);
-	return r;
 }
 
 int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
@@ -474,6 +304,8 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 {
 	struct sender s;
 	struct sl_link_opts lo = { 0 };
+	struct sl_producer *prod = NULL;
+	struct sl_producer_cfg pc;
 	uint64_t burst;
 	int r;
 
@@ -483,15 +315,14 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	s.src = src;
 	s.res = res;
 	s.d = d;
-	s.spool_fd = -1;
 
-	if (cfg->kmax < 1 || cfg->kmax > 254 || cfg->interleave < 1 || cfg->interleave > 256 ||
+	if (cfg->kmax < 1 || cfg->kmax > 254 || cfg->interleave < 1 || cfg->interleave > SL_GROUP_MAX ||
 	    cfg->passes < 1 || cfg->first_pass + cfg->passes > 65535 || cfg->overhead < 0 ||
 	    cfg->overhead > 10)
 		return sl_diag_set(d, SL_ERR_INVAL, "invalid sender configuration");
 	s.chunk_size = (uint32_t)cfg->kmax * cfg->symsize - SL_BLOCK_REC;
 	s.nchunks = (src->total_bytes + s.chunk_size - 1) / s.chunk_size;
-	s.piece = s.chunk_size;
+	s.piece = sl_catalog_piece(cfg->kmax, cfg->symsize);
 	s.catalog_blocks = (uint32_t)((src->catalog_len + s.piece - 1) / s.piece);
 	s.dgsize = sl_wire_dgram_size(cfg->symsize);
 	s.wire_per_dg = sl_wire_bytes_udp(s.dgsize);
@@ -519,56 +350,50 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 		return sl_diag_set(d, SL_ERR_INVAL, "cannot pace at this rate and burst");
 
 	s.batch = malloc(BATCH * s.dgsize);
-	s.gdata = malloc((size_t)cfg->interleave * cfg->kmax * cfg->symsize);
-	s.gpar = malloc((size_t)cfg->interleave * 255 * cfg->symsize);
-	if (!s.batch || !s.gdata || !s.gpar) {
-		r = SL_ERR_NOMEM;
-		goto out;
-	}
+	if (!s.batch)
+		return SL_ERR_NOMEM;
 	for (unsigned i = 0; i < BATCH; i++) {
 		s.iov[i].iov_base = s.batch + i * s.dgsize;
 		s.iov[i].iov_len = s.dgsize;
-	}
-	r = sl_fec_new(&s.fec);
-	if (r)
-		goto out;
-	r = sl_chunker_new(src, s.chunk_size, cfg->level, &s.chunker, d);
-	if (r)
-		goto out;
-	if (cfg->passes > 1) {
-		const char *dir = cfg->spool_dir ? cfg->spool_dir : (getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp");
-		s.spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (s.spool_fd < 0) {
-			r = sl_diag_errno(d, "cannot create the compressed spool in %s (set --spool DIR)", dir);
-			goto out;
-		}
-		s.refs = calloc(s.nchunks ? s.nchunks : 1, sizeof *s.refs);
-		if (!s.refs) {
-			r = SL_ERR_NOMEM;
-			goto out;
-		}
 	}
 	r = sl_wire_tx_new(cfg->link_key, cfg->suite, cfg->symsize, &s.wire, d);
 	if (r)
 		goto out;
 	res->session = sl_wire_tx_session(s.wire);
-	lo.sockbuf = 0;
 	r = sl_link_open_tx(cfg->link_uri, &lo, &s.link, d);
 	if (r)
 		goto out;
+	memset(&pc, 0, sizeof pc);
+	pc.src = src;
+	pc.chunk_size = s.chunk_size;
+	pc.piece = s.piece;
+	pc.catalog_blocks = s.catalog_blocks;
+	pc.nchunks = s.nchunks;
+	pc.kmax = cfg->kmax;
+	pc.symsize = cfg->symsize;
+	pc.interleave = cfg->interleave;
+	pc.overhead = cfg->overhead;
+	pc.level = cfg->level;
+	pc.first_pass = cfg->first_pass;
+	pc.passes = cfg->passes;
+	pc.spool_dir = cfg->spool_dir;
 	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u",
 	       (unsigned long long)res->session, sl_link_describe(s.link), sl_suite_name(cfg->suite),
 	       s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0), cfg->interleave);
 
 	s.start_ns = sl_now_ns();
+	r = sl_producer_start(&pc, &prod, d);
+	if (r)
+		goto out;
 	if (cfg->progress)
 		sl_progress_start(&s.prog, src->total_bytes, s.start_ns);
 	res->blocks = s.catalog_blocks + s.nchunks;
-	r = run(&s);
-	if (r == SL_ERR_AGAIN || (r && s.link && s.wire)) {
+	r = run(&s, prod);
+	if (!r)
+		sl_producer_totals(prod, &res->raw_bytes, &res->stored_bytes);
+	if (r) {
 		/* Interrupted or failed: tell the receiver, best effort. */
 		struct sl_diag ignore;
-		struct sl_diag *saved = s.d;
 		int stopped = r == SL_ERR_AGAIN;
 		s.d = &ignore;
 		s.nbatch = 0;
@@ -576,29 +401,25 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 			if (send_heartbeat(&s, SL_HB_ABORTED))
 				break;
 		flush(&s);
-		s.d = saved;
+		s.d = d;
 		if (stopped)
 			sl_diag_set(d, SL_ERR_AGAIN, "interrupted; the receiver was told the transfer stopped");
 	}
-	if (s.link) {
+	{
 		int fr = sl_link_flush(s.link, r ? NULL : d);
 		if (!r)
 			r = fr;
 	}
 	res->seconds = (double)(sl_now_ns() - s.start_ns) / 1e9;
-	sl_chunker_totals(s.chunker, &res->raw_bytes, &res->stored_bytes, &(uint64_t){ 0 });
 	if (cfg->progress)
 		sl_progress_end(&s.prog);
 out:
+	if (prod) {
+		sl_producer_free(prod); /* joins the thread first */
+		prod = NULL;
+	}
 	sl_link_close(s.link);
 	sl_wire_tx_free(s.wire);
-	sl_chunker_free(s.chunker);
-	sl_fec_free(s.fec);
-	if (s.spool_fd >= 0)
-		close(s.spool_fd);
-	free(s.refs);
 	free(s.batch);
-	free(s.gdata);
-	free(s.gpar);
 	return r;
 }

@@ -1,0 +1,70 @@
+/* producer.h — the sender's producer thread: blocks ready to go, in order.
+ *
+ * Contract. sl_producer_start() runs the schedule of PROTOCOL.md §6 in its
+ * own thread: per pass, the catalog blocks, the chunk blocks in groups of D,
+ * the catalog blocks again; each group read (first pass: from the files
+ * through the chunker, which re-hashes and compresses once; later passes:
+ * from a private spool file), FEC-encoded for the rows of its pass, and
+ * queued. The sending thread takes events in order with sl_producer_next()
+ * and gives each back with sl_producer_release(). A small fixed ring of
+ * group buffers bounds memory and lets reading, compression and FEC run
+ * while the previous group is on the wire, so pacing is not held up.
+ */
+#ifndef SL_TX_PRODUCER_H
+#define SL_TX_PRODUCER_H
+
+#include <stdint.h>
+#include "error.h"
+#include "source.h"
+
+enum sl_ev { SL_EV_GROUP = 1, SL_EV_PASS_START, SL_EV_PASS_END, SL_EV_END, SL_EV_ERROR };
+
+#define SL_GROUP_MAX 256
+
+struct sl_group {
+	enum sl_ev ev;
+	unsigned pass;                   /* pass number of the event */
+	int catalog;                     /* catalog blocks */
+	unsigned count;                  /* blocks in the group */
+	unsigned maxn;                   /* most rows of any block */
+	uint64_t blocks[SL_GROUP_MAX];
+	uint16_t k[SL_GROUP_MAX], m[SL_GROUP_MAX], n[SL_GROUP_MAX];
+	uint16_t rows[SL_GROUP_MAX][255];/* row sent as the j-th symbol of block b */
+	const uint8_t *sym[SL_GROUP_MAX][255]; /* and where its bytes are */
+	uint8_t *data;                   /* count * kmax * symsize */
+	uint8_t *par;                    /* count * pmax * symsize */
+};
+
+struct sl_producer_cfg {
+	const struct sl_source *src;
+	uint32_t chunk_size;             /* raw bytes per chunk */
+	uint32_t piece;                  /* catalog bytes per catalog block */
+	uint32_t catalog_blocks;
+	uint64_t nchunks;
+	uint16_t kmax, symsize;
+	unsigned interleave;
+	double overhead;
+	int level;
+	unsigned first_pass, passes;
+	const char *spool_dir;
+};
+
+struct sl_producer;
+
+/* Parity rows per pass for a block of k data symbols (PROTOCOL.md §6). */
+unsigned sl_parity_for(double overhead, unsigned k, int catalog);
+
+int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **out,
+		      struct sl_diag *d);
+/* The next event (blocks until there is one). After SL_EV_END or
+ * SL_EV_ERROR no further events come; the error's text is in *d. */
+struct sl_group *sl_producer_next(struct sl_producer *p, struct sl_diag *d);
+void sl_producer_release(struct sl_producer *p, struct sl_group *g);
+/* The error code behind an SL_EV_ERROR event. */
+int sl_producer_error(const struct sl_producer *p);
+/* Stop early (if still running), join the thread, free everything. */
+void sl_producer_free(struct sl_producer *p);
+/* Totals of the chunker: raw bytes read, bytes after compression. */
+void sl_producer_totals(struct sl_producer *p, uint64_t *raw, uint64_t *stored);
+
+#endif
