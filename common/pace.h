@@ -19,6 +19,13 @@
  * the window bound then holds with burst replaced by the largest single
  * send. Rates from 1 bit/s to 10^12 bit/s and bursts up to 2^31 bytes are
  * computed exactly in 64-bit integers.
+ *
+ * Real-clock accuracy: tokens beyond the burst are lost while a sender
+ * oversleeps, so the achieved rate falls short when wake-ups are late by
+ * more than burst/rate. A sending thread should lower its timer slack
+ * (prctl(PR_SET_TIMERSLACK, 1000): 1 us instead of 50 us) and use a burst
+ * of at least ~0.5 ms of line time where the diode's queue allows; see
+ * tests/bench/link.c for figures.
  */
 #ifndef SL_PACE_H
 #define SL_PACE_H
