@@ -175,10 +175,33 @@ Test(link, send_refuses_bad_datagrams)
 	sl_link_close(rx);
 }
 
+/* Capture files live in a private directory removed after each test,
+ * whether it passed or not. */
+static char tmpdir[64];
+static const char *const tmp_tags[] = { "rt", "mixed", "dlt", "desc" };
+
+static void tmp_setup(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/sl-test-link.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void tmp_teardown(void)
+{
+	char p[128];
+	for (size_t i = 0; i < sizeof tmp_tags / sizeof tmp_tags[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s.pcap", tmpdir, tmp_tags[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+TestSuite(link, .init = tmp_setup, .fini = tmp_teardown);
+
 static char *tmpname(const char *tag)
 {
-	char *p = malloc(64);
-	snprintf(p, 64, "/tmp/sl-test-%s-%d.pcap", tag, (int)getpid());
+	char *p = malloc(128);
+	snprintf(p, 128, "%s/%s.pcap", tmpdir, tag);
 	return p;
 }
 
