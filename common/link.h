@@ -72,7 +72,8 @@ struct sl_dgram {
 struct sl_link_stats {
 	uint64_t datagrams;  /* sent or received */
 	uint64_t bytes;      /* payload bytes sent or received */
-	uint64_t kernel_drops; /* rx: drops the kernel reported (SO_RXQ_OVFL), where available */
+	uint64_t kernel_drops; /* rx: drops the kernel reported (udp: SO_RXQ_OVFL, as of
+				* the latest datagram received; eth: pcap_stats) */
 	uint64_t foreign;    /* rx: frames/records that were not sluice datagrams */
 	size_t sockbuf;      /* the socket buffer actually granted */
 };

@@ -606,3 +606,36 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	sl_link_close(rx);
 	bufs_free(b);
 }
+
+Test(link, udp_kernel_drops_are_reported)
+{
+	/* a tiny receive buffer that nobody drains overflows; the next
+	 * receive reports the kernel's drop count (SO_RXQ_OVFL) */
+	struct sl_link *rx, *tx;
+	struct sl_diag d;
+	char uri[64];
+	struct bufs *b = bufs_new(200);
+	struct sl_link_opts o = { .sockbuf = 4096 };
+
+	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", &o, &rx, &d), SL_OK, "%s", d.msg);
+	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(rx));
+	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	struct iovec v[200];
+	for (int i = 0; i < 200; i++)
+		v[i] = b->iov[5]; /* 1400 bytes each */
+	cr_assert_eq(sl_link_send(tx, v, 200, &d), 200, "%s", d.msg);
+	int r = sl_link_recv(rx, b->dg, 200, 100, &d);
+	cr_assert_gt(r, 0, "%s", d.msg);
+	cr_assert_lt(r, 200);
+	/* the count travels with the next datagram queued after the drops */
+	cr_assert_eq(sl_link_recv(rx, b->dg, 200, 0, &d), 0);
+	cr_assert_eq(sl_link_send(tx, v, 1, &d), 1, "%s", d.msg);
+	cr_assert_eq(sl_link_recv(rx, b->dg, 200, 100, &d), 1, "%s", d.msg);
+	struct sl_link_stats st;
+	sl_link_get_stats(rx, &st);
+	cr_assert_eq(st.kernel_drops, 200 - (uint64_t)r, "drops %llu, received %d",
+		     (unsigned long long)st.kernel_drops, r);
+	sl_link_close(tx);
+	sl_link_close(rx);
+	bufs_free(b);
+}
