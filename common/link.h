@@ -114,7 +114,9 @@ int sl_link_fd(const struct sl_link *l);
 
 void sl_link_get_stats(const struct sl_link *l, struct sl_link_stats *st);
 
-/* Human-readable description, e.g. "udp 127.0.0.1:4747 (rcvbuf 32 MiB)". */
+/* Human-readable description, e.g.
+ * "udp receive on 127.0.0.1:4747 (rcvbuf 32.00 MiB)"; a udp receive link
+ * opened on port 0 names the port the kernel chose. */
 const char *sl_link_describe(const struct sl_link *l);
 
 /* A warning about the link as opened, or NULL: e.g. the kernel granted a

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include "link.h"
@@ -138,6 +139,10 @@ int main(int argc, char **argv)
 		secs = 1.0;
 	if (bench_udp(secs))
 		return 1;
+	printf("\n[timer slack: the default 50 us]");
+	bench_pacer(secs);
+	prctl(PR_SET_TIMERSLACK, 1000UL);
+	printf("\n[timer slack: 1 us, as a sending thread should set it]");
 	bench_pacer(secs);
 	return 0;
 }
