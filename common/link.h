@@ -16,7 +16,8 @@
  *                     (libpcap dump API, LINKTYPE_ETHERNET); receive: read
  *                     such a file (and raw sluice-EtherType frames) and
  *                     report SL_ERR_CLOSED at its end.
- * Options follow '?' as key=value joined by '&'; an unknown option, one
+ * Options follow '?' (so a FILE or IFACE name cannot contain one) as
+ * key=value joined by '&'; an unknown option, one
  * given twice or one without a value is an error naming it.
  *   udp, send:    ttl=N (multicast TTL, default 1), loop=0|1 (multicast
  *                 loopback, default 1), iface=NAME (multicast interface),

@@ -546,7 +546,7 @@ Test(link, eth_over_veth_in_netns)
 	struct bufs *b = bufs_new(200);
 
 	if (private_netns()) {
-		cr_skip_test("needs root to create a network namespace and a veth pair");
+		cr_skip_test("needs root and iproute2 to create a network namespace and a veth pair");
 		return;
 	}
 	cr_assert_eq(sl_link_open_rx("eth:slb", NULL, &rx, &d), SL_OK, "%s", d.msg);
@@ -586,7 +586,7 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	struct bufs *b = bufs_new(30);
 
 	if (private_netns()) {
-		cr_skip_test("needs root to create a network namespace");
+		cr_skip_test("needs root and iproute2 to create a network namespace");
 		return;
 	}
 	cr_assert_eq(sl_link_open_rx("udp://239.7.7.7:4800?iface=lo", NULL, &rx, &d), SL_OK, "%s", d.msg);
