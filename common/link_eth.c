@@ -5,6 +5,7 @@
 #include "link_impl.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -133,6 +134,11 @@ static int eth_open(struct sl_link *l, const struct sl_uri *u, const struct sl_l
 	if (!e)
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	e->l = l;
+	if (!if_nametoindex(u->target)) {
+		free(e);
+		return sl_diag_set(d, SL_ERR_NOTFOUND, "%s: cannot open the interface: no such "
+				   "interface", u->text);
+	}
 	/* options first, so a typo is reported before any device is opened */
 	if (l->tx) {
 		char line[64];
