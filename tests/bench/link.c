@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 	printf("\n[timer slack: the default 50 us]");
 	bench_pacer(secs);
 	prctl(PR_SET_TIMERSLACK, 1000UL);
-	printf("\n[timer slack: 1 us, as a sending thread should set it]");
+	printf("\n[timer slack: 1 us (prctl PR_SET_TIMERSLACK)]");
 	bench_pacer(secs);
 	return 0;
 }
