@@ -16,7 +16,8 @@
  *                     (libpcap dump API, LINKTYPE_ETHERNET); receive: read
  *                     such a file (and raw sluice-EtherType frames) and
  *                     report SL_ERR_CLOSED at its end.
- * Options follow '?' as key=value joined by '&'; an unknown option, one
+ * Options follow '?' (so a FILE or IFACE name cannot contain one) as
+ * key=value joined by '&'; an unknown option, one
  * given twice or one without a value is an error naming it.
  *   udp, send:    ttl=N (multicast TTL, default 1), loop=0|1 (multicast
  *                 loopback, default 1), iface=NAME (multicast interface),
@@ -72,7 +73,8 @@ struct sl_dgram {
 struct sl_link_stats {
 	uint64_t datagrams;  /* sent or received */
 	uint64_t bytes;      /* payload bytes sent or received */
-	uint64_t kernel_drops; /* rx: drops the kernel reported (SO_RXQ_OVFL), where available */
+	uint64_t kernel_drops; /* rx: drops the kernel reported (udp: SO_RXQ_OVFL, as of
+				* the latest datagram received; eth: pcap_stats) */
 	uint64_t foreign;    /* rx: frames/records that were not sluice datagrams */
 	size_t sockbuf;      /* the socket buffer actually granted */
 };
@@ -113,7 +115,9 @@ int sl_link_fd(const struct sl_link *l);
 
 void sl_link_get_stats(const struct sl_link *l, struct sl_link_stats *st);
 
-/* Human-readable description, e.g. "udp 127.0.0.1:4747 (rcvbuf 32 MiB)". */
+/* Human-readable description, e.g.
+ * "udp receive on 127.0.0.1:4747 (rcvbuf 32.00 MiB)"; a udp receive link
+ * opened on port 0 names the port the kernel chose. */
 const char *sl_link_describe(const struct sl_link *l);
 
 /* A warning about the link as opened, or NULL: e.g. the kernel granted a

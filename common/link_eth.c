@@ -5,6 +5,7 @@
 #include "link_impl.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -87,15 +88,7 @@ static int eth_tx_setup(struct sl_link *l, struct eth *e, const struct sl_uri *u
 	static struct bpf_insn none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
 	struct bpf_program prog = { 1, none };
 	char line[64];
-	int r;
 
-	memset(e->dst, 0xff, 6);
-	if (sysfs_line(u->target, "address", line, sizeof line) || sl_parse_mac(line, e->src)) {
-		static const uint8_t dflt[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-		memcpy(e->src, dflt, 6);
-	}
-	if ((r = sl_uri_opt_mac(u, "dst", e->dst, d)) || (r = sl_uri_opt_mac(u, "src", e->src, d)))
-		return r;
 	e->mtu = 1500;
 	if (!sysfs_line(u->target, "mtu", line, sizeof line))
 		e->mtu = (unsigned)strtoul(line, NULL, 10);
@@ -141,6 +134,27 @@ static int eth_open(struct sl_link *l, const struct sl_uri *u, const struct sl_l
 	if (!e)
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	e->l = l;
+	if (!if_nametoindex(u->target)) {
+		free(e);
+		return sl_diag_set(d, SL_ERR_NOTFOUND, "%s: cannot open the interface: no such "
+				   "interface", u->text);
+	}
+	/* options first, so a typo is reported before any device is opened */
+	if (l->tx) {
+		char line[64];
+		memset(e->dst, 0xff, 6);
+		if (sysfs_line(u->target, "address", line, sizeof line) || sl_parse_mac(line, e->src)) {
+			static const uint8_t dflt[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+			memcpy(e->src, dflt, 6);
+		}
+		r = sl_uri_opt_mac(u, "dst", e->dst, d);
+		if (!r)
+			r = sl_uri_opt_mac(u, "src", e->src, d);
+		if (r) {
+			free(e);
+			return r;
+		}
+	}
 	r = eth_activate(l, e, u, o, d);
 	if (!r)
 		r = l->tx ? eth_tx_setup(l, e, u, d) : eth_rx_setup(l, e, u, d);

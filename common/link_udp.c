@@ -125,7 +125,7 @@ static void set_sockbuf(struct sl_link *l, int fd, size_t want, int tx)
 	if (l->st.sockbuf < (size_t)v)
 		snprintf(l->warn, sizeof l->warn,
 			 "%s buffer is %s, less than the %s asked for: the kernel caps it at "
-			 "net.core.%s; run as root, or raise it with 'sysctl -w net.core.%s=%d'",
+			 "net.core.%s; raise it with 'sysctl -w net.core.%s=%d' or grant CAP_NET_ADMIN",
 			 tx ? "send" : "receive", sl_fmt_bytes(l->st.sockbuf, g, sizeof g),
 			 sl_fmt_bytes((uint64_t)v, w, sizeof w), tx ? "wmem_max" : "rmem_max",
 			 tx ? "wmem_max" : "rmem_max", v);

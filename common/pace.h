@@ -19,6 +19,15 @@
  * the window bound then holds with burst replaced by the largest single
  * send. Rates from 1 bit/s to 10^12 bit/s and bursts up to 2^31 bytes are
  * computed exactly in 64-bit integers.
+ *
+ * Real-clock accuracy: when sl_pacer_wait() must sleep it also lets up to
+ * 100 us of line time (at most a quarter of the burst) accumulate, so a
+ * sender calling it per datagram wakes about once per 100 us, not once per
+ * datagram. Tokens beyond the burst are lost while a sender oversleeps, so
+ * the achieved rate falls short when wake-ups are late by more than about
+ * 3/4 of burst/rate: give the pacer a burst of at least ~0.5 ms of line
+ * time where the diode's queue allows, and on an idle host a lower timer
+ * slack (prctl PR_SET_TIMERSLACK) helps. tests/bench/link.c measures it.
  */
 #ifndef SL_PACE_H
 #define SL_PACE_H

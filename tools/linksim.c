@@ -533,7 +533,8 @@ int linksim_main(int argc, char **argv)
 	sl_queue_init(&s.q, s.rate, s.queue, s.start_ns);
 
 	printf("linksim: in  %s\n", sl_link_describe(s.in));
-	printf("linksim: out %s\n", sl_link_describe(s.out));
+	printf("linksim: out %s%s\n", sl_link_describe(s.out),
+	       strncmp(out_uri, "pcap:", 5) ? "" : "; linksim stamps each record with its departure time");
 	printf("linksim: rate %s, queue %s (%.2f ms at that rate), ",
 	       sl_fmt_rate((double)s.rate, b1, sizeof b1), sl_fmt_bytes(s.queue, b2, sizeof b2),
 	       (double)s.queue * 8e3 / (double)s.rate);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "bytes.h"
 #include "link.h"
@@ -60,6 +61,7 @@ static int do_send(int argc, char **argv)
 		fprintf(stderr, "linkgen: %s\n", d.msg);
 		return 1;
 	}
+	prctl(PR_SET_TIMERSLACK, 1000UL); /* wake within ~1 us, as a sender should (pace.h) */
 	sl_pacer_init(&p, rate, burst, sl_now_ns());
 	for (unsigned i = 0; i < count;) {
 		unsigned n = 0;

@@ -175,10 +175,33 @@ Test(link, send_refuses_bad_datagrams)
 	sl_link_close(rx);
 }
 
+/* Capture files live in a private directory removed after each test,
+ * whether it passed or not. */
+static char tmpdir[64];
+static const char *const tmp_tags[] = { "rt", "mixed", "dlt", "desc" };
+
+static void tmp_setup(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/sl-test-link.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void tmp_teardown(void)
+{
+	char p[128];
+	for (size_t i = 0; i < sizeof tmp_tags / sizeof tmp_tags[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s.pcap", tmpdir, tmp_tags[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+TestSuite(link, .init = tmp_setup, .fini = tmp_teardown);
+
 static char *tmpname(const char *tag)
 {
-	char *p = malloc(64);
-	snprintf(p, 64, "/tmp/sl-test-%s-%d.pcap", tag, (int)getpid());
+	char *p = malloc(128);
+	snprintf(p, 128, "%s/%s.pcap", tmpdir, tag);
 	return p;
 }
 
@@ -523,7 +546,7 @@ Test(link, eth_over_veth_in_netns)
 	struct bufs *b = bufs_new(200);
 
 	if (private_netns()) {
-		cr_skip_test("needs root to create a network namespace and a veth pair");
+		cr_skip_test("needs root and iproute2 to create a network namespace and a veth pair");
 		return;
 	}
 	cr_assert_eq(sl_link_open_rx("eth:slb", NULL, &rx, &d), SL_OK, "%s", d.msg);
@@ -563,7 +586,7 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	struct bufs *b = bufs_new(30);
 
 	if (private_netns()) {
-		cr_skip_test("needs root to create a network namespace");
+		cr_skip_test("needs root and iproute2 to create a network namespace");
 		return;
 	}
 	cr_assert_eq(sl_link_open_rx("udp://239.7.7.7:4800?iface=lo", NULL, &rx, &d), SL_OK, "%s", d.msg);
@@ -579,6 +602,39 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	cr_assert_eq(sl_link_open_tx("udp://10.9.0.255:4801", NULL, &tx, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_link_send(tx, b->iov + 10, 10, &d), 10, "%s", d.msg);
 	recv_check(rx, b, 10, 10);
+	sl_link_close(tx);
+	sl_link_close(rx);
+	bufs_free(b);
+}
+
+Test(link, udp_kernel_drops_are_reported)
+{
+	/* a tiny receive buffer that nobody drains overflows; the next
+	 * receive reports the kernel's drop count (SO_RXQ_OVFL) */
+	struct sl_link *rx, *tx;
+	struct sl_diag d;
+	char uri[64];
+	struct bufs *b = bufs_new(200);
+	struct sl_link_opts o = { .sockbuf = 4096 };
+
+	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", &o, &rx, &d), SL_OK, "%s", d.msg);
+	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(rx));
+	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	struct iovec v[200];
+	for (int i = 0; i < 200; i++)
+		v[i] = b->iov[5]; /* 1400 bytes each */
+	cr_assert_eq(sl_link_send(tx, v, 200, &d), 200, "%s", d.msg);
+	int r = sl_link_recv(rx, b->dg, 200, 100, &d);
+	cr_assert_gt(r, 0, "%s", d.msg);
+	cr_assert_lt(r, 200);
+	/* the count travels with the next datagram queued after the drops */
+	cr_assert_eq(sl_link_recv(rx, b->dg, 200, 0, &d), 0);
+	cr_assert_eq(sl_link_send(tx, v, 1, &d), 1, "%s", d.msg);
+	cr_assert_eq(sl_link_recv(rx, b->dg, 200, 100, &d), 1, "%s", d.msg);
+	struct sl_link_stats st;
+	sl_link_get_stats(rx, &st);
+	cr_assert_eq(st.kernel_drops, 200 - (uint64_t)r, "drops %llu, received %d",
+		     (unsigned long long)st.kernel_drops, r);
 	sl_link_close(tx);
 	sl_link_close(rx);
 	bufs_free(b);
