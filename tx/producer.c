@@ -42,9 +42,18 @@ struct sl_producer {
 	uint64_t raw, stored;
 };
 
-unsigned sl_parity_for(double overhead, unsigned k, int catalog)
+unsigned sl_parity_for(double overhead, unsigned k, unsigned kmax, int catalog)
 {
 	unsigned m = catalog ? k : (unsigned)ceil(k * overhead - 1e-9);
+	if (!catalog && k < kmax) {
+		/* A short block (a chunk that compressed well) would get less
+		 * protection from the same percentage: keep its chance of failing
+		 * near a full block's by scaling parity with sqrt(k / kmax). */
+		unsigned full = (unsigned)ceil(kmax * overhead - 1e-9);
+		unsigned floor_m = (unsigned)ceil(full * sqrt((double)k / kmax) - 1e-9);
+		if (m < floor_m)
+			m = floor_m;
+	}
 	if (m < 1)
 		m = 1;
 	if (k + m > 255)
@@ -127,7 +136,7 @@ static int encode_group(struct sl_producer *p, struct sl_group *g, const unsigne
 		unsigned prow[255];
 		uint8_t *pout[255];
 		unsigned k = sl_block_k(lens[b] - SL_BLOCK_REC, (uint16_t)S);
-		unsigned m = sl_parity_for(p->cfg.overhead, k, g->catalog);
+		unsigned m = sl_parity_for(p->cfg.overhead, k, p->cfg.kmax, g->catalog);
 		unsigned n = k + m, np = 0;
 
 		memset(data + lens[b], 0, k * S - lens[b]);
@@ -305,7 +314,7 @@ int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **ou
 	pthread_cond_init(&p->cv, NULL);
 	/* Parity rows a block can need in one pass: chunk blocks n <= kmax + m,
 	 * catalog blocks n = 2k <= kmax (their pieces are half a block). */
-	p->pmax = cfg->kmax + sl_parity_for(cfg->overhead, cfg->kmax, 0);
+	p->pmax = cfg->kmax + sl_parity_for(cfg->overhead, cfg->kmax, cfg->kmax, 0);
 	if (p->pmax > 255)
 		p->pmax = 255;
 	for (unsigned i = 0; i < NSLOTS; i++) {

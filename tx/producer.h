@@ -52,7 +52,7 @@ struct sl_producer_cfg {
 struct sl_producer;
 
 /* Parity rows per pass for a block of k data symbols (PROTOCOL.md §6). */
-unsigned sl_parity_for(double overhead, unsigned k, int catalog);
+unsigned sl_parity_for(double overhead, unsigned k, unsigned kmax, int catalog);
 
 int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **out,
 		      struct sl_diag *d);

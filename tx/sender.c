@@ -196,7 +196,7 @@ static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body)
 
 static unsigned parity_for(const struct sender *s, unsigned k, int catalog)
 {
-	return sl_parity_for(s->cfg->overhead, k, catalog);
+	return sl_parity_for(s->cfg->overhead, k, s->cfg->kmax, catalog);
 }
 
 /* Put one prepared group on the wire: row j of every block, then row j+1. */
