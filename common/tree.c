@@ -56,7 +56,8 @@ static int walk(int dfd, char *path, size_t plen, int depth, sl_tree_fn fn, void
 		rc = fn(ctx, path, NULL, errno);
 		goto out;
 	}
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n && !rc; i++) {
 		size_t nl = strlen(names[i]);
 		struct stat st;

@@ -38,7 +38,7 @@ Test(manifest, parses_a_valid_manifest)
 	cr_assert_str_eq(m->purpose, "test data");
 	cr_assert_eq(m->nfiles, 3);
 	cr_assert_str_eq(m->files[0].path, "a b.txt");
-	cr_assert_str_eq(m->files[2].path, "donn\xc3\xa9" "es.csv");
+	cr_assert_str_eq(m->files[2].path, "donn\u00e9es.csv");
 	cr_assert_eq(m->files[1].mode, 0755);
 	cr_assert_eq(m->files[0].offset, 0);
 	cr_assert_eq(m->files[1].offset, 1);
@@ -58,7 +58,7 @@ Test(manifest, parses_a_valid_manifest)
 Test(manifest, build_emit_parse_round_trip)
 {
 	static const char *const names[] = {
-		"libstdc++.so", "model@v2", "a b.txt", "donn\xc3\xa9" "es.csv", "x/y/z%.bin", "tab#hash$&;'\"!",
+		"libstdc++.so", "model@v2", "a b.txt", "donn\u00e9es.csv", "x/y/z%.bin", "tab#hash$&;'\"!",
 		"\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80.txt", "Index.html", "index.html", "-leading-dash", ".hidden",
 	};
 	struct sl_manifest *m, *m2;

@@ -74,7 +74,7 @@ struct fixture {
 /* T/data with awkward names, a manifest over it, signatures by both officers. */
 static void build(struct fixture *fx)
 {
-	static const char *const files[] = { "a b.txt", "donn\xc3\xa9" "es.csv", "lib/libstdc++.so", "lib/model@v2" };
+	static const char *const files[] = { "a b.txt", "donn\u00e9es.csv", "lib/libstdc++.so", "lib/model@v2" };
 	struct sl_ms_pubkey pk;
 	struct sl_manifest *m;
 	struct sl_hash_job jobs[4];
@@ -85,7 +85,7 @@ static void build(struct fixture *fx)
 	mk("data");
 	mk("data/lib");
 	put("data/a b.txt", "hello\n", 0644);
-	put("data/donn\xc3\xa9" "es.csv", "1,2\n", 0644);
+	put("data/donn\u00e9es.csv", "1,2\n", 0644);
 	put("data/lib/libstdc++.so", "ELF", 0755);
 	put("data/lib/model@v2", "", 0644);
 	snprintf(p, sizeof p, "%s/data", root);
@@ -176,7 +176,7 @@ Test(transfer, every_failure_is_named)
 	put("data/extra.txt", "x", 0644);                 /* not listed */
 	snprintf(a, sizeof a, "%s/data/link", root);
 	cr_assert_eq(symlink("/etc/passwd", a), 0);       /* a symlink */
-	snprintf(a, sizeof a, "%s/data/donn\xc3\xa9" "es.csv", root);
+	snprintf(a, sizeof a, "%s/data/donn\u00e9es.csv", root);
 	snprintf(b, sizeof b, "%s/data/renamed.csv", root);
 	cr_assert_eq(rename(a, b), 0);                    /* missing, and an extra */
 	put("notes.txt", "x", 0644);                      /* stray top-level entry */
