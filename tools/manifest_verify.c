@@ -30,8 +30,9 @@ static void usage(FILE *f)
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	(void)total;
-	cli_progress_update(ctx, done);
+	struct cli_progress *p = ctx;
+	p->total = total;
+	cli_progress_update(p, done);
 }
 
 int manifest_verify_main(int argc, char **argv)
