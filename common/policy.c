@@ -452,8 +452,10 @@ bool sl_sigfile_name_ok(const char *name)
 static void copy_visible(char *dst, size_t dlen, const char *src)
 {
 	size_t o = 0;
-	for (; *src && o + 1 < dlen; src++)
-		dst[o++] = ((unsigned char)*src < 0x20 || *src == 0x7F) ? '?' : *src;
+	for (; *src && o + 1 < dlen; src++) {
+		unsigned char ch = (unsigned char)*src;
+		dst[o++] = ch == '\t' ? ' ' : (ch < 0x20 || ch >= 0x7F) ? '?' : (char)ch;
+	}
 	dst[o] = '\0';
 }
 

@@ -102,6 +102,8 @@ int manifest_verify_main(int argc, char **argv)
 			for (size_t i = 0; i < r->sigcheck.n; i++) {
 				const struct sl_sig_check *k = &r->sigcheck.checks[i];
 				printf("  %-32s %-30s %s\n", r->sigs[i].name, sl_sig_status_name(k->status), k->detail);
+				if (k->trusted_comment[0])
+					printf("  %-32s trusted comment: %s\n", "", k->trusted_comment);
 			}
 			if (r->sigcheck.n == 0)
 				printf("  (none)\n");

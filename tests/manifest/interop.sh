@@ -207,6 +207,12 @@ SLUICE_PASSPHRASE='correct horse' "$S" manifest sign T/manifest --key erin.key -
 minisign -V -H -p erin.pub -m T/manifest -x erin3.minisig >/dev/null
 ok "encrypted secret keys interoperate (scrypt), wrong passphrase refused"
 
+# and the other way: a key encrypted by minisign -G, used by sluice
+printf 'pw2\npw2\n' | minisign -G -p frank.pub -s frank.key >/dev/null 2>&1
+SLUICE_PASSPHRASE=pw2 "$S" manifest sign T/manifest --key frank.key -o frank.minisig >/dev/null
+minisign -V -H -p frank.pub -m T/manifest -x frank.minisig >/dev/null
+ok "a minisign-encrypted key signs through sluice"
+
 expect 3 "no such file" "$S" manifest verify T --policy /nonexistent/policy
 expect 2 "" "$S" manifest verify T
 ok "exit codes: 3 for a missing file, 2 for usage"
