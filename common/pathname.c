@@ -328,7 +328,8 @@ int sl_casefold_collision(const char *const *paths, size_t n, struct sl_diag *d)
 		}
 	}
 	if (!rc) {
-		qsort(e, ne, sizeof *e, fold_cmp);
+		if (ne)
+			qsort(e, ne, sizeof *e, fold_cmp);
 		for (size_t i = 1; i < ne; i++) {
 			if (strcmp(e[i - 1].folded, e[i].folded))
 				continue;

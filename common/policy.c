@@ -64,17 +64,22 @@ int sl_policy_add_key(struct sl_policy *p, bool officer, const char *name,
 		return sl_diag_set(d, SL_ERR_INVAL, "'%s' is not a key name ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64)", name);
 	if (p->nofficers + p->nsubmitters >= POLICY_MAX_KEYS)
 		return sl_diag_set(d, SL_ERR_TOOBIG, "more than %d keys", POLICY_MAX_KEYS);
-	for (int pass = 0; pass < 2; pass++) {
-		const struct sl_policy_key *a = pass ? p->submitters : p->officers;
-		size_t an = pass ? p->nsubmitters : p->nofficers;
-		for (size_t i = 0; i < an; i++) {
-			if (!strcmp(a[i].name, name))
-				return sl_diag_set(d, SL_ERR_EXISTS, "key name '%s' appears twice", name);
-			if (!sodium_memcmp(a[i].key.pk, key->pk, sizeof key->pk))
-				return sl_diag_set(d, SL_ERR_EXISTS, "'%s' has the same public key as '%s'", name, a[i].name);
-			if (!memcmp(a[i].key.keyid, key->keyid, 8)) {
-				sl_ms_keyid_hex(key->keyid, kid);
-				return sl_diag_set(d, SL_ERR_EXISTS, "'%s' has the same key id %s as '%s'", name, kid, a[i].name);
+	/* The same key under two names is the worst mistake: report it first. */
+	for (int check = 0; check < 3; check++) {
+		for (int pass = 0; pass < 2; pass++) {
+			const struct sl_policy_key *a = pass ? p->submitters : p->officers;
+			size_t an = pass ? p->nsubmitters : p->nofficers;
+			for (size_t i = 0; i < an; i++) {
+				if (check == 0 && !sodium_memcmp(a[i].key.pk, key->pk, sizeof key->pk))
+					return sl_diag_set(d, SL_ERR_EXISTS, "'%s' has the same public key as '%s'", name,
+							   a[i].name);
+				if (check == 1 && !memcmp(a[i].key.keyid, key->keyid, 8)) {
+					sl_ms_keyid_hex(key->keyid, kid);
+					return sl_diag_set(d, SL_ERR_EXISTS, "'%s' has the same key id %s as '%s'", name, kid,
+							   a[i].name);
+				}
+				if (check == 2 && !strcmp(a[i].name, name))
+					return sl_diag_set(d, SL_ERR_EXISTS, "key name '%s' appears twice", name);
 			}
 		}
 	}
@@ -447,8 +452,10 @@ bool sl_sigfile_name_ok(const char *name)
 static void copy_visible(char *dst, size_t dlen, const char *src)
 {
 	size_t o = 0;
-	for (; *src && o + 1 < dlen; src++)
-		dst[o++] = ((unsigned char)*src < 0x20 || *src == 0x7F) ? '?' : *src;
+	for (; *src && o + 1 < dlen; src++) {
+		unsigned char ch = (unsigned char)*src;
+		dst[o++] = ch == '\t' ? ' ' : (ch < 0x20 || ch >= 0x7F) ? '?' : (char)ch;
+	}
 	dst[o] = '\0';
 }
 

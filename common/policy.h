@@ -89,7 +89,7 @@ struct sl_sig_check {
 	int key_index;          /* officer or submitter index, -1 if none */
 	char keyid[17];         /* minisign key id (hex) if the file parsed */
 	char detail[200];       /* one line: why, or who */
-	char trusted_comment[128]; /* first bytes, control characters replaced */
+	char trusted_comment[128]; /* first bytes; tab as space, other non-printable or non-ASCII bytes as '?' */
 };
 
 struct sl_sig_result {

@@ -297,7 +297,7 @@ int sl_transfer_verify(const char *dir, const struct sl_policy *p, const struct 
 	rc = sl_file_readat(dfd, "manifest", p ? p->limits.max_manifest_bytes : SL_MANIFEST_DEFAULT_MAX_BYTES,
 			    &r->manifest_text, &r->manifest_len, &sub);
 	if (rc) {
-		problem(r, rc, "manifest: %s", sub.msg);
+		problem(r, rc, "%s", sub.msg); /* names the file already */
 	} else {
 		rc = sl_manifest_parse(r->manifest_text, r->manifest_len, p ? &p->limits : NULL, &r->manifest, &sub);
 		if (rc)

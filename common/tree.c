@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WALK_MAX_DEPTH 64
@@ -55,7 +56,8 @@ static int walk(int dfd, char *path, size_t plen, int depth, sl_tree_fn fn, void
 		rc = fn(ctx, path, NULL, errno);
 		goto out;
 	}
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n && !rc; i++) {
 		size_t nl = strlen(names[i]);
 		struct stat st;
@@ -132,6 +134,14 @@ int sl_open_beneath(int dirfd, const char *path, int flags)
 			next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		else
 			next = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOTDIR) {
+			/* O_DIRECTORY reports a symlink as "not a directory": say which */
+			struct stat st;
+			if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				errno = ELOOP;
+			else
+				errno = ENOTDIR;
+		}
 		if (cur != dirfd) {
 			int e = errno;
 			close(cur);

@@ -30,8 +30,9 @@ static void usage(FILE *f)
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	(void)total;
-	cli_progress_update(ctx, done);
+	struct cli_progress *p = ctx;
+	p->total = total;
+	cli_progress_update(p, done);
 }
 
 int manifest_verify_main(int argc, char **argv)
@@ -101,6 +102,8 @@ int manifest_verify_main(int argc, char **argv)
 			for (size_t i = 0; i < r->sigcheck.n; i++) {
 				const struct sl_sig_check *k = &r->sigcheck.checks[i];
 				printf("  %-32s %-30s %s\n", r->sigs[i].name, sl_sig_status_name(k->status), k->detail);
+				if (k->trusted_comment[0])
+					printf("  %-32s trusted comment: %s\n", "", k->trusted_comment);
 			}
 			if (r->sigcheck.n == 0)
 				printf("  (none)\n");

@@ -66,8 +66,8 @@ static int add_key_file(struct sl_policy *p, bool officer, const char *path)
 		fprintf(stderr, "sluice policy: warning: %s was made as a %s key, listed here as %s\n", path,
 			officer ? "submitter" : "officer", officer ? "officer" : "submitter");
 	rc = sl_policy_add_key(p, officer, name, &pk, &d);
-	if (rc)
-		return cli_fail("policy", rc, "%s: %s", path, d.msg);
+	if (rc) /* a duplicate is a refused input, not a system error */
+		return cli_fail("policy", rc == SL_ERR_EXISTS ? SL_ERR_INVAL : rc, "%s: %s", path, d.msg);
 	return EXIT_OK;
 }
 

@@ -1,0 +1,163 @@
+/* Unit tests for the replay ledger: ids, sequence high-water marks, the
+ * window, durability and torn-write repair. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger.h"
+
+static char dir[64], path[128];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/sluice-ledger-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ledger", dir);
+}
+
+static void teardown(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+static void id(uint8_t out[16], int n)
+{
+	memset(out, 0, 16);
+	out[15] = (uint8_t)n;
+}
+
+TestSuite(ledger, .init = setup, .fini = teardown);
+
+Test(ledger, replay_and_rollback)
+{
+	struct sl_ledger *l;
+	struct sl_diag d;
+	uint8_t a[16], b[16], c[16];
+	uint64_t mark;
+	id(a, 1);
+	id(b, 2);
+	id(c, 3);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_mark(l, "l1", &mark), SL_ERR_NOTFOUND);
+	cr_assert_eq(sl_ledger_record(l, "l1", a, 5, 0, 100, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_check(l, "l1", a, 6, 0, &d), SL_ERR_REPLAY);
+	cr_assert(strstr(d.msg, "already accepted"), "%s", d.msg);
+	cr_assert_eq(sl_ledger_check(l, "l1", b, 5, 0, &d), SL_ERR_REPLAY);
+	cr_assert(strstr(d.msg, "sequence 5 is not above the high-water mark 5"), "%s", d.msg);
+	cr_assert_eq(sl_ledger_check(l, "l1", b, 4, 0, &d), SL_ERR_REPLAY);
+	cr_assert_eq(sl_ledger_check(l, "l2", b, 1, 0, &d), SL_OK, "marks are per link");
+	cr_assert_eq(sl_ledger_record(l, "l1", b, 9, 0, 101, &d), SL_OK);
+	cr_assert_eq(sl_ledger_mark(l, "l1", &mark), SL_OK);
+	cr_assert_eq(mark, 9);
+	sl_ledger_close(l);
+	/* everything survives a reopen */
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_count(l), 2);
+	cr_assert_eq(sl_ledger_check(l, "l1", a, 10, 0, &d), SL_ERR_REPLAY);
+	cr_assert_eq(sl_ledger_check(l, "l1", c, 9, 0, &d), SL_ERR_REPLAY);
+	cr_assert_eq(sl_ledger_check(l, "l1", c, 10, 0, &d), SL_OK);
+	sl_ledger_close(l);
+}
+
+Test(ledger, window_admits_late_older_transfers_once)
+{
+	struct sl_ledger *l;
+	struct sl_diag d;
+	uint8_t a[16], b[16], c[16], e[16];
+	id(a, 1);
+	id(b, 2);
+	id(c, 3);
+	id(e, 4);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", a, 10, 3, 1, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", b, 8, 3, 1, &d), SL_OK, "%s", d.msg); /* 10 - 3 < 8 */
+	cr_assert_eq(sl_ledger_check(l, "l1", c, 8, 3, &d), SL_ERR_REPLAY);
+	cr_assert(strstr(d.msg, "sequence 8 of link l1 was already accepted"), "%s", d.msg);
+	cr_assert_eq(sl_ledger_check(l, "l1", c, 7, 3, &d), SL_ERR_REPLAY);
+	cr_assert(strstr(d.msg, "outside the sequence window"), "%s", d.msg);
+	cr_assert_eq(sl_ledger_check(l, "l1", e, 9, 3, &d), SL_OK);
+	sl_ledger_close(l);
+}
+
+Test(ledger, torn_last_line_is_cut_off)
+{
+	struct sl_ledger *l;
+	struct sl_diag d;
+	uint8_t a[16], b[16];
+	bool repaired;
+	id(a, 1);
+	id(b, 2);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, 0, 1, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, 0, 1, &d), SL_OK);
+	sl_ledger_close(l);
+	/* simulate a crash in the middle of the second append */
+	off_t full;
+	int fd = open(path, O_RDWR);
+	full = lseek(fd, 0, SEEK_END);
+	cr_assert_eq(ftruncate(fd, full - 7), 0);
+	close(fd);
+	cr_assert_eq(sl_ledger_open(path, NULL, &repaired, &l, &d), SL_OK, "%s", d.msg);
+	cr_assert(repaired);
+	cr_assert_eq(sl_ledger_count(l), 1, "the torn entry is not taken for anything");
+	cr_assert_eq(sl_ledger_check(l, "l1", b, 2, 0, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, 0, 1, &d), SL_OK);
+	sl_ledger_close(l);
+	cr_assert_eq(sl_ledger_open(path, NULL, &repaired, &l, &d), SL_OK);
+	cr_assert(!repaired);
+	cr_assert_eq(sl_ledger_count(l), 2);
+	sl_ledger_close(l);
+}
+
+Test(ledger, torn_line_with_plausible_prefix_is_not_misread)
+{
+	/* "accept l1 12" cut to "accept l1 1" must not become sequence 1 */
+	struct sl_ledger *l;
+	struct sl_diag d;
+	uint8_t a[16];
+	id(a, 1);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", a, 12, 0, 1, &d), SL_OK);
+	sl_ledger_close(l);
+	/* the last entry replaced by a complete-looking line with a wrong checksum */
+	FILE *f = fopen(path, "w");
+	fprintf(f, "sluice-ledger 1\naccept l1 1 00000000000000000000000000000001 1 0000000000000000\n");
+	fclose(f);
+	bool repaired;
+	cr_assert_eq(sl_ledger_open(path, NULL, &repaired, &l, &d), SL_OK, "%s", d.msg);
+	cr_assert(repaired);
+	cr_assert_eq(sl_ledger_count(l), 0);
+	sl_ledger_close(l);
+}
+
+Test(ledger, damage_before_the_end_is_corruption)
+{
+	struct sl_ledger *l;
+	struct sl_diag d;
+	uint8_t a[16], b[16];
+	id(a, 1);
+	id(b, 2);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, 0, 1, &d), SL_OK);
+	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, 0, 1, &d), SL_OK);
+	sl_ledger_close(l);
+	int fd = open(path, O_RDWR);
+	cr_assert_eq(pwrite(fd, "X", 1, 20), 1);
+	close(fd);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_ERR_CORRUPT);
+	cr_assert(strstr(d.msg, "line 2 is damaged"), "%s", d.msg);
+}
+
+Test(ledger, one_process_at_a_time)
+{
+	struct sl_ledger *l, *l2;
+	struct sl_diag d;
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l2, &d), SL_ERR_AGAIN);
+	cr_assert(strstr(d.msg, "in use"), "%s", d.msg);
+	sl_ledger_close(l);
+}

@@ -1,0 +1,326 @@
+/* Unit tests for the manifest format (common/manifest.c, common/pathname.c):
+ * round trips, and a hostile-manifest corpus where each case is refused with
+ * its own reason. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "pathname.h"
+
+#define H64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEAD(files, bytes) \
+	"sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 7\n" \
+	"created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\n" \
+	"purpose test data\nenclave e1\nlink l1\nfiles " files "\nbytes " bytes "\n"
+#define FILE_LINE(size, mode, path) "file " H64 " " size " " mode " " path "\n"
+
+static int parse_text(const char *t, struct sl_manifest **m, struct sl_diag *d)
+{
+	return sl_manifest_parse((const uint8_t *)t, strlen(t), NULL, m, d);
+}
+
+Test(manifest, parses_a_valid_manifest)
+{
+	const char *t = HEAD("3", "6") FILE_LINE("1", "0644", "a%20b.txt") FILE_LINE("2", "0755", "bin/tool")
+		FILE_LINE("3", "0644", "donn%C3%A9es.csv") "end\n";
+	struct sl_manifest *m;
+	struct sl_diag d;
+	int rc = parse_text(t, &m, &d);
+	cr_assert_eq(rc, SL_OK, "%s", d.msg);
+	cr_assert_str_eq(m->id_hex, "00112233445566778899aabbccddeeff");
+	cr_assert_eq(m->id[0], 0x00);
+	cr_assert_eq(m->id[15], 0xff);
+	cr_assert_eq(m->sequence, 7);
+	cr_assert_eq(m->created, 1767225600);
+	cr_assert_eq(m->expires, 1767225600 + 7 * 86400);
+	cr_assert_str_eq(m->purpose, "test data");
+	cr_assert_eq(m->nfiles, 3);
+	cr_assert_str_eq(m->files[0].path, "a b.txt");
+	cr_assert_str_eq(m->files[2].path, "donn\u00e9es.csv");
+	cr_assert_eq(m->files[1].mode, 0755);
+	cr_assert_eq(m->files[0].offset, 0);
+	cr_assert_eq(m->files[1].offset, 1);
+	cr_assert_eq(m->files[2].offset, 3);
+	cr_assert_eq(m->total_bytes, 6);
+	cr_assert_eq(sl_manifest_find(m, "bin/tool"), 1);
+	cr_assert_eq(sl_manifest_find(m, "bin"), -1);
+	char *out;
+	size_t len;
+	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK);
+	cr_assert_eq(len, strlen(t));
+	cr_assert(!memcmp(out, t, len), "emit(parse(t)) != t:\n%.*s", (int)len, out);
+	free(out);
+	sl_manifest_free(m);
+}
+
+Test(manifest, build_emit_parse_round_trip)
+{
+	static const char *const names[] = {
+		"libstdc++.so", "model@v2", "a b.txt", "donn\u00e9es.csv", "x/y/z%.bin", "tab#hash$&;'\"!",
+		"\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80.txt", "Index.html", "index.html", "-leading-dash", ".hidden",
+	};
+	struct sl_manifest *m, *m2;
+	struct sl_diag d;
+	uint8_t h[32];
+	char *t1, *t2;
+	size_t l1, l2;
+
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	snprintf(m->submitter, sizeof m->submitter, "carol");
+	snprintf(m->enclave, sizeof m->enclave, "train-a");
+	snprintf(m->link, sizeof m->link, "diode-1");
+	cr_assert_eq(sl_manifest_set_purpose(m, "Weekly refresh: 50% of \"all\" data, données", &d), SL_OK, "%s", d.msg);
+	m->sequence = 42;
+	m->created = 1700000000;
+	m->expires = 1700604800;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		memset(h, (int)i, sizeof h);
+		cr_assert_eq(sl_manifest_add_file(m, names[i], i * 1000, h, i % 2 ? 0755 : 0644), SL_OK);
+	}
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
+	for (size_t i = 1; i < m->nfiles; i++)
+		cr_assert(strcmp(m->files[i - 1].path, m->files[i].path) < 0);
+	cr_assert_eq(sl_manifest_emit(m, &t1, &l1, &d), SL_OK);
+	for (size_t i = 0; i < l1; i++)
+		cr_assert(t1[i] == '\n' || (t1[i] >= 0x20 && t1[i] < 0x7f), "non-ASCII byte in the manifest");
+	cr_assert_eq(sl_manifest_parse((uint8_t *)t1, l1, NULL, &m2, &d), SL_OK, "%s\n%s", d.msg, t1);
+	cr_assert_str_eq(m2->id_hex, m->id_hex);
+	cr_assert_str_eq(m2->purpose, m->purpose);
+	cr_assert_eq(m2->nfiles, m->nfiles);
+	for (size_t i = 0; i < m->nfiles; i++) {
+		cr_assert_str_eq(m2->files[i].path, m->files[i].path);
+		cr_assert_eq(m2->files[i].size, m->files[i].size);
+		cr_assert_eq(m2->files[i].offset, m->files[i].offset);
+		cr_assert_eq(m2->files[i].mode, m->files[i].mode);
+		cr_assert(!memcmp(m2->files[i].sha256, m->files[i].sha256, 32));
+	}
+	cr_assert_eq(sl_manifest_emit(m2, &t2, &l2, &d), SL_OK);
+	cr_assert_eq(l1, l2);
+	cr_assert(!memcmp(t1, t2, l1));
+	free(t1);
+	free(t2);
+	sl_manifest_free(m);
+	sl_manifest_free(m2);
+}
+
+Test(manifest, fresh_ids_are_random)
+{
+	struct sl_manifest *a, *b;
+	uint8_t id[16];
+	cr_assert_eq(sl_manifest_new(&a), SL_OK);
+	cr_assert_eq(sl_manifest_new(&b), SL_OK);
+	cr_assert_neq(memcmp(a->id, b->id, 16), 0);
+	cr_assert_eq(strlen(a->id_hex), 32);
+	sl_manifest_id_bytes(a, id);
+	cr_assert(!memcmp(id, a->id, 16));
+	sl_manifest_free(a);
+	sl_manifest_free(b);
+}
+
+Test(manifest, seal_refuses_prefix_and_duplicate)
+{
+	struct sl_manifest *m;
+	struct sl_diag d;
+	uint8_t h[32] = { 0 };
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	snprintf(m->submitter, sizeof m->submitter, "s");
+	snprintf(m->enclave, sizeof m->enclave, "e");
+	snprintf(m->link, sizeof m->link, "l");
+	sl_manifest_set_purpose(m, "p", &d);
+	m->created = 1;
+	m->expires = 2;
+	sl_manifest_add_file(m, "a/b", 1, h, 0644);
+	sl_manifest_add_file(m, "a", 1, h, 0644);
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_NAME);
+	cr_assert(strstr(d.msg, "also a directory"), "%s", d.msg);
+	sl_manifest_free(m);
+}
+
+Test(manifest, times)
+{
+	char b[32];
+	int64_t t;
+	cr_assert_str_eq(sl_time_format(0, b, sizeof b), "1970-01-01T00:00:00Z");
+	cr_assert_str_eq(sl_time_format(951782400, b, sizeof b), "2000-02-29T00:00:00Z");
+	cr_assert_eq(sl_time_parse("2000-02-29T00:00:00Z", 20, &t), SL_OK);
+	cr_assert_eq(t, 951782400);
+	cr_assert_neq(sl_time_parse("2001-02-29T00:00:00Z", 20, &t), SL_OK);
+	cr_assert_neq(sl_time_parse("2001-01-01T24:00:00Z", 20, &t), SL_OK);
+	cr_assert_neq(sl_time_parse("2001-01-01 00:00:00Z", 20, &t), SL_OK);
+	cr_assert_neq(sl_time_parse("2001-01-01T00:00:00+", 20, &t), SL_OK);
+}
+
+/* ---- the hostile corpus ---------------------------------------------------- */
+
+#define LONGNAME "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+struct hostile {
+	const char *name;
+	const char *text;
+	int code;
+	const char *reason; /* substring of the diagnostic */
+};
+
+static struct hostile cases[] = {
+	{ "absolute path", HEAD("1", "1") FILE_LINE("1", "0644", "/etc/passwd") "end\n", SL_ERR_NAME, "absolute path" },
+	{ "dot-dot", HEAD("1", "1") FILE_LINE("1", "0644", "a/../b") "end\n", SL_ERR_NAME, "'..'" },
+	{ "dot", HEAD("1", "1") FILE_LINE("1", "0644", "a/./b") "end\n", SL_ERR_NAME, "component '.'" },
+	{ "dot-git", HEAD("1", "1") FILE_LINE("1", "0644", "x/.GiT/config") "end\n", SL_ERR_NAME, ".git in any case" },
+	{ "NUL escaped", HEAD("1", "1") FILE_LINE("1", "0644", "a%00b") "end\n", SL_ERR_NAME, "NUL byte" },
+	{ "C0 control", HEAD("1", "1") FILE_LINE("1", "0644", "a%01b") "end\n", SL_ERR_NAME, "control character U+0001" },
+	{ "DEL", HEAD("1", "1") FILE_LINE("1", "0644", "a%7Fb") "end\n", SL_ERR_NAME, "control character U+007F" },
+	{ "C1 control", HEAD("1", "1") FILE_LINE("1", "0644", "a%C2%85b") "end\n", SL_ERR_NAME, "control character U+0085" },
+	{ "newline escaped", HEAD("1", "1") FILE_LINE("1", "0644", "a%0Ab") "end\n", SL_ERR_NAME, "U+000A" },
+	{ "raw tab", HEAD("1", "1") "file " H64 " 1 0644 a\tb\n" "end\n", SL_ERR_PARSE, "byte 0x09" },
+	{ "raw high byte", HEAD("1", "1") "file " H64 " 1 0644 a\xc3\xa9\n" "end\n", SL_ERR_PARSE, "byte 0xC3" },
+	{ "CRLF", "sluice-manifest 1\r\n", SL_ERR_PARSE, "carriage return" },
+	{ "CRLF in file line", HEAD("1", "1") "file " H64 " 1 0644 a\r\nend\n", SL_ERR_PARSE, "carriage return" },
+	{ "duplicate", HEAD("2", "2") FILE_LINE("1", "0644", "a") FILE_LINE("1", "0644", "a") "end\n", SL_ERR_PARSE, "duplicate path" },
+	{ "unsorted", HEAD("2", "2") FILE_LINE("1", "0644", "b") FILE_LINE("1", "0644", "a") "end\n", SL_ERR_PARSE, "bytewise order" },
+	{ "prefix collision", HEAD("2", "2") FILE_LINE("1", "0644", "a") FILE_LINE("1", "0644", "a/b") "end\n", SL_ERR_NAME, "also a directory" },
+	{ "prefix collision, not adjacent", HEAD("3", "3") FILE_LINE("1", "0644", "a") FILE_LINE("1", "0644", "a%20b") FILE_LINE("1", "0644", "a/b") "end\n", SL_ERR_NAME, "also a directory" },
+	{ "huge file count", HEAD("99999999999", "1") FILE_LINE("1", "0644", "a") "end\n", SL_ERR_RANGE, "files 99999999999 exceeds" },
+	{ "count beyond text", HEAD("1000", "1") FILE_LINE("1", "0644", "a") "end\n", SL_ERR_PARSE, "cannot hold" },
+	{ "fewer lines than count", HEAD("2", "1") FILE_LINE("1", "0644", LONGNAME) "end\n", SL_ERR_PARSE, "'end' after 1 file lines" },
+	{ "more lines than count", HEAD("1", "1") FILE_LINE("1", "0644", "a") FILE_LINE("1", "0644", "b") "end\n", SL_ERR_PARSE, "more file lines" },
+	{ "size overflows u64", HEAD("1", "1") FILE_LINE("18446744073709551616", "0644", "a") "end\n", SL_ERR_RANGE, "size exceeds" },
+	{ "size above the limit", HEAD("1", "1") FILE_LINE("17592186044417", "0644", "a") "end\n", SL_ERR_RANGE, "size exceeds" },
+	{ "sizes add up past the limit", HEAD("2", "1") FILE_LINE("17592186044416", "0644", "a") FILE_LINE("1", "0644", "b") "end\n", SL_ERR_RANGE, "add up" },
+	{ "bytes mismatch", HEAD("1", "2") FILE_LINE("1", "0644", "a") "end\n", SL_ERR_PARSE, "add up to 1" },
+	{ "bytes overflow", HEAD("1", "99999999999999999999") FILE_LINE("1", "0644", "a") "end\n", SL_ERR_RANGE, "bytes" },
+	{ "leading zero", HEAD("1", "1") FILE_LINE("01", "0644", "a") "end\n", SL_ERR_PARSE, "canonical decimal" },
+	{ "negative size", HEAD("1", "1") FILE_LINE("-1", "0644", "a") "end\n", SL_ERR_PARSE, "canonical decimal" },
+	{ "mode 0777", HEAD("1", "1") FILE_LINE("1", "0777", "a") "end\n", SL_ERR_PARSE, "0644 or 0755" },
+	{ "uppercase hash", HEAD("1", "1") "file AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1 0644 a\nend\n", SL_ERR_PARSE, "SHA-256" },
+	{ "short hash", HEAD("1", "1") "file aaaa 1 0644 " LONGNAME "\nend\n", SL_ERR_PARSE, "SHA-256" },
+	{ "space in path", HEAD("1", "1") FILE_LINE("1", "0644", "a b") "end\n", SL_ERR_PARSE, "space in path" },
+	{ "double space", HEAD("1", "1") "file " H64 "  1 0644 a\nend\n", SL_ERR_PARSE, "double space" },
+	{ "lowercase escape", HEAD("1", "1") FILE_LINE("1", "0644", "a%c3%a9") "end\n", SL_ERR_PARSE, "uppercase hex" },
+	{ "non-canonical escape", HEAD("1", "1") FILE_LINE("1", "0644", "%41") "end\n", SL_ERR_PARSE, "non-canonical" },
+	{ "escaped slash", HEAD("1", "1") FILE_LINE("1", "0644", "a%2Fb") "end\n", SL_ERR_PARSE, "escaped '/'" },
+	{ "truncated escape", HEAD("1", "1") FILE_LINE("1", "0644", "a%4") "end\n", SL_ERR_PARSE, "truncated" },
+	{ "unescaped unsafe", HEAD("1", "1") FILE_LINE("1", "0644", "a#b") "end\n", SL_ERR_PARSE, "unescaped '#'" },
+	{ "invalid UTF-8", HEAD("1", "1") FILE_LINE("1", "0644", "a%C3%28") "end\n", SL_ERR_NAME, "invalid UTF-8" },
+	{ "overlong UTF-8", HEAD("1", "1") FILE_LINE("1", "0644", "%C0%AF") "end\n", SL_ERR_NAME, "invalid UTF-8" },
+	{ "surrogate", HEAD("1", "1") FILE_LINE("1", "0644", "%ED%A0%80") "end\n", SL_ERR_NAME, "invalid UTF-8" },
+	{ "empty component", HEAD("1", "1") FILE_LINE("1", "0644", "a//b") "end\n", SL_ERR_NAME, "empty component" },
+	{ "trailing slash", HEAD("1", "1") FILE_LINE("1", "0644", "a/") "end\n", SL_ERR_NAME, "trailing '/'" },
+	{ "too deep", HEAD("1", "1") FILE_LINE("1", "0644", "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a") "end\n", SL_ERR_NAME, "deeper than 32" },
+	{ "no files", HEAD("0", "0") "end\n", SL_ERR_RANGE, "at least one file" },
+	{ "data after end", HEAD("1", "1") FILE_LINE("1", "0644", "a") "end\nx", SL_ERR_PARSE, "after the 'end'" },
+	{ "no end", HEAD("1", "1") FILE_LINE("1", "0644", "a"), SL_ERR_PARSE, "ends early" },
+	{ "version 2", "sluice-manifest 2\n", SL_ERR_UNSUPPORTED, "version '2'" },
+	{ "not a manifest", "hello\n", SL_ERR_PARSE, "not a sluice manifest" },
+	{ "empty", "", SL_ERR_PARSE, "ends early" },
+	{ "header out of order", "sluice-manifest 1\nsequence 7\n", SL_ERR_PARSE, "expected 'id'" },
+	{ "bad id", "sluice-manifest 1\nid 00112233445566778899AABBCCDDEEFF\n", SL_ERR_PARSE, "lowercase hex" },
+	{ "expires before created",
+	  "sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 7\ncreated 2026-01-08T00:00:00Z\nexpires 2026-01-01T00:00:00Z\n",
+	  SL_ERR_RANGE, "not after created" },
+	{ "bad date", "sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 7\ncreated 2026-02-30T00:00:00Z\n", SL_ERR_PARSE, "UTC time" },
+	{ "sequence too big", "sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 9223372036854775808\n", SL_ERR_RANGE, "sequence" },
+	{ "bad submitter",
+	  "sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 7\ncreated 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter -x\n",
+	  SL_ERR_PARSE, "not a name" },
+	{ "purpose with control",
+	  "sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 7\ncreated 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter c\npurpose a%1Bb\n",
+	  SL_ERR_PARSE, "control character in purpose" },
+};
+
+#define NCASES (sizeof cases / sizeof cases[0])
+
+/* Parameters are indices: pointers in the table do not survive Criterion's
+ * re-execution of the test binary. */
+ParameterizedTestParameters(hostile, refused)
+{
+	static size_t idx[NCASES];
+	for (size_t i = 0; i < NCASES; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NCASES);
+}
+
+ParameterizedTest(size_t *ip, hostile, refused)
+{
+	const struct hostile *h = &cases[*ip];
+	struct sl_manifest *m = NULL;
+	struct sl_diag d = { "" };
+	int rc = parse_text(h->text, &m, &d);
+	cr_assert_eq(rc, h->code, "%s: code %d (%s), want %d; message: %s", h->name, rc, sl_strerror(rc), h->code, d.msg);
+	cr_assert(strstr(d.msg, h->reason) != NULL, "%s: message '%s' lacks '%s'", h->name, d.msg, h->reason);
+	cr_assert_null(m);
+}
+
+Test(hostile, path_longer_than_1024)
+{
+	char path[1100], *t;
+	memset(path, 'x', sizeof path);
+	for (int i = 200; i < 1100; i += 201)
+		path[i] = '/';
+	path[1099] = '\0';
+	cr_assert(asprintf(&t, "%sfile " H64 " 1 0644 %s\nend\n", HEAD("1", "1"), path) > 0);
+	struct sl_manifest *m;
+	struct sl_diag d;
+	cr_assert_eq(parse_text(t, &m, &d), SL_ERR_NAME);
+	cr_assert(strstr(d.msg, "limit 1024"), "%s", d.msg);
+	free(t);
+}
+
+Test(hostile, manifest_size_cap)
+{
+	const char *t = HEAD("1", "1") FILE_LINE("1", "0644", "a") "end\n";
+	struct sl_manifest_limits lim;
+	struct sl_manifest *m;
+	struct sl_diag d;
+	sl_manifest_default_limits(&lim);
+	lim.max_manifest_bytes = 100;
+	cr_assert_eq(sl_manifest_parse((const uint8_t *)t, strlen(t), &lim, &m, &d), SL_ERR_TOOBIG);
+	lim.max_manifest_bytes = 1 << 20;
+	lim.max_files = 0;
+	cr_assert_eq(sl_manifest_parse((const uint8_t *)t, strlen(t), &lim, &m, &d), SL_ERR_RANGE);
+}
+
+/* ---- names ----------------------------------------------------------------- */
+
+Test(names, percent_encoding_is_canonical)
+{
+	const char *raw = "a b+c@d,e=f:g~h_i.j-k%l/m\xc3\xa9";
+	char enc[200];
+	uint8_t dec[200];
+	size_t n;
+	cr_assert_neq(sl_pct_encode((const uint8_t *)raw, strlen(raw), SL_PCT_PATH, enc, sizeof enc), (size_t)-1);
+	cr_assert_str_eq(enc, "a%20b+c@d,e=f:g~h_i.j-k%25l/m%C3%A9");
+	cr_assert_eq(sl_pct_decode(enc, strlen(enc), SL_PCT_PATH, dec, sizeof dec, &n, NULL), SL_OK);
+	cr_assert_eq(n, strlen(raw));
+	cr_assert(!memcmp(dec, raw, n));
+	cr_assert_eq(sl_pct_encode((const uint8_t *)"50% off", 7, SL_PCT_TEXT, enc, sizeof enc), 9);
+	cr_assert_str_eq(enc, "50%25 off");
+	cr_assert_eq(sl_pct_decode("50%20off", 8, SL_PCT_TEXT, dec, sizeof dec, &n, NULL), SL_ERR_PARSE);
+}
+
+Test(names, portable_and_labels)
+{
+	cr_assert_eq(sl_path_portable("dir/file-1.0_x.tar", NULL), SL_OK);
+	cr_assert_eq(sl_path_portable("dir/-x", NULL), SL_ERR_NAME);
+	cr_assert_eq(sl_path_portable("a b", NULL), SL_ERR_NAME);
+	cr_assert_eq(sl_path_portable("libstdc++.so", NULL), SL_ERR_NAME);
+	cr_assert(sl_label_ok("train-a"));
+	cr_assert(!sl_label_ok("-x"));
+	cr_assert(!sl_label_ok(""));
+	cr_assert(!sl_label_ok("a b"));
+}
+
+Test(names, casefold_collisions)
+{
+	const char *a[] = { "doc/index.html", "doc/Index.html" };
+	const char *b[] = { "Doc/a", "doc/b" };
+	const char *c[] = { "doc/a", "doc/b", "x/\xc3\x89t\xc3\xa9" };
+	const char *e[] = { "x/\xc3\x89t\xc3\xa9", "x/\xc3\xa9t\xc3\xa9" };
+	struct sl_diag d;
+	cr_assert_eq(sl_casefold_collision(a, 2, &d), SL_ERR_NAME);
+	cr_assert(strstr(d.msg, "case folding"), "%s", d.msg);
+	cr_assert_eq(sl_casefold_collision(b, 2, &d), SL_ERR_NAME);
+	cr_assert_eq(sl_casefold_collision(c, 3, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_casefold_collision(e, 2, &d), SL_ERR_NAME, "Unicode letters fold too");
+}

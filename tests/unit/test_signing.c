@@ -1,0 +1,371 @@
+/* Unit tests for minisign keys and signatures (common/minisign.c) and the
+ * policy's signature counting (sl_policy_verify_signatures). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "minisign.h"
+#include "policy.h"
+
+static const uint8_t msg[] = "sluice-manifest 1\nthe text officers approve\n";
+
+static char *sign(const struct sl_ms_seckey *sk, const uint8_t *m, size_t len, const char *tc)
+{
+	char *t;
+	size_t tl;
+	cr_assert_eq(sl_ms_sign(sk, m, len, "test", tc, &t, &tl, NULL), SL_OK);
+	cr_assert_eq(strlen(t), tl);
+	return t;
+}
+
+/* A legacy "Ed" signature (signs the message itself), as `minisign -l` makes. */
+static char *sign_legacy(const struct sl_ms_seckey *sk, const uint8_t *m, size_t len, const char *tc)
+{
+	uint8_t raw[74], g[64 + 256], global[64];
+	char b1[120], b2[100], *t;
+	size_t tl = strlen(tc);
+	raw[0] = 'E';
+	raw[1] = 'd';
+	memcpy(raw + 2, sk->keyid, 8);
+	crypto_sign_detached(raw + 10, NULL, m, len, sk->sk);
+	memcpy(g, raw + 10, 64);
+	memcpy(g + 64, tc, tl);
+	crypto_sign_detached(global, NULL, g, 64 + tl, sk->sk);
+	sodium_bin2base64(b1, sizeof b1, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(b2, sizeof b2, global, sizeof global, sodium_base64_VARIANT_ORIGINAL);
+	cr_assert(asprintf(&t, "untrusted comment: legacy\n%s\ntrusted comment: %s\n%s\n", b1, tc, b2) > 0);
+	return t;
+}
+
+Test(minisign, sign_and_verify)
+{
+	struct sl_ms_pubkey pk;
+	struct sl_ms_seckey *sk;
+	struct sl_ms_sig *s;
+	struct sl_diag d;
+	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK);
+	char *t = sign(sk, msg, sizeof msg - 1, "timestamp:1\tfile:manifest\thashed");
+	cr_assert_eq(sl_ms_sig_parse((uint8_t *)t, strlen(t), &s, &d), SL_OK, "%s", d.msg);
+	cr_assert(!s->legacy);
+	cr_assert_str_eq(s->trusted_comment, "timestamp:1\tfile:manifest\thashed");
+	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_OK, "%s", d.msg);
+	/* one byte of the manifest changed */
+	uint8_t bad[sizeof msg];
+	memcpy(bad, msg, sizeof msg);
+	bad[5] ^= 1;
+	cr_assert_eq(sl_ms_sig_verify(s, &pk, bad, sizeof msg - 1, &d), SL_ERR_SIG);
+	cr_assert(strstr(d.msg, "does not match the manifest"), "%s", d.msg);
+	/* the trusted comment changed */
+	s->trusted_comment[0] = 'T';
+	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_ERR_SIG);
+	cr_assert(strstr(d.msg, "trusted comment altered"), "%s", d.msg);
+	sl_ms_sig_free(s);
+	/* another key */
+	struct sl_ms_pubkey pk2;
+	struct sl_ms_seckey *sk2;
+	cr_assert_eq(sl_ms_keygen(&pk2, &sk2), SL_OK);
+	cr_assert_eq(sl_ms_sig_parse((uint8_t *)t, strlen(t), &s, &d), SL_OK);
+	cr_assert_eq(sl_ms_sig_verify(s, &pk2, msg, sizeof msg - 1, &d), SL_ERR_NOTFOUND);
+	memcpy(pk2.keyid, pk.keyid, 8); /* same id, other key */
+	cr_assert_eq(sl_ms_sig_verify(s, &pk2, msg, sizeof msg - 1, &d), SL_ERR_SIG);
+	sl_ms_sig_free(s);
+	free(t);
+	sl_ms_seckey_free(sk);
+	sl_ms_seckey_free(sk2);
+}
+
+Test(minisign, legacy_is_parsed_but_refused)
+{
+	struct sl_ms_pubkey pk;
+	struct sl_ms_seckey *sk;
+	struct sl_ms_sig *s;
+	struct sl_diag d;
+	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK);
+	char *t = sign_legacy(sk, msg, sizeof msg - 1, "timestamp:1");
+	cr_assert_eq(sl_ms_sig_parse((uint8_t *)t, strlen(t), &s, &d), SL_OK, "%s", d.msg);
+	cr_assert(s->legacy);
+	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_ERR_UNSUPPORTED);
+	cr_assert(strstr(d.msg, "legacy"), "%s", d.msg);
+	sl_ms_sig_free(s);
+	free(t);
+	sl_ms_seckey_free(sk);
+}
+
+Test(minisign, malformed_signature_files)
+{
+	struct sl_ms_sig *s;
+	struct sl_diag d;
+	static const char *const bad[] = {
+		"",
+		"untrusted comment: x\n",
+		"untrusted comment: x\nAAAA\ntrusted comment: y\nAAAA\n",
+		"comment: x\nRUQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert_neq(sl_ms_sig_parse((const uint8_t *)bad[i], strlen(bad[i]), &s, &d), SL_OK, "case %zu", i);
+}
+
+Test(minisign, public_key_formats)
+{
+	struct sl_ms_pubkey pk, pk2;
+	struct sl_ms_seckey *sk;
+	char text[256], b64[SL_MS_PK_B64], comment[64], kid[17];
+	struct sl_diag d;
+	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK);
+	cr_assert_gt(sl_ms_pubkey_format(&pk, "minisign public key X", text, sizeof text), 0);
+	cr_assert_eq(sl_ms_pubkey_parse((uint8_t *)text, strlen(text), &pk2, comment, sizeof comment, &d), SL_OK);
+	cr_assert(!memcmp(&pk, &pk2, sizeof pk));
+	cr_assert_str_eq(comment, "minisign public key X");
+	sl_ms_pubkey_base64(&pk, b64);
+	cr_assert_eq(strlen(b64), 56);
+	cr_assert_eq(sl_ms_pubkey_from_base64(b64, 56, &pk2, &d), SL_OK);
+	cr_assert(!memcmp(&pk, &pk2, sizeof pk));
+	b64[55] = '!';
+	cr_assert_eq(sl_ms_pubkey_from_base64(b64, 56, &pk2, &d), SL_ERR_PARSE);
+	/* key id as minisign prints it: little-endian, uppercase */
+	uint8_t id[8] = { 0x45, 0xB8, 0x70, 0x88, 0x0B, 0x26, 0x05, 0x89 };
+	sl_ms_keyid_hex(id, kid);
+	cr_assert_str_eq(kid, "8905260B8870B845");
+	/* a known minisign public key (made by minisign 0.11) */
+	const char *real = "untrusted comment: minisign public key 8905260B8870B845\n"
+			   "RWRFuHCICyYFiXNSuXdQzsldbj7Z87z/ohXlluJER9Uie5g7rK2mccr2\n";
+	cr_assert_eq(sl_ms_pubkey_parse((const uint8_t *)real, strlen(real), &pk2, NULL, 0, &d), SL_OK, "%s", d.msg);
+	cr_assert(!memcmp(pk2.keyid, id, 8));
+	sl_ms_seckey_free(sk);
+}
+
+Test(minisign, secret_key_round_trip)
+{
+	struct sl_ms_pubkey pk, pk2;
+	struct sl_ms_seckey *sk, *sk2;
+	char *text;
+	size_t len;
+	struct sl_diag d;
+	const uint64_t ops = crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN, mem = 16u << 20;
+	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK); /* initialises libsodium */
+	cr_assert_not_null(text = sodium_malloc(1024));
+	/* encrypted, cheap scrypt for the test */
+	cr_assert_eq(sl_ms_seckey_format(sk, "pw", ops, mem, "c", text, 1024, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert(sl_ms_seckey_encrypted((uint8_t *)text, len));
+	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, NULL, &sk2, &d), SL_ERR_AUTH);
+	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, "wrong", &sk2, &d), SL_ERR_AUTH);
+	cr_assert(strstr(d.msg, "wrong passphrase"), "%s", d.msg);
+	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, "pw", &sk2, &d), SL_OK, "%s", d.msg);
+	cr_assert(!memcmp(sk->sk, sk2->sk, 64));
+	sl_ms_seckey_pubkey(sk2, &pk2);
+	cr_assert(!memcmp(&pk, &pk2, sizeof pk));
+	sl_ms_seckey_free(sk2);
+	/* unencrypted */
+	cr_assert_eq(sl_ms_seckey_format(sk, NULL, 0, 0, "c", text, 1024, &len, &d), SL_OK);
+	cr_assert(!sl_ms_seckey_encrypted((uint8_t *)text, len));
+	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, NULL, &sk2, &d), SL_OK, "%s", d.msg);
+	cr_assert(!memcmp(sk->sk, sk2->sk, 64));
+	/* a flipped bit in the key is caught by the checksum */
+	text[len - 10] = text[len - 10] == 'A' ? 'B' : 'A';
+	sl_ms_seckey_free(sk2);
+	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, NULL, &sk2, &d), SL_ERR_AUTH);
+	sodium_free(text);
+	sl_ms_seckey_free(sk);
+}
+
+/* ---- counting signatures under a policy ------------------------------------ */
+
+struct world {
+	struct sl_policy *p;
+	struct sl_ms_seckey *officer[3], *submitter, *stranger;
+};
+
+static void world_init(struct world *w)
+{
+	static const char *const names[] = { "alice", "bob", "dave" };
+	struct sl_ms_pubkey pk;
+	cr_assert_eq(sl_policy_new(&w->p), SL_OK);
+	snprintf(w->p->enclave, sizeof w->p->enclave, "e1");
+	snprintf(w->p->link, sizeof w->p->link, "l1");
+	w->p->threshold = 2;
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(sl_ms_keygen(&pk, &w->officer[i]), SL_OK);
+		cr_assert_eq(sl_policy_add_key(w->p, true, names[i], &pk, NULL), SL_OK);
+	}
+	cr_assert_eq(sl_ms_keygen(&pk, &w->submitter), SL_OK);
+	cr_assert_eq(sl_policy_add_key(w->p, false, "carol", &pk, NULL), SL_OK);
+	cr_assert_eq(sl_ms_keygen(&pk, &w->stranger), SL_OK);
+	cr_assert_eq(sl_policy_validate(w->p, NULL), SL_OK);
+}
+
+static void world_free(struct world *w)
+{
+	for (int i = 0; i < 3; i++)
+		sl_ms_seckey_free(w->officer[i]);
+	sl_ms_seckey_free(w->submitter);
+	sl_ms_seckey_free(w->stranger);
+	sl_policy_free(w->p);
+}
+
+static int check(struct world *w, char **texts, const char **names, size_t n, struct sl_sig_result *res,
+		 struct sl_diag *d)
+{
+	struct sl_sigfile f[8];
+	for (size_t i = 0; i < n; i++) {
+		f[i].name = names[i];
+		f[i].data = (const uint8_t *)texts[i];
+		f[i].len = strlen(texts[i]);
+	}
+	return sl_policy_verify_signatures(w->p, msg, sizeof msg - 1, "carol", f, n, res, d);
+}
+
+Test(threshold, two_of_three_accepted)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	world_init(&w);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[2], msg, sizeof msg - 1, "d"),
+		      sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
+	cr_assert_eq(check(&w, t, n, 3, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(r.officers_valid, 2);
+	cr_assert(r.submitter_ok);
+	cr_assert_eq(r.checks[0].status, SL_SIG_OFFICER);
+	cr_assert_eq(r.checks[1].key_index, 2);
+	cr_assert_eq(r.checks[2].status, SL_SIG_SUBMITTER);
+	sl_sig_result_clear(&r);
+	for (int i = 0; i < 3; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
+Test(threshold, one_of_three_refused)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	world_init(&w);
+	char *t[] = { sign(w.officer[1], msg, sizeof msg - 1, "b"), sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.bob.minisig", "manifest.carol.minisig" };
+	cr_assert_eq(check(&w, t, n, 2, &r, &d), SL_ERR_THRESHOLD);
+	cr_assert(strstr(d.msg, "1 of the 2"), "%s", d.msg);
+	sl_sig_result_clear(&r);
+	free(t[0]);
+	free(t[1]);
+	world_free(&w);
+}
+
+Test(threshold, same_officer_twice_counts_once)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	world_init(&w);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "first"), sign(w.officer[0], msg, sizeof msg - 1, "second"),
+		      sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.alice2.minisig", "manifest.carol.minisig" };
+	cr_assert_eq(check(&w, t, n, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
+	cr_assert_eq(r.officers_valid, 1);
+	cr_assert_eq(r.checks[1].status, SL_SIG_DUPLICATE);
+	sl_sig_result_clear(&r);
+	for (int i = 0; i < 3; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
+Test(threshold, unknown_key_not_counted)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	world_init(&w);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.stranger, msg, sizeof msg - 1, "x"),
+		      sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.mallory.minisig", "manifest.carol.minisig" };
+	cr_assert_eq(check(&w, t, n, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
+	cr_assert_eq(r.checks[1].status, SL_SIG_UNKNOWN_KEY);
+	sl_sig_result_clear(&r);
+	for (int i = 0; i < 3; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
+Test(threshold, tampered_manifest_or_comment_refused)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	uint8_t other[sizeof msg];
+	world_init(&w);
+	memcpy(other, msg, sizeof msg);
+	other[0] = 'S';
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[1], other, sizeof msg - 1, "b"),
+		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
+	/* bob signed a different manifest: refused although alice and dave suffice */
+	cr_assert_eq(check(&w, t, n, 4, &r, &d), SL_ERR_SIG, "%s", d.msg);
+	cr_assert_eq(r.checks[1].status, SL_SIG_BAD);
+	cr_assert(strstr(d.msg, "manifest.bob.minisig"), "%s", d.msg);
+	sl_sig_result_clear(&r);
+	/* dave's trusted comment edited after signing */
+	char *tc = strstr(t[2], "trusted comment: d");
+	tc[strlen("trusted comment: ")] = 'D';
+	char *t2[] = { t[0], t[2], t[3] };
+	const char *n2[] = { n[0], n[2], n[3] };
+	cr_assert_eq(check(&w, t2, n2, 3, &r, &d), SL_ERR_SIG, "%s", d.msg);
+	cr_assert(strstr(r.checks[1].detail, "trusted comment altered"), "%s", r.checks[1].detail);
+	sl_sig_result_clear(&r);
+	for (int i = 0; i < 4; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
+Test(threshold, legacy_refused)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	world_init(&w);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign_legacy(w.officer[1], msg, sizeof msg - 1, "b"),
+		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
+	cr_assert_eq(check(&w, t, n, 4, &r, &d), SL_ERR_SIG);
+	cr_assert_eq(r.checks[1].status, SL_SIG_LEGACY);
+	cr_assert(strstr(d.msg, "legacy"), "%s", d.msg);
+	sl_sig_result_clear(&r);
+	for (int i = 0; i < 4; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
+Test(threshold, submitter_signature_required_and_not_counted)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	world_init(&w);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[1], msg, sizeof msg - 1, "b"),
+		      sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.carol.minisig" };
+	cr_assert_eq(check(&w, t, n, 2, &r, &d), SL_ERR_POLICY);
+	cr_assert(strstr(d.msg, "submitter carol"), "%s", d.msg);
+	sl_sig_result_clear(&r);
+	/* one officer plus the submitter is not two officers */
+	char *t2[] = { t[0], t[2] };
+	const char *n2[] = { n[0], n[2] };
+	cr_assert_eq(check(&w, t2, n2, 2, &r, &d), SL_ERR_THRESHOLD);
+	sl_sig_result_clear(&r);
+	for (int i = 0; i < 3; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
+Test(threshold, unsafe_signature_names_refused)
+{
+	cr_assert(sl_sigfile_name_ok("manifest.alice.minisig"));
+	cr_assert(sl_sigfile_name_ok("alice.minisig"));
+	cr_assert(!sl_sigfile_name_ok(".minisig"));
+	cr_assert(!sl_sigfile_name_ok("../x.minisig"));
+	cr_assert(!sl_sigfile_name_ok("a/b.minisig"));
+	cr_assert(!sl_sigfile_name_ok("-x.minisig"));
+	cr_assert(!sl_sigfile_name_ok("a b.minisig"));
+	cr_assert(!sl_sigfile_name_ok("manifest.alice.sig"));
+	cr_assert(!sl_sigfile_name_ok("manifest"));
+}

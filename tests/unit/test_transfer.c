@@ -1,0 +1,233 @@
+/* Unit tests for transfer-directory verification (common/transfer.c) and
+ * the hashing underneath it. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hashfiles.h"
+#include "manifest.h"
+#include "minisign.h"
+#include "policy.h"
+#include "sha256.h"
+#include "transfer.h"
+
+static char root[64];
+
+static void put(const char *rel, const char *content, mode_t mode)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	cr_assert_geq(fd, 0, "%s", p);
+	cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+	chmod(p, mode);
+}
+
+static void mk(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	cr_assert_eq(mkdir(p, 0755), 0, "%s", p);
+}
+
+static void setup(void)
+{
+	snprintf(root, sizeof root, "/tmp/sluice-transfer-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", root);
+}
+
+TestSuite(transfer, .init = setup, .fini = teardown);
+
+Test(transfer, sha256_matches_known_vectors)
+{
+	uint8_t h[32];
+	char hex[SL_SHA256_HEX];
+	sl_sha256("abc", 3, h);
+	cr_assert_str_eq(sl_sha256_hex(h, hex), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	struct sl_sha256 *c;
+	cr_assert_eq(sl_sha256_new(&c), SL_OK);
+	sl_sha256_update(c, "a", 1);
+	sl_sha256_update(c, "bc", 2);
+	sl_sha256_final(c, h);
+	sl_sha256_free(c);
+	cr_assert_str_eq(sl_sha256_hex(h, hex), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+struct fixture {
+	struct sl_policy *p;
+	struct sl_ms_seckey *k[2];
+};
+
+/* T/data with awkward names, a manifest over it, signatures by both officers. */
+static void build(struct fixture *fx)
+{
+	static const char *const files[] = { "a b.txt", "donn\u00e9es.csv", "lib/libstdc++.so", "lib/model@v2" };
+	struct sl_ms_pubkey pk;
+	struct sl_manifest *m;
+	struct sl_hash_job jobs[4];
+	char p[512], *text, *sig;
+	size_t len, slen;
+	int dfd;
+
+	mk("data");
+	mk("data/lib");
+	put("data/a b.txt", "hello\n", 0644);
+	put("data/donn\u00e9es.csv", "1,2\n", 0644);
+	put("data/lib/libstdc++.so", "ELF", 0755);
+	put("data/lib/model@v2", "", 0644);
+	snprintf(p, sizeof p, "%s/data", root);
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	memset(jobs, 0, sizeof jobs);
+	for (int i = 0; i < 4; i++)
+		jobs[i].path = files[i];
+	cr_assert_eq(sl_hash_files(dfd, jobs, 4, 2, NULL, NULL), SL_OK);
+	close(dfd);
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	snprintf(m->submitter, sizeof m->submitter, "carol");
+	snprintf(m->enclave, sizeof m->enclave, "e1");
+	snprintf(m->link, sizeof m->link, "l1");
+	sl_manifest_set_purpose(m, "unit test", NULL);
+	m->created = 2000000000;
+	m->expires = 2000086400;
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(jobs[i].err, SL_OK, "%s: %s", jobs[i].path, jobs[i].msg);
+		sl_manifest_add_file(m, jobs[i].path, jobs[i].size, jobs[i].sha256, jobs[i].mode);
+	}
+	cr_assert_eq(jobs[2].mode, 0755);
+	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
+	cr_assert_eq(sl_manifest_emit(m, &text, &len, NULL), SL_OK);
+	put("manifest", text, 0644);
+	sl_manifest_free(m);
+
+	cr_assert_eq(sl_policy_new(&fx->p), SL_OK);
+	snprintf(fx->p->enclave, sizeof fx->p->enclave, "e1");
+	snprintf(fx->p->link, sizeof fx->p->link, "l1");
+	fx->p->threshold = 2;
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(sl_ms_keygen(&pk, &fx->k[i]), SL_OK);
+		cr_assert_eq(sl_policy_add_key(fx->p, true, i ? "bob" : "alice", &pk, NULL), SL_OK);
+		cr_assert_eq(sl_ms_sign(fx->k[i], (uint8_t *)text, len, "u", "t", &sig, &slen, NULL), SL_OK);
+		put(i ? "manifest.bob.minisig" : "manifest.alice.minisig", sig, 0644);
+		free(sig);
+	}
+	free(text);
+}
+
+static void release(struct fixture *fx)
+{
+	sl_ms_seckey_free(fx->k[0]);
+	sl_ms_seckey_free(fx->k[1]);
+	sl_policy_free(fx->p);
+}
+
+static bool has_problem(const struct sl_transfer_report *r, const char *needle)
+{
+	for (size_t i = 0; i < r->nproblems; i++)
+		if (strstr(r->problems[i].what, needle))
+			return true;
+	return false;
+}
+
+static int verify(struct fixture *fx, bool with_policy, struct sl_transfer_report **r, struct sl_diag *d)
+{
+	struct sl_transfer_opts o = { .now = 2000000100, .threads = 2 };
+	return sl_transfer_verify(root, with_policy ? fx->p : NULL, &o, r, d);
+}
+
+Test(transfer, a_good_transfer_verifies)
+{
+	struct fixture fx;
+	struct sl_transfer_report *r;
+	struct sl_diag d;
+	build(&fx);
+	cr_assert_eq(verify(&fx, true, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(r->files_ok, 4);
+	cr_assert_eq(r->sigcheck.officers_valid, 2);
+	cr_assert_eq(r->nsigs, 2);
+	sl_transfer_report_free(r);
+	cr_assert_eq(verify(&fx, false, &r, &d), SL_OK, "%s", d.msg);
+	sl_transfer_report_free(r);
+	release(&fx);
+}
+
+Test(transfer, every_failure_is_named)
+{
+	struct fixture fx;
+	struct sl_transfer_report *r;
+	struct sl_diag d;
+	char a[512], b[512];
+	build(&fx);
+	put("data/a b.txt", "HELLO\n", 0644);             /* same size, other content */
+	put("data/lib/model@v2", "grown", 0644);          /* other size */
+	chmod((snprintf(a, sizeof a, "%s/data/lib/libstdc++.so", root), a), 0644); /* lost its x bit */
+	put("data/extra.txt", "x", 0644);                 /* not listed */
+	snprintf(a, sizeof a, "%s/data/link", root);
+	cr_assert_eq(symlink("/etc/passwd", a), 0);       /* a symlink */
+	snprintf(a, sizeof a, "%s/data/donn\u00e9es.csv", root);
+	snprintf(b, sizeof b, "%s/data/renamed.csv", root);
+	cr_assert_eq(rename(a, b), 0);                    /* missing, and an extra */
+	put("notes.txt", "x", 0644);                      /* stray top-level entry */
+	cr_assert_neq(verify(&fx, true, &r, &d), SL_OK);
+	cr_assert(has_problem(r, "data/a%20b.txt: SHA-256"));
+	cr_assert(has_problem(r, "data/lib/model@v2: size 5, the manifest says 0"));
+	cr_assert(has_problem(r, "data/lib/libstdc++.so: mode 0644 on disk"));
+	cr_assert(has_problem(r, "data/extra.txt: not in the manifest"));
+	cr_assert(has_problem(r, "data/link: symbolic link"));
+	cr_assert(has_problem(r, "data/donn%C3%A9es.csv: missing"));
+	cr_assert(has_problem(r, "data/renamed.csv: not in the manifest"));
+	cr_assert(has_problem(r, "notes.txt: unexpected entry"));
+	cr_assert_eq(r->nproblems, 8, "%zu problems; first: %s", r->nproblems, r->problems[0].what);
+	sl_transfer_report_free(r);
+	release(&fx);
+}
+
+Test(transfer, signatures_and_policy_failures)
+{
+	struct fixture fx;
+	struct sl_transfer_report *r;
+	struct sl_diag d;
+	char p[512];
+	build(&fx);
+	snprintf(p, sizeof p, "%s/manifest.bob.minisig", root);
+	unlink(p);
+	cr_assert_eq(verify(&fx, true, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
+	sl_transfer_report_free(r);
+	snprintf(fx.p->enclave, sizeof fx.p->enclave, "other");
+	fx.p->threshold = 1;
+	cr_assert_eq(verify(&fx, true, &r, &d), SL_ERR_POLICY, "%s", d.msg);
+	cr_assert(has_problem(r, "enclave 'e1'"));
+	sl_transfer_report_free(r);
+	/* a symlink on the path of a listed file is never followed */
+	snprintf(fx.p->enclave, sizeof fx.p->enclave, "e1");
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s/data/lib", root);
+	snprintf(b, sizeof b, "%s/elsewhere", root);
+	cr_assert_eq(rename(a, b), 0);
+	cr_assert_eq(symlink(b, a), 0);
+	cr_assert_neq(verify(&fx, true, &r, &d), SL_OK);
+	cr_assert(has_problem(r, "data/lib/model@v2: a symbolic link is on its path"));
+	cr_assert(has_problem(r, "elsewhere: unexpected entry"));
+	sl_transfer_report_free(r);
+	release(&fx);
+}
+
+Test(transfer, missing_directory)
+{
+	struct sl_transfer_report *r;
+	struct sl_diag d;
+	cr_assert_eq(sl_transfer_verify("/nonexistent/sluice", NULL, NULL, &r, &d), SL_ERR_NOTFOUND);
+	cr_assert_null(r);
+}
