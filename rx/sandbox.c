@@ -74,6 +74,18 @@ static int landlock(int state_fd, int release_fd, const char *sp, const char *rp
 		close(rs);
 		return r;
 	}
+#ifdef SL_SANITIZED
+	/* The sanitizers' runtime reads /proc (maps, task list) to report. */
+	{
+		int procfd = open("/proc", O_PATH | O_CLOEXEC);
+		if (procfd >= 0) {
+			pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+			pb.parent_fd = procfd;
+			syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+			close(procfd);
+		}
+	}
+#endif
 	if (syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
 		int r = sl_diag_errno(d, "landlock_restrict_self");
 		close(rs);
@@ -98,22 +110,13 @@ static const int allowed_syscalls[] = {
 	SCMP_SYS(getrandom), SCMP_SYS(restart_syscall), SCMP_SYS(sched_yield), SCMP_SYS(getrusage),
 	SCMP_SYS(flock), SCMP_SYS(sysinfo), SCMP_SYS(fstatfs), SCMP_SYS(io_uring_enter),
 	SCMP_SYS(getsockopt), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
-#ifdef SL_SANITIZED
-	/* the sanitizers' runtime needs these to report */
-	SCMP_SYS(sigaltstack), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(prctl),
-	SCMP_SYS(getppid), SCMP_SYS(sched_getaffinity), SCMP_SYS(tgkill), SCMP_SYS(uname),
-#endif
 };
 
 static int seccomp(struct sl_diag *d)
 {
 	scmp_filter_ctx ctx;
 	int r;
-#ifdef SL_SANITIZED
-	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-#else
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-#endif
 	if (!ctx)
 		return sl_diag_set(d, SL_ERR_NOMEM, "seccomp_init failed");
 	for (size_t i = 0; i < sizeof allowed_syscalls / sizeof allowed_syscalls[0]; i++) {
@@ -143,11 +146,19 @@ int sl_rx_sandbox(int state_fd, int release_fd, const char *state_path,
 	r = landlock(state_fd, release_fd, state_path, release_path, d);
 	if (r)
 		return r;
+#ifdef SL_SANITIZED
+	/* LeakSanitizer stops the world with ptrace at exit, which no sane
+	 * filter allows: sanitizer builds (tests only) run without seccomp. */
+	(void)seccomp;
+	if (d && !d->msg[0])
+		sl_diag_set(d, SL_OK, "built with sanitizers: the seccomp filter is not applied");
+#else
 	{
 		struct sl_diag d2 = { "" };
 		r = seccomp(&d2);
 		if (r)
 			return sl_diag_set(d, r, "%s", d2.msg);
 	}
+#endif
 	return SL_OK;
 }

@@ -172,3 +172,12 @@ only_released() { # only these ids are in rel/
     have=$(ls "$W/rel" | sort | tr '\n' ' ')
     [ "$want" = "$have" ] || fail "release directory holds '$have', expected '$want'"
 }
+
+# goodput START DIR: released payload bytes over the time from the start of
+# the send to the release being seen (polled every 0.1 s), as a note.
+goodput() {
+    t1=$(date +%s.%N)
+    bytes=$(du -sb "$W/$2/data" | cut -f1)
+    awk -v b="$bytes" -v t0="$1" -v t1="$t1" \
+        'BEGIN { printf "# goodput: %.1f MB in %.2f s = %.1f MB/s (%.0f Mbit/s)\n", b / 1e6, t1 - t0, b / 1e6 / (t1 - t0), b * 8 / 1e6 / (t1 - t0) }'
+}

@@ -18,8 +18,10 @@ loss0)
     id=$(xfer_id T)
     P=$(free_port)
     start_rx "$P"
+    t0=$(date +%s.%N)
     send T "$P" --rate "$RATE"
     wait_for "released $id" 20 || fail "not released"
+    goodput "$t0" T
     check_identical T "$id"
     audit_has released "$id" "files" || fail "no audit record"
     only_released "$id"
@@ -36,9 +38,11 @@ bernoulli1 | bernoulli5 | gilbert50)
     gilbert50) start_linksim "$P" "$Q" --rate 400M --queue 1M --loss 1% --burst 50 --seed 13
         args="--interleave 32" ;;
     esac
+    t0=$(date +%s.%N)
     # shellcheck disable=SC2086
     send T "$P" --rate "$RATE" $args
     wait_for "released $id" 20 || fail "not released"
+    goodput "$t0" T
     stop_linksim
     grep -E "dropped by loss" "$W/linksim.log" | sed 's/^/# linksim /'
     check_identical T "$id"
@@ -237,4 +241,11 @@ pcap_round_trip)
     fail "unknown scenario $scenario"
     ;;
 esac
+# The receiver must stop cleanly on SIGTERM (under ASan this also checks leaks).
+if [ -n "${RX_PID:-}" ] && kill -0 "$RX_PID" 2>/dev/null; then
+    kill -TERM "$RX_PID"
+    rc=0
+    wait "$RX_PID" || rc=$?
+    [ "$rc" = 0 ] || fail "sluice-rx exited with status $rc on SIGTERM"
+fi
 echo "ok - $scenario"
