@@ -196,10 +196,39 @@ static void nonce_of(uint8_t *n, size_t len, uint64_t packet)
 	sl_put_be64(n + len - 8, packet);
 }
 
+/* Encrypt the body of dg in place and write its trailer, under key k
+ * (NULL for the unkeyed suite) with the nonce of `packet`. */
+static void seal_in_place(const struct sl_keyed *k, enum sl_suite suite, uint8_t *dg,
+			  uint16_t symsize, uint64_t packet)
+{
+	uint8_t *b = dg + SL_WIRE_HDR;
+	uint8_t *tag = b + symsize;
+
+	switch (suite) {
+	case SL_SUITE_AES256GCM: {
+		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
+		nonce_of(n, sizeof n, packet);
+		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, b, symsize, dg, SL_WIRE_HDR,
+							       NULL, n, &k->aes);
+		break;
+	}
+	case SL_SUITE_XCHACHA: {
+		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+		nonce_of(n, sizeof n, packet);
+		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, b, symsize, dg,
+								    SL_WIRE_HDR, NULL, n, k->key);
+		break;
+	}
+	case SL_SUITE_NONE:
+		memset(tag, 0, SL_WIRE_TAG);
+		sl_put_be32(tag, crc32c(dg, SL_WIRE_HDR + (size_t)symsize));
+		break;
+	}
+}
+
 int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h, const uint8_t *body, uint8_t *out)
 {
 	uint8_t *b = out + SL_WIRE_HDR;
-	uint8_t *tag = b + t->symsize;
 
 	if (t->wrapped)
 		return SL_ERR_RANGE;
@@ -216,28 +245,7 @@ int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h, const uint8_t *bod
 		memmove(b, body, h->paylen);
 	memset(b + h->paylen, 0, t->symsize - h->paylen);
 
-	switch (t->suite) {
-	case SL_SUITE_AES256GCM: {
-		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
-		nonce_of(n, sizeof n, h->packet);
-		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, b, t->symsize,
-							       out, SL_WIRE_HDR, NULL, n, &t->k->aes);
-		break;
-	}
-	case SL_SUITE_XCHACHA: {
-		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-		nonce_of(n, sizeof n, h->packet);
-		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, b, t->symsize,
-								    out, SL_WIRE_HDR, NULL, n, t->k->key);
-		break;
-	}
-	case SL_SUITE_NONE: {
-		uint32_t c = crc32c(out, SL_WIRE_HDR + (size_t)t->symsize);
-		memset(tag, 0, SL_WIRE_TAG);
-		sl_put_be32(tag, c);
-		break;
-	}
-	}
+	seal_in_place(t->k, t->suite, out, t->symsize, h->packet);
 	return SL_OK;
 }
 
@@ -488,41 +496,22 @@ void sl_link_key_free(uint8_t *key)
 int sl_wire_reseal(struct sl_wire_rx *r, uint8_t *dg, size_t len)
 {
 	uint16_t symsize;
-	uint8_t *b, *tag;
-	struct sl_keyed *k;
+	enum sl_suite suite;
+	struct sl_keyed *k = NULL;
 
 	if (len < SL_WIRE_HDR + SL_WIRE_TAG)
 		return SL_ERR_PARSE;
 	symsize = sl_get_be16(dg + O_SYMSIZE);
 	if (len != sl_wire_dgram_size(symsize))
 		return SL_ERR_PARSE;
-	b = dg + SL_WIRE_HDR;
-	tag = b + symsize;
-	switch (dg[O_SUITE]) {
-	case SL_SUITE_AES256GCM: {
-		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
-		k = r->link_key ? rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_AES256GCM) : NULL;
+	suite = (enum sl_suite)dg[O_SUITE];
+	if (suite == SL_SUITE_AES256GCM || suite == SL_SUITE_XCHACHA) {
+		k = r->link_key ? rx_key(r, sl_get_be64(dg + O_SESSION), suite) : NULL;
 		if (!k)
 			return SL_ERR_UNSUPPORTED;
-		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
-		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, b, symsize, dg, SL_WIRE_HDR,
-							       NULL, n, &k->aes);
-		return SL_OK;
+	} else if (suite != SL_SUITE_NONE) {
+		return SL_ERR_UNSUPPORTED;
 	}
-	case SL_SUITE_XCHACHA: {
-		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-		k = r->link_key ? rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_XCHACHA) : NULL;
-		if (!k)
-			return SL_ERR_UNSUPPORTED;
-		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
-		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, b, symsize, dg,
-								    SL_WIRE_HDR, NULL, n, k->key);
-		return SL_OK;
-	}
-	case SL_SUITE_NONE:
-		memset(tag, 0, SL_WIRE_TAG);
-		sl_put_be32(tag, crc32c(dg, SL_WIRE_HDR + (size_t)symsize));
-		return SL_OK;
-	}
-	return SL_ERR_UNSUPPORTED;
+	seal_in_place(k, suite, dg, symsize, sl_get_be64(dg + O_PACKET));
+	return SL_OK;
 }
