@@ -11,5 +11,6 @@ int manifest_sign_main(int argc, char **argv);
 int manifest_verify_main(int argc, char **argv);
 int linksim_main(int argc, char **argv);
 int status_main(int argc, char **argv);
+int doctor_main(int argc, char **argv);
 
 #endif

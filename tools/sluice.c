@@ -25,6 +25,7 @@ static const struct {
 	{ "policy", policy_main, "write or show the receiver's trust policy" },
 	{ "manifest", manifest_main, "create, show, sign and verify transfer manifests" },
 	{ "status", status_main, "show a receiver's health, progress and recent outcomes" },
+	{ "doctor", doctor_main, "check this host, the link key, policy and directories" },
 	{ "linksim", linksim_main, "relay through a software model of a diode (rate, queue, loss)" },
 };
 

@@ -1,0 +1,246 @@
+/* doctor.c — `sluice doctor`: check a host before it carries transfers.
+ *
+ * Looks, never sends: CPU features the crypto uses, kernel features the
+ * receiver's sandbox and I/O need, socket-buffer sysctls, clock sync (expiry
+ * checks depend on it), and, when given, the link key, policy, state and
+ * release directories. Each finding is one line: ok, WARN or FAIL, with what
+ * to do about it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/landlock.h>
+#include <liburing.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/timex.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "policy.h"
+#include "units.h"
+#include "wire.h"
+
+#define WANT_SOCKBUF (32u << 20)
+
+struct tally {
+	unsigned ok, warn, fail;
+};
+
+static void say(struct tally *t, int level, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void say(struct tally *t, int level, const char *what, const char *fmt, ...)
+{
+	static const char *const tag[] = { "ok  ", "WARN", "FAIL" };
+	va_list ap;
+
+	printf("%s  %-14s ", tag[level], what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (level == 0)
+		t->ok++;
+	else if (level == 1)
+		t->warn++;
+	else
+		t->fail++;
+}
+
+static long read_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void check_host(struct tally *t)
+{
+	char b[32];
+	long v;
+	struct timex tx = { 0 };
+	int state;
+
+	if (sodium_init() < 0) {
+		say(t, 2, "libsodium", "failed to initialise");
+		return;
+	}
+	if (crypto_aead_aes256gcm_is_available())
+		say(t, 0, "aead", "AES-NI present: senders here use AES-256-GCM");
+	else
+		say(t, 1, "aead", "no AES-NI: this host seals and opens only XChaCha20-Poly1305; a "
+		    "receiver here cannot open AES-256-GCM, so run its senders with "
+		    "--aead xchacha20poly1305");
+	say(t, 0, "cores", "%ld online",
+	    sysconf(_SC_NPROCESSORS_ONLN));
+
+	v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	if (v >= 2)
+		say(t, 0, "landlock", "ABI %ld: sluice-rx confines itself to its state and release trees", v);
+	else if (v >= 0)
+		say(t, 1, "landlock", "ABI %ld is too old for the release rename; sluice-rx runs with "
+		    "seccomp only (Linux 5.19 or later adds it)", v);
+	else
+		say(t, 1, "landlock", "not available (%s); sluice-rx runs with seccomp only; enable "
+		    "CONFIG_SECURITY_LANDLOCK and lsm=landlock", strerror(errno));
+	{
+		struct io_uring ring;
+		int r = io_uring_queue_init(4, &ring, 0);
+		if (r == 0) {
+			io_uring_queue_exit(&ring);
+			say(t, 0, "io_uring", "available");
+		} else {
+			say(t, 1, "io_uring", "not available (%s); the plain sendmmsg/recvmmsg path is used",
+			    strerror(-r));
+		}
+	}
+
+	v = read_sysctl("/proc/sys/net/core/rmem_max");
+	if (v >= 0 && v < (long)WANT_SOCKBUF)
+		say(t, 1, "rmem_max", "%s: an unprivileged sluice-rx gets at most this receive buffer, "
+		    "and bursts overflow it; run: sysctl -w net.core.rmem_max=%u",
+		    sl_fmt_bytes((uint64_t)v, b, sizeof b), WANT_SOCKBUF);
+	else if (v >= 0)
+		say(t, 0, "rmem_max", "%s", sl_fmt_bytes((uint64_t)v, b, sizeof b));
+	v = read_sysctl("/proc/sys/net/core/wmem_max");
+	if (v >= 0 && v < (long)WANT_SOCKBUF)
+		say(t, 1, "wmem_max", "%s: sluice-tx's send buffer is capped there; run: "
+		    "sysctl -w net.core.wmem_max=%u", sl_fmt_bytes((uint64_t)v, b, sizeof b), WANT_SOCKBUF);
+	else if (v >= 0)
+		say(t, 0, "wmem_max", "%s", sl_fmt_bytes((uint64_t)v, b, sizeof b));
+
+	state = adjtimex(&tx);
+	if (state == TIME_ERROR || (tx.status & STA_UNSYNC))
+		say(t, 1, "clock", "not synchronised: manifests are checked against their validity "
+		    "window and the policy's clock skew; keep this clock right (a GPS or "
+		    "one-way time source on the high side)");
+	else
+		say(t, 0, "clock", "synchronised (estimated error %ld us)", tx.esterror);
+}
+
+static void check_key(struct tally *t, const char *path)
+{
+	uint8_t *key = NULL;
+	struct sl_diag d = { "" };
+	int r = sl_link_key_load(path, &key, &d);
+
+	if (r)
+		say(t, 2, "link key", "%s", d.msg);
+	else if (d.msg[0])
+		say(t, 1, "link key", "%s", d.msg);
+	else
+		say(t, 0, "link key", "%s: 32 bytes, readable by its owner only", path);
+	sl_link_key_free(key);
+}
+
+static void check_policy(struct tally *t, const char *path)
+{
+	struct sl_policy *p = NULL;
+	struct sl_diag d = { "" };
+
+	if (sl_policy_load(path, &p, &d)) {
+		say(t, 2, "policy", "%s: %s", path, d.msg);
+		return;
+	}
+	say(t, 0, "policy", "%s: %u of %zu officers, %zu submitter key(s), enclave %s, link %s",
+	    path, p->threshold, p->nofficers, p->nsubmitters, p->enclave, p->link);
+	if (p->threshold < 2)
+		say(t, 1, "threshold", "one officer can approve a transfer alone; SL4/SL5 postures "
+		    "expect at least two");
+	sl_policy_free(p);
+}
+
+static void check_dirs(struct tally *t, const char *state, const char *release)
+{
+	struct stat a, b;
+	struct statvfs vs;
+	char buf[32];
+
+	if (state) {
+		if (stat(state, &a) != 0) {
+			say(t, 1, "state", "%s does not exist yet (sluice-rx creates it, mode 0700)", state);
+		} else if (!S_ISDIR(a.st_mode)) {
+			say(t, 2, "state", "%s is not a directory", state);
+		} else {
+			if (a.st_mode & 077)
+				say(t, 1, "state", "%s is mode %03o: staging holds unreleased data; chmod 700",
+				    state, a.st_mode & 0777);
+			else
+				say(t, 0, "state", "%s, mode %03o", state, a.st_mode & 0777);
+			if (statvfs(state, &vs) == 0)
+				say(t, (uint64_t)vs.f_bavail * vs.f_frsize < (1ull << 30) ? 1 : 0, "space",
+				    "%s free for staging (a transfer needs about twice its size while it is "
+				    "released)", sl_fmt_bytes((uint64_t)vs.f_bavail * vs.f_frsize, buf, sizeof buf));
+		}
+	}
+	if (release) {
+		if (stat(release, &b) != 0)
+			say(t, 1, "release", "%s does not exist yet (sluice-rx creates it)", release);
+		else if (!S_ISDIR(b.st_mode))
+			say(t, 2, "release", "%s is not a directory", release);
+		else if (state && stat(state, &a) == 0 && a.st_dev != b.st_dev)
+			say(t, 2, "release", "%s and %s are on different filesystems: a release must be "
+			    "one atomic rename; put both on one", state, release);
+		else
+			say(t, 0, "release", "%s%s", release, state ? ", same filesystem as the state" : "");
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: sluice doctor [--key LINKKEY] [--policy POLICY] [--state DIR] [--release DIR]\n"
+"\n"
+"Check this host for sluice: CPU and kernel features (AES-NI, Landlock,\n"
+"io_uring), socket-buffer limits, clock synchronisation, and, when given, the\n"
+"link key, the policy and the receiver's directories. Sends nothing.\n"
+"Each line is ok, WARN or FAIL with what to do.\n"
+"\n"
+"Exit status: 0 no failures (warnings allowed), 1 a check failed, 2 usage.\n");
+}
+
+int doctor_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, 0, 'k' }, { "policy", required_argument, 0, 'p' },
+		{ "state", required_argument, 0, 's' }, { "release", required_argument, 0, 'r' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	const char *key = NULL, *policy = NULL, *state = NULL, *release = NULL;
+	struct tally t = { 0, 0, 0 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': key = optarg; break;
+		case 'p': policy = optarg; break;
+		case 's': state = optarg; break;
+		case 'r': release = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	check_host(&t);
+	if (key)
+		check_key(&t, key);
+	if (policy)
+		check_policy(&t, policy);
+	check_dirs(&t, state, release);
+	printf("%u ok, %u warnings, %u failures\n", t.ok, t.warn, t.fail);
+	return t.fail ? 1 : 0;
+}
