@@ -75,9 +75,32 @@ static void on_heartbeat(struct rx_ctx *c, struct rx_session *s, const struct sl
 		return;
 	if (hb.state == SL_HB_DONE || hb.state == SL_HB_ABORTED ||
 	    (hb.state == SL_HB_PASS_DONE && hb.pass + 1 >= hb.passes)) {
-		for (struct rx_xfer *x = c->xfers; x; x = x->next)
-			if (!memcmp(x->id, hb.xfer, 16) && x->state == RX_X_ACTIVE && !x->tail_deadline_ns)
+		int known = 0;
+		for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+			if (memcmp(x->id, hb.xfer, 16) != 0)
+				continue;
+			known = 1;
+			if (x->state == RX_X_ACTIVE && !x->tail_deadline_ns)
 				x->tail_deadline_ns = now + c->cfg->tail_grace_ns;
+		}
+		if (!known && !s->unseen_reported) {
+			/* The sender says it sent a transfer of which nothing arrived:
+			 * lost on the link, or withheld. Say so once per session. */
+			char hex[33];
+			static const char hx[] = "0123456789abcdef";
+			char why[160];
+			for (int i = 0; i < 16; i++) {
+				hex[2 * i] = hx[hb.xfer[i] >> 4];
+				hex[2 * i + 1] = hx[hb.xfer[i] & 15];
+			}
+			hex[32] = '\0';
+			snprintf(why, sizeof why, "sender %s reports sending sequence %llu, but nothing of it "
+				 "arrived (lost on the link, or withheld)", hb.sender,
+				 (unsigned long long)hb.xfer_sequence);
+			sl_log(c->log, SL_LOG_WARN, "transfer %s: %s", hex, why);
+			sl_audit_append(c->audit, "unseen", hex, NULL, why, NULL);
+			s->unseen_reported = 1;
+		}
 	}
 }
 

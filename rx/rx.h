@@ -106,6 +106,7 @@ struct rx_session {
 	uint64_t last_ns, last_hb_ns;
 	struct sl_heartbeat hb;
 	int have_hb;
+	int unseen_reported;        /* an "unseen" transfer was audited for this session */
 	uint8_t suite;
 	uint16_t symsize;
 };

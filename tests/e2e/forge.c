@@ -6,6 +6,8 @@
  * Every SYMBOL datagram of block N, row R has byte 100 of its body flipped
  * and is sealed again with the right session key; everything else passes
  * unchanged. The receiver must reject the transfer on its SHA-256 check.
+ * With --drop-type T (repeatable) datagrams of wire type T are dropped
+ * instead, to model a link that loses all data but the heartbeats.
  * Bounded: exits after --idle-exit seconds without input (default 5).
  */
 #include <getopt.h>
@@ -25,11 +27,12 @@ int main(int argc, char **argv)
 	struct sl_wire_rx *wr;
 	struct sl_diag d = { "" };
 	uint8_t *key, *buf, *copy;
-	unsigned long forged = 0, relayed = 0;
+	unsigned long forged = 0, relayed = 0, dropped = 0;
+	unsigned drop_mask = 0;
 	uint64_t last;
 	static const struct option opts[] = {
 		{ "in", 1, 0, 'i' }, { "out", 1, 0, 'o' }, { "key", 1, 0, 'k' },
-		{ "block", 1, 0, 'b' }, { "row", 1, 0, 'r' }, { "idle-exit", 1, 0, 'x' }, { 0, 0, 0, 0 }
+		{ "block", 1, 0, 'b' }, { "row", 1, 0, 'r' }, { "idle-exit", 1, 0, 'x' }, { "drop-type", 1, 0, 'd' }, { 0, 0, 0, 0 }
 	};
 	int c;
 
@@ -41,6 +44,7 @@ int main(int argc, char **argv)
 		case 'b': block = strtoul(optarg, NULL, 10); break;
 		case 'r': row = strtoul(optarg, NULL, 10); break;
 		case 'x': idle = strtoul(optarg, NULL, 10); break;
+		case 'd': drop_mask |= 1u << (strtoul(optarg, NULL, 10) & 15); break;
 		default: return 2;
 		}
 	}
@@ -66,8 +70,13 @@ int main(int argc, char **argv)
 			continue;
 		last = sl_now_ns();
 		memcpy(copy, buf, dg.len);
+		if (sl_wire_open(wr, copy, dg.len, &h, &body) == 0 && (drop_mask >> h.type & 1)) {
+			dropped++;
+			continue;
+		}
+		memcpy(copy, buf, dg.len);
 		if (sl_wire_open(wr, copy, dg.len, &h, &body) == 0 && h.type == SL_T_SYMBOL &&
-		    h.block == block && h.row == row) {
+		    !drop_mask && h.block == block && h.row == row) {
 			copy[SL_WIRE_HDR + 100] ^= 0x01;
 			if (sl_wire_reseal(wr, copy, dg.len) == 0) {
 				memcpy(buf, copy, dg.len);
@@ -79,7 +88,7 @@ int main(int argc, char **argv)
 		sl_link_send(lo, &iov, 1, &d);
 		relayed++;
 	}
-	printf("forge: relayed %lu datagrams, forged %lu\n", relayed, forged);
+	printf("forge: relayed %lu datagrams, forged %lu, dropped %lu\n", relayed, forged, dropped);
 	sl_link_close(li);
 	sl_link_close(lo);
 	sl_wire_rx_free(wr);
