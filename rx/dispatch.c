@@ -154,11 +154,12 @@ static void on_xfer(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t
 
 static void on_symbol(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t *body, uint64_t now)
 {
-	struct rx_xfer *x = rx_xfer_get(c, h->xfer, now);
+	struct rx_xfer *x = rx_xfer_find(c, h->xfer);
 	struct rx_slot *s;
 
 	if (!x) {
-		c->st.ignored++;
+		/* Nothing is created for a transfer before its header arrives. */
+		c->st.before_header++;
 		return;
 	}
 	if (x->state == RX_X_RELEASED || (x->state == RX_X_REJECTED && h->session == x->reject_session)) {

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pace.h"
 #include "rx.h"
 #include "safefs.h"
 #include "sha256.h"
@@ -296,7 +297,20 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	sl_remove_tree(c->xfer_fd, x->hex, NULL);
 }
 
-/* At start: finish releases that were accepted but not renamed. */
+static int hex_id(const char *hex, uint8_t id[16])
+{
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", hex[2 * i]) ||
+		    !strchr("0123456789abcdef", hex[2 * i + 1]))
+			return -1;
+		id[i] = (uint8_t)v;
+	}
+	return hex[32] ? -1 : 0;
+}
+
+/* At start: finish releases that were accepted but not renamed, and load
+ * the state of transfers staged but not complete. */
 int rx_recover(struct rx_ctx *c)
 {
 	int fd = dup(c->xfer_fd);
@@ -314,8 +328,14 @@ int rx_recover(struct rx_ctx *c)
 		if (strlen(e->d_name) != 32)
 			continue;
 		snprintf(marker, sizeof marker, "%s/released", e->d_name);
-		if (fstatat(c->xfer_fd, marker, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		if (fstatat(c->xfer_fd, marker, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			/* Staged but not released: know it again, so that symbols of a
+			 * repeat pass are placed before its next transfer header. */
+			uint8_t id[16];
+			if (hex_id(e->d_name, id) == 0)
+				rx_xfer_get(c, id, sl_now_ns());
 			continue;
+		}
 		if (fstatat(c->relstage_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (final_rename(c, e->d_name, reason, sizeof reason) == SL_OK) {
 				sl_log(c->log, SL_LOG_INFO, "transfer %s: release finished after restart", e->d_name);

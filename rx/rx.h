@@ -31,6 +31,7 @@
 #include "wire.h"
 
 #define RX_MAX_SESSIONS 16
+#define RX_MAX_KNOWN 256          /* transfers remembered in memory */
 
 struct rx_cfg {
 	const char *link_uri;
@@ -142,6 +143,10 @@ void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now);
 void rx_tick(struct rx_ctx *c, uint64_t now, int final);
 
 /* xfer.c */
+/* Find a known transfer, or NULL. */
+struct rx_xfer *rx_xfer_find(struct rx_ctx *c, const uint8_t id[16]);
+/* Find or start knowing a transfer (from its transfer header): creates its
+ * staging directory and loads what a previous run left there. */
 struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now);
 int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer_hdr *h,
 		       uint16_t symsize);

@@ -310,14 +310,41 @@ static int already_accepted(struct rx_ctx *c, const uint8_t id[16])
 	return sl_ledger_check(c->ledger, c->policy->link, id, INT64_MAX, 0, NULL) == SL_ERR_REPLAY;
 }
 
-struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now)
+struct rx_xfer *rx_xfer_find(struct rx_ctx *c, const uint8_t id[16])
 {
-	struct rx_xfer *x;
-	char hex[33];
-
-	for (x = c->xfers; x; x = x->next)
+	for (struct rx_xfer *x = c->xfers; x; x = x->next)
 		if (!memcmp(x->id, id, 16))
 			return x;
+	return NULL;
+}
+
+/* Keep the list of known transfers bounded: forget (in memory only; their
+ * staging stays on disk) the longest idle ones that are not being assembled. */
+static void trim_known(struct rx_ctx *c)
+{
+	unsigned n = 0;
+	for (struct rx_xfer *x = c->xfers; x; x = x->next)
+		n++;
+	while (n > RX_MAX_KNOWN) {
+		struct rx_xfer *old = NULL;
+		for (struct rx_xfer *x = c->xfers; x; x = x->next)
+			if (x->state != RX_X_ACTIVE && (!old || x->last_ns < old->last_ns))
+				old = x;
+		if (!old)
+			return;
+		rx_xfer_forget(c, old);
+		n--;
+	}
+}
+
+struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now)
+{
+	struct rx_xfer *x = rx_xfer_find(c, id);
+	char hex[33];
+
+	if (x)
+		return x;
+	trim_known(c);
 	x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;
