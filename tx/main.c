@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "error.h"
 #include "log.h"
 #include "sender.h"
@@ -25,9 +26,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: sluice-tx send --link URI --key LINKKEY --rate RATE [options] T\n"
+"       sluice-tx daemon --watch SPOOL --link URI --key LINKKEY --rate RATE [options]\n"
 "\n"
 "Send the signed transfer directory T (manifest, *.minisig, data/) one way over\n"
-"the link. Nothing is ever received back.\n"
+"the link. Nothing is ever received back. The daemon sends every transfer\n"
+"directory moved into SPOOL/outbox/, then moves it to SPOOL/sent/ or\n"
+"SPOOL/failed/ (with NAME.log), and sends idle heartbeats in between.\n"
 "\n"
 "Link and keys:\n"
 "  --link URI          udp://HOST:PORT, eth:IFACE or pcap:FILE\n"
@@ -51,6 +55,7 @@ static void usage(FILE *f)
 "Other:\n"
 "  --heartbeat SECS    heartbeat interval (default 1)\n"
 "  --preamble N        warm-up datagrams before the first pass (default 32)\n"
+"  --watch SPOOL       (daemon) the spool directory to watch\n"
 "  --spool DIR         where compressed blocks are kept between passes (default $TMPDIR\n"
 "                      or /var/tmp; the file is anonymous and vanishes on exit)\n"
 "  --progress / --no-progress   progress bar (default: when stderr is a terminal)\n"
@@ -64,7 +69,7 @@ static void usage(FILE *f)
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_AEAD, O_POLICY, O_RATE, O_BURST, O_PASSES, O_FIRST,
 	O_OVERHEAD, O_INTERLEAVE, O_SYMSIZE, O_BLOCK, O_LEVEL, O_HEARTBEAT, O_PREAMBLE, O_SPOOL,
-	O_PROGRESS, O_NOPROGRESS
+	O_PROGRESS, O_NOPROGRESS, O_WATCH
 };
 
 static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -95,7 +100,7 @@ static int exit_code(int err)
 	}
 }
 
-static int send_main(int argc, char **argv)
+static int send_main(int argc, char **argv, int daemon)
 {
 	static const struct option opts[] = {
 		{ "link", required_argument, 0, O_LINK }, { "key", required_argument, 0, O_KEY },
@@ -109,7 +114,7 @@ static int send_main(int argc, char **argv)
 		{ "block", required_argument, 0, O_BLOCK }, { "level", required_argument, 0, O_LEVEL },
 		{ "heartbeat", required_argument, 0, O_HEARTBEAT },
 		{ "preamble", required_argument, 0, O_PREAMBLE },
-		{ "spool", required_argument, 0, O_SPOOL },
+		{ "spool", required_argument, 0, O_SPOOL }, { "watch", required_argument, 0, O_WATCH },
 		{ "progress", no_argument, 0, O_PROGRESS }, { "no-progress", no_argument, 0, O_NOPROGRESS },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
@@ -118,7 +123,7 @@ static int send_main(int argc, char **argv)
 	struct sl_logger log = { sl_log_stderr, "sluice-tx", SL_LOG_INFO };
 	struct sl_source *src = NULL;
 	struct sl_diag d = { "" };
-	const char *key_path = NULL, *policy = NULL, *aead = "auto";
+	const char *key_path = NULL, *policy = NULL, *aead = "auto", *watch = NULL;
 	int unkeyed = 0, have_rate = 0, progress = isatty(2), c, r;
 	uint8_t *key = NULL;
 	unsigned long v;
@@ -193,6 +198,7 @@ static int send_main(int argc, char **argv)
 			cfg.preamble = (unsigned)v;
 			break;
 		case O_SPOOL: cfg.spool_dir = optarg; break;
+		case O_WATCH: watch = optarg; break;
 		case O_PROGRESS: progress = 1; break;
 		case O_NOPROGRESS: progress = 0; break;
 		case 'q': log.max = SL_LOG_WARN; progress = 0; break;
@@ -200,8 +206,9 @@ static int send_main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "sluice-tx: give exactly one transfer directory T (see --help)\n");
+	if (daemon ? (optind != argc || !watch) : (optind != argc - 1 || watch)) {
+		fprintf(stderr, daemon ? "sluice-tx: daemon takes --watch SPOOL and no transfer directory\n"
+				       : "sluice-tx: give exactly one transfer directory T (see --help)\n");
 		return 2;
 	}
 	if (!cfg.link_uri) {
@@ -241,6 +248,17 @@ static int send_main(int argc, char **argv)
 	cfg.progress = progress;
 	cfg.log = &log;
 	cfg.stop = &stop_flag;
+	if (daemon) {
+		cfg.progress = 0;
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGPIPE, SIG_IGN);
+		r = sl_tx_daemon(&cfg, watch, policy, &stop_flag, &d);
+		if (r)
+			fprintf(stderr, "sluice-tx: daemon: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
+		sl_link_key_free(key);
+		return exit_code(r);
+	}
 
 	r = sl_source_open(argv[optind], policy, &src, &d);
 	if (r) {
@@ -287,7 +305,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "send"))
-		return send_main(argc - 1, argv + 1);
-	fprintf(stderr, "sluice-tx: expected a command: sluice-tx send ... T (see sluice-tx --help)\n");
+		return send_main(argc - 1, argv + 1, 0);
+	if (argc >= 2 && !strcmp(argv[1], "daemon"))
+		return send_main(argc - 1, argv + 1, 1);
+	fprintf(stderr, "sluice-tx: expected a command: 'send ... T' or 'daemon --watch SPOOL ...' "
+			"(see sluice-tx --help)\n");
 	return 2;
 }
