@@ -76,6 +76,7 @@ make_transfer() {
     random:*)
         head -c $((${kind#random:} * 1024)) /dev/urandom > "$W/$dir/data/blob.bin"
         ;;
+    none) ;; # the caller filled data/
     esac
     "$SLUICE" manifest create "$W/$dir/data" --submitter dana --purpose "e2e test $dir" \
         --sequence "$seq" --enclave lab --link diode1 "$@" -o "$W/$dir/manifest" >/dev/null
