@@ -1,0 +1,180 @@
+// axis_async_frame_fifo — store-and-forward frame FIFO across two clocks.
+// Write side (s_clk, the low-side receive clock): a byte every clock, no
+// backpressure. A frame is committed only when its tlast arrives with tuser
+// clear and the whole frame, and its length, fit; otherwise the write pointer
+// rewinds to the frame start and the frame is dropped whole, never truncated.
+// Read side (m_clk, the local transmit clock): a frame is only started once it
+// is committed, and then leaves without a gap while m_axis_tready is high.
+// Clock crossing: two pointers cross, both Gray-coded and each moving by at
+// most one per clock of its own domain, through two-flop synchronisers:
+//   - the length-FIFO write pointer (s -> m): one entry per committed frame;
+//   - the data read pointer and length-FIFO read pointer (m -> s): free space.
+// The data RAM holds bytes only; the frame length (LEN_W bits) sits in a small
+// second FIFO of 2**LEN_AW entries, so a frame's end is known before it is read.
+`default_nettype none
+module axis_async_frame_fifo #(
+    parameter ADDR_W = 13,   // data RAM 2**ADDR_W bytes (8 KiB: 16 iCE40 BRAMs)
+    parameter LEN_AW = 5,    // length FIFO 2**LEN_AW frames
+    parameter LEN_W  = 14    // frame length field; every frame < 2**LEN_W bytes
+) (
+    // write side
+    input  wire       s_clk,
+    input  wire       s_rst,
+    input  wire [7:0] s_axis_tdata,
+    input  wire       s_axis_tvalid,
+    input  wire       s_axis_tlast,
+    input  wire       s_axis_tuser,    // bad frame on tlast: dropped
+    output reg        s_frame_ok,      // pulse: a frame was committed
+    output reg        s_drop_full,     // pulse: a good frame was dropped for lack of room
+    // read side
+    input  wire       m_clk,
+    input  wire       m_rst,
+    output reg  [7:0] m_axis_tdata,
+    output reg        m_axis_tvalid,
+    output reg        m_axis_tlast,
+    input  wire       m_axis_tready
+);
+    localparam DEPTH  = 1 << ADDR_W;
+    localparam LDEPTH = 1 << LEN_AW;
+
+    function [ADDR_W:0] bin2gray(input [ADDR_W:0] b);
+        bin2gray = b ^ (b >> 1);
+    endfunction
+    function [LEN_AW:0] lbin2gray(input [LEN_AW:0] b);
+        lbin2gray = b ^ (b >> 1);
+    endfunction
+
+    reg [7:0]       mem  [0:DEPTH-1];
+    reg [LEN_W-1:0] lmem [0:LDEPTH-1];
+
+    // ---------------- write side (s_clk) ----------------
+    reg [ADDR_W:0] wr_ptr;      // next byte address (speculative)
+    reg [ADDR_W:0] wr_start;    // start of the frame being written (committed end)
+    reg [LEN_AW:0] lw_ptr;      // length FIFO write pointer, binary
+    reg [LEN_AW:0] lw_gray;     // ... and Gray, crosses to m_clk
+    reg            dropping;    // this frame no longer fits
+    (* ASYNC_REG = "TRUE" *) reg [ADDR_W:0] rd_gray_s1, rd_gray_s2;
+    (* ASYNC_REG = "TRUE" *) reg [LEN_AW:0] lr_gray_s1, lr_gray_s2;
+
+    wire full = bin2gray(wr_ptr) ==
+                {~rd_gray_s2[ADDR_W:ADDR_W-1], rd_gray_s2[ADDR_W-2:0]};
+    wire len_full = lw_gray == {~lr_gray_s2[LEN_AW:LEN_AW-1], lr_gray_s2[LEN_AW-2:0]};
+    wire wr_en = s_axis_tvalid && !dropping && !full;
+    wire [ADDR_W:0] wr_next = wr_ptr + 1'b1;
+    wire [ADDR_W:0] flen = wr_next - wr_start;   // frame length when tlast is written
+    wire commit = s_axis_tvalid && s_axis_tlast && wr_en && !s_axis_tuser && !len_full;
+
+    always @(posedge s_clk) begin
+        if (wr_en)
+            mem[wr_ptr[ADDR_W-1:0]] <= s_axis_tdata;
+        if (commit)
+            lmem[lw_ptr[LEN_AW-1:0]] <= flen[LEN_W-1:0];
+    end
+
+    always @(posedge s_clk) begin
+        rd_gray_s1 <= rd_gray;
+        rd_gray_s2 <= rd_gray_s1;
+        lr_gray_s1 <= lr_gray;
+        lr_gray_s2 <= lr_gray_s1;
+        s_frame_ok  <= 1'b0;
+        s_drop_full <= 1'b0;
+        if (s_axis_tvalid) begin
+            if (wr_en) wr_ptr <= wr_next;
+            if (!wr_en) dropping <= 1'b1;
+            if (s_axis_tlast) begin
+                dropping <= 1'b0;
+                if (commit) begin
+                    wr_start   <= wr_next;
+                    lw_ptr     <= lw_ptr + 1'b1;
+                    lw_gray    <= lbin2gray(lw_ptr + 1'b1);
+                    s_frame_ok <= 1'b1;
+                end else begin
+                    wr_ptr      <= wr_start;
+                    s_drop_full <= !s_axis_tuser;
+                end
+            end
+        end
+        if (s_rst) begin
+            wr_ptr <= 0;
+            wr_start <= 0;
+            lw_ptr <= 0;
+            lw_gray <= 0;
+            dropping <= 1'b0;
+            rd_gray_s1 <= 0;
+            rd_gray_s2 <= 0;
+            lr_gray_s1 <= 0;
+            lr_gray_s2 <= 0;
+            s_frame_ok <= 1'b0;
+            s_drop_full <= 1'b0;
+        end
+    end
+
+    // ---------------- read side (m_clk) ----------------
+    reg [ADDR_W:0]  rd_ptr, rd_gray;
+    reg [LEN_AW:0]  lr_ptr, lr_gray;
+    (* ASYNC_REG = "TRUE" *) reg [LEN_AW:0] lw_gray_m1, lw_gray_m2;
+    reg [LEN_W-1:0] len_q;       // length read from lmem
+    reg             len_q_v;
+    reg [LEN_W-1:0] remaining;   // bytes of the current frame still to read
+    reg [7:0]       mem_q;       // RAM output register
+    reg             mem_valid, mem_last;
+
+    wire len_avail  = lr_gray != lw_gray_m2;
+    wire len_re     = len_avail && !len_q_v;
+    wire pop        = m_axis_tvalid && m_axis_tready;
+    wire out_free   = !m_axis_tvalid || m_axis_tready;
+    wire mem_to_out = mem_valid && out_free;
+    wire mem_free   = !mem_valid || mem_to_out;
+    wire load_len   = len_q_v && remaining == 0;
+    wire do_read    = remaining != 0 && mem_free;
+
+    always @(posedge m_clk) begin
+        if (len_re)
+            len_q <= lmem[lr_ptr[LEN_AW-1:0]];
+        if (do_read)
+            mem_q <= mem[rd_ptr[ADDR_W-1:0]];
+    end
+
+    always @(posedge m_clk) begin
+        lw_gray_m1 <= lw_gray;
+        lw_gray_m2 <= lw_gray_m1;
+        if (len_re) begin
+            lr_ptr  <= lr_ptr + 1'b1;
+            lr_gray <= lbin2gray(lr_ptr + 1'b1);
+            len_q_v <= 1'b1;
+        end
+        if (load_len) begin
+            remaining <= len_q;
+            len_q_v   <= 1'b0;
+        end
+        if (do_read) begin
+            rd_ptr    <= rd_ptr + 1'b1;
+            rd_gray   <= bin2gray(rd_ptr + 1'b1);
+            remaining <= remaining - 1'b1;
+            mem_last  <= remaining == 1;
+            mem_valid <= 1'b1;
+        end else if (mem_to_out) begin
+            mem_valid <= 1'b0;
+        end
+        if (mem_to_out) begin
+            m_axis_tdata  <= mem_q;
+            m_axis_tlast  <= mem_last;
+            m_axis_tvalid <= 1'b1;
+        end else if (pop) begin
+            m_axis_tvalid <= 1'b0;
+        end
+        if (m_rst) begin
+            rd_ptr <= 0;
+            rd_gray <= 0;
+            lr_ptr <= 0;
+            lr_gray <= 0;
+            lw_gray_m1 <= 0;
+            lw_gray_m2 <= 0;
+            len_q_v <= 1'b0;
+            remaining <= 0;
+            mem_valid <= 1'b0;
+            m_axis_tvalid <= 1'b0;
+        end
+    end
+endmodule
+`default_nettype wire

@@ -1,0 +1,122 @@
+// frame_filter — allow-list of what may cross the diode.
+// Input: frames without FCS (from eth_fcs_check). Output: the same bytes two
+// clocks later; tuser on tlast is set for every frame that is not allowed, so
+// the frame FIFO drops it whole. A frame is allowed only if its length (without
+// FCS) is within [MIN_LEN, MAX_LEN] and it is either
+//   - EtherType SL_ETHERTYPE (sluice's own raw frames), or
+//   - EtherType 0x0800, IPv4 version 4 with IHL 5 (no options), a correct
+//     header checksum, not fragmented (MF clear, offset 0, reserved bit 0),
+//     protocol 17 (UDP), UDP destination port UDP_PORT, and total length /
+//     UDP length consistent with the frame (only minimum-size padding allowed).
+// Everything else (ARP, IPv6, VLAN tags, LLDP, TCP, ICMP, fragments, ...) is
+// marked bad. Frames already marked bad pass through still marked bad, and are
+// not counted here (the FCS stage counted them).
+// drop_type / drop_len pulse once per frame this stage rejected, with the
+// frame's tlast on the output.
+`default_nettype none
+module frame_filter #(
+    parameter [15:0] SL_ETHERTYPE = 16'h88B5, // sluice raw-Ethernet EtherType
+    parameter [15:0] UDP_PORT     = 16'd4747, // allowed UDP destination port
+    parameter        MIN_LEN      = 60,       // bytes, without FCS
+    parameter        MAX_LEN      = 1514,     // bytes, without FCS (9014 for jumbo)
+    parameter        LEN_W        = 14        // width of the byte counter (MAX_LEN < 2**LEN_W - 1)
+) (
+    input  wire       clk,
+    input  wire       rst,
+    input  wire [7:0] s_axis_tdata,
+    input  wire       s_axis_tvalid,
+    input  wire       s_axis_tlast,
+    input  wire       s_axis_tuser,
+    output reg  [7:0] m_axis_tdata,
+    output reg        m_axis_tvalid,
+    output reg        m_axis_tlast,
+    output reg        m_axis_tuser,
+    output reg        drop_type,   // pulse: rejected by the protocol allow-list
+    output reg        drop_len     // pulse: rejected by the length bounds
+);
+    reg [LEN_W-1:0] idx;        // index of the current input byte
+    reg [7:0]       prev;       // previous byte (for 16-bit fields)
+    reg             is_sl, is_ip;       // EtherType verdicts (valid after byte 13)
+    reg             ip_ok;              // every IPv4/UDP check so far
+    reg [15:0]      ip_len;             // IPv4 total length
+    reg [16:0]      csum;               // ones' complement sum of the IPv4 header
+    reg [16:0]      want_len;           // frame length implied by ip_len (+14)
+
+    // stage 1
+    reg [7:0]       d1;
+    reg             v1, l1, u1;
+    reg [LEN_W-1:0] len1;               // frame length when l1
+    reg             sl1, ip1, ipok1, csok1, lenmatch1, pad1;
+
+    wire [15:0] w16 = {prev, s_axis_tdata};   // 16-bit field ending at this byte
+    wire [16:0] csum_add = {1'b0, csum[15:0]} + {1'b0, w16} + {16'd0, csum[16]};
+
+    always @(posedge clk) begin
+        v1 <= 1'b0;
+        l1 <= 1'b0;
+        if (s_axis_tvalid) begin
+            prev <= s_axis_tdata;
+            if (idx != {LEN_W{1'b1}}) idx <= idx + 1'b1;
+            case (idx)
+                13: begin
+                    is_sl <= (w16 == SL_ETHERTYPE);
+                    is_ip <= (w16 == 16'h0800);
+                    ip_ok <= 1'b1;
+                    csum  <= 17'd0;
+                end
+                14: if (s_axis_tdata != 8'h45) ip_ok <= 1'b0;          // v4, IHL 5
+                17: ip_len <= w16;
+                20: if (s_axis_tdata[7] || s_axis_tdata[5:0] != 6'd0)   // reserved, MF, offset high
+                        ip_ok <= 1'b0;
+                21: if (s_axis_tdata != 8'd0) ip_ok <= 1'b0;           // offset low
+                23: if (s_axis_tdata != 8'd17) ip_ok <= 1'b0;          // UDP
+                37: if (w16 != UDP_PORT) ip_ok <= 1'b0;
+                39: if (w16 != ip_len - 16'd20 || ip_len < 16'd28)          // UDP length
+                        ip_ok <= 1'b0;
+                default: ;
+            endcase
+            if (idx == 18) want_len <= {1'b0, ip_len} + 17'd14;
+            // header checksum over bytes 14..33, one 16-bit word per odd index
+            if (idx[0] && idx >= 15 && idx <= 33) csum <= csum_add;
+
+            d1 <= s_axis_tdata;
+            v1 <= 1'b1;
+            l1 <= s_axis_tlast;
+            u1 <= s_axis_tuser;
+            len1 <= idx + 1'b1;
+            sl1 <= is_sl;
+            ip1 <= is_ip;
+            ipok1 <= ip_ok;
+            csok1 <= (csum[15:0] + {15'd0, csum[16]}) == 16'hFFFF;
+            lenmatch1 <= ({{(17-LEN_W){1'b0}}, idx} + 17'd1) == want_len;
+            pad1 <= (idx + 1'b1 == MIN_LEN) && (want_len < MIN_LEN);
+            if (s_axis_tlast) idx <= {LEN_W{1'b0}};
+        end
+        // stage 2
+        m_axis_tdata  <= d1;
+        m_axis_tvalid <= v1;
+        m_axis_tlast  <= v1 & l1;
+        m_axis_tuser  <= v1 & l1 & (u1 | !allowed);
+        drop_len      <= v1 & l1 & !u1 & !len_ok;
+        drop_type     <= v1 & l1 & !u1 & len_ok & !type_ok;
+        if (rst) begin
+            idx <= {LEN_W{1'b0}};
+            is_sl <= 1'b0;
+            is_ip <= 1'b0;
+            ip_ok <= 1'b0;
+            v1 <= 1'b0;
+            m_axis_tvalid <= 1'b0;
+            m_axis_tlast <= 1'b0;
+            m_axis_tuser <= 1'b0;
+            drop_len <= 1'b0;
+            drop_type <= 1'b0;
+        end
+    end
+
+    // a frame shorter than 40 bytes never reaches the checks at byte 39, and
+    // MIN_LEN >= 60 rejects it by length first
+    wire len_ok  = (len1 >= MIN_LEN) && (len1 <= MAX_LEN);
+    wire type_ok = (len1 > 13) && (sl1 || (ip1 && ipok1 && csok1 && (lenmatch1 || pad1)));
+    wire allowed = len_ok && type_ok;
+endmodule
+`default_nettype wire
