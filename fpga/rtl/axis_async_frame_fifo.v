@@ -56,9 +56,31 @@ module axis_async_frame_fifo #(
     (* ASYNC_REG = "TRUE" *) reg [ADDR_W:0] rd_gray_s1, rd_gray_s2;
     (* ASYNC_REG = "TRUE" *) reg [LEN_AW:0] lr_gray_s1, lr_gray_s2;
 
-    wire full = bin2gray(wr_ptr) ==
-                {~rd_gray_s2[ADDR_W:ADDR_W-1], rd_gray_s2[ADDR_W-2:0]};
-    wire len_full = lw_gray == {~lr_gray_s2[LEN_AW:LEN_AW-1], lr_gray_s2[LEN_AW-2:0]};
+    // Room checks are registered (timing): computed from last clock's pointers,
+    // and conservative by one entry, which is enough because each pointer moves
+    // by at most one per clock. gray -> binary conversions are a stage of their own.
+    function [ADDR_W:0] gray2bin(input [ADDR_W:0] g);
+        integer i;
+        begin
+            gray2bin[ADDR_W] = g[ADDR_W];
+            for (i = ADDR_W - 1; i >= 0; i = i - 1)
+                gray2bin[i] = gray2bin[i + 1] ^ g[i];
+        end
+    endfunction
+    function [LEN_AW:0] lgray2bin(input [LEN_AW:0] g);
+        integer i;
+        begin
+            lgray2bin[LEN_AW] = g[LEN_AW];
+            for (i = LEN_AW - 1; i >= 0; i = i - 1)
+                lgray2bin[i] = lgray2bin[i + 1] ^ g[i];
+        end
+    endfunction
+    reg [ADDR_W:0] rd_bin_s;    // synchronised read pointer, binary
+    reg [LEN_AW:0] lr_bin_s;
+    reg            full;        // registered: at most one free byte left
+    reg            len_full;    // registered: at most one free length entry left
+    wire [ADDR_W:0] occ  = wr_ptr - rd_bin_s;   // bytes in use, as the write side sees it
+    wire [LEN_AW:0] locc = lw_ptr - lr_bin_s;   // lengths in use
     wire wr_en = s_axis_tvalid && !dropping && !full;
     wire [ADDR_W:0] wr_next = wr_ptr + 1'b1;
     wire [ADDR_W:0] flen = wr_next - wr_start;   // frame length when tlast is written
@@ -76,6 +98,10 @@ module axis_async_frame_fifo #(
         rd_gray_s2 <= rd_gray_s1;
         lr_gray_s1 <= lr_gray;
         lr_gray_s2 <= lr_gray_s1;
+        rd_bin_s   <= gray2bin(rd_gray_s2);
+        lr_bin_s   <= lgray2bin(lr_gray_s2);
+        full       <= occ >= DEPTH - 1;
+        len_full   <= locc >= LDEPTH - 1;
         s_frame_ok  <= 1'b0;
         s_drop_full <= 1'b0;
         if (s_axis_tvalid) begin
@@ -104,6 +130,10 @@ module axis_async_frame_fifo #(
             rd_gray_s2 <= 0;
             lr_gray_s1 <= 0;
             lr_gray_s2 <= 0;
+            rd_bin_s <= 0;
+            lr_bin_s <= 0;
+            full <= 1'b0;
+            len_full <= 1'b0;
             s_frame_ok <= 1'b0;
             s_drop_full <= 1'b0;
         end
@@ -116,6 +146,8 @@ module axis_async_frame_fifo #(
     reg [LEN_W-1:0] len_q;       // length read from lmem
     reg             len_q_v;
     reg [LEN_W-1:0] remaining;   // bytes of the current frame still to read
+    reg             rem_nz;      // registered: remaining != 0
+    reg             rem_one;     // registered: remaining == 1
     reg [7:0]       mem_q;       // RAM output register
     reg             mem_valid, mem_last;
 
@@ -125,8 +157,8 @@ module axis_async_frame_fifo #(
     wire out_free   = !m_axis_tvalid || m_axis_tready;
     wire mem_to_out = mem_valid && out_free;
     wire mem_free   = !mem_valid || mem_to_out;
-    wire load_len   = len_q_v && remaining == 0;
-    wire do_read    = remaining != 0 && mem_free;
+    wire load_len   = len_q_v && !rem_nz;
+    wire do_read    = rem_nz && mem_free;
 
     always @(posedge m_clk) begin
         if (len_re)
@@ -145,13 +177,17 @@ module axis_async_frame_fifo #(
         end
         if (load_len) begin
             remaining <= len_q;
+            rem_nz    <= len_q != 0;
+            rem_one   <= len_q == 1;
             len_q_v   <= 1'b0;
         end
         if (do_read) begin
             rd_ptr    <= rd_ptr + 1'b1;
             rd_gray   <= bin2gray(rd_ptr + 1'b1);
             remaining <= remaining - 1'b1;
-            mem_last  <= remaining == 1;
+            rem_nz    <= !rem_one;
+            rem_one   <= remaining == 2;
+            mem_last  <= rem_one;
             mem_valid <= 1'b1;
         end else if (mem_to_out) begin
             mem_valid <= 1'b0;
@@ -172,6 +208,8 @@ module axis_async_frame_fifo #(
             lw_gray_m2 <= 0;
             len_q_v <= 1'b0;
             remaining <= 0;
+            rem_nz <= 1'b0;
+            rem_one <= 1'b0;
             mem_valid <= 1'b0;
             m_axis_tvalid <= 1'b0;
         end

@@ -44,9 +44,10 @@ module axis_rate_limit #(
     reg             near_cap;    // registered: within 2*INC of CAPACITY, stop adding
     reg             paid_byte;   // a byte passed last clock (charged this clock)
     reg             paid_start;  // a frame started last clock
-    reg [LEN_W-1:0] nbytes;      // bytes passed in this frame
+    reg [LEN_W-1:0] left;        // bytes this frame may still pass, after the first
+    reg             room;        // registered: left != 0
 
-    wire open  = in_frame ? (nbytes < MAX_LEN) : go;
+    wire open  = in_frame ? room : go;
     assign s_axis_tready = m_axis_tready && open;
     assign m_axis_tvalid = s_axis_tvalid && open;
     assign m_axis_tdata  = s_axis_tdata;
@@ -77,14 +78,21 @@ module axis_rate_limit #(
         go       <= !in_frame && !start && !paid_byte && !paid_start && tokens >= START;
         if (xfer) begin
             in_frame <= !s_axis_tlast;
-            nbytes   <= s_axis_tlast ? {LEN_W{1'b0}} : nbytes + 1'b1;
+            if (start) begin
+                left <= MAX_LEN - 1;
+                room <= MAX_LEN > 1;
+            end else begin
+                left <= left - 1'b1;
+                room <= left != 1;
+            end
         end
         if (rst) begin
             tokens <= 0;
             near_cap <= 1'b0;
             go <= 1'b0;
             in_frame <= 1'b0;
-            nbytes <= 0;
+            left <= 0;
+            room <= 1'b0;
             paid_byte <= 1'b0;
             paid_start <= 1'b0;
         end

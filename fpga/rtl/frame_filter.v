@@ -35,12 +35,15 @@ module frame_filter #(
     output reg        drop_len     // pulse: rejected by the length bounds
 );
     reg [LEN_W-1:0] idx;        // index of the current input byte
+    reg [39:0]      pos;        // one-hot: pos[i] while idx == i (header bytes only)
     reg [7:0]       prev;       // previous byte (for 16-bit fields)
     reg             is_sl, is_ip;       // EtherType verdicts (valid after byte 13)
     reg             ip_ok;              // every IPv4/UDP check so far
     reg [15:0]      ip_len;             // IPv4 total length
     reg [16:0]      csum;               // ones' complement sum of the IPv4 header
     reg [16:0]      want_len;           // frame length implied by ip_len (+14)
+    reg [15:0]      udp_len;            // UDP length implied by ip_len (-20)
+    reg             ip_short;           // ip_len too small for a UDP header
 
     // stage 1
     reg [7:0]       d1;
@@ -57,27 +60,30 @@ module frame_filter #(
         if (s_axis_tvalid) begin
             prev <= s_axis_tdata;
             if (idx != {LEN_W{1'b1}}) idx <= idx + 1'b1;
-            case (idx)
-                13: begin
-                    is_sl <= (w16 == SL_ETHERTYPE);
-                    is_ip <= (w16 == 16'h0800);
-                    ip_ok <= 1'b1;
-                    csum  <= 17'd0;
-                end
-                14: if (s_axis_tdata != 8'h45) ip_ok <= 1'b0;          // v4, IHL 5
-                17: ip_len <= w16;
-                20: if (s_axis_tdata[7] || s_axis_tdata[5:0] != 6'd0)   // reserved, MF, offset high
-                        ip_ok <= 1'b0;
-                21: if (s_axis_tdata != 8'd0) ip_ok <= 1'b0;           // offset low
-                23: if (s_axis_tdata != 8'd17) ip_ok <= 1'b0;          // UDP
-                37: if (w16 != UDP_PORT) ip_ok <= 1'b0;
-                39: if (w16 != ip_len - 16'd20 || ip_len < 16'd28)          // UDP length
-                        ip_ok <= 1'b0;
-                default: ;
-            endcase
-            if (idx == 18) want_len <= {1'b0, ip_len} + 17'd14;
+            if (pos[13]) begin
+                is_sl <= (w16 == SL_ETHERTYPE);
+                is_ip <= (w16 == 16'h0800);
+                ip_ok <= 1'b1;
+                csum  <= 17'd0;
+            end
+            if (pos[14] && s_axis_tdata != 8'h45) ip_ok <= 1'b0;      // v4, IHL 5
+            if (pos[17]) ip_len <= w16;
+            if (pos[20] && (s_axis_tdata[7] || s_axis_tdata[5:0] != 6'd0))
+                ip_ok <= 1'b0;                                         // reserved, MF, offset high
+            if (pos[21] && s_axis_tdata != 8'd0) ip_ok <= 1'b0;       // offset low
+            if (pos[23] && s_axis_tdata != 8'd17) ip_ok <= 1'b0;      // UDP
+            if (pos[37] && w16 != UDP_PORT) ip_ok <= 1'b0;
+            if (pos[39] && (w16 != udp_len || ip_short)) ip_ok <= 1'b0;  // UDP length
+            if (pos[18]) begin
+                want_len <= {1'b0, ip_len} + 17'd14;
+                udp_len  <= ip_len - 16'd20;
+                ip_short <= ip_len < 16'd28;
+            end
             // header checksum over bytes 14..33, one 16-bit word per odd index
-            if (idx[0] && idx >= 15 && idx <= 33) csum <= csum_add;
+            if (pos[15] | pos[17] | pos[19] | pos[21] | pos[23] | pos[25] | pos[27] |
+                pos[29] | pos[31] | pos[33])
+                csum <= csum_add;
+            pos <= s_axis_tlast ? 40'd1 : {pos[38:0], 1'b0};
 
             d1 <= s_axis_tdata;
             v1 <= 1'b1;
@@ -101,6 +107,7 @@ module frame_filter #(
         drop_type     <= v1 & l1 & !u1 & len_ok & !type_ok;
         if (rst) begin
             idx <= {LEN_W{1'b0}};
+            pos <= 40'd1;
             is_sl <= 1'b0;
             is_ip <= 1'b0;
             ip_ok <= 1'b0;

@@ -14,7 +14,8 @@ module status_uart #(
     output reg               txd
 );
     localparam NB = 2 + 4 * N_CNT;       // bytes per report
-    reg [CNT_W-1:0]      period_cnt;
+    reg [CNT_W-1:0]      period_cnt;     // counts down to the next report
+    reg                  tick;           // registered: period_cnt reached 0
     reg [15:0]           bit_cnt;
     reg [3:0]            bitn;           // 0 start, 1..8 data, 9 stop
     reg [7:0]            byten;
@@ -23,11 +24,12 @@ module status_uart #(
     reg [9:0]            sh;
 
     always @(posedge clk) begin
-        period_cnt <= period_cnt + 1'b1;
+        period_cnt <= period_cnt - 1'b1;
+        tick <= period_cnt == 0;
+        if (period_cnt == 0) period_cnt <= PERIOD - 1;
         if (!busy) begin
             txd <= 1'b1;
-            if (period_cnt >= PERIOD - 1) begin
-                period_cnt <= 0;
+            if (tick) begin
                 busy <= 1'b1;
                 snap <= {16'hA55A, counters_be};
                 byten <= 0;
@@ -52,7 +54,8 @@ module status_uart #(
             end
         end
         if (rst) begin
-            period_cnt <= 0;
+            period_cnt <= PERIOD - 1;
+            tick <= 1'b0;
             busy <= 1'b0;
             txd <= 1'b1;
         end
