@@ -61,19 +61,13 @@ module axis_async_frame_fifo #(
     // by at most one per clock. gray -> binary conversions are a stage of their own.
     function [ADDR_W:0] gray2bin(input [ADDR_W:0] g);
         integer i;
-        begin
-            gray2bin[ADDR_W] = g[ADDR_W];
-            for (i = ADDR_W - 1; i >= 0; i = i - 1)
-                gray2bin[i] = gray2bin[i + 1] ^ g[i];
-        end
+        for (i = 0; i <= ADDR_W; i = i + 1)
+            gray2bin[i] = ^(g >> i);      // a balanced XOR tree per bit
     endfunction
     function [LEN_AW:0] lgray2bin(input [LEN_AW:0] g);
         integer i;
-        begin
-            lgray2bin[LEN_AW] = g[LEN_AW];
-            for (i = LEN_AW - 1; i >= 0; i = i - 1)
-                lgray2bin[i] = lgray2bin[i + 1] ^ g[i];
-        end
+        for (i = 0; i <= LEN_AW; i = i + 1)
+            lgray2bin[i] = ^(g >> i);
     endfunction
     reg [ADDR_W:0] rd_bin_s;    // synchronised read pointer, binary
     reg [LEN_AW:0] lr_bin_s;

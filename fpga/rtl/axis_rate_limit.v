@@ -12,7 +12,7 @@
 // signal is a register.
 `default_nettype none
 module axis_rate_limit #(
-    parameter TOK_W        = 28,     // token counter width
+    parameter TOK_W        = 24,     // token counter width (CAPACITY < 2**TOK_W)
     parameter FRAC_BITS    = 12,     // tokens per byte = 2**FRAC_BITS
     parameter RATE_INC     = 3686,   // tokens per clock (0.9 * 8 bit/clk at 125 MHz = 900 Mb/s)
     parameter MAX_LEN      = 1514,   // longest frame, bytes without FCS

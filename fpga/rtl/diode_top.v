@@ -21,7 +21,7 @@ module diode_top #(
     parameter        LEN_W        = 14,        // frame length field width
     parameter        FIFO_ADDR_W  = 13,        // frame FIFO 2**FIFO_ADDR_W bytes
     parameter        FIFO_LEN_AW  = 5,         // up to 2**FIFO_LEN_AW frames queued
-    parameter        TOK_W        = 28,        // token bucket width
+    parameter        TOK_W        = 24,        // token bucket width (CAPACITY < 2**TOK_W)
     parameter        FRAC_BITS    = 12,        // tokens per wire byte = 2**FRAC_BITS
     parameter        RATE_INC     = 3686,      // tokens per clk_local cycle (900 Mb/s at 125 MHz)
     parameter        CAPACITY     = 2 * (1514 + 24) * 4096, // bucket size, tokens

@@ -1,5 +1,5 @@
 // frame_filter — allow-list of what may cross the diode.
-// Input: frames without FCS (from eth_fcs_check). Output: the same bytes two
+// Input: frames without FCS (from eth_fcs_check). Output: the same bytes three
 // clocks later; tuser on tlast is set for every frame that is not allowed, so
 // the frame FIFO drops it whole. A frame is allowed only if its length (without
 // FCS) is within [MIN_LEN, MAX_LEN] and it is either
@@ -51,28 +51,47 @@ module frame_filter #(
     reg [LEN_W-1:0] len1;               // frame length when l1
     reg             sl1, ip1, ipok1, csok1, lenmatch1, pad1;
 
-    wire [15:0] w16 = {prev, s_axis_tdata};   // 16-bit field ending at this byte
+    // stage 0: the input byte, registered, with its comparisons precomputed
+    reg [7:0] d0;
+    reg       v0, l0, u0;
+    reg       c_45, c_zero, c_17, c_frag, c_port, c_sl, c_ip;
+    always @(posedge clk) begin
+        v0 <= s_axis_tvalid;
+        if (s_axis_tvalid) begin   // d0 and the flags always describe the last valid byte
+            d0 <= s_axis_tdata;
+            l0 <= s_axis_tlast;
+            u0 <= s_axis_tuser;
+            c_45   <= s_axis_tdata == 8'h45;
+            c_zero <= s_axis_tdata == 8'h00;
+            c_17   <= s_axis_tdata == 8'd17;
+            c_frag <= s_axis_tdata[7] || s_axis_tdata[5:0] != 6'd0;
+            c_port <= {d0, s_axis_tdata} == UDP_PORT;
+            c_sl   <= {d0, s_axis_tdata} == SL_ETHERTYPE;
+            c_ip   <= {d0, s_axis_tdata} == 16'h0800;
+        end
+        if (rst) v0 <= 1'b0;
+    end
+    wire [15:0] w16 = {prev, d0};             // 16-bit field ending at this byte
     wire [16:0] csum_add = {1'b0, csum[15:0]} + {1'b0, w16} + {16'd0, csum[16]};
 
     always @(posedge clk) begin
         v1 <= 1'b0;
         l1 <= 1'b0;
-        if (s_axis_tvalid) begin
-            prev <= s_axis_tdata;
+        if (v0) begin
+            prev <= d0;
             if (idx != {LEN_W{1'b1}}) idx <= idx + 1'b1;
             if (pos[13]) begin
-                is_sl <= (w16 == SL_ETHERTYPE);
-                is_ip <= (w16 == 16'h0800);
+                is_sl <= c_sl;
+                is_ip <= c_ip;
                 ip_ok <= 1'b1;
                 csum  <= 17'd0;
             end
-            if (pos[14] && s_axis_tdata != 8'h45) ip_ok <= 1'b0;      // v4, IHL 5
+            if (pos[14] && !c_45) ip_ok <= 1'b0;      // v4, IHL 5
             if (pos[17]) ip_len <= w16;
-            if (pos[20] && (s_axis_tdata[7] || s_axis_tdata[5:0] != 6'd0))
-                ip_ok <= 1'b0;                                         // reserved, MF, offset high
-            if (pos[21] && s_axis_tdata != 8'd0) ip_ok <= 1'b0;       // offset low
-            if (pos[23] && s_axis_tdata != 8'd17) ip_ok <= 1'b0;      // UDP
-            if (pos[37] && w16 != UDP_PORT) ip_ok <= 1'b0;
+            if (pos[20] && c_frag) ip_ok <= 1'b0;                     // reserved, MF, offset high
+            if (pos[21] && !c_zero) ip_ok <= 1'b0;       // offset low
+            if (pos[23] && !c_17) ip_ok <= 1'b0;      // UDP
+            if (pos[37] && !c_port) ip_ok <= 1'b0;
             if (pos[39] && (w16 != udp_len || ip_short)) ip_ok <= 1'b0;  // UDP length
             if (pos[18]) begin
                 want_len <= {1'b0, ip_len} + 17'd14;
@@ -83,12 +102,12 @@ module frame_filter #(
             if (pos[15] | pos[17] | pos[19] | pos[21] | pos[23] | pos[25] | pos[27] |
                 pos[29] | pos[31] | pos[33])
                 csum <= csum_add;
-            pos <= s_axis_tlast ? 40'd1 : {pos[38:0], 1'b0};
+            pos <= l0 ? 40'd1 : {pos[38:0], 1'b0};
 
-            d1 <= s_axis_tdata;
+            d1 <= d0;
             v1 <= 1'b1;
-            l1 <= s_axis_tlast;
-            u1 <= s_axis_tuser;
+            l1 <= l0;
+            u1 <= u0;
             len1 <= idx + 1'b1;
             sl1 <= is_sl;
             ip1 <= is_ip;
@@ -96,7 +115,7 @@ module frame_filter #(
             csok1 <= (csum[15:0] + {15'd0, csum[16]}) == 16'hFFFF;
             lenmatch1 <= ({{(17-LEN_W){1'b0}}, idx} + 17'd1) == want_len;
             pad1 <= (idx + 1'b1 == MIN_LEN) && (want_len < MIN_LEN);
-            if (s_axis_tlast) idx <= {LEN_W{1'b0}};
+            if (l0) idx <= {LEN_W{1'b0}};
         end
         // stage 2
         m_axis_tdata  <= d1;

@@ -28,7 +28,7 @@ module mdio_init #(
     reg [6:0]     bitn;       // bits left in the frame
     reg [3:0]     wr;         // current write
     reg [63:0]    frame;
-    reg [25:0]    nxt;        // the entry after the current one (registered mux)
+    reg [26*8-1:0] tbl;       // the writes still to do, current one in the low bits
 
     // 32 preamble ones, start 01, write 01, phy, reg, turnaround 10, data
     function [63:0] mkframe(input [25:0] e);
@@ -37,7 +37,6 @@ module mdio_init #(
 
     always @(posedge clk) begin
         cnt <= cnt - 1'b1;
-        nxt <= WRITES[(wr + 1) * 26 +: 26];
         case (state)
             S_RST: begin
                 phy_rst_n <= 1'b0;
@@ -53,6 +52,7 @@ module mdio_init #(
                 bitn <= 7'd63;
                 wr <= 4'd0;
                 frame <= mkframe(WRITES[25:0]);
+                tbl <= WRITES;
                 if (cnt[CNT_W]) state <= (N_WRITES == 0) ? S_DONE : S_SEND;
             end
             S_SEND: begin
@@ -70,7 +70,8 @@ module mdio_init #(
                         if (bitn == 7'd0) begin
                             bitn <= 7'd63;
                             wr <= wr + 1'b1;
-                            frame <= mkframe(nxt);
+                            frame <= mkframe(tbl[51:26]);
+                            tbl <= tbl >> 26;
                             if (wr == N_WRITES - 1) state <= S_DONE;
                         end
                     end

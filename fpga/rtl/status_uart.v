@@ -16,7 +16,7 @@ module status_uart #(
     localparam NB = 2 + 4 * N_CNT;       // bytes per report
     reg [CNT_W-1:0]      period_cnt;     // counts down to the next report
     reg                  tick;           // registered: period_cnt reached 0
-    reg [15:0]           bit_cnt;
+    reg [16:0]           bit_cnt;        // counts down; top bit set: bit time over
     reg [3:0]            bitn;           // 0 start, 1..8 data, 9 stop
     reg [7:0]            byten;
     reg                  busy;
@@ -34,16 +34,14 @@ module status_uart #(
                 snap <= {16'hA55A, counters_be};
                 byten <= 0;
                 bitn <= 0;
-                bit_cnt <= 0;
+                bit_cnt <= DIV - 2;
             end
         end else begin
-            if (bit_cnt == 0) begin
-                if (bitn == 0) sh <= {1'b1, snap[8*NB-1 -: 8], 1'b0};
-                txd <= bitn == 0 ? 1'b0 : sh[bitn];
-            end
-            bit_cnt <= bit_cnt + 1'b1;
-            if (bit_cnt == DIV - 1) begin
-                bit_cnt <= 0;
+            if (bitn == 0) sh <= {1'b1, snap[8*NB-1 -: 8], 1'b0};
+            txd <= bitn == 0 ? 1'b0 : sh[bitn];
+            bit_cnt <= bit_cnt - 1'b1;
+            if (bit_cnt[16]) begin
+                bit_cnt <= DIV - 2;
                 bitn <= bitn + 1'b1;
                 if (bitn == 4'd9) begin
                     bitn <= 0;
