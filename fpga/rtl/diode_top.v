@@ -34,8 +34,11 @@ module diode_top #(
     parameter [26*8-1:0] LO_WRITES = {{7{26'd0}}, 5'd0, 5'd0, 16'h0140},
     parameter        HS_N_WRITES  = 1,
     parameter [26*8-1:0] HS_WRITES = {{7{26'd0}}, 5'd0, 5'd0, 16'h0140},
+    parameter        PHY_CNT_W    = 24,        // PHY_RESET_CLKS, PHY_WAIT_CLKS < 2**PHY_CNT_W
+    parameter        STAT_W       = 32,        // counter width, a multiple of 8
     parameter        STAT_DIV     = 1085,      // status UART clocks per bit
-    parameter        STAT_PERIOD  = 125000000  // status UART report period, lo_rx_clk cycles
+    parameter        STAT_PERIOD  = 125000000, // status UART report period, lo_rx_clk cycles
+    parameter        STAT_PER_W   = 27         // STAT_PERIOD < 2**STAT_PER_W
 ) (
     // board
     input  wire        clk_local,      // local 125 MHz oscillator: clocks the transmit side
@@ -54,12 +57,12 @@ module diode_top #(
     output wire        lo_mdio,
     output wire        lo_phy_rst_n,
     // low side: status (lo_rx_clk domain)
-    output reg  [31:0] stat_rx_frames,   // frames seen (with an SFD)
-    output reg  [31:0] stat_fcs_bad,     // bad FCS, RX_ER, runts
-    output reg  [31:0] stat_drop_type,   // not on the allow-list
-    output reg  [31:0] stat_drop_len,    // outside the length bounds
-    output reg  [31:0] stat_drop_full,   // allowed but no room in the FIFO
-    output reg  [31:0] stat_fwd,         // committed for transmission
+    output reg  [STAT_W-1:0] stat_rx_frames,   // frames seen (with an SFD)
+    output reg  [STAT_W-1:0] stat_fcs_bad,     // bad FCS, RX_ER, runts
+    output reg  [STAT_W-1:0] stat_drop_type,   // not on the allow-list
+    output reg  [STAT_W-1:0] stat_drop_len,    // outside the length bounds
+    output reg  [STAT_W-1:0] stat_drop_full,   // allowed but no room in the FIFO
+    output reg  [STAT_W-1:0] stat_fwd,         // committed for transmission
     output wire        stat_uart_txd,
     output wire        led_rx,
     output wire        led_drop,
@@ -138,7 +141,8 @@ module diode_top #(
     assign led_rx   = act_rx != 0;
     assign led_drop = act_drop != 0;
 
-    status_uart #(.N_CNT(6), .DIV(STAT_DIV), .PERIOD(STAT_PERIOD)) u_uart (
+    status_uart #(.N_CNT(6), .W(STAT_W), .DIV(STAT_DIV), .PERIOD(STAT_PERIOD),
+                  .CNT_W(STAT_PER_W)) u_uart (
         .clk(lo_rx_clk), .rst(rx_rst),
         .counters({stat_fwd, stat_drop_full, stat_drop_len, stat_drop_type,
                    stat_fcs_bad, stat_rx_frames}),
@@ -167,11 +171,11 @@ module diode_top #(
     wire lo_mdio_done, hs_mdio_done;
     /* verilator lint_on UNUSEDSIGNAL */
     mdio_init #(.N_WRITES(LO_N_WRITES), .WRITES(LO_WRITES), .RESET_CLKS(PHY_RESET_CLKS),
-                .WAIT_CLKS(PHY_WAIT_CLKS), .MDC_DIV(MDC_DIV)) u_lo_mdio (
+                .WAIT_CLKS(PHY_WAIT_CLKS), .MDC_DIV(MDC_DIV), .CNT_W(PHY_CNT_W)) u_lo_mdio (
         .clk(clk_local), .rst(tx_rst),
         .phy_rst_n(lo_phy_rst_n), .mdc(lo_mdc), .mdio(lo_mdio), .done(lo_mdio_done));
     mdio_init #(.N_WRITES(HS_N_WRITES), .WRITES(HS_WRITES), .RESET_CLKS(PHY_RESET_CLKS),
-                .WAIT_CLKS(PHY_WAIT_CLKS), .MDC_DIV(MDC_DIV)) u_hs_mdio (
+                .WAIT_CLKS(PHY_WAIT_CLKS), .MDC_DIV(MDC_DIV), .CNT_W(PHY_CNT_W)) u_hs_mdio (
         .clk(clk_local), .rst(tx_rst),
         .phy_rst_n(hs_phy_rst_n), .mdc(hs_mdc), .mdio(hs_mdio), .done(hs_mdio_done));
 endmodule

@@ -6,7 +6,7 @@
 //   {phy_addr[4:0], reg_addr[4:0], data[15:0]}.
 `default_nettype none
 module mdio_init #(
-    parameter            N_WRITES   = 1,             // 1..8
+    parameter            N_WRITES   = 1,             // 1..8 (0: reset only)
     parameter [26*8-1:0] WRITES     = {26*8{1'b0}},  // up to 8 entries
     parameter            RESET_CLKS = 1250000,       // PHY reset pulse (10 ms at 125 MHz)
     parameter            WAIT_CLKS  = 6250000,       // after reset, before MDIO (50 ms)
@@ -28,7 +28,8 @@ module mdio_init #(
     reg [6:0]     bitn;       // bits left in the frame
     reg [3:0]     wr;         // current write
     reg [63:0]    frame;
-    reg [26*8-1:0] tbl;       // the writes still to do, current one in the low bits
+    reg [26*N_WRITES-1:0] tbl;  // the writes still to do, current one in the low bits
+    wire [26*N_WRITES-1:0] tbl_next = tbl >> 26;
 
     // 32 preamble ones, start 01, write 01, phy, reg, turnaround 10, data
     function [63:0] mkframe(input [25:0] e);
@@ -52,7 +53,7 @@ module mdio_init #(
                 bitn <= 7'd63;
                 wr <= 4'd0;
                 frame <= mkframe(WRITES[25:0]);
-                tbl <= WRITES;
+                tbl <= WRITES[26*N_WRITES-1:0];
                 if (cnt[CNT_W]) state <= (N_WRITES == 0) ? S_DONE : S_SEND;
             end
             S_SEND: begin
@@ -70,8 +71,8 @@ module mdio_init #(
                         if (bitn == 7'd0) begin
                             bitn <= 7'd63;
                             wr <= wr + 1'b1;
-                            frame <= mkframe(tbl[51:26]);
-                            tbl <= tbl >> 26;
+                            frame <= mkframe(tbl_next[25:0]);
+                            tbl <= tbl_next;
                             if (wr == N_WRITES - 1) state <= S_DONE;
                         end
                     end

@@ -1,19 +1,20 @@
 // status_uart — write-only status line for the low side: every PERIOD clocks
-// it snapshots N_CNT 32-bit counters and sends them as 8N1 serial bytes:
+// it snapshots N_CNT counters of W bits and sends them as 8N1 serial bytes:
 // 0xA5 0x5A, then each counter big-endian, counter 0 first.
 `default_nettype none
 module status_uart #(
     parameter N_CNT  = 4,
+    parameter W      = 32,          // bits per counter, a multiple of 8
     parameter DIV    = 1085,        // clocks per bit (125 MHz / 115200)
     parameter PERIOD = 125000000,   // clocks between reports (1 s)
     parameter CNT_W  = 27
 ) (
     input  wire              clk,
     input  wire              rst,
-    input  wire [32*N_CNT-1:0] counters,
+    input  wire [W*N_CNT-1:0] counters,
     output reg               txd
 );
-    localparam NB = 2 + 4 * N_CNT;       // bytes per report
+    localparam NB = 2 + W / 8 * N_CNT;   // bytes per report
     reg [CNT_W-1:0]      period_cnt;     // counts down to the next report
     reg                  tick;           // registered: period_cnt reached 0
     reg [16:0]           bit_cnt;        // counts down; top bit set: bit time over
@@ -59,10 +60,10 @@ module status_uart #(
         end
     end
 
-    // counter 0 first: reverse the order of the 32-bit words
-    reg [32*N_CNT-1:0] counters_be;
+    // counter 0 first: reverse the order of the words
+    reg [W*N_CNT-1:0] counters_be;
     integer i;
     always @* for (i = 0; i < N_CNT; i = i + 1)
-        counters_be[32*(N_CNT-1-i) +: 32] = counters[32*i +: 32];
+        counters_be[W*(N_CNT-1-i) +: W] = counters[W*i +: W];
 endmodule
 `default_nettype wire
