@@ -77,14 +77,15 @@ module axis_async_frame_fifo #(
     wire [LEN_AW:0] locc = lw_ptr - lr_bin_s;   // lengths in use
     wire wr_en = s_axis_tvalid && !dropping && !full;
     wire [ADDR_W:0] wr_next = wr_ptr + 1'b1;
-    wire [ADDR_W:0] flen = wr_next - wr_start;   // frame length when tlast is written
+    wire [ADDR_W:0]  flen_p = wr_next - wr_start; // frame length when tlast is written, modulo pointer range
+    wire [LEN_W-1:0] flen = flen_p;               // (LEN_W >= ADDR_W+1)
     wire commit = s_axis_tvalid && s_axis_tlast && wr_en && !s_axis_tuser && !len_full;
 
     always @(posedge s_clk) begin
         if (wr_en)
             mem[wr_ptr[ADDR_W-1:0]] <= s_axis_tdata;
         if (commit)
-            lmem[lw_ptr[LEN_AW-1:0]] <= flen[LEN_W-1:0];
+            lmem[lw_ptr[LEN_AW-1:0]] <= flen;
     end
 
     always @(posedge s_clk) begin

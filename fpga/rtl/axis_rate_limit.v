@@ -97,5 +97,27 @@ module axis_rate_limit #(
             paid_start <= 1'b0;
         end
     end
+
+`ifdef FORMAL
+    // ---------------- invariants (fpga/formal/inv.py rate) ----------------
+    // From the reset state (all zero), for any input: the bucket never holds
+    // more than CAPACITY and the charge for a frame is never more than what it
+    // holds (the level never wraps below zero).
+    localparam W = TOK_W + LEN_W + FRAC_BITS + 2;
+    wire [W-1:0] f_tok  = tokens;
+    wire [W-1:0] f_owed = (paid_byte ? BYTE : 0) + (paid_start ? OVH : 0);
+    wire [W-1:0] f_left = room ? left : 0;
+    always @* begin
+        assume (!rst);
+        assert (START_TOKENS >= (MAX_LEN + OVERHEAD) * (1 << FRAC_BITS));  // configuration
+        assert (CAPACITY >= START_TOKENS && CAPACITY > 2 * RATE_INC);
+        assert (f_tok <= CAP);
+        assert (near_cap || f_tok + INC < CAP);
+        assert (f_tok >= f_owed);                          // never below zero
+        assert (room == (left != 0));
+        assert (!in_frame || f_tok >= f_owed + f_left * BYTE);
+        assert (!go || (!in_frame && !paid_byte && !paid_start && f_tok >= START));
+    end
+`endif
 endmodule
 `default_nettype wire

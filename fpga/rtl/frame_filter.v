@@ -144,5 +144,43 @@ module frame_filter #(
     wire len_ok  = (len1 >= MIN_LEN) && (len1 <= MAX_LEN);
     wire type_ok = (len1 > 13) && (sl1 || (ip1 && ipok1 && csok1 && (lenmatch1 || pad1)));
     wire allowed = len_ok && type_ok;
+
+`ifdef FORMAL
+    // ---------------- invariants (fpga/formal/inv.py filter) ----------------
+    // After a reset, for any input: a frame marked bad on input leaves marked
+    // bad, and a frame that leaves unmarked had an allowed length and EtherType
+    // (checked against a shadow count of the input, three clocks earlier).
+    reg f_init = 1'b1;
+    reg [LEN_W:0] f_cnt = 0;                 // shadow byte count of the input frame
+    reg [15:0]    f_type = 0;                // shadow EtherType
+    reg [2:0]     f_last = 0, f_bad = 0, f_lenok = 0, f_typeok = 0;  // 3-clock delay lines
+    wire [LEN_W:0] f_len = f_cnt + 1'b1;
+
+    wire [15:0]    f_type_now = (f_cnt == 13) ? {f_type[7:0], s_axis_tdata} : f_type;
+    always @(posedge clk) begin
+        f_init <= 1'b0;
+        f_last   <= {f_last[1:0], s_axis_tvalid & s_axis_tlast};
+        f_bad    <= {f_bad[1:0], s_axis_tuser};
+        f_lenok  <= {f_lenok[1:0], f_len >= MIN_LEN && f_len <= MAX_LEN};
+        f_typeok <= {f_typeok[1:0], f_type_now == SL_ETHERTYPE || f_type_now == 16'h0800};
+        if (s_axis_tvalid) begin
+            f_cnt <= s_axis_tlast ? 0 : (f_cnt == {(LEN_W+1){1'b1}} ? f_cnt : f_cnt + 1'b1);
+            if (f_cnt == 12 || f_cnt == 13) f_type <= {f_type[7:0], s_axis_tdata};
+        end
+        if (rst) begin
+            f_cnt <= 0;
+            f_last <= 0;
+        end
+    end
+    always @* begin
+        if (f_init) assume (rst);
+        else assume (!rst);
+        if (!f_init) begin
+            assert (m_axis_tlast == f_last[2]);
+            if (m_axis_tlast && f_bad[2]) assert (m_axis_tuser);
+            if (m_axis_tlast && !m_axis_tuser) assert (f_lenok[2] && f_typeok[2]);
+        end
+    end
+`endif
 endmodule
 `default_nettype wire
