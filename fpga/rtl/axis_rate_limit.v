@@ -6,8 +6,9 @@
 // inter-frame gap 12 = 24) plus one byte per data byte, so the bucket never
 // goes below zero and the output never exceeds RATE_INC/2**FRAC_BITS bytes per
 // clock in the long run, with at most CAPACITY tokens of burst.
-// A frame longer than MAX_LEN is cut off (the gate closes; gmii_tx then
-// aborts the frame with TX_ER) so that the bucket cannot underflow.
+// A frame longer than MAX_LEN is cut off: the gate closes (gmii_tx then
+// aborts the frame with TX_ER) and the rest of the frame is discarded, unpaid,
+// so that the bucket cannot underflow.
 // This stage is a gate: tdata/tlast pass through combinationally; the gating
 // signal is a register.
 `default_nettype none
@@ -48,11 +49,13 @@ module axis_rate_limit #(
     reg             room;        // registered: left != 0
 
     wire open  = in_frame ? room : go;
-    assign s_axis_tready = m_axis_tready && open;
+    wire cut   = in_frame && !room;      // the rest of an oversize frame: discarded
+    assign s_axis_tready = cut || (m_axis_tready && open);
     assign m_axis_tvalid = s_axis_tvalid && open;
     assign m_axis_tdata  = s_axis_tdata;
     assign m_axis_tlast  = s_axis_tlast;
-    wire xfer  = s_axis_tvalid && s_axis_tready;
+    wire take  = s_axis_tvalid && s_axis_tready;     // input byte consumed
+    wire xfer  = m_axis_tvalid && m_axis_tready;     // byte passed on (and paid for)
     wire start = xfer && !in_frame;
 
     // the change this clock, from registered terms only: one adder
@@ -76,8 +79,8 @@ module axis_rate_limit #(
         tokens   <= tokens + delta;
         near_cap <= tokens >= CAP - 2 * INC;
         go       <= !in_frame && !start && !paid_byte && !paid_start && tokens >= START;
+        if (take) in_frame <= !s_axis_tlast;
         if (xfer) begin
-            in_frame <= !s_axis_tlast;
             if (start) begin
                 left <= MAX_LEN - 1;
                 room <= MAX_LEN > 1;

@@ -322,6 +322,21 @@ def gen(args):
     return 0
 
 
+def filtervec(args):
+    """Vectors for tb_frame_filter: per frame a line 'verdict length' then its
+    bytes in hex, one per line; verdict 0 allowed, 1 type, 2 length."""
+    rng = random.Random(args.seed)
+    frames = [(0, udp_frame(bytes(rng.randrange(256) for _ in range(n)))) for n in (18, 100, 1472)]
+    frames += [(0, f) for _, f in good_extras(rng)]
+    code = {'type': 1, 'len': 2}
+    frames += [(code[exp], f) for _, f, how, exp in extra_frames(rng) if how == 'none']
+    with open(args.out, 'w') as f:
+        for v, fr in frames:
+            f.write(f'{v} {len(fr)}\n' + ''.join(f'{b:02x}\n' for b in fr))
+        f.write('9 0\n')
+    return 0
+
+
 def selftest(args):
     tmp = tempfile.mkdtemp(prefix='sluice-cosim-self-')
     try:
@@ -353,6 +368,9 @@ def main():
     r = sub.add_parser('run', help='replay a pcap through the diode, write its output pcap')
     r.add_argument('--in', dest='inp', required=True)
     r.add_argument('--out', required=True)
+    fv = sub.add_parser('filtervec', help='write frame_filter test vectors')
+    fv.add_argument('out')
+    fv.add_argument('--seed', type=int, default=1)
     s = sub.add_parser('selftest', help='gen + run on a temporary pcap')
     for p in (g, s):
         p.add_argument('--count', type=int, default=40)
@@ -369,7 +387,7 @@ def main():
                        help='check the output against this RATE_INC instead of the built one '
                             '(a lower value must make the check fail: tests the checker)')
     args = ap.parse_args()
-    return {'gen': gen, 'run': run, 'selftest': selftest}[args.cmd](args)
+    return {'gen': gen, 'run': run, 'selftest': selftest, 'filtervec': filtervec}[args.cmd](args)
 
 
 if __name__ == '__main__':
