@@ -306,6 +306,16 @@ def check(plan, out, starts, stats, args):
         print(f'cosim: {len(out)} frames out, mean wire rate {mbps:.1f} Mb/s '
               f'(limit {rate * 8 / (TX_PERIOD_PS / 1e12) / 1e6:.1f} Mb/s), worst window '
               f'{worst * 100:.1f}% of bucket+rate')
+    if args.expect_rate_violation:
+        rate_fails = [f for f in fails if f.startswith('rate exceeded')]
+        other = [f for f in fails if not f.startswith('rate exceeded')]
+        for f in other:
+            print('cosim: FAIL: ' + f)
+        if rate_fails and not other:
+            print(f'cosim: PASS: the rate check caught the violation ({rate_fails[0]})')
+            return 0
+        print('cosim: FAIL: the rate check did not catch a diode faster than configured')
+        return 1
     for f in fails:
         print('cosim: FAIL: ' + f)
     if not fails:
@@ -386,6 +396,8 @@ def main():
         p.add_argument('--assume-rate-inc', type=int, default=0,
                        help='check the output against this RATE_INC instead of the built one '
                             '(a lower value must make the check fail: tests the checker)')
+        p.add_argument('--expect-rate-violation', action='store_true',
+                       help='exit 0 only if the rate check (and nothing else) fails')
     args = ap.parse_args()
     return {'gen': gen, 'run': run, 'selftest': selftest, 'filtervec': filtervec}[args.cmd](args)
 
