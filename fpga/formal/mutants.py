@@ -22,7 +22,7 @@ MUTANTS = {
     # The high-side PHY's link status shown on a low-side LED.
     'link_led': [
         add_input("input  wire        hs_link          // MUTANT: high-side PHY link status"),
-        ('diode_top.v', "assign led_rx   = act_rx != 0;", "assign led_rx   = (act_rx != 0) | hs_link;"),
+        ('diode_top.v', "assign led_rx   = led_rx_r;", "assign led_rx   = led_rx_r | hs_link;"),
     ],
     # MDIO read data from the high-side PHY counted into a low-side counter.
     'mdio_read': [

@@ -146,7 +146,7 @@ module axis_async_frame_fifo #(
     reg [7:0]       mem_q;       // RAM output register
     reg             mem_valid, mem_last;
 
-    wire len_avail  = lr_gray != lw_gray_m2;
+    reg  len_avail;              // registered: a length is waiting (clear the clock after a read)
     wire len_re     = len_avail && !len_q_v;
     wire pop        = m_axis_tvalid && m_axis_tready;
     wire out_free   = !m_axis_tvalid || m_axis_tready;
@@ -165,6 +165,7 @@ module axis_async_frame_fifo #(
     always @(posedge m_clk) begin
         lw_gray_m1 <= lw_gray;
         lw_gray_m2 <= lw_gray_m1;
+        len_avail  <= lr_gray != lw_gray_m2 && !len_re;
         if (len_re) begin
             lr_ptr  <= lr_ptr + 1'b1;
             lr_gray <= lbin2gray(lr_ptr + 1'b1);
@@ -201,6 +202,7 @@ module axis_async_frame_fifo #(
             lr_gray <= 0;
             lw_gray_m1 <= 0;
             lw_gray_m2 <= 0;
+            len_avail <= 1'b0;
             len_q_v <= 1'b0;
             remaining <= 0;
             rem_nz <= 1'b0;
@@ -282,6 +284,7 @@ module axis_async_frame_fifo #(
         assert (f_locc <= LDEPTH);
         assert (len_full || f_locc <= LDEPTH - 1);
         assert (f_w1 <= f_w2 && f_w2 <= f_lens);        // never reads an uncommitted length
+        assert (!len_avail || f_lens != 0);
         assert (rd_gray == bin2gray(rd_ptr) && lr_gray == lbin2gray(lr_ptr) && lw_gray == lbin2gray(lw_ptr));
         assert (rem_nz == (remaining != 0) && rem_one == (remaining == 1));
         assert (f_sum == f_commit);     // lengths account for every committed byte

@@ -41,15 +41,19 @@ module axis_rate_limit #(
     localparam [TOK_W-1:0] START = START_TOKENS[TOK_W-1:0];
 
     reg             in_frame;    // a frame has started and its tlast not yet passed
-    reg             go;          // registered: bucket holds START tokens, nothing owed
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg             go;          // (kept for the proofs) registered: bucket holds START tokens, nothing owed
+    /* verilator lint_on UNUSEDSIGNAL */
     reg             near_cap;    // registered: within 2*INC of CAPACITY, stop adding
     reg             paid_byte;   // a byte passed last clock (charged this clock)
     reg             paid_start;  // a frame started last clock
+    reg             paid_byte_d, paid_start_d;   // ... one clock earlier
+    reg             ge_start;    // registered: tokens >= START, one clock ago
     reg [LEN_W-1:0] left;        // bytes this frame may still pass, after the first
     reg             room;        // registered: left != 0
 
-    wire open  = in_frame ? room : go;
-    wire cut   = in_frame && !room;      // the rest of an oversize frame: discarded
+    reg  open;                           // registered: in_frame ? room : go
+    reg  cut;                            // registered: in_frame && !room (rest of an oversize frame: discarded)
     assign s_axis_tready = cut || (m_axis_tready && open);
     assign m_axis_tvalid = s_axis_tvalid && open;
     assign m_axis_tdata  = s_axis_tdata;
@@ -57,6 +61,14 @@ module axis_rate_limit #(
     wire take  = s_axis_tvalid && s_axis_tready;     // input byte consumed
     wire xfer  = m_axis_tvalid && m_axis_tready;     // byte passed on (and paid for)
     wire start = xfer && !in_frame;
+
+    // next values of the gate state (the gate itself is a register)
+    wire in_frame_n = take ? !s_axis_tlast : in_frame;
+    wire room_n     = xfer ? (start ? MAX_LEN > 1 : left != 1) : room;
+    // ge_start compares last clock's level; it is still a lower bound now
+    // unless a charge was applied at this edge (paid_*_d)
+    wire go_n       = !in_frame && !start && !paid_byte && !paid_start &&
+                      !paid_byte_d && !paid_start_d && ge_start;
 
     // the change this clock, from registered terms only: one adder
     reg [TOK_W-1:0] delta;
@@ -76,19 +88,17 @@ module axis_rate_limit #(
     always @(posedge clk) begin
         paid_byte  <= xfer;
         paid_start <= start;
+        paid_byte_d  <= paid_byte;
+        paid_start_d <= paid_start;
+        ge_start   <= tokens >= START;
         tokens   <= tokens + delta;
         near_cap <= tokens >= CAP - 2 * INC;
-        go       <= !in_frame && !start && !paid_byte && !paid_start && tokens >= START;
-        if (take) in_frame <= !s_axis_tlast;
-        if (xfer) begin
-            if (start) begin
-                left <= MAX_LEN - 1;
-                room <= MAX_LEN > 1;
-            end else begin
-                left <= left - 1'b1;
-                room <= left != 1;
-            end
-        end
+        go       <= go_n;
+        in_frame <= in_frame_n;
+        room     <= room_n;
+        open     <= in_frame_n ? room_n : go_n;
+        cut      <= in_frame_n && !room_n;
+        if (xfer) left <= start ? MAX_LEN - 1 : left - 1'b1;
         if (rst) begin
             tokens <= 0;
             near_cap <= 1'b0;
@@ -96,8 +106,13 @@ module axis_rate_limit #(
             in_frame <= 1'b0;
             left <= 0;
             room <= 1'b0;
+            open <= 1'b0;
+            cut <= 1'b0;
             paid_byte <= 1'b0;
             paid_start <= 1'b0;
+            paid_byte_d <= 1'b0;
+            paid_start_d <= 1'b0;
+            ge_start <= 1'b0;
         end
     end
 
@@ -118,6 +133,8 @@ module axis_rate_limit #(
         assert (near_cap || f_tok + INC < CAP);
         assert (f_tok >= f_owed);                          // never below zero
         assert (room == (left != 0));
+        assert (open == (in_frame ? room : go) && cut == (in_frame && !room));
+        assert (!ge_start || paid_byte_d || paid_start_d || f_tok >= START);
         assert (!in_frame || f_tok >= f_owed + f_left * BYTE);
         assert (!go || (!in_frame && !paid_byte && !paid_start && f_tok >= START));
     end

@@ -138,8 +138,13 @@ module diode_top #(
             act_drop <= 0;
         end
     end
-    assign led_rx   = act_rx != 0;
-    assign led_drop = act_drop != 0;
+    reg led_rx_r, led_drop_r;                 // registered outputs
+    always @(posedge lo_rx_clk) begin
+        led_rx_r   <= act_rx != 0;
+        led_drop_r <= act_drop != 0;
+    end
+    assign led_rx   = led_rx_r;
+    assign led_drop = led_drop_r;
 
     status_uart #(.N_CNT(6), .W(STAT_W), .DIV(STAT_DIV), .PERIOD(STAT_PERIOD),
                   .CNT_W(STAT_PER_W)) u_uart (

@@ -54,7 +54,7 @@ module frame_filter #(
     // stage 0: the input byte, registered, with its comparisons precomputed
     reg [7:0] d0;
     reg       v0, l0, u0;
-    reg       c_45, c_zero, c_17, c_frag, c_port, c_sl, c_ip;
+    reg       c_45, c_zero, c_17, c_frag, c_port, c_sl, c_ip, c_udplen;
     always @(posedge clk) begin
         v0 <= s_axis_tvalid;
         if (s_axis_tvalid) begin   // d0 and the flags always describe the last valid byte
@@ -68,6 +68,7 @@ module frame_filter #(
             c_port <= {d0, s_axis_tdata} == UDP_PORT;
             c_sl   <= {d0, s_axis_tdata} == SL_ETHERTYPE;
             c_ip   <= {d0, s_axis_tdata} == 16'h0800;
+            c_udplen <= {d0, s_axis_tdata} == udp_len && !ip_short;  // udp_len is set at byte 18
         end
         if (rst) v0 <= 1'b0;
     end
@@ -92,7 +93,7 @@ module frame_filter #(
             if (pos[21] && !c_zero) ip_ok <= 1'b0;       // offset low
             if (pos[23] && !c_17) ip_ok <= 1'b0;      // UDP
             if (pos[37] && !c_port) ip_ok <= 1'b0;
-            if (pos[39] && (w16 != udp_len || ip_short)) ip_ok <= 1'b0;  // UDP length
+            if (pos[39] && !c_udplen) ip_ok <= 1'b0;                   // UDP length
             if (pos[18]) begin
                 want_len <= {1'b0, ip_len} + 17'd14;
                 udp_len  <= ip_len - 16'd20;

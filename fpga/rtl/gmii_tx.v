@@ -27,7 +27,8 @@ module gmii_tx #(
     wire [31:0] crc_next;
     eth_crc32_d8 u_crc (.crc_in(crc), .data(s_axis_tdata), .crc_out(crc_next));
 
-    assign s_axis_tready = state == S_DATA;
+    reg st_data;                  // registered: state == S_DATA
+    assign s_axis_tready = st_data;
 
     always @(posedge clk) begin
         gmii_tx_en <= 1'b0;
@@ -44,7 +45,10 @@ module gmii_tx #(
                 gmii_txd   <= cnt == 4'd7 ? 8'hD5 : 8'h55;
                 cnt <= cnt + 4'd1;
                 crc <= 32'hFFFFFFFF;
-                if (cnt == 4'd7) state <= S_DATA;
+                if (cnt == 4'd7) begin
+                    state <= S_DATA;
+                    st_data <= 1'b1;
+                end
             end
             S_DATA: begin
                 gmii_tx_en <= 1'b1;
@@ -52,12 +56,14 @@ module gmii_tx #(
                     gmii_txd <= s_axis_tdata;
                     crc <= crc_next;
                     if (s_axis_tlast) begin
+                        st_data <= 1'b0;
                         state <= S_FCS;
                         cnt <= 4'd0;
                     end
                 end else begin
                     gmii_tx_er <= 1'b1;    // underrun: poison the frame
                     underrun <= 1'b1;
+                    st_data <= 1'b0;
                     state <= S_IFG;
                     cnt <= 4'd0;
                 end
@@ -79,6 +85,7 @@ module gmii_tx #(
         endcase
         if (rst) begin
             state <= S_IDLE;
+            st_data <= 1'b0;
             cnt <= 4'd0;
             gmii_tx_en <= 1'b0;
             gmii_tx_er <= 1'b0;
