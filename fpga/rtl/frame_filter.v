@@ -41,7 +41,8 @@ module frame_filter #(
     reg             ip_ok;              // every IPv4/UDP check so far
     reg [15:0]      ip_len;             // IPv4 total length
     reg [16:0]      csum;               // ones' complement sum of the IPv4 header
-    reg [16:0]      want_len;           // frame length implied by ip_len (+14)
+    reg [16:0]      want_m1;            // last byte index implied by ip_len (+13)
+    reg             want_small;         // ip_len + 14 < MIN_LEN
     reg [15:0]      udp_len;            // UDP length implied by ip_len (-20)
     reg             ip_short;           // ip_len too small for a UDP header
 
@@ -95,7 +96,8 @@ module frame_filter #(
             if (pos[37] && !c_port) ip_ok <= 1'b0;
             if (pos[39] && !c_udplen) ip_ok <= 1'b0;                   // UDP length
             if (pos[18]) begin
-                want_len <= {1'b0, ip_len} + 17'd14;
+                want_m1  <= {1'b0, ip_len} + 17'd13;      // index of the last byte
+                want_small <= ip_len < MIN_LEN - 14;      // frame padded to MIN_LEN
                 udp_len  <= ip_len - 16'd20;
                 ip_short <= ip_len < 16'd28;
             end
@@ -114,8 +116,8 @@ module frame_filter #(
             ip1 <= is_ip;
             ipok1 <= ip_ok;
             csok1 <= (csum[15:0] + {15'd0, csum[16]}) == 16'hFFFF;
-            lenmatch1 <= ({{(17-LEN_W){1'b0}}, idx} + 17'd1) == want_len;
-            pad1 <= (idx + 1'b1 == MIN_LEN) && (want_len < MIN_LEN);
+            lenmatch1 <= {{(17-LEN_W){1'b0}}, idx} == want_m1;
+            pad1 <= (idx == MIN_LEN - 1) && want_small;
             if (l0) idx <= {LEN_W{1'b0}};
         end
         // stage 2
