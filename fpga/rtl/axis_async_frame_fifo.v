@@ -284,7 +284,7 @@ module axis_async_frame_fifo #(
         assert (f_locc <= LDEPTH);
         assert (len_full || f_locc <= LDEPTH - 1);
         assert (f_w1 <= f_w2 && f_w2 <= f_lens);        // never reads an uncommitted length
-        assert (!len_avail || f_lens != 0);
+        assert (!len_avail || f_w2 != f_lens);         // a registered "length waiting" is never stale
         assert (rd_gray == bin2gray(rd_ptr) && lr_gray == lbin2gray(lr_ptr) && lw_gray == lbin2gray(lw_ptr));
         assert (rem_nz == (remaining != 0) && rem_one == (remaining == 1));
         assert (f_sum == f_commit);     // lengths account for every committed byte
