@@ -618,7 +618,9 @@ Test(link, udp_kernel_drops_are_reported)
 	struct sl_link_opts o = { .sockbuf = 4096 };
 
 	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", &o, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(rx));
+	/* one datagram per packet: with GSO the kernel drops whole
+	 * super-datagrams and counts each once */
+	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u?gso=0", rx_port(rx));
 	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
 	struct iovec v[200];
 	for (int i = 0; i < 200; i++)
