@@ -166,8 +166,13 @@ static int setup(struct rx_ctx *c, struct rx_cfg *cfg, const char *key_path, str
 	c->dctx = ZSTD_createDCtx();
 	c->chunkcap = (size_t)254 * cfg->max_symsize;
 	c->chunkbuf = malloc(c->chunkcap);
-	if (!c->dctx || !c->chunkbuf)
+	c->hashbuf = malloc(c->chunkcap);
+	if (!c->dctx || !c->chunkbuf || !c->hashbuf)
 		return SL_ERR_NOMEM;
+	/* before the sandbox: the filter allows no clone */
+	r = rx_hasher_start(c->chunkcap, &c->hasher);
+	if (r)
+		return sl_diag_set(d, r, "cannot start the hashing thread");
 	r = sl_link_open_rx(cfg->link_uri, NULL, &c->link, d);
 	if (r)
 		return r;
@@ -183,11 +188,13 @@ static void teardown(struct rx_ctx *c)
 		c->xfers = x->next;
 		rx_xfer_free(x);
 	}
+	rx_hasher_stop(c->hasher);
 	sl_link_close(c->link);
 	sl_wire_rx_free(c->wire);
 	sl_fec_free(c->fec);
 	ZSTD_freeDCtx(c->dctx);
 	free(c->chunkbuf);
+	free(c->hashbuf);
 	sl_audit_close(c->audit);
 	sl_ledger_close(c->ledger);
 	sl_policy_free(c->policy);
