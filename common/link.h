@@ -60,6 +60,10 @@ struct sl_link_opts {
 	size_t sockbuf;      /* SO_SNDBUF / SO_RCVBUF wanted; 0 = back-end default (32 MiB) */
 	int pcap_realtime;   /* rx from pcap: 0 = as fast as possible (default) */
 	uint64_t pcap_ts_ns; /* tx to pcap: start timestamp in ns (0 = now) */
+	int borrow;          /* rx: a back-end may point dg[i].buf into its own buffer
+			      * instead of copying (udp with GRO does); the data stays
+			      * valid, and writable, until the next receive or close.
+			      * The caller then resets buf/cap before each receive. */
 };
 
 /* A received datagram: the caller provides buf/cap, the link sets len. */

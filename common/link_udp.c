@@ -49,7 +49,7 @@ struct udp {
 	int gso;                       /* 1: try UDP_SEGMENT */
 	uint8_t gctrl[BATCH][CMSG_SPACE(sizeof(uint16_t))];
 	/* rx GRO: received coalesced buffers not yet handed out */
-	int gro;
+	int gro, borrow;
 	uint8_t *gbuf;                 /* GRO_MSGS * GRO_BUF */
 	unsigned gcount, gmsg;         /* messages received, next to split */
 	size_t goff;                   /* offset of the next segment in gmsg */
@@ -238,6 +238,7 @@ static int open_rx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	char at[80], buf[32];
 
 	s->gro = 1;
+	s->borrow = o->borrow;
 	if ((r = iface_index(u, &idx, d)) || (r = sl_uri_opt_bool(u, "gro", &s->gro, d)))
 		return r;
 	set_sockbuf(l, s->fd, o->sockbuf ? o->sockbuf : DEFAULT_SOCKBUF, 0);
@@ -476,7 +477,11 @@ static unsigned gro_split(struct sl_link *l, struct udp *s, struct sl_dgram *dg,
 		if (sl > dg[got].cap) {
 			l->st.foreign++;
 		} else {
-			memcpy(dg[got].buf, s->gbuf + (size_t)s->gmsg * GRO_BUF + s->goff, sl);
+			uint8_t *src = s->gbuf + (size_t)s->gmsg * GRO_BUF + s->goff;
+			if (s->borrow)
+				dg[got].buf = src; /* valid until the next receive */
+			else
+				memcpy(dg[got].buf, src, sl);
 			dg[got].len = sl;
 			dg[got].ts_ns = s->gts[s->gmsg];
 			l->st.bytes += sl;

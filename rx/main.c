@@ -173,7 +173,10 @@ static int setup(struct rx_ctx *c, struct rx_cfg *cfg, const char *key_path, str
 	r = rx_hasher_start(c->chunkcap, &c->hasher);
 	if (r)
 		return sl_diag_set(d, r, "cannot start the hashing thread");
-	r = sl_link_open_rx(cfg->link_uri, NULL, &c->link, d);
+	{
+		struct sl_link_opts lo = { .borrow = 1 }; /* no copy out of GRO buffers */
+		r = sl_link_open_rx(cfg->link_uri, &lo, &c->link, d);
+	}
 	if (r)
 		return r;
 	return rx_recover(c);
@@ -330,6 +333,8 @@ int main(int argc, char **argv)
 		dg[i].buf = bufs + (size_t)i * SL_LINK_MAX_DGRAM;
 		dg[i].cap = SL_LINK_MAX_DGRAM;
 	}
+	if (sl_link_warning(c.link))
+		sl_log(&log, SL_LOG_WARN, "%s", sl_link_warning(c.link));
 	c.start_ns = sl_now_ns();
 	sl_audit_append(c.audit, "started", NULL, NULL, sl_link_describe(c.link), NULL);
 	sl_log(&log, SL_LOG_INFO, "listening on %s; staging in %s, releasing to %s; policy: %u of %zu "
@@ -337,7 +342,12 @@ int main(int argc, char **argv)
 	       c.policy->threshold, c.policy->nofficers, c.policy->enclave, c.policy->link);
 
 	while (!stop_flag) {
-		int n = sl_link_recv(c.link, dg, BATCH, 200, &d);
+		int n;
+		for (unsigned i = 0; i < BATCH; i++) {
+			dg[i].buf = bufs + (size_t)i * SL_LINK_MAX_DGRAM; /* the link may lend its own */
+			dg[i].cap = SL_LINK_MAX_DGRAM;
+		}
+		n = sl_link_recv(c.link, dg, BATCH, 200, &d);
 		uint64_t now = sl_now_ns();
 		if (n == SL_ERR_CLOSED) {
 			rx_tick(&c, now, 1);

@@ -21,7 +21,7 @@ struct sl_chunker {
 	int level;
 	int datafd;            /* T/data */
 	ZSTD_CCtx *cctx;
-	uint8_t *raw;          /* chunk_size */
+	uint8_t *z;            /* compressed chunk, chunk_size */
 	uint64_t next_index;
 	size_t file;           /* current file */
 	int fd;                /* its descriptor, -1 if not open */
@@ -51,8 +51,8 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 		return r;
 	}
 	c->cctx = ZSTD_createCCtx();
-	c->raw = malloc(chunk_size);
-	if (!c->cctx || !c->raw) {
+	c->z = malloc(chunk_size);
+	if (!c->cctx || !c->z) {
 		sl_chunker_free(c);
 		return SL_ERR_NOMEM;
 	}
@@ -73,7 +73,7 @@ void sl_chunker_free(struct sl_chunker *c)
 		close(c->datafd);
 	sl_sha256_free(c->h);
 	ZSTD_freeCCtx(c->cctx);
-	free(c->raw);
+	free(c->z);
 	free(c);
 }
 
@@ -135,7 +135,7 @@ static int finish_file(struct sl_chunker *c, struct sl_diag *d)
 }
 
 /* Fill raw[0..want) from the files, in order. */
-static int read_stream(struct sl_chunker *c, size_t want, struct sl_diag *d)
+static int read_stream(struct sl_chunker *c, uint8_t *raw, size_t want, struct sl_diag *d)
 {
 	size_t got = 0;
 	int r;
@@ -155,7 +155,7 @@ static int read_stream(struct sl_chunker *c, size_t want, struct sl_diag *d)
 			ssize_t k;
 			if (n > f->size - c->file_pos)
 				n = (size_t)(f->size - c->file_pos);
-			k = pread(c->fd, c->raw + got, n, (off_t)c->file_pos);
+			k = pread(c->fd, raw + got, n, (off_t)c->file_pos);
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0)
@@ -163,7 +163,7 @@ static int read_stream(struct sl_chunker *c, size_t want, struct sl_diag *d)
 			if (k == 0)
 				return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it shrank",
 						   f->path);
-			sl_sha256_update(c->h, c->raw + got, (size_t)k);
+			sl_sha256_update(c->h, raw + got, (size_t)k);
 			got += (size_t)k;
 			c->file_pos += (uint64_t)k;
 		}
@@ -208,17 +208,19 @@ int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *
 	}
 	want = (size_t)(c->src->total_bytes - off < c->chunk_size ? c->src->total_bytes - off
 								     : c->chunk_size);
-	r = read_stream(c, want, d);
+	/* Read straight into the block; only a chunk that shrinks is copied
+	 * (its smaller compressed form), so incompressible data is never moved. */
+	r = read_stream(c, out + SL_BLOCK_REC, want, d);
 	if (r)
 		return r;
-	z = ZSTD_compress2(c->cctx, out + SL_BLOCK_REC, want, c->raw, want);
-	if (ZSTD_isError(z) || z >= want) {
-		/* Does not shrink (or does not fit): store raw. */
-		memcpy(out + SL_BLOCK_REC, c->raw, want);
+	z = want > 1 ? ZSTD_compress2(c->cctx, c->z, want - 1, out + SL_BLOCK_REC, want) : 0;
+	if (want <= 1 || ZSTD_isError(z) || z == 0 || z >= want) {
+		/* Does not shrink (or does not fit): store raw, already in place. */
 		rec.codec = SL_CODEC_RAW;
 		rec.stored_len = (uint32_t)want;
 		c->raw_chunks++;
 	} else {
+		memcpy(out + SL_BLOCK_REC, c->z, z);
 		rec.codec = SL_CODEC_ZSTD;
 		rec.stored_len = (uint32_t)z;
 	}

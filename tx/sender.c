@@ -363,6 +363,8 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	r = sl_link_open_tx(cfg->link_uri, &lo, &s.link, d);
 	if (r)
 		goto out;
+	if (sl_link_warning(s.link))
+		sl_log(cfg->log, SL_LOG_WARN, "%s", sl_link_warning(s.link));
 	memset(&pc, 0, sizeof pc);
 	pc.src = src;
 	pc.chunk_size = s.chunk_size;
