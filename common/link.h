@@ -21,9 +21,14 @@
  * given twice or one without a value is an error naming it.
  *   udp, send:    ttl=N (multicast TTL, default 1), loop=0|1 (multicast
  *                 loopback, default 1), iface=NAME (multicast interface),
- *                 src=IPV4 (source address to bind). SO_BROADCAST is always
- *                 set; the socket is never connect()ed.
- *   udp, receive: iface=NAME (interface that joins a multicast group).
+ *                 src=IPV4 (source address to bind), gso=0|1 (UDP
+ *                 segmentation offload for runs of equal-sized datagrams,
+ *                 default 1; falls back to one datagram per message by
+ *                 itself where refused). SO_BROADCAST is always set; the
+ *                 socket is never connect()ed.
+ *   udp, receive: iface=NAME (interface that joins a multicast group),
+ *                 gro=0|1 (coalesced receive, UDP_GRO, default 1; kernel
+ *                 drop counts then count coalesced packets).
  *   eth, send:    dst=MAC (default ff:ff:ff:ff:ff:ff), src=MAC (default
  *                 the interface's own address).
  *   eth, receive: promisc=0|1 (default 1).

@@ -316,7 +316,9 @@ class Bench:
             kind, self.a.size / (1 << 30), len(paths), time.monotonic() - t0))
         return t, xid, flat
 
-    def sluice_run(self, kind, t, xid, rate):
+    def sluice_run(self, kind, t, xid, rate, via=None):
+        """One transfer; with via=R, through `sluice linksim` at R with a
+        64 KiB queue, tx paced at `rate` (the caller passes 0.98 R)."""
         port = free_port()
         run = os.path.join(self.w, "run")
         shutil.rmtree(run, ignore_errors=True)
@@ -331,8 +333,15 @@ class Bench:
             if time.monotonic() > deadline or rxp.poll() is not None:
                 raise RuntimeError("sluice-rx did not start: see " + run + "/rx.log")
             time.sleep(0.05)
+        txport, lsp = port, None
+        if via:
+            txport = free_port()
+            lsp = self.procs.start([self.sluice, "linksim", "--in", "udp://127.0.0.1:%d" % txport,
+                                    "--out", "udp://127.0.0.1:%d" % port, "--rate", str(via),
+                                    "--queue", "64K", "--idle-exit", "30"], run + "/linksim.log")
+            time.sleep(0.5)
         drops0 = rcvbuf_errors()
-        txargs = [self.tx, "send", "--link", "udp://127.0.0.1:%d" % port, "--key",
+        txargs = [self.tx, "send", "--link", "udp://127.0.0.1:%d" % txport, "--key",
                   self.w + "/link.key", "--rate", str(rate) if rate else "unlimited",
                   "--overhead", "12.5", "--symbol-size", str(self.a.symbol_size),
                   "--no-progress", "-q"] + self.a.tx_args + [t]
@@ -359,6 +368,17 @@ class Bench:
         wall = time.monotonic() - t0
         drops = rcvbuf_errors() - drops0
         _, rxru, rxrss = self.procs.wait(rxp, 60, term=True)
+        lsnote = ""
+        if lsp:
+            self.procs.wait(lsp, 30, term=True)
+            with open(run + "/linksim.log", errors="replace") as f:
+                ls = f.read()
+            over = [l.split()[2] for l in ls.splitlines() if "queue overflow:" in l]
+            outr = [l.split(":", 1)[1].strip() for l in ls.splitlines() if "output rate:" in l]
+            if over and over[0].isdigit():
+                drops = int(over[0])
+            lsnote = "linksim %s, 64 KiB queue: %s overflow drops, output %s" % (
+                fmt_rate(via), over[0] if over else "?", outr[0].split(",")[0] if outr else "?")
         if not failed:
             got = dir_bytes(os.path.join(rel, xid, "data"))
             if got != self.a.size:
@@ -371,8 +391,11 @@ class Bench:
         if failed:
             sent = failed[failed.find("NOT RELEASED"):][:200] if "NOT" in failed else failed
             sent = sent.replace("sluice-rx: warning: ", "")
+        if lsnote:
+            m = [w for w in sent.split(", ") if "on the wire" in w]
+            sent = "tx at %s: %s; %s" % (fmt_rate(rate), m[0] if m else sent, lsnote)
         shutil.rmtree(run, ignore_errors=True)
-        return dict(tool="sluice", kind=kind, rate=rate, wall=wall, t_tx=t_tx,
+        return dict(tool="sluice", kind=kind, rate=rate, via=via, wall=wall, t_tx=t_tx,
                     goodput=0.0 if failed else self.a.size / wall, tx=cpu(txru) / (self.a.size / GB),
                     rx=cpu(rxru) / (self.a.size / GB), txrss=txrss,
                     rxrss=rxrss, drops=drops, note=sent)
@@ -405,7 +428,7 @@ class Bench:
         size = os.path.getsize(out) if os.path.exists(out) else 0
         ok = size == self.a.size and same_file(out, flat)
         shutil.rmtree(run, ignore_errors=True)
-        return dict(tool="udpcast", kind=kind, rate=rate, wall=wall, t_tx=t_tx,
+        return dict(tool="udpcast", kind=kind, rate=rate, via=None, wall=wall, t_tx=t_tx,
                     goodput=(self.a.size / wall) if ok else 0.0,
                     tx=cpu(txru) / (self.a.size / GB), rx=cpu(rxru) / (self.a.size / GB),
                     txrss=txrss, rxrss=rxrss, drops=drops,
@@ -463,25 +486,32 @@ def fmt_rate(r):
     return "unlimited" if not r else "%gG" % (r / 1e9) if r >= 1e9 else "%gM" % (r / 1e6)
 
 
+def _drops_label():
+    return "drops: UdpRcvbufErrors delta (system-wide); sluice+ls rows: linksim queue overflow"
+
+
 def table(rows, a):
     print("sluice vs udpcast, loopback, one pass, FEC 12.5%%, %.2f GiB per data set, "
           "symbol size %d%s" % (a.size / (1 << 30), a.symbol_size,
                                (", tx " + " ".join(a.tx_args)) if a.tx_args else ""))
-    print("%-8s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
+    print("%-9s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
         "tool", "data", "rate", "goodput", "wall", "tx", "rx", "tx RSS", "rx RSS", "drops"))
-    print("%-8s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
+    print("%-9s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
         "", "", "", "MB/s", "s", "cs/GB", "cs/GB", "MiB", "MiB", ""))
     for r in rows:
-        print("%-8s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %s" % (
-            r["tool"], r["kind"], fmt_rate(r["rate"]), r["goodput"] / 1e6, r["wall"], r["tx"],
-            r["rx"], r["txrss"], r["rxrss"], r["drops"], r["note"] if r["goodput"] == 0 else ""))
+        tool = r["tool"] + ("+ls" if r["via"] else "")
+        print("%-9s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %s" % (
+            tool, r["kind"], fmt_rate(r["rate"]), r["goodput"] / 1e6, r["wall"], r["tx"],
+            r["rx"], r["txrss"], r["rxrss"], r["drops"],
+            r["note"] if r["goodput"] == 0 or r["via"] else ""))
     ratios = []
     for r in rows:
-        if r["tool"] != "sluice":
+        if r["tool"] != "sluice" or r["via"]:
             continue
         for u in rows:
             if u["tool"] == "udpcast" and u["kind"] == r["kind"] and u["rate"] == r["rate"]:
                 ratios.append((r, u))
+    print(_drops_label())
     if ratios:
         print()
         print("ratios sluice / udpcast (goodput: higher is better; CPU: udpcast / sluice, "
@@ -506,6 +536,9 @@ def main():
     ap.add_argument("--rx-arg", action="append", default=[], dest="rx_args",
                     help="extra sluice-rx argument (repeatable)")
     ap.add_argument("--no-udpcast", action="store_true")
+    ap.add_argument("--linksim-rate", default="500M",
+                    help="also send the first data set through sluice linksim at this rate with a "
+                         "64 KiB queue, tx at 0.98 of it ('0': skip); default 500M")
     ap.add_argument("--timeout", type=int, default=900, help="seconds allowed per send")
     ap.add_argument("--tmp", default=os.environ.get("TMPDIR", "/var/tmp"))
     a = ap.parse_args()
@@ -527,6 +560,11 @@ def main():
                 rows.append(r)
                 if not a.no_udpcast:
                     rows.append(b.udpcast_run(kind, flat, rate))
+            ls = parse_rate(a.linksim_rate)
+            if ls and seq == 1:
+                r = b.sluice_run(kind, t, xid, int(ls * 0.98), via=ls)
+                sys.stderr.write("# %s\n" % r["note"])
+                rows.append(r)
             shutil.rmtree(t, ignore_errors=True)
             os.unlink(flat)
         table(rows, a)
