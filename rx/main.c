@@ -46,6 +46,8 @@ static void usage(FILE *f)
 "  --max-active N        transfers assembled at once (default 4)\n"
 "  --max-symbol-size S   largest symbol accepted (default 8900)\n"
 "  --max-catalog SIZE    largest manifest+signatures (default 64M)\n"
+"  --sockbuf SIZE        socket receive buffer (default 128M; the kernel caps it at\n"
+"                        net.core.rmem_max without CAP_NET_ADMIN, with a warning)\n"
 "  --no-sandbox          do not apply seccomp and Landlock (debugging only)\n"
 "  -q, --quiet / -v, --verbose\n"
 "  -h, --help\n"
@@ -56,7 +58,7 @@ static void usage(FILE *f)
 
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_POLICY, O_STATE, O_RELEASE, O_TIMEOUT, O_GRACE,
-	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX
+	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF
 };
 
 static int parse_count(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -174,7 +176,8 @@ static int setup(struct rx_ctx *c, struct rx_cfg *cfg, const char *key_path, str
 	if (r)
 		return sl_diag_set(d, r, "cannot start the hashing thread");
 	{
-		struct sl_link_opts lo = { .borrow = 1 }; /* no copy out of GRO buffers */
+		/* borrow: no copy out of GRO buffers */
+		struct sl_link_opts lo = { .borrow = 1, .sockbuf = cfg->sockbuf };
 		r = sl_link_open_rx(cfg->link_uri, &lo, &c->link, d);
 	}
 	if (r)
@@ -222,12 +225,13 @@ int main(int argc, char **argv)
 		{ "max-symbol-size", required_argument, 0, O_MAXSYM },
 		{ "max-catalog", required_argument, 0, O_MAXCAT },
 		{ "no-sandbox", no_argument, 0, O_NOSANDBOX }, { "quiet", no_argument, 0, 'q' },
+		{ "sockbuf", required_argument, 0, O_SOCKBUF },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
 	};
 	struct rx_cfg cfg = { .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
 			      .tail_grace_ns = 5000000000ull, .max_catalog = 64u << 20,
-			      .max_symsize = SL_WIRE_MAX_SYMSIZE };
+			      .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20 };
 	struct sl_logger log = { sl_log_stderr, "sluice-rx", SL_LOG_INFO };
 	struct rx_ctx c;
 	struct sl_diag d = { "" };
@@ -277,6 +281,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.max_catalog = u;
+			break;
+		case O_SOCKBUF:
+			if (sl_parse_size(optarg, &u, &d) || u < 65536 || u > (1u << 30)) {
+				fprintf(stderr, "sluice-rx: --sockbuf: %s\n", d.msg[0] ? d.msg : "64K..1G");
+				return 2;
+			}
+			cfg.sockbuf = (size_t)u;
 			break;
 		case O_NOSANDBOX: sandbox = 0; break;
 		case 'q': log.max = SL_LOG_WARN; break;

@@ -48,6 +48,7 @@ struct rx_cfg {
 	uint64_t tail_grace_ns;     /* after the sender's "pass done"/"done" */
 	uint64_t max_catalog;       /* bytes */
 	uint16_t max_symsize;
+	size_t sockbuf;             /* SO_RCVBUF asked for */
 	int allow_unkeyed;
 	int exit_when_idle;         /* pcap: exit at end of file */
 };
