@@ -23,7 +23,8 @@ bounded in time. Registered with meson benchmark() ('e2e'); plain
 `meson test` never runs it.
 
 Usage: e2e.py --bindir BUILD [--size 2G] [--rate 2G] [--kinds random,mixed]
-              [--symbol-size 1396] [--io plain|uring] [--no-udpcast] [--tmp DIR]
+              [--linksim-rate 500M]
+              [--symbol-size 1396] [--no-udpcast] [--tmp DIR]
 """
 import argparse
 import os
@@ -355,13 +356,13 @@ class Bench:
         failed = None
         while not os.path.isdir(os.path.join(rel, xid)):
             if time.monotonic() > deadline or rxp.poll() is not None:
-                failed = "not released in time"
+                failed = "NOT RELEASED within 120 s after the send"
                 break
             with open(run + "/rx.log", errors="replace") as f:
                 log = f.read()
             if " timed out: " in log or " REJECTED: " in log:
-                failed = "NOT RELEASED: " + [l for l in log.splitlines()
-                                             if " timed out: " in l or " REJECTED: " in l][0]
+                why = [l for l in log.splitlines() if " timed out: " in l or " REJECTED: " in l]
+                failed = "NOT RELEASED: " + why[0].replace("sluice-rx: warning: ", "")[:200]
                 break
             self.procs.hwm(rxp)
             time.sleep(0.02)
@@ -389,8 +390,7 @@ class Bench:
                 if l.startswith("sent "):
                     sent = l.strip()
         if failed:
-            sent = failed[failed.find("NOT RELEASED"):][:200] if "NOT" in failed else failed
-            sent = sent.replace("sluice-rx: warning: ", "")
+            sent = failed
         if lsnote:
             m = [w for w in sent.split(", ") if "on the wire" in w]
             sent = "tx at %s: %s; %s" % (fmt_rate(rate), m[0] if m else sent, lsnote)
