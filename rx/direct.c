@@ -35,6 +35,7 @@
 #include "sha256.h"
 
 #define MARKER "tree"
+#define SYNC_EACH_MAX 16  /* more files written since the last sync: one syncfs */
 
 static void fdc_close(struct rx_xfer *x)
 {
@@ -158,12 +159,18 @@ int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)
 {
 	int r = SL_OK;
 
-	/* Per file, not syncfs: that would also wait for every other
-	 * writer's dirty data on the filesystem. */
-	for (size_t k = 0; k < x->ndirty && !r; k++) {
-		int fd = file_fd(x, x->dirtyl[k]);
-		if (fd < 0 || fdatasync(fd) != 0)
+	/* A few files: fdatasync each (syncfs would also wait for every
+	 * other writer's dirty data). Many small files: one syncfs, not one
+	 * journal commit per file. */
+	if (x->ndirty > SYNC_EACH_MAX) {
+		if (syncfs(x->data_fd) != 0)
 			r = SL_ERR_IO;
+	} else {
+		for (size_t k = 0; k < x->ndirty && !r; k++) {
+			int fd = file_fd(x, x->dirtyl[k]);
+			if (fd < 0 || fdatasync(fd) != 0)
+				r = SL_ERR_IO;
+		}
 	}
 	if (r) {
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: syncing staged files failed: %s", x->hex,

@@ -1,7 +1,8 @@
 /* hasher.c — SHA-256 of staged files on a thread of its own (see rx.h).
  *
- * One thread per sluice-rx, started before the sandbox is applied (so the
- * seccomp filter needs no clone). Transfers whose files are written in
+ * One thread per sluice-rx, started after the sandbox is applied, so it
+ * inherits Landlock and seccomp (the filter allows clone with CLONE_THREAD
+ * only). Transfers whose files are written in
  * place (direct.c) are registered with it; it follows each one's hash
  * frontier: while chunk x->hchunk is marked done it reads the chunk back
  * from the files (page cache) and feeds it to the hash of the file it

@@ -171,10 +171,6 @@ static int setup(struct rx_ctx *c, struct rx_cfg *cfg, const char *key_path, str
 	c->hashbuf = malloc(c->chunkcap);
 	if (!c->dctx || !c->chunkbuf || !c->hashbuf)
 		return SL_ERR_NOMEM;
-	/* before the sandbox: the filter allows no clone */
-	r = rx_hasher_start(c->chunkcap, &c->hasher);
-	if (r)
-		return sl_diag_set(d, r, "cannot start the hashing thread");
 	{
 		/* borrow: no copy out of GRO buffers */
 		struct sl_link_opts lo = { .borrow = 1, .sockbuf = cfg->sockbuf };
@@ -330,6 +326,14 @@ int main(int argc, char **argv)
 		}
 		if (d.msg[0])
 			sl_log(&log, SL_LOG_WARN, "%s", d.msg);
+	}
+	/* After the sandbox, so the thread inherits Landlock and seccomp
+	 * (both are per thread and only copied at clone). */
+	r = rx_hasher_start(c.chunkcap, &c.hasher);
+	if (r) {
+		fprintf(stderr, "sluice-rx: cannot start the hashing thread\n");
+		teardown(&c);
+		return 3;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
