@@ -50,15 +50,12 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 		free(c);
 		return r;
 	}
-	c->cctx = ZSTD_createCCtx();
+	c->cctx = sl_chunk_cctx(level);
 	c->z = malloc(chunk_size);
 	if (!c->cctx || !c->z) {
 		sl_chunker_free(c);
 		return SL_ERR_NOMEM;
 	}
-	ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
-	ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_checksumFlag, 0);
-	ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_contentSizeFlag, 1);
 	*out = c;
 	return SL_OK;
 }
@@ -185,13 +182,11 @@ static int read_stream(struct sl_chunker *c, uint8_t *raw, size_t want, struct s
 	return SL_OK;
 }
 
-int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *len,
+int sl_chunker_read(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *want_out,
 		    struct sl_diag *d)
 {
 	uint64_t off = index * c->chunk_size;
 	size_t want;
-	struct sl_block_rec rec = { .kind = SL_BLK_CHUNK, .index = index, .offset = off };
-	size_t z;
 	int r;
 
 	if (index != c->next_index || off >= c->src->total_bytes)
@@ -208,28 +203,68 @@ int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *
 	}
 	want = (size_t)(c->src->total_bytes - off < c->chunk_size ? c->src->total_bytes - off
 								     : c->chunk_size);
-	/* Read straight into the block; only a chunk that shrinks is copied
-	 * (its smaller compressed form), so incompressible data is never moved. */
+	/* Read straight into the block; sl_chunker_pack copies only a chunk
+	 * that shrinks (its compressed form), so incompressible data is never
+	 * moved. */
 	r = read_stream(c, out + SL_BLOCK_REC, want, d);
 	if (r)
 		return r;
-	z = want > 1 ? ZSTD_compress2(c->cctx, c->z, want - 1, out + SL_BLOCK_REC, want) : 0;
-	if (want <= 1 || ZSTD_isError(z) || z == 0 || z >= want) {
+	c->tot_raw += want;
+	c->next_index++;
+	*want_out = want;
+	return SL_OK;
+}
+
+int sl_chunk_pack(ZSTD_CCtx *cctx, uint8_t *zbuf, uint64_t index, uint32_t chunk_size,
+		  uint8_t *out, size_t want, size_t *len)
+{
+	struct sl_block_rec rec = { .kind = SL_BLK_CHUNK, .index = index,
+				    .offset = index * chunk_size };
+	size_t z = want > 1 ? ZSTD_compress2(cctx, zbuf, want - 1, out + SL_BLOCK_REC, want) : 0;
+	int raw = want <= 1 || ZSTD_isError(z) || z == 0 || z >= want;
+
+	if (raw) {
 		/* Does not shrink (or does not fit): store raw, already in place. */
 		rec.codec = SL_CODEC_RAW;
 		rec.stored_len = (uint32_t)want;
-		c->raw_chunks++;
 	} else {
-		memcpy(out + SL_BLOCK_REC, c->z, z);
+		memcpy(out + SL_BLOCK_REC, zbuf, z);
 		rec.codec = SL_CODEC_ZSTD;
 		rec.stored_len = (uint32_t)z;
 	}
 	rec.raw_len = (uint32_t)want;
 	sl_block_rec_encode(&rec, out);
 	*len = SL_BLOCK_REC + rec.stored_len;
-	c->tot_raw += want;
-	c->tot_stored += rec.stored_len;
-	c->next_index++;
+	return raw;
+}
+
+ZSTD_CCtx *sl_chunk_cctx(int level)
+{
+	ZSTD_CCtx *z = ZSTD_createCCtx();
+	if (!z)
+		return NULL;
+	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 0);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_contentSizeFlag, 1);
+	return z;
+}
+
+void sl_chunker_account(struct sl_chunker *c, size_t stored, int raw)
+{
+	c->tot_stored += stored;
+	c->raw_chunks += raw != 0;
+}
+
+int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *len,
+		    struct sl_diag *d)
+{
+	size_t want;
+	int raw, r = sl_chunker_read(c, index, out, &want, d);
+
+	if (r)
+		return r;
+	raw = sl_chunk_pack(c->cctx, c->z, index, c->chunk_size, out, want, len);
+	sl_chunker_account(c, *len - SL_BLOCK_REC, raw);
 	return SL_OK;
 }
 

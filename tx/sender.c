@@ -384,6 +384,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	pc.first_pass = cfg->first_pass;
 	pc.passes = cfg->passes;
 	pc.spool_dir = cfg->spool_dir;
+	pc.threads = cfg->threads;
 	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u",
 	       (unsigned long long)res->session, sl_link_describe(s.link), sl_suite_name(cfg->suite),
 	       s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0), cfg->interleave);
