@@ -21,9 +21,14 @@
  * given twice or one without a value is an error naming it.
  *   udp, send:    ttl=N (multicast TTL, default 1), loop=0|1 (multicast
  *                 loopback, default 1), iface=NAME (multicast interface),
- *                 src=IPV4 (source address to bind). SO_BROADCAST is always
- *                 set; the socket is never connect()ed.
- *   udp, receive: iface=NAME (interface that joins a multicast group).
+ *                 src=IPV4 (source address to bind), gso=0|1 (UDP
+ *                 segmentation offload for runs of equal-sized datagrams,
+ *                 default 1; falls back to one datagram per message by
+ *                 itself where refused). SO_BROADCAST is always set; the
+ *                 socket is never connect()ed.
+ *   udp, receive: iface=NAME (interface that joins a multicast group),
+ *                 gro=0|1 (coalesced receive, UDP_GRO, default 1; kernel
+ *                 drop counts then count coalesced packets).
  *   eth, send:    dst=MAC (default ff:ff:ff:ff:ff:ff), src=MAC (default
  *                 the interface's own address).
  *   eth, receive: promisc=0|1 (default 1).
@@ -60,6 +65,10 @@ struct sl_link_opts {
 	size_t sockbuf;      /* SO_SNDBUF / SO_RCVBUF wanted; 0 = back-end default (32 MiB) */
 	int pcap_realtime;   /* rx from pcap: 0 = as fast as possible (default) */
 	uint64_t pcap_ts_ns; /* tx to pcap: start timestamp in ns (0 = now) */
+	int borrow;          /* rx: a back-end may point dg[i].buf into its own buffer
+			      * instead of copying (udp with GRO does); the data stays
+			      * valid, and writable, until the next receive or close.
+			      * The caller then resets buf/cap before each receive. */
 };
 
 /* A received datagram: the caller provides buf/cap, the link sets len. */

@@ -1,7 +1,16 @@
 /* link_udp.c — the UDP back-end: batched sendmmsg/recvmmsg on an
  * unconnected socket, large socket buffers, kernel drop counts
  * (SO_RXQ_OVFL), kernel arrival timestamps (SO_TIMESTAMPNS), broadcast and
- * multicast by address. IPv4 and IPv6. Nothing here waits for a reply. */
+ * multicast by address. IPv4 and IPv6. Nothing here waits for a reply.
+ *
+ * Segmentation offload (default on, gso=0 / gro=0 turn it off): a send
+ * hands runs of equal-sized datagrams to the kernel as one UDP_SEGMENT
+ * super-datagram (up to 64 segments, 64 KiB), which the NIC or the stack
+ * cuts into ordinary datagrams, each its own IP packet on the wire; a
+ * receive socket with UDP_GRO takes coalesced runs in one buffer and this
+ * file splits them again. On loopback and veth the run travels the stack
+ * once instead of per datagram. If the kernel or device refuses GSO
+ * (EIO, EINVAL) the link falls back to one datagram per message for good. */
 #include "link_impl.h"
 
 #include <arpa/inet.h>
@@ -9,6 +18,7 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +31,12 @@
 
 #define BATCH 256
 #define DEFAULT_SOCKBUF (32u << 20)
-#define CTRL_LEN (CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec)) + 64)
+#define CTRL_LEN (CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec)) + \
+		  CMSG_SPACE(sizeof(int)) + 64)
+#define GSO_MAX_SEGS 64                /* UDP_MAX_SEGMENTS */
+#define GSO_MAX_BYTES 65000            /* payload of one super-datagram */
+#define GRO_MSGS 16                    /* coalesced buffers per recvmmsg */
+#define GRO_BUF 65536
 
 struct udp {
 	int fd;
@@ -30,6 +45,16 @@ struct udp {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];       /* rx: one per message */
 	uint8_t ctrl[BATCH][CTRL_LEN];
+	/* tx GSO */
+	int gso;                       /* 1: try UDP_SEGMENT */
+	uint8_t gctrl[BATCH][CMSG_SPACE(sizeof(uint16_t))];
+	/* rx GRO: received coalesced buffers not yet handed out */
+	int gro, borrow;
+	uint8_t *gbuf;                 /* GRO_MSGS * GRO_BUF */
+	unsigned gcount, gmsg;         /* messages received, next to split */
+	size_t goff;                   /* offset of the next segment in gmsg */
+	size_t glen[GRO_MSGS], gseg[GRO_MSGS];
+	uint64_t gts[GRO_MSGS];
 };
 
 /* "HOST:PORT" or "[V6]:PORT" into an address. */
@@ -157,8 +182,10 @@ static int open_tx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	const char *src = sl_uri_opt(u, "src");
 	char at[80], buf[32];
 
+	s->gso = 1;
 	if ((r = sl_uri_opt_u64(u, "ttl", 1, 255, &ttl, d)) ||
-	    (r = sl_uri_opt_bool(u, "loop", &loop, d)) || (r = iface_index(u, &idx, d)))
+	    (r = sl_uri_opt_bool(u, "loop", &loop, d)) || (r = iface_index(u, &idx, d)) ||
+	    (r = sl_uri_opt_bool(u, "gso", &s->gso, d)))
 		return r;
 	set_sockbuf(l, s->fd, o->sockbuf ? o->sockbuf : DEFAULT_SOCKBUF, 1);
 	if (!v6)
@@ -197,9 +224,9 @@ static int open_tx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 		}
 	}
 	addr_text(&s->peer, at, sizeof at);
-	snprintf(l->desc, sizeof l->desc, "udp send to %s%s (sndbuf %s)", at,
+	snprintf(l->desc, sizeof l->desc, "udp send to %s%s (sndbuf %s%s)", at,
 		 is_multicast(&s->peer) ? " multicast" : "",
-		 sl_fmt_bytes(l->st.sockbuf, buf, sizeof buf));
+		 sl_fmt_bytes(l->st.sockbuf, buf, sizeof buf), s->gso ? ", gso" : "");
 	return SL_OK;
 }
 
@@ -210,9 +237,15 @@ static int open_rx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	unsigned idx;
 	char at[80], buf[32];
 
-	if ((r = iface_index(u, &idx, d)))
+	s->gro = 1;
+	s->borrow = o->borrow;
+	if ((r = iface_index(u, &idx, d)) || (r = sl_uri_opt_bool(u, "gro", &s->gro, d)))
 		return r;
 	set_sockbuf(l, s->fd, o->sockbuf ? o->sockbuf : DEFAULT_SOCKBUF, 0);
+	if (s->gro && set_opt(s->fd, SOL_UDP, UDP_GRO, 1) < 0)
+		s->gro = 0; /* an old kernel: one datagram per message */
+	if (s->gro && !(s->gbuf = malloc((size_t)GRO_MSGS * GRO_BUF)))
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	set_opt(s->fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 	set_opt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
 	if (v6)
@@ -236,9 +269,9 @@ static int open_rx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 		}
 	}
 	addr_text(&s->peer, at, sizeof at);
-	snprintf(l->desc, sizeof l->desc, "udp receive on %s%s (rcvbuf %s)", at,
+	snprintf(l->desc, sizeof l->desc, "udp receive on %s%s (rcvbuf %s%s)", at,
 		 is_multicast(&s->peer) ? " multicast" : "",
-		 sl_fmt_bytes(l->st.sockbuf, buf, sizeof buf));
+		 sl_fmt_bytes(l->st.sockbuf, buf, sizeof buf), s->gro ? ", gro" : "");
 	return SL_OK;
 }
 
@@ -268,27 +301,60 @@ static int udp_open(struct sl_link *l, const struct sl_uri *u, const struct sl_l
 fail:
 	if (s->fd >= 0)
 		close(s->fd);
+	free(s->gbuf);
 	free(s);
 	return r;
+}
+
+/* Build messages for dg[0..n): with GSO, each run of equal-sized datagrams
+ * (at most GSO_MAX_SEGS, GSO_MAX_BYTES) becomes one message whose iovecs are
+ * the datagrams and whose UDP_SEGMENT cmsg is their size. Returns the
+ * number of messages; segs[i] = datagrams in message i. */
+static unsigned build_msgs(struct udp *s, const struct iovec *dg, unsigned n, unsigned *segs)
+{
+	unsigned m = 0, i = 0;
+
+	while (i < n && m < BATCH) {
+		struct msghdr *h = &s->msgs[m].msg_hdr;
+		unsigned k = 1;
+		if (s->gso) {
+			size_t len = dg[i].iov_len, per = GSO_MAX_BYTES / len;
+			if (per > GSO_MAX_SEGS)
+				per = GSO_MAX_SEGS;
+			while (i + k < n && k < per && dg[i + k].iov_len == len)
+				k++;
+		}
+		memset(h, 0, sizeof *h);
+		h->msg_name = &s->peer;
+		h->msg_namelen = s->peerlen;
+		h->msg_iov = (struct iovec *)&dg[i];
+		h->msg_iovlen = k;
+		if (k > 1) {
+			struct cmsghdr *c;
+			uint16_t gs = (uint16_t)dg[i].iov_len;
+			h->msg_control = s->gctrl[m];
+			h->msg_controllen = sizeof s->gctrl[m];
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof gs);
+			memcpy(CMSG_DATA(c), &gs, sizeof gs);
+		}
+		segs[m++] = k;
+		i += k;
+	}
+	return m;
 }
 
 static int udp_send(struct sl_link *l, const struct iovec *dg, const uint64_t *ts,
 		    unsigned n, struct sl_diag *d)
 {
 	struct udp *s = l->priv;
-	unsigned done = 0, nobufs = 0;
+	unsigned done = 0, nobufs = 0, segs[BATCH];
 
 	(void)ts;
 	while (done < n) {
-		unsigned k = n - done < BATCH ? n - done : BATCH;
-		for (unsigned i = 0; i < k; i++) {
-			struct msghdr *m = &s->msgs[i].msg_hdr;
-			memset(m, 0, sizeof *m);
-			m->msg_name = &s->peer;
-			m->msg_namelen = s->peerlen;
-			m->msg_iov = (struct iovec *)&dg[done + i];
-			m->msg_iovlen = 1;
-		}
+		unsigned k = build_msgs(s, dg + done, n - done, segs), sent = 0;
 		int r = sendmmsg(s->fd, s->msgs, k, 0);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -299,35 +365,61 @@ static int udp_send(struct sl_link *l, const struct iovec *dg, const uint64_t *t
 				nanosleep(&t, NULL);
 				continue;
 			}
+			if (s->gso && segs[0] > 1 && (errno == EIO || errno == EINVAL)) {
+				/* no segmentation offload here (device, MTU, kernel):
+				 * one datagram per message from now on */
+				s->gso = 0;
+				continue;
+			}
 			if (done)
 				break;
 			return sl_diag_errno(d, "%s: send failed", l->desc);
 		}
 		for (int i = 0; i < r; i++)
-			l->st.bytes += dg[done + (unsigned)i].iov_len;
-		l->st.datagrams += (unsigned)r;
-		done += (unsigned)r;
+			sent += segs[i];
+		for (unsigned i = 0; i < sent; i++)
+			l->st.bytes += dg[done + i].iov_len;
+		l->st.datagrams += sent;
+		done += sent;
 	}
 	if (done < n)
 		sl_diag_errno(d, "%s: send failed after %u of %u datagrams", l->desc, done, n);
 	return (int)done;
 }
 
-static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int timeout_ms,
-		    struct sl_diag *d)
+/* Kernel drop count and arrival time (and GRO segment size) of a message. */
+static void read_cmsgs(struct sl_link *l, struct msghdr *m, uint64_t *ts, size_t *seg)
 {
-	struct udp *s = l->priv;
+	*ts = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && seg) {
+			int v;
+			memcpy(&v, CMSG_DATA(c), sizeof v);
+			if (v > 0)
+				*seg = (size_t)v;
+		}
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t drops;
+			memcpy(&drops, CMSG_DATA(c), sizeof drops);
+			l->st.kernel_drops = drops;
+		} else if (c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec t;
+			memcpy(&t, CMSG_DATA(c), sizeof t);
+			*ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+		}
+	}
+	if (!*ts)
+		*ts = sl_link_realtime_ns();
+}
+
+/* One recvmmsg straight into the caller's buffers (no GRO). */
+static int recv_plain(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
+{
 	unsigned k = n < BATCH ? n : BATCH, got = 0;
 	int r;
 
-	if (timeout_ms != 0) {
-		struct pollfd p = { .fd = s->fd, .events = POLLIN };
-		r = poll(&p, 1, timeout_ms);
-		if (r < 0 && errno != EINTR)
-			return sl_diag_errno(d, "%s: poll failed", l->desc);
-		if (r <= 0)
-			return 0;
-	}
 	for (unsigned i = 0; i < k; i++) {
 		struct msghdr *m = &s->msgs[i].msg_hdr;
 		memset(m, 0, sizeof *m);
@@ -339,27 +431,12 @@ static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int time
 		m->msg_controllen = CTRL_LEN;
 	}
 	r = recvmmsg(s->fd, s->msgs, k, MSG_DONTWAIT, NULL);
-	if (r < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return 0;
-		return sl_diag_errno(d, "%s: receive failed", l->desc);
-	}
+	if (r < 0)
+		return r;
 	for (unsigned i = 0; i < (unsigned)r; i++) {
 		struct msghdr *m = &s->msgs[i].msg_hdr;
-		uint64_t ts = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-			if (c->cmsg_level != SOL_SOCKET)
-				continue;
-			if (c->cmsg_type == SO_RXQ_OVFL) {
-				uint32_t drops;
-				memcpy(&drops, CMSG_DATA(c), sizeof drops);
-				l->st.kernel_drops = drops;
-			} else if (c->cmsg_type == SCM_TIMESTAMPNS) {
-				struct timespec t;
-				memcpy(&t, CMSG_DATA(c), sizeof t);
-				ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-			}
-		}
+		uint64_t ts;
+		read_cmsgs(l, m, &ts, NULL);
 		if ((m->msg_flags & MSG_TRUNC) || s->msgs[i].msg_len == 0) {
 			l->st.foreign++;
 			continue;
@@ -376,12 +453,112 @@ static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int time
 			}
 		}
 		dg[got].len = s->msgs[i].msg_len;
-		dg[got].ts_ns = ts ? ts : sl_link_realtime_ns();
+		dg[got].ts_ns = ts;
 		l->st.bytes += dg[got].len;
 		l->st.datagrams++;
 		got++;
 	}
 	return (int)got;
+}
+
+/* Hand out segments of coalesced messages already received. */
+static unsigned gro_split(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
+{
+	unsigned got = 0;
+
+	while (s->gmsg < s->gcount && got < n) {
+		size_t len = s->glen[s->gmsg], seg = s->gseg[s->gmsg], sl;
+		if (s->goff >= len) {
+			s->gmsg++;
+			s->goff = 0;
+			continue;
+		}
+		sl = len - s->goff < seg ? len - s->goff : seg;
+		if (sl > dg[got].cap) {
+			l->st.foreign++;
+		} else {
+			uint8_t *src = s->gbuf + (size_t)s->gmsg * GRO_BUF + s->goff;
+			if (s->borrow)
+				dg[got].buf = src; /* valid until the next receive */
+			else
+				memcpy(dg[got].buf, src, sl);
+			dg[got].len = sl;
+			dg[got].ts_ns = s->gts[s->gmsg];
+			l->st.bytes += sl;
+			l->st.datagrams++;
+			got++;
+		}
+		s->goff += sl;
+	}
+	return got;
+}
+
+/* One recvmmsg of coalesced (GRO) messages into the link's own buffers. */
+static int recv_gro(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
+{
+	int r;
+
+	for (unsigned i = 0; i < GRO_MSGS; i++) {
+		struct msghdr *m = &s->msgs[i].msg_hdr;
+		memset(m, 0, sizeof *m);
+		s->iov[i].iov_base = s->gbuf + (size_t)i * GRO_BUF;
+		s->iov[i].iov_len = GRO_BUF;
+		m->msg_iov = &s->iov[i];
+		m->msg_iovlen = 1;
+		m->msg_control = s->ctrl[i];
+		m->msg_controllen = CTRL_LEN;
+	}
+	r = recvmmsg(s->fd, s->msgs, GRO_MSGS, MSG_DONTWAIT, NULL);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < (unsigned)r; i++) {
+		struct msghdr *m = &s->msgs[i].msg_hdr;
+		s->glen[i] = s->msgs[i].msg_len;
+		s->gseg[i] = s->glen[i] ? s->glen[i] : 1;
+		read_cmsgs(l, m, &s->gts[i], &s->gseg[i]);
+		if ((m->msg_flags & MSG_TRUNC) || s->glen[i] == 0) {
+			l->st.foreign++;
+			s->glen[i] = 0;
+		}
+	}
+	s->gcount = (unsigned)r;
+	s->gmsg = 0;
+	s->goff = 0;
+	return (int)gro_split(l, s, dg, n);
+}
+
+static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int timeout_ms,
+		    struct sl_diag *d)
+{
+	struct udp *s = l->priv;
+	int r;
+
+	if (s->gro && s->gmsg < s->gcount) {
+		r = (int)gro_split(l, s, dg, n);
+		if (r > 0)
+			return r;
+	}
+	/* Try first, and wait only when nothing is there: under load the
+	 * queue is rarely empty, and a poll per batch is a syscall wasted. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		r = s->gro ? recv_gro(l, s, dg, n) : recv_plain(l, s, dg, n);
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return sl_diag_errno(d, "%s: receive failed", l->desc);
+			r = 0;
+		}
+		if (r > 0 || timeout_ms == 0 || attempt == 1)
+			return r;
+		{
+			struct pollfd p = { .fd = s->fd, .events = POLLIN };
+			r = poll(&p, 1, timeout_ms);
+			if (r < 0 && errno != EINTR)
+				return sl_diag_errno(d, "%s: poll failed", l->desc);
+			if (r <= 0)
+				return 0;
+		}
+	}
+	return 0;
 }
 
 static void udp_close(struct sl_link *l)
@@ -390,13 +567,14 @@ static void udp_close(struct sl_link *l)
 	if (!s)
 		return;
 	close(s->fd);
+	free(s->gbuf);
 	free(s);
 }
 
 const struct sl_link_ops sl_link_udp_ops = {
 	.scheme = "udp",
-	.tx_keys = "ttl loop iface src",
-	.rx_keys = "iface",
+	.tx_keys = "ttl loop iface src gso",
+	.rx_keys = "iface gro",
 	.open = udp_open,
 	.send = udp_send,
 	.recv = udp_recv,

@@ -156,9 +156,13 @@ void sl_pacer_wait(struct sl_pacer *p, size_t bytes)
 	if (wait) {
 		unsigned __int128 x = (unsigned __int128)p->rate_bps * SL_PACER_BATCH_NS / 8000000000ull;
 		uint64_t extra = x > p->burst_bytes / 4 ? p->burst_bytes / 4 : (uint64_t)x;
-		if (bytes < p->burst_bytes && extra > p->burst_bytes - bytes)
-			extra = p->burst_bytes - bytes;
-		if (extra && bytes < p->burst_bytes)
+		/* Wake with at most half the bucket full: the other half takes
+		 * the tokens of an oversleep of up to burst/(2*rate), which would
+		 * otherwise spill and be lost (a sender paced in half-bucket
+		 * steps then gets no extra at all). */
+		if (bytes + extra > p->burst_bytes / 2)
+			extra = bytes < p->burst_bytes / 2 ? p->burst_bytes / 2 - bytes : 0;
+		if (extra)
 			wait = sl_pacer_delay(p, now, bytes + (size_t)extra);
 		/* One sleep to the deadline. Oversleeping is harmless up to
 		 * the burst: tokens that accumulate meanwhile let the next

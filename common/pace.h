@@ -21,9 +21,9 @@
  * computed exactly in 64-bit integers.
  *
  * Real-clock accuracy: when sl_pacer_wait() must sleep it also lets up to
- * 100 us of line time (at most a quarter of the burst) accumulate, so a
- * sender calling it per datagram wakes about once per 100 us, not once per
- * datagram. Tokens beyond the burst are lost while a sender oversleeps, so
+ * 100 us of line time (at most a quarter of the burst, and never more than
+ * fills half the bucket) accumulate, so a sender calling it per datagram
+ * wakes about once per 100 us, not once per datagram. Tokens beyond the burst are lost while a sender oversleeps, so
  * the achieved rate falls short when wake-ups are late by more than about
  * 3/4 of burst/rate: give the pacer a burst of at least ~0.5 ms of line
  * time where the diode's queue allows, and on an idle host a lower timer

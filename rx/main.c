@@ -46,6 +46,8 @@ static void usage(FILE *f)
 "  --max-active N        transfers assembled at once (default 4)\n"
 "  --max-symbol-size S   largest symbol accepted (default 8900)\n"
 "  --max-catalog SIZE    largest manifest+signatures (default 64M)\n"
+"  --sockbuf SIZE        socket receive buffer (default 128M; the kernel caps it at\n"
+"                        net.core.rmem_max without CAP_NET_ADMIN, with a warning)\n"
 "  --no-sandbox          do not apply seccomp and Landlock (debugging only)\n"
 "  -q, --quiet / -v, --verbose\n"
 "  -h, --help\n"
@@ -56,7 +58,7 @@ static void usage(FILE *f)
 
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_POLICY, O_STATE, O_RELEASE, O_TIMEOUT, O_GRACE,
-	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX
+	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF
 };
 
 static int parse_count(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -166,9 +168,14 @@ static int setup(struct rx_ctx *c, struct rx_cfg *cfg, const char *key_path, str
 	c->dctx = ZSTD_createDCtx();
 	c->chunkcap = (size_t)254 * cfg->max_symsize;
 	c->chunkbuf = malloc(c->chunkcap);
-	if (!c->dctx || !c->chunkbuf)
+	c->hashbuf = malloc(c->chunkcap);
+	if (!c->dctx || !c->chunkbuf || !c->hashbuf)
 		return SL_ERR_NOMEM;
-	r = sl_link_open_rx(cfg->link_uri, NULL, &c->link, d);
+	{
+		/* borrow: no copy out of GRO buffers */
+		struct sl_link_opts lo = { .borrow = 1, .sockbuf = cfg->sockbuf };
+		r = sl_link_open_rx(cfg->link_uri, &lo, &c->link, d);
+	}
 	if (r)
 		return r;
 	return rx_recover(c);
@@ -183,11 +190,13 @@ static void teardown(struct rx_ctx *c)
 		c->xfers = x->next;
 		rx_xfer_free(x);
 	}
+	rx_hasher_stop(c->hasher);
 	sl_link_close(c->link);
 	sl_wire_rx_free(c->wire);
 	sl_fec_free(c->fec);
 	ZSTD_freeDCtx(c->dctx);
 	free(c->chunkbuf);
+	free(c->hashbuf);
 	sl_audit_close(c->audit);
 	sl_ledger_close(c->ledger);
 	sl_policy_free(c->policy);
@@ -212,12 +221,13 @@ int main(int argc, char **argv)
 		{ "max-symbol-size", required_argument, 0, O_MAXSYM },
 		{ "max-catalog", required_argument, 0, O_MAXCAT },
 		{ "no-sandbox", no_argument, 0, O_NOSANDBOX }, { "quiet", no_argument, 0, 'q' },
+		{ "sockbuf", required_argument, 0, O_SOCKBUF },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
 	};
 	struct rx_cfg cfg = { .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
 			      .tail_grace_ns = 5000000000ull, .max_catalog = 64u << 20,
-			      .max_symsize = SL_WIRE_MAX_SYMSIZE };
+			      .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20 };
 	struct sl_logger log = { sl_log_stderr, "sluice-rx", SL_LOG_INFO };
 	struct rx_ctx c;
 	struct sl_diag d = { "" };
@@ -268,6 +278,13 @@ int main(int argc, char **argv)
 			}
 			cfg.max_catalog = u;
 			break;
+		case O_SOCKBUF:
+			if (sl_parse_size(optarg, &u, &d) || u < 65536 || u > (1u << 30)) {
+				fprintf(stderr, "sluice-rx: --sockbuf: %s\n", d.msg[0] ? d.msg : "64K..1G");
+				return 2;
+			}
+			cfg.sockbuf = (size_t)u;
+			break;
 		case O_NOSANDBOX: sandbox = 0; break;
 		case 'q': log.max = SL_LOG_WARN; break;
 		case 'v': log.max = SL_LOG_DEBUG; break;
@@ -310,6 +327,14 @@ int main(int argc, char **argv)
 		if (d.msg[0])
 			sl_log(&log, SL_LOG_WARN, "%s", d.msg);
 	}
+	/* After the sandbox, so the thread inherits Landlock and seccomp
+	 * (both are per thread and only copied at clone). */
+	r = rx_hasher_start(c.chunkcap, &c.hasher);
+	if (r) {
+		fprintf(stderr, "sluice-rx: cannot start the hashing thread\n");
+		teardown(&c);
+		return 3;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -323,6 +348,8 @@ int main(int argc, char **argv)
 		dg[i].buf = bufs + (size_t)i * SL_LINK_MAX_DGRAM;
 		dg[i].cap = SL_LINK_MAX_DGRAM;
 	}
+	if (sl_link_warning(c.link))
+		sl_log(&log, SL_LOG_WARN, "%s", sl_link_warning(c.link));
 	c.start_ns = sl_now_ns();
 	sl_audit_append(c.audit, "started", NULL, NULL, sl_link_describe(c.link), NULL);
 	sl_log(&log, SL_LOG_INFO, "listening on %s; staging in %s, releasing to %s; policy: %u of %zu "
@@ -330,7 +357,12 @@ int main(int argc, char **argv)
 	       c.policy->threshold, c.policy->nofficers, c.policy->enclave, c.policy->link);
 
 	while (!stop_flag) {
-		int n = sl_link_recv(c.link, dg, BATCH, 200, &d);
+		int n;
+		for (unsigned i = 0; i < BATCH; i++) {
+			dg[i].buf = bufs + (size_t)i * SL_LINK_MAX_DGRAM; /* the link may lend its own */
+			dg[i].cap = SL_LINK_MAX_DGRAM;
+		}
+		n = sl_link_recv(c.link, dg, BATCH, 200, &d);
 		uint64_t now = sl_now_ns();
 		if (n == SL_ERR_CLOSED) {
 			rx_tick(&c, now, 1);

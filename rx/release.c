@@ -191,6 +191,14 @@ static int build_tree(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t 
 		snprintf(reason, rlen, "out of memory");
 		return SL_ERR_NOMEM;
 	}
+	if (!x->tree)
+		rx_tree_open(c, x); /* resumes a tree left by an earlier run */
+	if (x->tree) {
+		/* Written in place and hashed as it came (direct.c). */
+		free(cat);
+		free(buf);
+		return rx_tree_finish(c, x, reason, rlen);
+	}
 	sl_remove_tree(c->relstage_fd, x->hex, NULL);
 	if (mkdirat(c->relstage_fd, x->hex, 0755) != 0 ||
 	    (top = sl_openat_beneath(c->relstage_fd, x->hex, O_RDONLY | O_DIRECTORY, 0)) < 0) {
@@ -249,6 +257,8 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK)
+		return; /* staging files cannot be opened now (logged) or rejected */
 	if (rx_xfer_checkpoint(c, x) != SL_OK) {
 		rx_xfer_timeout(c, x, "staging storage failed");
 		return;

@@ -4,7 +4,9 @@
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta       the transfer header and symbol size it was staged with
  *   catalog    the decoded catalog once complete and verified
- *   stream     sparse file of decoded chunk bytes at their stream offsets
+ *   stream     sparse file of decoded chunk bytes at their stream offsets,
+ *              used only until the catalog is verified (see direct.c)
+ *   tree       marker: STATE/release/<id>/data holds the files, written in place
  *   done       one byte per chunk, written only after the chunk is durable
  *   spool      symbols of blocks evicted undecoded, at (block*255+row)*S
  *   spool.idx  12-byte records (block, row, k) naming what spool holds
@@ -19,6 +21,8 @@
 #include <stdint.h>
 #include <zstd.h>
 
+#include "sha256.h"
+
 #include "audit.h"
 #include "error.h"
 #include "fec.h"
@@ -32,6 +36,7 @@
 
 #define RX_MAX_SESSIONS 16
 #define RX_MAX_KNOWN 256          /* transfers remembered in memory */
+#define RX_FDC 16                   /* open staged files cached per transfer */
 
 struct rx_cfg {
 	const char *link_uri;
@@ -44,6 +49,7 @@ struct rx_cfg {
 	uint64_t tail_grace_ns;     /* after the sender's "pass done"/"done" */
 	uint64_t max_catalog;       /* bytes */
 	uint16_t max_symsize;
+	size_t sockbuf;             /* SO_RCVBUF asked for */
 	int allow_unkeyed;
 	int exit_when_idle;         /* pcap: exit at end of file */
 };
@@ -66,6 +72,14 @@ struct rx_spooled {
 	uint16_t k;
 	uint8_t rows[32];
 };
+
+struct rx_hfile {                /* the hasher's copy of a manifest file line */
+	uint64_t offset, size;
+	uint8_t sha256[32];
+	char *path;
+};
+
+struct rx_hasher;
 
 enum rx_xstate { RX_X_ACTIVE = 1, RX_X_DORMANT, RX_X_REJECTED, RX_X_RELEASED };
 
@@ -98,6 +112,24 @@ struct rx_xfer {
 	uint64_t session;           /* last session seen */
 	uint64_t symbols, dup_symbols, blocks_decoded, bad_blocks;
 	int timed_out_reported;
+	/* files written in place once the catalog is verified (direct.c) */
+	int tree;                   /* 1: chunks go into STATE/release/<id>/data */
+	int top_fd, data_fd;
+	struct { size_t idx; int fd; } fdc[RX_FDC];
+	uint8_t *dirty;             /* per file: written since the last sync */
+	size_t *dirtyl, ndirty;
+	struct rx_hasher *hasher;    /* registered with it while the tree is open */
+	struct rx_hfile *hf;        /* the files, for the hasher thread */
+	size_t nhf;
+	uint64_t hchunk;            /* hash frontier: next chunk to hash */
+	uint64_t hpos;              /* ... as a stream offset */
+	size_t hfile;               /* file being hashed */
+	int hfd;                    /* hasher's descriptor of file hfd_idx */
+	size_t hfd_idx;
+	struct sl_sha256 *hctx;
+	int hashed_all;             /* every file hashed and matched */
+	int herr;                   /* hashing failed: error, reason in hwhy */
+	char hwhy[600];
 };
 
 struct rx_session {
@@ -128,6 +160,8 @@ struct rx_ctx {
 	struct sl_audit *audit;
 	ZSTD_DCtx *dctx;
 	uint8_t *chunkbuf;          /* decompression target, max chunk size */
+	uint8_t *hashbuf;           /* copy buffer of the same size */
+	struct rx_hasher *hasher;
 	size_t chunkcap;
 	int state_fd, xfer_fd, relstage_fd, release_fd;
 	struct rx_xfer *xfers;
@@ -172,6 +206,26 @@ int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t
 		const uint8_t *sym);
 void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 void rx_slot_clear(struct rx_slot *s);
+
+/* direct.c */
+int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x);
+int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
+/* Chunks were placed: let the hasher go on; SL_ERR_HASH (why) on a mismatch. */
+int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
+int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x);
+int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
+void rx_tree_close(struct rx_xfer *x);
+void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
+
+/* hasher.c */
+int rx_hasher_start(size_t chunkcap, struct rx_hasher **out);
+void rx_hasher_stop(struct rx_hasher *h);
+int rx_hasher_add(struct rx_hasher *h, struct rx_xfer *x);
+void rx_hasher_remove(struct rx_hasher *h, struct rx_xfer *x);
+/* New chunks are done; returns the hashing error so far (0: none). */
+int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
+/* Until every file is hashed (0) or hashing failed (its error). */
+int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
 
 /* release.c */
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);

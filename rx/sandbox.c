@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,6 +120,17 @@ static int seccomp(struct sl_diag *d)
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		return sl_diag_set(d, SL_ERR_NOMEM, "seccomp_init failed");
+	/* Threads (the hashing thread starts after the sandbox): clone only
+	 * with CLONE_THREAD, so no new process; clone3 cannot be filtered by
+	 * its flags, so it fails with ENOSYS and glibc falls back to clone. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(set_robust_list), 0) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rseq), 0) < 0) {
+		seccomp_release(ctx);
+		return sl_diag_set(d, SL_ERR_IO, "seccomp rules for threads could not be added");
+	}
 	for (size_t i = 0; i < sizeof allowed_syscalls / sizeof allowed_syscalls[0]; i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_syscalls[i], 0);
 		if (r < 0 && r != -EDOM) {

@@ -36,6 +36,13 @@ void rx_xfer_free(struct rx_xfer *x)
 {
 	if (!x)
 		return;
+	rx_tree_close(x);
+	free(x->dirty);
+	free(x->dirtyl);
+	for (size_t i = 0; i < x->nhf; i++)
+		free(x->hf[i].path);
+	free(x->hf);
+	sl_sha256_free(x->hctx);
 	close_fd(&x->dirfd);
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
@@ -352,6 +359,9 @@ struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now
 	hex16(id, hex);
 	memcpy(x->hex, hex, 33);
 	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = -1;
+	x->top_fd = x->data_fd = x->hfd = -1;
+	for (unsigned i = 0; i < RX_FDC; i++)
+		x->fdc[i].fd = -1;
 	x->last_ns = now;
 	x->next = c->xfers;
 	c->xfers = x;
@@ -395,6 +405,7 @@ static void reset_staging(struct rx_ctx *c, struct rx_xfer *x)
 	if (x->win)
 		for (unsigned i = 0; i < c->cfg->window; i++)
 			rx_slot_clear(&x->win[i]);
+	rx_tree_forget(c, x);
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
 	spool_discard(x);
@@ -468,6 +479,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 	x->state = RX_X_ACTIVE;
 	x->timed_out_reported = 0;
 	c->nactive++;
+	if (x->catalog_ok && rx_tree_open(c, x) == SL_ERR_HASH)
+		return SL_ERR_HASH; /* rejected */
 	return SL_OK;
 }
 
@@ -479,6 +492,7 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 		for (unsigned i = 0; i < c->cfg->window; i++)
 			rx_slot_evict(c, x, &x->win[i]);
 	rx_xfer_checkpoint(c, x);
+	rx_tree_close(x);
 	free_window(c, x);
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
@@ -492,10 +506,15 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 {
 	uint8_t one = 1;
 
-	if (x->npend == 0 || x->stream_fd < 0)
+	if (x->npend == 0)
 		return SL_OK;
 	/* The chunk bytes must be durable before the map says so. */
-	if (fdatasync(x->stream_fd) != 0) {
+	if (x->tree) {
+		if (rx_tree_sync(c, x) != SL_OK)
+			return SL_ERR_IO;
+	} else if (x->stream_fd < 0) {
+		return SL_OK;
+	} else if (fdatasync(x->stream_fd) != 0) {
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: fdatasync of staged data failed: %s", x->hex,
 		       strerror(errno));
 		return SL_ERR_IO;
@@ -517,6 +536,7 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	uint64_t block = s->block;
 	int cat = block < x->hdr.catalog_blocks;
 	int r = sl_block_rec_decode(s->data, bytes, &rec);
+	const uint8_t *placed = NULL;
 
 	if (r == SL_OK && sl_block_k(rec.stored_len, x->symsize) != s->k)
 		r = SL_ERR_PARSE;
@@ -542,14 +562,19 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 			if (ZSTD_isError(n) || n != rec.raw_len)
 				r = SL_ERR_PARSE;
 			else
-				r = sl_pwrite_all(x->stream_fd, c->chunkbuf, n, off);
+				placed = c->chunkbuf;
 		} else {
-			r = sl_pwrite_all(x->stream_fd, s->data + SL_BLOCK_REC, rec.raw_len, off);
+			placed = s->data + SL_BLOCK_REC;
 		}
-		/* Start writeback now, so the checkpoint's fdatasync finds little
-		 * left to write and the receive loop is not held up by it. */
-		if (r == SL_OK)
-			sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
+		if (placed && x->tree) {
+			r = rx_tree_place(c, x, idx, placed, rec.raw_len);
+		} else if (placed) {
+			r = sl_pwrite_all(x->stream_fd, placed, rec.raw_len, off);
+			/* Start writeback now, so the checkpoint's fdatasync finds
+			 * little left to write and the receive loop is not held up. */
+			if (r == SL_OK)
+				sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
+		}
 		if (r == SL_ERR_IO)
 			sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data: %s", x->hex, strerror(errno));
 	}
@@ -574,10 +599,14 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 			if (sl_write_file_atomic(x->dirfd, "catalog", x->catalog, x->hdr.catalog_len, 0600,
 						 NULL) != SL_OK)
 				sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot persist the catalog", x->hex);
+			/* From now on chunks are written into their files. */
+			if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
+				return; /* rejected */
 		}
 	} else {
 		uint64_t idx = block - x->hdr.catalog_blocks;
-		x->done[idx] = 1;
+		/* the hasher thread reads done[] (and then the chunk's bytes) */
+		__atomic_store_n(&x->done[idx], 1, __ATOMIC_RELEASE);
 		x->ndone++;
 		if (x->npend == x->pendcap) {
 			size_t ncap = x->pendcap ? x->pendcap * 2 : 256;
@@ -592,6 +621,16 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 		x->pend_bytes += x->hdr.chunk_size;
 		if (x->pend_bytes >= (16u << 20))
 			rx_xfer_checkpoint(c, x);
+		if (x->tree) {
+			char why[1024];
+			int hr = rx_tree_advance(c, x, why, sizeof why);
+			if (hr == SL_ERR_HASH) {
+				rx_xfer_reject(c, x, why);
+				return;
+			}
+			if (hr)
+				sl_log(c->log, SL_LOG_ERR, "transfer %s: %s", x->hex, why);
+		}
 	}
 	if (x->catalog_ok && x->ndone == x->hdr.nchunks)
 		rx_try_release(c, x);
@@ -602,6 +641,7 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 void rx_xfer_reject(struct rx_ctx *c, struct rx_xfer *x, const char *reason)
 {
 	sl_log(c->log, SL_LOG_WARN, "transfer %s REJECTED: %s", x->hex, reason);
+	rx_tree_forget(c, x);
 	sl_audit_append(c->audit, "rejected", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
 			reason, NULL);
 	c->st.rejected++;

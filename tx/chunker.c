@@ -21,7 +21,7 @@ struct sl_chunker {
 	int level;
 	int datafd;            /* T/data */
 	ZSTD_CCtx *cctx;
-	uint8_t *raw;          /* chunk_size */
+	uint8_t *z;            /* compressed chunk, chunk_size */
 	uint64_t next_index;
 	size_t file;           /* current file */
 	int fd;                /* its descriptor, -1 if not open */
@@ -50,15 +50,12 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 		free(c);
 		return r;
 	}
-	c->cctx = ZSTD_createCCtx();
-	c->raw = malloc(chunk_size);
-	if (!c->cctx || !c->raw) {
+	c->cctx = sl_chunk_cctx(level);
+	c->z = malloc(chunk_size);
+	if (!c->cctx || !c->z) {
 		sl_chunker_free(c);
 		return SL_ERR_NOMEM;
 	}
-	ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
-	ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_checksumFlag, 0);
-	ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_contentSizeFlag, 1);
 	*out = c;
 	return SL_OK;
 }
@@ -73,7 +70,7 @@ void sl_chunker_free(struct sl_chunker *c)
 		close(c->datafd);
 	sl_sha256_free(c->h);
 	ZSTD_freeCCtx(c->cctx);
-	free(c->raw);
+	free(c->z);
 	free(c);
 }
 
@@ -135,7 +132,7 @@ static int finish_file(struct sl_chunker *c, struct sl_diag *d)
 }
 
 /* Fill raw[0..want) from the files, in order. */
-static int read_stream(struct sl_chunker *c, size_t want, struct sl_diag *d)
+static int read_stream(struct sl_chunker *c, uint8_t *raw, size_t want, struct sl_diag *d)
 {
 	size_t got = 0;
 	int r;
@@ -155,7 +152,7 @@ static int read_stream(struct sl_chunker *c, size_t want, struct sl_diag *d)
 			ssize_t k;
 			if (n > f->size - c->file_pos)
 				n = (size_t)(f->size - c->file_pos);
-			k = pread(c->fd, c->raw + got, n, (off_t)c->file_pos);
+			k = pread(c->fd, raw + got, n, (off_t)c->file_pos);
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0)
@@ -163,7 +160,7 @@ static int read_stream(struct sl_chunker *c, size_t want, struct sl_diag *d)
 			if (k == 0)
 				return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it shrank",
 						   f->path);
-			sl_sha256_update(c->h, c->raw + got, (size_t)k);
+			sl_sha256_update(c->h, raw + got, (size_t)k);
 			got += (size_t)k;
 			c->file_pos += (uint64_t)k;
 		}
@@ -185,13 +182,11 @@ static int read_stream(struct sl_chunker *c, size_t want, struct sl_diag *d)
 	return SL_OK;
 }
 
-int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *len,
+int sl_chunker_read(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *want_out,
 		    struct sl_diag *d)
 {
 	uint64_t off = index * c->chunk_size;
 	size_t want;
-	struct sl_block_rec rec = { .kind = SL_BLK_CHUNK, .index = index, .offset = off };
-	size_t z;
 	int r;
 
 	if (index != c->next_index || off >= c->src->total_bytes)
@@ -208,26 +203,68 @@ int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *
 	}
 	want = (size_t)(c->src->total_bytes - off < c->chunk_size ? c->src->total_bytes - off
 								     : c->chunk_size);
-	r = read_stream(c, want, d);
+	/* Read straight into the block; sl_chunker_pack copies only a chunk
+	 * that shrinks (its compressed form), so incompressible data is never
+	 * moved. */
+	r = read_stream(c, out + SL_BLOCK_REC, want, d);
 	if (r)
 		return r;
-	z = ZSTD_compress2(c->cctx, out + SL_BLOCK_REC, want, c->raw, want);
-	if (ZSTD_isError(z) || z >= want) {
-		/* Does not shrink (or does not fit): store raw. */
-		memcpy(out + SL_BLOCK_REC, c->raw, want);
+	c->tot_raw += want;
+	c->next_index++;
+	*want_out = want;
+	return SL_OK;
+}
+
+int sl_chunk_pack(ZSTD_CCtx *cctx, uint8_t *zbuf, uint64_t index, uint32_t chunk_size,
+		  uint8_t *out, size_t want, size_t *len)
+{
+	struct sl_block_rec rec = { .kind = SL_BLK_CHUNK, .index = index,
+				    .offset = index * chunk_size };
+	size_t z = want > 1 ? ZSTD_compress2(cctx, zbuf, want - 1, out + SL_BLOCK_REC, want) : 0;
+	int raw = want <= 1 || ZSTD_isError(z) || z == 0 || z >= want;
+
+	if (raw) {
+		/* Does not shrink (or does not fit): store raw, already in place. */
 		rec.codec = SL_CODEC_RAW;
 		rec.stored_len = (uint32_t)want;
-		c->raw_chunks++;
 	} else {
+		memcpy(out + SL_BLOCK_REC, zbuf, z);
 		rec.codec = SL_CODEC_ZSTD;
 		rec.stored_len = (uint32_t)z;
 	}
 	rec.raw_len = (uint32_t)want;
 	sl_block_rec_encode(&rec, out);
 	*len = SL_BLOCK_REC + rec.stored_len;
-	c->tot_raw += want;
-	c->tot_stored += rec.stored_len;
-	c->next_index++;
+	return raw;
+}
+
+ZSTD_CCtx *sl_chunk_cctx(int level)
+{
+	ZSTD_CCtx *z = ZSTD_createCCtx();
+	if (!z)
+		return NULL;
+	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 0);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_contentSizeFlag, 1);
+	return z;
+}
+
+void sl_chunker_account(struct sl_chunker *c, size_t stored, int raw)
+{
+	c->tot_stored += stored;
+	c->raw_chunks += raw != 0;
+}
+
+int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *len,
+		    struct sl_diag *d)
+{
+	size_t want;
+	int raw, r = sl_chunker_read(c, index, out, &want, d);
+
+	if (r)
+		return r;
+	raw = sl_chunk_pack(c->cctx, c->z, index, c->chunk_size, out, want, len);
+	sl_chunker_account(c, *len - SL_BLOCK_REC, raw);
 	return SL_OK;
 }
 

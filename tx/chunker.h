@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zstd.h>
 #include "error.h"
 #include "source.h"
 
@@ -25,6 +26,19 @@ void sl_chunker_free(struct sl_chunker *c);
  * SL_BLOCK_REC + chunk_size bytes; *len receives the payload length. */
 int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *len,
 		    struct sl_diag *d);
+
+/* The same in two steps, so compression can run on other threads:
+ * sl_chunker_read() reads and hashes chunk `index` (the next one) into
+ * out + SL_BLOCK_REC and gives its raw length; sl_chunk_pack() (any thread,
+ * with its own context from sl_chunk_cctx() and a chunk_size buffer)
+ * compresses it in place and writes the record, returning 1 when stored
+ * raw; sl_chunker_account() adds the result to the totals. */
+int sl_chunker_read(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *want,
+		    struct sl_diag *d);
+int sl_chunk_pack(ZSTD_CCtx *cctx, uint8_t *zbuf, uint64_t index, uint32_t chunk_size,
+		  uint8_t *out, size_t want, size_t *len);
+ZSTD_CCtx *sl_chunk_cctx(int level);
+void sl_chunker_account(struct sl_chunker *c, size_t stored, int raw);
 
 /* After the last chunk: check that every file was read and matched
  * (including zero-length files at the end). */

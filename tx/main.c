@@ -52,6 +52,8 @@ static void usage(FILE *f)
 "  --symbol-size S     bytes per symbol (default 1396: one 1500-byte-MTU frame)\n"
 "  --block K           data symbols per block (default 128)\n"
 "  --level L           zstd level (default 1; chunks that do not shrink go raw)\n"
+"  --threads N         threads compressing and FEC-encoding (default: one per core, up\n"
+"                      to 4; reading and hashing stay in order on one of them)\n"
 "Other:\n"
 "  --heartbeat SECS    heartbeat interval (default 1)\n"
 "  --preamble N        warm-up datagrams before the first pass (default 32)\n"
@@ -69,7 +71,7 @@ static void usage(FILE *f)
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_AEAD, O_POLICY, O_RATE, O_BURST, O_PASSES, O_FIRST,
 	O_OVERHEAD, O_INTERLEAVE, O_SYMSIZE, O_BLOCK, O_LEVEL, O_HEARTBEAT, O_PREAMBLE, O_SPOOL,
-	O_PROGRESS, O_NOPROGRESS, O_WATCH
+	O_PROGRESS, O_NOPROGRESS, O_WATCH, O_THREADS
 };
 
 static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -115,6 +117,7 @@ static int send_main(int argc, char **argv, int daemon)
 		{ "heartbeat", required_argument, 0, O_HEARTBEAT },
 		{ "preamble", required_argument, 0, O_PREAMBLE },
 		{ "spool", required_argument, 0, O_SPOOL }, { "watch", required_argument, 0, O_WATCH },
+		{ "threads", required_argument, 0, O_THREADS },
 		{ "progress", no_argument, 0, O_PROGRESS }, { "no-progress", no_argument, 0, O_NOPROGRESS },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
@@ -199,6 +202,10 @@ static int send_main(int argc, char **argv, int daemon)
 			break;
 		case O_SPOOL: cfg.spool_dir = optarg; break;
 		case O_WATCH: watch = optarg; break;
+		case O_THREADS:
+			if (parse_uint("--threads", optarg, 1, 4, &v)) return 2;
+			cfg.threads = (unsigned)v;
+			break;
 		case O_PROGRESS: progress = 1; break;
 		case O_NOPROGRESS: progress = 0; break;
 		case 'q': log.max = SL_LOG_WARN; progress = 0; break;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "chunker.h"
 #include "fec.h"
 #include "proto.h"
@@ -19,6 +21,22 @@
 struct blockref {
 	uint64_t spool_off;
 	uint32_t len;
+};
+
+#define MAX_HELPERS 3
+
+struct sl_producer;
+
+/* The producer thread (workers[0]) and helper threads share the
+ * compression and FEC of each group, one block at a time. */
+struct worker {
+	struct sl_producer *p;
+	pthread_t thread;
+	int started;
+	struct sl_fec *fec;
+	ZSTD_CCtx *cctx;
+	uint8_t *zbuf;
+	uint64_t stored, raw_chunks;
 };
 
 struct sl_producer {
@@ -33,13 +51,24 @@ struct sl_producer {
 	struct sl_diag err;
 	int errcode;
 
-	struct sl_fec *fec;
 	struct sl_chunker *chunker;
 	int spool_fd;
 	uint64_t spool_end;
 	struct blockref *refs;
 	unsigned pmax;               /* parity buffers per block */
 	uint64_t raw, stored;
+
+	/* the worker pool */
+	struct worker workers[1 + MAX_HELPERS];
+	unsigned nhelpers;
+	pthread_mutex_t pmu;
+	pthread_cond_t pgo, pdone;
+	unsigned job_gen, job_active, job_next;
+	int job_err, pool_stop, pool_init;
+	struct sl_group *job_g;
+	unsigned *job_lens;
+	const size_t *job_want;
+	unsigned job_vp;
 };
 
 unsigned sl_parity_for(double overhead, unsigned k, unsigned kmax, int catalog)
@@ -123,50 +152,130 @@ void sl_producer_release(struct sl_producer *p, struct sl_group *g)
 
 /* ---- producing a group ---- */
 
-/* Rows of virtual pass vp, FEC parity for them, and where each symbol is. */
-static int encode_group(struct sl_producer *p, struct sl_group *g, const unsigned *lens, unsigned vp)
+/* Block b of the group: compress it first when `want` is set (a chunk
+ * just read, SL_BLOCK_REC + raw bytes in place; lens[b] is then set), then
+ * the rows of virtual pass vp, FEC parity for them, and where each symbol
+ * is. Runs on any worker, with that worker's own FEC and zstd contexts. */
+static int encode_block(struct sl_producer *p, struct worker *w, struct sl_group *g,
+			unsigned b, unsigned *lens, const size_t *want, unsigned vp)
 {
 	size_t S = p->cfg.symsize;
 	size_t bsz = (size_t)p->cfg.kmax * S;
+	uint8_t *data = g->data + b * bsz;
+	const uint8_t *dptr[255];
+	unsigned prow[255];
+	uint8_t *pout[255];
+	unsigned k, m, n, np = 0;
 
-	g->maxn = 0;
-	for (unsigned b = 0; b < g->count; b++) {
-		uint8_t *data = g->data + b * bsz;
-		const uint8_t *dptr[255];
-		unsigned prow[255];
-		uint8_t *pout[255];
-		unsigned k = sl_block_k(lens[b] - SL_BLOCK_REC, (uint16_t)S);
-		unsigned m = sl_parity_for(p->cfg.overhead, k, p->cfg.kmax, g->catalog);
-		unsigned n = k + m, np = 0;
-
-		memset(data + lens[b], 0, k * S - lens[b]);
-		g->k[b] = (uint16_t)k;
-		g->m[b] = (uint16_t)m;
-		g->n[b] = (uint16_t)n;
-		for (unsigned j = 0; j < n; j++) {
-			unsigned row = (unsigned)(((uint64_t)vp * n + j) % 255);
-			g->rows[b][j] = (uint16_t)row;
-			if (row < k) {
-				g->sym[b][j] = data + (size_t)row * S;
-			} else {
-				if (np == p->pmax)
-					return sl_diag_set(&p->err, SL_ERR_INVAL, "parity buffer too small");
-				prow[np] = row;
-				pout[np] = g->par + ((size_t)b * p->pmax + np) * S;
-				g->sym[b][j] = pout[np];
-				np++;
-			}
-		}
-		for (unsigned i = 0; i < k; i++)
-			dptr[i] = data + i * S;
-		if (np) {
-			int r = sl_fec_encode(p->fec, k, S, dptr, np, prow, pout);
-			if (r)
-				return sl_diag_set(&p->err, r, "FEC encode failed (k=%u, %u rows)", k, np);
-		}
-		if (n > g->maxn)
-			g->maxn = n;
+	if (want && want[b]) {
+		size_t len;
+		int raw = sl_chunk_pack(w->cctx, w->zbuf, g->blocks[b] - p->cfg.catalog_blocks,
+					p->cfg.chunk_size, data, want[b], &len);
+		lens[b] = (unsigned)len;
+		w->stored += len - SL_BLOCK_REC;
+		w->raw_chunks += (unsigned)raw;
 	}
+	k = sl_block_k(lens[b] - SL_BLOCK_REC, (uint16_t)S);
+	m = sl_parity_for(p->cfg.overhead, k, p->cfg.kmax, g->catalog);
+	n = k + m;
+	memset(data + lens[b], 0, k * S - lens[b]);
+	g->k[b] = (uint16_t)k;
+	g->m[b] = (uint16_t)m;
+	g->n[b] = (uint16_t)n;
+	for (unsigned j = 0; j < n; j++) {
+		unsigned row = (unsigned)(((uint64_t)vp * n + j) % 255);
+		g->rows[b][j] = (uint16_t)row;
+		if (row < k) {
+			g->sym[b][j] = data + (size_t)row * S;
+		} else {
+			if (np == p->pmax)
+				return SL_ERR_INVAL;
+			prow[np] = row;
+			pout[np] = g->par + ((size_t)b * p->pmax + np) * S;
+			g->sym[b][j] = pout[np];
+			np++;
+		}
+	}
+	for (unsigned i = 0; i < k; i++)
+		dptr[i] = data + i * S;
+	if (np)
+		return sl_fec_encode(w->fec, k, S, dptr, np, prow, pout);
+	return SL_OK;
+}
+
+/* Take blocks of the current job until none is left. */
+static void work_job(struct sl_producer *p, struct worker *w)
+{
+	unsigned b;
+
+	while ((b = __atomic_fetch_add(&p->job_next, 1, __ATOMIC_RELAXED)) < p->job_g->count) {
+		int r = encode_block(p, w, p->job_g, b, p->job_lens, p->job_want, p->job_vp);
+		if (r) {
+			pthread_mutex_lock(&p->pmu);
+			if (!p->job_err)
+				p->job_err = r;
+			pthread_mutex_unlock(&p->pmu);
+		}
+	}
+}
+
+static void *helper(void *arg)
+{
+	struct worker *w = arg;
+	struct sl_producer *p = w->p;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&p->pmu);
+	for (;;) {
+		while (p->job_gen == seen && !p->pool_stop)
+			pthread_cond_wait(&p->pgo, &p->pmu);
+		if (p->pool_stop)
+			break;
+		seen = p->job_gen;
+		pthread_mutex_unlock(&p->pmu);
+		work_job(p, w);
+		pthread_mutex_lock(&p->pmu);
+		if (--p->job_active == 0)
+			pthread_cond_broadcast(&p->pdone);
+	}
+	pthread_mutex_unlock(&p->pmu);
+	return NULL;
+}
+
+/* Compress (want != NULL) and FEC-encode every block of g, on the producer
+ * thread and the helpers together. */
+static int encode_group(struct sl_producer *p, struct sl_group *g, unsigned *lens,
+			const size_t *want, unsigned vp)
+{
+	int r;
+
+	p->job_g = g;
+	p->job_lens = lens;
+	p->job_want = want;
+	p->job_vp = vp;
+	p->job_next = 0;
+	p->job_err = 0;
+	if (p->nhelpers && g->count > 1) {
+		pthread_mutex_lock(&p->pmu);
+		p->job_active = p->nhelpers;
+		p->job_gen++;
+		pthread_cond_broadcast(&p->pgo);
+		pthread_mutex_unlock(&p->pmu);
+		work_job(p, &p->workers[0]);
+		pthread_mutex_lock(&p->pmu);
+		while (p->job_active)
+			pthread_cond_wait(&p->pdone, &p->pmu);
+		pthread_mutex_unlock(&p->pmu);
+	} else {
+		work_job(p, &p->workers[0]);
+	}
+	r = p->job_err;
+	if (r)
+		return sl_diag_set(&p->err, r, "FEC encode failed");
+	g->maxn = 0;
+	for (unsigned b = 0; b < g->count; b++)
+		if (g->n[b] > g->maxn)
+			g->maxn = g->n[b];
 	return SL_OK;
 }
 
@@ -200,7 +309,7 @@ static int catalog_groups(struct sl_producer *p, unsigned pass, unsigned vp)
 		g->blocks[g->count] = i;
 		lens[g->count] = SL_BLOCK_REC + len;
 		if (++g->count == p->cfg.interleave || i + 1 == p->cfg.catalog_blocks) {
-			r = encode_group(p, g, lens, vp);
+			r = encode_group(p, g, lens, NULL, vp);
 			if (r)
 				return r;
 			publish(p);
@@ -210,10 +319,37 @@ static int catalog_groups(struct sl_producer *p, unsigned pass, unsigned vp)
 	return SL_OK;
 }
 
+/* After compression: account the group and keep it for later passes. */
+static int spool_group(struct sl_producer *p, const struct sl_group *g, const unsigned *lens)
+{
+	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
+
+	for (unsigned i = 0; i <= p->nhelpers; i++) {
+		sl_chunker_account(p->chunker, p->workers[i].stored, 0);
+		p->workers[i].stored = 0;
+		while (p->workers[i].raw_chunks) {
+			sl_chunker_account(p->chunker, 0, 1);
+			p->workers[i].raw_chunks--;
+		}
+	}
+	if (p->spool_fd < 0)
+		return SL_OK;
+	for (unsigned b = 0; b < g->count; b++) {
+		uint64_t c = g->blocks[b] - p->cfg.catalog_blocks;
+		p->refs[c].spool_off = p->spool_end;
+		p->refs[c].len = lens[b];
+		if (sl_pwrite_all(p->spool_fd, g->data + b * bsz, lens[b], p->spool_end))
+			return sl_diag_errno(&p->err, "writing the compressed spool");
+		p->spool_end += lens[b];
+	}
+	return SL_OK;
+}
+
 static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 {
 	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
 	unsigned lens[SL_GROUP_MAX];
+	size_t want[SL_GROUP_MAX];
 	struct sl_group *g = NULL;
 	int r;
 
@@ -230,18 +366,10 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 		}
 		q = g->data + g->count * bsz;
 		if (produce) {
-			size_t len;
-			r = sl_chunker_next(p->chunker, c, q, &len, &p->err);
+			/* read and hash here, in order; compressed with the FEC */
+			r = sl_chunker_read(p->chunker, c, q, &want[g->count], &p->err);
 			if (r)
 				return r;
-			if (p->spool_fd >= 0) {
-				p->refs[c].spool_off = p->spool_end;
-				p->refs[c].len = (uint32_t)len;
-				if (sl_pwrite_all(p->spool_fd, q, len, p->spool_end))
-					return sl_diag_errno(&p->err, "writing the compressed spool");
-				p->spool_end += len;
-			}
-			lens[g->count] = (unsigned)len;
 		} else {
 			if (sl_pread_all(p->spool_fd, q, p->refs[c].len, p->refs[c].spool_off))
 				return sl_diag_errno(&p->err, "reading the compressed spool");
@@ -249,7 +377,11 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 		}
 		g->blocks[g->count] = p->cfg.catalog_blocks + c;
 		if (++g->count == p->cfg.interleave || c + 1 == p->cfg.nchunks) {
-			r = encode_group(p, g, lens, pass);
+			r = encode_group(p, g, lens, produce ? want : NULL, pass);
+			if (r)
+				return r;
+			if (produce)
+				r = spool_group(p, g, lens);
 			if (r)
 				return r;
 			publish(p);
@@ -298,6 +430,63 @@ static void *run(void *arg)
 	return NULL;
 }
 
+static int worker_init(struct worker *w, struct sl_producer *p, const struct sl_producer_cfg *cfg)
+{
+	w->p = p;
+	if (sl_fec_new(&w->fec))
+		return SL_ERR_NOMEM;
+	w->cctx = sl_chunk_cctx(cfg->level);
+	w->zbuf = malloc(cfg->chunk_size);
+	return w->cctx && w->zbuf ? SL_OK : SL_ERR_NOMEM;
+}
+
+/* workers[0] is the producer thread itself; helpers as cores allow. */
+static int start_pool(struct sl_producer *p, const struct sl_producer_cfg *cfg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned want = cfg->threads ? cfg->threads - 1 : (ncpu > 1 ? (unsigned)ncpu - 1 : 0);
+	int r;
+
+	if (want > MAX_HELPERS)
+		want = MAX_HELPERS;
+	pthread_mutex_init(&p->pmu, NULL);
+	pthread_cond_init(&p->pgo, NULL);
+	pthread_cond_init(&p->pdone, NULL);
+	p->pool_init = 1;
+	r = worker_init(&p->workers[0], p, cfg);
+	for (unsigned i = 1; !r && i <= want; i++) {
+		r = worker_init(&p->workers[i], p, cfg);
+		if (!r && pthread_create(&p->workers[i].thread, NULL, helper, &p->workers[i]) != 0)
+			r = SL_ERR_IO;
+		if (!r) {
+			p->workers[i].started = 1;
+			p->nhelpers = i;
+		}
+	}
+	return r;
+}
+
+static void stop_pool(struct sl_producer *p)
+{
+	if (!p->pool_init)
+		return;
+	pthread_mutex_lock(&p->pmu);
+	p->pool_stop = 1;
+	pthread_cond_broadcast(&p->pgo);
+	pthread_mutex_unlock(&p->pmu);
+	for (unsigned i = 0; i <= MAX_HELPERS; i++) {
+		struct worker *w = &p->workers[i];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		sl_fec_free(w->fec);
+		ZSTD_freeCCtx(w->cctx);
+		free(w->zbuf);
+	}
+	pthread_mutex_destroy(&p->pmu);
+	pthread_cond_destroy(&p->pgo);
+	pthread_cond_destroy(&p->pdone);
+}
+
 int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **out,
 		      struct sl_diag *d)
 {
@@ -325,10 +514,10 @@ int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **ou
 			return SL_ERR_NOMEM;
 		}
 	}
-	r = sl_fec_new(&p->fec);
+	r = start_pool(p, cfg);
 	if (r) {
 		sl_producer_free(p);
-		return sl_diag_set(d, r, "FEC codec");
+		return sl_diag_set(d, r, "cannot set up the compression and FEC workers");
 	}
 	r = sl_chunker_new(cfg->src, cfg->chunk_size, cfg->level, &p->chunker, d);
 	if (r) {
@@ -384,7 +573,7 @@ void sl_producer_free(struct sl_producer *p)
 		free(p->slots[i].par);
 	}
 	sl_chunker_free(p->chunker);
-	sl_fec_free(p->fec);
+	stop_pool(p);
 	if (p->spool_fd >= 0)
 		close(p->spool_fd);
 	free(p->refs);

@@ -9,6 +9,9 @@
  * and gives each back with sl_producer_release(). A small fixed ring of
  * group buffers bounds memory and lets reading, compression and FEC run
  * while the previous group is on the wire, so pacing is not held up.
+ * Within a group, files are read and hashed in order by the producer
+ * thread; compression and FEC of the group's blocks are shared with up to
+ * 3 helper threads (cfg.threads; each with its own zstd and FEC context).
  */
 #ifndef SL_TX_PRODUCER_H
 #define SL_TX_PRODUCER_H
@@ -47,6 +50,7 @@ struct sl_producer_cfg {
 	int level;
 	unsigned first_pass, passes;
 	const char *spool_dir;
+	unsigned threads;                /* compression + FEC threads, 0: one per core (<= 4) */
 };
 
 struct sl_producer;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -348,6 +349,10 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 		s.pace_step = BATCH;
 	if (cfg->rate_bps && sl_pacer_init(&s.pacer, cfg->rate_bps, burst, sl_now_ns()) != 0)
 		return sl_diag_set(d, SL_ERR_INVAL, "cannot pace at this rate and burst");
+	/* Sleeps between pacing steps are a few hundred microseconds: the
+	 * default 50 us timer slack would be a large part of each. */
+	if (cfg->rate_bps)
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 
 	s.batch = malloc(BATCH * s.dgsize);
 	if (!s.batch)
@@ -363,6 +368,8 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	r = sl_link_open_tx(cfg->link_uri, &lo, &s.link, d);
 	if (r)
 		goto out;
+	if (sl_link_warning(s.link))
+		sl_log(cfg->log, SL_LOG_WARN, "%s", sl_link_warning(s.link));
 	memset(&pc, 0, sizeof pc);
 	pc.src = src;
 	pc.chunk_size = s.chunk_size;
@@ -377,6 +384,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	pc.first_pass = cfg->first_pass;
 	pc.passes = cfg->passes;
 	pc.spool_dir = cfg->spool_dir;
+	pc.threads = cfg->threads;
 	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u",
 	       (unsigned long long)res->session, sl_link_describe(s.link), sl_suite_name(cfg->suite),
 	       s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0), cfg->interleave);

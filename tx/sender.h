@@ -35,6 +35,7 @@ struct sl_send_cfg {
 	unsigned preamble;            /* warm-up datagrams */
 	int progress;                 /* draw a progress bar on stderr */
 	const char *spool_dir;        /* where the compressed spool lives (O_TMPFILE) */
+	unsigned threads;             /* compression + FEC threads; 0: one per core, <= 4 */
 	const struct sl_logger *log;
 	volatile sig_atomic_t *stop;
 };

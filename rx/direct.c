@@ -1,0 +1,481 @@
+/* direct.c — decoded chunks written straight into the release tree.
+ *
+ * Once a transfer's catalog is verified (manifest, signatures, policy,
+ * ledger), rx creates STATE/release/<id>/data/ and every listed file in it
+ * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, O_EXCL, mode 0600) and from
+ * then on writes each decoded chunk into the files it covers, instead of
+ * into the sparse stream file; release then needs no copy. Chunks decoded
+ * before the catalog (normally none: the catalog comes first in every pass)
+ * are in the stream file and are copied into the files when the tree opens.
+ *
+ * Hashing follows a frontier: chunk i is hashed when chunks 0..i-1 have
+ * been, from memory if it is the one just decoded, else read back from the
+ * files; each file's SHA-256 is compared with the manifest the moment its
+ * last byte is hashed, so a bad file rejects the transfer at once, and at
+ * release every file has been hashed.
+ *
+ * Crash safety: the marker STATE/xfer/<id>/tree is written (atomically)
+ * only after the tree exists and everything copied into it is synced; the
+ * done map names a chunk only after the files it touched are synced
+ * (rx_xfer_checkpoint). After a restart the tree is reopened (never created
+ * again over itself) when the marker exists, and removed and rebuilt from
+ * the stream file when it does not. The frontier restarts at 0 and reads
+ * back what is already done.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rx.h"
+#include "safefs.h"
+#include "sha256.h"
+
+#define MARKER "tree"
+#define SYNC_EACH_MAX 16  /* more files written since the last sync: one syncfs */
+
+static void fdc_close(struct rx_xfer *x)
+{
+	for (unsigned i = 0; i < RX_FDC; i++) {
+		if (x->fdc[i].fd >= 0)
+			close(x->fdc[i].fd);
+		x->fdc[i].fd = -1;
+	}
+}
+
+/* Descriptor of file i (read-write), from a small direct-mapped cache. */
+static int file_fd(struct rx_xfer *x, size_t i)
+{
+	unsigned slot = (unsigned)(i % RX_FDC);
+	int fd;
+
+	if (x->fdc[slot].fd >= 0 && x->fdc[slot].idx == i)
+		return x->fdc[slot].fd;
+	fd = sl_openat_beneath(x->data_fd, x->manifest->files[i].path, O_RDWR, 0);
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	if (x->fdc[slot].fd >= 0)
+		close(x->fdc[slot].fd);
+	x->fdc[slot].fd = fd;
+	x->fdc[slot].idx = i;
+	return fd;
+}
+
+/* The first non-empty file holding stream offset off. */
+static size_t file_at(const struct sl_manifest *m, uint64_t off)
+{
+	size_t lo = 0, hi = m->nfiles;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m->files[mid].offset + m->files[mid].size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo < m->nfiles && m->files[lo].size == 0)
+		lo++;
+	return lo;
+}
+
+/* Read (wr = 0) or write (wr = 1) stream bytes [off, off+len) in the files. */
+static int files_io(struct rx_ctx *c, struct rx_xfer *x, uint64_t off, uint8_t *buf, size_t len,
+		    int wr)
+{
+	const struct sl_manifest *m = x->manifest;
+	size_t i = file_at(m, off);
+
+	while (len) {
+		const struct sl_manifest_file *f;
+		uint64_t at;
+		size_t n;
+		int fd;
+
+		if (i >= m->nfiles)
+			return SL_ERR_INVAL;
+		f = &m->files[i];
+		if (f->size == 0) {
+			i++;
+			continue;
+		}
+		at = off - f->offset;
+		n = f->size - at < len ? (size_t)(f->size - at) : len;
+		fd = file_fd(x, i);
+		if (fd < 0) {
+			sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot open staged data/%s: %s", x->hex,
+			       f->path, strerror(errno));
+			return SL_ERR_IO;
+		}
+		if (wr) {
+			if (sl_pwrite_all(fd, buf, n, at)) {
+				sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data/%s: %s", x->hex,
+				       f->path, strerror(errno));
+				return SL_ERR_IO;
+			}
+			/* start writeback now so the checkpoint finds little to do */
+			sync_file_range(fd, (off64_t)at, (off64_t)n, SYNC_FILE_RANGE_WRITE);
+			if (!x->dirty[i]) {
+				x->dirty[i] = 1;
+				x->dirtyl[x->ndirty++] = i;
+			}
+		} else if (sl_pread_all(fd, buf, n, at)) {
+			sl_log(c->log, SL_LOG_ERR, "transfer %s: reading staged data/%s: %s", x->hex,
+			       f->path, strerror(errno));
+			return SL_ERR_IO;
+		}
+		buf += n;
+		off += n;
+		len -= n;
+		i++;
+	}
+	return SL_OK;
+}
+
+static uint64_t chunk_len(const struct rx_xfer *x, uint64_t idx)
+{
+	uint64_t off = idx * x->hdr.chunk_size;
+	return x->hdr.total_bytes - off < x->hdr.chunk_size ? x->hdr.total_bytes - off
+							      : x->hdr.chunk_size;
+}
+
+int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
+{
+	why[0] = '\0';
+	if (!x->hasher)
+		return SL_OK;
+	return rx_hasher_kick(c->hasher, x, why, wl);
+}
+
+int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
+{
+	return files_io(c, x, idx * x->hdr.chunk_size, (uint8_t *)buf, len, 1);
+}
+
+int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int r = SL_OK;
+
+	/* A few files: fdatasync each (syncfs would also wait for every
+	 * other writer's dirty data). Many small files: one syncfs, not one
+	 * journal commit per file. */
+	if (x->ndirty > SYNC_EACH_MAX) {
+		if (syncfs(x->data_fd) != 0)
+			r = SL_ERR_IO;
+	} else {
+		for (size_t k = 0; k < x->ndirty && !r; k++) {
+			int fd = file_fd(x, x->dirtyl[k]);
+			if (fd < 0 || fdatasync(fd) != 0)
+				r = SL_ERR_IO;
+		}
+	}
+	if (r) {
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: syncing staged files failed: %s", x->hex,
+		       strerror(errno));
+		return r;
+	}
+	for (size_t k = 0; k < x->ndirty; k++)
+		x->dirty[x->dirtyl[k]] = 0;
+	x->ndirty = 0;
+	return SL_OK;
+}
+
+void rx_tree_close(struct rx_xfer *x)
+{
+	if (x->hasher)
+		rx_hasher_remove(x->hasher, x);
+	x->hasher = NULL;
+	fdc_close(x);
+	if (x->data_fd >= 0)
+		close(x->data_fd);
+	if (x->top_fd >= 0)
+		close(x->top_fd);
+	x->data_fd = x->top_fd = -1;
+	x->tree = 0;
+}
+
+void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
+{
+	rx_tree_close(x);
+	free(x->dirty);
+	free(x->dirtyl);
+	x->dirty = NULL;
+	x->dirtyl = NULL;
+	x->ndirty = 0;
+	sl_sha256_free(x->hctx);
+	x->hctx = NULL;
+	x->hchunk = x->hpos = 0;
+	x->hfile = 0;
+	x->hashed_all = x->herr = 0;
+	x->hwhy[0] = '\0';
+	for (size_t i = 0; i < x->nhf; i++)
+		free(x->hf[i].path);
+	free(x->hf);
+	x->hf = NULL;
+	x->nhf = 0;
+	if (x->dirfd >= 0)
+		unlinkat(x->dirfd, MARKER, 0);
+	sl_remove_tree(c->relstage_fd, x->hex, NULL);
+}
+
+/* Create the tree and every file in it (empty, 0600). */
+static int create_tree(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
+{
+	const struct sl_manifest *m = x->manifest;
+	struct sl_diag d = { "" };
+
+	sl_remove_tree(c->relstage_fd, x->hex, NULL);
+	if (mkdirat(c->relstage_fd, x->hex, 0755) != 0 ||
+	    (x->top_fd = sl_openat_beneath(c->relstage_fd, x->hex, O_RDONLY | O_DIRECTORY, 0)) < 0 ||
+	    mkdirat(x->top_fd, "data", 0755) != 0 ||
+	    (x->data_fd = sl_openat_beneath(x->top_fd, "data", O_RDONLY | O_DIRECTORY, 0)) < 0) {
+		if (x->top_fd < 0)
+			x->top_fd = -1;
+		snprintf(why, wl, "cannot create the release staging directory: %s", strerror(errno));
+		return SL_ERR_IO;
+	}
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct sl_manifest_file *f = &m->files[i];
+		const char *slash = strrchr(f->path, '/');
+		int fd, r;
+		if (slash) {
+			char parent[4096];
+			size_t n = (size_t)(slash - f->path);
+			if (n >= sizeof parent) {
+				snprintf(why, wl, "data/%s: path too long", f->path);
+				return SL_ERR_NAME;
+			}
+			memcpy(parent, f->path, n);
+			parent[n] = '\0';
+			r = sl_mkdirs_beneath(x->data_fd, parent, &d);
+			if (r) {
+				snprintf(why, wl, "data/%s: %s", f->path, d.msg);
+				return r;
+			}
+		}
+		r = sl_create_beneath(x->data_fd, f->path, 0600, &fd, &d);
+		if (r) {
+			snprintf(why, wl, "data/%s: %s", f->path, d.msg);
+			return r;
+		}
+		close(fd);
+	}
+	return SL_OK;
+}
+
+/* fsync every directory of the tree, so the files' names are durable. */
+static int sync_dirs(struct rx_xfer *x)
+{
+	const struct sl_manifest *m = x->manifest;
+	const char *prev = NULL;
+	size_t prevlen = 0;
+
+	if (sl_fsync_dir(x->top_fd, ".") != 0 || sl_fsync_dir(x->data_fd, ".") != 0)
+		return SL_ERR_IO;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const char *p = m->files[i].path, *slash;
+		size_t n;
+		/* every directory on the path: sorted paths repeat parents */
+		for (slash = strchr(p, '/'); slash; slash = strchr(slash + 1, '/')) {
+			char dir[4096];
+			n = (size_t)(slash - p);
+			if (n >= sizeof dir)
+				return SL_ERR_NAME;
+			if (prev && n <= prevlen && !strncmp(prev, p, n) && (n == prevlen || prev[n] == '/'))
+				continue;
+			memcpy(dir, p, n);
+			dir[n] = '\0';
+			if (sl_fsync_dir(x->data_fd, dir) != 0)
+				return SL_ERR_IO;
+		}
+		slash = strrchr(p, '/');
+		prev = p;
+		prevlen = slash ? (size_t)(slash - p) : 0;
+	}
+	return SL_OK;
+}
+
+/* The hasher thread's own copy of the file table (the manifest object is
+ * replaced when rx re-verifies it). */
+static int hasher_files(struct rx_xfer *x)
+{
+	const struct sl_manifest *m = x->manifest;
+
+	if (x->hf)
+		return SL_OK;
+	x->hf = calloc(m->nfiles ? m->nfiles : 1, sizeof *x->hf);
+	if (!x->hf)
+		return SL_ERR_NOMEM;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		x->hf[i].offset = m->files[i].offset;
+		x->hf[i].size = m->files[i].size;
+		memcpy(x->hf[i].sha256, m->files[i].sha256, 32);
+		x->hf[i].path = strdup(m->files[i].path);
+		if (!x->hf[i].path) {
+			x->nhf = i;
+			return SL_ERR_NOMEM;
+		}
+	}
+	x->nhf = m->nfiles;
+	return SL_OK;
+}
+
+int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
+{
+	char why[1024] = "";
+	struct stat st;
+	int r, have_marker;
+
+	if (x->tree)
+		return SL_OK;
+	if (!x->catalog_ok || !x->manifest || x->dirfd < 0)
+		return SL_ERR_AGAIN;
+	if (!x->dirty) {
+		size_t n = x->manifest->nfiles ? x->manifest->nfiles : 1;
+		x->dirty = calloc(n, 1);
+		x->dirtyl = calloc(n, sizeof *x->dirtyl);
+		if (!x->dirty || !x->dirtyl)
+			return SL_ERR_NOMEM;
+	}
+	for (unsigned i = 0; i < RX_FDC; i++)
+		x->fdc[i].fd = -1;
+	have_marker = fstatat(x->dirfd, MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (have_marker) {
+		x->top_fd = sl_openat_beneath(c->relstage_fd, x->hex, O_RDONLY | O_DIRECTORY, 0);
+		x->data_fd = x->top_fd >= 0 ? sl_openat_beneath(x->top_fd, "data", O_RDONLY | O_DIRECTORY, 0)
+					    : -1;
+		if (x->data_fd >= 0) {
+			x->tree = 1;
+			goto hash;
+		}
+		/* The tree went away: what was only in it must come again. */
+		sl_log(c->log, SL_LOG_WARN, "transfer %s: staged files are missing; receiving them again",
+		       x->hex);
+		if (x->top_fd >= 0)
+			close(x->top_fd);
+		x->top_fd = x->data_fd = -1;
+		memset(x->done, 0, x->hdr.nchunks);
+		x->ndone = 0;
+		x->npend = 0;
+		if (x->done_fd >= 0 && ftruncate(x->done_fd, 0) != 0)
+			sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot reset the done map", x->hex);
+		unlinkat(x->dirfd, MARKER, 0);
+	}
+	x->hchunk = x->hpos = 0;
+	x->hfile = 0;
+	x->hashed_all = x->herr = 0;
+	x->hwhy[0] = '\0';
+	sl_sha256_free(x->hctx);
+	x->hctx = NULL;
+	r = create_tree(c, x, why, sizeof why);
+	if (r)
+		goto fail;
+	x->tree = 1;
+	/* Chunks that went to the stream before the catalog was known. */
+	if (x->ndone) {
+		if (x->stream_fd < 0) {
+			r = SL_ERR_IO;
+			snprintf(why, sizeof why, "the staged stream is not open");
+			goto fail;
+		}
+		for (uint64_t i = 0; i < x->hdr.nchunks; i++) {
+			size_t n = (size_t)chunk_len(x, i);
+			if (!x->done[i])
+				continue;
+			if (sl_pread_all(x->stream_fd, c->hashbuf, n, i * x->hdr.chunk_size)) {
+				r = SL_ERR_IO;
+				snprintf(why, sizeof why, "reading the staged stream: %s", strerror(errno));
+				goto fail;
+			}
+			r = rx_tree_place(c, x, i, c->hashbuf, n);
+			if (r) {
+				snprintf(why, sizeof why, "copying staged chunks into the tree");
+				goto fail;
+			}
+		}
+	}
+	if (rx_tree_sync(c, x) != SL_OK || sync_dirs(x) != SL_OK ||
+	    sl_fsync_dir(c->relstage_fd, ".") != 0 ||
+	    sl_write_file_atomic(x->dirfd, MARKER, "", 0, 0600, NULL) != SL_OK) {
+		r = SL_ERR_IO;
+		snprintf(why, sizeof why, "cannot make the staged tree durable: %s", strerror(errno));
+		goto fail;
+	}
+	/* The stream is not needed any more. */
+	if (x->stream_fd >= 0) {
+		close(x->stream_fd);
+		x->stream_fd = -1;
+	}
+	unlinkat(x->dirfd, "stream", 0);
+hash:
+	r = hasher_files(x);
+	if (!r)
+		r = rx_hasher_add(c->hasher, x);
+	if (r) {
+		snprintf(why, sizeof why, "cannot register with the hashing thread");
+		goto fail;
+	}
+	x->hasher = c->hasher;
+	return SL_OK;
+fail:
+	sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot stage files in place (%s); using the stream file",
+	       x->hex, why);
+	rx_tree_close(x);
+	sl_remove_tree(c->relstage_fd, x->hex, NULL);
+	return r;
+}
+
+int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+{
+	struct sl_catalog *cat;
+	struct sl_diag d = { "" };
+	int r;
+
+	if (!x->hasher) {
+		snprintf(reason, rlen, "the staged files are not being hashed");
+		return SL_ERR_IO;
+	}
+	r = rx_hasher_wait(x->hasher, x, reason, rlen);
+	if (r)
+		return r;
+	(void)c;
+	cat = malloc(sizeof *cat);
+	if (!cat) {
+		snprintf(reason, rlen, "out of memory");
+		return SL_ERR_NOMEM;
+	}
+	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
+	for (unsigned i = 0; !r && i < cat->n; i++) {
+		unlinkat(x->top_fd, cat->e[i].name, 0); /* left by an interrupted release */
+		r = sl_write_file_beneath(x->top_fd, cat->e[i].name, cat->e[i].data, cat->e[i].len,
+					  0644, &d);
+	}
+	free(cat);
+	if (r) {
+		snprintf(reason, rlen, "%s", d.msg);
+		return r;
+	}
+	for (size_t i = 0; i < x->manifest->nfiles; i++) {
+		const struct sl_manifest_file *f = &x->manifest->files[i];
+		int fd = file_fd(x, i);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) != 0 || fchmod(fd, (mode_t)f->mode) != 0) {
+			snprintf(reason, rlen, "data/%s: %s", f->path, strerror(errno));
+			return SL_ERR_IO;
+		}
+		if ((uint64_t)st.st_size != f->size) {
+			snprintf(reason, rlen, "data/%s: staged size %lld, manifest says %llu", f->path,
+				 (long long)st.st_size, (unsigned long long)f->size);
+			return SL_ERR_HASH;
+		}
+	}
+	if (syncfs(x->top_fd) != 0) {
+		snprintf(reason, rlen, "syncfs: %s", strerror(errno));
+		return SL_ERR_IO;
+	}
+	rx_tree_close(x);
+	return SL_OK;
+}
