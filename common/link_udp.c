@@ -44,10 +44,10 @@ struct udp {
 	socklen_t peerlen;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];       /* rx: one per message */
-	uint8_t ctrl[BATCH][CTRL_LEN];
+	uint8_t ctrl[BATCH][CTRL_LEN] __attribute__((aligned(__alignof__(struct cmsghdr))));
 	/* tx GSO */
 	int gso;                       /* 1: try UDP_SEGMENT */
-	uint8_t gctrl[BATCH][CMSG_SPACE(sizeof(uint16_t))];
+	uint8_t gctrl[BATCH][CMSG_SPACE(sizeof(uint16_t))] __attribute__((aligned(__alignof__(struct cmsghdr))));
 	/* rx GRO: received coalesced buffers not yet handed out */
 	int gro, borrow;
 	uint8_t *gbuf;                 /* GRO_MSGS * GRO_BUF */
