@@ -97,6 +97,25 @@ int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d)
 	return SL_OK;
 }
 
+int sl_parse_count(const char *what, const char *s, unsigned long lo, unsigned long hi,
+		   unsigned long *out, struct sl_diag *d)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end || errno == ERANGE || v < lo || v > hi)
+		goto bad;
+	*out = v;
+	return SL_OK;
+bad:
+	return sl_diag_set(d, SL_ERR_RANGE, "%s '%s': expected a whole number from %lu to %lu", what,
+			   s ? s : "", lo, hi);
+}
+
 const char *sl_fmt_bytes(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };

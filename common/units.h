@@ -19,6 +19,11 @@ int sl_parse_size(const char *s, uint64_t *bytes, struct sl_diag *d);
 int sl_parse_fraction(const char *s, double *p, struct sl_diag *d);
 int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d);
 
+/* A whole number in [lo, hi], decimal, nothing else; `what` names it in diag
+ * ("--passes '0': expected a whole number from 1 to 1000"). */
+int sl_parse_count(const char *what, const char *s, unsigned long lo, unsigned long hi,
+		   unsigned long *out, struct sl_diag *d);
+
 /* Format helpers for human output: "1.23 GB", "250 Mbit/s". buf >= 32 bytes. */
 const char *sl_fmt_bytes(uint64_t bytes, char *buf, size_t len);
 const char *sl_fmt_rate(double bits_per_s, char *buf, size_t len);

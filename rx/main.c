@@ -61,21 +61,13 @@ enum {
 	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF
 };
 
-static int parse_count(const char *opt, const char *s, unsigned long lo, unsigned long hi,
-		       unsigned long *out)
+static int parse_count(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
+		      unsigned long *out)
 {
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s == '-')
-		goto bad;
-	v = strtoul(s, &end, 10);
-	if (*end || v < lo || v > hi)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	fprintf(stderr, "sluice-rx: %s '%s': expected a whole number from %lu to %lu\n", opt, s, lo, hi);
+	struct sl_diag d;
+	if (sl_parse_count(opt, arg, lo, hi, out, &d) == SL_OK)
+		return 0;
+	fprintf(stderr, "sluice-rx: %s\n", d.msg);
 	return -1;
 }
 

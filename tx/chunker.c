@@ -131,6 +131,14 @@ static int finish_file(struct sl_chunker *c, struct sl_diag *d)
 	return SL_OK;
 }
 
+/* The current file is empty: open it, check it is still empty and that its
+ * hash matches, move on. */
+static int check_empty(struct sl_chunker *c, struct sl_diag *d)
+{
+	int r = open_file(c, c->file, d);
+	return r ? r : finish_file(c, d);
+}
+
 /* Fill raw[0..want) from the files, in order. */
 static int read_stream(struct sl_chunker *c, uint8_t *raw, size_t want, struct sl_diag *d)
 {
@@ -173,9 +181,7 @@ static int read_stream(struct sl_chunker *c, uint8_t *raw, size_t want, struct s
 	/* Zero-length files right after this chunk are checked now, in order. */
 	while (c->file < c->src->nfiles && c->src->files[c->file].size == 0 &&
 	       c->src->files[c->file].offset == c->tot_raw + want) {
-		r = open_file(c, c->file, d);
-		if (!r)
-			r = finish_file(c, d);
+		r = check_empty(c, d);
 		if (r)
 			return r;
 	}
@@ -283,9 +289,7 @@ int sl_chunker_finish(struct sl_chunker *c, struct sl_diag *d)
 		if (c->src->files[c->file].size != 0)
 			return sl_diag_set(d, SL_ERR_INVAL, "data/%s was not read",
 					   c->src->files[c->file].path);
-		r = open_file(c, c->file, d);
-		if (!r)
-			r = finish_file(c, d);
+		r = check_empty(c, d);
 		if (r)
 			return r;
 	}

@@ -74,21 +74,13 @@ enum {
 	O_PROGRESS, O_NOPROGRESS, O_WATCH, O_THREADS
 };
 
-static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+static int parse_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
 		      unsigned long *out)
 {
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s == '-')
-		goto bad;
-	v = strtoul(s, &end, 10);
-	if (*end || v < lo || v > hi)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	fprintf(stderr, "sluice-tx: %s '%s': expected a whole number from %lu to %lu\n", opt, s, lo, hi);
+	struct sl_diag d;
+	if (sl_parse_count(opt, arg, lo, hi, out, &d) == SL_OK)
+		return 0;
+	fprintf(stderr, "sluice-tx: %s\n", d.msg);
 	return -1;
 }
 

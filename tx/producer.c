@@ -279,6 +279,19 @@ static int encode_group(struct sl_producer *p, struct sl_group *g, unsigned *len
 	return SL_OK;
 }
 
+/* A free slot of the ring, set up for a group of `pass`; NULL when stopping. */
+static struct sl_group *start_group(struct sl_producer *p, unsigned pass, int catalog)
+{
+	struct sl_group *g = acquire(p);
+	if (g) {
+		g->ev = SL_EV_GROUP;
+		g->pass = pass;
+		g->catalog = catalog;
+		g->count = 0;
+	}
+	return g;
+}
+
 static int catalog_groups(struct sl_producer *p, unsigned pass, unsigned vp)
 {
 	const struct sl_source *src = p->cfg.src;
@@ -294,15 +307,8 @@ static int catalog_groups(struct sl_producer *p, unsigned pass, unsigned vp)
 		struct sl_block_rec rec = { .kind = SL_BLK_CATALOG, .codec = SL_CODEC_RAW, .index = i,
 					    .offset = off, .raw_len = len, .stored_len = len };
 		uint8_t *q;
-		if (!g) {
-			g = acquire(p);
-			if (!g)
-				return SL_ERR_AGAIN;
-			g->ev = SL_EV_GROUP;
-			g->pass = pass;
-			g->catalog = 1;
-			g->count = 0;
-		}
+		if (!g && !(g = start_group(p, pass, 1)))
+			return SL_ERR_AGAIN;
 		q = g->data + g->count * bsz;
 		sl_block_rec_encode(&rec, q);
 		memcpy(q + SL_BLOCK_REC, src->catalog + off, len);
@@ -355,15 +361,8 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 
 	for (uint64_t c = 0; c < p->cfg.nchunks; c++) {
 		uint8_t *q;
-		if (!g) {
-			g = acquire(p);
-			if (!g)
-				return SL_ERR_AGAIN;
-			g->ev = SL_EV_GROUP;
-			g->pass = pass;
-			g->catalog = 0;
-			g->count = 0;
-		}
+		if (!g && !(g = start_group(p, pass, 0)))
+			return SL_ERR_AGAIN;
 		q = g->data + g->count * bsz;
 		if (produce) {
 			/* read and hash here, in order; compressed with the FEC */

@@ -76,3 +76,17 @@ Test(units, strerror_names_every_code)
 	cr_assert_str_eq(sl_strerror(1), "unknown error");
 	cr_assert_str_eq(sl_strerror(SL_ERR__LAST), "unknown error");
 }
+
+Test(units, counts)
+{
+	unsigned long v;
+	struct sl_diag d;
+	cr_assert_eq(sl_parse_count("--passes", "3", 1, 10, &v, &d), SL_OK);
+	cr_assert_eq(v, 3ul);
+	cr_assert_eq(sl_parse_count("--passes", "0", 1, 10, &v, &d), SL_ERR_RANGE);
+	cr_assert(strstr(d.msg, "--passes '0': expected a whole number from 1 to 10") != NULL, "%s", d.msg);
+	cr_assert_eq(sl_parse_count("--passes", "-1", 1, 10, &v, &d), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_count("--passes", " 3", 1, 10, &v, &d), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_count("--passes", "3x", 1, 10, &v, &d), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_count("--passes", "99999999999999999999999", 1, 10, &v, &d), SL_ERR_RANGE);
+}
