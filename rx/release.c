@@ -7,10 +7,10 @@
  * and the ledger has not seen its id or a higher sequence.
  *
  * rx_try_release(): with every chunk staged, check all of that again (time
- * has passed), then build STATE/release/<id>/ {manifest, *.minisig, data/...}
- * creating each file O_EXCL beneath the tree (openat2, no symlinks), hashing
- * each file as it is written from the staged stream; any size or hash
- * mismatch rejects the whole transfer. Then: syncfs, ledger record, marker,
+ * has passed), then finish STATE/release/<id>/ {manifest, *.minisig, data/...},
+ * whose files direct.c created O_EXCL beneath the tree (openat2, no symlinks)
+ * and hashed as the chunks came; any size or hash mismatch rejects the whole
+ * transfer. Then: syncfs, ledger record, marker,
  * one renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up.
  */
 #include <dirent.h>
@@ -27,8 +27,6 @@
 #include "rx.h"
 #include "safefs.h"
 #include "sha256.h"
-
-#define COPY_BUF (1u << 20)
 
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
 {
@@ -112,128 +110,20 @@ out:
 	return r;
 }
 
-/* Copy file f from the stream into dirfd/data/<path>, hashing as we write. */
-static int write_one(struct rx_ctx *c, struct rx_xfer *x, int datafd,
-		     const struct sl_manifest_file *f, uint8_t *buf, char *reason, size_t rlen)
-{
-	struct sl_diag d = { "" };
-	struct sl_sha256 *h = NULL;
-	uint8_t dig[32];
-	uint64_t done = 0;
-	int fd = -1, r;
-	char *slash = strrchr(f->path, '/');
-
-	if (slash) {
-		char parent[4096];
-		size_t n = (size_t)(slash - f->path);
-		if (n >= sizeof parent) {
-			snprintf(reason, rlen, "data/%s: path too long", f->path);
-			return SL_ERR_NAME;
-		}
-		memcpy(parent, f->path, n);
-		parent[n] = '\0';
-		r = sl_mkdirs_beneath(datafd, parent, &d);
-		if (r) {
-			snprintf(reason, rlen, "data/%s: %s", f->path, d.msg);
-			return r;
-		}
-	}
-	r = sl_create_beneath(datafd, f->path, 0600, &fd, &d);
-	if (r) {
-		snprintf(reason, rlen, "data/%s: %s", f->path, d.msg);
-		return r;
-	}
-	r = sl_sha256_new(&h);
-	while (!r && done < f->size) {
-		size_t n = f->size - done < COPY_BUF ? (size_t)(f->size - done) : COPY_BUF;
-		if (sl_pread_all(x->stream_fd, buf, n, f->offset + done)) {
-			r = SL_ERR_IO;
-			snprintf(reason, rlen, "reading staged data for data/%s: %s", f->path, strerror(errno));
-			break;
-		}
-		sl_sha256_update(h, buf, n);
-		if (sl_pwrite_all(fd, buf, n, done)) {
-			r = SL_ERR_IO;
-			snprintf(reason, rlen, "writing data/%s: %s", f->path, strerror(errno));
-			break;
-		}
-		done += n;
-	}
-	if (!r) {
-		sl_sha256_final(h, dig);
-		if (memcmp(dig, f->sha256, 32) != 0) {
-			r = SL_ERR_HASH;
-			snprintf(reason, rlen, "data/%s: SHA-256 of the received content differs from the "
-				 "signed manifest", f->path);
-		}
-	}
-	if (!r && fchmod(fd, (mode_t)f->mode) != 0) {
-		r = SL_ERR_IO;
-		snprintf(reason, rlen, "chmod data/%s: %s", f->path, strerror(errno));
-	}
-	sl_sha256_free(h);
-	close(fd);
-	(void)c;
-	return r;
-}
-
-/* Build STATE/release/<id>. Returns 0 or an error with reason. */
+/* Finish STATE/release/<id>: the files were written in place and hashed
+ * as they came (direct.c); a tree that could not be set up while the data
+ * arrived (or was left by an earlier run) is set up now, from the staged
+ * stream. Returns 0 or an error with reason. */
 static int build_tree(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
 {
-	struct sl_catalog *cat = malloc(sizeof *cat);
-	struct sl_diag d = { "" };
-	uint8_t *buf = malloc(COPY_BUF);
-	int top = -1, datafd = -1, r;
+	int r = x->tree ? SL_OK : rx_tree_open(c, x);
 
-	if (!cat || !buf) {
-		free(cat);
-		free(buf);
-		snprintf(reason, rlen, "out of memory");
-		return SL_ERR_NOMEM;
+	if (r) {
+		snprintf(reason, rlen, "cannot create the transfer's files in the release staging "
+			 "area (%s; details in the log)", sl_strerror(r));
+		return r;
 	}
-	if (!x->tree)
-		rx_tree_open(c, x); /* resumes a tree left by an earlier run */
-	if (x->tree) {
-		/* Written in place and hashed as it came (direct.c). */
-		free(cat);
-		free(buf);
-		return rx_tree_finish(c, x, reason, rlen);
-	}
-	sl_remove_tree(c->relstage_fd, x->hex, NULL);
-	if (mkdirat(c->relstage_fd, x->hex, 0755) != 0 ||
-	    (top = sl_openat_beneath(c->relstage_fd, x->hex, O_RDONLY | O_DIRECTORY, 0)) < 0) {
-		r = SL_ERR_IO;
-		snprintf(reason, rlen, "cannot create the release staging directory: %s", strerror(errno));
-		goto out;
-	}
-	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
-	for (unsigned i = 0; !r && i < cat->n; i++) {
-		r = sl_write_file_beneath(top, cat->e[i].name, cat->e[i].data, cat->e[i].len, 0644, &d);
-		if (r)
-			snprintf(reason, rlen, "%s", d.msg);
-	}
-	if (r)
-		goto out;
-	if (mkdirat(top, "data", 0755) != 0 ||
-	    (datafd = sl_openat_beneath(top, "data", O_RDONLY | O_DIRECTORY, 0)) < 0) {
-		r = SL_ERR_IO;
-		snprintf(reason, rlen, "cannot create data/: %s", strerror(errno));
-		goto out;
-	}
-	for (size_t i = 0; i < x->manifest->nfiles && !r; i++)
-		r = write_one(c, x, datafd, &x->manifest->files[i], buf, reason, rlen);
-	if (!r && syncfs(top) != 0) {
-		r = SL_ERR_IO;
-		snprintf(reason, rlen, "syncfs: %s", strerror(errno));
-	}
-out:
-	if (datafd >= 0)
-		close(datafd);
-	if (top >= 0)
-		close(top);
-	free(cat);
-	free(buf);
-	return r;
+	return rx_tree_finish(c, x, reason, rlen);
 }
 
 /* Move STATE/release/<id> to RELEASE/<id>, never replacing anything. */
