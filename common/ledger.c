@@ -32,12 +32,7 @@ struct sl_ledger {
 
 static void hex(const uint8_t *b, size_t n, char *out)
 {
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
+	sodium_bin2hex(out, 2 * n + 1, b, n);
 }
 
 /* Checksum: the first 8 bytes of BLAKE2b-256 of the line before " sum". */

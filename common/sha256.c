@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 struct sl_sha256 {
 	EVP_MD_CTX *md;
@@ -106,12 +107,7 @@ int sl_sha256_fd(int fd, uint8_t out[SL_SHA256_LEN], uint64_t *nbytes,
 
 char *sl_sha256_hex(const uint8_t digest[SL_SHA256_LEN], char out[SL_SHA256_HEX])
 {
-	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < SL_SHA256_LEN; i++) {
-		out[2 * i] = hx[digest[i] >> 4];
-		out[2 * i + 1] = hx[digest[i] & 15];
-	}
-	out[64] = '\0';
+	sodium_bin2hex(out, SL_SHA256_HEX, digest, SL_SHA256_LEN);
 	return out;
 }
 

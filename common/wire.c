@@ -422,13 +422,6 @@ int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 
 /* ---- link key files ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
 
 int sl_link_key_load(const char *path, uint8_t **key, struct sl_diag *d)
 {
@@ -468,14 +461,12 @@ int sl_link_key_load(const char *path, uint8_t **key, struct sl_diag *d)
 					   "link key %s: expected 32 raw bytes or 64 hex digits, found %zd bytes "
 					   "(make one with 'sluice keygen --link -o FILE')", path, n);
 		}
-		for (size_t i = 0; i < SL_LINK_KEY_BYTES; i++) {
-			int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
-			if (hi < 0 || lo < 0) {
-				sodium_memzero(buf, sizeof buf);
-				sodium_free(k);
-				return sl_diag_set(d, SL_ERR_PARSE, "link key %s: not hexadecimal", path);
-			}
-			k[i] = (uint8_t)(hi << 4 | lo);
+		size_t got = 0;
+		if (sodium_hex2bin(k, SL_LINK_KEY_BYTES, (const char *)buf, len, NULL, &got, NULL) != 0 ||
+		    got != SL_LINK_KEY_BYTES) {
+			sodium_memzero(buf, sizeof buf);
+			sodium_free(k);
+			return sl_diag_set(d, SL_ERR_PARSE, "link key %s: not hexadecimal", path);
 		}
 	}
 	sodium_memzero(buf, sizeof buf);

@@ -6,6 +6,7 @@
  * → its transfer's block window, decode, placement. Periodic work: checkpoint
  * staged data, time out silent transfers, write the status file.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,14 +87,8 @@ static void on_heartbeat(struct rx_ctx *c, struct rx_session *s, const struct sl
 		if (!known && !s->unseen_reported) {
 			/* The sender says it sent a transfer of which nothing arrived:
 			 * lost on the link, or withheld. Say so once per session. */
-			char hex[33];
-			static const char hx[] = "0123456789abcdef";
-			char why[160];
-			for (int i = 0; i < 16; i++) {
-				hex[2 * i] = hx[hb.xfer[i] >> 4];
-				hex[2 * i + 1] = hx[hb.xfer[i] & 15];
-			}
-			hex[32] = '\0';
+			char hex[33], why[160];
+			sodium_bin2hex(hex, sizeof hex, hb.xfer, 16);
 			snprintf(why, sizeof why, "sender %s reports sending sequence %llu, but nothing of it "
 				 "arrived (lost on the link, or withheld)", hb.sender,
 				 (unsigned long long)hb.xfer_sequence);

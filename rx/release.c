@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,16 +198,16 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	sl_remove_tree(c->xfer_fd, x->hex, NULL);
 }
 
+/* The 16-byte id named by a staging directory (32 lowercase hex digits). */
 static int hex_id(const char *hex, uint8_t id[16])
 {
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", hex[2 * i]) ||
-		    !strchr("0123456789abcdef", hex[2 * i + 1]))
-			return -1;
-		id[i] = (uint8_t)v;
-	}
-	return hex[32] ? -1 : 0;
+	char back[33];
+	size_t n = 0;
+
+	if (sodium_hex2bin(id, 16, hex, strlen(hex), NULL, &n, NULL) != 0 || n != 16)
+		return -1;
+	sodium_bin2hex(back, sizeof back, id, 16);
+	return strcmp(back, hex) == 0 ? 0 : -1;
 }
 
 /* At start: finish releases that were accepted but not renamed, and load

@@ -1,5 +1,6 @@
 /* xfer.c — per-transfer staging state on disk for sluice-rx (see rx.h). */
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,6 @@
 #define META_MAGIC "SLRXMETA1"
 #define META_LEN (16 + 2 + SL_XFER_BODY)
 
-static void hex16(const uint8_t id[16], char out[33])
-{
-	static const char h[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = h[id[i] >> 4];
-		out[2 * i + 1] = h[id[i] & 15];
-	}
-	out[32] = '\0';
-}
 
 static void close_fd(int *fd)
 {
@@ -356,7 +348,7 @@ struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now
 	if (!x)
 		return NULL;
 	memcpy(x->id, id, 16);
-	hex16(id, hex);
+	sodium_bin2hex(hex, sizeof hex, id, 16);
 	memcpy(x->hex, hex, 33);
 	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = -1;
 	x->top_fd = x->data_fd = x->hfd = -1;

@@ -1,5 +1,8 @@
 /* Unit tests for the datagram format (common/wire.c) and bodies (common/proto.c). */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <string.h>
 #include "bytes.h"
@@ -286,4 +289,27 @@ Test(wire, reseal_models_a_key_holder)
 	sl_wire_tx_free(t);
 	sl_wire_rx_free(r);
 	sl_wire_rx_free(other);
+}
+
+Test(wire, link_key_files)
+{
+	char path[] = "/tmp/sluice-key-XXXXXX";
+	int fd = mkstemp(path);
+	uint8_t *k = NULL;
+	struct sl_diag d;
+	const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1F\n";
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, hex, strlen(hex)), (ssize_t)strlen(hex));
+	close(fd);
+	cr_assert_eq(sl_link_key_load(path, &k, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(k[0], 0x00);
+	cr_assert_eq(k[31], 0x1f);
+	sl_link_key_free(k);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	cr_assert_eq(write(fd, "zz", 2), 2);
+	close(fd);
+	cr_assert_eq(sl_link_key_load(path, &k, &d), SL_ERR_PARSE);
+	cr_assert(strstr(d.msg, "64 hex digits") != NULL, "%s", d.msg);
+	unlink(path);
 }
