@@ -3,6 +3,7 @@
 #include "bytes.h"
 
 #include <string.h>
+#include <unistd.h>
 
 void sl_xfer_hdr_encode(const struct sl_xfer_hdr *x, uint8_t o[SL_XFER_BODY])
 {
@@ -49,6 +50,16 @@ int sl_xfer_hdr_decode(const uint8_t *b, size_t len, struct sl_xfer_hdr *x)
 	if (x->nchunks != (x->total_bytes + x->chunk_size - 1) / x->chunk_size)
 		return SL_ERR_PARSE;
 	return SL_OK;
+}
+
+void sl_heartbeat_set_sender(struct sl_heartbeat *h)
+{
+	memset(h->sender, 0, sizeof h->sender);
+	if (gethostname(h->sender, sizeof h->sender - 1) != 0)
+		strcpy(h->sender, "unknown");
+	for (char *p = h->sender; *p; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			*p = '?';
 }
 
 void sl_heartbeat_encode(const struct sl_heartbeat *h, uint8_t o[SL_HB_BODY])

@@ -51,6 +51,8 @@ struct sl_heartbeat {
 	uint64_t blocks_total;
 	char sender[33];         /* sender's host name, NUL-terminated, printable ASCII */
 };
+/* Fill h->sender with this host's name, made printable ASCII. */
+void sl_heartbeat_set_sender(struct sl_heartbeat *h);
 void sl_heartbeat_encode(const struct sl_heartbeat *h, uint8_t out[SL_HB_BODY]);
 int sl_heartbeat_decode(const uint8_t *b, size_t len, struct sl_heartbeat *h);
 

@@ -119,12 +119,7 @@ static void idle_beat(const struct sl_send_cfg *cfg, struct idle *in, uint64_t n
 	hb.level = (uint8_t)cfg->level;
 	memcpy(hb.xfer, in->last_xfer, 16);
 	hb.xfer_sequence = in->last_seq;
-	if (gethostname(hb.sender, 32) != 0)
-		strcpy(hb.sender, "unknown");
-	hb.sender[32] = '\0';
-	for (char *p = hb.sender; *p; p++)
-		if (*p < 0x21 || *p > 0x7e)
-			*p = '?';
+	sl_heartbeat_set_sender(&hb);
 	sl_heartbeat_encode(&hb, body);
 	memcpy(h.xfer, in->last_xfer, 16);
 	if (sl_wire_seal(in->wire, &h, body, in->dg) == SL_OK) {

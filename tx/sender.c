@@ -125,12 +125,7 @@ static void fill_heartbeat(struct sender *s, struct sl_heartbeat *hb, uint8_t st
 	hb->xfer_sequence = s->src->sequence;
 	hb->blocks_total = s->catalog_blocks + s->nchunks;
 	hb->blocks_sent = s->blocks_sent > hb->blocks_total ? hb->blocks_total : s->blocks_sent;
-	if (gethostname(hb->sender, sizeof hb->sender - 1) != 0)
-		strcpy(hb->sender, "unknown");
-	hb->sender[32] = '\0';
-	for (char *p = hb->sender; *p; p++)
-		if (*p < 0x21 || *p > 0x7e)
-			*p = '?';
+	sl_heartbeat_set_sender(hb);
 }
 
 static int send_heartbeat(struct sender *s, uint8_t state)
