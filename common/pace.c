@@ -27,7 +27,18 @@ int sl_pacer_init(struct sl_pacer *p, uint64_t rate_bps, uint64_t burst_bytes, u
 	p->last_ns = now_ns;
 	p->cap_nbit = burst_bytes * NBIT_PER_BYTE;
 	p->tokens_nbit = p->cap_nbit;
+	p->spilled_nbit = 0;
 	return SL_OK;
+}
+
+static void spill(struct sl_pacer *p, uint64_t nbit)
+{
+	p->spilled_nbit = nbit > UINT64_MAX - p->spilled_nbit ? UINT64_MAX : p->spilled_nbit + nbit;
+}
+
+uint64_t sl_pacer_spilled_ns(const struct sl_pacer *p)
+{
+	return p->rate_bps ? p->spilled_nbit / p->rate_bps : 0;
 }
 
 /* Bring the bucket forward to now_ns. Never moves last_ns backwards (a
@@ -42,12 +53,19 @@ static void refill(struct sl_pacer *p, uint64_t now_ns)
 	p->last_ns = now_ns;
 	room = p->cap_nbit - p->tokens_nbit;
 	/* dt * rate may overflow; compare against room / rate first. */
-	if (p->rate_bps == 0 || dt >= room / p->rate_bps + 1)
+	if (p->rate_bps == 0) {
 		p->tokens_nbit = p->cap_nbit;
-	else
+	} else if (dt >= room / p->rate_bps + 1) {
+		uint64_t over_ns = dt - room / p->rate_bps;
+		spill(p, over_ns > UINT64_MAX / p->rate_bps ? UINT64_MAX : over_ns * p->rate_bps);
+		p->tokens_nbit = p->cap_nbit;
+	} else {
 		p->tokens_nbit += dt * p->rate_bps; /* < room + rate, see below */
-	if (p->tokens_nbit > p->cap_nbit)
+	}
+	if (p->tokens_nbit > p->cap_nbit) {
+		spill(p, p->tokens_nbit - p->cap_nbit);
 		p->tokens_nbit = p->cap_nbit;
+	}
 }
 
 /* Tokens needed for `bytes`, saturating (a datagram cannot be that large,
@@ -156,12 +174,12 @@ void sl_pacer_wait(struct sl_pacer *p, size_t bytes)
 	if (wait) {
 		unsigned __int128 x = (unsigned __int128)p->rate_bps * SL_PACER_BATCH_NS / 8000000000ull;
 		uint64_t extra = x > p->burst_bytes / 4 ? p->burst_bytes / 4 : (uint64_t)x;
-		/* Wake with at most half the bucket full: the other half takes
-		 * the tokens of an oversleep of up to burst/(2*rate), which would
-		 * otherwise spill and be lost (a sender paced in half-bucket
-		 * steps then gets no extra at all). */
-		if (bytes + extra > p->burst_bytes / 2)
-			extra = bytes < p->burst_bytes / 2 ? p->burst_bytes / 2 - bytes : 0;
+		/* Wake with at most a third of the bucket full: the rest takes
+		 * the tokens of an oversleep of up to 2/3 burst/rate, which would
+		 * otherwise spill and be lost (a sender paced in steps of a
+		 * third of the bucket or more gets no extra at all). */
+		if (bytes + extra > p->burst_bytes / 3)
+			extra = bytes < p->burst_bytes / 3 ? p->burst_bytes / 3 - bytes : 0;
 		if (extra)
 			wait = sl_pacer_delay(p, now, bytes + (size_t)extra);
 		/* One sleep to the deadline. Oversleeping is harmless up to

@@ -22,10 +22,10 @@
  *
  * Real-clock accuracy: when sl_pacer_wait() must sleep it also lets up to
  * 100 us of line time (at most a quarter of the burst, and never more than
- * fills half the bucket) accumulate, so a sender calling it per datagram
+ * fills a third of the bucket) accumulate, so a sender calling it per datagram
  * wakes about once per 100 us, not once per datagram. Tokens beyond the burst are lost while a sender oversleeps, so
  * the achieved rate falls short when wake-ups are late by more than about
- * 3/4 of burst/rate: give the pacer a burst of at least ~0.5 ms of line
+ * 2/3 of burst/rate: give the pacer a burst of at least ~0.5 ms of line
  * time where the diode's queue allows, and on an idle host a lower timer
  * slack (prctl PR_SET_TIMERSLACK) helps. tests/bench/link.c measures it.
  */
@@ -41,6 +41,9 @@ struct sl_pacer {
 	uint64_t last_ns;      /* time of the last refill */
 	uint64_t tokens_nbit;  /* tokens, in units of 1e-9 bit (bits * 1e9) */
 	uint64_t cap_nbit;     /* burst_bytes * 8e9 */
+	uint64_t spilled_nbit; /* tokens lost because the bucket was full (a
+				* sender that woke or sent late: line time
+				* that went unused), saturating */
 };
 
 /* Start full (a burst may go at once). rate_bps 0 disables pacing.
@@ -53,8 +56,15 @@ uint64_t sl_pacer_delay(struct sl_pacer *p, uint64_t now_ns, size_t bytes);
 /* Take `bytes` tokens at time now_ns (after waiting sl_pacer_delay). */
 void sl_pacer_consume(struct sl_pacer *p, uint64_t now_ns, size_t bytes);
 
-/* Real clock: sleep until `bytes` may be sent, then consume them. */
+/* Real clock: sleep until `bytes` may be sent, then consume them. The
+ * tokens are taken before the caller sends: a caller that may be
+ * preempted between the two should init the bucket one send smaller than
+ * the burst it must respect (tx/sender.c does). */
 void sl_pacer_wait(struct sl_pacer *p, size_t bytes);
+
+/* Line time lost so far to a full bucket, in ns at the current rate: how
+ * far a sender that always had data fell behind rate * elapsed. */
+uint64_t sl_pacer_spilled_ns(const struct sl_pacer *p);
 
 /* Change the rate at now_ns: time before counts at the old rate, time
  * after at the new (0 = unlimited). Tokens and any debt carry over. */

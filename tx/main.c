@@ -43,6 +43,10 @@ static void usage(FILE *f)
 "  --rate RATE         wire rate in bit/s, headers counted: 250M, 1G (k/M/G = 1000^n),\n"
 "                      or 'unlimited'\n"
 "  --burst SIZE        largest burst in bytes (K/M/G = 1024^n; default 48K or one batch)\n"
+"  --realtime          pace from a SCHED_FIFO thread, or fail (default: when --rate is\n"
+"                      set, if permitted: root or CAP_SYS_NICE); wakes on time on a\n"
+"                      busy host, so the rate holds with a small --burst\n"
+"  --no-realtime       pace from an ordinary thread\n"
 "FEC and passes:\n"
 "  --passes N          passes to send (default 1); each adds new repair rows\n"
 "  --first-pass N      number the first pass N (1-based, default 1): a later run with\n"
@@ -69,7 +73,7 @@ static void usage(FILE *f)
 }
 
 enum {
-	O_LINK = 256, O_KEY, O_UNKEYED, O_AEAD, O_POLICY, O_RATE, O_BURST, O_PASSES, O_FIRST,
+	O_LINK = 256, O_KEY, O_UNKEYED, O_AEAD, O_POLICY, O_RATE, O_BURST, O_REALTIME, O_NOREALTIME, O_PASSES, O_FIRST,
 	O_OVERHEAD, O_INTERLEAVE, O_SYMSIZE, O_BLOCK, O_LEVEL, O_HEARTBEAT, O_PREAMBLE, O_SPOOL,
 	O_PROGRESS, O_NOPROGRESS, O_WATCH, O_THREADS
 };
@@ -100,7 +104,9 @@ static int send_main(int argc, char **argv, int daemon)
 		{ "link", required_argument, 0, O_LINK }, { "key", required_argument, 0, O_KEY },
 		{ "unkeyed", no_argument, 0, O_UNKEYED }, { "aead", required_argument, 0, O_AEAD },
 		{ "policy", required_argument, 0, O_POLICY }, { "rate", required_argument, 0, O_RATE },
-		{ "burst", required_argument, 0, O_BURST }, { "passes", required_argument, 0, O_PASSES },
+		{ "burst", required_argument, 0, O_BURST }, { "realtime", no_argument, 0, O_REALTIME },
+		{ "no-realtime", no_argument, 0, O_NOREALTIME },
+		{ "passes", required_argument, 0, O_PASSES },
 		{ "first-pass", required_argument, 0, O_FIRST },
 		{ "overhead", required_argument, 0, O_OVERHEAD },
 		{ "interleave", required_argument, 0, O_INTERLEAVE },
@@ -141,6 +147,8 @@ static int send_main(int argc, char **argv, int daemon)
 				return 2;
 			}
 			break;
+		case O_REALTIME: cfg.realtime = SL_RT_REQUIRED; break;
+		case O_NOREALTIME: cfg.realtime = SL_RT_OFF; break;
 		case O_BURST: {
 			uint64_t b;
 			if (sl_parse_size(optarg, &b, &d)) {
@@ -287,6 +295,13 @@ static int send_main(int argc, char **argv, int daemon)
 		       (unsigned long long)res.datagrams,
 		       sl_fmt_rate((double)res.wire_bytes * 8.0 / secs, b3, sizeof b3), cfg.passes,
 		       (unsigned long long)res.session);
+		if (cfg.rate_bps && (double)res.unused_ns > 0.01e9 * secs)
+			fprintf(stderr, "sluice-tx: warning: the link went unused for %.0f ms of the %.2f s "
+				"(%.1f%%): %.0f ms waiting for data (compression, FEC, reads), the rest "
+				"waking late from the pacer's sleeps (a busy host; a larger --burst "
+				"or fewer competing processes help)\n",
+				(double)res.unused_ns / 1e6, secs, (double)res.unused_ns / 1e7 / secs,
+				(double)res.starved_ns / 1e6);
 	}
 	sl_source_free(src);
 	sl_link_key_free(key);

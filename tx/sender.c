@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 
 #define BATCH 32
 #define XFER_EVERY 256
+#define SL_TX_RT_PRIO 10           /* SCHED_FIFO priority with --realtime */
 
 struct sender {
 	const struct sl_send_cfg *cfg;
@@ -74,9 +77,10 @@ static int flush(struct sender *s)
 
 	if (s->nbatch == 0)
 		return SL_OK;
-	/* Pace in steps of at most half the bucket, so the tokens that build up
-	 * while a sleep overshoots are kept, not spilled: the average rate then
-	 * holds exactly while no burst exceeds the bucket. */
+	/* Pace in steps (see sl_send): the pacer wakes with one step's tokens
+	 * and the rest of the bucket keeps what builds up while a sleep
+	 * overshoots, so the average rate holds while wake-ups are late by
+	 * less than about half the burst's line time. */
 	while (done < s->nbatch) {
 		unsigned step = s->nbatch - done, sent = 0;
 		if (s->cfg->rate_bps) {
@@ -260,7 +264,11 @@ static int run(struct sender *s, struct sl_producer *prod)
 		struct sl_group *g;
 		if (r)
 			return r;
-		g = sl_producer_next(prod, s->d);
+		{
+			uint64_t t0 = sl_now_ns();
+			g = sl_producer_next(prod, s->d);
+			s->res->starved_ns += sl_now_ns() - t0;
+		}
 		switch (g->ev) {
 		case SL_EV_PASS_START:
 			s->pass = g->pass;
@@ -339,10 +347,17 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	burst = cfg->burst_bytes ? cfg->burst_bytes : 48 * 1024;
 	if (burst < 2 * s.wire_per_dg)
 		burst = 2 * s.wire_per_dg; /* at least two datagrams */
-	s.pace_step = (unsigned)(burst / (2 * s.wire_per_dg));
+	/* Steps of a quarter of the burst. The bucket holds the burst less
+	 * one step: a step whose tokens were taken just before the thread
+	 * was preempted reaches the wire late, together with a full bucket
+	 * after it, and the two together still fit in the burst. */
+	s.pace_step = (unsigned)(burst / (4 * s.wire_per_dg));
+	if (s.pace_step < 1)
+		s.pace_step = 1;
 	if (s.pace_step > BATCH)
 		s.pace_step = BATCH;
-	if (cfg->rate_bps && sl_pacer_init(&s.pacer, cfg->rate_bps, burst, sl_now_ns()) != 0)
+	if (cfg->rate_bps &&
+	    sl_pacer_init(&s.pacer, cfg->rate_bps, burst - s.pace_step * s.wire_per_dg, sl_now_ns()) != 0)
 		return sl_diag_set(d, SL_ERR_INVAL, "cannot pace at this rate and burst");
 	/* Sleeps between pacing steps are a few hundred microseconds: the
 	 * default 50 us timer slack would be a large part of each. */
@@ -388,6 +403,21 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	r = sl_producer_start(&pc, &prod, d);
 	if (r)
 		goto out;
+	/* After the producer's threads exist: only this one, which sleeps
+	 * between pacing steps, gets the real-time class. */
+	if (cfg->realtime != SL_RT_OFF && cfg->rate_bps) {
+		struct sched_param sp = { .sched_priority = SL_TX_RT_PRIO };
+		int e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (e && cfg->realtime == SL_RT_AUTO) {
+			sl_log(cfg->log, SL_LOG_INFO, "pacing from an ordinary thread (SCHED_FIFO: %s)",
+			       strerror(e));
+		} else if (e) {
+			r = sl_diag_set(d, SL_ERR_INVAL, "--realtime: cannot switch to SCHED_FIFO: %s "
+					"(needs root or CAP_SYS_NICE, and an RLIMIT_RTPRIO of at least %d)",
+					strerror(e), SL_TX_RT_PRIO);
+			goto out;
+		}
+	}
 	if (cfg->progress)
 		sl_progress_start(&s.prog, src->total_bytes, s.start_ns);
 	res->blocks = s.catalog_blocks + s.nchunks;
@@ -414,6 +444,8 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 			r = fr;
 	}
 	res->seconds = (double)(sl_now_ns() - s.start_ns) / 1e9;
+	if (cfg->rate_bps)
+		res->unused_ns = sl_pacer_spilled_ns(&s.pacer);
 	if (cfg->progress)
 		sl_progress_end(&s.prog);
 out:

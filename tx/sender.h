@@ -35,6 +35,9 @@ struct sl_send_cfg {
 	unsigned preamble;            /* warm-up datagrams */
 	int progress;                 /* draw a progress bar on stderr */
 	const char *spool_dir;        /* where the compressed spool lives (O_TMPFILE) */
+	enum { SL_RT_AUTO, SL_RT_OFF, SL_RT_REQUIRED } realtime;
+				      /* paced: send from a SCHED_FIFO thread (auto:
+				       * when permitted; required: or fail) */
 	unsigned threads;             /* compression + FEC threads; 0: one per core, <= 4 */
 	const struct sl_logger *log;
 	volatile sig_atomic_t *stop;
@@ -48,6 +51,9 @@ struct sl_send_result {
 	uint64_t blocks;              /* per pass */
 	double seconds;
 	uint64_t session;
+	uint64_t starved_ns;          /* the sender waited for the producer this long */
+	uint64_t unused_ns;           /* paced: line time that went unused, because the
+				       * sender had no data ready or woke late */
 };
 
 void sl_send_cfg_defaults(struct sl_send_cfg *c);
