@@ -196,10 +196,12 @@ static void nonce_of(uint8_t *n, size_t len, uint64_t packet)
 	sl_put_be64(n + len - 8, packet);
 }
 
-/* Encrypt the body of dg in place and write its trailer, under key k
- * (NULL for the unkeyed suite) with the nonce of `packet`. */
-static void seal_in_place(const struct sl_keyed *k, enum sl_suite suite, uint8_t *dg,
-			  uint16_t symsize, uint64_t packet)
+/* Encrypt `src` (symsize bytes: the body of dg itself, or a buffer that
+ * does not overlap dg) into the body of dg and write its trailer, under
+ * key k (NULL for the unkeyed suite) with the nonce of `packet`. The
+ * header of dg is written already. */
+static void seal_body(const struct sl_keyed *k, enum sl_suite suite, uint8_t *dg,
+		      const uint8_t *src, uint16_t symsize, uint64_t packet)
 {
 	uint8_t *b = dg + SL_WIRE_HDR;
 	uint8_t *tag = b + symsize;
@@ -208,18 +210,20 @@ static void seal_in_place(const struct sl_keyed *k, enum sl_suite suite, uint8_t
 	case SL_SUITE_AES256GCM: {
 		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
 		nonce_of(n, sizeof n, packet);
-		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, b, symsize, dg, SL_WIRE_HDR,
+		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, src, symsize, dg, SL_WIRE_HDR,
 							       NULL, n, &k->aes);
 		break;
 	}
 	case SL_SUITE_XCHACHA: {
 		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
 		nonce_of(n, sizeof n, packet);
-		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, b, symsize, dg,
+		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, src, symsize, dg,
 								    SL_WIRE_HDR, NULL, n, k->key);
 		break;
 	}
 	case SL_SUITE_NONE:
+		if (b != src)
+			memcpy(b, src, symsize);
 		memset(tag, 0, SL_WIRE_TAG);
 		sl_put_be32(tag, crc32c(dg, SL_WIRE_HDR + (size_t)symsize));
 		break;
@@ -241,11 +245,15 @@ int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h, const uint8_t *bod
 	h->suite = (uint8_t)t->suite;
 	h->symsize = t->symsize;
 	put_hdr(out, h);
+	if (h->paylen == t->symsize && (body + t->symsize <= out || body >= b + t->symsize)) {
+		/* A full body elsewhere: encrypt straight from it, no copy. */
+		seal_body(t->k, t->suite, out, body, t->symsize, h->packet);
+		return SL_OK;
+	}
 	if (b != body)
 		memmove(b, body, h->paylen);
 	memset(b + h->paylen, 0, t->symsize - h->paylen);
-
-	seal_in_place(t->k, t->suite, out, t->symsize, h->packet);
+	seal_body(t->k, t->suite, out, b, t->symsize, h->packet);
 	return SL_OK;
 }
 
@@ -503,6 +511,6 @@ int sl_wire_reseal(struct sl_wire_rx *r, uint8_t *dg, size_t len)
 	} else if (suite != SL_SUITE_NONE) {
 		return SL_ERR_UNSUPPORTED;
 	}
-	seal_in_place(k, suite, dg, symsize, sl_get_be64(dg + O_PACKET));
+	seal_body(k, suite, dg, dg + SL_WIRE_HDR, symsize, sl_get_be64(dg + O_PACKET));
 	return SL_OK;
 }
