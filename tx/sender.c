@@ -22,6 +22,7 @@
 
 #define BATCH 32
 #define XFER_EVERY 256
+#define SL_TX_MIN_DEFAULT_BURST (48 * 1024)
 #define SL_TX_RT_PRIO 10           /* SCHED_FIFO priority with --realtime */
 
 struct sender {
@@ -344,7 +345,10 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	s.xh.codec = 1;
 	s.xh.level = (uint8_t)cfg->level;
 
-	burst = cfg->burst_bytes ? cfg->burst_bytes : 48 * 1024;
+	/* Default: 1 ms of line time, at least 48 KiB. */
+	burst = cfg->burst_bytes ? cfg->burst_bytes : cfg->rate_bps / 8000;
+	if (!cfg->burst_bytes && burst < SL_TX_MIN_DEFAULT_BURST)
+		burst = SL_TX_MIN_DEFAULT_BURST;
 	if (burst < 2 * s.wire_per_dg)
 		burst = 2 * s.wire_per_dg; /* at least two datagrams */
 	/* Steps of a quarter of the burst. The bucket holds the burst less
