@@ -17,13 +17,15 @@ parity, to udp-receiver over loopback, one way). It reports:
   drops     UdpRcvbufErrors delta of /proc/net/snmp during the run (the
             counter is system-wide: other traffic on the host counts too)
 
-and the ratios sluice/udpcast. Every process it starts is stopped by PID and
+and the ratios sluice/udpcast. With --io, sluice runs once per I/O engine
+(column io). Paced rows also give tx's achieved wire rate and the line
+time it left unused (late wake-ups, or no data ready). Every process it starts is stopped by PID and
 its temporary directory removed, also on failure or Ctrl-C; every wait is
 bounded in time. Registered with meson benchmark() ('e2e'); plain
 `meson test` never runs it.
 
 Usage: e2e.py --bindir BUILD [--size 2G] [--rate 2G] [--kinds random,mixed]
-              [--linksim-rate 500M]
+              [--linksim-rate 500M] [--io plain,unet,ufile,uring]
               [--symbol-size 1396] [--no-udpcast] [--tmp DIR]
 """
 import argparse
@@ -39,6 +41,15 @@ import tempfile
 import time
 
 GB = 1e9
+
+# I/O engines side by side (--io): what each adds to the sluice command lines.
+# net: the udp link's engine (URI option io=); file: --file-io of tx and rx.
+IO_MODES = {
+    "plain": dict(uri="", file=[]),
+    "unet": dict(uri="?io=uring", file=[]),
+    "ufile": dict(uri="", file=["--file-io", "uring"]),
+    "uring": dict(uri="?io=uring", file=["--file-io", "uring"]),
+}
 
 
 class Stop(Exception):
@@ -317,17 +328,20 @@ class Bench:
             kind, self.a.size / (1 << 30), len(paths), time.monotonic() - t0))
         return t, xid, flat
 
-    def sluice_run(self, kind, t, xid, rate, via=None):
+    def sluice_run(self, kind, t, xid, rate, via=None, io="plain"):
         """One transfer; with via=R, through `sluice linksim` at R with a
-        64 KiB queue, tx paced at `rate` (the caller passes 0.98 R)."""
+        64 KiB queue, tx paced at `rate` (the caller passes 0.98 R) with
+        its burst set to that queue. io: a key of IO_MODES."""
+        mode = IO_MODES[io]
         port = free_port()
         run = os.path.join(self.w, "run")
         shutil.rmtree(run, ignore_errors=True)
         os.makedirs(run)
         state, rel = run + "/state", run + "/rel"
-        rxargs = [self.rx, "--link", "udp://127.0.0.1:%d" % port, "--key", self.w + "/link.key",
+        rxargs = [self.rx, "--link", "udp://127.0.0.1:%d%s" % (port, mode["uri"]),
+                  "--key", self.w + "/link.key",
                   "--policy", self.w + "/policy", "--state", state, "--release", rel,
-                  "--timeout", "60", "--tail-grace", "10"] + self.a.rx_args
+                  "--timeout", "60", "--tail-grace", "10"] + mode["file"] + self.a.rx_args
         rxp = self.procs.start(rxargs, run + "/rx.log")
         deadline = time.monotonic() + 10
         while not os.path.exists(state + "/status"):
@@ -342,10 +356,11 @@ class Bench:
                                     "--queue", "64K", "--idle-exit", "30"], run + "/linksim.log")
             time.sleep(0.5)
         drops0 = rcvbuf_errors()
-        txargs = [self.tx, "send", "--link", "udp://127.0.0.1:%d" % txport, "--key",
-                  self.w + "/link.key", "--rate", str(rate) if rate else "unlimited",
+        txargs = [self.tx, "send", "--link", "udp://127.0.0.1:%d%s" % (txport, mode["uri"]),
+                  "--key", self.w + "/link.key", "--rate", str(rate) if rate else "unlimited",
                   "--overhead", "12.5", "--symbol-size", str(self.a.symbol_size),
-                  "--no-progress", "-q"] + self.a.tx_args + [t]
+                  "--no-progress", "-q"] + (["--burst", "64K"] if via else []) + mode["file"] + \
+                  self.a.tx_args + [t]
         t0 = time.monotonic()
         txp = self.procs.start(txargs, run + "/tx.log")
         st, txru, txrss = self.procs.wait(txp, self.a.timeout)
@@ -384,18 +399,22 @@ class Bench:
             got = dir_bytes(os.path.join(rel, xid, "data"))
             if got != self.a.size:
                 raise RuntimeError("released %d bytes, expected %d" % (got, self.a.size))
-        sent = ""
+        sent, unused = "", ""
         with open(run + "/tx.log") as f:
             for l in f:
                 if l.startswith("sent "):
                     sent = l.strip()
+                if "went unused for" in l:
+                    unused = l.split("went unused for ", 1)[1].split(":")[0]
         if failed:
             sent = failed
-        if lsnote:
+        elif rate:
             m = [w for w in sent.split(", ") if "on the wire" in w]
-            sent = "tx at %s: %s; %s" % (fmt_rate(rate), m[0] if m else sent, lsnote)
+            sent = "tx at %s: %s%s%s" % (fmt_rate(rate), m[0] if m else sent,
+                                        ", unused " + unused if unused else "",
+                                        "; " + lsnote if lsnote else "")
         shutil.rmtree(run, ignore_errors=True)
-        return dict(tool="sluice", kind=kind, rate=rate, via=via, wall=wall, t_tx=t_tx,
+        return dict(tool="sluice", io=io, kind=kind, rate=rate, via=via, wall=wall, t_tx=t_tx,
                     goodput=0.0 if failed else self.a.size / wall, tx=cpu(txru) / (self.a.size / GB),
                     rx=cpu(rxru) / (self.a.size / GB), txrss=txrss,
                     rxrss=rxrss, drops=drops, note=sent)
@@ -428,7 +447,7 @@ class Bench:
         size = os.path.getsize(out) if os.path.exists(out) else 0
         ok = size == self.a.size and same_file(out, flat)
         shutil.rmtree(run, ignore_errors=True)
-        return dict(tool="udpcast", kind=kind, rate=rate, via=None, wall=wall, t_tx=t_tx,
+        return dict(tool="udpcast", io="", kind=kind, rate=rate, via=None, wall=wall, t_tx=t_tx,
                     goodput=(self.a.size / wall) if ok else 0.0,
                     tx=cpu(txru) / (self.a.size / GB), rx=cpu(rxru) / (self.a.size / GB),
                     txrss=txrss, rxrss=rxrss, drops=drops,
@@ -494,16 +513,16 @@ def table(rows, a):
     print("sluice vs udpcast, loopback, one pass, FEC 12.5%%, %.2f GiB per data set, "
           "symbol size %d%s" % (a.size / (1 << 30), a.symbol_size,
                                (", tx " + " ".join(a.tx_args)) if a.tx_args else ""))
-    print("%-9s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
-        "tool", "data", "rate", "goodput", "wall", "tx", "rx", "tx RSS", "rx RSS", "drops"))
-    print("%-9s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
-        "", "", "", "MB/s", "s", "cs/GB", "cs/GB", "MiB", "MiB", ""))
+    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
+        "tool", "io", "data", "rate", "goodput", "wall", "tx", "rx", "tx RSS", "rx RSS", "drops"))
+    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
+        "", "", "", "", "MB/s", "s", "cs/GB", "cs/GB", "MiB", "MiB", ""))
     for r in rows:
         tool = r["tool"] + ("+ls" if r["via"] else "")
-        print("%-9s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %s" % (
-            tool, r["kind"], fmt_rate(r["rate"]), r["goodput"] / 1e6, r["wall"], r["tx"],
-            r["rx"], r["txrss"], r["rxrss"], r["drops"],
-            r["note"] if r["goodput"] == 0 or r["via"] else ""))
+        print("%-9s %-5s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %s" % (
+            tool, r["io"], r["kind"], fmt_rate(r["rate"]), r["goodput"] / 1e6, r["wall"], r["tx"],
+            r["rx"], r["txrss"], r["rxrss"], r["drops"], r["note"] if r["tool"] == "sluice" or
+            r["goodput"] == 0 else ""))
     ratios = []
     for r in rows:
         if r["tool"] != "sluice" or r["via"]:
@@ -516,11 +535,11 @@ def table(rows, a):
         print()
         print("ratios sluice / udpcast (goodput: higher is better; CPU: udpcast / sluice, "
               "higher is better)")
-        print("%-7s %-9s %9s %12s %12s" % ("data", "rate", "goodput", "tx CPU", "rx CPU"))
+        print("%-5s %-7s %-9s %9s %12s %12s" % ("io", "data", "rate", "goodput", "tx CPU", "rx CPU"))
         for r, u in ratios:
             g = r["goodput"] / u["goodput"] if u["goodput"] else float("inf")
-            print("%-7s %-9s %8.1fx %11.1fx %11.1fx" % (
-                r["kind"], fmt_rate(r["rate"]), g, u["tx"] / r["tx"], u["rx"] / r["rx"]))
+            print("%-5s %-7s %-9s %8.1fx %11.1fx %11.1fx" % (
+                r["io"], r["kind"], fmt_rate(r["rate"]), g, u["tx"] / r["tx"], u["rx"] / r["rx"]))
 
 
 def main():
@@ -536,6 +555,10 @@ def main():
     ap.add_argument("--rx-arg", action="append", default=[], dest="rx_args",
                     help="extra sluice-rx argument (repeatable)")
     ap.add_argument("--no-udpcast", action="store_true")
+    ap.add_argument("--io", default="plain",
+                    help="sluice I/O engines to run side by side, comma-separated: plain "
+                         "(sendmmsg/recvmmsg, pread/pwrite), unet (udp link on io_uring), ufile "
+                         "(file reads and writes on io_uring), uring (both); default plain")
     ap.add_argument("--linksim-rate", default="500M",
                     help="also send the first data set through sluice linksim at this rate with a "
                          "64 KiB queue, tx at 0.98 of it ('0': skip); default 500M")
@@ -544,6 +567,10 @@ def main():
     a = ap.parse_args()
     a.size = parse_size(a.size)
     rates = [parse_rate(r) for r in (a.rates.split(",") if a.rates else ["unlimited", a.rate])]
+    ios = a.io.split(",")
+    for io in ios:
+        if io not in IO_MODES:
+            sys.exit("e2e.py: --io %s: not one of %s" % (io, ", ".join(IO_MODES)))
     if not a.no_udpcast and not shutil.which("udp-sender"):
         sys.exit("e2e.py: udp-sender not found (Debian package udpcast); use --no-udpcast")
     signal.signal(signal.SIGTERM, on_signal)
@@ -555,14 +582,15 @@ def main():
         for seq, kind in enumerate(a.kinds.split(","), 1):
             t, xid, flat = b.dataset(kind, seq)
             for rate in rates:
-                r = b.sluice_run(kind, t, xid, rate)
-                sys.stderr.write("# %s\n" % r["note"])
-                rows.append(r)
+                for io in ios:
+                    r = b.sluice_run(kind, t, xid, rate, io=io)
+                    sys.stderr.write("# %s %s\n" % (io, r["note"]))
+                    rows.append(r)
                 if not a.no_udpcast:
                     rows.append(b.udpcast_run(kind, flat, rate))
             ls = parse_rate(a.linksim_rate)
             if ls and seq == 1:
-                r = b.sluice_run(kind, t, xid, int(ls * 0.98), via=ls)
+                r = b.sluice_run(kind, t, xid, int(ls * 0.98), via=ls, io=ios[0])
                 sys.stderr.write("# %s\n" % r["note"])
                 rows.append(r)
             shutil.rmtree(t, ignore_errors=True)
