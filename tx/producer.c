@@ -52,6 +52,7 @@ struct sl_producer {
 	int errcode;
 
 	struct sl_chunker *chunker;
+	struct sl_uio *uio;          /* the chunker's file reads */
 	int spool_fd;
 	uint64_t spool_end;
 	struct blockref *refs;
@@ -361,8 +362,15 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 
 	for (uint64_t c = 0; c < p->cfg.nchunks; c++) {
 		uint8_t *q;
-		if (!g && !(g = start_group(p, pass, 0)))
-			return SL_ERR_AGAIN;
+		if (!g) {
+			if (!(g = start_group(p, pass, 0)))
+				return SL_ERR_AGAIN;
+			/* the group's chunks: start reading them all now */
+			for (uint64_t a = c; produce && a < p->cfg.nchunks && a - c < p->cfg.interleave; a++)
+				if (sl_chunker_prefetch(p->chunker, a, g->data + (a - c) * bsz))
+					return sl_diag_set(&p->err, SL_ERR_INVAL, "chunk %llu cannot be read ahead",
+							   (unsigned long long)a);
+		}
 		q = g->data + g->count * bsz;
 		if (produce) {
 			/* read and hash here, in order; compressed with the FEC */
@@ -486,6 +494,21 @@ static void stop_pool(struct sl_producer *p)
 	pthread_cond_destroy(&p->pdone);
 }
 
+/* File reads of the chunker, into the group buffers (registered). A
+ * registration the memory lock limit refuses is not fatal: unregistered
+ * io_uring reads (d->msg says so, the caller logs it). */
+static int open_uio(struct sl_producer *p, struct sl_diag *d)
+{
+	struct iovec iov[NSLOTS];
+	int r = sl_uio_new(p->cfg.file_io, 64, 0, &p->uio, d);
+
+	for (unsigned i = 0; i < NSLOTS; i++) {
+		iov[i].iov_base = p->slots[i].data;
+		iov[i].iov_len = (size_t)p->cfg.interleave * p->cfg.kmax * p->cfg.symsize;
+	}
+	return r ? r : sl_uio_register(p->uio, iov, NSLOTS, d);
+}
+
 int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **out,
 		      struct sl_diag *d)
 {
@@ -518,7 +541,9 @@ int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **ou
 		sl_producer_free(p);
 		return sl_diag_set(d, r, "cannot set up the compression and FEC workers");
 	}
-	r = sl_chunker_new(cfg->src, cfg->chunk_size, cfg->level, &p->chunker, d);
+	r = open_uio(p, d);
+	if (!r)
+		r = sl_chunker_new(cfg->src, cfg->chunk_size, cfg->level, p->uio, &p->chunker, d);
 	if (r) {
 		sl_producer_free(p);
 		return r;
@@ -567,11 +592,13 @@ void sl_producer_free(struct sl_producer *p)
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->thread, NULL);
 	}
+	/* reads in flight land in the slots: stop them first */
+	sl_chunker_free(p->chunker);
+	sl_uio_free(p->uio);
 	for (unsigned i = 0; i < NSLOTS; i++) {
 		free(p->slots[i].data);
 		free(p->slots[i].par);
 	}
-	sl_chunker_free(p->chunker);
 	stop_pool(p);
 	if (p->spool_fd >= 0)
 		close(p->spool_fd);

@@ -380,14 +380,20 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	pc.passes = cfg->passes;
 	pc.spool_dir = cfg->spool_dir;
 	pc.threads = cfg->threads;
-	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u",
-	       (unsigned long long)res->session, sl_link_describe(s.link), sl_suite_name(cfg->suite),
-	       s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0), cfg->interleave);
+	pc.file_io = cfg->file_io;
+	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u, "
+	       "file reads: %s", (unsigned long long)res->session, sl_link_describe(s.link),
+	       sl_suite_name(cfg->suite), s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0),
+	       cfg->interleave, sl_uio_mode_name(cfg->file_io));
 
 	s.start_ns = sl_now_ns();
+	if (d)
+		d->msg[0] = '\0';
 	r = sl_producer_start(&pc, &prod, d);
 	if (r)
 		goto out;
+	if (d && d->msg[0])
+		sl_log(cfg->log, SL_LOG_WARN, "%s", d->msg);
 	if (cfg->progress)
 		sl_progress_start(&s.prog, src->total_bytes, s.start_ns);
 	res->blocks = s.catalog_blocks + s.nchunks;
