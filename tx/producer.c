@@ -53,6 +53,7 @@ struct sl_producer {
 
 	struct sl_chunker *chunker;
 	struct sl_uio *uio;          /* the chunker's file reads */
+	uint64_t ahead;              /* next chunk whose read has not started */
 	int spool_fd;
 	uint64_t spool_end;
 	struct blockref *refs;
@@ -352,6 +353,35 @@ static int spool_group(struct sl_producer *p, const struct sl_group *g, const un
 	return SL_OK;
 }
 
+/* Start reading chunks [first, first + D) into group buffer data (chunks
+ * already started are skipped). */
+static int read_ahead(struct sl_producer *p, uint64_t first, uint8_t *data)
+{
+	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
+
+	for (uint64_t a = p->ahead; a < p->cfg.nchunks && a - first < p->cfg.interleave; a++) {
+		if (sl_chunker_prefetch(p->chunker, a, data + (a - first) * bsz))
+			return sl_diag_set(&p->err, SL_ERR_INVAL, "chunk %llu cannot be read ahead",
+					   (unsigned long long)a);
+		p->ahead = a + 1;
+	}
+	return SL_OK;
+}
+
+/* The next group's buffer, if it is free already (the sender holds at
+ * most one other slot): its reads can then run during this group's
+ * compression and FEC. */
+static uint8_t *next_free_slot(struct sl_producer *p)
+{
+	uint8_t *data = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->filled + 1 < NSLOTS && !p->stop)
+		data = p->slots[(p->wr + 1) % NSLOTS].data;
+	pthread_mutex_unlock(&p->mu);
+	return data;
+}
+
 static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 {
 	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
@@ -366,10 +396,8 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 			if (!(g = start_group(p, pass, 0)))
 				return SL_ERR_AGAIN;
 			/* the group's chunks: start reading them all now */
-			for (uint64_t a = c; produce && a < p->cfg.nchunks && a - c < p->cfg.interleave; a++)
-				if (sl_chunker_prefetch(p->chunker, a, g->data + (a - c) * bsz))
-					return sl_diag_set(&p->err, SL_ERR_INVAL, "chunk %llu cannot be read ahead",
-							   (unsigned long long)a);
+			if (produce && (r = read_ahead(p, c, g->data)))
+				return r;
 		}
 		q = g->data + g->count * bsz;
 		if (produce) {
@@ -384,6 +412,9 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 		}
 		g->blocks[g->count] = p->cfg.catalog_blocks + c;
 		if (++g->count == p->cfg.interleave || c + 1 == p->cfg.nchunks) {
+			uint8_t *next = produce && c + 1 < p->cfg.nchunks ? next_free_slot(p) : NULL;
+			if (next && (r = read_ahead(p, c + 1, next)))
+				return r;
 			r = encode_group(p, g, lens, produce ? want : NULL, pass);
 			if (r)
 				return r;
