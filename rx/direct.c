@@ -82,17 +82,47 @@ static size_t file_at(const struct sl_manifest *m, uint64_t off)
 	return lo;
 }
 
-/* Read (wr = 0) or write (wr = 1) stream bytes [off, off+len) in the files. */
-static int files_io(struct rx_ctx *c, struct rx_xfer *x, uint64_t off, uint8_t *buf, size_t len,
-		    int wr)
+/* Write the pieces queued in ops[0..n) (c->uio: pwrite or io_uring) and
+ * wait for them; each file's writeback starts at once, and it is dirty
+ * until the next rx_tree_sync(). */
+static int write_pieces(struct rx_ctx *c, struct rx_xfer *x, struct sl_uio_op *ops,
+			const size_t *file, unsigned n)
+{
+	struct sl_diag d = { "" };
+	int r = sl_uio_drain(c->uio, &d);
+
+	if (r) {
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: staged data/%s", x->hex, d.msg);
+		return SL_ERR_IO;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		/* start writeback now so the checkpoint finds little to do */
+		sync_file_range(ops[k].fd, (off64_t)ops[k].off, (off64_t)ops[k].len,
+				SYNC_FILE_RANGE_WRITE);
+		if (!x->dirty[file[k]]) {
+			x->dirty[file[k]] = 1;
+			x->dirtyl[x->ndirty++] = file[k];
+		}
+	}
+	return SL_OK;
+}
+
+/* Write stream bytes [off, off+len) into the files. The pieces of files
+ * less than RX_FDC apart are in flight together: each has its own slot in
+ * the descriptor cache, so none is closed under a write. */
+static int files_write(struct rx_ctx *c, struct rx_xfer *x, uint64_t off, uint8_t *buf, size_t len)
 {
 	const struct sl_manifest *m = x->manifest;
-	size_t i = file_at(m, off);
+	size_t i = file_at(m, off), file[RX_FDC];
+	struct sl_uio_op ops[RX_FDC];
+	struct sl_diag d = { "" };
+	unsigned n = 0;
+	int r;
 
 	while (len) {
 		const struct sl_manifest_file *f;
 		uint64_t at;
-		size_t n;
+		size_t k;
 		int fd;
 
 		if (i >= m->nfiles)
@@ -103,36 +133,37 @@ static int files_io(struct rx_ctx *c, struct rx_xfer *x, uint64_t off, uint8_t *
 			continue;
 		}
 		at = off - f->offset;
-		n = f->size - at < len ? (size_t)(f->size - at) : len;
+		k = f->size - at < len ? (size_t)(f->size - at) : len;
+		if (n && i - file[0] >= RX_FDC) {
+			r = write_pieces(c, x, ops, file, n);
+			if (r)
+				return r;
+			n = 0;
+		}
 		fd = file_fd(x, i);
 		if (fd < 0) {
 			sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot open staged data/%s: %s", x->hex,
 			       f->path, strerror(errno));
+			sl_uio_drain(c->uio, NULL);
 			return SL_ERR_IO;
 		}
-		if (wr) {
-			if (sl_pwrite_all(fd, buf, n, at)) {
-				sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data/%s: %s", x->hex,
-				       f->path, strerror(errno));
-				return SL_ERR_IO;
-			}
-			/* start writeback now so the checkpoint finds little to do */
-			sync_file_range(fd, (off64_t)at, (off64_t)n, SYNC_FILE_RANGE_WRITE);
-			if (!x->dirty[i]) {
-				x->dirty[i] = 1;
-				x->dirtyl[x->ndirty++] = i;
-			}
-		} else if (sl_pread_all(fd, buf, n, at)) {
-			sl_log(c->log, SL_LOG_ERR, "transfer %s: reading staged data/%s: %s", x->hex,
-			       f->path, strerror(errno));
+		ops[n] = (struct sl_uio_op){ .fd = fd, .write = 1, .buf = buf, .len = k, .off = at,
+					     .name = f->path };
+		file[n] = i;
+		r = sl_uio_queue(c->uio, &ops[n], &d);
+		if (r) {
+			sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data/%s: %s", x->hex,
+			       f->path, d.msg);
+			sl_uio_drain(c->uio, NULL);
 			return SL_ERR_IO;
 		}
-		buf += n;
-		off += n;
-		len -= n;
+		n++;
+		buf += k;
+		off += k;
+		len -= k;
 		i++;
 	}
-	return SL_OK;
+	return write_pieces(c, x, ops, file, n);
 }
 
 static uint64_t chunk_len(const struct rx_xfer *x, uint64_t idx)
@@ -152,7 +183,7 @@ int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 
 int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
 {
-	return files_io(c, x, idx * x->hdr.chunk_size, (uint8_t *)buf, len, 1);
+	return files_write(c, x, idx * x->hdr.chunk_size, (uint8_t *)buf, len);
 }
 
 int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "policy.h"
+#include "uring_io.h"
 #include "proto.h"
 #include "wire.h"
 
@@ -52,6 +53,7 @@ struct rx_cfg {
 	size_t sockbuf;             /* SO_RCVBUF asked for */
 	int allow_unkeyed;
 	int exit_when_idle;         /* pcap: exit at end of file */
+	enum sl_uio_mode file_io;   /* staged-file writes: pwrite or io_uring */
 };
 
 struct rx_slot {
@@ -161,6 +163,7 @@ struct rx_ctx {
 	ZSTD_DCtx *dctx;
 	uint8_t *chunkbuf;          /* decompression target, max chunk size */
 	uint8_t *hashbuf;           /* copy buffer of the same size */
+	struct sl_uio *uio;         /* writes into the staged files (both registered) */
 	struct rx_hasher *hasher;
 	size_t chunkcap;
 	int state_fd, xfer_fd, relstage_fd, release_fd;

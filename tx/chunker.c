@@ -15,6 +15,17 @@
 #include "proto.h"
 #include "sha256.h"
 
+#define SEGMAX 64      /* file pieces being read ahead */
+#define DESTMAX 256    /* chunks whose buffer is known ahead (a group) */
+
+struct seg {
+	struct sl_uio_op op;
+	uint64_t chunk;
+	size_t file;
+	int first;             /* first piece of its file: owns op.fd until hashed */
+	int last;              /* ends its file */
+};
+
 struct sl_chunker {
 	const struct sl_source *src;
 	uint32_t chunk_size;
@@ -28,10 +39,36 @@ struct sl_chunker {
 	uint64_t file_pos;     /* bytes of it read */
 	struct sl_sha256 *h;
 	uint64_t tot_raw, tot_stored, raw_chunks;
+	/* reading ahead */
+	struct sl_uio *uio;
+	int own_uio;
+	uint8_t *dest[DESTMAX];  /* chunk i's raw bytes go to dest[i % DESTMAX] */
+	uint64_t dest_next;      /* next chunk without a destination */
+	struct seg seg[SEGMAX];  /* pieces read ahead, a FIFO */
+	unsigned seg_head, nseg;
+	uint64_t plan_chunk;     /* planning cursor: chunk, offset in it, */
+	size_t plan_coff;
+	size_t plan_file;        /* file, offset in it, its descriptor */
+	uint64_t plan_fpos;
+	int plan_fd;
+	int plan_err;            /* planning stopped here: reported in order */
+	struct sl_diag plan_diag;
 };
 
+static size_t chunk_want(const struct sl_chunker *c, uint64_t index)
+{
+	uint64_t off = index * c->chunk_size;
+	return (size_t)(c->src->total_bytes - off < c->chunk_size ? c->src->total_bytes - off
+								  : c->chunk_size);
+}
+
+static uint8_t *dest_of(const struct sl_chunker *c, uint64_t index)
+{
+	return c->dest[index % DESTMAX];
+}
+
 int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
-		   struct sl_chunker **out, struct sl_diag *d)
+		   struct sl_uio *uio, struct sl_chunker **out, struct sl_diag *d)
 {
 	struct sl_chunker *c = calloc(1, sizeof *c);
 	char path[4096];
@@ -43,6 +80,7 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 	c->chunk_size = chunk_size;
 	c->level = level;
 	c->fd = -1;
+	c->plan_fd = -1;
 	snprintf(path, sizeof path, "%s/data", src->dir);
 	c->datafd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (c->datafd < 0 && src->nfiles > 0) {
@@ -56,6 +94,17 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 		sl_chunker_free(c);
 		return SL_ERR_NOMEM;
 	}
+	c->uio = uio;
+	if (!uio) {
+		int r = sl_uio_new(SL_UIO_PLAIN, SEGMAX, 0, &c->uio, d);
+		if (!r)
+			r = sl_uio_register(c->uio, NULL, 0, d);
+		c->own_uio = c->uio != NULL;
+		if (r) {
+			sl_chunker_free(c);
+			return r;
+		}
+	}
 	*out = c;
 	return SL_OK;
 }
@@ -64,6 +113,18 @@ void sl_chunker_free(struct sl_chunker *c)
 {
 	if (!c)
 		return;
+	/* Nothing may still be reading into the caller's buffers. */
+	if (c->uio)
+		sl_uio_drain(c->uio, NULL);
+	for (unsigned i = 0; i < c->nseg; i++) {
+		struct seg *s = &c->seg[(c->seg_head + i) % SEGMAX];
+		if (s->first)
+			close(s->op.fd);
+	}
+	if (c->plan_fd >= 0)
+		close(c->plan_fd);
+	if (c->own_uio)
+		sl_uio_free(c->uio);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->datafd >= 0)
@@ -74,8 +135,9 @@ void sl_chunker_free(struct sl_chunker *c)
 	free(c);
 }
 
-/* Open file i beneath T/data without following any symlink. */
-static int open_file(struct sl_chunker *c, size_t i, struct sl_diag *d)
+/* Open file i beneath T/data without following any symlink; it must still
+ * be a regular file of the manifest's size. */
+static int open_checked(struct sl_chunker *c, size_t i, int *out, struct sl_diag *d)
 {
 	const struct sl_source_file *f = &c->src->files[i];
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
@@ -96,6 +158,18 @@ static int open_file(struct sl_chunker *c, size_t i, struct sl_diag *d)
 				   "re-create and re-sign the manifest",
 				   f->path, (long long)st.st_size, (unsigned long long)f->size);
 	}
+	*out = fd;
+	return SL_OK;
+}
+
+/* Open file i and start its hash (zero-length files; the others are
+ * opened by the planning below). */
+static int open_file(struct sl_chunker *c, size_t i, struct sl_diag *d)
+{
+	int fd, r = open_checked(c, i, &fd, d);
+
+	if (r)
+		return r;
 	if (sl_sha256_new(&c->h)) {
 		close(fd);
 		return SL_ERR_NOMEM;
@@ -139,40 +213,132 @@ static int check_empty(struct sl_chunker *c, struct sl_diag *d)
 	return r ? r : finish_file(c, d);
 }
 
-/* Fill raw[0..want) from the files, in order. */
-static int read_stream(struct sl_chunker *c, uint8_t *raw, size_t want, struct sl_diag *d)
+/* ---- reading ahead ----
+ *
+ * Chunks whose destination is known (sl_chunker_prefetch) are cut into
+ * segments, one per file piece, and the segments' reads are started (up to
+ * SEGMAX at once), opening files ahead of the hashing. sl_chunker_read()
+ * then takes the segments of its chunk in order, waits for each, hashes it
+ * and checks each file at its end, exactly as a plain in-order read would:
+ * the same bytes, the same checks, the same messages, in the same order (an
+ * error met while planning ahead is reported when the hashing reaches it). */
+
+/* Open file i for planning: regular, the manifest's size. */
+static int plan_open(struct sl_chunker *c, size_t i, struct sl_diag *d)
+{
+	int fd, r = open_checked(c, i, &fd, d);
+	return r ? r : fd;
+}
+
+static void plan(struct sl_chunker *c)
+{
+	while (c->nseg < SEGMAX && !c->plan_err && c->plan_chunk < c->dest_next) {
+		const struct sl_source_file *f;
+		struct seg *s;
+		size_t want = chunk_want(c, c->plan_chunk), n;
+		if (c->plan_coff == want) {
+			c->plan_chunk++;
+			c->plan_coff = 0;
+			continue;
+		}
+		while (c->plan_file < c->src->nfiles && c->src->files[c->plan_file].size == 0)
+			c->plan_file++;
+		if (c->plan_file >= c->src->nfiles) {
+			c->plan_err = sl_diag_set(&c->plan_diag, SL_ERR_INVAL, "stream ended early");
+			break;
+		}
+		f = &c->src->files[c->plan_file];
+		s = &c->seg[(c->seg_head + c->nseg) % SEGMAX];
+		s->first = c->plan_fd < 0;
+		if (s->first) {
+			int fd = plan_open(c, c->plan_file, &c->plan_diag);
+			if (fd < 0) {
+				c->plan_err = fd;
+				break;
+			}
+			c->plan_fd = fd;
+			c->plan_fpos = 0;
+		}
+		n = want - c->plan_coff;
+		if (n > f->size - c->plan_fpos)
+			n = (size_t)(f->size - c->plan_fpos);
+		s->chunk = c->plan_chunk;
+		s->file = c->plan_file;
+		s->last = c->plan_fpos + n == f->size;
+		s->op = (struct sl_uio_op){ .fd = c->plan_fd, .buf = dest_of(c, c->plan_chunk) + c->plan_coff,
+					    .len = n, .off = c->plan_fpos, .name = f->path };
+		c->plan_err = sl_uio_queue(c->uio, &s->op, &c->plan_diag);
+		if (c->plan_err)
+			break;
+		c->nseg++;
+		c->plan_coff += n;
+		c->plan_fpos += n;
+		if (s->last) {
+			c->plan_fd = -1; /* the segment owns it now */
+			c->plan_file++;
+		}
+	}
+	if (!c->plan_err)
+		c->plan_err = sl_uio_submit(c->uio, &c->plan_diag);
+}
+
+int sl_chunker_prefetch(struct sl_chunker *c, uint64_t index, uint8_t *out)
+{
+	if (index != c->dest_next || index - c->next_index >= DESTMAX ||
+	    index * c->chunk_size >= c->src->total_bytes)
+		return SL_ERR_INVAL;
+	c->dest[index % DESTMAX] = out + SL_BLOCK_REC;
+	c->dest_next++;
+	plan(c);
+	return SL_OK;
+}
+
+/* Fill chunk `index` (want bytes) from its segments, in order. */
+static int read_chunk(struct sl_chunker *c, uint64_t index, size_t want, struct sl_diag *d)
 {
 	size_t got = 0;
 	int r;
 
 	while (got < want) {
+		struct seg *s;
 		const struct sl_source_file *f;
-		if (c->file >= c->src->nfiles)
-			return sl_diag_set(d, SL_ERR_INVAL, "stream ended early");
-		f = &c->src->files[c->file];
-		if (c->fd < 0) {
-			r = open_file(c, c->file, d);
+		plan(c);
+		if (c->nseg == 0 || c->seg[c->seg_head].chunk != index) {
+			if (d && c->plan_err)
+				*d = c->plan_diag;
+			return c->plan_err ? c->plan_err : sl_diag_set(d, SL_ERR_INVAL, "chunk %llu not planned",
+								       (unsigned long long)index);
+		}
+		s = &c->seg[c->seg_head];
+		/* zero-length files before this piece, in order */
+		while (c->file < s->file) {
+			r = check_empty(c, d);
 			if (r)
 				return r;
 		}
-		while (got < want && c->file_pos < f->size) {
-			size_t n = want - got;
-			ssize_t k;
-			if (n > f->size - c->file_pos)
-				n = (size_t)(f->size - c->file_pos);
-			k = pread(c->fd, raw + got, n, (off_t)c->file_pos);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				return sl_diag_errno(d, "data/%s", f->path);
-			if (k == 0)
-				return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it shrank",
-						   f->path);
-			sl_sha256_update(c->h, raw + got, (size_t)k);
-			got += (size_t)k;
-			c->file_pos += (uint64_t)k;
+		f = &c->src->files[s->file];
+		if (s->first) {
+			/* the hash of this file starts here; the descriptor is ours */
+			if (sl_sha256_new(&c->h))
+				return SL_ERR_NOMEM;
+			c->fd = s->op.fd;
+			c->file_pos = 0;
+			s->first = 0;
 		}
-		if (c->file_pos == f->size) {
+		r = sl_uio_wait(c->uio, &s->op, NULL);
+		c->seg_head = (c->seg_head + 1) % SEGMAX;
+		c->nseg--;
+		if (r) {
+			errno = s->op.err;
+			return sl_diag_errno(d, "data/%s", f->path);
+		}
+		sl_sha256_update(c->h, s->op.buf, s->op.done);
+		got += s->op.done;
+		c->file_pos += s->op.done;
+		if (s->op.done < s->op.len)
+			return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it shrank",
+					   f->path);
+		if (s->last) {
 			r = finish_file(c, d);
 			if (r)
 				return r;
@@ -197,22 +363,24 @@ int sl_chunker_read(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *
 
 	if (index != c->next_index || off >= c->src->total_bytes)
 		return sl_diag_set(d, SL_ERR_INVAL, "chunk %llu out of order", (unsigned long long)index);
+	if (index == c->dest_next && sl_chunker_prefetch(c, index, out) != SL_OK)
+		return sl_diag_set(d, SL_ERR_INVAL, "chunk %llu cannot be read", (unsigned long long)index);
+	if (dest_of(c, index) != out + SL_BLOCK_REC)
+		return sl_diag_set(d, SL_ERR_INVAL, "chunk %llu: not the buffer it was read ahead into",
+				   (unsigned long long)index);
 	if (index == 0) {
 		/* Leading zero-length files. */
 		while (c->file < c->src->nfiles && c->src->files[c->file].size == 0) {
-			r = open_file(c, c->file, d);
-			if (!r)
-				r = finish_file(c, d);
+			r = check_empty(c, d);
 			if (r)
 				return r;
 		}
 	}
-	want = (size_t)(c->src->total_bytes - off < c->chunk_size ? c->src->total_bytes - off
-								     : c->chunk_size);
+	want = chunk_want(c, index);
 	/* Read straight into the block; sl_chunker_pack copies only a chunk
 	 * that shrinks (its compressed form), so incompressible data is never
 	 * moved. */
-	r = read_stream(c, out + SL_BLOCK_REC, want, d);
+	r = read_chunk(c, index, want, d);
 	if (r)
 		return r;
 	c->tot_raw += want;

@@ -59,6 +59,8 @@ static void usage(FILE *f)
 "  --level L           zstd level (default 1; chunks that do not shrink go raw)\n"
 "  --threads N         threads compressing and FEC-encoding (default: one per core, up\n"
 "                      to 4; reading and hashing stay in order on one of them)\n"
+"  --file-io MODE      how files are read: plain (pread, default) or uring (io_uring\n"
+"                      into registered buffers, a group of chunks read ahead)\n"
 "Other:\n"
 "  --heartbeat SECS    heartbeat interval (default 1)\n"
 "  --preamble N        warm-up datagrams before the first pass (default 32)\n"
@@ -76,7 +78,7 @@ static void usage(FILE *f)
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_AEAD, O_POLICY, O_RATE, O_BURST, O_REALTIME, O_NOREALTIME, O_PASSES, O_FIRST,
 	O_OVERHEAD, O_INTERLEAVE, O_SYMSIZE, O_BLOCK, O_LEVEL, O_HEARTBEAT, O_PREAMBLE, O_SPOOL,
-	O_PROGRESS, O_NOPROGRESS, O_WATCH, O_THREADS
+	O_PROGRESS, O_NOPROGRESS, O_WATCH, O_THREADS, O_FILEIO
 };
 
 static int parse_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
@@ -117,6 +119,7 @@ static int send_main(int argc, char **argv, int daemon)
 		{ "preamble", required_argument, 0, O_PREAMBLE },
 		{ "spool", required_argument, 0, O_SPOOL }, { "watch", required_argument, 0, O_WATCH },
 		{ "threads", required_argument, 0, O_THREADS },
+		{ "file-io", required_argument, 0, O_FILEIO },
 		{ "progress", no_argument, 0, O_PROGRESS }, { "no-progress", no_argument, 0, O_NOPROGRESS },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
@@ -206,6 +209,12 @@ static int send_main(int argc, char **argv, int daemon)
 		case O_THREADS:
 			if (parse_uint("--threads", optarg, 1, 4, &v)) return 2;
 			cfg.threads = (unsigned)v;
+			break;
+		case O_FILEIO:
+			if (sl_uio_mode_parse(optarg, &cfg.file_io, &d) != SL_OK) {
+				fprintf(stderr, "sluice-tx: %s\n", d.msg);
+				return 2;
+			}
 			break;
 		case O_PROGRESS: progress = 1; break;
 		case O_NOPROGRESS: progress = 0; break;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "error.h"
 #include "source.h"
+#include "uring_io.h"
 
 enum sl_ev { SL_EV_GROUP = 1, SL_EV_PASS_START, SL_EV_PASS_END, SL_EV_END, SL_EV_ERROR };
 
@@ -51,6 +52,8 @@ struct sl_producer_cfg {
 	unsigned first_pass, passes;
 	const char *spool_dir;
 	unsigned threads;                /* compression + FEC threads, 0: one per core (<= 4) */
+	enum sl_uio_mode file_io;        /* file reads: pread, or io_uring into the registered
+					  * group buffers, a group's chunks read ahead */
 };
 
 struct sl_producer;

@@ -399,14 +399,22 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	pc.passes = cfg->passes;
 	pc.spool_dir = cfg->spool_dir;
 	pc.threads = cfg->threads;
-	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u",
-	       (unsigned long long)res->session, sl_link_describe(s.link), sl_suite_name(cfg->suite),
-	       s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0), cfg->interleave);
+	pc.file_io = cfg->file_io;
+	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u, "
+	       "file reads: %s", (unsigned long long)res->session, sl_link_describe(s.link),
+	       sl_suite_name(cfg->suite), s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0),
+	       cfg->interleave, sl_uio_mode_name(cfg->file_io));
 
 	s.start_ns = sl_now_ns();
+	if (d)
+		d->msg[0] = '\0';
 	r = sl_producer_start(&pc, &prod, d);
 	if (r)
 		goto out;
+	if (d && d->msg[0]) { /* a warning from the start (e.g. buffers not registered) */
+		sl_log(cfg->log, SL_LOG_WARN, "%s", d->msg);
+		d->msg[0] = '\0';
+	}
 	/* After the producer's threads exist: only this one, which sleeps
 	 * between pacing steps, gets the real-time class. */
 	if (cfg->realtime != SL_RT_OFF && cfg->rate_bps) {

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "error.h"
+#include "uring_io.h"
 #include "log.h"
 #include "source.h"
 #include "wire.h"
@@ -39,6 +40,7 @@ struct sl_send_cfg {
 				      /* paced: send from a SCHED_FIFO thread (auto:
 				       * when permitted; required: or fail) */
 	unsigned threads;             /* compression + FEC threads; 0: one per core, <= 4 */
+	enum sl_uio_mode file_io;     /* file reads: plain pread or io_uring (default plain) */
 	const struct sl_logger *log;
 	volatile sig_atomic_t *stop;
 };

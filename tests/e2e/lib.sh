@@ -92,7 +92,7 @@ start_rx() {
     port=$1
     shift
     "$SLUICE_RX" --link "udp://127.0.0.1:$port" --key "$W/link.key" --policy "$W/policy" \
-        --state "$W/state" --release "$W/rel" --timeout 4 --tail-grace 2 "$@" \
+        --state "$W/state" --release "$W/rel" --timeout 4 --tail-grace 2 ${RX_EXTRA:-} "$@" \
         >> "$W/rx.log" 2>&1 &
     RX_PID=$!
     PIDS="$PIDS $RX_PID"
@@ -127,7 +127,7 @@ send() { # send DIR PORT [args]
     dir=$1 port=$2
     shift 2
     "$SLUICE_TX" send --link "udp://127.0.0.1:$port" --key "$W/link.key" --no-progress \
-        "$@" "$W/$dir" >> "$W/tx.log" 2>&1
+        ${TX_EXTRA:-} "$@" "$W/$dir" >> "$W/tx.log" 2>&1
 }
 
 # send_bg DIR PORT [args]: the same in the background; TX_PID is sluice-tx itself.
@@ -135,7 +135,7 @@ send_bg() {
     dir=$1 port=$2
     shift 2
     "$SLUICE_TX" send --link "udp://127.0.0.1:$port" --key "$W/link.key" --no-progress \
-        "$@" "$W/$dir" >> "$W/tx.log" 2>&1 &
+        ${TX_EXTRA:-} "$@" "$W/$dir" >> "$W/tx.log" 2>&1 &
     TX_PID=$!
     PIDS="$PIDS $TX_PID"
 }

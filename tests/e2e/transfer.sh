@@ -8,6 +8,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 scenario=${1:?scenario}
 setup_keys
 
+# uring_SCENARIO: SCENARIO with file reads and writes on io_uring on both
+# sides (--file-io uring; the rx sandbox stays on).
+case $scenario in
+uring_*)
+    scenario=${scenario#uring_}
+    TX_EXTRA="--file-io uring" RX_EXTRA="--file-io uring"
+    note "file I/O on io_uring (tx and rx)"
+    ;;
+esac
+
 # Rates stay modest: tx, rx and linksim share this machine's two cores.
 RATE=300M
 
@@ -334,6 +344,29 @@ fpga_cosim)
         --state "$W/state" --release "$W/rel" >> "$W/rx.log" 2>&1 || fail "rx from the diode's output failed"
     released "$id" || fail "not released from the diode's output"
     check_identical T "$id"
+    ;;
+
+many_files)
+    # Hundreds of small files, empty ones among them: a chunk spans many
+    # files, and files span chunks (the read-ahead and the batched writes).
+    mkdir -p "$W/T/data/d"
+    i=0
+    while [ $i -lt 700 ]; do
+        case $((i % 50)) in
+        7) : > "$W/T/data/d/f$i" ;;
+        13) head -c 400000 /dev/urandom > "$W/T/data/d/f$i" ;;
+        *) head -c $(( (i * 937) % 3000 + 1 )) /dev/urandom > "$W/T/data/d/f$i" ;;
+        esac
+        i=$((i + 1))
+    done
+    make_transfer T 1 none
+    id=$(xfer_id T)
+    P=$(free_port)
+    start_rx "$P"
+    send T "$P" --rate "$RATE"
+    wait_for "released $id" 30 || fail "not released"
+    check_identical T "$id"
+    only_released "$id"
     ;;
 
 doctor)
