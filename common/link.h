@@ -85,6 +85,9 @@ struct sl_link_stats {
 	uint64_t kernel_drops; /* rx: drops the kernel reported (udp: SO_RXQ_OVFL, as of
 				* the latest datagram received; eth: pcap_stats) */
 	uint64_t foreign;    /* rx: frames/records that were not sluice datagrams */
+	uint64_t ring_empty; /* rx, udp with io=uring: times the provided buffer ring ran
+			      * dry and the multishot receive was armed again (the
+			      * socket buffer held the datagrams meanwhile) */
 	size_t sockbuf;      /* the socket buffer actually granted */
 };
 
