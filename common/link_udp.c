@@ -39,6 +39,7 @@
 #define DEFAULT_SOCKBUF (32u << 20)
 #define GSO_MAX_SEGS 64                /* UDP_MAX_SEGMENTS */
 #define GSO_MAX_BYTES 65000            /* payload of one super-datagram */
+#define ZC_MAX_FRAGS 16                /* pages of one zero-copy super-datagram */
 #define GRO_MSGS 16                    /* coalesced buffers per recvmmsg */
 #define GRO_BUF SL_UDP_GRO_BUF
 
@@ -213,7 +214,7 @@ static int open_tx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	snprintf(l->desc, sizeof l->desc, "udp send to %s%s (sndbuf %s%s%s)", at,
 		 is_multicast(&s->peer) ? " multicast" : "",
 		 sl_fmt_bytes(l->st.sockbuf, buf, sizeof buf), s->gso ? ", gso" : "",
-		 s->zc ? ", io_uring zero-copy" : "");
+		 s->zc ? ", zero-copy" : "");
 	return SL_OK;
 }
 
@@ -323,9 +324,18 @@ fail:
 	return r;
 }
 
+/* Pages an iovec spans: a zero-copy send pins each as one skb fragment. */
+static unsigned iov_pages(const struct iovec *v)
+{
+	uintptr_t a = (uintptr_t)v->iov_base;
+	return (unsigned)(((a + v->iov_len - 1) >> 12) - (a >> 12) + 1);
+}
+
 /* With GSO, each run of equal-sized datagrams (at most GSO_MAX_SEGS,
  * GSO_MAX_BYTES) becomes one message whose iovecs are the datagrams and
- * whose UDP_SEGMENT cmsg is their size. */
+ * whose UDP_SEGMENT cmsg is their size. A zero-copy super-datagram must
+ * also fit the skb's fragments (MAX_SKB_FRAGS, 17 by default; else
+ * EMSGSIZE), so its run ends at ZC_MAX_FRAGS pages. */
 unsigned sl_udp_build_msgs(struct udp *s, const struct iovec *dg, unsigned n, unsigned *segs)
 {
 	unsigned m = 0, i = 0;
@@ -337,7 +347,9 @@ unsigned sl_udp_build_msgs(struct udp *s, const struct iovec *dg, unsigned n, un
 			size_t len = dg[i].iov_len, per = GSO_MAX_BYTES / len;
 			if (per > GSO_MAX_SEGS)
 				per = GSO_MAX_SEGS;
-			while (i + k < n && k < per && dg[i + k].iov_len == len)
+			unsigned frags = iov_pages(&dg[i]);
+			while (i + k < n && k < per && dg[i + k].iov_len == len &&
+			       (!s->zc || (frags += iov_pages(&dg[i + k])) <= ZC_MAX_FRAGS))
 				k++;
 		}
 		memset(h, 0, sizeof *h);
