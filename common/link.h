@@ -29,6 +29,17 @@
  *   udp, receive: iface=NAME (interface that joins a multicast group),
  *                 gro=0|1 (coalesced receive, UDP_GRO, default 1; kernel
  *                 drop counts then count coalesced packets).
+ *   udp, both:    io=plain|uring (I/O engine, default plain): plain moves
+ *                 datagrams with sendmmsg/recvmmsg; uring with io_uring
+ *                 (Linux 6.0+): linked SENDMSG batches, one multishot
+ *                 RECVMSG into a ring of provided buffers (64 x 64 KiB
+ *                 with GRO, 512 x 9000 bytes without); its ring allows
+ *                 only those operations. Open fails with the reason where
+ *                 io_uring is unavailable. Receive on the thread that
+ *                 opened the link (the kernel's receive work runs there).
+ *   udp, send:    zc=0|1 (io=uring only: zero-copy sends, SENDMSG_ZC,
+ *                 Linux 6.1; a send returns once the kernel released the
+ *                 buffers; default 0).
  *   eth, send:    dst=MAC (default ff:ff:ff:ff:ff:ff), src=MAC (default
  *                 the interface's own address).
  *   eth, receive: promisc=0|1 (default 1).

@@ -17,7 +17,11 @@
  *            ring once handed out (borrow: at the next receive). A CQE
  *            without IORING_CQE_F_MORE ends the multishot — -ENOBUFS when
  *            the ring ran dry (counted in stats.ring_empty) — and it is
- *            armed again once buffers are back.
+ *            armed again once buffers are back. The kernel's receive work
+ *            runs as task work of the thread that armed it (open, then
+ *            whoever receives), cooperatively (IORING_SETUP_COOP_TASKRUN):
+ *            flagged, and run by the next receive in one system call,
+ *            instead of interrupting that thread.
  * Both rings start disabled (IORING_SETUP_R_DISABLED), get their
  * restrictions (only the SQE opcodes and flags used here, no register
  * operation at all) and only then are enabled: io_uring operations do not
@@ -94,12 +98,12 @@ static int restrict_and_enable(struct sl_uring *ur, const struct sl_uri *u, cons
 }
 
 static int open_ring(struct sl_uring *ur, const struct sl_uri *u, unsigned sq, unsigned cq,
-		     struct sl_diag *d)
+		     unsigned flags, struct sl_diag *d)
 {
 	struct io_uring_params p = { 0 };
 	int r;
 
-	p.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE;
+	p.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE | flags;
 	p.cq_entries = cq;
 	r = io_uring_queue_init_params(sq, &ur->ring, &p);
 	if (r < 0)
@@ -122,7 +126,7 @@ static int open_tx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
 
 	(void)l;
 	/* a batch of SQEs, and with zero-copy a notification for each */
-	r = open_ring(ur, u, SL_UDP_BATCH, 4 * SL_UDP_BATCH, d);
+	r = open_ring(ur, u, SL_UDP_BATCH, 4 * SL_UDP_BATCH, 0, d);
 	if (r)
 		return r;
 	if (s->zc) {
@@ -232,6 +236,8 @@ static int reap(struct sl_link *l, struct udp *s, struct sl_uring *ur, struct sl
 	unsigned head, seen = 0;
 	int err = 0;
 
+	if (IO_URING_READ_ONCE(*ur->ring.sq.kflags) & IORING_SQ_TASKRUN)
+		io_uring_get_events(&ur->ring); /* run the receives waiting as task work */
 	io_uring_for_each_cqe(&ur->ring, head, cqe) {
 		seen++;
 		if (cqe->user_data != TAG_RECV)
@@ -319,10 +325,24 @@ static int open_rx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
 	s->pend = calloc(ur->nbufs, sizeof *s->pend);
 	if (!s->pend)
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-	/* one CQE per buffer at most, plus the ends of the multishot */
-	r = open_ring(ur, u, 4, 2 * ur->nbufs, d);
+	/* One CQE per buffer at most, plus the ends of the multishot.
+	 * Cooperative task running: arriving data does not interrupt the
+	 * receiving thread; the kernel flags the work (IORING_SQ_TASKRUN) and
+	 * reap() has it run in one system call. */
+	r = open_ring(ur, u, 4, 2 * ur->nbufs, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, d);
 	if (r)
 		return r;
+	/* multishot recvmsg came with Linux 6.0, as did SEND_ZC: probe that */
+	{
+		struct io_uring_probe *pr = io_uring_get_probe_ring(&ur->ring);
+		int ok = pr && io_uring_opcode_supported(pr, IORING_OP_SEND_ZC);
+		io_uring_free_probe(pr);
+		if (!ok) {
+			r = sl_diag_set(d, SL_ERR_IO, "%s: io=uring: multishot receive needs Linux "
+					"6.0 or later; use io=plain", u->text);
+			goto fail;
+		}
+	}
 	ur->bufs = mmap(NULL, ur->nbufs * ur->buf_size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ur->br_bytes = ur->nbufs * sizeof(struct io_uring_buf);
@@ -350,10 +370,6 @@ static int open_rx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
 	if (r)
 		goto fail;
 	r = arm(l, s, ur, d);
-	if (r)
-		goto fail;
-	/* a kernel without multishot recvmsg refuses it at once */
-	r = reap(l, s, ur, d);
 	if (r)
 		goto fail;
 	l->fd = ur->ring.ring_fd; /* readable when completions wait */

@@ -250,6 +250,32 @@ pcap_round_trip)
     check_identical T "$id"
     ;;
 
+uring | uring_zc)
+    # Both links on io_uring (io=uring), through 2% loss, with sluice-rx's
+    # sandbox on (the default): its ring is restricted, seccomp allows only
+    # io_uring_enter. uring_zc: zero-copy sends, one datagram per receive buffer.
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    P=$(free_port) Q=$(free_port)
+    if [ "$scenario" = uring ]; then txo="io=uring" rxo="io=uring"; else
+        txo="io=uring&zc=1" rxo="io=uring&gro=0"; fi
+    start_rx "$Q?$rxo"
+    start_linksim "$P" "$Q" --rate 400M --queue 1M --loss 2% --seed 21
+    t0=$(date +%s.%N)
+    send T "$P?$txo" --rate "$RATE" || fail "sluice-tx failed: $(tail -3 "$W/tx.log")"
+    wait_for "released $id" 20 || fail "not released: $(tail -3 "$W/rx.log")"
+    goodput "$t0" T
+    stop_linksim
+    lost=$(sed -n 's/.*dropped by loss: *\([0-9]*\).*/\1/p' "$W/linksim.log")
+    [ "${lost:-0}" -gt 0 ] || fail "the link model dropped nothing: this run tested no repair"
+    note "rx $(grep -m1 -o 'listening on [^;]*' "$W/rx.log")"
+    grep -q "listening on .*io_uring" "$W/rx.log" || fail "sluice-rx does not say it receives through io_uring"
+    grep -q "sandbox" "$W/rx.log" && fail "sandbox trouble: $(grep sandbox "$W/rx.log")"
+    kill -0 "$RX_PID" 2>/dev/null || fail "sluice-rx died (seccomp?)"
+    check_identical T "$id"
+    only_released "$id"
+    ;;
+
 unseen)
     # Everything but heartbeats is lost: rx must say a transfer went missing.
     make_transfer T 1 random:200
