@@ -388,17 +388,14 @@ fail:
 int sl_uring_open(struct sl_link *l, struct udp *s, const struct sl_uri *u, struct sl_diag *d)
 {
 	struct sl_uring *ur = calloc(1, sizeof *ur);
-	int r;
+	int r = ur ? (l->tx ? open_tx(l, s, ur, u, d) : open_rx(l, s, ur, u, d))
+		   : sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 
-	if (!ur)
-		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-	r = l->tx ? open_tx(l, s, ur, u, d) : open_rx(l, s, ur, u, d);
-	if (r) {
-		free(ur);
-		return r;
-	}
-	s->ur = ur;
-	return SL_OK;
+	if (r)
+		free(ur); /* its ring and buffers are gone already */
+	else
+		s->ur = ur;
+	return r;
 }
 
 /* Completions of a send batch of k SQEs (user_data = message index) and,

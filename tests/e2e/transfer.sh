@@ -272,6 +272,12 @@ uring | uring_zc)
     grep -q "listening on .*io_uring" "$W/rx.log" || fail "sluice-rx does not say it receives through io_uring"
     grep -q "sandbox" "$W/rx.log" && fail "sandbox trouble: $(grep sandbox "$W/rx.log")"
     kill -0 "$RX_PID" 2>/dev/null || fail "sluice-rx died (seccomp?)"
+    # closing the link (cancelling the multishot receive) under seccomp too
+    kill "$RX_PID"
+    st=0
+    wait "$RX_PID" || st=$?
+    [ "$st" = 0 ] || fail "sluice-rx exited with status $st on SIGTERM (159: killed by seccomp)"
+    grep -q "stopped:" "$W/rx.log" || fail "sluice-rx did not log its stop"
     check_identical T "$id"
     only_released "$id"
     ;;
