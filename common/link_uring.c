@@ -239,6 +239,8 @@ static int reap(struct sl_link *l, struct udp *s, struct sl_uring *ur, struct sl
 	if (IO_URING_READ_ONCE(*ur->ring.sq.kflags) & IORING_SQ_TASKRUN)
 		io_uring_get_events(&ur->ring); /* run the receives waiting as task work */
 	io_uring_for_each_cqe(&ur->ring, head, cqe) {
+		if (s->gcount == ur->nbufs)
+			break; /* cannot happen (a buffer per entry); left for later if it did */
 		seen++;
 		if (cqe->user_data != TAG_RECV)
 			continue;

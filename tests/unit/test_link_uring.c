@@ -8,6 +8,7 @@
 #include <criterion/parameterized.h>
 #include <errno.h>
 #include <liburing.h>
+#include <seccomp.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
@@ -323,3 +324,30 @@ Test(link_uring, rx_ring_is_restricted)
 	cr_assert_eq(r, -EACCES, "IORING_REGISTER_PROBE on the rx ring: %d, expected -EACCES", r);
 	sl_link_close(rx);
 }
+
+/* Where io_uring is forbidden (kernel.io_uring_disabled, a container's
+ * seccomp policy) or missing, io=uring refuses to open and says why and
+ * what to use instead; io=plain still works. A seccomp filter in this
+ * test's own process stands in for the policy. */
+static void unavailable(int err, const char *says)
+{
+	struct sl_link *l;
+	struct sl_diag d;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	cr_assert(ctx);
+	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), SCMP_SYS(io_uring_setup), 0), 0);
+	cr_assert_eq(seccomp_load(ctx), 0);
+	seccomp_release(ctx);
+	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0?io=uring", NULL, &l, &d), SL_ERR_IO, "%s", d.msg);
+	cr_assert_null(l);
+	cr_assert(strstr(d.msg, "udp://127.0.0.1:0?io=uring") && strstr(d.msg, strerror(err)) &&
+		  strstr(d.msg, says) && strstr(d.msg, "use io=plain"), "%s", d.msg);
+	cr_assert_eq(sl_link_open_tx("udp://127.0.0.1:9?io=uring", NULL, &l, &d), SL_ERR_IO, "%s", d.msg);
+	cr_assert(strstr(d.msg, strerror(err)) && strstr(d.msg, says), "%s", d.msg);
+	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", NULL, &l, &d), SL_OK, "%s", d.msg);
+	sl_link_close(l);
+}
+
+Test(link_uring, forbidden_says_why) { unavailable(EPERM, "io_uring_disabled"); }
+Test(link_uring, missing_says_why) { unavailable(ENOSYS, "no io_uring"); }
