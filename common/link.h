@@ -32,8 +32,8 @@
  *   udp, both:    io=plain|uring (I/O engine, default plain): plain moves
  *                 datagrams with sendmmsg/recvmmsg; uring with io_uring
  *                 (Linux 6.0+): linked SENDMSG batches, one multishot
- *                 RECVMSG into a ring of provided buffers (64 x 64 KiB
- *                 with GRO, 512 x 9000 bytes without); its ring allows
+ *                 RECVMSG into a ring of provided buffers (32 x 64 KiB
+ *                 with GRO, 256 x 9000 bytes without); its ring allows
  *                 only those operations. Open fails with the reason where
  *                 io_uring is unavailable. Receive on the thread that
  *                 opened the link (the kernel's receive work runs there).

@@ -103,8 +103,8 @@ ParameterizedTest(struct rt_case *c, link_uring, round_trips)
 	round_trip(c->tx, c->rx, c->borrow, 400, c->equal, c->per);
 }
 
-/* More datagrams queued than the provided buffer ring holds (64 with GRO,
- * 512 without): the multishot receive ends with ENOBUFS, is counted and
+/* More datagrams queued than the provided buffer ring holds (32 with GRO,
+ * 256 without): the multishot receive ends with ENOBUFS, is counted and
  * armed again, and every datagram still arrives, in order, round after
  * round. */
 static void ring_runs_dry(const char *rxopt, unsigned n)
