@@ -31,7 +31,7 @@
  *                 drop counts then count coalesced packets).
  *   udp, both:    io=plain|uring (I/O engine, default plain): plain moves
  *                 datagrams with sendmmsg/recvmmsg; uring with io_uring
- *                 (Linux 6.0+): linked SENDMSG batches, one multishot
+ *                 (Linux 6.0+): batches of SENDMSG, one multishot
  *                 RECVMSG into a ring of provided buffers (32 x 64 KiB
  *                 with GRO, 256 x 9000 bytes without); its ring allows
  *                 only those operations. Open fails with the reason where

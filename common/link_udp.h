@@ -5,7 +5,7 @@
  * GSO message building, the send retry policy, control-message parsing
  * and the splitting of coalesced (GRO) receive buffers; it moves data with
  * sendmmsg/recvmmsg ("io=plain"). link_uring.c moves the same messages
- * through io_uring ("io=uring"): linked SENDMSG (or SENDMSG_ZC) batches,
+ * through io_uring ("io=uring"): batches of SENDMSG (or SENDMSG_ZC),
  * and one multishot RECVMSG into a provided buffer ring. Not part of
  * libsluice's interface. */
 #ifndef SL_LINK_UDP_H

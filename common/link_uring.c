@@ -3,13 +3,19 @@
  * The socket is link_udp.c's, set up exactly as for io=plain; only the
  * data moves differently:
  *   send:    each batch of messages (the same GSO runs sl_udp_build_msgs
- *            builds for sendmmsg) becomes linked IORING_OP_SENDMSG SQEs —
- *            or SENDMSG_ZC with zc=1 — submitted and waited for with one
- *            io_uring_submit_and_wait. Linked, so they leave in order and
- *            the first failure stops the rest, as sendmmsg does. With
- *            zero-copy the caller's buffers are free again only when the
- *            kernel's notification CQEs (IORING_CQE_F_NOTIF) arrived, so
- *            a send waits for them too.
+ *            builds for sendmmsg) becomes IORING_OP_SENDMSG SQEs — or
+ *            SENDMSG_ZC with zc=1 — submitted and waited for with one
+ *            io_uring_submit_and_wait. They are issued in order and leave
+ *            in order unless one must wait for socket buffer space. Not
+ *            linked (IOSQE_IO_LINK): a link chain issues each next SQE
+ *            through task work, which took ~50% more CPU per GB without
+ *            GSO (tests/bench/link.c). So a failure does not stop the
+ *            rest: the send reports the messages before the first failure
+ *            as sent, as sendmmsg does, and any after it that went out
+ *            are sent again by the retry (duplicates are harmless,
+ *            PROTOCOL.md §2.3). With zero-copy the caller's buffers are
+ *            free again only when the kernel's notification CQEs
+ *            (IORING_CQE_F_NOTIF) arrived, so a send waits for them too.
  *   receive: one multishot IORING_OP_RECVMSG into a provided buffer ring
  *            (GRO-sized buffers, or one datagram each with gro=0). Each
  *            CQE names a buffer holding an io_uring_recvmsg_out header,
@@ -142,7 +148,7 @@ static int open_tx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
 					"SENDMSG_ZC (Linux 6.1); use zc=0", u->text);
 	}
 	if (!r)
-		r = restrict_and_enable(ur, u, ops + (s->zc ? 1 : 0), 1, IOSQE_IO_LINK, d);
+		r = restrict_and_enable(ur, u, ops + (s->zc ? 1 : 0), 1, 0, d);
 	if (r)
 		io_uring_queue_exit(&ur->ring);
 	return r;
@@ -449,8 +455,6 @@ int sl_uring_xmit(struct udp *s, unsigned k)
 		else
 			io_uring_prep_sendmsg(sqe, s->fd, &s->msgs[i].msg_hdr, 0);
 		io_uring_sqe_set_data64(sqe, i);
-		if (i + 1 < k)
-			sqe->flags |= IOSQE_IO_LINK; /* in order; a failure stops the rest */
 		ur->res[i] = -ECANCELED;
 	}
 	while ((r = io_uring_submit_and_wait(&ur->ring, k)) == -EINTR)
