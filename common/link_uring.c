@@ -62,11 +62,11 @@ struct sl_uring {
 	size_t buf_size;                /* one provided buffer */
 	unsigned nbufs;
 	unsigned held;                  /* buffers out of the ring (in s->pend) */
-	unsigned pending;               /* buffers to give back at the next advance */
 	int armed;                      /* a multishot receive is in flight */
 	struct msghdr rmsg;             /* its template: name and control sizes */
 	/* tx */
 	int res[SL_UDP_BATCH];
+	int broken;                     /* a batch could not be submitted whole */
 };
 
 static int ring_fail(const struct sl_uri *u, int err, const char *what, struct sl_diag *d)
@@ -136,7 +136,7 @@ static int open_tx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
 
 	(void)l;
 	/* a batch of SQEs, and with zero-copy a notification for each */
-	r = open_ring(ur, u, SL_UDP_BATCH, 4 * SL_UDP_BATCH, 0, d);
+	r = open_ring(ur, u, SL_UDP_BATCH, 4 * SL_UDP_BATCH, IORING_SETUP_SUBMIT_ALL, d);
 	if (r)
 		return r;
 	if (s->zc) {
@@ -445,9 +445,13 @@ static int collect(struct sl_uring *ur, unsigned k)
 int sl_uring_xmit(struct udp *s, unsigned k)
 {
 	struct sl_uring *ur = s->ur;
-	unsigned i;
-	int r;
+	unsigned i, sub = 0;
+	int r = 0;
 
+	if (ur->broken) {
+		errno = EBADFD;
+		return -1;
+	}
 	for (i = 0; i < k; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ur->ring);
 		if (s->zc)
@@ -457,10 +461,22 @@ int sl_uring_xmit(struct udp *s, unsigned k)
 		io_uring_sqe_set_data64(sqe, i);
 		ur->res[i] = -ECANCELED;
 	}
-	while ((r = io_uring_submit_and_wait(&ur->ring, k)) == -EINTR)
-		;
-	if (r >= 0)
-		r = collect(ur, k);
+	/* SUBMIT_ALL: each SQE goes in even if one before it fails; what
+	 * the kernel did not take yet (EAGAIN, EBUSY) is submitted again */
+	for (unsigned tries = 0; sub < k && tries < 1000; tries++) {
+		r = sub ? io_uring_submit(&ur->ring) : io_uring_submit_and_wait(&ur->ring, k);
+		if (r > 0)
+			sub += (unsigned)r;
+		else if (r != 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+			break;
+	}
+	r = collect(ur, sub); /* the caller's buffers are in use until then */
+	if (sub < k) {
+		/* SQEs left in the ring would go out with stale buffers later */
+		ur->broken = 1;
+		errno = EBADFD;
+		return -1;
+	}
 	if (r < 0) {
 		errno = -r;
 		return -1;
