@@ -10,7 +10,8 @@
  * receive socket with UDP_GRO takes coalesced runs in one buffer and this
  * file splits them again. On loopback and veth the run travels the stack
  * once instead of per datagram. If the kernel or device refuses GSO
- * (EIO, EINVAL) the link falls back to one datagram per message for good.
+ * (EIO, EINVAL, or EMSGSIZE as Linux 6.18 says when a segment exceeds the MTU)
+ * the link falls back to one datagram per message for good.
  *
  * I/O engines (io=plain, the default, or io=uring): this file sets the
  * socket up either way and moves data itself with sendmmsg/recvmmsg;
@@ -396,7 +397,8 @@ int sl_udp_send_with(struct sl_link *l, struct udp *s, const struct iovec *dg, u
 				nanosleep(&t, NULL);
 				continue;
 			}
-			if (s->gso && segs[0] > 1 && (errno == EIO || errno == EINVAL)) {
+			if (s->gso && segs[0] > 1 &&
+			    (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
 				/* no segmentation offload here (device, MTU, kernel):
 				 * one datagram per message from now on */
 				s->gso = 0;

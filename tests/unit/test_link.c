@@ -504,6 +504,37 @@ Test(link, eth_over_veth_in_netns)
 	bufs_free(b);
 }
 
+/* Where the kernel refuses segmentation offload (here: 1400-byte segments
+ * over a 1300-byte MTU, EINVAL) the link falls back to one datagram per
+ * message by itself, with either engine, and every datagram still arrives
+ * (as IP fragments). */
+static void gso_refused(const char *io)
+{
+	struct sl_link *tx, *rx;
+	struct sl_diag d;
+	char uri[80];
+	struct bufs *b = bufs_new_len(150, 1400);
+
+	if (private_netns() || system("ip link set lo mtu 1300")) {
+		cr_skip_test("needs root and iproute2 to create a network namespace");
+		return;
+	}
+	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", io);
+	cr_assert_eq(sl_link_open_rx(uri, NULL, &rx, &d), SL_OK, "%s", d.msg);
+	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u%s", rx_port(rx), io);
+	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	for (unsigned first = 0; first < 150; first += 50) {
+		cr_assert_eq(sl_link_send(tx, b->iov + first, 50, &d), 50, "%s", d.msg);
+		recv_check(rx, b, first, 50);
+	}
+	sl_link_close(tx);
+	sl_link_close(rx);
+	bufs_free(b);
+}
+
+Test(link, udp_gso_refused_falls_back) { gso_refused(""); }
+Test(link, udp_gso_refused_falls_back_uring) { gso_refused("?io=uring"); }
+
 Test(link, udp_multicast_and_broadcast_in_netns)
 {
 	struct sl_link *tx, *rx;
