@@ -288,17 +288,22 @@ int sl_uring_recv(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigne
 			   (uint64_t)timeout_ms * 1000000ull;
 	}
 	recycle(s, ur); /* what the previous receive handed out */
+	/* what earlier completions brought first: no system call for it */
+	r = (int)sl_udp_split(l, s, dg, n);
+	if (r)
+		return r;
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		struct __kernel_timespec ts;
 		unsigned got;
 
+		/* nothing handed out by this call: every buffer can go back */
+		recycle(s, ur);
 		if ((r = reap(l, s, ur, d)) || (r = arm(l, s, ur, d)))
 			return r;
 		got = sl_udp_split(l, s, dg, n);
 		if (got)
 			return (int)got;
-		/* nothing handed out by this call: every buffer can go back */
 		recycle(s, ur);
 		if ((r = arm(l, s, ur, d)))
 			return r;
