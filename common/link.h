@@ -35,8 +35,9 @@
  *                 RECVMSG into a ring of provided buffers (32 x 64 KiB
  *                 with GRO, 256 x 9000 bytes without); its ring allows
  *                 only those operations. Open fails with the reason where
- *                 io_uring is unavailable. Receive on the thread that
- *                 opened the link (the kernel's receive work runs there).
+ *                 io_uring is unavailable. Best received on the thread
+ *                 that opened it: the kernel's receive work runs as task
+ *                 work of the thread that last armed the receive.
  *   udp, send:    zc=0|1 (io=uring only: zero-copy sends, SENDMSG_ZC,
  *                 Linux 6.1; a send returns once the kernel released the
  *                 buffers; default 0).

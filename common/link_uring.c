@@ -11,8 +11,8 @@
  *            through task work, which took ~50% more CPU per GB without
  *            GSO (tests/bench/link.c). So a failure does not stop the
  *            rest: the send reports the messages before the first failure
- *            as sent, as sendmmsg does, and any after it that went out
- *            are sent again by the retry (duplicates are harmless,
+ *            as sent, as sendmmsg does; any after it that went out anyway
+ *            go again if the send is retried (duplicates are harmless,
  *            PROTOCOL.md §2.3). With zero-copy the caller's buffers are
  *            free again only when the kernel's notification CQEs
  *            (IORING_CQE_F_NOTIF) arrived, so a send waits for them too.
