@@ -351,3 +351,31 @@ static void unavailable(int err, const char *says)
 
 Test(link_uring, forbidden_says_why) { unavailable(EPERM, "io_uring_disabled"); }
 Test(link_uring, missing_says_why) { unavailable(ENOSYS, "no io_uring"); }
+
+/* The arrival time is the kernel's (SO_TIMESTAMPNS through the control
+ * messages in the provided buffer), not the time of the receive call: a
+ * datagram that waited 80 ms carries a time from before the wait. */
+static void kernel_timestamps(const char *rxopt)
+{
+	struct sl_link *tx, *rx;
+	struct sl_diag d;
+	struct bufs *b = bufs_new_len(4, 1400);
+	struct timespec now;
+
+	open_pair("", rxopt, NULL, &tx, &rx);
+	cr_assert_eq(sl_link_send(tx, b->iov, 4, &d), 4, "%s", d.msg);
+	usleep(80000);
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t waited = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	recv_check_per(rx, b, 0, 1, 1); /* the first, alone: b->dg[0] stays its */
+	cr_assert_lt(b->dg[0].ts_ns + 50000000ull, waited,
+		     "arrival %llu is not before the wait ended (%llu)",
+		     (unsigned long long)b->dg[0].ts_ns, (unsigned long long)waited);
+	recv_check_per(rx, b, 1, 3, 3);
+	sl_link_close(tx);
+	sl_link_close(rx);
+	bufs_free(b);
+}
+
+Test(link_uring, kernel_timestamps_gro) { kernel_timestamps("?io=uring"); }
+Test(link_uring, kernel_timestamps_nogro) { kernel_timestamps("?io=uring&gro=0"); }
