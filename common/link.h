@@ -29,6 +29,18 @@
  *   udp, receive: iface=NAME (interface that joins a multicast group),
  *                 gro=0|1 (coalesced receive, UDP_GRO, default 1; kernel
  *                 drop counts then count coalesced packets).
+ *   udp, both:    io=plain|uring (I/O engine, default plain): plain moves
+ *                 datagrams with sendmmsg/recvmmsg; uring with io_uring
+ *                 (Linux 6.0+): batches of SENDMSG, one multishot
+ *                 RECVMSG into a ring of provided buffers (32 x 64 KiB
+ *                 with GRO, 256 x 9000 bytes without); its ring allows
+ *                 only those operations. Open fails with the reason where
+ *                 io_uring is unavailable. Best received on the thread
+ *                 that opened it: the kernel's receive work runs as task
+ *                 work of the thread that last armed the receive.
+ *   udp, send:    zc=0|1 (io=uring only: zero-copy sends, SENDMSG_ZC,
+ *                 Linux 6.1; a send returns once the kernel released the
+ *                 buffers; default 0).
  *   eth, send:    dst=MAC (default ff:ff:ff:ff:ff:ff), src=MAC (default
  *                 the interface's own address).
  *   eth, receive: promisc=0|1 (default 1).
@@ -85,6 +97,9 @@ struct sl_link_stats {
 	uint64_t kernel_drops; /* rx: drops the kernel reported (udp: SO_RXQ_OVFL, as of
 				* the latest datagram received; eth: pcap_stats) */
 	uint64_t foreign;    /* rx: frames/records that were not sluice datagrams */
+	uint64_t ring_empty; /* rx, udp with io=uring: times the provided buffer ring ran
+			      * dry and the multishot receive was armed again (the
+			      * socket buffer held the datagrams meanwhile) */
 	size_t sockbuf;      /* the socket buffer actually granted */
 };
 

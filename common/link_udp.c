@@ -10,7 +10,12 @@
  * receive socket with UDP_GRO takes coalesced runs in one buffer and this
  * file splits them again. On loopback and veth the run travels the stack
  * once instead of per datagram. If the kernel or device refuses GSO
- * (EIO, EINVAL) the link falls back to one datagram per message for good. */
+ * (EIO, EINVAL, or EMSGSIZE as Linux 6.18 says when a segment exceeds the MTU)
+ * the link falls back to one datagram per message for good.
+ *
+ * I/O engines (io=plain, the default, or io=uring): this file sets the
+ * socket up either way and moves data itself with sendmmsg/recvmmsg;
+ * with io=uring the same messages travel through io_uring (link_uring.c). */
 #include "link_impl.h"
 
 #include <arpa/inet.h>
@@ -27,35 +32,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "link_udp.h"
 #include "units.h"
 
-#define BATCH 256
+#define BATCH SL_UDP_BATCH
+#define CTRL_LEN SL_UDP_CTRL_LEN
 #define DEFAULT_SOCKBUF (32u << 20)
-#define CTRL_LEN (CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec)) + \
-		  CMSG_SPACE(sizeof(int)) + 64)
 #define GSO_MAX_SEGS 64                /* UDP_MAX_SEGMENTS */
 #define GSO_MAX_BYTES 65000            /* payload of one super-datagram */
+#define ZC_MAX_FRAGS 16                /* pages of one zero-copy super-datagram */
 #define GRO_MSGS 16                    /* coalesced buffers per recvmmsg */
-#define GRO_BUF 65536
-
-struct udp {
-	int fd;
-	struct sockaddr_storage peer;  /* tx: destination */
-	socklen_t peerlen;
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];       /* rx: one per message */
-	uint8_t ctrl[BATCH][CTRL_LEN] __attribute__((aligned(__alignof__(struct cmsghdr))));
-	/* tx GSO */
-	int gso;                       /* 1: try UDP_SEGMENT */
-	uint8_t gctrl[BATCH][CMSG_SPACE(sizeof(uint16_t))] __attribute__((aligned(__alignof__(struct cmsghdr))));
-	/* rx GRO: received coalesced buffers not yet handed out */
-	int gro, borrow;
-	uint8_t *gbuf;                 /* GRO_MSGS * GRO_BUF */
-	unsigned gcount, gmsg;         /* messages received, next to split */
-	size_t goff;                   /* offset of the next segment in gmsg */
-	size_t glen[GRO_MSGS], gseg[GRO_MSGS];
-	uint64_t gts[GRO_MSGS];
-};
+#define GRO_BUF SL_UDP_GRO_BUF
 
 /* "HOST:PORT" or "[V6]:PORT" into an address. */
 static int resolve(const char *uri, const char *target, int tx, struct sockaddr_storage *ss,
@@ -185,7 +172,8 @@ static int open_tx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	s->gso = 1;
 	if ((r = sl_uri_opt_u64(u, "ttl", 1, 255, &ttl, d)) ||
 	    (r = sl_uri_opt_bool(u, "loop", &loop, d)) || (r = iface_index(u, &idx, d)) ||
-	    (r = sl_uri_opt_bool(u, "gso", &s->gso, d)))
+	    (r = sl_uri_opt_bool(u, "gso", &s->gso, d)) ||
+	    (r = sl_uri_opt_bool(u, "zc", &s->zc, d)))
 		return r;
 	set_sockbuf(l, s->fd, o->sockbuf ? o->sockbuf : DEFAULT_SOCKBUF, 1);
 	if (!v6)
@@ -224,9 +212,10 @@ static int open_tx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 		}
 	}
 	addr_text(&s->peer, at, sizeof at);
-	snprintf(l->desc, sizeof l->desc, "udp send to %s%s (sndbuf %s%s)", at,
+	snprintf(l->desc, sizeof l->desc, "udp send to %s%s (sndbuf %s%s%s)", at,
 		 is_multicast(&s->peer) ? " multicast" : "",
-		 sl_fmt_bytes(l->st.sockbuf, buf, sizeof buf), s->gso ? ", gso" : "");
+		 sl_fmt_bytes(l->st.sockbuf, buf, sizeof buf), s->gso ? ", gso" : "",
+		 s->zc ? ", zero-copy" : "");
 	return SL_OK;
 }
 
@@ -244,8 +233,6 @@ static int open_rx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	set_sockbuf(l, s->fd, o->sockbuf ? o->sockbuf : DEFAULT_SOCKBUF, 0);
 	if (s->gro && set_opt(s->fd, SOL_UDP, UDP_GRO, 1) < 0)
 		s->gro = 0; /* an old kernel: one datagram per message */
-	if (s->gro && !(s->gbuf = malloc((size_t)GRO_MSGS * GRO_BUF)))
-		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	set_opt(s->fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 	set_opt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
 	if (v6)
@@ -275,15 +262,32 @@ static int open_rx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	return SL_OK;
 }
 
+static void udp_free(struct udp *s)
+{
+	if (s->ur)
+		sl_uring_close(s);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->gbuf);
+	free(s->pend);
+	free(s);
+}
+
 static int udp_open(struct sl_link *l, const struct sl_uri *u, const struct sl_link_opts *o,
 		    struct sl_diag *d)
 {
 	struct udp *s = calloc(1, sizeof *s);
-	int r;
+	const char *io = sl_uri_opt(u, "io");
+	int r, uring = 0;
 
 	if (!s)
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	s->fd = -1;
+	if (io && strcmp(io, "plain") && !(uring = !strcmp(io, "uring"))) {
+		r = sl_diag_set(d, SL_ERR_PARSE, "%s: option io=%s: expected plain or uring",
+				u->text, io);
+		goto fail;
+	}
 	r = resolve(u->text, u->target, l->tx, &s->peer, &s->peerlen, d);
 	if (r)
 		goto fail;
@@ -295,22 +299,45 @@ static int udp_open(struct sl_link *l, const struct sl_uri *u, const struct sl_l
 	r = l->tx ? open_tx(l, s, u, o, d) : open_rx(l, s, u, o, d);
 	if (r)
 		goto fail;
-	l->priv = s;
 	l->fd = l->tx ? -1 : s->fd;
+	if (uring) {
+		r = sl_uring_open(l, s, u, d);
+		if (r)
+			goto fail;
+		size_t dl = strlen(l->desc);
+		if (dl > 0 && l->desc[dl - 1] == ')')
+			snprintf(l->desc + dl - 1, sizeof l->desc - (dl - 1), ", io_uring)");
+	} else if (s->zc) {
+		r = sl_diag_set(d, SL_ERR_INVAL, "%s: zc=1 needs io=uring", u->text);
+		goto fail;
+	} else if (s->gro && !l->tx) {
+		s->gbuf = malloc((size_t)GRO_MSGS * GRO_BUF);
+		s->pend = calloc(GRO_MSGS, sizeof *s->pend);
+		if (!s->gbuf || !s->pend) {
+			r = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	l->priv = s;
 	return SL_OK;
 fail:
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s->gbuf);
-	free(s);
+	udp_free(s);
 	return r;
 }
 
-/* Build messages for dg[0..n): with GSO, each run of equal-sized datagrams
- * (at most GSO_MAX_SEGS, GSO_MAX_BYTES) becomes one message whose iovecs are
- * the datagrams and whose UDP_SEGMENT cmsg is their size. Returns the
- * number of messages; segs[i] = datagrams in message i. */
-static unsigned build_msgs(struct udp *s, const struct iovec *dg, unsigned n, unsigned *segs)
+/* Pages an iovec spans: a zero-copy send pins each as one skb fragment. */
+static unsigned iov_pages(const struct iovec *v)
+{
+	uintptr_t a = (uintptr_t)v->iov_base;
+	return (unsigned)(((a + v->iov_len - 1) >> 12) - (a >> 12) + 1);
+}
+
+/* With GSO, each run of equal-sized datagrams (at most GSO_MAX_SEGS,
+ * GSO_MAX_BYTES) becomes one message whose iovecs are the datagrams and
+ * whose UDP_SEGMENT cmsg is their size. A zero-copy super-datagram must
+ * also fit the skb's fragments (MAX_SKB_FRAGS, 17 by default; else
+ * EMSGSIZE), so its run ends at ZC_MAX_FRAGS pages. */
+unsigned sl_udp_build_msgs(struct udp *s, const struct iovec *dg, unsigned n, unsigned *segs)
 {
 	unsigned m = 0, i = 0;
 
@@ -321,7 +348,9 @@ static unsigned build_msgs(struct udp *s, const struct iovec *dg, unsigned n, un
 			size_t len = dg[i].iov_len, per = GSO_MAX_BYTES / len;
 			if (per > GSO_MAX_SEGS)
 				per = GSO_MAX_SEGS;
-			while (i + k < n && k < per && dg[i + k].iov_len == len)
+			unsigned frags = iov_pages(&dg[i]);
+			while (i + k < n && k < per && dg[i + k].iov_len == len &&
+			       (!s->zc || (frags += iov_pages(&dg[i + k])) <= ZC_MAX_FRAGS))
 				k++;
 		}
 		memset(h, 0, sizeof *h);
@@ -346,16 +375,19 @@ static unsigned build_msgs(struct udp *s, const struct iovec *dg, unsigned n, un
 	return m;
 }
 
-static int udp_send(struct sl_link *l, const struct iovec *dg, const uint64_t *ts,
-		    unsigned n, struct sl_diag *d)
+static int xmit_plain(struct udp *s, unsigned k)
 {
-	struct udp *s = l->priv;
+	return sendmmsg(s->fd, s->msgs, k, 0);
+}
+
+int sl_udp_send_with(struct sl_link *l, struct udp *s, const struct iovec *dg, unsigned n,
+		     int (*xmit)(struct udp *s, unsigned k), struct sl_diag *d)
+{
 	unsigned done = 0, nobufs = 0, segs[BATCH];
 
-	(void)ts;
 	while (done < n) {
-		unsigned k = build_msgs(s, dg + done, n - done, segs), sent = 0;
-		int r = sendmmsg(s->fd, s->msgs, k, 0);
+		unsigned k = sl_udp_build_msgs(s, dg + done, n - done, segs), sent = 0;
+		int r = xmit(s, k);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -365,7 +397,8 @@ static int udp_send(struct sl_link *l, const struct iovec *dg, const uint64_t *t
 				nanosleep(&t, NULL);
 				continue;
 			}
-			if (s->gso && segs[0] > 1 && (errno == EIO || errno == EINVAL)) {
+			if (s->gso && segs[0] > 1 &&
+			    (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
 				/* no segmentation offload here (device, MTU, kernel):
 				 * one datagram per message from now on */
 				s->gso = 0;
@@ -387,29 +420,41 @@ static int udp_send(struct sl_link *l, const struct iovec *dg, const uint64_t *t
 	return (int)done;
 }
 
+static int udp_send(struct sl_link *l, const struct iovec *dg, const uint64_t *ts,
+		    unsigned n, struct sl_diag *d)
+{
+	struct udp *s = l->priv;
+	(void)ts;
+	return sl_udp_send_with(l, s, dg, n, s->ur ? sl_uring_xmit : xmit_plain, d);
+}
+
+void sl_udp_cmsg(struct sl_link *l, const struct cmsghdr *c, uint64_t *ts, size_t *seg)
+{
+	if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && seg) {
+		int v;
+		memcpy(&v, CMSG_DATA(c), sizeof v);
+		if (v > 0)
+			*seg = (size_t)v;
+	}
+	if (c->cmsg_level != SOL_SOCKET)
+		return;
+	if (c->cmsg_type == SO_RXQ_OVFL) {
+		uint32_t drops;
+		memcpy(&drops, CMSG_DATA(c), sizeof drops);
+		l->st.kernel_drops = drops;
+	} else if (c->cmsg_type == SCM_TIMESTAMPNS) {
+		struct timespec t;
+		memcpy(&t, CMSG_DATA(c), sizeof t);
+		*ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	}
+}
+
 /* Kernel drop count and arrival time (and GRO segment size) of a message. */
 static void read_cmsgs(struct sl_link *l, struct msghdr *m, uint64_t *ts, size_t *seg)
 {
 	*ts = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && seg) {
-			int v;
-			memcpy(&v, CMSG_DATA(c), sizeof v);
-			if (v > 0)
-				*seg = (size_t)v;
-		}
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SO_RXQ_OVFL) {
-			uint32_t drops;
-			memcpy(&drops, CMSG_DATA(c), sizeof drops);
-			l->st.kernel_drops = drops;
-		} else if (c->cmsg_type == SCM_TIMESTAMPNS) {
-			struct timespec t;
-			memcpy(&t, CMSG_DATA(c), sizeof t);
-			*ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-		}
-	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		sl_udp_cmsg(l, c, ts, seg);
 	if (!*ts)
 		*ts = sl_link_realtime_ns();
 }
@@ -461,29 +506,29 @@ static int recv_plain(struct sl_link *l, struct udp *s, struct sl_dgram *dg, uns
 	return (int)got;
 }
 
-/* Hand out segments of coalesced messages already received. */
-static unsigned gro_split(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
+unsigned sl_udp_split(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
 {
 	unsigned got = 0;
 
 	while (s->gmsg < s->gcount && got < n) {
-		size_t len = s->glen[s->gmsg], seg = s->gseg[s->gmsg], sl;
-		if (s->goff >= len) {
+		const struct sl_udp_pend *pm = &s->pend[s->gmsg];
+		size_t sl;
+		if (s->goff >= pm->len) {
 			s->gmsg++;
 			s->goff = 0;
 			continue;
 		}
-		sl = len - s->goff < seg ? len - s->goff : seg;
+		sl = pm->len - s->goff < pm->seg ? pm->len - s->goff : pm->seg;
 		if (sl > dg[got].cap) {
 			l->st.foreign++;
 		} else {
-			uint8_t *src = s->gbuf + (size_t)s->gmsg * GRO_BUF + s->goff;
+			uint8_t *src = pm->p + s->goff;
 			if (s->borrow)
 				dg[got].buf = src; /* valid until the next receive */
 			else
 				memcpy(dg[got].buf, src, sl);
 			dg[got].len = sl;
-			dg[got].ts_ns = s->gts[s->gmsg];
+			dg[got].ts_ns = pm->ts;
 			l->st.bytes += sl;
 			l->st.datagrams++;
 			got++;
@@ -513,18 +558,20 @@ static int recv_gro(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsig
 		return r;
 	for (unsigned i = 0; i < (unsigned)r; i++) {
 		struct msghdr *m = &s->msgs[i].msg_hdr;
-		s->glen[i] = s->msgs[i].msg_len;
-		s->gseg[i] = s->glen[i] ? s->glen[i] : 1;
-		read_cmsgs(l, m, &s->gts[i], &s->gseg[i]);
-		if ((m->msg_flags & MSG_TRUNC) || s->glen[i] == 0) {
+		struct sl_udp_pend *pm = &s->pend[i];
+		pm->p = s->gbuf + (size_t)i * GRO_BUF;
+		pm->len = s->msgs[i].msg_len;
+		pm->seg = pm->len ? pm->len : 1;
+		read_cmsgs(l, m, &pm->ts, &pm->seg);
+		if ((m->msg_flags & MSG_TRUNC) || pm->len == 0) {
 			l->st.foreign++;
-			s->glen[i] = 0;
+			pm->len = 0;
 		}
 	}
 	s->gcount = (unsigned)r;
 	s->gmsg = 0;
 	s->goff = 0;
-	return (int)gro_split(l, s, dg, n);
+	return (int)sl_udp_split(l, s, dg, n);
 }
 
 static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int timeout_ms,
@@ -533,8 +580,10 @@ static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int time
 	struct udp *s = l->priv;
 	int r;
 
+	if (s->ur)
+		return sl_uring_recv(l, s, dg, n, timeout_ms, d);
 	if (s->gro && s->gmsg < s->gcount) {
-		r = (int)gro_split(l, s, dg, n);
+		r = (int)sl_udp_split(l, s, dg, n);
 		if (r > 0)
 			return r;
 	}
@@ -564,17 +613,14 @@ static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int time
 static void udp_close(struct sl_link *l)
 {
 	struct udp *s = l->priv;
-	if (!s)
-		return;
-	close(s->fd);
-	free(s->gbuf);
-	free(s);
+	if (s)
+		udp_free(s);
 }
 
 const struct sl_link_ops sl_link_udp_ops = {
 	.scheme = "udp",
-	.tx_keys = "ttl loop iface src gso",
-	.rx_keys = "iface gro",
+	.tx_keys = "ttl loop iface src gso io zc",
+	.rx_keys = "iface gro io",
 	.open = udp_open,
 	.send = udp_send,
 	.recv = udp_recv,

@@ -96,6 +96,10 @@ static int landlock(int state_fd, int release_fd, const char *sp, const char *rp
 	return SL_OK;
 }
 
+/* io_uring_enter serves udp links with io=uring: their operations bypass
+ * this filter, so the link restricts its ring before the sandbox
+ * (IORING_REGISTER_RESTRICTIONS: multishot RECVMSG and its cancel only);
+ * io_uring_register and io_uring_setup stay forbidden. */
 static const int allowed_syscalls[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(readv),
 	SCMP_SYS(writev), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(close), SCMP_SYS(fstat),

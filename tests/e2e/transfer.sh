@@ -8,11 +8,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 scenario=${1:?scenario}
 setup_keys
 
-# uring_SCENARIO: SCENARIO with file reads and writes on io_uring on both
+# file_uring_SCENARIO: SCENARIO with file reads and writes on io_uring on both
 # sides (--file-io uring; the rx sandbox stays on).
 case $scenario in
-uring_*)
-    scenario=${scenario#uring_}
+file_uring_*)
+    scenario=${scenario#file_uring_}
     TX_EXTRA="--file-io uring" RX_EXTRA="--file-io uring"
     note "file I/O on io_uring (tx and rx)"
     ;;
@@ -277,6 +277,38 @@ pcap_round_trip)
         --state "$W/state" --release "$W/rel" >> "$W/rx.log" 2>&1 || fail "rx from pcap failed"
     released "$id" || fail "not released from the pcap file"
     check_identical T "$id"
+    ;;
+
+net_uring | net_uring_zc)
+    # Both links on io_uring (io=uring), through 2% loss, with sluice-rx's
+    # sandbox on (the default): its ring is restricted, seccomp allows only
+    # io_uring_enter. net_uring_zc: zero-copy sends, one datagram per receive buffer.
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    P=$(free_port) Q=$(free_port)
+    if [ "$scenario" = net_uring ]; then txo="io=uring" rxo="io=uring"; else
+        txo="io=uring&zc=1" rxo="io=uring&gro=0"; fi
+    start_rx "$Q?$rxo"
+    start_linksim "$P" "$Q" --rate 400M --queue 1M --loss 2% --seed 21
+    t0=$(date +%s.%N)
+    send T "$P?$txo" --rate "$RATE" || fail "sluice-tx failed: $(tail -3 "$W/tx.log")"
+    wait_for "released $id" 20 || fail "not released: $(tail -3 "$W/rx.log")"
+    goodput "$t0" T
+    stop_linksim
+    lost=$(sed -n 's/.*dropped by loss: *\([0-9]*\).*/\1/p' "$W/linksim.log")
+    [ "${lost:-0}" -gt 0 ] || fail "the link model dropped nothing: this run tested no repair"
+    note "rx $(grep -m1 -o 'listening on [^;]*' "$W/rx.log")"
+    grep -q "listening on .*io_uring" "$W/rx.log" || fail "sluice-rx does not say it receives through io_uring"
+    grep -q "sandbox" "$W/rx.log" && fail "sandbox trouble: $(grep sandbox "$W/rx.log")"
+    kill -0 "$RX_PID" 2>/dev/null || fail "sluice-rx died (seccomp?)"
+    # closing the link (cancelling the multishot receive) under seccomp too
+    kill "$RX_PID"
+    st=0
+    wait "$RX_PID" || st=$?
+    [ "$st" = 0 ] || fail "sluice-rx exited with status $st on SIGTERM (159: killed by seccomp)"
+    grep -q "stopped:" "$W/rx.log" || fail "sluice-rx did not log its stop"
+    check_identical T "$id"
+    only_released "$id"
     ;;
 
 unseen)
