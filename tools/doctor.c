@@ -99,10 +99,12 @@ static void check_host(struct tally *t)
 		int r = io_uring_queue_init(4, &ring, 0);
 		if (r == 0) {
 			io_uring_queue_exit(&ring);
-			say(t, 0, "io_uring", "available");
+			say(t, 0, "io_uring", "available (link option io=uring, --file-io uring; "
+			    "the default plain engines need none of it)");
 		} else {
-			say(t, 1, "io_uring", "not available (%s); the plain sendmmsg/recvmmsg path is used",
-			    strerror(-r));
+			say(t, 1, "io_uring", "not available (%s): io=uring and --file-io uring will "
+			    "refuse to start; the default plain engines (sendmmsg/recvmmsg, "
+			    "pread/pwrite) work", strerror(-r));
 		}
 	}
 
