@@ -305,7 +305,8 @@ static int send_main(int argc, char **argv, int daemon)
 		       (unsigned long long)res.datagrams,
 		       sl_fmt_rate((double)res.wire_bytes * 8.0 / secs, b3, sizeof b3), cfg.passes,
 		       (unsigned long long)res.session);
-		if (cfg.rate_bps && (double)res.unused_ns > 0.01e9 * secs)
+		/* 1% of the send, and not just the start-up of a short one */
+		if (cfg.rate_bps && (double)res.unused_ns > 0.01e9 * secs && res.unused_ns > 100000000)
 			fprintf(stderr, "sluice-tx: warning: the link went unused for %.0f ms of the %.2f s "
 				"(%.1f%%): %.0f ms waiting for data (compression, FEC, reads), the rest "
 				"waking late from the pacer's sleeps (a busy host; a larger --burst "

@@ -88,17 +88,26 @@ make_transfer() {
 xfer_id() { sed -n 's/^id //p' "$W/$1/manifest"; }
 
 # start_rx PORT [extra args]: sluice-rx on udp://127.0.0.1:PORT, state in $W/state.
+# listening_count: how many times an rx has said it listens in rx.log.
+listening_count() {
+    c=$(grep -c "listening on" "$W/rx.log" 2>/dev/null || true)
+    echo "${c:-0}"
+}
+
 start_rx() {
     port=$1
     shift
+    n0=$(listening_count)
     "$SLUICE_RX" --link "udp://127.0.0.1:$port" --key "$W/link.key" --policy "$W/policy" \
         --state "$W/state" --release "$W/rel" --timeout 4 --tail-grace 2 ${RX_EXTRA:-} "$@" \
         >> "$W/rx.log" 2>&1 &
     RX_PID=$!
     PIDS="$PIDS $RX_PID"
-    # wait until it listens (its status file appears within a second)
+    # wait until it listens: this run's "listening on" line (a restarted rx
+    # finds the status file of the run before, so that says nothing)
     i=0
-    while [ ! -f "$W/state/status" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    while [ "$(listening_count)" -le "$n0" ] &&
+        [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     kill -0 $RX_PID 2>/dev/null || fail "sluice-rx did not start"
 }
 
