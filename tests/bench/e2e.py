@@ -324,6 +324,7 @@ class Bench:
             for p in paths:
                 with open(os.path.join(data, unquote(p)), "rb") as inp:
                     shutil.copyfileobj(inp, out, 8 << 20)
+        os.sync()  # its writeback must not compete with the runs that follow
         sys.stderr.write("# data set %s: %.2f GiB in %d files, made in %.0f s\n" % (
             kind, self.a.size / (1 << 30), len(paths), time.monotonic() - t0))
         return t, xid, flat
@@ -355,6 +356,7 @@ class Bench:
                                     "--out", "udp://127.0.0.1:%d" % port, "--rate", str(via),
                                     "--queue", "64K", "--idle-exit", "30"], run + "/linksim.log")
             time.sleep(0.5)
+        os.sync()  # the previous run's released tree is on disk before this one starts
         drops0 = rcvbuf_errors()
         txargs = [self.tx, "send", "--link", "udp://127.0.0.1:%d%s" % (txport, mode["uri"]),
                   "--key", self.w + "/link.key", "--rate", str(rate) if rate else "unlimited",
@@ -431,6 +433,7 @@ class Bench:
                                 "--receive-timeout", "10", "--exit-wait", "100"],
                                run + "/udp-receiver.log", stdin=subprocess.DEVNULL)
         time.sleep(0.3)
+        os.sync()
         drops0 = rcvbuf_errors()
         args = ["udp-sender", "--interface", "lo", "--async", "--fec", "8x16/128", "--nokbd",
                 "--autostart", "1", "--file", flat, "--portbase", str(port),
