@@ -76,9 +76,9 @@ static void usage(FILE *f)
 }
 
 enum {
-	O_LINK = 256, O_KEY, O_UNKEYED, O_AEAD, O_POLICY, O_RATE, O_BURST, O_REALTIME, O_NOREALTIME, O_PASSES, O_FIRST,
-	O_OVERHEAD, O_INTERLEAVE, O_SYMSIZE, O_BLOCK, O_LEVEL, O_HEARTBEAT, O_PREAMBLE, O_SPOOL,
-	O_PROGRESS, O_NOPROGRESS, O_WATCH, O_THREADS, O_FILEIO
+	O_LINK = 256, O_KEY, O_UNKEYED, O_AEAD, O_POLICY, O_RATE, O_BURST, O_REALTIME, O_NOREALTIME,
+	O_PASSES, O_FIRST, O_OVERHEAD, O_INTERLEAVE, O_SYMSIZE, O_BLOCK, O_LEVEL, O_HEARTBEAT,
+	O_PREAMBLE, O_SPOOL, O_PROGRESS, O_NOPROGRESS, O_WATCH, O_THREADS, O_FILEIO
 };
 
 static int parse_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
@@ -309,8 +309,8 @@ static int send_main(int argc, char **argv, int daemon)
 		if (cfg.rate_bps && (double)res.unused_ns > 0.01e9 * secs && res.unused_ns > 100000000)
 			fprintf(stderr, "sluice-tx: warning: the link went unused for %.0f ms of the %.2f s "
 				"(%.1f%%): %.0f ms waiting for data (compression, FEC, reads), the rest "
-				"waking late from the pacer's sleeps (a busy host; a larger --burst "
-				"or fewer competing processes help)\n",
+				"waking late from the pacer's sleeps (a busy host: a larger --burst, "
+				"--realtime or fewer competing processes help)\n",
 				(double)res.unused_ns / 1e6, secs, (double)res.unused_ns / 1e7 / secs,
 				(double)res.starved_ns / 1e6);
 	}

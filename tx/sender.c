@@ -318,7 +318,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	struct sl_producer *prod = NULL;
 	struct sl_producer_cfg pc;
 	uint64_t burst;
-	int r;
+	int r, realtime = 0;
 
 	memset(res, 0, sizeof *res);
 	memset(&s, 0, sizeof s);
@@ -426,10 +426,12 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	if (cfg->realtime != SL_RT_OFF && cfg->rate_bps) {
 		struct sched_param sp = { .sched_priority = SL_TX_RT_PRIO };
 		int e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-		if (e && cfg->realtime == SL_RT_AUTO) {
+		if (!e) {
+			realtime = 1;
+		} else if (cfg->realtime == SL_RT_AUTO) {
 			sl_log(cfg->log, SL_LOG_INFO, "pacing from an ordinary thread (SCHED_FIFO: %s)",
 			       strerror(e));
-		} else if (e) {
+		} else {
 			r = sl_diag_set(d, SL_ERR_INVAL, "--realtime: cannot switch to SCHED_FIFO: %s "
 					"(needs root or CAP_SYS_NICE, and an RLIMIT_RTPRIO of at least %d)",
 					strerror(e), SL_TX_RT_PRIO);
@@ -467,6 +469,12 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	if (cfg->progress)
 		sl_progress_end(&s.prog);
 out:
+	if (realtime) {
+		/* Back to the ordinary class: a daemon's next send must not
+		 * start its producer threads as real-time ones. */
+		struct sched_param sp = { .sched_priority = 0 };
+		pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+	}
 	if (prod) {
 		sl_producer_free(prod); /* joins the thread first */
 		prod = NULL;

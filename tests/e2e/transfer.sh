@@ -350,6 +350,12 @@ daemon)
     [ -d "$W/spool/sent/first" ] && [ -f "$W/spool/sent/second.log" ] || fail "sent/ not filled"
     sleep 2
     grep -q "state=idle" "$W/state/status" || fail "no idle heartbeats between transfers"
+    # Sends pace from a SCHED_FIFO thread where permitted; between them no
+    # thread of the daemon may stay in a real-time class.
+    for task in /proc/"$TXD"/task/*; do
+        pol=$(awk '{print $41}' "$task/stat")
+        [ "$pol" = 0 ] || fail "idle daemon thread ${task##*/} in scheduling policy $pol"
+    done
     kill -TERM "$TXD"
     rc=0
     wait "$TXD" || rc=$?
