@@ -459,22 +459,29 @@ static void read_cmsgs(struct sl_link *l, struct msghdr *m, uint64_t *ts, size_t
 		*ts = sl_link_realtime_ns();
 }
 
+/* Message i of a recvmmsg: one buffer and the control-message space
+ * (recvmmsg rewrites the lengths and flags, so every call sets them). */
+static void prep_recv(struct udp *s, unsigned i, uint8_t *buf, size_t cap)
+{
+	struct msghdr *m = &s->msgs[i].msg_hdr;
+
+	memset(m, 0, sizeof *m);
+	s->iov[i].iov_base = buf;
+	s->iov[i].iov_len = cap;
+	m->msg_iov = &s->iov[i];
+	m->msg_iovlen = 1;
+	m->msg_control = s->ctrl[i];
+	m->msg_controllen = CTRL_LEN;
+}
+
 /* One recvmmsg straight into the caller's buffers (no GRO). */
 static int recv_plain(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
 {
 	unsigned k = n < BATCH ? n : BATCH, got = 0;
 	int r;
 
-	for (unsigned i = 0; i < k; i++) {
-		struct msghdr *m = &s->msgs[i].msg_hdr;
-		memset(m, 0, sizeof *m);
-		s->iov[i].iov_base = dg[i].buf;
-		s->iov[i].iov_len = dg[i].cap;
-		m->msg_iov = &s->iov[i];
-		m->msg_iovlen = 1;
-		m->msg_control = s->ctrl[i];
-		m->msg_controllen = CTRL_LEN;
-	}
+	for (unsigned i = 0; i < k; i++)
+		prep_recv(s, i, dg[i].buf, dg[i].cap);
 	r = recvmmsg(s->fd, s->msgs, k, MSG_DONTWAIT, NULL);
 	if (r < 0)
 		return r;
@@ -543,16 +550,8 @@ static int recv_gro(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsig
 {
 	int r;
 
-	for (unsigned i = 0; i < GRO_MSGS; i++) {
-		struct msghdr *m = &s->msgs[i].msg_hdr;
-		memset(m, 0, sizeof *m);
-		s->iov[i].iov_base = s->gbuf + (size_t)i * GRO_BUF;
-		s->iov[i].iov_len = GRO_BUF;
-		m->msg_iov = &s->iov[i];
-		m->msg_iovlen = 1;
-		m->msg_control = s->ctrl[i];
-		m->msg_controllen = CTRL_LEN;
-	}
+	for (unsigned i = 0; i < GRO_MSGS; i++)
+		prep_recv(s, i, s->gbuf + (size_t)i * GRO_BUF, GRO_BUF);
 	r = recvmmsg(s->fd, s->msgs, GRO_MSGS, MSG_DONTWAIT, NULL);
 	if (r < 0)
 		return r;

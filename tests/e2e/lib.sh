@@ -127,6 +127,18 @@ start_linksim() {
     sleep 0.3
 }
 
+# linksim_count LABEL: the number after "LABEL:" in linksim's summary.
+linksim_count() {
+    sed -n "s/.*$1: *\([0-9]*\).*/\1/p" "$W/linksim.log"
+}
+
+# expect_loss: fail unless the link model dropped something (else the
+# run tested no repair).
+expect_loss() {
+    lost=$(linksim_count "dropped by loss")
+    [ "${lost:-0}" -gt 0 ] || fail "the link model dropped nothing: this run tested no repair"
+}
+
 stop_linksim() {
     kill -INT "$LS_PID" 2>/dev/null || true
     wait "$LS_PID" 2>/dev/null || true
