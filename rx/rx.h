@@ -175,6 +175,14 @@ struct rx_ctx {
 	uint64_t last_drop_log_ns, drops_since_log;
 };
 
+/* setup.c: everything the receiver needs, opened before the sandbox (and the
+ * hashing thread, which the caller starts after it). With cfg->link_uri NULL no
+ * link is opened: the caller feeds rx_handle() itself. rx_teardown() closes
+ * what rx_setup() opened, also after a failed setup. */
+int rx_setup(struct rx_ctx *c, const struct rx_cfg *cfg, const struct sl_logger *log,
+	     const char *key_path, struct sl_diag *d);
+void rx_teardown(struct rx_ctx *c);
+
 /* dispatch.c */
 void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now);
 void rx_tick(struct rx_ctx *c, uint64_t now, int final);

@@ -1,0 +1,165 @@
+/* setup.c — open everything sluice-rx needs before its sandbox, and close it
+ * again (see rx.h: rx_setup, rx_teardown). Shared by the daemon and by the
+ * tests that drive the receiver in process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pace.h"
+#include "rx.h"
+
+static int open_dir(const char *path, mode_t mode, int create, struct sl_diag *d)
+{
+	int fd;
+	if (create && mkdir(path, mode) != 0 && errno != EEXIST) {
+		sl_diag_errno(d, "cannot create %s", path);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		sl_diag_errno(d, "cannot open directory %s", path);
+	return fd;
+}
+
+static int subdir(int parent, const char *name, struct sl_diag *d)
+{
+	int fd;
+	if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
+		sl_diag_errno(d, "cannot create %s", name);
+		return -1;
+	}
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		sl_diag_errno(d, "cannot open %s", name);
+	return fd;
+}
+
+int rx_setup(struct rx_ctx *c, const struct rx_cfg *cfg, const struct sl_logger *log,
+	     const char *key_path, struct sl_diag *d)
+{
+	struct sl_wire_rx_cfg wc = { 0 };
+	struct stat a, b;
+	uint8_t *key = NULL;
+	char path[4096];
+	bool repaired = false;
+	int r;
+
+	memset(c, 0, sizeof *c);
+	c->cfg = cfg;
+	c->log = log;
+	c->state_fd = c->xfer_fd = c->relstage_fd = c->release_fd = -1;
+	if (sl_crypto_init())
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+	if (key_path) {
+		r = sl_link_key_load(key_path, &key, d);
+		if (r)
+			return r;
+		if (d->msg[0])
+			sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
+	}
+	wc.link_key = key;
+	wc.allow_unkeyed = cfg->allow_unkeyed;
+	wc.max_symsize = cfg->max_symsize;
+	r = sl_wire_rx_new(&wc, &c->wire, d);
+	sl_link_key_free(key); /* the wire layer keeps its own guarded copy */
+	if (r)
+		return r;
+	r = sl_policy_load(cfg->policy_path, &c->policy, d);
+	if (r) {
+		char why[sizeof d->msg];
+		snprintf(why, sizeof why, "%s", d->msg);
+		return sl_diag_set(d, r, "policy %s: %s", cfg->policy_path, why);
+	}
+	c->state_fd = open_dir(cfg->state_dir, 0700, 1, d);
+	if (c->state_fd < 0)
+		return SL_ERR_IO;
+	c->release_fd = open_dir(cfg->release_dir, 0755, 1, d);
+	if (c->release_fd < 0)
+		return SL_ERR_IO;
+	if ((c->xfer_fd = subdir(c->state_fd, "xfer", d)) < 0 ||
+	    (c->relstage_fd = subdir(c->state_fd, "release", d)) < 0)
+		return SL_ERR_IO;
+	if (fstat(c->relstage_fd, &a) != 0 || fstat(c->release_fd, &b) != 0 || a.st_dev != b.st_dev)
+		return sl_diag_set(d, SL_ERR_INVAL, "%s and %s are on different filesystems: a release "
+				   "must be one atomic rename; put --state and --release on the same one",
+				   cfg->state_dir, cfg->release_dir);
+	snprintf(path, sizeof path, "%s/ledger", cfg->state_dir);
+	r = sl_ledger_open(path, c->log, &repaired, &c->ledger, d);
+	if (r) {
+		if (r == SL_ERR_AGAIN)
+			return sl_diag_set(d, r, "another sluice-rx already uses %s (the ledger is locked)",
+					   cfg->state_dir);
+		return r;
+	}
+	r = sl_audit_open(c->state_fd, "audit.log", &c->audit, d);
+	if (r)
+		return r;
+	if (d->msg[0])
+		sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
+	r = sl_fec_new(&c->fec);
+	if (r)
+		return sl_diag_set(d, r, "FEC codec");
+	c->dctx = ZSTD_createDCtx();
+	c->chunkcap = (size_t)254 * cfg->max_symsize;
+	c->chunkbuf = malloc(c->chunkcap);
+	c->hashbuf = malloc(c->chunkcap);
+	if (!c->dctx || !c->chunkbuf || !c->hashbuf)
+		return SL_ERR_NOMEM;
+	{
+		/* The staged-file writes. Set up, registered and restricted to
+		 * reads and writes before the sandbox, which then needs only
+		 * io_uring_enter (io_uring operations do not pass seccomp). */
+		struct iovec reg[2] = { { c->chunkbuf, c->chunkcap }, { c->hashbuf, c->chunkcap } };
+		r = sl_uio_new(cfg->file_io, 64, SL_UIO_RESTRICTED, &c->uio, d);
+		if (!r)
+			r = sl_uio_register(c->uio, reg, 2, d);
+		if (r)
+			return r;
+		if (d->msg[0])
+			sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
+		d->msg[0] = '\0';
+	}
+	if (cfg->link_uri) { /* none: the caller feeds rx_handle itself (tests) */
+		/* borrow: no copy out of GRO buffers */
+		struct sl_link_opts lo = { .borrow = 1, .sockbuf = cfg->sockbuf };
+		r = sl_link_open_rx(cfg->link_uri, &lo, &c->link, d);
+	}
+	if (r)
+		return r;
+	return rx_recover(c);
+}
+
+void rx_teardown(struct rx_ctx *c)
+{
+	while (c->xfers) {
+		struct rx_xfer *x = c->xfers;
+		if (x->state == RX_X_ACTIVE)
+			rx_xfer_deactivate(c, x);
+		c->xfers = x->next;
+		rx_xfer_free(x);
+	}
+	rx_hasher_stop(c->hasher);
+	sl_link_close(c->link);
+	sl_wire_rx_free(c->wire);
+	sl_fec_free(c->fec);
+	ZSTD_freeDCtx(c->dctx);
+	sl_uio_free(c->uio);
+	free(c->chunkbuf);
+	free(c->hashbuf);
+	sl_audit_close(c->audit);
+	sl_ledger_close(c->ledger);
+	sl_policy_free(c->policy);
+	if (c->state_fd >= 0)
+		close(c->state_fd);
+	if (c->xfer_fd >= 0)
+		close(c->xfer_fd);
+	if (c->relstage_fd >= 0)
+		close(c->relstage_fd);
+	if (c->release_fd >= 0)
+		close(c->release_fd);
+}
+
