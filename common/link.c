@@ -298,12 +298,13 @@ int sl_link_fd(const struct sl_link *l)
 
 void sl_link_get_stats(const struct sl_link *l, struct sl_link_stats *st)
 {
-	*st = l->st;
+	static const struct sl_link_stats none;
+	*st = l ? l->st : none;
 }
 
 const char *sl_link_describe(const struct sl_link *l)
 {
-	return l->desc;
+	return l ? l->desc : "no link (driven in process)";
 }
 
 const char *sl_link_warning(const struct sl_link *l)

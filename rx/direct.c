@@ -228,6 +228,20 @@ void rx_tree_close(struct rx_xfer *x)
 	x->tree = 0;
 }
 
+void rx_tree_restart_hashing(struct rx_xfer *x)
+{
+	rx_tree_close(x);
+	sl_sha256_free(x->hctx);
+	x->hctx = NULL;
+	if (x->hfd >= 0)
+		close(x->hfd);
+	x->hfd = -1;
+	x->hchunk = x->hpos = 0;
+	x->hfile = 0;
+	x->hashed_all = x->herr = 0;
+	x->hwhy[0] = '\0';
+}
+
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
 {
 	rx_tree_close(x);
@@ -388,7 +402,7 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 		if (x->top_fd >= 0)
 			close(x->top_fd);
 		x->top_fd = x->data_fd = -1;
-		memset(x->done, 0, x->hdr.nchunks);
+		memset(x->done, 0, rx_done_bytes(x->hdr.nchunks));
 		x->ndone = 0;
 		x->npend = 0;
 		if (x->done_fd >= 0 && ftruncate(x->done_fd, 0) != 0)
@@ -414,7 +428,7 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 		}
 		for (uint64_t i = 0; i < x->hdr.nchunks; i++) {
 			size_t n = (size_t)chunk_len(x, i);
-			if (!x->done[i])
+			if (!rx_done_get(x->done, i))
 				continue;
 			if (sl_pread_all(x->stream_fd, c->hashbuf, n, i * x->hdr.chunk_size)) {
 				r = SL_ERR_IO;
@@ -478,7 +492,11 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rle
 		snprintf(reason, rlen, "out of memory");
 		return SL_ERR_NOMEM;
 	}
-	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
+	r = rx_xfer_load_catalog(c, x);
+	if (!r)
+		r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
+	else
+		snprintf(d.msg, sizeof d.msg, "the staged catalog cannot be read back");
 	for (unsigned i = 0; !r && i < cat->n; i++) {
 		unlinkat(x->top_fd, cat->e[i].name, 0); /* left by an interrupted release */
 		r = sl_write_file_beneath(x->top_fd, cat->e[i].name, cat->e[i].data, cat->e[i].len,

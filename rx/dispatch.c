@@ -30,10 +30,9 @@ static struct rx_session *session_of(struct rx_ctx *c, const struct sl_wire_hdr 
 	victim->max_packet = h->packet;
 	victim->suite = h->suite;
 	victim->symsize = h->symsize;
-	sl_log(c->log, SL_LOG_INFO, "new session %016llx (%s, %u-byte symbols), first packet %llu",
-	       (unsigned long long)h->session, sl_suite_name((enum sl_suite)h->suite), h->symsize,
-	       (unsigned long long)h->packet);
-	(void)now;
+	rx_log_limited(c, SL_LOG_INFO, now, "new session %016llx (%s, %u-byte symbols), first packet %llu",
+		       (unsigned long long)h->session, sl_suite_name((enum sl_suite)h->suite), h->symsize,
+		       (unsigned long long)h->packet);
 	return victim;
 }
 
@@ -63,12 +62,13 @@ static void on_heartbeat(struct rx_ctx *c, struct rx_session *s, const struct sl
 		return;
 	}
 	if (!s->have_hb)
-		sl_log(c->log, SL_LOG_INFO, "session %016llx: sender %s, k=%u m=%u D=%u, %u-byte symbols",
-		       (unsigned long long)s->id, hb.sender, hb.kmax, hb.m, hb.interleave, hb.symsize);
-	if (hb.symsize > c->cfg->max_symsize)
-		sl_log(c->log, SL_LOG_ERR, "sender %s uses %u-byte symbols, above this receiver's "
-		       "--max-symbol-size %u: its data cannot be received", hb.sender, hb.symsize,
-		       c->cfg->max_symsize);
+		rx_log_limited(c, SL_LOG_INFO, now, "session %016llx: sender %s, k=%u m=%u D=%u, %u-byte "
+			       "symbols", (unsigned long long)s->id, hb.sender, hb.kmax, hb.m, hb.interleave,
+			       hb.symsize);
+	if (hb.symsize > c->cfg->max_symsize && !s->have_hb)
+		rx_log_limited(c, SL_LOG_ERR, now, "sender %s uses %u-byte symbols, above this receiver's "
+			       "--max-symbol-size %u: its data cannot be received", hb.sender, hb.symsize,
+			       c->cfg->max_symsize);
 	s->hb = hb;
 	s->have_hb = 1;
 	s->last_hb_ns = now;
@@ -81,7 +81,8 @@ static void on_heartbeat(struct rx_ctx *c, struct rx_session *s, const struct sl
 			if (memcmp(x->id, hb.xfer, 16) != 0)
 				continue;
 			known = 1;
-			if (x->state == RX_X_ACTIVE && !x->tail_deadline_ns)
+			/* Only the session sending it may say it is done sending. */
+			if (x->state == RX_X_ACTIVE && !x->tail_deadline_ns && x->session == s->id)
 				x->tail_deadline_ns = now + c->cfg->tail_grace_ns;
 		}
 		if (!known && !s->unseen_reported) {
@@ -92,34 +93,63 @@ static void on_heartbeat(struct rx_ctx *c, struct rx_session *s, const struct sl
 			snprintf(why, sizeof why, "sender %s reports sending sequence %llu, but nothing of it "
 				 "arrived (lost on the link, or withheld)", hb.sender,
 				 (unsigned long long)hb.xfer_sequence);
-			sl_log(c->log, SL_LOG_WARN, "transfer %s: %s", hex, why);
-			sl_audit_append(c->audit, "unseen", hex, NULL, why, NULL);
+			rx_log_limited(c, SL_LOG_WARN, now, "transfer %s: %s", hex, why);
+			rx_audit_limited(c, now, "unseen", hex, NULL, why);
 			s->unseen_reported = 1;
 		}
 	}
 }
 
-static void on_xfer(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t *body, uint64_t now)
+/* A transfer header from session s: checked before anything is created for
+ * it; the layout it declares is remembered per session (layout.c decides
+ * whether the transfer is staged with it). */
+static void on_xfer(struct rx_ctx *c, struct rx_session *s, const struct sl_wire_hdr *h,
+		    const uint8_t *body, uint64_t now)
 {
 	struct sl_xfer_hdr xh;
 	struct rx_xfer *x;
+	int r;
 
 	if (sl_xfer_hdr_decode(body, h->paylen, &xh) != SL_OK) {
 		c->st.malformed++;
 		return;
+	}
+	memcpy(s->hdr_xfer, h->xfer, 16);
+	memcpy(s->hdr_layout, xh.layout, 16);
+	s->have_hdr_layout = 1;
+	x = rx_xfer_find(c, h->xfer);
+	if (!(x && x->state == RX_X_RELEASED)) {
+		r = rx_xfer_check_header(c, &xh, h->symsize);
+		if (r) {
+			if (r == SL_ERR_TOOBIG)
+				c->st.quota_header++;
+			else
+				c->st.malformed++;
+			rx_log_limited(c, SL_LOG_WARN, now, "transfer header refused (session %016llx): %s: "
+				       "%llu bytes, catalog %u bytes (limits: policy max-bytes %llu, "
+				       "--max-staging %llu, --max-catalog %llu)", (unsigned long long)h->session,
+				       sl_strerror(r), (unsigned long long)xh.total_bytes, xh.catalog_len,
+				       (unsigned long long)c->policy->limits.max_total_bytes,
+				       (unsigned long long)c->cfg->max_staging,
+				       (unsigned long long)c->cfg->max_catalog);
+			return;
+		}
 	}
 	x = rx_xfer_get(c, h->xfer, now);
 	if (!x)
 		return;
 	if (x->state == RX_X_RELEASED) {
 		if (h->session != x->session) {
-			/* Sent again after its release: record it once per session. */
+			/* Sent again after its release: recorded once per session, rate-limited. */
+			char why[96];
 			x->session = h->session;
 			c->st.replays++;
-			sl_log(c->log, SL_LOG_WARN, "transfer %s was already released; session %016llx "
-			       "sends it again: ignored", x->hex, (unsigned long long)h->session);
-			sl_audit_append(c->audit, "replay", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
-					"transfer id already released; ignored", NULL);
+			rx_log_limited(c, SL_LOG_WARN, now, "transfer %s was already released; session %016llx "
+				       "sends it again: ignored", x->hex, (unsigned long long)h->session);
+			snprintf(why, sizeof why, "transfer id already released; session %016llx ignored",
+				 (unsigned long long)h->session);
+			rx_audit_limited(c, now, "replay", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
+					 why);
 		}
 		return;
 	}
@@ -132,11 +162,21 @@ static void on_xfer(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t
 		if (!x)
 			return;
 	}
-	x->session = h->session;
-	if (rx_xfer_set_header(c, x, &xh, h->symsize) != SL_OK) {
-		c->st.malformed++;
+	r = rx_xfer_set_header(c, x, &xh, h->symsize, now);
+	if (r == SL_ERR_AGAIN || r == SL_ERR_EXISTS) {
+		c->st.hdr_conflict++;
+		rx_log_limited(c, SL_LOG_WARN, now, "transfer %s: header of session %016llx ignored: %s",
+			       x->hex, (unsigned long long)h->session, r == SL_ERR_EXISTS
+			       ? "its manifest differs from the verified one"
+			       : "another block layout is being received (held while it is live)");
 		return;
 	}
+	if (r != SL_OK) {
+		if (r != SL_ERR_HASH)
+			c->st.malformed++;
+		return;
+	}
+	x->session = h->session;
 	if (x->state == RX_X_DORMANT && x->timed_out_reported)
 		sl_log(c->log, SL_LOG_INFO, "transfer %s: sender is back (pass %u of %u); resuming",
 		       x->hex, xh.pass + 1, xh.passes);
@@ -147,7 +187,8 @@ static void on_xfer(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t
 		rx_try_release(c, x);
 }
 
-static void on_symbol(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8_t *body, uint64_t now)
+static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struct sl_wire_hdr *h,
+		      const uint8_t *body, uint64_t now)
 {
 	struct rx_xfer *x = rx_xfer_find(c, h->xfer);
 	struct rx_slot *s;
@@ -165,13 +206,19 @@ static void on_symbol(struct rx_ctx *c, const struct sl_wire_hdr *h, const uint8
 		c->st.before_header++;
 		return;
 	}
-	if (h->symsize != x->symsize || h->k > x->hdr.kmax ||
+	if (ss->have_hdr_layout && !memcmp(ss->hdr_xfer, h->xfer, 16) &&
+	    memcmp(ss->hdr_layout, x->hdr.layout, 16) != 0) {
+		c->st.other_layout++; /* its session declared another layout */
+		return;
+	}
+	if (h->symsize != x->symsize || h->k > x->hdr.kmax || h->k == 0 ||
 	    h->block >= (uint64_t)x->hdr.catalog_blocks + x->hdr.nchunks) {
 		c->st.malformed++;
 		return;
 	}
 	x->symbols++;
 	x->last_ns = now;
+	x->last_sym_ns = now;
 	if (x->session != h->session)
 		x->session = h->session;
 	if (rx_xfer_block_is_done(x, h->block)) {
@@ -227,10 +274,10 @@ void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 		on_heartbeat(c, s, &h, body, now);
 		break;
 	case SL_T_XFER:
-		on_xfer(c, &h, body, now);
+		on_xfer(c, s, &h, body, now);
 		break;
 	case SL_T_SYMBOL:
-		on_symbol(c, &h, body, now);
+		on_symbol(c, s, &h, body, now);
 		break;
 	}
 }
@@ -253,6 +300,10 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	}
 	if (ckpt)
 		c->last_ckpt_ns = now;
+	if (now - c->last_expire_ns >= 60000000000ull) {
+		rx_quota_expire(c, now);
+		c->last_expire_ns = now;
+	}
 	if (final || now - c->last_status_ns >= 1000000000ull) {
 		rx_write_status(c, now);
 		c->last_status_ns = now;

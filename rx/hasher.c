@@ -54,7 +54,7 @@ static int ready(const struct rx_xfer *x)
 		return 0;
 	if (x->hchunk == x->hdr.nchunks)
 		return 1; /* only trailing empty files left */
-	return __atomic_load_n(&x->done[x->hchunk], __ATOMIC_ACQUIRE) != 0;
+	return rx_done_get(x->done, x->hchunk);
 }
 
 /* Read stream bytes [off, off+len) back from the files, in order. */

@@ -46,6 +46,12 @@ static void usage(FILE *f)
 "  --max-active N        transfers assembled at once (default 4)\n"
 "  --max-symbol-size S   largest symbol accepted (default 8900)\n"
 "  --max-catalog SIZE    largest manifest+signatures (default 64M)\n"
+"  --max-staging SIZE    disk all staged transfers may hold (default: half the\n"
+"                        free space of --state when sluice-rx starts)\n"
+"  --max-unvouched SIZE  of that, for transfers whose signatures are not yet\n"
+"                        verified; the idlest is evicted first (default 1/4)\n"
+"  --max-staged N        transfers staged at once (default 32, at most 256)\n"
+"  --keep-incomplete DUR remove staging idle this long, audited (default 7d)\n"
 "  --sockbuf SIZE        socket receive buffer (default 128M; the kernel caps it at\n"
 "                        net.core.rmem_max without CAP_NET_ADMIN, with a warning)\n"
 "  --file-io MODE        how chunks are written into the staged files: plain\n"
@@ -60,7 +66,8 @@ static void usage(FILE *f)
 
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_POLICY, O_STATE, O_RELEASE, O_TIMEOUT, O_GRACE,
-	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF, O_FILEIO
+	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF, O_FILEIO,
+	O_MAXSTAGING, O_MAXUNV, O_MAXSTAGED, O_KEEP
 };
 
 static int parse_count(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
@@ -72,6 +79,39 @@ static int parse_count(const char *opt, const char *arg, unsigned long lo, unsig
 	fprintf(stderr, "sluice-rx: %s\n", d.msg);
 	return -1;
 }
+
+/* The quota options; 0 on success, 2 on a bad value (printed). */
+static int quota_option(int opt, const char *arg, struct rx_cfg *cfg)
+{
+	struct sl_diag d = { "" };
+	unsigned long v;
+	uint64_t u;
+
+	switch (opt) {
+	case O_MAXSTAGING:
+	case O_MAXUNV:
+		if (sl_parse_size(arg, &u, &d) || u < (1u << 20)) {
+			fprintf(stderr, "sluice-rx: %s: %s\n", opt == O_MAXSTAGING ? "--max-staging" : "--max-unvouched",
+				d.msg[0] ? d.msg : "at least 1M");
+			return 2;
+		}
+		*(opt == O_MAXSTAGING ? &cfg->max_staging : &cfg->max_unvouched) = u;
+		return 0;
+	case O_MAXSTAGED:
+		if (parse_count("--max-staged", arg, 1, RX_MAX_KNOWN, &v))
+			return 2;
+		cfg->max_staged = (unsigned)v;
+		return 0;
+	default:
+		if (sl_parse_duration(arg, &u, &d) || u == 0) {
+			fprintf(stderr, "sluice-rx: --keep-incomplete: %s\n", d.msg[0] ? d.msg : "at least 1 second");
+			return 2;
+		}
+		cfg->keep_incomplete_ns = u * 1000000000ull;
+		return 0;
+	}
+}
+
 
 int main(int argc, char **argv)
 {
@@ -86,6 +126,10 @@ int main(int argc, char **argv)
 		{ "no-sandbox", no_argument, 0, O_NOSANDBOX }, { "quiet", no_argument, 0, 'q' },
 		{ "sockbuf", required_argument, 0, O_SOCKBUF },
 		{ "file-io", required_argument, 0, O_FILEIO },
+		{ "max-staging", required_argument, 0, O_MAXSTAGING },
+		{ "max-unvouched", required_argument, 0, O_MAXUNV },
+		{ "max-staged", required_argument, 0, O_MAXSTAGED },
+		{ "keep-incomplete", required_argument, 0, O_KEEP },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
 	};
@@ -155,6 +199,13 @@ int main(int argc, char **argv)
 				fprintf(stderr, "sluice-rx: %s\n", d.msg);
 				return 2;
 			}
+			break;
+		case O_MAXSTAGING:
+		case O_MAXUNV:
+		case O_MAXSTAGED:
+		case O_KEEP:
+			if (quota_option(opt, optarg, &cfg))
+				return 2;
 			break;
 		case 'q': log.max = SL_LOG_WARN; break;
 		case 'v': log.max = SL_LOG_DEBUG; break;

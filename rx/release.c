@@ -41,6 +41,11 @@ int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t 
 
 	if (!cat)
 		return SL_ERR_NOMEM;
+	r = rx_xfer_load_catalog(c, x);
+	if (r) {
+		snprintf(reason, rlen, "the staged catalog cannot be read back (%s)", sl_strerror(r));
+		goto out;
+	}
 	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
 	if (r) {
 		snprintf(reason, rlen, "%s", d.msg);
@@ -190,11 +195,8 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	if (x->state == RX_X_ACTIVE) {
 		rx_xfer_deactivate(c, x);
 	}
+	rx_xfer_release_staging(c, x);
 	x->state = RX_X_RELEASED;
-	if (x->dirfd >= 0) {
-		close(x->dirfd);
-		x->dirfd = -1;
-	}
 	sl_remove_tree(c->xfer_fd, x->hex, NULL);
 }
 
@@ -233,6 +235,11 @@ int rx_recover(struct rx_ctx *c)
 			/* Staged but not released: know it again, so that symbols of a
 			 * repeat pass are placed before its next transfer header. */
 			uint8_t id[16];
+			if (c->nstaged >= c->cfg->max_staged) {
+				sl_log(c->log, SL_LOG_WARN, "transfer %s: staged, but --max-staged %u transfers "
+				       "are already known; left on disk, not resumed", e->d_name, c->cfg->max_staged);
+				continue;
+			}
 			if (hex_id(e->d_name, id) == 0)
 				rx_xfer_get(c, id, sl_now_ns());
 			continue;

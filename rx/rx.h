@@ -2,18 +2,27 @@
  *
  * The receiver is one event loop (main.c) feeding datagrams to dispatch.c.
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
- *   meta       the transfer header and symbol size it was staged with
- *   catalog    the decoded catalog once complete and verified
- *   stream     sparse file of decoded chunk bytes at their stream offsets,
- *              used only until the catalog is verified (see direct.c)
- *   tree       marker: STATE/release/<id>/data holds the files, written in place
- *   done       one byte per chunk, written only after the chunk is durable
- *   spool      symbols of blocks evicted undecoded, at (block*255+row)*S
- *   spool.idx  12-byte records (block, row, k) naming what spool holds
- *   report     the last timeout report
- *   released   marker: ledger written, the rename to RELEASE is pending
+ *   meta         the transfer header and symbol size it was staged with
+ *   catalog.part catalog pieces as they decode, at their offsets
+ *   catalog      the whole catalog once verified (read back when needed;
+ *                dormant transfers keep no catalog or manifest in memory)
+ *   stream       sparse file of decoded chunk bytes at their stream offsets,
+ *                used only until the catalog is verified (see direct.c)
+ *   tree         marker: STATE/release/<id>/data holds the files, written in place
+ *   done         one byte per chunk, written only after the chunk is durable
+ *                (a bitmap in memory, donemap.h)
+ *   spool        symbols of blocks evicted undecoded, at (block*255+row)*S
+ *   spool.idx    12-byte records (block, row, k) naming what spool holds
+ *   report       the last timeout report
+ *   released     marker: ledger written, the rename to RELEASE is pending
  * In memory it keeps a window of blocks being assembled (assemble.c),
  * bounded by --window slots per transfer, not by transfer size.
+ *
+ * Quotas (quota.c): what a sender can make the receiver hold is bounded —
+ * declared size (policy max-bytes and --max-staging), staged transfers
+ * (--max-staged), staged bytes (--max-staging), bytes of transfers no verified
+ * catalog vouches for yet (--max-unvouched, evicted oldest first, never at
+ * the expense of a vouched one), and idle staging (--keep-incomplete).
  */
 #ifndef SL_RX_H
 #define SL_RX_H
@@ -34,6 +43,7 @@
 #include "uring_io.h"
 #include "proto.h"
 #include "wire.h"
+#include "donemap.h"
 
 #define RX_MAX_SESSIONS 16
 #define RX_MAX_KNOWN 256          /* transfers remembered in memory */
@@ -50,6 +60,11 @@ struct rx_cfg {
 	uint64_t tail_grace_ns;     /* after the sender's "pass done"/"done" */
 	uint64_t max_catalog;       /* bytes */
 	uint16_t max_symsize;
+	uint64_t max_staging;       /* bytes staged in all (0: from the free space at start) */
+	uint64_t max_unvouched;     /* bytes staged for transfers without a verified catalog */
+	unsigned max_staged;        /* transfers with staging on disk */
+	uint64_t keep_incomplete_ns;/* idle staging older than this is removed */
+	uint64_t layout_hold_ns;    /* a live layout is not replaced by another before this idle time */
 	size_t sockbuf;             /* SO_RCVBUF asked for */
 	int allow_unkeyed;
 	int exit_when_idle;         /* pcap: exit at end of file */
@@ -95,9 +110,10 @@ struct rx_xfer {
 	struct sl_xfer_hdr hdr;
 	uint16_t symsize;
 	int dirfd, stream_fd, done_fd, spool_fd, spool_idx_fd;
-	uint8_t *done;              /* per chunk */
+	uint8_t *done;              /* bitmap, a bit per chunk (donemap.h) */
 	uint64_t ndone;
-	uint8_t *catalog;           /* catalog_len bytes */
+	uint8_t *catalog;           /* catalog_len bytes, loaded only while needed */
+	int cat_fd;                 /* catalog.part, while pieces arrive */
 	uint8_t *cat_done;          /* per catalog block */
 	uint32_t ncat_done;
 	int catalog_ok;
@@ -108,8 +124,11 @@ struct rx_xfer {
 	size_t npend, pendcap;
 	uint64_t pend_bytes;
 	struct rx_spooled *spool;   /* sorted by block */
+	uint64_t spool_syms;        /* symbols in the spool file */
 	size_t nspool, spoolcap;
-	uint64_t last_ns;           /* last symbol */
+	uint64_t last_ns;           /* last symbol or header */
+	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
+	uint64_t staged_bytes;      /* disk it holds: chunks staged and symbols spooled */
 	uint64_t tail_deadline_ns;  /* 0: none */
 	uint64_t session;           /* last session seen */
 	uint64_t symbols, dup_symbols, blocks_decoded, bad_blocks;
@@ -142,6 +161,9 @@ struct rx_session {
 	struct sl_heartbeat hb;
 	int have_hb;
 	int unseen_reported;        /* an "unseen" transfer was audited for this session */
+	uint8_t hdr_xfer[16];       /* the transfer this session last sent a header for */
+	uint8_t hdr_layout[16];     /* ... and the layout it declared */
+	int have_hdr_layout;
 	uint8_t suite;
 	uint16_t symsize;
 };
@@ -149,6 +171,17 @@ struct rx_session {
 struct rx_stats {
 	uint64_t datagrams, bytes, auth_fail, malformed, unsupported, before_header, ignored;
 	uint64_t released, rejected, timeouts, replays;
+	uint64_t other_layout;      /* symbols of a layout other than the staged one */
+	uint64_t hdr_conflict;      /* headers refused: staged layout live, or vouched manifest differs */
+	uint64_t quota_header;      /* headers refused by a quota (size, staged transfers) */
+	uint64_t quota_drops;       /* symbols and blocks dropped for staging space */
+	uint64_t evicted, expired;  /* staging removed: for a vouched transfer's room, idle too long */
+	uint64_t log_suppressed, audit_suppressed;
+};
+
+/* A token bucket: at most `burst` events, refilled at one per `every_ns`. */
+struct rx_bucket {
+	uint64_t tokens, last_ns, suppressed;
 };
 
 struct rx_ctx {
@@ -173,13 +206,19 @@ struct rx_ctx {
 	struct rx_stats st;
 	uint64_t last_ckpt_ns, last_status_ns, start_ns;
 	uint64_t last_drop_log_ns, drops_since_log;
+	uint64_t staged_bytes;      /* sum over known transfers */
+	uint64_t unvouched_bytes;   /* ... of those without a verified catalog */
+	unsigned nstaged;           /* transfers with a staging directory */
+	uint64_t last_expire_ns;
+	struct rx_bucket log_bucket, audit_bucket;
 };
 
 /* setup.c: everything the receiver needs, opened before the sandbox (and the
  * hashing thread, which the caller starts after it). With cfg->link_uri NULL no
- * link is opened: the caller feeds rx_handle() itself. rx_teardown() closes
+ * link is opened: the caller feeds rx_handle() itself. Quotas left 0 in cfg get
+ * their defaults (rx.h, quota.c). rx_teardown() closes
  * what rx_setup() opened, also after a failed setup. */
-int rx_setup(struct rx_ctx *c, const struct rx_cfg *cfg, const struct sl_logger *log,
+int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
 	     const char *key_path, struct sl_diag *d);
 void rx_teardown(struct rx_ctx *c);
 
@@ -193,8 +232,20 @@ struct rx_xfer *rx_xfer_find(struct rx_ctx *c, const uint8_t id[16]);
 /* Find or start knowing a transfer (from its transfer header): creates its
  * staging directory and loads what a previous run left there. */
 struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now);
+/* Check a transfer header against the limits and quotas before anything is
+ * created for it: 0, or SL_ERR_TOOBIG (quota) / SL_ERR_PARSE (inconsistent). */
+int rx_xfer_check_header(struct rx_ctx *c, const struct sl_xfer_hdr *h, uint16_t symsize);
+/* 0 (staged with h), SL_ERR_AGAIN (another layout is live: held), SL_ERR_EXISTS
+ * (a verified catalog names another manifest), or an error. */
 int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer_hdr *h,
-		       uint16_t symsize);
+		       uint16_t symsize, uint64_t now);
+/* Maps for header h, allocated before the old ones are freed. */
+int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h);
+int rx_xfer_write_meta(struct rx_xfer *x);
+/* Empty the window (buffers freed: they are sized for one layout) and the spool. */
+void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x);
+/* The verified catalog back in memory (x->catalog), or an error. */
+int rx_xfer_load_catalog(struct rx_ctx *c, struct rx_xfer *x);
 int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x);
@@ -207,8 +258,34 @@ int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, ui
 const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block);
 int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 void rx_xfer_free(struct rx_xfer *x);
+void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
+void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
 void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* unlink and free */
 int rx_recover(struct rx_ctx *c);
+/* Remove a transfer's staging for good (quota eviction, expiry), audited. */
+void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
+
+/* quota.c */
+/* Room for n more staged bytes for x (catalog: a catalog piece, held to the
+ * total only): 0, or SL_ERR_TOOBIG (counted). May evict other transfers'
+ * unvouched staging. */
+int rx_quota_room(struct rx_ctx *c, struct rx_xfer *x, uint64_t n, int catalog);
+void rx_quota_add(struct rx_ctx *c, struct rx_xfer *x, int64_t n);
+/* A new staging directory may be created (evicting the idlest unvouched one if need be). */
+int rx_quota_new_staging(struct rx_ctx *c, const struct rx_xfer *except);
+/* x's catalog verified: its bytes move from unvouched to vouched. */
+void rx_quota_vouched(struct rx_ctx *c, struct rx_xfer *x);
+/* Remove idle staging older than --keep-incomplete. */
+void rx_quota_expire(struct rx_ctx *c, uint64_t now);
+/* Default --max-staging from the free space of STATE. */
+uint64_t rx_quota_default_staging(int state_fd);
+/* Token buckets for what a sender can make the receiver say. */
+int rx_bucket_take(struct rx_bucket *b, uint64_t now, uint64_t burst, uint64_t every_ns);
+/* Log and audit lines a sender can cause at will: rate-limited, suppressed ones counted. */
+void rx_log_limited(struct rx_ctx *c, enum sl_log_level lvl, uint64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
+		      const char *manifest_hex, const char *reason);
 
 /* assemble.c */
 struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k);
@@ -226,6 +303,9 @@ int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
 int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x);
 int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
 void rx_tree_close(struct rx_xfer *x);
+/* The layout changed: stop hashing; it starts again from the first byte
+ * when the tree is opened again. */
+void rx_tree_restart_hashing(struct rx_xfer *x);
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
 
 /* hasher.c */

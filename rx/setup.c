@@ -38,7 +38,22 @@ static int subdir(int parent, const char *name, struct sl_diag *d)
 	return fd;
 }
 
-int rx_setup(struct rx_ctx *c, const struct rx_cfg *cfg, const struct sl_logger *log,
+/* Defaults of the quotas that were left 0 (some depend on STATE's free space). */
+static void quota_defaults(struct rx_cfg *cfg, int state_fd)
+{
+	if (!cfg->max_staging)
+		cfg->max_staging = rx_quota_default_staging(state_fd);
+	if (!cfg->max_unvouched)
+		cfg->max_unvouched = cfg->max_staging / 4;
+	if (!cfg->max_staged)
+		cfg->max_staged = 32;
+	if (!cfg->keep_incomplete_ns)
+		cfg->keep_incomplete_ns = 7 * 86400 * 1000000000ull;
+	if (!cfg->layout_hold_ns)
+		cfg->layout_hold_ns = 2000000000ull;
+}
+
+int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
 	     const char *key_path, struct sl_diag *d)
 {
 	struct sl_wire_rx_cfg wc = { 0 };
@@ -80,6 +95,7 @@ int rx_setup(struct rx_ctx *c, const struct rx_cfg *cfg, const struct sl_logger 
 	c->release_fd = open_dir(cfg->release_dir, 0755, 1, d);
 	if (c->release_fd < 0)
 		return SL_ERR_IO;
+	quota_defaults(cfg, c->state_fd);
 	if ((c->xfer_fd = subdir(c->state_fd, "xfer", d)) < 0 ||
 	    (c->relstage_fd = subdir(c->state_fd, "release", d)) < 0)
 		return SL_ERR_IO;

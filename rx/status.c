@@ -77,6 +77,35 @@ static void iso(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void put_quota_metrics(const struct rx_ctx *c, struct buf *m)
+{
+	put(m, "# HELP sluice_rx_staging_bytes Disk held by staged transfers, and its quota.\n"
+		"# TYPE sluice_rx_staging_bytes gauge\n"
+		"sluice_rx_staging_bytes{kind=\"all\"} %llu\n"
+		"sluice_rx_staging_bytes{kind=\"unvouched\"} %llu\n"
+		"# HELP sluice_rx_staging_limit_bytes --max-staging and --max-unvouched.\n"
+		"# TYPE sluice_rx_staging_limit_bytes gauge\n"
+		"sluice_rx_staging_limit_bytes{kind=\"all\"} %llu\n"
+		"sluice_rx_staging_limit_bytes{kind=\"unvouched\"} %llu\n"
+		"# HELP sluice_rx_staged_transfers Transfers with staging on disk, and --max-staged.\n"
+		"# TYPE sluice_rx_staged_transfers gauge\n"
+		"sluice_rx_staged_transfers %u\nsluice_rx_staged_transfers_limit %u\n"
+		"# HELP sluice_rx_quota_events_total What the quotas did.\n"
+		"# TYPE sluice_rx_quota_events_total counter\n"
+		"sluice_rx_quota_events_total{event=\"header_refused\"} %llu\n"
+		"sluice_rx_quota_events_total{event=\"dropped\"} %llu\n"
+		"sluice_rx_quota_events_total{event=\"evicted\"} %llu\n"
+		"sluice_rx_quota_events_total{event=\"expired\"} %llu\n"
+		"sluice_rx_quota_events_total{event=\"log_suppressed\"} %llu\n"
+		"sluice_rx_quota_events_total{event=\"audit_suppressed\"} %llu\n",
+	    (unsigned long long)c->staged_bytes, (unsigned long long)c->unvouched_bytes,
+	    (unsigned long long)c->cfg->max_staging, (unsigned long long)c->cfg->max_unvouched,
+	    c->nstaged, c->cfg->max_staged, (unsigned long long)c->st.quota_header,
+	    (unsigned long long)c->st.quota_drops, (unsigned long long)c->st.evicted,
+	    (unsigned long long)c->st.expired, (unsigned long long)c->st.log_suppressed,
+	    (unsigned long long)c->st.audit_suppressed);
+}
+
 void rx_write_status(struct rx_ctx *c, uint64_t now)
 {
 	struct buf s = { malloc(8192), 0, 8192 }, m = { malloc(8192), 0, 8192 };
@@ -100,6 +129,18 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	    (unsigned long long)c->st.released, (unsigned long long)c->st.rejected,
 	    (unsigned long long)c->st.timeouts, (unsigned long long)c->st.replays);
 
+	put(&s, "staging bytes=%llu max=%llu unvouched=%llu unvouched_max=%llu transfers=%u "
+		"transfers_max=%u keep_s=%llu\n",
+	    (unsigned long long)c->staged_bytes, (unsigned long long)c->cfg->max_staging,
+	    (unsigned long long)c->unvouched_bytes, (unsigned long long)c->cfg->max_unvouched,
+	    c->nstaged, c->cfg->max_staged, (unsigned long long)(c->cfg->keep_incomplete_ns / 1000000000ull));
+	put(&s, "quota header_refused=%llu dropped=%llu evicted=%llu expired=%llu other_layout=%llu "
+		"header_conflicts=%llu log_suppressed=%llu audit_suppressed=%llu\n",
+	    (unsigned long long)c->st.quota_header, (unsigned long long)c->st.quota_drops,
+	    (unsigned long long)c->st.evicted, (unsigned long long)c->st.expired,
+	    (unsigned long long)c->st.other_layout, (unsigned long long)c->st.hdr_conflict,
+	    (unsigned long long)c->st.log_suppressed, (unsigned long long)c->st.audit_suppressed);
+	put_quota_metrics(c, &m);
 	put(&m, "# HELP sluice_rx_datagrams_total Datagrams received from the link.\n"
 		"# TYPE sluice_rx_datagrams_total counter\nsluice_rx_datagrams_total %llu\n",
 	    (unsigned long long)c->st.datagrams);
@@ -112,9 +153,15 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 		"sluice_rx_dropped_total{reason=\"malformed\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"unsupported\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"before_header\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"ignored\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"other_layout\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"header_conflict\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"quota_header\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"kernel\"} %llu\n",
 	    (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
 	    (unsigned long long)c->st.unsupported, (unsigned long long)c->st.before_header,
+	    (unsigned long long)c->st.ignored, (unsigned long long)c->st.other_layout,
+	    (unsigned long long)c->st.hdr_conflict, (unsigned long long)c->st.quota_header,
 	    (unsigned long long)ls.kernel_drops);
 	put(&m, "# HELP sluice_rx_transfers_total Transfers finished, by outcome.\n"
 		"# TYPE sluice_rx_transfers_total counter\n"
@@ -155,12 +202,13 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 		if (x->have_hdr && bytes_done > x->hdr.total_bytes)
 			bytes_done = x->hdr.total_bytes;
 		put(&s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
-			"symbols=%llu files=%lld timed_out=%d\n",
+			"symbols=%llu files=%lld timed_out=%d staged=%llu\n",
 		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
 		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
 		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
 		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,
-		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported);
+		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported,
+		    (unsigned long long)x->staged_bytes);
 		put(&m, "sluice_rx_transfer_progress_ratio{xfer=\"%s\"} %.6f\n", x->hex,
 		    total ? (double)x->ndone / (double)total : 0.0);
 	}

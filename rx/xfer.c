@@ -40,9 +40,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	close_fd(&x->done_fd);
 	close_fd(&x->spool_fd);
 	close_fd(&x->spool_idx_fd);
-	if (x->win) {
-		/* the caller evicted; free buffers */
-	}
+	close_fd(&x->cat_fd);
 	free(x->done);
 	free(x->catalog);
 	free(x->cat_done);
@@ -52,16 +50,35 @@ void rx_xfer_free(struct rx_xfer *x)
 	free(x);
 }
 
-static void free_window(struct rx_ctx *c, struct rx_xfer *x)
+/* Empty every slot and free its buffers (they are sized for one layout). */
+static void free_slot_buffers(struct rx_ctx *c, struct rx_xfer *x)
 {
 	if (!x->win)
 		return;
 	for (unsigned i = 0; i < c->cfg->window; i++) {
+		rx_slot_clear(&x->win[i]);
 		free(x->win[i].data);
 		free(x->win[i].par);
+		x->win[i].data = x->win[i].par = NULL;
+		x->win[i].parcap = 0;
 	}
+}
+
+static void free_window(struct rx_ctx *c, struct rx_xfer *x)
+{
+	free_slot_buffers(c, x);
 	free(x->win);
 	x->win = NULL;
+}
+
+/* Staging went away (released, rejected, dropped): its bytes and directory
+ * no longer count against the quotas. */
+static void staging_gone(struct rx_ctx *c, struct rx_xfer *x)
+{
+	rx_quota_add(c, x, -(int64_t)x->staged_bytes);
+	if (x->dirfd >= 0)
+		c->nstaged--;
+	close_fd(&x->dirfd);
 }
 
 /* ---- spool ---- */
@@ -109,11 +126,20 @@ static struct rx_spooled *spool_entry(struct rx_xfer *x, uint64_t block, uint16_
 	return &x->spool[at];
 }
 
-static void spool_forget(struct rx_xfer *x, uint64_t block)
+void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block)
 {
 	long i = spool_find(x, block);
+	unsigned rows = 0;
+
 	if (i < 0)
 		return;
+	for (unsigned b = 0; b < 32; b++)
+		rows += (unsigned)__builtin_popcount(x->spool[i].rows[b]);
+	if (x->spool_fd >= 0)
+		fallocate(x->spool_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)(block * 255 * x->symsize), (off_t)255 * x->symsize);
+	x->spool_syms -= rows <= x->spool_syms ? rows : x->spool_syms;
+	rx_quota_add(c, x, -(int64_t)rows * x->symsize);
 	memmove(&x->spool[i], &x->spool[i + 1], (x->nspool - (size_t)i - 1) * sizeof *x->spool);
 	x->nspool--;
 }
@@ -140,6 +166,8 @@ int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, ui
 		       strerror(errno));
 		return SL_ERR_IO;
 	}
+	if (rx_quota_room(c, x, x->symsize, 0))
+		return SL_ERR_TOOBIG;
 	e = spool_entry(x, block, k);
 	if (!e)
 		return SL_ERR_NOMEM;
@@ -147,6 +175,8 @@ int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, ui
 		return SL_ERR_PARSE;
 	if (sl_pwrite_all(x->spool_fd, sym, x->symsize, off))
 		return SL_ERR_IO;
+	rx_quota_add(c, x, x->symsize);
+	x->spool_syms++;
 	sl_put_be64(rec, block);
 	sl_put_be16(rec + 8, row);
 	sl_put_be16(rec + 10, k);
@@ -187,13 +217,15 @@ int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	return r;
 }
 
-static void spool_discard(struct rx_xfer *x)
+static void spool_discard(struct rx_ctx *c, struct rx_xfer *x)
 {
 	close_fd(&x->spool_fd);
 	close_fd(&x->spool_idx_fd);
 	unlinkat(x->dirfd, "spool", 0);
 	unlinkat(x->dirfd, "spool.idx", 0);
 	x->nspool = 0;
+	rx_quota_add(c, x, -(int64_t)x->spool_syms * x->symsize);
+	x->spool_syms = 0;
 }
 
 static void spool_reload(struct rx_xfer *x)
@@ -212,8 +244,10 @@ static void spool_reload(struct rx_xfer *x)
 		    rx_xfer_block_is_done(x, block))
 			continue;
 		e = spool_entry(x, block, k);
-		if (e && e->k == k)
+		if (e && e->k == k && !(e->rows[row / 8] >> (row % 8) & 1)) {
 			e->rows[row / 8] |= (uint8_t)(1u << (row % 8));
+			x->spool_syms++;
+		}
 	}
 	close(fd);
 }
@@ -226,80 +260,99 @@ int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block)
 		return 0;
 	if (block < x->hdr.catalog_blocks)
 		return x->cat_done[block] != 0;
-	return x->done[block - x->hdr.catalog_blocks] != 0;
+	return rx_done_get(x->done, block - x->hdr.catalog_blocks);
 }
 
-static int alloc_maps(struct rx_ctx *c, struct rx_xfer *x)
+/* Maps for header h, allocated before the old ones are let go: on failure
+ * the transfer keeps its old header and maps. */
+int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 {
+	uint8_t *done = calloc(rx_done_bytes(h->nchunks), 1);
+	uint8_t *cat_done = calloc(h->catalog_blocks ? h->catalog_blocks : 1, 1);
+
+	if (!done || !cat_done) {
+		free(done);
+		free(cat_done);
+		return SL_ERR_NOMEM;
+	}
 	free(x->done);
 	free(x->cat_done);
 	free(x->catalog);
-	x->done = calloc(x->hdr.nchunks ? x->hdr.nchunks : 1, 1);
-	x->cat_done = calloc(x->hdr.catalog_blocks, 1);
-	x->catalog = malloc(x->hdr.catalog_len);
+	x->catalog = NULL;
+	x->done = done;
+	x->cat_done = cat_done;
 	x->ndone = 0;
 	x->ncat_done = 0;
-	(void)c;
-	return x->done && x->cat_done && x->catalog ? SL_OK : SL_ERR_NOMEM;
+	return SL_OK;
 }
 
-/* Load what a previous run left on disk; anything inconsistent is discarded. */
+/* The done map from the done file; the spool index. */
+static void load_progress(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int fd = openat(x->dirfd, "done", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd >= 0) {
+		x->ndone = rx_done_load(fd, x->done, x->hdr.nchunks);
+		close(fd);
+	}
+	spool_reload(x);
+	rx_quota_add(c, x, (int64_t)(x->ndone * x->hdr.chunk_size + x->spool_syms * x->symsize));
+}
+
+/* Load what a previous run left on disk; anything inconsistent is discarded.
+ * A catalog file exists only once verified (it is verified again when the
+ * transfer becomes active); catalog pieces of an unverified one come again. */
 static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 {
-	uint8_t *meta = NULL, *cat = NULL;
-	size_t mlen = 0, clen = 0;
+	uint8_t *meta = NULL;
+	size_t mlen = 0, ml = strlen(META_MAGIC);
 	struct sl_xfer_hdr h;
+	uint16_t symsize;
+	struct stat st;
 
+	unlinkat(x->dirfd, "catalog.part", 0);
 	if (sl_read_file_beneath(x->dirfd, "meta", 4096, &meta, &mlen, NULL) != SL_OK)
 		return;
-	if (mlen != strlen(META_MAGIC) + META_LEN || memcmp(meta, META_MAGIC, strlen(META_MAGIC)) ||
-	    memcmp(meta + strlen(META_MAGIC), x->id, 16) ||
-	    sl_xfer_hdr_decode(meta + strlen(META_MAGIC) + 18, SL_XFER_BODY, &h) != SL_OK) {
+	if (mlen != ml + META_LEN || memcmp(meta, META_MAGIC, ml) || memcmp(meta + ml, x->id, 16) ||
+	    sl_xfer_hdr_decode(meta + ml + 18, SL_XFER_BODY, &h) != SL_OK) {
 		sl_log(c->log, SL_LOG_WARN, "transfer %s: staging metadata unreadable; starting over", x->hex);
 		free(meta);
 		return;
 	}
-	x->symsize = sl_get_be16(meta + strlen(META_MAGIC) + 16);
+	symsize = sl_get_be16(meta + ml + 16);
 	free(meta);
-	if (x->symsize < SL_WIRE_MIN_SYMSIZE || x->symsize > c->cfg->max_symsize ||
-	    h.catalog_len > c->cfg->max_catalog ||
-	    (uint64_t)h.chunk_size + SL_BLOCK_REC > (uint64_t)h.kmax * x->symsize)
+	if (rx_xfer_check_header(c, &h, symsize) != SL_OK || rx_xfer_alloc_maps(x, &h) != SL_OK)
 		return;
 	x->hdr = h;
-	if (alloc_maps(c, x))
-		return;
+	x->symsize = symsize;
 	x->have_hdr = 1;
-	/* done map: bytes of 1 for chunks durable in the stream */
-	{
-		int fd = openat(x->dirfd, "done", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd >= 0) {
-			ssize_t n = pread(fd, x->done, h.nchunks, 0);
-			close(fd);
-			for (ssize_t i = 0; i < n; i++) {
-				if (x->done[i] == 1)
-					x->ndone++;
-				else
-					x->done[i] = 0;
-			}
-		}
-	}
-	if (sl_read_file_beneath(x->dirfd, "catalog", c->cfg->max_catalog, &cat, &clen, NULL) == SL_OK &&
-	    clen == h.catalog_len) {
-		char why[512];
-		memcpy(x->catalog, cat, clen);
+	if (fstatat(x->dirfd, "catalog", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size == h.catalog_len) {
 		memset(x->cat_done, 1, h.catalog_blocks);
 		x->ncat_done = h.catalog_blocks;
-		if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
-			free(cat);
-			rx_xfer_reject(c, x, why);
-			return;
-		}
+		x->catalog_ok = 1;
 	}
-	free(cat);
-	spool_reload(x);
+	load_progress(c, x);
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: resumed from disk: %llu of %llu chunks staged, "
 	       "catalog %s, %zu blocks with spooled symbols", x->hex, (unsigned long long)x->ndone,
 	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", x->nspool);
+}
+
+int rx_xfer_load_catalog(struct rx_ctx *c, struct rx_xfer *x)
+{
+	uint8_t *cat = NULL;
+	size_t len = 0;
+
+	if (x->catalog)
+		return SL_OK;
+	if (sl_read_file_beneath(x->dirfd, "catalog", c->cfg->max_catalog, &cat, &len, NULL) != SL_OK)
+		return SL_ERR_IO;
+	if (len != x->hdr.catalog_len) {
+		free(cat);
+		return SL_ERR_CORRUPT;
+	}
+	x->catalog = cat;
+	return SL_OK;
 }
 
 /* Whether the ledger already holds this transfer id: a check with the
@@ -317,17 +370,18 @@ struct rx_xfer *rx_xfer_find(struct rx_ctx *c, const uint8_t id[16])
 	return NULL;
 }
 
-/* Keep the list of known transfers bounded: forget (in memory only; their
- * staging stays on disk) the longest idle ones that are not being assembled. */
+/* Keep the list of known transfers bounded: forget the longest idle of those
+ * that hold no staging (released or rejected ones, remembered to recognise
+ * replays). Transfers with staging are bounded by --max-staged instead. */
 static void trim_known(struct rx_ctx *c)
 {
 	unsigned n = 0;
 	for (struct rx_xfer *x = c->xfers; x; x = x->next)
-		n++;
+		n += x->dirfd < 0;
 	while (n > RX_MAX_KNOWN) {
 		struct rx_xfer *old = NULL;
 		for (struct rx_xfer *x = c->xfers; x; x = x->next)
-			if (x->state != RX_X_ACTIVE && (!old || x->last_ns < old->last_ns))
+			if (x->dirfd < 0 && x->state != RX_X_ACTIVE && (!old || x->last_ns < old->last_ns))
 				old = x;
 		if (!old)
 			return;
@@ -336,51 +390,72 @@ static void trim_known(struct rx_ctx *c)
 	}
 }
 
-struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now)
+static struct rx_xfer *xfer_new(struct rx_ctx *c, const uint8_t id[16], uint64_t now)
 {
-	struct rx_xfer *x = rx_xfer_find(c, id);
-	char hex[33];
+	struct rx_xfer *x = calloc(1, sizeof *x);
 
-	if (x)
-		return x;
-	trim_known(c);
-	x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;
 	memcpy(x->id, id, 16);
-	sodium_bin2hex(hex, sizeof hex, id, 16);
-	memcpy(x->hex, hex, 33);
-	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = -1;
+	sodium_bin2hex(x->hex, sizeof x->hex, id, 16);
+	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = x->cat_fd = -1;
 	x->top_fd = x->data_fd = x->hfd = -1;
 	for (unsigned i = 0; i < RX_FDC; i++)
 		x->fdc[i].fd = -1;
 	x->last_ns = now;
+	x->state = RX_X_DORMANT;
 	x->next = c->xfers;
 	c->xfers = x;
-
-	if (already_accepted(c, id)) {
-		/* dispatch.c records the replay, once per sending session */
-		x->state = RX_X_RELEASED;
-		return x;
-	}
-	if (mkdirat(c->xfer_fd, hex, 0700) != 0 && errno != EEXIST) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot create staging directory: %s", hex,
-		       strerror(errno));
-		x->state = RX_X_DORMANT;
-		return x;
-	}
-	x->dirfd = sl_openat_beneath(c->xfer_fd, hex, O_RDONLY | O_DIRECTORY, 0);
-	if (x->dirfd < 0) {
-		x->dirfd = -1;
-		x->state = RX_X_DORMANT;
-		return x;
-	}
-	x->state = RX_X_DORMANT;
-	load_disk_state(c, x);
 	return x;
 }
 
-static int write_meta(struct rx_xfer *x)
+struct rx_xfer *rx_xfer_get(struct rx_ctx *c, const uint8_t id[16], uint64_t now)
+{
+	struct rx_xfer *x = rx_xfer_find(c, id);
+	char hex[33];
+	int created;
+
+	if (x)
+		return x;
+	trim_known(c);
+	if (already_accepted(c, id)) {
+		/* dispatch.c records the replay, once per sending session */
+		x = xfer_new(c, id, now);
+		if (x)
+			x->state = RX_X_RELEASED;
+		return x;
+	}
+	sodium_bin2hex(hex, sizeof hex, id, 16);
+	created = mkdirat(c->xfer_fd, hex, 0700) == 0;
+	if (created) {
+		if (rx_quota_new_staging(c, NULL) != SL_OK) {
+			unlinkat(c->xfer_fd, hex, AT_REMOVEDIR);
+			c->st.quota_header++;
+			rx_log_limited(c, SL_LOG_WARN, now, "transfer %s refused: --max-staged %u transfers "
+				       "are staged and none can be evicted", hex, c->cfg->max_staged);
+			return NULL;
+		}
+		sl_fsync_dir(c->xfer_fd, ".");
+	} else if (errno != EEXIST) {
+		rx_log_limited(c, SL_LOG_ERR, now, "transfer %s: cannot create staging directory: %s", hex,
+			       strerror(errno));
+		return NULL;
+	}
+	x = xfer_new(c, id, now);
+	if (!x)
+		return NULL;
+	x->dirfd = sl_openat_beneath(c->xfer_fd, hex, O_RDONLY | O_DIRECTORY, 0);
+	if (x->dirfd < 0) {
+		x->dirfd = -1;
+		return x;
+	}
+	c->nstaged++;
+	if (!created)
+		load_disk_state(c, x);
+	return x;
+}
+
+int rx_xfer_write_meta(struct rx_xfer *x)
 {
 	uint8_t buf[sizeof META_MAGIC + META_LEN];
 	size_t ml = strlen(META_MAGIC);
@@ -392,50 +467,27 @@ static int write_meta(struct rx_xfer *x)
 	return sl_write_file_atomic(x->dirfd, "meta", buf, ml + META_LEN, 0600, NULL);
 }
 
-static void reset_staging(struct rx_ctx *c, struct rx_xfer *x)
+/* The verified manifest back in memory for an active transfer. */
+static int reverify(struct rx_ctx *c, struct rx_xfer *x)
 {
-	if (x->win)
-		for (unsigned i = 0; i < c->cfg->window; i++)
-			rx_slot_clear(&x->win[i]);
-	rx_tree_forget(c, x);
-	close_fd(&x->stream_fd);
-	close_fd(&x->done_fd);
-	spool_discard(x);
-	unlinkat(x->dirfd, "stream", 0);
-	unlinkat(x->dirfd, "done", 0);
-	unlinkat(x->dirfd, "catalog", 0);
-	x->npend = 0;
-	x->pend_bytes = 0;
-	x->catalog_ok = 0;
-	sl_manifest_free(x->manifest);
-	x->manifest = NULL;
-}
+	char why[1024];
+	int r = rx_xfer_load_catalog(c, x);
 
-int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer_hdr *h,
-		       uint16_t symsize)
-{
-	if (h->catalog_len > c->cfg->max_catalog)
-		return SL_ERR_TOOBIG;
-	if ((uint64_t)h->chunk_size + SL_BLOCK_REC > (uint64_t)h->kmax * symsize ||
-	    h->chunk_size != (uint32_t)h->kmax * symsize - SL_BLOCK_REC ||
-	    (uint64_t)h->catalog_blocks * sl_catalog_piece(h->kmax, symsize) < h->catalog_len ||
-	    (uint64_t)(h->catalog_blocks - 1) * sl_catalog_piece(h->kmax, symsize) >= h->catalog_len)
-		return SL_ERR_PARSE;
-	if (x->have_hdr) {
-		if (!memcmp(x->hdr.layout, h->layout, 16) && x->symsize == symsize &&
-		    !memcmp(x->hdr.manifest_sha256, h->manifest_sha256, 32))
-			return SL_OK;
-		sl_log(c->log, SL_LOG_WARN, "transfer %s: the sender changed the block layout "
-		       "(different settings or manifest); staging starts over", x->hex);
-		reset_staging(c, x);
+	if (r) {
+		/* Our own file went bad: receive the catalog again. */
+		sl_log(c->log, SL_LOG_WARN, "transfer %s: staged catalog unreadable (%s); receiving it again",
+		       x->hex, sl_strerror(r));
+		unlinkat(x->dirfd, "catalog", 0);
+		memset(x->cat_done, 0, x->hdr.catalog_blocks);
+		x->ncat_done = 0;
+		x->catalog_ok = 0;
+		c->unvouched_bytes += x->staged_bytes;
+		return SL_OK;
 	}
-	x->hdr = *h;
-	x->symsize = symsize;
-	if (alloc_maps(c, x))
-		return SL_ERR_NOMEM;
-	x->have_hdr = 1;
-	if (x->dirfd >= 0 && write_meta(x) != SL_OK)
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot write staging metadata", x->hex);
+	if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
+		rx_xfer_reject(c, x, why);
+		return SL_ERR_HASH;
+	}
 	return SL_OK;
 }
 
@@ -455,6 +507,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 			return SL_ERR_AGAIN;
 		rx_xfer_deactivate(c, old);
 	}
+	if (x->catalog_ok && !x->manifest && reverify(c, x) != SL_OK)
+		return SL_ERR_HASH; /* rejected */
 	x->win = calloc(c->cfg->window, sizeof *x->win);
 	if (!x->win)
 		return SL_ERR_NOMEM;
@@ -476,6 +530,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 	return SL_OK;
 }
 
+/* Leave memory: the window goes to the spool, the catalog and manifest are
+ * dropped (a verified catalog stays on disk and is read again when needed). */
 void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 {
 	if (x->state != RX_X_ACTIVE)
@@ -492,259 +548,44 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	close_fd(&x->spool_idx_fd);
 	x->state = RX_X_DORMANT;
 	c->nactive--;
+	if (x->catalog_ok) {
+		free(x->catalog);
+		x->catalog = NULL;
+		sl_manifest_free(x->manifest);
+		x->manifest = NULL;
+	}
 }
 
-int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
+/* Drop everything of a layout in memory (window, spool, stream progress
+ * stays as the caller decides). */
+void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x)
 {
-	uint8_t one = 1;
-
-	if (x->npend == 0)
-		return SL_OK;
-	/* The chunk bytes must be durable before the map says so. */
-	if (x->tree) {
-		if (rx_tree_sync(c, x) != SL_OK)
-			return SL_ERR_IO;
-	} else if (x->stream_fd < 0) {
-		return SL_OK;
-	} else if (fdatasync(x->stream_fd) != 0) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: fdatasync of staged data failed: %s", x->hex,
-		       strerror(errno));
-		return SL_ERR_IO;
-	}
-	for (size_t i = 0; i < x->npend; i++)
-		if (sl_pwrite_all(x->done_fd, &one, 1, x->pend[i]))
-			return SL_ERR_IO;
-	fdatasync(x->done_fd);
-	x->npend = 0;
-	x->pend_bytes = 0;
-	return SL_OK;
+	free_slot_buffers(c, x);
+	spool_discard(c, x);
 }
 
-/* A decoded block: place chunk bytes or catalog piece, mark it done. */
-void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
+
+/* Staging is being removed for good: let go of memory, descriptors and the
+ * transfer's share of the quotas (no spooling, no checkpoint). */
+void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
-	struct sl_block_rec rec;
-	size_t bytes = (size_t)s->k * x->symsize;
-	uint64_t block = s->block;
-	int cat = block < x->hdr.catalog_blocks;
-	int r = sl_block_rec_decode(s->data, bytes, &rec);
-	const uint8_t *placed = NULL;
-
-	if (r == SL_OK && sl_block_k(rec.stored_len, x->symsize) != s->k)
-		r = SL_ERR_PARSE;
-	if (r == SL_OK && cat) {
-		uint64_t piece = sl_catalog_piece(x->hdr.kmax, x->symsize);
-		uint64_t off = block * piece;
-		uint64_t want = x->hdr.catalog_len - off < piece ? x->hdr.catalog_len - off : piece;
-		if (rec.kind != SL_BLK_CATALOG || rec.index != block || rec.offset != off ||
-		    rec.raw_len != want)
-			r = SL_ERR_PARSE;
-		else
-			memcpy(x->catalog + off, s->data + SL_BLOCK_REC, rec.raw_len);
-	} else if (r == SL_OK) {
-		uint64_t idx = block - x->hdr.catalog_blocks;
-		uint64_t off = idx * x->hdr.chunk_size;
-		uint64_t want = x->hdr.total_bytes - off < x->hdr.chunk_size ? x->hdr.total_bytes - off
-									       : x->hdr.chunk_size;
-		if (rec.kind != SL_BLK_CHUNK || rec.index != idx || rec.offset != off || rec.raw_len != want) {
-			r = SL_ERR_PARSE;
-		} else if (rec.codec == SL_CODEC_ZSTD) {
-			size_t n = ZSTD_decompressDCtx(c->dctx, c->chunkbuf, rec.raw_len,
-						       s->data + SL_BLOCK_REC, rec.stored_len);
-			if (ZSTD_isError(n) || n != rec.raw_len)
-				r = SL_ERR_PARSE;
-			else
-				placed = c->chunkbuf;
-		} else {
-			placed = s->data + SL_BLOCK_REC;
-		}
-		if (placed && x->tree) {
-			r = rx_tree_place(c, x, idx, placed, rec.raw_len);
-		} else if (placed) {
-			r = sl_pwrite_all(x->stream_fd, placed, rec.raw_len, off);
-			/* Start writeback now, so the checkpoint's fdatasync finds
-			 * little left to write and the receive loop is not held up. */
-			if (r == SL_OK)
-				sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
-		}
-		if (r == SL_ERR_IO)
-			sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data: %s", x->hex, strerror(errno));
-	}
-	if (r != SL_OK) {
-		x->bad_blocks++;
-		sl_log(c->log, SL_LOG_WARN, "transfer %s block %llu: decoded block is inconsistent (%s); "
-		       "dropped", x->hex, (unsigned long long)block, sl_strerror(r));
-		rx_slot_clear(s);
-		return;
-	}
-	x->blocks_decoded++;
-	spool_forget(x, block);
-	rx_slot_clear(s);
-	if (cat) {
-		x->cat_done[block] = 1;
-		if (++x->ncat_done == x->hdr.catalog_blocks) {
-			char why[512];
-			if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
-				rx_xfer_reject(c, x, why);
-				return;
-			}
-			if (sl_write_file_atomic(x->dirfd, "catalog", x->catalog, x->hdr.catalog_len, 0600,
-						 NULL) != SL_OK)
-				sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot persist the catalog", x->hex);
-			/* From now on chunks are written into their files. */
-			if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
-				return; /* rejected */
-		}
-	} else {
-		uint64_t idx = block - x->hdr.catalog_blocks;
-		/* the hasher thread reads done[] (and then the chunk's bytes) */
-		__atomic_store_n(&x->done[idx], 1, __ATOMIC_RELEASE);
-		x->ndone++;
-		if (x->npend == x->pendcap) {
-			size_t ncap = x->pendcap ? x->pendcap * 2 : 256;
-			uint64_t *p = realloc(x->pend, ncap * sizeof *p);
-			if (p) {
-				x->pend = p;
-				x->pendcap = ncap;
-			}
-		}
-		if (x->npend < x->pendcap)
-			x->pend[x->npend++] = idx;
-		x->pend_bytes += x->hdr.chunk_size;
-		if (x->pend_bytes >= (16u << 20))
-			rx_xfer_checkpoint(c, x);
-		if (x->tree) {
-			char why[1024];
-			int hr = rx_tree_advance(c, x, why, sizeof why);
-			if (hr == SL_ERR_HASH) {
-				rx_xfer_reject(c, x, why);
-				return;
-			}
-			if (hr)
-				sl_log(c->log, SL_LOG_ERR, "transfer %s: %s", x->hex, why);
-		}
-	}
-	if (x->catalog_ok && x->ndone == x->hdr.nchunks)
-		rx_try_release(c, x);
-}
-
-/* ---- endings ---- */
-
-void rx_xfer_reject(struct rx_ctx *c, struct rx_xfer *x, const char *reason)
-{
-	sl_log(c->log, SL_LOG_WARN, "transfer %s REJECTED: %s", x->hex, reason);
 	rx_tree_forget(c, x);
-	sl_audit_append(c->audit, "rejected", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
-			reason, NULL);
-	c->st.rejected++;
 	if (x->state == RX_X_ACTIVE) {
-		for (unsigned i = 0; i < c->cfg->window; i++)
-			rx_slot_clear(&x->win[i]);
 		free_window(c, x);
 		c->nactive--;
+		x->state = RX_X_DORMANT;
 	}
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
 	close_fd(&x->spool_fd);
 	close_fd(&x->spool_idx_fd);
-	close_fd(&x->dirfd);
-	sl_remove_tree(c->xfer_fd, x->hex, NULL);
-	sl_remove_tree(c->relstage_fd, x->hex, NULL);
-	x->state = RX_X_REJECTED;
-	x->reject_session = x->session;
-	x->have_hdr = 0;
-	x->catalog_ok = 0;
+	close_fd(&x->cat_fd);
+	staging_gone(c, x);
 	x->nspool = 0;
+	x->spool_syms = 0;
 	x->npend = 0;
+	free(x->catalog);
+	x->catalog = NULL;
 	sl_manifest_free(x->manifest);
 	x->manifest = NULL;
-}
-
-/* Missing chunks as ranges, and the files they touch. */
-static void build_report(struct rx_xfer *x, char *out, size_t cap, char *summary, size_t scap)
-{
-	size_t o = 0;
-	uint64_t missing = 0, ranges = 0, files_hit = 0;
-
-	o += (size_t)snprintf(out + o, cap - o, "transfer %s\n", x->hex);
-	if (!x->have_hdr) {
-		snprintf(out + o, cap - o, "no transfer header was received\n");
-		snprintf(summary, scap, "no transfer header received");
-		return;
-	}
-	o += (size_t)snprintf(out + o, cap - o, "catalog: %s (%u of %u blocks)\n",
-			      x->catalog_ok ? "verified" : "incomplete", x->ncat_done, x->hdr.catalog_blocks);
-	for (uint64_t i = 0; i < x->hdr.nchunks; i++) {
-		uint64_t j;
-		if (x->done[i])
-			continue;
-		for (j = i; j + 1 < x->hdr.nchunks && !x->done[j + 1]; j++)
-			;
-		missing += j - i + 1;
-		ranges++;
-		if (o + 100 < cap)
-			o += (size_t)snprintf(out + o, cap - o, "missing blocks %llu-%llu (chunks %llu-%llu)\n",
-					      (unsigned long long)(x->hdr.catalog_blocks + i),
-					      (unsigned long long)(x->hdr.catalog_blocks + j),
-					      (unsigned long long)i, (unsigned long long)j);
-		i = j;
-	}
-	if (x->manifest) {
-		for (size_t f = 0; f < x->manifest->nfiles; f++) {
-			const struct sl_manifest_file *mf = &x->manifest->files[f];
-			uint64_t a, b, hit = 0;
-			if (mf->size == 0)
-				continue;
-			a = mf->offset / x->hdr.chunk_size;
-			b = (mf->offset + mf->size - 1) / x->hdr.chunk_size;
-			for (uint64_t i = a; i <= b && !hit; i++)
-				hit = !x->done[i];
-			if (hit) {
-				files_hit++;
-				if (o + 100 + strlen(mf->path) < cap)
-					o += (size_t)snprintf(out + o, cap - o, "incomplete file data/%s\n", mf->path);
-			}
-		}
-	}
-	snprintf(summary, scap, "%llu of %llu blocks missing in %llu range(s)%s; %llu file(s) incomplete%s",
-		 (unsigned long long)(missing + x->hdr.catalog_blocks - x->ncat_done),
-		 (unsigned long long)(x->hdr.nchunks + x->hdr.catalog_blocks), (unsigned long long)ranges,
-		 x->catalog_ok ? "" : ", catalog incomplete", (unsigned long long)files_hit,
-		 x->manifest ? "" : " (file names unknown without the catalog)");
-}
-
-void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why)
-{
-	char *rep = malloc(1 << 16);
-	char summary[512], reason[700];
-
-	rx_xfer_deactivate(c, x);
-	if (!rep)
-		return;
-	build_report(x, rep, 1 << 16, summary, sizeof summary);
-	snprintf(reason, sizeof reason, "%s: %s; nothing released, a repeat pass can complete it",
-		 why, summary);
-	sl_log(c->log, SL_LOG_WARN, "transfer %s timed out: %s", x->hex, reason);
-	if (x->dirfd >= 0)
-		sl_write_file_atomic(x->dirfd, "report", rep, strlen(rep), 0600, NULL);
-	sl_audit_append(c->audit, "timeout", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
-			reason, NULL);
-	c->st.timeouts++;
-	x->timed_out_reported = 1;
-	x->tail_deadline_ns = 0;
-	free(rep);
-}
-
-void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x)
-{
-	struct rx_xfer **pp;
-
-	if (x->state == RX_X_ACTIVE)
-		rx_xfer_deactivate(c, x);
-	for (pp = &c->xfers; *pp; pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
-	rx_xfer_free(x);
 }

@@ -67,6 +67,44 @@ static void bar(double frac, char out[26])
 	out[24] = '\0';
 }
 
+/* "staging bytes=.. max=.. ...": the receiver's disk quotas; 1 if near a limit. */
+static int show_staging(const char *line)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	unsigned long long used = num(line, "bytes="), max = num(line, "max="), unv = num(line, "unvouched="),
+			   unv_max = num(line, "unvouched_max="), n = num(line, "transfers="),
+			   n_max = num(line, "transfers_max=");
+
+	printf("staging    %s of %s (not yet verified: %s of %s), %llu of %llu transfers; idle staging "
+	       "kept %llu days\n", sl_fmt_bytes(used, b1, sizeof b1), sl_fmt_bytes(max, b2, sizeof b2),
+	       sl_fmt_bytes(unv, b3, sizeof b3), sl_fmt_bytes(unv_max, b4, sizeof b4), n, n_max,
+	       num(line, "keep_s=") / 86400);
+	if ((max && used * 10 >= max * 9) || (n_max && n >= n_max)) {
+		printf("           ! staging is near its quota: new data is dropped until transfers are "
+		       "released, expire, or --max-staging/--max-staged are raised\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* "quota header_refused=.. dropped=..": what the quotas refused; 1 if anything. */
+static int show_quota(const char *line)
+{
+	unsigned long long refused = num(line, "header_refused="), dropped = num(line, "dropped="),
+			   evicted = num(line, "evicted="), expired = num(line, "expired=");
+
+	printf("quotas     %llu headers refused, %llu blocks dropped for space, %llu transfers evicted, "
+	       "%llu expired; %llu symbols of another layout, %llu conflicting headers; %llu log and "
+	       "%llu audit lines suppressed\n", refused, dropped, evicted, expired,
+	       num(line, "other_layout="), num(line, "header_conflicts="), num(line, "log_suppressed="),
+	       num(line, "audit_suppressed="));
+	if (refused || dropped || evicted) {
+		printf("           ! a quota refused data (see the audit log and sluice-rx(8), QUOTAS)\n");
+		return 1;
+	}
+	return 0;
+}
+
 static int show(int statefd, const char *dir, unsigned recent)
 {
 	FILE *f;
@@ -126,6 +164,10 @@ static int show(int statefd, const char *dir, unsigned recent)
 			printf(", %s timed out", line + 9);
 		} else if (!strncmp(line, "replays ", 8)) {
 			printf(", %s replays ignored (since start)\n", line + 8);
+		} else if (!strncmp(line, "staging ", 8)) {
+			problems += show_staging(line);
+		} else if (!strncmp(line, "quota ", 6)) {
+			problems += show_quota(line);
 		} else if (!strncmp(line, "session ", 8)) {
 			unsigned long long got = num(line, "received="), lost = num(line, "lost=");
 			long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);

@@ -1,0 +1,194 @@
+/* place.c — a decoded block goes where it belongs: a catalog piece into
+ * STATE/xfer/<id>/catalog.part, chunk bytes into the staged stream or, once
+ * the catalog is verified, into their files (direct.c); then the done map
+ * (durable only after the bytes are: rx_xfer_checkpoint). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pace.h"
+#include "rx.h"
+#include "safefs.h"
+
+static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t block,
+			       const struct sl_block_rec *rec, const uint8_t *bytes)
+{
+	uint64_t piece = sl_catalog_piece(x->hdr.kmax, x->symsize);
+	uint64_t off = block * piece;
+	uint64_t want = x->hdr.catalog_len - off < piece ? x->hdr.catalog_len - off : piece;
+
+	if (rec->kind != SL_BLK_CATALOG || rec->index != block || rec->offset != off ||
+	    rec->raw_len != want)
+		return SL_ERR_PARSE;
+	if (rx_quota_room(c, x, want, 1) != SL_OK)
+		return SL_ERR_TOOBIG;
+	if (x->cat_fd < 0)
+		x->cat_fd = openat(x->dirfd, "catalog.part", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (x->cat_fd < 0 || sl_pwrite_all(x->cat_fd, bytes, want, off))
+		return SL_ERR_IO;
+	rx_quota_add(c, x, (int64_t)want);
+	return SL_OK;
+}
+
+/* Every catalog piece is here: verify it, keep it as "catalog", and from now
+ * on write chunks into their files. Returns SL_ERR_HASH when rejected. */
+static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
+{
+	char why[1024];
+	size_t len = 0;
+	int r;
+
+	free(x->catalog);
+	x->catalog = NULL;
+	r = x->cat_fd >= 0 && fdatasync(x->cat_fd) == 0 ? SL_OK : SL_ERR_IO;
+	if (!r)
+		r = sl_read_file_beneath(x->dirfd, "catalog.part", x->hdr.catalog_len, &x->catalog, &len, NULL);
+	if (!r && len != x->hdr.catalog_len)
+		r = SL_ERR_CORRUPT;
+	if (r) {
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot read the catalog back (%s); receiving it "
+		       "again", x->hex, sl_strerror(r));
+		memset(x->cat_done, 0, x->hdr.catalog_blocks);
+		x->ncat_done = 0;
+		return SL_OK;
+	}
+	if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
+		rx_xfer_reject(c, x, why);
+		return SL_ERR_HASH;
+	}
+	close(x->cat_fd);
+	x->cat_fd = -1;
+	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot persist the catalog: %s", x->hex,
+		       strerror(errno));
+	rx_quota_vouched(c, x);
+	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
+		return SL_ERR_HASH; /* rejected */
+	return SL_OK;
+}
+
+int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
+{
+	uint8_t one = 1;
+
+	if (x->npend == 0)
+		return SL_OK;
+	/* The chunk bytes must be durable before the map says so. */
+	if (x->tree) {
+		if (rx_tree_sync(c, x) != SL_OK)
+			return SL_ERR_IO;
+	} else if (x->stream_fd < 0) {
+		return SL_OK;
+	} else if (fdatasync(x->stream_fd) != 0) {
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: fdatasync of staged data failed: %s", x->hex,
+		       strerror(errno));
+		return SL_ERR_IO;
+	}
+	for (size_t i = 0; i < x->npend; i++)
+		if (sl_pwrite_all(x->done_fd, &one, 1, x->pend[i]))
+			return SL_ERR_IO;
+	fdatasync(x->done_fd);
+	x->npend = 0;
+	x->pend_bytes = 0;
+	return SL_OK;
+}
+
+/* A decoded block: place chunk bytes or catalog piece, mark it done. */
+void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
+{
+	struct sl_block_rec rec;
+	size_t bytes = (size_t)s->k * x->symsize;
+	uint64_t block = s->block;
+	int cat = block < x->hdr.catalog_blocks;
+	int r = sl_block_rec_decode(s->data, bytes, &rec);
+	const uint8_t *placed = NULL;
+
+	if (r == SL_OK && sl_block_k(rec.stored_len, x->symsize) != s->k)
+		r = SL_ERR_PARSE;
+	if (r == SL_OK && cat) {
+		r = place_catalog_piece(c, x, block, &rec, s->data + SL_BLOCK_REC);
+	} else if (r == SL_OK) {
+		uint64_t idx = block - x->hdr.catalog_blocks;
+		uint64_t off = idx * x->hdr.chunk_size;
+		uint64_t want = x->hdr.total_bytes - off < x->hdr.chunk_size ? x->hdr.total_bytes - off
+									       : x->hdr.chunk_size;
+		if (rec.kind != SL_BLK_CHUNK || rec.index != idx || rec.offset != off || rec.raw_len != want) {
+			r = SL_ERR_PARSE;
+		} else if (rec.codec == SL_CODEC_ZSTD) {
+			size_t n = ZSTD_decompressDCtx(c->dctx, c->chunkbuf, rec.raw_len,
+						       s->data + SL_BLOCK_REC, rec.stored_len);
+			if (ZSTD_isError(n) || n != rec.raw_len)
+				r = SL_ERR_PARSE;
+			else
+				placed = c->chunkbuf;
+		} else {
+			placed = s->data + SL_BLOCK_REC;
+		}
+		if (placed && rx_quota_room(c, x, x->hdr.chunk_size, 0) != SL_OK) {
+			rx_slot_clear(s); /* no room now: a later pass brings it again */
+			return;
+		}
+		if (placed && x->tree) {
+			r = rx_tree_place(c, x, idx, placed, rec.raw_len);
+		} else if (placed) {
+			r = sl_pwrite_all(x->stream_fd, placed, rec.raw_len, off);
+			/* Start writeback now, so the checkpoint's fdatasync finds
+			 * little left to write and the receive loop is not held up. */
+			if (r == SL_OK)
+				sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
+		}
+		if (r == SL_ERR_IO)
+			sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data: %s", x->hex, strerror(errno));
+		if (r == SL_OK)
+			rx_quota_add(c, x, x->hdr.chunk_size);
+	}
+	if (r != SL_OK) {
+		x->bad_blocks++;
+		rx_log_limited(c, SL_LOG_WARN, sl_now_ns(), "transfer %s block %llu: decoded block is "
+			       "inconsistent (%s); dropped", x->hex, (unsigned long long)block, sl_strerror(r));
+		rx_slot_clear(s);
+		return;
+	}
+	x->blocks_decoded++;
+	rx_xfer_spool_forget(c, x, block);
+	rx_slot_clear(s);
+	if (cat) {
+		x->cat_done[block] = 1;
+		if (++x->ncat_done == x->hdr.catalog_blocks && catalog_complete(c, x) != SL_OK)
+			return; /* rejected */
+	} else {
+		uint64_t idx = block - x->hdr.catalog_blocks;
+		/* the hasher thread reads done[] (and then the chunk's bytes) */
+		rx_done_set(x->done, idx);
+		x->ndone++;
+		if (x->npend == x->pendcap) {
+			size_t ncap = x->pendcap ? x->pendcap * 2 : 256;
+			uint64_t *p = realloc(x->pend, ncap * sizeof *p);
+			if (p) {
+				x->pend = p;
+				x->pendcap = ncap;
+			}
+		}
+		if (x->npend < x->pendcap)
+			x->pend[x->npend++] = idx;
+		x->pend_bytes += x->hdr.chunk_size;
+		if (x->pend_bytes >= (16u << 20))
+			rx_xfer_checkpoint(c, x);
+		if (x->tree) {
+			char why[1024];
+			int hr = rx_tree_advance(c, x, why, sizeof why);
+			if (hr == SL_ERR_HASH) {
+				rx_xfer_reject(c, x, why);
+				return;
+			}
+			if (hr)
+				sl_log(c->log, SL_LOG_ERR, "transfer %s: %s", x->hex, why);
+		}
+	}
+	if (x->catalog_ok && x->ndone == x->hdr.nchunks)
+		rx_try_release(c, x);
+}
+

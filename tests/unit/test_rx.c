@@ -1,0 +1,385 @@
+/* test_rx.c — sluice-rx's state machine driven by keyed datagram sequences
+ * (tests/rxh): what a hostile or confused low side can make the receiver do. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rxh.h"
+
+static struct rxh *h;
+
+static void up(void)
+{
+	cr_assert_eq(rxh_new(NULL, &h), SL_OK);
+	h->verbose = getenv("RXH_VERBOSE") != NULL;
+	cr_assert_eq(rxh_start(h), SL_OK);
+}
+
+static void down(void)
+{
+	rxh_free(h);
+	h = NULL;
+}
+
+/* Bytes that differ per position, so a misplaced symbol shows. */
+static uint8_t *pattern(size_t n, unsigned seed)
+{
+	uint8_t *p = malloc(n ? n : 1);
+	uint32_t x = seed * 2654435761u + 1;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (uint8_t)(x >> 16);
+	}
+	return p;
+}
+
+TestSuite(rx, .init = up, .fini = down, .timeout = 60);
+
+Test(rx, releases_a_clean_transfer)
+{
+	uint8_t *a = pattern(20000, 1), *b = pattern(3, 2);
+	struct rxh_file f[] = { { "a.bin", a, 20000 }, { "dir/b", b, 3 } };
+	struct rxh_xfer t;
+	struct rxh_session s;
+
+	cr_assert_eq(rxh_xfer_build(h, f, 2, NULL, &t), SL_OK);
+	cr_assert_eq(rxh_session_new(h, t.symsize, &s), SL_OK);
+	rxh_send_all(h, &s, &t, 0);
+	rxh_settle(h);
+	cr_assert(rxh_is_released(h, t.hex));
+	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 20000));
+	cr_assert(rxh_released_file_is(h, t.hex, "dir/b", b, 3));
+	cr_assert_eq(rxh_audit_count(h, "released", t.hex), 1);
+	rxh_session_free(&s);
+	rxh_xfer_free(&t);
+	free(a);
+	free(b);
+}
+
+/* Finding 1: the same transfer sent twice with different block layouts
+ * (small blocks first, cut short; then larger symbols) must never write the
+ * new, larger symbols into buffers sized for the old layout. */
+Test(rx, layout_change_mid_transfer)
+{
+	size_t n = 300000;
+	uint8_t *a = pattern(n, 3);
+	struct rxh_file f[] = { { "a.bin", a, n } };
+	struct rxh_opts small = { .kmax = 16, .symsize = 512 }, big = { .kmax = 64, .symsize = 1396 };
+	struct rxh_xfer t1, t2;
+	struct rxh_session s1, s2;
+
+	cr_assert_eq(rxh_xfer_build(h, f, 1, &small, &t1), SL_OK);
+	big.manifest_text = t1.manifest;
+	cr_assert_eq(rxh_xfer_build(h, f, 1, &big, &t2), SL_OK);
+	cr_assert_eq(memcmp(t1.id, t2.id, 16), 0);
+	cr_assert_eq(rxh_session_new(h, t1.symsize, &s1), SL_OK);
+	cr_assert_eq(rxh_session_new(h, t2.symsize, &s2), SL_OK);
+	/* first send: header, the catalog and half the chunks, some blocks partial */
+	rxh_send_hdr(h, &s1, &t1, NULL, 0);
+	for (uint64_t b = 0; b < t1.nblocks / 2; b++)
+		rxh_send_block(h, &s1, &t1, b, 0, 0);
+	for (uint64_t b = t1.nblocks / 2; b < t1.nblocks / 2 + 8 && b < t1.nblocks; b++)
+		rxh_send_symbol(h, &s1, &t1, b, 0);
+	/* second send with other settings, whole */
+	rxh_tick(h, 2000000000ull);
+	rxh_send_all(h, &s2, &t2, 0);
+	rxh_settle(h);
+	cr_assert(rxh_is_released(h, t2.hex));
+	cr_assert(rxh_released_file_is(h, t2.hex, "a.bin", a, n));
+	rxh_session_free(&s1);
+	rxh_session_free(&s2);
+	rxh_xfer_free(&t1);
+	rxh_xfer_free(&t2);
+	free(a);
+}
+
+/* Finding 2: a second header declaring an enormous size (allocation fails)
+ * must not leave the transfer with its maps freed but "have header" set. */
+Test(rx, absurd_header_after_a_good_one)
+{
+	uint8_t *a = pattern(50000, 4);
+	struct rxh_file f[] = { { "a.bin", a, 50000 } };
+	struct rxh_xfer t;
+	struct rxh_session s;
+	struct sl_xfer_hdr bad;
+
+	cr_assert_eq(rxh_xfer_build(h, f, 1, NULL, &t), SL_OK);
+	cr_assert_eq(rxh_session_new(h, t.symsize, &s), SL_OK);
+	rxh_send_hdr(h, &s, &t, NULL, 0);
+	rxh_send_block(h, &s, &t, 0, 0, 0);
+	bad = t.hdr;
+	bad.total_bytes = UINT64_MAX / 2;
+	bad.nchunks = (bad.total_bytes + bad.chunk_size - 1) / bad.chunk_size;
+	bad.layout[0] ^= 1;
+	bad.manifest_sha256[0] ^= 1;
+	rxh_send_hdr(h, &s, &t, &bad, 0);
+	for (uint64_t b = 0; b < t.nblocks; b++)
+		rxh_send_block(h, &s, &t, b, 0, 0);
+	rxh_tick(h, 400000000000ull); /* time out, with whatever maps it has */
+	rxh_send_all(h, &s, &t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_is_released(h, t.hex));
+	rxh_session_free(&s);
+	rxh_xfer_free(&t);
+	free(a);
+}
+
+/* Helpers for the tests below: a one-file transfer of n pattern bytes. */
+struct one {
+	uint8_t *data;
+	size_t n;
+	struct rxh_xfer t;
+	struct rxh_session s;
+};
+
+static void one_make(struct one *o, size_t n, unsigned seed, const struct rxh_opts *opts)
+{
+	struct rxh_file f;
+
+	o->data = pattern(n, seed);
+	o->n = n;
+	f = (struct rxh_file){ "f.bin", o->data, n };
+	cr_assert_eq(rxh_xfer_build(h, &f, 1, opts, &o->t), SL_OK);
+	cr_assert_eq(rxh_session_new(h, o->t.symsize, &o->s), SL_OK);
+}
+
+static void one_free(struct one *o)
+{
+	rxh_session_free(&o->s);
+	rxh_xfer_free(&o->t);
+	free(o->data);
+}
+
+static struct rx_xfer *known(const struct one *o)
+{
+	return rx_xfer_find(&h->c, o->t.id);
+}
+
+/* Finding 5: once a catalog is verified, a header naming another manifest
+ * (a forged or stale one, once per pass) does not wipe the staged data. */
+Test(rx, verified_staging_survives_a_different_manifest)
+{
+	struct one a;
+	struct sl_xfer_hdr other;
+	uint64_t before;
+
+	one_make(&a, 200000, 5, NULL);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t b = 0; b < a.t.nblocks / 2; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	cr_assert(known(&a)->catalog_ok);
+	before = known(&a)->ndone;
+	cr_assert_gt(before, 0);
+	other = a.t.hdr;
+	other.manifest_sha256[3] ^= 0x40;
+	rxh_tick(h, 10000000000ull); /* even when the staged layout is idle */
+	rxh_send_hdr(h, &a.s, &a.t, &other, 1);
+	cr_assert_eq(known(&a)->ndone, before);
+	cr_assert_eq(h->c.st.hdr_conflict, 1);
+	rxh_send_all(h, &a.s, &a.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
+	one_free(&a);
+}
+
+/* A live layout is not replaced by another (two senders cannot make the
+ * receiver thrash); once it is idle, the new layout keeps the progress. */
+Test(rx, layout_switch_is_held_then_keeps_progress)
+{
+	struct one a, b;
+	struct rxh_opts big = { .kmax = 32, .symsize = 1024 };
+	uint64_t staged_bytes;
+
+	one_make(&a, 400000, 6, NULL);
+	big.manifest_text = a.t.manifest;
+	one_make(&b, 400000, 6, &big);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t k = 0; k < a.t.nblocks / 2; k++)
+		rxh_send_block(h, &a.s, &a.t, k, 0, 0);
+	staged_bytes = known(&a)->ndone * a.t.hdr.chunk_size;
+	rxh_send_hdr(h, &b.s, &b.t, NULL, 0); /* immediately: held */
+	cr_assert_eq(h->c.st.hdr_conflict, 1);
+	rxh_send_block(h, &b.s, &b.t, b.t.nblocks - 1, 0, 0);
+	cr_assert_gt(h->c.st.other_layout, 0, "symbols of the held layout are dropped");
+	rxh_tick(h, 3000000000ull);
+	rxh_send_hdr(h, &b.s, &b.t, NULL, 0); /* idle now: switched */
+	cr_assert_eq(known(&a)->symsize, 1024);
+	cr_assert_geq(known(&a)->ndone * b.t.hdr.chunk_size + 2 * b.t.hdr.chunk_size, staged_bytes,
+		      "staged chunks carried over");
+	rxh_send_all(h, &b.s, &b.t, 0);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
+	one_free(&a);
+	one_free(&b);
+}
+
+/* Finding 5: a DONE heartbeat from a session that is not sending the
+ * transfer does not start its tail timeout. */
+Test(rx, done_heartbeat_of_another_session)
+{
+	struct one a;
+	struct rxh_session other;
+
+	one_make(&a, 100000, 7, NULL);
+	cr_assert_eq(rxh_session_new(h, 512, &other), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	rxh_send_block(h, &a.s, &a.t, 0, 0, 0);
+	rxh_send_hb(h, &other, a.t.id, SL_HB_DONE, 0, 1);
+	cr_assert_eq(known(&a)->tail_deadline_ns, 0);
+	rxh_send_hb(h, &a.s, a.t.id, SL_HB_DONE, 0, 1);
+	cr_assert_neq(known(&a)->tail_deadline_ns, 0);
+	rxh_session_free(&other);
+	one_free(&a);
+}
+
+/* Quota: a header declaring more than the policy's max-bytes or
+ * --max-staging creates nothing. */
+Test(rx, declared_size_over_quota_creates_nothing)
+{
+	struct one a;
+	struct sl_xfer_hdr big;
+
+	one_make(&a, 10000, 8, NULL);
+	big = a.t.hdr;
+	big.total_bytes = h->cfg.max_staging + 1;
+	big.nchunks = (big.total_bytes + big.chunk_size - 1) / big.chunk_size;
+	rxh_send_hdr(h, &a.s, &a.t, &big, 0);
+	cr_assert_eq(h->c.st.quota_header, 1);
+	cr_assert_null(known(&a));
+	cr_assert_eq(h->c.nstaged, 0);
+	one_free(&a);
+}
+
+/* Quota: --max-staged. Unvouched staging is evicted idlest first; a
+ * transfer whose catalog verified is never evicted for another. */
+Test(rx, max_staged_evicts_unvouched_only)
+{
+	struct one v, u[3];
+
+	rxh_stop(h);
+	h->cfg.max_staged = 2;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	one_make(&v, 100000, 9, NULL);
+	rxh_send_hdr(h, &v.s, &v.t, NULL, 0);
+	rxh_send_block(h, &v.s, &v.t, 0, 0, 0); /* the catalog: vouched */
+	cr_assert(known(&v)->catalog_ok);
+	for (int i = 0; i < 3; i++) {
+		one_make(&u[i], 50000, 10 + (unsigned)i, NULL);
+		rxh_tick(h, 1000000000ull);
+		rxh_send_hdr(h, &u[i].s, &u[i].t, NULL, 0);
+	}
+	cr_assert_not_null(known(&v), "the vouched transfer stays");
+	cr_assert_null(known(&u[0]), "the idlest unvouched one was evicted");
+	cr_assert_null(known(&u[1]));
+	cr_assert_not_null(known(&u[2]));
+	cr_assert_eq(h->c.nstaged, 2);
+	cr_assert_eq(h->c.st.evicted, 2);
+	cr_assert_eq(rxh_audit_count(h, "evicted", u[0].t.hex), 1);
+	for (int i = 0; i < 3; i++)
+		one_free(&u[i]);
+	one_free(&v);
+}
+
+/* Quota: --max-unvouched caps unverified staging on its own; the data that
+ * does not fit is dropped and counted, nothing vouched is touched. */
+Test(rx, unvouched_bytes_are_capped)
+{
+	struct one a;
+	struct sl_xfer_hdr nocat;
+
+	rxh_stop(h);
+	h->cfg.max_unvouched = 64 * 1024;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	one_make(&a, 400000, 12, NULL);
+	nocat = a.t.hdr;
+	rxh_send_hdr(h, &a.s, &a.t, &nocat, 0);
+	/* chunks only, no catalog: nothing vouches for them */
+	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	cr_assert_leq(h->c.unvouched_bytes, 64 * 1024, "unvouched %llu staged %llu max %llu drops %llu", (unsigned long long)h->c.unvouched_bytes, (unsigned long long)h->c.staged_bytes, (unsigned long long)h->cfg.max_unvouched, (unsigned long long)h->c.st.quota_drops);
+	cr_assert_gt(h->c.st.quota_drops, 0);
+	cr_assert_leq(rxh_staging_bytes(h), 64 * 1024 + 64 * 1024, "on disk: %llu",
+		      (unsigned long long)rxh_staging_bytes(h));
+	/* the catalog arrives: now vouched, the rest fits */
+	rxh_send_all(h, &a.s, &a.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
+	one_free(&a);
+}
+
+/* Quota: --keep-incomplete removes idle staging, with an audit line. */
+Test(rx, idle_staging_expires)
+{
+	struct one a;
+
+	one_make(&a, 100000, 13, NULL);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	rxh_send_block(h, &a.s, &a.t, 1, 0, 0);
+	rxh_tick(h, h->cfg.keep_incomplete_ns + 120000000000ull);
+	rxh_tick(h, 61000000000ull);
+	cr_assert_null(known(&a));
+	cr_assert_eq(h->c.st.expired, 1);
+	cr_assert_eq(h->c.nstaged, 0);
+	cr_assert_eq(h->c.staged_bytes, 0);
+	cr_assert_eq(rxh_audit_count(h, "expired", a.t.hex), 1);
+	cr_assert_lt(rxh_staging_bytes(h), 8192);
+	one_free(&a);
+}
+
+/* Memory: a dormant transfer keeps neither catalog nor manifest in memory;
+ * after a restart, a repeat pass completes it, released and audited once. */
+Test(rx, dormant_and_restarted_transfers_complete)
+{
+	struct one a;
+	struct rx_xfer *x;
+
+	one_make(&a, 300000, 14, NULL);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t b = 0; b < a.t.nblocks / 2; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rxh_tick(h, h->cfg.timeout_ns + 1);
+	x = known(&a);
+	cr_assert_eq(x->state, RX_X_DORMANT);
+	cr_assert_null(x->catalog);
+	cr_assert_null(x->manifest);
+	cr_assert(x->catalog_ok);
+	cr_assert_eq(rxh_restart(h), SL_OK);
+	x = known(&a);
+	cr_assert_not_null(x);
+	cr_assert_gt(x->ndone, 0);
+	cr_assert_null(x->catalog);
+	rxh_send_all(h, &a.s, &a.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
+	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 1);
+	one_free(&a);
+}
+
+/* Finding 4: replays from many sessions and unseen-transfer heartbeats
+ * cost a bounded number of audit and log lines. */
+Test(rx, replays_and_unseen_are_rate_limited)
+{
+	struct one a;
+	unsigned lines0;
+
+	one_make(&a, 5000, 15, NULL);
+	rxh_send_all(h, &a.s, &a.t, 0);
+	rxh_settle(h);
+	cr_assert(rxh_is_released(h, a.t.hex));
+	lines0 = h->log_lines;
+	for (int i = 0; i < 500; i++) {
+		struct rxh_session s;
+		uint8_t id[16];
+		cr_assert_eq(rxh_session_new(h, 512, &s), SL_OK);
+		rxh_send_hdr(h, &s, &a.t, NULL, 0);
+		memset(id, i & 0xff, sizeof id);
+		id[0] = 0xee;
+		rxh_send_hb(h, &s, id, SL_HB_DONE, 0, 1);
+		rxh_session_free(&s);
+	}
+	cr_assert_eq(h->c.st.replays, 500);
+	cr_assert_leq(rxh_audit_count(h, "replay", NULL) + rxh_audit_count(h, "unseen", NULL), 10);
+	cr_assert_leq(h->log_lines - lines0, 25);
+	cr_assert_gt(h->c.st.audit_suppressed, 0);
+	one_free(&a);
+}
