@@ -449,6 +449,7 @@ bool sl_sigfile_name_ok(const char *name)
 	return true;
 }
 
+/* Printable ASCII of src in dst: tab as space, other bytes outside 0x20..0x7E as '?'. */
 static void copy_visible(char *dst, size_t dlen, const char *src)
 {
 	size_t o = 0;
@@ -457,6 +458,38 @@ static void copy_visible(char *dst, size_t dlen, const char *src)
 		dst[o++] = ch == '\t' ? ' ' : (ch < 0x20 || ch >= 0x7F) ? '?' : (char)ch;
 	}
 	dst[o] = '\0';
+}
+
+size_t sl_sig_dropped_text(const struct sl_sig_result *res, const struct sl_sigfile *sigs, char *out,
+			   size_t outlen)
+{
+	const size_t more_room = 24; /* ", and NNNNNNNNNN more" */
+	size_t used = 0, ndrop = 0, nshown = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < res->n; i++) {
+		char name[3 * 64 + 1], why[sizeof res->checks[i].detail], item[sizeof name + sizeof why + 8];
+		int n;
+
+		if (res->checks[i].release)
+			continue;
+		ndrop++;
+		if (sl_sigfile_name_ok(sigs[i].name))
+			snprintf(name, sizeof name, "%s", sigs[i].name);
+		else if (sl_pct_encode((const uint8_t *)sigs[i].name, strnlen(sigs[i].name, 64), SL_PCT_NAME, name,
+				       sizeof name) == (size_t)-1)
+			snprintf(name, sizeof name, "(unprintable name)");
+		copy_visible(why, sizeof why, res->checks[i].detail);
+		n = snprintf(item, sizeof item, "%s%s (%s)", nshown ? ", " : "", name, why);
+		if (ndrop != nshown + 1 || used + (size_t)n + more_room >= outlen)
+			continue; /* counted below */
+		memcpy(out + used, item, (size_t)n + 1);
+		used += (size_t)n;
+		nshown++;
+	}
+	if (ndrop > nshown)
+		snprintf(out + used, outlen - used, "%sand %zu more", nshown ? ", " : "", ndrop - nshown);
+	return ndrop;
 }
 
 void sl_sig_result_clear(struct sl_sig_result *res)
@@ -551,12 +584,14 @@ int sl_policy_verify_signatures(const struct sl_policy *p, const uint8_t *manife
 			off_seen[idx] = true;
 			res->officers_valid++;
 			c->status = SL_SIG_OFFICER;
+			c->release = true;
 			snprintf(c->detail, sizeof c->detail, "officer %s", k->name);
 		} else {
 			sub_seen[idx] = true;
 			c->status = SL_SIG_SUBMITTER;
 			if (!submitter || !strcmp(submitter, k->name)) {
 				res->submitter_ok = true;
+				c->release = true;
 				snprintf(c->detail, sizeof c->detail, "submitter %s", k->name);
 			} else {
 				snprintf(c->detail, sizeof c->detail,

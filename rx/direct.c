@@ -459,7 +459,7 @@ fail:
 	return r;
 }
 
-int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *reason, size_t rlen)
 {
 	struct sl_catalog *cat;
 	struct sl_diag d = { "" };
@@ -481,8 +481,9 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rle
 	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
 	for (unsigned i = 0; !r && i < cat->n; i++) {
 		unlinkat(x->top_fd, cat->e[i].name, 0); /* left by an interrupted release */
-		r = sl_write_file_beneath(x->top_fd, cat->e[i].name, cat->e[i].data, cat->e[i].len,
-					  0644, &d);
+		if (i == 0 || (keep >> i & 1))
+			r = sl_write_file_beneath(x->top_fd, cat->e[i].name, cat->e[i].data, cat->e[i].len,
+						  0644, &d);
 	}
 	free(cat);
 	if (r) {
