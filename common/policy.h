@@ -25,11 +25,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
+#include "ledger.h"
 #include "manifest.h"
 #include "minisign.h"
 
 #define SL_POLICY_DEFAULT_MAX_VALIDITY (30ull * 86400)
 #define SL_POLICY_DEFAULT_CLOCK_SKEW 300ull
+#define SL_POLICY_MAX_DURATION (100ull * 365 * 86400)   /* max-validity, clock-skew */
+#define SL_POLICY_MAX_WINDOW 1000000ull                  /* sequence-window */
+/* sequence-max-step: how far one accepted transfer may raise a link's mark.
+ * A million leaves room for any run of abandoned or refused sequence numbers,
+ * and keeps 2^63-1 out of reach (over 9 * 10^12 accepted transfers). */
+#define SL_POLICY_DEFAULT_MAX_STEP 1000000ull
+#define SL_POLICY_MAX_MAX_STEP 9223372036854775807ull    /* 2^63-1, the largest sequence */
 
 struct sl_policy_key {
 	char name[SL_LABEL_MAX + 1];
@@ -45,7 +53,7 @@ struct sl_policy {
 	struct sl_manifest_limits limits;  /* max-manifest-bytes, max-files, max-bytes */
 	uint64_t max_validity;             /* seconds; expires - created */
 	uint64_t clock_skew;               /* seconds */
-	uint64_t sequence_window;          /* see ledger.h */
+	struct sl_ledger_rules sequence;   /* sequence-window, sequence-max-step: see ledger.h */
 	bool portable_names;               /* names portable */
 	bool refuse_case_collisions;       /* case-collisions refuse */
 };

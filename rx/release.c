@@ -105,7 +105,7 @@ static int verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, siz
 		snprintf(reason, rlen, "policy: %s", d.msg);
 		goto out;
 	}
-	r = sl_ledger_check(c->ledger, m->link, m->id, m->sequence, c->policy->sequence_window, &d);
+	r = sl_ledger_check(c->ledger, m->link, m->id, m->sequence, &c->policy->sequence, &d);
 	if (r) {
 		snprintf(reason, rlen, "ledger: %s", d.msg);
 		goto out;
@@ -181,7 +181,7 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 		return;
 	}
 	r = sl_ledger_record(c->ledger, x->manifest->link, x->manifest->id, x->manifest->sequence,
-			     c->policy->sequence_window, (int64_t)time(NULL), &d);
+			     &c->policy->sequence, (int64_t)time(NULL), &d);
 	if (r) {
 		snprintf(reason, sizeof reason, "ledger: %s", d.msg);
 		rx_xfer_reject(c, x, reason);

@@ -249,6 +249,56 @@ replay_and_rollback)
     only_released "$id"
     ;;
 
+sequence_jump)
+    # A signed manifest with sequence 2^63-1 would raise the link's mark out
+    # of reach: every later transfer would be a "replay". sequence-max-step
+    # (default 1000000) refuses it and the link goes on.
+    make_transfer BIG 9223372036854775807 random:20
+    make_transfer T 2 random:50
+    make_transfer NEXT 1000002 random:20
+    make_transfer FAR 2000003 random:20
+    big=$(xfer_id BIG) id=$(xfer_id T) next=$(xfer_id NEXT) far=$(xfer_id FAR)
+    P=$(free_port)
+    start_rx "$P"
+    send BIG "$P" --rate "$RATE"
+    wait_for "audit_has rejected $big 'sequence-max-step'" 20 || fail "sequence 2^63-1 not refused"
+    grep "rejected xfer=$big" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+    send T "$P" --rate "$RATE"
+    wait_for "released $id" 20 || fail "the next transfer of the link was not released"
+    send NEXT "$P" --rate "$RATE"  # exactly max-step above the mark 2
+    wait_for "released $next" 20 || fail "a step of sequence-max-step was not released"
+    send FAR "$P" --rate "$RATE"   # one more than max-step above 1000002
+    wait_for "audit_has rejected $far 'sequence-max-step'" 20 || fail "a step above the cap was not refused"
+    only_released "$id" "$next"
+    ;;
+
+policy_create_ranges)
+    # sluice policy create refuses what sluice-rx would not load, and what it
+    # writes loads.
+    base="--officer $W/alice.pub --officer $W/bob.pub --threshold 2 --enclave lab --link diode1"
+    for bad in "--max-files -1" "--max-files 0" "--max-files 18446744073709551616" \
+        "--sequence-window -1" "--sequence-window 1000001" "--sequence-max-step 0" \
+        "--sequence-max-step 9223372036854775808" "--sequence-max-step 1e6"; do
+        rc=0
+        # shellcheck disable=SC2086
+        "$SLUICE" policy create $base $bad -o "$W/p.bad" > "$W/create.log" 2>&1 || rc=$?
+        [ "$rc" = 2 ] || fail "policy create $bad: exit $rc, expected 2 (usage)"
+        [ ! -e "$W/p.bad" ] || fail "policy create $bad wrote a policy"
+        grep -q "expected a whole number from" "$W/create.log" || fail "policy create $bad: $(cat "$W/create.log")"
+    done
+    note "$(head -1 "$W/create.log")"
+    # shellcheck disable=SC2086
+    "$SLUICE" policy create $base --max-files 5 --sequence-window 7 --sequence-max-step 9223372036854775807 \
+        -o "$W/p.good" >/dev/null || fail "policy create with values in range failed"
+    "$SLUICE" policy show "$W/p.good" > "$W/show.log" || fail "the policy written does not load"
+    grep -q "sequence-max-step 9223372036854775807" "$W/show.log" || fail "show lacks sequence-max-step"
+    grep -q "^sequence-max-step 9223372036854775807$" "$W/p.good" || fail "the file lacks sequence-max-step"
+    # a policy written before sequence-max-step existed loads with the default
+    grep -v '^sequence-max-step' "$W/policy" > "$W/p.old"
+    "$SLUICE" policy show "$W/p.old" | grep -q "sequence-max-step 1000000" ||
+        fail "a policy without sequence-max-step does not load with the default"
+    ;;
+
 expired)
     "$SLUICE" policy create --officer "$W/alice.pub" --officer "$W/bob.pub" \
         --officer "$W/carol.pub" --threshold 2 --submitter "$W/dana.pub" --enclave lab \
