@@ -236,19 +236,46 @@ size_t sl_ledger_count(const struct sl_ledger *l)
 	return l->n;
 }
 
+bool sl_ledger_has_id(const struct sl_ledger *l, const uint8_t id[SL_ID_BYTES])
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!memcmp(l->e[i].id, id, SL_ID_BYTES))
+			return true;
+	return false;
+}
+
+/* A sequence above the mark (or the first of a link): at most max_step up. */
+static int check_step(const char *link, uint64_t sequence, bool have_mark, uint64_t mark, uint64_t max_step,
+		      struct sl_diag *d)
+{
+	if (sequence - mark <= max_step)
+		return SL_OK;
+	if (!have_mark)
+		return sl_diag_set(d, SL_ERR_RANGE, "sequence %llu is above the policy's sequence-max-step %llu, "
+				   "and link %s has no accepted transfer yet (its sequences count from 0)",
+				   (unsigned long long)sequence, (unsigned long long)max_step, link);
+	return sl_diag_set(d, SL_ERR_RANGE, "sequence %llu is %llu above the high-water mark %llu of link %s, "
+			   "more than the policy's sequence-max-step %llu (accepting it would refuse every later "
+			   "transfer numbered below it)", (unsigned long long)sequence,
+			   (unsigned long long)(sequence - mark), (unsigned long long)mark, link,
+			   (unsigned long long)max_step);
+}
+
 int sl_ledger_check(const struct sl_ledger *l, const char *link, const uint8_t id[SL_ID_BYTES],
-		    uint64_t sequence, uint64_t window, struct sl_diag *d)
+		    uint64_t sequence, const struct sl_ledger_rules *rules, struct sl_diag *d)
 {
 	char idh[SL_ID_HEX];
-	uint64_t mark;
+	uint64_t mark = 0, window = rules->window;
+	bool have_mark;
 
 	hex(id, SL_ID_BYTES, idh);
 	for (size_t i = 0; i < l->n; i++)
 		if (!memcmp(l->e[i].id, id, SL_ID_BYTES))
 			return sl_diag_set(d, SL_ERR_REPLAY, "transfer id %s was already accepted (link %s, sequence %llu)",
 					   idh, l->e[i].link, (unsigned long long)l->e[i].seq);
-	if (sl_ledger_mark(l, link, &mark) != SL_OK || sequence > mark)
-		return SL_OK;
+	have_mark = sl_ledger_mark(l, link, &mark) == SL_OK;
+	if (!have_mark || sequence > mark)
+		return check_step(link, sequence, have_mark, mark, rules->max_step, d);
 	if (window == 0 || mark - sequence >= window)
 		return sl_diag_set(d, SL_ERR_REPLAY, "sequence %llu is not above the high-water mark %llu of link %s%s",
 				   (unsigned long long)sequence, (unsigned long long)mark, link,
@@ -261,7 +288,7 @@ int sl_ledger_check(const struct sl_ledger *l, const char *link, const uint8_t i
 }
 
 int sl_ledger_record(struct sl_ledger *l, const char *link, const uint8_t id[SL_ID_BYTES],
-		     uint64_t sequence, uint64_t window, int64_t now, struct sl_diag *d)
+		     uint64_t sequence, const struct sl_ledger_rules *rules, int64_t now, struct sl_diag *d)
 {
 	struct entry e;
 	char line[256];
@@ -270,7 +297,7 @@ int sl_ledger_record(struct sl_ledger *l, const char *link, const uint8_t id[SL_
 
 	if (!sl_label_ok(link))
 		return sl_diag_set(d, SL_ERR_INVAL, "link '%s' is not a name", link);
-	if ((rc = sl_ledger_check(l, link, id, sequence, window, d)))
+	if ((rc = sl_ledger_check(l, link, id, sequence, rules, d)))
 		return rc;
 	memset(&e, 0, sizeof e);
 	snprintf(e.link, sizeof e.link, "%s", link);

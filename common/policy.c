@@ -21,6 +21,7 @@ int sl_policy_new(struct sl_policy **out)
 	sl_manifest_default_limits(&p->limits);
 	p->max_validity = SL_POLICY_DEFAULT_MAX_VALIDITY;
 	p->clock_skew = SL_POLICY_DEFAULT_CLOCK_SKEW;
+	p->sequence.max_step = SL_POLICY_DEFAULT_MAX_STEP;
 	*out = p;
 	return SL_OK;
 }
@@ -108,27 +109,37 @@ int sl_policy_validate(const struct sl_policy *p, struct sl_diag *d)
 		return sl_diag_set(d, SL_ERR_INVAL, "limits must be above zero");
 	if (!p->max_validity)
 		return sl_diag_set(d, SL_ERR_INVAL, "max-validity must be above zero");
+	if (p->max_validity > SL_POLICY_MAX_DURATION || p->clock_skew > SL_POLICY_MAX_DURATION)
+		return sl_diag_set(d, SL_ERR_INVAL, "max-validity and clock-skew must be at most 100 years");
+	if (p->sequence.window > SL_POLICY_MAX_WINDOW)
+		return sl_diag_set(d, SL_ERR_INVAL, "sequence-window must be at most %llu",
+				   (unsigned long long)SL_POLICY_MAX_WINDOW);
+	if (p->sequence.max_step < 1 || p->sequence.max_step > SL_POLICY_MAX_MAX_STEP)
+		return sl_diag_set(d, SL_ERR_INVAL, "sequence-max-step must be from 1 to %llu",
+				   (unsigned long long)SL_POLICY_MAX_MAX_STEP);
 	return SL_OK;
 }
 
 /* ---- parse ---------------------------------------------------------------- */
 
 enum { S_ENCLAVE, S_LINK, S_THRESHOLD, S_MAXFILES, S_MAXBYTES, S_MAXMAN, S_VALIDITY, S_SKEW, S_WINDOW,
-       S_NAMES, S_CASE, S__N };
+       S_STEP, S_NAMES, S_CASE, S__N };
 static const char *const setting_names[S__N] = {
 	"enclave", "link", "threshold", "max-files", "max-bytes", "max-manifest-bytes",
-	"max-validity", "clock-skew", "sequence-window", "names", "case-collisions",
+	"max-validity", "clock-skew", "sequence-window", "sequence-max-step", "names", "case-collisions",
 };
 
+/* Decimal, no leading zero, any value up to 2^64-1 (so whatever emit writes reads back). */
 static int parse_dec(const char *s, uint64_t *v)
 {
 	uint64_t x = 0;
 	if (!*s || (s[0] == '0' && s[1]))
 		return -1;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
+		unsigned dgt = (unsigned)(*s - '0');
+		if (*s < '0' || *s > '9' || x > (UINT64_MAX - dgt) / 10)
 			return -1;
-		x = x * 10 + (uint64_t)(*s - '0');
+		x = x * 10 + dgt;
 	}
 	*v = x;
 	return 0;
@@ -194,7 +205,7 @@ static int policy_line(struct sl_policy *p, unsigned ln, char *s, bool seen[S__N
 			return SL_OK;
 		case S_VALIDITY:
 		case S_SKEW:
-			if (sl_parse_duration(val, &v, &sub) != SL_OK || v > 100ull * 365 * 86400)
+			if (sl_parse_duration(val, &v, &sub) != SL_OK || v > SL_POLICY_MAX_DURATION)
 				return sl_diag_set(d, SL_ERR_PARSE, "line %u: %s is not a duration (30, 30s, 5m, 2h, 7d)", ln, key);
 			if (i == S_VALIDITY)
 				p->max_validity = v;
@@ -202,9 +213,16 @@ static int policy_line(struct sl_policy *p, unsigned ln, char *s, bool seen[S__N
 				p->clock_skew = v;
 			return SL_OK;
 		case S_WINDOW:
-			if (parse_dec(val, &v) || v > 1000000)
-				return sl_diag_set(d, SL_ERR_PARSE, "line %u: sequence-window must be a number from 0 to 1000000", ln);
-			p->sequence_window = v;
+			if (parse_dec(val, &v) || v > SL_POLICY_MAX_WINDOW)
+				return sl_diag_set(d, SL_ERR_PARSE, "line %u: sequence-window must be a number from 0 to %llu",
+						   ln, (unsigned long long)SL_POLICY_MAX_WINDOW);
+			p->sequence.window = v;
+			return SL_OK;
+		case S_STEP:
+			if (parse_dec(val, &v) || v < 1 || v > SL_POLICY_MAX_MAX_STEP)
+				return sl_diag_set(d, SL_ERR_PARSE, "line %u: sequence-max-step must be a number from 1 to %llu",
+						   ln, (unsigned long long)SL_POLICY_MAX_MAX_STEP);
+			p->sequence.max_step = v;
 			return SL_OK;
 		case S_NAMES:
 			if (strcmp(val, "any") && strcmp(val, "portable"))
@@ -337,10 +355,11 @@ int sl_policy_emit(const struct sl_policy *p, char **text, size_t *len, struct s
 		fprintf(f, "# submitter key id %s\nsubmitter %s %s\n", kid, p->submitters[i].name, b64);
 	}
 	fprintf(f, "max-files %llu\nmax-bytes %llu\nmax-manifest-bytes %llu\nmax-validity %llu\nclock-skew %llu\n"
-		   "sequence-window %llu\nnames %s\ncase-collisions %s\n",
+		   "sequence-window %llu\nsequence-max-step %llu\nnames %s\ncase-collisions %s\n",
 		(unsigned long long)p->limits.max_files, (unsigned long long)p->limits.max_total_bytes,
 		(unsigned long long)p->limits.max_manifest_bytes, (unsigned long long)p->max_validity,
-		(unsigned long long)p->clock_skew, (unsigned long long)p->sequence_window,
+		(unsigned long long)p->clock_skew, (unsigned long long)p->sequence.window,
+		(unsigned long long)p->sequence.max_step,
 		p->portable_names ? "portable" : "any", p->refuse_case_collisions ? "refuse" : "allow");
 	if (fclose(f) != 0) {
 		free(buf);
@@ -449,6 +468,7 @@ bool sl_sigfile_name_ok(const char *name)
 	return true;
 }
 
+/* Printable ASCII of src in dst: tab as space, other bytes outside 0x20..0x7E as '?'. */
 static void copy_visible(char *dst, size_t dlen, const char *src)
 {
 	size_t o = 0;
@@ -457,6 +477,38 @@ static void copy_visible(char *dst, size_t dlen, const char *src)
 		dst[o++] = ch == '\t' ? ' ' : (ch < 0x20 || ch >= 0x7F) ? '?' : (char)ch;
 	}
 	dst[o] = '\0';
+}
+
+size_t sl_sig_dropped_text(const struct sl_sig_result *res, const struct sl_sigfile *sigs, char *out,
+			   size_t outlen)
+{
+	const size_t more_room = 24; /* ", and NNNNNNNNNN more" */
+	size_t used = 0, ndrop = 0, nshown = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < res->n; i++) {
+		char name[3 * 64 + 1], why[sizeof res->checks[i].detail], item[sizeof name + sizeof why + 8];
+		int n;
+
+		if (res->checks[i].release)
+			continue;
+		ndrop++;
+		if (sl_sigfile_name_ok(sigs[i].name))
+			snprintf(name, sizeof name, "%s", sigs[i].name);
+		else if (sl_pct_encode((const uint8_t *)sigs[i].name, strnlen(sigs[i].name, 64), SL_PCT_NAME, name,
+				       sizeof name) == (size_t)-1)
+			snprintf(name, sizeof name, "(unprintable name)");
+		copy_visible(why, sizeof why, res->checks[i].detail);
+		n = snprintf(item, sizeof item, "%s%s (%s)", nshown ? ", " : "", name, why);
+		if (ndrop != nshown + 1 || used + (size_t)n + more_room >= outlen)
+			continue; /* counted below */
+		memcpy(out + used, item, (size_t)n + 1);
+		used += (size_t)n;
+		nshown++;
+	}
+	if (ndrop > nshown)
+		snprintf(out + used, outlen - used, "%sand %zu more", nshown ? ", " : "", ndrop - nshown);
+	return ndrop;
 }
 
 void sl_sig_result_clear(struct sl_sig_result *res)
@@ -551,12 +603,14 @@ int sl_policy_verify_signatures(const struct sl_policy *p, const uint8_t *manife
 			off_seen[idx] = true;
 			res->officers_valid++;
 			c->status = SL_SIG_OFFICER;
+			c->release = true;
 			snprintf(c->detail, sizeof c->detail, "officer %s", k->name);
 		} else {
 			sub_seen[idx] = true;
 			c->status = SL_SIG_SUBMITTER;
 			if (!submitter || !strcmp(submitter, k->name)) {
 				res->submitter_ok = true;
+				c->release = true;
 				snprintf(c->detail, sizeof c->detail, "submitter %s", k->name);
 			} else {
 				snprintf(c->detail, sizeof c->detail,

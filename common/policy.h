@@ -25,11 +25,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
+#include "ledger.h"
 #include "manifest.h"
 #include "minisign.h"
 
 #define SL_POLICY_DEFAULT_MAX_VALIDITY (30ull * 86400)
 #define SL_POLICY_DEFAULT_CLOCK_SKEW 300ull
+#define SL_POLICY_MAX_DURATION (100ull * 365 * 86400)   /* max-validity, clock-skew */
+#define SL_POLICY_MAX_WINDOW 1000000ull                  /* sequence-window */
+/* sequence-max-step: how far one accepted transfer may raise a link's mark.
+ * A million leaves room for any run of abandoned or refused sequence numbers,
+ * and keeps 2^63-1 out of reach (over 9 * 10^12 accepted transfers). */
+#define SL_POLICY_DEFAULT_MAX_STEP 1000000ull
+#define SL_POLICY_MAX_MAX_STEP 9223372036854775807ull    /* 2^63-1, the largest sequence */
 
 struct sl_policy_key {
 	char name[SL_LABEL_MAX + 1];
@@ -45,7 +53,7 @@ struct sl_policy {
 	struct sl_manifest_limits limits;  /* max-manifest-bytes, max-files, max-bytes */
 	uint64_t max_validity;             /* seconds; expires - created */
 	uint64_t clock_skew;               /* seconds */
-	uint64_t sequence_window;          /* see ledger.h */
+	struct sl_ledger_rules sequence;   /* sequence-window, sequence-max-step: see ledger.h */
 	bool portable_names;               /* names portable */
 	bool refuse_case_collisions;       /* case-collisions refuse */
 };
@@ -90,6 +98,7 @@ struct sl_sig_check {
 	char keyid[17];         /* minisign key id (hex) if the file parsed */
 	char detail[200];       /* one line: why, or who */
 	char trusted_comment[128]; /* first bytes; tab as space, other non-printable or non-ASCII bytes as '?' */
+	bool release;           /* released with the transfer: see sl_sig_result */
 };
 
 struct sl_sig_result {
@@ -101,6 +110,13 @@ struct sl_sig_result {
 	bool submitter_ok;
 	bool refused_signature;        /* a BAD, LEGACY or MALFORMED file was present */
 };
+/* Which files a receiver releases (checks[i].release): the first valid
+ * signature file of each officer key and, when the policy lists submitters,
+ * the first valid one by the manifest's submitter (by any listed submitter
+ * if `submitter` was NULL). Every other file is dropped: unknown keys,
+ * second signatures by one key, signatures by another submitter, and files
+ * that do not verify (which also refuse the transfer). Only verified
+ * signatures by keys of the policy reach the release directory. */
 
 const char *sl_sig_status_name(enum sl_sig_status s);
 
@@ -113,6 +129,15 @@ int sl_policy_verify_signatures(const struct sl_policy *p, const uint8_t *manife
 				const char *submitter, const struct sl_sigfile *sigs, size_t nsigs,
 				struct sl_sig_result *res, struct sl_diag *d);
 void sl_sig_result_clear(struct sl_sig_result *res);
+
+/* The files of `res` that are not released, for a log or audit line:
+ * "NAME (why), NAME (why)" in at most outlen - 1 bytes (NUL-terminated;
+ * outlen >= 32); files that do not fit are counted: ", and N more". Names
+ * are printed as they are if sl_sigfile_name_ok(), else percent-encoded; the
+ * reasons hold key ids and policy names, never bytes of the files. Returns
+ * how many files are dropped ("" and 0 if none). */
+size_t sl_sig_dropped_text(const struct sl_sig_result *res, const struct sl_sigfile *sigs, char *out,
+			   size_t outlen);
 
 /* Safe name of a signature file: 1..128 bytes of [A-Za-z0-9._-], ending in
  * ".minisig", not starting with '.' or '-'. */

@@ -473,7 +473,7 @@ fail:
 	return r;
 }
 
-int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *reason, size_t rlen)
 {
 	struct sl_catalog *cat;
 	struct sl_diag d = { "" };
@@ -499,8 +499,9 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rle
 		snprintf(d.msg, sizeof d.msg, "the staged catalog cannot be read back");
 	for (unsigned i = 0; !r && i < cat->n; i++) {
 		unlinkat(x->top_fd, cat->e[i].name, 0); /* left by an interrupted release */
-		r = sl_write_file_beneath(x->top_fd, cat->e[i].name, cat->e[i].data, cat->e[i].len,
-					  0644, &d);
+		if (i == 0 || (keep >> i & 1))
+			r = sl_write_file_beneath(x->top_fd, cat->e[i].name, cat->e[i].data, cat->e[i].len,
+						  0644, &d);
 	}
 	free(cat);
 	if (r) {

@@ -7,7 +7,9 @@
  * and the ledger has not seen its id or a higher sequence.
  *
  * rx_try_release(): with every chunk staged, check all of that again (time
- * has passed), then finish STATE/release/<id>/ {manifest, *.minisig, data/...},
+ * has passed), then finish STATE/release/<id>/ {manifest, *.minisig, data/...}
+ * (only the signature files sl_sig_result marks for release: verified, by a
+ * key of the policy; the others are named in the audit line and the log),
  * whose files direct.c created O_EXCL beneath the tree (openat2, no symlinks)
  * and hashed as the chunks came; any size or hash mismatch rejects the whole
  * transfer. Then: syncfs, ledger record, marker,
@@ -29,7 +31,11 @@
 #include "safefs.h"
 #include "sha256.h"
 
-int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+/* rx_verify_catalog(), and which catalog entries are released (bit i:
+ * entry i; the manifest, entry 0, always) with the others named in
+ * `dropped` (keep and dropped may be NULL). */
+static int verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen, uint64_t *keep,
+			  char *dropped, size_t dlen)
 {
 	struct sl_catalog *cat = malloc(sizeof *cat);
 	struct sl_sigfile sigs[SL_CATALOG_MAX_ENTRIES];
@@ -87,6 +93,13 @@ int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t 
 	memset(&res, 0, sizeof res);
 	r = sl_policy_verify_signatures(c->policy, cat->e[0].data, cat->e[0].len, m->submitter, sigs,
 					cat->n - 1, &res, &d);
+	if (keep) {
+		*keep = 1;
+		for (size_t i = 0; i < res.n; i++)
+			*keep |= res.checks[i].release ? 1ull << (i + 1) : 0;
+	}
+	if (dropped)
+		sl_sig_dropped_text(&res, sigs, dropped, dlen);
 	sl_sig_result_clear(&res);
 	if (r) {
 		snprintf(reason, rlen, "signatures: %s", d.msg);
@@ -97,7 +110,7 @@ int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t 
 		snprintf(reason, rlen, "policy: %s", d.msg);
 		goto out;
 	}
-	r = sl_ledger_check(c->ledger, m->link, m->id, m->sequence, c->policy->sequence_window, &d);
+	r = sl_ledger_check(c->ledger, m->link, m->id, m->sequence, &c->policy->sequence, &d);
 	if (r) {
 		snprintf(reason, rlen, "ledger: %s", d.msg);
 		goto out;
@@ -116,11 +129,16 @@ out:
 	return r;
 }
 
+int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+{
+	return verify_catalog(c, x, reason, rlen, NULL, NULL, 0);
+}
+
 /* Finish STATE/release/<id>: the files were written in place and hashed
  * as they came (direct.c); a tree that could not be set up while the data
  * arrived (or was left by an earlier run) is set up now, from the staged
  * stream. Returns 0 or an error with reason. */
-static int build_tree(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+static int build_tree(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *reason, size_t rlen)
 {
 	int r = x->tree ? SL_OK : rx_tree_open(c, x);
 
@@ -129,7 +147,7 @@ static int build_tree(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t 
 			 "area (%s; details in the log)", sl_strerror(r));
 		return r;
 	}
-	return rx_tree_finish(c, x, reason, rlen);
+	return rx_tree_finish(c, x, keep, reason, rlen);
 }
 
 /* Move STATE/release/<id> to RELEASE/<id>, never replacing anything. */
@@ -145,8 +163,9 @@ static int final_rename(struct rx_ctx *c, const char *hex, char *reason, size_t 
 
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 {
-	char reason[1400];
+	char reason[1400], dropped[640] = "";
 	struct sl_diag d = { "" };
+	uint64_t keep = 1;
 	uint64_t t0 = 0;
 	struct timespec ts;
 	int r;
@@ -159,15 +178,15 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 		rx_xfer_timeout(c, x, "staging storage failed");
 		return;
 	}
-	r = rx_verify_catalog(c, x, reason, sizeof reason);
+	r = verify_catalog(c, x, reason, sizeof reason, &keep, dropped, sizeof dropped);
 	if (!r)
-		r = build_tree(c, x, reason, sizeof reason);
+		r = build_tree(c, x, keep, reason, sizeof reason);
 	if (r) {
 		rx_xfer_reject(c, x, reason);
 		return;
 	}
 	r = sl_ledger_record(c->ledger, x->manifest->link, x->manifest->id, x->manifest->sequence,
-			     c->policy->sequence_window, (int64_t)time(NULL), &d);
+			     &c->policy->sequence, (int64_t)time(NULL), &d);
 	if (r) {
 		snprintf(reason, sizeof reason, "ledger: %s", d.msg);
 		rx_xfer_reject(c, x, reason);
@@ -184,10 +203,11 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(reason, sizeof reason, "%zu files, %llu bytes, sequence %llu, verified in %.2f s",
+	snprintf(reason, sizeof reason, "%zu files, %llu bytes, sequence %llu, verified in %.2f s%s%s",
 		 x->manifest->nfiles, (unsigned long long)x->manifest->total_bytes,
 		 (unsigned long long)x->manifest->sequence,
-		 (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t0) / 1e9);
+		 (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t0) / 1e9,
+		 dropped[0] ? "; signature files not released: " : "", dropped);
 	sl_audit_append(c->audit, "released", x->hex, x->manifest_hex, reason, NULL);
 	sl_log(c->log, SL_LOG_INFO, "transfer %s RELEASED to %s/%s: %s", x->hex, c->cfg->release_dir,
 	       x->hex, reason);

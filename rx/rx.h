@@ -301,7 +301,9 @@ int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8
 /* Chunks were placed: let the hasher go on; SL_ERR_HASH (why) on a mismatch. */
 int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
 int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x);
-int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
+/* Hashing done: write the manifest and the signature files whose bit is set
+ * in keep (bit i: catalog entry i), check sizes, set modes, sync. */
+int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *reason, size_t rlen);
 void rx_tree_close(struct rx_xfer *x);
 /* The layout changed: stop hashing; it starts again from the first byte
  * when the tree is opened again. */

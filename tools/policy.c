@@ -1,5 +1,6 @@
 /* policy.c — `sluice policy create|show`: write and read the receiver's trust policy. */
 #include <getopt.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ static void usage(FILE *f)
 		"key comment ('sluice officer NAME: ...'), else from the file name (NAME.pub).\n"
 		"Settings: --max-files N  --max-bytes SIZE  --max-manifest-bytes SIZE\n"
 		"          --max-validity DURATION  --clock-skew DURATION  --sequence-window N\n"
-		"          --names any|portable  --case-collisions allow|refuse\n"
+		"          --sequence-max-step N  --names any|portable  --case-collisions allow|refuse\n"
 		"See sluice-policy(1).\n");
 }
 
@@ -85,6 +86,7 @@ static int create(int argc, char **argv)
 		{ "max-validity", required_argument, NULL, 'V' },
 		{ "clock-skew", required_argument, NULL, 'K' },
 		{ "sequence-window", required_argument, NULL, 'W' },
+		{ "sequence-max-step", required_argument, NULL, 'X' },
 		{ "names", required_argument, NULL, 'N' },
 		{ "case-collisions", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -96,6 +98,7 @@ static int create(int argc, char **argv)
 	char *text = NULL, *end;
 	size_t len;
 	uint64_t v;
+	unsigned long n;
 	int c, rc;
 
 	if (sl_policy_new(&p))
@@ -121,13 +124,21 @@ static int create(int argc, char **argv)
 			break;
 		case 'F':
 		case 'W':
-			v = strtoull(optarg, &end, 10);
-			if (*end || !*optarg)
-				rc = cli_usage_error("policy", "%s takes a number", c == 'F' ? "--max-files" : "--sequence-window");
+		case 'X':
+			/* the ranges the policy parser accepts (sluice-rx must load what this writes) */
+			if (sl_parse_count(c == 'F' ? "--max-files" : c == 'W' ? "--sequence-window" : "--sequence-max-step",
+					   optarg, c == 'W' ? 0 : 1,
+					   c == 'F' ? ULONG_MAX : c == 'W' ? SL_POLICY_MAX_WINDOW : SL_POLICY_MAX_MAX_STEP,
+					   &n, &d)) {
+				rc = cli_usage_error("policy", "%s", d.msg);
+				break;
+			}
 			if (c == 'F')
-				p->limits.max_files = v;
+				p->limits.max_files = n;
+			else if (c == 'W')
+				p->sequence.window = n;
 			else
-				p->sequence_window = v;
+				p->sequence.max_step = n;
 			break;
 		case 'B':
 		case 'M':
@@ -220,10 +231,11 @@ static int show(int argc, char **argv)
 		printf("  submitters       none listed: no submitter signature required\n");
 	printf("  max-files        %llu\n  max-bytes        %s\n  max-manifest     %s\n"
 	       "  max-validity     %llus\n  clock-skew       %llus\n  sequence-window  %llu\n"
-	       "  names            %s\n  case-collisions  %s\n",
+	       "  sequence-max-step %llu\n  names            %s\n  case-collisions  %s\n",
 	       (unsigned long long)p->limits.max_files, sl_fmt_bytes(p->limits.max_total_bytes, a, sizeof a),
 	       sl_fmt_bytes(p->limits.max_manifest_bytes, b, sizeof b), (unsigned long long)p->max_validity,
-	       (unsigned long long)p->clock_skew, (unsigned long long)p->sequence_window,
+	       (unsigned long long)p->clock_skew, (unsigned long long)p->sequence.window,
+	       (unsigned long long)p->sequence.max_step,
 	       p->portable_names ? "portable" : "any", p->refuse_case_collisions ? "refuse" : "allow");
 	sl_policy_free(p);
 	return EXIT_OK;

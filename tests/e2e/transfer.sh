@@ -170,6 +170,60 @@ too_few_signatures)
     [ -d "$W/state/xfer/$id" ] && fail "staging not cleaned up"
     ;;
 
+unlisted_signatures)
+    # Signature files the policy cannot vouch for are not released: one by a
+    # key the policy does not list (its trusted comment holds terminal escape
+    # sequences), bob's with its key id altered (so no listed key), and a
+    # second copy of alice's (duplicate key). Only the verified signatures of
+    # listed keys (alice, bob; the submitter dana) are released beside the
+    # manifest, and the released audit line names the dropped files.
+    make_transfer T 1 random:100
+    "$SLUICE" keygen --officer mallory -o "$W/mallory" --unencrypted >/dev/null
+    esc=$(printf 'looks fine\033]0;owned\007\033[2J')
+    "$SLUICE" manifest sign "$W/T/manifest" --key "$W/mallory.key" --trusted-comment "$esc" \
+        -o "$W/T/manifest.mallory.minisig" >/dev/null
+    python3 - "$W/T/manifest.bob.minisig" "$W/T/manifest.bob-altered.minisig" <<'PY'
+import base64, sys
+lines = open(sys.argv[1], 'rb').read().split(b'\n')
+raw = bytearray(base64.b64decode(lines[1]))
+raw[2] ^= 0x5a  # key id byte: the signature now names a key no policy lists
+lines[1] = base64.b64encode(bytes(raw))
+open(sys.argv[2], 'wb').write(b'\n'.join(lines))
+PY
+    cp "$W/T/manifest.alice.minisig" "$W/T/manifest.alice2.minisig"
+    id=$(xfer_id T)
+    # The same, but alice's trusted comment edited after signing: a listed
+    # key whose signature does not verify refuses the whole transfer.
+    make_transfer U 2 random:50
+    sed -i '3s/$/ edited/' "$W/U/manifest.alice.minisig"
+    id2=$(xfer_id U)
+    P=$(free_port)
+    start_rx "$P"
+    send T "$P" --rate "$RATE"
+    wait_for "released $id" 20 || fail "not released"
+    have=$(cd "$W/rel/$id" && ls -d -- * | tr '\n' ' ')
+    [ "$have" = "data manifest manifest.alice.minisig manifest.bob.minisig manifest.dana.minisig " ] ||
+        fail "released: '$have'; expected only the manifest, data and the listed keys' signatures"
+    diff -r "$W/T/data" "$W/rel/$id/data" || fail "released data differs"
+    for f in manifest manifest.alice.minisig manifest.bob.minisig manifest.dana.minisig; do
+        cmp -s "$W/T/$f" "$W/rel/$id/$f" || fail "released $f differs from the sent one"
+    done
+    "$SLUICE" manifest verify "$W/rel/$id" --policy "$W/policy" > "$W/verify.log" 2>&1 ||
+        fail "released transfer does not verify"
+    for f in manifest.mallory.minisig manifest.bob-altered.minisig manifest.alice2.minisig; do
+        audit_has released "$id" "$f" || fail "the released audit line does not name $f"
+        grep -q "RELEASED.*$f" "$W/rx.log" || fail "the log does not name $f"
+    done
+    audit_has released "$id" "not%20in%20the%20policy" || fail "no reason for the unknown keys"
+    audit_has released "$id" "more%20than%20once" || fail "no reason for the duplicate"
+    grep "released xfer=$id" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+    send U "$P" --rate "$RATE"
+    wait_for "audit_has rejected $id2 'manifest.alice.minisig'" 20 || fail "tampered signature not refused"
+    grep "rejected xfer=$id2" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+    only_released "$id"
+    ! grep -q "$(printf '\033')" "$W/rx.log" "$W/state/audit.log" || fail "an escape byte reached the log"
+    ;;
+
 replay_and_rollback)
     make_transfer T 5 mixed
     make_transfer LOW 3 random:100
@@ -193,6 +247,56 @@ replay_and_rollback)
     wait_for "audit_has rejected $low 'sequence'" 20 || fail "lower sequence not refused"
     grep "rejected xfer=$low" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
     only_released "$id"
+    ;;
+
+sequence_jump)
+    # A signed manifest with sequence 2^63-1 would raise the link's mark out
+    # of reach: every later transfer would be a "replay". sequence-max-step
+    # (default 1000000) refuses it and the link goes on.
+    make_transfer BIG 9223372036854775807 random:20
+    make_transfer T 2 random:50
+    make_transfer NEXT 1000002 random:20
+    make_transfer FAR 2000003 random:20
+    big=$(xfer_id BIG) id=$(xfer_id T) next=$(xfer_id NEXT) far=$(xfer_id FAR)
+    P=$(free_port)
+    start_rx "$P"
+    send BIG "$P" --rate "$RATE"
+    wait_for "audit_has rejected $big 'sequence-max-step'" 20 || fail "sequence 2^63-1 not refused"
+    grep "rejected xfer=$big" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+    send T "$P" --rate "$RATE"
+    wait_for "released $id" 20 || fail "the next transfer of the link was not released"
+    send NEXT "$P" --rate "$RATE"  # exactly max-step above the mark 2
+    wait_for "released $next" 20 || fail "a step of sequence-max-step was not released"
+    send FAR "$P" --rate "$RATE"   # one more than max-step above 1000002
+    wait_for "audit_has rejected $far 'sequence-max-step'" 20 || fail "a step above the cap was not refused"
+    only_released "$id" "$next"
+    ;;
+
+policy_create_ranges)
+    # sluice policy create refuses what sluice-rx would not load, and what it
+    # writes loads.
+    base="--officer $W/alice.pub --officer $W/bob.pub --threshold 2 --enclave lab --link diode1"
+    for bad in "--max-files -1" "--max-files 0" "--max-files 18446744073709551616" \
+        "--sequence-window -1" "--sequence-window 1000001" "--sequence-max-step 0" \
+        "--sequence-max-step 9223372036854775808" "--sequence-max-step 1e6"; do
+        rc=0
+        # shellcheck disable=SC2086
+        "$SLUICE" policy create $base $bad -o "$W/p.bad" > "$W/create.log" 2>&1 || rc=$?
+        [ "$rc" = 2 ] || fail "policy create $bad: exit $rc, expected 2 (usage)"
+        [ ! -e "$W/p.bad" ] || fail "policy create $bad wrote a policy"
+        grep -q "expected a whole number from" "$W/create.log" || fail "policy create $bad: $(cat "$W/create.log")"
+    done
+    note "$(head -1 "$W/create.log")"
+    # shellcheck disable=SC2086
+    "$SLUICE" policy create $base --max-files 5 --sequence-window 7 --sequence-max-step 9223372036854775807 \
+        -o "$W/p.good" >/dev/null || fail "policy create with values in range failed"
+    "$SLUICE" policy show "$W/p.good" > "$W/show.log" || fail "the policy written does not load"
+    grep -q "sequence-max-step 9223372036854775807" "$W/show.log" || fail "show lacks sequence-max-step"
+    grep -q "^sequence-max-step 9223372036854775807$" "$W/p.good" || fail "the file lacks sequence-max-step"
+    # a policy written before sequence-max-step existed loads with the default
+    grep -v '^sequence-max-step' "$W/policy" > "$W/p.old"
+    "$SLUICE" policy show "$W/p.old" | grep -q "sequence-max-step 1000000" ||
+        fail "a policy without sequence-max-step does not load with the default"
     ;;
 
 expired)

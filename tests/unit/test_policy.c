@@ -36,14 +36,17 @@ Test(policy, parse_emit_round_trip)
 	cr_assert_eq(p->limits.max_total_bytes, 10ull << 30);
 	cr_assert_eq(p->max_validity, 14 * 86400);
 	cr_assert_eq(p->clock_skew, 60);
-	cr_assert_eq(p->sequence_window, 5);
+	cr_assert_eq(p->sequence.window, 5);
 	cr_assert(p->portable_names);
 	cr_assert(p->refuse_case_collisions);
 	cr_assert_eq(sl_policy_emit(p, &out, &len, &d), SL_OK);
 	cr_assert_eq(sl_policy_parse((uint8_t *)out, len, &p2, &d), SL_OK, "%s\n%s", d.msg, out);
 	cr_assert(!memcmp(&p->officers[1].key, &p2->officers[1].key, sizeof p->officers[1].key));
 	cr_assert_eq(p2->limits.max_total_bytes, p->limits.max_total_bytes);
-	cr_assert_eq(p2->sequence_window, 5);
+	cr_assert_eq(p2->sequence.window, 5);
+	cr_assert_eq(p->sequence.max_step, SL_POLICY_DEFAULT_MAX_STEP, "a missing sequence-max-step is the default");
+	cr_assert_eq(p2->sequence.max_step, SL_POLICY_DEFAULT_MAX_STEP);
+	cr_assert(strstr(out, "\nsequence-max-step 1000000\n"), "%s", out);
 	free(out);
 	sl_policy_free(p);
 	sl_policy_free(p2);
@@ -74,6 +77,12 @@ Test(policy, refuses_bad_policies)
 		{ HDR "threshold 1\nofficer  a " K1 "\n", "stray space" },
 		{ "sluice-policy 2\n", "expected 'sluice-policy 1'" },
 		{ HDR "threshold 1\nofficer a " K1, "no line feed" },
+		{ HDR "threshold 1\nofficer a " K1 "\nsequence-max-step 0\n", "sequence-max-step must be a number from 1" },
+		{ HDR "threshold 1\nofficer a " K1 "\nsequence-max-step 9223372036854775808\n", "to 9223372036854775807" },
+		{ HDR "threshold 1\nofficer a " K1 "\nsequence-max-step -1\n", "sequence-max-step must be" },
+		{ HDR "threshold 1\nofficer a " K1 "\nsequence-max-step 5\nsequence-max-step 6\n", "set twice" },
+		{ HDR "threshold 1\nofficer a " K1 "\nmax-files 18446744073709551616\n", "max-files is not a decimal" },
+		{ HDR "threshold 1\nofficer a " K1 "\nmax-files -1\n", "max-files is not a decimal" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct sl_policy *p = NULL;
@@ -81,6 +90,53 @@ Test(policy, refuses_bad_policies)
 		cr_assert_neq(parse(bad[i].text, &p, &d), SL_OK, "case %zu accepted", i);
 		cr_assert(strstr(d.msg, bad[i].reason), "case %zu: '%s' lacks '%s'", i, d.msg, bad[i].reason);
 		cr_assert_null(p);
+	}
+}
+
+Test(policy, sequence_max_step)
+{
+	const char *t = HDR "threshold 1\nofficer a " K1 "\nsequence-max-step 9223372036854775807\n";
+	struct sl_policy *p, *p2;
+	struct sl_diag d;
+	char *out;
+	size_t len;
+	cr_assert_eq(parse(t, &p, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(p->sequence.max_step, 9223372036854775807ull);
+	p->sequence.max_step = 42;
+	cr_assert_eq(sl_policy_emit(p, &out, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_policy_parse((uint8_t *)out, len, &p2, &d), SL_OK, "%s\n%s", d.msg, out);
+	cr_assert_eq(p2->sequence.max_step, 42);
+	free(out);
+	sl_policy_free(p2);
+	/* emit never writes what the parser would refuse */
+	p->sequence.max_step = 0;
+	cr_assert_eq(sl_policy_emit(p, &out, &len, &d), SL_ERR_INVAL);
+	cr_assert(strstr(d.msg, "sequence-max-step"), "%s", d.msg);
+	p->sequence.max_step = 1;
+	p->sequence.window = 1000001;
+	cr_assert_eq(sl_policy_emit(p, &out, &len, &d), SL_ERR_INVAL);
+	cr_assert(strstr(d.msg, "sequence-window"), "%s", d.msg);
+	sl_policy_free(p);
+}
+
+/* Whatever number emit writes for max-files reads back, up to 2^64-1. */
+Test(policy, max_files_reads_back_at_any_value)
+{
+	static const uint64_t v[] = { 1, 18446744073709551609ull, 18446744073709551610ull, 18446744073709551615ull };
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct sl_policy *p, *p2;
+		struct sl_diag d;
+		char *out;
+		size_t len;
+		cr_assert_eq(parse(HDR "threshold 1\nofficer a " K1 "\n", &p, &d), SL_OK, "%s", d.msg);
+		p->limits.max_files = v[i];
+		cr_assert_eq(sl_policy_emit(p, &out, &len, &d), SL_OK, "%s", d.msg);
+		cr_assert_eq(sl_policy_parse((uint8_t *)out, len, &p2, &d), SL_OK, "%llu: %s", (unsigned long long)v[i],
+			     d.msg);
+		cr_assert_eq(p2->limits.max_files, v[i]);
+		free(out);
+		sl_policy_free(p);
+		sl_policy_free(p2);
 	}
 }
 

@@ -369,3 +369,128 @@ Test(threshold, unsafe_signature_names_refused)
 	cr_assert(!sl_sigfile_name_ok("manifest.alice.sig"));
 	cr_assert(!sl_sigfile_name_ok("manifest"));
 }
+
+/* ---- which signature files a receiver releases ------------------------------ */
+
+static struct sl_sigfile *sigfiles(char **texts, const char **names, size_t n)
+{
+	struct sl_sigfile *f = calloc(n, sizeof *f);
+	cr_assert(f);
+	for (size_t i = 0; i < n; i++) {
+		f[i].name = names[i];
+		f[i].data = (const uint8_t *)texts[i];
+		f[i].len = strlen(texts[i]);
+	}
+	return f;
+}
+
+Test(release, only_verified_signatures_of_listed_keys)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	struct sl_ms_seckey *erin;
+	struct sl_ms_pubkey pk;
+	char text[600];
+	world_init(&w);
+	cr_assert_eq(sl_ms_keygen(&pk, &erin), SL_OK);
+	cr_assert_eq(sl_policy_add_key(w.p, false, "erin", &pk, NULL), SL_OK);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[0], msg, sizeof msg - 1, "a again"),
+		      sign(w.stranger, msg, sizeof msg - 1, "x\033]0;owned\007\033[2J"),
+		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c"),
+		      sign(erin, msg, sizeof msg - 1, "e") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.alice2.minisig", "manifest.mallory.minisig",
+			    "manifest.dave.minisig", "manifest.carol.minisig", "manifest.erin.minisig" };
+	const bool want[] = { true, false, false, true, true, false };
+	struct sl_sigfile *f = sigfiles(t, n, 6);
+
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 6, &r, &d), SL_OK, "%s", d.msg);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(r.checks[i].release, want[i], "%s: release %d", n[i], r.checks[i].release);
+	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 3);
+	cr_assert(!strncmp(text, "manifest.alice2.minisig (officer alice signed more than once: counted once), "
+				 "manifest.mallory.minisig (key ", 107), "%s", text);
+	cr_assert(strstr(text, "manifest.mallory.minisig (key ") && strstr(text, " is not in the policy)"), "%s", text);
+	cr_assert(strstr(text, "manifest.erin.minisig (submitter erin, but the manifest names submitter carol)"),
+		  "%s", text);
+	cr_assert(!strstr(text, "manifest.alice.minisig") && !strstr(text, "dave") && !strstr(text, "carol.minisig"),
+		  "%s", text);
+	sl_sig_result_clear(&r);
+	/* no manifest submitter named: any listed submitter's signature is kept */
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, NULL, f, 6, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert(r.checks[4].release && r.checks[5].release);
+	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 2);
+	sl_sig_result_clear(&r);
+	/* everything released: an empty text */
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", (struct sl_sigfile[]){ f[0], f[3], f[4] },
+						 3, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 0);
+	cr_assert_str_eq(text, "");
+	sl_sig_result_clear(&r);
+	free(f);
+	for (int i = 0; i < 6; i++)
+		free(t[i]);
+	sl_ms_seckey_free(erin);
+	world_free(&w);
+}
+
+Test(release, bad_signature_is_not_released)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	char text[300];
+	world_init(&w);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[1], msg, sizeof msg - 1, "b"),
+		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.dave.minisig",
+			    "manifest.carol.minisig" };
+	struct sl_sigfile *f = sigfiles(t, n, 4);
+	strstr(t[1], "trusted comment: b")[strlen("trusted comment: ")] = 'B';
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 4, &r, &d), SL_ERR_SIG);
+	cr_assert(!r.checks[1].release);
+	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 1);
+	cr_assert(strstr(text, "manifest.bob.minisig (officer bob: global signature does not match"), "%s", text);
+	sl_sig_result_clear(&r);
+	free(f);
+	for (int i = 0; i < 4; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
+/* The text stays within its buffer, counts what does not fit and never
+ * carries a file's bytes or an unsafe name as it is. */
+Test(release, dropped_text_is_bounded_and_printable)
+{
+	struct world w;
+	struct sl_sig_result r;
+	struct sl_diag d;
+	char *t[40], names[40][64], text[256];
+	const char *n[40];
+	world_init(&w);
+	for (int i = 0; i < 40; i++) {
+		t[i] = sign(i < 2 ? w.officer[i] : i == 2 ? w.submitter : w.stranger, msg, sizeof msg - 1,
+			    "\033[31mred\033[0m");
+		snprintf(names[i], sizeof names[i], "manifest.signer-number-%02d.minisig", i);
+		n[i] = names[i];
+	}
+	n[39] = "x\033[2J/../y.minisig";
+	struct sl_sigfile *f = sigfiles(t, n, 40);
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 40, &r, &d), SL_ERR_SIG);
+	cr_assert_eq(r.checks[39].status, SL_SIG_MALFORMED);
+	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 37);
+	cr_assert_lt(strlen(text), sizeof text);
+	cr_assert(strstr(text, ", and ") && strstr(text, " more"), "%s", text);
+	for (const char *p = text; *p; p++)
+		cr_assert(*p >= 0x20 && *p < 0x7f, "byte 0x%02x in '%s'", (unsigned char)*p, text);
+	sl_sig_result_clear(&r);
+	/* the unsafe name alone: percent-encoded */
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f + 39, 1, &r, &d), SL_ERR_SIG);
+	cr_assert_eq(sl_sig_dropped_text(&r, f + 39, text, sizeof text), 1);
+	cr_assert(strstr(text, "x%1B%5B2J%2F..%2Fy.minisig (file name is not a safe NAME.minisig)"), "%s", text);
+	sl_sig_result_clear(&r);
+	free(f);
+	for (int i = 0; i < 40; i++)
+		free(t[i]);
+	world_free(&w);
+}
