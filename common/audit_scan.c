@@ -248,10 +248,11 @@ int audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, s
 	size_t len = 0;
 	int r = sl_read_file_beneath(dirfd, head_name, 256, &data, &len, d);
 
+	if (r == SL_ERR_TOOBIG)
+		return sl_diag_set(d, SL_ERR_CORRUPT, "%s is not a head file (too large or not a "
+				   "regular file)", head_name);
 	if (r)
-		return r == SL_ERR_NOTFOUND || r == SL_ERR_IO ? r
-			: sl_diag_set(d, SL_ERR_CORRUPT, "%s is not a head file (too large or not "
-				      "a regular file)", head_name);
+		return r;
 	data[len] = '\0';
 	if (strlen((char *)data) != len || sl_audit_head_parse((char *)data, h) != SL_OK)
 		r = sl_diag_set(d, SL_ERR_CORRUPT, "%s does not hold SEQ:HEX (it was edited or damaged)",

@@ -1,7 +1,9 @@
 /* status.c — `sluice status`: what a receiver is doing, from its state directory.
  *
  * Reads STATE/status (rewritten every second by sluice-rx) and STATE/audit.log
- * (checks its hash chain, shows the latest outcomes). Never talks to rx.
+ * (checks its hash chain and that it holds the anchored heads, from
+ * STATE/audit.head and from --audit-head; shows the latest outcomes).
+ * Never talks to rx.
  */
 #include <errno.h>
 #include <fcntl.h>

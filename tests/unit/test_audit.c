@@ -251,6 +251,12 @@ Test(audit, truncated_detected_by_head_file)
 	cr_assert(strstr(d.msg, "names entry #5") && strstr(d.msg, "move them aside"), "%s", d.msg);
 	cr_assert_eq(size_of("audit.log"), cut);
 	cr_assert_str_eq(slurp("audit.head", NULL), head);
+	/* A head file that does not parse is refused too, not ignored. */
+	put("audit.head", "garbage\n", 8, O_TRUNC);
+	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert(strstr(d.msg, "audit.head does not hold SEQ:HEX"), "%s", d.msg);
+	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(size_of("audit.log"), cut);
 }
 
 /* Cut inside line 4: a torn tail, but the head file says entries were
