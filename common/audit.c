@@ -1,5 +1,6 @@
-/* audit.c — hash-chained audit log (see audit.h). */
-#include "audit.h"
+/* audit.c — opening, repairing and appending to the hash-chained audit log
+ * (see audit.h; reading and checking are in audit_scan.c, audit_verify.c). */
+#include "audit_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,107 +14,142 @@
 #include "sha256.h"
 
 struct sl_audit {
-	int fd;
+	int fd, dirfd;
 	uint64_t seq;
+	uint64_t size;       /* end of the last entry */
+	bool dirty;          /* a failed append left bytes after size that could not be cut */
 	char chain[65];
+	char head_name[256];
+	const struct sl_logger *log;
 };
 
-static void chain_next(const char *prev, const char *body, size_t len, char out[65])
-{
-	struct sl_sha256 *h;
-	uint8_t dig[32];
+static const char keep_advice[] = "keep the files as evidence and move them aside to start a new log";
 
-	if (sl_sha256_new(&h) == 0) {
-		sl_sha256_update(h, prev, 64);
-		sl_sha256_update(h, " ", 1);
-		sl_sha256_update(h, body, len);
-		sl_sha256_final(h, dig);
-		sl_sha256_free(h);
-	} else {
-		memset(dig, 0, sizeof dig);
-	}
-	sl_sha256_hex(dig, out);
+void sl_audit_close(struct sl_audit *a)
+{
+	if (!a)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	if (a->dirfd >= 0)
+		close(a->dirfd);
+	free(a);
 }
 
-/* Walk the log line by line, checking the chain; leaves the head in
- * chain/seq. Returns 0, or SL_ERR_CORRUPT at the first bad line. */
-static int scan(int fd, char chain[65], uint64_t *seq, int *torn, struct sl_diag *d)
+void sl_audit_get_head(const struct sl_audit *a, struct sl_audit_head *h)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	uint64_t lineno = 0;
-	int r = SL_OK, dupfd = dup(fd);
-
-	memset(chain, '0', 64);
-	chain[64] = '\0';
-	*seq = 0;
-	*torn = 0;
-	if (dupfd < 0 || !(f = fdopen(dupfd, "r"))) {
-		if (dupfd >= 0)
-			close(dupfd);
-		return sl_diag_errno(d, "audit log");
-	}
-	rewind(f);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		char *mark, want[65];
-		lineno++;
-		if (line[n - 1] != '\n') {
-			*torn = 1;
-			sl_diag_set(d, SL_OK, "audit log: line %llu is torn (crash while writing); "
-				    "continuing after it", (unsigned long long)lineno);
-			break;
-		}
-		line[--n] = '\0';
-		mark = strstr(line, " chain=");
-		if (!mark || strlen(mark + 7) != 64) {
-			r = sl_diag_set(d, SL_ERR_CORRUPT, "audit log: line %llu has no chain field",
-					(unsigned long long)lineno);
-			break;
-		}
-		chain_next(chain, line, (size_t)(mark - line), want);
-		if (memcmp(want, mark + 7, 64) != 0) {
-			r = sl_diag_set(d, SL_ERR_CORRUPT, "audit log: chain broken at line %llu "
-					"(the log was edited or truncated there)", (unsigned long long)lineno);
-			break;
-		}
-		memcpy(chain, want, 65);
-		*seq = strtoull(line, NULL, 10);
-	}
-	free(line);
-	fclose(f);
-	return r;
+	h->seq = a->seq;
+	memcpy(h->chain, a->chain, 65);
 }
 
-int sl_audit_open(int dirfd, const char *name, struct sl_audit **out, struct sl_diag *d)
+/* Refuse a log that a crash cannot explain; the log stays untouched. */
+static int judge(const char *name, const struct sl_audit *a, const struct audit_scan *s,
+		 const struct sl_audit_head *fh, enum sl_audit_anchor st, struct sl_diag *d)
+{
+	if (st == SL_AUDIT_ANCHOR_SHORT)
+		return sl_diag_set(d, SL_ERR_CORRUPT, "audit log %s ends at entry #%llu, but %s names entry "
+				   "#%llu: entries were removed from its end (or the log was replaced); %s",
+				   name, (unsigned long long)s->seq, a->head_name,
+				   (unsigned long long)fh->seq, keep_advice);
+	if (st == SL_AUDIT_ANCHOR_DIFFERS)
+		return sl_diag_set(d, SL_ERR_CORRUPT, "audit log %s: entry #%llu is not the one %s names "
+				   "(its chain differs): the log was replaced or rewritten; %s", name,
+				   (unsigned long long)fh->seq, a->head_name, keep_advice);
+	if (s->bad_line && !s->tail)
+		return sl_diag_set(d, SL_ERR_CORRUPT, "audit log %s: chain broken at line %llu, which %s, "
+				   "and lines follow it: the log was edited or damaged there; %s", name,
+				   (unsigned long long)s->bad_line, s->why, keep_advice);
+	return SL_OK;
+}
+
+/* Cut a torn tail back to the last good entry and record the cut. */
+static int cut_tail(struct sl_audit *a, const char *name, const struct audit_scan *s,
+		    struct sl_diag *d)
+{
+	char sha[65], why[512];
+	uint64_t bytes = s->size - s->good;
+
+	sl_sha256_hex(s->tail_sha, sha);
+	if (ftruncate(a->fd, (off_t)s->good) != 0 || fsync(a->fd) != 0)
+		return sl_diag_errno(d, "audit log %s: cutting its torn last line", name);
+	snprintf(why, sizeof why, "cut %llu bytes after entry #%llu: the last line %s; their SHA-256 %s",
+		 (unsigned long long)bytes, (unsigned long long)s->seq, s->why, sha);
+	sl_log(a->log, SL_LOG_WARN, "audit log %s: %s", name, why);
+	return sl_audit_append(a, "cut", NULL, NULL, why, d);
+}
+
+static int open_log(struct sl_audit *a, int dirfd, const char *name, const struct sl_audit_head *fh,
+		    struct sl_diag *d)
+{
+	a->fd = openat(dirfd, name, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (a->fd < 0 && errno == ENOENT && fh)
+		return sl_diag_set(d, SL_ERR_CORRUPT, "audit log %s is missing, but %s names entry #%llu: "
+				   "the log was removed; %s", name, a->head_name,
+				   (unsigned long long)fh->seq, keep_advice);
+	if (a->fd < 0 && errno == ENOENT)
+		a->fd = openat(dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			       0640);
+	if (a->fd < 0)
+		return sl_diag_errno(d, "audit log %s", name);
+	return SL_OK;
+}
+
+int sl_audit_open(int dirfd, const char *name, const struct sl_logger *log,
+		  struct sl_audit **out, struct sl_diag *d)
 {
 	struct sl_audit *a = calloc(1, sizeof *a);
-	int torn, r;
+	struct sl_audit_head fh = { 0, "" };
+	enum sl_audit_anchor st = SL_AUDIT_ANCHOR_NONE;
+	struct sl_diag hd = { "" };
+	struct audit_scan s;
+	int r, have;
 
 	*out = NULL;
 	if (!a)
-		return SL_ERR_NOMEM;
-	a->fd = openat(dirfd, name, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (a->fd < 0) {
-		r = sl_diag_errno(d, "audit log %s", name);
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	a->fd = -1;
+	a->log = log;
+	a->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (a->dirfd < 0) {
 		free(a);
-		return r;
+		return sl_diag_errno(d, "audit log %s", name);
 	}
-	r = scan(a->fd, a->chain, &a->seq, &torn, d);
-	if (r) {
-		close(a->fd);
-		free(a);
-		return r;
+	if (sl_audit_head_name(name, a->head_name, sizeof a->head_name)) {
+		r = sl_diag_set(d, SL_ERR_NAME, "audit log %s: name too long", name);
+		goto fail;
 	}
-	if (torn && write(a->fd, "\n", 1) != 1) {
-		r = sl_diag_errno(d, "audit log %s", name);
-		close(a->fd);
-		free(a);
-		return r;
+	r = audit_head_read(dirfd, a->head_name, &fh, &hd);
+	if (r && r != SL_ERR_NOTFOUND) { /* does not parse: refuse, like a broken chain */
+		r = sl_diag_set(d, r, "audit log %s: %s; %s", name, hd.msg, keep_advice);
+		goto fail;
 	}
+	have = r == SL_OK;
+	r = open_log(a, dirfd, name, have ? &fh : NULL, d);
+	if (!r)
+		r = audit_scan(a->fd, &fh, &st, have ? 1 : 0, &s, d);
+	if (!r)
+		r = judge(name, a, &s, &fh, st, d);
+	if (r)
+		goto fail;
+	a->seq = s.seq;
+	a->size = s.good;
+	memcpy(a->chain, s.chain, 65);
+	if (s.bad_line) {
+		r = cut_tail(a, name, &s, d); /* appends, which logs and writes the head */
+	} else if (a->seq && (!have || fh.seq != a->seq)) {
+		struct sl_audit_head h;
+		sl_audit_get_head(a, &h);
+		r = audit_head_write(a->dirfd, a->head_name, &h, d);
+	}
+	if (r)
+		goto fail;
+	if (a->seq && !s.bad_line)
+		sl_log(a->log, SL_LOG_INFO, "audit #%llu head %s", (unsigned long long)a->seq, a->chain);
 	*out = a;
 	return SL_OK;
+fail:
+	sl_audit_close(a);
+	return r;
 }
 
 static void encode_reason(const char *in, char *out, size_t cap)
@@ -132,13 +168,39 @@ static void encode_reason(const char *in, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* Write and sync one whole line; on failure cut the file back to the last
+ * entry, so the next append does not land after half a line. */
+static int write_line(struct sl_audit *a, const char *line, size_t n, struct sl_diag *d)
+{
+	ssize_t w;
+
+	if (a->dirty) {
+		if (ftruncate(a->fd, (off_t)a->size) != 0 || fsync(a->fd) != 0)
+			return sl_diag_errno(d, "cutting a failed append off the audit log");
+		a->dirty = false;
+	}
+	do
+		w = write(a->fd, line, n);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)n && fsync(a->fd) == 0)
+		return SL_OK;
+	if (w >= 0 && w < (ssize_t)n)
+		errno = ENOSPC; /* a short write: the disk or a file size limit is full */
+	sl_diag_errno(d, "writing the audit log");
+	if (w > 0 && (ftruncate(a->fd, (off_t)a->size) != 0 || fsync(a->fd) != 0))
+		a->dirty = true;
+	return SL_ERR_IO;
+}
+
 int sl_audit_append(struct sl_audit *a, const char *event, const char *xfer_hex,
 		    const char *manifest_hex, const char *reason, struct sl_diag *d)
 {
-	char line[4096], enc[3000], ts[32], chain[65];
+	char line[SL_AUDIT_MAX_LINE], enc[3000], ts[32], chain[65];
+	struct sl_diag ld = { "" };
+	struct sl_audit_head h;
 	struct tm tm;
 	time_t now = time(NULL);
-	int n;
+	int n, r;
 
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -148,82 +210,24 @@ int sl_audit_append(struct sl_audit *a, const char *event, const char *xfer_hex,
 		     manifest_hex ? manifest_hex : "-", enc);
 	if (n < 0 || (size_t)n > sizeof line - 80)
 		return sl_diag_set(d, SL_ERR_TOOBIG, "audit line too long");
-	chain_next(a->chain, line, (size_t)n, chain);
+	audit_chain_next(a->chain, line, (size_t)n, chain);
 	n += snprintf(line + n, sizeof line - (size_t)n, " chain=%s\n", chain);
-	if (write(a->fd, line, (size_t)n) != n || fsync(a->fd) != 0)
-		return sl_diag_errno(d, "writing the audit log");
+	r = write_line(a, line, (size_t)n, &ld);
+	if (r) {
+		sl_log(a->log, SL_LOG_ERR, "audit: entry #%llu (%s %s) was NOT recorded: %s",
+		       (unsigned long long)(a->seq + 1), event, xfer_hex ? xfer_hex : "", ld.msg);
+		return sl_diag_set(d, r, "%s", ld.msg);
+	}
 	memcpy(a->chain, chain, 65);
 	a->seq++;
-	return SL_OK;
-}
-
-void sl_audit_close(struct sl_audit *a)
-{
-	if (!a)
-		return;
-	close(a->fd);
-	free(a);
-}
-
-int sl_audit_verify(int dirfd, const char *name, uint64_t *lines, struct sl_diag *d)
-{
-	char chain[65];
-	int torn, r;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0)
-		return sl_diag_errno(d, "audit log %s", name);
-	r = scan(fd, chain, lines, &torn, d);
-	close(fd);
-	return r;
-}
-
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
-int sl_audit_parse_line(const char *line, char *buf, size_t buflen, struct sl_audit_entry *e)
-{
-	char *f[7], *save = NULL, *tok;
-	unsigned n = 0;
-	static const char *const keys[] = { "xfer=", "manifest=", "reason=", "chain=" };
-
-	if (strlen(line) + 1 > buflen)
-		return SL_ERR_TOOBIG;
-	strcpy(buf, line);
-	buf[strcspn(buf, "\n")] = '\0';
-	for (tok = strtok_r(buf, " ", &save); tok && n < 7; tok = strtok_r(NULL, " ", &save))
-		f[n++] = tok;
-	if (n != 7 || tok)
-		return SL_ERR_PARSE;
-	for (unsigned i = 0; i < 4; i++) {
-		if (strncmp(f[3 + i], keys[i], strlen(keys[i])) != 0)
-			return SL_ERR_PARSE;
-		f[3 + i] += strlen(keys[i]);
+	a->size += (uint64_t)n;
+	sl_log(a->log, SL_LOG_INFO, "audit #%llu head %s", (unsigned long long)a->seq, a->chain);
+	sl_audit_get_head(a, &h);
+	r = audit_head_write(a->dirfd, a->head_name, &h, &ld);
+	if (r) {
+		sl_log(a->log, SL_LOG_WARN, "audit: entry #%llu recorded, but %s was not updated (%s): "
+		       "it still names an older entry", (unsigned long long)a->seq, a->head_name, ld.msg);
+		return sl_diag_set(d, r, "%s", ld.msg);
 	}
-	e->seq = strtoull(f[0], NULL, 10);
-	e->time = f[1];
-	e->event = f[2];
-	e->xfer = f[3];
-	e->manifest = f[4];
-	e->chain = f[6];
-	/* decode reason in place */
-	{
-		char *s = f[5], *o = f[5];
-		while (*s) {
-			if (*s == '%' && hexv(s[1]) >= 0 && hexv(s[2]) >= 0) {
-				*o++ = (char)(hexv(s[1]) << 4 | hexv(s[2]));
-				s += 3;
-			} else {
-				*o++ = *s++;
-			}
-		}
-		*o = '\0';
-	}
-	e->reason = f[5];
 	return SL_OK;
 }

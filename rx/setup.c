@@ -111,7 +111,7 @@ int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
 					   cfg->state_dir);
 		return r;
 	}
-	r = sl_audit_open(c->state_fd, "audit.log", &c->audit, d);
+	r = sl_audit_open(c->state_fd, "audit.log", c->log, &c->audit, d);
 	if (r)
 		return r;
 	if (d->msg[0])

@@ -1,7 +1,9 @@
 /* status.c — `sluice status`: what a receiver is doing, from its state directory.
  *
  * Reads STATE/status (rewritten every second by sluice-rx) and STATE/audit.log
- * (checks its hash chain, shows the latest outcomes). Never talks to rx.
+ * (checks its hash chain and that it holds the anchored heads, from
+ * STATE/audit.head and from --audit-head; shows the latest outcomes).
+ * Never talks to rx.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,20 +23,25 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: sluice status --state DIR [--recent N] [--watch SECS]\n"
+"Usage: sluice status --state DIR [--recent N] [--watch SECS] [--audit-head N:HEX]\n"
 "\n"
 "Show a receiver's health and progress from its state directory: whether\n"
 "sluice-rx is running, the link (datagrams, authentication failures, kernel\n"
 "drops), each sender (last heartbeat, estimated loss), transfers in progress\n"
 "with progress bars, and the latest released, rejected and timed-out transfers\n"
-"from the audit log, whose hash chain is checked.\n"
+"from the audit log, whose hash chain is checked, and against the last head\n"
+"sluice-rx anchored outside it (STATE/audit.head, and the journal), so a log\n"
+"cut short or removed is reported.\n"
 "\n"
 "  --state DIR      sluice-rx's --state directory\n"
 "  --recent N       audit entries to show (default 10)\n"
 "  --watch SECS     redraw every SECS seconds until interrupted\n"
+"  --audit-head N:HEX  also check the log holds this head: the last\n"
+"                   'audit #N head HEX' line sluice-rx logged (journalctl)\n"
 "\n"
 "Exit status: 0 healthy, 1 a problem is shown (rx not running, silent sender,\n"
-"authentication failures, broken audit chain), 2 usage, 3 no status to read.\n");
+"authentication failures, broken audit chain, audit log shorter than or not\n"
+"holding an anchored head), 2 usage, 3 no status to read.\n");
 }
 
 static const char *field(const char *line, const char *key, char *out, size_t cap)
@@ -105,7 +112,90 @@ static int show_quota(const char *line)
 	return 0;
 }
 
-static int show(int statefd, const char *dir, unsigned recent)
+static const char *anchor_text(enum sl_audit_anchor a)
+{
+	switch (a) {
+	case SL_AUDIT_ANCHOR_NONE: return "-";
+	case SL_AUDIT_ANCHOR_HELD: return "in the log";
+	case SL_AUDIT_ANCHOR_SHORT: return "NOT IN THE LOG (the log ends before it)";
+	case SL_AUDIT_ANCHOR_DIFFERS: return "NOT IN THE LOG (its entry there has another chain)";
+	case SL_AUDIT_ANCHOR_UNCHECKED: return "not checked (the chain breaks before it)";
+	}
+	return "?";
+}
+
+/* The audit chain: does it verify, and does it still hold the anchored
+ * heads (audit.head, and the one given from the journal)? */
+static int show_chain(int statefd, const struct sl_audit_head *given)
+{
+	struct sl_audit_state st;
+	struct sl_diag d = { "" };
+	int r = sl_audit_verify(statefd, "audit.log", given, &st, &d);
+
+	if (r)
+		printf("audit log  ! %s\n", d.msg);
+	else
+		printf("audit log  %llu entries, hash chain intact\n", (unsigned long long)st.entries);
+	if (!st.missing && st.entries)
+		printf("           head %llu:%s%s\n", (unsigned long long)st.head.seq, st.head.chain,
+		       r ? " (the last entry that verifies)" : "");
+	if (st.torn_tail)
+		printf("           the last line (%llu bytes) %s: sluice-rx cuts it, and records the cut, "
+		       "when it next starts\n", (unsigned long long)st.tail_bytes, st.bad_why);
+	if (st.head_file_present)
+		printf("anchors    %s names %llu: %s\n", st.head_file, (unsigned long long)st.file_head.seq,
+		       anchor_text(st.file_anchor));
+	else
+		printf("anchors    no %s: compare with a head from the journal (--audit-head N:HEX)\n",
+		       st.head_file);
+	if (given)
+		printf("           given %llu: %s\n", (unsigned long long)given->seq,
+		       anchor_text(st.given_anchor));
+	return r ? 1 : 0;
+}
+
+/* The latest outcomes from the audit log. */
+static void show_recent(int statefd, unsigned recent)
+{
+	char **ring = calloc(recent ? recent : 1, sizeof *ring), *line = NULL;
+	size_t cap = 0;
+	unsigned n = 0;
+	FILE *f;
+	int fd = openat(statefd, "audit.log", O_RDONLY | O_CLOEXEC);
+
+	if (ring && recent && fd >= 0 && (f = fdopen(fd, "r"))) {
+		while (getline(&line, &cap, f) > 0) {
+			struct sl_audit_entry e;
+			char buf[SL_AUDIT_MAX_LINE + 1];
+			if (sl_audit_parse_line(line, buf, sizeof buf, &e) != 0)
+				continue;
+			if (strcmp(e.event, "released") && strcmp(e.event, "rejected") &&
+			    strcmp(e.event, "timeout") && strcmp(e.event, "replay") && strcmp(e.event, "stuck") &&
+			    strcmp(e.event, "cut") && strcmp(e.event, "evicted") && strcmp(e.event, "expired"))
+				continue;
+			free(ring[n % recent]);
+			if (asprintf(&ring[n % recent], "  %s  %-8s %s  %s", e.time, e.event, e.xfer,
+				     e.reason) < 0)
+				ring[n % recent] = NULL;
+			n++;
+		}
+		free(line);
+		fclose(f);
+		if (n)
+			printf("recent\n");
+		for (unsigned i = n > recent ? n - recent : 0; i < n; i++) {
+			if (ring[i % recent])
+				printf("%s\n", ring[i % recent]);
+		}
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	for (unsigned i = 0; ring && i < recent; i++)
+		free(ring[i]);
+	free(ring);
+}
+
+static int show(int statefd, const char *dir, unsigned recent, const struct sl_audit_head *given)
 {
 	FILE *f;
 	char *line = NULL, b1[32], b2[32], v[128];
@@ -208,52 +298,8 @@ static int show(int statefd, const char *dir, unsigned recent)
 	free(line);
 	fclose(f);
 
-	/* The audit log: chain check, then the latest outcomes. */
-	{
-		struct sl_diag d = { "" };
-		uint64_t lines = 0;
-		int r = sl_audit_verify(statefd, "audit.log", &lines, &d);
-		char **ring = calloc(recent ? recent : 1, sizeof *ring);
-		unsigned n = 0;
-		if (r) {
-			printf("audit log  ! %s\n", d.msg);
-			problems++;
-		} else {
-			printf("audit log  %llu entries, hash chain intact\n", (unsigned long long)lines);
-		}
-		fd = openat(statefd, "audit.log", O_RDONLY | O_CLOEXEC);
-		if (ring && recent && fd >= 0 && (f = fdopen(fd, "r"))) {
-			line = NULL;
-			cap = 0;
-			while (getline(&line, &cap, f) > 0) {
-				struct sl_audit_entry e;
-				char buf[4096];
-				if (sl_audit_parse_line(line, buf, sizeof buf, &e) != 0)
-					continue;
-				if (strcmp(e.event, "released") && strcmp(e.event, "rejected") &&
-				    strcmp(e.event, "timeout") && strcmp(e.event, "replay") && strcmp(e.event, "stuck"))
-					continue;
-				free(ring[n % recent]);
-				if (asprintf(&ring[n % recent], "  %s  %-8s %s  %s", e.time, e.event, e.xfer,
-					     e.reason) < 0)
-					ring[n % recent] = NULL;
-				n++;
-			}
-			free(line);
-			fclose(f);
-			if (n)
-				printf("recent\n");
-			for (unsigned i = n > recent ? n - recent : 0; i < n; i++) {
-				if (ring[i % recent])
-					printf("%s\n", ring[i % recent]);
-			}
-		} else if (fd >= 0) {
-			close(fd);
-		}
-		for (unsigned i = 0; ring && i < recent; i++)
-			free(ring[i]);
-		free(ring);
-	}
+	problems += show_chain(statefd, given);
+	show_recent(statefd, recent);
 	return problems ? 1 : 0;
 }
 
@@ -261,9 +307,11 @@ int status_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, 0, 's' }, { "recent", required_argument, 0, 'n' },
-		{ "watch", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "watch", required_argument, 0, 'w' }, { "audit-head", required_argument, 0, 'a' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *dir = NULL;
+	struct sl_audit_head head, *given = NULL;
 	unsigned long recent = 10, watch = 0;
 	int c, fd, r;
 	char *end;
@@ -285,6 +333,14 @@ int status_main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'a':
+			if (sl_audit_head_parse(optarg, &head) != SL_OK) {
+				fprintf(stderr, "sluice status: --audit-head takes N:HEX, the entry number and the "
+					"64 hex digits of an 'audit #N head HEX' line sluice-rx logged\n");
+				return 2;
+			}
+			given = &head;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -301,7 +357,7 @@ int status_main(int argc, char **argv)
 	for (;;) {
 		if (watch)
 			printf("\033[H\033[2J");
-		r = show(fd, dir, (unsigned)recent);
+		r = show(fd, dir, (unsigned)recent, given);
 		fflush(stdout);
 		if (!watch || r == 3)
 			break;
