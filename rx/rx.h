@@ -221,6 +221,11 @@ struct rx_ctx {
 int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
 	     const char *key_path, struct sl_diag *d);
 void rx_teardown(struct rx_ctx *c);
+/* The STATE part of setup and teardown alone (directories, ledger, audit
+ * log, recovery; known transfers, sessions and counters): a test can start
+ * over on an empty STATE without opening keys, policy and codecs again. */
+int rx_open_state(struct rx_ctx *c, struct rx_cfg *cfg, struct sl_diag *d);
+void rx_close_state(struct rx_ctx *c);
 
 /* dispatch.c */
 void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now);

@@ -53,20 +53,14 @@ static void quota_defaults(struct rx_cfg *cfg, int state_fd)
 		cfg->layout_hold_ns = 2000000000ull;
 }
 
-int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
-	     const char *key_path, struct sl_diag *d)
+/* What does not depend on STATE: keys, policy, codecs, buffers. */
+static int setup_static(struct rx_ctx *c, const struct rx_cfg *cfg, const char *key_path,
+			struct sl_diag *d)
 {
 	struct sl_wire_rx_cfg wc = { 0 };
-	struct stat a, b;
 	uint8_t *key = NULL;
-	char path[4096];
-	bool repaired = false;
 	int r;
 
-	memset(c, 0, sizeof *c);
-	c->cfg = cfg;
-	c->log = log;
-	c->state_fd = c->xfer_fd = c->relstage_fd = c->release_fd = -1;
 	if (sl_crypto_init())
 		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
 	if (key_path) {
@@ -89,6 +83,43 @@ int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
 		snprintf(why, sizeof why, "%s", d->msg);
 		return sl_diag_set(d, r, "policy %s: %s", cfg->policy_path, why);
 	}
+	r = sl_fec_new(&c->fec);
+	if (r)
+		return sl_diag_set(d, r, "FEC codec");
+	c->dctx = ZSTD_createDCtx();
+	c->chunkcap = (size_t)254 * cfg->max_symsize;
+	c->chunkbuf = malloc(c->chunkcap);
+	c->hashbuf = malloc(c->chunkcap);
+	if (!c->dctx || !c->chunkbuf || !c->hashbuf)
+		return SL_ERR_NOMEM;
+	return SL_OK;
+}
+
+/* The staged-file writes. Set up, registered and restricted to reads and
+ * writes before the sandbox, which then needs only io_uring_enter
+ * (io_uring operations do not pass seccomp). */
+static int setup_file_io(struct rx_ctx *c, const struct rx_cfg *cfg, struct sl_diag *d)
+{
+	struct iovec reg[2] = { { c->chunkbuf, c->chunkcap }, { c->hashbuf, c->chunkcap } };
+	int r = sl_uio_new(cfg->file_io, 64, SL_UIO_RESTRICTED, &c->uio, d);
+
+	if (!r)
+		r = sl_uio_register(c->uio, reg, 2, d);
+	if (r)
+		return r;
+	if (d->msg[0])
+		sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
+	d->msg[0] = '\0';
+	return SL_OK;
+}
+
+int rx_open_state(struct rx_ctx *c, struct rx_cfg *cfg, struct sl_diag *d)
+{
+	struct stat a, b;
+	char path[4096];
+	bool repaired = false;
+	int r;
+
 	c->state_fd = open_dir(cfg->state_dir, 0700, 1, d);
 	if (c->state_fd < 0)
 		return SL_ERR_IO;
@@ -116,40 +147,32 @@ int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
 		return r;
 	if (d->msg[0])
 		sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
-	r = sl_fec_new(&c->fec);
-	if (r)
-		return sl_diag_set(d, r, "FEC codec");
-	c->dctx = ZSTD_createDCtx();
-	c->chunkcap = (size_t)254 * cfg->max_symsize;
-	c->chunkbuf = malloc(c->chunkcap);
-	c->hashbuf = malloc(c->chunkcap);
-	if (!c->dctx || !c->chunkbuf || !c->hashbuf)
-		return SL_ERR_NOMEM;
-	{
-		/* The staged-file writes. Set up, registered and restricted to
-		 * reads and writes before the sandbox, which then needs only
-		 * io_uring_enter (io_uring operations do not pass seccomp). */
-		struct iovec reg[2] = { { c->chunkbuf, c->chunkcap }, { c->hashbuf, c->chunkcap } };
-		r = sl_uio_new(cfg->file_io, 64, SL_UIO_RESTRICTED, &c->uio, d);
-		if (!r)
-			r = sl_uio_register(c->uio, reg, 2, d);
-		if (r)
-			return r;
-		if (d->msg[0])
-			sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
-		d->msg[0] = '\0';
-	}
-	if (cfg->link_uri) { /* none: the caller feeds rx_handle itself (tests) */
+	return rx_recover(c);
+}
+
+int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
+	     const char *key_path, struct sl_diag *d)
+{
+	int r;
+
+	memset(c, 0, sizeof *c);
+	c->cfg = cfg;
+	c->log = log;
+	c->state_fd = c->xfer_fd = c->relstage_fd = c->release_fd = -1;
+	r = setup_static(c, cfg, key_path, d);
+	if (!r)
+		r = setup_file_io(c, cfg, d);
+	if (!r && cfg->link_uri) { /* none: the caller feeds rx_handle itself (tests) */
 		/* borrow: no copy out of GRO buffers */
 		struct sl_link_opts lo = { .borrow = 1, .sockbuf = cfg->sockbuf };
 		r = sl_link_open_rx(cfg->link_uri, &lo, &c->link, d);
 	}
-	if (r)
-		return r;
-	return rx_recover(c);
+	if (!r)
+		r = rx_open_state(c, cfg, d);
+	return r;
 }
 
-void rx_teardown(struct rx_ctx *c)
+void rx_close_state(struct rx_ctx *c)
 {
 	while (c->xfers) {
 		struct rx_xfer *x = c->xfers;
@@ -158,17 +181,10 @@ void rx_teardown(struct rx_ctx *c)
 		c->xfers = x->next;
 		rx_xfer_free(x);
 	}
-	rx_hasher_stop(c->hasher);
-	sl_link_close(c->link);
-	sl_wire_rx_free(c->wire);
-	sl_fec_free(c->fec);
-	ZSTD_freeDCtx(c->dctx);
-	sl_uio_free(c->uio);
-	free(c->chunkbuf);
-	free(c->hashbuf);
 	sl_audit_close(c->audit);
 	sl_ledger_close(c->ledger);
-	sl_policy_free(c->policy);
+	c->audit = NULL;
+	c->ledger = NULL;
 	if (c->state_fd >= 0)
 		close(c->state_fd);
 	if (c->xfer_fd >= 0)
@@ -177,5 +193,26 @@ void rx_teardown(struct rx_ctx *c)
 		close(c->relstage_fd);
 	if (c->release_fd >= 0)
 		close(c->release_fd);
+	c->state_fd = c->xfer_fd = c->relstage_fd = c->release_fd = -1;
+	c->nactive = c->nstaged = 0;
+	c->staged_bytes = c->unvouched_bytes = 0;
+	memset(c->sessions, 0, sizeof c->sessions);
+	memset(&c->st, 0, sizeof c->st);
+	memset(&c->log_bucket, 0, sizeof c->log_bucket);
+	memset(&c->audit_bucket, 0, sizeof c->audit_bucket);
+}
+
+void rx_teardown(struct rx_ctx *c)
+{
+	rx_close_state(c);
+	rx_hasher_stop(c->hasher);
+	sl_link_close(c->link);
+	sl_wire_rx_free(c->wire);
+	sl_fec_free(c->fec);
+	ZSTD_freeDCtx(c->dctx);
+	sl_uio_free(c->uio);
+	free(c->chunkbuf);
+	free(c->hashbuf);
+	sl_policy_free(c->policy);
 }
 

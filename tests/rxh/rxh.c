@@ -145,16 +145,25 @@ int rxh_restart(struct rxh *h)
 
 int rxh_wipe(struct rxh *h)
 {
+	struct sl_diag d = { "" };
 	int fd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = SL_OK;
 
-	rxh_stop(h);
 	if (fd < 0)
 		return SL_ERR_IO;
+	if (h->up)
+		rx_close_state(&h->c);
 	sl_remove_tree(fd, "state", NULL);
 	sl_remove_tree(fd, "release", NULL);
 	close(fd);
 	h->now += 1000000000000ull;
-	return SL_OK;
+	if (h->up)
+		r = rx_open_state(&h->c, &h->cfg, &d);
+	if (r) {
+		rx_teardown(&h->c);
+		h->up = 0;
+	}
+	return r;
 }
 
 void rxh_free(struct rxh *h)

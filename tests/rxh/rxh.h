@@ -78,7 +78,9 @@ int rxh_start(struct rxh *h);           /* rx_setup + hasher */
 void rxh_stop(struct rxh *h);           /* rx_teardown */
 int rxh_restart(struct rxh *h);         /* a crash or stop, then a start on the same STATE */
 void rxh_free(struct rxh *h);           /* stops, removes the temporary tree */
-int rxh_wipe(struct rxh *h);            /* stops, empties STATE and RELEASE (keys stay) */
+/* Empty STATE and RELEASE (keys stay); a running receiver starts over on
+ * them without being torn down (rx_close_state, rx_open_state). */
+int rxh_wipe(struct rxh *h);
 
 /* Build transfer files[0..n) with the given options. */
 int rxh_xfer_build(struct rxh *h, const struct rxh_file *files, size_t n,
