@@ -38,14 +38,12 @@ void rx_log_limited(struct rx_ctx *c, enum sl_log_level lvl, uint64_t now, const
 {
 	char msg[1024];
 	va_list ap;
-	uint64_t before = c->log_bucket.suppressed;
 
 	/* 20 lines at once, then one a second. */
 	if (!rx_bucket_take(&c->log_bucket, now, 20, 1000000000ull)) {
 		c->st.log_suppressed++;
 		return;
 	}
-	(void)before;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);

@@ -1,4 +1,4 @@
-/* bench_fec — throughput of the Reed–Solomon codec (common/fec.c) on one core.
+/* bench_fec — throughput of the Reed–Solomon codec (common/fec/fec.c) on one core.
  *
  *   bench_fec [SECONDS]     SECONDS per measured cell (default 0.2, max 10)
  *

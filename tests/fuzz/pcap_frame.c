@@ -1,4 +1,4 @@
-/* Fuzz harness for sl_frame_extract (common/frame.c), the parser of
+/* Fuzz harness for sl_frame_extract (common/proto/frame.c), the parser of
  * untrusted frames read from pcap files and raw Ethernet captures.
  * Input: one byte selecting the port filter, then one captured frame.
  * Checks: the datagram found lies inside the frame; a UDP datagram found

@@ -1,4 +1,4 @@
-/* Unit tests for the Reed–Solomon codec (common/fec.c).
+/* Unit tests for the Reed–Solomon codec (common/fec/fec.c).
  *
  * Random cases draw from a xorshift PRNG; the seed is taken from
  * $SL_TEST_SEED if set, else from the clock, and every failure message

@@ -1,4 +1,4 @@
-/* Unit tests for the link back-ends (common/link*.c, common/frame.c):
+/* Unit tests for the link back-ends (common/link*.c, common/proto/frame.c):
  * UDP loopback, pcap files, raw Ethernet on a veth pair in a private
  * network namespace (root only), URI errors and descriptions. */
 #include <criterion/criterion.h>

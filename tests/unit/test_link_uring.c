@@ -1,5 +1,5 @@
 /* Unit tests for the io_uring engine of udp links (io=uring,
- * common/link_uring.c) over 127.0.0.1: round trips against the plain
+ * common/link/link_uring.c) over 127.0.0.1: round trips against the plain
  * engine and itself with GSO/GRO on and off, zero-copy sends, borrowed
  * buffers, oversize datagrams, the buffer ring running dry, timeouts,
  * signals, the ring's restrictions and option errors (kernel drop counts:

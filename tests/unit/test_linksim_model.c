@@ -1,4 +1,4 @@
-/* Unit tests for the linksim models (common/linksim_model.c): PRNG,
+/* Unit tests for the linksim models (tools/linksim_model.c): PRNG,
  * Bernoulli and Gilbert–Elliott loss, and the diode FIFO. */
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the manifest format (common/manifest.c, common/pathname.c):
+/* Unit tests for the manifest format (common/trust/manifest.c, common/trust/pathname.c):
  * round trips, and a hostile-manifest corpus where each case is refused with
  * its own reason. */
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the token-bucket pacer (common/pace.c), on a fake clock. */
+/* Unit tests for the token-bucket pacer (common/link/pace.c), on a fake clock. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 

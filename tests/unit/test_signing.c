@@ -1,4 +1,4 @@
-/* Unit tests for minisign keys and signatures (common/minisign.c) and the
+/* Unit tests for minisign keys and signatures (common/trust/minisign.c) and the
  * policy's signature counting (sl_policy_verify_signatures). */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests for transfer-directory verification (common/transfer.c) and
+/* Unit tests for transfer-directory verification (common/fs/transfer.c) and
  * the hashing underneath it. */
 #include <criterion/criterion.h>
 #include <fcntl.h>

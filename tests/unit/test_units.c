@@ -1,4 +1,4 @@
-/* Unit tests for command-line quantities (common/units.c). */
+/* Unit tests for command-line quantities (common/util/units.c). */
 #include <criterion/criterion.h>
 #include "units.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for the datagram format (common/wire.c) and bodies (common/proto.c). */
+/* Unit tests for the datagram format (common/proto/wire.c) and bodies (common/proto/proto.c). */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdlib.h>
