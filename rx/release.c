@@ -29,6 +29,16 @@
 #include "safefs.h"
 #include "sha256.h"
 
+const char *const rx_crash_points[] = { "verified", "ledger", "marker", "renamed", "audited", NULL };
+
+void rx_crashpoint(const struct rx_ctx *c, const char *point)
+{
+	if (!c->cfg->crash_at || strcmp(c->cfg->crash_at, point) != 0)
+		return;
+	sl_log(c->log, SL_LOG_ERR, "crash point %s: exiting at once (test build)", point);
+	_exit(RX_CRASH_STATUS);
+}
+
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
 {
 	struct sl_catalog *cat = malloc(sizeof *cat);
@@ -161,6 +171,7 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 		rx_xfer_reject(c, x, reason);
 		return;
 	}
+	rx_crashpoint(c, "verified");
 	r = sl_ledger_record(c->ledger, x->manifest->link, x->manifest->id, x->manifest->sequence,
 			     c->policy->sequence_window, (int64_t)time(NULL), &d);
 	if (r) {
@@ -170,7 +181,9 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	/* From here the transfer is accepted: a crash before the rename is
 	 * finished by rx_recover() at the next start. */
+	rx_crashpoint(c, "ledger");
 	sl_write_file_atomic(x->dirfd, "released", "", 0, 0600, NULL);
+	rx_crashpoint(c, "marker");
 	r = final_rename(c, x->hex, reason, sizeof reason);
 	if (r) {
 		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; "
@@ -178,12 +191,14 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 		sl_audit_append(c->audit, "stuck", x->hex, x->manifest_hex, reason, NULL);
 		return;
 	}
+	rx_crashpoint(c, "renamed");
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(reason, sizeof reason, "%zu files, %llu bytes, sequence %llu, verified in %.2f s",
 		 x->manifest->nfiles, (unsigned long long)x->manifest->total_bytes,
 		 (unsigned long long)x->manifest->sequence,
 		 (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t0) / 1e9);
 	sl_audit_append(c->audit, "released", x->hex, x->manifest_hex, reason, NULL);
+	rx_crashpoint(c, "audited");
 	sl_log(c->log, SL_LOG_INFO, "transfer %s RELEASED to %s/%s: %s", x->hex, c->cfg->release_dir,
 	       x->hex, reason);
 	c->st.released++;

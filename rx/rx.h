@@ -54,6 +54,7 @@ struct rx_cfg {
 	int allow_unkeyed;
 	int exit_when_idle;         /* pcap: exit at end of file */
 	enum sl_uio_mode file_io;   /* staged-file writes: pwrite or io_uring */
+	const char *crash_at;       /* test builds only: a crash point name; NULL in production */
 };
 
 struct rx_slot {
@@ -239,6 +240,12 @@ int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
 int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
 
 /* release.c */
+/* The crash points of a release, in the order they are passed (NULL-terminated). */
+extern const char *const rx_crash_points[];
+/* Test builds: _exit(RX_CRASH_STATUS) here if cfg->crash_at names this point.
+ * With crash_at NULL (production) it does nothing. */
+#define RX_CRASH_STATUS 86
+void rx_crashpoint(const struct rx_ctx *c, const char *point);
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
 

@@ -111,6 +111,17 @@ start_rx() {
     kill -0 $RX_PID 2>/dev/null || fail "sluice-rx did not start"
 }
 
+# crash_rx PORT POINT: start sluice-rx-crashtest (SLUICE_RX_CRASHTEST), which
+# _exit()s with status 86 at crash point POINT of its first release.
+crash_rx() {
+    rx_bin=$SLUICE_RX
+    SLUICE_RX=${SLUICE_RX_CRASHTEST:?} SLUICE_RX_CRASH_AT=$2
+    export SLUICE_RX_CRASH_AT
+    start_rx "$1"
+    SLUICE_RX=$rx_bin
+    unset SLUICE_RX_CRASH_AT
+}
+
 stop_rx() {
     kill "$RX_PID" 2>/dev/null || true
     wait "$RX_PID" 2>/dev/null || true
@@ -185,6 +196,27 @@ check_identical() {
 
 audit_has() { # audit_has EVENT ID PATTERN
     grep -E "^[0-9]+ [^ ]+ $1 xfer=$2 .*$3" "$W/state/audit.log" >/dev/null
+}
+
+# released_once DIR ID LABEL: transfer ID (sent from DIR) is in RELEASE once,
+# bit-identical and verifying, nothing else of it is left half-done (no
+# staging, no hidden name in RELEASE), the ledger holds it once, the audit
+# log holds exactly one "released" entry for it, and sluice status is healthy.
+released_once() {
+    dir=$1 id=$2 what=$3
+    check_identical "$dir" "$id"
+    [ -z "$(ls -A "$W/rel" | grep -v '^[0-9a-f]\{32\}$')" ] ||
+        fail "$what: RELEASE holds a partial or temporary entry: $(ls -A "$W/rel" | tr '\n' ' ')"
+    [ ! -e "$W/state/xfer/$id" ] || fail "$what: staging STATE/xfer/$id left behind"
+    [ ! -e "$W/state/release/$id" ] || fail "$what: STATE/release/$id left behind"
+    n=$(grep -c "^accept [^ ]* [0-9]* $id " "$W/state/ledger" || true)
+    [ "$n" = 1 ] || fail "$what: the ledger holds $id $n times"
+    n=$(grep -c "^[0-9]* [^ ]* released xfer=$id " "$W/state/audit.log" || true)
+    [ "$n" = 1 ] || fail "$what: the audit log holds $n 'released' entries for $id"
+    wait_for "[ \"\$(status_field pid)\" = $RX_PID ]" 5 || fail "$what: the restarted rx wrote no status"
+    "$SLUICE" status --state "$W/state" --recent 3 > "$W/status.log" 2>&1 ||
+        fail "$what: sluice status reports a problem: $(cat "$W/status.log")"
+    grep -q "hash chain intact" "$W/status.log" || fail "$what: audit chain not intact"
 }
 
 status_field() { sed -n "s/^$1 //p" "$W/state/status"; }
