@@ -236,6 +236,14 @@ size_t sl_ledger_count(const struct sl_ledger *l)
 	return l->n;
 }
 
+bool sl_ledger_has(const struct sl_ledger *l, const uint8_t id[SL_ID_BYTES])
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!memcmp(l->e[i].id, id, SL_ID_BYTES))
+			return true;
+	return false;
+}
+
 int sl_ledger_check(const struct sl_ledger *l, const char *link, const uint8_t id[SL_ID_BYTES],
 		    uint64_t sequence, uint64_t window, struct sl_diag *d)
 {

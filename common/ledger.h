@@ -34,6 +34,8 @@ void sl_ledger_close(struct sl_ledger *l);
 
 int sl_ledger_check(const struct sl_ledger *l, const char *link, const uint8_t id[SL_ID_BYTES],
 		    uint64_t sequence, uint64_t window, struct sl_diag *d);
+/* Whether a record holds this transfer id (on any link). */
+bool sl_ledger_has(const struct sl_ledger *l, const uint8_t id[SL_ID_BYTES]);
 /* Checks again, then appends and syncs. */
 int sl_ledger_record(struct sl_ledger *l, const char *link, const uint8_t id[SL_ID_BYTES],
 		     uint64_t sequence, uint64_t window, int64_t now, struct sl_diag *d);

@@ -57,6 +57,7 @@ Test(ledger, replay_and_rollback)
 	/* everything survives a reopen */
 	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_ledger_count(l), 2);
+	cr_assert(sl_ledger_has(l, a) && sl_ledger_has(l, b) && !sl_ledger_has(l, c));
 	cr_assert_eq(sl_ledger_check(l, "l1", a, 10, 0, &d), SL_ERR_REPLAY);
 	cr_assert_eq(sl_ledger_check(l, "l1", c, 9, 0, &d), SL_ERR_REPLAY);
 	cr_assert_eq(sl_ledger_check(l, "l1", c, 10, 0, &d), SL_OK);
