@@ -122,6 +122,20 @@ crash_rx() {
     unset SLUICE_RX_CRASH_AT
 }
 
+# crash_recovery POINT: run sluice-rx-crashtest in the foreground on the same
+# state; it must _exit() at POINT while finishing, at its start, a release an
+# earlier crash interrupted.
+crash_recovery() {
+    n0=$(grep -c "crash point $1:" "$W/rx.log" || true)
+    rc=0
+    SLUICE_RX_CRASH_AT=$1 timeout 20 "${SLUICE_RX_CRASHTEST:?}" --link "udp://127.0.0.1:$(free_port)" \
+        --key "$W/link.key" --policy "$W/policy" --state "$W/state" --release "$W/rel" \
+        >> "$W/rx.log" 2>&1 || rc=$?
+    if [ "$rc" != 86 ] || [ "$(grep -c "crash point $1:" "$W/rx.log")" -le "$n0" ]; then
+        fail "the restart did not crash at $1 while recovering (exit status $rc)"
+    fi
+}
+
 stop_rx() {
     kill "$RX_PID" 2>/dev/null || true
     wait "$RX_PID" 2>/dev/null || true
@@ -205,8 +219,8 @@ audit_has() { # audit_has EVENT ID PATTERN
 released_once() {
     dir=$1 id=$2 what=$3
     check_identical "$dir" "$id"
-    [ -z "$(ls -A "$W/rel" | grep -v '^[0-9a-f]\{32\}$')" ] ||
-        fail "$what: RELEASE holds a partial or temporary entry: $(ls -A "$W/rel" | tr '\n' ' ')"
+    bad=$(find "$W/rel" -mindepth 1 -maxdepth 1 -regextype posix-extended ! -regex '.*/[0-9a-f]{32}')
+    [ -z "$bad" ] || fail "$what: RELEASE holds a partial or temporary entry: $bad"
     [ ! -e "$W/state/xfer/$id" ] || fail "$what: staging STATE/xfer/$id left behind"
     [ ! -e "$W/state/release/$id" ] || fail "$what: STATE/release/$id left behind"
     n=$(grep -c "^accept [^ ]* [0-9]* $id " "$W/state/ledger" || true)
