@@ -70,6 +70,29 @@ enum {
 	O_MAXSTAGING, O_MAXUNV, O_MAXSTAGED, O_KEEP
 };
 
+#ifdef RX_TEST_BUILD
+/* sluice-rx-crashtest only: SLUICE_RX_CRASH_AT=POINT makes the receiver
+ * _exit() at that point of a release (tests/e2e/transfer.sh crash_points).
+ * An unknown name is refused, so a misspelt test cannot pass by never crashing. */
+static int crash_point_from_env(struct rx_cfg *cfg)
+{
+	const char *p = getenv("SLUICE_RX_CRASH_AT");
+
+	if (!p || !*p)
+		return 0;
+	for (unsigned i = 0; rx_crash_points[i]; i++)
+		if (!strcmp(p, rx_crash_points[i])) {
+			cfg->crash_at = rx_crash_points[i];
+			return 0;
+		}
+	fprintf(stderr, "sluice-rx: SLUICE_RX_CRASH_AT=%s is not a crash point; known:", p);
+	for (unsigned i = 0; rx_crash_points[i]; i++)
+		fprintf(stderr, " %s", rx_crash_points[i]);
+	fprintf(stderr, "\n");
+	return -1;
+}
+#endif
+
 static int parse_count(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
 		      unsigned long *out)
 {
@@ -227,6 +250,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg.exit_when_idle = strncmp(cfg.link_uri, "pcap:", 5) == 0;
+#ifdef RX_TEST_BUILD
+	if (crash_point_from_env(&cfg))
+		return 2;
+#endif
 
 	r = rx_setup(&c, &cfg, &log, key_path, &d);
 	if (r) {

@@ -12,17 +12,13 @@
  * key of the policy; the others are named in the audit line and the log),
  * whose files direct.c created O_EXCL beneath the tree (openat2, no symlinks)
  * and hashed as the chunks came; any size or hash mismatch rejects the whole
- * transfer. Then: syncfs, ledger record, marker,
- * one renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up.
+ * transfer. Then (commit.c): intent marker, ledger record, one
+ * renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up, each step
+ * finished by rx_recover() after a crash.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +26,16 @@
 #include "rx.h"
 #include "safefs.h"
 #include "sha256.h"
+
+const char *const rx_crash_points[] = { "verified", "marker", "ledger", "renamed", "audited", NULL };
+
+void rx_crashpoint(const struct rx_ctx *c, const char *point)
+{
+	if (!c->cfg->crash_at || strcmp(c->cfg->crash_at, point) != 0)
+		return;
+	sl_log(c->log, SL_LOG_ERR, "crash point %s: exiting at once (test build)", point);
+	_exit(RX_CRASH_STATUS);
+}
 
 /* rx_verify_catalog(), and which catalog entries are released (bit i:
  * entry i; the manifest, entry 0, always) with the others named in
@@ -150,28 +156,14 @@ static int build_tree(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *
 	return rx_tree_finish(c, x, keep, reason, rlen);
 }
 
-/* Move STATE/release/<id> to RELEASE/<id>, never replacing anything. */
-static int final_rename(struct rx_ctx *c, const char *hex, char *reason, size_t rlen)
-{
-	if (renameat2(c->relstage_fd, hex, c->release_fd, hex, RENAME_NOREPLACE) != 0) {
-		snprintf(reason, rlen, "rename into the release directory: %s", strerror(errno));
-		return SL_ERR_IO;
-	}
-	fsync(c->release_fd);
-	return SL_OK;
-}
-
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 {
-	char reason[1400], dropped[640] = "";
-	struct sl_diag d = { "" };
-	uint64_t keep = 1;
-	uint64_t t0 = 0;
-	struct timespec ts;
+	char reason[1400], how[64], dropped[640] = "";
+	struct rx_intent in;
+	uint64_t t0 = sl_now_ns(), keep = 1;
+	unsigned did;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK)
 		return; /* staging files cannot be opened now (logged) or rejected */
 	if (rx_xfer_checkpoint(c, x) != SL_OK) {
@@ -185,97 +177,36 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 		rx_xfer_reject(c, x, reason);
 		return;
 	}
-	r = sl_ledger_record(c->ledger, x->manifest->link, x->manifest->id, x->manifest->sequence,
-			     &c->policy->sequence, (int64_t)time(NULL), &d);
-	if (r) {
-		snprintf(reason, sizeof reason, "ledger: %s", d.msg);
+	rx_crashpoint(c, "verified");
+	if (rx_intent_write(c, x, &in, dropped, reason, sizeof reason) != SL_OK) {
+		rx_xfer_timeout(c, x, reason); /* staging kept: a repeat pass tries again */
+		return;
+	}
+	rx_xfer_deactivate(c, x); /* every chunk is in: nothing more to receive */
+	rx_crashpoint(c, "marker");
+	/* From here the transfer is accepted: what a crash interrupts,
+	 * rx_recover() finishes at the next start (commit.c). */
+	snprintf(how, sizeof how, "verified in %.2f s", (double)(sl_now_ns() - t0) / 1e9);
+	switch (rx_commit(c, &in, how, 1, &did, reason, sizeof reason)) {
+	case RX_C_REFUSED:
+		rx_intent_drop(c, x->hex);
 		rx_xfer_reject(c, x, reason);
 		return;
+	case RX_C_STUCK:
+		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; it stays in "
+		       "%s/release/%s and is moved at the next start", x->hex, reason, c->cfg->state_dir, x->hex);
+		break;
+	case RX_C_PENDING:
+		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted, release not finished: %s; finished at the "
+		       "next start", x->hex, reason);
+		break;
+	case RX_C_RELEASED:
+		sl_log(c->log, SL_LOG_INFO, "transfer %s RELEASED to %s/%s: %s, %s", x->hex,
+		       c->cfg->release_dir, x->hex, in.summary, how);
+		c->st.released++;
+		break;
 	}
-	/* From here the transfer is accepted: a crash before the rename is
-	 * finished by rx_recover() at the next start. */
-	sl_write_file_atomic(x->dirfd, "released", "", 0, 0600, NULL);
-	r = final_rename(c, x->hex, reason, sizeof reason);
-	if (r) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; "
-		       "it stays in %s/release/%s", x->hex, reason, c->cfg->state_dir, x->hex);
-		sl_audit_append(c->audit, "stuck", x->hex, x->manifest_hex, reason, NULL);
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(reason, sizeof reason, "%zu files, %llu bytes, sequence %llu, verified in %.2f s%s%s",
-		 x->manifest->nfiles, (unsigned long long)x->manifest->total_bytes,
-		 (unsigned long long)x->manifest->sequence,
-		 (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t0) / 1e9,
-		 dropped[0] ? "; signature files not released: " : "", dropped);
-	sl_audit_append(c->audit, "released", x->hex, x->manifest_hex, reason, NULL);
-	sl_log(c->log, SL_LOG_INFO, "transfer %s RELEASED to %s/%s: %s", x->hex, c->cfg->release_dir,
-	       x->hex, reason);
-	c->st.released++;
-	if (x->state == RX_X_ACTIVE) {
-		rx_xfer_deactivate(c, x);
-	}
+	/* Released or, if stuck or pending, in the ledger: never received again. */
 	rx_xfer_release_staging(c, x);
 	x->state = RX_X_RELEASED;
-	sl_remove_tree(c->xfer_fd, x->hex, NULL);
-}
-
-/* The 16-byte id named by a staging directory (32 lowercase hex digits). */
-static int hex_id(const char *hex, uint8_t id[16])
-{
-	char back[33];
-	size_t n = 0;
-
-	if (sodium_hex2bin(id, 16, hex, strlen(hex), NULL, &n, NULL) != 0 || n != 16)
-		return -1;
-	sodium_bin2hex(back, sizeof back, id, 16);
-	return strcmp(back, hex) == 0 ? 0 : -1;
-}
-
-/* At start: finish releases that were accepted but not renamed, and load
- * the state of transfers staged but not complete. */
-int rx_recover(struct rx_ctx *c)
-{
-	int fd = dup(c->xfer_fd);
-	DIR *dp;
-	struct dirent *e;
-
-	if (fd < 0 || !(dp = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return SL_ERR_IO;
-	}
-	while ((e = readdir(dp))) {
-		char marker[64], reason[512];
-		struct stat st;
-		if (strlen(e->d_name) != 32)
-			continue;
-		snprintf(marker, sizeof marker, "%s/released", e->d_name);
-		if (fstatat(c->xfer_fd, marker, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			/* Staged but not released: know it again, so that symbols of a
-			 * repeat pass are placed before its next transfer header. */
-			uint8_t id[16];
-			if (c->nstaged >= c->cfg->max_staged) {
-				sl_log(c->log, SL_LOG_WARN, "transfer %s: staged, but --max-staged %u transfers "
-				       "are already known; left on disk, not resumed", e->d_name, c->cfg->max_staged);
-				continue;
-			}
-			if (hex_id(e->d_name, id) == 0)
-				rx_xfer_get(c, id, sl_now_ns());
-			continue;
-		}
-		if (fstatat(c->relstage_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (final_rename(c, e->d_name, reason, sizeof reason) == SL_OK) {
-				sl_log(c->log, SL_LOG_INFO, "transfer %s: release finished after restart", e->d_name);
-				sl_audit_append(c->audit, "released", e->d_name, NULL,
-						"release completed after a restart", NULL);
-			} else {
-				sl_log(c->log, SL_LOG_ERR, "transfer %s: %s", e->d_name, reason);
-				continue;
-			}
-		}
-		sl_remove_tree(c->xfer_fd, e->d_name, NULL);
-	}
-	closedir(dp);
-	return SL_OK;
 }

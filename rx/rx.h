@@ -14,7 +14,7 @@
  *   spool        symbols of blocks evicted undecoded, at (block*255+row)*S
  *   spool.idx    12-byte records (block, row, k) naming what spool holds
  *   report       the last timeout report
- *   released     marker: ledger written, the rename to RELEASE is pending
+ *   release      intent: verified and being released (commit.c finishes it)
  * In memory it keeps a window of blocks being assembled (assemble.c),
  * bounded by --window slots per transfer, not by transfer size.
  *
@@ -69,6 +69,7 @@ struct rx_cfg {
 	int allow_unkeyed;
 	int exit_when_idle;         /* pcap: exit at end of file */
 	enum sl_uio_mode file_io;   /* staged-file writes: pwrite or io_uring */
+	const char *crash_at;       /* test builds only: a crash point name; NULL in production */
 };
 
 struct rx_slot {
@@ -266,7 +267,6 @@ void rx_xfer_free(struct rx_xfer *x);
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
 void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* unlink and free */
-int rx_recover(struct rx_ctx *c);
 /* Remove a transfer's staging for good (quota eviction, expiry), audited. */
 void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
 
@@ -325,7 +325,45 @@ int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
 /* Until every file is hashed (0) or hashing failed (its error). */
 int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
 
+/* commit.c: the steps of a release after verification (intent, ledger,
+ * rename, audit, cleanup), each done once even across crashes; see there. */
+struct rx_intent {                /* STATE/xfer/<id>/release */
+	uint8_t id[16];
+	char hex[33];
+	char link[SL_LABEL_MAX + 1];  /* "": not known (older marker; the ledger has it) */
+	uint64_t sequence;
+	char manifest_hex[65];        /* "": not known */
+	uint64_t audit_seq;           /* the audit log's last entry before the intent */
+	char summary[900];            /* "N files, B bytes, sequence S[; signature files not released: ...]" */
+};
+enum rx_commit {
+	RX_C_RELEASED,                /* in RELEASE, in the ledger, audited */
+	RX_C_REFUSED,                 /* the ledger refused it (or, live, failed): nothing done */
+	RX_C_STUCK,                   /* in the ledger, the rename failed (audited "stuck") */
+	RX_C_PENDING                  /* an I/O error: the next start finishes it */
+};
+#define RX_DID_LEDGER 1u
+#define RX_DID_RENAME 2u
+#define RX_DID_AUDIT 4u
+/* Step 1: write the intent for a verified transfer whose tree is finished. */
+int rx_intent_write(struct rx_ctx *c, const struct rx_xfer *x, struct rx_intent *in, const char *dropped,
+		    char *why, size_t wl);
+/* Remove the intent (before rejecting what it named). */
+void rx_intent_drop(struct rx_ctx *c, const char *hex);
+/* Steps 2-5, each skipped if done. `how` ends the audit reason; `live`: a
+ * ledger failure is a refusal (else an I/O error is RX_C_PENDING). *did:
+ * the RX_DID_ steps done by this call. */
+enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const char *how, int live,
+			 unsigned *did, char *why, size_t wl);
+int rx_recover(struct rx_ctx *c);
+
 /* release.c */
+/* The crash points of a release, in the order they are passed (NULL-terminated). */
+extern const char *const rx_crash_points[];
+/* Test builds: _exit(RX_CRASH_STATUS) here if cfg->crash_at names this point.
+ * With crash_at NULL (production) it does nothing. */
+#define RX_CRASH_STATUS 86
+void rx_crashpoint(const struct rx_ctx *c, const char *point);
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
 

@@ -145,6 +145,9 @@ int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t l
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
+	/* The rename is durable only once the directory is. */
+	if (sl_fsync_dir(dirfd, ".") != SL_OK)
+		return sl_diag_errno(d, "syncing the directory of %s", name);
 	return SL_OK;
 }
 
@@ -239,10 +242,12 @@ int sl_remove_tree(int dirfd, const char *name, struct sl_diag *d)
 int sl_fsync_dir(int dirfd, const char *path)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r;
+	int r, e;
 	if (fd < 0)
 		return SL_ERR_IO;
 	r = fsync(fd) == 0 ? SL_OK : SL_ERR_IO;
+	e = errno;
 	close(fd);
+	errno = e; /* the caller reports fsync's error */
 	return r;
 }

@@ -28,7 +28,9 @@ int sl_create_beneath(int dirfd, const char *path, mode_t mode, int *fd, struct 
 int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
 			  mode_t mode, struct sl_diag *d);
 
-/* Write a small file atomically: temp name, fsync, rename over `name`. */
+/* Write a small file atomically: temp name, fsync, rename over `name`, fsync
+ * the directory. SL_OK means the new contents are durable under `name`; an
+ * error after the rename (directory sync) leaves them in place, not durable. */
 int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 			 mode_t mode, struct sl_diag *d);
 
@@ -40,7 +42,8 @@ int sl_read_file_beneath(int dirfd, const char *path, size_t cap, uint8_t **data
  * A missing name is not an error. */
 int sl_remove_tree(int dirfd, const char *name, struct sl_diag *d);
 
-/* fsync a directory descriptor (or path relative to dirfd, "." for itself). */
+/* fsync a directory descriptor (or path relative to dirfd, "." for itself).
+ * SL_ERR_IO with errno set on failure. */
 int sl_fsync_dir(int dirfd, const char *path);
 
 /* Write all of buf at offset, retrying short writes. */

@@ -111,6 +111,31 @@ start_rx() {
     kill -0 $RX_PID 2>/dev/null || fail "sluice-rx did not start"
 }
 
+# crash_rx PORT POINT: start sluice-rx-crashtest (SLUICE_RX_CRASHTEST), which
+# _exit()s with status 86 at crash point POINT of its first release.
+crash_rx() {
+    rx_bin=$SLUICE_RX
+    SLUICE_RX=${SLUICE_RX_CRASHTEST:?} SLUICE_RX_CRASH_AT=$2
+    export SLUICE_RX_CRASH_AT
+    start_rx "$1"
+    SLUICE_RX=$rx_bin
+    unset SLUICE_RX_CRASH_AT
+}
+
+# crash_recovery POINT: run sluice-rx-crashtest in the foreground on the same
+# state; it must _exit() at POINT while finishing, at its start, a release an
+# earlier crash interrupted.
+crash_recovery() {
+    n0=$(grep -c "crash point $1:" "$W/rx.log" || true)
+    rc=0
+    SLUICE_RX_CRASH_AT=$1 timeout 20 "${SLUICE_RX_CRASHTEST:?}" --link "udp://127.0.0.1:$(free_port)" \
+        --key "$W/link.key" --policy "$W/policy" --state "$W/state" --release "$W/rel" \
+        >> "$W/rx.log" 2>&1 || rc=$?
+    if [ "$rc" != 86 ] || [ "$(grep -c "crash point $1:" "$W/rx.log")" -le "$n0" ]; then
+        fail "the restart did not crash at $1 while recovering (exit status $rc)"
+    fi
+}
+
 stop_rx() {
     kill "$RX_PID" 2>/dev/null || true
     wait "$RX_PID" 2>/dev/null || true
@@ -185,6 +210,27 @@ check_identical() {
 
 audit_has() { # audit_has EVENT ID PATTERN
     grep -E "^[0-9]+ [^ ]+ $1 xfer=$2 .*$3" "$W/state/audit.log" >/dev/null
+}
+
+# released_once DIR ID LABEL: transfer ID (sent from DIR) is in RELEASE once,
+# bit-identical and verifying, nothing else of it is left half-done (no
+# staging, no hidden name in RELEASE), the ledger holds it once, the audit
+# log holds exactly one "released" entry for it, and sluice status is healthy.
+released_once() {
+    dir=$1 id=$2 what=$3
+    check_identical "$dir" "$id"
+    bad=$(find "$W/rel" -mindepth 1 -maxdepth 1 -regextype posix-extended ! -regex '.*/[0-9a-f]{32}')
+    [ -z "$bad" ] || fail "$what: RELEASE holds a partial or temporary entry: $bad"
+    [ ! -e "$W/state/xfer/$id" ] || fail "$what: staging STATE/xfer/$id left behind"
+    [ ! -e "$W/state/release/$id" ] || fail "$what: STATE/release/$id left behind"
+    n=$(grep -c "^accept [^ ]* [0-9]* $id " "$W/state/ledger" || true)
+    [ "$n" = 1 ] || fail "$what: the ledger holds $id $n times"
+    n=$(grep -c "^[0-9]* [^ ]* released xfer=$id " "$W/state/audit.log" || true)
+    [ "$n" = 1 ] || fail "$what: the audit log holds $n 'released' entries for $id"
+    wait_for "[ \"\$(status_field pid)\" = $RX_PID ]" 5 || fail "$what: the restarted rx wrote no status"
+    "$SLUICE" status --state "$W/state" --recent 3 > "$W/status.log" 2>&1 ||
+        fail "$what: sluice status reports a problem: $(cat "$W/status.log")"
+    grep -q "hash chain intact" "$W/status.log" || fail "$what: audit chain not intact"
 }
 
 status_field() { sed -n "s/^$1 //p" "$W/state/status"; }

@@ -59,6 +59,7 @@ Test(ledger, replay_and_rollback)
 	/* everything survives a reopen */
 	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_ledger_count(l), 2);
+	cr_assert(sl_ledger_has_id(l, a) && sl_ledger_has_id(l, b) && !sl_ledger_has_id(l, c));
 	cr_assert_eq(sl_ledger_check(l, "l1", a, 10, &R0, &d), SL_ERR_REPLAY);
 	cr_assert_eq(sl_ledger_check(l, "l1", c, 9, &R0, &d), SL_ERR_REPLAY);
 	cr_assert_eq(sl_ledger_check(l, "l1", c, 10, &R0, &d), SL_OK);
