@@ -59,6 +59,14 @@ static uint64_t u64(struct input *in)
 	return v;
 }
 
+/* At exit, before the libraries' own exit handlers (registered earlier, so
+ * run later), stop the receiver and its hashing thread. */
+static void end_world(void)
+{
+	if (world)
+		rxh_stop(world->h);
+}
+
 static void make_world(void)
 {
 	static const struct rxh_opts lay[3] = { { .kmax = 8, .symsize = 256 }, { .kmax = 16, .symsize = 512 },
@@ -93,6 +101,7 @@ static void make_world(void)
 			abort();
 	}
 	world = w;
+	atexit(end_world);
 }
 
 /* A header of t with one field replaced by the fuzzer. */
