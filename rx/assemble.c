@@ -99,6 +99,7 @@ int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t
 
 	if (s->rows[row / 8] >> (row % 8) & 1) {
 		x->dup_symbols++;
+		c->st.duplicates++;
 		return 0;
 	}
 	if (row < s->k) {
@@ -109,6 +110,7 @@ int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t
 		unsigned have_data = s->nrows - s->np;
 		if (s->np >= s->k - have_data) {
 			x->dup_symbols++;
+			c->st.duplicates++;
 			return 0;
 		}
 		if (s->np == s->parcap) {

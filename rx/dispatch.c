@@ -137,8 +137,9 @@ static void on_xfer(struct rx_ctx *c, struct rx_session *s, const struct sl_wire
 	}
 	x = rx_xfer_get(c, h->xfer, now);
 	if (!x)
-		return;
+		return; /* counted as quota_header, or out of memory */
 	if (x->state == RX_X_RELEASED) {
+		c->st.ignored++;
 		if (h->session != x->session) {
 			/* Sent again after its release: recorded once per session, rate-limited. */
 			char why[96];
@@ -154,8 +155,10 @@ static void on_xfer(struct rx_ctx *c, struct rx_session *s, const struct sl_wire
 		return;
 	}
 	if (x->state == RX_X_REJECTED) {
-		if (h->session == x->reject_session)
+		if (h->session == x->reject_session) {
+			c->st.ignored++;
 			return;
+		}
 		/* A new session sends it again (perhaps with more signatures). */
 		rx_xfer_forget(c, x);
 		x = rx_xfer_get(c, h->xfer, now);
@@ -223,6 +226,7 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 		x->session = h->session;
 	if (rx_xfer_block_is_done(x, h->block)) {
 		x->dup_symbols++;
+		c->st.duplicates++;
 		return;
 	}
 	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK) {

@@ -172,6 +172,7 @@ struct rx_session {
 struct rx_stats {
 	uint64_t datagrams, bytes, auth_fail, malformed, unsupported, before_header, ignored;
 	uint64_t released, rejected, timeouts, replays;
+	uint64_t duplicates;        /* symbols of decoded blocks, rows held, parity beyond need */
 	uint64_t other_layout;      /* symbols of a layout other than the staged one */
 	uint64_t hdr_conflict;      /* headers refused: staged layout live, or vouched manifest differs */
 	uint64_t quota_header;      /* headers refused by a quota (size, staged transfers) */

@@ -134,6 +134,7 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	    (unsigned long long)c->staged_bytes, (unsigned long long)c->cfg->max_staging,
 	    (unsigned long long)c->unvouched_bytes, (unsigned long long)c->cfg->max_unvouched,
 	    c->nstaged, c->cfg->max_staged, (unsigned long long)(c->cfg->keep_incomplete_ns / 1000000000ull));
+	put(&s, "duplicates %llu\n", (unsigned long long)c->st.duplicates);
 	put(&s, "quota header_refused=%llu dropped=%llu evicted=%llu expired=%llu other_layout=%llu "
 		"header_conflicts=%llu log_suppressed=%llu audit_suppressed=%llu\n",
 	    (unsigned long long)c->st.quota_header, (unsigned long long)c->st.quota_drops,
@@ -154,13 +155,15 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 		"sluice_rx_dropped_total{reason=\"unsupported\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"before_header\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"ignored\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"duplicate\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"other_layout\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"header_conflict\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"quota_header\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"kernel\"} %llu\n",
 	    (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
 	    (unsigned long long)c->st.unsupported, (unsigned long long)c->st.before_header,
-	    (unsigned long long)c->st.ignored, (unsigned long long)c->st.other_layout,
+	    (unsigned long long)c->st.ignored, (unsigned long long)c->st.duplicates,
+	    (unsigned long long)c->st.other_layout,
 	    (unsigned long long)c->st.hdr_conflict, (unsigned long long)c->st.quota_header,
 	    (unsigned long long)ls.kernel_drops);
 	put(&m, "# HELP sluice_rx_transfers_total Transfers finished, by outcome.\n"
