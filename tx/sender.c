@@ -332,7 +332,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	    cfg->overhead > 10)
 		return sl_diag_set(d, SL_ERR_INVAL, "invalid sender configuration");
 	s.chunk_size = (uint32_t)cfg->kmax * cfg->symsize - SL_BLOCK_REC;
-	s.nchunks = (src->total_bytes + s.chunk_size - 1) / s.chunk_size;
+	s.nchunks = sl_chunks_of(src->total_bytes, s.chunk_size);
 	s.piece = sl_catalog_piece(cfg->kmax, cfg->symsize);
 	s.catalog_blocks = (uint32_t)((src->catalog_len + s.piece - 1) / s.piece);
 	s.dgsize = sl_wire_dgram_size(cfg->symsize);

@@ -47,7 +47,7 @@ int sl_xfer_hdr_decode(const uint8_t *b, size_t len, struct sl_xfer_hdr *x)
 	    x->catalog_len == 0 || x->catalog_blocks == 0 || x->catalog_blocks > x->catalog_len ||
 	    x->passes == 0 || x->pass >= x->passes)
 		return SL_ERR_PARSE;
-	if (x->nchunks != (x->total_bytes + x->chunk_size - 1) / x->chunk_size)
+	if (x->nchunks != sl_chunks_of(x->total_bytes, x->chunk_size))
 		return SL_ERR_PARSE;
 	return SL_OK;
 }

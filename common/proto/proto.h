@@ -30,6 +30,11 @@ struct sl_xfer_hdr {
 	uint8_t level;               /* zstd level used */
 };
 void sl_xfer_hdr_encode(const struct sl_xfer_hdr *x, uint8_t out[SL_XFER_BODY]);
+/* Chunks of chunk_size (> 0) bytes that hold total bytes, without overflow. */
+static inline uint64_t sl_chunks_of(uint64_t total, uint32_t chunk_size)
+{
+	return total / chunk_size + (total % chunk_size != 0);
+}
 int sl_xfer_hdr_decode(const uint8_t *b, size_t len, struct sl_xfer_hdr *x);
 
 /* --- heartbeat (SL_T_HEARTBEAT body) --- */

@@ -296,7 +296,7 @@ static int build_blocks(struct rxh_xfer *t)
 	uint32_t piece = sl_catalog_piece(x->kmax, t->symsize);
 	int r = SL_OK;
 
-	x->catalog_blocks = (x->catalog_len + piece - 1) / piece;
+	x->catalog_blocks = (uint32_t)sl_chunks_of(x->catalog_len, piece);
 	t->nblocks = x->catalog_blocks + x->nchunks;
 	t->blocks = calloc(t->nblocks, sizeof *t->blocks);
 	t->k = calloc(t->nblocks, sizeof *t->k);
@@ -351,7 +351,7 @@ int rxh_xfer_build(struct rxh *h, const struct rxh_file *files, size_t n,
 	x->kmax = o->kmax ? o->kmax : 16;
 	x->chunk_size = (uint32_t)x->kmax * t->symsize - SL_BLOCK_REC;
 	x->total_bytes = m->total_bytes;
-	x->nchunks = (m->total_bytes + x->chunk_size - 1) / x->chunk_size;
+	x->nchunks = sl_chunks_of(m->total_bytes, x->chunk_size);
 	x->sequence = m->sequence;
 	x->passes = 1;
 	x->codec = SL_CODEC_ZSTD;

@@ -109,7 +109,7 @@ Test(rx, absurd_header_after_a_good_one)
 	rxh_send_block(h, &s, &t, 0, 0, 0);
 	bad = t.hdr;
 	bad.total_bytes = UINT64_MAX / 2;
-	bad.nchunks = (bad.total_bytes + bad.chunk_size - 1) / bad.chunk_size;
+	bad.nchunks = sl_chunks_of(bad.total_bytes, bad.chunk_size);
 	bad.layout[0] ^= 1;
 	bad.manifest_sha256[0] ^= 1;
 	rxh_send_hdr(h, &s, &t, &bad, 0);
@@ -242,7 +242,7 @@ Test(rx, declared_size_over_quota_creates_nothing)
 	one_make(&a, 10000, 8, NULL);
 	big = a.t.hdr;
 	big.total_bytes = h->cfg.max_staging + 1;
-	big.nchunks = (big.total_bytes + big.chunk_size - 1) / big.chunk_size;
+	big.nchunks = sl_chunks_of(big.total_bytes, big.chunk_size);
 	rxh_send_hdr(h, &a.s, &a.t, &big, 0);
 	cr_assert_eq(h->c.st.quota_header, 1);
 	cr_assert_null(known(&a));

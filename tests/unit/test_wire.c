@@ -247,6 +247,16 @@ Test(proto, xfer_round_trip_and_checks)
 	x.pass = 2;
 	sl_xfer_hdr_encode(&x, b);
 	cr_assert_eq(sl_xfer_hdr_decode(b, sizeof b, &y), SL_ERR_PARSE, "pass beyond passes");
+	/* total + chunk - 1 wraps past 2^64: nchunks 0 must not pass for it */
+	x.pass = 0;
+	x.total_bytes = UINT64_MAX;
+	x.chunk_size = 96;
+	x.nchunks = 0;
+	sl_xfer_hdr_encode(&x, b);
+	cr_assert_eq(sl_xfer_hdr_decode(b, sizeof b, &y), SL_ERR_PARSE, "wrapped chunk count");
+	x.nchunks = UINT64_MAX / 96 + 1;
+	sl_xfer_hdr_encode(&x, b);
+	cr_assert_eq(sl_xfer_hdr_decode(b, sizeof b, &y), SL_OK);
 }
 
 Test(proto, heartbeat_round_trip)
