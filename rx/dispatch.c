@@ -288,6 +288,7 @@ void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 
 void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 {
+	uint64_t outcomes;
 	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
 
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
@@ -308,8 +309,12 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 		rx_quota_expire(c, now);
 		c->last_expire_ns = now;
 	}
-	if (final || now - c->last_status_ns >= 1000000000ull) {
+	/* Once a second, and at once after an outcome, so the status file never
+	 * contradicts the audit log for long. */
+	outcomes = c->st.released + c->st.rejected + c->st.timeouts + c->st.evicted + c->st.expired;
+	if (final || now - c->last_status_ns >= 1000000000ull || outcomes != c->status_outcomes) {
 		rx_write_status(c, now);
 		c->last_status_ns = now;
+		c->status_outcomes = outcomes;
 	}
 }

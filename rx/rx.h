@@ -212,6 +212,7 @@ struct rx_ctx {
 	uint64_t unvouched_bytes;   /* ... of those without a verified catalog */
 	unsigned nstaged;           /* transfers with a staging directory */
 	uint64_t last_expire_ns;
+	uint64_t status_outcomes;   /* outcomes counted when the status file was last written */
 	struct rx_bucket log_bucket, audit_bucket;
 };
 

@@ -1,6 +1,7 @@
 /* test_rx.c — sluice-rx's state machine driven by keyed datagram sequences
  * (tests/rxh): what a hostile or confused low side can make the receiver do. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -382,5 +383,27 @@ Test(rx, replays_and_unseen_are_rate_limited)
 	/* 20 rate-limited lines, and one "audit #N head" line per audit entry */
 	cr_assert_leq(h->log_lines - lines0, 20 + 10 + 2, "%u lines", h->log_lines - lines0);
 	cr_assert_gt(h->c.st.audit_suppressed, 0);
+	one_free(&a);
+}
+
+/* The status file says "released" as soon as the audit log does. */
+Test(rx, status_tells_the_outcome_at_once)
+{
+	struct one a;
+	char path[512], buf[8192];
+	FILE *f;
+	size_t n;
+
+	one_make(&a, 30000, 16, NULL);
+	rxh_tick(h, 1000000); /* a status file from before the release */
+	rxh_send_all(h, &a.s, &a.t, 0);
+	rxh_settle(h); /* the next tick, 1 ms later */
+	snprintf(path, sizeof path, "%s/status", h->state);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	cr_assert(strstr(buf, "\nreleased 1\n"), "%s", buf);
 	one_free(&a);
 }
