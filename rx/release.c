@@ -14,6 +14,11 @@
  * and hashed as the chunks came; any size or hash mismatch rejects the whole
  * transfer. Then: syncfs, ledger record, marker,
  * one renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up.
+ *
+ * Only a verdict rejects (hash, size, signatures, policy, ledger refusal).
+ * A step that fails for the disk (full, I/O error: SL_ERR_IO) or memory
+ * keeps everything staged and the release is tried again (storage.c:
+ * rx_storage_defer); once the ledger has it, only the steps after it are.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -154,7 +159,9 @@ static int build_tree(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *
 static int final_rename(struct rx_ctx *c, const char *hex, char *reason, size_t rlen)
 {
 	if (renameat2(c->relstage_fd, hex, c->release_fd, hex, RENAME_NOREPLACE) != 0) {
-		snprintf(reason, rlen, "rename into the release directory: %s", strerror(errno));
+		int err = errno;
+		snprintf(reason, rlen, "rename into the release directory: %s", strerror(err));
+		errno = err;
 		return SL_ERR_IO;
 	}
 	fsync(c->release_fd);
@@ -163,7 +170,7 @@ static int final_rename(struct rx_ctx *c, const char *hex, char *reason, size_t 
 
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 {
-	char reason[1400], dropped[640] = "";
+	char reason[1400] = "", dropped[640] = "";
 	struct sl_diag d = { "" };
 	uint64_t keep = 1;
 	uint64_t t0 = 0;
@@ -172,34 +179,50 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (x->accepted)
+		goto accepted; /* in the ledger already: only the steps after it */
 	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK)
 		return; /* staging files cannot be opened now (logged) or rejected */
 	if (rx_xfer_checkpoint(c, x) != SL_OK) {
-		rx_xfer_timeout(c, x, "staging storage failed");
+		rx_storage_defer(c, x, SL_ERR_IO, 0, "staged data or its done map could not be made durable");
 		return;
 	}
 	r = verify_catalog(c, x, reason, sizeof reason, &keep, dropped, sizeof dropped);
 	if (!r)
 		r = build_tree(c, x, keep, reason, sizeof reason);
 	if (r) {
+		if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? errno : 0, reason))
+			return; /* the disk, not the transfer: kept, tried again */
 		rx_xfer_reject(c, x, reason);
 		return;
 	}
 	r = sl_ledger_record(c->ledger, x->manifest->link, x->manifest->id, x->manifest->sequence,
 			     &c->policy->sequence, (int64_t)time(NULL), &d);
 	if (r) {
+		int err = errno;
 		snprintf(reason, sizeof reason, "ledger: %s", d.msg);
+		if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? err : 0, reason))
+			return; /* not recorded (the ledger cut it off again): tried again */
 		rx_xfer_reject(c, x, reason);
 		return;
 	}
+	x->accepted = 1;
+accepted:
 	/* From here the transfer is accepted: a crash before the rename is
 	 * finished by rx_recover() at the next start. */
-	sl_write_file_atomic(x->dirfd, "released", "", 0, 0600, NULL);
+	if (sl_write_file_atomic(x->dirfd, "released", "", 0, 0600, NULL) != SL_OK) {
+		rx_storage_defer(c, x, SL_ERR_IO, errno, "writing the release marker");
+		return;
+	}
 	r = final_rename(c, x->hex, reason, sizeof reason);
 	if (r) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; "
-		       "it stays in %s/release/%s", x->hex, reason, c->cfg->state_dir, x->hex);
-		sl_audit_append(c->audit, "stuck", x->hex, x->manifest_hex, reason, NULL);
+		int err = errno, disk = err == ENOSPC || err == EDQUOT || err == EIO;
+		if (!disk && !x->release_wait) {
+			sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; "
+			       "it stays in %s/release/%s", x->hex, reason, c->cfg->state_dir, x->hex);
+			sl_audit_append(c->audit, "stuck", x->hex, x->manifest_hex, reason, NULL);
+		}
+		rx_storage_defer(c, x, r, disk ? err : 0, reason);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);

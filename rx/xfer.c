@@ -173,16 +173,25 @@ int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, ui
 		return SL_ERR_NOMEM;
 	if (e->k != k)
 		return SL_ERR_PARSE;
-	if (sl_pwrite_all(x->spool_fd, sym, x->symsize, off))
+	if (sl_pwrite_all(x->spool_fd, sym, x->symsize, off)) {
+		rx_storage_failed(c, x, "spooling a symbol", errno);
 		return SL_ERR_IO;
+	}
 	rx_quota_add(c, x, x->symsize);
 	x->spool_syms++;
+	e->rows[row / 8] |= (uint8_t)(1u << (row % 8)); /* in memory it is spooled either way */
 	sl_put_be64(rec, block);
 	sl_put_be16(rec + 8, row);
 	sl_put_be16(rec + 10, k);
-	if (write(x->spool_idx_fd, rec, sizeof rec) != (ssize_t)sizeof rec)
+	if (write(x->spool_idx_fd, rec, sizeof rec) != (ssize_t)sizeof rec) {
+		struct stat st;
+		int err = errno;
+		/* A torn record would shift every later one: cut it off. */
+		if (fstat(x->spool_idx_fd, &st) == 0)
+			(void)!ftruncate(x->spool_idx_fd, st.st_size - st.st_size % (off_t)sizeof rec);
+		rx_storage_failed(c, x, "recording a spooled symbol", err);
 		return SL_ERR_IO;
-	e->rows[row / 8] |= (uint8_t)(1u << (row % 8));
+	}
 	return SL_OK;
 }
 
@@ -547,7 +556,7 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	close_fd(&x->spool_idx_fd);
 	x->state = RX_X_DORMANT;
 	c->nactive--;
-	if (x->catalog_ok) {
+	if (x->catalog_ok && !x->accepted) { /* accepted: the release's last steps need the manifest */
 		free(x->catalog);
 		x->catalog = NULL;
 		sl_manifest_free(x->manifest);
