@@ -97,9 +97,8 @@ static int write_pieces(struct rx_ctx *c, struct rx_xfer *x, struct sl_uio_op *o
 				err = ops[k].err;
 				break;
 			}
-		/* a full disk is said once per episode (storage.c) */
-		rx_log_limited(c, err == ENOSPC || err == EDQUOT ? SL_LOG_DEBUG : SL_LOG_ERR, c->now,
-			       "transfer %s: staged data/%s", x->hex, d.msg);
+		if (err != ENOSPC && err != EDQUOT) /* a full disk is said once per episode (storage.c) */
+			rx_log_limited(c, SL_LOG_ERR, c->now, "transfer %s: staged data/%s", x->hex, d.msg);
 		errno = err; /* for the caller: a full disk or another I/O error */
 		return SL_ERR_IO;
 	}

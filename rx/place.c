@@ -41,7 +41,7 @@ static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t blo
  * on write chunks into their files. Returns SL_ERR_HASH when rejected. */
 static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 {
-	char why[1024];
+	char why[1024] = "";
 	size_t len = 0;
 	int r;
 
@@ -61,7 +61,14 @@ static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 		x->ncat_done = 0;
 		return SL_OK;
 	}
-	if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
+	r = rx_verify_catalog(c, x, why, sizeof why);
+	if (r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, why);
+		memset(x->cat_done, 0, x->hdr.catalog_blocks);
+		x->ncat_done = 0;
+		return SL_OK;
+	}
+	if (r != SL_OK) {
 		rx_xfer_reject(c, x, why);
 		return SL_ERR_HASH;
 	}

@@ -191,11 +191,8 @@ void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, in
 	c->disk.err = err;
 	c->disk.last_fail_ns = c->now;
 	c->disk.fails++;
-	if (c->disk.on) {
-		rx_log_limited(c, SL_LOG_DEBUG, c->now, "storage: %s%s%s%s", x ? "transfer " : "",
-			       x ? x->hex : "", x ? ": " : "", what);
-		return;
-	}
+	if (c->disk.on)
+		return; /* said once per episode; counted */
 	c->disk.on = 1;
 	c->disk.since_ns = c->now;
 	c->disk.since_wall = (int64_t)time(NULL);
@@ -254,6 +251,8 @@ void rx_release(struct rx_ctx *c, struct rx_xfer *x)
 	if (x->release_wait && c->now - x->release_try_ns < RETRY_HEADER_NS)
 		return;
 	x->release_try_ns = c->now;
+	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
+		x->release_retry_ns = c->now + (x->release_backoff_ns ? x->release_backoff_ns : RETRY_FIRST_NS);
 	lend = tight(c);
 	if (lend)
 		rx_storage_lend(c);

@@ -492,7 +492,10 @@ static int reverify(struct rx_ctx *c, struct rx_xfer *x)
 		c->unvouched_bytes += x->staged_bytes;
 		return SL_OK;
 	}
-	if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
+	r = rx_verify_catalog(c, x, why, sizeof why);
+	if (r == SL_ERR_NOMEM || r == SL_ERR_IO)
+		return SL_ERR_IO; /* not a verdict: not active now, tried again later */
+	if (r != SL_OK) {
 		rx_xfer_reject(c, x, why);
 		return SL_ERR_HASH;
 	}
@@ -515,8 +518,11 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 			return SL_ERR_AGAIN;
 		rx_xfer_deactivate(c, old);
 	}
-	if (x->catalog_ok && !x->manifest && reverify(c, x) != SL_OK)
-		return SL_ERR_HASH; /* rejected */
+	if (x->catalog_ok && !x->manifest) {
+		int r = reverify(c, x);
+		if (r)
+			return r; /* rejected (SL_ERR_HASH), or not now */
+	}
 	x->win = calloc(c->cfg->window, sizeof *x->win);
 	if (!x->win)
 		return SL_ERR_NOMEM;
@@ -589,6 +595,7 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 	close_fd(&x->spool_idx_fd);
 	close_fd(&x->cat_fd);
 	staging_gone(c, x);
+	x->release_wait = 0;
 	x->nspool = 0;
 	x->spool_syms = 0;
 	x->npend = 0;

@@ -177,7 +177,7 @@ static int exists(const char *dir, const char *hex, const char *sub)
 /* The disk fills mid-transfer: nothing is removed, the receiver says so
  * once and keeps receiving; after space returns a repeat pass completes
  * it, and the next transfer goes through. */
-Test(rx_disk, full_mid_transfer_then_repeat_pass)
+static void full_mid_transfer(void)
 {
 	struct one a, b;
 	struct rxh_opts big = { .kmax = 32, .symsize = 1024 };
@@ -186,7 +186,6 @@ Test(rx_disk, full_mid_transfer_then_repeat_pass)
 	const char *l;
 	char staging[400];
 
-	need_root();
 	one_make(&a, 1500000, 21, &big);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
 	send_blocks(&a, 0, a.t.nblocks / 2);
@@ -236,6 +235,22 @@ Test(rx_disk, full_mid_transfer_then_repeat_pass)
 	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
 	one_free(&a);
 	one_free(&b);
+}
+
+Test(rx_disk, full_mid_transfer_then_repeat_pass)
+{
+	need_root();
+	full_mid_transfer();
+}
+
+/* The same with the files written through io_uring (--file-io uring). */
+Test(rx_disk, full_mid_transfer_uring)
+{
+	need_root();
+	rxh_stop(h);
+	h->cfg.file_io = SL_UIO_URING;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	full_mid_transfer();
 }
 
 /* A transfer whose last chunk is one byte in a page its previous chunk
