@@ -148,6 +148,31 @@ static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
 		    (unsigned long long)free_b, (unsigned long long)c->disk.reserve);
 }
 
+/* "xfer ..." lines and progress metrics of the transfers in progress. */
+static void put_xfers(const struct rx_ctx *c, struct buf *s, struct buf *m, uint64_t now)
+{
+	put(m, "# HELP sluice_rx_transfer_progress_ratio Fraction of a transfer's chunks staged.\n"
+		"# TYPE sluice_rx_transfer_progress_ratio gauge\n");
+	for (const struct rx_xfer *x = c->xfers; x; x = x->next) {
+		uint64_t total = x->have_hdr ? x->hdr.nchunks : 0;
+		uint64_t bytes_done = x->have_hdr ? x->ndone * x->hdr.chunk_size : 0;
+		if (x->state == RX_X_RELEASED || x->state == RX_X_REJECTED)
+			continue;
+		if (x->have_hdr && bytes_done > x->hdr.total_bytes)
+			bytes_done = x->hdr.total_bytes;
+		put(s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
+			"symbols=%llu files=%lld timed_out=%d staged=%llu release_held=%d\n",
+		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
+		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
+		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
+		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,
+		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported,
+		    (unsigned long long)x->staged_bytes, x->release_wait);
+		put(m, "sluice_rx_transfer_progress_ratio{xfer=\"%s\"} %.6f\n", x->hex,
+		    total ? (double)x->ndone / (double)total : 0.0);
+	}
+}
+
 void rx_write_status(struct rx_ctx *c, uint64_t now)
 {
 	struct buf s = { malloc(8192), 0, 8192 }, m = { malloc(8192), 0, 8192 };
@@ -235,26 +260,7 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 		put(&m, "sluice_rx_session_lost_estimate{session=\"%016llx\"} %llu\n",
 		    (unsigned long long)x->id, (unsigned long long)lost);
 	}
-	put(&m, "# HELP sluice_rx_transfer_progress_ratio Fraction of a transfer's chunks staged.\n"
-		"# TYPE sluice_rx_transfer_progress_ratio gauge\n");
-	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		uint64_t total = x->have_hdr ? x->hdr.nchunks : 0;
-		uint64_t bytes_done = x->have_hdr ? x->ndone * x->hdr.chunk_size : 0;
-		if (x->state == RX_X_RELEASED || x->state == RX_X_REJECTED)
-			continue;
-		if (x->have_hdr && bytes_done > x->hdr.total_bytes)
-			bytes_done = x->hdr.total_bytes;
-		put(&s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
-			"symbols=%llu files=%lld timed_out=%d staged=%llu release_held=%d\n",
-		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
-		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
-		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
-		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,
-		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported,
-		    (unsigned long long)x->staged_bytes, x->release_wait);
-		put(&m, "sluice_rx_transfer_progress_ratio{xfer=\"%s\"} %.6f\n", x->hex,
-		    total ? (double)x->ndone / (double)total : 0.0);
-	}
+	put_xfers(c, &s, &m, now);
 	if (s.p)
 		rx_state_write(c, "status", s.p, s.len);
 	if (m.p)

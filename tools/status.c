@@ -143,6 +143,30 @@ static int show_storage(const char *line)
 	return strcmp(st, "ok") || waiting ? 1 : 0;
 }
 
+/* "xfer ID state=.. ...": one transfer in progress, with a progress bar. */
+static void show_xfer(const char *line)
+{
+	unsigned long long bd, bt, cd, ct;
+	char st2[32], cat[32], pbar[26], id[33], v[128], b1[32], b2[32];
+	double frac;
+
+	snprintf(id, sizeof id, "%.32s", line + 5);
+	field(line, "state=", st2, sizeof st2);
+	field(line, "catalog=", cat, sizeof cat);
+	field(line, "bytes=", v, sizeof v);
+	bd = strtoull(v, NULL, 10);
+	bt = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
+	field(line, "chunks=", v, sizeof v);
+	cd = strtoull(v, NULL, 10);
+	ct = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
+	frac = ct ? (double)cd / (double)ct : 0;
+	bar(frac, pbar);
+	printf("transfer   %s [%s] %3.0f%% %s of %s, catalog %s, %s%s\n", id, pbar, frac * 100,
+	       sl_fmt_bytes(bd, b1, sizeof b1), sl_fmt_bytes(bt, b2, sizeof b2), cat, st2,
+	       num(line, "release_held=") ? " (complete; its release waits for the disk)"
+	       : num(line, "timed_out=") ? " (timed out; a repeat pass can complete it)" : "");
+}
+
 static const char *anchor_text(enum sl_audit_anchor a)
 {
 	switch (a) {
@@ -310,24 +334,7 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 				problems++;
 			}
 		} else if (!strncmp(line, "xfer ", 5)) {
-			unsigned long long bd, bt, cd, ct;
-			char st2[32], cat[32], pbar[26], id[33];
-			double frac;
-			snprintf(id, sizeof id, "%.32s", line + 5);
-			field(line, "state=", st2, sizeof st2);
-			field(line, "catalog=", cat, sizeof cat);
-			field(line, "bytes=", v, sizeof v);
-			bd = strtoull(v, NULL, 10);
-			bt = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
-			field(line, "chunks=", v, sizeof v);
-			cd = strtoull(v, NULL, 10);
-			ct = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
-			frac = ct ? (double)cd / (double)ct : 0;
-			bar(frac, pbar);
-			printf("transfer   %s [%s] %3.0f%% %s of %s, catalog %s, %s%s\n", id, pbar, frac * 100,
-			       sl_fmt_bytes(bd, b1, sizeof b1), sl_fmt_bytes(bt, b2, sizeof b2), cat, st2,
-			       num(line, "release_held=") ? " (complete; its release waits for the disk)"
-			       : num(line, "timed_out=") ? " (timed out; a repeat pass can complete it)" : "");
+			show_xfer(line);
 		}
 	}
 	free(line);
