@@ -342,6 +342,8 @@ static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 		x->catalog_ok = 1;
 	}
 	load_progress(c, x);
+	/* Complete (its release was held up, or a crash came first): tried on the next tick. */
+	x->release_wait = x->catalog_ok && x->ndone == h.nchunks;
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: resumed from disk: %llu of %llu chunks staged, "
 	       "catalog %s, %zu blocks with spooled symbols", x->hex, (unsigned long long)x->ndone,
 	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", x->nspool);

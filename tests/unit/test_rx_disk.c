@@ -359,3 +359,22 @@ Test(rx_disk, rename_refused_then_retried)
 	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 1);
 	one_free(&a);
 }
+
+/* Held up when the receiver stops: after a restart (the disk still full),
+ * the release is tried on ticks and happens once space returns. */
+Test(rx_disk, full_at_release_then_restart)
+{
+	struct one a;
+
+	need_root();
+	complete_on_a_full_disk(&a);
+	cr_assert_eq(rxh_restart(h), SL_OK);
+	rxh_tick(h, 1000000000ull);
+	cr_assert(!rxh_is_released(h, a.t.hex));
+	unfill();
+	for (int i = 0; i < 15 && !rxh_is_released(h, a.t.hex); i++)
+		rxh_tick(h, 1000000000ull);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released after the restart");
+	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
+	one_free(&a);
+}
