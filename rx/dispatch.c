@@ -185,7 +185,7 @@ static void on_xfer(struct rx_ctx *c, struct rx_session *s, const struct sl_wire
 	if (x->tail_deadline_ns && xh.pass + 1 < xh.passes)
 		x->tail_deadline_ns = 0;
 	if (x->catalog_ok && x->ndone == x->hdr.nchunks && x->state != RX_X_RELEASED)
-		rx_release(c, x); /* also tries again one the disk held up */
+		rx_release(c, x); /* also a release the disk held up */
 }
 
 static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struct sl_wire_hdr *h,
