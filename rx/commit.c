@@ -113,7 +113,7 @@ void rx_intent_drop(struct rx_ctx *c, const char *hex)
 /* The intent STATE/xfer/<hex>/release. Returns 0 with every field, or -1
  * with only id and hex (no such file, the empty marker of an older
  * sluice-rx, or unreadable). */
-static int intent_read(struct rx_ctx *c, const char *hex, const uint8_t id[16], struct rx_intent *in)
+int rx_intent_read(struct rx_ctx *c, const char *hex, const uint8_t id[16], struct rx_intent *in)
 {
 	char path[64];
 	uint8_t *buf = NULL;
@@ -192,7 +192,7 @@ static int ledger_step(struct rx_ctx *c, const struct rx_intent *in, int staged,
 	return SL_OK;
 }
 
-enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const char *how, int live,
+enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const char *how,
 			 unsigned *did, char *why, size_t wl)
 {
 	struct sl_diag d = { "" };
@@ -208,15 +208,12 @@ enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const cha
 	}
 	r = ledger_step(c, in, staged, did, why, wl);
 	if (r)
-		return live || (r != SL_ERR_IO && r != SL_ERR_NOMEM) ? RX_C_REFUSED : RX_C_PENDING;
+		return r != SL_ERR_IO && r != SL_ERR_NOMEM ? RX_C_REFUSED : RX_C_PENDING;
 	rx_crashpoint(c, "ledger");
 	if (staged) {
 		r = final_rename(c, in->hex, &moved, why, wl);
-		if (r && !moved) {
-			sl_audit_append(c->audit, "stuck", in->hex, in->manifest_hex[0] ? in->manifest_hex : NULL,
-					why, NULL);
-			return RX_C_STUCK;
-		}
+		if (r && !moved)
+			return RX_C_STUCK; /* the caller audits it, once */
 		*did |= RX_DID_RENAME;
 		durable = r == SL_OK;
 		if (!durable)
@@ -288,8 +285,8 @@ static void recover_one(struct rx_ctx *c, const char *hex, const uint8_t id[16])
 		rx_xfer_get(c, id, sl_now_ns());
 		return;
 	}
-	intent_read(c, hex, id, &in);
-	switch (rx_commit(c, &in, "release completed after a restart", 0, &did, why, sizeof why)) {
+	rx_intent_read(c, hex, id, &in);
+	switch (rx_commit(c, &in, "release completed after a restart", &did, why, sizeof why)) {
 	case RX_C_RELEASED:
 		did_text(did, steps, sizeof steps);
 		sl_log(c->log, SL_LOG_INFO, "transfer %s: release finished after a restart (done now:%s)", hex,
@@ -306,6 +303,7 @@ static void recover_one(struct rx_ctx *c, const char *hex, const uint8_t id[16])
 		c->st.rejected++;
 		break;
 	case RX_C_STUCK:
+		sl_audit_append(c->audit, "stuck", hex, in.manifest_hex[0] ? in.manifest_hex : NULL, why, NULL);
 		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; it stays in "
 		       "%s/release/%s, tried again at the next start", hex, why, c->cfg->state_dir, hex);
 		break;

@@ -89,10 +89,17 @@ static int write_pieces(struct rx_ctx *c, struct rx_xfer *x, struct sl_uio_op *o
 			const size_t *file, unsigned n)
 {
 	struct sl_diag d = { "" };
-	int r = sl_uio_drain(c->uio, &d);
+	int r = sl_uio_drain(c->uio, &d), err = EIO;
 
 	if (r) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: staged data/%s", x->hex, d.msg);
+		for (unsigned k = 0; k < n; k++)
+			if (ops[k].err) {
+				err = ops[k].err;
+				break;
+			}
+		if (err != ENOSPC && err != EDQUOT) /* a full disk is said once per episode (storage.c) */
+			rx_log_limited(c, SL_LOG_ERR, c->now, "transfer %s: staged data/%s", x->hex, d.msg);
+		errno = err; /* for the caller: a full disk or another I/O error */
 		return SL_ERR_IO;
 	}
 	for (unsigned k = 0; k < n; k++) {
@@ -142,9 +149,11 @@ static int files_write(struct rx_ctx *c, struct rx_xfer *x, uint64_t off, uint8_
 		}
 		fd = file_fd(x, i);
 		if (fd < 0) {
-			sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot open staged data/%s: %s", x->hex,
-			       f->path, strerror(errno));
+			int err = errno;
+			rx_log_limited(c, SL_LOG_ERR, c->now, "transfer %s: cannot open staged data/%s: %s",
+				       x->hex, f->path, strerror(err));
 			sl_uio_drain(c->uio, NULL);
+			errno = err;
 			return SL_ERR_IO;
 		}
 		ops[n] = (struct sl_uio_op){ .fd = fd, .write = 1, .buf = buf, .len = k, .off = at,
@@ -152,9 +161,10 @@ static int files_write(struct rx_ctx *c, struct rx_xfer *x, uint64_t off, uint8_
 		file[n] = i;
 		r = sl_uio_queue(c->uio, &ops[n], &d);
 		if (r) {
-			sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data/%s: %s", x->hex,
-			       f->path, d.msg);
+			rx_log_limited(c, SL_LOG_ERR, c->now, "transfer %s: writing staged data/%s: %s",
+				       x->hex, f->path, d.msg);
 			sl_uio_drain(c->uio, NULL);
+			errno = EIO;
 			return SL_ERR_IO;
 		}
 		n++;
@@ -204,8 +214,10 @@ int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)
 		}
 	}
 	if (r) {
+		int err = errno;
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: syncing staged files failed: %s", x->hex,
-		       strerror(errno));
+		       strerror(err));
+		errno = err;
 		return r;
 	}
 	for (size_t k = 0; k < x->ndirty; k++)
@@ -466,6 +478,8 @@ hash:
 	x->hasher = c->hasher;
 	return SL_OK;
 fail:
+	if (r == SL_ERR_IO)
+		rx_storage_failed(c, x, "creating the files in the release staging area", errno);
 	sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot stage files in place (%s); using the stream file",
 	       x->hex, why);
 	rx_tree_close(x);

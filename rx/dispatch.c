@@ -4,7 +4,8 @@
  * is counted and nothing else happens), account it to its session, then by
  * type: heartbeat → session state; transfer header → transfer state; symbol
  * → its transfer's block window, decode, placement. Periodic work: checkpoint
- * staged data, time out silent transfers, write the status file.
+ * staged data, time out silent transfers, write the status file; the disk
+ * (storage.c: the end of a disk-full episode, held-up releases).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ static void on_xfer(struct rx_ctx *c, struct rx_session *s, const struct sl_wire
 	if (x->tail_deadline_ns && xh.pass + 1 < xh.passes)
 		x->tail_deadline_ns = 0;
 	if (x->catalog_ok && x->ndone == x->hdr.nchunks && x->state != RX_X_RELEASED)
-		rx_try_release(c, x);
+		rx_release(c, x); /* also a release the disk held up */
 }
 
 static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struct sl_wire_hdr *h,
@@ -251,6 +252,7 @@ void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 	struct rx_session *s;
 	int r;
 
+	c->now = now;
 	c->st.datagrams++;
 	c->st.bytes += len;
 	r = sl_wire_open(c->wire, dg, len, &h, &body);
@@ -291,6 +293,9 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	uint64_t outcomes;
 	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
 
+	c->now = now;
+	if (!final)
+		rx_storage_tick(c, now);
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
 		if (x->state != RX_X_ACTIVE)
 			continue;

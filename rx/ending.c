@@ -12,8 +12,7 @@
 void rx_xfer_reject(struct rx_ctx *c, struct rx_xfer *x, const char *reason)
 {
 	sl_log(c->log, SL_LOG_WARN, "transfer %s REJECTED: %s", x->hex, reason);
-	sl_audit_append(c->audit, "rejected", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
-			reason, NULL);
+	rx_audit(c, "rejected", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL, reason);
 	c->st.rejected++;
 	rx_xfer_release_staging(c, x);
 	sl_remove_tree(c->xfer_fd, x->hex, NULL);
@@ -106,8 +105,7 @@ void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 	sl_log(c->log, SL_LOG_WARN, "transfer %s timed out: %s", x->hex, reason);
 	if (x->dirfd >= 0)
 		sl_write_file_atomic(x->dirfd, "report", rep, strlen(rep), 0600, NULL);
-	sl_audit_append(c->audit, "timeout", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL,
-			reason, NULL);
+	rx_audit(c, "timeout", x->hex, x->manifest_hex[0] ? x->manifest_hex : NULL, reason);
 	c->st.timeouts++;
 	x->timed_out_reported = 1;
 	x->tail_deadline_ns = 0;

@@ -129,6 +129,8 @@ int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer
 {
 	int same_manifest, r;
 
+	if (x->accepted)
+		return SL_OK; /* in the ledger: only its release's last steps are left */
 	if (x->have_hdr) {
 		same_manifest = !memcmp(x->hdr.manifest_sha256, h->manifest_sha256, 32);
 		if (same_manifest && x->symsize == symsize && !memcmp(x->hdr.layout, h->layout, 16))
@@ -158,7 +160,6 @@ int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer
 	x->symsize = symsize;
 	x->have_hdr = 1;
 	if (x->dirfd >= 0 && rx_xfer_write_meta(x) != SL_OK)
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot write staging metadata: %s", x->hex,
-		       strerror(errno));
+		rx_storage_failed(c, x, "writing the staging metadata (a restart starts it over)", errno);
 	return SL_OK;
 }

@@ -52,6 +52,8 @@ static void usage(FILE *f)
 "                        verified; the idlest is evicted first (default 1/4)\n"
 "  --max-staged N        transfers staged at once (default 32, at most 256)\n"
 "  --keep-incomplete DUR remove staging idle this long, audited (default 7d)\n"
+"  --reserve SIZE        room kept in STATE/reserve for the status file, audit log\n"
+"                        and releases when the disk is full (default 1M; 0: none)\n"
 "  --sockbuf SIZE        socket receive buffer (default 128M; the kernel caps it at\n"
 "                        net.core.rmem_max without CAP_NET_ADMIN, with a warning)\n"
 "  --file-io MODE        how chunks are written into the staged files: plain\n"
@@ -67,7 +69,7 @@ static void usage(FILE *f)
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_POLICY, O_STATE, O_RELEASE, O_TIMEOUT, O_GRACE,
 	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF, O_FILEIO,
-	O_MAXSTAGING, O_MAXUNV, O_MAXSTAGED, O_KEEP
+	O_MAXSTAGING, O_MAXUNV, O_MAXSTAGED, O_KEEP, O_RESERVE
 };
 
 #ifdef RX_TEST_BUILD
@@ -125,6 +127,13 @@ static int quota_option(int opt, const char *arg, struct rx_cfg *cfg)
 			return 2;
 		cfg->max_staged = (unsigned)v;
 		return 0;
+	case O_RESERVE:
+		if (sl_parse_size(arg, &u, &d) || u > (1ull << 30)) {
+			fprintf(stderr, "sluice-rx: --reserve: %s\n", d.msg[0] ? d.msg : "at most 1G");
+			return 2;
+		}
+		cfg->reserve = u ? u : RX_RESERVE_NONE;
+		return 0;
 	default:
 		if (sl_parse_duration(arg, &u, &d) || u == 0) {
 			fprintf(stderr, "sluice-rx: --keep-incomplete: %s\n", d.msg[0] ? d.msg : "at least 1 second");
@@ -153,6 +162,7 @@ int main(int argc, char **argv)
 		{ "max-unvouched", required_argument, 0, O_MAXUNV },
 		{ "max-staged", required_argument, 0, O_MAXSTAGED },
 		{ "keep-incomplete", required_argument, 0, O_KEEP },
+		{ "reserve", required_argument, 0, O_RESERVE },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
 	};
@@ -227,6 +237,7 @@ int main(int argc, char **argv)
 		case O_MAXUNV:
 		case O_MAXSTAGED:
 		case O_KEEP:
+		case O_RESERVE:
 			if (quota_option(opt, optarg, &cfg))
 				return 2;
 			break;

@@ -1,7 +1,9 @@
 /* place.c — a decoded block goes where it belongs: a catalog piece into
  * STATE/xfer/<id>/catalog.part, chunk bytes into the staged stream or, once
  * the catalog is verified, into their files (direct.c); then the done map
- * (durable only after the bytes are: rx_xfer_checkpoint). */
+ * (durable only after the bytes are: rx_xfer_checkpoint). A write that fails
+ * (disk full, I/O error: storage.c) leaves the block not done, to come again
+ * with a repeat pass; it is never held against the sender. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,8 +29,10 @@ static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t blo
 		return SL_ERR_TOOBIG;
 	if (x->cat_fd < 0)
 		x->cat_fd = openat(x->dirfd, "catalog.part", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (x->cat_fd < 0 || sl_pwrite_all(x->cat_fd, bytes, want, off))
+	if (x->cat_fd < 0 || sl_pwrite_all(x->cat_fd, bytes, want, off)) {
+		rx_storage_failed(c, x, "writing a catalog piece", errno);
 		return SL_ERR_IO;
+	}
 	rx_quota_add(c, x, (int64_t)want);
 	return SL_OK;
 }
@@ -37,13 +41,15 @@ static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t blo
  * on write chunks into their files. Returns SL_ERR_HASH when rejected. */
 static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 {
-	char why[1024];
+	char why[1024] = "";
 	size_t len = 0;
 	int r;
 
 	free(x->catalog);
 	x->catalog = NULL;
 	r = x->cat_fd >= 0 && fdatasync(x->cat_fd) == 0 ? SL_OK : SL_ERR_IO;
+	if (r)
+		rx_storage_failed(c, x, "syncing the catalog", errno);
 	if (!r)
 		r = sl_read_file_beneath(x->dirfd, "catalog.part", x->hdr.catalog_len, &x->catalog, &len, NULL);
 	if (!r && len != x->hdr.catalog_len)
@@ -55,42 +61,76 @@ static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 		x->ncat_done = 0;
 		return SL_OK;
 	}
-	if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
+	r = rx_verify_catalog(c, x, why, sizeof why);
+	if (r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, why);
+		memset(x->cat_done, 0, x->hdr.catalog_blocks);
+		x->ncat_done = 0;
+		return SL_OK;
+	}
+	if (r != SL_OK) {
 		rx_xfer_reject(c, x, why);
 		return SL_ERR_HASH;
 	}
 	close(x->cat_fd);
 	x->cat_fd = -1;
 	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot persist the catalog: %s", x->hex,
-		       strerror(errno));
+		rx_storage_failed(c, x, "keeping the verified catalog", errno);
 	rx_quota_vouched(c, x);
 	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
 		return SL_ERR_HASH; /* rejected */
 	return SL_OK;
 }
 
+/* The chunks written since the last checkpoint could not be made durable:
+ * after a failed sync the kernel may have dropped their pages, so they are
+ * not done any more (a repeat pass brings them again) and what was hashed
+ * of them is hashed again. */
+static void forget_pending(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int hashing = x->hasher != NULL;
+
+	if (hashing)
+		rx_tree_restart_hashing(x); /* the hasher lets go of done[] first */
+	for (size_t i = 0; i < x->npend; i++) {
+		if (!rx_done_get(x->done, x->pend[i]))
+			continue;
+		x->done[x->pend[i] / 8] &= (uint8_t)~(1u << (x->pend[i] % 8));
+		x->ndone--;
+		rx_quota_add(c, x, -(int64_t)x->hdr.chunk_size);
+	}
+	x->npend = 0;
+	x->pend_bytes = 0;
+	if (hashing)
+		rx_tree_open(c, x);
+}
+
 int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 {
 	uint8_t one = 1;
+	int r = SL_OK;
 
 	if (x->npend == 0)
 		return SL_OK;
 	/* The chunk bytes must be durable before the map says so. */
-	if (x->tree) {
-		if (rx_tree_sync(c, x) != SL_OK)
-			return SL_ERR_IO;
-	} else if (x->stream_fd < 0) {
+	if (x->tree)
+		r = rx_tree_sync(c, x);
+	else if (x->stream_fd < 0)
 		return SL_OK;
-	} else if (fdatasync(x->stream_fd) != 0) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: fdatasync of staged data failed: %s", x->hex,
-		       strerror(errno));
+	else if (fdatasync(x->stream_fd) != 0)
+		r = SL_ERR_IO;
+	if (r) {
+		rx_storage_failed(c, x, "syncing staged data", errno);
+		forget_pending(c, x);
 		return SL_ERR_IO;
 	}
-	for (size_t i = 0; i < x->npend; i++)
-		if (sl_pwrite_all(x->done_fd, &one, 1, x->pend[i]))
-			return SL_ERR_IO;
-	fdatasync(x->done_fd);
+	/* A done map that cannot be written stays pending: the next checkpoint writes it. */
+	for (size_t i = 0; i < x->npend && !r; i++)
+		r = sl_pwrite_all(x->done_fd, &one, 1, x->pend[i]);
+	if (r || fdatasync(x->done_fd) != 0) {
+		rx_storage_failed(c, x, "writing the done map", errno);
+		return SL_ERR_IO;
+	}
 	x->npend = 0;
 	x->pend_bytes = 0;
 	return SL_OK;
@@ -141,9 +181,13 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 				sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
 		}
 		if (r == SL_ERR_IO)
-			sl_log(c->log, SL_LOG_ERR, "transfer %s: writing staged data: %s", x->hex, strerror(errno));
+			rx_storage_failed(c, x, "writing a chunk", errno);
 		if (r == SL_OK)
 			rx_quota_add(c, x, x->hdr.chunk_size);
+	}
+	if (r == SL_ERR_IO) {
+		rx_slot_clear(s); /* not written: not done; a repeat pass brings it again */
+		return;
 	}
 	if (r != SL_OK) {
 		x->bad_blocks++;
@@ -185,10 +229,11 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 				return;
 			}
 			if (hr)
-				sl_log(c->log, SL_LOG_ERR, "transfer %s: %s", x->hex, why);
+				rx_log_limited(c, SL_LOG_ERR, c->now, "transfer %s: %s (hashed again at release)",
+					       x->hex, why);
 		}
 	}
 	if (x->catalog_ok && x->ndone == x->hdr.nchunks)
-		rx_try_release(c, x);
+		rx_release(c, x);
 }
 

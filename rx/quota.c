@@ -72,7 +72,7 @@ void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const c
 		c->audit_bucket.suppressed = 0;
 		reason = why;
 	}
-	sl_audit_append(c->audit, event, hex, manifest_hex, reason, NULL);
+	rx_audit(c, event, hex, manifest_hex, reason);
 }
 
 void rx_quota_add(struct rx_ctx *c, struct rx_xfer *x, int64_t n)
@@ -145,7 +145,9 @@ void rx_quota_expire(struct rx_ctx *c, uint64_t now)
 
 	for (; x; x = next) {
 		next = x->next;
-		if (x->state != RX_X_DORMANT || x->dirfd < 0 || now - x->last_ns < c->cfg->keep_incomplete_ns)
+		/* a complete transfer whose release the disk holds up is not idle staging */
+		if (x->state != RX_X_DORMANT || x->dirfd < 0 || x->release_wait ||
+		    now - x->last_ns < c->cfg->keep_incomplete_ns)
 			continue;
 		rx_xfer_drop(c, x, "expired", "incomplete staging idle for longer than --keep-incomplete");
 		c->st.expired++;

@@ -15,7 +15,13 @@
  * transfer. Then (commit.c): intent marker, ledger record, one
  * renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up, each step
  * finished by rx_recover() after a crash.
+ *
+ * Only a verdict rejects (hash, size, signatures, policy, ledger refusal).
+ * A step that fails for the disk (full, I/O error) or memory keeps
+ * everything staged and the release is tried again (storage.c:
+ * rx_storage_defer); once the intent is written, only rx_commit's steps are.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,55 +164,74 @@ static int build_tree(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *
 
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 {
-	char reason[1400], how[64], dropped[640] = "";
+	char reason[1400] = "", how[64], dropped[640] = "";
 	struct rx_intent in;
 	uint64_t t0 = sl_now_ns(), keep = 1;
 	unsigned did;
-	int r;
+	int r, err;
 
+	if (x->accepted)
+		goto accepted; /* the intent is written: only rx_commit's steps are left */
 	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK)
 		return; /* staging files cannot be opened now (logged) or rejected */
 	if (rx_xfer_checkpoint(c, x) != SL_OK) {
-		rx_xfer_timeout(c, x, "staging storage failed");
+		rx_storage_defer(c, x, SL_ERR_IO, 0, "staged data or its done map could not be made durable");
 		return;
 	}
 	r = verify_catalog(c, x, reason, sizeof reason, &keep, dropped, sizeof dropped);
 	if (!r)
 		r = build_tree(c, x, keep, reason, sizeof reason);
 	if (r) {
+		if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? errno : 0, reason))
+			return; /* the disk, not the transfer: kept, tried again */
 		rx_xfer_reject(c, x, reason);
 		return;
 	}
 	rx_crashpoint(c, "verified");
 	if (rx_intent_write(c, x, &in, dropped, reason, sizeof reason) != SL_OK) {
-		rx_xfer_timeout(c, x, reason); /* staging kept: a repeat pass tries again */
+		rx_storage_defer(c, x, SL_ERR_IO, errno, reason); /* staging kept: tried again */
 		return;
 	}
+	x->accepted = 1;
 	rx_xfer_deactivate(c, x); /* every chunk is in: nothing more to receive */
 	rx_crashpoint(c, "marker");
+accepted:
 	/* From here the transfer is accepted: what a crash interrupts,
-	 * rx_recover() finishes at the next start (commit.c). */
+	 * rx_recover() finishes at the next start (commit.c); what the disk
+	 * interrupts is tried again while the receiver runs. */
+	if (rx_intent_read(c, x->hex, x->id, &in) != 0) {
+		rx_storage_defer(c, x, SL_ERR_IO, EIO, "reading the release marker back");
+		return;
+	}
 	snprintf(how, sizeof how, "verified in %.2f s", (double)(sl_now_ns() - t0) / 1e9);
-	switch (rx_commit(c, &in, how, 1, &did, reason, sizeof reason)) {
+	r = rx_commit(c, &in, how, &did, reason, sizeof reason);
+	err = errno;
+	switch (r) {
 	case RX_C_REFUSED:
 		rx_intent_drop(c, x->hex);
+		x->accepted = 0;
 		rx_xfer_reject(c, x, reason);
 		return;
 	case RX_C_STUCK:
-		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted but not moved into place: %s; it stays in "
-		       "%s/release/%s and is moved at the next start", x->hex, reason, c->cfg->state_dir, x->hex);
-		break;
+		if (!x->release_wait) /* once, not at every retry */
+			sl_audit_append(c->audit, "stuck", x->hex, in.manifest_hex[0] ? in.manifest_hex : NULL,
+					reason, NULL);
+		/* fall through */
 	case RX_C_PENDING:
-		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted, release not finished: %s; finished at the "
-		       "next start", x->hex, reason);
-		break;
+		/* In the ledger or not yet, the intent stands: the steps left are
+		 * tried again (storage.c), and at the next start in any case. */
+		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted, release not finished: %s; tried again",
+		       x->hex, reason);
+		rx_storage_defer(c, x, SL_ERR_IO, err == ENOSPC || err == EDQUOT || err == EIO ? err : 0,
+				 reason);
+		return;
 	case RX_C_RELEASED:
 		sl_log(c->log, SL_LOG_INFO, "transfer %s RELEASED to %s/%s: %s, %s", x->hex,
 		       c->cfg->release_dir, x->hex, in.summary, how);
 		c->st.released++;
 		break;
 	}
-	/* Released or, if stuck or pending, in the ledger: never received again. */
+	/* Released: never received again. */
 	rx_xfer_release_staging(c, x);
 	x->state = RX_X_RELEASED;
 }

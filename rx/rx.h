@@ -15,6 +15,7 @@
  *   spool.idx    12-byte records (block, row, k) naming what spool holds
  *   report       the last timeout report
  *   release      intent: verified and being released (commit.c finishes it)
+ * and STATE/reserve is room kept for when the disk is full (storage.c).
  * In memory it keeps a window of blocks being assembled (assemble.c),
  * bounded by --window slots per transfer, not by transfer size.
  *
@@ -23,6 +24,10 @@
  * (--max-staged), staged bytes (--max-staging), bytes of transfers no verified
  * catalog vouches for yet (--max-unvouched, evicted oldest first, never at
  * the expense of a vouched one), and idle staging (--keep-incomplete).
+ *
+ * A full disk or an I/O error (storage.c) is never the sender's doing: what
+ * cannot be written is not marked done, a release that cannot finish is
+ * kept and tried again; only a verification failure rejects.
  */
 #ifndef SL_RX_H
 #define SL_RX_H
@@ -70,7 +75,11 @@ struct rx_cfg {
 	int exit_when_idle;         /* pcap: exit at end of file */
 	enum sl_uio_mode file_io;   /* staged-file writes: pwrite or io_uring */
 	const char *crash_at;       /* test builds only: a crash point name; NULL in production */
+	uint64_t reserve;           /* bytes of STATE/reserve (0: RX_RESERVE_DEFAULT, RX_RESERVE_NONE) */
 };
+
+#define RX_RESERVE_DEFAULT (1u << 20)
+#define RX_RESERVE_NONE UINT64_MAX
 
 struct rx_slot {
 	uint64_t block;
@@ -152,6 +161,12 @@ struct rx_xfer {
 	int hashed_all;             /* every file hashed and matched */
 	int herr;                   /* hashing failed: error, reason in hwhy */
 	char hwhy[600];
+	/* a release held up by the disk (storage.c) */
+	int accepted;               /* in the ledger: only the steps after it are left */
+	int release_wait;           /* complete, the release failed for storage: tried again */
+	uint64_t release_try_ns;    /* last try */
+	uint64_t release_retry_ns;  /* next try on a tick */
+	uint64_t release_backoff_ns;
 };
 
 struct rx_session {
@@ -179,6 +194,24 @@ struct rx_stats {
 	uint64_t quota_drops;       /* symbols and blocks dropped for staging space */
 	uint64_t evicted, expired;  /* staging removed: for a vouched transfer's room, idle too long */
 	uint64_t log_suppressed, audit_suppressed;
+	uint64_t disk_full, disk_io;   /* writes, syncs and release steps failed: ENOSPC/EDQUOT, other */
+	uint64_t disk_episodes;        /* episodes of those (one audit entry each) */
+	uint64_t release_deferred;     /* release tries that failed for storage (kept, tried again) */
+};
+
+/* A storage episode (storage.c): from the first failed write until writes
+ * work again and, after a full disk, the reserve is whole. */
+struct rx_disk {
+	int on;
+	int err;                    /* errno of the last failure */
+	uint64_t since_ns, last_fail_ns, fails;
+	int64_t since_wall;
+	int audited;                /* its audit entry is written */
+	char first[400];            /* what failed first */
+	char hex[33];               /* ... and the transfer it was for ("": none) */
+	uint64_t reserve;           /* bytes STATE/reserve holds now */
+	unsigned lent;              /* its room is in use (nested) */
+	uint64_t last_tick_ns;
 };
 
 /* A token bucket: at most `burst` events, refilled at one per `every_ns`. */
@@ -214,6 +247,8 @@ struct rx_ctx {
 	uint64_t last_expire_ns;
 	uint64_t status_outcomes;   /* outcomes counted when the status file was last written */
 	struct rx_bucket log_bucket, audit_bucket;
+	uint64_t now;               /* the clock of the datagram or tick being handled */
+	struct rx_disk disk;
 };
 
 /* setup.c: everything the receiver needs, opened before the sandbox (and the
@@ -340,7 +375,7 @@ struct rx_intent {                /* STATE/xfer/<id>/release */
 };
 enum rx_commit {
 	RX_C_RELEASED,                /* in RELEASE, in the ledger, audited */
-	RX_C_REFUSED,                 /* the ledger refused it (or, live, failed): nothing done */
+	RX_C_REFUSED,                 /* the ledger refused it: nothing done */
 	RX_C_STUCK,                   /* in the ledger, the rename failed (audited "stuck") */
 	RX_C_PENDING                  /* an I/O error: the next start finishes it */
 };
@@ -352,10 +387,14 @@ int rx_intent_write(struct rx_ctx *c, const struct rx_xfer *x, struct rx_intent 
 		    char *why, size_t wl);
 /* Remove the intent (before rejecting what it named). */
 void rx_intent_drop(struct rx_ctx *c, const char *hex);
-/* Steps 2-5, each skipped if done. `how` ends the audit reason; `live`: a
- * ledger failure is a refusal (else an I/O error is RX_C_PENDING). *did:
- * the RX_DID_ steps done by this call. */
-enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const char *how, int live,
+/* The intent STATE/xfer/<hex>/release: 0 with every field, or -1 with only
+ * id and hex (missing, an older empty marker, or unreadable). */
+int rx_intent_read(struct rx_ctx *c, const char *hex, const uint8_t id[16], struct rx_intent *in);
+/* Steps 2-5, each skipped if done. `how` ends the audit reason. The ledger
+ * refusing the transfer is RX_C_REFUSED; a step failing for the disk or
+ * memory is RX_C_PENDING (or RX_C_STUCK for the rename), tried again later.
+ * *did: the RX_DID_ steps done by this call. */
+enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const char *how,
 			 unsigned *did, char *why, size_t wl);
 int rx_recover(struct rx_ctx *c);
 
@@ -368,6 +407,33 @@ extern const char *const rx_crash_points[];
 void rx_crashpoint(const struct rx_ctx *c, const char *point);
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
+
+/* storage.c */
+/* A write or sync failed with errno err (what: a few words; x may be NULL):
+ * counted; the first failure of an episode is logged and audited. */
+void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, int err);
+/* x's release failed with r: SL_ERR_IO, NOMEM or AGAIN keep its staging for
+ * another try (1; err, if not 0, is counted as above), anything else is a
+ * verdict (0: the caller rejects). */
+int rx_storage_defer(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *why);
+/* rx_try_release with the reserve's room, where the disk is (nearly) full;
+ * a held-up release is tried at most once a second this way. */
+void rx_release(struct rx_ctx *c, struct rx_xfer *x);
+/* Each tick: the episode's audit entry if still due, its end, the reserve,
+ * and held-up releases (backoff from 5 s to 5 min; at once when it ends). */
+void rx_storage_tick(struct rx_ctx *c, uint64_t now);
+/* STATE/reserve: allocated at start (rx_open_state), its room lent to the
+ * writes between lend and restore (nested), allocated again after. */
+void rx_storage_open(struct rx_ctx *c);
+void rx_storage_lend(struct rx_ctx *c);
+void rx_storage_restore(struct rx_ctx *c);
+/* sl_audit_append; if it fails, once more with the reserve's room. */
+int rx_audit(struct rx_ctx *c, const char *event, const char *hex, const char *manifest_hex,
+	     const char *reason);
+/* A small file in STATE written atomically; if it fails, once more with the reserve's room. */
+int rx_state_write(struct rx_ctx *c, const char *name, const void *data, size_t len);
+/* Free bytes of STATE's filesystem (unprivileged), or UINT64_MAX if unknown. */
+uint64_t rx_storage_free(const struct rx_ctx *c);
 
 /* status.c */
 void rx_write_status(struct rx_ctx *c, uint64_t now);

@@ -147,6 +147,7 @@ int rx_open_state(struct rx_ctx *c, struct rx_cfg *cfg, struct sl_diag *d)
 		return r;
 	if (d->msg[0])
 		sl_log(c->log, SL_LOG_WARN, "%s", d->msg);
+	rx_storage_open(c); /* STATE/reserve */
 	return rx_recover(c);
 }
 
@@ -200,6 +201,7 @@ void rx_close_state(struct rx_ctx *c)
 	memset(&c->st, 0, sizeof c->st);
 	memset(&c->log_bucket, 0, sizeof c->log_bucket);
 	memset(&c->audit_bucket, 0, sizeof c->audit_bucket);
+	memset(&c->disk, 0, sizeof c->disk);
 }
 
 void rx_teardown(struct rx_ctx *c)

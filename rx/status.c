@@ -5,7 +5,9 @@
  *                      (format in sluice-rx(8), "STATUS FILE");
  *   STATE/metrics.prom Prometheus text exposition format, for the node
  *                      exporter's textfile collector or any scraper.
+ * With the disk full, both are written with the reserve's room (storage.c).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +108,71 @@ static void put_quota_metrics(const struct rx_ctx *c, struct buf *m)
 	    (unsigned long long)c->st.audit_suppressed);
 }
 
+/* "storage ...": the disk of STATE (storage.c). */
+static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
+{
+	unsigned waiting = 0;
+	uint64_t free_b = rx_storage_free(c);
+	char since[32] = "-";
+	const char *state = !c->disk.on ? "ok"
+			    : c->disk.err == ENOSPC || c->disk.err == EDQUOT ? "full" : "io-error";
+
+	for (const struct rx_xfer *x = c->xfers; x; x = x->next)
+		waiting += x->release_wait != 0;
+	if (c->disk.on)
+		iso((time_t)c->disk.since_wall, since);
+	put(s, "storage state=%s since=%s episode_failures=%llu failed_nospace=%llu failed_io=%llu "
+	       "episodes=%llu releases_waiting=%u release_retries=%llu free=%lld reserve=%llu\n",
+	    state, since, (unsigned long long)(c->disk.on ? c->disk.fails : 0),
+	    (unsigned long long)c->st.disk_full, (unsigned long long)c->st.disk_io,
+	    (unsigned long long)c->st.disk_episodes, waiting, (unsigned long long)c->st.release_deferred,
+	    free_b == UINT64_MAX ? -1LL : (long long)free_b, (unsigned long long)c->disk.reserve);
+	put(m, "# HELP sluice_rx_storage_failures_total Writes, syncs and release steps that failed "
+		"on STATE's disk (nothing staged is removed for them).\n"
+		"# TYPE sluice_rx_storage_failures_total counter\n"
+		"sluice_rx_storage_failures_total{kind=\"nospace\"} %llu\n"
+		"sluice_rx_storage_failures_total{kind=\"io\"} %llu\n"
+		"# HELP sluice_rx_storage_episodes_total Episodes of such failures (one audit entry each).\n"
+		"# TYPE sluice_rx_storage_episodes_total counter\nsluice_rx_storage_episodes_total %llu\n"
+		"# HELP sluice_rx_storage_problem 1 while writes fail (disk full or I/O errors).\n"
+		"# TYPE sluice_rx_storage_problem gauge\nsluice_rx_storage_problem %d\n"
+		"# HELP sluice_rx_releases_waiting Complete transfers whose release the disk holds up.\n"
+		"# TYPE sluice_rx_releases_waiting gauge\nsluice_rx_releases_waiting %u\n",
+	    (unsigned long long)c->st.disk_full, (unsigned long long)c->st.disk_io,
+	    (unsigned long long)c->st.disk_episodes, c->disk.on, waiting);
+	if (free_b != UINT64_MAX)
+		put(m, "# HELP sluice_rx_storage_free_bytes Free space of STATE's filesystem, and the "
+			"reserve kept for a full disk.\n# TYPE sluice_rx_storage_free_bytes gauge\n"
+			"sluice_rx_storage_free_bytes{kind=\"free\"} %llu\n"
+			"sluice_rx_storage_free_bytes{kind=\"reserve\"} %llu\n",
+		    (unsigned long long)free_b, (unsigned long long)c->disk.reserve);
+}
+
+/* "xfer ..." lines and progress metrics of the transfers in progress. */
+static void put_xfers(const struct rx_ctx *c, struct buf *s, struct buf *m, uint64_t now)
+{
+	put(m, "# HELP sluice_rx_transfer_progress_ratio Fraction of a transfer's chunks staged.\n"
+		"# TYPE sluice_rx_transfer_progress_ratio gauge\n");
+	for (const struct rx_xfer *x = c->xfers; x; x = x->next) {
+		uint64_t total = x->have_hdr ? x->hdr.nchunks : 0;
+		uint64_t bytes_done = x->have_hdr ? x->ndone * x->hdr.chunk_size : 0;
+		if (x->state == RX_X_RELEASED || x->state == RX_X_REJECTED)
+			continue;
+		if (x->have_hdr && bytes_done > x->hdr.total_bytes)
+			bytes_done = x->hdr.total_bytes;
+		put(s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
+			"symbols=%llu files=%lld timed_out=%d staged=%llu release_held=%d\n",
+		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
+		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
+		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
+		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,
+		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported,
+		    (unsigned long long)x->staged_bytes, x->release_wait);
+		put(m, "sluice_rx_transfer_progress_ratio{xfer=\"%s\"} %.6f\n", x->hex,
+		    total ? (double)x->ndone / (double)total : 0.0);
+	}
+}
+
 void rx_write_status(struct rx_ctx *c, uint64_t now)
 {
 	struct buf s = { malloc(8192), 0, 8192 }, m = { malloc(8192), 0, 8192 };
@@ -142,6 +209,7 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	    (unsigned long long)c->st.other_layout, (unsigned long long)c->st.hdr_conflict,
 	    (unsigned long long)c->st.log_suppressed, (unsigned long long)c->st.audit_suppressed);
 	put_quota_metrics(c, &m);
+	put_storage(c, &s, &m);
 	put(&m, "# HELP sluice_rx_datagrams_total Datagrams received from the link.\n"
 		"# TYPE sluice_rx_datagrams_total counter\nsluice_rx_datagrams_total %llu\n",
 	    (unsigned long long)c->st.datagrams);
@@ -195,30 +263,11 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 		put(&m, "sluice_rx_session_lost_estimate{session=\"%016llx\"} %llu\n",
 		    (unsigned long long)x->id, (unsigned long long)lost);
 	}
-	put(&m, "# HELP sluice_rx_transfer_progress_ratio Fraction of a transfer's chunks staged.\n"
-		"# TYPE sluice_rx_transfer_progress_ratio gauge\n");
-	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		uint64_t total = x->have_hdr ? x->hdr.nchunks : 0;
-		uint64_t bytes_done = x->have_hdr ? x->ndone * x->hdr.chunk_size : 0;
-		if (x->state == RX_X_RELEASED || x->state == RX_X_REJECTED)
-			continue;
-		if (x->have_hdr && bytes_done > x->hdr.total_bytes)
-			bytes_done = x->hdr.total_bytes;
-		put(&s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
-			"symbols=%llu files=%lld timed_out=%d staged=%llu\n",
-		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
-		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
-		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
-		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,
-		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported,
-		    (unsigned long long)x->staged_bytes);
-		put(&m, "sluice_rx_transfer_progress_ratio{xfer=\"%s\"} %.6f\n", x->hex,
-		    total ? (double)x->ndone / (double)total : 0.0);
-	}
+	put_xfers(c, &s, &m, now);
 	if (s.p)
-		sl_write_file_atomic(c->state_fd, "status", s.p, s.len, 0644, NULL);
+		rx_state_write(c, "status", s.p, s.len);
 	if (m.p)
-		sl_write_file_atomic(c->state_fd, "metrics.prom", m.p, m.len, 0644, NULL);
+		rx_state_write(c, "metrics.prom", m.p, m.len);
 	free(s.p);
 	free(m.p);
 }

@@ -173,16 +173,25 @@ int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, ui
 		return SL_ERR_NOMEM;
 	if (e->k != k)
 		return SL_ERR_PARSE;
-	if (sl_pwrite_all(x->spool_fd, sym, x->symsize, off))
+	if (sl_pwrite_all(x->spool_fd, sym, x->symsize, off)) {
+		rx_storage_failed(c, x, "spooling a symbol", errno);
 		return SL_ERR_IO;
+	}
 	rx_quota_add(c, x, x->symsize);
 	x->spool_syms++;
+	e->rows[row / 8] |= (uint8_t)(1u << (row % 8)); /* in memory it is spooled either way */
 	sl_put_be64(rec, block);
 	sl_put_be16(rec + 8, row);
 	sl_put_be16(rec + 10, k);
-	if (write(x->spool_idx_fd, rec, sizeof rec) != (ssize_t)sizeof rec)
+	if (write(x->spool_idx_fd, rec, sizeof rec) != (ssize_t)sizeof rec) {
+		struct stat st;
+		int err = errno;
+		/* A torn record would shift every later one: cut it off. */
+		if (fstat(x->spool_idx_fd, &st) == 0)
+			(void)!ftruncate(x->spool_idx_fd, st.st_size - st.st_size % (off_t)sizeof rec);
+		rx_storage_failed(c, x, "recording a spooled symbol", err);
 		return SL_ERR_IO;
-	e->rows[row / 8] |= (uint8_t)(1u << (row % 8));
+	}
 	return SL_OK;
 }
 
@@ -333,6 +342,8 @@ static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 		x->catalog_ok = 1;
 	}
 	load_progress(c, x);
+	/* Complete (its release was held up, or a crash came first): tried on the next tick. */
+	x->release_wait = x->catalog_ok && x->ndone == h.nchunks;
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: resumed from disk: %llu of %llu chunks staged, "
 	       "catalog %s, %zu blocks with spooled symbols", x->hex, (unsigned long long)x->ndone,
 	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", x->nspool);
@@ -483,7 +494,10 @@ static int reverify(struct rx_ctx *c, struct rx_xfer *x)
 		c->unvouched_bytes += x->staged_bytes;
 		return SL_OK;
 	}
-	if (rx_verify_catalog(c, x, why, sizeof why) != SL_OK) {
+	r = rx_verify_catalog(c, x, why, sizeof why);
+	if (r == SL_ERR_NOMEM || r == SL_ERR_IO)
+		return SL_ERR_IO; /* not a verdict: not active now, tried again later */
+	if (r != SL_OK) {
 		rx_xfer_reject(c, x, why);
 		return SL_ERR_HASH;
 	}
@@ -506,8 +520,11 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 			return SL_ERR_AGAIN;
 		rx_xfer_deactivate(c, old);
 	}
-	if (x->catalog_ok && !x->manifest && reverify(c, x) != SL_OK)
-		return SL_ERR_HASH; /* rejected */
+	if (x->catalog_ok && !x->manifest) {
+		int r = reverify(c, x);
+		if (r)
+			return r; /* rejected (SL_ERR_HASH), or not now */
+	}
 	x->win = calloc(c->cfg->window, sizeof *x->win);
 	if (!x->win)
 		return SL_ERR_NOMEM;
@@ -547,7 +564,7 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	close_fd(&x->spool_idx_fd);
 	x->state = RX_X_DORMANT;
 	c->nactive--;
-	if (x->catalog_ok) {
+	if (x->catalog_ok && !x->accepted) { /* accepted: the release's last steps need the manifest */
 		free(x->catalog);
 		x->catalog = NULL;
 		sl_manifest_free(x->manifest);
@@ -580,6 +597,7 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 	close_fd(&x->spool_idx_fd);
 	close_fd(&x->cat_fd);
 	staging_gone(c, x);
+	x->release_wait = 0;
 	x->nspool = 0;
 	x->spool_syms = 0;
 	x->npend = 0;

@@ -40,8 +40,8 @@ static void usage(FILE *f)
 "                   'audit #N head HEX' line sluice-rx logged (journalctl)\n"
 "\n"
 "Exit status: 0 healthy, 1 a problem is shown (rx not running, silent sender,\n"
-"authentication failures, broken audit chain, audit log shorter than or not\n"
-"holding an anchored head), 2 usage, 3 no status to read.\n");
+"authentication failures, disk full or failing, broken audit chain, audit log\n"
+"shorter than or not holding an anchored head), 2 usage, 3 no status to read.\n");
 }
 
 static const char *field(const char *line, const char *key, char *out, size_t cap)
@@ -112,6 +112,61 @@ static int show_quota(const char *line)
 	return 0;
 }
 
+/* "storage state=.. ...": the disk of STATE; 1 if writes fail or releases wait for it. */
+static int show_storage(const char *line)
+{
+	char st[32], since[40], b1[32], b2[32];
+	unsigned long long fails = num(line, "episode_failures="), waiting = num(line, "releases_waiting=");
+	long long free_b = strtoll(strstr(line, "free=") ? strstr(line, "free=") + 5 : "-1", NULL, 10);
+
+	field(line, "state=", st, sizeof st);
+	field(line, "since=", since, sizeof since);
+	printf("storage    %s, %s free, reserve %s; %llu episode(s) of failed writes since start "
+	       "(%llu for lack of space, %llu I/O errors)\n", !strcmp(st, "ok") ? "ok" : st,
+	       free_b < 0 ? "?" : sl_fmt_bytes((uint64_t)free_b, b1, sizeof b1),
+	       sl_fmt_bytes(num(line, "reserve="), b2, sizeof b2), num(line, "episodes="),
+	       num(line, "failed_nospace="), num(line, "failed_io="));
+	if (!strcmp(st, "full"))
+		printf("           ! DISK FULL since %s: %llu writes failed, %llu release(s) held up. Nothing "
+		       "staged is removed.\n           Free space on the filesystem of --state (--release is "
+		       "on it too: move released\n           transfers away); held-up releases then finish "
+		       "by themselves, and a repeat\n           pass (sluice-tx send --first-pass N) brings "
+		       "what could not be written.\n", since, fails, waiting);
+	else if (strcmp(st, "ok"))
+		printf("           ! I/O ERRORS on the disk of --state since %s: %llu writes failed, %llu "
+		       "release(s) held up.\n           Check the disk (kernel log: dmesg); nothing staged "
+		       "is removed, held-up releases are\n           tried again and a repeat pass brings "
+		       "what could not be written.\n", since, fails, waiting);
+	else if (waiting)
+		printf("           ! %llu release(s) held up by earlier disk errors: tried again "
+		       "(see the log)\n", waiting);
+	return strcmp(st, "ok") || waiting ? 1 : 0;
+}
+
+/* "xfer ID state=.. ...": one transfer in progress, with a progress bar. */
+static void show_xfer(const char *line)
+{
+	unsigned long long bd, bt, cd, ct;
+	char st2[32], cat[32], pbar[26], id[33], v[128], b1[32], b2[32];
+	double frac;
+
+	snprintf(id, sizeof id, "%.32s", line + 5);
+	field(line, "state=", st2, sizeof st2);
+	field(line, "catalog=", cat, sizeof cat);
+	field(line, "bytes=", v, sizeof v);
+	bd = strtoull(v, NULL, 10);
+	bt = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
+	field(line, "chunks=", v, sizeof v);
+	cd = strtoull(v, NULL, 10);
+	ct = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
+	frac = ct ? (double)cd / (double)ct : 0;
+	bar(frac, pbar);
+	printf("transfer   %s [%s] %3.0f%% %s of %s, catalog %s, %s%s\n", id, pbar, frac * 100,
+	       sl_fmt_bytes(bd, b1, sizeof b1), sl_fmt_bytes(bt, b2, sizeof b2), cat, st2,
+	       num(line, "release_held=") ? " (complete; its release waits for the disk)"
+	       : num(line, "timed_out=") ? " (timed out; a repeat pass can complete it)" : "");
+}
+
 static const char *anchor_text(enum sl_audit_anchor a)
 {
 	switch (a) {
@@ -171,7 +226,8 @@ static void show_recent(int statefd, unsigned recent)
 				continue;
 			if (strcmp(e.event, "released") && strcmp(e.event, "rejected") &&
 			    strcmp(e.event, "timeout") && strcmp(e.event, "replay") && strcmp(e.event, "stuck") &&
-			    strcmp(e.event, "cut") && strcmp(e.event, "evicted") && strcmp(e.event, "expired"))
+			    strcmp(e.event, "cut") && strcmp(e.event, "evicted") && strcmp(e.event, "expired") &&
+			    strcmp(e.event, "storage"))
 				continue;
 			free(ring[n % recent]);
 			if (asprintf(&ring[n % recent], "  %s  %-8s %s  %s", e.time, e.event, e.xfer,
@@ -258,6 +314,8 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			problems += show_staging(line);
 		} else if (!strncmp(line, "quota ", 6)) {
 			problems += show_quota(line);
+		} else if (!strncmp(line, "storage ", 8)) {
+			problems += show_storage(line);
 		} else if (!strncmp(line, "session ", 8)) {
 			unsigned long long got = num(line, "received="), lost = num(line, "lost=");
 			long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
@@ -276,23 +334,7 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 				problems++;
 			}
 		} else if (!strncmp(line, "xfer ", 5)) {
-			unsigned long long bd, bt, cd, ct;
-			char st2[32], cat[32], pbar[26], id[33];
-			double frac;
-			snprintf(id, sizeof id, "%.32s", line + 5);
-			field(line, "state=", st2, sizeof st2);
-			field(line, "catalog=", cat, sizeof cat);
-			field(line, "bytes=", v, sizeof v);
-			bd = strtoull(v, NULL, 10);
-			bt = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
-			field(line, "chunks=", v, sizeof v);
-			cd = strtoull(v, NULL, 10);
-			ct = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
-			frac = ct ? (double)cd / (double)ct : 0;
-			bar(frac, pbar);
-			printf("transfer   %s [%s] %3.0f%% %s of %s, catalog %s, %s%s\n", id, pbar, frac * 100,
-			       sl_fmt_bytes(bd, b1, sizeof b1), sl_fmt_bytes(bt, b2, sizeof b2), cat, st2,
-			       num(line, "timed_out=") ? " (timed out; a repeat pass can complete it)" : "");
+			show_xfer(line);
 		}
 	}
 	free(line);

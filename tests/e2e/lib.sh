@@ -20,7 +20,7 @@ cleanup() {
     for p in $PIDS; do
         wait "$p" 2>/dev/null || true
     done
-    if [ "$status" != 0 ]; then
+    if [ "$status" != 0 ] && [ "$status" != 77 ]; then
         echo "---- test failed; logs:" >&2
         for f in "$W"/*.log; do
             [ -f "$f" ] || continue
@@ -29,12 +29,28 @@ cleanup() {
         done
         [ -f "$W/state/audit.log" ] && { echo "---- audit.log" >&2; cat "$W/state/audit.log" >&2; }
     fi
+    for m in ${MOUNTS:-}; do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
     rm -rf "$W"
     exit "$status"
 }
 trap cleanup EXIT INT TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "# SKIP: $*"; exit 77; }
+
+# small_fs SIZE: STATE and RELEASE ($W/state, $W/rel) on a tmpfs of SIZE of
+# their own ($W/disk; root only, else the test is skipped), unmounted on exit.
+small_fs() {
+    [ "$(id -u)" = 0 ] || skip "needs root to mount a small filesystem"
+    mkdir -p "$W/disk"
+    mount -t tmpfs -o "size=$1,mode=0755" tmpfs "$W/disk" || skip "cannot mount a tmpfs"
+    MOUNTS="$W/disk ${MOUNTS:-}"
+    mkdir "$W/disk/state" "$W/disk/rel"
+    ln -s disk/state "$W/state"
+    ln -s disk/rel "$W/rel"
+}
 note() { echo "# $*"; }
 
 # A free UDP port on 127.0.0.1.
