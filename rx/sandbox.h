@@ -20,6 +20,9 @@
  * (SL_ERR_UNSUPPORTED, nothing applied, diag says what is missing) unless
  * allow_no_landlock is set; then it applies seccomp alone, says so in diag
  * and returns SL_OK. Any other failure is an error (SL_ERR_IO).
+ *
+ * Sanitizer builds (tests only) apply the same, plus what the sanitizers'
+ * runtime needs to report under it (sandbox.c: sanitizer_rules).
  */
 #ifndef SL_RX_SANDBOX_H
 #define SL_RX_SANDBOX_H

@@ -33,14 +33,6 @@
 #include "sandbox.h"
 #include "uring_io.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-
 /* base/ holds state/, release/ and outside/ (a sibling the sandbox must not
  * reach). */
 static struct {
@@ -164,18 +156,6 @@ static bool have_landlock(void)
 	return syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) >= 2;
 }
 
-/* Sanitizer builds apply no seccomp filter (rx/sandbox.c, SL_SANITIZED). */
-static bool no_filter(void)
-{
-#ifdef SANITIZED
-	cr_skip_test("built with sanitizers: sl_rx_sandbox() applies no seccomp filter here "
-		     "(LeakSanitizer's exit-time ptrace); the normal build runs this test");
-	return true;
-#else
-	return false;
-#endif
-}
-
 static int try_nothing(const struct attempt *a, int rep)
 {
 	(void)a;
@@ -205,8 +185,6 @@ Test(sandbox, socket_kills)
 {
 	struct attempt a = { .try = try_socket, .link_fd = -1, .allow_no_landlock = true };
 	char why[1024];
-	if (no_filter())
-		return;
 	int st = run(&a, why, sizeof why);
 	assert_killed(st, why);
 }
@@ -215,8 +193,6 @@ Test(sandbox, execve_kills)
 {
 	struct attempt a = { .try = try_execve, .link_fd = -1, .allow_no_landlock = true };
 	char why[1024];
-	if (no_filter())
-		return;
 	int st = run(&a, why, sizeof why);
 	assert_killed(st, why);
 }
@@ -255,8 +231,6 @@ static void udp_cannot_send(int (*try)(const struct attempt *, int))
 	int sink = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	struct pollfd p = { .fd = sink, .events = POLLIN };
 
-	if (no_filter())
-		return;
 	a.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	udp_to.sin_family = AF_INET;
 	udp_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -411,8 +385,6 @@ Test(sandbox, no_landlock_allowed_seccomp_only)
 	struct attempt a = { .prep = hide_landlock, .try = try_outside_then_socket, .link_fd = -1,
 			     .allow_no_landlock = true, .expect_msg = "seccomp filter only" };
 	char why[1024];
-	if (no_filter())
-		return;
 	int st = run(&a, why, sizeof why);
 	assert_killed(st, why);
 }
@@ -558,7 +530,7 @@ Test(sandbox, eth_receive_link_cannot_send)
 	struct sl_diag d;
 	char why[1024];
 
-	if (no_filter() || !veth_netns())
+	if (!veth_netns())
 		return;
 	cr_assert_eq(sl_link_open_rx("eth:slb", NULL, &rx, &d), SL_OK, "%s", d.msg);
 	int cap = peer_capture();
