@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
 #include <linux/landlock.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -236,6 +237,15 @@ static int seccomp(int link_fd, struct sl_diag *d)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rseq), 0) < 0) {
 		seccomp_release(ctx);
 		return sl_diag_set(d, SL_ERR_IO, "seccomp rules for threads could not be added");
+	}
+	/* Closing an eth: link, libpcap first asks the kernel to drop its
+	 * receive ring (and ignores the result; close frees it anyway): that
+	 * one setsockopt fails instead of killing, any other is forbidden. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setsockopt), 2,
+			     SCMP_A1(SCMP_CMP_EQ, SOL_PACKET, 0),
+			     SCMP_A2(SCMP_CMP_EQ, PACKET_RX_RING, 0)) < 0) {
+		seccomp_release(ctx);
+		return sl_diag_set(d, SL_ERR_IO, "seccomp rule for closing a capture could not be added");
 	}
 	for (size_t i = 0; i < sizeof allowed_syscalls / sizeof allowed_syscalls[0]; i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_syscalls[i], 0);
