@@ -59,6 +59,9 @@ static void usage(FILE *f)
 "  --file-io MODE        how chunks are written into the staged files: plain\n"
 "                        (pwrite, default) or uring (io_uring, registered buffers)\n"
 "  --no-sandbox          do not apply seccomp and Landlock (debugging only)\n"
+"  --allow-no-landlock   where the kernel lacks Landlock (ABI 2, Linux 5.19), start\n"
+"                        anyway with the seccomp filter only: file writes are then\n"
+"                        limited by file permissions alone (default: refuse)\n"
 "  -q, --quiet / -v, --verbose\n"
 "  -h, --help\n"
 "\n"
@@ -69,7 +72,7 @@ static void usage(FILE *f)
 enum {
 	O_LINK = 256, O_KEY, O_UNKEYED, O_POLICY, O_STATE, O_RELEASE, O_TIMEOUT, O_GRACE,
 	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF, O_FILEIO,
-	O_MAXSTAGING, O_MAXUNV, O_MAXSTAGED, O_KEEP, O_RESERVE
+	O_MAXSTAGING, O_MAXUNV, O_MAXSTAGED, O_KEEP, O_RESERVE, O_NOLANDLOCK
 };
 
 #ifdef RX_TEST_BUILD
@@ -144,7 +147,32 @@ static int quota_option(int opt, const char *arg, struct rx_cfg *cfg)
 	}
 }
 
+/* Apply the sandbox (sandbox.h); 0, or the exit status when refused (1)
+ * or failed (3), with the reason printed. */
+static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, int no_landlock_ok,
+		   const struct sl_logger *log)
+{
+	struct sl_rx_sandbox_cfg sb = {
+		.state_fd = c->state_fd, .release_fd = c->release_fd,
+		.state_path = cfg->state_dir, .release_path = cfg->release_dir,
+		.link_fd = sl_link_fd(c->link), .file_ring = cfg->file_io == SL_UIO_URING,
+		.allow_no_landlock = no_landlock_ok,
+	};
+	struct sl_diag d = { "" };
+	int r = sl_rx_sandbox(&sb, &d);
 
+	if (r == SL_ERR_UNSUPPORTED || r == SL_ERR_INVAL) {
+		fprintf(stderr, "sluice-rx: %s\n", d.msg);
+		return 1;
+	}
+	if (r) {
+		fprintf(stderr, "sluice-rx: sandbox: %s (use --no-sandbox only to debug)\n", d.msg);
+		return 3;
+	}
+	if (d.msg[0])
+		sl_log(log, SL_LOG_WARN, "%s", d.msg);
+	return 0;
+}
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -156,6 +184,7 @@ int main(int argc, char **argv)
 		{ "max-symbol-size", required_argument, 0, O_MAXSYM },
 		{ "max-catalog", required_argument, 0, O_MAXCAT },
 		{ "no-sandbox", no_argument, 0, O_NOSANDBOX }, { "quiet", no_argument, 0, 'q' },
+		{ "allow-no-landlock", no_argument, 0, O_NOLANDLOCK },
 		{ "sockbuf", required_argument, 0, O_SOCKBUF },
 		{ "file-io", required_argument, 0, O_FILEIO },
 		{ "max-staging", required_argument, 0, O_MAXSTAGING },
@@ -173,7 +202,7 @@ int main(int argc, char **argv)
 	struct rx_ctx c;
 	struct sl_diag d = { "" };
 	const char *key_path = NULL;
-	int opt, r, sandbox = 1, status = 0;
+	int opt, r, sandbox = 1, no_landlock_ok = 0, status = 0;
 	unsigned long v;
 	uint64_t u;
 	struct sl_dgram dg[BATCH];
@@ -227,6 +256,7 @@ int main(int argc, char **argv)
 			cfg.sockbuf = (size_t)u;
 			break;
 		case O_NOSANDBOX: sandbox = 0; break;
+		case O_NOLANDLOCK: no_landlock_ok = 1; break;
 		case O_FILEIO:
 			if (sl_uio_mode_parse(optarg, &cfg.file_io, &d) != SL_OK) {
 				fprintf(stderr, "sluice-rx: %s\n", d.msg);
@@ -272,15 +302,9 @@ int main(int argc, char **argv)
 		rx_teardown(&c);
 		return r == SL_ERR_IO || r == SL_ERR_NOMEM ? 3 : 1;
 	}
-	if (sandbox) {
-		r = sl_rx_sandbox(c.state_fd, c.release_fd, cfg.state_dir, cfg.release_dir, &d);
-		if (r) {
-			fprintf(stderr, "sluice-rx: sandbox: %s (use --no-sandbox only to debug)\n", d.msg);
-			rx_teardown(&c);
-			return 3;
-		}
-		if (d.msg[0])
-			sl_log(&log, SL_LOG_WARN, "%s", d.msg);
+	if (sandbox && (r = confine(&c, &cfg, no_landlock_ok, &log))) {
+		rx_teardown(&c);
+		return r;
 	}
 	/* After the sandbox, so the thread inherits Landlock and seccomp
 	 * (both are per thread and only copied at clone). */

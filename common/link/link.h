@@ -134,7 +134,8 @@ int sl_link_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n,
 int sl_link_flush(struct sl_link *l, struct sl_diag *d);
 
 /* A file descriptor that becomes readable when datagrams wait, or -1
- * (pcap files). */
+ * (pcap files). For eth: it is the packet socket itself, which sends
+ * whatever is written to it: only ever poll it. */
 int sl_link_fd(const struct sl_link *l);
 
 void sl_link_get_stats(const struct sl_link *l, struct sl_link_stats *st);

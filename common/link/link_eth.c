@@ -1,7 +1,11 @@
 /* link_eth.c — raw Ethernet through libpcap: frames of EtherType
  * SL_ETHERTYPE (layout in frame.h) sent with pcap_inject, received through
  * a kernel BPF filter "ether proto 0x88b5" on inbound traffic only. No IP,
- * no ARP: the sender addresses the broadcast MAC unless told otherwise. */
+ * no ARP: the sender addresses the broadcast MAC unless told otherwise.
+ * A receive handle never sends, but its descriptor (sl_link_fd) is a packet
+ * socket bound to the interface: anything written to it (write, writev,
+ * an io_uring write) leaves as a frame. sluice-rx's sandbox forbids that
+ * (rx/sandbox.h); libpcap offers no capture that cannot transmit. */
 #include "link_impl.h"
 
 #include <errno.h>
