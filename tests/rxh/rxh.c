@@ -511,6 +511,42 @@ void rxh_send_hb(struct rxh *h, struct rxh_session *s, const uint8_t xfer[16], u
 	rxh_deliver(h, s, &wh, body, sizeof body);
 }
 
+uint8_t *rxh_pattern(size_t n, unsigned seed)
+{
+	uint8_t *p = malloc(n ? n : 1);
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; p && i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (uint8_t)(x >> 16);
+	}
+	return p;
+}
+
+int rxh_one_make(struct rxh *h, struct rxh_one *o, size_t n, unsigned seed, const struct rxh_opts *opts)
+{
+	struct rxh_file f;
+	int r;
+
+	memset(o, 0, sizeof *o);
+	o->data = rxh_pattern(n, seed);
+	o->n = n;
+	if (!o->data)
+		return SL_ERR_NOMEM;
+	f = (struct rxh_file){ "f.bin", o->data, n };
+	r = rxh_xfer_build(h, &f, 1, opts, &o->t);
+	if (!r)
+		r = rxh_session_new(h, o->t.symsize, &o->s);
+	return r;
+}
+
+void rxh_one_free(struct rxh_one *o)
+{
+	rxh_session_free(&o->s);
+	rxh_xfer_free(&o->t);
+	free(o->data);
+}
+
 void rxh_tick(struct rxh *h, uint64_t ns)
 {
 	h->now += ns;

@@ -108,6 +108,18 @@ void rxh_send_all(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t
 void rxh_send_hb(struct rxh *h, struct rxh_session *s, const uint8_t xfer[16], uint8_t state,
 		 unsigned pass, unsigned passes);
 
+/* Test data: n bytes that differ per position and seed (a misplaced symbol shows). */
+uint8_t *rxh_pattern(size_t n, unsigned seed);
+/* A one-file transfer ("f.bin", n pattern bytes) and a session for it. */
+struct rxh_one {
+	uint8_t *data;
+	size_t n;
+	struct rxh_xfer t;
+	struct rxh_session s;
+};
+int rxh_one_make(struct rxh *h, struct rxh_one *o, size_t n, unsigned seed, const struct rxh_opts *opts);
+void rxh_one_free(struct rxh_one *o);
+
 /* Advance the clock by ns and run the receiver's periodic work. */
 void rxh_tick(struct rxh *h, uint64_t ns);
 /* Wait (bounded) until the hasher caught up, then tick: releases happen. */

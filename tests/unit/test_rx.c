@@ -22,23 +22,11 @@ static void down(void)
 	h = NULL;
 }
 
-/* Bytes that differ per position, so a misplaced symbol shows. */
-static uint8_t *pattern(size_t n, unsigned seed)
-{
-	uint8_t *p = malloc(n ? n : 1);
-	uint32_t x = seed * 2654435761u + 1;
-	for (size_t i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = (uint8_t)(x >> 16);
-	}
-	return p;
-}
-
 TestSuite(rx, .init = up, .fini = down, .timeout = 60);
 
 Test(rx, releases_a_clean_transfer)
 {
-	uint8_t *a = pattern(20000, 1), *b = pattern(3, 2);
+	uint8_t *a = rxh_pattern(20000, 1), *b = rxh_pattern(3, 2);
 	struct rxh_file f[] = { { "a.bin", a, 20000 }, { "dir/b", b, 3 } };
 	struct rxh_xfer t;
 	struct rxh_session s;
@@ -63,7 +51,7 @@ Test(rx, releases_a_clean_transfer)
 Test(rx, layout_change_mid_transfer)
 {
 	size_t n = 300000;
-	uint8_t *a = pattern(n, 3);
+	uint8_t *a = rxh_pattern(n, 3);
 	struct rxh_file f[] = { { "a.bin", a, n } };
 	struct rxh_opts small = { .kmax = 16, .symsize = 512 }, big = { .kmax = 64, .symsize = 1396 };
 	struct rxh_xfer t1, t2;
@@ -98,7 +86,7 @@ Test(rx, layout_change_mid_transfer)
  * must not leave the transfer with its maps freed but "have header" set. */
 Test(rx, absurd_header_after_a_good_one)
 {
-	uint8_t *a = pattern(50000, 4);
+	uint8_t *a = rxh_pattern(50000, 4);
 	struct rxh_file f[] = { { "a.bin", a, 50000 } };
 	struct rxh_xfer t;
 	struct rxh_session s;
@@ -125,33 +113,12 @@ Test(rx, absurd_header_after_a_good_one)
 	free(a);
 }
 
-/* Helpers for the tests below: a one-file transfer of n pattern bytes. */
-struct one {
-	uint8_t *data;
-	size_t n;
-	struct rxh_xfer t;
-	struct rxh_session s;
-};
-
-static void one_make(struct one *o, size_t n, unsigned seed, const struct rxh_opts *opts)
+static void one_make(struct rxh_one *o, size_t n, unsigned seed, const struct rxh_opts *opts)
 {
-	struct rxh_file f;
-
-	o->data = pattern(n, seed);
-	o->n = n;
-	f = (struct rxh_file){ "f.bin", o->data, n };
-	cr_assert_eq(rxh_xfer_build(h, &f, 1, opts, &o->t), SL_OK);
-	cr_assert_eq(rxh_session_new(h, o->t.symsize, &o->s), SL_OK);
+	cr_assert_eq(rxh_one_make(h, o, n, seed, opts), SL_OK);
 }
 
-static void one_free(struct one *o)
-{
-	rxh_session_free(&o->s);
-	rxh_xfer_free(&o->t);
-	free(o->data);
-}
-
-static struct rx_xfer *known(const struct one *o)
+static struct rx_xfer *known(const struct rxh_one *o)
 {
 	return rx_xfer_find(&h->c, o->t.id);
 }
@@ -160,7 +127,7 @@ static struct rx_xfer *known(const struct one *o)
  * (a forged or stale one, once per pass) does not wipe the staged data. */
 Test(rx, verified_staging_survives_a_different_manifest)
 {
-	struct one a;
+	struct rxh_one a;
 	struct sl_xfer_hdr other;
 	uint64_t before;
 
@@ -180,14 +147,14 @@ Test(rx, verified_staging_survives_a_different_manifest)
 	rxh_send_all(h, &a.s, &a.t, 1);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* A live layout is not replaced by another (two senders cannot make the
  * receiver thrash); once it is idle, the new layout keeps the progress. */
 Test(rx, layout_switch_is_held_then_keeps_progress)
 {
-	struct one a, b;
+	struct rxh_one a, b;
 	struct rxh_opts big = { .kmax = 32, .symsize = 1024 };
 	uint64_t staged_bytes;
 
@@ -210,15 +177,15 @@ Test(rx, layout_switch_is_held_then_keeps_progress)
 	rxh_send_all(h, &b.s, &b.t, 0);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
-	one_free(&a);
-	one_free(&b);
+	rxh_one_free(&a);
+	rxh_one_free(&b);
 }
 
 /* Finding 5: a DONE heartbeat from a session that is not sending the
  * transfer does not start its tail timeout. */
 Test(rx, done_heartbeat_of_another_session)
 {
-	struct one a;
+	struct rxh_one a;
 	struct rxh_session other;
 
 	one_make(&a, 100000, 7, NULL);
@@ -230,14 +197,14 @@ Test(rx, done_heartbeat_of_another_session)
 	rxh_send_hb(h, &a.s, a.t.id, SL_HB_DONE, 0, 1);
 	cr_assert_neq(known(&a)->tail_deadline_ns, 0);
 	rxh_session_free(&other);
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* Quota: a header declaring more than the policy's max-bytes or
  * --max-staging creates nothing. */
 Test(rx, declared_size_over_quota_creates_nothing)
 {
-	struct one a;
+	struct rxh_one a;
 	struct sl_xfer_hdr big;
 
 	one_make(&a, 10000, 8, NULL);
@@ -248,14 +215,14 @@ Test(rx, declared_size_over_quota_creates_nothing)
 	cr_assert_eq(h->c.st.quota_header, 1);
 	cr_assert_null(known(&a));
 	cr_assert_eq(h->c.nstaged, 0);
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* Quota: --max-staged. Unvouched staging is evicted idlest first; a
  * transfer whose catalog verified is never evicted for another. */
 Test(rx, max_staged_evicts_unvouched_only)
 {
-	struct one v, u[3];
+	struct rxh_one v, u[3];
 
 	rxh_stop(h);
 	h->cfg.max_staged = 2;
@@ -277,15 +244,15 @@ Test(rx, max_staged_evicts_unvouched_only)
 	cr_assert_eq(h->c.st.evicted, 2);
 	cr_assert_eq(rxh_audit_count(h, "evicted", u[0].t.hex), 1);
 	for (int i = 0; i < 3; i++)
-		one_free(&u[i]);
-	one_free(&v);
+		rxh_one_free(&u[i]);
+	rxh_one_free(&v);
 }
 
 /* Quota: --max-unvouched caps unverified staging on its own; the data that
  * does not fit is dropped and counted, nothing vouched is touched. */
 Test(rx, unvouched_bytes_are_capped)
 {
-	struct one a;
+	struct rxh_one a;
 	struct sl_xfer_hdr nocat;
 
 	rxh_stop(h);
@@ -305,13 +272,13 @@ Test(rx, unvouched_bytes_are_capped)
 	rxh_send_all(h, &a.s, &a.t, 1);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* Quota: --keep-incomplete removes idle staging, with an audit line. */
 Test(rx, idle_staging_expires)
 {
-	struct one a;
+	struct rxh_one a;
 
 	one_make(&a, 100000, 13, NULL);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
@@ -324,14 +291,14 @@ Test(rx, idle_staging_expires)
 	cr_assert_eq(h->c.staged_bytes, 0);
 	cr_assert_eq(rxh_audit_count(h, "expired", a.t.hex), 1);
 	cr_assert_lt(rxh_staging_bytes(h), 8192);
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* Memory: a dormant transfer keeps neither catalog nor manifest in memory;
  * after a restart, a repeat pass completes it, released and audited once. */
 Test(rx, dormant_and_restarted_transfers_complete)
 {
-	struct one a;
+	struct rxh_one a;
 	struct rx_xfer *x;
 
 	one_make(&a, 300000, 14, NULL);
@@ -353,14 +320,14 @@ Test(rx, dormant_and_restarted_transfers_complete)
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
 	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 1);
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* Finding 4: replays from many sessions and unseen-transfer heartbeats
  * cost a bounded number of audit and log lines. */
 Test(rx, replays_and_unseen_are_rate_limited)
 {
-	struct one a;
+	struct rxh_one a;
 	unsigned lines0;
 
 	one_make(&a, 5000, 15, NULL);
@@ -383,13 +350,13 @@ Test(rx, replays_and_unseen_are_rate_limited)
 	/* 20 rate-limited lines, and one "audit #N head" line per audit entry */
 	cr_assert_leq(h->log_lines - lines0, 20 + 10 + 2, "%u lines", h->log_lines - lines0);
 	cr_assert_gt(h->c.st.audit_suppressed, 0);
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* The status file says "released" as soon as the audit log does. */
 Test(rx, status_tells_the_outcome_at_once)
 {
-	struct one a;
+	struct rxh_one a;
 	char path[512], buf[8192];
 	FILE *f;
 	size_t n;
@@ -405,5 +372,5 @@ Test(rx, status_tells_the_outcome_at_once)
 	fclose(f);
 	buf[n] = '\0';
 	cr_assert(strstr(buf, "\nreleased 1\n"), "%s", buf);
-	one_free(&a);
+	rxh_one_free(&a);
 }

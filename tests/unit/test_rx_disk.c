@@ -65,43 +65,12 @@ static void need_root(void)
 
 TestSuite(rx_disk, .init = up, .fini = down, .timeout = 120);
 
-static uint8_t *pattern(size_t n, unsigned seed)
+static void one_make(struct rxh_one *o, size_t n, unsigned seed, const struct rxh_opts *opts)
 {
-	uint8_t *p = malloc(n ? n : 1);
-	uint32_t x = seed * 2654435761u + 1;
-	for (size_t i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = (uint8_t)(x >> 16);
-	}
-	return p;
+	cr_assert_eq(rxh_one_make(h, o, n, seed, opts), SL_OK);
 }
 
-struct one {
-	uint8_t *data;
-	size_t n;
-	struct rxh_xfer t;
-	struct rxh_session s;
-};
-
-static void one_make(struct one *o, size_t n, unsigned seed, const struct rxh_opts *opts)
-{
-	struct rxh_file f;
-
-	o->data = pattern(n, seed);
-	o->n = n;
-	f = (struct rxh_file){ "f.bin", o->data, n };
-	cr_assert_eq(rxh_xfer_build(h, &f, 1, opts, &o->t), SL_OK);
-	cr_assert_eq(rxh_session_new(h, o->t.symsize, &o->s), SL_OK);
-}
-
-static void one_free(struct one *o)
-{
-	rxh_session_free(&o->s);
-	rxh_xfer_free(&o->t);
-	free(o->data);
-}
-
-static void send_blocks(struct one *o, uint64_t from, uint64_t to)
+static void send_blocks(struct rxh_one *o, uint64_t from, uint64_t to)
 {
 	for (uint64_t b = from; b < to && b < o->t.nblocks; b++)
 		rxh_send_block(h, &o->s, &o->t, b, 0, 0);
@@ -179,7 +148,7 @@ static int exists(const char *dir, const char *hex, const char *sub)
  * it, and the next transfer goes through. */
 static void full_mid_transfer(void)
 {
-	struct one a, b;
+	struct rxh_one a, b;
 	struct rxh_opts big = { .kmax = 32, .symsize = 1024 };
 	struct rx_xfer *x;
 	uint64_t ndone, fails;
@@ -233,8 +202,8 @@ static void full_mid_transfer(void)
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, b.t.hex, "f.bin", b.data, b.n), "the next transfer too");
 	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
-	one_free(&a);
-	one_free(&b);
+	rxh_one_free(&a);
+	rxh_one_free(&b);
 }
 
 Test(rx_disk, full_mid_transfer_then_repeat_pass)
@@ -256,7 +225,7 @@ Test(rx_disk, full_mid_transfer_uring)
 /* A transfer whose last chunk is one byte in a page its previous chunk
  * already holds: with the disk full (reserve too), that chunk still fits,
  * and the release's own writes are what fail. */
-static void complete_on_a_full_disk(struct one *a)
+static void complete_on_a_full_disk(struct rxh_one *a)
 {
 	uint32_t cs;
 	size_t n;
@@ -287,7 +256,7 @@ static void complete_on_a_full_disk(struct one *a)
  * repeat header; the next transfer goes through. */
 Test(rx_disk, full_at_release_then_header)
 {
-	struct one a, b;
+	struct rxh_one a, b;
 
 	need_root();
 	complete_on_a_full_disk(&a);
@@ -304,14 +273,14 @@ Test(rx_disk, full_at_release_then_header)
 	rxh_send_all(h, &b.s, &b.t, 0);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, b.t.hex, "f.bin", b.data, b.n), "the next transfer too");
-	one_free(&a);
-	one_free(&b);
+	rxh_one_free(&a);
+	rxh_one_free(&b);
 }
 
 /* The same, with no header: the release is tried again on ticks. */
 Test(rx_disk, full_at_release_then_tick)
 {
-	struct one a;
+	struct rxh_one a;
 
 	need_root();
 	complete_on_a_full_disk(&a);
@@ -324,7 +293,7 @@ Test(rx_disk, full_at_release_then_tick)
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released by a tick");
 	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 1);
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* The final rename is refused (RELEASE/<id> is taken): the transfer is in
@@ -333,7 +302,7 @@ Test(rx_disk, full_at_release_then_tick)
  * way is clear. */
 Test(rx_disk, rename_refused_then_retried)
 {
-	struct one a;
+	struct rxh_one a;
 	char p[400];
 
 	need_root();
@@ -357,14 +326,14 @@ Test(rx_disk, rename_refused_then_retried)
 		rxh_tick(h, 1000000000ull);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released once the way is clear");
 	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 1);
-	one_free(&a);
+	rxh_one_free(&a);
 }
 
 /* Held up when the receiver stops: after a restart (the disk still full),
  * the release is tried on ticks and happens once space returns. */
 Test(rx_disk, full_at_release_then_restart)
 {
-	struct one a;
+	struct rxh_one a;
 
 	need_root();
 	complete_on_a_full_disk(&a);
@@ -376,5 +345,5 @@ Test(rx_disk, full_at_release_then_restart)
 		rxh_tick(h, 1000000000ull);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released after the restart");
 	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
-	one_free(&a);
+	rxh_one_free(&a);
 }
