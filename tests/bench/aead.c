@@ -398,7 +398,7 @@ int main(int argc, char **argv)
 	if (!(secs > 0 && secs <= 10))
 		die("SECONDS must be a number in (0, 10]");
 	if (sl_crypto_init())
-		die("libsodium failed to initialise");
+		die("libsodium or OpenSSL failed to initialise");
 	print_header(secs);
 	printf("%-24s %6s | %8s %8s\n", "suite", "bytes", "seal", "open");
 	for (size_t s = 0; s < 2; s++) {
