@@ -62,7 +62,8 @@ static int setup_static(struct rx_ctx *c, const struct rx_cfg *cfg, const char *
 	int r;
 
 	if (sl_crypto_init())
-		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium or OpenSSL failed to initialise "
+				   "(check OPENSSL_CONF and the OpenSSL configuration file)");
 	if (key_path) {
 		r = sl_link_key_load(key_path, &key, d);
 		if (r)

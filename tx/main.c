@@ -242,7 +242,8 @@ static int send_main(int argc, char **argv, int daemon)
 		return 2;
 	}
 	if (sl_crypto_init()) {
-		fprintf(stderr, "sluice-tx: libsodium failed to initialise\n");
+		fprintf(stderr, "sluice-tx: libsodium or OpenSSL failed to initialise "
+			"(check OPENSSL_CONF and the OpenSSL configuration file)\n");
 		return 3;
 	}
 	if (unkeyed) {

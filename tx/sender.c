@@ -171,8 +171,11 @@ static int send_xfer(struct sender *s)
 static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body)
 {
 	int r = sl_wire_seal(s->wire, h, body, s->batch + (size_t)s->nbatch * s->dgsize);
-	if (r)
+	if (r == SL_ERR_RANGE)
 		return sl_diag_set(s->d, r, "packet counter exhausted; restart the sender");
+	if (r)
+		return sl_diag_set(s->d, r, "sealing datagram %llu failed: %s",
+				   (unsigned long long)h->packet, sl_strerror(r));
 	s->nbatch++;
 	s->since_xfer++;
 	if (s->nbatch == BATCH) {

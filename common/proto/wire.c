@@ -1,5 +1,6 @@
 /* wire.c — sealing and opening sluice datagrams (see wire.h, PROTOCOL.md). */
 #include "wire.h"
+#include "aead.h"
 #include "bytes.h"
 
 #include <errno.h>
@@ -11,8 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KDF_CTX_AES "SLAESGCM"
-#define KDF_CTX_XCHACHA "SLXCHACH"
 #define RX_KEY_CACHE 8
 
 /* Field offsets of the header (PROTOCOL.md, "Header"). */
@@ -22,26 +21,20 @@ enum {
 	O_M = 52, O_SYMSIZE = 54, O_PASS = 56, O_RESERVED = 58
 };
 
-struct sl_keyed {
-	enum sl_suite suite;
-	crypto_aead_aes256gcm_state aes; /* AES: expanded key */
-	uint8_t key[32];                 /* XChaCha: session key */
-};
-
 struct sl_wire_tx {
 	enum sl_suite suite;
 	uint16_t symsize;
 	uint64_t session;
 	uint64_t next_packet;
 	int wrapped;
-	struct sl_keyed *k; /* sodium_malloc'd; NULL when unkeyed */
+	struct sl_aead *k; /* sealing key; NULL when unkeyed */
 };
 
 struct rx_slot {
 	uint64_t session;
 	enum sl_suite suite;
 	uint64_t last_use;
-	struct sl_keyed *k; /* sodium_malloc'd */
+	struct sl_aead *k; /* opening key of this session; NULL when free */
 };
 
 struct sl_wire_rx {
@@ -54,7 +47,7 @@ struct sl_wire_rx {
 
 int sl_crypto_init(void)
 {
-	return sodium_init() < 0 ? SL_ERR_CRYPTO : SL_OK;
+	return sl_aead_init();
 }
 
 size_t sl_wire_dgram_size(uint16_t symsize)
@@ -92,27 +85,6 @@ int sl_suite_parse(const char *name, enum sl_suite *out)
 	return SL_OK;
 }
 
-/* Derive the session key for (link key, suite, session) into k. */
-static int derive(struct sl_keyed *k, const uint8_t *link_key, enum sl_suite suite, uint64_t session)
-{
-	uint8_t sk[32];
-	const char *ctx = suite == SL_SUITE_AES256GCM ? KDF_CTX_AES : KDF_CTX_XCHACHA;
-
-	if (crypto_kdf_derive_from_key(sk, sizeof sk, session, ctx, link_key) != 0)
-		return SL_ERR_CRYPTO;
-	k->suite = suite;
-	if (suite == SL_SUITE_AES256GCM) {
-		if (crypto_aead_aes256gcm_beforenm(&k->aes, sk) != 0) {
-			sodium_memzero(sk, sizeof sk);
-			return SL_ERR_CRYPTO;
-		}
-	} else {
-		memcpy(k->key, sk, sizeof sk);
-	}
-	sodium_memzero(sk, sizeof sk);
-	return SL_OK;
-}
-
 static uint32_t crc32c(const uint8_t *p, size_t n)
 {
 	return crc32_iscsi((unsigned char *)p, (int)n, 0xFFFFFFFFu) ^ 0xFFFFFFFFu;
@@ -126,7 +98,7 @@ int sl_wire_tx_new(const uint8_t *link_key, enum sl_suite suite, uint16_t symsiz
 
 	*out = NULL;
 	if (sl_crypto_init())
-		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium or OpenSSL failed to initialise");
 	if (symsize < SL_WIRE_MIN_SYMSIZE || symsize > SL_WIRE_MAX_SYMSIZE)
 		return sl_diag_set(d, SL_ERR_RANGE, "symbol size %u outside %u..%u", symsize,
 				   SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE);
@@ -142,16 +114,11 @@ int sl_wire_tx_new(const uint8_t *link_key, enum sl_suite suite, uint16_t symsiz
 	t->symsize = symsize;
 	randombytes_buf(&t->session, sizeof t->session);
 	if (link_key) {
-		t->k = sodium_malloc(sizeof *t->k);
-		if (!t->k) {
-			free(t);
-			return SL_ERR_NOMEM;
-		}
-		r = derive(t->k, link_key, suite, t->session);
+		r = sl_aead_new(link_key, suite, t->session, SL_AEAD_SEAL, &t->k);
 		if (r) {
-			sodium_free(t->k);
 			free(t);
-			return sl_diag_set(d, r, "key derivation failed");
+			return sl_diag_set(d, r, "session key setup for %s failed: %s", sl_suite_name(suite),
+					   sl_strerror(r));
 		}
 	}
 	*out = t;
@@ -162,8 +129,7 @@ void sl_wire_tx_free(struct sl_wire_tx *t)
 {
 	if (!t)
 		return;
-	if (t->k)
-		sodium_free(t->k); /* sodium_free wipes */
+	sl_aead_free(t->k); /* wipes */
 	free(t);
 }
 
@@ -190,44 +156,29 @@ static void put_hdr(uint8_t *p, const struct sl_wire_hdr *h)
 	sl_put_be16(p + O_RESERVED, 0);
 }
 
-static void nonce_of(uint8_t *n, size_t len, uint64_t packet)
-{
-	memset(n, 0, len);
-	sl_put_be64(n + len - 8, packet);
-}
-
 /* Encrypt `src` (symsize bytes: the body of dg itself, or a buffer that
  * does not overlap dg) into the body of dg and write its trailer, under
  * key k (NULL for the unkeyed suite) with the nonce of `packet`. The
- * header of dg is written already. */
-static void seal_body(const struct sl_keyed *k, enum sl_suite suite, uint8_t *dg,
-		      const uint8_t *src, uint16_t symsize, uint64_t packet)
+ * header of dg is written already. On failure the body and trailer of dg
+ * are zeroed: nothing in it may be sent. */
+static int seal_body(struct sl_aead *k, enum sl_suite suite, uint8_t *dg,
+		     const uint8_t *src, uint16_t symsize, uint64_t packet)
 {
 	uint8_t *b = dg + SL_WIRE_HDR;
 	uint8_t *tag = b + symsize;
+	int r;
 
-	switch (suite) {
-	case SL_SUITE_AES256GCM: {
-		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
-		nonce_of(n, sizeof n, packet);
-		crypto_aead_aes256gcm_encrypt_detached_afternm(b, tag, NULL, src, symsize, dg, SL_WIRE_HDR,
-							       NULL, n, &k->aes);
-		break;
-	}
-	case SL_SUITE_XCHACHA: {
-		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-		nonce_of(n, sizeof n, packet);
-		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, src, symsize, dg,
-								    SL_WIRE_HDR, NULL, n, k->key);
-		break;
-	}
-	case SL_SUITE_NONE:
+	if (suite == SL_SUITE_NONE) {
 		if (b != src)
 			memcpy(b, src, symsize);
 		memset(tag, 0, SL_WIRE_TAG);
 		sl_put_be32(tag, crc32c(dg, SL_WIRE_HDR + (size_t)symsize));
-		break;
+		return SL_OK;
 	}
+	r = sl_aead_seal(k, packet, dg, SL_WIRE_HDR, src, b, symsize, tag);
+	if (r)
+		memset(b, 0, (size_t)symsize + SL_WIRE_TAG);
+	return r;
 }
 
 int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h, const uint8_t *body, uint8_t *out)
@@ -247,14 +198,12 @@ int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h, const uint8_t *bod
 	put_hdr(out, h);
 	if (h->paylen == t->symsize && (body + t->symsize <= out || body >= b + t->symsize)) {
 		/* A full body elsewhere: encrypt straight from it, no copy. */
-		seal_body(t->k, t->suite, out, body, t->symsize, h->packet);
-		return SL_OK;
+		return seal_body(t->k, t->suite, out, body, t->symsize, h->packet);
 	}
 	if (b != body)
 		memmove(b, body, h->paylen);
 	memset(b + h->paylen, 0, t->symsize - h->paylen);
-	seal_body(t->k, t->suite, out, b, t->symsize, h->packet);
-	return SL_OK;
+	return seal_body(t->k, t->suite, out, b, t->symsize, h->packet);
 }
 
 int sl_wire_rx_new(const struct sl_wire_rx_cfg *cfg, struct sl_wire_rx **out, struct sl_diag *d)
@@ -263,7 +212,7 @@ int sl_wire_rx_new(const struct sl_wire_rx_cfg *cfg, struct sl_wire_rx **out, st
 
 	*out = NULL;
 	if (sl_crypto_init())
-		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium or OpenSSL failed to initialise");
 	if (!cfg->link_key && !cfg->allow_unkeyed)
 		return sl_diag_set(d, SL_ERR_INVAL, "no link key given and the unkeyed mode is not enabled");
 	if (cfg->max_symsize < SL_WIRE_MIN_SYMSIZE || cfg->max_symsize > SL_WIRE_MAX_SYMSIZE)
@@ -291,16 +240,17 @@ void sl_wire_rx_free(struct sl_wire_rx *r)
 	if (!r)
 		return;
 	for (unsigned i = 0; i < RX_KEY_CACHE; i++)
-		if (r->slots[i].k)
-			sodium_free(r->slots[i].k);
+		sl_aead_free(r->slots[i].k); /* wipes the key, frees its EVP context */
 	if (r->link_key)
 		sodium_free(r->link_key);
 	free(r);
 }
 
-/* The session key for (session, suite), derived on first use and cached;
- * the least recently used slot is replaced. */
-static struct sl_keyed *rx_key(struct sl_wire_rx *r, uint64_t session, enum sl_suite suite)
+/* The opening key for (session, suite), derived and keyed on first use and
+ * cached; the least recently used slot is rekeyed (its EVP context freed,
+ * its sodium_malloc'd memory kept: getting that costs tens of microseconds,
+ * and a hostile sender can make every datagram a new session). */
+static struct sl_aead *rx_key(struct sl_wire_rx *r, uint64_t session, enum sl_suite suite)
 {
 	struct rx_slot *victim = &r->slots[0];
 
@@ -314,13 +264,9 @@ static struct sl_keyed *rx_key(struct sl_wire_rx *r, uint64_t session, enum sl_s
 		if (!s->k || s->last_use < victim->last_use)
 			victim = s;
 	}
-	if (!victim->k) {
-		victim->k = sodium_malloc(sizeof *victim->k);
-		if (!victim->k)
-			return NULL;
-	}
-	if (derive(victim->k, r->link_key, suite, session) != SL_OK) {
-		sodium_free(victim->k);
+	if (victim->k ? sl_aead_rekey(victim->k, r->link_key, suite, session)
+		      : sl_aead_new(r->link_key, suite, session, SL_AEAD_OPEN, &victim->k)) {
+		sl_aead_free(victim->k);
 		victim->k = NULL;
 		return NULL;
 	}
@@ -351,7 +297,7 @@ int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 {
 	uint16_t symsize;
 	uint8_t *b, *tag;
-	struct sl_keyed *k;
+	struct sl_aead *k;
 
 	/* 1. Fixed fields and size, nothing else, before the tag. */
 	if (len < SL_WIRE_HDR + SL_WIRE_MIN_SYMSIZE + SL_WIRE_TAG)
@@ -367,30 +313,20 @@ int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 
 	/* 2. Authenticate (and decrypt) before using any other field. */
 	switch (dg[O_SUITE]) {
-	case SL_SUITE_AES256GCM: {
-		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
-		if (!r->link_key || !crypto_aead_aes256gcm_is_available())
-			return SL_ERR_UNSUPPORTED;
-		k = rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_AES256GCM);
-		if (!k)
-			return SL_ERR_CRYPTO;
-		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
-		if (crypto_aead_aes256gcm_decrypt_detached_afternm(b, NULL, b, symsize, tag, dg,
-								   SL_WIRE_HDR, n, &k->aes) != 0)
-			return SL_ERR_AUTH;
-		break;
-	}
+	case SL_SUITE_AES256GCM:
 	case SL_SUITE_XCHACHA: {
-		uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-		if (!r->link_key)
+		enum sl_suite suite = (enum sl_suite)dg[O_SUITE];
+		int rc;
+		if (!r->link_key ||
+		    (suite == SL_SUITE_AES256GCM && !crypto_aead_aes256gcm_is_available()))
 			return SL_ERR_UNSUPPORTED;
-		k = rx_key(r, sl_get_be64(dg + O_SESSION), SL_SUITE_XCHACHA);
+		k = rx_key(r, sl_get_be64(dg + O_SESSION), suite);
 		if (!k)
 			return SL_ERR_CRYPTO;
-		nonce_of(n, sizeof n, sl_get_be64(dg + O_PACKET));
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(b, NULL, b, symsize, tag, dg,
-									SL_WIRE_HDR, n, k->key) != 0)
-			return SL_ERR_AUTH;
+		/* SL_ERR_AUTH when the tag fails; the body is zeroed then. */
+		rc = sl_aead_open(k, sl_get_be64(dg + O_PACKET), dg, SL_WIRE_HDR, b, symsize, tag);
+		if (rc)
+			return rc;
 		break;
 	}
 	case SL_SUITE_NONE: {
@@ -442,7 +378,7 @@ int sl_link_key_load(const char *path, uint8_t **key, struct sl_diag *d)
 
 	*key = NULL;
 	if (sl_crypto_init())
-		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium failed to initialise");
+		return sl_diag_set(d, SL_ERR_CRYPTO, "libsodium or OpenSSL failed to initialise");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sl_diag_errno(d, "link key %s", path);
@@ -496,7 +432,8 @@ int sl_wire_reseal(struct sl_wire_rx *r, uint8_t *dg, size_t len)
 {
 	uint16_t symsize;
 	enum sl_suite suite;
-	struct sl_keyed *k = NULL;
+	struct sl_aead *k = NULL; /* a sealing key of the datagram's session, for this call */
+	int rc;
 
 	if (len < SL_WIRE_HDR + SL_WIRE_TAG)
 		return SL_ERR_PARSE;
@@ -505,12 +442,15 @@ int sl_wire_reseal(struct sl_wire_rx *r, uint8_t *dg, size_t len)
 		return SL_ERR_PARSE;
 	suite = (enum sl_suite)dg[O_SUITE];
 	if (suite == SL_SUITE_AES256GCM || suite == SL_SUITE_XCHACHA) {
-		k = r->link_key ? rx_key(r, sl_get_be64(dg + O_SESSION), suite) : NULL;
-		if (!k)
+		if (!r->link_key)
 			return SL_ERR_UNSUPPORTED;
+		rc = sl_aead_new(r->link_key, suite, sl_get_be64(dg + O_SESSION), SL_AEAD_SEAL, &k);
+		if (rc)
+			return rc;
 	} else if (suite != SL_SUITE_NONE) {
 		return SL_ERR_UNSUPPORTED;
 	}
-	seal_body(k, suite, dg, dg + SL_WIRE_HDR, symsize, sl_get_be64(dg + O_PACKET));
-	return SL_OK;
+	rc = seal_body(k, suite, dg, dg + SL_WIRE_HDR, symsize, sl_get_be64(dg + O_PACKET));
+	sl_aead_free(k);
+	return rc;
 }

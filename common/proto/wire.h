@@ -9,7 +9,9 @@
  * id, context per AEAD suite) and uses the per-session packet number as the
  * nonce. Opening checks size and the fixed fields, then the tag, and only
  * then looks at anything else: a datagram whose tag fails is reported as
- * SL_ERR_AUTH and nothing in it is used.
+ * SL_ERR_AUTH, its body is zeroed and nothing in it is used. AES-256-GCM
+ * runs through OpenSSL EVP (one context per session, keyed once),
+ * XChaCha20-Poly1305 through libsodium (aead.h).
  */
 #ifndef SL_WIRE_H
 #define SL_WIRE_H
@@ -55,8 +57,9 @@ struct sl_wire_hdr {
 	uint16_t pass;         /* pass number, from 0 */
 };
 
-/* Sealing state of a sender: one session, one key. Keys live in
- * sodium_malloc'd memory; sl_wire_tx_free wipes them. */
+/* Sealing state of a sender: one session, one key. The session key is held
+ * in sodium_malloc'd memory, the AES-256-GCM key schedule in its EVP
+ * context; sl_wire_tx_free wipes both. */
 struct sl_wire_tx;
 int sl_wire_tx_new(const uint8_t *link_key /* NULL: unkeyed */, enum sl_suite suite,
 		   uint16_t symsize, struct sl_wire_tx **out, struct sl_diag *d);
@@ -67,13 +70,19 @@ size_t sl_wire_dgram_size(uint16_t symsize);               /* HDR + symsize + TA
 
 /* Build one datagram into out (sl_wire_dgram_size bytes). h->session,
  * h->packet, h->suite and h->symsize are filled in by the sealer; body holds
- * h->paylen bytes (<= symsize) and is zero-padded to symsize. Returns 0, or
- * SL_ERR_RANGE when the packet counter would wrap. */
+ * h->paylen bytes (<= symsize) and is zero-padded to symsize; it may be the
+ * body of out itself, or a buffer that does not overlap out (a full body is
+ * then encrypted straight from it). Returns 0, SL_ERR_RANGE when the packet
+ * counter would wrap, SL_ERR_INVAL when paylen > symsize, or SL_ERR_CRYPTO
+ * when the cipher library fails (the body and trailer of out are zeroed
+ * then; nothing in out may be sent). A sealer is used by one thread at a
+ * time. */
 int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h,
 		 const uint8_t *body, uint8_t *out);
 
 /* Receiving: which suites are acceptable, the key, limits, and a small
- * cache of per-session keys. */
+ * cache of per-session opening keys (each AES-256-GCM one its own keyed
+ * EVP context, freed when the session is evicted). One thread at a time. */
 struct sl_wire_rx;
 struct sl_wire_rx_cfg {
 	const uint8_t *link_key;   /* NULL: accept only unkeyed datagrams */
@@ -86,7 +95,8 @@ void sl_wire_rx_free(struct sl_wire_rx *r);
 /* Open a received datagram in place: on success fills h and points *body at
  * the decrypted body (inside dg, h->paylen meaningful bytes) and returns 0.
  * Errors: SL_ERR_PARSE (size, magic, version, reserved bits, field ranges),
- * SL_ERR_UNSUPPORTED (suite not accepted here), SL_ERR_AUTH (tag or CRC).
+ * SL_ERR_UNSUPPORTED (suite not accepted here), SL_ERR_AUTH (tag or CRC;
+ * a keyed body is zeroed), SL_ERR_CRYPTO (the cipher library failed).
  * Field checks that need the body's meaning happen after authentication. */
 int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 		 struct sl_wire_hdr *h, const uint8_t **body);
@@ -103,7 +113,8 @@ enum sl_suite sl_wire_default_suite(void);
 const char *sl_suite_name(enum sl_suite s);
 int sl_suite_parse(const char *name, enum sl_suite *out); /* "auto", "aes256gcm", "xchacha20poly1305", "none" */
 
-/* Initialise libsodium once per process (idempotent); returns 0 or SL_ERR_CRYPTO. */
+/* Initialise libsodium, and OpenSSL's configuration and AES-256-GCM, once
+ * per process, before any sandbox (idempotent); returns 0 or SL_ERR_CRYPTO. */
 int sl_crypto_init(void);
 
 /* Read a 32-byte link key file (raw 32 bytes, or 64 hex chars + optional

@@ -2,7 +2,10 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <seccomp.h>
+#include <signal.h>
 #include <sodium.h>
 #include <string.h>
 #include "bytes.h"
@@ -103,6 +106,210 @@ Test(wire, round_trip_aes) { if (crypto_aead_aes256gcm_is_available()) round_tri
 Test(wire, round_trip_xchacha) { round_trip(SL_SUITE_XCHACHA); }
 Test(wire, round_trip_unkeyed) { round_trip(SL_SUITE_NONE); }
 
+/* ---- a reference sealer and opener written from PROTOCOL.md §2 with
+ * libsodium's one-shot calls, against which the library must agree byte
+ * for byte, both ways, for every kind of datagram ---- */
+
+/* The 60-byte header, from the table of §2.1. */
+static void ref_header(uint8_t *p, const struct sl_wire_hdr *h)
+{
+	memset(p, 0, SL_WIRE_HDR); /* flags and reserved stay 0 */
+	p[0] = 0x53;
+	p[1] = 0x4C;
+	p[2] = 1;
+	p[3] = h->type;
+	p[4] = h->suite;
+	sl_put_be16(p + 6, h->paylen);
+	sl_put_be64(p + 8, h->session);
+	sl_put_be64(p + 16, h->packet);
+	memcpy(p + 24, h->xfer, 16);
+	sl_put_be64(p + 40, h->block);
+	sl_put_be16(p + 48, h->row);
+	sl_put_be16(p + 50, h->k);
+	sl_put_be16(p + 52, h->m);
+	sl_put_be16(p + 54, h->symsize);
+	sl_put_be16(p + 56, h->pass);
+}
+
+/* §2.2: the session key, and the nonce (packet number, big-endian,
+ * right-aligned in zeros; 12 bytes for AES-256-GCM, 24 for XChaCha). */
+static size_t ref_key_nonce(enum sl_suite suite, uint64_t session, uint64_t packet,
+			    uint8_t sk[32], uint8_t n[24])
+{
+	size_t nlen = suite == SL_SUITE_AES256GCM ? crypto_aead_aes256gcm_NPUBBYTES
+						  : crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	cr_assert_eq(crypto_kdf_derive_from_key(sk, 32, session,
+						suite == SL_SUITE_AES256GCM ? "SLAESGCM" : "SLXCHACH", key), 0);
+	memset(n, 0, 24);
+	sl_put_be64(n + nlen - 8, packet);
+	return nlen;
+}
+
+/* Seal: body zero-padded to symsize, encrypted; header as associated data;
+ * tag as the trailer. */
+static void ref_seal(const struct sl_wire_hdr *h, const uint8_t *body, uint8_t *dg)
+{
+	uint8_t sk[32], n[24], *b = dg + SL_WIRE_HDR, *tag = b + h->symsize;
+
+	ref_header(dg, h);
+	memset(b, 0, h->symsize);
+	memcpy(b, body, h->paylen);
+	ref_key_nonce(h->suite, h->session, h->packet, sk, n);
+	if (h->suite == SL_SUITE_AES256GCM)
+		cr_assert_eq(crypto_aead_aes256gcm_encrypt_detached(b, tag, NULL, b, h->symsize, dg,
+								    SL_WIRE_HDR, NULL, n, sk), 0);
+	else
+		cr_assert_eq(crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b, tag, NULL, b, h->symsize,
+										  dg, SL_WIRE_HDR, NULL, n, sk), 0);
+}
+
+/* Open in place, reading only what §2 says: returns libsodium's verdict. */
+static int ref_open(uint8_t *dg)
+{
+	uint16_t symsize = sl_get_be16(dg + 54);
+	uint8_t sk[32], n[24], *b = dg + SL_WIRE_HDR;
+
+	ref_key_nonce(dg[4], sl_get_be64(dg + 8), sl_get_be64(dg + 16), sk, n);
+	if (dg[4] == SL_SUITE_AES256GCM)
+		return crypto_aead_aes256gcm_decrypt_detached(b, NULL, b, symsize, b + symsize, dg,
+							      SL_WIRE_HDR, n, sk);
+	return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(b, NULL, b, symsize, b + symsize, dg,
+								   SL_WIRE_HDR, n, sk);
+}
+
+struct kind {
+	uint8_t type;
+	uint16_t symsize, paylen;
+	const char *what;
+};
+
+static const struct kind kinds[] = {
+	{ SL_T_PREAMBLE, 1396, 0, "preamble, empty body" },
+	{ SL_T_PREAMBLE, 128, 128, "preamble, full body" },
+	{ SL_T_HEARTBEAT, 1396, SL_HB_BODY, "heartbeat, short body" },
+	{ SL_T_HEARTBEAT, 128, SL_HB_BODY, "heartbeat, full body" },
+	{ SL_T_XFER, 1396, SL_XFER_BODY, "transfer header, short body" },
+	{ SL_T_XFER, 8900, SL_XFER_BODY, "transfer header, jumbo" },
+	{ SL_T_SYMBOL, 1396, 1396, "symbol" },
+	{ SL_T_SYMBOL, 128, 128, "symbol, smallest" },
+	{ SL_T_SYMBOL, 8900, 8900, "symbol, jumbo" },
+	{ SL_T_SYMBOL, 8192, 8192, "symbol, 8192" },
+};
+
+static struct sl_wire_hdr kind_hdr(const struct kind *kd)
+{
+	struct sl_wire_hdr h = { .type = kd->type, .paylen = kd->paylen };
+
+	if (kd->type != SL_T_PREAMBLE)
+		memset(h.xfer, 0x5a, 16);
+	if (kd->type == SL_T_SYMBOL) {
+		h.block = 0x0102030405060708ull;
+		h.row = 130;
+		h.k = 128;
+		h.m = 16;
+		h.pass = 3;
+	}
+	return h;
+}
+
+static void check_opened(const struct kind *kd, enum sl_suite suite, const struct sl_wire_hdr *want,
+			 const struct sl_wire_hdr *g, const uint8_t *out, const uint8_t *body)
+{
+	cr_assert_eq(g->type, kd->type, "%s", kd->what);
+	cr_assert_eq(g->suite, suite, "%s", kd->what);
+	cr_assert_eq(g->paylen, kd->paylen, "%s", kd->what);
+	cr_assert_eq(g->session, want->session, "%s", kd->what);
+	cr_assert_eq(g->packet, want->packet, "%s", kd->what);
+	cr_assert_eq(g->block, want->block, "%s", kd->what);
+	cr_assert_eq(g->row, want->row, "%s", kd->what);
+	cr_assert_eq(g->k, want->k, "%s", kd->what);
+	cr_assert_eq(g->m, want->m, "%s", kd->what);
+	cr_assert_eq(g->pass, want->pass, "%s", kd->what);
+	cr_assert_eq(g->symsize, kd->symsize, "%s", kd->what);
+	cr_assert_eq(memcmp(g->xfer, want->xfer, 16), 0, "%s", kd->what);
+	cr_assert_eq(memcmp(out, body, kd->paylen), 0, "%s: body", kd->what);
+	for (size_t i = kd->paylen; i < kd->symsize; i++)
+		cr_assert_eq(out[i], 0, "%s: padding byte %zu", kd->what, i);
+}
+
+/* The reference seals (under several sessions and packet numbers, so the
+ * byte order of the KDF subkey id and of the nonce matter); sl_wire_open opens. */
+static void reference_to_library(enum sl_suite suite)
+{
+	static const uint64_t packets[] = { 0, 1, 0x0123456789abcdefull, UINT64_MAX - 1 };
+	static uint8_t body[8900], dg[9000];
+	struct sl_wire_rx *r = mk_rx(key, 0);
+
+	randombytes_buf(body, sizeof body);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		for (size_t p = 0; p < sizeof packets / sizeof packets[0]; p++) {
+			struct sl_wire_hdr h = kind_hdr(&kinds[i]), g;
+			const uint8_t *out;
+			h.suite = (uint8_t)suite;
+			h.symsize = kinds[i].symsize;
+			h.session = p == 3 ? 0xfedcba9876543210ull : randombytes_random() * 0x100000001ull;
+			h.packet = packets[p];
+			ref_seal(&h, body, dg);
+			cr_assert_eq(sl_wire_open(r, dg, sl_wire_dgram_size(h.symsize), &g, &out), SL_OK,
+				     "%s, %s, packet %llu: the library refuses a reference datagram",
+				     sl_suite_name(suite), kinds[i].what, (unsigned long long)h.packet);
+			check_opened(&kinds[i], suite, &h, &g, out, body);
+		}
+	sl_wire_rx_free(r);
+}
+
+/* sl_wire_seal (from a separate body, and in place when the body is full)
+ * must give the reference's bytes exactly, and the reference opens them. */
+static void library_to_reference(enum sl_suite suite)
+{
+	static uint8_t body[8900], dg[9000], ref[9000];
+
+	randombytes_buf(body, sizeof body);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		for (int in_place = 0; in_place < 2; in_place++) {
+			const struct kind *kd = &kinds[i];
+			struct sl_wire_hdr h = kind_hdr(kd);
+			struct sl_wire_tx *t;
+			size_t n = sl_wire_dgram_size(kd->symsize);
+
+			cr_assert_eq(sl_wire_tx_new(key, suite, kd->symsize, &t, NULL), SL_OK);
+			memset(dg, 0xee, sizeof dg);
+			for (int j = 0; j < 2; j++) { /* packets 0 and 1: a non-zero nonce too */
+				if (in_place)
+					memcpy(dg + SL_WIRE_HDR, body, kd->paylen);
+				cr_assert_eq(sl_wire_seal(t, &h, in_place ? dg + SL_WIRE_HDR : body, dg), SL_OK);
+			}
+			cr_assert_eq(h.packet, 1);
+			ref_seal(&h, body, ref);
+			cr_assert_eq(memcmp(dg, ref, n), 0, "%s, %s%s: datagram differs from the reference",
+				     sl_suite_name(suite), kd->what, in_place ? ", sealed in place" : "");
+			cr_assert_eq(ref_open(dg), 0, "%s, %s: the reference refuses the library's datagram",
+				     sl_suite_name(suite), kd->what);
+			cr_assert_eq(memcmp(dg + SL_WIRE_HDR, body, kd->paylen), 0, "%s", kd->what);
+			sl_wire_tx_free(t);
+		}
+}
+
+Test(wire, aes256gcm_reference_seals_library_opens)
+{
+	if (!crypto_aead_aes256gcm_is_available())
+		cr_skip_test("no AES-NI on this CPU: the AES-256-GCM suite is not offered");
+	reference_to_library(SL_SUITE_AES256GCM);
+}
+
+Test(wire, aes256gcm_library_seals_reference_opens)
+{
+	if (!crypto_aead_aes256gcm_is_available())
+		cr_skip_test("no AES-NI on this CPU: the AES-256-GCM suite is not offered");
+	library_to_reference(SL_SUITE_AES256GCM);
+}
+
+Test(wire, xchacha_reference_and_library_agree)
+{
+	reference_to_library(SL_SUITE_XCHACHA);
+	library_to_reference(SL_SUITE_XCHACHA);
+}
+
 Test(wire, dgram_fits_ethernet_mtu)
 {
 	cr_assert_eq(sl_wire_dgram_size(1396), 1472u, "1396-byte symbols fill a 1500-byte MTU exactly");
@@ -115,7 +322,17 @@ static void seal_one(struct sl_wire_tx *t, uint8_t *dg)
 	cr_assert_eq(sl_wire_seal(t, &h, body, dg), SL_OK);
 }
 
-Test(wire, every_flipped_bit_is_rejected)
+/* The keyed suites this CPU offers. */
+static size_t keyed_suites(enum sl_suite out[2])
+{
+	size_t n = 0;
+	if (crypto_aead_aes256gcm_is_available())
+		out[n++] = SL_SUITE_AES256GCM;
+	out[n++] = SL_SUITE_XCHACHA;
+	return n;
+}
+
+static void every_flipped_bit(enum sl_suite suite)
 {
 	struct sl_wire_tx *t;
 	struct sl_wire_rx *r = mk_rx(key, 0);
@@ -124,31 +341,107 @@ Test(wire, every_flipped_bit_is_rejected)
 	const uint8_t *out;
 	size_t n = sl_wire_dgram_size(256);
 
-	cr_assert_eq(sl_wire_tx_new(key, SL_SUITE_XCHACHA, 256, &t, NULL), SL_OK);
+	cr_assert_eq(sl_wire_tx_new(key, suite, 256, &t, NULL), SL_OK);
 	seal_one(t, dg);
 	for (size_t bit = 0; bit < n * 8; bit++) {
 		memcpy(copy, dg, n);
 		copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		cr_assert_neq(sl_wire_open(r, copy, n, &g, &out), SL_OK, "bit %zu flipped but accepted", bit);
+		cr_assert_neq(sl_wire_open(r, copy, n, &g, &out), SL_OK, "%s: bit %zu flipped but accepted",
+			      sl_suite_name(suite), bit);
 	}
 	memcpy(copy, dg, n);
-	cr_assert_eq(sl_wire_open(r, copy, n, &g, &out), SL_OK);
+	cr_assert_eq(sl_wire_open(r, copy, n, &g, &out), SL_OK, "%s: the intact datagram after %zu refusals",
+		     sl_suite_name(suite), n * 8);
 	sl_wire_tx_free(t);
 	sl_wire_rx_free(r);
 }
 
+Test(wire, every_flipped_bit_is_rejected)
+{
+	enum sl_suite s[2];
+	for (size_t i = 0, n = keyed_suites(s); i < n; i++)
+		every_flipped_bit(s[i]);
+}
+
 Test(wire, wrong_key_fails_authentication)
 {
-	struct sl_wire_tx *t;
-	struct sl_wire_rx *r = mk_rx(other_key, 0);
-	uint8_t dg[512];
-	struct sl_wire_hdr g;
+	enum sl_suite s[2];
+
+	for (size_t i = 0, ns = keyed_suites(s); i < ns; i++) {
+		struct sl_wire_tx *t;
+		struct sl_wire_rx *r = mk_rx(other_key, 0);
+		uint8_t dg[512];
+		struct sl_wire_hdr g;
+		const uint8_t *out;
+
+		cr_assert_eq(sl_wire_tx_new(key, s[i], 256, &t, NULL), SL_OK);
+		seal_one(t, dg);
+		cr_assert_eq(sl_wire_open(r, dg, sl_wire_dgram_size(256), &g, &out), SL_ERR_AUTH, "%s",
+			     sl_suite_name(s[i]));
+		sl_wire_tx_free(t);
+		sl_wire_rx_free(r);
+	}
+}
+
+/* A failed tag leaves nothing of the body behind (no unauthenticated
+ * plain text), and the session's cached context opens the next datagram. */
+Test(wire, failed_tag_zeroes_the_body_and_the_session_goes_on)
+{
+	enum sl_suite s[2];
+
+	for (size_t i = 0, ns = keyed_suites(s); i < ns; i++) {
+		struct sl_wire_tx *t;
+		struct sl_wire_rx *r = mk_rx(key, 0);
+		uint8_t a[2000], b[2000], body[1396];
+		struct sl_wire_hdr h = { .type = SL_T_SYMBOL, .paylen = 1396, .k = 1, .m = 1 }, g;
+		const uint8_t *out;
+		size_t n = sl_wire_dgram_size(1396);
+
+		memset(body, 0x41, sizeof body);
+		cr_assert_eq(sl_wire_tx_new(key, s[i], 1396, &t, NULL), SL_OK);
+		cr_assert_eq(sl_wire_seal(t, &h, body, a), SL_OK);
+		cr_assert_eq(sl_wire_seal(t, &h, body, b), SL_OK);
+		cr_assert_eq(sl_wire_open(r, b, n, &g, &out), SL_OK); /* the session is cached */
+		a[n - 1] ^= 1;                                       /* last byte of the tag */
+		cr_assert_eq(sl_wire_open(r, a, n, &g, &out), SL_ERR_AUTH, "%s", sl_suite_name(s[i]));
+		for (size_t j = SL_WIRE_HDR; j < SL_WIRE_HDR + 1396; j++)
+			cr_assert_eq(a[j], 0, "%s: body byte %zu left after a failed tag", sl_suite_name(s[i]), j);
+		cr_assert_eq(sl_wire_seal(t, &h, body, b), SL_OK);
+		cr_assert_eq(sl_wire_open(r, b, n, &g, &out), SL_OK, "%s: next datagram after a failed tag",
+			     sl_suite_name(s[i]));
+		cr_assert_eq(memcmp(out, body, sizeof body), 0);
+		sl_wire_tx_free(t);
+		sl_wire_rx_free(r);
+	}
+}
+
+/* More sessions than the receiver caches keys for, interleaved and of both
+ * suites: every slot is rekeyed many times, also from one suite to the
+ * other, and every datagram opens. */
+Test(wire, sessions_beyond_the_key_cache)
+{
+	enum sl_suite s[2];
+	size_t ns = keyed_suites(s);
+	enum { NS = 20 };
+	struct sl_wire_tx *t[NS];
+	struct sl_wire_rx *r = mk_rx(key, 0);
+	uint8_t dg[512], body[256];
+	struct sl_wire_hdr h = { .type = SL_T_PREAMBLE, .paylen = 256 }, g;
 	const uint8_t *out;
 
-	cr_assert_eq(sl_wire_tx_new(key, SL_SUITE_XCHACHA, 256, &t, NULL), SL_OK);
-	seal_one(t, dg);
-	cr_assert_eq(sl_wire_open(r, dg, sl_wire_dgram_size(256), &g, &out), SL_ERR_AUTH);
-	sl_wire_tx_free(t);
+	for (int j = 0; j < NS; j++)
+		cr_assert_eq(sl_wire_tx_new(key, s[(size_t)j % ns], 256, &t[j], NULL), SL_OK);
+	for (int round = 0; round < 5; round++)
+		for (int j = 0; j < NS; j++) {
+			memset(body, round * NS + j, sizeof body);
+			cr_assert_eq(sl_wire_seal(t[j], &h, body, dg), SL_OK);
+			cr_assert_eq(sl_wire_open(r, dg, sl_wire_dgram_size(256), &g, &out), SL_OK,
+				     "session %d (%s), round %d", j, sl_suite_name(s[(size_t)j % ns]), round);
+			cr_assert_eq(g.session, sl_wire_tx_session(t[j]));
+			cr_assert_eq(memcmp(out, body, sizeof body), 0);
+		}
+	for (int j = 0; j < NS; j++)
+		sl_wire_tx_free(t[j]);
 	sl_wire_rx_free(r);
 }
 
@@ -360,4 +653,53 @@ Test(wire, link_key_files)
 	cr_assert_eq(sl_link_key_load(path, &k, &d), SL_ERR_PARSE);
 	cr_assert(strstr(d.msg, "64 hex digits") != NULL, "%s", d.msg);
 	unlink(path);
+}
+
+/* In a child of the test: forbid opening files, then set up keys, seal and
+ * open in each keyed suite. Returns 0, or the number of the step that failed. */
+static int crypto_without_files(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	struct sl_wire_rx_cfg c = { .link_key = key, .max_symsize = 8900 };
+	enum sl_suite s[2];
+	uint8_t dg[512], body[256] = { 1 };
+	struct sl_wire_hdr h = { .type = SL_T_PREAMBLE, .paylen = 3 }, g;
+	const uint8_t *out;
+
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(openat), 0) ||
+	    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(open), 0) || seccomp_load(ctx))
+		return 1;
+	seccomp_release(ctx);
+	for (size_t i = 0, ns = keyed_suites(s); i < ns; i++) {
+		struct sl_wire_tx *t;
+		struct sl_wire_rx *r;
+		if (sl_wire_tx_new(key, s[i], 256, &t, NULL) || sl_wire_rx_new(&c, &r, NULL))
+			return 2;
+		if (sl_wire_seal(t, &h, body, dg) ||
+		    sl_wire_open(r, dg, sl_wire_dgram_size(256), &g, &out) ||
+		    sl_wire_reseal(r, dg, sl_wire_dgram_size(256)))
+			return 3;
+		sl_wire_tx_free(t);
+		sl_wire_rx_free(r);
+	}
+	return 0;
+}
+
+/* sl_crypto_init loads OpenSSL's configuration and AES-256-GCM up front:
+ * sluice-rx meets its first AES-256-GCM datagram inside its sandbox, where
+ * OpenSSL must not start reading /usr/lib/ssl/openssl.cnf. A child (so
+ * that sanitizers' exit-time work is not filtered too) is killed by SIGSYS
+ * if it opens any file after init (setup() ran it). */
+Test(wire, nothing_opened_after_init)
+{
+	int st;
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(crypto_without_files());
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(!WIFSIGNALED(st), "killed by signal %d (SIGSYS %d: a file was opened after sl_crypto_init)",
+		  WTERMSIG(st), SIGSYS);
+	cr_assert_eq(WEXITSTATUS(st), 0, "step %d failed", WEXITSTATUS(st));
 }
