@@ -89,11 +89,12 @@ static void check_host(struct tally *t)
 	if (v >= 2)
 		say(t, 0, "landlock", "ABI %ld: sluice-rx confines itself to its state and release trees", v);
 	else if (v >= 0)
-		say(t, 1, "landlock", "ABI %ld is too old for the release rename; sluice-rx runs with "
-		    "seccomp only (Linux 5.19 or later adds it)", v);
+		say(t, 1, "landlock", "ABI %ld is too old for the release rename: sluice-rx refuses to "
+		    "start (Linux 5.19 or later adds it; --allow-no-landlock runs it under seccomp only)", v);
 	else
-		say(t, 1, "landlock", "not available (%s); sluice-rx runs with seccomp only; enable "
-		    "CONFIG_SECURITY_LANDLOCK and lsm=landlock", strerror(errno));
+		say(t, 1, "landlock", "not available (%s): sluice-rx refuses to start; enable "
+		    "CONFIG_SECURITY_LANDLOCK and lsm=landlock (--allow-no-landlock runs it under seccomp "
+		    "only, with write access wherever its user may write)", strerror(errno));
 	{
 		struct io_uring ring;
 		int r = io_uring_queue_init(4, &ring, 0);
