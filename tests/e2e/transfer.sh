@@ -565,6 +565,125 @@ audit_anchor)
         fail "removal not reported: $(cat "$W/st.out")"
     ;;
 
+config)
+    # sluice-rx and sluice-tx read their settings from files; the command line wins.
+    P=$(free_port)
+    cat > "$W/rx.conf" <<EOF
+# sluice-rx test configuration
+link = udp://127.0.0.1:$P
+key = $W/link.key
+policy = $W/policy
+state = $W/state
+release = $W/rel
+timeout = 4
+tail-grace = 2
+max-staging = 64M
+max-staged = 5 ; the command line says 7
+EOF
+    cat > "$W/tx.conf" <<EOF
+link = udp://127.0.0.1:$P
+key = $W/link.key
+rate = $RATE
+no-progress = yes
+EOF
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    "$SLUICE" doctor --config "$W/rx.conf" > "$W/doctor.log" 2>&1 || fail "doctor refused a good rx.conf"
+    grep -q "^ok    config .*a sluice-rx configuration" "$W/doctor.log" || fail "doctor: rx.conf not recognised"
+    grep -q "^ok    policy .*2 of 3 officers" "$W/doctor.log" || fail "doctor: the policy it names not checked"
+    "$SLUICE" doctor --config "$W/tx.conf" > "$W/doctor.log" 2>&1 || fail "doctor refused a good tx.conf"
+    grep -q "^ok    config .*a sluice-tx configuration" "$W/doctor.log" || fail "doctor: tx.conf not recognised"
+    "$SLUICE_RX" --config "$W/rx.conf" --max-staged 7 >> "$W/rx.log" 2>&1 &
+    RX_PID=$!
+    PIDS="$PIDS $RX_PID"
+    wait_for "grep -q 'settings from $W/rx.conf' '$W/rx.log'" 10 || fail "sluice-rx did not start from rx.conf"
+    "$SLUICE_TX" send --config "$W/tx.conf" "$W/T" >> "$W/tx.log" 2>&1 || fail "sluice-tx --config failed"
+    wait_for "released $id" 20 || fail "not released"
+    check_identical T "$id"
+    wait_for "grep -q 'transfers_max=7' '$W/state/status'" 5 ||
+        fail "the command line did not win: $(grep staging "$W/state/status")"
+    grep -q "^staging .*max=67108864 " "$W/state/status" || fail "max-staging from rx.conf not applied"
+    stop_rx
+    # refused with file and line, and the nearest key
+    sed 's/^max-staging/max-stagign/' "$W/rx.conf" > "$W/bad.conf"
+    "$SLUICE_RX" --config "$W/bad.conf" > "$W/out.log" 2>&1 && fail "a misspelt key was accepted"
+    grep -q "bad.conf:9: unknown key 'max-stagign' (did you mean max-staging?)" "$W/out.log" ||
+        fail "misspelt key: $(cat "$W/out.log")"
+    "$SLUICE" doctor --config "$W/bad.conf" > "$W/doctor.log" 2>&1 && fail "doctor passed a misspelt key"
+    grep -q "^FAIL  config .*bad.conf:9: unknown key 'max-stagign'" "$W/doctor.log" ||
+        fail "doctor: $(cat "$W/doctor.log")"
+    sed 's/^timeout = 4/timeout = 0/' "$W/rx.conf" > "$W/bad.conf"
+    "$SLUICE_RX" --config "$W/bad.conf" > "$W/out.log" 2>&1 && fail "timeout 0 was accepted"
+    grep -q "bad.conf:7: timeout '0': at least 1 second" "$W/out.log" || fail "bad value: $(cat "$W/out.log")"
+    # a secret readable by others is refused with the fix, from the file and the command line
+    chmod 640 "$W/link.key"
+    "$SLUICE_RX" --config "$W/rx.conf" > "$W/out.log" 2>&1 && fail "a group-readable key was accepted"
+    grep -q "rx.conf:3: link key .* run: chmod 600 $W/link.key" "$W/out.log" || fail "key mode: $(cat "$W/out.log")"
+    "$SLUICE_TX" send --config "$W/tx.conf" "$W/T" > "$W/out.log" 2>&1 && fail "tx took a group-readable key"
+    grep -q "chmod 600" "$W/out.log" || fail "tx key mode: $(cat "$W/out.log")"
+    chmod 600 "$W/link.key"
+    ;;
+
+reload)
+    # SIGHUP: the policy and the quota limits change without a restart;
+    # a bad policy keeps the old one; other changes are named.
+    P=$(free_port)
+    printf 'link = udp://127.0.0.1:%s\nkey = %s\npolicy = %s\nstate = %s\nrelease = %s\ntimeout = 4\ntail-grace = 2\nmax-staging = 64M\n' \
+        "$P" "$W/link.key" "$W/policy" "$W/state" "$W/rel" > "$W/rx.conf"
+    "$SLUICE_RX" --config "$W/rx.conf" >> "$W/rx.log" 2>&1 &
+    RX_PID=$!
+    PIDS="$PIDS $RX_PID"
+    wait_for "grep -q 'listening on' '$W/rx.log'" 10 || fail "sluice-rx did not start"
+    wait_for "grep -q '^staging .*max=67108864 ' '$W/state/status'" 5 || fail "no status"
+    count() { grep -c "$1" "$W/rx.log" || true; }
+    hup() { # hup PATTERN: send SIGHUP, wait for one more log line matching PATTERN
+        n=$(count "$1")
+        kill -HUP "$RX_PID"
+        wait_for "[ \$(count '$1') -gt $n ]" 10 || fail "no '$1' after SIGHUP: $(tail -3 "$W/rx.log")"
+        kill -0 "$RX_PID" || fail "sluice-rx died on SIGHUP"
+    }
+    # quotas, and a restart-only key, written in place
+    sed 's/64M/96M/; s/^timeout = 4/timeout = 9/' "$W/rx.conf" > "$W/new.conf"
+    cat "$W/new.conf" > "$W/rx.conf"
+    hup "reloaded:"
+    grep -q "reload: changed timeout, which take effect only after a restart" "$W/rx.log" ||
+        fail "the restart-only change was not named"
+    wait_for "grep -q '^staging .*max=100663296 ' '$W/state/status'" 5 || fail "max-staging not reloaded"
+    grep -q 'sluice_rx_staging_limit_bytes{kind="all"} 100663296' "$W/state/metrics.prom" ||
+        fail "metrics do not show the new limit"
+    # a broken policy keeps the one in force
+    cp "$W/policy" "$W/policy.good"
+    echo "garbage" > "$W/policy"
+    hup "reload refused"
+    grep "reload refused" "$W/rx.log" | tail -1 | sed 's/^/# /'
+    cat "$W/policy.good" > "$W/policy"
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    send T "$P" --rate "$RATE"
+    wait_for "released $id" 20 || fail "not released under the kept policy"
+    # a stricter policy (3 of 3) takes effect: two signatures no longer do
+    "$SLUICE" policy create --officer alice.pub --officer bob.pub --officer carol.pub \
+        --threshold 3 --submitter dana.pub --enclave lab --link diode1 --sequence-window 100 \
+        -o "$W/policy3" >/dev/null
+    cat "$W/policy3" > "$W/policy"
+    hup "reloaded:"
+    grep -q "reloaded xfer=- .*3%20of%203%20officers" "$W/state/audit.log" || fail "reload not audited"
+    make_transfer T2 2 mixed
+    id2=$(xfer_id T2)
+    send T2 "$P" --rate "$RATE"
+    wait_for "audit_has rejected $id2 'signatures'" 20 || fail "the reloaded policy was not applied"
+    # a policy replaced by a new file (rename): readable only without Landlock
+    cp "$W/policy.good" "$W/policy.new"
+    mv "$W/policy.new" "$W/policy"
+    n=$(count "new file since\|reloaded: .*2 of 3")
+    kill -HUP "$RX_PID"
+    wait_for "[ \$(count 'new file since\|reloaded: .*2 of 3') -gt $n ]" 10 ||
+        fail "a replaced policy file was neither read nor explained"
+    grep -E "new file since|reloaded: .*2 of 3" "$W/rx.log" | tail -1 | sed 's/^/# /'
+    kill -0 "$RX_PID" || fail "sluice-rx died"
+    stop_rx
+    ;;
+
 doctor)
     mkdir -p "$W/state" "$W/rel"
     chmod 700 "$W/state"
