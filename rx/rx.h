@@ -212,6 +212,9 @@ struct rx_ctx {
 	unsigned nstaged;           /* transfers with a staging directory */
 	uint64_t last_expire_ns;
 	struct rx_bucket log_bucket, audit_bucket;
+	/* status.c: the audit log's chain, checked again every minute */
+	uint64_t audit_checked_ns;
+	int audit_chain_ok;         /* 1 verified, 0 broken (valid once audit_checked_ns) */
 };
 
 /* setup.c: everything the receiver needs, opened before the sandbox (and the

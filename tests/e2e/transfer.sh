@@ -603,7 +603,38 @@ EOF
     wait_for "grep -q 'transfers_max=7' '$W/state/status'" 5 ||
         fail "the command line did not win: $(grep staging "$W/state/status")"
     grep -q "^staging .*max=67108864 " "$W/state/status" || fail "max-staging from rx.conf not applied"
+    # sluice status --json: the facts of the human view, as JSON
+    wait_for "grep -q '^released 1$' '$W/state/status'" 5 || fail "status does not count the release"
+    "$SLUICE" status --state "$W/state" > "$W/st.txt" || fail "status: $(cat "$W/st.txt")"
+    "$SLUICE" status --state "$W/state" --json > "$W/st.json" || fail "status --json: $(cat "$W/st.json")"
+    python3 - "$W/st.json" "$id" <<'PY' || fail "status --json: $(cat "$W/st.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["schema"] == 1 and j["healthy"] is True, j
+assert j["receiver"]["running"] is True and j["receiver"]["pid"] > 0
+assert j["link"].startswith("udp"), j["link"]
+assert j["counters"]["released"] == 1 and j["counters"]["datagrams"] > 0
+assert j["staging"]["max"] == 67108864 and j["staging"]["transfers_max"] == 7
+assert j["audit"]["chain_ok"] is True and j["audit"]["entries"] >= 2
+assert [e["event"] for e in j["recent"]] == ["released"] and j["recent"][0]["xfer"] == sys.argv[2]
+assert isinstance(j["sessions"], list) and isinstance(j["transfers"], list) and "quota" in j
+PY
+    grep -q "^outcomes   1 released" "$W/st.txt" || fail "human view: $(cat "$W/st.txt")"
+    grep -q "^sluice_rx_audit_chain_ok 1$" "$W/state/metrics.prom" || fail "no audit chain metric"
+    # the example alert rules use only metrics sluice-rx writes
+    python3 - "$here/../../tools/prometheus/sluice-alerts.yml" "$W/state/metrics.prom" <<'PY' ||
+import re, sys, yaml
+rules = [r for g in yaml.safe_load(open(sys.argv[1]))["groups"] for r in g["rules"]]
+prom = open(sys.argv[2]).read()
+names = {n for r in rules for n in re.findall(r"sluice_rx_[a-z_]+", r["expr"])}
+missing = [n for n in sorted(names) if not re.search(r"^(# TYPE )?%s[ {]" % n, prom, re.M)]
+assert len(rules) >= 8 and not missing, missing
+PY
+        fail "the alert rules name metrics sluice-rx does not write"
     stop_rx
+    "$SLUICE" status --state "$W/state" --json > "$W/st.json" && fail "status --json: exit 0 with rx stopped"
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert not j["receiver"]["running"] and not j["healthy"]' \
+        "$W/st.json" || fail "stopped rx not shown: $(cat "$W/st.json")"
     # refused with file and line, and the nearest key
     sed 's/^max-staging/max-stagign/' "$W/rx.conf" > "$W/bad.conf"
     "$SLUICE_RX" --config "$W/bad.conf" > "$W/out.log" 2>&1 && fail "a misspelt key was accepted"
