@@ -175,9 +175,9 @@ int rx_opts_check(const struct rx_opts *o, struct sl_diag *d)
 	const struct rx_cfg *c = &o->cfg;
 
 	if (!c->link_uri || !c->policy_path || !c->state_dir || !c->release_dir)
-		return sl_diag_set(d, SL_ERR_INVAL, "link, policy, state and release are required (missing: "
-				   "%s%s%s%s)", c->link_uri ? "" : "link ", c->policy_path ? "" : "policy ",
-				   c->state_dir ? "" : "state ", c->release_dir ? "" : "release");
+		return sl_diag_set(d, SL_ERR_INVAL, "link, policy, state and release are required (missing:"
+				   "%s%s%s%s)", c->link_uri ? "" : " link", c->policy_path ? "" : " policy",
+				   c->state_dir ? "" : " state", c->release_dir ? "" : " release");
 	if (c->allow_unkeyed == (o->key_path != NULL))
 		return sl_diag_set(d, SL_ERR_INVAL, "give key LINKKEY (or, for tests only, unkeyed)");
 	return SL_OK;
