@@ -12,22 +12,33 @@
 #include "pace.h"
 #include "rx.h"
 #include "sandbox.h"
+#include "conf.h"
+#include "rx_options.h"
+#include "sha256.h"
 #include "units.h"
 
 #define BATCH 64
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, reload_flag;
 
+/* Signal handlers only set a flag; the loop does the work. */
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
 }
 
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_flag = 1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: sluice-rx --link URI --key LINKKEY --policy POLICY --state DIR --release DIR [options]\n"
+"       sluice-rx --config /etc/sluice/rx.conf [options]\n"
 "\n"
 "Receive transfers from a one-way link, repair them, verify every signature and\n"
 "hash, and release each complete transfer atomically into RELEASE/<transfer-id>/.\n"
@@ -62,18 +73,15 @@ static void usage(FILE *f)
 "  --allow-no-landlock   where the kernel lacks Landlock (ABI 2, Linux 5.19), start\n"
 "                        anyway with the seccomp filter only: file writes are then\n"
 "                        limited by file permissions alone (default: refuse)\n"
+"  --config FILE         read these settings from FILE, one 'key = value' a line,\n"
+"                        keys without the dashes; the command line wins\n"
 "  -q, --quiet / -v, --verbose\n"
 "  -h, --help\n"
 "\n"
 "Exit status: 0 stopped cleanly (or pcap input ended), 1 configuration refused,\n"
-"2 usage, 3 system error. See sluice-rx(8).\n");
+"2 usage, 3 system error. SIGHUP reloads the policy and the quota limits.\n"
+"See sluice-rx(8).\n");
 }
-
-enum {
-	O_LINK = 256, O_KEY, O_UNKEYED, O_POLICY, O_STATE, O_RELEASE, O_TIMEOUT, O_GRACE,
-	O_WINDOW, O_MAXACTIVE, O_MAXSYM, O_MAXCAT, O_NOSANDBOX, O_SOCKBUF, O_FILEIO,
-	O_MAXSTAGING, O_MAXUNV, O_MAXSTAGED, O_KEEP, O_RESERVE, O_NOLANDLOCK
-};
 
 #ifdef RX_TEST_BUILD
 /* sluice-rx-crashtest only: SLUICE_RX_CRASH_AT=POINT makes the receiver
@@ -98,53 +106,243 @@ static int crash_point_from_env(struct rx_cfg *cfg)
 }
 #endif
 
-static int parse_count(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
-		      unsigned long *out)
+/* What a reload reads again: the configuration file and the policy, each
+ * with a descriptor opened before the sandbox (see reread). */
+struct held {
+	const char *config;         /* --config FILE, or NULL */
+	int config_fd, policy_fd;
+	int argc;
+	char **argv;
+};
+
+/* The file at path once more. Opened afresh where the sandbox allows it;
+ * else (Landlock confines rx to STATE and RELEASE) read through the
+ * descriptor held since the start, as long as path still names that file. */
+static int reread(const char *path, int held, size_t max, char **text, size_t *len, struct sl_diag *d)
 {
-	struct sl_diag d;
-	if (sl_parse_count(opt, arg, lo, hi, out, &d) == SL_OK)
-		return 0;
-	fprintf(stderr, "sluice-rx: %s\n", d.msg);
-	return -1;
+	struct stat a, b;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
+
+	if (fd >= 0) {
+		r = sl_conf_read_fd(fd, path, max, text, len, d);
+		close(fd);
+		return r;
+	}
+	if (errno != EACCES || held < 0)
+		return sl_diag_errno(d, "cannot open %s", path);
+	if (stat(path, &a) != 0 || fstat(held, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return sl_diag_set(d, SL_ERR_IO, "%s is a new file since sluice-rx started (an editor or "
+				   "tool replaced it), and the sandbox lets sluice-rx read only the file it "
+				   "opened then: write the new text into that file (cat NEW > %s) and reload, "
+				   "or restart sluice-rx", path, path);
+	return sl_conf_read_fd(held, path, max, text, len, d);
 }
 
-/* The quota options; 0 on success, 2 on a bad value (printed). */
-static int quota_option(int opt, const char *arg, struct rx_cfg *cfg)
+/* getopt over argv: only --config, --help and --version (report 'h'/'V'),
+ * or every option into o (report 0, or 2 after printing why). */
+static int command_line(struct rx_opts *o, int argc, char **argv, const char **config)
+{
+	char name[64];
+	struct sl_diag d = { "" };
+	int opt;
+
+	optind = 0;
+	opterr = o == NULL ? 0 : 1;
+	while ((opt = getopt_long(argc, argv, "qvhV", rx_options, NULL)) != -1) {
+		if (!o) {
+			if (opt == RX_O_CONFIG)
+				*config = optarg;
+			else if (opt == 'h' || opt == 'V')
+				return opt;
+			continue;
+		}
+		if (opt == '?' || opt == ':') {
+			usage(stderr);
+			return 2;
+		}
+		if (opt == RX_O_CONFIG || opt == 'h' || opt == 'V')
+			continue;
+		snprintf(name, sizeof name, "--%s", opt == 'q' ? "quiet" : opt == 'v' ? "verbose" : "");
+		for (unsigned i = 0; opt >= 256 && rx_options[i].name; i++)
+			if (rx_options[i].val == opt)
+				snprintf(name, sizeof name, "--%s", rx_options[i].name);
+		if (rx_option(o, opt, name, optarg, &d)) {
+			fprintf(stderr, "sluice-rx: %s\n", d.msg);
+			return 2;
+		}
+	}
+	if (o && optind != argc) {
+		fprintf(stderr, "sluice-rx: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+/* Defaults, then the configuration file's text (if any), then the command
+ * line: 0, 1 (the file is refused: why in d) or 2 (usage, printed). */
+static int load_options(struct rx_opts *o, const struct held *h, const char *text, size_t len,
+			struct sl_diag *d)
+{
+	rx_opts_init(o);
+	if (text && rx_opts_config(o, h->config, text, len, NULL, d))
+		return 1;
+	return command_line(o, h->argc, h->argv, NULL);
+}
+
+/* Settings a reload cannot change, named where the new ones differ. */
+static void restart_needed(const struct rx_opts *run, const struct rx_opts *n, char *out, size_t cap)
+{
+#define SAME_STR(a, b) ((a) == (b) || ((a) && (b) && !strcmp((a), (b))))
+	const struct rx_cfg *a = &run->cfg, *b = &n->cfg;
+	const struct { const char *name; int same; } t[] = {
+		{ "link", SAME_STR(a->link_uri, b->link_uri) }, { "key", SAME_STR(run->key_path, n->key_path) },
+		{ "unkeyed", a->allow_unkeyed == b->allow_unkeyed },
+		{ "policy", SAME_STR(a->policy_path, b->policy_path) },
+		{ "state", SAME_STR(a->state_dir, b->state_dir) },
+		{ "release", SAME_STR(a->release_dir, b->release_dir) },
+		{ "timeout", a->timeout_ns == b->timeout_ns }, { "tail-grace", a->tail_grace_ns == b->tail_grace_ns },
+		{ "window", a->window == b->window }, { "max-active", a->max_active == b->max_active },
+		{ "max-symbol-size", a->max_symsize == b->max_symsize },
+		{ "max-catalog", a->max_catalog == b->max_catalog }, { "sockbuf", a->sockbuf == b->sockbuf },
+		{ "file-io", a->file_io == b->file_io }, { "no-sandbox", run->sandbox == n->sandbox },
+		{ "quiet/verbose", run->log_max == n->log_max },
+	};
+#undef SAME_STR
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (!t[i].same && len < cap)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "", t[i].name);
+}
+
+/* The quota limits from a reload. A key no longer given keeps its running
+ * value (its default is taken at the next start); --max-unvouched not given
+ * follows --max-staging as at start (a quarter of it, setup.c). */
+static void apply_quotas(struct rx_cfg *run, const struct rx_cfg *given, const struct rx_cfg *n,
+			 char *out, size_t cap)
+{
+	uint64_t staging = n->max_staging ? n->max_staging : run->max_staging;
+	uint64_t unv = n->max_unvouched ? n->max_unvouched
+			: given->max_unvouched ? run->max_unvouched : staging / 4;
+
+	run->max_staging = staging;
+	run->max_unvouched = unv;
+	if (n->max_staged)
+		run->max_staged = n->max_staged;
+	if (n->keep_incomplete_ns)
+		run->keep_incomplete_ns = n->keep_incomplete_ns;
+	snprintf(out, cap, "max-staging %llu, max-unvouched %llu, max-staged %u, keep-incomplete %llus",
+		 (unsigned long long)run->max_staging, (unsigned long long)run->max_unvouched,
+		 run->max_staged, (unsigned long long)(run->keep_incomplete_ns / 1000000000ull));
+}
+
+/* The policy at path, read again and parsed; its SHA-256 in hex. */
+static int reload_policy(const char *path, int held, struct sl_policy **out, char hex[SL_SHA256_HEX],
+			 struct sl_diag *d)
+{
+	uint8_t sum[SL_SHA256_LEN];
+	struct sl_diag e = { "" };
+	char *text;
+	size_t len;
+	int r = reread(path, held, 1u << 20, &text, &len, d);
+
+	if (r)
+		return r;
+	r = sl_policy_parse((const uint8_t *)text, len, out, &e);
+	if (!r)
+		r = sl_sha256(text, len, sum);
+	free(text);
+	if (r)
+		return sl_diag_set(d, r, "%s: %s", path, e.msg[0] ? e.msg : sl_strerror(r));
+	sl_sha256_hex(sum, hex);
+	return SL_OK;
+}
+
+/* SIGHUP: the configuration file (under the command line) and the policy,
+ * read again; the policy and the quota limits take effect, anything else
+ * changed is named as needing a restart. Nothing changes on any error. */
+static void reload(struct rx_ctx *c, struct rx_opts *run, const struct rx_cfg *given, const struct held *h)
+{
+	struct rx_opts n;
+	struct sl_policy *pol = NULL;
+	struct sl_diag d = { "" };
+	char *text = NULL, hex[SL_SHA256_HEX], quotas[200], later[300], why[900];
+	size_t len = 0;
+	int r = h->config ? reread(h->config, h->config_fd, SL_CONF_MAX_BYTES, &text, &len, &d) : 0;
+
+	if (!r)
+		r = load_options(&n, h, text, len, &d) ? SL_ERR_INVAL : rx_opts_check(&n, &d);
+	free(text);
+	if (!r && strcmp(n.cfg.policy_path, run->cfg.policy_path))
+		r = sl_diag_set(&d, SL_ERR_INVAL, "policy is now %s: a new policy path takes a restart; "
+				"the new text can be written into %s", n.cfg.policy_path, run->cfg.policy_path);
+	if (!r)
+		r = reload_policy(run->cfg.policy_path, h->policy_fd, &pol, hex, &d);
+	if (r) {
+		sl_log(c->log, SL_LOG_ERR, "reload refused, the running policy and settings stay: %s",
+		       d.msg[0] ? d.msg : "the command line or configuration is refused");
+		rx_opts_free(&n);
+		return;
+	}
+	sl_policy_free(c->policy);
+	c->policy = pol;
+	apply_quotas(&run->cfg, given, &n.cfg, quotas, sizeof quotas);
+	restart_needed(run, &n, later, sizeof later);
+	snprintf(why, sizeof why, "policy sha256 %.16s: %u of %zu officers, enclave %s, link %s; %s", hex,
+		 pol->threshold, pol->nofficers, pol->enclave, pol->link, quotas);
+	sl_audit_append(c->audit, "reloaded", NULL, NULL, why, NULL);
+	sl_log(c->log, SL_LOG_INFO, "reloaded: %s", why);
+	if (later[0])
+		sl_log(c->log, SL_LOG_WARN, "reload: changed %s, which take effect only after a restart", later);
+	rx_opts_free(&n);
+}
+
+/* The settings at start: 0 to run, else the exit status (printed why).
+ * The configuration file's descriptor is kept for reloads (h->config_fd). */
+static int configure(struct rx_opts *o, struct held *h)
 {
 	struct sl_diag d = { "" };
-	unsigned long v;
-	uint64_t u;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
 
-	switch (opt) {
-	case O_MAXSTAGING:
-	case O_MAXUNV:
-		if (sl_parse_size(arg, &u, &d) || u < (1u << 20)) {
-			fprintf(stderr, "sluice-rx: %s: %s\n", opt == O_MAXSTAGING ? "--max-staging" : "--max-unvouched",
-				d.msg[0] ? d.msg : "at least 1M");
-			return 2;
-		}
-		*(opt == O_MAXSTAGING ? &cfg->max_staging : &cfg->max_unvouched) = u;
-		return 0;
-	case O_MAXSTAGED:
-		if (parse_count("--max-staged", arg, 1, RX_MAX_KNOWN, &v))
-			return 2;
-		cfg->max_staged = (unsigned)v;
-		return 0;
-	case O_RESERVE:
-		if (sl_parse_size(arg, &u, &d) || u > (1ull << 30)) {
-			fprintf(stderr, "sluice-rx: --reserve: %s\n", d.msg[0] ? d.msg : "at most 1G");
-			return 2;
-		}
-		cfg->reserve = u ? u : RX_RESERVE_NONE;
-		return 0;
-	default:
-		if (sl_parse_duration(arg, &u, &d) || u == 0) {
-			fprintf(stderr, "sluice-rx: --keep-incomplete: %s\n", d.msg[0] ? d.msg : "at least 1 second");
-			return 2;
-		}
-		cfg->keep_incomplete_ns = u * 1000000000ull;
-		return 0;
+	rx_opts_init(o);
+	r = command_line(NULL, h->argc, h->argv, &h->config);
+	if (r == 'h') {
+		usage(stdout);
+		return -1;
 	}
+	if (r == 'V') {
+		printf("sluice-rx %s\n", SLUICE_VERSION);
+		return -1;
+	}
+	if (h->config) {
+		h->config_fd = open(h->config, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (h->config_fd < 0 || sl_conf_read_fd(h->config_fd, h->config, SL_CONF_MAX_BYTES, &text,
+							&len, &d)) {
+			if (h->config_fd < 0)
+				sl_diag_errno(&d, "cannot open %s", h->config);
+			fprintf(stderr, "sluice-rx: %s\n", d.msg);
+			return 1;
+		}
+	}
+	r = load_options(o, h, text, len, &d);
+	free(text);
+	if (r == 1)
+		fprintf(stderr, "sluice-rx: %s\n", d.msg);
+	if (r)
+		return r;
+	if (rx_opts_check(o, &d)) {
+		fprintf(stderr, "sluice-rx: %s (on the command line or in --config FILE; see --help)\n", d.msg);
+		return 2;
+	}
+	o->cfg.exit_when_idle = strncmp(o->cfg.link_uri, "pcap:", 5) == 0;
+#ifdef RX_TEST_BUILD
+	if (crash_point_from_env(&o->cfg))
+		return 2;
+#endif
+	return 0;
 }
 
 /* Apply the sandbox (sandbox.h); 0, or the exit status when refused (1)
@@ -173,193 +371,109 @@ static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, int no_landlock_o
 		sl_log(log, SL_LOG_WARN, "%s", d.msg);
 	return 0;
 }
-int main(int argc, char **argv)
+
+/* Setup, sandbox, hashing thread: 0, or the exit status (printed why). */
+static int start(struct rx_ctx *c, struct rx_opts *o, const struct sl_logger *log, struct held *h)
 {
-	static const struct option opts[] = {
-		{ "link", required_argument, 0, O_LINK }, { "key", required_argument, 0, O_KEY },
-		{ "unkeyed", no_argument, 0, O_UNKEYED }, { "policy", required_argument, 0, O_POLICY },
-		{ "state", required_argument, 0, O_STATE }, { "release", required_argument, 0, O_RELEASE },
-		{ "timeout", required_argument, 0, O_TIMEOUT }, { "tail-grace", required_argument, 0, O_GRACE },
-		{ "window", required_argument, 0, O_WINDOW }, { "max-active", required_argument, 0, O_MAXACTIVE },
-		{ "max-symbol-size", required_argument, 0, O_MAXSYM },
-		{ "max-catalog", required_argument, 0, O_MAXCAT },
-		{ "no-sandbox", no_argument, 0, O_NOSANDBOX }, { "quiet", no_argument, 0, 'q' },
-		{ "allow-no-landlock", no_argument, 0, O_NOLANDLOCK },
-		{ "sockbuf", required_argument, 0, O_SOCKBUF },
-		{ "file-io", required_argument, 0, O_FILEIO },
-		{ "max-staging", required_argument, 0, O_MAXSTAGING },
-		{ "max-unvouched", required_argument, 0, O_MAXUNV },
-		{ "max-staged", required_argument, 0, O_MAXSTAGED },
-		{ "keep-incomplete", required_argument, 0, O_KEEP },
-		{ "reserve", required_argument, 0, O_RESERVE },
-		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
-	};
-	struct rx_cfg cfg = { .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
-			      .tail_grace_ns = 5000000000ull, .max_catalog = 64u << 20,
-			      .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20 };
-	struct sl_logger log = { sl_log_stderr, "sluice-rx", SL_LOG_INFO };
-	struct rx_ctx c;
 	struct sl_diag d = { "" };
-	const char *key_path = NULL;
-	int opt, r, sandbox = 1, no_landlock_ok = 0, status = 0;
-	unsigned long v;
-	uint64_t u;
-	struct sl_dgram dg[BATCH];
-	uint8_t *bufs;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "qvhV", opts, NULL)) != -1) {
-		switch (opt) {
-		case O_LINK: cfg.link_uri = optarg; break;
-		case O_KEY: key_path = optarg; break;
-		case O_UNKEYED: cfg.allow_unkeyed = 1; break;
-		case O_POLICY: cfg.policy_path = optarg; break;
-		case O_STATE: cfg.state_dir = optarg; break;
-		case O_RELEASE: cfg.release_dir = optarg; break;
-		case O_TIMEOUT:
-		case O_GRACE:
-			if (sl_parse_duration(optarg, &u, &d) || u == 0) {
-				fprintf(stderr, "sluice-rx: %s: %s\n", opt == O_TIMEOUT ? "--timeout" : "--tail-grace",
-					d.msg[0] ? d.msg : "must be at least 1 second");
-				return 2;
-			}
-			if (opt == O_TIMEOUT)
-				cfg.timeout_ns = u * 1000000000ull;
-			else
-				cfg.tail_grace_ns = u * 1000000000ull;
-			break;
-		case O_WINDOW:
-			if (parse_count("--window", optarg, 1, 4096, &v)) return 2;
-			cfg.window = (unsigned)v;
-			break;
-		case O_MAXACTIVE:
-			if (parse_count("--max-active", optarg, 1, 256, &v)) return 2;
-			cfg.max_active = (unsigned)v;
-			break;
-		case O_MAXSYM:
-			if (parse_count("--max-symbol-size", optarg, SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE, &v))
-				return 2;
-			cfg.max_symsize = (uint16_t)v;
-			break;
-		case O_MAXCAT:
-			if (sl_parse_size(optarg, &u, &d) || u < 1024 || u > (1u << 30)) {
-				fprintf(stderr, "sluice-rx: --max-catalog: %s\n", d.msg[0] ? d.msg : "1K..1G");
-				return 2;
-			}
-			cfg.max_catalog = u;
-			break;
-		case O_SOCKBUF:
-			if (sl_parse_size(optarg, &u, &d) || u < 65536 || u > (1u << 30)) {
-				fprintf(stderr, "sluice-rx: --sockbuf: %s\n", d.msg[0] ? d.msg : "64K..1G");
-				return 2;
-			}
-			cfg.sockbuf = (size_t)u;
-			break;
-		case O_NOSANDBOX: sandbox = 0; break;
-		case O_NOLANDLOCK: no_landlock_ok = 1; break;
-		case O_FILEIO:
-			if (sl_uio_mode_parse(optarg, &cfg.file_io, &d) != SL_OK) {
-				fprintf(stderr, "sluice-rx: %s\n", d.msg);
-				return 2;
-			}
-			break;
-		case O_MAXSTAGING:
-		case O_MAXUNV:
-		case O_MAXSTAGED:
-		case O_KEEP:
-		case O_RESERVE:
-			if (quota_option(opt, optarg, &cfg))
-				return 2;
-			break;
-		case 'q': log.max = SL_LOG_WARN; break;
-		case 'v': log.max = SL_LOG_DEBUG; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("sluice-rx %s\n", SLUICE_VERSION); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "sluice-rx: unexpected argument '%s' (see --help)\n", argv[optind]);
-		return 2;
-	}
-	if (!cfg.link_uri || !cfg.policy_path || !cfg.state_dir || !cfg.release_dir) {
-		fprintf(stderr, "sluice-rx: --link, --policy, --state and --release are required (see --help)\n");
-		return 2;
-	}
-	if (cfg.allow_unkeyed == (key_path != NULL)) {
-		fprintf(stderr, "sluice-rx: give --key LINKKEY (or, for tests only, --unkeyed)\n");
-		return 2;
-	}
-	cfg.exit_when_idle = strncmp(cfg.link_uri, "pcap:", 5) == 0;
-#ifdef RX_TEST_BUILD
-	if (crash_point_from_env(&cfg))
-		return 2;
-#endif
-
-	r = rx_setup(&c, &cfg, &log, key_path, &d);
+	/* held for reloads: the sandbox may forbid opening it again */
+	h->policy_fd = open(o->cfg.policy_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	r = rx_setup(c, &o->cfg, log, o->key_path, &d);
 	if (r) {
 		fprintf(stderr, "sluice-rx: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
-		rx_teardown(&c);
 		return r == SL_ERR_IO || r == SL_ERR_NOMEM ? 3 : 1;
 	}
-	if (sandbox && (r = confine(&c, &cfg, no_landlock_ok, &log))) {
-		rx_teardown(&c);
+	if (o->sandbox && (r = confine(c, &o->cfg, o->allow_no_landlock, log)))
 		return r;
-	}
 	/* After the sandbox, so the thread inherits Landlock and seccomp
 	 * (both are per thread and only copied at clone). */
-	r = rx_hasher_start(c.chunkcap, &c.hasher);
+	r = rx_hasher_start(c->chunkcap, &c->hasher);
 	if (r) {
 		fprintf(stderr, "sluice-rx: cannot start the hashing thread\n");
-		rx_teardown(&c);
 		return 3;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
 
-	bufs = malloc((size_t)BATCH * SL_LINK_MAX_DGRAM);
-	if (!bufs) {
-		rx_teardown(&c);
+/* Receive until stopped, the input ends or the link fails: the exit status. */
+static int run_loop(struct rx_ctx *c, struct rx_opts *o, const struct rx_cfg *given, const struct held *h)
+{
+	struct sl_dgram dg[BATCH];
+	struct sl_diag d = { "" };
+	uint8_t *bufs = malloc((size_t)BATCH * SL_LINK_MAX_DGRAM);
+	int status = 0;
+
+	if (!bufs)
 		return 3;
-	}
-	for (unsigned i = 0; i < BATCH; i++) {
-		dg[i].buf = bufs + (size_t)i * SL_LINK_MAX_DGRAM;
-		dg[i].cap = SL_LINK_MAX_DGRAM;
-	}
-	if (sl_link_warning(c.link))
-		sl_log(&log, SL_LOG_WARN, "%s", sl_link_warning(c.link));
-	c.start_ns = sl_now_ns();
-	sl_audit_append(c.audit, "started", NULL, NULL, sl_link_describe(c.link), NULL);
-	sl_log(&log, SL_LOG_INFO, "listening on %s; staging in %s (file writes: %s), releasing to %s; "
-	       "policy: %u of %zu officers, enclave %s, link %s", sl_link_describe(c.link), cfg.state_dir,
-	       sl_uio_mode_name(cfg.file_io), cfg.release_dir, c.policy->threshold, c.policy->nofficers,
-	       c.policy->enclave, c.policy->link);
-
 	while (!stop_flag) {
 		int n;
+		if (reload_flag) {
+			reload_flag = 0;
+			reload(c, o, given, h);
+		}
 		for (unsigned i = 0; i < BATCH; i++) {
 			dg[i].buf = bufs + (size_t)i * SL_LINK_MAX_DGRAM; /* the link may lend its own */
 			dg[i].cap = SL_LINK_MAX_DGRAM;
 		}
-		n = sl_link_recv(c.link, dg, BATCH, 200, &d);
+		n = sl_link_recv(c->link, dg, BATCH, 200, &d);
 		uint64_t now = sl_now_ns();
 		if (n == SL_ERR_CLOSED) {
-			rx_tick(&c, now, 1);
+			rx_tick(c, now, 1);
 			break;
 		}
 		if (n < 0) {
 			if (n == SL_ERR_AGAIN)
 				continue;
-			sl_log(&log, SL_LOG_ERR, "link: %s", d.msg[0] ? d.msg : sl_strerror(n));
+			sl_log(c->log, SL_LOG_ERR, "link: %s", d.msg[0] ? d.msg : sl_strerror(n));
 			status = 3;
 			break;
 		}
 		for (int i = 0; i < n; i++)
-			rx_handle(&c, dg[i].buf, dg[i].len, now);
-		rx_tick(&c, now, 0);
+			rx_handle(c, dg[i].buf, dg[i].len, now);
+		rx_tick(c, now, 0);
 	}
 	free(bufs);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct held h = { NULL, -1, -1, argc, argv };
+	struct sl_logger log = { sl_log_stderr, "sluice-rx", SL_LOG_INFO };
+	struct rx_opts o;
+	struct rx_cfg given;
+	struct rx_ctx c;
+	int r = configure(&o, &h);
+
+	if (r) {
+		rx_opts_free(&o);
+		return r < 0 ? 0 : r;
+	}
+	log.max = o.log_max;
+	given = o.cfg; /* before rx_setup fills in the quota defaults */
+	signal(SIGHUP, on_hup);
+	r = start(&c, &o, &log, &h);
+	if (r) {
+		rx_teardown(&c);
+		rx_opts_free(&o);
+		return r;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (sl_link_warning(c.link))
+		sl_log(&log, SL_LOG_WARN, "%s", sl_link_warning(c.link));
+	c.start_ns = sl_now_ns();
+	sl_audit_append(c.audit, "started", NULL, NULL, sl_link_describe(c.link), NULL);
+	sl_log(&log, SL_LOG_INFO, "listening on %s; staging in %s (file writes: %s), releasing to %s; "
+	       "policy: %u of %zu officers, enclave %s, link %s%s%s", sl_link_describe(c.link),
+	       o.cfg.state_dir, sl_uio_mode_name(o.cfg.file_io), o.cfg.release_dir, c.policy->threshold,
+	       c.policy->nofficers, c.policy->enclave, c.policy->link, h.config ? "; settings from " : "",
+	       h.config ? h.config : "");
+
+	r = run_loop(&c, &o, &given, &h);
 	for (struct rx_xfer *x = c.xfers; x; x = x->next)
 		if (x->state == RX_X_ACTIVE)
 			rx_xfer_deactivate(&c, x);
@@ -370,5 +484,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)c.st.released, (unsigned long long)c.st.rejected,
 	       (unsigned long long)c.st.timeouts, (unsigned long long)c.st.auth_fail);
 	rx_teardown(&c);
-	return status;
+	rx_opts_free(&o);
+	return r;
 }

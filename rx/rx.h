@@ -249,6 +249,9 @@ struct rx_ctx {
 	struct rx_bucket log_bucket, audit_bucket;
 	uint64_t now;               /* the clock of the datagram or tick being handled */
 	struct rx_disk disk;
+	/* status.c: the audit log's chain, checked again every minute */
+	uint64_t audit_checked_ns;
+	int audit_chain_ok;         /* 1 verified, 0 broken (valid once audit_checked_ns) */
 };
 
 /* setup.c: everything the receiver needs, opened before the sandbox (and the

@@ -4,7 +4,11 @@
  *   STATE/status       line-based key/value text read by `sluice status`
  *                      (format in sluice-rx(8), "STATUS FILE");
  *   STATE/metrics.prom Prometheus text exposition format, for the node
- *                      exporter's textfile collector or any scraper.
+ *                      exporter's textfile collector or any scraper; every
+ *                      metric is described in sluice-rx(8), METRICS.
+ * The audit log's hash chain is verified again here once a minute (and at
+ * the first write), against the head sluice-rx holds, for
+ * sluice_rx_audit_chain_ok.
  * With the disk full, both are written with the reserve's room (storage.c).
  */
 #include <errno.h>
@@ -173,6 +177,104 @@ static void put_xfers(const struct rx_ctx *c, struct buf *s, struct buf *m, uint
 	}
 }
 
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void put_label(struct buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			put(b, "\\%c", *v);
+		else if (*v == '\n')
+			put(b, "\\n");
+		else
+			put(b, "%c", *v);
+	}
+}
+
+/* The audit chain: verified again every minute against the head rx holds. */
+static void put_audit_metrics(struct rx_ctx *c, uint64_t now, struct buf *m)
+{
+	struct sl_audit_head head = { 0, "" };
+	struct sl_audit_state st;
+
+	if (c->audit)
+		sl_audit_get_head(c->audit, &head);
+	if (c->audit && (!c->audit_checked_ns || now - c->audit_checked_ns >= 60000000000ull)) {
+		c->audit_chain_ok = sl_audit_verify(c->state_fd, "audit.log", head.seq ? &head : NULL, &st,
+						    NULL) == SL_OK;
+		c->audit_checked_ns = now;
+		if (!c->audit_chain_ok)
+			sl_log(c->log, SL_LOG_ERR, "audit.log no longer verifies or no longer holds entry #%llu "
+			       "(sluice status --state %s shows why)", (unsigned long long)head.seq, c->cfg->state_dir);
+	}
+	put(m, "# HELP sluice_rx_audit_entries Entries in the audit log (the head's number).\n"
+		"# TYPE sluice_rx_audit_entries gauge\nsluice_rx_audit_entries %llu\n"
+		"# HELP sluice_rx_audit_chain_ok 1 if the audit log's hash chain verified and holds the head "
+		"sluice-rx wrote, at the last check (every minute); 0 if not.\n"
+		"# TYPE sluice_rx_audit_chain_ok gauge\nsluice_rx_audit_chain_ok %d\n",
+	    (unsigned long long)head.seq, c->audit_checked_ns ? c->audit_chain_ok : 1);
+}
+
+/* Per session: heartbeat age (absent until the first heartbeat), datagrams received. */
+static void put_session_metrics(const struct rx_ctx *c, uint64_t now, struct buf *m)
+{
+	put(m, "# HELP sluice_rx_session_heartbeat_age_seconds Time since the session's last heartbeat, "
+		"labelled with what the sender said it is doing.\n"
+		"# TYPE sluice_rx_session_heartbeat_age_seconds gauge\n");
+	for (unsigned i = 0; i < RX_MAX_SESSIONS; i++) {
+		const struct rx_session *x = &c->sessions[i];
+		if (!x->used || !x->have_hb)
+			continue;
+		put(m, "sluice_rx_session_heartbeat_age_seconds{session=\"%016llx\",sender=\"",
+		    (unsigned long long)x->id);
+		put_label(m, x->hb.sender);
+		put(m, "\",state=\"%s\"} %.3f\n", hb_state_name(x->hb.state),
+		    (double)(now - x->last_hb_ns) / 1e9);
+	}
+	put(m, "# HELP sluice_rx_session_received Datagrams received in the session (with "
+		"sluice_rx_session_lost_estimate: its loss ratio).\n"
+		"# TYPE sluice_rx_session_received gauge\n");
+	for (unsigned i = 0; i < RX_MAX_SESSIONS; i++)
+		if (c->sessions[i].used)
+			put(m, "sluice_rx_session_received{session=\"%016llx\"} %llu\n",
+			    (unsigned long long)c->sessions[i].id, (unsigned long long)c->sessions[i].received);
+}
+
+/* The link's and the outcomes' counters. */
+static void put_counter_metrics(const struct rx_ctx *c, const struct sl_link_stats *ls, struct buf *m)
+{
+	put(m, "# HELP sluice_rx_datagrams_total Datagrams received from the link.\n"
+		"# TYPE sluice_rx_datagrams_total counter\nsluice_rx_datagrams_total %llu\n",
+	    (unsigned long long)c->st.datagrams);
+	put(m, "# HELP sluice_rx_bytes_total Bytes received from the link.\n"
+		"# TYPE sluice_rx_bytes_total counter\nsluice_rx_bytes_total %llu\n",
+	    (unsigned long long)c->st.bytes);
+	put(m, "# HELP sluice_rx_dropped_total Datagrams dropped before use, by reason.\n"
+		"# TYPE sluice_rx_dropped_total counter\n"
+		"sluice_rx_dropped_total{reason=\"auth\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"malformed\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"unsupported\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"before_header\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"ignored\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"duplicate\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"other_layout\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"header_conflict\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"quota_header\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"kernel\"} %llu\n",
+	    (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
+	    (unsigned long long)c->st.unsupported, (unsigned long long)c->st.before_header,
+	    (unsigned long long)c->st.ignored, (unsigned long long)c->st.duplicates,
+	    (unsigned long long)c->st.other_layout,
+	    (unsigned long long)c->st.hdr_conflict, (unsigned long long)c->st.quota_header,
+	    (unsigned long long)ls->kernel_drops);
+	put(m, "# HELP sluice_rx_transfers_total Transfers finished, by outcome.\n"
+		"# TYPE sluice_rx_transfers_total counter\n"
+		"sluice_rx_transfers_total{outcome=\"released\"} %llu\n"
+		"sluice_rx_transfers_total{outcome=\"rejected\"} %llu\n"
+		"sluice_rx_transfers_total{outcome=\"timeout\"} %llu\n",
+	    (unsigned long long)c->st.released, (unsigned long long)c->st.rejected,
+	    (unsigned long long)c->st.timeouts);
+}
+
 void rx_write_status(struct rx_ctx *c, uint64_t now)
 {
 	struct buf s = { malloc(8192), 0, 8192 }, m = { malloc(8192), 0, 8192 };
@@ -210,37 +312,12 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	    (unsigned long long)c->st.log_suppressed, (unsigned long long)c->st.audit_suppressed);
 	put_quota_metrics(c, &m);
 	put_storage(c, &s, &m);
-	put(&m, "# HELP sluice_rx_datagrams_total Datagrams received from the link.\n"
-		"# TYPE sluice_rx_datagrams_total counter\nsluice_rx_datagrams_total %llu\n",
-	    (unsigned long long)c->st.datagrams);
-	put(&m, "# HELP sluice_rx_bytes_total Bytes received from the link.\n"
-		"# TYPE sluice_rx_bytes_total counter\nsluice_rx_bytes_total %llu\n",
-	    (unsigned long long)c->st.bytes);
-	put(&m, "# HELP sluice_rx_dropped_total Datagrams dropped before use, by reason.\n"
-		"# TYPE sluice_rx_dropped_total counter\n"
-		"sluice_rx_dropped_total{reason=\"auth\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"malformed\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"unsupported\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"before_header\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"ignored\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"duplicate\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"other_layout\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"header_conflict\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"quota_header\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"kernel\"} %llu\n",
-	    (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
-	    (unsigned long long)c->st.unsupported, (unsigned long long)c->st.before_header,
-	    (unsigned long long)c->st.ignored, (unsigned long long)c->st.duplicates,
-	    (unsigned long long)c->st.other_layout,
-	    (unsigned long long)c->st.hdr_conflict, (unsigned long long)c->st.quota_header,
-	    (unsigned long long)ls.kernel_drops);
-	put(&m, "# HELP sluice_rx_transfers_total Transfers finished, by outcome.\n"
-		"# TYPE sluice_rx_transfers_total counter\n"
-		"sluice_rx_transfers_total{outcome=\"released\"} %llu\n"
-		"sluice_rx_transfers_total{outcome=\"rejected\"} %llu\n"
-		"sluice_rx_transfers_total{outcome=\"timeout\"} %llu\n",
-	    (unsigned long long)c->st.released, (unsigned long long)c->st.rejected,
-	    (unsigned long long)c->st.timeouts);
+	put_audit_metrics(c, now, &m);
+	put_session_metrics(c, now, &m);
+	put(&m, "# HELP sluice_rx_start_time_seconds When sluice-rx started (Unix time).\n"
+		"# TYPE sluice_rx_start_time_seconds gauge\nsluice_rx_start_time_seconds %lld\n",
+	    (long long)(wall - (time_t)up));
+	put_counter_metrics(c, &ls, &m);
 	put(&m, "# HELP sluice_rx_session_lost_estimate Datagrams missing from the session's packet "
 		"numbers.\n# TYPE sluice_rx_session_lost_estimate gauge\n");
 

@@ -5,6 +5,11 @@
  * checks depend on it), and, when given, the link key, policy, state and
  * release directories. Each finding is one line: ok, WARN or FAIL, with what
  * to do about it.
+ *
+ * --config FILE checks a sluice-rx or sluice-tx configuration file with the
+ * code those programs use (rx/options.c, tx/options.c over common/util/
+ * conf.c): whichever of the two accepts it, or the error of the one that
+ * read further; then the key, policy and directories it names.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,9 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "conf.h"
+#include "rx_options.h"
+#include "tx_options.h"
 #include "policy.h"
 #include "units.h"
 #include "wire.h"
@@ -136,8 +144,10 @@ static void check_key(struct tally *t, const char *path)
 {
 	uint8_t *key = NULL;
 	struct sl_diag d = { "" };
-	int r = sl_link_key_load(path, &key, &d);
+	int r = sl_conf_check_secret("link key", path, &d); /* as sluice-rx and sluice-tx refuse it */
 
+	if (!r)
+		r = sl_link_key_load(path, &key, &d);
 	if (r)
 		say(t, 2, "link key", "%s", d.msg);
 	else if (d.msg[0])
@@ -200,14 +210,65 @@ static void check_dirs(struct tally *t, const char *state, const char *release)
 	}
 }
 
+/* What a configuration file names for the other checks. */
+struct named {
+	char *key, *policy, *state, *release;
+};
+
+/* A configuration file, read as rx.conf and as tx.conf: the verdict is the
+ * one that accepts it, or the error of the one that read further. */
+static void check_config(struct tally *t, const char *path, struct named *out)
+{
+	struct rx_opts rx;
+	struct tx_opts tx;
+	struct sl_send_cfg defaults = { 0 }; /* checking values needs no defaults */
+	struct sl_diag drx = { "" }, dtx = { "" }, dc = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	unsigned lrx = 0, ltx = 0;
+	int rrx, rtx;
+
+	if (sl_conf_read(path, SL_CONF_MAX_BYTES, &text, &len, &dc)) {
+		say(t, 2, "config", "%s", dc.msg);
+		return;
+	}
+	rx_opts_init(&rx);
+	tx_opts_init(&tx, &defaults, 0);
+	rrx = rx_opts_config(&rx, path, text, len, &lrx, &drx);
+	rtx = rrx ? tx_opts_config(&tx, path, text, len, &ltx, &dtx) : -1;
+	if (!rrx) {
+		say(t, 0, "config", "%s: a sluice-rx configuration, every key and value accepted", path);
+		if (rx_opts_check(&rx, &dc))
+			say(t, 1, "config", "%s (fine only if the rest is on sluice-rx's command line)", dc.msg);
+		out->key = rx.key_path ? strdup(rx.key_path) : NULL;
+		out->policy = rx.cfg.policy_path ? strdup(rx.cfg.policy_path) : NULL;
+		out->state = rx.cfg.state_dir ? strdup(rx.cfg.state_dir) : NULL;
+		out->release = rx.cfg.release_dir ? strdup(rx.cfg.release_dir) : NULL;
+	} else if (!rtx) {
+		say(t, 0, "config", "%s: a sluice-tx configuration, every key and value accepted", path);
+		if (tx_opts_check(&tx, &dc))
+			say(t, 1, "config", "%s (fine only if the rest is on sluice-tx's command line)", dc.msg);
+		out->key = tx.key_path ? strdup(tx.key_path) : NULL;
+		out->policy = tx.policy ? strdup(tx.policy) : NULL;
+	} else {
+		say(t, 2, "config", "%s", ltx > lrx ? dtx.msg : drx.msg);
+	}
+	rx_opts_free(&rx);
+	tx_opts_free(&tx);
+	free(text);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: sluice doctor [--key LINKKEY] [--policy POLICY] [--state DIR] [--release DIR]\n"
+"Usage: sluice doctor [--config FILE] [--key LINKKEY] [--policy POLICY] [--state DIR]\n"
+"                     [--release DIR]\n"
 "\n"
 "Check this host for sluice: CPU and kernel features (AES-NI, Landlock,\n"
 "io_uring), socket-buffer limits, clock synchronisation, and, when given, the\n"
 "link key, the policy and the receiver's directories. Sends nothing.\n"
+"--config checks an rx.conf or tx.conf as sluice-rx or sluice-tx would read\n"
+"it, then the key, policy and directories it names (options given here win).\n"
 "Each line is ok, WARN or FAIL with what to do.\n"
 "\n"
 "Exit status: 0 no failures (warnings allowed), 1 a check failed, 2 usage.\n");
@@ -218,9 +279,10 @@ int doctor_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "key", required_argument, 0, 'k' }, { "policy", required_argument, 0, 'p' },
 		{ "state", required_argument, 0, 's' }, { "release", required_argument, 0, 'r' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "config", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
-	const char *key = NULL, *policy = NULL, *state = NULL, *release = NULL;
+	const char *key = NULL, *policy = NULL, *state = NULL, *release = NULL, *config = NULL;
+	struct named n = { NULL, NULL, NULL, NULL };
 	struct tally t = { 0, 0, 0 };
 	int c;
 
@@ -230,6 +292,7 @@ int doctor_main(int argc, char **argv)
 		case 'p': policy = optarg; break;
 		case 's': state = optarg; break;
 		case 'r': release = optarg; break;
+		case 'c': config = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -239,11 +302,22 @@ int doctor_main(int argc, char **argv)
 		return 2;
 	}
 	check_host(&t);
+	if (config) {
+		check_config(&t, config, &n);
+		key = key ? key : n.key;
+		policy = policy ? policy : n.policy;
+		state = state ? state : n.state;
+		release = release ? release : n.release;
+	}
 	if (key)
 		check_key(&t, key);
 	if (policy)
 		check_policy(&t, policy);
 	check_dirs(&t, state, release);
+	free(n.key);
+	free(n.policy);
+	free(n.state);
+	free(n.release);
 	printf("%u ok, %u warnings, %u failures\n", t.ok, t.warn, t.fail);
 	return t.fail ? 1 : 0;
 }

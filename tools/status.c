@@ -18,12 +18,13 @@
 
 #include "audit.h"
 #include "cmds.h"
+#include "status.h"
 #include "units.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: sluice status --state DIR [--recent N] [--watch SECS] [--audit-head N:HEX]\n"
+"Usage: sluice status --state DIR [--json] [--recent N] [--watch SECS] [--audit-head N:HEX]\n"
 "\n"
 "Show a receiver's health and progress from its state directory: whether\n"
 "sluice-rx is running, the link (datagrams, authentication failures, kernel\n"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 "cut short or removed is reported.\n"
 "\n"
 "  --state DIR      sluice-rx's --state directory\n"
+"  --json           the same facts as one JSON object (schema: sluice-status(1))\n"
 "  --recent N       audit entries to show (default 10)\n"
 "  --watch SECS     redraw every SECS seconds until interrupted\n"
 "  --audit-head N:HEX  also check the log holds this head: the last\n"
@@ -44,7 +46,7 @@ static void usage(FILE *f)
 "shorter than or not holding an anchored head), 2 usage, 3 no status to read.\n");
 }
 
-static const char *field(const char *line, const char *key, char *out, size_t cap)
+const char *status_field(const char *line, const char *key, char *out, size_t cap)
 {
 	const char *p = strstr(line, key);
 	size_t n = 0;
@@ -60,10 +62,47 @@ static const char *field(const char *line, const char *key, char *out, size_t ca
 	return out;
 }
 
-static unsigned long long num(const char *line, const char *key)
+unsigned long long status_num(const char *line, const char *key)
 {
 	char b[64];
-	return strtoull(field(line, key, b, sizeof b), NULL, 10);
+	return strtoull(status_field(line, key, b, sizeof b), NULL, 10);
+}
+
+#define field status_field
+#define num status_num
+
+bool status_alive(unsigned long long pid, long age_s)
+{
+	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM) && age_s < 10;
+}
+
+bool status_staging_near(const char *line)
+{
+	unsigned long long used = num(line, "bytes="), max = num(line, "max="), n = num(line, "transfers="),
+			   n_max = num(line, "transfers_max=");
+	return (max && used * 10 >= max * 9) || (n_max && n >= n_max);
+}
+
+bool status_quota_refused(const char *line)
+{
+	return num(line, "header_refused=") || num(line, "dropped=") || num(line, "evicted=");
+}
+
+bool status_session_silent(const char *line)
+{
+	char state[32], v[64];
+	long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
+	return !strcmp(field(line, "state=", state, sizeof state), "sending") && hb > 5000;
+}
+
+bool status_recent_event(const char *e)
+{
+	static const char *const ev[] = { "released", "rejected", "timeout", "replay", "stuck", "cut",
+					  "evicted", "expired", "reloaded", "storage", NULL };
+	for (unsigned i = 0; ev[i]; i++)
+		if (!strcmp(e, ev[i]))
+			return true;
+	return false;
 }
 
 static void bar(double frac, char out[26])
@@ -86,7 +125,7 @@ static int show_staging(const char *line)
 	       "kept %llu days\n", sl_fmt_bytes(used, b1, sizeof b1), sl_fmt_bytes(max, b2, sizeof b2),
 	       sl_fmt_bytes(unv, b3, sizeof b3), sl_fmt_bytes(unv_max, b4, sizeof b4), n, n_max,
 	       num(line, "keep_s=") / 86400);
-	if ((max && used * 10 >= max * 9) || (n_max && n >= n_max)) {
+	if (status_staging_near(line)) {
 		printf("           ! staging is near its quota: new data is dropped until transfers are "
 		       "released, expire, or --max-staging/--max-staged are raised\n");
 		return 1;
@@ -105,7 +144,7 @@ static int show_quota(const char *line)
 	       "%llu audit lines suppressed\n", refused, dropped, evicted, expired,
 	       num(line, "other_layout="), num(line, "header_conflicts="), num(line, "log_suppressed="),
 	       num(line, "audit_suppressed="));
-	if (refused || dropped || evicted) {
+	if (status_quota_refused(line)) {
 		printf("           ! a quota refused data (see the audit log and sluice-rx(8), QUOTAS)\n");
 		return 1;
 	}
@@ -224,10 +263,7 @@ static void show_recent(int statefd, unsigned recent)
 			char buf[SL_AUDIT_MAX_LINE + 1];
 			if (sl_audit_parse_line(line, buf, sizeof buf, &e) != 0)
 				continue;
-			if (strcmp(e.event, "released") && strcmp(e.event, "rejected") &&
-			    strcmp(e.event, "timeout") && strcmp(e.event, "replay") && strcmp(e.event, "stuck") &&
-			    strcmp(e.event, "cut") && strcmp(e.event, "evicted") && strcmp(e.event, "expired") &&
-			    strcmp(e.event, "storage"))
+			if (!status_recent_event(e.event))
 				continue;
 			free(ring[n % recent]);
 			if (asprintf(&ring[n % recent], "  %s  %-8s %s  %s", e.time, e.event, e.xfer,
@@ -277,7 +313,7 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			pid = strtoull(line + 4, NULL, 10);
 		} else if (!strncmp(line, "started ", 8)) {
 			long age = (long)(time(NULL) - updated);
-			int alive = pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM) && age < 10;
+			int alive = status_alive(pid, age);
 			printf("receiver   %s (pid %llu, started %s, status %ld s old)\n",
 			       alive ? "RUNNING" : "NOT RUNNING", pid, line + 8, age);
 			if (!alive)
@@ -328,7 +364,7 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			       sender, sid, state, pass,
 			       hb < 0 ? "never" : (snprintf(b2, sizeof b2, "%.1f s ago", (double)hb / 1000), b2),
 			       lost, got + lost, got + lost ? 100.0 * (double)lost / (double)(got + lost) : 0.0);
-			if (!strcmp(state, "sending") && hb > 5000) {
+			if (status_session_silent(line)) {
 				printf("           ! SILENT: the sender says it is sending but no heartbeat for "
 				       "%.0f s: check the link and the diode\n", (double)hb / 1000);
 				problems++;
@@ -350,9 +386,10 @@ int status_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, 0, 's' }, { "recent", required_argument, 0, 'n' },
 		{ "watch", required_argument, 0, 'w' }, { "audit-head", required_argument, 0, 'a' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *dir = NULL;
+	int json = 0;
 	struct sl_audit_head head, *given = NULL;
 	unsigned long recent = 10, watch = 0;
 	int c, fd, r;
@@ -383,6 +420,7 @@ int status_main(int argc, char **argv)
 			}
 			given = &head;
 			break;
+		case 'j': json = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -397,9 +435,9 @@ int status_main(int argc, char **argv)
 		return 3;
 	}
 	for (;;) {
-		if (watch)
+		if (watch && !json)
 			printf("\033[H\033[2J");
-		r = show(fd, dir, (unsigned)recent, given);
+		r = json ? status_json(fd, dir, (unsigned)recent, given) : show(fd, dir, (unsigned)recent, given);
 		fflush(stdout);
 		if (!watch || r == 3)
 			break;

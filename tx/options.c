@@ -1,0 +1,185 @@
+/* options.c — sluice-tx's settings from the command line or a configuration
+ * file, each validated here and only here (see tx_options.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "tx_options.h"
+#include "units.h"
+
+const struct option tx_options[] = {
+	{ "link", required_argument, 0, TX_O_LINK }, { "key", required_argument, 0, TX_O_KEY },
+	{ "unkeyed", no_argument, 0, TX_O_UNKEYED }, { "aead", required_argument, 0, TX_O_AEAD },
+	{ "policy", required_argument, 0, TX_O_POLICY }, { "rate", required_argument, 0, TX_O_RATE },
+	{ "burst", required_argument, 0, TX_O_BURST }, { "realtime", no_argument, 0, TX_O_REALTIME },
+	{ "no-realtime", no_argument, 0, TX_O_NOREALTIME },
+	{ "passes", required_argument, 0, TX_O_PASSES },
+	{ "first-pass", required_argument, 0, TX_O_FIRST },
+	{ "overhead", required_argument, 0, TX_O_OVERHEAD },
+	{ "interleave", required_argument, 0, TX_O_INTERLEAVE },
+	{ "symbol-size", required_argument, 0, TX_O_SYMSIZE },
+	{ "block", required_argument, 0, TX_O_BLOCK }, { "level", required_argument, 0, TX_O_LEVEL },
+	{ "heartbeat", required_argument, 0, TX_O_HEARTBEAT },
+	{ "preamble", required_argument, 0, TX_O_PREAMBLE },
+	{ "spool", required_argument, 0, TX_O_SPOOL }, { "watch", required_argument, 0, TX_O_WATCH },
+	{ "threads", required_argument, 0, TX_O_THREADS },
+	{ "file-io", required_argument, 0, TX_O_FILEIO },
+	{ "progress", no_argument, 0, TX_O_PROGRESS }, { "no-progress", no_argument, 0, TX_O_NOPROGRESS },
+	{ "config", required_argument, 0, TX_O_CONFIG },
+	{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+};
+
+void tx_opts_init(struct tx_opts *o, const struct sl_send_cfg *defaults, int progress)
+{
+	memset(o, 0, sizeof *o);
+	o->cfg = *defaults;
+	o->aead = "auto";
+	o->progress = progress;
+	o->log_max = SL_LOG_INFO;
+}
+
+void tx_opts_free(struct tx_opts *o)
+{
+	for (size_t i = 0; i < o->nowned; i++)
+		free(o->owned[i]);
+	free(o->owned);
+	o->owned = NULL;
+	o->nowned = 0;
+}
+
+static int keep(struct tx_opts *o, const char **dst, const char *key, const char *arg, struct sl_diag *d)
+{
+	char **n = realloc(o->owned, (o->nowned + 1) * sizeof *n);
+	if (!n)
+		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
+	o->owned = n;
+	if (!(n[o->nowned] = strdup(arg)))
+		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
+	*dst = n[o->nowned++];
+	return SL_OK;
+}
+
+static int count_in(const char *key, const char *arg, unsigned long lo, unsigned long hi, unsigned *out,
+		    struct sl_diag *d)
+{
+	unsigned long v;
+	int r = sl_parse_count(key, arg, lo, hi, &v, d);
+	if (!r)
+		*out = (unsigned)v;
+	return r;
+}
+
+/* The numbers: rate, burst, FEC, passes, compression, timing. */
+static int number_option(struct tx_opts *o, int opt, const char *key, const char *arg, struct sl_diag *d)
+{
+	struct sl_send_cfg *c = &o->cfg;
+	struct sl_diag e = { "" };
+	unsigned v = 0;
+	int r = SL_OK;
+
+	switch (opt) {
+	case TX_O_RATE:
+		o->have_rate = 1;
+		c->rate_bps = 0;
+		if (strcmp(arg, "unlimited") && sl_parse_rate(arg, &c->rate_bps, &e))
+			return sl_diag_set(d, SL_ERR_PARSE, "%s: %s", key, e.msg);
+		return SL_OK;
+	case TX_O_BURST:
+		if (sl_parse_size(arg, &c->burst_bytes, &e))
+			return sl_diag_set(d, SL_ERR_PARSE, "%s: %s", key, e.msg);
+		return SL_OK;
+	case TX_O_OVERHEAD: {
+		char *end;
+		double p = strtod(arg, &end);
+		if (*end || end == arg || p < 0 || p > 1000)
+			return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': expected a percentage such as 12.5", key, arg);
+		c->overhead = p / 100.0;
+		return SL_OK;
+	}
+	case TX_O_PASSES: return count_in(key, arg, 1, 1000, &c->passes, d);
+	case TX_O_FIRST:
+		r = count_in(key, arg, 1, 60000, &v, d);
+		c->first_pass = r ? c->first_pass : v - 1;
+		return r;
+	case TX_O_INTERLEAVE: return count_in(key, arg, 1, 256, &c->interleave, d);
+	case TX_O_SYMSIZE:
+		r = count_in(key, arg, 256, SL_WIRE_MAX_SYMSIZE, &v, d);
+		c->symsize = r ? c->symsize : (uint16_t)v;
+		return r;
+	case TX_O_BLOCK:
+		r = count_in(key, arg, 1, 200, &v, d);
+		c->kmax = r ? c->kmax : (uint16_t)v;
+		return r;
+	case TX_O_LEVEL:
+		r = count_in(key, arg, 1, 19, &v, d);
+		c->level = r ? c->level : (int)v;
+		return r;
+	case TX_O_HEARTBEAT:
+		r = count_in(key, arg, 1, 3600, &v, d);
+		c->heartbeat_ms = r ? c->heartbeat_ms : v * 1000;
+		return r;
+	case TX_O_PREAMBLE: return count_in(key, arg, 0, 100000, &c->preamble, d);
+	case TX_O_THREADS: return count_in(key, arg, 1, 4, &c->threads, d);
+	}
+	return sl_diag_set(d, SL_ERR_INVAL, "%s: not a setting", key);
+}
+
+int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, struct sl_diag *d)
+{
+	struct sl_send_cfg *c = &o->cfg;
+	enum sl_suite suite;
+	int r;
+
+	switch (opt) {
+	case TX_O_LINK: return keep(o, &c->link_uri, key, arg, d);
+	case TX_O_KEY:
+		r = sl_conf_check_secret("link key", arg, d);
+		return r ? r : keep(o, &o->key_path, key, arg, d);
+	case TX_O_UNKEYED: o->unkeyed = 1; return SL_OK;
+	case TX_O_AEAD:
+		if (strcmp(arg, "auto") && (sl_suite_parse(arg, &suite) || suite == SL_SUITE_NONE))
+			return sl_diag_set(d, SL_ERR_INVAL, "%s '%s': use auto, aes256gcm or xchacha20poly1305",
+					   key, arg);
+		return keep(o, &o->aead, key, arg, d);
+	case TX_O_POLICY: return keep(o, &o->policy, key, arg, d);
+	case TX_O_SPOOL: return keep(o, &c->spool_dir, key, arg, d);
+	case TX_O_WATCH: return keep(o, &o->watch, key, arg, d);
+	case TX_O_REALTIME: c->realtime = SL_RT_REQUIRED; return SL_OK;
+	case TX_O_NOREALTIME: c->realtime = SL_RT_OFF; return SL_OK;
+	case TX_O_PROGRESS: o->progress = 1; return SL_OK;
+	case TX_O_NOPROGRESS: o->progress = 0; return SL_OK;
+	case 'q': o->log_max = SL_LOG_WARN; o->progress = 0; return SL_OK;
+	case TX_O_FILEIO:
+		if (sl_uio_mode_parse(arg, &c->file_io, NULL) != SL_OK)
+			return sl_diag_set(d, SL_ERR_INVAL, "%s '%s': use plain or uring", key, arg);
+		return SL_OK;
+	case TX_O_CONFIG: case 'h':
+		return sl_diag_set(d, SL_ERR_INVAL, "'%s' belongs on the command line, not in a "
+				   "configuration file", key);
+	}
+	return number_option(o, opt, key, arg, d);
+}
+
+static int conf_set(void *user, int opt, const char *key, const char *value, struct sl_diag *d)
+{
+	return tx_option(user, opt, key, value, d);
+}
+
+int tx_opts_config(struct tx_opts *o, const char *file, const char *text, size_t len,
+		   unsigned *err_line, struct sl_diag *d)
+{
+	return sl_conf_parse(file, text, len, tx_options, conf_set, o, err_line, d);
+}
+
+int tx_opts_check(const struct tx_opts *o, struct sl_diag *d)
+{
+	if (!o->cfg.link_uri)
+		return sl_diag_set(d, SL_ERR_INVAL, "link is required, e.g. --link udp://192.0.2.10:4747");
+	if (!o->have_rate)
+		return sl_diag_set(d, SL_ERR_INVAL, "rate is required: the link's wire rate, e.g. --rate 1G "
+				   "(or 'unlimited' for loopback tests)");
+	if (o->unkeyed == (o->key_path != NULL))
+		return sl_diag_set(d, SL_ERR_INVAL, "give --key LINKKEY (or, for tests only, --unkeyed)");
+	return SL_OK;
+}
