@@ -189,6 +189,21 @@ void cli_progress_update(struct cli_progress *p, uint64_t done)
 		p->total ? 100.0 * (double)done / (double)p->total : 100.0, r);
 }
 
+void cli_progress_items(struct cli_progress *p, uint64_t bytes, uint64_t items, const char *unit)
+{
+	char a[32], r[32];
+	double t = now_s(), el;
+	if (!p->on || t - p->last < 0.2)
+		return;
+	p->last = t;
+	el = t - p->start;
+	sl_fmt_bytes(bytes, a, sizeof a);
+	sl_fmt_bytes(el > 0 ? (uint64_t)((double)bytes / el) : 0, r, sizeof r);
+	fprintf(stderr, "\r%s: %llu of %llu %s (%.0f%%), %s, %.0f %s/s, %s/s   ", p->what, (unsigned long long)items,
+		(unsigned long long)p->total, unit, p->total ? 100.0 * (double)items / (double)p->total : 100.0, a,
+		el > 0 ? (double)items / el : 0.0, unit, r);
+}
+
 void cli_progress_done(struct cli_progress *p)
 {
 	if (p->on && p->last > p->start)

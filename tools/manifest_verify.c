@@ -16,15 +16,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: sluice manifest verify T --policy POLICY [--at TIME] [--threads N] [--quiet]\n"
-		"       sluice manifest verify T --no-policy [--threads N] [--quiet]\n\n"
+		"Usage: sluice manifest verify T --policy POLICY [--at TIME] [--ignore-times] [--threads N] [--quiet]\n"
+		"       sluice manifest verify T --no-policy [--ignore-times] [--threads N] [--quiet]\n\n"
 		"Checks the transfer directory T (T/manifest, T/*.minisig, T/data): the\n"
 		"signatures against the policy's officer keys and threshold (distinct keys,\n"
 		"prehashed ED only), the submitter signature if the policy lists submitters,\n"
 		"enclave/link binding, validity window (at TIME if given: YYYY-MM-DDTHH:MM:SSZ\n"
-		"or unix seconds), limits and name rules, and every file under T/data against\n"
-		"its size, mode and SHA-256. Exit 0 only if everything holds; every failure\n"
-		"is named. --no-policy checks syntax, files and signature format only.\n"
+		"or unix seconds), limits and name rules, every file under T/data against\n"
+		"its size, mode, SHA-256 and modification time, and (version 2 manifests)\n"
+		"every directory and its time. --ignore-times skips the times. Exit 0 only\n"
+		"if everything holds; every failure is named. --no-policy checks syntax,\n"
+		"files and signature format only.\n"
 		"See sluice-manifest(1).\n");
 }
 
@@ -42,6 +44,7 @@ int manifest_verify_main(int argc, char **argv)
 		{ "no-policy", no_argument, NULL, 'N' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "ignore-times", no_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -70,6 +73,7 @@ int manifest_verify_main(int argc, char **argv)
 				return cli_usage_error(P, "--threads takes a number from 0 (auto) to 64");
 			break;
 		case 'q': quiet = true; break;
+		case 'T': o.ignore_times = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: return cli_usage_error(P, "unknown option");
 		}
@@ -117,6 +121,11 @@ int manifest_verify_main(int argc, char **argv)
 		if (r->manifest)
 			printf("files: %zu of %zu match (%s hashed)\n", r->files_ok, r->manifest->nfiles,
 			       sl_fmt_bytes(r->bytes_hashed, b, sizeof b));
+		if (r->manifest && r->manifest->version >= 2)
+			printf("directories: %zu of %zu match%s\n", r->dirs_ok, r->manifest->ndirs,
+			       o.ignore_times ? " (times not compared: --ignore-times)" : "");
+		else if (r->manifest)
+			printf("directories: not listed (manifest format version 1)\n");
 	}
 	for (size_t i = 0; i < r->nproblems; i++)
 		fprintf(stderr, "FAIL: %s\n", r->problems[i].what);

@@ -161,7 +161,8 @@ static struct sl_manifest *manifest(const char *const *paths, size_t n)
 	m->created = 1000000;
 	m->expires = 1000000 + 86400;
 	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(sl_manifest_add_file(m, paths[i], 10, h, 0644), SL_OK);
+		cr_assert_eq(sl_manifest_add_file(m, paths[i], 10, h, 0644, (struct timespec){ 1000000, 0 }), SL_OK);
+	cr_assert_eq(sl_manifest_add_parent_dirs(m, (struct timespec){ 1000000, 0 }), SL_OK);
 	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
 	return m;
 }
