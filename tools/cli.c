@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "manifest.h"
+#include "pathname.h"
 #include "units.h"
 
 int cli_exit_code(int err)
@@ -267,11 +268,10 @@ char *cli_visible(const char *s, char *out, size_t outsz)
 	return out;
 }
 
+/* Controls, and what names and purposes refuse as invisible (pathname.h). */
 static bool invisible(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xAD || cp == 0x061C || cp == 0x180E ||
-	       (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) ||
-	       cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F);
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || sl_cp_invisible(cp);
 }
 
 char *cli_text(const char *s, char *out, size_t outsz)

@@ -198,8 +198,8 @@ void ct_note_hard_links(const struct create_tree *t)
 			names += r;
 		}
 	if (groups)
-		fprintf(stderr, "note: %zu names are hard links to %zu files; each name is carried as an independent "
-			"regular file (the receiver writes %zu separate files):\n", names, groups, names);
+		fprintf(stderr, "note: %zu names are hard links to %zu file%s; each name is carried as an independent "
+			"regular file (the receiver writes %zu separate files):\n", names, groups, groups == 1 ? "" : "s", names);
 	for (size_t i = 0, r; i < n && shown < HARD_LINKS_SHOWN; i += r) {
 		if ((r = run(h, n, i)) < 2)
 			continue;
