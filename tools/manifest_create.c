@@ -144,22 +144,43 @@ static void print_link(struct create_tree *t, const char *label, const struct ct
 struct link_report {
 	struct create_tree *t;
 	size_t problems;
+	char **seen;          /* links reported already: one met inside several */
+	size_t nseen;         /* copied directories is named once */
 };
 
 static void on_link_problem(void *ctx, const char *link, const char *target, const char *why)
 {
 	struct link_report *r = ctx;
 	struct ct_link l = { (char *)link, (char *)target };
+	char **ns;
+
+	for (size_t i = 0; i < r->nseen; i++)
+		if (!strcmp(r->seen[i], link))
+			return;
+	if ((ns = realloc(r->seen, (r->nseen + 1) * sizeof *ns)) && (ns[r->nseen] = strdup(link))) {
+		r->seen = ns;
+		r->nseen++;
+	} else if (ns) {
+		r->seen = ns;
+	}
 	print_link(r->t, "refused", &l, why);
 	r->problems++;
+}
+
+static void link_report_free(struct link_report *r)
+{
+	for (size_t i = 0; i < r->nseen; i++)
+		free(r->seen[i]);
+	free(r->seen);
 }
 
 /* --symlinks copy-inside: check every link first (nothing is changed if any
  * is refused), then replace each by a copy of its target. */
 static int copy_links(struct create_tree *t, const char *root_abs)
 {
-	struct link_report r = { t, 0 };
+	struct link_report r = { t, 0, NULL, 0 };
 	struct sl_diag d;
+	int rc = SL_OK;
 
 	for (size_t i = 0; i < t->nlinks; i++) {
 		if (sl_path_check((const uint8_t *)t->links[i].path, strlen(t->links[i].path), &d))
@@ -169,14 +190,16 @@ static int copy_links(struct create_tree *t, const char *root_abs)
 	}
 	t->refused += r.problems;
 	if (r.problems || t->refused)
-		return SL_ERR_NAME;
-	for (size_t i = 0; i < t->nlinks; i++) {
+		rc = SL_ERR_NAME;
+	for (size_t i = 0; i < t->nlinks && !rc; i++) {
 		if (sl_link_replace(t->rootfd, root_abs, t->links[i].path, false, on_link_problem, &r))
-			return cli_fail(P, SL_ERR_IO, "%s: copying the target of a symbolic link failed (listed above); "
-					"links before it were replaced by copies already", t->root);
-		print_link(t, "copied", &t->links[i], "replaced by a copy of its target (--symlinks copy-inside)");
+			rc = cli_fail(P, SL_ERR_IO, "%s: copying the target of a symbolic link failed (listed above); "
+				      "links before it were replaced by copies already", t->root);
+		else
+			print_link(t, "copied", &t->links[i], "replaced by a copy of its target (--symlinks copy-inside)");
 	}
-	return SL_OK;
+	link_report_free(&r);
+	return rc;
 }
 
 /* Deals with the links the walk found; SL_OK when the tree can go on to be
