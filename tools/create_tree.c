@@ -91,13 +91,12 @@ static int add_link(struct create_tree *t, const char *path, const struct stat *
 
 static int add_file(struct create_tree *t, const char *path)
 {
-	if (grow((void **)&t->jobs, t->njobs, &t->capj, sizeof *t->jobs))
+	if (grow((void **)&t->files, t->nfiles, &t->capf, sizeof *t->files))
 		return SL_ERR_NOMEM;
-	memset(&t->jobs[t->njobs], 0, sizeof t->jobs[0]);
-	t->jobs[t->njobs].path = strdup(path);
-	if (!t->jobs[t->njobs].path)
+	t->files[t->nfiles] = strdup(path);
+	if (!t->files[t->nfiles])
 		return SL_ERR_NOMEM;
-	t->njobs++;
+	t->nfiles++;
 	return SL_OK;
 }
 
@@ -133,23 +132,37 @@ int ct_walk(struct create_tree *t)
 	return sl_tree_walk_flags(t->rootfd, SL_WALK_NO_STAT_FILES, on_entry, t);
 }
 
+int ct_jobs(struct create_tree *t)
+{
+	/* calloc: fresh zero pages, first touched by the hashing threads */
+	t->jobs = calloc(t->nfiles ? t->nfiles : 1, sizeof *t->jobs);
+	if (!t->jobs)
+		return SL_ERR_NOMEM;
+	for (size_t i = 0; i < t->nfiles; i++)
+		t->jobs[i].path = t->files[i];
+	t->njobs = t->nfiles;
+	return SL_OK;
+}
+
 void ct_free(struct create_tree *t)
 {
-	for (size_t i = 0; i < t->njobs; i++)
-		free((char *)t->jobs[i].path);
+	for (size_t i = 0; i < t->nfiles; i++)
+		free(t->files[i]);
 	for (size_t i = 0; i < t->ndirs; i++)
 		free(t->dirs[i].path);
 	for (size_t i = 0; i < t->nlinks; i++) {
 		free(t->links[i].path);
 		free(t->links[i].target);
 	}
+	free(t->files);
 	free(t->jobs);
 	free(t->dirs);
 	free(t->links);
+	t->files = NULL;
 	t->jobs = NULL;
 	t->dirs = NULL;
 	t->links = NULL;
-	t->njobs = t->capj = t->ndirs = t->capd = t->nlinks = t->capl = 0;
+	t->nfiles = t->capf = t->njobs = t->ndirs = t->capd = t->nlinks = t->capl = 0;
 	t->refused = 0;
 }
 

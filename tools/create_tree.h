@@ -2,8 +2,8 @@
  *
  * Contract: ct_walk() walks the tree without following symbolic links and
  * sorts what it finds: directories (path, modification time), regular files
- * (as hash jobs, not even stat'ed: hashing does that) and symbolic links
- * (path and target text). Every entry the format cannot carry
+ * (paths only, not even stat'ed: hashing does that; ct_jobs() makes the hash
+ * jobs) and symbolic links (path and target text). Every entry the format cannot carry
  * (devices, FIFOs, sockets, unreadable directories, names the manifest
  * refuses) is printed at once as "refused: DATA-DIR/PATH: REASON" and
  * counted; links are only collected, the caller decides. ct_free() releases
@@ -32,8 +32,10 @@ struct ct_link {
 struct create_tree {
 	int rootfd;
 	const char *root;          /* as given, for messages */
-	struct sl_hash_job *jobs;
-	size_t njobs, capj;
+	char **files;
+	size_t nfiles, capf;
+	struct sl_hash_job *jobs;  /* after ct_jobs(): one per file, in order */
+	size_t njobs;
 	struct ct_dir *dirs;
 	size_t ndirs, capd;
 	struct ct_link *links;
@@ -43,6 +45,7 @@ struct create_tree {
 
 /* SL_OK, or SL_ERR_NOMEM. */
 int ct_walk(struct create_tree *t);
+int ct_jobs(struct create_tree *t);
 void ct_free(struct create_tree *t);
 
 /* "refused: ROOT/PATH: WHY" on stderr, counted. */

@@ -355,8 +355,10 @@ static int create(struct create_opts *o, struct create_tree *t, struct sl_manife
 	if (t->refused)
 		return cli_fail(P, SL_ERR_NAME, "%zu entr%s refused (listed above); no manifest written", t->refused,
 				t->refused == 1 ? "y" : "ies");
-	if (t->njobs == 0)
+	if (t->nfiles == 0)
 		return cli_fail(P, SL_ERR_RANGE, "%s holds no files: nothing to transfer", o->root);
+	if (ct_jobs(t) || sl_manifest_reserve(m, t->ndirs, t->nfiles))
+		return cli_fail(P, SL_ERR_NOMEM, "out of memory");
 	if ((rc = fill(t, m, (unsigned)o->threads)))
 		return rc;
 	if (t->refused)

@@ -876,6 +876,27 @@ int sl_manifest_add_dir(struct sl_manifest *m, const char *path, unsigned mode, 
 	return SL_OK;
 }
 
+int sl_manifest_reserve(struct sl_manifest *m, size_t ndirs, size_t nfiles)
+{
+	if (m->pool_)
+		return SL_ERR_INVAL;
+	if (nfiles > m->cap_) {
+		struct sl_manifest_file *nf = realloc(m->files, nfiles * sizeof *nf);
+		if (!nf)
+			return SL_ERR_NOMEM;
+		m->files = nf;
+		m->cap_ = nfiles;
+	}
+	if (ndirs > m->dcap_) {
+		struct sl_manifest_dir *nd = realloc(m->dirs, ndirs * sizeof *nd);
+		if (!nd)
+			return SL_ERR_NOMEM;
+		m->dirs = nd;
+		m->dcap_ = ndirs;
+	}
+	return SL_OK;
+}
+
 static int file_cmp(const void *a, const void *b)
 {
 	return cmp_path(((const struct sl_manifest_file *)a)->path, ((const struct sl_manifest_file *)b)->path);
@@ -884,6 +905,17 @@ static int file_cmp(const void *a, const void *b)
 static int dir_cmp(const void *a, const void *b)
 {
 	return cmp_path(((const struct sl_manifest_dir *)a)->path, ((const struct sl_manifest_dir *)b)->path);
+}
+
+/* Are the n elements (each starting with `char *path`) in strictly
+ * ascending order? Equal paths count as unsorted: the checks name them. */
+static bool sorted(const void *base, size_t n, size_t stride)
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp_path(*(char *const *)((const char *)base + (i - 1) * stride),
+			     *(char *const *)((const char *)base + i * stride)) >= 0)
+			return false;
+	return true;
 }
 
 /* Is path[0..plen) among dirs[0..n) (unsorted)? Linear: for builders. */
@@ -960,12 +992,14 @@ int sl_manifest_seal(struct sl_manifest *m, const struct sl_manifest_limits *lim
 	}
 	if ((rc = seal_header(m, lim, d)))
 		return rc;
-	if (m->ndirs)
+	/* A walk adds them nearly in order: sort only if needed. */
+	if (!sorted(m->dirs, m->ndirs, sizeof *m->dirs))
 		qsort(m->dirs, m->ndirs, sizeof *m->dirs, dir_cmp);
 	for (size_t i = 0; i < m->ndirs; i++)
 		if ((rc = check_dir(m, i, 0, d)))
 			return rc;
-	qsort(m->files, m->nfiles, sizeof *m->files, file_cmp);
+	if (!sorted(m->files, m->nfiles, sizeof *m->files))
+		qsort(m->files, m->nfiles, sizeof *m->files, file_cmp);
 	for (size_t i = 0; i < m->nfiles; i++) {
 		if (m->files[i].size > lim->max_total_bytes - sum)
 			return sl_diag_set(d, SL_ERR_TOOBIG, "total size exceeds the limit of %llu bytes",
@@ -981,67 +1015,128 @@ int sl_manifest_seal(struct sl_manifest *m, const struct sl_manifest_limits *lim
 
 /* ---- emit ----------------------------------------------------------------- */
 
-static int emit_entries(const struct sl_manifest *m, FILE *f, char *enc, struct sl_diag *d)
+/* Decimal digits of v at p; returns their count. */
+static size_t put_u64(char *p, uint64_t v)
 {
-	char hex[SL_SHA256_HEX], t[SL_MTIME_BUF];
+	char t[20];
+	size_t n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
+static size_t put_mtime(char *p, struct timespec t)
+{
+	size_t n = put_u64(p, (uint64_t)t.tv_sec);
+	long ns = t.tv_nsec;
+	p[n++] = '.';
+	for (int i = 8; i >= 0; i--, ns /= 10)
+		p[n + (size_t)i] = (char)('0' + ns % 10);
+	return n + 9;
+}
+
+static size_t put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(p, s, n);
+	return n;
+}
+
+/* An upper bound of the text's length: every path byte escaped. */
+static size_t emit_bound(const struct sl_manifest *m, size_t header)
+{
+	size_t n = header + 5; /* "end\n" and a NUL */
+	for (size_t i = 0; i < m->ndirs; i++)
+		n += 4 + 5 + 22 + 1 + 3 * strlen(m->dirs[i].path) + 1;
+	for (size_t i = 0; i < m->nfiles; i++)
+		n += 5 + 65 + 21 + 5 + 22 + 1 + 3 * strlen(m->files[i].path) + 1;
+	return n;
+}
+
+static int put_path(char *p, size_t room, const char *path, size_t *n, struct sl_diag *d)
+{
+	size_t plen = strlen(path);
+	if (plen > SL_PATH_MAX_BYTES || (*n = sl_pct_encode((const uint8_t *)path, plen, SL_PCT_PATH, p, room)) == (size_t)-1)
+		return sl_diag_set(d, SL_ERR_INVAL, "path too long (manifest not sealed?)");
+	return SL_OK;
+}
+
+static int emit_entries(const struct sl_manifest *m, char *buf, size_t cap, size_t *len, struct sl_diag *d)
+{
+	char *p = buf + *len, hex[SL_SHA256_HEX];
+	size_t n = 0;
 
 	for (size_t i = 0; i < m->ndirs; i++) {
 		const struct sl_manifest_dir *e = &m->dirs[i];
-		if (sl_pct_encode((const uint8_t *)e->path, strlen(e->path), SL_PCT_PATH, enc,
-				  3 * SL_PATH_MAX_BYTES + 1) == (size_t)-1)
-			return sl_diag_set(d, SL_ERR_INVAL, "path too long (manifest not sealed?)");
-		fprintf(f, "dir %04o %s %s\n", e->mode, sl_mtime_format(e->mtime, t, sizeof t), enc);
+		if (e->mode != 0755)
+			return sl_diag_set(d, SL_ERR_INVAL, "directory mode %o (manifest not sealed?)", e->mode);
+		p += put_str(p, "dir 0755 ");
+		p += put_mtime(p, e->mtime);
+		*p++ = ' ';
+		if (put_path(p, cap - (size_t)(p - buf), e->path, &n, d))
+			return SL_ERR_INVAL;
+		p += n;
+		*p++ = '\n';
 	}
 	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct sl_manifest_file *fl = &m->files[i];
-		if (sl_pct_encode((const uint8_t *)fl->path, strlen(fl->path), SL_PCT_PATH, enc,
-				  3 * SL_PATH_MAX_BYTES + 1) == (size_t)-1)
-			return sl_diag_set(d, SL_ERR_INVAL, "path too long (manifest not sealed?)");
-		if (m->version >= 2)
-			fprintf(f, "file %s %llu %04o %s %s\n", sl_sha256_hex(fl->sha256, hex), (unsigned long long)fl->size,
-				fl->mode, sl_mtime_format(fl->mtime, t, sizeof t), enc);
-		else
-			fprintf(f, "file %s %llu %04o %s\n", sl_sha256_hex(fl->sha256, hex), (unsigned long long)fl->size,
-				fl->mode, enc);
+		const struct sl_manifest_file *f = &m->files[i];
+		if (f->mode != 0755 && f->mode != 0644)
+			return sl_diag_set(d, SL_ERR_INVAL, "mode %o (manifest not sealed?)", f->mode);
+		p += put_str(p, "file ");
+		p += put_str(p, sl_sha256_hex(f->sha256, hex));
+		*p++ = ' ';
+		p += put_u64(p, f->size);
+		p += put_str(p, f->mode == 0755 ? " 0755 " : " 0644 ");
+		if (m->version >= 2) {
+			p += put_mtime(p, f->mtime);
+			*p++ = ' ';
+		}
+		if (put_path(p, cap - (size_t)(p - buf), f->path, &n, d))
+			return SL_ERR_INVAL;
+		p += n;
+		*p++ = '\n';
 	}
+	p += put_str(p, "end\n");
+	*p = '\0';
+	*len = (size_t)(p - buf);
 	return SL_OK;
 }
 
 int sl_manifest_emit(const struct sl_manifest *m, char **text, size_t *len, struct sl_diag *d)
 {
-	char *buf = NULL, t1[32], t2[32], cnt[48] = "";
-	size_t blen = 0, elen;
-	FILE *f = open_memstream(&buf, &blen);
-	char *enc;
-	int rc;
+	char *enc, *buf, t1[32], t2[32], cnt[48] = "";
+	size_t elen, hlen, cap;
+	int n, rc;
 
-	if (!f)
-		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	elen = sl_pct_encoded_len((const uint8_t *)m->purpose, strlen(m->purpose), SL_PCT_TEXT) + 1;
-	enc = malloc(elen > 3 * SL_PATH_MAX_BYTES + 1 ? elen : 3 * SL_PATH_MAX_BYTES + 1);
-	if (!enc) {
-		fclose(f);
-		free(buf);
+	if (!(enc = malloc(elen)))
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-	}
 	sl_pct_encode((const uint8_t *)m->purpose, strlen(m->purpose), SL_PCT_TEXT, enc, elen);
 	if (m->version >= 2)
 		snprintf(cnt, sizeof cnt, "dirs %zu\n", m->ndirs);
-	fprintf(f, "sluice-manifest %u\nid %s\nsequence %llu\ncreated %s\nexpires %s\n"
-		   "submitter %s\npurpose %s\nenclave %s\nlink %s\n%sfiles %zu\nbytes %llu\n",
-		m->version, m->id_hex, (unsigned long long)m->sequence,
-		sl_time_format(m->created, t1, sizeof t1), sl_time_format(m->expires, t2, sizeof t2),
-		m->submitter, enc, m->enclave, m->link, cnt, m->nfiles, (unsigned long long)m->total_bytes);
-	rc = emit_entries(m, f, enc, d);
-	fputs("end\n", f);
+	hlen = 400 + elen;
+	cap = emit_bound(m, hlen);
+	if (!(buf = malloc(cap))) {
+		free(enc);
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	}
+	n = snprintf(buf, hlen, "sluice-manifest %u\nid %s\nsequence %llu\ncreated %s\nexpires %s\n"
+		     "submitter %s\npurpose %s\nenclave %s\nlink %s\n%sfiles %zu\nbytes %llu\n",
+		     m->version, m->id_hex, (unsigned long long)m->sequence,
+		     sl_time_format(m->created, t1, sizeof t1), sl_time_format(m->expires, t2, sizeof t2),
+		     m->submitter, enc, m->enclave, m->link, cnt, m->nfiles, (unsigned long long)m->total_bytes);
 	free(enc);
-	if (fclose(f) != 0 && !rc)
-		rc = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	*len = (size_t)n;
+	rc = n < 0 || (size_t)n >= hlen ? sl_diag_set(d, SL_ERR_INVAL, "header too long (manifest not sealed?)")
+					: emit_entries(m, buf, cap, len, d);
 	if (rc) {
 		free(buf);
 		return rc;
 	}
 	*text = buf;
-	*len = blen;
 	return SL_OK;
 }

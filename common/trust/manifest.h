@@ -103,8 +103,12 @@ int sl_manifest_add_file(struct sl_manifest *m, const char *path, uint64_t size,
 			 const uint8_t sha256[32], unsigned mode, struct timespec mtime);
 int sl_manifest_add_dir(struct sl_manifest *m, const char *path, unsigned mode, struct timespec mtime);
 int sl_manifest_add_parent_dirs(struct sl_manifest *m, struct timespec mtime);
+/* Room for this many directories and files (a builder that knows saves the
+ * growing). */
+int sl_manifest_reserve(struct sl_manifest *m, size_t ndirs, size_t nfiles);
 int sl_manifest_seal(struct sl_manifest *m, const struct sl_manifest_limits *lim, struct sl_diag *d);
-/* *text is malloc'd (caller frees), *len its length; no NUL counted. */
+/* *text is malloc'd (caller frees), NUL-terminated, *len its length (the NUL
+ * not counted). */
 int sl_manifest_emit(const struct sl_manifest *m, char **text, size_t *len, struct sl_diag *d);
 
 /* Index of `path` (decoded) in m->files (m->dirs), or -1. Binary search. */
