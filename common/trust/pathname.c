@@ -1,6 +1,7 @@
 /* pathname.c — name rules, percent-encoding, UTF-8, case-fold collisions. */
 #include "pathname.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -351,8 +352,13 @@ int sl_casefold_collision(const char *const *paths, size_t n, struct sl_diag *d)
 			continue;
 		if (e[i - 1].len == e[i].len && !memcmp(e[i - 1].orig, e[i].orig, e[i].len))
 			continue; /* the same directory reached twice */
-		rc = sl_diag_set(d, SL_ERR_NAME, "'%.*s' and '%.*s' are equal after case folding and Unicode normalisation",
-				 (int)e[i - 1].len, e[i - 1].orig, (int)e[i].len, e[i].orig);
+		/* as the manifest writes them: names that look alike differ here */
+		char a[200], b[200];
+		if (sl_pct_encode((const uint8_t *)e[i - 1].orig, e[i - 1].len, SL_PCT_PATH, a, sizeof a) == (size_t)-1)
+			snprintf(a, sizeof a, "(long name)");
+		if (sl_pct_encode((const uint8_t *)e[i].orig, e[i].len, SL_PCT_PATH, b, sizeof b) == (size_t)-1)
+			snprintf(b, sizeof b, "(long name)");
+		rc = sl_diag_set(d, SL_ERR_NAME, "'%s' and '%s' are equal after case folding and Unicode normalisation", a, b);
 		break;
 	}
 	for (size_t i = 0; i < ne; i++)
