@@ -167,50 +167,10 @@ static void print_dirs(const struct sl_manifest *m, const bool *full, size_t emp
 	}
 }
 
-int manifest_show_main(int argc, char **argv)
+/* Groups per top-level directory and per extension; counts executables. */
+static size_t group_files(const struct sl_manifest *m, struct groups *dirs, struct groups *exts)
 {
-	static const struct option opts[] = {
-		{ "files", no_argument, NULL, 'f' },
-		{ "top", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool all = false;
-	long top = 10;
-	uint8_t *text;
-	size_t len, nonascii = 0, exec = 0, *order;
-	struct sl_manifest *m;
-	struct sl_diag d;
-	struct groups dirs = { 0 }, exts = { 0 };
-	bool *full;
-	size_t empty;
-	char b[32], t1[32], t2[32], s1[32], v[1200], hex[SL_SHA256_HEX], purpose[4 * SL_PURPOSE_MAX + 64];
-	uint8_t digest[32];
-	int64_t now = (int64_t)time(NULL);
-	int c, rc;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': all = true; break;
-		case 't':
-			top = strtol(optarg, NULL, 10);
-			if (top < 1)
-				return cli_usage_error(P, "--top takes a positive number");
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: return cli_usage_error(P, "unknown option");
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage_error(P, "expected one MANIFEST");
-	if ((rc = sl_file_read(argv[optind], SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
-		return cli_fail(P, rc, "%s", d.msg);
-	rc = sl_manifest_parse(text, len, NULL, &m, &d);
-	sl_sha256(text, len, digest);
-	free(text);
-	if (rc)
-		return cli_fail(P, rc, "%s: %s (not a valid manifest: do not sign it)", argv[optind], d.msg);
-
+	size_t exec = 0;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		const struct sl_manifest_file *f = &m->files[i];
 		const char *slash = strchr(f->path, '/');
@@ -219,7 +179,7 @@ int manifest_show_main(int argc, char **argv)
 		struct group *g;
 		base = base ? base + 1 : f->path;
 		dot = strrchr(base, '.');
-		g = slash ? group_get(&dirs, f->path, (size_t)(slash - f->path) + 1) : group_get(&dirs, "(top level)", 11);
+		g = slash ? group_get(dirs, f->path, (size_t)(slash - f->path) + 1) : group_get(dirs, "(top level)", 11);
 		if (g) {
 			g->files++;
 			g->bytes += f->size;
@@ -230,17 +190,23 @@ int manifest_show_main(int argc, char **argv)
 			for (const char *q = dot; *q && k < sizeof e - 1; q++)
 				e[k++] = (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
 			e[k] = '\0';
-			g = group_get(&exts, e, k);
+			g = group_get(exts, e, k);
 		} else {
-			g = group_get(&exts, "(no extension)", 14);
+			g = group_get(exts, "(no extension)", 14);
 		}
 		if (g) {
 			g->files++;
 			g->bytes += f->size;
 		}
-		nonascii += cli_has_non_ascii(f->path);
 		exec += f->mode == 0755;
 	}
+	return exec;
+}
+
+static void print_header(const struct sl_manifest *m, const uint8_t digest[32], size_t exec)
+{
+	char b[32], t1[32], t2[32], s1[32], hex[SL_SHA256_HEX], purpose[4 * SL_PURPOSE_MAX + 64];
+	int64_t now = (int64_t)time(NULL);
 
 	printf("Transfer %s (manifest format version %u)\n", m->id_hex, m->version);
 	printf("  manifest SHA-256  %s\n", sl_sha256_hex(digest, hex));
@@ -264,70 +230,136 @@ int manifest_show_main(int argc, char **argv)
 	printf("  files             %zu (%zu executable, mode 0755)\n", m->nfiles, exec);
 	printf("  total size        %s (%llu bytes)\n", sl_fmt_bytes(m->total_bytes, b, sizeof b),
 	       (unsigned long long)m->total_bytes);
-	for (size_t i = 0; i < m->ndirs; i++)
-		nonascii += cli_has_non_ascii(m->dirs[i].path);
-	full = calloc(m->ndirs ? m->ndirs : 1, sizeof *full);
-	if (!full) {
-		sl_manifest_free(m);
-		return cli_fail(P, SL_ERR_NOMEM, "out of memory");
-	}
-	empty = mark_parents(m, full);
-	print_tree_summary(m, empty);
-	printf("  non-ASCII names   %zu%s\n", nonascii, nonascii ? " (listed below, escaped)" : "");
+}
 
-	print_groups("By top-level directory", "directory", &dirs, 30);
-	print_groups("By type (extension)", "extension", &exts, 15);
+static void print_largest(const struct sl_manifest *m, size_t top)
+{
+	size_t *order = malloc((m->nfiles ? m->nfiles : 1) * sizeof *order);
+	char b[32], v[1200];
 
-	order = malloc(m->nfiles * sizeof *order);
-	if (order) {
-		for (size_t i = 0; i < m->nfiles; i++)
-			order[i] = i;
-		qsort_r(order, m->nfiles, sizeof *order, file_by_size, m);
-		printf("\nLargest files\n");
-		for (size_t i = 0; i < m->nfiles && i < (size_t)top; i++) {
-			const struct sl_manifest_file *f = &m->files[order[i]];
-			printf("  %12s  %s%s\n", sl_fmt_bytes(f->size, b, sizeof b), cli_has_non_ascii(f->path) ? "! " : "",
-			       cli_visible(f->path, v, sizeof v));
-		}
-		free(order);
+	if (!order)
+		return;
+	for (size_t i = 0; i < m->nfiles; i++)
+		order[i] = i;
+	qsort_r(order, m->nfiles, sizeof *order, file_by_size, (void *)m);
+	printf("\nLargest files\n");
+	for (size_t i = 0; i < m->nfiles && i < top; i++) {
+		const struct sl_manifest_file *f = &m->files[order[i]];
+		printf("  %12s  %s%s\n", sl_fmt_bytes(f->size, b, sizeof b), cli_has_non_ascii(f->path) ? "! " : "",
+		       cli_visible(f->path, v, sizeof v));
 	}
-	print_dirs(m, full, empty, all);
-	if (nonascii) {
-		size_t shown = 0;
-		printf("\nNames with non-ASCII characters (escaped, then as text with invisible characters escaped)\n");
-		for (size_t i = 0; i < m->ndirs + m->nfiles && (all || shown < 50); i++) {
-			char t[1200];
-			bool isdir = i < m->ndirs;
-			const char *p = isdir ? m->dirs[i].path : m->files[i - m->ndirs].path;
-			if (!cli_has_non_ascii(p))
-				continue;
-			printf("  ! %s%s\n      \"%s%s\"\n", cli_visible(p, v, sizeof v), isdir ? "/" : "",
-			       cli_text(p, t, sizeof t), isdir ? "/" : "");
-			shown++;
-		}
-		if (shown < nonascii)
-			printf("  ... and %zu more (use --files)\n", nonascii - shown);
+	free(order);
+}
+
+static void print_non_ascii(const struct sl_manifest *m, size_t nonascii, bool all)
+{
+	char v[1200], t[1200];
+	size_t shown = 0;
+
+	if (!nonascii)
+		return;
+	printf("\nNames with non-ASCII characters (escaped, then as text with invisible characters escaped)\n");
+	for (size_t i = 0; i < m->ndirs + m->nfiles && (all || shown < 50); i++) {
+		bool isdir = i < m->ndirs;
+		const char *p = isdir ? m->dirs[i].path : m->files[i - m->ndirs].path;
+		if (!cli_has_non_ascii(p))
+			continue;
+		printf("  ! %s%s\n      \"%s%s\"\n", cli_visible(p, v, sizeof v), isdir ? "/" : "",
+		       cli_text(p, t, sizeof t), isdir ? "/" : "");
+		shown++;
 	}
-	if (all) {
-		printf("\nAll files (mode, size, %sSHA-256, path)\n", m->version >= 2 ? "modified UTC, " : "");
-		for (size_t i = 0; i < m->nfiles; i++) {
-			const struct sl_manifest_file *f = &m->files[i];
-			char t[SL_MTIME_UTC_BUF + 1] = "";
-			if (m->version >= 2) {
-				sl_mtime_format_utc(f->mtime, t, sizeof t - 1);
-				strcat(t, " ");
-			}
-			printf("  %04o %14llu %s%s %s%s\n", f->mode, (unsigned long long)f->size, t,
-			       sl_sha256_hex(f->sha256, hex), cli_has_non_ascii(f->path) ? "! " : "",
-			       cli_visible(f->path, v, sizeof v));
-		}
-	} else {
+	if (shown < nonascii)
+		printf("  ... and %zu more (use --files)\n", nonascii - shown);
+}
+
+static void print_all_files(const struct sl_manifest *m, bool all)
+{
+	char v[1200], hex[SL_SHA256_HEX];
+
+	if (!all) {
 		printf("\n(use --files to list all %zu files with their SHA-256%s)\n", m->nfiles,
 		       m->version >= 2 ? " and times, and all directories" : "");
+		return;
 	}
+	printf("\nAll files (mode, size, %sSHA-256, path)\n", m->version >= 2 ? "modified UTC, " : "");
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct sl_manifest_file *f = &m->files[i];
+		char t[SL_MTIME_UTC_BUF + 1] = "";
+		if (m->version >= 2) {
+			sl_mtime_format_utc(f->mtime, t, sizeof t - 1);
+			strcat(t, " ");
+		}
+		printf("  %04o %14llu %s%s %s%s\n", f->mode, (unsigned long long)f->size, t, sl_sha256_hex(f->sha256, hex),
+		       cli_has_non_ascii(f->path) ? "! " : "", cli_visible(f->path, v, sizeof v));
+	}
+}
+
+static int show(const struct sl_manifest *m, const uint8_t digest[32], bool all, size_t top)
+{
+	struct groups dirs = { 0 }, exts = { 0 };
+	size_t nonascii = 0, empty, exec = group_files(m, &dirs, &exts);
+	bool *full = calloc(m->ndirs ? m->ndirs : 1, sizeof *full);
+
+	if (!full)
+		return cli_fail(P, SL_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->nfiles; i++)
+		nonascii += cli_has_non_ascii(m->files[i].path);
+	for (size_t i = 0; i < m->ndirs; i++)
+		nonascii += cli_has_non_ascii(m->dirs[i].path);
+	empty = mark_parents(m, full);
+	print_header(m, digest, exec);
+	print_tree_summary(m, empty);
+	printf("  non-ASCII names   %zu%s\n", nonascii, nonascii ? " (listed below, escaped)" : "");
+	print_groups("By top-level directory", "directory", &dirs, 30);
+	print_groups("By type (extension)", "extension", &exts, 15);
+	print_largest(m, top);
+	print_dirs(m, full, empty, all);
+	print_non_ascii(m, nonascii, all);
+	print_all_files(m, all);
 	free(full);
 	free(dirs.g);
 	free(exts.g);
-	sl_manifest_free(m);
 	return EXIT_OK;
+}
+
+int manifest_show_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "files", no_argument, NULL, 'f' },
+		{ "top", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool all = false;
+	long top = 10;
+	uint8_t *text, digest[32];
+	size_t len;
+	struct sl_manifest *m;
+	struct sl_diag d;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': all = true; break;
+		case 't':
+			top = strtol(optarg, NULL, 10);
+			if (top < 1)
+				return cli_usage_error(P, "--top takes a positive number");
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: return cli_usage_error(P, "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(P, "expected one MANIFEST");
+	if ((rc = sl_file_read(argv[optind], SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
+		return cli_fail(P, rc, "%s", d.msg);
+	rc = sl_manifest_parse(text, len, NULL, &m, &d);
+	sl_sha256(text, len, digest);
+	free(text);
+	if (rc)
+		return cli_fail(P, rc, "%s: %s (not a valid manifest: do not sign it)", argv[optind], d.msg);
+	rc = show(m, digest, all, (size_t)top);
+	sl_manifest_free(m);
+	return rc;
 }

@@ -37,6 +37,41 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 	cli_progress_update(p, done);
 }
 
+static void print_summary(const struct sl_transfer_report *r, const struct sl_policy *p, bool ignore_times)
+{
+	char b[32];
+
+	if (r->manifest)
+		printf("transfer %s: %zu files, %s, submitter %s, sequence %llu\n", r->manifest->id_hex,
+		       r->manifest->nfiles, sl_fmt_bytes(r->manifest->total_bytes, b, sizeof b), r->manifest->submitter,
+		       (unsigned long long)r->manifest->sequence);
+	if (p && r->sigcheck.checks) {
+		printf("signatures:\n");
+		for (size_t i = 0; i < r->sigcheck.n; i++) {
+			const struct sl_sig_check *k = &r->sigcheck.checks[i];
+			printf("  %-32s %-30s %s\n", r->sigs[i].name, sl_sig_status_name(k->status), k->detail);
+			if (k->trusted_comment[0])
+				printf("  %-32s trusted comment: %s\n", "", k->trusted_comment);
+		}
+		if (r->sigcheck.n == 0)
+			printf("  (none)\n");
+		printf("officers: %u valid of %u required", r->sigcheck.officers_valid, r->sigcheck.threshold);
+		if (r->sigcheck.submitter_required)
+			printf("; submitter signature: %s", r->sigcheck.submitter_ok ? "valid" : "MISSING");
+		printf("\n");
+	} else if (!p) {
+		printf("signatures: %zu file%s (format checked only: --no-policy)\n", r->nsigs, r->nsigs == 1 ? "" : "s");
+	}
+	if (r->manifest)
+		printf("files: %zu of %zu match (%s hashed)\n", r->files_ok, r->manifest->nfiles,
+		       sl_fmt_bytes(r->bytes_hashed, b, sizeof b));
+	if (r->manifest && r->manifest->version >= 2)
+		printf("directories: %zu of %zu match%s\n", r->dirs_ok, r->manifest->ndirs,
+		       ignore_times ? " (times not compared: --ignore-times)" : "");
+	else if (r->manifest)
+		printf("directories: not listed (manifest format version 1)\n");
+}
+
 int manifest_verify_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -56,7 +91,7 @@ int manifest_verify_main(int argc, char **argv)
 	struct sl_policy *p = NULL;
 	struct cli_progress prog;
 	struct sl_diag d;
-	char b[32], *end;
+	char *end;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "j:qh", opts, NULL)) != -1) {
@@ -96,37 +131,8 @@ int manifest_verify_main(int argc, char **argv)
 		sl_policy_free(p);
 		return cli_fail(P, rc, "%s", d.msg);
 	}
-	if (!quiet) {
-		if (r->manifest)
-			printf("transfer %s: %zu files, %s, submitter %s, sequence %llu\n", r->manifest->id_hex,
-			       r->manifest->nfiles, sl_fmt_bytes(r->manifest->total_bytes, b, sizeof b), r->manifest->submitter,
-			       (unsigned long long)r->manifest->sequence);
-		if (p && r->sigcheck.checks) {
-			printf("signatures:\n");
-			for (size_t i = 0; i < r->sigcheck.n; i++) {
-				const struct sl_sig_check *k = &r->sigcheck.checks[i];
-				printf("  %-32s %-30s %s\n", r->sigs[i].name, sl_sig_status_name(k->status), k->detail);
-				if (k->trusted_comment[0])
-					printf("  %-32s trusted comment: %s\n", "", k->trusted_comment);
-			}
-			if (r->sigcheck.n == 0)
-				printf("  (none)\n");
-			printf("officers: %u valid of %u required", r->sigcheck.officers_valid, r->sigcheck.threshold);
-			if (r->sigcheck.submitter_required)
-				printf("; submitter signature: %s", r->sigcheck.submitter_ok ? "valid" : "MISSING");
-			printf("\n");
-		} else if (!p) {
-			printf("signatures: %zu file%s (format checked only: --no-policy)\n", r->nsigs, r->nsigs == 1 ? "" : "s");
-		}
-		if (r->manifest)
-			printf("files: %zu of %zu match (%s hashed)\n", r->files_ok, r->manifest->nfiles,
-			       sl_fmt_bytes(r->bytes_hashed, b, sizeof b));
-		if (r->manifest && r->manifest->version >= 2)
-			printf("directories: %zu of %zu match%s\n", r->dirs_ok, r->manifest->ndirs,
-			       o.ignore_times ? " (times not compared: --ignore-times)" : "");
-		else if (r->manifest)
-			printf("directories: not listed (manifest format version 1)\n");
-	}
+	if (!quiet)
+		print_summary(r, p, o.ignore_times);
 	for (size_t i = 0; i < r->nproblems; i++)
 		fprintf(stderr, "FAIL: %s\n", r->problems[i].what);
 	if (rc == SL_OK) {
