@@ -226,9 +226,7 @@ static int handle_links(struct create_tree *t, enum links_mode mode, const char 
 			t->nlinks, t->nlinks == 1 ? "" : "s", t->root, t->root, t->root);
 		return SL_ERR_NAME;
 	}
-	if (t->refused)
-		return SL_ERR_NAME; /* refuse everything at once, before changing the tree */
-	int rc = copy_links(t, root_abs);
+	int rc = copy_links(t, root_abs); /* lists link problems; copies only if nothing is refused */
 	if (rc)
 		return rc;
 	ct_free(t);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hashfiles.h"
+#include "linkcopy.h"
 #include "manifest.h"
 #include "minisign.h"
 #include "policy.h"
@@ -330,4 +331,52 @@ Test(transfer, missing_directory)
 	struct sl_diag d;
 	cr_assert_eq(sl_transfer_verify("/nonexistent/sluice", NULL, NULL, &r, &d), SL_ERR_NOTFOUND);
 	cr_assert_null(r);
+}
+
+/* sl_link_resolve: inside the tree only, chains followed, loops bounded. */
+Test(transfer, links_resolve_inside_the_tree_only)
+{
+	char p[512], abs[600], *target;
+	struct stat st;
+	struct sl_diag d;
+	int dfd;
+	mk("data");
+	mk("data/d");
+	put("data/d/f", "x", 0644);
+	snprintf(p, sizeof p, "%s/data", root);
+	cr_assert_not_null(realpath(p, abs));
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+#define LINK(to, at) do { char l_[600]; snprintf(l_, sizeof l_, "%s/data/%s", root, at); \
+		cr_assert_eq(symlink(to, l_), 0, "%s", l_); } while (0)
+	LINK("d/f", "rel");
+	LINK("rel", "chain");
+	LINK("../../data/d", "d/back");
+	LINK("loop2", "loop1");
+	LINK("loop1", "loop2");
+	LINK("../outside", "up");
+	LINK("d/f/x", "through");
+	LINK("/etc", "etc");
+	char inside[700];
+	snprintf(inside, sizeof inside, "%s/d/f", abs);
+	LINK(inside, "absin");
+	cr_assert_eq(sl_link_resolve(dfd, abs, "chain", &target, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq(target, "d/f");
+	cr_assert(S_ISREG(st.st_mode));
+	free(target);
+	cr_assert_eq(sl_link_resolve(dfd, abs, "absin", &target, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq(target, "d/f");
+	free(target);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "d/back", &target, &st, &d), SL_OK, "../../data leaves the tree, even back into it");
+	cr_assert(strstr(d.msg, "leaves the tree"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "loop1", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "more than 40 links"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "up", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "leaves the tree"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "through", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "'d/f' on the way is not a directory"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "etc", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "'/etc' is outside the tree"), "%s", d.msg);
+	cr_assert_null(target);
+#undef LINK
+	close(dfd);
 }
