@@ -294,6 +294,8 @@ static int create_tree(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl
 		snprintf(why, wl, "cannot create the release staging directory: %s", strerror(errno));
 		return SL_ERR_IO;
 	}
+	if (rx_shape_dirs(x, why, wl) != SL_OK)
+		return SL_ERR_IO;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		const struct sl_manifest_file *f = &m->files[i];
 		const char *slash = strrchr(f->path, '/');
@@ -536,6 +538,9 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 			return SL_ERR_HASH;
 		}
 	}
+	r = rx_shape_times(x, file_fd, reason, rlen);
+	if (r)
+		return r;
 	if (syncfs(x->top_fd) != 0) {
 		snprintf(reason, rlen, "syncfs: %s", strerror(errno));
 		return SL_ERR_IO;

@@ -355,6 +355,11 @@ void rx_tree_close(struct rx_xfer *x);
 void rx_tree_restart_hashing(struct rx_xfer *x);
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
 
+/* shape.c: the manifest's directories (created with the tree), then modes
+ * and times (once every file is in place, directories deepest first). */
+int rx_shape_dirs(struct rx_xfer *x, char *why, size_t wl);
+int rx_shape_times(struct rx_xfer *x, int (*fd_of)(struct rx_xfer *, size_t), char *why, size_t wl);
+
 /* hasher.c */
 int rx_hasher_start(size_t chunkcap, struct rx_hasher **out);
 void rx_hasher_stop(struct rx_hasher *h);

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "manifest.h"
+#include "pathname.h"
 #include "units.h"
 
 int cli_exit_code(int err)
@@ -189,6 +190,21 @@ void cli_progress_update(struct cli_progress *p, uint64_t done)
 		p->total ? 100.0 * (double)done / (double)p->total : 100.0, r);
 }
 
+void cli_progress_items(struct cli_progress *p, uint64_t bytes, uint64_t items, const char *unit)
+{
+	char a[32], r[32];
+	double t = now_s(), el;
+	if (!p->on || t - p->last < 0.2)
+		return;
+	p->last = t;
+	el = t - p->start;
+	sl_fmt_bytes(bytes, a, sizeof a);
+	sl_fmt_bytes(el > 0 ? (uint64_t)((double)bytes / el) : 0, r, sizeof r);
+	fprintf(stderr, "\r%s: %llu of %llu %s (%.0f%%), %s, %.0f %s/s, %s/s   ", p->what, (unsigned long long)items,
+		(unsigned long long)p->total, unit, p->total ? 100.0 * (double)items / (double)p->total : 100.0, a,
+		el > 0 ? (double)items / el : 0.0, unit, r);
+}
+
 void cli_progress_done(struct cli_progress *p)
 {
 	if (p->on && p->last > p->start)
@@ -252,11 +268,10 @@ char *cli_visible(const char *s, char *out, size_t outsz)
 	return out;
 }
 
+/* Controls, and what names and purposes refuse as invisible (pathname.h). */
 static bool invisible(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xAD || cp == 0x061C || cp == 0x180E ||
-	       (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) ||
-	       cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F);
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || sl_cp_invisible(cp);
 }
 
 char *cli_text(const char *s, char *out, size_t outsz)

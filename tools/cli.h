@@ -41,6 +41,9 @@ struct cli_progress {
 };
 void cli_progress_init(struct cli_progress *p, const char *what, uint64_t total);
 void cli_progress_update(struct cli_progress *p, uint64_t done);
+/* The same counting items (total: the number of items): "hashing: 450 of
+ * 1000 files (45%), 2.1 MiB, 900 files/s, 4.2 MiB/s". */
+void cli_progress_items(struct cli_progress *p, uint64_t bytes, uint64_t items, const char *unit);
 void cli_progress_done(struct cli_progress *p);
 
 /* Render a UTF-8 name as printable ASCII: printable ASCII as itself (and

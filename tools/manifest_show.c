@@ -22,8 +22,9 @@ static void usage(FILE *f)
 		"Usage: sluice manifest show MANIFEST [--files] [--top N]\n\n"
 		"Summarises a manifest for review: transfer id, submitter, purpose, validity,\n"
 		"binding, counts and sizes per top-level directory and per extension, the\n"
-		"largest files, and every name with non-ASCII characters (escaped as\n"
-		"\\u{XXXX}, flagged '!'). --files lists every file. See sluice-manifest(1).\n");
+		"range of modification times, empty directories, the largest files, and\n"
+		"every name with non-ASCII characters (escaped as \\u{XXXX}, flagged '!').\n"
+		"--files lists every directory and file with its time. See sluice-manifest(1).\n");
 }
 
 struct group {
@@ -98,6 +99,229 @@ static void span(int64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
 }
 
+/* Marks the directories that hold something; returns how many are empty. */
+static size_t mark_parents(const struct sl_manifest *m, bool *full)
+{
+	size_t empty = 0;
+	for (size_t i = 0; i < m->ndirs + m->nfiles; i++) {
+		const char *p = i < m->ndirs ? m->dirs[i].path : m->files[i - m->ndirs].path;
+		const char *slash = strrchr(p, '/');
+		if (!slash)
+			continue;
+		char *parent = strndup(p, (size_t)(slash - p));
+		long k = parent ? sl_manifest_find_dir(m, parent) : -1;
+		if (k >= 0)
+			full[k] = true;
+		free(parent);
+	}
+	for (size_t i = 0; i < m->ndirs; i++)
+		empty += !full[i];
+	return empty;
+}
+
+/* Format version, directories and the range of modification times. */
+static void print_tree_summary(const struct sl_manifest *m, size_t empty)
+{
+	char t1[SL_MTIME_UTC_BUF], t2[SL_MTIME_UTC_BUF];
+	struct timespec lo = { 0, 0 }, hi = { 0, 0 };
+
+	if (m->version < 2) {
+		printf("  directories       not listed (format version 1: parents of files only, no times)\n");
+		return;
+	}
+	printf("  directories       %zu (%zu empty)\n", m->ndirs, empty);
+	for (size_t i = 0; i < m->nfiles; i++) {
+		struct timespec t = m->files[i].mtime;
+		if (i == 0 || t.tv_sec < lo.tv_sec || (t.tv_sec == lo.tv_sec && t.tv_nsec < lo.tv_nsec))
+			lo = t;
+		if (i == 0 || t.tv_sec > hi.tv_sec || (t.tv_sec == hi.tv_sec && t.tv_nsec > hi.tv_nsec))
+			hi = t;
+	}
+	printf("  files modified    %s to %s (UTC)\n", sl_mtime_format_utc(lo, t1, sizeof t1),
+	       sl_mtime_format_utc(hi, t2, sizeof t2));
+}
+
+static void print_dirs(const struct sl_manifest *m, const bool *full, size_t empty, bool all)
+{
+	char v[1200], t[SL_MTIME_UTC_BUF];
+	size_t shown = 0;
+
+	if (empty && !all) {
+		printf("\nEmpty directories (created by the receiver as listed)\n");
+		for (size_t i = 0; i < m->ndirs && shown < 50; i++) {
+			if (full[i])
+				continue;
+			printf("  %s%s/\n", cli_has_non_ascii(m->dirs[i].path) ? "! " : "",
+			       cli_visible(m->dirs[i].path, v, sizeof v));
+			shown++;
+		}
+		if (empty > shown)
+			printf("  ... and %zu more (use --files)\n", empty - shown);
+	}
+	if (all && m->ndirs) {
+		printf("\nAll directories (mode, modified UTC, path; '(empty)' holds nothing)\n");
+		for (size_t i = 0; i < m->ndirs; i++)
+			printf("  %04o %s %s%s/%s\n", m->dirs[i].mode, sl_mtime_format_utc(m->dirs[i].mtime, t, sizeof t),
+			       cli_has_non_ascii(m->dirs[i].path) ? "! " : "", cli_visible(m->dirs[i].path, v, sizeof v),
+			       full[i] ? "" : " (empty)");
+	}
+}
+
+/* Groups per top-level directory and per extension; counts executables. */
+static size_t group_files(const struct sl_manifest *m, struct groups *dirs, struct groups *exts)
+{
+	size_t exec = 0;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct sl_manifest_file *f = &m->files[i];
+		const char *slash = strchr(f->path, '/');
+		const char *base = strrchr(f->path, '/');
+		const char *dot;
+		struct group *g;
+		base = base ? base + 1 : f->path;
+		dot = strrchr(base, '.');
+		g = slash ? group_get(dirs, f->path, (size_t)(slash - f->path) + 1) : group_get(dirs, "(top level)", 11);
+		if (g) {
+			g->files++;
+			g->bytes += f->size;
+		}
+		if (dot && dot != base && dot[1]) {
+			char e[40];
+			size_t k = 0;
+			for (const char *q = dot; *q && k < sizeof e - 1; q++)
+				e[k++] = (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
+			e[k] = '\0';
+			g = group_get(exts, e, k);
+		} else {
+			g = group_get(exts, "(no extension)", 14);
+		}
+		if (g) {
+			g->files++;
+			g->bytes += f->size;
+		}
+		exec += f->mode == 0755;
+	}
+	return exec;
+}
+
+static void print_header(const struct sl_manifest *m, const uint8_t digest[32], size_t exec)
+{
+	char b[32], t1[32], t2[32], s1[32], hex[SL_SHA256_HEX], purpose[4 * SL_PURPOSE_MAX + 64];
+	int64_t now = (int64_t)time(NULL);
+
+	printf("Transfer %s (manifest format version %u)\n", m->id_hex, m->version);
+	printf("  manifest SHA-256  %s\n", sl_sha256_hex(digest, hex));
+	printf("  submitter         %s\n", m->submitter);
+	printf("  purpose           %s\n", cli_text(m->purpose, purpose, sizeof purpose));
+	printf("  enclave / link    %s / %s\n", m->enclave, m->link);
+	printf("  sequence          %llu\n", (unsigned long long)m->sequence);
+	span(m->expires - m->created, s1, sizeof s1);
+	printf("  valid             %s to %s (%s)\n", sl_time_format(m->created, t1, sizeof t1),
+	       sl_time_format(m->expires, t2, sizeof t2), s1);
+	if (now > m->expires) {
+		span(now - m->expires, s1, sizeof s1);
+		printf("                    EXPIRED %s ago: the receiver will refuse it\n", s1);
+	} else if (now < m->created) {
+		span(m->created - now, s1, sizeof s1);
+		printf("                    NOT YET VALID: starts in %s\n", s1);
+	} else {
+		span(m->expires - now, s1, sizeof s1);
+		printf("                    expires in %s\n", s1);
+	}
+	printf("  files             %zu (%zu executable, mode 0755)\n", m->nfiles, exec);
+	printf("  total size        %s (%llu bytes)\n", sl_fmt_bytes(m->total_bytes, b, sizeof b),
+	       (unsigned long long)m->total_bytes);
+}
+
+static void print_largest(const struct sl_manifest *m, size_t top)
+{
+	size_t *order = malloc((m->nfiles ? m->nfiles : 1) * sizeof *order);
+	char b[32], v[1200];
+
+	if (!order)
+		return;
+	for (size_t i = 0; i < m->nfiles; i++)
+		order[i] = i;
+	qsort_r(order, m->nfiles, sizeof *order, file_by_size, (void *)m);
+	printf("\nLargest files\n");
+	for (size_t i = 0; i < m->nfiles && i < top; i++) {
+		const struct sl_manifest_file *f = &m->files[order[i]];
+		printf("  %12s  %s%s\n", sl_fmt_bytes(f->size, b, sizeof b), cli_has_non_ascii(f->path) ? "! " : "",
+		       cli_visible(f->path, v, sizeof v));
+	}
+	free(order);
+}
+
+static void print_non_ascii(const struct sl_manifest *m, size_t nonascii, bool all)
+{
+	char v[1200], t[1200];
+	size_t shown = 0;
+
+	if (!nonascii)
+		return;
+	printf("\nNames with non-ASCII characters (escaped, then as text with invisible characters escaped)\n");
+	for (size_t i = 0; i < m->ndirs + m->nfiles && (all || shown < 50); i++) {
+		bool isdir = i < m->ndirs;
+		const char *p = isdir ? m->dirs[i].path : m->files[i - m->ndirs].path;
+		if (!cli_has_non_ascii(p))
+			continue;
+		printf("  ! %s%s\n      \"%s%s\"\n", cli_visible(p, v, sizeof v), isdir ? "/" : "",
+		       cli_text(p, t, sizeof t), isdir ? "/" : "");
+		shown++;
+	}
+	if (shown < nonascii)
+		printf("  ... and %zu more (use --files)\n", nonascii - shown);
+}
+
+static void print_all_files(const struct sl_manifest *m, bool all)
+{
+	char v[1200], hex[SL_SHA256_HEX];
+
+	if (!all) {
+		printf("\n(use --files to list all %zu files with their SHA-256%s)\n", m->nfiles,
+		       m->version >= 2 ? " and times, and all directories" : "");
+		return;
+	}
+	printf("\nAll files (mode, size, %sSHA-256, path)\n", m->version >= 2 ? "modified UTC, " : "");
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct sl_manifest_file *f = &m->files[i];
+		char t[SL_MTIME_UTC_BUF + 1] = "";
+		if (m->version >= 2) {
+			sl_mtime_format_utc(f->mtime, t, sizeof t - 1);
+			strcat(t, " ");
+		}
+		printf("  %04o %14llu %s%s %s%s\n", f->mode, (unsigned long long)f->size, t, sl_sha256_hex(f->sha256, hex),
+		       cli_has_non_ascii(f->path) ? "! " : "", cli_visible(f->path, v, sizeof v));
+	}
+}
+
+static int show(const struct sl_manifest *m, const uint8_t digest[32], bool all, size_t top)
+{
+	struct groups dirs = { 0 }, exts = { 0 };
+	size_t nonascii = 0, empty, exec = group_files(m, &dirs, &exts);
+	bool *full = calloc(m->ndirs ? m->ndirs : 1, sizeof *full);
+
+	if (!full)
+		return cli_fail(P, SL_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->nfiles; i++)
+		nonascii += cli_has_non_ascii(m->files[i].path);
+	for (size_t i = 0; i < m->ndirs; i++)
+		nonascii += cli_has_non_ascii(m->dirs[i].path);
+	empty = mark_parents(m, full);
+	print_header(m, digest, exec);
+	print_tree_summary(m, empty);
+	printf("  non-ASCII names   %zu%s\n", nonascii, nonascii ? " (listed below, escaped)" : "");
+	print_groups("By top-level directory", "directory", &dirs, 30);
+	print_groups("By type (extension)", "extension", &exts, 15);
+	print_largest(m, top);
+	print_dirs(m, full, empty, all);
+	print_non_ascii(m, nonascii, all);
+	print_all_files(m, all);
+	free(full);
+	free(dirs.g);
+	free(exts.g);
+	return EXIT_OK;
+}
+
 int manifest_show_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -108,14 +332,10 @@ int manifest_show_main(int argc, char **argv)
 	};
 	bool all = false;
 	long top = 10;
-	uint8_t *text;
-	size_t len, nonascii = 0, exec = 0, *order;
+	uint8_t *text, digest[32];
+	size_t len;
 	struct sl_manifest *m;
 	struct sl_diag d;
-	struct groups dirs = { 0 }, exts = { 0 };
-	char b[32], t1[32], t2[32], s1[32], v[1200], hex[SL_SHA256_HEX], purpose[4 * SL_PURPOSE_MAX + 64];
-	uint8_t digest[32];
-	int64_t now = (int64_t)time(NULL);
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -139,104 +359,7 @@ int manifest_show_main(int argc, char **argv)
 	free(text);
 	if (rc)
 		return cli_fail(P, rc, "%s: %s (not a valid manifest: do not sign it)", argv[optind], d.msg);
-
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct sl_manifest_file *f = &m->files[i];
-		const char *slash = strchr(f->path, '/');
-		const char *base = strrchr(f->path, '/');
-		const char *dot;
-		struct group *g;
-		base = base ? base + 1 : f->path;
-		dot = strrchr(base, '.');
-		g = slash ? group_get(&dirs, f->path, (size_t)(slash - f->path) + 1) : group_get(&dirs, "(top level)", 11);
-		if (g) {
-			g->files++;
-			g->bytes += f->size;
-		}
-		if (dot && dot != base && dot[1]) {
-			char e[40];
-			size_t k = 0;
-			for (const char *q = dot; *q && k < sizeof e - 1; q++)
-				e[k++] = (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
-			e[k] = '\0';
-			g = group_get(&exts, e, k);
-		} else {
-			g = group_get(&exts, "(no extension)", 14);
-		}
-		if (g) {
-			g->files++;
-			g->bytes += f->size;
-		}
-		nonascii += cli_has_non_ascii(f->path);
-		exec += f->mode == 0755;
-	}
-
-	printf("Transfer %s\n", m->id_hex);
-	printf("  manifest SHA-256  %s\n", sl_sha256_hex(digest, hex));
-	printf("  submitter         %s\n", m->submitter);
-	printf("  purpose           %s\n", cli_text(m->purpose, purpose, sizeof purpose));
-	printf("  enclave / link    %s / %s\n", m->enclave, m->link);
-	printf("  sequence          %llu\n", (unsigned long long)m->sequence);
-	span(m->expires - m->created, s1, sizeof s1);
-	printf("  valid             %s to %s (%s)\n", sl_time_format(m->created, t1, sizeof t1),
-	       sl_time_format(m->expires, t2, sizeof t2), s1);
-	if (now > m->expires) {
-		span(now - m->expires, s1, sizeof s1);
-		printf("                    EXPIRED %s ago: the receiver will refuse it\n", s1);
-	} else if (now < m->created) {
-		span(m->created - now, s1, sizeof s1);
-		printf("                    NOT YET VALID: starts in %s\n", s1);
-	} else {
-		span(m->expires - now, s1, sizeof s1);
-		printf("                    expires in %s\n", s1);
-	}
-	printf("  files             %zu (%zu executable, mode 0755)\n", m->nfiles, exec);
-	printf("  total size        %s (%llu bytes)\n", sl_fmt_bytes(m->total_bytes, b, sizeof b),
-	       (unsigned long long)m->total_bytes);
-	printf("  non-ASCII names   %zu%s\n", nonascii, nonascii ? " (listed below, escaped)" : "");
-
-	print_groups("By top-level directory", "directory", &dirs, 30);
-	print_groups("By type (extension)", "extension", &exts, 15);
-
-	order = malloc(m->nfiles * sizeof *order);
-	if (order) {
-		for (size_t i = 0; i < m->nfiles; i++)
-			order[i] = i;
-		qsort_r(order, m->nfiles, sizeof *order, file_by_size, m);
-		printf("\nLargest files\n");
-		for (size_t i = 0; i < m->nfiles && i < (size_t)top; i++) {
-			const struct sl_manifest_file *f = &m->files[order[i]];
-			printf("  %12s  %s%s\n", sl_fmt_bytes(f->size, b, sizeof b), cli_has_non_ascii(f->path) ? "! " : "",
-			       cli_visible(f->path, v, sizeof v));
-		}
-		free(order);
-	}
-	if (nonascii) {
-		size_t shown = 0;
-		printf("\nNames with non-ASCII characters (escaped, then as text with invisible characters escaped)\n");
-		for (size_t i = 0; i < m->nfiles && (all || shown < 50); i++) {
-			char t[1200];
-			if (!cli_has_non_ascii(m->files[i].path))
-				continue;
-			printf("  ! %s\n      \"%s\"\n", cli_visible(m->files[i].path, v, sizeof v),
-			       cli_text(m->files[i].path, t, sizeof t));
-			shown++;
-		}
-		if (shown < nonascii)
-			printf("  ... and %zu more (use --files)\n", nonascii - shown);
-	}
-	if (all) {
-		printf("\nAll files (mode, size, SHA-256, path)\n");
-		for (size_t i = 0; i < m->nfiles; i++) {
-			const struct sl_manifest_file *f = &m->files[i];
-			printf("  %04o %14llu %s %s%s\n", f->mode, (unsigned long long)f->size, sl_sha256_hex(f->sha256, hex),
-			       cli_has_non_ascii(f->path) ? "! " : "", cli_visible(f->path, v, sizeof v));
-		}
-	} else {
-		printf("\n(use --files to list all %zu files with their SHA-256)\n", m->nfiles);
-	}
-	free(dirs.g);
-	free(exts.g);
+	rc = show(m, digest, all, (size_t)top);
 	sl_manifest_free(m);
-	return EXIT_OK;
+	return rc;
 }

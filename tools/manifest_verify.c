@@ -16,15 +16,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: sluice manifest verify T --policy POLICY [--at TIME] [--threads N] [--quiet]\n"
-		"       sluice manifest verify T --no-policy [--threads N] [--quiet]\n\n"
+		"Usage: sluice manifest verify T --policy POLICY [--at TIME] [--ignore-times] [--threads N] [--quiet]\n"
+		"       sluice manifest verify T --no-policy [--ignore-times] [--threads N] [--quiet]\n\n"
 		"Checks the transfer directory T (T/manifest, T/*.minisig, T/data): the\n"
 		"signatures against the policy's officer keys and threshold (distinct keys,\n"
 		"prehashed ED only), the submitter signature if the policy lists submitters,\n"
 		"enclave/link binding, validity window (at TIME if given: YYYY-MM-DDTHH:MM:SSZ\n"
-		"or unix seconds), limits and name rules, and every file under T/data against\n"
-		"its size, mode and SHA-256. Exit 0 only if everything holds; every failure\n"
-		"is named. --no-policy checks syntax, files and signature format only.\n"
+		"or unix seconds), limits and name rules, every file under T/data against\n"
+		"its size, mode, SHA-256 and modification time, and (version 2 manifests)\n"
+		"every directory and its time. --ignore-times skips the times. Exit 0 only\n"
+		"if everything holds; every failure is named. --no-policy checks syntax,\n"
+		"files and signature format only.\n"
 		"See sluice-manifest(1).\n");
 }
 
@@ -35,6 +37,41 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 	cli_progress_update(p, done);
 }
 
+static void print_summary(const struct sl_transfer_report *r, const struct sl_policy *p, bool ignore_times)
+{
+	char b[32];
+
+	if (r->manifest)
+		printf("transfer %s: %zu files, %s, submitter %s, sequence %llu\n", r->manifest->id_hex,
+		       r->manifest->nfiles, sl_fmt_bytes(r->manifest->total_bytes, b, sizeof b), r->manifest->submitter,
+		       (unsigned long long)r->manifest->sequence);
+	if (p && r->sigcheck.checks) {
+		printf("signatures:\n");
+		for (size_t i = 0; i < r->sigcheck.n; i++) {
+			const struct sl_sig_check *k = &r->sigcheck.checks[i];
+			printf("  %-32s %-30s %s\n", r->sigs[i].name, sl_sig_status_name(k->status), k->detail);
+			if (k->trusted_comment[0])
+				printf("  %-32s trusted comment: %s\n", "", k->trusted_comment);
+		}
+		if (r->sigcheck.n == 0)
+			printf("  (none)\n");
+		printf("officers: %u valid of %u required", r->sigcheck.officers_valid, r->sigcheck.threshold);
+		if (r->sigcheck.submitter_required)
+			printf("; submitter signature: %s", r->sigcheck.submitter_ok ? "valid" : "MISSING");
+		printf("\n");
+	} else if (!p) {
+		printf("signatures: %zu file%s (format checked only: --no-policy)\n", r->nsigs, r->nsigs == 1 ? "" : "s");
+	}
+	if (r->manifest)
+		printf("files: %zu of %zu match (%s hashed)\n", r->files_ok, r->manifest->nfiles,
+		       sl_fmt_bytes(r->bytes_hashed, b, sizeof b));
+	if (r->manifest && r->manifest->version >= 2)
+		printf("directories: %zu of %zu match%s\n", r->dirs_ok, r->manifest->ndirs,
+		       ignore_times ? " (times not compared: --ignore-times)" : "");
+	else if (r->manifest)
+		printf("directories: not listed (manifest format version 1)\n");
+}
+
 int manifest_verify_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -42,6 +79,7 @@ int manifest_verify_main(int argc, char **argv)
 		{ "no-policy", no_argument, NULL, 'N' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "ignore-times", no_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -53,7 +91,7 @@ int manifest_verify_main(int argc, char **argv)
 	struct sl_policy *p = NULL;
 	struct cli_progress prog;
 	struct sl_diag d;
-	char b[32], *end;
+	char *end;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "j:qh", opts, NULL)) != -1) {
@@ -70,6 +108,7 @@ int manifest_verify_main(int argc, char **argv)
 				return cli_usage_error(P, "--threads takes a number from 0 (auto) to 64");
 			break;
 		case 'q': quiet = true; break;
+		case 'T': o.ignore_times = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: return cli_usage_error(P, "unknown option");
 		}
@@ -92,32 +131,8 @@ int manifest_verify_main(int argc, char **argv)
 		sl_policy_free(p);
 		return cli_fail(P, rc, "%s", d.msg);
 	}
-	if (!quiet) {
-		if (r->manifest)
-			printf("transfer %s: %zu files, %s, submitter %s, sequence %llu\n", r->manifest->id_hex,
-			       r->manifest->nfiles, sl_fmt_bytes(r->manifest->total_bytes, b, sizeof b), r->manifest->submitter,
-			       (unsigned long long)r->manifest->sequence);
-		if (p && r->sigcheck.checks) {
-			printf("signatures:\n");
-			for (size_t i = 0; i < r->sigcheck.n; i++) {
-				const struct sl_sig_check *k = &r->sigcheck.checks[i];
-				printf("  %-32s %-30s %s\n", r->sigs[i].name, sl_sig_status_name(k->status), k->detail);
-				if (k->trusted_comment[0])
-					printf("  %-32s trusted comment: %s\n", "", k->trusted_comment);
-			}
-			if (r->sigcheck.n == 0)
-				printf("  (none)\n");
-			printf("officers: %u valid of %u required", r->sigcheck.officers_valid, r->sigcheck.threshold);
-			if (r->sigcheck.submitter_required)
-				printf("; submitter signature: %s", r->sigcheck.submitter_ok ? "valid" : "MISSING");
-			printf("\n");
-		} else if (!p) {
-			printf("signatures: %zu file%s (format checked only: --no-policy)\n", r->nsigs, r->nsigs == 1 ? "" : "s");
-		}
-		if (r->manifest)
-			printf("files: %zu of %zu match (%s hashed)\n", r->files_ok, r->manifest->nfiles,
-			       sl_fmt_bytes(r->bytes_hashed, b, sizeof b));
-	}
+	if (!quiet)
+		print_summary(r, p, o.ignore_times);
 	for (size_t i = 0; i < r->nproblems; i++)
 		fprintf(stderr, "FAIL: %s\n", r->problems[i].what);
 	if (rc == SL_OK) {

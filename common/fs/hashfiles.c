@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -13,6 +15,9 @@
 
 #include "sha256.h"
 #include "tree.h"
+
+#define READ_BUF (1 << 18)
+#define FADVISE_FROM (1 << 20) /* read-ahead hint only for files this large */
 
 struct pool {
 	int dirfd;
@@ -23,69 +28,180 @@ struct pool {
 	atomic_uint_fast64_t bytes;
 };
 
-struct byte_ctx {
-	struct pool *pool;
-	uint64_t seen;
+/* One per hashing thread: its read buffer, digest context and the
+ * directory of its last file. */
+struct worker {
+	struct pool *p;
+	uint8_t *buf;
+	struct sl_sha256 *sha;
+	int dfd;              /* open directory `dir`, or -1 */
+	char *dir;
+	size_t dirlen;
 };
 
-static void add_bytes(void *ctx, uint64_t total)
+static void fail(struct sl_hash_job *j, int err, const char *why)
 {
-	struct byte_ctx *b = ctx;
-	atomic_fetch_add(&b->pool->bytes, total - b->seen);
-	b->seen = total;
+	j->err = err;
+	snprintf(j->msg, sizeof j->msg, "%s", why);
 }
 
-static void run_job(struct pool *p, struct sl_hash_job *j)
+static void fail_errno(struct sl_hash_job *j, int e)
 {
+	fail(j, e == ENOENT ? SL_ERR_NOTFOUND : SL_ERR_IO,
+	     e == ENOENT ? "missing" : e == ELOOP ? "a symbolic link is on its path" :
+	     e == ENOTDIR ? "a component of its path is not a directory" :
+	     e == EACCES ? "unreadable (permission denied)" : strerror(e));
+}
+
+/* The directory of `path` (length dl), opened beneath the pool's root
+ * without following symlinks; kept open for the next file in it. */
+static int dir_of(struct worker *w, const char *path, size_t dl)
+{
+	char *copy;
+	int fd;
+
+	if (dl == 0)
+		return w->p->dirfd;
+	if (w->dfd >= 0 && w->dirlen == dl && !memcmp(w->dir, path, dl))
+		return w->dfd;
+	copy = strndup(path, dl);
+	if (!copy) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = sl_open_beneath(w->p->dirfd, copy, O_RDONLY | O_DIRECTORY);
+	if (fd < 0) {
+		int e = errno;
+		free(copy);
+		errno = e;
+		return -1;
+	}
+	if (w->dfd >= 0)
+		close(w->dfd);
+	free(w->dir);
+	w->dfd = fd;
+	w->dir = copy;
+	w->dirlen = dl;
+	return fd;
+}
+
+/* Read fd to its end into the digest. A short read at the size fstat gave
+ * is the end: small files take one read. */
+static int hash_fd(struct worker *w, int fd, uint64_t expect, struct sl_hash_job *j)
+{
+	uint64_t total = 0;
+	int rc = sl_sha256_reset(w->sha);
+
+	while (!rc) {
+		ssize_t n = read(fd, w->buf, READ_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail_errno(j, errno);
+			return j->err;
+		}
+		if (n > 0 && (rc = sl_sha256_update(w->sha, w->buf, (size_t)n)))
+			break;
+		total += (uint64_t)n;
+		atomic_fetch_add(&w->p->bytes, (uint64_t)n);
+		if (n == 0 || ((size_t)n < READ_BUF && total == expect))
+			break;
+	}
+	if (!rc)
+		rc = sl_sha256_final(w->sha, j->sha256);
+	if (rc) {
+		fail(j, rc, "SHA-256 failed");
+		return rc;
+	}
+	j->size = total;
+	return SL_OK;
+}
+
+static void run_job(struct worker *w, struct sl_hash_job *j)
+{
+	const char *slash = strrchr(j->path, '/');
+	size_t dl = slash ? (size_t)(slash - j->path) : 0;
 	struct stat st;
-	struct sl_diag d;
-	struct byte_ctx bc = { p, 0 };
-	int fd, rc;
+	int dfd, fd;
 
 	j->err = SL_OK;
 	j->msg[0] = '\0';
-	fd = sl_open_beneath(p->dirfd, j->path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	dfd = dir_of(w, j->path, dl);
+	fd = dfd < 0 ? -1 : openat(dfd, slash ? slash + 1 : j->path,
+				   O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		int e = errno;
-		j->err = e == ENOENT ? SL_ERR_NOTFOUND : SL_ERR_IO;
-		snprintf(j->msg, sizeof j->msg, "%s", e == ENOENT ? "missing" : e == ELOOP ? "a symbolic link is on its path" :
-			 e == EACCES ? "unreadable (permission denied)" : strerror(e));
+		fail_errno(j, errno);
 		return;
 	}
+	/* O_NONBLOCK only kept a FIFO from blocking the open; reads of
+	 * regular files ignore it. */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		j->err = SL_ERR_INVAL;
-		snprintf(j->msg, sizeof j->msg, "not a regular file");
+		fail(j, SL_ERR_INVAL, "not a regular file");
 		close(fd);
 		return;
 	}
-	fcntl(fd, F_SETFL, 0); /* back to blocking reads */
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	rc = sl_sha256_fd(fd, j->sha256, &j->size, add_bytes, &bc, &d);
-	close(fd);
-	if (rc) {
-		j->err = rc;
-		snprintf(j->msg, sizeof j->msg, "%.150s", d.msg);
-		return;
-	}
-	if (j->size != (uint64_t)st.st_size) {
+	if (st.st_size >= FADVISE_FROM)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (hash_fd(w, fd, (uint64_t)st.st_size, j) == SL_OK && j->size != (uint64_t)st.st_size) {
 		j->err = SL_ERR_IO;
 		snprintf(j->msg, sizeof j->msg, "changed while being read (%lld bytes, then %llu)",
 			 (long long)st.st_size, (unsigned long long)j->size);
-		return;
 	}
+	close(fd);
 	j->mode = (st.st_mode & 0111) ? 0755 : 0644;
+	j->mtime = st.st_mtim;
+	j->dev = (uint64_t)st.st_dev;
+	j->ino = (uint64_t)st.st_ino;
+	j->nlink = (uint64_t)st.st_nlink;
 }
 
-static void *worker(void *arg)
+static int worker_init(struct worker *w, struct pool *p)
 {
-	struct pool *p = arg;
+	memset(w, 0, sizeof *w);
+	w->p = p;
+	w->dfd = -1;
+	w->buf = malloc(READ_BUF);
+	if (!w->buf || sl_sha256_new(&w->sha)) {
+		free(w->buf);
+		return SL_ERR_NOMEM;
+	}
+	return SL_OK;
+}
+
+static void worker_fini(struct worker *w)
+{
+	if (w->dfd >= 0)
+		close(w->dfd);
+	free(w->dir);
+	free(w->buf);
+	sl_sha256_free(w->sha);
+}
+
+/* Runs jobs until none is left; with `progress`, reports between files. */
+static void work(struct pool *p, sl_hash_progress_fn progress, void *pctx)
+{
+	struct worker w;
+	bool ok = worker_init(&w, p) == SL_OK;
+
 	for (;;) {
 		size_t i = atomic_fetch_add(&p->next, 1);
 		if (i >= p->n)
 			break;
-		run_job(p, &p->jobs[i]);
+		if (ok)
+			run_job(&w, &p->jobs[i]);
+		else
+			fail(&p->jobs[i], SL_ERR_NOMEM, "out of memory");
 		atomic_fetch_add(&p->done, 1);
+		if (progress)
+			progress(pctx, atomic_load(&p->bytes), atomic_load(&p->done));
 	}
+	if (ok)
+		worker_fini(&w);
+}
+
+static void *worker_main(void *arg)
+{
+	work(arg, NULL, NULL);
 	return NULL;
 }
 
@@ -110,35 +226,27 @@ int sl_hash_files(int dirfd, struct sl_hash_job *jobs, size_t n, unsigned thread
 	/* With a progress callback the calling thread reports and `threads`
 	 * workers hash; without one the calling thread is one of the workers. */
 	for (unsigned t = progress ? 0 : 1; t < threads; t++) {
-		if (pthread_create(&tids[started], NULL, worker, &p) != 0)
+		if (pthread_create(&tids[started], NULL, worker_main, &p) != 0)
 			break;
 		started++;
 	}
 	if (!progress) {
-		worker(&p);
+		work(&p, NULL, NULL);
+	} else if (started == 0) {
+		work(&p, progress, pctx); /* no thread: hash here, report between files */
 	} else {
-		/* The caller's thread reports progress while workers run; with no
-		 * worker thread it hashes itself and reports between files. */
-		if (started == 0) {
-			for (;;) {
-				size_t i = atomic_fetch_add(&p.next, 1);
-				if (i >= n)
-					break;
-				run_job(&p, &jobs[i]);
-				atomic_fetch_add(&p.done, 1);
-				progress(pctx, atomic_load(&p.bytes));
-			}
-		} else {
-			while (atomic_load(&p.done) < n) {
-				struct timespec ts = { 0, 200 * 1000 * 1000 };
-				progress(pctx, atomic_load(&p.bytes));
-				nanosleep(&ts, NULL);
-			}
+		/* Poll often so the end is noticed at once; the callback is
+		 * told about every 200 ms. */
+		for (unsigned k = 0; atomic_load(&p.done) < n; k++) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			if (k % 20 == 0)
+				progress(pctx, atomic_load(&p.bytes), atomic_load(&p.done));
+			nanosleep(&ts, NULL);
 		}
 	}
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
 	if (progress)
-		progress(pctx, atomic_load(&p.bytes));
+		progress(pctx, atomic_load(&p.bytes), n);
 	return SL_OK;
 }

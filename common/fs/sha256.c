@@ -50,6 +50,11 @@ int sl_sha256_final(struct sl_sha256 *ctx, uint8_t out[SL_SHA256_LEN])
 	return SL_OK;
 }
 
+int sl_sha256_reset(struct sl_sha256 *ctx)
+{
+	return EVP_DigestInit_ex(ctx->md, NULL, NULL) == 1 ? SL_OK : SL_ERR_CRYPTO;
+}
+
 void sl_sha256_free(struct sl_sha256 *ctx)
 {
 	if (!ctx)

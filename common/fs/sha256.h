@@ -22,6 +22,8 @@ int sl_sha256(const void *data, size_t len, uint8_t out[SL_SHA256_LEN]);
 int sl_sha256_new(struct sl_sha256 **ctx);
 int sl_sha256_update(struct sl_sha256 *ctx, const void *data, size_t len);
 int sl_sha256_final(struct sl_sha256 *ctx, uint8_t out[SL_SHA256_LEN]);
+/* Start over (after final or midway), keeping the context's resources. */
+int sl_sha256_reset(struct sl_sha256 *ctx);
 void sl_sha256_free(struct sl_sha256 *ctx);
 
 /* Hash everything readable from fd (from its current offset to EOF).

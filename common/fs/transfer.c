@@ -200,7 +200,43 @@ static void check_top(int dfd, struct sl_transfer_report *r)
 struct extra_ctx {
 	struct sl_transfer_report *r;
 	const struct sl_manifest *m;
+	bool times;          /* compare modification times */
+	bool *dir_seen;      /* per m->dirs[i], version 2 */
 };
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+static void time_problem(struct sl_transfer_report *r, const char *what, struct timespec disk, struct timespec want)
+{
+	char t1[SL_MTIME_UTC_BUF], t2[SL_MTIME_UTC_BUF];
+	problem(r, SL_ERR_HASH, "%s: modified %s on disk, the manifest says %s (the receiver sets the manifest's "
+		"times; --ignore-times skips this check)", what, sl_mtime_format_utc(disk, t1, sizeof t1),
+		sl_mtime_format_utc(want, t2, sizeof t2));
+}
+
+/* A directory under data/: version 2 lists every one, with its time. */
+static void check_dir_entry(struct extra_ctx *x, const char *path, const struct stat *st, const char *shown_path)
+{
+	long k;
+	if (!x->m || x->m->version < 2)
+		return; /* version 1: directories are not represented */
+	k = sl_manifest_find_dir(x->m, path);
+	if (k < 0) {
+		problem(x->r, SL_ERR_INVAL, "data/%s: directory not in the manifest", shown_path);
+		return;
+	}
+	x->dir_seen[k] = true;
+	if (x->times && !same_time(st->st_mtim, x->m->dirs[k].mtime)) {
+		char w[1100];
+		snprintf(w, sizeof w, "data/%s/", shown_path);
+		time_problem(x->r, w, st->st_mtim, x->m->dirs[k].mtime);
+		return;
+	}
+	x->r->dirs_ok++;
+}
 
 static int extra_entry(void *ctx, const char *path, const struct stat *st, int err)
 {
@@ -210,8 +246,10 @@ static int extra_entry(void *ctx, const char *path, const struct stat *st, int e
 		problem(x->r, SL_ERR_IO, "data/%s: %s", shown(path, b, sizeof b), strerror(err));
 		return 0;
 	}
-	if (S_ISDIR(st->st_mode))
+	if (S_ISDIR(st->st_mode)) {
+		check_dir_entry(x, path, st, shown(path, b, sizeof b));
 		return 0;
+	}
 	if (S_ISLNK(st->st_mode)) {
 		problem(x->r, SL_ERR_INVAL, "data/%s: symbolic link (not allowed in a transfer)", shown(path, b, sizeof b));
 		return 0;
@@ -223,13 +261,33 @@ static int extra_entry(void *ctx, const char *path, const struct stat *st, int e
 	return 0;
 }
 
+/* Walks data/ for what the manifest does not list, and its directories. */
+static void check_tree(int datafd, struct sl_transfer_report *r, const struct sl_transfer_opts *opt)
+{
+	const struct sl_manifest *m = r->manifest;
+	struct extra_ctx x = { r, m, !opt->ignore_times, NULL };
+	char b[1024];
+
+	if (m && m->ndirs && !(x.dir_seen = calloc(m->ndirs, sizeof *x.dir_seen))) {
+		problem(r, SL_ERR_NOMEM, "out of memory");
+		return;
+	}
+	sl_tree_walk_flags(datafd, SL_WALK_NO_STAT_FILES, extra_entry, &x);
+	for (size_t i = 0; m && i < m->ndirs; i++)
+		if (!x.dir_seen[i])
+			problem(r, SL_ERR_NOTFOUND, "data/%s/: directory missing (or not a directory)",
+				shown(m->dirs[i].path, b, sizeof b));
+	free(x.dir_seen);
+}
+
 struct prog {
 	const struct sl_transfer_opts *opt;
 	uint64_t total;
 };
 
-static void on_progress(void *ctx, uint64_t done)
+static void on_progress(void *ctx, uint64_t done, size_t files)
 {
+	(void)files;
 	struct prog *p = ctx;
 	p->opt->progress(p->opt->progress_ctx, done, p->total);
 }
@@ -263,6 +321,10 @@ static void check_files(int datafd, struct sl_transfer_report *r, const struct s
 				sl_sha256_hex(j->sha256, h1), sl_sha256_hex(f->sha256, h2));
 		} else if (j->mode != f->mode) {
 			problem(r, SL_ERR_HASH, "data/%s: mode %04o on disk, the manifest says %04o", b, j->mode, f->mode);
+		} else if (m->version >= 2 && !opt->ignore_times && !same_time(j->mtime, f->mtime)) {
+			char w[1100];
+			snprintf(w, sizeof w, "data/%s", b);
+			time_problem(r, w, j->mtime, f->mtime);
 		} else {
 			r->files_ok++;
 		}
@@ -340,10 +402,9 @@ int sl_transfer_verify(const char *dir, const struct sl_policy *p, const struct 
 		problem(r, errno == ENOENT ? SL_ERR_NOTFOUND : SL_ERR_IO, "data: %s",
 			errno == ENOENT ? "missing (the files live in T/data)" : strerror(errno));
 	} else {
-		struct extra_ctx x = { r, r->manifest };
 		if (r->manifest)
 			check_files(datafd, r, opt);
-		sl_tree_walk(datafd, extra_entry, &x);
+		check_tree(datafd, r, opt);
 		close(datafd);
 	}
 	close(dfd);

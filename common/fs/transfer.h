@@ -18,6 +18,10 @@
  *    said about who signed, and zero signatures is acceptable;
  *  - every listed file exists under T/data as a regular file reached without
  *    symlinks, with the listed size, mode and SHA-256;
+ *  - version 2: every listed directory exists as a directory, and every
+ *    directory under T/data is listed; unless opt->ignore_times, every file
+ *    and directory has exactly (to the nanosecond) the listed modification
+ *    time;
  *  - nothing else (file, symlink, device...) exists under T/data.
  * Returns SL_OK only if all holds. Otherwise the code of the first problem
  * (its message in diag); the report lists them all. The report is produced
@@ -26,6 +30,7 @@
 #ifndef SL_TRANSFER_H
 #define SL_TRANSFER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
@@ -48,6 +53,7 @@ struct sl_transfer_report {
 	struct sl_sigfile *sigs;           /* loaded signature files (name, data) */
 	struct sl_sig_result sigcheck;     /* with a policy */
 	size_t files_ok;
+	size_t dirs_ok;                    /* version 2: listed, present, time right */
 	uint64_t bytes_hashed;
 	size_t nproblems;
 	struct sl_transfer_problem *problems;
@@ -57,6 +63,7 @@ struct sl_transfer_report {
 struct sl_transfer_opts {
 	int64_t now;                       /* validity check time; 0 = time(NULL) */
 	unsigned threads;                  /* hashing threads; 0 = auto */
+	bool ignore_times;                 /* do not compare modification times */
 	void (*progress)(void *ctx, uint64_t bytes_done, uint64_t bytes_total);
 	void *progress_ctx;
 };

@@ -10,6 +10,12 @@
  * (that value is returned). Paths longer than 4095 bytes or deeper than 64
  * levels are reported with err = ENAMETOOLONG.
  *
+ * sl_tree_walk_flags(..., SL_WALK_NO_STAT_FILES, ...) saves a system call per
+ * file for callers that open and fstat the files anyway: an entry whose
+ * directory entry says "regular file" (d_type) is reported with st_mode
+ * S_IFREG and every other field of st zero. Other entries, and every entry
+ * on filesystems that give no d_type, get their lstat.
+ *
  * sl_open_beneath() opens a relative path component by component with
  * O_NOFOLLOW (no symlink is ever followed, ".." and absolute paths are
  * refused), like openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). Returns an
@@ -22,7 +28,10 @@
 
 typedef int (*sl_tree_fn)(void *ctx, const char *path, const struct stat *st, int err);
 
+#define SL_WALK_NO_STAT_FILES 1u
+
 int sl_tree_walk(int dirfd, sl_tree_fn fn, void *ctx);
+int sl_tree_walk_flags(int dirfd, unsigned flags, sl_tree_fn fn, void *ctx);
 int sl_open_beneath(int dirfd, const char *path, int flags);
 
 #endif

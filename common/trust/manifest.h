@@ -1,13 +1,20 @@
 /* manifest.h — the transfer manifest: strict parse and canonical emit.
  *
  * Contract (format in common/MANIFEST.md): sl_manifest_parse() accepts only
- * the exact grammar (fixed header order, single spaces, LF line ends, canonical
- * numbers and escapes, files sorted bytewise by decoded path, no duplicates,
- * no file that is a directory prefix of another, counts and sums that add up,
- * limits respected); it never normalises. Any deviation is SL_ERR_PARSE,
- * SL_ERR_NAME, SL_ERR_RANGE or SL_ERR_TOOBIG with "line N: reason" in diag.
- * sl_manifest_emit() writes the one canonical text of a manifest, so
+ * the exact grammar of version 1 or 2 (fixed header order, single spaces, LF
+ * line ends, canonical numbers, times and escapes, directories and files each
+ * sorted bytewise by decoded path, no duplicates, counts and sums that add
+ * up, limits respected; version 1: no file that is a directory prefix of
+ * another; version 2: every directory of the tree listed, none also a file);
+ * it never normalises. Any deviation is SL_ERR_PARSE, SL_ERR_NAME,
+ * SL_ERR_RANGE, SL_ERR_TOOBIG or SL_ERR_UNSUPPORTED with "line N: reason" in
+ * diag. sl_manifest_emit() writes the one canonical text of a manifest, so
  * parse(emit(m)) == m and emit(parse(t)) == t for every accepted t.
+ *
+ * Version 2 carries directories (dirs[], parents before children, each with
+ * mode 0755 and its modification time) and each file's modification time.
+ * A version 1 manifest has ndirs == 0 and every mtime zero: its receiver
+ * creates only the parents of files and leaves times as it writes them.
  *
  * The wire stream of a transfer is the concatenation of all files in manifest
  * order; files[i].offset is where file i starts in it.
@@ -18,9 +25,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "error.h"
 
-#define SL_MANIFEST_VERSION 1
+#define SL_MANIFEST_VERSION 2 /* what sl_manifest_new() builds; 1 and 2 are read */
+#define SL_TIME_MAX_SECONDS 253402300799ll /* 9999-12-31T23:59:59Z */
 #define SL_ID_BYTES 16
 #define SL_ID_HEX 33          /* 32 lowercase hex characters and a NUL */
 #define SL_LABEL_MAX 64       /* submitter, enclave, link names */
@@ -33,7 +42,7 @@
 
 struct sl_manifest_limits {
 	uint64_t max_manifest_bytes;  /* size of the manifest text */
-	uint64_t max_files;           /* number of file lines */
+	uint64_t max_files;           /* number of file lines, and of dir lines */
 	uint64_t max_total_bytes;     /* sum of file sizes (and each size) */
 };
 
@@ -43,6 +52,13 @@ struct sl_manifest_file {
 	uint64_t offset;     /* start of this file in the concatenated stream */
 	uint8_t sha256[32];
 	unsigned mode;       /* 0644 or 0755 */
+	struct timespec mtime; /* version 2: modification time, UTC; version 1: zero */
+};
+
+struct sl_manifest_dir {
+	char *path;          /* as files[].path; every parent is listed before it */
+	unsigned mode;       /* 0755 */
+	struct timespec mtime; /* modification time to set once its contents are in place */
 };
 
 struct sl_manifest {
@@ -55,12 +71,14 @@ struct sl_manifest {
 	char enclave[SL_LABEL_MAX + 1];
 	char link[SL_LABEL_MAX + 1];
 	char *purpose;                /* decoded UTF-8, no control characters */
+	size_t ndirs;                 /* version 2: every directory below data/ */
+	struct sl_manifest_dir *dirs; /* sorted bytewise by path */
 	size_t nfiles;
 	uint64_t total_bytes;
 	struct sl_manifest_file *files;
 	/* private */
 	char *pool_;                  /* parsed manifests: paths live here */
-	size_t cap_;                  /* built manifests: capacity of files */
+	size_t cap_, dcap_;           /* built manifests: capacity of files, dirs */
 };
 
 void sl_manifest_default_limits(struct sl_manifest_limits *lim);
@@ -72,20 +90,41 @@ void sl_manifest_free(struct sl_manifest *m);
 int sl_manifest_id_bytes(const struct sl_manifest *m, uint8_t id[SL_ID_BYTES]);
 
 /* Building a manifest (sluice manifest create):
- * sl_manifest_new() gives an empty manifest with a fresh random id;
- * fill the header fields, add files (path is copied), then sl_manifest_seal()
- * sorts the files, computes offsets and totals and checks every rule exactly
- * as the parser would. sl_manifest_emit() needs a sealed manifest. */
+ * sl_manifest_new() gives an empty version 2 manifest with a fresh random id;
+ * fill the header fields, add directories and files (paths are copied), then
+ * sl_manifest_seal() sorts them, computes offsets and totals and checks every
+ * rule exactly as the parser would (a missing parent directory is an error;
+ * sl_manifest_add_parent_dirs() adds every one not added yet, mode 0755 with
+ * the given time). To build version 1, set version = 1 and add no
+ * directories and no times. sl_manifest_emit() needs a sealed manifest. */
 int sl_manifest_new(struct sl_manifest **out);
 int sl_manifest_set_purpose(struct sl_manifest *m, const char *purpose, struct sl_diag *d);
 int sl_manifest_add_file(struct sl_manifest *m, const char *path, uint64_t size,
-			 const uint8_t sha256[32], unsigned mode);
+			 const uint8_t sha256[32], unsigned mode, struct timespec mtime);
+int sl_manifest_add_dir(struct sl_manifest *m, const char *path, unsigned mode, struct timespec mtime);
+int sl_manifest_add_parent_dirs(struct sl_manifest *m, struct timespec mtime);
+/* Room for this many directories and files (a builder that knows saves the
+ * growing). */
+int sl_manifest_reserve(struct sl_manifest *m, size_t ndirs, size_t nfiles);
 int sl_manifest_seal(struct sl_manifest *m, const struct sl_manifest_limits *lim, struct sl_diag *d);
-/* *text is malloc'd (caller frees), *len its length; no NUL counted. */
+/* *text is malloc'd (caller frees), NUL-terminated, *len its length (the NUL
+ * not counted). */
 int sl_manifest_emit(const struct sl_manifest *m, char **text, size_t *len, struct sl_diag *d);
 
-/* Index of `path` (decoded) in m->files, or -1. Binary search. */
+/* Index of `path` (decoded) in m->files (m->dirs), or -1. Binary search. */
 long sl_manifest_find(const struct sl_manifest *m, const char *path);
+long sl_manifest_find_dir(const struct sl_manifest *m, const char *path);
+
+/* A manifest time: canonical "SECONDS.NNNNNNNNN" (no leading zeros in the
+ * seconds, exactly nine digits of nanoseconds), 0 .. SL_TIME_MAX_SECONDS.
+ * sl_mtime_format needs buf >= SL_MTIME_BUF. */
+#define SL_MTIME_BUF 24
+int sl_mtime_parse(const char *s, size_t len, struct timespec *t);
+const char *sl_mtime_format(struct timespec t, char *buf, size_t len);
+bool sl_mtime_ok(struct timespec t);
+/* For people: "YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ" (buf >= SL_MTIME_UTC_BUF). */
+#define SL_MTIME_UTC_BUF 32
+const char *sl_mtime_format_utc(struct timespec t, char *buf, size_t len);
 
 /* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (years 1970..9999). buf >= 21. */
 const char *sl_time_format(int64_t t, char *buf, size_t len);

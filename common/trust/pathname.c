@@ -1,11 +1,13 @@
 /* pathname.c — name rules, percent-encoding, UTF-8, case-fold collisions. */
 #include "pathname.h"
 
-#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wctype.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
 
 /* Decode one UTF-8 sequence at s[0..len); returns its length (1..4) and the
  * code point, or 0 if invalid (overlong, surrogate, > U+10FFFF, truncated). */
@@ -38,6 +40,26 @@ static size_t utf8_next(const uint8_t *s, size_t len, uint32_t *cp)
 		return 0;
 	*cp = v;
 	return n;
+}
+
+bool sl_cp_invisible(uint32_t cp)
+{
+	return uc_is_property_default_ignorable_code_point(cp) || uc_is_general_category(cp, UC_CATEGORY_Cf) ||
+	       uc_is_general_category(cp, UC_CATEGORY_Zl) || uc_is_general_category(cp, UC_CATEGORY_Zp);
+}
+
+size_t sl_find_invisible(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t n = utf8_next(s + i, len - i, cp);
+		if (!n)
+			return (size_t)-1; /* callers validate first */
+		if (sl_cp_invisible(*cp))
+			return i;
+		i += n;
+	}
+	return (size_t)-1;
 }
 
 bool sl_utf8_valid(const uint8_t *s, size_t len)
@@ -79,6 +101,9 @@ int sl_component_check(const uint8_t *c, size_t len, struct sl_diag *d)
 			return sl_diag_set(d, SL_ERR_NAME, "invalid UTF-8 at offset %zu", i);
 		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
 			return sl_diag_set(d, SL_ERR_NAME, "control character U+%04X at offset %zu", cp, i);
+		if (cp >= 0x80 && sl_cp_invisible(cp))
+			return sl_diag_set(d, SL_ERR_NAME, "invisible character U+%04X at offset %zu "
+					   "(format, separator or default-ignorable code point)", cp, i);
 		i += n;
 	}
 	return SL_OK;
@@ -237,72 +262,52 @@ int sl_path_portable(const char *path, struct sl_diag *d)
 }
 
 struct fold_ent {
-	char *folded;
-	const char *orig; /* points into a path; compared over len bytes */
+	uint8_t *folded;   /* NFC(casefold(NFD(name))), not NUL-terminated */
+	size_t flen;
+	const char *orig;  /* points into a path; compared over len bytes */
 	size_t len;
 };
 
 static int fold_cmp(const void *a, const void *b)
 {
 	const struct fold_ent *x = a, *y = b;
-	int c = strcmp(x->folded, y->folded);
+	size_t m = x->flen < y->flen ? x->flen : y->flen;
+	int c = memcmp(x->folded, y->folded, m);
 	if (c)
 		return c;
-	size_t m = x->len < y->len ? x->len : y->len;
+	if (x->flen != y->flen)
+		return x->flen < y->flen ? -1 : 1;
+	m = x->len < y->len ? x->len : y->len;
 	c = memcmp(x->orig, y->orig, m);
 	if (c)
 		return c;
 	return (x->len > y->len) - (x->len < y->len);
 }
 
-/* Fold s[0..len) to lowercase (simple mapping) into a fresh string. */
-static char *fold(const char *s, size_t len, locale_t loc)
+/* Unicode canonical caseless form of s[0..len): full case folding between
+ * canonical decomposition and composition (libunistring's u8_casefold with
+ * NFC), so "\u00e9" and "e\u0301", "Stra\u00dfe" and "STRASSE" fold alike. */
+static int fold(struct fold_ent *e, const char *s, size_t len)
 {
-	char *out = malloc(len * 4 + 1); /* lowercase of a code point fits 4 bytes */
-	size_t o = 0, i = 0;
-	if (!out)
-		return NULL;
-	while (i < len) {
-		uint32_t cp;
-		size_t n = utf8_next((const uint8_t *)s + i, len - i, &cp);
-		if (!n) { /* not expected: paths are validated; fold bytewise */
-			out[o++] = s[i++];
-			continue;
-		}
-		i += n;
-		if (loc)
-			cp = (uint32_t)towlower_l((wint_t)cp, loc);
-		else if (cp >= 'A' && cp <= 'Z')
-			cp += 32;
-		if (cp < 0x80) {
-			out[o++] = (char)cp;
-		} else if (cp < 0x800) {
-			out[o++] = (char)(0xC0 | cp >> 6);
-			out[o++] = (char)(0x80 | (cp & 0x3F));
-		} else if (cp < 0x10000) {
-			out[o++] = (char)(0xE0 | cp >> 12);
-			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-			out[o++] = (char)(0x80 | (cp & 0x3F));
-		} else {
-			out[o++] = (char)(0xF0 | cp >> 18);
-			out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-			out[o++] = (char)(0x80 | (cp & 0x3F));
-		}
-	}
-	out[o] = '\0';
-	return out;
+	e->folded = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFC, NULL, &e->flen);
+	if (e->folded)
+		return SL_OK;
+	/* not expected: paths are validated UTF-8; compare the bytes as they are */
+	e->folded = malloc(len ? len : 1);
+	if (!e->folded)
+		return SL_ERR_NOMEM;
+	memcpy(e->folded, s, len);
+	e->flen = len;
+	return SL_OK;
 }
 
-int sl_casefold_collision(const char *const *paths, size_t n, struct sl_diag *d)
+/* Every path and every directory prefix of it, folded. */
+static int fold_all(const char *const *paths, size_t n, struct fold_ent **out, size_t *nout)
 {
 	struct fold_ent *e = NULL;
 	size_t ne = 0, cap = 0;
-	int rc = SL_OK;
-	locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 
-	/* Every file path and every directory prefix is a name on disk. */
-	for (size_t i = 0; i < n && !rc; i++) {
+	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(paths[i]);
 		for (size_t j = 0; j <= len; j++) {
 			if (j < len && paths[i][j] != '/')
@@ -310,43 +315,55 @@ int sl_casefold_collision(const char *const *paths, size_t n, struct sl_diag *d)
 			if (ne == cap) {
 				size_t nc = cap ? cap * 2 : 64;
 				struct fold_ent *ne2 = realloc(e, nc * sizeof *e);
-				if (!ne2) {
-					rc = SL_ERR_NOMEM;
-					break;
-				}
+				if (!ne2)
+					goto nomem;
 				e = ne2;
 				cap = nc;
 			}
 			e[ne].orig = paths[i];
 			e[ne].len = j;
-			e[ne].folded = fold(paths[i], j, loc);
-			if (!e[ne].folded) {
-				rc = SL_ERR_NOMEM;
-				break;
-			}
+			if (fold(&e[ne], paths[i], j))
+				goto nomem;
 			ne++;
 		}
 	}
-	if (!rc) {
-		if (ne)
-			qsort(e, ne, sizeof *e, fold_cmp);
-		for (size_t i = 1; i < ne; i++) {
-			if (strcmp(e[i - 1].folded, e[i].folded))
-				continue;
-			if (e[i - 1].len == e[i].len && !memcmp(e[i - 1].orig, e[i].orig, e[i].len))
-				continue; /* the same directory reached twice */
-			rc = sl_diag_set(d, SL_ERR_NAME, "'%.*s' and '%.*s' are equal after case folding",
-					 (int)e[i - 1].len, e[i - 1].orig, (int)e[i].len, e[i].orig);
-			break;
-		}
+	*out = e;
+	*nout = ne;
+	return SL_OK;
+nomem:
+	for (size_t i = 0; i < ne; i++)
+		free(e[i].folded);
+	free(e);
+	return SL_ERR_NOMEM;
+}
+
+int sl_casefold_collision(const char *const *paths, size_t n, struct sl_diag *d)
+{
+	struct fold_ent *e;
+	size_t ne;
+	int rc = fold_all(paths, n, &e, &ne);
+
+	if (rc)
+		return sl_diag_set(d, rc, "out of memory");
+	if (ne)
+		qsort(e, ne, sizeof *e, fold_cmp);
+	for (size_t i = 1; i < ne; i++) {
+		if (e[i - 1].flen != e[i].flen || memcmp(e[i - 1].folded, e[i].folded, e[i].flen))
+			continue;
+		if (e[i - 1].len == e[i].len && !memcmp(e[i - 1].orig, e[i].orig, e[i].len))
+			continue; /* the same directory reached twice */
+		/* as the manifest writes them: names that look alike differ here */
+		char a[200], b[200];
+		if (sl_pct_encode((const uint8_t *)e[i - 1].orig, e[i - 1].len, SL_PCT_PATH, a, sizeof a) == (size_t)-1)
+			snprintf(a, sizeof a, "(long name)");
+		if (sl_pct_encode((const uint8_t *)e[i].orig, e[i].len, SL_PCT_PATH, b, sizeof b) == (size_t)-1)
+			snprintf(b, sizeof b, "(long name)");
+		rc = sl_diag_set(d, SL_ERR_NAME, "'%s' and '%s' are equal after case folding and Unicode normalisation", a, b);
+		break;
 	}
 	for (size_t i = 0; i < ne; i++)
 		free(e[i].folded);
 	free(e);
-	if (loc)
-		freelocale(loc);
-	if (rc == SL_ERR_NOMEM)
-		sl_diag_set(d, rc, "out of memory");
 	return rc;
 }
 

@@ -372,12 +372,44 @@ int sl_policy_emit(const struct sl_policy *p, char **text, size_t *len, struct s
 
 /* ---- manifest checks ------------------------------------------------------ */
 
+/* names portable, case-collisions refuse: over files and directories. */
+static int check_names(const struct sl_policy *p, const struct sl_manifest *m, struct sl_diag *d)
+{
+	size_t n = m->nfiles + m->ndirs;
+	const char **paths;
+	struct sl_diag sub;
+	int rc = SL_OK;
+
+	if (!p->portable_names && !p->refuse_case_collisions)
+		return SL_OK;
+	paths = malloc(n * sizeof *paths);
+	if (!paths)
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->ndirs; i++)
+		paths[i] = m->dirs[i].path;
+	for (size_t i = 0; i < m->nfiles; i++)
+		paths[m->ndirs + i] = m->files[i].path;
+	for (size_t i = 0; p->portable_names && i < n && !rc; i++) {
+		if (sl_path_portable(paths[i], &sub)) {
+			char enc[3 * SL_PATH_MAX_BYTES + 1];
+			sl_pct_encode((const uint8_t *)paths[i], strlen(paths[i]), SL_PCT_PATH, enc, sizeof enc);
+			rc = sl_diag_set(d, SL_ERR_NAME, "'%.200s': %s (policy: names portable)", enc, sub.msg);
+		}
+	}
+	if (!rc && p->refuse_case_collisions) {
+		rc = sl_casefold_collision(paths, n, &sub);
+		if (rc)
+			sl_diag_set(d, rc, "%s (policy: case-collisions refuse)", sub.msg);
+	}
+	free(paths);
+	return rc;
+}
+
 int sl_policy_check_manifest(const struct sl_policy *p, const struct sl_manifest *m,
 			     int64_t now, struct sl_diag *d)
 {
 	char t1[32], t2[32];
 	int64_t skew = (int64_t)p->clock_skew;
-	int rc;
 
 	if (strcmp(m->enclave, p->enclave))
 		return sl_diag_set(d, SL_ERR_POLICY, "manifest is for enclave '%s', this policy is for enclave '%s'",
@@ -410,30 +442,10 @@ int sl_policy_check_manifest(const struct sl_policy *p, const struct sl_manifest
 		if (i == p->nsubmitters)
 			return sl_diag_set(d, SL_ERR_POLICY, "submitter '%s' is not listed in the policy", m->submitter);
 	}
-	if (p->portable_names) {
-		for (size_t i = 0; i < m->nfiles; i++) {
-			struct sl_diag sub;
-			if (sl_path_portable(m->files[i].path, &sub)) {
-				char enc[3 * SL_PATH_MAX_BYTES + 1];
-				sl_pct_encode((const uint8_t *)m->files[i].path, strlen(m->files[i].path), SL_PCT_PATH,
-					      enc, sizeof enc);
-				return sl_diag_set(d, SL_ERR_NAME, "'%.200s': %s (policy: names portable)", enc, sub.msg);
-			}
-		}
-	}
-	if (p->refuse_case_collisions) {
-		const char **paths = malloc((m->nfiles ? m->nfiles : 1) * sizeof *paths);
-		struct sl_diag sub;
-		if (!paths)
-			return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-		for (size_t i = 0; i < m->nfiles; i++)
-			paths[i] = m->files[i].path;
-		rc = sl_casefold_collision(paths, m->nfiles, &sub);
-		free(paths);
-		if (rc)
-			return sl_diag_set(d, rc, "%s (policy: case-collisions refuse)", sub.msg);
-	}
-	return SL_OK;
+	if (m->ndirs > p->limits.max_files)
+		return sl_diag_set(d, SL_ERR_TOOBIG, "%zu directories exceed the policy's max-files %llu", m->ndirs,
+				   (unsigned long long)p->limits.max_files);
+	return check_names(p, m, d);
 }
 
 /* ---- signatures ----------------------------------------------------------- */

@@ -216,12 +216,17 @@ wait_for() {
 
 released() { [ -d "$W/rel/$1" ]; }
 
+# RX_VERIFY: extra arguments for verifying a released transfer (sluice-rx
+# sets the manifest's modes and times, so by default they are compared too).
+RX_VERIFY=${RX_VERIFY-}
+
 # The released transfer is bit-identical to the sent one and verifies again.
 check_identical() {
     dir=$1 id=$2
     diff -r "$W/$dir" "$W/rel/$id" || fail "released tree differs from the sent one"
-    "$SLUICE" manifest verify "$W/rel/$id" --policy "$W/policy" > "$W/verify.log" 2>&1 ||
-        fail "released transfer does not verify"
+    # shellcheck disable=SC2086
+    "$SLUICE" manifest verify "$W/rel/$id" --policy "$W/policy" $RX_VERIFY > "$W/verify.log" 2>&1 ||
+        fail "released transfer does not verify: $(cat "$W/verify.log")"
 }
 
 audit_has() { # audit_has EVENT ID PATTERN

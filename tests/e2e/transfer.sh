@@ -210,8 +210,9 @@ PY
     for f in manifest manifest.alice.minisig manifest.bob.minisig manifest.dana.minisig; do
         cmp -s "$W/T/$f" "$W/rel/$id/$f" || fail "released $f differs from the sent one"
     done
-    "$SLUICE" manifest verify "$W/rel/$id" --policy "$W/policy" > "$W/verify.log" 2>&1 ||
-        fail "released transfer does not verify"
+    # shellcheck disable=SC2086
+    "$SLUICE" manifest verify "$W/rel/$id" --policy "$W/policy" $RX_VERIFY > "$W/verify.log" 2>&1 ||
+        fail "released transfer does not verify: $(cat "$W/verify.log")"
     for f in manifest.mallory.minisig manifest.bob-altered.minisig manifest.alice2.minisig; do
         audit_has released "$id" "$f" || fail "the released audit line does not name $f"
         grep -q "RELEASED.*$f" "$W/rx.log" || fail "the log does not name $f"
@@ -892,6 +893,247 @@ replay_resend)
     only_released "$id" "$id2"
     check_identical T "$id"
     check_identical U "$id2"
+    ;;
+
+tree_shape)
+    # Manifest format version 2: empty directories, odd modes and times
+    # survive into the manifest exactly (modes normalised: files 0644 or
+    # 0755, directories 0755); verify on the source checks directories and
+    # times and names what differs; sluice-tx sends the tree.
+    D="$W/T/data"
+    mkdir -p "$D/empty" "$D/deep/a/b/c" "$D/private" "$D/sub dir/nested empty" "$D/bin"
+    printf 'secret\n' > "$D/private/key.txt"
+    printf '#!/bin/sh\n' > "$D/bin/tool"
+    printf 'ro\n' > "$D/sub dir/read only.txt"
+    : > "$D/deep/a/zero"
+    printf 'x\n' > "$D/top.txt"
+    chmod 600 "$D/private/key.txt"
+    chmod 711 "$D/bin/tool"
+    chmod 444 "$D/sub dir/read only.txt"
+    chmod 640 "$D/top.txt"
+    touch -d @315532800.123456789 "$D/private/key.txt"
+    touch -d @1700000000.000000001 "$D/bin/tool"
+    touch -d @4102444800.999999999 "$D/sub dir/read only.txt"
+    touch -d @1234567890 "$D/deep/a/zero"
+    touch -d @1600000000.25 "$D/top.txt"
+    # directories after their contents, deepest first
+    touch -d @1000000000.000000002 "$D/deep/a/b/c"
+    touch -d @1000000001.5 "$D/deep/a/b"
+    touch -d @1000000002 "$D/deep/a"
+    touch -d @1000000003.999999999 "$D/deep"
+    touch -d @86400 "$D/empty"
+    touch -d @1500000000.1 "$D/sub dir/nested empty"
+    touch -d @1500000001.2 "$D/sub dir"
+    touch -d @1500000002.3 "$D/private"
+    touch -d @1500000003.4 "$D/bin"
+    chmod 700 "$D/private"
+    chmod 750 "$D/sub dir"
+    chmod 711 "$D/bin"
+    chmod 777 "$D/empty"
+    make_transfer T 1 none
+    grep '^dir ' "$W/T/manifest" > "$W/dirs.have"
+    cat > "$W/dirs.want" <<'WANT'
+dir 0755 1500000003.400000000 bin
+dir 0755 1000000003.999999999 deep
+dir 0755 1000000002.000000000 deep/a
+dir 0755 1000000001.500000000 deep/a/b
+dir 0755 1000000000.000000002 deep/a/b/c
+dir 0755 86400.000000000 empty
+dir 0755 1500000002.300000000 private
+dir 0755 1500000001.200000000 sub%20dir
+dir 0755 1500000000.100000000 sub%20dir/nested%20empty
+WANT
+    diff "$W/dirs.want" "$W/dirs.have" || fail "directory lines differ from the tree"
+    awk '/^file / { print $4, $5, $6 }' "$W/T/manifest" > "$W/files.have"
+    cat > "$W/files.want" <<'WANT'
+0755 1700000000.000000001 bin/tool
+0644 1234567890.000000000 deep/a/zero
+0644 315532800.123456789 private/key.txt
+0644 4102444800.999999999 sub%20dir/read%20only.txt
+0644 1600000000.250000000 top.txt
+WANT
+    diff "$W/files.want" "$W/files.have" || fail "file modes or times differ from the tree"
+    grep -q '^sluice-manifest 2$' "$W/T/manifest" || fail "not a version 2 manifest"
+    grep -q '^dirs 9$' "$W/T/manifest" || fail "dirs count"
+    "$SLUICE" manifest verify "$W/T" --policy "$W/policy" > "$W/verify.log" 2>&1 ||
+        fail "the source tree does not verify: $(cat "$W/verify.log")"
+    grep -q "^directories: 9 of 9 match$" "$W/verify.log" || fail "verify did not check the directories"
+    "$SLUICE" manifest show "$W/T/manifest" --files > "$W/show.log"
+    grep -q "^  directories       9 (3 empty)$" "$W/show.log" || fail "show does not count the empty directories"
+    grep -q "^  0755 1970-01-02T00:00:00.000000000Z empty/ (empty)$" "$W/show.log" ||
+        fail "show does not list the empty directory with its time"
+    grep -q " 2100-01-01T00:00:00.999999999Z .* sub%20dir/read%20only.txt\|2100-01-01T00:00:00.999999999Z [0-9a-f]* sub dir/read only.txt" \
+        "$W/show.log" || fail "show does not give the file's time"
+    note "manifest: $(grep -c '^dir ' "$W/T/manifest") directories, $(grep -c '^file ' "$W/T/manifest") files"
+    # What differs is named; --ignore-times leaves times out.
+    touch "$D/top.txt"
+    rmdir "$D/empty"
+    mkdir "$D/extra"
+    rc=0
+    "$SLUICE" manifest verify "$W/T" --policy "$W/policy" > "$W/verify.log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "verify exit $rc on a changed tree, expected 1"
+    for what in "data/top.txt: modified" "data/empty/: directory missing" "data/extra: directory not in the manifest"; do
+        grep -q "FAIL: $what" "$W/verify.log" || fail "verify does not name '$what': $(cat "$W/verify.log")"
+    done
+    rmdir "$D/extra"
+    mkdir "$D/empty"
+    touch -d @86400 "$D/empty"
+    "$SLUICE" manifest verify "$W/T" --policy "$W/policy" > "$W/verify.log" 2>&1 &&
+        fail "a touched file verified"
+    "$SLUICE" manifest verify "$W/T" --policy "$W/policy" --ignore-times > "$W/verify.log" 2>&1 ||
+        fail "--ignore-times did not leave the time out: $(cat "$W/verify.log")"
+    touch -d @1600000000.25 "$D/top.txt"
+    # The sender reads a version 2 manifest and sends the files.
+    "$SLUICE_TX" send --link "pcap:$W/wire.pcap" --key "$W/link.key" --rate 1G --no-progress \
+        --policy "$W/policy" "$W/T" >> "$W/tx.log" 2>&1 || fail "sluice-tx did not send the tree: $(tail -3 "$W/tx.log")"
+    # sluice-rx releases it with every directory, the normalised modes and the times.
+    id=$(xfer_id T)
+    "$SLUICE_RX" --link "pcap:$W/wire.pcap" --key "$W/link.key" --policy "$W/policy" \
+        --state "$W/state" --release "$W/rel" >> "$W/rx.log" 2>&1 || fail "rx from the capture failed"
+    released "$id" || fail "the tree was not released: $(tail -3 "$W/rx.log")"
+    check_identical T "$id"
+    (cd "$D" && find . -mindepth 1 -printf '%p %T@\n' | sort) > "$W/times.src"
+    (cd "$W/rel/$id/data" && find . -mindepth 1 -printf '%p %T@\n' | sort) > "$W/times.rel"
+    diff "$W/times.src" "$W/times.rel" || fail "released times differ from the source's"
+    (cd "$W/rel/$id/data" && find . -mindepth 1 -printf '%p %y %m\n' | sort) > "$W/modes.rel"
+    cat > "$W/modes.want" <<'WANT'
+./bin d 755
+./bin/tool f 755
+./deep d 755
+./deep/a d 755
+./deep/a/b d 755
+./deep/a/b/c d 755
+./deep/a/zero f 644
+./empty d 755
+./private d 755
+./private/key.txt f 644
+./sub dir d 755
+./sub dir/nested empty d 755
+./sub dir/read only.txt f 644
+./top.txt f 644
+WANT
+    diff "$W/modes.want" "$W/modes.rel" || fail "released modes are not the manifest's"
+    # A time before 1970 cannot be carried: refused by name.
+    mkdir -p "$W/OLD/data"
+    : > "$W/OLD/data/ancient"
+    touch -d @-86400 "$W/OLD/data/ancient"
+    rc=0
+    "$SLUICE" manifest create "$W/OLD/data" --submitter dana --purpose old --sequence 2 --enclave lab \
+        --link diode1 > "$W/old.log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "a file from 1969 was not refused (exit $rc)"
+    grep -q "refused: .*/OLD/data/ancient: modification time before 1970" "$W/old.log" ||
+        fail "the 1969 file is not named: $(cat "$W/old.log")"
+    ;;
+
+symlinks_refused)
+    # By default manifest create refuses every symbolic link, each listed
+    # with its target, with the remedies; FIFOs and sockets are refused and
+    # listed with them; nothing is written.
+    D="$W/T/data"
+    mkdir -p "$D/docs/v2"
+    printf 'report\n' > "$D/docs/v2/report.txt"
+    ln -s v2 "$D/docs/latest"
+    ln -s docs/v2/report.txt "$D/current.txt"
+    ln -s /etc/passwd "$D/outside"
+    ln -s missing "$D/dangling"
+    mkfifo "$D/pipe"
+    python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$D/sock"
+    rc=0
+    "$SLUICE" manifest create "$D" --submitter dana --purpose links --sequence 1 --enclave lab \
+        --link diode1 > "$W/create.log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "manifest create exit $rc with symbolic links, expected 1"
+    for l in "docs/latest -> v2" "current.txt -> docs/v2/report.txt" "outside -> /etc/passwd" "dangling -> missing"; do
+        grep -q "^refused: $D/$l: symbolic link$" "$W/create.log" || fail "link $l not listed: $(cat "$W/create.log")"
+    done
+    grep -q "^refused: $D/pipe: FIFO" "$W/create.log" || fail "FIFO not listed"
+    grep -q "^refused: $D/sock: socket" "$W/create.log" || fail "socket not listed"
+    grep -q -- "--symlinks skip" "$W/create.log" && grep -q -- "--symlinks copy-inside" "$W/create.log" ||
+        fail "the remedies are not given"
+    grep -q "6 entries refused (listed above); no manifest written" "$W/create.log" || fail "summary: $(tail -1 "$W/create.log")"
+    [ ! -e "$W/T/manifest" ] || fail "a manifest was written"
+    sed 's/^/# /' "$W/create.log"
+    ;;
+
+symlinks_skip)
+    # --symlinks skip leaves links out and lists them; hard links are
+    # carried as independent files and said so.
+    D="$W/T/data"
+    mkdir -p "$D/docs"
+    printf 'report\n' > "$D/docs/report.txt"
+    ln "$D/docs/report.txt" "$D/same-report.txt"
+    ln -s docs "$D/docs-link"
+    ln -s /etc/passwd "$D/outside"
+    "$SLUICE" manifest create "$D" --submitter dana --purpose links --sequence 1 --enclave lab \
+        --link diode1 --symlinks skip > "$W/create.log" 2>&1 || fail "create --symlinks skip failed: $(cat "$W/create.log")"
+    for l in "docs-link -> docs" "outside -> /etc/passwd"; do
+        grep -q "^skipped: $D/$l: symbolic link left out" "$W/create.log" || fail "$l not listed: $(cat "$W/create.log")"
+    done
+    grep -q "note: 2 names are hard links to 1 file; each name is carried as an independent regular file" \
+        "$W/create.log" || fail "hard links not noted: $(cat "$W/create.log")"
+    grep -q "^  $D/docs/report.txt = $D/same-report.txt$" "$W/create.log" || fail "hard link names not listed"
+    [ "$(grep -c '^file ' "$W/T/manifest")" = 2 ] || fail "expected 2 file lines"
+    grep -q " docs-link$\| outside$" "$W/T/manifest" && fail "a skipped link is in the manifest"
+    grep -q "^dir 0755 [0-9.]* docs$" "$W/T/manifest" || fail "directory docs not listed"
+    # The links stay in T/data, where verify names them.
+    rc=0
+    "$SLUICE" manifest verify "$W/T" --no-policy > "$W/verify.log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "verify exit $rc with skipped links left in data/, expected 1"
+    grep -q "FAIL: data/docs-link: symbolic link" "$W/verify.log" || fail "verify does not name the link"
+    sed 's/^/# /' "$W/create.log"
+    ;;
+
+symlinks_copy_inside)
+    # --symlinks copy-inside: links whose targets lie inside the tree become
+    # copies (a directory whole, through chains of links); a target outside,
+    # a dangling link or a cycle refuses them all by name, and then nothing
+    # in the tree is changed.
+    D="$W/T/data"
+    mkdir -p "$D/docs/v2/img" "$D/etc"
+    printf 'report\n' > "$D/docs/v2/report.txt"
+    head -c 5000 /dev/urandom > "$D/docs/v2/img/plot.png"
+    chmod 755 "$D/docs/v2/report.txt"
+    touch -d @1600000000.5 "$D/docs/v2/report.txt"
+    ln -s v2 "$D/docs/latest"                        # a directory, relative
+    ln -s docs/latest/report.txt "$D/current.txt"    # a file, through another link
+    ln -s "$D/docs/v2/img" "$D/etc/plots"            # a directory, absolute but inside
+    ln -s ../v2/img/plot.png "$D/docs/v2/plot"       # a file inside a directory being copied
+    ln -s .. "$D/docs/v2/img/up"                     # cycle: img/up/img/up/...
+    ln -s /etc/hostname "$D/outside"
+    ln -s nowhere "$D/dangling"
+    touch -d @1500000000 "$D/etc"
+    rc=0
+    "$SLUICE" manifest create "$D" --submitter dana --purpose links --sequence 1 --enclave lab \
+        --link diode1 --symlinks copy-inside > "$W/create.log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "create exit $rc with an outside link, a dangling link and a cycle, expected 1"
+    grep -q "3 entries refused" "$W/create.log" || fail "each refused link is not named once: $(cat "$W/create.log")"
+    grep -q "^refused: $D/outside -> /etc/hostname: target '/etc/hostname' is outside the tree$" "$W/create.log" ||
+        fail "outside target not named: $(cat "$W/create.log")"
+    grep -q "^refused: $D/dangling -> nowhere: target does not exist" "$W/create.log" || fail "dangling link not named"
+    grep -q "^refused: $D/docs/v2/img/up -> ..: a cycle" "$W/create.log" || fail "cycle not named: $(cat "$W/create.log")"
+    [ ! -e "$W/T/manifest" ] || fail "a manifest was written"
+    n=$(find "$D" -type l | wc -l)
+    [ "$n" = 7 ] || fail "the tree was changed although links were refused ($n links left)"
+    sed 's/^/# /' "$W/create.log"
+    rm "$D/outside" "$D/dangling" "$D/docs/v2/img/up"
+    touch -d @1500000000 "$D/etc"
+    "$SLUICE" manifest create "$D" --submitter dana --purpose links --sequence 1 --enclave lab \
+        --link diode1 --symlinks copy-inside > "$W/create.log" 2>&1 || fail "copy-inside failed: $(cat "$W/create.log")"
+    sed 's/^/# /' "$W/create.log"
+    [ -z "$(find "$D" -type l)" ] || fail "links left: $(find "$D" -type l)"
+    [ -d "$D/docs/latest" ] && [ -d "$D/etc/plots" ] || fail "directory links not replaced by directories"
+    [ -f "$D/current.txt" ] && [ -f "$D/docs/v2/plot" ] || fail "file links not replaced by files"
+    cmp "$D/current.txt" "$D/docs/v2/report.txt" || fail "current.txt is not a copy of the report"
+    cmp "$D/etc/plots/plot.png" "$D/docs/v2/img/plot.png" || fail "etc/plots is not a copy of img"
+    cmp "$D/docs/latest/plot" "$D/docs/v2/img/plot.png" || fail "the link inside the copied directory was not copied"
+    [ "$(stat -c '%a %.9Y' "$D/current.txt")" = "755 1600000000.500000000" ] ||
+        fail "the copy lost the target's mode or time: $(stat -c '%a %.9Y' "$D/current.txt")"
+    [ "$(stat -c %.9Y "$D/etc")" = "1500000000.000000000" ] || fail "the link's directory changed its time"
+    for f in current.txt docs/latest/report.txt docs/latest/img/plot.png etc/plots/plot.png docs/v2/plot; do
+        grep -q " $f$" "$W/T/manifest" || fail "$f is not in the manifest"
+    done
+    grep -q "^dir 0755 [0-9.]* docs/latest/img$" "$W/T/manifest" || fail "the copied directory is not listed"
+    "$SLUICE" manifest verify "$W/T" --no-policy > "$W/verify.log" 2>&1 ||
+        fail "the tree after copy-inside does not verify: $(cat "$W/verify.log")"
     ;;
 
 flood)

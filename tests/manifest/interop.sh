@@ -67,20 +67,22 @@ printf '#!/bin/sh\n' > T/data/run.sh
 chmod 755 T/data/run.sh
 "$S" manifest create T/data --submitter carol --purpose "Weekly refresh: données + models" \
     --sequence 1 --enclave train-a --link diode-1 --expires 2d >create.txt 2>&1 || { cat create.txt; die "create"; }
-grep -q "empty directory" create.txt || die "empty directory not noted"
+grep -q '^dir 0755 [0-9]*\.[0-9]\{9\} empty$' T/manifest || die "empty directory not listed"
 LC_ALL=C grep -q '[^ -~]' T/manifest && die "manifest is not ASCII"
 grep -q ' lib/libstdc++.so$' T/manifest || die "libstdc++.so"
 grep -q ' my%20docs/a%20b.txt$' T/manifest || die "spaces"
 grep -q ' donn%C3%A9es/donn%C3%A9es.csv$' T/manifest || die "UTF-8"
-grep -q ' 0755 run.sh$' T/manifest || die "mode"
+grep -q ' 0755 [0-9]*\.[0-9]\{9\} run.sh$' T/manifest || die "mode"
 # hashes agree with sha256sum
 want=$(sha256sum "T/data/my docs/a b.txt" | cut -d' ' -f1)
-grep -q "^file $want 4 0644 my%20docs/a%20b.txt$" T/manifest || die "SHA-256 differs from sha256sum"
-ok "create: ASCII manifest, '+', spaces, UTF-8, modes, sha256sum-compatible"
+grep -q "^file $want 4 0644 $(stat -c %.9Y "T/data/my docs/a b.txt") my%20docs/a%20b.txt$" T/manifest ||
+    die "SHA-256 differs from sha256sum, or the time from stat"
+ok "create: ASCII manifest, '+', spaces, UTF-8, modes, times, empty directory, sha256sum-compatible"
 
 "$S" manifest show T/manifest >show.txt
 grep -q 'donn\\u{00E9}es' show.txt || die "show does not escape non-ASCII names"
-grep -q 'non-ASCII names   1' show.txt || die "show does not count non-ASCII names"
+grep -q 'non-ASCII names   2' show.txt || die "show does not count non-ASCII names (a directory and a file)"
+grep -q '^  directories       4 (1 empty)' show.txt || die "show does not count directories"
 grep -q 'Weekly refresh' show.txt || die "show lacks the purpose"
 grep -q '^  manifest SHA-256  ' show.txt || die "show lacks the manifest hash"
 ok "show: summary with escaped non-ASCII names"
@@ -190,7 +192,7 @@ mkdir B/data/.git
 printf 'x' > B/data/.git/config
 expect 1 "6 entries refused" "$S" manifest create B/data --submitter carol --purpose x --sequence 3 \
     --enclave train-a --link diode-1
-for reason in "link: symbolic link" "fifo: FIFO" "control character U+000A" "invalid UTF-8" ".git in any case"; do
+for reason in "link -> fine.txt: symbolic link" "fifo: FIFO" "control character U+000A" "invalid UTF-8" ".git in any case"; do
     grep -q -- "$reason" out.txt || { cat out.txt >&2; die "refusal '$reason' not listed"; }
 done
 [ ! -e B/manifest ] || die "a manifest was written despite refusals"

@@ -217,8 +217,11 @@ static int build_manifest(struct rxh *h, const struct rxh_file *files, size_t n,
 	for (size_t i = 0; i < n && !r; i++) {
 		uint8_t sha[32];
 		sl_sha256(files[i].data, files[i].len, sha);
-		r = sl_manifest_add_file(m, files[i].path, files[i].len, sha, 0644);
+		r = sl_manifest_add_file(m, files[i].path, files[i].len, sha, 0644,
+					 (struct timespec){ m->created, (long)i });
 	}
+	if (!r)
+		r = sl_manifest_add_parent_dirs(m, (struct timespec){ m->created, 0 });
 	if (!r)
 		r = sl_manifest_seal(m, &lim, &d);
 	if (!r)

@@ -15,6 +15,14 @@
 	"created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\n" \
 	"purpose test data\nenclave e1\nlink l1\nfiles " files "\nbytes " bytes "\n"
 #define FILE_LINE(size, mode, path) "file " H64 " " size " " mode " " path "\n"
+/* version 2 */
+#define HEAD2(dirs, files, bytes) \
+	"sluice-manifest 2\nid 00112233445566778899aabbccddeeff\nsequence 7\n" \
+	"created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\n" \
+	"purpose test data\nenclave e1\nlink l1\ndirs " dirs "\nfiles " files "\nbytes " bytes "\n"
+#define DIR2(mtime, path) "dir 0755 " mtime " " path "\n"
+#define FILE2(size, mode, mtime, path) "file " H64 " " size " " mode " " mtime " " path "\n"
+#define T0 "1767225600.000000000"
 
 static int parse_text(const char *t, struct sl_manifest **m, struct sl_diag *d)
 {
@@ -77,8 +85,12 @@ Test(manifest, build_emit_parse_round_trip)
 	m->expires = 1700604800;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		memset(h, (int)i, sizeof h);
-		cr_assert_eq(sl_manifest_add_file(m, names[i], i * 1000, h, i % 2 ? 0755 : 0644), SL_OK);
+		cr_assert_eq(sl_manifest_add_file(m, names[i], i * 1000, h, i % 2 ? 0755 : 0644,
+						  (struct timespec){ 1700000000 + (time_t)i, (long)i * 11111111 }), SL_OK);
 	}
+	cr_assert_eq(sl_manifest_add_dir(m, "empty dir", 0755, (struct timespec){ 1600000000, 999999999 }), SL_OK);
+	cr_assert_eq(sl_manifest_add_parent_dirs(m, (struct timespec){ 1690000000, 5 }), SL_OK);
+	cr_assert_eq(m->ndirs, 4, "x, x/y, the CJK directory and the empty one");
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
 	for (size_t i = 1; i < m->nfiles; i++)
 		cr_assert(strcmp(m->files[i - 1].path, m->files[i].path) < 0);
@@ -88,8 +100,18 @@ Test(manifest, build_emit_parse_round_trip)
 	cr_assert_eq(sl_manifest_parse((uint8_t *)t1, l1, NULL, &m2, &d), SL_OK, "%s\n%s", d.msg, t1);
 	cr_assert_str_eq(m2->id_hex, m->id_hex);
 	cr_assert_str_eq(m2->purpose, m->purpose);
+	cr_assert_eq(m2->version, 2);
 	cr_assert_eq(m2->nfiles, m->nfiles);
+	cr_assert_eq(m2->ndirs, m->ndirs);
+	for (size_t i = 0; i < m->ndirs; i++) {
+		cr_assert_str_eq(m2->dirs[i].path, m->dirs[i].path);
+		cr_assert_eq(m2->dirs[i].mode, 0755);
+		cr_assert_eq(m2->dirs[i].mtime.tv_sec, m->dirs[i].mtime.tv_sec);
+		cr_assert_eq(m2->dirs[i].mtime.tv_nsec, m->dirs[i].mtime.tv_nsec);
+	}
 	for (size_t i = 0; i < m->nfiles; i++) {
+		cr_assert_eq(m2->files[i].mtime.tv_sec, m->files[i].mtime.tv_sec);
+		cr_assert_eq(m2->files[i].mtime.tv_nsec, m->files[i].mtime.tv_nsec);
 		cr_assert_str_eq(m2->files[i].path, m->files[i].path);
 		cr_assert_eq(m2->files[i].size, m->files[i].size);
 		cr_assert_eq(m2->files[i].offset, m->files[i].offset);
@@ -131,11 +153,105 @@ Test(manifest, seal_refuses_prefix_and_duplicate)
 	sl_manifest_set_purpose(m, "p", &d);
 	m->created = 1;
 	m->expires = 2;
-	sl_manifest_add_file(m, "a/b", 1, h, 0644);
-	sl_manifest_add_file(m, "a", 1, h, 0644);
+	sl_manifest_add_file(m, "a/b", 1, h, 0644, (struct timespec){ 0, 0 });
+	sl_manifest_add_file(m, "a", 1, h, 0644, (struct timespec){ 0, 0 });
+	m->version = 1;
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_NAME);
 	cr_assert(strstr(d.msg, "also a directory"), "%s", d.msg);
+	m->version = 2;
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_NAME, "version 2 lists the directory a");
+	cr_assert(strstr(d.msg, "'a/b': the directory of this file is not listed"), "%s", d.msg);
+	cr_assert_eq(sl_manifest_add_parent_dirs(m, (struct timespec){ 0, 0 }), SL_OK);
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_NAME);
+	cr_assert(strstr(d.msg, "'a': also listed as a directory"), "%s", d.msg);
 	sl_manifest_free(m);
+}
+
+Test(manifest, seal_refuses_what_the_version_cannot_carry)
+{
+	struct sl_manifest *m;
+	struct sl_diag d;
+	uint8_t h[32] = { 0 };
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	cr_assert_eq(m->version, 2);
+	snprintf(m->submitter, sizeof m->submitter, "s");
+	snprintf(m->enclave, sizeof m->enclave, "e");
+	snprintf(m->link, sizeof m->link, "l");
+	sl_manifest_set_purpose(m, "p", &d);
+	m->created = 1;
+	m->expires = 2;
+	sl_manifest_add_file(m, "d/f", 1, h, 0644, (struct timespec){ 5, 0 });
+	sl_manifest_add_dir(m, "d", 0700, (struct timespec){ 5, 0 });
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_PARSE);
+	cr_assert(strstr(d.msg, "directories are 0755"), "%s", d.msg);
+	m->dirs[0].mode = 0755;
+	m->dirs[0].mtime.tv_nsec = 1000000000;
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_RANGE);
+	m->dirs[0].mtime.tv_nsec = 0;
+	m->files[0].mtime.tv_sec = -1;
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_RANGE);
+	cr_assert(strstr(d.msg, "1970..9999"), "%s", d.msg);
+	m->files[0].mtime.tv_sec = 5;
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
+	m->version = 1;
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_INVAL);
+	cr_assert(strstr(d.msg, "no directories"), "%s", d.msg);
+	m->version = 3;
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_UNSUPPORTED);
+	sl_manifest_free(m);
+}
+
+Test(manifest, parses_version_2)
+{
+	struct sl_manifest *m = NULL;
+	struct sl_diag d;
+	const char *ok = HEAD2("4", "3", "6") DIR2("0.000000000", "bin") DIR2("253402300799.999999999", "bin/empty")
+		DIR2(T0, "donn%C3%A9es") DIR2("1767225600.000000005", "x")
+		FILE2("1", "0644", "1767225600.123456789", "a%20b.txt") FILE2("2", "0755", T0, "bin/tool")
+		FILE2("3", "0644", "0.000000000", "x/y") "end\n";
+	cr_assert_eq(parse_text(ok, &m, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(m->version, 2);
+	cr_assert_eq(m->ndirs, 4);
+	cr_assert_str_eq(m->dirs[1].path, "bin/empty");
+	cr_assert_eq(m->dirs[1].mtime.tv_sec, 253402300799);
+	cr_assert_eq(m->dirs[1].mtime.tv_nsec, 999999999);
+	cr_assert_str_eq(m->dirs[2].path, "donn\u00e9es");
+	cr_assert_eq(m->dirs[3].mtime.tv_nsec, 5);
+	cr_assert_eq(m->files[0].mtime.tv_sec, 1767225600);
+	cr_assert_eq(m->files[0].mtime.tv_nsec, 123456789);
+	cr_assert_eq(m->files[1].mode, 0755);
+	cr_assert_eq(m->files[2].offset, 3);
+	cr_assert_eq(sl_manifest_find_dir(m, "bin/empty"), 1);
+	cr_assert_eq(sl_manifest_find_dir(m, "bin/tool"), -1);
+	cr_assert_eq(sl_manifest_find(m, "x/y"), 2);
+	char *out;
+	size_t len;
+	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK);
+	cr_assert_eq(len, strlen(ok));
+	cr_assert(!memcmp(out, ok, len), "emit(parse(t)) != t:\n%.*s", (int)len, out);
+	free(out);
+	sl_manifest_free(m);
+}
+
+Test(manifest, mtimes)
+{
+	struct timespec t;
+	char b[SL_MTIME_BUF], u[SL_MTIME_UTC_BUF];
+	cr_assert_eq(sl_mtime_parse("0.000000000", 11, &t), SL_OK);
+	cr_assert_eq(t.tv_sec, 0);
+	cr_assert_eq(sl_mtime_parse("1700000000.000000001", 20, &t), SL_OK);
+	cr_assert_eq(t.tv_nsec, 1);
+	cr_assert_str_eq(sl_mtime_format(t, b, sizeof b), "1700000000.000000001");
+	cr_assert_str_eq(sl_mtime_format_utc(t, u, sizeof u), "2023-11-14T22:13:20.000000001Z");
+	cr_assert_eq(sl_mtime_parse("253402300799.999999999", 22, &t), SL_OK);
+	cr_assert_eq(sl_mtime_parse("253402300800.000000000", 22, &t), SL_ERR_RANGE);
+	cr_assert_eq(sl_mtime_parse("01.000000000", 12, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_mtime_parse("1.00000000", 10, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_mtime_parse("1.0000000000", 12, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_mtime_parse("1", 1, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_mtime_parse("-1.000000000", 12, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_mtime_parse(".000000000", 10, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_mtime_parse("1.00000000a", 11, &t), SL_ERR_PARSE);
 }
 
 Test(manifest, times)
@@ -211,7 +327,58 @@ static struct hostile cases[] = {
 	{ "no files", HEAD("0", "0") "end\n", SL_ERR_RANGE, "at least one file" },
 	{ "data after end", HEAD("1", "1") FILE_LINE("1", "0644", "a") "end\nx", SL_ERR_PARSE, "after the 'end'" },
 	{ "no end", HEAD("1", "1") FILE_LINE("1", "0644", "a"), SL_ERR_PARSE, "ends early" },
-	{ "version 2", "sluice-manifest 2\n", SL_ERR_UNSUPPORTED, "version '2'" },
+	{ "version 3", "sluice-manifest 3\n", SL_ERR_UNSUPPORTED, "version '3' (this sluice reads versions 1 and 2)" },
+	{ "version 10", "sluice-manifest 10\n", SL_ERR_UNSUPPORTED, "version '10'" },
+	{ "version 02", "sluice-manifest 02\n", SL_ERR_UNSUPPORTED, "version '02'" },
+	{ "no version", "sluice-manifest \n", SL_ERR_PARSE, "not a sluice manifest (expected 'sluice-manifest 2')" },
+	/* names: invisible characters (libunistring: default-ignorable, Cf, Zl, Zp) */
+	{ "U+034F combining grapheme joiner", HEAD("1", "1") FILE_LINE("1", "0644", "a%CD%8Fb") "end\n", SL_ERR_NAME, "invisible character U+034F" },
+	{ "U+115F Hangul choseong filler", HEAD("1", "1") FILE_LINE("1", "0644", "%E1%85%9F") "end\n", SL_ERR_NAME, "invisible character U+115F" },
+	{ "U+3164 Hangul filler", HEAD("1", "1") FILE_LINE("1", "0644", "a%E3%85%A4") "end\n", SL_ERR_NAME, "invisible character U+3164" },
+	{ "U+FE00 variation selector 1", HEAD("1", "1") FILE_LINE("1", "0644", "a%EF%B8%80") "end\n", SL_ERR_NAME, "invisible character U+FE00" },
+	{ "U+FE0F variation selector 16", HEAD("1", "1") FILE_LINE("1", "0644", "a%EF%B8%8F") "end\n", SL_ERR_NAME, "invisible character U+FE0F" },
+	{ "U+FFA0 halfwidth Hangul filler", HEAD("1", "1") FILE_LINE("1", "0644", "a%EF%BE%A0") "end\n", SL_ERR_NAME, "invisible character U+FFA0" },
+	{ "U+200B zero width space", HEAD("1", "1") FILE_LINE("1", "0644", "a%E2%80%8Bb") "end\n", SL_ERR_NAME, "invisible character U+200B" },
+	{ "U+202E right-to-left override", HEAD("1", "1") FILE_LINE("1", "0644", "a%E2%80%AEtxt.exe") "end\n", SL_ERR_NAME, "invisible character U+202E" },
+	{ "U+2028 line separator", HEAD("1", "1") FILE_LINE("1", "0644", "a%E2%80%A8b") "end\n", SL_ERR_NAME, "invisible character U+2028" },
+	{ "U+00AD soft hyphen in a directory", HEAD("1", "1") FILE_LINE("1", "0644", "a%C2%ADb/c") "end\n", SL_ERR_NAME, "invisible character U+00AD" },
+	{ "U+E0041 tag", HEAD("1", "1") FILE_LINE("1", "0644", "a%F3%A0%81%81") "end\n", SL_ERR_NAME, "invisible character U+E0041" },
+	{ "purpose with U+FE0F",
+	  "sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 7\ncreated 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter c\npurpose ok%EF%B8%8F\n",
+	  SL_ERR_PARSE, "invisible character U+FE0F in purpose" },
+	{ "purpose with U+3164",
+	  "sluice-manifest 1\nid 00112233445566778899aabbccddeeff\nsequence 7\ncreated 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter c\npurpose a%E3%85%A4b\n",
+	  SL_ERR_PARSE, "invisible character U+3164 in purpose" },
+	/* version 2: directories and times */
+	{ "v2 without dirs line", "sluice-manifest 2\nid 00112233445566778899aabbccddeeff\nsequence 7\n"
+	  "created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\npurpose p\nenclave e1\nlink l1\nfiles 1\n",
+	  SL_ERR_PARSE, "expected 'dirs'" },
+	{ "v2 file without mtime", HEAD2("0", "1", "1") FILE_LINE("1", "0644", "a") "end\n", SL_ERR_PARSE, "five fields" },
+	{ "v1 file with mtime", HEAD("1", "1") FILE2("1", "0644", T0, "a") "end\n", SL_ERR_PARSE, "space in path" },
+	{ "v2 mtime leading zero", HEAD2("0", "1", "1") FILE2("1", "0644", "01.000000000", "a") "end\n", SL_ERR_PARSE, "SECONDS.NNNNNNNNN" },
+	{ "v2 mtime short nanoseconds", HEAD2("0", "1", "1") FILE2("1", "0644", "1.5", "a") "end\n", SL_ERR_PARSE, "SECONDS.NNNNNNNNN" },
+	{ "v2 mtime integer", HEAD2("0", "1", "1") FILE2("1", "0644", "1767225600", "a") "end\n", SL_ERR_PARSE, "SECONDS.NNNNNNNNN" },
+	{ "v2 mtime negative", HEAD2("0", "1", "1") FILE2("1", "0644", "-1.000000000", "a") "end\n", SL_ERR_PARSE, "SECONDS.NNNNNNNNN" },
+	{ "v2 mtime after 9999", HEAD2("0", "1", "1") FILE2("1", "0644", "253402300800.000000000", "a") "end\n", SL_ERR_RANGE, "after the year 9999" },
+	{ "v2 file in an unlisted directory", HEAD2("0", "1", "1") FILE2("1", "0644", T0, "d/a") "end\n", SL_ERR_NAME, "line 13: the directory of this file is not listed" },
+	{ "v2 directory with unlisted parent", HEAD2("1", "1", "1") DIR2(T0, "d/e") FILE2("1", "0644", T0, "a") "end\n", SL_ERR_NAME, "line 13: its parent directory is not listed" },
+	{ "v2 file that is a directory", HEAD2("1", "1", "1") DIR2(T0, "a") FILE2("1", "0644", T0, "a") "end\n", SL_ERR_NAME, "line 14: also listed as a directory" },
+	{ "v2 directories unsorted", HEAD2("2", "1", "1") DIR2(T0, "b") DIR2(T0, "a") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "line 14: not in bytewise order" },
+	{ "v2 directory twice", HEAD2("2", "1", "1") DIR2(T0, "a") DIR2(T0, "a") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "duplicate path" },
+	{ "v2 directory mode 0700", HEAD2("1", "1", "1") "dir 0700 " T0 " a\n" FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "directory mode must be 0755" },
+	{ "v2 directory mode 0644", HEAD2("1", "1", "1") "dir 0644 " T0 " a\n" FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "directory mode must be 0755" },
+	{ "v2 directory '..'", HEAD2("1", "1", "1") DIR2(T0, "..") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_NAME, "'..'" },
+	{ "v2 directory with invisible name", HEAD2("1", "1", "1") DIR2(T0, "%E2%80%8B") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_NAME, "U+200B" },
+	{ "v2 fewer dir lines than dirs", HEAD2("2", "1", "1") DIR2(T0, "a") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "a 'file' line after 1 dir lines" },
+	{ "v2 more dir lines than dirs", HEAD2("1", "1", "1") DIR2(T0, "a") DIR2(T0, "b") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "a 'dir' line among the file lines" },
+	{ "v2 dir after files", HEAD2("1", "2", "2") DIR2(T0, "a") FILE2("1", "0644", T0, LONGNAME) DIR2(T0, "z" LONGNAME) "end\n", SL_ERR_PARSE, "a 'dir' line among the file lines" },
+	{ "v2 dirs count beyond the text", HEAD2("1000", "1", "1") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "dirs 1000, but the rest" },
+	{ "v2 dirs count above the limit", HEAD2("1000001", "1", "1") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_RANGE, "dirs 1000001 exceeds" },
+	{ "v2 dir line with two fields", HEAD2("1", "1", "1") "dir 0755 a\n" FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "three fields" },
+	{ "v2 dir line double space", HEAD2("1", "1", "1") "dir 0755  " T0 " a\n" FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "double space" },
+	{ "v2 dir path with space", HEAD2("1", "1", "1") "dir 0755 " T0 " a b\n" FILE2("1", "0644", T0, "f") "end\n", SL_ERR_PARSE, "space in path" },
+	{ "v2 dir trailing slash", HEAD2("1", "1", "1") DIR2(T0, "a/") FILE2("1", "0644", T0, "f") "end\n", SL_ERR_NAME, "trailing '/'" },
+	{ "v2 no files, only a directory", HEAD2("1", "0", "0") DIR2(T0, "a") "end\n", SL_ERR_RANGE, "at least one file" },
 	{ "not a manifest", "hello\n", SL_ERR_PARSE, "not a sluice manifest" },
 	{ "empty", "", SL_ERR_PARSE, "ends early" },
 	{ "header out of order", "sluice-manifest 1\nsequence 7\n", SL_ERR_PARSE, "expected 'id'" },
@@ -323,4 +490,37 @@ Test(names, casefold_collisions)
 	cr_assert_eq(sl_casefold_collision(b, 2, &d), SL_ERR_NAME);
 	cr_assert_eq(sl_casefold_collision(c, 3, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_casefold_collision(e, 2, &d), SL_ERR_NAME, "Unicode letters fold too");
+}
+
+Test(names, normalisation_collisions)
+{
+	const char *nfc_nfd[] = { "caf\xc3\xa9.txt", "cafe\xcc\x81.txt" };        /* U+00E9 vs e U+0301 */
+	const char *dirs[] = { "Caf\xc3\xa9/a", "cafe\xcc\x81/b" };              /* case and form, as directories */
+	const char *sharp_s[] = { "Stra\xc3\x9f" "e", "STRASSE" };                 /* full case folding */
+	const char *angstrom[] = { "\xe2\x84\xab", "\xc3\xa5" };                 /* U+212B vs U+00E5 */
+	const char *distinct[] = { "caf\xc3\xa9", "cafe", "caf\xc3\xa8" };
+	struct sl_diag d;
+	cr_assert_eq(sl_casefold_collision(nfc_nfd, 2, &d), SL_ERR_NAME, "NFC and NFD of one name");
+	cr_assert(strstr(d.msg, "case folding and Unicode normalisation"), "%s", d.msg);
+	cr_assert_eq(sl_casefold_collision(dirs, 2, &d), SL_ERR_NAME);
+	cr_assert_eq(sl_casefold_collision(sharp_s, 2, &d), SL_ERR_NAME);
+	cr_assert_eq(sl_casefold_collision(angstrom, 2, &d), SL_ERR_NAME);
+	cr_assert_eq(sl_casefold_collision(distinct, 3, &d), SL_OK, "%s", d.msg);
+}
+
+Test(names, invisible_code_points)
+{
+	static const uint32_t refused[] = { 0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x180E, 0x200B, 0x200D,
+					    0x202A, 0x202E, 0x2028, 0x2029, 0x2060, 0x2066, 0x3164, 0xFE00, 0xFE0F,
+					    0xFEFF, 0xFFA0, 0xFFF9, 0x1D173, 0xE0001, 0xE0100 };
+	static const uint32_t allowed[] = { 'a', 0x00A0, 0x00E9, 0x0301, 0x2013, 0x3000, 0x4E2D, 0xFFFD, 0x1F600 };
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		cr_assert(sl_cp_invisible(refused[i]), "U+%04X should be refused", refused[i]);
+	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+		cr_assert(!sl_cp_invisible(allowed[i]), "U+%04X should be allowed", allowed[i]);
+	uint32_t cp = 0;
+	cr_assert_eq(sl_find_invisible((const uint8_t *)"ab\xef\xbe\xa0", 5, &cp), 2);
+	cr_assert_eq(cp, 0xFFA0);
+	cr_assert_eq(sl_find_invisible((const uint8_t *)"ab\xc3\xa9", 4, &cp), (size_t)-1);
+	cr_assert_eq(sl_component_check((const uint8_t *)"x\xe3\x85\xa4", 4, NULL), SL_ERR_NAME);
 }

@@ -161,7 +161,8 @@ static struct sl_manifest *manifest(const char *const *paths, size_t n)
 	m->created = 1000000;
 	m->expires = 1000000 + 86400;
 	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(sl_manifest_add_file(m, paths[i], 10, h, 0644), SL_OK);
+		cr_assert_eq(sl_manifest_add_file(m, paths[i], 10, h, 0644, (struct timespec){ 1000000, 0 }), SL_OK);
+	cr_assert_eq(sl_manifest_add_parent_dirs(m, (struct timespec){ 1000000, 0 }), SL_OK);
 	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
 	return m;
 }
@@ -235,6 +236,49 @@ Test(policy, name_rules)
 	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_OK, "");
 	p->portable_names = true;
 	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_ERR_NAME, "portable");
+	sl_manifest_free(m);
+	sl_policy_free(p);
+}
+
+/* Directories are names too: an empty one can collide or be unportable. */
+Test(policy, name_rules_cover_directories)
+{
+	static const char *const files[] = { "doc/a.txt" };
+	struct sl_policy *p = policy();
+	struct sl_manifest *m = manifest(files, 1);
+	struct sl_diag d;
+	(void)d;
+	p->refuse_case_collisions = true;
+	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_OK, "");
+	cr_assert_eq(sl_manifest_add_dir(m, "Doc", 0755, (struct timespec){ 1000000, 0 }), SL_OK);
+	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
+	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_ERR_NAME, "'Doc' and 'doc' are equal after case folding");
+	p->refuse_case_collisions = false;
+	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_OK, "");
+	sl_manifest_free(m);
+	/* NFC and NFD spellings of one directory name */
+	static const char *const nf[] = { "caf\xc3\xa9/x" };
+	m = manifest(nf, 1);
+	cr_assert_eq(sl_manifest_add_dir(m, "cafe\xcc\x81", 0755, (struct timespec){ 1000000, 0 }), SL_OK);
+	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
+	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_OK, "");
+	p->refuse_case_collisions = true;
+	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_ERR_NAME, "Unicode normalisation");
+	p->refuse_case_collisions = false;
+	p->portable_names = true;
+	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_ERR_NAME, "portable");
+	sl_manifest_free(m);
+	/* more directories than max-files */
+	static const char *const one[] = { "f" };
+	m = manifest(one, 1);
+	p->portable_names = false;
+	for (int i = 0; i < 4; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "e%d", i);
+		cr_assert_eq(sl_manifest_add_dir(m, name, 0755, (struct timespec){ 1000000, 0 }), SL_OK);
+	}
+	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
+	EXPECT(sl_policy_check_manifest(p, m, 1000000, &d_), SL_ERR_TOOBIG, "4 directories exceed the policy's max-files 3");
 	sl_manifest_free(m);
 	sl_policy_free(p);
 }

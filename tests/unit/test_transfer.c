@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hashfiles.h"
+#include "linkcopy.h"
 #include "manifest.h"
 #include "minisign.h"
 #include "policy.h"
@@ -84,6 +85,8 @@ static void build(struct fixture *fx)
 
 	mk("data");
 	mk("data/lib");
+	mk("data/lib/empty");
+	mk("data/empty dir");
 	put("data/a b.txt", "hello\n", 0644);
 	put("data/donn\u00e9es.csv", "1,2\n", 0644);
 	put("data/lib/libstdc++.so", "ELF", 0755);
@@ -104,7 +107,14 @@ static void build(struct fixture *fx)
 	m->expires = 2000086400;
 	for (int i = 0; i < 4; i++) {
 		cr_assert_eq(jobs[i].err, SL_OK, "%s: %s", jobs[i].path, jobs[i].msg);
-		sl_manifest_add_file(m, jobs[i].path, jobs[i].size, jobs[i].sha256, jobs[i].mode);
+		sl_manifest_add_file(m, jobs[i].path, jobs[i].size, jobs[i].sha256, jobs[i].mode, jobs[i].mtime);
+	}
+	static const char *const dirs[] = { "lib", "lib/empty", "empty dir" };
+	for (int i = 0; i < 3; i++) {
+		struct stat st;
+		snprintf(p, sizeof p, "%s/data/%s", root, dirs[i]);
+		cr_assert_eq(stat(p, &st), 0);
+		sl_manifest_add_dir(m, dirs[i], 0755, st.st_mtim);
 	}
 	cr_assert_eq(jobs[2].mode, 0755);
 	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
@@ -224,10 +234,149 @@ Test(transfer, signatures_and_policy_failures)
 	release(&fx);
 }
 
+static void set_mtime(const char *rel, time_t sec, long nsec)
+{
+	char p[512];
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { sec, nsec } };
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	cr_assert_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0, "%s", p);
+}
+
+Test(transfer, directories_and_times)
+{
+	struct fixture fx;
+	struct sl_transfer_report *r;
+	struct sl_transfer_opts o = { .now = 2000000100, .threads = 2 };
+	struct sl_diag d;
+	char p[512];
+	build(&fx);
+	cr_assert_eq(verify(&fx, false, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(r->dirs_ok, 3);
+	sl_transfer_report_free(r);
+
+	snprintf(p, sizeof p, "%s/data/empty dir", root);
+	cr_assert_eq(rmdir(p), 0);                       /* an empty directory lost */
+	mk("data/lib/extra");                            /* one not listed (and lib's time changes) */
+	set_mtime("data/a b.txt", 1500000000, 1);        /* a file touched */
+	cr_assert_neq(verify(&fx, false, &r, &d), SL_OK);
+	cr_assert(has_problem(r, "data/empty%20dir/: directory missing"));
+	cr_assert(has_problem(r, "data/lib/extra: directory not in the manifest"));
+	cr_assert(has_problem(r, "data/lib/: modified "), "lib's time changed with the new entry");
+	cr_assert(has_problem(r, "data/a%20b.txt: modified 2017-07-14T02:40:00.000000001Z on disk, the manifest says"));
+	cr_assert_eq(r->nproblems, 4, "%zu problems; first: %s", r->nproblems, r->problems[0].what);
+	sl_transfer_report_free(r);
+
+	/* Times ignored: only the directories are wrong. */
+	o.ignore_times = true;
+	cr_assert_neq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK);
+	cr_assert_eq(r->nproblems, 2, "%zu problems; first: %s", r->nproblems, r->problems[0].what);
+	sl_transfer_report_free(r);
+	snprintf(p, sizeof p, "%s/data/lib/extra", root);
+	cr_assert_eq(rmdir(p), 0);
+	mk("data/empty dir");
+	cr_assert_eq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK, "%s", d.msg);
+	sl_transfer_report_free(r);
+
+	/* a listed directory replaced by a file */
+	snprintf(p, sizeof p, "%s/data/empty dir", root);
+	cr_assert_eq(rmdir(p), 0);
+	put("data/empty dir", "x", 0644);
+	cr_assert_neq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK);
+	cr_assert(has_problem(r, "data/empty%20dir: not in the manifest"));
+	cr_assert(has_problem(r, "data/empty%20dir/: directory missing (or not a directory)"));
+	sl_transfer_report_free(r);
+	release(&fx);
+}
+
+Test(transfer, version_1_has_no_directories)
+{
+	struct sl_transfer_report *r;
+	struct sl_diag d;
+	struct sl_manifest *m;
+	struct sl_hash_job job = { .path = "a" };
+	char p[512], *text;
+	size_t len;
+	int dfd;
+	mk("data");
+	mk("data/empty");
+	put("data/a", "x", 0644);
+	snprintf(p, sizeof p, "%s/data", root);
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(sl_hash_files(dfd, &job, 1, 1, NULL, NULL), SL_OK);
+	close(dfd);
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	m->version = 1;
+	snprintf(m->submitter, sizeof m->submitter, "c");
+	snprintf(m->enclave, sizeof m->enclave, "e1");
+	snprintf(m->link, sizeof m->link, "l1");
+	sl_manifest_set_purpose(m, "v1", NULL);
+	m->created = 2000000000;
+	m->expires = 2000086400;
+	sl_manifest_add_file(m, "a", job.size, job.sha256, job.mode, (struct timespec){ 0, 0 });
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_manifest_emit(m, &text, &len, NULL), SL_OK);
+	cr_assert(!strncmp(text, "sluice-manifest 1\n", 18));
+	put("manifest", text, 0644);
+	free(text);
+	sl_manifest_free(m);
+	/* the file's time is not compared, an empty directory is not a problem */
+	cr_assert_eq(sl_transfer_verify(root, NULL, NULL, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(r->dirs_ok, 0);
+	sl_transfer_report_free(r);
+}
+
 Test(transfer, missing_directory)
 {
 	struct sl_transfer_report *r;
 	struct sl_diag d;
 	cr_assert_eq(sl_transfer_verify("/nonexistent/sluice", NULL, NULL, &r, &d), SL_ERR_NOTFOUND);
 	cr_assert_null(r);
+}
+
+/* sl_link_resolve: inside the tree only, chains followed, loops bounded. */
+Test(transfer, links_resolve_inside_the_tree_only)
+{
+	char p[512], abs[600], *target;
+	struct stat st;
+	struct sl_diag d;
+	int dfd;
+	mk("data");
+	mk("data/d");
+	put("data/d/f", "x", 0644);
+	snprintf(p, sizeof p, "%s/data", root);
+	cr_assert_not_null(realpath(p, abs));
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+#define LINK(to, at) do { char l_[600]; snprintf(l_, sizeof l_, "%s/data/%s", root, at); \
+		cr_assert_eq(symlink(to, l_), 0, "%s", l_); } while (0)
+	LINK("d/f", "rel");
+	LINK("rel", "chain");
+	LINK("../../data/d", "d/back");
+	LINK("loop2", "loop1");
+	LINK("loop1", "loop2");
+	LINK("../outside", "up");
+	LINK("d/f/x", "through");
+	LINK("/etc", "etc");
+	char inside[700];
+	snprintf(inside, sizeof inside, "%s/d/f", abs);
+	LINK(inside, "absin");
+	cr_assert_eq(sl_link_resolve(dfd, abs, "chain", &target, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq(target, "d/f");
+	cr_assert(S_ISREG(st.st_mode));
+	free(target);
+	cr_assert_eq(sl_link_resolve(dfd, abs, "absin", &target, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq(target, "d/f");
+	free(target);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "d/back", &target, &st, &d), SL_OK, "../../data leaves the tree, even back into it");
+	cr_assert(strstr(d.msg, "leaves the tree"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "loop1", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "more than 40 links"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "up", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "leaves the tree"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "through", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "'d/f' on the way is not a directory"), "%s", d.msg);
+	cr_assert_neq(sl_link_resolve(dfd, abs, "etc", &target, &st, &d), SL_OK);
+	cr_assert(strstr(d.msg, "'/etc' is outside the tree"), "%s", d.msg);
+	cr_assert_null(target);
+#undef LINK
+	close(dfd);
 }
