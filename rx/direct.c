@@ -382,6 +382,33 @@ static int hasher_files(struct rx_xfer *x)
 	return SL_OK;
 }
 
+/* Chunks that went to the stream before the catalog was known, into the tree. */
+static int copy_stream(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
+{
+	if (!x->ndone)
+		return SL_OK;
+	if (x->stream_fd < 0) {
+		snprintf(why, wl, "the staged stream is not open");
+		return SL_ERR_IO;
+	}
+	for (uint64_t i = 0; i < x->hdr.nchunks; i++) {
+		size_t n = (size_t)chunk_len(x, i);
+		int r;
+		if (!rx_done_get(x->done, i))
+			continue;
+		if (sl_pread_all(x->stream_fd, c->hashbuf, n, i * x->hdr.chunk_size)) {
+			snprintf(why, wl, "reading the staged stream: %s", strerror(errno));
+			return SL_ERR_IO;
+		}
+		r = rx_tree_place(c, x, i, c->hashbuf, n);
+		if (r) {
+			snprintf(why, wl, "copying staged chunks into the tree");
+			return r;
+		}
+	}
+	return SL_OK;
+}
+
 int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 {
 	char why[1024] = "";
@@ -433,29 +460,9 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	if (r)
 		goto fail;
 	x->tree = 1;
-	/* Chunks that went to the stream before the catalog was known. */
-	if (x->ndone) {
-		if (x->stream_fd < 0) {
-			r = SL_ERR_IO;
-			snprintf(why, sizeof why, "the staged stream is not open");
-			goto fail;
-		}
-		for (uint64_t i = 0; i < x->hdr.nchunks; i++) {
-			size_t n = (size_t)chunk_len(x, i);
-			if (!rx_done_get(x->done, i))
-				continue;
-			if (sl_pread_all(x->stream_fd, c->hashbuf, n, i * x->hdr.chunk_size)) {
-				r = SL_ERR_IO;
-				snprintf(why, sizeof why, "reading the staged stream: %s", strerror(errno));
-				goto fail;
-			}
-			r = rx_tree_place(c, x, i, c->hashbuf, n);
-			if (r) {
-				snprintf(why, sizeof why, "copying staged chunks into the tree");
-				goto fail;
-			}
-		}
-	}
+	r = copy_stream(c, x, why, sizeof why);
+	if (r)
+		goto fail;
 	if (rx_tree_sync(c, x) != SL_OK || sync_dirs(x) != SL_OK ||
 	    sl_fsync_dir(c->relstage_fd, ".") != 0 ||
 	    sl_write_file_atomic(x->dirfd, MARKER, "", 0, 0600, NULL) != SL_OK) {
