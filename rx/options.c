@@ -42,24 +42,7 @@ void rx_opts_init(struct rx_opts *o)
 
 void rx_opts_free(struct rx_opts *o)
 {
-	for (size_t i = 0; i < o->nowned; i++)
-		free(o->owned[i]);
-	free(o->owned);
-	o->owned = NULL;
-	o->nowned = 0;
-}
-
-/* A string setting: kept as a copy the options own. */
-static int keep(struct rx_opts *o, const char **dst, const char *key, const char *arg, struct sl_diag *d)
-{
-	char **n = realloc(o->owned, (o->nowned + 1) * sizeof *n);
-	if (!n)
-		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
-	o->owned = n;
-	if (!(n[o->nowned] = strdup(arg)))
-		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
-	*dst = n[o->nowned++];
-	return SL_OK;
+	sl_conf_strings_free(&o->owned);
 }
 
 /* A size in [lo, hi] bytes; range names the bounds for people. */
@@ -91,16 +74,6 @@ static int secs_in(const char *key, const char *arg, uint64_t *ns, struct sl_dia
 	return SL_OK;
 }
 
-static int count_in(const char *key, const char *arg, unsigned long lo, unsigned long hi, unsigned *out,
-		    struct sl_diag *d)
-{
-	unsigned long v;
-	int r = sl_parse_count(key, arg, lo, hi, &v, d);
-	if (!r)
-		*out = (unsigned)v;
-	return r;
-}
-
 /* The sizes, counts and durations. */
 static int number_option(struct rx_cfg *c, int opt, const char *key, const char *arg, struct sl_diag *d)
 {
@@ -111,11 +84,11 @@ static int number_option(struct rx_cfg *c, int opt, const char *key, const char 
 	case RX_O_TIMEOUT: return secs_in(key, arg, &c->timeout_ns, d);
 	case RX_O_GRACE: return secs_in(key, arg, &c->tail_grace_ns, d);
 	case RX_O_KEEP: return secs_in(key, arg, &c->keep_incomplete_ns, d);
-	case RX_O_WINDOW: return count_in(key, arg, 1, 4096, &c->window, d);
-	case RX_O_MAXACTIVE: return count_in(key, arg, 1, 256, &c->max_active, d);
-	case RX_O_MAXSTAGED: return count_in(key, arg, 1, RX_MAX_KNOWN, &c->max_staged, d);
+	case RX_O_WINDOW: return sl_conf_count(key, arg, 1, 4096, &c->window, d);
+	case RX_O_MAXACTIVE: return sl_conf_count(key, arg, 1, 256, &c->max_active, d);
+	case RX_O_MAXSTAGED: return sl_conf_count(key, arg, 1, RX_MAX_KNOWN, &c->max_staged, d);
 	case RX_O_MAXSYM:
-		r = count_in(key, arg, SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE, &v, d);
+		r = sl_conf_count(key, arg, SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE, &v, d);
 		if (!r)
 			c->max_symsize = (uint16_t)v;
 		return r;
@@ -144,14 +117,14 @@ int rx_option(struct rx_opts *o, int opt, const char *key, const char *arg, stru
 	int r;
 
 	switch (opt) {
-	case RX_O_LINK: return keep(o, &c->link_uri, key, arg, d);
+	case RX_O_LINK: return sl_conf_keep(&o->owned, key, arg, &c->link_uri, d);
 	case RX_O_KEY:
 		r = sl_conf_check_secret("link key", arg, d);
-		return r ? r : keep(o, &o->key_path, key, arg, d);
+		return r ? r : sl_conf_keep(&o->owned, key, arg, &o->key_path, d);
 	case RX_O_UNKEYED: c->allow_unkeyed = 1; return SL_OK;
-	case RX_O_POLICY: return keep(o, &c->policy_path, key, arg, d);
-	case RX_O_STATE: return keep(o, &c->state_dir, key, arg, d);
-	case RX_O_RELEASE: return keep(o, &c->release_dir, key, arg, d);
+	case RX_O_POLICY: return sl_conf_keep(&o->owned, key, arg, &c->policy_path, d);
+	case RX_O_STATE: return sl_conf_keep(&o->owned, key, arg, &c->state_dir, d);
+	case RX_O_RELEASE: return sl_conf_keep(&o->owned, key, arg, &c->release_dir, d);
 	case RX_O_NOSANDBOX: o->sandbox = 0; return SL_OK;
 	case RX_O_NOLANDLOCK: o->allow_no_landlock = 1; return SL_OK;
 	case RX_O_FILEIO:

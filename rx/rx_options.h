@@ -9,6 +9,7 @@
 #ifndef SL_RX_OPTIONS_H
 #define SL_RX_OPTIONS_H
 
+#include "conf.h"
 #include "rx.h"
 
 enum {
@@ -28,8 +29,7 @@ struct rx_opts {
 	int sandbox;                /* 0: --no-sandbox */
 	int allow_no_landlock;      /* --allow-no-landlock */
 	enum sl_log_level log_max;  /* -q, -v */
-	char **owned;               /* copies of string values, freed by rx_opts_free */
-	size_t nowned;
+	struct sl_conf_strings owned; /* copies of string values, freed by rx_opts_free */
 };
 
 /* The defaults (rx.h: quotas left 0 get theirs in rx_setup). */

@@ -41,33 +41,7 @@ void tx_opts_init(struct tx_opts *o, const struct sl_send_cfg *defaults, int pro
 
 void tx_opts_free(struct tx_opts *o)
 {
-	for (size_t i = 0; i < o->nowned; i++)
-		free(o->owned[i]);
-	free(o->owned);
-	o->owned = NULL;
-	o->nowned = 0;
-}
-
-static int keep(struct tx_opts *o, const char **dst, const char *key, const char *arg, struct sl_diag *d)
-{
-	char **n = realloc(o->owned, (o->nowned + 1) * sizeof *n);
-	if (!n)
-		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
-	o->owned = n;
-	if (!(n[o->nowned] = strdup(arg)))
-		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
-	*dst = n[o->nowned++];
-	return SL_OK;
-}
-
-static int count_in(const char *key, const char *arg, unsigned long lo, unsigned long hi, unsigned *out,
-		    struct sl_diag *d)
-{
-	unsigned long v;
-	int r = sl_parse_count(key, arg, lo, hi, &v, d);
-	if (!r)
-		*out = (unsigned)v;
-	return r;
+	sl_conf_strings_free(&o->owned);
 }
 
 /* The numbers: rate, burst, FEC, passes, compression, timing. */
@@ -97,30 +71,30 @@ static int number_option(struct tx_opts *o, int opt, const char *key, const char
 		c->overhead = p / 100.0;
 		return SL_OK;
 	}
-	case TX_O_PASSES: return count_in(key, arg, 1, 1000, &c->passes, d);
+	case TX_O_PASSES: return sl_conf_count(key, arg, 1, 1000, &c->passes, d);
 	case TX_O_FIRST:
-		r = count_in(key, arg, 1, 60000, &v, d);
+		r = sl_conf_count(key, arg, 1, 60000, &v, d);
 		c->first_pass = r ? c->first_pass : v - 1;
 		return r;
-	case TX_O_INTERLEAVE: return count_in(key, arg, 1, 256, &c->interleave, d);
+	case TX_O_INTERLEAVE: return sl_conf_count(key, arg, 1, 256, &c->interleave, d);
 	case TX_O_SYMSIZE:
-		r = count_in(key, arg, 256, SL_WIRE_MAX_SYMSIZE, &v, d);
+		r = sl_conf_count(key, arg, 256, SL_WIRE_MAX_SYMSIZE, &v, d);
 		c->symsize = r ? c->symsize : (uint16_t)v;
 		return r;
 	case TX_O_BLOCK:
-		r = count_in(key, arg, 1, 200, &v, d);
+		r = sl_conf_count(key, arg, 1, 200, &v, d);
 		c->kmax = r ? c->kmax : (uint16_t)v;
 		return r;
 	case TX_O_LEVEL:
-		r = count_in(key, arg, 1, 19, &v, d);
+		r = sl_conf_count(key, arg, 1, 19, &v, d);
 		c->level = r ? c->level : (int)v;
 		return r;
 	case TX_O_HEARTBEAT:
-		r = count_in(key, arg, 1, 3600, &v, d);
+		r = sl_conf_count(key, arg, 1, 3600, &v, d);
 		c->heartbeat_ms = r ? c->heartbeat_ms : v * 1000;
 		return r;
-	case TX_O_PREAMBLE: return count_in(key, arg, 0, 100000, &c->preamble, d);
-	case TX_O_THREADS: return count_in(key, arg, 1, 4, &c->threads, d);
+	case TX_O_PREAMBLE: return sl_conf_count(key, arg, 0, 100000, &c->preamble, d);
+	case TX_O_THREADS: return sl_conf_count(key, arg, 1, 4, &c->threads, d);
 	}
 	return sl_diag_set(d, SL_ERR_INVAL, "%s: not a setting", key);
 }
@@ -132,19 +106,19 @@ int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, stru
 	int r;
 
 	switch (opt) {
-	case TX_O_LINK: return keep(o, &c->link_uri, key, arg, d);
+	case TX_O_LINK: return sl_conf_keep(&o->owned, key, arg, &c->link_uri, d);
 	case TX_O_KEY:
 		r = sl_conf_check_secret("link key", arg, d);
-		return r ? r : keep(o, &o->key_path, key, arg, d);
+		return r ? r : sl_conf_keep(&o->owned, key, arg, &o->key_path, d);
 	case TX_O_UNKEYED: o->unkeyed = 1; return SL_OK;
 	case TX_O_AEAD:
 		if (strcmp(arg, "auto") && (sl_suite_parse(arg, &suite) || suite == SL_SUITE_NONE))
 			return sl_diag_set(d, SL_ERR_INVAL, "%s '%s': use auto, aes256gcm or xchacha20poly1305",
 					   key, arg);
-		return keep(o, &o->aead, key, arg, d);
-	case TX_O_POLICY: return keep(o, &o->policy, key, arg, d);
-	case TX_O_SPOOL: return keep(o, &c->spool_dir, key, arg, d);
-	case TX_O_WATCH: return keep(o, &o->watch, key, arg, d);
+		return sl_conf_keep(&o->owned, key, arg, &o->aead, d);
+	case TX_O_POLICY: return sl_conf_keep(&o->owned, key, arg, &o->policy, d);
+	case TX_O_SPOOL: return sl_conf_keep(&o->owned, key, arg, &c->spool_dir, d);
+	case TX_O_WATCH: return sl_conf_keep(&o->owned, key, arg, &o->watch, d);
 	case TX_O_REALTIME: c->realtime = SL_RT_REQUIRED; return SL_OK;
 	case TX_O_NOREALTIME: c->realtime = SL_RT_OFF; return SL_OK;
 	case TX_O_PROGRESS: o->progress = 1; return SL_OK;

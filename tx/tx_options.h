@@ -7,6 +7,7 @@
 #ifndef SL_TX_OPTIONS_H
 #define SL_TX_OPTIONS_H
 
+#include "conf.h"
 #include "sender.h"
 
 enum {
@@ -25,8 +26,7 @@ struct tx_opts {
 	const char *key_path, *policy, *aead, *watch;
 	int unkeyed, have_rate, progress;
 	enum sl_log_level log_max;
-	char **owned;               /* copies of string values, freed by tx_opts_free */
-	size_t nowned;
+	struct sl_conf_strings owned; /* copies of string values, freed by tx_opts_free */
 };
 
 /* cfg must hold its defaults already (sl_send_cfg_defaults); progress is

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "units.h"
+
 #define MAX_KEYS 128
 
 struct parse {
@@ -313,4 +315,38 @@ const char *sl_conf_suggest(const char *key, const struct option *opts)
 		}
 	}
 	return best;
+}
+
+int sl_conf_keep(struct sl_conf_strings *s, const char *key, const char *arg, const char **out,
+		 struct sl_diag *d)
+{
+	char **n = realloc(s->v, (s->n + 1) * sizeof *n);
+
+	if (!n)
+		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
+	s->v = n;
+	if (!(n[s->n] = strdup(arg)))
+		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", key);
+	*out = n[s->n++];
+	return SL_OK;
+}
+
+void sl_conf_strings_free(struct sl_conf_strings *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int sl_conf_count(const char *key, const char *arg, unsigned long lo, unsigned long hi, unsigned *out,
+		  struct sl_diag *d)
+{
+	unsigned long v;
+	int r = sl_parse_count(key, arg, lo, hi, &v, d);
+
+	if (!r)
+		*out = (unsigned)v;
+	return r;
 }

@@ -53,6 +53,20 @@ int sl_conf_read_fd(int fd, const char *path, size_t max, char **text, size_t *l
 /* The same from a path. */
 int sl_conf_read(const char *path, size_t max, char **text, size_t *len, struct sl_diag *d);
 
+/* Option values kept as copies until sl_conf_strings_free (the settings a
+ * program read from its command line and configuration file). */
+struct sl_conf_strings {
+	char **v;
+	size_t n;
+};
+/* *out = a copy of arg, owned by s; SL_ERR_NOMEM ("KEY: out of memory"). */
+int sl_conf_keep(struct sl_conf_strings *s, const char *key, const char *arg, const char **out,
+		 struct sl_diag *d);
+void sl_conf_strings_free(struct sl_conf_strings *s);
+/* A whole number in [lo, hi] for option key (sl_parse_count's reasons). */
+int sl_conf_count(const char *key, const char *arg, unsigned long lo, unsigned long hi, unsigned *out,
+		  struct sl_diag *d);
+
 /* A secret named by a setting (the link key): it must be a regular file
  * that neither group nor others can read or write; refused otherwise with
  * the command that fixes it ("chmod 600 PATH"). */
