@@ -56,7 +56,8 @@ static void usage(FILE *f)
 "  --window N            blocks assembled in memory per transfer (default 64)\n"
 "  --max-active N        transfers assembled at once (default 4)\n"
 "  --max-symbol-size S   largest symbol accepted (default 8900)\n"
-"  --max-catalog SIZE    largest manifest+signatures (default 64M)\n"
+"  --max-catalog SIZE    largest manifest+signatures (default: the policy's\n"
+"                        max-manifest-bytes plus 64 signature files)\n"
 "  --max-staging SIZE    disk all staged transfers may hold (default: half the\n"
 "                        free space of --state when sluice-rx starts)\n"
 "  --max-unvouched SIZE  of that, for transfers whose signatures are not yet\n"
@@ -203,7 +204,8 @@ static void restart_needed(const struct rx_opts *run, const struct rx_opts *n, c
 		{ "timeout", a->timeout_ns == b->timeout_ns }, { "tail-grace", a->tail_grace_ns == b->tail_grace_ns },
 		{ "window", a->window == b->window }, { "max-active", a->max_active == b->max_active },
 		{ "max-symbol-size", a->max_symsize == b->max_symsize },
-		{ "max-catalog", a->max_catalog == b->max_catalog }, { "sockbuf", a->sockbuf == b->sockbuf },
+		{ "max-catalog", !b->max_catalog || a->max_catalog == b->max_catalog }, /* 0: the policy's */
+		{ "sockbuf", a->sockbuf == b->sockbuf },
 		{ "file-io", a->file_io == b->file_io }, { "no-sandbox", run->sandbox == n->sandbox },
 		{ "quiet/verbose", run->log_max == n->log_max },
 	};

@@ -34,7 +34,7 @@ void rx_opts_init(struct rx_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->cfg = (struct rx_cfg){ .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
-				  .tail_grace_ns = 5000000000ull, .max_catalog = 64u << 20,
+				  .tail_grace_ns = 5000000000ull, .max_catalog = 0 /* from the policy */,
 				  .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20 };
 	o->sandbox = 1;
 	o->log_max = SL_LOG_INFO;

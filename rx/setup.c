@@ -11,6 +11,7 @@
 
 #include "pace.h"
 #include "rx.h"
+#include "transfer.h"
 
 static int open_dir(const char *path, mode_t mode, int create, struct sl_diag *d)
 {
@@ -39,8 +40,19 @@ static int subdir(int parent, const char *name, struct sl_diag *d)
 }
 
 /* Defaults of the quotas that were left 0 (some depend on STATE's free space). */
-static void quota_defaults(struct rx_cfg *cfg, int state_fd)
+/* --max-catalog left 0: the policy's largest manifest and as many signature
+ * files as a transfer may carry, with the catalog's framing. */
+static uint64_t catalog_default(const struct sl_policy *p)
 {
+	uint64_t n = p->limits.max_manifest_bytes +
+		     (uint64_t)SL_CATALOG_MAX_ENTRIES * (SL_SIGFILE_MAX_BYTES + SL_CATALOG_NAME_MAX + 16) + 64;
+	return n > (1ull << 30) ? 1ull << 30 : n;
+}
+
+static void quota_defaults(struct rx_cfg *cfg, const struct sl_policy *p, int state_fd)
+{
+	if (!cfg->max_catalog)
+		cfg->max_catalog = catalog_default(p);
 	if (!cfg->max_staging)
 		cfg->max_staging = rx_quota_default_staging(state_fd);
 	if (!cfg->max_unvouched)
@@ -127,7 +139,7 @@ int rx_open_state(struct rx_ctx *c, struct rx_cfg *cfg, struct sl_diag *d)
 	c->release_fd = open_dir(cfg->release_dir, 0755, 1, d);
 	if (c->release_fd < 0)
 		return SL_ERR_IO;
-	quota_defaults(cfg, c->state_fd);
+	quota_defaults(cfg, c->policy, c->state_fd);
 	if ((c->xfer_fd = subdir(c->state_fd, "xfer", d)) < 0 ||
 	    (c->relstage_fd = subdir(c->state_fd, "release", d)) < 0)
 		return SL_ERR_IO;

@@ -374,3 +374,13 @@ Test(rx, status_tells_the_outcome_at_once)
 	cr_assert(strstr(buf, "\nreleased 1\n"), "%s", buf);
 	rxh_one_free(&a);
 }
+
+/* --max-catalog left out follows the policy's max-manifest-bytes. */
+Test(rx, catalog_limit_follows_the_policy)
+{
+	rxh_stop(h);
+	h->cfg.max_catalog = 0;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_geq(h->cfg.max_catalog, h->c.policy->limits.max_manifest_bytes + 64 * 4096);
+	cr_assert_leq(h->cfg.max_catalog, 1ull << 30);
+}
