@@ -86,7 +86,7 @@ static void usage(FILE *f)
 
 #ifdef RX_TEST_BUILD
 /* sluice-rx-crashtest only: SLUICE_RX_CRASH_AT=POINT makes the receiver
- * _exit() at that point of a release (tests/e2e/transfer.sh crash_points).
+ * _exit() at that point of a release (tests/e2e/scenarios/crash_points.sh).
  * An unknown name is refused, so a misspelt test cannot pass by never crashing. */
 static int crash_point_from_env(struct rx_cfg *cfg)
 {

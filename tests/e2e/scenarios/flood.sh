@@ -1,4 +1,4 @@
-# flood.sh — the 'flood' scenario of transfer.sh (sourced after lib.sh): a
+# e2e scenario flood (run by tests/e2e/run.sh flood, after lib.sh): a
 # compromised low side, holding the link key, floods sluice-rx
 # (tests/e2e/flood.c) while a real transfer crosses. Needs SLUICE_FLOOD.
 #
@@ -167,3 +167,5 @@ flood_scenario() {
     note "flood scenario: $(($(date +%s) - t0)) s"
     [ -z "$PROBLEMS" ] || fail "under the flood:$PROBLEMS"
 }
+
+flood_scenario

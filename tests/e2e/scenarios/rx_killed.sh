@@ -1,0 +1,19 @@
+# e2e scenario rx_killed (run by tests/e2e/run.sh rx_killed, after lib.sh).
+make_transfer T 1 random:12000
+id=$(xfer_id T)
+P=$(free_port)
+start_rx "$P"
+send_bg T "$P" --rate 60M
+TX=$TX_PID
+wait_for "[ -s $W/state/xfer/$id/done ]" 20 || fail "nothing staged before the kill"
+sleep 0.5
+kill -9 "$RX_PID"
+wait "$RX_PID" 2>/dev/null || true
+note "rx killed with SIGKILL mid-transfer"
+wait "$TX" || fail "tx failed"
+[ -d "$W/rel/$id" ] && fail "released although rx was dead for part of the pass"
+start_rx "$P"
+send T "$P" --rate "$RATE" --first-pass 2
+wait_for "released $id" 20 || fail "repeat pass after restart did not complete it"
+grep -q "resumed from disk" "$W/rx.log" || fail "rx did not resume staged state"
+check_identical T "$id"
