@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "error.h"
 #include "manifest.h"
 #include "pathname.h"
@@ -162,9 +163,7 @@ char *cli_passphrase(const char *prog, const char *file, const char *prompt, boo
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)sl_now_ns() / 1e9;
 }
 
 void cli_progress_init(struct cli_progress *p, const char *what, uint64_t total)

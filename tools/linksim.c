@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cmds.h"
 #include "link.h"
 #include "linksim_model.h"
@@ -91,13 +92,6 @@ static void usage(FILE *f)
 		"With --in pcap:FILE time is simulated from the capture's timestamps and\n"
 		"--out must be pcap:FILE too. Stops on SIGINT/SIGTERM; prints a summary.\n"
 		"See sluice-linksim(1).\n");
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- the FIFO's storage ---- */
@@ -296,7 +290,7 @@ static int run_live(struct sim *s, struct sl_dgram *dg)
 	sigdelset(&unblocked, SIGINT);
 	sigdelset(&unblocked, SIGTERM);
 	for (;;) {
-		uint64_t now = realtime_ns(), wake = UINT64_MAX, dep;
+		uint64_t now = sl_realtime_ns(), wake = UINT64_MAX, dep;
 		uint8_t *buf;
 		size_t len;
 
@@ -339,7 +333,7 @@ static int run_live(struct sim *s, struct sl_dgram *dg)
 			return 1;
 		}
 		if (got > 0)
-			s->last_input = realtime_ns();
+			s->last_input = sl_realtime_ns();
 		for (int i = 0; i < got; i++) {
 			/* departures due before this arrival leave first */
 			if (depart_until(s, dg[i].ts_ns))
@@ -551,7 +545,7 @@ static int open_sim(const struct linksim_args *a, struct sim *s, struct sl_dgram
 	for (int i = 0; i < BATCH; i++)
 		dg[i] = (struct sl_dgram){ *dgmem + (size_t)i * SL_LINK_MAX_DGRAM,
 					   SL_LINK_MAX_DGRAM, 0, 0 };
-	s->start_ns = s->simulated ? 0 : realtime_ns();
+	s->start_ns = s->simulated ? 0 : sl_realtime_ns();
 	s->last_input = s->last_stats = s->start_ns;
 	s->next_stats = s->start_ns + s->stats_s * 1000000000ull;
 	sl_queue_init(&s->q, s->rate, s->queue, s->start_ns);

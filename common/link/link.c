@@ -167,13 +167,6 @@ int sl_uri_opt_bool(const struct sl_uri *u, const char *key, int *out, struct sl
 	return SL_OK;
 }
 
-uint64_t sl_link_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int open_link(const char *uri, const struct sl_link_opts *o, int tx,
 		     struct sl_link **out, struct sl_diag *d)
 {

@@ -456,7 +456,7 @@ static void read_cmsgs(struct sl_link *l, struct msghdr *m, uint64_t *ts, size_t
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
 		sl_udp_cmsg(l, c, ts, seg);
 	if (!*ts)
-		*ts = sl_link_realtime_ns();
+		*ts = sl_realtime_ns();
 }
 
 /* Message i of a recvmmsg: one buffer and the control-message space

@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "clock.h"
 
 struct sl_pacer {
 	uint64_t rate_bps;     /* bits per second; 0 = unlimited */
@@ -73,7 +74,6 @@ int sl_pacer_set_rate(struct sl_pacer *p, uint64_t rate_bps, uint64_t now_ns);
 /* Sleep until CLOCK_MONOTONIC reaches deadline_ns (clock_nanosleep). */
 void sl_sleep_until_ns(uint64_t deadline_ns);
 
-uint64_t sl_now_ns(void);                 /* CLOCK_MONOTONIC in ns */
 size_t sl_wire_bytes_udp(size_t payload); /* Ethernet wire cost of a UDP datagram */
 size_t sl_wire_bytes_eth(size_t payload); /* ... of a raw sluice-EtherType frame */
 
