@@ -1,5 +1,6 @@
 /* ledger.c — append-only, fsync'd ledger of accepted transfers. */
 #include "ledger.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,14 +91,8 @@ static int parse_line(const char *s, size_t n, struct entry *e)
 
 static int add_entry(struct sl_ledger *l, const struct entry *e)
 {
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 64;
-		struct entry *ne = realloc(l->e, nc * sizeof *ne);
-		if (!ne)
-			return SL_ERR_NOMEM;
-		l->e = ne;
-		l->cap = nc;
-	}
+	if (sl_grow(&l->e, l->n, &l->cap, sizeof *l->e))
+		return SL_ERR_NOMEM;
 	l->e[l->n++] = *e;
 	return SL_OK;
 }

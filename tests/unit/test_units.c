@@ -1,5 +1,6 @@
-/* Unit tests for command-line quantities (common/util/units.c). */
+/* Unit tests for command-line quantities (common/util/units.c) and the growing array (grow.c). */
 #include <criterion/criterion.h>
+#include "grow.h"
 #include "units.h"
 
 Test(units, rates_are_decimal_bits)
@@ -89,4 +90,35 @@ Test(units, counts)
 	cr_assert_eq(sl_parse_count("--passes", " 3", 1, 10, &v, &d), SL_ERR_RANGE);
 	cr_assert_eq(sl_parse_count("--passes", "3x", 1, 10, &v, &d), SL_ERR_RANGE);
 	cr_assert_eq(sl_parse_count("--passes", "99999999999999999999999", 1, 10, &v, &d), SL_ERR_RANGE);
+}
+
+/* sl_grow: room for element n, doubling; a failure leaves the array as it was. */
+Test(grow, doubles_and_keeps_contents)
+{
+	uint32_t *a = NULL;
+	size_t cap = 0;
+
+	for (size_t n = 0; n < 1000; n++) {
+		cr_assert_eq(sl_grow(&a, n, &cap, sizeof *a), SL_OK);
+		cr_assert_gt(cap, n);
+		a[n] = (uint32_t)n * 7u;
+	}
+	cr_assert_eq(cap, 1024);
+	for (size_t n = 0; n < 1000; n++)
+		cr_assert_eq(a[n], n * 7u);
+	free(a);
+}
+
+Test(grow, refuses_an_overflowing_size)
+{
+	uint64_t *a = NULL, *before;
+	size_t cap = (SIZE_MAX / 8) / 2 + 1;
+
+	before = a;
+	cr_assert_eq(sl_grow(&a, cap, &cap, sizeof *a), SL_ERR_NOMEM);
+	cr_assert_eq(a, before);
+	cr_assert_eq(cap, (SIZE_MAX / 8) / 2 + 1);
+	cap = 4;
+	cr_assert_eq(sl_grow(&a, 3, &cap, sizeof *a), SL_OK, "room left: nothing to do");
+	cr_assert_null(a);
 }
