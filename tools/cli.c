@@ -299,14 +299,12 @@ char *cli_text(const char *s, char *out, size_t outsz)
 
 int cli_parse_time(const char *s, int64_t *t)
 {
-	char *end;
-	long long v;
+	uint64_t v;
+
 	if (sl_time_parse(s, strlen(s), t) == SL_OK)
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
+	if (sl_parse_decimal(s, 0, INT64_MAX, &v))
 		return -1;
-	*t = v;
+	*t = (int64_t)v;
 	return 0;
 }

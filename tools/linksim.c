@@ -388,10 +388,9 @@ done:
 
 static int parse_u64(const char *opt, const char *v, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end || errno) {
+	uint64_t x;
+
+	if (sl_parse_decimal(v, 0, UINT64_MAX, &x)) {
 		fprintf(stderr, "sluice linksim: %s '%s': expected a whole number\n", opt, v);
 		return -1;
 	}

@@ -122,3 +122,22 @@ Test(grow, refuses_an_overflowing_size)
 	cr_assert_eq(sl_grow(&a, 3, &cap, sizeof *a), SL_OK, "room left: nothing to do");
 	cr_assert_null(a);
 }
+
+/* sl_parse_decimal: digits only, the full 64-bit range, nothing else. */
+Test(units, decimal_digits_only)
+{
+	uint64_t v = 7;
+	cr_assert_eq(sl_parse_decimal("18446744073709551615", 0, UINT64_MAX, &v), SL_OK);
+	cr_assert_eq(v, UINT64_MAX);
+	cr_assert_eq(sl_parse_decimal("18446744073709551616", 0, UINT64_MAX, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal("99999999999999999999", 0, UINT64_MAX, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal("0", 0, 10, &v), SL_OK);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(sl_parse_decimal("11", 0, 10, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal("0", 1, 10, &v), SL_ERR_RANGE);
+	const char *bad[] = { "", "-1", "+1", " 1", "1 ", "5x", "0x10", "1e3", "1.0" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert_eq(sl_parse_decimal(bad[i], 0, UINT64_MAX, &v), SL_ERR_PARSE, "'%s'", bad[i]);
+	cr_assert_eq(sl_parse_decimal(NULL, 0, 1, &v), SL_ERR_PARSE);
+	cr_assert_eq(v, 0, "untouched on failure");
+}
