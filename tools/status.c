@@ -352,6 +352,14 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			problems += show_quota(line);
 		} else if (!strncmp(line, "storage ", 8)) {
 			problems += show_storage(line);
+		} else if (!strncmp(line, "window ", 7)) {
+			printf("window     %llu block slots in memory; %llu symbols spooled (their block left "
+			       "the window undecoded); grown %llu times to a sender's interleave",
+			       num(line, "slots="), num(line, "spooled="), num(line, "grown="));
+			if (num(line, "short="))
+				printf("\n           ! %llu transfers wanted more than --window-memory holds: "
+				       "raise it (see the log)", num(line, "short="));
+			printf("\n");
 		} else if (!strncmp(line, "session ", 8)) {
 			unsigned long long got = num(line, "received="), lost = num(line, "lost=");
 			long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);

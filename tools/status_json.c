@@ -137,7 +137,7 @@ static const char *const counters[] = {
  * sessions and transfers (each in its own array, read in a second pass). */
 static void status_lines(FILE *f, long age, unsigned *problems)
 {
-	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL;
+	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL, *wl = NULL;
 	size_t cap = 0;
 	unsigned long long pid = 0, auth = 0;
 	int nc = 0, first = 1;
@@ -163,6 +163,8 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 			ql = strdup(line);
 		if (!strncmp(line, "storage ", 8) && !dl)
 			dl = strdup(line);
+		if (!strncmp(line, "window ", 7) && !wl)
+			wl = strdup(line);
 	}
 	printf("},\n  \"receiver\": {\"running\": %s, \"pid\": %llu, \"status_age_s\": %ld},\n",
 	       status_alive(pid, age) ? "true" : "false", pid, age);
@@ -209,9 +211,18 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 		       bad ? "true" : "false");
 		*problems += bad;
 	}
+	if (wl) {
+		printf("  \"window\": {");
+		numf("slots", wl, "slots=", 1);
+		numf("spooled", wl, "spooled=", 1);
+		numf("grown", wl, "grown=", 1);
+		numf("short", wl, "short=", 0);
+		printf("},\n");
+	}
 	free(sl);
 	free(ql);
 	free(dl);
+	free(wl);
 	printf("  \"sessions\": [");
 	rewind(f);
 	while (getline(&line, &cap, f) > 0) {

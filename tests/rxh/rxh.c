@@ -90,7 +90,7 @@ int rxh_new(const char *base_dir, struct rxh **out)
 	h->next_seq = 1;
 	h->now = 1000000000000ull;
 	h->log = (struct sl_logger){ rxh_log, h, SL_LOG_DEBUG };
-	h->cfg = (struct rx_cfg){ .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
+	h->cfg = (struct rx_cfg){ .window = 64, .window_memory = 128u << 20, .max_active = 4, .timeout_ns = 300000000000ull,
 				  .tail_grace_ns = 5000000000ull, .max_catalog = 64u << 20,
 				  .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 1u << 20,
 				  .policy_path = h->policy, .state_dir = h->state,
@@ -396,6 +396,7 @@ int rxh_session_new(struct rxh *h, uint16_t symsize, struct rxh_session *s)
 {
 	struct sl_diag d = { "" };
 	(void)h;
+	s->interleave = 0;
 	s->symsize = symsize;
 	return sl_wire_tx_new(h->link_key, sl_wire_default_suite(), symsize, &s->tx, &d);
 }
@@ -501,7 +502,7 @@ void rxh_send_hb(struct rxh *h, struct rxh_session *s, const uint8_t xfer[16], u
 	hb.kmax = 16;
 	hb.m = 4;
 	hb.symsize = s->symsize;
-	hb.interleave = 1;
+	hb.interleave = s->interleave ? s->interleave : 1;
 	hb.state = state;
 	hb.pass = (uint16_t)pass;
 	hb.passes = (uint16_t)passes;

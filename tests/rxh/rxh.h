@@ -52,6 +52,7 @@ struct rxh_opts {
 struct rxh_session {
 	struct sl_wire_tx *tx;
 	uint16_t symsize;
+	uint16_t interleave;       /* what its heartbeats declare (0: 1) */
 };
 
 struct rxh {
