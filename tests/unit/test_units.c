@@ -1,5 +1,8 @@
 /* Unit tests for command-line quantities (common/util/units.c) and the growing array (grow.c). */
 #include <criterion/criterion.h>
+#include <sched.h>
+#include <unistd.h>
+#include "cpus.h"
 #include "grow.h"
 #include "units.h"
 
@@ -140,4 +143,19 @@ Test(units, decimal_digits_only)
 		cr_assert_eq(sl_parse_decimal(bad[i], 0, UINT64_MAX, &v), SL_ERR_PARSE, "'%s'", bad[i]);
 	cr_assert_eq(sl_parse_decimal(NULL, 0, 1, &v), SL_ERR_PARSE);
 	cr_assert_eq(v, 0, "untouched on failure");
+}
+
+/* sl_cpus_usable follows the affinity mask (taskset, cpusets), not the
+ * machine: pinned to one CPU, pools size themselves for one. */
+Test(cpus, follows_the_affinity_mask)
+{
+	cpu_set_t one;
+	unsigned all = sl_cpus_usable();
+
+	cr_assert_geq(all, 1);
+	cr_assert_leq(all, (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0);
+	cr_assert_eq(sl_cpus_usable(), 1);
 }
