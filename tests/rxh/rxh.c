@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "fileio.h"
 #include "minisign.h"
 #include "safefs.h"
 #include "sha256.h"
@@ -375,6 +376,60 @@ int rxh_xfer_build(struct rxh *h, const struct rxh_file *files, size_t n,
 		r = build_blocks(t);
 	if (r)
 		rxh_xfer_free(t);
+	return r;
+}
+
+/* One signature file DIR/manifest.NAME.minisig over t's manifest. */
+static int write_sig(const struct rxh_xfer *t, const struct sl_ms_seckey *sk, const char *name,
+		     const char *dir)
+{
+	char path[512], *sig = NULL;
+	struct sl_diag d = { "" };
+	size_t len = 0;
+	int r;
+
+	r = sl_ms_sign(sk, (const uint8_t *)t->manifest, t->manifest_len, "signature from rxh", "rxh",
+		       &sig, &len, &d);
+	snprintf(path, sizeof path, "%s/manifest.%s.minisig", dir, name);
+	if (!r)
+		r = sl_file_write(path, sig, len, 0644, true, &d);
+	free(sig);
+	return r;
+}
+
+int rxh_xfer_write_dir(struct rxh *h, const struct rxh_xfer *t, const struct rxh_file *files,
+		       size_t n, unsigned signers, const char *dir)
+{
+	struct sl_diag d = { "" };
+	char path[512];
+	int r = SL_OK, dfd;
+
+	signers = signers ? (signers > 3 ? 3 : signers) : 2;
+	snprintf(path, sizeof path, "%s/data", dir);
+	if (mkdir(dir, 0755) || mkdir(path, 0755))
+		return SL_ERR_IO;
+	snprintf(path, sizeof path, "%s/manifest", dir);
+	r = sl_file_write(path, t->manifest, t->manifest_len, 0644, true, &d);
+	for (unsigned i = 0; i < signers && !r; i++)
+		r = write_sig(t, h->officer[i], officer_names[i], dir);
+	if (!r)
+		r = write_sig(t, h->submitter, "dana", dir);
+	snprintf(path, sizeof path, "%s/data", dir);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return SL_ERR_IO;
+	for (size_t i = 0; i < n && !r; i++) {
+		const char *slash = strrchr(files[i].path, '/');
+		char sub[512];
+		if (slash) {
+			snprintf(sub, sizeof sub, "%.*s", (int)(slash - files[i].path), files[i].path);
+			r = sl_mkdirs_beneath(dfd, sub, &d);
+		}
+		snprintf(path, sizeof path, "%s/data/%s", dir, files[i].path);
+		if (!r)
+			r = sl_file_write(path, files[i].data, files[i].len, 0644, true, &d);
+	}
+	close(dfd);
 	return r;
 }
 
