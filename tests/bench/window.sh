@@ -9,7 +9,8 @@
 # with that one's defaults. Each row: released in one pass or not, rx CPU
 # (user + system seconds, /proc/PID/stat), wall time from the send to the
 # release, symbols spooled to disk (from the status file; "-" when the
-# binary does not report them). Loopback only; every process is stopped by
+# binary does not report them), datagrams the kernel dropped at rx's socket
+# (its status file's kernel_drops: a loaded machine shows here). Loopback only; every process is stopped by
 # PID and the work directory removed (tests/e2e/lib.sh).
 #
 # Usage: SLUICE=build/tools/sluice SLUICE_TX=build/tx/sluice-tx \
@@ -48,15 +49,17 @@ row() {
     wall=$(echo "$(date +%s.%N) - $t0" | bc)
     used=$(cpu "$RX_PID")
     spooled=$(sed -n 's/^window .*spooled=\([0-9]*\).*/\1/p' "$W/state/status")
+    kdrops=$(sed -n 's/^kernel_drops //p' "$W/state/status")
     kill "$RX_PID"
     wait "$RX_PID" 2>/dev/null || true
     stop_linksim
-    printf '%-28s %-13s %8s %8.1f %10s\n' "$label" "$outcome" "$used" "$wall" "${spooled:--}"
+    printf '%-28s %-13s %8s %8.1f %10s %8s\n' "$label" "$outcome" "$used" "$wall" "${spooled:--}" \
+        "${kdrops:--}"
 }
 
 printf '%s KiB, tx --interleave 256 at 500M, linksim 600M, 1%% loss in bursts of 500\n' "$size"
-printf '%-28s %-13s %8s %8s %10s\n' "receiver" "outcome" "rx CPU" "wall" "spooled"
-printf '%-28s %-13s %8s %8s %10s\n' "" "" "s" "s" "symbols"
+printf '%-28s %-13s %8s %8s %10s %8s\n' "receiver" "outcome" "rx CPU" "wall" "spooled" "kdrops"
+printf '%-28s %-13s %8s %8s %10s %8s\n' "" "" "s" "s" "symbols" "kernel"
 row "default" "$SLUICE_RX"
 row "--window 300" "$SLUICE_RX" --window 300
 if [ -n "${OLD_RX:-}" ]; then
