@@ -44,6 +44,21 @@ void tx_opts_free(struct tx_opts *o)
 	sl_conf_strings_free(&o->owned);
 }
 
+/* Here, not in sender.c, so `sluice doctor` knows the defaults too. */
+void sl_send_cfg_defaults(struct sl_send_cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	c->suite = SL_SUITE_AES256GCM;
+	c->passes = 1;
+	c->overhead = 0.125;
+	c->interleave = 16;
+	c->symsize = 1396;
+	c->kmax = 128;
+	c->level = 1;
+	c->heartbeat_ms = 1000;
+	c->preamble = 32;
+}
+
 /* The numbers: rate, burst, FEC, passes, compression, timing. */
 static int number_option(struct tx_opts *o, int opt, const char *key, const char *arg, struct sl_diag *d)
 {

@@ -22,7 +22,6 @@
 
 #define BATCH 32
 #define XFER_EVERY 256
-#define SL_TX_MIN_DEFAULT_BURST (48 * 1024)
 /* Pacing steps per burst. A sender keeps the rate while it wakes late by
  * less than (burst - 2 steps) / rate: 3/4 of the burst's line time with
  * eighths (through a 64 KiB queue at 490 Mbit/s, 1.3-4.6% of the line
@@ -63,20 +62,6 @@ struct sender {
 	struct sl_send_result *res;
 	struct sl_diag *d;
 };
-
-void sl_send_cfg_defaults(struct sl_send_cfg *c)
-{
-	memset(c, 0, sizeof *c);
-	c->suite = SL_SUITE_AES256GCM;
-	c->passes = 1;
-	c->overhead = 0.125;
-	c->interleave = 16;
-	c->symsize = 1396;
-	c->kmax = 128;
-	c->level = 1;
-	c->heartbeat_ms = 1000;
-	c->preamble = 32;
-}
 
 static int flush(struct sender *s)
 {
@@ -354,12 +339,9 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	s.xh.codec = 1;
 	s.xh.level = (uint8_t)cfg->level;
 
-	/* Default: 1 ms of line time, at least 48 KiB. */
-	burst = cfg->burst_bytes ? cfg->burst_bytes : cfg->rate_bps / 8000;
-	if (!cfg->burst_bytes && burst < SL_TX_MIN_DEFAULT_BURST)
-		burst = SL_TX_MIN_DEFAULT_BURST;
-	if (burst < 2 * s.wire_per_dg)
-		burst = 2 * s.wire_per_dg; /* at least two datagrams */
+	/* Default: 1 ms of line time, at least 48 KiB (pace.h; `sluice doctor`
+	 * checks the same number against a diode's buffer). */
+	burst = sl_pace_burst(cfg->rate_bps, cfg->burst_bytes, s.wire_per_dg);
 	/* Steps of an eighth of the burst. The bucket holds the burst less
 	 * one step: a step whose tokens were taken just before the thread
 	 * was preempted reaches the wire late, together with a full bucket
