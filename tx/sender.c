@@ -317,7 +317,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 
 	if (cfg->kmax < 1 || cfg->kmax > 254 || cfg->interleave < 1 || cfg->interleave > SL_GROUP_MAX ||
 	    cfg->passes < 1 || cfg->first_pass + cfg->passes > 65535 || cfg->overhead < 0 ||
-	    cfg->overhead > 10)
+	    cfg->overhead > 10 || (cfg->repair && cfg->passes != 1))
 		return sl_diag_set(d, SL_ERR_INVAL, "invalid sender configuration");
 	s.chunk_size = (uint32_t)cfg->kmax * cfg->symsize - SL_BLOCK_REC;
 	s.nchunks = sl_chunks_of(src->total_bytes, s.chunk_size);
@@ -380,6 +380,8 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	pc.chunk_size = s.chunk_size;
 	pc.piece = s.piece;
 	pc.catalog_blocks = s.catalog_blocks;
+	pc.repair = cfg->repair;
+	pc.repair_margin = cfg->repair_margin;
 	pc.nchunks = s.nchunks;
 	pc.kmax = cfg->kmax;
 	pc.symsize = cfg->symsize;
