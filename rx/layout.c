@@ -134,12 +134,10 @@ int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer
 	if (x->have_hdr) {
 		same_manifest = !memcmp(x->hdr.manifest_sha256, h->manifest_sha256, 32);
 		if (same_manifest && x->symsize == symsize && !memcmp(x->hdr.layout, h->layout, 16)) {
-			/* the most passes declared: a repair code's first new pass (repair.c) */
-			if (h->passes > x->hdr.passes) {
+			/* the most passes declared: a repair code's first new pass
+			 * (repair.c, which also records it in meta at the timeout) */
+			if (h->passes > x->hdr.passes)
 				x->hdr.passes = h->passes;
-				if (x->dirfd >= 0 && rx_xfer_write_meta(x) != SL_OK)
-					rx_storage_failed(c, x, "writing the staging metadata", errno);
-			}
 			return SL_OK;
 		}
 		if (x->catalog_ok && !same_manifest)

@@ -154,14 +154,18 @@ void sl_producer_release(struct sl_producer *p, struct sl_group *g)
 
 /* ---- producing a group ---- */
 
-/* Rows block b of g sends in a repair pass (see producer.h): 0 when the code
- * does not list it. */
+/* Rows block b of g (k data rows, n a pass) sends in a repair pass of
+ * virtual pass vp (see producer.h): 0 when the code does not list it. Rows
+ * past the 255 - vp·n that no pass sent repeat earlier ones, which help only
+ * where the receiver lacks them (at least (255 - k) of 255 rows): those
+ * count for (255 - k) / 255 of a row. */
 static unsigned repair_rows(const struct sl_producer *p, const struct sl_group *g, unsigned b,
-			    unsigned k, unsigned vp)
+			    unsigned k, unsigned n, unsigned vp)
 {
 	const struct sl_repair *r = p->cfg.repair;
+	uint64_t used = (uint64_t)vp * n, fresh = used < 255 ? 255 - used : 0, rows;
 	size_t lo = 0, hi = r->n;
-	unsigned need, rows;
+	unsigned need;
 
 	if (g->catalog && vp % 2)
 		return 0; /* the catalog's second round of the pass: once is enough */
@@ -176,7 +180,9 @@ static unsigned repair_rows(const struct sl_producer *p, const struct sl_group *
 		return 0;
 	need = r->e[lo].need && r->e[lo].need < k ? r->e[lo].need : k; /* 0: the whole block */
 	rows = need + (need * p->cfg.repair_margin + 99) / 100 + SL_REPAIR_EXTRA;
-	return rows > 255 ? 255 : rows;
+	if (rows > fresh)
+		rows = k >= 255 ? 255 : fresh + ((rows - fresh) * 255 + (254 - k)) / (255 - k);
+	return rows > 255 ? 255 : (unsigned)rows;
 }
 
 /* Block b of the group: compress it first when `want` is set (a chunk
@@ -208,7 +214,7 @@ static int encode_block(struct sl_producer *p, struct worker *w, struct sl_group
 	memset(data + lens[b], 0, k * S - lens[b]);
 	g->k[b] = (uint16_t)k;
 	g->m[b] = (uint16_t)m;
-	g->n[b] = (uint16_t)(p->cfg.repair ? repair_rows(p, g, b, k, vp) : n);
+	g->n[b] = (uint16_t)(p->cfg.repair ? repair_rows(p, g, b, k, n, vp) : n);
 	for (unsigned j = 0; j < g->n[b]; j++) {
 		unsigned row = (unsigned)(((uint64_t)vp * n + j) % 255);
 		g->rows[b][j] = (uint16_t)row;
