@@ -99,9 +99,18 @@ void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 		return;
 	}
 	build_report(x, rep, 1 << 16, summary, sizeof summary); /* while the manifest is in memory */
-	rx_xfer_deactivate(c, x);
-	snprintf(reason, sizeof reason, "%s: %s; nothing released, a repeat pass can complete it",
-		 why, summary);
+	rx_xfer_deactivate(c, x); /* its window is in the spool: what it lacks is known */
+	rx_repair_code(x);
+	if (x->repair[0]) {
+		size_t o = strlen(rep);
+		snprintf(rep + o, (1 << 16) - o, "repair code %s (sluice-tx send --repair %s TRANSFER)\n",
+			 x->repair, x->repair);
+		snprintf(reason, sizeof reason, "%s: %s; nothing released, a repeat pass can complete it; "
+			 "repair code %s", why, summary, x->repair);
+	} else {
+		snprintf(reason, sizeof reason, "%s: %s; nothing released, a repeat pass can complete it",
+			 why, summary);
+	}
 	sl_log(c->log, SL_LOG_WARN, "transfer %s timed out: %s", x->hex, reason);
 	if (x->dirfd >= 0)
 		sl_write_file_atomic(x->dirfd, "report", rep, strlen(rep), 0600, NULL);

@@ -133,8 +133,13 @@ int rx_xfer_set_header(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer
 		return SL_OK; /* in the ledger: only its release's last steps are left */
 	if (x->have_hdr) {
 		same_manifest = !memcmp(x->hdr.manifest_sha256, h->manifest_sha256, 32);
-		if (same_manifest && x->symsize == symsize && !memcmp(x->hdr.layout, h->layout, 16))
+		if (same_manifest && x->symsize == symsize && !memcmp(x->hdr.layout, h->layout, 16)) {
+			/* the most passes declared: a repair code's first new pass
+			 * (repair.c, which also records it in meta at the timeout) */
+			if (h->passes > x->hdr.passes)
+				x->hdr.passes = h->passes;
 			return SL_OK;
+		}
 		if (x->catalog_ok && !same_manifest)
 			return SL_ERR_EXISTS;
 		if (x->last_sym_ns && now - x->last_sym_ns < c->cfg->layout_hold_ns)

@@ -14,6 +14,7 @@
  *   spool        symbols of blocks evicted undecoded, at (block*255+row)*S
  *   spool.idx    12-byte records (block, row, k) naming what spool holds
  *   report       the last timeout report
+ *   repair       the repair code of the last timeout (repair.c), while dormant
  *   release      intent: verified and being released (commit.c finishes it)
  * and STATE/reserve is room kept for when the disk is full (storage.c).
  * In memory it keeps a window of blocks being assembled (assemble.c),
@@ -47,6 +48,7 @@
 #include "policy.h"
 #include "uring_io.h"
 #include "proto.h"
+#include "repair.h"
 #include "wire.h"
 #include "donemap.h"
 
@@ -147,6 +149,7 @@ struct rx_xfer {
 	uint64_t session;           /* last session seen */
 	uint64_t symbols, dup_symbols, blocks_decoded, bad_blocks;
 	int timed_out_reported;
+	char repair[SL_REPAIR_MAX_CHARS + 1]; /* repair code since its timeout; "": none */
 	/* files written in place once the catalog is verified (direct.c) */
 	int tree;                   /* 1: chunks go into STATE/release/<id>/data */
 	int top_fd, data_fd;
@@ -457,6 +460,12 @@ int rx_audit(struct rx_ctx *c, const char *event, const char *hex, const char *m
 int rx_state_write(struct rx_ctx *c, const char *name, const void *data, size_t len);
 /* Free bytes of STATE's filesystem (unprivileged), or UINT64_MAX if unknown. */
 uint64_t rx_storage_free(const struct rx_ctx *c);
+
+/* repair.c: x->repair from what a dormant x lacks (and STATE/xfer/<id>/repair);
+ * cleared when it is active again; loaded with the rest of its staging. */
+void rx_repair_code(struct rx_xfer *x);
+void rx_repair_clear(struct rx_xfer *x);
+void rx_repair_load(struct rx_xfer *x);
 
 /* status.c */
 void rx_write_status(struct rx_ctx *c, uint64_t now);

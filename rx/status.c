@@ -187,13 +187,14 @@ static void put_xfers(const struct rx_ctx *c, struct buf *s, struct buf *m, uint
 		if (x->have_hdr && bytes_done > x->hdr.total_bytes)
 			bytes_done = x->hdr.total_bytes;
 		put(s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
-			"symbols=%llu files=%lld timed_out=%d staged=%llu release_held=%d\n",
+			"symbols=%llu files=%lld timed_out=%d staged=%llu release_held=%d%s%s\n",
 		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
 		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
 		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
 		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,
 		    x->manifest ? (long long)x->manifest->nfiles : -1LL, x->timed_out_reported,
-		    (unsigned long long)x->staged_bytes, x->release_wait);
+		    (unsigned long long)x->staged_bytes, x->release_wait, x->repair[0] ? " repair=" : "",
+		    x->repair);
 		put(m, "sluice_rx_transfer_progress_ratio{xfer=\"%s\"} %.6f\n", x->hex,
 		    total ? (double)x->ndone / (double)total : 0.0);
 	}

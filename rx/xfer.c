@@ -344,6 +344,8 @@ static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 		x->catalog_ok = 1;
 	}
 	load_progress(c, x);
+	rx_repair_load(x);
+	x->timed_out_reported = x->repair[0] != '\0';
 	/* Complete (its release was held up, or a crash came first): tried on the next tick. */
 	x->release_wait = x->catalog_ok && x->ndone == h.nchunks;
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: resumed from disk: %llu of %llu chunks staged, "
@@ -543,6 +545,7 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	x->state = RX_X_ACTIVE;
 	x->timed_out_reported = 0;
+	rx_repair_clear(x); /* more is coming: the code may be out of date */
 	c->nactive++;
 	if (x->catalog_ok && rx_tree_open(c, x) == SL_ERR_HASH)
 		return SL_ERR_HASH; /* rejected */

@@ -10,6 +10,12 @@
  * code those programs use (rx/options.c, tx/options.c over common/util/
  * conf.c): whichever of the two accepts it, or the error of the one that
  * read further; then the key, policy and directories it names.
+ *
+ * --diode-buffer SIZE [--diode-rate RATE] [--line-rate RATE] checks a
+ * sluice-tx configuration's --rate and --burst against a diode's
+ * store-and-forward buffer, with the rule of fpga/README.md and
+ * sluice-tx(8) as common/link/pace.c computes it (sl_pace_burst_max), and
+ * the burst sluice-tx would use (sl_pace_burst, as tx/sender.c does).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +37,7 @@
 #include "conf.h"
 #include "rx_options.h"
 #include "tx_options.h"
+#include "pace.h"
 #include "policy.h"
 #include "units.h"
 #include "wire.h"
@@ -213,7 +220,101 @@ static void check_dirs(struct tally *t, const char *state, const char *release)
 /* What a configuration file names for the other checks. */
 struct named {
 	char *key, *policy, *state, *release;
+	int is_tx;              /* a sluice-tx configuration: the fields below are set */
+	uint64_t rate, burst;   /* --rate (0: unlimited or not given), --burst (0: default) */
+	int have_rate, eth;     /* rate given; the link is raw Ethernet */
+	uint16_t symsize;
 };
+
+/* A diode: its buffer, the rate it forwards at, the low-side line rate. */
+struct diode {
+	uint64_t buffer, out_bps, line_bps;
+};
+
+/* "64K" when the bound is at least 1 KiB (rounded down), else bytes. */
+static const char *burst_setting(uint64_t max, char *buf, size_t len)
+{
+	if (max >= 1024)
+		snprintf(buf, len, "%lluK", (unsigned long long)(max / 1024));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)max);
+	return buf;
+}
+
+/* A rate as --rate takes it: 900M, 1G, 2500K, or bits per second. */
+static const char *rate_setting(uint64_t bps, char *buf, size_t len)
+{
+	if (bps % 1000000000ull == 0)
+		snprintf(buf, len, "%lluG", (unsigned long long)(bps / 1000000000ull));
+	else if (bps % 1000000ull == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(bps / 1000000ull));
+	else if (bps % 1000ull == 0)
+		snprintf(buf, len, "%lluK", (unsigned long long)(bps / 1000ull));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)bps);
+	return buf;
+}
+
+static void check_diode_rate(struct tally *t, const struct named *n, const struct diode *dd)
+{
+	char a[32], b[32];
+
+	rate_setting(dd->out_bps, b, sizeof b);
+	if (!n->rate || n->rate > dd->out_bps)
+		say(t, 2, "diode rate", "--rate %s is more than the diode forwards (%s): its buffer "
+		    "fills and drops frames; set --rate %s (rate = %s in the tx configuration)",
+		    n->rate ? rate_setting(n->rate, a, sizeof a) : n->have_rate ? "unlimited" : "(not set)",
+		    b, b, b);
+	else
+		say(t, 0, "diode rate", "--rate %s, at most the diode's %s", rate_setting(n->rate, a, sizeof a), b);
+}
+
+/* --burst of a tx configuration against the diode's buffer (see the top). */
+static void check_diode_burst(struct tally *t, const struct named *n, const struct diode *dd)
+{
+	char a[32], b[32], c[32], rule[320];
+	size_t frame = n->eth ? sl_wire_bytes_eth(sl_wire_dgram_size(n->symsize))
+			      : sl_wire_bytes_udp(sl_wire_dgram_size(n->symsize));
+	uint64_t burst = sl_pace_burst(n->rate, n->burst, frame);
+	uint64_t max = sl_pace_burst_max(dd->buffer, dd->line_bps, dd->out_bps, frame);
+
+	rate_setting(dd->out_bps, a, sizeof a);
+	rate_setting(dd->line_bps, b, sizeof b);
+	if (max < 2 * (uint64_t)frame) {
+		say(t, 2, "diode burst", "a %llu-byte buffer forwarding at %s from a %s line cannot take "
+		    "two %zu-byte frames back to back, the least sluice-tx sends at once; use a smaller "
+		    "--symbol-size or a diode with a larger buffer", (unsigned long long)dd->buffer, a, b, frame);
+		return;
+	}
+	if (dd->out_bps >= dd->line_bps)
+		snprintf(rule, sizeof rule, "a diode forwarding at the line rate takes its buffer less "
+			 "a frame: %llu - %zu", (unsigned long long)dd->buffer, frame);
+	else
+		snprintf(rule, sizeof rule, "it peaks at about burst x (1 - %s/%s) + a %zu-byte frame, "
+			 "so the largest burst is (%llu - %zu) / (1 - %s/%s)", a, b, frame,
+			 (unsigned long long)dd->buffer, frame, a, b);
+	if (burst > max)
+		say(t, 2, "diode burst", "--burst %llu%s overflows the diode's %llu-byte buffer (%s = "
+		    "%llu bytes): set --burst %s (burst = %s in the tx configuration)",
+		    (unsigned long long)burst, n->burst ? "" : " (the default: 1 ms of line time, at least 48K)",
+		    (unsigned long long)dd->buffer, rule, (unsigned long long)max,
+		    burst_setting(max, c, sizeof c), c);
+	else
+		say(t, 0, "diode burst", "--burst %llu%s fits the diode's %llu-byte buffer (%s = %llu bytes)",
+		    (unsigned long long)burst, n->burst ? "" : " (the default)", (unsigned long long)dd->buffer,
+		    rule, (unsigned long long)max);
+}
+
+static void check_diode(struct tally *t, const struct named *n, const struct diode *dd)
+{
+	if (!n->is_tx) {
+		say(t, 2, "diode", "--diode-buffer checks a sluice-tx configuration: give --config "
+		    "with a tx.conf");
+		return;
+	}
+	check_diode_rate(t, n, dd);
+	check_diode_burst(t, n, dd);
+}
 
 /* A configuration file, read as rx.conf and as tx.conf: the verdict is the
  * one that accepts it, or the error of the one that read further. */
@@ -221,7 +322,7 @@ static void check_config(struct tally *t, const char *path, struct named *out)
 {
 	struct rx_opts rx;
 	struct tx_opts tx;
-	struct sl_send_cfg defaults = { 0 }; /* checking values needs no defaults */
+	struct sl_send_cfg defaults;
 	struct sl_diag drx = { "" }, dtx = { "" }, dc = { "" };
 	char *text = NULL;
 	size_t len = 0;
@@ -232,6 +333,7 @@ static void check_config(struct tally *t, const char *path, struct named *out)
 		say(t, 2, "config", "%s", dc.msg);
 		return;
 	}
+	sl_send_cfg_defaults(&defaults); /* the symbol size the diode check needs */
 	rx_opts_init(&rx);
 	tx_opts_init(&tx, &defaults, 0);
 	rrx = rx_opts_config(&rx, path, text, len, &lrx, &drx);
@@ -250,6 +352,12 @@ static void check_config(struct tally *t, const char *path, struct named *out)
 			say(t, 1, "config", "%s (fine only if the rest is on sluice-tx's command line)", dc.msg);
 		out->key = tx.key_path ? strdup(tx.key_path) : NULL;
 		out->policy = tx.policy ? strdup(tx.policy) : NULL;
+		out->is_tx = 1;
+		out->rate = tx.cfg.rate_bps;
+		out->have_rate = tx.have_rate;
+		out->burst = tx.cfg.burst_bytes;
+		out->symsize = tx.cfg.symsize;
+		out->eth = tx.cfg.link_uri && !strncmp(tx.cfg.link_uri, "eth:", 4);
 	} else {
 		say(t, 2, "config", "%s", ltx > lrx ? dtx.msg : drx.msg);
 	}
@@ -263,12 +371,17 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: sluice doctor [--config FILE] [--key LINKKEY] [--policy POLICY] [--state DIR]\n"
 "                     [--release DIR]\n"
+"                     [--diode-buffer SIZE [--diode-rate RATE] [--line-rate RATE]]\n"
 "\n"
 "Check this host for sluice: CPU and kernel features (AES-NI, Landlock,\n"
 "io_uring), socket-buffer limits, clock synchronisation, and, when given, the\n"
 "link key, the policy and the receiver's directories. Sends nothing.\n"
 "--config checks an rx.conf or tx.conf as sluice-rx or sluice-tx would read\n"
 "it, then the key, policy and directories it names (options given here win).\n"
+"--diode-buffer checks the tx.conf given with --config against a diode that\n"
+"stores SIZE bytes (K, M = 1024s) and forwards at RATE (default: the line rate)\n"
+"from a low-side line of --line-rate (default 1G): --rate at most the diode's,\n"
+"--burst small enough not to overflow its buffer (the fix is printed).\n"
 "Each line is ok, WARN or FAIL with what to do.\n"
 "\n"
 "Exit status: 0 no failures (warnings allowed), 1 a check failed, 2 usage.\n");
@@ -279,10 +392,14 @@ int doctor_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "key", required_argument, 0, 'k' }, { "policy", required_argument, 0, 'p' },
 		{ "state", required_argument, 0, 's' }, { "release", required_argument, 0, 'r' },
-		{ "config", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "config", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' },
+		{ "diode-buffer", required_argument, 0, 'B' }, { "diode-rate", required_argument, 0, 'D' },
+		{ "line-rate", required_argument, 0, 'L' }, { 0, 0, 0, 0 }
 	};
+	struct diode dd = { 0, 0, 1000000000ull };
+	struct sl_diag e = { "" };
 	const char *key = NULL, *policy = NULL, *state = NULL, *release = NULL, *config = NULL;
-	struct named n = { NULL, NULL, NULL, NULL };
+	struct named n = { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 };
 	struct tally t = { 0, 0, 0 };
 	int c;
 
@@ -293,14 +410,28 @@ int doctor_main(int argc, char **argv)
 		case 's': state = optarg; break;
 		case 'r': release = optarg; break;
 		case 'c': config = optarg; break;
+		case 'B':
+			if (sl_parse_size(optarg, &dd.buffer, &e) || !dd.buffer)
+				goto bad;
+			break;
+		case 'D':
+			if (sl_parse_rate(optarg, &dd.out_bps, &e) || !dd.out_bps)
+				goto bad;
+			break;
+		case 'L':
+			if (sl_parse_rate(optarg, &dd.line_bps, &e) || !dd.line_bps)
+				goto bad;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || ((dd.out_bps || dd.line_bps != 1000000000ull) && !dd.buffer)) {
 		usage(stderr);
 		return 2;
 	}
+	if (dd.buffer && !dd.out_bps)
+		dd.out_bps = dd.line_bps;
 	check_host(&t);
 	if (config) {
 		check_config(&t, config, &n);
@@ -314,10 +445,15 @@ int doctor_main(int argc, char **argv)
 	if (policy)
 		check_policy(&t, policy);
 	check_dirs(&t, state, release);
+	if (dd.buffer)
+		check_diode(&t, &n, &dd);
 	free(n.key);
 	free(n.policy);
 	free(n.state);
 	free(n.release);
 	printf("%u ok, %u warnings, %u failures\n", t.ok, t.warn, t.fail);
 	return t.fail ? 1 : 0;
+bad:
+	fprintf(stderr, "sluice doctor: %s\n", e.msg[0] ? e.msg : "a diode's buffer and rates must be more than 0");
+	return 2;
 }

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "cmds.h"
+#include "repair.h"
 #include "status.h"
 #include "units.h"
 
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: sluice status --state DIR [--json] [--recent N] [--watch SECS] [--audit-head N:HEX]\n"
+"       sluice status --state DIR --repair TRANSFER\n"
 "\n"
 "Show a receiver's health and progress from its state directory: whether\n"
 "sluice-rx is running, the link (datagrams, authentication failures, kernel\n"
@@ -40,6 +42,10 @@ static void usage(FILE *f)
 "  --watch SECS     redraw every SECS seconds until interrupted\n"
 "  --audit-head N:HEX  also check the log holds this head: the last\n"
 "                   'audit #N head HEX' line sluice-rx logged (journalctl)\n"
+"  --repair ID      the repair code of a timed-out transfer (its id, or the\n"
+"                   first 8 or more hex digits of it), on stdout: carry it to\n"
+"                   the low side (sluice-tx send --repair CODE TRANSFER); it\n"
+"                   holds only block numbers and counts\n"
 "\n"
 "Exit status: 0 healthy, 1 a problem is shown (rx not running, silent sender,\n"
 "authentication failures, disk full or failing, broken audit chain, audit log\n"
@@ -204,6 +210,83 @@ static void show_xfer(const char *line)
 	       sl_fmt_bytes(bd, b1, sizeof b1), sl_fmt_bytes(bt, b2, sizeof b2), cat, st2,
 	       num(line, "release_held=") ? " (complete; its release waits for the disk)"
 	       : num(line, "timed_out=") ? " (timed out; a repeat pass can complete it)" : "");
+	if (strstr(line, " repair="))
+		printf("           repair code %s (sluice status --repair %s)\n",
+		       field(line, " repair=", v, sizeof v), id);
+}
+
+/* What a repair code asks for, in words (stderr, next to the code). */
+static void explain_code(const char *id, const char *code)
+{
+	struct sl_repair r;
+	unsigned long rows = 0, whole = 0;
+
+	if (sl_repair_decode(code, &r, NULL) != SL_OK)
+		return;
+	if (r.full) {
+		fprintf(stderr, "transfer %s lacks too much for a short list: the code asks for a full "
+			"pass with new rows (from pass %u)\n", id, r.pass + 1);
+	} else {
+		for (size_t i = 0; i < r.n; i++) {
+			rows += r.e[i].need;
+			whole += r.e[i].need == 0;
+		}
+		fprintf(stderr, "transfer %s lacks %zu block(s): %lu more row(s), and %lu whole block(s) "
+			"of which no row arrived; new rows from pass %u on\n", id, r.n, rows, whole, r.pass + 1);
+	}
+	fprintf(stderr, "type it on the low side: sluice-tx send --repair %s TRANSFER-DIR\n"
+		"(it carries only the transfer's tag, a pass number, block numbers and counts)\n", code);
+}
+
+/* --repair ID: the code from the status file, on stdout. */
+static int show_repair(int statefd, const char *want)
+{
+	char *line = NULL, id[33], code[64], state[32], match[300] = "";
+	size_t cap = 0, wl = strlen(want), found = 0;
+	int fd = openat(statefd, "status", O_RDONLY | O_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0 || !(f = fdopen(fd, "r"))) {
+		fprintf(stderr, "sluice status: no status file in the state directory (is sluice-rx "
+			"running with this --state?)\n");
+		if (fd >= 0)
+			close(fd);
+		return 3;
+	}
+	if (wl < 8 || wl > 32 || strspn(want, "0123456789abcdefABCDEF") != wl) {
+		fclose(f);
+		fprintf(stderr, "sluice status: --repair takes a transfer id: 8 to 32 hex digits\n");
+		return 2;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "xfer ", 5) || strncasecmp(line + 5, want, wl))
+			continue;
+		snprintf(id, sizeof id, "%.32s", line + 5);
+		if (found++ == 0)
+			snprintf(match, sizeof match, "%s", line);
+	}
+	free(line);
+	fclose(f);
+	if (found > 1) {
+		fprintf(stderr, "sluice status: %zu staged transfers start with %s: give more digits\n", found, want);
+		return 2;
+	}
+	if (!found) {
+		fprintf(stderr, "sluice status: transfer %s is not staged here (released, rejected, expired "
+			"or never seen: see the audit log)\n", want);
+		return 1;
+	}
+	snprintf(id, sizeof id, "%.32s", match + 5);
+	if (!strstr(match, " repair=")) {
+		fprintf(stderr, "sluice status: transfer %s has no repair code: it is %s%s\n", id,
+			field(match, "state=", state, sizeof state), num(match, "timed_out=") ? "" :
+			" and has not timed out (a code is made when it times out)");
+		return 1;
+	}
+	field(match, " repair=", code, sizeof code);
+	printf("%s\n", code);
+	explain_code(id, code);
+	return 0;
 }
 
 static const char *anchor_text(enum sl_audit_anchor a)
@@ -394,9 +477,10 @@ int status_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, 0, 's' }, { "recent", required_argument, 0, 'n' },
 		{ "watch", required_argument, 0, 'w' }, { "audit-head", required_argument, 0, 'a' },
-		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
+		{ "repair", required_argument, 0, 'r' }, { 0, 0, 0, 0 }
 	};
-	const char *dir = NULL;
+	const char *dir = NULL, *repair = NULL;
 	int json = 0;
 	struct sl_audit_head head, *given = NULL;
 	unsigned long recent = 10, watch = 0;
@@ -429,6 +513,7 @@ int status_main(int argc, char **argv)
 			given = &head;
 			break;
 		case 'j': json = 1; break;
+		case 'r': repair = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -441,6 +526,11 @@ int status_main(int argc, char **argv)
 	if (fd < 0) {
 		fprintf(stderr, "sluice status: %s: %s\n", dir, strerror(errno));
 		return 3;
+	}
+	if (repair) {
+		r = show_repair(fd, repair);
+		close(fd);
+		return r;
 	}
 	for (;;) {
 		if (watch && !json)

@@ -124,6 +124,10 @@ static void transfer(const char *line, int first)
 	numf("symbols", line, "symbols=", 1);
 	printf("\"files\": %lld, ", strtoll(status_field(line, "files=", v, sizeof v), NULL, 10));
 	printf("\"timed_out\": %s, ", status_num(line, "timed_out=") ? "true" : "false");
+	if (strstr(line, " repair="))
+		strf("repair", line, " repair=", 1);
+	else
+		printf("\"repair\": null, ");
 	numf("staged_bytes", line, "staged=", 0);
 	printf("}");
 }

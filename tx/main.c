@@ -10,6 +10,8 @@
 #include "error.h"
 #include "conf.h"
 #include "log.h"
+#include "producer.h"
+#include "repair.h"
 #include "tx_options.h"
 #include "sender.h"
 #include "source.h"
@@ -55,6 +57,11 @@ static void usage(FILE *f)
 "  --passes N          passes to send (default 1); each adds new repair rows\n"
 "  --first-pass N      number the first pass N (1-based, default 1): a later run with\n"
 "                      --first-pass 3 sends rows passes 1-2 did not\n"
+"  --repair CODE       send only what a receiver lacks: the repair code it showed for\n"
+"                      T (sluice status --repair; carried over by a person). Refused\n"
+"                      if mistyped or made for another transfer\n"
+"  --repair-margin PCT rows added to each repaired block, as a percentage of what it\n"
+"                      lacks, for loss on the way (default 100; plus 4 rows each)\n"
 "  --overhead PCT      parity as a percentage of data (default 12.5)\n"
 "  --interleave D      blocks interleaved symbol by symbol (default 16)\n"
 "  --symbol-size S     bytes per symbol (default 1396: one 1500-byte-MTU frame)\n"
@@ -114,6 +121,10 @@ static int command_line(struct tx_opts *o, int argc, char **argv, const char **c
 		}
 		if (c == TX_O_CONFIG || c == 'h')
 			continue;
+		if (c == TX_O_REPAIR) {
+			o->repair = optarg;
+			continue;
+		}
 		snprintf(name, sizeof name, "--quiet");
 		for (unsigned i = 0; c >= 256 && tx_options[i].name; i++)
 			if (tx_options[i].val == c)
@@ -157,8 +168,41 @@ static int configure(struct tx_opts *o, int argc, char **argv)
 	return r;
 }
 
+/* A repair code for src: a repair pass (cfg->repair) or, for a full-pass
+ * code, a normal pass with new rows. 0, or the exit status of a refusal. */
+static int apply_repair(struct sl_send_cfg *cfg, const struct sl_repair *rep, const struct sl_source *src,
+			const struct sl_logger *log)
+{
+	unsigned long rows = 0, whole = 0;
+
+	if (!sl_repair_matches(rep, src->id)) {
+		fprintf(stderr, "sluice-tx: refusing the repair code: it was made for another transfer "
+			"(its tag %05X is not %05X, the start of %s); check which transfer timed out "
+			"(sluice status --repair on the high side)\n", rep->tag, sl_repair_tag(src->id),
+			src->id_hex);
+		return 1;
+	}
+	cfg->first_pass = rep->pass;
+	cfg->passes = 1;
+	if (rep->full) {
+		sl_log(log, SL_LOG_INFO, "repair code: the receiver lacks too much for a list; sending "
+		       "a full pass with new rows (pass %u)", rep->pass + 1);
+		return 0;
+	}
+	cfg->repair = rep;
+	for (size_t i = 0; i < rep->n; i++) {
+		rows += rep->e[i].need;
+		whole += rep->e[i].need == 0;
+	}
+	sl_log(log, SL_LOG_INFO, "repair code: %zu block(s) lack %lu row(s), plus %lu whole block(s); "
+	       "sending new rows (pass %u) with a %u%% margin plus %d rows each", rep->n, rows, whole,
+	       rep->pass + 1, cfg->repair_margin, SL_REPAIR_EXTRA);
+	return 0;
+}
+
 /* One transfer directory, sent and reported: the exit status. */
-static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy, const struct sl_logger *log)
+static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy, const struct sl_repair *rep,
+		    const struct sl_logger *log)
 {
 	struct sl_send_result res;
 	struct sl_source *src = NULL;
@@ -174,6 +218,10 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 	       src->id_hex, src->nfiles, sl_fmt_bytes(src->total_bytes, b1, sizeof b1),
 	       (unsigned long long)src->sequence, src->nsigs,
 	       policy ? " verified against the policy" : " (not checked: no --policy)");
+	if (rep && (r = apply_repair(cfg, rep, src, log)) != 0) {
+		sl_source_free(src);
+		return r;
+	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -192,6 +240,10 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 		       (unsigned long long)res.datagrams,
 		       sl_fmt_rate((double)res.wire_bytes * 8.0 / secs, b3, sizeof b3), cfg->passes,
 		       (unsigned long long)res.session);
+		if (cfg->repair)
+			printf("repair sent: %llu datagrams for %zu block(s); nothing confirms arrival: "
+			       "if the receiver still lacks data it shows a new code\n",
+			       (unsigned long long)res.datagrams, cfg->repair->n);
 		/* 1% of the send, and not just the start-up of a short one */
 		if (cfg->rate_bps && (double)res.unused_ns > 0.01e9 * secs && res.unused_ns > 100000000)
 			fprintf(stderr, "sluice-tx: warning: the link went unused for %.0f ms of the %.2f s "
@@ -206,7 +258,7 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 }
 
 /* The configured sender: the key loaded, then one transfer or the daemon. */
-static int send_run(struct tx_opts *o, int daemon, const char *dir)
+static int send_run(struct tx_opts *o, int daemon, const char *dir, const struct sl_repair *rep)
 {
 	struct sl_send_cfg cfg = o->cfg;
 	struct sl_logger log = { sl_log_stderr, "sluice-tx", o->log_max };
@@ -249,15 +301,33 @@ static int send_run(struct tx_opts *o, int daemon, const char *dir)
 			fprintf(stderr, "sluice-tx: daemon: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
 		r = exit_code(r);
 	} else {
-		r = send_one(&cfg, dir, o->policy, &log);
+		r = send_one(&cfg, dir, o->policy, rep, &log);
 	}
 	sl_link_key_free(key);
 	return r;
 }
 
+/* --repair CODE: decoded (a mistyped code is refused here, before
+ * anything is read); 0 or the exit status. */
+static int read_repair(const struct tx_opts *o, int daemon, struct sl_repair *rep)
+{
+	struct sl_diag d = { "" };
+
+	if (daemon) {
+		fprintf(stderr, "sluice-tx: --repair is for one transfer: sluice-tx send --repair CODE T\n");
+		return 2;
+	}
+	if (sl_repair_decode(o->repair, rep, &d)) {
+		fprintf(stderr, "sluice-tx: refusing --repair %s: %s\n", o->repair, d.msg);
+		return 2;
+	}
+	return 0;
+}
+
 static int send_main(int argc, char **argv, int daemon)
 {
 	struct tx_opts o;
+	struct sl_repair rep;
 	int r = configure(&o, argc, argv);
 
 	if (!r && (daemon ? (optind != argc || !o.watch) : (optind != argc - 1 || o.watch))) {
@@ -265,8 +335,10 @@ static int send_main(int argc, char **argv, int daemon)
 				       : "sluice-tx: give exactly one transfer directory T (see --help)\n");
 		r = 2;
 	}
+	if (!r && o.repair)
+		r = read_repair(&o, daemon, &rep);
 	if (!r)
-		r = send_run(&o, daemon, daemon ? NULL : argv[optind]);
+		r = send_run(&o, daemon, daemon ? NULL : argv[optind], o.repair ? &rep : NULL);
 	tx_opts_free(&o);
 	return r < 0 ? 0 : r;
 }

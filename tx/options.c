@@ -27,6 +27,8 @@ const struct option tx_options[] = {
 	{ "file-io", required_argument, 0, TX_O_FILEIO },
 	{ "progress", no_argument, 0, TX_O_PROGRESS }, { "no-progress", no_argument, 0, TX_O_NOPROGRESS },
 	{ "config", required_argument, 0, TX_O_CONFIG },
+	{ "repair", required_argument, 0, TX_O_REPAIR },
+	{ "repair-margin", required_argument, 0, TX_O_REPAIR_MARGIN },
 	{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
@@ -42,6 +44,22 @@ void tx_opts_init(struct tx_opts *o, const struct sl_send_cfg *defaults, int pro
 void tx_opts_free(struct tx_opts *o)
 {
 	sl_conf_strings_free(&o->owned);
+}
+
+/* Here, not in sender.c, so `sluice doctor` knows the defaults too. */
+void sl_send_cfg_defaults(struct sl_send_cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	c->suite = SL_SUITE_AES256GCM;
+	c->passes = 1;
+	c->overhead = 0.125;
+	c->interleave = 16;
+	c->symsize = 1396;
+	c->kmax = 128;
+	c->level = 1;
+	c->heartbeat_ms = 1000;
+	c->preamble = 32;
+	c->repair_margin = 100;
 }
 
 /* The numbers: rate, burst, FEC, passes, compression, timing. */
@@ -95,6 +113,7 @@ static int number_option(struct tx_opts *o, int opt, const char *key, const char
 		return r;
 	case TX_O_PREAMBLE: return sl_conf_count(key, arg, 0, 100000, &c->preamble, d);
 	case TX_O_THREADS: return sl_conf_count(key, arg, 1, 4, &c->threads, d);
+	case TX_O_REPAIR_MARGIN: return sl_conf_count(key, arg, 0, 1000, &c->repair_margin, d);
 	}
 	return sl_diag_set(d, SL_ERR_INVAL, "%s: not a setting", key);
 }
@@ -128,7 +147,7 @@ int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, stru
 		if (sl_uio_mode_parse(arg, &c->file_io, NULL) != SL_OK)
 			return sl_diag_set(d, SL_ERR_INVAL, "%s '%s': use plain or uring", key, arg);
 		return SL_OK;
-	case TX_O_CONFIG: case 'h':
+	case TX_O_CONFIG: case TX_O_REPAIR: case 'h':
 		return sl_diag_set(d, SL_ERR_INVAL, "'%s' belongs on the command line, not in a "
 				   "configuration file", key);
 	}

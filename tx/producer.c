@@ -155,6 +155,37 @@ void sl_producer_release(struct sl_producer *p, struct sl_group *g)
 
 /* ---- producing a group ---- */
 
+/* Rows block b of g (k data rows, n a pass) sends in a repair pass of
+ * virtual pass vp (see producer.h): 0 when the code does not list it. Rows
+ * past the 255 - vp·n that no pass sent repeat earlier ones, which help only
+ * where the receiver lacks them (at least (255 - k) of 255 rows): those
+ * count for (255 - k) / 255 of a row. */
+static unsigned repair_rows(const struct sl_producer *p, const struct sl_group *g, unsigned b,
+			    unsigned k, unsigned n, unsigned vp)
+{
+	const struct sl_repair *r = p->cfg.repair;
+	uint64_t used = (uint64_t)vp * n, fresh = used < 255 ? 255 - used : 0, rows;
+	size_t lo = 0, hi = r->n;
+	unsigned need;
+
+	if (g->catalog && vp % 2)
+		return 0; /* the catalog's second round of the pass: once is enough */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (r->e[mid].block < g->blocks[b])
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == r->n || r->e[lo].block != g->blocks[b])
+		return 0;
+	need = r->e[lo].need && r->e[lo].need < k ? r->e[lo].need : k; /* 0: the whole block */
+	rows = need + (need * p->cfg.repair_margin + 99) / 100 + SL_REPAIR_EXTRA;
+	if (rows > fresh)
+		rows = k >= 255 ? 255 : fresh + ((rows - fresh) * 255 + (254 - k)) / (255 - k);
+	return rows > 255 ? 255 : (unsigned)rows;
+}
+
 /* Block b of the group: compress it first when `want` is set (a chunk
  * just read, SL_BLOCK_REC + raw bytes in place; lens[b] is then set), then
  * the rows of virtual pass vp, FEC parity for them, and where each symbol
@@ -184,8 +215,8 @@ static int encode_block(struct sl_producer *p, struct worker *w, struct sl_group
 	memset(data + lens[b], 0, k * S - lens[b]);
 	g->k[b] = (uint16_t)k;
 	g->m[b] = (uint16_t)m;
-	g->n[b] = (uint16_t)n;
-	for (unsigned j = 0; j < n; j++) {
+	g->n[b] = (uint16_t)(p->cfg.repair ? repair_rows(p, g, b, k, n, vp) : n);
+	for (unsigned j = 0; j < g->n[b]; j++) {
 		unsigned row = (unsigned)(((uint64_t)vp * n + j) % 255);
 		g->rows[b][j] = (uint16_t)row;
 		if (row < k) {
@@ -560,7 +591,7 @@ int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **ou
 	/* Parity rows a block can need in one pass: chunk blocks n <= kmax + m,
 	 * catalog blocks n = 2k <= kmax (their pieces are half a block). */
 	p->pmax = cfg->kmax + sl_parity_for(cfg->overhead, cfg->kmax, cfg->kmax, 0);
-	if (p->pmax > 255)
+	if (p->pmax > 255 || cfg->repair) /* a repaired block may send up to 255 rows */
 		p->pmax = 255;
 	for (unsigned i = 0; i < NSLOTS; i++) {
 		p->slots[i].data = malloc((size_t)cfg->interleave * cfg->kmax * S);

@@ -12,12 +12,18 @@
  * Within a group, files are read and hashed in order by the producer
  * thread; compression and FEC of the group's blocks are shared with up to
  * 3 helper threads (cfg.threads; each with its own zstd and FEC context).
+ * A repair pass (cfg.repair, from a repair code) runs the same schedule for
+ * one pass but gives each block only the rows the code asks for: a block
+ * sends rows (pass·n + j) mod 255 for j < lacked + margin% + SL_REPAIR_EXTRA
+ * (the rows a full pass numbered `pass` would start with: new rows), and a
+ * block the code does not list sends nothing.
  */
 #ifndef SL_TX_PRODUCER_H
 #define SL_TX_PRODUCER_H
 
 #include <stdint.h>
 #include "error.h"
+#include "repair.h"
 #include "source.h"
 #include "uring_io.h"
 
@@ -54,9 +60,17 @@ struct sl_producer_cfg {
 	unsigned threads;                /* compression + FEC threads, 0: one per core (<= 4) */
 	enum sl_uio_mode file_io;        /* file reads: pread, or io_uring into the registered
 					  * group buffers, a group's chunks read ahead */
+	const struct sl_repair *repair;  /* non-NULL: one pass (first_pass) of only the blocks
+					  * it lists, each with the rows it lacks plus the margin,
+					  * the catalog in the pass's first catalog round only */
+	unsigned repair_margin;          /* percent of the rows lacked, added to each */
 };
 
 struct sl_producer;
+
+/* Rows added to every repaired block besides the margin (nothing confirms
+ * that a repair arrived: a block that lacks one row gets 1 + 1 + 4). */
+#define SL_REPAIR_EXTRA 4
 
 /* Parity rows per pass for a block of k data symbols (PROTOCOL.md §6). */
 unsigned sl_parity_for(double overhead, unsigned k, unsigned kmax, int catalog);

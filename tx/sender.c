@@ -23,7 +23,6 @@
 
 #define BATCH 32
 #define XFER_EVERY 256
-#define SL_TX_MIN_DEFAULT_BURST (48 * 1024)
 /* Pacing steps per burst. A sender keeps the rate while it wakes late by
  * less than (burst - 2 steps) / rate: 3/4 of the burst's line time with
  * eighths (through a 64 KiB queue at 490 Mbit/s, 1.3-4.6% of the line
@@ -64,20 +63,6 @@ struct sender {
 	struct sl_send_result *res;
 	struct sl_diag *d;
 };
-
-void sl_send_cfg_defaults(struct sl_send_cfg *c)
-{
-	memset(c, 0, sizeof *c);
-	c->suite = SL_SUITE_AES256GCM;
-	c->passes = 1;
-	c->overhead = 0.125;
-	c->interleave = 16;
-	c->symsize = 1396;
-	c->kmax = 128;
-	c->level = 1;
-	c->heartbeat_ms = 1000;
-	c->preamble = 32;
-}
 
 static int flush(struct sender *s)
 {
@@ -317,14 +302,167 @@ static int run(struct sender *s, struct sl_producer *prod)
 	}
 }
 
+/* The schedule's numbers, the transfer header and the pacer, from cfg. */
+static int plan(struct sender *s)
+{
+	const struct sl_send_cfg *cfg = s->cfg;
+	const struct sl_source *src = s->src;
+	uint64_t burst;
+
+	if (cfg->kmax < 1 || cfg->kmax > 254 || cfg->interleave < 1 || cfg->interleave > SL_GROUP_MAX ||
+	    cfg->passes < 1 || cfg->first_pass + cfg->passes > 65535 || cfg->overhead < 0 ||
+	    cfg->overhead > 10 || (cfg->repair && cfg->passes != 1))
+		return sl_diag_set(s->d, SL_ERR_INVAL, "invalid sender configuration");
+	s->chunk_size = (uint32_t)cfg->kmax * cfg->symsize - SL_BLOCK_REC;
+	s->nchunks = sl_chunks_of(src->total_bytes, s->chunk_size);
+	s->piece = sl_catalog_piece(cfg->kmax, cfg->symsize);
+	s->catalog_blocks = (uint32_t)((src->catalog_len + s->piece - 1) / s->piece);
+	s->dgsize = sl_wire_dgram_size(cfg->symsize);
+	s->wire_per_dg = sl_wire_bytes_udp(s->dgsize);
+
+	memcpy(s->xh.manifest_sha256, src->manifest_sha256, 32);
+	layout_id(s, s->xh.layout);
+	s->xh.sequence = src->sequence;
+	s->xh.total_bytes = src->total_bytes;
+	s->xh.nchunks = s->nchunks;
+	s->xh.chunk_size = s->chunk_size;
+	s->xh.catalog_len = (uint32_t)src->catalog_len;
+	s->xh.catalog_blocks = s->catalog_blocks;
+	s->xh.kmax = cfg->kmax;
+	s->xh.passes = (uint16_t)(cfg->first_pass + cfg->passes);
+	s->xh.codec = 1;
+	s->xh.level = (uint8_t)cfg->level;
+
+	/* Default: 1 ms of line time, at least 48 KiB (pace.h; `sluice doctor`
+	 * checks the same number against a diode's buffer). */
+	burst = sl_pace_burst(cfg->rate_bps, cfg->burst_bytes, s->wire_per_dg);
+	/* Steps of an eighth of the burst. The bucket holds the burst less
+	 * one step: a step whose tokens were taken just before the thread
+	 * was preempted reaches the wire late, together with a full bucket
+	 * after it, and the two together still fit in the burst. */
+	s->pace_step = (unsigned)(burst / (SL_TX_STEPS_PER_BURST * s->wire_per_dg));
+	if (s->pace_step < 1)
+		s->pace_step = 1;
+	if (s->pace_step > BATCH)
+		s->pace_step = BATCH;
+	if (cfg->rate_bps &&
+	    sl_pacer_init(&s->pacer, cfg->rate_bps, burst - s->pace_step * s->wire_per_dg, sl_now_ns()) != 0)
+		return sl_diag_set(s->d, SL_ERR_INVAL, "cannot pace at this rate and burst");
+	/* Sleeps between pacing steps are a few hundred microseconds: the
+	 * default 50 us timer slack would be a large part of each. */
+	if (cfg->rate_bps)
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	return SL_OK;
+}
+
+/* The batch buffers, the sealing context and the link. */
+static int open_sender(struct sender *s)
+{
+	struct sl_link_opts lo = { 0 };
+	int r;
+
+	s->batch = malloc(BATCH * s->dgsize);
+	if (!s->batch)
+		return SL_ERR_NOMEM;
+	for (unsigned i = 0; i < BATCH; i++) {
+		s->iov[i].iov_base = s->batch + i * s->dgsize;
+		s->iov[i].iov_len = s->dgsize;
+	}
+	r = sl_wire_tx_new(s->cfg->link_key, s->cfg->suite, s->cfg->symsize, &s->wire, s->d);
+	if (r)
+		return r;
+	s->res->session = sl_wire_tx_session(s->wire);
+	r = sl_link_open_tx(s->cfg->link_uri, &lo, &s->link, s->d);
+	if (r)
+		return r;
+	if (sl_link_warning(s->link))
+		sl_log(s->cfg->log, SL_LOG_WARN, "%s", sl_link_warning(s->link));
+	return SL_OK;
+}
+
+static void producer_cfg(const struct sender *s, struct sl_producer_cfg *pc)
+{
+	const struct sl_send_cfg *cfg = s->cfg;
+
+	memset(pc, 0, sizeof *pc);
+	pc->src = s->src;
+	pc->chunk_size = s->chunk_size;
+	pc->piece = s->piece;
+	pc->catalog_blocks = s->catalog_blocks;
+	pc->repair = cfg->repair;
+	pc->repair_margin = cfg->repair_margin;
+	pc->nchunks = s->nchunks;
+	pc->kmax = cfg->kmax;
+	pc->symsize = cfg->symsize;
+	pc->interleave = cfg->interleave;
+	pc->overhead = cfg->overhead;
+	pc->level = cfg->level;
+	pc->first_pass = cfg->first_pass;
+	pc->passes = cfg->passes;
+	pc->spool_dir = cfg->spool_dir;
+	pc->threads = cfg->threads;
+	pc->file_io = cfg->file_io;
+}
+
+/* After the producer's threads exist: only this one, which sleeps between
+ * pacing steps, gets the real-time class (*realtime set when it did). */
+static int go_realtime(const struct sl_send_cfg *cfg, int *realtime, struct sl_diag *d)
+{
+	struct sched_param sp = { .sched_priority = SL_TX_RT_PRIO };
+	int e;
+
+	if (cfg->realtime == SL_RT_OFF || !cfg->rate_bps)
+		return SL_OK;
+	e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (!e) {
+		*realtime = 1;
+	} else if (cfg->realtime == SL_RT_AUTO) {
+		sl_log(cfg->log, SL_LOG_INFO, "pacing from an ordinary thread (SCHED_FIFO: %s)", strerror(e));
+	} else {
+		return sl_diag_set(d, SL_ERR_INVAL, "--realtime: cannot switch to SCHED_FIFO: %s "
+				   "(needs root or CAP_SYS_NICE, and an RLIMIT_RTPRIO of at least %d)",
+				   strerror(e), SL_TX_RT_PRIO);
+	}
+	return SL_OK;
+}
+
+/* After run(): an interrupted or failed send tells the receiver (best
+ * effort); the link is flushed and the timings recorded. */
+static int finish(struct sender *s, int r)
+{
+	struct sl_diag *d = s->d;
+	int fr;
+
+	if (r) {
+		struct sl_diag ignore;
+		int stopped = r == SL_ERR_AGAIN;
+		s->d = &ignore;
+		s->nbatch = 0;
+		for (int i = 0; i < 3; i++)
+			if (send_heartbeat(s, SL_HB_ABORTED))
+				break;
+		flush(s);
+		s->d = d;
+		if (stopped)
+			sl_diag_set(d, SL_ERR_AGAIN, "interrupted; the receiver was told the transfer stopped");
+	}
+	fr = sl_link_flush(s->link, r ? NULL : d);
+	if (!r)
+		r = fr;
+	s->res->seconds = (double)(sl_now_ns() - s->start_ns) / 1e9;
+	if (s->cfg->rate_bps)
+		s->res->unused_ns = sl_pacer_spilled_ns(&s->pacer);
+	if (s->cfg->progress)
+		sl_progress_end(&s->prog);
+	return r;
+}
+
 int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	    struct sl_send_result *res, struct sl_diag *d)
 {
 	struct sender s;
-	struct sl_link_opts lo = { 0 };
 	struct sl_producer *prod = NULL;
 	struct sl_producer_cfg pc;
-	uint64_t burst;
 	int r, realtime = 0;
 
 	memset(res, 0, sizeof *res);
@@ -333,86 +471,13 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	s.src = src;
 	s.res = res;
 	s.d = d;
-
-	if (cfg->kmax < 1 || cfg->kmax > 254 || cfg->interleave < 1 || cfg->interleave > SL_GROUP_MAX ||
-	    cfg->passes < 1 || cfg->first_pass + cfg->passes > 65535 || cfg->overhead < 0 ||
-	    cfg->overhead > 10)
-		return sl_diag_set(d, SL_ERR_INVAL, "invalid sender configuration");
-	s.chunk_size = (uint32_t)cfg->kmax * cfg->symsize - SL_BLOCK_REC;
-	s.nchunks = sl_chunks_of(src->total_bytes, s.chunk_size);
-	s.piece = sl_catalog_piece(cfg->kmax, cfg->symsize);
-	s.catalog_blocks = (uint32_t)((src->catalog_len + s.piece - 1) / s.piece);
-	s.dgsize = sl_wire_dgram_size(cfg->symsize);
-	s.wire_per_dg = sl_wire_bytes_udp(s.dgsize);
-
-	memcpy(s.xh.manifest_sha256, src->manifest_sha256, 32);
-	layout_id(&s, s.xh.layout);
-	s.xh.sequence = src->sequence;
-	s.xh.total_bytes = src->total_bytes;
-	s.xh.nchunks = s.nchunks;
-	s.xh.chunk_size = s.chunk_size;
-	s.xh.catalog_len = (uint32_t)src->catalog_len;
-	s.xh.catalog_blocks = s.catalog_blocks;
-	s.xh.kmax = cfg->kmax;
-	s.xh.passes = (uint16_t)(cfg->first_pass + cfg->passes);
-	s.xh.codec = 1;
-	s.xh.level = (uint8_t)cfg->level;
-
-	/* Default: 1 ms of line time, at least 48 KiB. */
-	burst = cfg->burst_bytes ? cfg->burst_bytes : cfg->rate_bps / 8000;
-	if (!cfg->burst_bytes && burst < SL_TX_MIN_DEFAULT_BURST)
-		burst = SL_TX_MIN_DEFAULT_BURST;
-	if (burst < 2 * s.wire_per_dg)
-		burst = 2 * s.wire_per_dg; /* at least two datagrams */
-	/* Steps of an eighth of the burst. The bucket holds the burst less
-	 * one step: a step whose tokens were taken just before the thread
-	 * was preempted reaches the wire late, together with a full bucket
-	 * after it, and the two together still fit in the burst. */
-	s.pace_step = (unsigned)(burst / (SL_TX_STEPS_PER_BURST * s.wire_per_dg));
-	if (s.pace_step < 1)
-		s.pace_step = 1;
-	if (s.pace_step > BATCH)
-		s.pace_step = BATCH;
-	if (cfg->rate_bps &&
-	    sl_pacer_init(&s.pacer, cfg->rate_bps, burst - s.pace_step * s.wire_per_dg, sl_now_ns()) != 0)
-		return sl_diag_set(d, SL_ERR_INVAL, "cannot pace at this rate and burst");
-	/* Sleeps between pacing steps are a few hundred microseconds: the
-	 * default 50 us timer slack would be a large part of each. */
-	if (cfg->rate_bps)
-		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-
-	s.batch = malloc(BATCH * s.dgsize);
-	if (!s.batch)
-		return SL_ERR_NOMEM;
-	for (unsigned i = 0; i < BATCH; i++) {
-		s.iov[i].iov_base = s.batch + i * s.dgsize;
-		s.iov[i].iov_len = s.dgsize;
-	}
-	r = sl_wire_tx_new(cfg->link_key, cfg->suite, cfg->symsize, &s.wire, d);
+	r = plan(&s);
+	if (r)
+		return r;
+	r = open_sender(&s);
 	if (r)
 		goto out;
-	res->session = sl_wire_tx_session(s.wire);
-	r = sl_link_open_tx(cfg->link_uri, &lo, &s.link, d);
-	if (r)
-		goto out;
-	if (sl_link_warning(s.link))
-		sl_log(cfg->log, SL_LOG_WARN, "%s", sl_link_warning(s.link));
-	memset(&pc, 0, sizeof pc);
-	pc.src = src;
-	pc.chunk_size = s.chunk_size;
-	pc.piece = s.piece;
-	pc.catalog_blocks = s.catalog_blocks;
-	pc.nchunks = s.nchunks;
-	pc.kmax = cfg->kmax;
-	pc.symsize = cfg->symsize;
-	pc.interleave = cfg->interleave;
-	pc.overhead = cfg->overhead;
-	pc.level = cfg->level;
-	pc.first_pass = cfg->first_pass;
-	pc.passes = cfg->passes;
-	pc.spool_dir = cfg->spool_dir;
-	pc.threads = cfg->threads;
-	pc.file_io = cfg->file_io;
+	producer_cfg(&s, &pc);
 	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u, "
 	       "file reads: %s", (unsigned long long)res->session, sl_link_describe(s.link),
 	       sl_suite_name(cfg->suite), s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0),
@@ -428,53 +493,16 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 		sl_log(cfg->log, SL_LOG_WARN, "%s", d->msg);
 		d->msg[0] = '\0';
 	}
-	/* After the producer's threads exist: only this one, which sleeps
-	 * between pacing steps, gets the real-time class. */
-	if (cfg->realtime != SL_RT_OFF && cfg->rate_bps) {
-		struct sched_param sp = { .sched_priority = SL_TX_RT_PRIO };
-		int e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-		if (!e) {
-			realtime = 1;
-		} else if (cfg->realtime == SL_RT_AUTO) {
-			sl_log(cfg->log, SL_LOG_INFO, "pacing from an ordinary thread (SCHED_FIFO: %s)",
-			       strerror(e));
-		} else {
-			r = sl_diag_set(d, SL_ERR_INVAL, "--realtime: cannot switch to SCHED_FIFO: %s "
-					"(needs root or CAP_SYS_NICE, and an RLIMIT_RTPRIO of at least %d)",
-					strerror(e), SL_TX_RT_PRIO);
-			goto out;
-		}
-	}
+	r = go_realtime(cfg, &realtime, d);
+	if (r)
+		goto out;
 	if (cfg->progress)
 		sl_progress_start(&s.prog, src->total_bytes, s.start_ns);
 	res->blocks = s.catalog_blocks + s.nchunks;
 	r = run(&s, prod);
 	if (!r)
 		sl_producer_totals(prod, &res->raw_bytes, &res->stored_bytes);
-	if (r) {
-		/* Interrupted or failed: tell the receiver, best effort. */
-		struct sl_diag ignore;
-		int stopped = r == SL_ERR_AGAIN;
-		s.d = &ignore;
-		s.nbatch = 0;
-		for (int i = 0; i < 3; i++)
-			if (send_heartbeat(&s, SL_HB_ABORTED))
-				break;
-		flush(&s);
-		s.d = d;
-		if (stopped)
-			sl_diag_set(d, SL_ERR_AGAIN, "interrupted; the receiver was told the transfer stopped");
-	}
-	{
-		int fr = sl_link_flush(s.link, r ? NULL : d);
-		if (!r)
-			r = fr;
-	}
-	res->seconds = (double)(sl_now_ns() - s.start_ns) / 1e9;
-	if (cfg->rate_bps)
-		res->unused_ns = sl_pacer_spilled_ns(&s.pacer);
-	if (cfg->progress)
-		sl_progress_end(&s.prog);
+	r = finish(&s, r);
 out:
 	if (realtime) {
 		/* Back to the ordinary class: a daemon's next send must not
@@ -482,10 +510,8 @@ out:
 		struct sched_param sp = { .sched_priority = 0 };
 		pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
 	}
-	if (prod) {
+	if (prod)
 		sl_producer_free(prod); /* joins the thread first */
-		prod = NULL;
-	}
 	sl_link_close(s.link);
 	sl_wire_tx_free(s.wire);
 	free(s.batch);

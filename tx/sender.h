@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "error.h"
+#include "repair.h"
 #include "uring_io.h"
 #include "log.h"
 #include "source.h"
@@ -41,6 +42,9 @@ struct sl_send_cfg {
 				       * when permitted; required: or fail) */
 	unsigned threads;             /* compression + FEC threads; 0: one per core, <= 4 */
 	enum sl_uio_mode file_io;     /* file reads: plain pread or io_uring (default plain) */
+	const struct sl_repair *repair; /* a repair code's list: one pass (first_pass) of only
+				       * those blocks and rows (producer.h); NULL: normal passes */
+	unsigned repair_margin;       /* percent added to the rows a repaired block lacks */
 	const struct sl_logger *log;
 	volatile sig_atomic_t *stop;
 };

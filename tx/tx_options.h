@@ -14,16 +14,18 @@ enum {
 	TX_O_LINK = 256, TX_O_KEY, TX_O_UNKEYED, TX_O_AEAD, TX_O_POLICY, TX_O_RATE, TX_O_BURST,
 	TX_O_REALTIME, TX_O_NOREALTIME, TX_O_PASSES, TX_O_FIRST, TX_O_OVERHEAD, TX_O_INTERLEAVE,
 	TX_O_SYMSIZE, TX_O_BLOCK, TX_O_LEVEL, TX_O_HEARTBEAT, TX_O_PREAMBLE, TX_O_SPOOL, TX_O_PROGRESS,
-	TX_O_NOPROGRESS, TX_O_WATCH, TX_O_THREADS, TX_O_FILEIO, TX_O_CONFIG
+	TX_O_NOPROGRESS, TX_O_WATCH, TX_O_THREADS, TX_O_FILEIO, TX_O_CONFIG, TX_O_REPAIR,
+	TX_O_REPAIR_MARGIN
 };
 
 /* getopt_long's table; also the keys of a configuration file (all but
- * config and help). */
+ * config, repair and help: a repair code is for one transfer). */
 extern const struct option tx_options[];
 
 struct tx_opts {
 	struct sl_send_cfg cfg;     /* sl_send_cfg_defaults() before the options */
 	const char *key_path, *policy, *aead, *watch;
+	const char *repair;         /* --repair CODE (command line only), checked by main.c */
 	int unkeyed, have_rate, progress;
 	enum sl_log_level log_max;
 	struct sl_conf_strings owned; /* copies of string values, freed by tx_opts_free */

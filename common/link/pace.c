@@ -202,3 +202,27 @@ size_t sl_wire_bytes_eth(size_t payload)
 		return SIZE_MAX;
 	return 8 + 14 + (l3 < 46 ? 46 : l3) + 4 + 12;
 }
+
+uint64_t sl_pace_burst(uint64_t rate_bps, uint64_t burst_bytes, size_t wire_per_dg)
+{
+	uint64_t burst = burst_bytes ? burst_bytes : rate_bps / 8000; /* 1 ms of line time */
+
+	if (!burst_bytes && burst < SL_PACE_MIN_DEFAULT_BURST)
+		burst = SL_PACE_MIN_DEFAULT_BURST;
+	if (burst < 2 * (uint64_t)wire_per_dg)
+		burst = 2 * (uint64_t)wire_per_dg; /* at least two datagrams */
+	return burst;
+}
+
+uint64_t sl_pace_burst_max(uint64_t buffer, uint64_t line_bps, uint64_t out_bps, size_t frame)
+{
+	unsigned __int128 b;
+
+	if (line_bps == 0 || buffer <= (uint64_t)frame)
+		return 0;
+	if (out_bps >= line_bps)
+		return buffer - frame;
+	/* (buffer - frame) / (1 - out/line) = (buffer - frame) * line / (line - out) */
+	b = (unsigned __int128)(buffer - frame) * line_bps / (line_bps - out_bps);
+	return b > UINT64_MAX ? UINT64_MAX : (uint64_t)b;
+}

@@ -74,6 +74,21 @@ int sl_pacer_set_rate(struct sl_pacer *p, uint64_t rate_bps, uint64_t now_ns);
 /* Sleep until CLOCK_MONOTONIC reaches deadline_ns (clock_nanosleep). */
 void sl_sleep_until_ns(uint64_t deadline_ns);
 
+/* sluice-tx's burst: burst_bytes when set (non-zero), else 1 ms of line
+ * time at rate_bps but at least SL_PACE_MIN_DEFAULT_BURST; never less than
+ * two datagrams of wire_per_dg wire bytes. */
+#define SL_PACE_MIN_DEFAULT_BURST (48u * 1024u)
+uint64_t sl_pace_burst(uint64_t rate_bps, uint64_t burst_bytes, size_t wire_per_dg);
+
+/* The largest burst a store-and-forward buffer of `buffer` bytes takes
+ * without overflowing (fpga/README.md, sluice-tx(8)): the burst arrives at
+ * line_bps while the buffer drains at out_bps, so it peaks at about
+ * B * (1 - out/line) plus the frame being received, and
+ *     B <= (buffer - frame) / (1 - out/line),
+ * rounded down. A buffer that drains at the line rate or faster bounds B by
+ * buffer - frame. 0 when the buffer cannot hold one frame (or line_bps is 0). */
+uint64_t sl_pace_burst_max(uint64_t buffer, uint64_t line_bps, uint64_t out_bps, size_t frame);
+
 size_t sl_wire_bytes_udp(size_t payload); /* Ethernet wire cost of a UDP datagram */
 size_t sl_wire_bytes_eth(size_t payload); /* ... of a raw sluice-EtherType frame */
 

@@ -335,3 +335,39 @@ Test(pace, spilled_counts_unused_line_time)
 	sl_pacer_consume(&p, now, 1);
 	cr_assert_eq(sl_pacer_spilled_ns(&p), 1000000 - 78000 + 8);
 }
+
+/* sluice-tx's burst (sl_pace_burst) and the largest burst a diode buffer
+ * takes (sl_pace_burst_max): the rule of fpga/README.md and sluice-tx(8). */
+Test(pace, default_burst)
+{
+	size_t dg = sl_wire_bytes_udp(1472); /* 1538: a full 1500-byte-MTU frame */
+
+	cr_assert_eq(dg, 1538);
+	cr_assert_eq(sl_pace_burst(1000000000ull, 0, dg), 125000);   /* 1 ms at 1 Gb/s */
+	cr_assert_eq(sl_pace_burst(900000000ull, 0, dg), 112500);    /* 112 KB at 900 Mb/s */
+	cr_assert_eq(sl_pace_burst(100000000ull, 0, dg), 48 * 1024); /* floor */
+	cr_assert_eq(sl_pace_burst(1000000000ull, 64 * 1024, dg), 64 * 1024); /* given */
+	cr_assert_eq(sl_pace_burst(1000000000ull, 1000, dg), 2 * 1538);       /* two datagrams */
+}
+
+Test(pace, burst_max_reference_diode)
+{
+	/* 8 KiB FIFO, 900 Mb/s out of a 1 Gb/s line, 1538-byte frames:
+	 * (8192 - 1538) / (1 - 0.9) = 66540 */
+	cr_assert_eq(sl_pace_burst_max(8192, 1000000000ull, 900000000ull, 1538), 66540);
+	cr_assert_geq(sl_pace_burst_max(8192, 1000000000ull, 900000000ull, 1538), 64 * 1024);
+	cr_assert_lt(sl_pace_burst_max(8192, 1000000000ull, 900000000ull, 1538),
+		     sl_pace_burst(900000000ull, 0, 1538)); /* the default overflows it */
+	/* draining at the line rate or faster: the buffer less a frame */
+	cr_assert_eq(sl_pace_burst_max(8192, 1000000000ull, 1000000000ull, 1538), 8192 - 1538);
+	cr_assert_eq(sl_pace_burst_max(8192, 1000000000ull, 2000000000ull, 1538), 8192 - 1538);
+	/* not even one frame fits */
+	cr_assert_eq(sl_pace_burst_max(1538, 1000000000ull, 900000000ull, 1538), 0);
+	cr_assert_eq(sl_pace_burst_max(8192, 0, 0, 1538), 0);
+	/* a diode that does not drain at all holds just what it holds */
+	cr_assert_eq(sl_pace_burst_max(8192, 1000000000ull, 0, 1538), 8192 - 1538);
+	/* no overflow: 1 GiB buffer, 10 Tb/s line, 1 b/s less out saturates */
+	cr_assert_eq(sl_pace_burst_max(1ull << 30, 10000000000000ull, 9999999999999ull, 0), UINT64_MAX);
+	cr_assert_eq(sl_pace_burst_max(1ull << 20, 10000000000000ull, 9999999999999ull, 0),
+		     (1ull << 20) * 10000000000000ull);
+}

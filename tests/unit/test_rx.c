@@ -478,3 +478,122 @@ Test(rx, window_memory_bounds_the_growth)
 	cr_assert(rxh_released_file_is(h, o.t.hex, "f.bin", o.data, o.n));
 	rxh_one_free(&o);
 }
+
+/* A first pass that leaves chunk block b1 three data rows short and sends
+ * nothing of block b2, then the timeout: returns the decoded repair code. */
+static void short_pass_and_timeout(struct rxh_one *a, uint64_t b1, uint64_t b2, struct sl_repair *r)
+{
+	struct rx_xfer *x;
+	struct sl_diag d = { "" };
+	char line[4096];
+	FILE *f;
+	int in_status = 0;
+
+	rxh_send_hdr(h, &a->s, &a->t, NULL, 0);
+	for (uint64_t b = 0; b < a->t.nblocks; b++) {
+		if (b == b2)
+			continue;
+		for (unsigned row = b == b1 ? 3 : 0; row < a->t.k[b]; row++)
+			rxh_send_symbol(h, &a->s, &a->t, b, row);
+	}
+	rxh_tick(h, h->cfg.timeout_ns + 1);
+	x = known(a);
+	cr_assert_not_null(x);
+	cr_assert_eq(x->state, RX_X_DORMANT);
+	cr_assert(x->timed_out_reported);
+	cr_assert(x->repair[0], "no repair code after the timeout");
+	cr_assert_eq(sl_repair_decode(x->repair, r, &d), SL_OK, "%s: %s", x->repair, d.msg);
+	cr_assert(sl_repair_matches(r, a->t.id));
+	cr_assert_not(r->full);
+	cr_assert_eq(r->pass, 1);
+	cr_assert_eq(r->n, 2);
+	cr_assert_eq(r->e[0].block, b1);
+	cr_assert_eq(r->e[0].need, 3);
+	cr_assert_eq(r->e[1].block, b2);
+	cr_assert_eq(r->e[1].need, 0, "a block of which nothing arrived is asked for whole");
+	cr_assert_eq(rxh_audit_count(h, "timeout", a->t.hex), 1);
+	/* in the status file, for sluice status --repair */
+	snprintf(line, sizeof line, "%s/status", h->state);
+	f = fopen(line, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "xfer ", 5) && strstr(line, a->t.hex) && strstr(line, x->repair))
+			in_status = 1;
+	fclose(f);
+	cr_assert(in_status, "status file does not carry the repair code");
+}
+
+/* What sluice-tx send --repair sends for code r: pass r->pass, the rows
+ * each listed block lacks (new parity rows), nothing else. */
+static void send_repair(struct rxh_one *a, const struct sl_repair *r)
+{
+	rxh_send_hdr(h, &a->s, &a->t, NULL, r->pass);
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t b = r->e[i].block;
+		unsigned need = r->e[i].need ? r->e[i].need : a->t.k[b];
+		for (unsigned j = 0; j < need; j++)
+			rxh_send_symbol(h, &a->s, &a->t, b, 200 + j); /* rows no pass sent */
+	}
+}
+
+/* Issue 14: a transfer that timed out is completed by the repair its code
+ * asks for, released like any other (signatures and hashes verified), and
+ * its code is gone once it is released. */
+Test(rx, timeout_then_repair_completes)
+{
+	struct rxh_one a;
+	struct sl_repair r;
+	uint64_t b1, b2;
+
+	one_make(&a, 100000, 31, NULL);
+	b1 = a.t.hdr.catalog_blocks + 1;
+	b2 = a.t.nblocks - 1;
+	short_pass_and_timeout(&a, b1, b2, &r);
+	cr_assert_not(rxh_is_released(h, a.t.hex));
+	/* survives a restart: the code is kept with the staging */
+	cr_assert_eq(rxh_restart(h), SL_OK);
+	cr_assert_not_null(known(&a));
+	cr_assert(known(&a)->repair[0], "the repair code was lost in the restart");
+	cr_assert(known(&a)->timed_out_reported);
+	{
+		struct sl_repair r2;
+		cr_assert_eq(sl_repair_decode(known(&a)->repair, &r2, NULL), SL_OK);
+		cr_assert_eq(r2.n, 2);
+	}
+	send_repair(&a, &r);
+	rxh_settle(h);
+	cr_assert(rxh_is_released(h, a.t.hex));
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
+	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 1);
+	rxh_one_free(&a);
+}
+
+/* Issue 14: a repair that arrives after the staging expired
+ * (--keep-incomplete) releases nothing: the blocks it carries are not the
+ * transfer, which times out again asking for the rest. */
+Test(rx, repair_after_expiry_releases_nothing)
+{
+	struct rxh_one a;
+	struct sl_repair r, again;
+	struct rx_xfer *x;
+
+	one_make(&a, 100000, 32, NULL);
+	short_pass_and_timeout(&a, a.t.hdr.catalog_blocks + 2, a.t.nblocks - 1, &r);
+	rxh_tick(h, h->cfg.keep_incomplete_ns + 120000000000ull);
+	rxh_tick(h, 61000000000ull);
+	cr_assert_null(known(&a));
+	cr_assert_eq(rxh_audit_count(h, "expired", a.t.hex), 1);
+	send_repair(&a, &r);
+	rxh_settle(h);
+	rxh_tick(h, h->cfg.timeout_ns + 1);
+	cr_assert_not(rxh_is_released(h, a.t.hex));
+	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 0);
+	x = known(&a);
+	cr_assert_not_null(x);
+	cr_assert_eq(rxh_audit_count(h, "timeout", a.t.hex), 2);
+	cr_assert_eq(sl_repair_decode(x->repair, &again, NULL), SL_OK, "%s", x->repair);
+	/* now it lacks the catalog and everything else: block 0 first, or a full pass */
+	cr_assert(again.full || (again.n > 2 && again.e[0].block == 0), "%s", x->repair);
+	cr_assert_eq(again.pass, 2);
+	rxh_one_free(&a);
+}
