@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "delta.h"
+#include "pace.h"
 #include "rx.h"
 #include "safefs.h"
 
@@ -180,6 +181,7 @@ int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 	const struct sl_manifest *m = x->manifest;
 	struct sl_delta_base b;
 	char list[2400] = "";
+	uint64_t t0 = sl_now_ns();
 	size_t nbad = 0;
 	int bfd, bdata, r = SL_OK;
 
@@ -207,6 +209,10 @@ int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 			 nbad == 1 ? "s" : "ve", list, nbad > 5 ? " (and more)" : "");
 		r = SL_ERR_HASH;
 	}
+	if (!r)
+		sl_log(c->log, SL_LOG_INFO, "transfer %s: %zu files (%llu bytes) copied from base %s and hashed in %.2f s",
+		       x->hex, m->ntaken, (unsigned long long)m->taken_bytes, m->base_hex,
+		       (double)(sl_now_ns() - t0) / 1e9);
 	if (bdata >= 0)
 		close(bdata);
 	close(bfd);

@@ -242,3 +242,23 @@ Test(rx_delta, base_removed_from_release)
 	cr_assert(audit_says("rejected", t.hex, "then moved or removed"));
 	rxh_xfer_free(&t);
 }
+
+Test(rx_delta, taking_more_than_max_staging)
+{
+	/* one base file taken under many names: what the receiver would copy is
+	 * bounded by --max-staging (and the policy's max-bytes) */
+	static const char *const names[] = { "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9" };
+	struct rxh_file f[10];
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 0x3ff };
+	struct rxh_xfer t;
+
+	for (int i = 0; i < 10; i++)
+		f[i] = (struct rxh_file){ names[i], fa, NA };
+	h->cfg.max_staging = 5 * NA;
+	cr_assert_eq(rxh_xfer_build(h, f, 10, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "larger than --max-staging"));
+	cr_assert_eq(h->c.st.base_bytes, 0);
+	rxh_xfer_free(&t);
+}

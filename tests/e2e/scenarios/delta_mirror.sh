@@ -89,3 +89,4 @@ awk -v s="$sent" -v m="$mlen" -v b="$BYTES" -v d="$delta_d" -v f="$full_d" -v ds
     'BEGIN { printf "# ratios delta/full: bytes %.4f (with manifest %.4f), datagrams %.4f, time %.3f\n", s / b, (s + m) / b, d / f, ds / fs }'
 [ $((delta_d * 50)) -le "$full_d" ] || fail "the delta took $delta_d datagrams, more than 2% of the full transfer's $full_d"
 audit_has released "$id2" "base%20$id1" || fail "the audit line does not name the base"
+note "rx: $(sed -n "s/.*transfer $id2: \(.*copied from base.*\)/\1/p" "$W/rx.log")"
