@@ -10,6 +10,7 @@
 #include "error.h"
 #include "conf.h"
 #include "log.h"
+#include "manifest.h"
 #include "tx_options.h"
 #include "sender.h"
 #include "source.h"
@@ -174,6 +175,11 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 	       src->id_hex, src->nfiles, sl_fmt_bytes(src->total_bytes, b1, sizeof b1),
 	       (unsigned long long)src->sequence, src->nsigs,
 	       policy ? " verified against the policy" : " (not checked: no --policy)");
+	const struct sl_manifest *mf = src->manifest;
+	if (mf->has_base)
+		sl_log(log, SL_LOG_INFO, "transfer %s is a delta on base %s: %zu more files (%s) are taken from that "
+		       "release by the receiver, not sent", src->id_hex, mf->base_hex, mf->ntaken,
+		       sl_fmt_bytes(mf->taken_bytes, b1, sizeof b1));
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
