@@ -135,6 +135,8 @@ static int fill_one(struct rx_ctx *c, struct rx_xfer *x, int bdata, const struct
 	uint64_t n = 0;
 	int sfd, dfd = -1, r;
 
+	if (!src)
+		return SL_ERR_HASH; /* sl_delta_check vouched for every one: never here */
 	sfd = sl_openat_beneath(bdata, src->path, O_RDONLY, 0);
 	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size) {
 		if (sfd >= 0)
@@ -194,7 +196,7 @@ int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 		const struct sl_manifest_file *f = &m->taken[i], *src = sl_delta_base_find(&b, f->sha256);
 		r = fill_one(c, x, bdata, f, src, why, wl);
 		if (r == SL_ERR_HASH)
-			name_bad(list, sizeof list, ++nbad, f->path, src->path);
+			name_bad(list, sizeof list, ++nbad, f->path, src ? src->path : NULL);
 		else if (r)
 			break;
 		r = SL_OK;
