@@ -77,8 +77,12 @@ int rx_intent_write(struct rx_ctx *c, const struct rx_xfer *x, struct rx_intent 
 	snprintf(in->link, sizeof in->link, "%s", m->link);
 	in->sequence = m->sequence;
 	memcpy(in->manifest_hex, x->manifest_hex, sizeof in->manifest_hex);
-	snprintf(in->summary, sizeof in->summary, "%zu files, %llu bytes, sequence %llu%s%s", m->nfiles,
-		 (unsigned long long)m->total_bytes, (unsigned long long)m->sequence,
+	char base[120] = "";
+	if (m->has_base)
+		snprintf(base, sizeof base, ", base %s (%zu files, %llu bytes taken from it)", m->base_hex, m->ntaken,
+			 (unsigned long long)m->taken_bytes);
+	snprintf(in->summary, sizeof in->summary, "%zu files, %llu bytes, sequence %llu%s%s%s", sl_manifest_all(m),
+		 (unsigned long long)(m->total_bytes + m->taken_bytes), (unsigned long long)m->sequence, base,
 		 dropped && dropped[0] ? "; signature files not released: " : "", dropped ? dropped : "");
 	sl_audit_get_head(c->audit, &head);
 	in->audit_seq = head.seq;

@@ -531,6 +531,9 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 		snprintf(reason, rlen, "%s", d.msg);
 		return r;
 	}
+	r = rx_base_fill(c, x, reason, rlen); /* a delta: the files taken from its base */
+	if (r)
+		return r;
 	for (size_t i = 0; i < x->manifest->nfiles; i++) {
 		const struct sl_manifest_file *f = &x->manifest->files[i];
 		int fd = file_fd(x, i);

@@ -4,7 +4,8 @@
  * transfer header named, the manifest parses under the policy's limits and
  * is for this transfer id and stream length, the signatures reach the
  * threshold, the manifest fits the policy (enclave, link, validity, names)
- * and the ledger has not seen its id or a higher sequence.
+ * and the ledger has not seen its id or a higher sequence; a delta's base is
+ * released here and holds what the delta takes from it (base.c).
  *
  * rx_try_release(): with every chunk staged, check all of that again (time
  * has passed), then finish STATE/release/<id>/ {manifest, *.minisig, data/...}
@@ -127,6 +128,9 @@ static int verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, siz
 		snprintf(reason, rlen, "ledger: %s", d.msg);
 		goto out;
 	}
+	r = rx_base_check(c, m, reason, rlen);
+	if (r)
+		goto out;
 	sl_manifest_free(x->manifest);
 	x->manifest = m;
 	m = NULL;

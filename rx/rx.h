@@ -207,6 +207,7 @@ struct rx_stats {
 	uint64_t disk_full, disk_io;   /* writes, syncs and release steps failed: ENOSPC/EDQUOT, other */
 	uint64_t disk_episodes;        /* episodes of those (one audit entry each) */
 	uint64_t release_deferred;     /* release tries that failed for storage (kept, tried again) */
+	uint64_t base_files, base_bytes; /* files and bytes of deltas copied out of their base release */
 };
 
 /* A storage episode (storage.c): from the first failed write until writes
@@ -433,6 +434,15 @@ extern const char *const rx_crash_points[];
 void rx_crashpoint(const struct rx_ctx *c, const char *point);
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
+
+/* base.c: a delta's base (manifest version 3). rx_base_check(): the base is
+ * released here, unchanged manifest, holds every taken file's content, and
+ * the whole tree fits --max-staging (verdicts, with why). rx_base_fill(): the
+ * taken files copied from RELEASE/<base>/data into the staged tree and
+ * hashed (SL_ERR_HASH naming the files that no longer match). Both do
+ * nothing for a manifest without a base. */
+int rx_base_check(struct rx_ctx *c, const struct sl_manifest *m, char *why, size_t wl);
+int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
 
 /* storage.c */
 /* A write or sync failed with errno err (what: a few words; x may be NULL):

@@ -132,7 +132,7 @@ static const int allowed_syscalls[] = {
 	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(lseek), SCMP_SYS(mkdirat), SCMP_SYS(unlinkat),
 	SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(syncfs),
 	SCMP_SYS(getdents64), SCMP_SYS(fchmod), SCMP_SYS(utimensat), SCMP_SYS(ftruncate),
-	SCMP_SYS(fallocate), SCMP_SYS(sync_file_range), SCMP_SYS(recvmmsg), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom), SCMP_SYS(poll),
+	SCMP_SYS(fallocate), SCMP_SYS(sync_file_range), SCMP_SYS(copy_file_range), SCMP_SYS(recvmmsg), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom), SCMP_SYS(poll),
 	SCMP_SYS(ppoll), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(brk),
 	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(mprotect),

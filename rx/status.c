@@ -166,6 +166,10 @@ static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
 		"# TYPE sluice_rx_releases_waiting gauge\nsluice_rx_releases_waiting %u\n",
 	    (unsigned long long)c->st.disk_full, (unsigned long long)c->st.disk_io,
 	    (unsigned long long)c->st.disk_episodes, c->disk.on, waiting);
+	put(m, "# HELP sluice_rx_base_copied_total Files and bytes of deltas copied out of their base release.\n"
+		"# TYPE sluice_rx_base_copied_total counter\n"
+		"sluice_rx_base_copied_total{unit=\"files\"} %llu\nsluice_rx_base_copied_total{unit=\"bytes\"} %llu\n",
+	    (unsigned long long)c->st.base_files, (unsigned long long)c->st.base_bytes);
 	if (free_b != UINT64_MAX)
 		put(m, "# HELP sluice_rx_storage_free_bytes Free space of STATE's filesystem, and the "
 			"reserve kept for a full disk.\n# TYPE sluice_rx_storage_free_bytes gauge\n"

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "create_tree.h"
+#include "delta.h"
 #include "fileio.h"
 #include "hashfiles.h"
 #include "linkcopy.h"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: sluice manifest create DATA-DIR --submitter NAME --purpose TEXT --sequence N\n"
 		"                              --enclave E --link L [--expires 7d] [-o MANIFEST]\n"
-		"                              [--symlinks refuse|skip|copy-inside] [--threads N] [--force]\n\n"
+		"                              [--symlinks refuse|skip|copy-inside] [--threads N] [--force]\n"
+		"                              [--base OLD-MANIFEST]\n\n"
 		"Hashes every file under DATA-DIR (normally T/data) on all cores and writes the\n"
 		"manifest (default: MANIFEST next to DATA-DIR, i.e. T/manifest): every directory\n"
 		"(empty ones too) and every file, with modification times. Devices, FIFOs,\n"
@@ -43,12 +45,15 @@ static void usage(FILE *f)
 		"  --symlinks copy-inside  replaces, in DATA-DIR, each link whose target lies\n"
 		"                          inside DATA-DIR by a copy of its target (a directory\n"
 		"                          whole); targets outside and cycles are refused\n"
+		"--base OLD-MANIFEST makes a delta (manifest version 3): the new tree whole, each\n"
+		"file whose content is in OLD-MANIFEST's tree (any path) taken from that release\n"
+		"on the receiver instead of sent; OLD-MANIFEST is the last released manifest.\n"
 		"--expires is the validity window from now (30, 30s, 5m, 2h, 7d).\n"
 		"An existing manifest is replaced only with --force. See sluice-manifest(1).\n");
 }
 
 struct create_opts {
-	const char *submitter, *purpose, *enclave, *link, *root;
+	const char *submitter, *purpose, *enclave, *link, *root, *base;
 	char *out;
 	uint64_t expires, sequence, threads;
 	enum links_mode links;
@@ -63,6 +68,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 		{ "link", required_argument, NULL, 'l' },      { "expires", required_argument, NULL, 'x' },
 		{ "threads", required_argument, NULL, 'j' },   { "symlinks", required_argument, NULL, 'L' },
 		{ "force", no_argument, NULL, 'f' },           { "help", no_argument, NULL, 'h' },
+		{ "base", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *seq = NULL;
@@ -98,6 +104,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 				return cli_usage_error(P, "--symlinks takes refuse, skip or copy-inside");
 			break;
 		case 'f': o->force = true; break;
+		case 'B': o->base = optarg; break;
 		case 'o': free(o->out); o->out = strdup(optarg); break;
 		case 'h': usage(stdout); return -1;
 		default: return cli_usage_error(P, "unknown option");
@@ -245,8 +252,9 @@ static void on_progress(void *ctx, uint64_t bytes, size_t files)
 	cli_progress_items(ctx, bytes, files, "files");
 }
 
-/* Hashes every file (progress on a terminal) and adds directories and files. */
-static int fill(struct create_tree *t, struct sl_manifest *m, unsigned threads)
+/* Hashes every file (progress on a terminal) and adds directories and files
+ * (with a base: files whose content it holds are taken from it). */
+static int fill(struct create_tree *t, struct sl_manifest *m, unsigned threads, const struct sl_delta_base *base)
 {
 	struct cli_progress prog;
 	struct timespec t0, t1;
@@ -280,7 +288,12 @@ static int fill(struct create_tree *t, struct sl_manifest *m, unsigned threads)
 			ct_refuse(t, j->path, "modification time before 1970 or after 9999 (set one with touch)");
 			continue;
 		}
-		if ((rc = sl_manifest_add_file(m, j->path, j->size, j->sha256, j->mode, j->mtime)))
+		const struct sl_manifest_file *bf = base ? sl_delta_base_find(base, j->sha256) : NULL;
+		if (bf && bf->size == j->size)
+			rc = sl_manifest_take_file(m, j->path, j->size, j->sha256, j->mode, j->mtime);
+		else
+			rc = sl_manifest_add_file(m, j->path, j->size, j->sha256, j->mode, j->mtime);
+		if (rc)
 			return cli_fail(P, rc, "out of memory");
 	}
 	for (size_t i = 0; i < t->ndirs; i++)
@@ -307,9 +320,12 @@ static int write_manifest(const struct create_opts *o, struct sl_manifest *m)
 	if (rc)
 		return cli_fail(P, rc, "%s", d.msg);
 	printf("wrote %s: transfer %s, %zu files in %zu directories, %s, sequence %llu, valid %s to %s\n", o->out,
-	       m->id_hex, m->nfiles, m->ndirs, sl_fmt_bytes(m->total_bytes, sz, sizeof sz),
+	       m->id_hex, sl_manifest_all(m), m->ndirs, sl_fmt_bytes(m->total_bytes + m->taken_bytes, sz, sizeof sz),
 	       (unsigned long long)m->sequence, sl_time_format(m->created, t1, sizeof t1),
 	       sl_time_format(m->expires, t2, sizeof t2));
+	if (m->has_base)
+		printf("delta on base %s: %zu files (%s) sent, %zu taken from the base\n", m->base_hex, m->nfiles,
+		       sl_fmt_bytes(m->total_bytes, sz, sizeof sz), m->ntaken);
 	printf("next: officers review with 'sluice manifest show %s' and sign it\n", o->out);
 	return EXIT_OK;
 }
@@ -336,9 +352,43 @@ static int start_manifest(const struct create_opts *o, struct sl_manifest **out)
 	return EXIT_OK;
 }
 
+static int create_from(struct create_opts *o, struct create_tree *t, struct sl_manifest *m,
+		       const struct sl_delta_base *base, char *root_abs);
+
+/* --base: the old manifest, which the new one names. */
+static int load_base(const char *path, struct sl_manifest *m, struct sl_delta_base *b)
+{
+	struct sl_diag d;
+	uint8_t *text;
+	size_t len;
+	int rc = sl_file_read(path, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d);
+
+	if (rc)
+		return cli_fail(P, rc, "--base: %s", d.msg);
+	rc = sl_delta_base_parse(text, len, NULL, b, &d);
+	free(text);
+	if (rc)
+		return cli_fail(P, rc, "--base %s: %s", path, d.msg);
+	sl_manifest_set_base(m, b->m->id, b->sha256);
+	return EXIT_OK;
+}
+
 static int create(struct create_opts *o, struct create_tree *t, struct sl_manifest *m)
 {
 	char root_abs[PATH_MAX];
+	struct sl_delta_base base = { 0 };
+	int rc;
+
+	if (o->base && (rc = load_base(o->base, m, &base)))
+		return rc;
+	rc = create_from(o, t, m, o->base ? &base : NULL, root_abs);
+	sl_delta_base_free(&base);
+	return rc;
+}
+
+static int create_from(struct create_opts *o, struct create_tree *t, struct sl_manifest *m,
+		       const struct sl_delta_base *base, char *root_abs)
+{
 	int rc;
 
 	t->root = o->root;
@@ -357,7 +407,7 @@ static int create(struct create_opts *o, struct create_tree *t, struct sl_manife
 		return cli_fail(P, SL_ERR_RANGE, "%s holds no files: nothing to transfer", o->root);
 	if (ct_jobs(t) || sl_manifest_reserve(m, t->ndirs, t->nfiles))
 		return cli_fail(P, SL_ERR_NOMEM, "out of memory");
-	if ((rc = fill(t, m, (unsigned)o->threads)))
+	if ((rc = fill(t, m, (unsigned)o->threads, base)))
 		return rc;
 	if (t->refused)
 		return cli_fail(P, SL_ERR_NAME, "%zu entr%s refused (listed above); no manifest written", t->refused,

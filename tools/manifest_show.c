@@ -11,6 +11,7 @@
 #include "cmds.h"
 #include "fileio.h"
 #include "manifest.h"
+#include "manifest_delta.h"
 #include "sha256.h"
 #include "units.h"
 
@@ -19,7 +20,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: sluice manifest show MANIFEST [--files] [--top N]\n\n"
+		"Usage: sluice manifest show MANIFEST [--base OLD-MANIFEST] [--files] [--top N]\n\n"
+		"A delta (made with 'manifest create --base') is shown with its difference\n"
+		"first: bytes to send against the whole tree, and with --base (the manifest of\n"
+		"the release it applies to) the added, changed, moved and removed paths.\n"
 		"Summarises a manifest for review: transfer id, submitter, purpose, validity,\n"
 		"binding, counts and sizes per top-level directory and per extension, the\n"
 		"range of modification times, empty directories, the largest files, and\n"
@@ -69,7 +73,7 @@ static int by_bytes(const void *a, const void *b)
 static int file_by_size(const void *a, const void *b, void *arg)
 {
 	const struct sl_manifest *sm = arg;
-	const struct sl_manifest_file *x = &sm->files[*(const size_t *)a], *y = &sm->files[*(const size_t *)b];
+	const struct sl_manifest_file *x = sl_manifest_at(sm, *(const size_t *)a), *y = sl_manifest_at(sm, *(const size_t *)b);
 	if (x->size != y->size)
 		return x->size < y->size ? 1 : -1;
 	return strcmp(x->path, y->path);
@@ -103,8 +107,8 @@ static void span(int64_t s, char *buf, size_t len)
 static size_t mark_parents(const struct sl_manifest *m, bool *full)
 {
 	size_t empty = 0;
-	for (size_t i = 0; i < m->ndirs + m->nfiles; i++) {
-		const char *p = i < m->ndirs ? m->dirs[i].path : m->files[i - m->ndirs].path;
+	for (size_t i = 0; i < m->ndirs + sl_manifest_all(m); i++) {
+		const char *p = i < m->ndirs ? m->dirs[i].path : sl_manifest_at(m, i - m->ndirs)->path;
 		const char *slash = strrchr(p, '/');
 		if (!slash)
 			continue;
@@ -171,8 +175,8 @@ static void print_dirs(const struct sl_manifest *m, const bool *full, size_t emp
 static size_t group_files(const struct sl_manifest *m, struct groups *dirs, struct groups *exts)
 {
 	size_t exec = 0;
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct sl_manifest_file *f = &m->files[i];
+	for (size_t i = 0; i < sl_manifest_all(m); i++) {
+		const struct sl_manifest_file *f = sl_manifest_at(m, i);
 		const char *slash = strchr(f->path, '/');
 		const char *base = strrchr(f->path, '/');
 		const char *dot;
@@ -227,24 +231,25 @@ static void print_header(const struct sl_manifest *m, const uint8_t digest[32], 
 		span(m->expires - now, s1, sizeof s1);
 		printf("                    expires in %s\n", s1);
 	}
-	printf("  files             %zu (%zu executable, mode 0755)\n", m->nfiles, exec);
-	printf("  total size        %s (%llu bytes)\n", sl_fmt_bytes(m->total_bytes, b, sizeof b),
-	       (unsigned long long)m->total_bytes);
+	printf("  files             %zu (%zu executable, mode 0755)%s\n", sl_manifest_all(m), exec,
+	       m->has_base ? " in the whole new tree" : "");
+	printf("  total size        %s (%llu bytes)\n", sl_fmt_bytes(m->total_bytes + m->taken_bytes, b, sizeof b),
+	       (unsigned long long)(m->total_bytes + m->taken_bytes));
 }
 
 static void print_largest(const struct sl_manifest *m, size_t top)
 {
-	size_t *order = malloc((m->nfiles ? m->nfiles : 1) * sizeof *order);
+	size_t n = sl_manifest_all(m), *order = malloc((n ? n : 1) * sizeof *order);
 	char b[32], v[1200];
 
 	if (!order)
 		return;
-	for (size_t i = 0; i < m->nfiles; i++)
+	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	qsort_r(order, m->nfiles, sizeof *order, file_by_size, (void *)m);
+	qsort_r(order, n, sizeof *order, file_by_size, (void *)m);
 	printf("\nLargest files\n");
-	for (size_t i = 0; i < m->nfiles && i < top; i++) {
-		const struct sl_manifest_file *f = &m->files[order[i]];
+	for (size_t i = 0; i < n && i < top; i++) {
+		const struct sl_manifest_file *f = sl_manifest_at(m, order[i]);
 		printf("  %12s  %s%s\n", sl_fmt_bytes(f->size, b, sizeof b), cli_has_non_ascii(f->path) ? "! " : "",
 		       cli_visible(f->path, v, sizeof v));
 	}
@@ -259,9 +264,9 @@ static void print_non_ascii(const struct sl_manifest *m, size_t nonascii, bool a
 	if (!nonascii)
 		return;
 	printf("\nNames with non-ASCII characters (escaped, then as text with invisible characters escaped)\n");
-	for (size_t i = 0; i < m->ndirs + m->nfiles && (all || shown < 50); i++) {
+	for (size_t i = 0; i < m->ndirs + sl_manifest_all(m) && (all || shown < 50); i++) {
 		bool isdir = i < m->ndirs;
-		const char *p = isdir ? m->dirs[i].path : m->files[i - m->ndirs].path;
+		const char *p = isdir ? m->dirs[i].path : sl_manifest_at(m, i - m->ndirs)->path;
 		if (!cli_has_non_ascii(p))
 			continue;
 		printf("  ! %s%s\n      \"%s%s\"\n", cli_visible(p, v, sizeof v), isdir ? "/" : "",
@@ -277,24 +282,29 @@ static void print_all_files(const struct sl_manifest *m, bool all)
 	char v[1200], hex[SL_SHA256_HEX];
 
 	if (!all) {
-		printf("\n(use --files to list all %zu files with their SHA-256%s)\n", m->nfiles,
+		printf("\n(use --files to list all %zu files with their SHA-256%s)\n", sl_manifest_all(m),
 		       m->version >= 2 ? " and times, and all directories" : "");
 		return;
 	}
-	printf("\nAll files (mode, size, %sSHA-256, path)\n", m->version >= 2 ? "modified UTC, " : "");
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct sl_manifest_file *f = &m->files[i];
-		char t[SL_MTIME_UTC_BUF + 1] = "";
+	printf("\nAll files (mode, size, %sSHA-256, %spath)\n", m->version >= 2 ? "modified UTC, " : "",
+	       m->has_base ? "sent or taken from the base, " : "");
+	for (size_t i = 0, j = 0; i + j < sl_manifest_all(m);) { /* path order, both kinds */
+		bool take = j < m->ntaken && (i == m->nfiles || strcmp(m->taken[j].path, m->files[i].path) < 0);
+		const struct sl_manifest_file *f = take ? &m->taken[j++] : &m->files[i++];
+		char t[SL_MTIME_UTC_BUF + 8] = "";
 		if (m->version >= 2) {
-			sl_mtime_format_utc(f->mtime, t, sizeof t - 1);
+			sl_mtime_format_utc(f->mtime, t, SL_MTIME_UTC_BUF);
 			strcat(t, " ");
 		}
+		if (m->has_base)
+			strcat(t, take ? "take " : "sent ");
 		printf("  %04o %14llu %s%s %s%s\n", f->mode, (unsigned long long)f->size, t, sl_sha256_hex(f->sha256, hex),
 		       cli_has_non_ascii(f->path) ? "! " : "", cli_visible(f->path, v, sizeof v));
 	}
 }
 
-static int show(const struct sl_manifest *m, const uint8_t digest[32], bool all, size_t top)
+static int show(const struct sl_manifest *m, const uint8_t digest[32], bool all, size_t top,
+		const struct sl_delta_base *base)
 {
 	struct groups dirs = { 0 }, exts = { 0 };
 	size_t nonascii = 0, empty, exec = group_files(m, &dirs, &exts);
@@ -302,12 +312,20 @@ static int show(const struct sl_manifest *m, const uint8_t digest[32], bool all,
 
 	if (!full)
 		return cli_fail(P, SL_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < m->nfiles; i++)
-		nonascii += cli_has_non_ascii(m->files[i].path);
+	for (size_t i = 0; i < sl_manifest_all(m); i++)
+		nonascii += cli_has_non_ascii(sl_manifest_at(m, i)->path);
 	for (size_t i = 0; i < m->ndirs; i++)
 		nonascii += cli_has_non_ascii(m->dirs[i].path);
 	empty = mark_parents(m, full);
 	print_header(m, digest, exec);
+	if (m->has_base && show_delta(m, base, all)) {
+		free(full);
+		free(dirs.g);
+		free(exts.g);
+		return cli_fail(P, SL_ERR_HASH, "--base is not the base this delta names (above)");
+	}
+	if (m->has_base)
+		printf("\nThe whole new tree\n");
 	print_tree_summary(m, empty);
 	printf("  non-ASCII names   %zu%s\n", nonascii, nonascii ? " (listed below, escaped)" : "");
 	print_groups("By top-level directory", "directory", &dirs, 30);
@@ -322,14 +340,33 @@ static int show(const struct sl_manifest *m, const uint8_t digest[32], bool all,
 	return EXIT_OK;
 }
 
+static int load_base(const char *path, const struct sl_manifest *m, struct sl_delta_base *b)
+{
+	struct sl_diag d;
+	uint8_t *text;
+	size_t len;
+	int rc;
+
+	if (!m->has_base)
+		return cli_usage_error(P, "--base: this manifest is not a delta (it names no base)");
+	if ((rc = sl_file_read(path, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
+		return cli_fail(P, rc, "--base: %s", d.msg);
+	rc = sl_delta_base_parse(text, len, NULL, b, &d);
+	free(text);
+	return rc ? cli_fail(P, rc, "--base %s: %s", path, d.msg) : EXIT_OK;
+}
+
 int manifest_show_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "files", no_argument, NULL, 'f' },
 		{ "top", required_argument, NULL, 't' },
+		{ "base", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *base_path = NULL;
+	struct sl_delta_base base = { 0 };
 	bool all = false;
 	uint64_t top = 10;
 	uint8_t *text, digest[32];
@@ -341,6 +378,7 @@ int manifest_show_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': all = true; break;
+		case 'b': base_path = optarg; break;
 		case 't':
 			if (sl_parse_decimal(optarg, 1, 1000000, &top))
 				return cli_usage_error(P, "--top takes a positive number");
@@ -358,7 +396,12 @@ int manifest_show_main(int argc, char **argv)
 	free(text);
 	if (rc)
 		return cli_fail(P, rc, "%s: %s (not a valid manifest: do not sign it)", argv[optind], d.msg);
-	rc = show(m, digest, all, (size_t)top);
+	if (base_path && (rc = load_base(base_path, m, &base))) {
+		sl_manifest_free(m);
+		return rc;
+	}
+	rc = show(m, digest, all, (size_t)top, base_path ? &base : NULL);
+	sl_delta_base_free(&base);
 	sl_manifest_free(m);
 	return rc;
 }

@@ -43,7 +43,7 @@ static void print_summary(const struct sl_transfer_report *r, const struct sl_po
 
 	if (r->manifest)
 		printf("transfer %s: %zu files, %s, submitter %s, sequence %llu\n", r->manifest->id_hex,
-		       r->manifest->nfiles, sl_fmt_bytes(r->manifest->total_bytes, b, sizeof b), r->manifest->submitter,
+		       sl_manifest_all(r->manifest), sl_fmt_bytes(r->manifest->total_bytes + r->manifest->taken_bytes, b, sizeof b), r->manifest->submitter,
 		       (unsigned long long)r->manifest->sequence);
 	if (p && r->sigcheck.checks) {
 		printf("signatures:\n");
@@ -63,7 +63,7 @@ static void print_summary(const struct sl_transfer_report *r, const struct sl_po
 		printf("signatures: %zu file%s (format checked only: --no-policy)\n", r->nsigs, r->nsigs == 1 ? "" : "s");
 	}
 	if (r->manifest)
-		printf("files: %zu of %zu match (%s hashed)\n", r->files_ok, r->manifest->nfiles,
+		printf("files: %zu of %zu match (%s hashed)\n", r->files_ok, sl_manifest_all(r->manifest),
 		       sl_fmt_bytes(r->bytes_hashed, b, sizeof b));
 	if (r->manifest && r->manifest->version >= 2)
 		printf("directories: %zu of %zu match%s\n", r->dirs_ok, r->manifest->ndirs,

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "producer.h"
 #include "repair.h"
+#include "manifest.h"
 #include "tx_options.h"
 #include "sender.h"
 #include "source.h"
@@ -222,6 +223,11 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 		sl_source_free(src);
 		return r;
 	}
+	const struct sl_manifest *mf = src->manifest;
+	if (mf->has_base)
+		sl_log(log, SL_LOG_INFO, "transfer %s is a delta on base %s: %zu more files (%s) are taken from that "
+		       "release by the receiver, not sent", src->id_hex, mf->base_hex, mf->ntaken,
+		       sl_fmt_bytes(mf->taken_bytes, b1, sizeof b1));
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -254,7 +254,7 @@ static int extra_entry(void *ctx, const char *path, const struct stat *st, int e
 		problem(x->r, SL_ERR_INVAL, "data/%s: symbolic link (not allowed in a transfer)", shown(path, b, sizeof b));
 		return 0;
 	}
-	if (!x->m || sl_manifest_find(x->m, path) < 0)
+	if (!x->m || !sl_manifest_lookup(x->m, path))
 		problem(x->r, SL_ERR_INVAL, "data/%s: not in the manifest", shown(path, b, sizeof b));
 	else if (!S_ISREG(st->st_mode))
 		problem(x->r, SL_ERR_INVAL, "data/%s: not a regular file", shown(path, b, sizeof b));
@@ -295,19 +295,20 @@ static void on_progress(void *ctx, uint64_t done, size_t files)
 static void check_files(int datafd, struct sl_transfer_report *r, const struct sl_transfer_opts *opt)
 {
 	const struct sl_manifest *m = r->manifest;
-	struct sl_hash_job *jobs = calloc(m->nfiles, sizeof *jobs);
-	struct prog pg = { opt, m->total_bytes };
+	size_t n = sl_manifest_all(m);
+	struct sl_hash_job *jobs = calloc(n ? n : 1, sizeof *jobs);
+	struct prog pg = { opt, m->total_bytes + m->taken_bytes };
 	char b[1024], h1[SL_SHA256_HEX], h2[SL_SHA256_HEX];
 
 	if (!jobs) {
 		problem(r, SL_ERR_NOMEM, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < m->nfiles; i++)
-		jobs[i].path = m->files[i].path;
-	sl_hash_files(datafd, jobs, m->nfiles, opt->threads, opt->progress ? on_progress : NULL, &pg);
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct sl_manifest_file *f = &m->files[i];
+	for (size_t i = 0; i < n; i++)
+		jobs[i].path = sl_manifest_at(m, i)->path;
+	sl_hash_files(datafd, jobs, n, opt->threads, opt->progress ? on_progress : NULL, &pg);
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_manifest_file *f = sl_manifest_at(m, i);
 		const struct sl_hash_job *j = &jobs[i];
 		shown(f->path, b, sizeof b);
 		r->bytes_hashed += j->size;

@@ -363,10 +363,34 @@ long sl_manifest_find_dir(const struct sl_manifest *m, const char *path)
 	return find_dir(m, m->ndirs, path, strlen(path));
 }
 
-/* Lines of the header: "sluice-manifest" to "bytes". */
+long sl_manifest_find_taken(const struct sl_manifest *m, const char *path)
+{
+	return find_in(m->taken, m->ntaken, sizeof *m->taken, path, strlen(path));
+}
+
+const struct sl_manifest_file *sl_manifest_lookup(const struct sl_manifest *m, const char *path)
+{
+	long i = sl_manifest_find(m, path);
+	if (i >= 0)
+		return &m->files[i];
+	i = sl_manifest_find_taken(m, path);
+	return i >= 0 ? &m->taken[i] : NULL;
+}
+
+size_t sl_manifest_all(const struct sl_manifest *m)
+{
+	return m->nfiles + m->ntaken;
+}
+
+const struct sl_manifest_file *sl_manifest_at(const struct sl_manifest *m, size_t i)
+{
+	return i < m->nfiles ? &m->files[i] : &m->taken[i - m->nfiles];
+}
+
+/* Lines of the header: "sluice-manifest" to "bytes" ("taken-bytes"). */
 static unsigned header_lines(const struct sl_manifest *m)
 {
-	return m->version >= 2 ? 12 : 11;
+	return m->version >= 3 ? 15 : m->version >= 2 ? 12 : 11;
 }
 
 /* where(): "line N" for parsed manifests (line > 0), the path otherwise. */
@@ -432,14 +456,15 @@ static int check_dir(const struct sl_manifest *m, size_t i, size_t line, struct 
 	return SL_OK;
 }
 
-/* files[i] against files[0..i) and every directory. */
-static int check_file(const struct sl_manifest *m, size_t i, size_t line, struct sl_diag *d)
+/* f (files[i] or taken[i]) against the file line before it (prev, of
+ * either kind), every directory and, in version 1, files[0..i). */
+static int check_file(const struct sl_manifest *m, const struct sl_manifest_file *f, size_t i, const char *prev,
+		      size_t line, struct sl_diag *d)
 {
-	const struct sl_manifest_file *f = &m->files[i];
 	size_t plen = strlen(f->path);
 	const char *slash = strrchr(f->path, '/');
 	char w[256];
-	int rc = check_entry(f->path, i ? m->files[i - 1].path : NULL, f->mode, false, f->mtime, line, d);
+	int rc = check_entry(f->path, prev, f->mode, false, f->mtime, line, d);
 
 	if (rc)
 		return rc;
@@ -470,7 +495,8 @@ struct parser {
 	struct sl_manifest *m;
 	const struct sl_manifest_limits *lim;
 	size_t cap, used;             /* of m->pool_ */
-	uint64_t sum;
+	uint64_t sum, tsum;           /* sizes of file lines, of take lines */
+	const char *prev;             /* path of the last file or take line */
 	struct sl_diag *d;
 };
 
@@ -485,9 +511,9 @@ static int parse_version(struct parser *ps)
 	if (n < 17 || memcmp(s, "sluice-manifest ", 16))
 		return sl_diag_set(ps->d, SL_ERR_PARSE, "line 1: not a sluice manifest (expected 'sluice-manifest %d')",
 				   SL_MANIFEST_VERSION);
-	if (n != 17 || (s[16] != '1' && s[16] != '2'))
+	if (n != 17 || s[16] < '1' || s[16] > '3')
 		return sl_diag_set(ps->d, SL_ERR_UNSUPPORTED,
-				   "line 1: manifest format version '%.*s' (this sluice reads versions 1 and 2)",
+				   "line 1: manifest format version '%.*s' (this sluice reads versions 1, 2 and 3)",
 				   (int)(n - 16 > 24 ? 24 : n - 16), s + 16);
 	ps->m->version = (unsigned)(s[16] - '0');
 	return SL_OK;
@@ -523,6 +549,27 @@ static int parse_purpose(struct parser *ps)
 	return SL_OK;
 }
 
+/* Version 3: "base ID SHA256", the release this delta applies to. */
+static int parse_base(struct parser *ps)
+{
+	struct sl_manifest *m = ps->m;
+	const char *s;
+	size_t n;
+	int rc = keyed_line(&ps->c, "base", &s, &n, ps->d);
+
+	if (rc)
+		return rc;
+	if (n != 2 * SL_ID_BYTES + 1 + 64 || s[2 * SL_ID_BYTES] != ' ' || parse_id(s, 2 * SL_ID_BYTES, m->base_id) ||
+	    sl_sha256_from_hex(s + 2 * SL_ID_BYTES + 1, 64, m->base_sha256))
+		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: base is not a transfer id (32 lowercase hex digits), "
+				   "a space and a SHA-256 (64 lowercase hex digits)", ps->c.line);
+	if (!memcmp(m->base_id, m->id, SL_ID_BYTES))
+		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: a transfer cannot be its own base", ps->c.line);
+	id_to_hex(m->base_id, m->base_hex);
+	m->has_base = true;
+	return SL_OK;
+}
+
 static int parse_header(struct parser *ps)
 {
 	struct sl_manifest *m = ps->m;
@@ -546,7 +593,7 @@ static int parse_header(struct parser *ps)
 		return rc;
 	if ((rc = label_field(c, "enclave", m->enclave, ps->d)) || (rc = label_field(c, "link", m->link, ps->d)))
 		return rc;
-	return SL_OK;
+	return m->version >= 3 ? parse_base(ps) : SL_OK;
 }
 
 /* Minimal line lengths, to refuse counts the text cannot hold before
@@ -554,6 +601,34 @@ static int parse_header(struct parser *ps)
 #define MIN_FILE_LINE_V1 79 /* "file " 64 hex " 0 0644 a\n" */
 #define MIN_FILE_LINE_V2 91 /* the same with " 0.000000000" */
 #define MIN_DIR_LINE 23     /* "dir 0755 0.000000000 a\n" */
+
+/* Version 3: "taken N" and "taken-bytes B" after "bytes"; room is what
+ * the text has left for them after the file lines. */
+static int parse_taken_counts(struct parser *ps, uint64_t room)
+{
+	struct sl_manifest *m = ps->m;
+	struct cursor *c = &ps->c;
+	uint64_t v;
+	int rc;
+
+	if ((rc = number_field(c, "taken", ps->lim->max_files, &v, ps->d)))
+		return rc;
+	if (v > room / MIN_FILE_LINE_V2)
+		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: taken %llu, but the rest of the manifest cannot hold "
+				   "that many lines", c->line, (unsigned long long)v);
+	if (v + m->nfiles == 0)
+		return sl_diag_set(ps->d, SL_ERR_RANGE, "line %u: a transfer lists at least one file", c->line);
+	if (v + m->nfiles > ps->lim->max_files)
+		return sl_diag_set(ps->d, SL_ERR_RANGE, "line %u: files and taken add up to more than the limit of %llu",
+				   c->line, (unsigned long long)ps->lim->max_files);
+	m->ntaken = (size_t)v;
+	if ((rc = number_field(c, "taken-bytes", ps->lim->max_total_bytes, &m->taken_bytes, ps->d)))
+		return rc;
+	if (m->taken_bytes > ps->lim->max_total_bytes - m->total_bytes)
+		return sl_diag_set(ps->d, SL_ERR_RANGE, "line %u: bytes and taken-bytes add up to more than the limit "
+				   "of %llu", c->line, (unsigned long long)ps->lim->max_total_bytes);
+	return SL_OK;
+}
 
 static int parse_counts(struct parser *ps)
 {
@@ -573,7 +648,7 @@ static int parse_counts(struct parser *ps)
 	}
 	if ((rc = number_field(c, "files", ps->lim->max_files, &v, ps->d)))
 		return rc;
-	if (v == 0)
+	if (v == 0 && m->version < 3)
 		return sl_diag_set(ps->d, SL_ERR_RANGE, "line %u: a transfer lists at least one file", c->line);
 	if (v > room / (m->version >= 2 ? MIN_FILE_LINE_V2 : MIN_FILE_LINE_V1))
 		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: files %llu, but the rest of the manifest cannot hold "
@@ -581,9 +656,12 @@ static int parse_counts(struct parser *ps)
 	m->nfiles = (size_t)v;
 	if ((rc = number_field(c, "bytes", ps->lim->max_total_bytes, &m->total_bytes, ps->d)))
 		return rc;
+	if (m->version >= 3 && (rc = parse_taken_counts(ps, room - v * MIN_FILE_LINE_V2)))
+		return rc;
 	m->dirs = calloc(m->ndirs ? m->ndirs : 1, sizeof *m->dirs);
-	m->files = calloc(m->nfiles, sizeof *m->files);
-	if (!m->dirs || !m->files)
+	m->files = calloc(m->nfiles ? m->nfiles : 1, sizeof *m->files);
+	m->taken = calloc(m->ntaken ? m->ntaken : 1, sizeof *m->taken);
+	if (!m->dirs || !m->files || !m->taken)
 		return sl_diag_set(ps->d, SL_ERR_NOMEM, "out of memory");
 	return SL_OK;
 }
@@ -666,33 +744,49 @@ static int parse_dir_line(struct parser *ps, size_t i)
 	return check_dir(ps->m, i, ps->c.line, ps->d);
 }
 
-static int file_line_start(struct parser *ps, size_t i, const char **s, size_t *n)
+/* The next line is a "file" line (*take false) or, in version 3, a "take"
+ * line (*take true); nf and nt lines of each came before it. */
+static int file_line_start(struct parser *ps, size_t nf, size_t nt, const char **s, size_t *n, bool *take)
 {
+	struct sl_manifest *m = ps->m;
 	int rc = next_line(&ps->c, s, n, ps->d);
 	if (rc)
 		return rc;
-	if (*n >= 5 && !memcmp(*s, "file ", 5))
+	*take = m->version >= 3 && *n >= 5 && !memcmp(*s, "take ", 5);
+	if (*take && nt == m->ntaken)
+		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: more take lines than the header's taken %zu",
+				   ps->c.line, m->ntaken);
+	if (!*take && *n >= 5 && !memcmp(*s, "file ", 5) && nf == m->nfiles)
+		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: more file lines than the header's files %zu",
+				   ps->c.line, m->nfiles);
+	if (*take || (*n >= 5 && !memcmp(*s, "file ", 5)))
 		return SL_OK;
 	if (*n == 3 && !memcmp(*s, "end", 3))
 		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: 'end' after %zu file lines, but the header says files %zu",
-				   ps->c.line, i, ps->m->nfiles);
+				   ps->c.line, nf + nt, m->nfiles + m->ntaken);
 	if (*n >= 4 && !memcmp(*s, "dir ", 4))
 		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: a 'dir' line among the file lines (dir lines come "
 				   "first, as many as the header's dirs)", ps->c.line);
-	return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: expected a 'file' line", ps->c.line);
+	return sl_diag_set(ps->d, SL_ERR_PARSE, m->version >= 3 ? "line %u: expected a 'file' or 'take' line" :
+			   "line %u: expected a 'file' line", ps->c.line);
 }
 
-static int parse_file_line(struct parser *ps, size_t i)
+/* Line k of the file and take lines; *nf and *nt count each kind so far. */
+static int parse_file_line(struct parser *ps, size_t *nf, size_t *nt)
 {
-	struct sl_manifest_file *f = &ps->m->files[i];
-	bool v2 = ps->m->version >= 2;
-	size_t nf = v2 ? 5 : 4, n, fl[5];
+	bool v2 = ps->m->version >= 2, take;
+	size_t nfld = v2 ? 5 : 4, n, fl[5], i;
 	const char *s, *fld[5];
+	struct sl_manifest_file *f;
+	uint64_t *sum;
 	int rc;
 
-	if ((rc = file_line_start(ps, i, &s, &n)))
+	if ((rc = file_line_start(ps, *nf, *nt, &s, &n, &take)))
 		return rc;
-	if ((rc = split_fields(ps, s + 5, n - 5, nf, fld, fl, v2 ? "a file line has five fields: sha256 size mode "
+	i = take ? (*nt)++ : (*nf)++;
+	f = take ? &ps->m->taken[i] : &ps->m->files[i];
+	sum = take ? &ps->tsum : &ps->sum;
+	if ((rc = split_fields(ps, s + 5, n - 5, nfld, fld, fl, v2 ? "a file line has five fields: sha256 size mode "
 			       "mtime path" : "a file line has four fields: sha256 size mode path")))
 		return rc;
 	if (sl_sha256_from_hex(fld[0], fl[0], f->sha256))
@@ -705,14 +799,16 @@ static int parse_file_line(struct parser *ps, size_t i)
 		return rc;
 	if (v2 && (rc = parse_mtime_field(ps, fld[3], fl[3], &f->mtime)))
 		return rc;
-	if ((rc = parse_path_field(ps, fld[nf - 1], fl[nf - 1], &f->path)))
+	if ((rc = parse_path_field(ps, fld[nfld - 1], fl[nfld - 1], &f->path)))
 		return rc;
-	if (f->size > ps->lim->max_total_bytes - ps->sum)
+	if (f->size > ps->lim->max_total_bytes - ps->sum - ps->tsum)
 		return sl_diag_set(ps->d, SL_ERR_RANGE, "line %u: sizes add up to more than the limit of %llu bytes",
 				   ps->c.line, (unsigned long long)ps->lim->max_total_bytes);
-	f->offset = ps->sum;
-	ps->sum += f->size;
-	return check_file(ps->m, i, ps->c.line, ps->d);
+	f->offset = take ? 0 : ps->sum;
+	*sum += f->size;
+	rc = check_file(ps->m, f, i, ps->prev, ps->c.line, ps->d);
+	ps->prev = f->path;
+	return rc;
 }
 
 static int parse_end(struct parser *ps)
@@ -723,11 +819,16 @@ static int parse_end(struct parser *ps)
 
 	if (ps->sum != ps->m->total_bytes)
 		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: bytes %llu, but the file sizes add up to %llu",
-				   header_lines(ps->m), (unsigned long long)ps->m->total_bytes, (unsigned long long)ps->sum);
+				   ps->m->version >= 3 ? 13 : header_lines(ps->m), (unsigned long long)ps->m->total_bytes,
+				   (unsigned long long)ps->sum);
+	if (ps->tsum != ps->m->taken_bytes)
+		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: taken-bytes %llu, but the sizes of the take lines add "
+				   "up to %llu", header_lines(ps->m), (unsigned long long)ps->m->taken_bytes,
+				   (unsigned long long)ps->tsum);
 	if ((rc = next_line(&ps->c, &s, &n, ps->d)))
 		return rc;
 	if (n != 3 || memcmp(s, "end", 3))
-		return sl_diag_set(ps->d, SL_ERR_PARSE, n >= 5 && !memcmp(s, "file ", 5) ?
+		return sl_diag_set(ps->d, SL_ERR_PARSE, n >= 5 && (!memcmp(s, "file ", 5) || !memcmp(s, "take ", 5)) ?
 				   "line %u: more file lines than the header's files count" :
 				   "line %u: expected 'end'", ps->c.line);
 	if (ps->c.p != ps->c.end)
@@ -739,7 +840,7 @@ int sl_manifest_parse(const uint8_t *text, size_t len, const struct sl_manifest_
 		      struct sl_manifest **out, struct sl_diag *d)
 {
 	struct sl_manifest_limits dl;
-	struct parser ps = { { (const char *)text, (const char *)text + len, 0 }, NULL, lim, len + 1, 0, 0, d };
+	struct parser ps = { { (const char *)text, (const char *)text + len, 0 }, NULL, lim, len + 1, 0, 0, 0, NULL, d };
 	int rc;
 
 	if (!lim) {
@@ -762,8 +863,8 @@ int sl_manifest_parse(const uint8_t *text, size_t len, const struct sl_manifest_
 		rc = parse_counts(&ps);
 	for (size_t i = 0; !rc && i < ps.m->ndirs; i++)
 		rc = parse_dir_line(&ps, i);
-	for (size_t i = 0; !rc && i < ps.m->nfiles; i++)
-		rc = parse_file_line(&ps, i);
+	for (size_t nf = 0, nt = 0; !rc && nf + nt < ps.m->nfiles + ps.m->ntaken;)
+		rc = parse_file_line(&ps, &nf, &nt);
 	if (!rc)
 		rc = parse_end(&ps);
 	if (rc) {
@@ -783,8 +884,11 @@ void sl_manifest_free(struct sl_manifest *m)
 			free(m->files[i].path);
 		for (size_t i = 0; i < m->ndirs; i++)
 			free(m->dirs[i].path);
+		for (size_t i = 0; i < m->ntaken; i++)
+			free(m->taken[i].path);
 		free(m->purpose);
 	}
+	free(m->taken);
 	free(m->files);
 	free(m->dirs);
 	free(m->pool_);
@@ -858,6 +962,34 @@ int sl_manifest_add_file(struct sl_manifest *m, const char *path, uint64_t size,
 	f->mode = mode;
 	f->mtime = mtime;
 	m->nfiles++;
+	return SL_OK;
+}
+
+void sl_manifest_set_base(struct sl_manifest *m, const uint8_t id[SL_ID_BYTES], const uint8_t sha256[32])
+{
+	m->version = SL_MANIFEST_VERSION_DELTA;
+	m->has_base = true;
+	memcpy(m->base_id, id, SL_ID_BYTES);
+	id_to_hex(m->base_id, m->base_hex);
+	memcpy(m->base_sha256, sha256, 32);
+}
+
+int sl_manifest_take_file(struct sl_manifest *m, const char *path, uint64_t size,
+			  const uint8_t sha256[32], unsigned mode, struct timespec mtime)
+{
+	struct sl_manifest_file *f;
+	if (grow((void **)&m->taken, m->ntaken, &m->tcap_, sizeof *m->taken))
+		return SL_ERR_NOMEM;
+	f = &m->taken[m->ntaken];
+	memset(f, 0, sizeof *f);
+	f->path = strdup(path);
+	if (!f->path)
+		return SL_ERR_NOMEM;
+	f->size = size;
+	memcpy(f->sha256, sha256, 32);
+	f->mode = mode;
+	f->mtime = mtime;
+	m->ntaken++;
 	return SL_OK;
 }
 
@@ -947,6 +1079,8 @@ int sl_manifest_add_parent_dirs(struct sl_manifest *m, struct timespec mtime)
 	int rc = SL_OK;
 	for (size_t i = 0; i < m->nfiles && !rc; i++)
 		rc = add_prefixes(m, m->files[i].path, strlen(m->files[i].path), mtime);
+	for (size_t i = 0; i < m->ntaken && !rc; i++)
+		rc = add_prefixes(m, m->taken[i].path, strlen(m->taken[i].path), mtime);
 	for (size_t i = 0; i < m->ndirs && !rc; i++) /* ndirs grows: new ones are complete already */
 		rc = add_prefixes(m, m->dirs[i].path, strlen(m->dirs[i].path), mtime);
 	return rc;
@@ -954,9 +1088,14 @@ int sl_manifest_add_parent_dirs(struct sl_manifest *m, struct timespec mtime)
 
 static int seal_header(const struct sl_manifest *m, const struct sl_manifest_limits *lim, struct sl_diag *d)
 {
-	if (m->version != 1 && m->version != 2)
-		return sl_diag_set(d, SL_ERR_UNSUPPORTED, "manifest version %u (this sluice writes versions 1 and 2)",
+	if (m->version < 1 || m->version > 3)
+		return sl_diag_set(d, SL_ERR_UNSUPPORTED, "manifest version %u (this sluice writes versions 1, 2 and 3)",
 				   m->version);
+	if ((m->version == 3) != m->has_base || (m->ntaken && !m->has_base))
+		return sl_diag_set(d, SL_ERR_INVAL, "a manifest with a base (files taken from it) is version 3, and "
+				   "only it");
+	if (m->has_base && !memcmp(m->base_id, m->id, SL_ID_BYTES))
+		return sl_diag_set(d, SL_ERR_INVAL, "a transfer cannot be its own base");
 	if (!sl_label_ok(m->submitter) || !sl_label_ok(m->enclave) || !sl_label_ok(m->link))
 		return sl_diag_set(d, SL_ERR_INVAL, "submitter, enclave and link must be names ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64)");
 	if (!m->purpose)
@@ -965,11 +1104,11 @@ static int seal_header(const struct sl_manifest *m, const struct sl_manifest_lim
 		return sl_diag_set(d, SL_ERR_RANGE, "sequence above 2^63-1");
 	if (m->created < 0 || m->expires > TIME_MAX_SECONDS || m->expires <= m->created)
 		return sl_diag_set(d, SL_ERR_RANGE, "validity window: expires must be after created (and before year 10000)");
-	if (m->nfiles == 0)
+	if (m->nfiles + m->ntaken == 0)
 		return sl_diag_set(d, SL_ERR_RANGE, "no files: a transfer lists at least one file");
-	if (m->nfiles > lim->max_files || m->ndirs > lim->max_files)
-		return sl_diag_set(d, SL_ERR_TOOBIG, "%zu files and %zu directories: the limit is %llu of each", m->nfiles,
-				   m->ndirs, (unsigned long long)lim->max_files);
+	if (m->nfiles + m->ntaken > lim->max_files || m->ndirs > lim->max_files)
+		return sl_diag_set(d, SL_ERR_TOOBIG, "%zu files and %zu directories: the limit is %llu of each",
+				   m->nfiles + m->ntaken, m->ndirs, (unsigned long long)lim->max_files);
 	if (m->version == 1) {
 		if (m->ndirs)
 			return sl_diag_set(d, SL_ERR_INVAL, "a version 1 manifest lists no directories");
@@ -983,6 +1122,7 @@ static int seal_header(const struct sl_manifest *m, const struct sl_manifest_lim
 int sl_manifest_seal(struct sl_manifest *m, const struct sl_manifest_limits *lim, struct sl_diag *d)
 {
 	struct sl_manifest_limits dl;
+	const char *prev = NULL;
 	uint64_t sum = 0;
 	int rc;
 
@@ -1000,16 +1140,24 @@ int sl_manifest_seal(struct sl_manifest *m, const struct sl_manifest_limits *lim
 			return rc;
 	if (!sorted(m->files, m->nfiles, sizeof *m->files))
 		qsort(m->files, m->nfiles, sizeof *m->files, file_cmp);
-	for (size_t i = 0; i < m->nfiles; i++) {
-		if (m->files[i].size > lim->max_total_bytes - sum)
+	if (!sorted(m->taken, m->ntaken, sizeof *m->taken))
+		qsort(m->taken, m->ntaken, sizeof *m->taken, file_cmp);
+	m->total_bytes = m->taken_bytes = 0;
+	/* In text order: both kinds merged by path. */
+	for (size_t i = 0, j = 0; i + j < m->nfiles + m->ntaken;) {
+		bool take = j < m->ntaken && (i == m->nfiles || cmp_path(m->taken[j].path, m->files[i].path) < 0);
+		struct sl_manifest_file *f = take ? &m->taken[j] : &m->files[i];
+		if (f->size > lim->max_total_bytes - sum)
 			return sl_diag_set(d, SL_ERR_TOOBIG, "total size exceeds the limit of %llu bytes",
 					   (unsigned long long)lim->max_total_bytes);
-		m->files[i].offset = sum;
-		sum += m->files[i].size;
-		if ((rc = check_file(m, i, 0, d)))
+		f->offset = take ? 0 : m->total_bytes;
+		*(take ? &m->taken_bytes : &m->total_bytes) += f->size;
+		sum += f->size;
+		if ((rc = check_file(m, f, take ? j : i, prev, 0, d)))
 			return rc;
+		prev = f->path;
+		take ? j++ : i++;
 	}
-	m->total_bytes = sum;
 	return SL_OK;
 }
 
@@ -1052,8 +1200,8 @@ static size_t emit_bound(const struct sl_manifest *m, size_t header)
 	size_t n = header + 5; /* "end\n" and a NUL */
 	for (size_t i = 0; i < m->ndirs; i++)
 		n += 4 + 5 + 22 + 1 + 3 * strlen(m->dirs[i].path) + 1;
-	for (size_t i = 0; i < m->nfiles; i++)
-		n += 5 + 65 + 21 + 5 + 22 + 1 + 3 * strlen(m->files[i].path) + 1;
+	for (size_t i = 0; i < m->nfiles + m->ntaken; i++)
+		n += 5 + 65 + 21 + 5 + 22 + 1 + 3 * strlen(sl_manifest_at(m, i)->path) + 1;
 	return n;
 }
 
@@ -1082,11 +1230,12 @@ static int emit_entries(const struct sl_manifest *m, char *buf, size_t cap, size
 		p += n;
 		*p++ = '\n';
 	}
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct sl_manifest_file *f = &m->files[i];
+	for (size_t i = 0, j = 0; i + j < m->nfiles + m->ntaken;) {
+		bool take = j < m->ntaken && (i == m->nfiles || cmp_path(m->taken[j].path, m->files[i].path) < 0);
+		const struct sl_manifest_file *f = take ? &m->taken[j++] : &m->files[i++];
 		if (f->mode != 0755 && f->mode != 0644)
 			return sl_diag_set(d, SL_ERR_INVAL, "mode %o (manifest not sealed?)", f->mode);
-		p += put_str(p, "file ");
+		p += put_str(p, take ? "take " : "file ");
 		p += put_str(p, sl_sha256_hex(f->sha256, hex));
 		*p++ = ' ';
 		p += put_u64(p, f->size);
@@ -1108,7 +1257,7 @@ static int emit_entries(const struct sl_manifest *m, char *buf, size_t cap, size
 
 int sl_manifest_emit(const struct sl_manifest *m, char **text, size_t *len, struct sl_diag *d)
 {
-	char *enc, *buf, t1[32], t2[32], cnt[48] = "";
+	char *enc, *buf, t1[32], t2[32], cnt[48] = "", base[128] = "", tk[80] = "", hex[SL_SHA256_HEX];
 	size_t elen, hlen, cap;
 	int n, rc;
 
@@ -1118,17 +1267,21 @@ int sl_manifest_emit(const struct sl_manifest *m, char **text, size_t *len, stru
 	sl_pct_encode((const uint8_t *)m->purpose, strlen(m->purpose), SL_PCT_TEXT, enc, elen);
 	if (m->version >= 2)
 		snprintf(cnt, sizeof cnt, "dirs %zu\n", m->ndirs);
-	hlen = 400 + elen;
+	if (m->version >= 3) {
+		snprintf(base, sizeof base, "base %s %s\n", m->base_hex, sl_sha256_hex(m->base_sha256, hex));
+		snprintf(tk, sizeof tk, "taken %zu\ntaken-bytes %llu\n", m->ntaken, (unsigned long long)m->taken_bytes);
+	}
+	hlen = 700 + elen;
 	cap = emit_bound(m, hlen);
 	if (!(buf = malloc(cap))) {
 		free(enc);
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	}
 	n = snprintf(buf, hlen, "sluice-manifest %u\nid %s\nsequence %llu\ncreated %s\nexpires %s\n"
-		     "submitter %s\npurpose %s\nenclave %s\nlink %s\n%sfiles %zu\nbytes %llu\n",
+		     "submitter %s\npurpose %s\nenclave %s\nlink %s\n%s%sfiles %zu\nbytes %llu\n%s",
 		     m->version, m->id_hex, (unsigned long long)m->sequence,
 		     sl_time_format(m->created, t1, sizeof t1), sl_time_format(m->expires, t2, sizeof t2),
-		     m->submitter, enc, m->enclave, m->link, cnt, m->nfiles, (unsigned long long)m->total_bytes);
+		     m->submitter, enc, m->enclave, m->link, base, cnt, m->nfiles, (unsigned long long)m->total_bytes, tk);
 	free(enc);
 	*len = (size_t)n;
 	rc = n < 0 || (size_t)n >= hlen ? sl_diag_set(d, SL_ERR_INVAL, "header too long (manifest not sealed?)")

@@ -16,8 +16,17 @@
  * A version 1 manifest has ndirs == 0 and every mtime zero: its receiver
  * creates only the parents of files and leaves times as it writes them.
  *
- * The wire stream of a transfer is the concatenation of all files in manifest
- * order; files[i].offset is where file i starts in it.
+ * Version 3 is a delta: it names its base (the transfer id of an earlier
+ * release and the SHA-256 of that release's manifest) and lists the complete
+ * new tree, each file either sent ("file" lines: files[], in the stream) or
+ * taken from the base by content ("take" lines: taken[], never in the
+ * stream; their SHA-256 must be a file of the base's tree). Both kinds share
+ * one bytewise order in the text; no path is listed twice, whatever its kind.
+ * nfiles and total_bytes count the sent files only (the stream); ntaken and
+ * taken_bytes the others. Versions 1 and 2 have ntaken == 0 and no base.
+ *
+ * The wire stream of a transfer is the concatenation of all files[] in
+ * manifest order; files[i].offset is where file i starts in it.
  */
 #ifndef SL_MANIFEST_H
 #define SL_MANIFEST_H
@@ -28,7 +37,8 @@
 #include <time.h>
 #include "error.h"
 
-#define SL_MANIFEST_VERSION 2 /* what sl_manifest_new() builds; 1 and 2 are read */
+#define SL_MANIFEST_VERSION 2 /* what sl_manifest_new() builds; 1, 2 and 3 are read */
+#define SL_MANIFEST_VERSION_DELTA 3 /* a manifest with a base (sl_manifest_set_base) */
 #define SL_TIME_MAX_SECONDS 253402300799ll /* 9999-12-31T23:59:59Z */
 #define SL_ID_BYTES 16
 #define SL_ID_HEX 33          /* 32 lowercase hex characters and a NUL */
@@ -76,9 +86,17 @@ struct sl_manifest {
 	size_t nfiles;
 	uint64_t total_bytes;
 	struct sl_manifest_file *files;
+	/* version 3 (a delta) */
+	bool has_base;
+	uint8_t base_id[SL_ID_BYTES];
+	char base_hex[SL_ID_HEX];
+	uint8_t base_sha256[32];      /* of the base's manifest text */
+	size_t ntaken;                /* files taken from the base by content */
+	uint64_t taken_bytes;
+	struct sl_manifest_file *taken; /* sorted by path; offset is 0 */
 	/* private */
 	char *pool_;                  /* parsed manifests: paths live here */
-	size_t cap_, dcap_;           /* built manifests: capacity of files, dirs */
+	size_t cap_, dcap_, tcap_;    /* built manifests: capacity of files, dirs, taken */
 };
 
 void sl_manifest_default_limits(struct sl_manifest_limits *lim);
@@ -101,6 +119,10 @@ int sl_manifest_new(struct sl_manifest **out);
 int sl_manifest_set_purpose(struct sl_manifest *m, const char *purpose, struct sl_diag *d);
 int sl_manifest_add_file(struct sl_manifest *m, const char *path, uint64_t size,
 			 const uint8_t sha256[32], unsigned mode, struct timespec mtime);
+/* A delta (version 3): the base and the files taken from it. */
+void sl_manifest_set_base(struct sl_manifest *m, const uint8_t id[SL_ID_BYTES], const uint8_t sha256[32]);
+int sl_manifest_take_file(struct sl_manifest *m, const char *path, uint64_t size,
+			  const uint8_t sha256[32], unsigned mode, struct timespec mtime);
 int sl_manifest_add_dir(struct sl_manifest *m, const char *path, unsigned mode, struct timespec mtime);
 int sl_manifest_add_parent_dirs(struct sl_manifest *m, struct timespec mtime);
 /* Room for this many directories and files (a builder that knows saves the
@@ -111,8 +133,15 @@ int sl_manifest_seal(struct sl_manifest *m, const struct sl_manifest_limits *lim
  * not counted). */
 int sl_manifest_emit(const struct sl_manifest *m, char **text, size_t *len, struct sl_diag *d);
 
-/* Index of `path` (decoded) in m->files (m->dirs), or -1. Binary search. */
+/* Index of `path` (decoded) in m->files (m->dirs, m->taken), or -1. Binary search. */
 long sl_manifest_find(const struct sl_manifest *m, const char *path);
+long sl_manifest_find_taken(const struct sl_manifest *m, const char *path);
+/* The file line of `path`, sent or taken, or NULL. */
+const struct sl_manifest_file *sl_manifest_lookup(const struct sl_manifest *m, const char *path);
+/* Every file of the tree, sent and taken: sl_manifest_all(m) of them, the
+ * i-th by sl_manifest_at(m, i) (sent files first, then taken; not path order). */
+size_t sl_manifest_all(const struct sl_manifest *m);
+const struct sl_manifest_file *sl_manifest_at(const struct sl_manifest *m, size_t i);
 long sl_manifest_find_dir(const struct sl_manifest *m, const char *path);
 
 /* A manifest time: canonical "SECONDS.NNNNNNNNN" (no leading zeros in the

@@ -375,7 +375,7 @@ int sl_policy_emit(const struct sl_policy *p, char **text, size_t *len, struct s
 /* names portable, case-collisions refuse: over files and directories. */
 static int check_names(const struct sl_policy *p, const struct sl_manifest *m, struct sl_diag *d)
 {
-	size_t n = m->nfiles + m->ndirs;
+	size_t n = sl_manifest_all(m) + m->ndirs;
 	const char **paths;
 	struct sl_diag sub;
 	int rc = SL_OK;
@@ -387,8 +387,8 @@ static int check_names(const struct sl_policy *p, const struct sl_manifest *m, s
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < m->ndirs; i++)
 		paths[i] = m->dirs[i].path;
-	for (size_t i = 0; i < m->nfiles; i++)
-		paths[m->ndirs + i] = m->files[i].path;
+	for (size_t i = 0; i < sl_manifest_all(m); i++)
+		paths[m->ndirs + i] = sl_manifest_at(m, i)->path;
 	for (size_t i = 0; p->portable_names && i < n && !rc; i++) {
 		if (sl_path_portable(paths[i], &sub)) {
 			char enc[3 * SL_PATH_MAX_BYTES + 1];
@@ -428,12 +428,14 @@ int sl_policy_check_manifest(const struct sl_policy *p, const struct sl_manifest
 	if ((uint64_t)(m->expires - m->created) > p->max_validity)
 		return sl_diag_set(d, SL_ERR_POLICY, "validity window of %llds exceeds the policy's max-validity %llus",
 				   (long long)(m->expires - m->created), (unsigned long long)p->max_validity);
-	if (m->nfiles > p->limits.max_files)
-		return sl_diag_set(d, SL_ERR_TOOBIG, "%zu files exceed the policy's max-files %llu", m->nfiles,
+	/* A delta releases its whole tree: what it takes from its base counts. */
+	if (sl_manifest_all(m) > p->limits.max_files)
+		return sl_diag_set(d, SL_ERR_TOOBIG, "%zu files exceed the policy's max-files %llu", sl_manifest_all(m),
 				   (unsigned long long)p->limits.max_files);
-	if (m->total_bytes > p->limits.max_total_bytes)
+	if (m->taken_bytes > p->limits.max_total_bytes || m->total_bytes > p->limits.max_total_bytes - m->taken_bytes)
 		return sl_diag_set(d, SL_ERR_TOOBIG, "%llu bytes exceed the policy's max-bytes %llu",
-				   (unsigned long long)m->total_bytes, (unsigned long long)p->limits.max_total_bytes);
+				   (unsigned long long)(m->total_bytes + m->taken_bytes),
+				   (unsigned long long)p->limits.max_total_bytes);
 	if (p->nsubmitters) {
 		size_t i;
 		for (i = 0; i < p->nsubmitters; i++)

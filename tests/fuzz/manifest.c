@@ -1,4 +1,5 @@
-/* Fuzz harness: the manifest parser, versions 1 and 2. Every accepted input
+/* Fuzz harness: the manifest parser, versions 1, 2 and 3 (deltas: take lines
+ * and a base; the delta checks run against the input as its own base). Every accepted input
  * must re-emit to exactly the same bytes (the format is canonical: header,
  * dir lines and file lines with their times), sealing a copy of what was
  * parsed must accept it, and the policy name checks must run on whatever the
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delta.h"
 #include "manifest.h"
 #include "pathname.h"
 
@@ -33,19 +35,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((m->version < 2 && (m->files[i].mtime.tv_sec || m->files[i].mtime.tv_nsec)) ||
 		    sl_manifest_find_dir(m, m->files[i].path) >= 0)
 			abort(); /* version 1 carries no times; no file is also a directory */
-	if (m->version < 2 && m->ndirs)
+	for (size_t i = 0; i < m->ntaken; i++)
+		if (!m->has_base || sl_manifest_find_dir(m, m->taken[i].path) >= 0 || sl_manifest_find(m, m->taken[i].path) >= 0 ||
+		    sl_manifest_lookup(m, m->taken[i].path) != &m->taken[i])
+			abort(); /* taken only in a delta; no path of two kinds */
+	if ((m->version < 2 && m->ndirs) || (m->version == 3) != m->has_base)
 		abort();
+	if (m->has_base) {
+		struct sl_delta_base b;
+		if (sl_delta_base_parse(data, size, &lim, &b, NULL) != SL_OK)
+			abort();
+		if (sl_delta_check(m, &b, NULL) == SL_OK)
+			abort(); /* it names another transfer as its base */
+		for (size_t i = 0; i < sl_manifest_all(m); i++)
+			if (!sl_delta_base_find(&b, sl_manifest_at(m, i)->sha256))
+				abort();
+		sl_delta_base_free(&b);
+	}
 	if (sl_manifest_seal(m, &lim, NULL) != SL_OK)
 		abort(); /* the builder's checks accept what the parser accepts */
-	const char **paths = malloc((m->nfiles + m->ndirs) * sizeof *paths);
+	size_t nall = sl_manifest_all(m) + m->ndirs;
+	const char **paths = malloc(nall * sizeof *paths);
 	if (paths) {
 		for (size_t i = 0; i < m->ndirs; i++)
 			paths[i] = m->dirs[i].path;
-		for (size_t i = 0; i < m->nfiles; i++)
-			paths[m->ndirs + i] = m->files[i].path;
-		for (size_t i = 0; i < m->nfiles + m->ndirs; i++)
+		for (size_t i = 0; i < sl_manifest_all(m); i++)
+			paths[m->ndirs + i] = sl_manifest_at(m, i)->path;
+		for (size_t i = 0; i < nall; i++)
 			sl_path_portable(paths[i], NULL);
-		sl_casefold_collision(paths, m->nfiles + m->ndirs, NULL);
+		sl_casefold_collision(paths, nall, NULL);
 		free(paths);
 	}
 	sl_manifest_free(m);

@@ -189,6 +189,26 @@ void rxh_free(struct rxh *h)
 
 /* ---- building a transfer ---- */
 
+/* The first `from` in t->manifest replaced by `to`. */
+static int edit_text(struct rxh_xfer *t, const char *from, const char *to)
+{
+	char *at = strstr(t->manifest, from), *n;
+	size_t fl = strlen(from), tl = strlen(to);
+
+	if (!at)
+		return SL_ERR_NOTFOUND;
+	n = malloc(t->manifest_len - fl + tl + 1);
+	if (!n)
+		return SL_ERR_NOMEM;
+	memcpy(n, t->manifest, (size_t)(at - t->manifest));
+	memcpy(n + (at - t->manifest), to, tl);
+	strcpy(n + (at - t->manifest) + tl, at + fl);
+	free(t->manifest);
+	t->manifest = n;
+	t->manifest_len = strlen(n);
+	return SL_OK;
+}
+
 static int build_manifest(struct rxh *h, const struct rxh_file *files, size_t n,
 			  const struct rxh_opts *o, struct sl_manifest **out, struct rxh_xfer *t)
 {
@@ -215,11 +235,13 @@ static int build_manifest(struct rxh *h, const struct rxh_file *files, size_t n,
 	m->created = (int64_t)time(NULL) - 60;
 	m->expires = m->created + 86400;
 	r = sl_manifest_set_purpose(m, "rx harness", &d);
+	if (o->base_id)
+		sl_manifest_set_base(m, o->base_id, o->base_sha256);
 	for (size_t i = 0; i < n && !r; i++) {
 		uint8_t sha[32];
 		sl_sha256(files[i].data, files[i].len, sha);
-		r = sl_manifest_add_file(m, files[i].path, files[i].len, sha, 0644,
-					 (struct timespec){ m->created, (long)i });
+		r = (i < 64 && (o->take >> i & 1) ? sl_manifest_take_file : sl_manifest_add_file)(m, files[i].path, files[i].len, sha,
+			0644, (struct timespec){ m->created, (long)i });
 	}
 	if (!r)
 		r = sl_manifest_add_parent_dirs(m, (struct timespec){ m->created, 0 });
@@ -227,6 +249,8 @@ static int build_manifest(struct rxh *h, const struct rxh_file *files, size_t n,
 		r = sl_manifest_seal(m, &lim, &d);
 	if (!r)
 		r = sl_manifest_emit(m, &t->manifest, &t->manifest_len, &d);
+	if (!r && o->edit_from)
+		r = edit_text(t, o->edit_from, o->edit_to);
 	if (r) {
 		sl_manifest_free(m);
 		return r;

@@ -47,6 +47,11 @@ struct rxh_opts {
 	unsigned signers;          /* officers who sign; default: the threshold */
 	const uint8_t *same_id;    /* reuse this transfer id (a re-send with other settings) */
 	const char *manifest_text; /* reuse this exact manifest (same id, same hash) */
+	const uint8_t *base_id;    /* a delta (manifest version 3) on this base ... */
+	unsigned long take;        /* ... taking files[i] from it (bit i), not sending it */
+	const uint8_t *base_sha256;/* ... whose manifest has this SHA-256 */
+	const char *edit_from;     /* the emitted manifest with its first edit_from */
+	const char *edit_to;       /* replaced by edit_to before signing (hostile texts) */
 };
 
 struct rxh_session {

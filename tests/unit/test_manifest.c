@@ -23,6 +23,14 @@
 #define DIR2(mtime, path) "dir 0755 " mtime " " path "\n"
 #define FILE2(size, mode, mtime, path) "file " H64 " " size " " mode " " mtime " " path "\n"
 #define T0 "1767225600.000000000"
+/* version 3: a delta on base 99..99 */
+#define BASE_ID "99999999999999999999999999999999"
+#define HEAD3(dirs, files, bytes, taken, tbytes) \
+	"sluice-manifest 3\nid 00112233445566778899aabbccddeeff\nsequence 7\n" \
+	"created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\n" \
+	"purpose test data\nenclave e1\nlink l1\nbase " BASE_ID " " H64 "\ndirs " dirs "\nfiles " files \
+	"\nbytes " bytes "\ntaken " taken "\ntaken-bytes " tbytes "\n"
+#define TAKE3(size, mode, mtime, path) "take " H64 " " size " " mode " " mtime " " path "\n"
 
 static int parse_text(const char *t, struct sl_manifest **m, struct sl_diag *d)
 {
@@ -196,8 +204,76 @@ Test(manifest, seal_refuses_what_the_version_cannot_carry)
 	m->version = 1;
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_INVAL);
 	cr_assert(strstr(d.msg, "no directories"), "%s", d.msg);
-	m->version = 3;
+	m->version = 3; /* without a base */
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_INVAL);
+	cr_assert(strstr(d.msg, "version 3, and only it"), "%s", d.msg);
+	m->version = 4;
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_UNSUPPORTED);
+	sl_manifest_free(m);
+}
+
+Test(manifest, delta_round_trip)
+{
+	static const char t[] = HEAD3("1", "1", "5", "2", "7") DIR2(T0, "d") TAKE3("3", "0755", T0, "a")
+		FILE2("5", "0644", T0, "b") TAKE3("4", "0644", T0, "d/c") "end\n";
+	struct sl_manifest *m = NULL;
+	struct sl_diag d = { "" };
+	char *out;
+	size_t len;
+
+	cr_assert_eq(parse_text(t, &m, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(m->version, 3);
+	cr_assert(m->has_base);
+	cr_assert_str_eq(m->base_hex, BASE_ID);
+	cr_assert_eq(m->nfiles, 1);
+	cr_assert_eq(m->ntaken, 2);
+	cr_assert_eq(m->total_bytes, 5);
+	cr_assert_eq(m->taken_bytes, 7);
+	cr_assert_eq(m->files[0].offset, 0);
+	cr_assert_str_eq(m->taken[1].path, "d/c");
+	cr_assert_eq(sl_manifest_lookup(m, "a"), &m->taken[0]);
+	cr_assert_eq(sl_manifest_lookup(m, "b"), &m->files[0]);
+	cr_assert_null(sl_manifest_lookup(m, "d"));
+	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq(out, t);
+	free(out);
+	sl_manifest_free(m);
+}
+
+Test(manifest, delta_built_like_parsed)
+{
+	static const char t[] = HEAD3("0", "1", "5", "1", "3") TAKE3("3", "0755", T0, "a") FILE2("5", "0644", T0, "b") "end\n";
+	struct sl_manifest *m = NULL;
+	struct sl_diag d = { "" };
+	uint8_t base[16], h[32];
+	struct timespec t0 = { 1767225600, 0 };
+	char *out;
+	size_t len;
+
+	memset(base, 0x99, sizeof base);
+	memset(h, 0xaa, sizeof h);
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	memset(m->id, 0, sizeof m->id); /* the fixed id of the text */
+	for (int i = 0; i < 16; i++)
+		m->id[i] = (uint8_t)(i * 0x11);
+	snprintf(m->id_hex, sizeof m->id_hex, "00112233445566778899aabbccddeeff");
+	m->sequence = 7;
+	m->created = 1767225600;
+	m->expires = 1767225600 + 7 * 86400;
+	strcpy(m->submitter, "carol");
+	strcpy(m->enclave, "e1");
+	strcpy(m->link, "l1");
+	cr_assert_eq(sl_manifest_set_purpose(m, "test data", &d), SL_OK);
+	sl_manifest_set_base(m, base, h);
+	cr_assert_eq(sl_manifest_add_file(m, "b", 5, h, 0644, t0), SL_OK);
+	cr_assert_eq(sl_manifest_take_file(m, "a", 3, h, 0755, t0), SL_OK);
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq(out, t);
+	free(out);
+	cr_assert_eq(sl_manifest_take_file(m, "b", 5, h, 0644, t0), SL_OK); /* sent and taken */
+	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_PARSE);
+	cr_assert(strstr(d.msg, "duplicate path"), "%s", d.msg);
 	sl_manifest_free(m);
 }
 
@@ -327,7 +403,37 @@ static struct hostile cases[] = {
 	{ "no files", HEAD("0", "0") "end\n", SL_ERR_RANGE, "at least one file" },
 	{ "data after end", HEAD("1", "1") FILE_LINE("1", "0644", "a") "end\nx", SL_ERR_PARSE, "after the 'end'" },
 	{ "no end", HEAD("1", "1") FILE_LINE("1", "0644", "a"), SL_ERR_PARSE, "ends early" },
-	{ "version 3", "sluice-manifest 3\n", SL_ERR_UNSUPPORTED, "version '3' (this sluice reads versions 1 and 2)" },
+	{ "version 4", "sluice-manifest 4\n", SL_ERR_UNSUPPORTED, "version '4' (this sluice reads versions 1, 2 and 3)" },
+	/* version 3: deltas */
+	{ "v3 without base line", "sluice-manifest 3\nid 00112233445566778899aabbccddeeff\nsequence 7\n"
+	  "created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\npurpose p\nenclave e1\nlink l1\ndirs 0\n",
+	  SL_ERR_PARSE, "expected 'base'" },
+	{ "v3 base without hash", "sluice-manifest 3\nid 00112233445566778899aabbccddeeff\nsequence 7\n"
+	  "created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\npurpose p\nenclave e1\nlink l1\nbase " BASE_ID "\n",
+	  SL_ERR_PARSE, "base is not a transfer id" },
+	{ "v3 base is itself", "sluice-manifest 3\nid 00112233445566778899aabbccddeeff\nsequence 7\n"
+	  "created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\npurpose p\nenclave e1\nlink l1\n"
+	  "base 00112233445566778899aabbccddeeff " H64 "\n", SL_ERR_PARSE, "its own base" },
+	{ "v3 without taken count", "sluice-manifest 3\nid 00112233445566778899aabbccddeeff\nsequence 7\n"
+	  "created 2026-01-01T00:00:00Z\nexpires 2026-01-08T00:00:00Z\nsubmitter carol\npurpose p\nenclave e1\nlink l1\n"
+	  "base " BASE_ID " " H64 "\ndirs 0\nfiles 1\nbytes 1\n" FILE2("1", "0644", T0, "a") "end\n", SL_ERR_PARSE, "expected 'taken'" },
+	{ "v3 taken and sent paths collide", HEAD3("0", "1", "1", "1", "1") FILE2("1", "0644", T0, "a") TAKE3("1", "0644", T0, "a") "end\n",
+	  SL_ERR_PARSE, "line 17: duplicate path" },
+	{ "v3 take before file out of order", HEAD3("0", "1", "1", "1", "1") TAKE3("1", "0644", T0, "b") FILE2("1", "0644", T0, "a") "end\n",
+	  SL_ERR_PARSE, "line 17: not in bytewise order" },
+	{ "v3 more take lines than taken", HEAD3("0", "1", "1", "1", "1") TAKE3("1", "0644", T0, "a") TAKE3("1", "0644", T0, "b") "end\n",
+	  SL_ERR_PARSE, "more take lines than the header's taken 1" },
+	{ "v3 taken-bytes wrong", HEAD3("0", "1", "1", "1", "2") FILE2("1", "0644", T0, "a") TAKE3("1", "0644", T0, "b") "end\n",
+	  SL_ERR_PARSE, "taken-bytes 2, but the sizes of the take lines add up to 1" },
+	{ "v3 take in an unlisted directory", HEAD3("0", "0", "0", "1", "1") TAKE3("1", "0644", T0, "d/a") "end\n",
+	  SL_ERR_NAME, "the directory of this file is not listed" },
+	{ "v3 take that is a directory", HEAD3("1", "0", "0", "1", "1") DIR2(T0, "a") TAKE3("1", "0644", T0, "a") "end\n",
+	  SL_ERR_NAME, "also listed as a directory" },
+	{ "v3 take escaping with ..", HEAD3("0", "0", "0", "1", "1") TAKE3("1", "0644", T0, "../x") "end\n", SL_ERR_NAME, "'..'" },
+	{ "v3 nothing at all", HEAD3("0", "0", "0", "0", "0") "end\n", SL_ERR_RANGE, "at least one file" },
+	{ "v2 with a take line", HEAD2("0", "1", "1") TAKE3("1", "0644", T0, "a") "end\n", SL_ERR_PARSE, "expected a 'file' line" },
+	{ "v3 take-bytes above the limit", HEAD3("0", "1", "1", "1", "17592186044416") FILE2("1", "0644", T0, "a")
+	  TAKE3("1", "0644", T0, "b") "end\n", SL_ERR_RANGE, "add up to more than the limit" },
 	{ "version 10", "sluice-manifest 10\n", SL_ERR_UNSUPPORTED, "version '10'" },
 	{ "version 02", "sluice-manifest 02\n", SL_ERR_UNSUPPORTED, "version '02'" },
 	{ "no version", "sluice-manifest \n", SL_ERR_PARSE, "not a sluice manifest (expected 'sluice-manifest 2')" },

@@ -1,0 +1,264 @@
+/* test_rx_delta.c — deltas (manifest version 3) through sluice-rx's state
+ * machine (tests/rxh): what a hostile low side, which holds the link key and
+ * can send any delta that signatures let through, can make the receiver do
+ * with a base. Every refusal releases nothing and leaves the base as it was. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rxh.h"
+#include "sha256.h"
+
+static struct rxh *h;
+static uint8_t *fa, *fb, *fc;
+static struct rxh_xfer base;
+static uint8_t base_sha[32];
+
+#define NA 20000
+#define NB 3000
+#define NC 5000
+
+static void send_and_settle(struct rxh_xfer *t)
+{
+	struct rxh_session s;
+	cr_assert_eq(rxh_session_new(h, t->symsize, &s), SL_OK);
+	rxh_send_all(h, &s, t, 0);
+	rxh_settle(h);
+	rxh_session_free(&s);
+}
+
+/* A released base: a.bin, dir/b. */
+static void up(void)
+{
+	struct rxh_file f[] = { { "a.bin", NULL, NA }, { "dir/b", NULL, NB } };
+
+	cr_assert_eq(rxh_new(NULL, &h), SL_OK);
+	h->verbose = getenv("RXH_VERBOSE") != NULL;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	fa = rxh_pattern(NA, 1);
+	fb = rxh_pattern(NB, 2);
+	fc = rxh_pattern(NC, 3);
+	f[0].data = fa;
+	f[1].data = fb;
+	cr_assert_eq(rxh_xfer_build(h, f, 2, NULL, &base), SL_OK);
+	sl_sha256(base.manifest, base.manifest_len, base_sha);
+	send_and_settle(&base);
+	cr_assert(rxh_is_released(h, base.hex));
+}
+
+static void down(void)
+{
+	rxh_xfer_free(&base);
+	rxh_free(h);
+	free(fa);
+	free(fb);
+	free(fc);
+	h = NULL;
+}
+
+TestSuite(rx_delta, .init = up, .fini = down, .timeout = 60);
+
+/* The audit log has a `event` entry for hex whose reason holds `what`
+ * (percent-encoded as the log writes it: spaces as %20). */
+static int audit_says(const char *event, const char *hex, const char *what)
+{
+	char p[400], line[4200], want[400];
+	size_t k = 0;
+	FILE *f;
+	int found = 0;
+
+	for (const char *q = what; *q && k + 4 < sizeof want; q++)
+		k += (size_t)(*q == ' ' ? snprintf(want + k, 4, "%%20") : snprintf(want + k, 2, "%c", *q));
+	snprintf(p, sizeof p, "%s/audit.log", h->state);
+	f = fopen(p, "r");
+	while (f && fgets(line, sizeof line, f))
+		found |= strstr(line, event) && strstr(line, hex) && strstr(line, want);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static void base_untouched(void)
+{
+	cr_assert(rxh_released_file_is(h, base.hex, "a.bin", fa, NA));
+	cr_assert(rxh_released_file_is(h, base.hex, "dir/b", fb, NB));
+}
+
+Test(rx_delta, releases_the_whole_new_tree)
+{
+	/* a.bin moved to moved/a.bin, dir/b kept, new c sent */
+	struct rxh_file f[] = { { "c", fc, NC }, { "dir/b", fb, NB }, { "moved/a.bin", fa, NA } };
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 6 };
+	struct rxh_xfer t;
+
+	cr_assert_eq(rxh_xfer_build(h, f, 3, &o, &t), SL_OK);
+	cr_assert_eq(t.hdr.total_bytes, NC, "only the sent file is in the stream");
+	send_and_settle(&t);
+	cr_assert(rxh_is_released(h, t.hex));
+	cr_assert(rxh_released_file_is(h, t.hex, "c", fc, NC));
+	cr_assert(rxh_released_file_is(h, t.hex, "dir/b", fb, NB));
+	cr_assert(rxh_released_file_is(h, t.hex, "moved/a.bin", fa, NA));
+	cr_assert(audit_says("released", t.hex, base.hex));
+	cr_assert_eq(h->c.st.base_files, 2);
+	cr_assert_eq(h->c.st.base_bytes, NA + NB);
+	base_untouched();
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, base_that_is_not_a_release)
+{
+	/* the base is a transfer rx knows (its catalog came) but never released */
+	struct rxh_file g[] = { { "g", fc, NC } };
+	struct rxh_file f[] = { { "g2", fc, NC }, { "new", fb, NB } };
+	struct rxh_xfer staged, t;
+	struct rxh_session s;
+	uint8_t sha[32];
+
+	cr_assert_eq(rxh_xfer_build(h, g, 1, NULL, &staged), SL_OK);
+	cr_assert_eq(rxh_session_new(h, staged.symsize, &s), SL_OK);
+	rxh_send_hdr(h, &s, &staged, &staged.hdr, 0);
+	for (uint64_t b = 0; b < staged.hdr.catalog_blocks; b++)
+		rxh_send_block(h, &s, &staged, b, 0, 0);
+	rxh_settle(h);
+	cr_assert(!rxh_is_released(h, staged.hex));
+	sl_sha256(staged.manifest, staged.manifest_len, sha);
+	struct rxh_opts o = { .base_id = staged.id, .base_sha256 = sha, .take = 1 };
+	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "was never released here"));
+	cr_assert(audit_says("rejected", t.hex, staged.hex));
+	rxh_session_free(&s);
+	rxh_xfer_free(&staged);
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, taken_content_the_base_does_not_hold)
+{
+	struct rxh_file f[] = { { "a.bin", fa, NA }, { "forged", fc, NC } };
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 3 };
+	struct rxh_xfer t;
+
+	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "holds no file with the content of 1 file taken from it: forged"));
+	base_untouched();
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, wrong_base_manifest_hash)
+{
+	struct rxh_file f[] = { { "a.bin", fa, NA } };
+	uint8_t other[32];
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = other, .take = 1 };
+	struct rxh_xfer t;
+
+	memcpy(other, base_sha, 32);
+	other[0] ^= 1;
+	cr_assert_eq(rxh_xfer_build(h, f, 1, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "its manifest has SHA-256"));
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, sent_and_taken_paths_collide)
+{
+	/* "take ... a.bin" edited to name the sent file's path: the signed text
+	 * lists one path twice, once of each kind */
+	struct rxh_file f[] = { { "a.bin", fa, NA }, { "b", fc, NC } };
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 1, .edit_from = " a.bin\n", .edit_to = " b\n" };
+	struct rxh_xfer t;
+
+	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "duplicate path"));
+	base_untouched();
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, taken_path_collides_with_a_directory)
+{
+	struct rxh_file f[] = { { "dir/b", fb, NB }, { "x", fc, NC } };
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 1, .edit_from = " x\n", .edit_to = " dir\n" };
+	struct rxh_xfer t;
+
+	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert_eq(rxh_audit_count(h, "rejected", t.hex), 1);
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, base_file_changed_or_a_link)
+{
+	struct rxh_file f[] = { { "a.bin", fa, NA }, { "b2", fb, NB }, { "n", fc, NC } };
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 3 };
+	struct rxh_xfer t;
+	char p[700], q[700];
+	int fd;
+
+	/* dir/b changed in place; a.bin replaced by a link to a copy outside */
+	snprintf(p, sizeof p, "%s/%s/data/dir/b", h->release, base.hex);
+	fd = open(p, O_WRONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(pwrite(fd, "X", 1, 7), 1);
+	close(fd);
+	snprintf(q, sizeof q, "%s/outside", h->dir);
+	fd = open(q, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, fa, NA), NA);
+	close(fd);
+	snprintf(p, sizeof p, "%s/%s/data/a.bin", h->release, base.hex);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(symlink(q, p), 0);
+	cr_assert_eq(rxh_xfer_build(h, f, 3, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "2 files taken from it no longer have the content"));
+	cr_assert(audit_says("rejected", t.hex, "a.bin, b2 (base path dir/b)"));
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, base_removed_from_release)
+{
+	struct rxh_file f[] = { { "a.bin", fa, NA } };
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 1 };
+	struct rxh_xfer t;
+	char p[700], q[700];
+
+	snprintf(p, sizeof p, "%s/%s", h->release, base.hex);
+	snprintf(q, sizeof q, "%s/moved-away", h->dir);
+	cr_assert_eq(rename(p, q), 0);
+	cr_assert_eq(rxh_xfer_build(h, f, 1, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "then moved or removed"));
+	rxh_xfer_free(&t);
+}
+
+Test(rx_delta, taking_more_than_max_staging)
+{
+	/* one base file taken under many names: what the receiver would copy is
+	 * bounded by --max-staging (and the policy's max-bytes) */
+	static const char *const names[] = { "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9" };
+	struct rxh_file f[10];
+	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 0x3ff };
+	struct rxh_xfer t;
+
+	for (int i = 0; i < 10; i++)
+		f[i] = (struct rxh_file){ names[i], fa, NA };
+	h->cfg.max_staging = 5 * NA;
+	cr_assert_eq(rxh_xfer_build(h, f, 10, &o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	cr_assert(audit_says("rejected", t.hex, "larger than --max-staging"));
+	cr_assert_eq(h->c.st.base_bytes, 0);
+	rxh_xfer_free(&t);
+}
