@@ -1,7 +1,7 @@
 /* assemble.c — in-memory block assembly and FEC decode for sluice-rx.
  *
- * Each active transfer has cfg.window slots; block b lives in slot
- * b % window. A symbol for a block whose slot holds another block evicts
+ * Each active transfer has x->nwin slots (window.c); block b lives in slot
+ * b % nwin. A symbol for a block whose slot holds another block evicts
  * that one: if it was not decoded, its symbols go to the on-disk spool so a
  * later pass can still complete it. Memory per slot: kmax*symsize of data
  * plus the parity symbols received, at most k of them.
@@ -44,7 +44,7 @@ void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 
 struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k)
 {
-	struct rx_slot *s = &x->win[block % c->cfg->window];
+	struct rx_slot *s = &x->win[block % x->nwin];
 	size_t S = x->symsize;
 
 	if (s->used && s->block == block)

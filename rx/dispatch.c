@@ -73,6 +73,9 @@ static void on_heartbeat(struct rx_ctx *c, struct rx_session *s, const struct sl
 	s->hb = hb;
 	s->have_hb = 1;
 	s->last_hb_ns = now;
+	for (struct rx_xfer *x = c->xfers; x; x = x->next)
+		if (x->session == s->id)
+			rx_window_follow(c, x, hb.interleave, now);
 	if (memcmp(hb.xfer, zero, 16) == 0)
 		return;
 	if (hb.state == SL_HB_DONE || hb.state == SL_HB_ABORTED ||
@@ -223,8 +226,10 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 	x->symbols++;
 	x->last_ns = now;
 	x->last_sym_ns = now;
-	if (x->session != h->session)
-		x->session = h->session;
+	if (x->session != h->session) {
+		x->session = h->session; /* another sender: its window */
+		rx_window_follow(c, x, rx_window_interleave(c, x->session), now);
+	}
 	if (rx_xfer_block_is_done(x, h->block)) {
 		x->dup_symbols++;
 		c->st.duplicates++;

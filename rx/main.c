@@ -53,7 +53,9 @@ static void usage(FILE *f)
 "  --release DIR         where released transfers appear; same filesystem as --state\n"
 "  --timeout SECS        a transfer with no data this long times out (default 300)\n"
 "  --tail-grace SECS     after the sender's last pass, wait this long (default 5)\n"
-"  --window N            blocks assembled in memory per transfer (default 64)\n"
+"  --window N            blocks assembled in memory per transfer, at least (default 64;\n"
+"                        it grows to follow the sender's interleave)\n"
+"  --window-memory SIZE  how far one transfer's window may grow (default 128M)\n"
 "  --max-active N        transfers assembled at once (default 4)\n"
 "  --max-symbol-size S   largest symbol accepted (default 8900)\n"
 "  --max-catalog SIZE    largest manifest+signatures (default: the policy's\n"
@@ -202,7 +204,8 @@ static void restart_needed(const struct rx_opts *run, const struct rx_opts *n, c
 		{ "state", SAME_STR(a->state_dir, b->state_dir) },
 		{ "release", SAME_STR(a->release_dir, b->release_dir) },
 		{ "timeout", a->timeout_ns == b->timeout_ns }, { "tail-grace", a->tail_grace_ns == b->tail_grace_ns },
-		{ "window", a->window == b->window }, { "max-active", a->max_active == b->max_active },
+		{ "window", a->window == b->window }, { "window-memory", a->window_memory == b->window_memory },
+		{ "max-active", a->max_active == b->max_active },
 		{ "max-symbol-size", a->max_symsize == b->max_symsize },
 		{ "max-catalog", !b->max_catalog || a->max_catalog == b->max_catalog }, /* 0: the policy's */
 		{ "sockbuf", a->sockbuf == b->sockbuf },

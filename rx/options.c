@@ -13,7 +13,8 @@ const struct option rx_options[] = {
 	{ "unkeyed", no_argument, 0, RX_O_UNKEYED }, { "policy", required_argument, 0, RX_O_POLICY },
 	{ "state", required_argument, 0, RX_O_STATE }, { "release", required_argument, 0, RX_O_RELEASE },
 	{ "timeout", required_argument, 0, RX_O_TIMEOUT }, { "tail-grace", required_argument, 0, RX_O_GRACE },
-	{ "window", required_argument, 0, RX_O_WINDOW }, { "max-active", required_argument, 0, RX_O_MAXACTIVE },
+	{ "window", required_argument, 0, RX_O_WINDOW },
+	{ "window-memory", required_argument, 0, RX_O_WINMEM }, { "max-active", required_argument, 0, RX_O_MAXACTIVE },
 	{ "max-symbol-size", required_argument, 0, RX_O_MAXSYM },
 	{ "max-catalog", required_argument, 0, RX_O_MAXCAT },
 	{ "no-sandbox", no_argument, 0, RX_O_NOSANDBOX }, { "quiet", no_argument, 0, 'q' },
@@ -33,7 +34,7 @@ const struct option rx_options[] = {
 void rx_opts_init(struct rx_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->cfg = (struct rx_cfg){ .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
+	o->cfg = (struct rx_cfg){ .window = 64, .window_memory = 128u << 20, .max_active = 4, .timeout_ns = 300000000000ull,
 				  .tail_grace_ns = 5000000000ull, .max_catalog = 0 /* from the policy */,
 				  .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20 };
 	o->sandbox = 1;
@@ -84,7 +85,8 @@ static int number_option(struct rx_cfg *c, int opt, const char *key, const char 
 	case RX_O_TIMEOUT: return secs_in(key, arg, &c->timeout_ns, d);
 	case RX_O_GRACE: return secs_in(key, arg, &c->tail_grace_ns, d);
 	case RX_O_KEEP: return secs_in(key, arg, &c->keep_incomplete_ns, d);
-	case RX_O_WINDOW: return sl_conf_count(key, arg, 1, 4096, &c->window, d);
+	case RX_O_WINDOW: return sl_conf_count(key, arg, 1, RX_WINDOW_MAX, &c->window, d);
+	case RX_O_WINMEM: return size_in(key, arg, 1u << 20, 16ull << 30, "1M..16G", &c->window_memory, d);
 	case RX_O_MAXACTIVE: return sl_conf_count(key, arg, 1, 256, &c->max_active, d);
 	case RX_O_MAXSTAGED: return sl_conf_count(key, arg, 1, RX_MAX_KNOWN, &c->max_staged, d);
 	case RX_O_MAXSYM:

@@ -54,6 +54,7 @@
 
 #define RX_MAX_SESSIONS 16
 #define RX_MAX_KNOWN 256          /* transfers remembered in memory */
+#define RX_WINDOW_MAX 4096         /* block slots per transfer, at most */
 #define RX_FDC 16                   /* open staged files cached per transfer */
 
 struct rx_cfg {
@@ -61,7 +62,8 @@ struct rx_cfg {
 	const char *state_dir;
 	const char *release_dir;
 	const char *policy_path;
-	unsigned window;            /* block slots per transfer */
+	unsigned window;            /* block slots per transfer, at least */
+	uint64_t window_memory;     /* bytes of slots a transfer may grow to (window.c) */
 	unsigned max_active;        /* transfers assembled at once */
 	uint64_t timeout_ns;        /* silence before a transfer times out */
 	uint64_t tail_grace_ns;     /* after the sender's "pass done"/"done" */
@@ -131,7 +133,9 @@ struct rx_xfer {
 	int catalog_ok;
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
-	struct rx_slot *win;        /* cfg.window slots, allocated when active */
+	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
+	unsigned nwin;
+	int window_short_warned;    /* the memory bound held the window below the sender's interleave */
 	uint64_t *pend;             /* chunks decoded but not yet marked durable */
 	size_t npend, pendcap;
 	uint64_t pend_bytes;
@@ -196,6 +200,9 @@ struct rx_stats {
 	uint64_t quota_header;      /* headers refused by a quota (size, staged transfers) */
 	uint64_t quota_drops;       /* symbols and blocks dropped for staging space */
 	uint64_t evicted, expired;  /* staging removed: for a vouched transfer's room, idle too long */
+	uint64_t spooled;           /* symbols written to a spool: their block left the window undecoded */
+	uint64_t window_grown;      /* windows grown to follow a sender's interleave */
+	uint64_t window_short;      /* transfers whose window the memory bound kept below it */
 	uint64_t log_suppressed, audit_suppressed;
 	uint64_t disk_full, disk_io;   /* writes, syncs and release steps failed: ENOSPC/EDQUOT, other */
 	uint64_t disk_episodes;        /* episodes of those (one audit entry each) */
@@ -342,6 +349,14 @@ int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t
 		const uint8_t *sym);
 void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 void rx_slot_clear(struct rx_slot *s);
+
+/* window.c: slots for a sender interleaving `interleave` blocks, within
+ * --window-memory (*wanted: before the bound); growing an active window;
+ * the interleave a session's heartbeats declare (0: none heard). */
+unsigned rx_window_want(const struct rx_ctx *c, const struct rx_xfer *x, unsigned interleave,
+			unsigned *wanted);
+void rx_window_follow(struct rx_ctx *c, struct rx_xfer *x, unsigned interleave, uint64_t now);
+unsigned rx_window_interleave(const struct rx_ctx *c, uint64_t session);
 
 /* direct.c */
 int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x);

@@ -83,6 +83,28 @@ static void iso(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The block windows (window.c): slots in memory now, and what they did. */
+static void put_window(const struct rx_ctx *c, struct buf *s, struct buf *m)
+{
+	unsigned long long slots = 0;
+
+	for (const struct rx_xfer *x = c->xfers; x; x = x->next)
+		slots += x->nwin;
+	put(s, "window slots=%llu spooled=%llu grown=%llu short=%llu\n", slots,
+	    (unsigned long long)c->st.spooled, (unsigned long long)c->st.window_grown,
+	    (unsigned long long)c->st.window_short);
+	put(m, "# HELP sluice_rx_window_slots Block slots in memory over the active transfers.\n"
+		"# TYPE sluice_rx_window_slots gauge\nsluice_rx_window_slots %llu\n"
+		"# HELP sluice_rx_spooled_symbols_total Symbols spooled to disk: their block left the window undecoded.\n"
+		"# TYPE sluice_rx_spooled_symbols_total counter\nsluice_rx_spooled_symbols_total %llu\n"
+		"# HELP sluice_rx_window_events_total Windows grown to a sender's interleave, or held short by --window-memory.\n"
+		"# TYPE sluice_rx_window_events_total counter\n"
+		"sluice_rx_window_events_total{event=\"grown\"} %llu\n"
+		"sluice_rx_window_events_total{event=\"short\"} %llu\n",
+	    slots, (unsigned long long)c->st.spooled, (unsigned long long)c->st.window_grown,
+	    (unsigned long long)c->st.window_short);
+}
+
 static void put_quota_metrics(const struct rx_ctx *c, struct buf *m)
 {
 	put(m, "# HELP sluice_rx_staging_bytes Disk held by staged transfers, and its quota.\n"
@@ -313,6 +335,7 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	    (unsigned long long)c->st.log_suppressed, (unsigned long long)c->st.audit_suppressed);
 	put_quota_metrics(c, &m);
 	put_storage(c, &s, &m);
+	put_window(c, &s, &m);
 	put_audit_metrics(c, now, &m);
 	put_session_metrics(c, now, &m);
 	put(&m, "# HELP sluice_rx_start_time_seconds When sluice-rx started (Unix time).\n"

@@ -51,11 +51,11 @@ void rx_xfer_free(struct rx_xfer *x)
 }
 
 /* Empty every slot and free its buffers (they are sized for one layout). */
-static void free_slot_buffers(struct rx_ctx *c, struct rx_xfer *x)
+static void free_slot_buffers(struct rx_xfer *x)
 {
 	if (!x->win)
 		return;
-	for (unsigned i = 0; i < c->cfg->window; i++) {
+	for (unsigned i = 0; i < x->nwin; i++) {
 		rx_slot_clear(&x->win[i]);
 		free(x->win[i].data);
 		free(x->win[i].par);
@@ -64,11 +64,12 @@ static void free_slot_buffers(struct rx_ctx *c, struct rx_xfer *x)
 	}
 }
 
-static void free_window(struct rx_ctx *c, struct rx_xfer *x)
+static void free_window(struct rx_xfer *x)
 {
-	free_slot_buffers(c, x);
+	free_slot_buffers(x);
 	free(x->win);
 	x->win = NULL;
+	x->nwin = 0;
 }
 
 /* Staging went away (released, rejected, dropped): its bytes and directory
@@ -179,6 +180,7 @@ int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, ui
 	}
 	rx_quota_add(c, x, x->symsize);
 	x->spool_syms++;
+	c->st.spooled++;
 	e->rows[row / 8] |= (uint8_t)(1u << (row % 8)); /* in memory it is spooled either way */
 	sl_put_be64(rec, block);
 	sl_put_be16(rec + 8, row);
@@ -527,7 +529,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 		if (r)
 			return r; /* rejected (SL_ERR_HASH), or not now */
 	}
-	x->win = calloc(c->cfg->window, sizeof *x->win);
+	x->nwin = rx_window_want(c, x, rx_window_interleave(c, x->session), NULL);
+	x->win = calloc(x->nwin, sizeof *x->win);
 	if (!x->win)
 		return SL_ERR_NOMEM;
 	x->stream_fd = openat(x->dirfd, "stream", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -537,7 +540,7 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 		       strerror(errno));
 		close_fd(&x->stream_fd);
 		close_fd(&x->done_fd);
-		free_window(c, x);
+		free_window(x);
 		return SL_ERR_IO;
 	}
 	x->state = RX_X_ACTIVE;
@@ -556,11 +559,11 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	if (x->state != RX_X_ACTIVE)
 		return;
 	if (x->win)
-		for (unsigned i = 0; i < c->cfg->window; i++)
+		for (unsigned i = 0; i < x->nwin; i++)
 			rx_slot_evict(c, x, &x->win[i]);
 	rx_xfer_checkpoint(c, x);
 	rx_tree_close(x);
-	free_window(c, x);
+	free_window(x);
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
 	close_fd(&x->spool_fd);
@@ -579,7 +582,7 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
  * stays as the caller decides). */
 void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x)
 {
-	free_slot_buffers(c, x);
+	free_slot_buffers(x);
 	spool_discard(c, x);
 }
 
@@ -590,7 +593,7 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
 	rx_tree_forget(c, x);
 	if (x->state == RX_X_ACTIVE) {
-		free_window(c, x);
+		free_window(x);
 		c->nactive--;
 		x->state = RX_X_DORMANT;
 	}

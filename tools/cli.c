@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "error.h"
 #include "manifest.h"
 #include "pathname.h"
@@ -162,9 +163,7 @@ char *cli_passphrase(const char *prog, const char *file, const char *prompt, boo
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)sl_now_ns() / 1e9;
 }
 
 void cli_progress_init(struct cli_progress *p, const char *what, uint64_t total)
@@ -300,14 +299,12 @@ char *cli_text(const char *s, char *out, size_t outsz)
 
 int cli_parse_time(const char *s, int64_t *t)
 {
-	char *end;
-	long long v;
+	uint64_t v;
+
 	if (sl_time_parse(s, strlen(s), t) == SL_OK)
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
+	if (sl_parse_decimal(s, 0, INT64_MAX, &v))
 		return -1;
-	*t = v;
+	*t = (int64_t)v;
 	return 0;
 }

@@ -42,7 +42,14 @@ static int link_key(const char *out)
 	return EXIT_OK;
 }
 
-int keygen_main(int argc, char **argv)
+/* What `keygen` was asked for. */
+struct keygen_args {
+	const char *name, *role, *prefix, *passfile;
+	bool link, unencrypted;
+};
+
+/* The options into *a; 0, or an exit status (0 after --help: *done). */
+static int parse_args(int argc, char **argv, struct keygen_args *a, int *done)
 {
 	static const struct option opts[] = {
 		{ "officer", required_argument, NULL, 'O' },
@@ -53,63 +60,100 @@ int keygen_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL, *role = NULL, *prefix = NULL, *passfile = NULL;
-	bool link = false, unencrypted = false;
-	int c, rc;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'O':
 		case 'S':
-			if (role)
+			if (a->role)
 				return cli_usage_error("keygen", "give one of --officer NAME or --submitter NAME");
-			role = c == 'O' ? "officer" : "submitter";
-			name = optarg;
+			a->role = c == 'O' ? "officer" : "submitter";
+			a->name = optarg;
 			break;
-		case 'L': link = true; break;
-		case 'U': unencrypted = true; break;
-		case 'P': passfile = optarg; break;
-		case 'o': prefix = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
+		case 'L': a->link = true; break;
+		case 'U': a->unencrypted = true; break;
+		case 'P': a->passfile = optarg; break;
+		case 'o': a->prefix = optarg; break;
+		case 'h': usage(stdout); *done = 1; return EXIT_OK;
 		default: return cli_usage_error("keygen", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cli_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
-	if (!prefix)
+	if (!a->prefix)
 		return cli_usage_error("keygen", "-o is required");
-	if (sodium_init() < 0)
-		return cli_fail("keygen", SL_ERR_CRYPTO, "libsodium failed to initialise");
-	if (link) {
-		if (role || unencrypted || passfile)
-			return cli_usage_error("keygen", "--link takes only -o FILE");
-		return link_key(prefix);
-	}
-	if (!role)
-		return cli_usage_error("keygen", "give --officer NAME, --submitter NAME or --link");
-	if (!sl_label_ok(name))
-		return cli_usage_error("keygen", "'%s' is not a name ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64)", name);
+	return EXIT_OK;
+}
 
-	size_t plen = strlen(prefix) + 5;
-	char *pubpath = malloc(plen), *keypath = malloc(plen);
-	char *pass = NULL, *keytext = NULL, comment[160], pubtext[512], kid[17];
-	struct sl_ms_pubkey pk;
-	struct sl_ms_seckey *sk = NULL;
+/* The secret key file's text (encrypted under PASS unless NULL) into keytext[1024]. */
+static int format_secret(const struct keygen_args *a, struct sl_ms_seckey *sk, const char *pass,
+			 const char *kid, char *keytext, size_t *klen)
+{
 	struct sl_diag d;
-	size_t klen = 0;
+	char comment[160];
+	int rc;
+
+	snprintf(comment, sizeof comment, "sluice %s %s: minisign %ssecret key %s", a->role, a->name,
+		 a->unencrypted ? "" : "encrypted ", kid);
+	if (!a->unencrypted && isatty(STDERR_FILENO))
+		fprintf(stderr, "deriving the key encryption key (scrypt, 1 GiB)...\n");
+	rc = sl_ms_seckey_format(sk, pass, SL_MS_KDF_OPSLIMIT, SL_MS_KDF_MEMLIMIT, comment,
+				 keytext, 1024, klen, &d);
+	return rc ? cli_fail("keygen", rc, "%s", d.msg) : EXIT_OK;
+}
+
+/* Both files, the secret first: if it cannot be written, no orphan public key appears. */
+static int write_pair(const struct keygen_args *a, const struct sl_ms_pubkey *pk, const char *kid,
+		      const char *keytext, size_t klen)
+{
+	size_t plen = strlen(a->prefix) + 5;
+	char *pubpath = malloc(plen), *keypath = malloc(plen);
+	char comment[160], pubtext[512];
+	struct sl_diag d;
+	int rc = EXIT_OK;
 
 	if (!pubpath || !keypath) {
 		rc = cli_fail("keygen", SL_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(pubpath, plen, "%s.pub", prefix);
-	snprintf(keypath, plen, "%s.key", prefix);
-	if (!unencrypted) {
-		pass = cli_passphrase("keygen", passfile, "Passphrase for the new secret key: ", true);
-		if (!pass) {
-			rc = EXIT_REFUSED;
-			goto out;
-		}
+	snprintf(pubpath, plen, "%s.pub", a->prefix);
+	snprintf(keypath, plen, "%s.key", a->prefix);
+	snprintf(comment, sizeof comment, "sluice %s %s: minisign public key %s", a->role, a->name, kid);
+	if (sl_ms_pubkey_format(pk, comment, pubtext, sizeof pubtext) < 0) {
+		rc = cli_fail("keygen", SL_ERR_INVAL, "public key formatting failed");
+		goto out;
+	}
+	if ((rc = sl_file_write(keypath, keytext, klen, 0600, true, &d))) {
+		rc = cli_fail("keygen", rc, "%s", d.msg);
+		goto out;
+	}
+	if ((rc = sl_file_write(pubpath, pubtext, strlen(pubtext), 0644, true, &d))) {
+		rc = cli_fail("keygen", rc, "%s (the secret key %s was written)", d.msg, keypath);
+		goto out;
+	}
+	printf("%s %s: key id %s\n  public key  %s (give this to whoever writes the policy)\n"
+	       "  secret key  %s (mode 0600, %s)\n", a->role, a->name, kid, pubpath, keypath,
+	       a->unencrypted ? "NOT encrypted" : "passphrase-encrypted");
+out:
+	free(pubpath);
+	free(keypath);
+	return rc;
+}
+
+/* An officer's or submitter's minisign key pair. */
+static int signing_pair(const struct keygen_args *a)
+{
+	struct sl_ms_pubkey pk;
+	struct sl_ms_seckey *sk = NULL;
+	char *pass = NULL, *keytext = NULL, kid[17];
+	size_t klen = 0;
+	int rc;
+
+	if (!a->unencrypted) {
+		pass = cli_passphrase("keygen", a->passfile, "Passphrase for the new secret key: ", true);
+		if (!pass)
+			return EXIT_REFUSED;
 	}
 	if ((rc = sl_ms_keygen(&pk, &sk))) {
 		rc = cli_fail("keygen", rc, "key generation failed");
@@ -121,39 +165,36 @@ int keygen_main(int argc, char **argv)
 		rc = cli_fail("keygen", SL_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(comment, sizeof comment, "sluice %s %s: minisign %ssecret key %s", role, name,
-		 unencrypted ? "" : "encrypted ", kid);
-	if (!unencrypted && isatty(STDERR_FILENO))
-		fprintf(stderr, "deriving the key encryption key (scrypt, 1 GiB)...\n");
-	rc = sl_ms_seckey_format(sk, pass, SL_MS_KDF_OPSLIMIT, SL_MS_KDF_MEMLIMIT, comment, keytext, 1024, &klen, &d);
-	if (rc) {
-		rc = cli_fail("keygen", rc, "%s", d.msg);
-		goto out;
-	}
-	snprintf(comment, sizeof comment, "sluice %s %s: minisign public key %s", role, name, kid);
-	if (sl_ms_pubkey_format(&pk, comment, pubtext, sizeof pubtext) < 0) {
-		rc = cli_fail("keygen", SL_ERR_INVAL, "public key formatting failed");
-		goto out;
-	}
-	/* Secret first: if it cannot be written, no orphan public key appears. */
-	if ((rc = sl_file_write(keypath, keytext, klen, 0600, true, &d))) {
-		rc = cli_fail("keygen", rc, "%s", d.msg);
-		goto out;
-	}
-	if ((rc = sl_file_write(pubpath, pubtext, strlen(pubtext), 0644, true, &d))) {
-		rc = cli_fail("keygen", rc, "%s (the secret key %s was written)", d.msg, keypath);
-		goto out;
-	}
-	printf("%s %s: key id %s\n  public key  %s (give this to whoever writes the policy)\n"
-	       "  secret key  %s (mode 0600, %s)\n",
-	       role, name, kid, pubpath, keypath, unencrypted ? "NOT encrypted" : "passphrase-encrypted");
-	rc = EXIT_OK;
+	rc = format_secret(a, sk, pass, kid, keytext, &klen);
+	if (!rc)
+		rc = write_pair(a, &pk, kid, keytext, klen);
 out:
 	sl_ms_seckey_free(sk);
 	if (keytext)
 		sodium_free(keytext);
 	cli_passphrase_free(pass);
-	free(pubpath);
-	free(keypath);
 	return rc;
+}
+
+int keygen_main(int argc, char **argv)
+{
+	struct keygen_args a = { 0 };
+	int done = 0, rc;
+
+	rc = parse_args(argc, argv, &a, &done);
+	if (rc || done)
+		return rc;
+	if (sodium_init() < 0)
+		return cli_fail("keygen", SL_ERR_CRYPTO, "libsodium failed to initialise");
+	if (a.link) {
+		if (a.role || a.unencrypted || a.passfile)
+			return cli_usage_error("keygen", "--link takes only -o FILE");
+		return link_key(a.prefix);
+	}
+	if (!a.role)
+		return cli_usage_error("keygen", "give --officer NAME, --submitter NAME or --link");
+	if (!sl_label_ok(a.name))
+		return cli_usage_error("keygen", "'%s' is not a name ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64)",
+				       a.name);
+	return signing_pair(&a);
 }

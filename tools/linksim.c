@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cmds.h"
 #include "link.h"
 #include "linksim_model.h"
@@ -91,13 +92,6 @@ static void usage(FILE *f)
 		"With --in pcap:FILE time is simulated from the capture's timestamps and\n"
 		"--out must be pcap:FILE too. Stops on SIGINT/SIGTERM; prints a summary.\n"
 		"See sluice-linksim(1).\n");
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- the FIFO's storage ---- */
@@ -296,7 +290,7 @@ static int run_live(struct sim *s, struct sl_dgram *dg)
 	sigdelset(&unblocked, SIGINT);
 	sigdelset(&unblocked, SIGTERM);
 	for (;;) {
-		uint64_t now = realtime_ns(), wake = UINT64_MAX, dep;
+		uint64_t now = sl_realtime_ns(), wake = UINT64_MAX, dep;
 		uint8_t *buf;
 		size_t len;
 
@@ -339,7 +333,7 @@ static int run_live(struct sim *s, struct sl_dgram *dg)
 			return 1;
 		}
 		if (got > 0)
-			s->last_input = realtime_ns();
+			s->last_input = sl_realtime_ns();
 		for (int i = 0; i < got; i++) {
 			/* departures due before this arrival leave first */
 			if (depart_until(s, dg[i].ts_ns))
@@ -394,10 +388,9 @@ done:
 
 static int parse_u64(const char *opt, const char *v, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end || errno) {
+	uint64_t x;
+
+	if (sl_parse_decimal(v, 0, UINT64_MAX, &x)) {
 		fprintf(stderr, "sluice linksim: %s '%s': expected a whole number\n", opt, v);
 		return -1;
 	}
@@ -405,7 +398,30 @@ static int parse_u64(const char *opt, const char *v, uint64_t *out)
 	return 0;
 }
 
-int linksim_main(int argc, char **argv)
+/* What the command line asks for, before anything is opened. */
+struct linksim_args {
+	const char *in_uri, *out_uri;
+	double loss, burst;
+	int have_seed;
+	uint64_t sockbuf;
+};
+
+static int parse_burst(const char *v, double *out)
+{
+	char *end;
+	double b = strtod(v, &end);
+
+	if (end == v || *end || !(b >= 1.0) || !isfinite(b)) {
+		fprintf(stderr, "sluice linksim: --burst '%s': a mean burst length in "
+			"datagrams, at least 1\n", v);
+		return -1;
+	}
+	*out = b;
+	return 0;
+}
+
+/* Options into *a and *s; 0, or the exit status (0 after --help: *done). */
+static int parse_args(int argc, char **argv, struct linksim_args *a, struct sim *s, int *done)
 {
 	static const struct option lo[] = {
 		{ "in", required_argument, NULL, 'i' },
@@ -422,45 +438,28 @@ int linksim_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *in_uri = NULL, *out_uri = NULL;
-	struct sim s = { .queue = DEFAULT_QUEUE };
-	struct sl_link_opts lopts = { 0 };
 	struct sl_diag d;
-	double loss = 0, burst = 0;
-	int have_seed = 0, c, ret = 1;
-	uint64_t sockbuf = 0;
-	struct sl_dgram dg[BATCH];
-	uint8_t *dgmem = NULL;
-	char b1[32], b2[32];
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		int r = 0;
 		switch (c) {
-		case 'i': in_uri = optarg; break;
-		case 'o': out_uri = optarg; break;
-		case 'r': r = sl_parse_rate(optarg, &s.rate, &d); break;
-		case 'q': r = sl_parse_size(optarg, &s.queue, &d); break;
-		case 'l': r = sl_parse_fraction(optarg, &loss, &d); break;
-		case 'b': {
-			char *end;
-			burst = strtod(optarg, &end);
-			if (end == optarg || *end || !(burst >= 1.0) || !isfinite(burst)) {
-				fprintf(stderr, "sluice linksim: --burst '%s': a mean burst length in "
-					"datagrams, at least 1\n", optarg);
-				return 2;
-			}
-			break;
-		}
+		case 'i': a->in_uri = optarg; break;
+		case 'o': a->out_uri = optarg; break;
+		case 'r': r = sl_parse_rate(optarg, &s->rate, &d); break;
+		case 'q': r = sl_parse_size(optarg, &s->queue, &d); break;
+		case 'l': r = sl_parse_fraction(optarg, &a->loss, &d); break;
+		case 'b': if (parse_burst(optarg, &a->burst)) return 2; break;
 		case 's':
-			if (parse_u64("--seed", optarg, &s.seed))
+			if (parse_u64("--seed", optarg, &s->seed))
 				return 2;
-			have_seed = 1;
+			a->have_seed = 1;
 			break;
-		case 'd': r = sl_parse_duration(optarg, &s.duration_s, &d); break;
-		case 'e': r = sl_parse_duration(optarg, &s.idle_s, &d); break;
-		case 't': r = sl_parse_duration(optarg, &s.stats_s, &d); break;
-		case 'B': r = sl_parse_size(optarg, &sockbuf, &d); break;
-		case 'h': usage(stdout); return 0;
+		case 'd': r = sl_parse_duration(optarg, &s->duration_s, &d); break;
+		case 'e': r = sl_parse_duration(optarg, &s->idle_s, &d); break;
+		case 't': r = sl_parse_duration(optarg, &s->stats_s, &d); break;
+		case 'B': r = sl_parse_size(optarg, &a->sockbuf, &d); break;
+		case 'h': usage(stdout); *done = 1; return 0;
 		default: usage(stderr); return 2;
 		}
 		if (r) {
@@ -472,88 +471,117 @@ int linksim_main(int argc, char **argv)
 		fprintf(stderr, "sluice linksim: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (!in_uri || !out_uri || !s.rate) {
+	return 0;
+}
+
+/* The combination of options, the seed and the loss model; 0 or an exit status. */
+static int check_args(const struct linksim_args *a, struct sim *s)
+{
+	struct sl_diag d;
+	char b1[32];
+
+	if (!a->in_uri || !a->out_uri || !s->rate) {
 		fprintf(stderr, "sluice linksim: --in, --out and --rate are required "
 			"(try 'sluice linksim --help')\n");
 		return 2;
 	}
-	if (s.queue < sl_wire_bytes_udp(1472) || s.queue > (1u << 30)) {
+	if (s->queue < sl_wire_bytes_udp(1472) || s->queue > (1u << 30)) {
 		fprintf(stderr, "sluice linksim: --queue %s: must hold at least one full-size "
-			"frame (1538 bytes) and at most 1G\n", sl_fmt_bytes(s.queue, b1, sizeof b1));
+			"frame (1538 bytes) and at most 1G\n", sl_fmt_bytes(s->queue, b1, sizeof b1));
 		return 2;
 	}
-	if ((s.duration_s || s.idle_s || s.stats_s) &&
-	    (s.duration_s > 1000000000 || s.idle_s > 1000000000 || s.stats_s > 1000000000)) {
+	if (s->duration_s > 1000000000 || s->idle_s > 1000000000 || s->stats_s > 1000000000) {
 		fprintf(stderr, "sluice linksim: durations above 10^9 seconds are not supported\n");
 		return 2;
 	}
-	if (!have_seed) {
+	if (!a->have_seed) {
 		if (sodium_init() < 0) {
 			fprintf(stderr, "sluice linksim: libsodium failed to initialise\n");
 			return 1;
 		}
-		randombytes_buf(&s.seed, sizeof s.seed);
+		randombytes_buf(&s->seed, sizeof s->seed);
 	}
-	if (sl_loss_init(&s.loss, loss, burst, s.seed, &d)) {
+	if (sl_loss_init(&s->loss, a->loss, a->burst, s->seed, &d)) {
 		fprintf(stderr, "sluice linksim: %s\n", d.msg);
 		return 2;
 	}
-	s.simulated = !strncmp(in_uri, "pcap:", 5);
-	if (s.simulated && strncmp(out_uri, "pcap:", 5)) {
+	s->simulated = !strncmp(a->in_uri, "pcap:", 5);
+	if (s->simulated && strncmp(a->out_uri, "pcap:", 5)) {
 		fprintf(stderr, "sluice linksim: with --in pcap: time comes from the capture, so "
 			"--out must be pcap: too (replaying a capture onto a live link is not "
 			"supported)\n");
 		return 2;
 	}
-	lopts.sockbuf = sockbuf;
-	if (sl_link_open_rx(in_uri, &lopts, &s.in, &d) ||
-	    sl_link_open_tx(out_uri, &lopts, &s.out, &d)) {
-		fprintf(stderr, "sluice linksim: %s\n", d.msg);
-		goto out;
-	}
-	if (sl_link_warning(s.in))
-		fprintf(stderr, "sluice linksim: warning: %s\n", sl_link_warning(s.in));
-	if (sl_link_warning(s.out))
-		fprintf(stderr, "sluice linksim: warning: %s\n", sl_link_warning(s.out));
+	return 0;
+}
 
-	s.ring.size = s.queue + 4 * rec_size(SL_LINK_MAX_DGRAM);
-	s.ring.mem = malloc(s.ring.size);
-	dgmem = malloc((size_t)BATCH * SL_LINK_MAX_DGRAM);
-	if (!s.ring.mem || !dgmem) {
+/* Both links, the queue's ring and the receive buffers; 0 or -1 (said). */
+static int open_sim(const struct linksim_args *a, struct sim *s, struct sl_dgram *dg,
+		    uint8_t **dgmem)
+{
+	struct sl_link_opts lopts = { .sockbuf = a->sockbuf };
+	struct sl_diag d;
+	char b1[32];
+
+	if (sl_link_open_rx(a->in_uri, &lopts, &s->in, &d) ||
+	    sl_link_open_tx(a->out_uri, &lopts, &s->out, &d)) {
+		fprintf(stderr, "sluice linksim: %s\n", d.msg);
+		return -1;
+	}
+	if (sl_link_warning(s->in))
+		fprintf(stderr, "sluice linksim: warning: %s\n", sl_link_warning(s->in));
+	if (sl_link_warning(s->out))
+		fprintf(stderr, "sluice linksim: warning: %s\n", sl_link_warning(s->out));
+
+	s->ring.size = s->queue + 4 * rec_size(SL_LINK_MAX_DGRAM);
+	s->ring.mem = malloc(s->ring.size);
+	*dgmem = malloc((size_t)BATCH * SL_LINK_MAX_DGRAM);
+	if (!s->ring.mem || !*dgmem) {
 		fprintf(stderr, "sluice linksim: out of memory for a %s queue\n",
-			sl_fmt_bytes(s.queue, b1, sizeof b1));
-		goto out;
+			sl_fmt_bytes(s->queue, b1, sizeof b1));
+		return -1;
 	}
 	for (int i = 0; i < BATCH; i++)
-		dg[i] = (struct sl_dgram){ dgmem + (size_t)i * SL_LINK_MAX_DGRAM, SL_LINK_MAX_DGRAM, 0, 0 };
+		dg[i] = (struct sl_dgram){ *dgmem + (size_t)i * SL_LINK_MAX_DGRAM,
+					   SL_LINK_MAX_DGRAM, 0, 0 };
+	s->start_ns = s->simulated ? 0 : sl_realtime_ns();
+	s->last_input = s->last_stats = s->start_ns;
+	s->next_stats = s->start_ns + s->stats_s * 1000000000ull;
+	sl_queue_init(&s->q, s->rate, s->queue, s->start_ns);
+	return 0;
+}
 
-	s.start_ns = s.simulated ? 0 : realtime_ns();
-	s.last_input = s.last_stats = s.start_ns;
-	s.next_stats = s.start_ns + s.stats_s * 1000000000ull;
-	sl_queue_init(&s.q, s.rate, s.queue, s.start_ns);
+static void banner(const struct linksim_args *a, const struct sim *s)
+{
+	char b1[32], b2[32];
 
-	printf("linksim: in  %s\n", sl_link_describe(s.in));
-	printf("linksim: out %s%s\n", sl_link_describe(s.out),
-	       strncmp(out_uri, "pcap:", 5) ? "" : "; linksim stamps each record with its departure time");
+	printf("linksim: in  %s\n", sl_link_describe(s->in));
+	printf("linksim: out %s%s\n", sl_link_describe(s->out),
+	       strncmp(a->out_uri, "pcap:", 5) ? "" :
+	       "; linksim stamps each record with its departure time");
 	printf("linksim: rate %s, queue %s (%.2f ms at that rate), ",
-	       sl_fmt_rate((double)s.rate, b1, sizeof b1), sl_fmt_bytes(s.queue, b2, sizeof b2),
-	       (double)s.queue * 8e3 / (double)s.rate);
-	if (s.loss.kind == SL_LOSS_GILBERT)
+	       sl_fmt_rate((double)s->rate, b1, sizeof b1), sl_fmt_bytes(s->queue, b2, sizeof b2),
+	       (double)s->queue * 8e3 / (double)s->rate);
+	if (s->loss.kind == SL_LOSS_GILBERT)
 		printf("loss %.4g%% in bursts of %.4g (Gilbert-Elliott p=%.6g r=%.6g)",
-		       loss * 100, burst, s.loss.p_gb, s.loss.p_bg);
-	else if (s.loss.kind == SL_LOSS_BERNOULLI)
-		printf("loss %.4g%% (independent)", loss * 100);
+		       a->loss * 100, a->burst, s->loss.p_gb, s->loss.p_bg);
+	else if (s->loss.kind == SL_LOSS_BERNOULLI)
+		printf("loss %.4g%% (independent)", a->loss * 100);
 	else
 		printf("no loss");
-	printf(", seed %" PRIu64 "%s\n", s.seed, s.simulated ? ", simulated time" : "");
+	printf(", seed %" PRIu64 "%s\n", s->seed, s->simulated ? ", simulated time" : "");
 	fflush(stdout);
+}
 
-	/* Signals interrupt the wait (ppoll unblocks them) and end the run. */
+/* Signals interrupt the wait (ppoll unblocks them) and end the run. */
+static void catch_signals(int simulated)
+{
 	struct sigaction sa = { .sa_handler = on_signal };
+
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (!s.simulated) {
+	if (!simulated) {
 		sigset_t block;
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);
@@ -561,6 +589,28 @@ int linksim_main(int argc, char **argv)
 		sigprocmask(SIG_BLOCK, &block, NULL);
 		prctl(PR_SET_TIMERSLACK, 1000UL); /* wake within ~1 us of a departure */
 	}
+}
+
+int linksim_main(int argc, char **argv)
+{
+	struct linksim_args a = { 0 };
+	struct sim s = { .queue = DEFAULT_QUEUE };
+	struct sl_dgram dg[BATCH];
+	uint8_t *dgmem = NULL;
+	struct sl_diag d;
+	int done = 0, ret;
+
+	ret = parse_args(argc, argv, &a, &s, &done);
+	if (ret || done)
+		return ret;
+	ret = check_args(&a, &s);
+	if (ret)
+		return ret;
+	ret = 1;
+	if (open_sim(&a, &s, dg, &dgmem))
+		goto out;
+	banner(&a, &s);
+	catch_signals(s.simulated);
 	ret = s.simulated ? run_capture(&s, dg) : run_live(&s, dg);
 	if (stop_signal)
 		printf("linksim: stopped by %s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

@@ -331,7 +331,7 @@ int manifest_show_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool all = false;
-	long top = 10;
+	uint64_t top = 10;
 	uint8_t *text, digest[32];
 	size_t len;
 	struct sl_manifest *m;
@@ -342,8 +342,7 @@ int manifest_show_main(int argc, char **argv)
 		switch (c) {
 		case 'f': all = true; break;
 		case 't':
-			top = strtol(optarg, NULL, 10);
-			if (top < 1)
+			if (sl_parse_decimal(optarg, 1, 1000000, &top))
 				return cli_usage_error(P, "--top takes a positive number");
 			break;
 		case 'h': usage(stdout); return EXIT_OK;

@@ -91,7 +91,7 @@ int manifest_verify_main(int argc, char **argv)
 	struct sl_policy *p = NULL;
 	struct cli_progress prog;
 	struct sl_diag d;
-	char *end;
+	uint64_t n;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "j:qh", opts, NULL)) != -1) {
@@ -103,9 +103,9 @@ int manifest_verify_main(int argc, char **argv)
 				return cli_usage_error(P, "--at takes YYYY-MM-DDTHH:MM:SSZ or unix seconds");
 			break;
 		case 'j':
-			o.threads = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || o.threads > 64)
+			if (sl_parse_decimal(optarg, 0, 64, &n))
 				return cli_usage_error(P, "--threads takes a number from 0 (auto) to 64");
+			o.threads = (unsigned)n;
 			break;
 		case 'q': quiet = true; break;
 		case 'T': o.ignore_times = true; break;

@@ -72,6 +72,102 @@ static int add_key_file(struct sl_policy *p, bool officer, const char *path)
 	return EXIT_OK;
 }
 
+/* A number, size or duration option of `policy create` into *p; 0 or an exit status. */
+static int set_number(struct sl_policy *p, int c, const char *arg)
+{
+	struct sl_diag d;
+	unsigned long n;
+	uint64_t v;
+
+	switch (c) {
+	case 't':
+	case 'F':
+	case 'W':
+	case 'X':
+		/* the ranges the policy parser accepts (sluice-rx must load what this writes) */
+		if (sl_parse_count(c == 't' ? "--threshold" : c == 'F' ? "--max-files" :
+				   c == 'W' ? "--sequence-window" : "--sequence-max-step",
+				   arg, c == 'W' ? 0 : 1,
+				   c == 't' ? 256 : c == 'F' ? ULONG_MAX :
+				   c == 'W' ? SL_POLICY_MAX_WINDOW : SL_POLICY_MAX_MAX_STEP, &n, &d))
+			return cli_usage_error("policy", "%s", d.msg);
+		if (c == 't')
+			p->threshold = (unsigned)n;
+		else if (c == 'F')
+			p->limits.max_files = n;
+		else if (c == 'W')
+			p->sequence.window = n;
+		else
+			p->sequence.max_step = n;
+		return EXIT_OK;
+	case 'B':
+	case 'M':
+		if (sl_parse_size(arg, &v, &d))
+			return cli_usage_error("policy", "%s: %s", arg, d.msg);
+		*(c == 'B' ? &p->limits.max_total_bytes : &p->limits.max_manifest_bytes) = v;
+		return EXIT_OK;
+	default: /* 'V', 'K' */
+		if (sl_parse_duration(arg, &v, &d))
+			return cli_usage_error("policy", "%s: %s", arg, d.msg);
+		*(c == 'V' ? &p->max_validity : &p->clock_skew) = v;
+		return EXIT_OK;
+	}
+}
+
+/* One option of `policy create` into *p (or *out); 0 or an exit status. */
+static int set_option(struct sl_policy *p, int c, const char *arg, const char **out)
+{
+	switch (c) {
+	case 'O':
+	case 'S':
+		return add_key_file(p, c == 'O', arg);
+	case 't': case 'F': case 'W': case 'X': case 'B': case 'M': case 'V': case 'K':
+		return set_number(p, c, arg);
+	case 'e':
+	case 'l':
+		if (!sl_label_ok(arg))
+			return cli_usage_error("policy", "'%s' is not a name ([A-Za-z0-9][A-Za-z0-9._-]*)", arg);
+		snprintf(c == 'e' ? p->enclave : p->link, SL_LABEL_MAX + 1, "%s", arg);
+		return EXIT_OK;
+	case 'N':
+		if (strcmp(arg, "any") && strcmp(arg, "portable"))
+			return cli_usage_error("policy", "--names takes 'any' or 'portable'");
+		p->portable_names = !strcmp(arg, "portable");
+		return EXIT_OK;
+	case 'C':
+		if (strcmp(arg, "allow") && strcmp(arg, "refuse"))
+			return cli_usage_error("policy", "--case-collisions takes 'allow' or 'refuse'");
+		p->refuse_case_collisions = !strcmp(arg, "refuse");
+		return EXIT_OK;
+	case 'o':
+		*out = arg;
+		return EXIT_OK;
+	default:
+		return cli_usage_error("policy", "unknown option");
+	}
+}
+
+/* The policy built from the options, written to OUT; an exit status. */
+static int write_policy(struct sl_policy *p, const char *out)
+{
+	struct sl_diag d;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (!p->enclave[0] || !p->link[0] || !p->threshold)
+		return cli_usage_error("policy", "--enclave, --link and --threshold are required");
+	rc = sl_policy_emit(p, &text, &len, &d);
+	if (!rc)
+		rc = sl_file_write(out, text, len, 0644, true, &d);
+	free(text);
+	if (rc)
+		return cli_fail("policy", rc, "%s", d.msg);
+	printf("wrote %s: enclave %s, link %s, %u of %zu officers, %zu submitter key%s\n", out, p->enclave, p->link,
+	       p->threshold, p->nofficers, p->nsubmitters, p->nsubmitters == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
 static int create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -93,117 +189,27 @@ static int create(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sl_policy *p;
-	struct sl_diag d;
 	const char *out = NULL;
-	char *text = NULL, *end;
-	size_t len;
-	uint64_t v;
-	unsigned long n;
-	int c, rc;
+	int c, rc = EXIT_OK;
 
 	if (sl_policy_new(&p))
 		return cli_fail("policy", SL_ERR_NOMEM, "out of memory");
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		rc = EXIT_OK;
-		switch (c) {
-		case 'O':
-		case 'S':
-			rc = add_key_file(p, c == 'O', optarg);
-			break;
-		case 't':
-			v = strtoull(optarg, &end, 10);
-			if (*end || !*optarg || v < 1 || v > 256)
-				rc = cli_usage_error("policy", "--threshold takes a number from 1 to 256");
-			p->threshold = (unsigned)v;
-			break;
-		case 'e':
-		case 'l':
-			if (!sl_label_ok(optarg))
-				rc = cli_usage_error("policy", "'%s' is not a name ([A-Za-z0-9][A-Za-z0-9._-]*)", optarg);
-			snprintf(c == 'e' ? p->enclave : p->link, SL_LABEL_MAX + 1, "%s", optarg);
-			break;
-		case 'F':
-		case 'W':
-		case 'X':
-			/* the ranges the policy parser accepts (sluice-rx must load what this writes) */
-			if (sl_parse_count(c == 'F' ? "--max-files" : c == 'W' ? "--sequence-window" : "--sequence-max-step",
-					   optarg, c == 'W' ? 0 : 1,
-					   c == 'F' ? ULONG_MAX : c == 'W' ? SL_POLICY_MAX_WINDOW : SL_POLICY_MAX_MAX_STEP,
-					   &n, &d)) {
-				rc = cli_usage_error("policy", "%s", d.msg);
-				break;
-			}
-			if (c == 'F')
-				p->limits.max_files = n;
-			else if (c == 'W')
-				p->sequence.window = n;
-			else
-				p->sequence.max_step = n;
-			break;
-		case 'B':
-		case 'M':
-			if (sl_parse_size(optarg, &v, &d))
-				rc = cli_usage_error("policy", "%s: %s", optarg, d.msg);
-			if (c == 'B')
-				p->limits.max_total_bytes = v;
-			else
-				p->limits.max_manifest_bytes = v;
-			break;
-		case 'V':
-		case 'K':
-			if (sl_parse_duration(optarg, &v, &d))
-				rc = cli_usage_error("policy", "%s: %s", optarg, d.msg);
-			if (c == 'V')
-				p->max_validity = v;
-			else
-				p->clock_skew = v;
-			break;
-		case 'N':
-			if (strcmp(optarg, "any") && strcmp(optarg, "portable"))
-				rc = cli_usage_error("policy", "--names takes 'any' or 'portable'");
-			p->portable_names = !strcmp(optarg, "portable");
-			break;
-		case 'C':
-			if (strcmp(optarg, "allow") && strcmp(optarg, "refuse"))
-				rc = cli_usage_error("policy", "--case-collisions takes 'allow' or 'refuse'");
-			p->refuse_case_collisions = !strcmp(optarg, "refuse");
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'h':
+	while (!rc && (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		if (c == 'h') {
 			usage(stdout);
 			sl_policy_free(p);
 			return EXIT_OK;
-		default:
-			rc = cli_usage_error("policy", "unknown option");
 		}
-		if (rc) {
-			sl_policy_free(p);
-			return rc;
-		}
+		rc = set_option(p, c, optarg, &out);
 	}
-	if (optind != argc || !out) {
-		sl_policy_free(p);
-		return optind != argc ? cli_usage_error("policy", "unexpected argument '%s'", argv[optind])
-				      : cli_usage_error("policy", "-o POLICY is required");
-	}
-	if (!p->enclave[0] || !p->link[0] || !p->threshold) {
-		sl_policy_free(p);
-		return cli_usage_error("policy", "--enclave, --link and --threshold are required");
-	}
-	rc = sl_policy_emit(p, &text, &len, &d);
+	if (!rc && optind != argc)
+		rc = cli_usage_error("policy", "unexpected argument '%s'", argv[optind]);
+	else if (!rc && !out)
+		rc = cli_usage_error("policy", "-o POLICY is required");
 	if (!rc)
-		rc = sl_file_write(out, text, len, 0644, true, &d);
-	free(text);
-	if (rc) {
-		sl_policy_free(p);
-		return cli_fail("policy", rc, "%s", d.msg);
-	}
-	printf("wrote %s: enclave %s, link %s, %u of %zu officers, %zu submitter key%s\n", out, p->enclave, p->link,
-	       p->threshold, p->nofficers, p->nsubmitters, p->nsubmitters == 1 ? "" : "s");
+		rc = write_policy(p, out);
 	sl_policy_free(p);
-	return EXIT_OK;
+	return rc;
 }
 
 static int show(int argc, char **argv)

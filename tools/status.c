@@ -370,10 +370,44 @@ static void show_recent(int statefd, unsigned recent)
 	free(ring);
 }
 
+/* The block windows' line. */
+static void show_window(const char *line)
+{
+	printf("window     %llu block slots in memory; %llu symbols spooled (their block left "
+	       "the window undecoded); grown %llu times to a sender's interleave",
+	       num(line, "slots="), num(line, "spooled="), num(line, "grown="));
+	if (num(line, "short="))
+		printf("\n           ! %llu transfers wanted more than --window-memory holds: "
+		       "raise it (see the log)", num(line, "short="));
+	printf("\n");
+}
+
+/* A sender's session line; 1 when it is silent while it says it sends. */
+static int show_session(const char *line)
+{
+	unsigned long long got = num(line, "received="), lost = num(line, "lost=");
+	char state[32], sender[64], pass[32], sid[17], v[128], b2[32];
+	long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
+
+	field(line, "state=", state, sizeof state);
+	field(line, "sender=", sender, sizeof sender);
+	field(line, "pass=", pass, sizeof pass);
+	snprintf(sid, sizeof sid, "%.16s", line + 8);
+	printf("sender     %s (session %s): %s, pass %s, heartbeat %s, lost %llu of %llu (%.2f%%)\n",
+	       sender, sid, state, pass,
+	       hb < 0 ? "never" : (snprintf(b2, sizeof b2, "%.1f s ago", (double)hb / 1000), b2),
+	       lost, got + lost, got + lost ? 100.0 * (double)lost / (double)(got + lost) : 0.0);
+	if (!status_session_silent(line))
+		return 0;
+	printf("           ! SILENT: the sender says it is sending but no heartbeat for "
+	       "%.0f s: check the link and the diode\n", (double)hb / 1000);
+	return 1;
+}
+
 static int show(int statefd, const char *dir, unsigned recent, const struct sl_audit_head *given)
 {
 	FILE *f;
-	char *line = NULL, b1[32], b2[32], v[128];
+	char *line = NULL, b1[32];
 	size_t cap = 0;
 	int problems = 0, fd;
 	unsigned long long pid = 0, auth = 0, kdrops = 0;
@@ -435,23 +469,10 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			problems += show_quota(line);
 		} else if (!strncmp(line, "storage ", 8)) {
 			problems += show_storage(line);
+		} else if (!strncmp(line, "window ", 7)) {
+			show_window(line);
 		} else if (!strncmp(line, "session ", 8)) {
-			unsigned long long got = num(line, "received="), lost = num(line, "lost=");
-			long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
-			char state[32], sender[64], pass[32], sid[17];
-			field(line, "state=", state, sizeof state);
-			field(line, "sender=", sender, sizeof sender);
-			field(line, "pass=", pass, sizeof pass);
-			snprintf(sid, sizeof sid, "%.16s", line + 8);
-			printf("sender     %s (session %s): %s, pass %s, heartbeat %s, lost %llu of %llu (%.2f%%)\n",
-			       sender, sid, state, pass,
-			       hb < 0 ? "never" : (snprintf(b2, sizeof b2, "%.1f s ago", (double)hb / 1000), b2),
-			       lost, got + lost, got + lost ? 100.0 * (double)lost / (double)(got + lost) : 0.0);
-			if (status_session_silent(line)) {
-				printf("           ! SILENT: the sender says it is sending but no heartbeat for "
-				       "%.0f s: check the link and the diode\n", (double)hb / 1000);
-				problems++;
-			}
+			problems += show_session(line);
 		} else if (!strncmp(line, "xfer ", 5)) {
 			show_xfer(line);
 		}

@@ -139,12 +139,104 @@ static const char *const counters[] = {
 
 /* The status file's lines: receiver, link, counters, staging, quota, then
  * sessions and transfers (each in its own array, read in a second pass). */
+static unsigned json_staging(const char *sl)
+{
+	printf("  \"staging\": {");
+	numf("bytes", sl, "bytes=", 1);
+	numf("max", sl, "max=", 1);
+	numf("unvouched", sl, "unvouched=", 1);
+	numf("unvouched_max", sl, "unvouched_max=", 1);
+	numf("transfers", sl, "transfers=", 1);
+	numf("transfers_max", sl, "transfers_max=", 1);
+	numf("keep_s", sl, "keep_s=", 1);
+	printf("\"near_limit\": %s},\n", status_staging_near(sl) ? "true" : "false");
+	return status_staging_near(sl);
+}
+
+static unsigned json_quota(const char *ql)
+{
+	static const char *const q[] = { "header_refused", "dropped", "evicted", "expired", "other_layout",
+					 "header_conflicts", "log_suppressed", "audit_suppressed", NULL };
+	char key[40];
+
+	printf("  \"quota\": {");
+	for (unsigned i = 0; q[i]; i++) {
+		snprintf(key, sizeof key, "%s=", q[i]);
+		numf(q[i], ql, key, 1);
+	}
+	printf("\"refused_data\": %s},\n", status_quota_refused(ql) ? "true" : "false");
+	return status_quota_refused(ql);
+}
+
+static unsigned json_storage(const char *dl)
+{
+	static const char *const k[] = { "episode_failures", "failed_nospace", "failed_io", "episodes",
+					 "releases_waiting", "release_retries", "reserve", NULL };
+	char key[40], st[32];
+	int bad = strcmp(status_field(dl, "state=", st, sizeof st), "ok") != 0 ||
+		  status_num(dl, "releases_waiting=") > 0;
+
+	printf("  \"storage\": {");
+	strf("state", dl, "state=", 1);
+	strf("since", dl, "since=", 1);
+	for (unsigned i = 0; k[i]; i++) {
+		snprintf(key, sizeof key, "%s=", k[i]);
+		numf(k[i], dl, key, 1);
+	}
+	printf("\"free\": %lld, \"problem\": %s},\n",
+	       strtoll(strstr(dl, "free=") ? strstr(dl, "free=") + 5 : "-1", NULL, 10),
+	       bad ? "true" : "false");
+	return (unsigned)bad;
+}
+
+static void json_window(const char *wl)
+{
+	printf("  \"window\": {");
+	numf("slots", wl, "slots=", 1);
+	numf("spooled", wl, "spooled=", 1);
+	numf("grown", wl, "grown=", 1);
+	numf("short", wl, "short=", 0);
+	printf("},\n");
+}
+
+/* "key": [ ... ] of every line starting with prefix, each printed by fn. */
+static void json_array(FILE *f, const char *key, const char *prefix, unsigned *problems,
+		       void (*fn)(const char *line, int first, unsigned *problems))
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int first = 1;
+
+	printf("  \"%s\": [", key);
+	rewind(f);
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, prefix, strlen(prefix))) {
+			fn(line, first, problems);
+			first = 0;
+		}
+	}
+	printf("%s],\n", first ? "" : "\n  ");
+	free(line);
+}
+
+static void session_entry(const char *line, int first, unsigned *problems)
+{
+	session(line, first, problems);
+}
+
+static void transfer_entry(const char *line, int first, unsigned *problems)
+{
+	(void)problems;
+	transfer(line, first);
+}
+
 static void status_lines(FILE *f, long age, unsigned *problems)
 {
-	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL;
+	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL, *wl = NULL;
 	size_t cap = 0;
 	unsigned long long pid = 0, auth = 0;
-	int nc = 0, first = 1;
+	int nc = 0;
 
 	printf("  \"counters\": {");
 	while (getline(&line, &cap, f) > 0) {
@@ -167,76 +259,24 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 			ql = strdup(line);
 		if (!strncmp(line, "storage ", 8) && !dl)
 			dl = strdup(line);
+		if (!strncmp(line, "window ", 7) && !wl)
+			wl = strdup(line);
 	}
+	free(line);
 	printf("},\n  \"receiver\": {\"running\": %s, \"pid\": %llu, \"status_age_s\": %ld},\n",
 	       status_alive(pid, age) ? "true" : "false", pid, age);
 	*problems += !status_alive(pid, age) + (auth > 0);
-	if (sl) {
-		printf("  \"staging\": {");
-		numf("bytes", sl, "bytes=", 1);
-		numf("max", sl, "max=", 1);
-		numf("unvouched", sl, "unvouched=", 1);
-		numf("unvouched_max", sl, "unvouched_max=", 1);
-		numf("transfers", sl, "transfers=", 1);
-		numf("transfers_max", sl, "transfers_max=", 1);
-		numf("keep_s", sl, "keep_s=", 1);
-		printf("\"near_limit\": %s},\n", status_staging_near(sl) ? "true" : "false");
-		*problems += status_staging_near(sl);
-	}
-	if (ql) {
-		static const char *const q[] = { "header_refused", "dropped", "evicted", "expired", "other_layout",
-						 "header_conflicts", "log_suppressed", "audit_suppressed", NULL };
-		char key[40];
-		printf("  \"quota\": {");
-		for (unsigned i = 0; q[i]; i++) {
-			snprintf(key, sizeof key, "%s=", q[i]);
-			numf(q[i], ql, key, 1);
-		}
-		printf("\"refused_data\": %s},\n", status_quota_refused(ql) ? "true" : "false");
-		*problems += status_quota_refused(ql);
-	}
-	if (dl) {
-		static const char *const k[] = { "episode_failures", "failed_nospace", "failed_io", "episodes",
-						 "releases_waiting", "release_retries", "reserve", NULL };
-		char key[40], st[32];
-		int bad = strcmp(status_field(dl, "state=", st, sizeof st), "ok") != 0 ||
-			  status_num(dl, "releases_waiting=") > 0;
-		printf("  \"storage\": {");
-		strf("state", dl, "state=", 1);
-		strf("since", dl, "since=", 1);
-		for (unsigned i = 0; k[i]; i++) {
-			snprintf(key, sizeof key, "%s=", k[i]);
-			numf(k[i], dl, key, 1);
-		}
-		printf("\"free\": %lld, \"problem\": %s},\n",
-		       strtoll(strstr(dl, "free=") ? strstr(dl, "free=") + 5 : "-1", NULL, 10),
-		       bad ? "true" : "false");
-		*problems += bad;
-	}
+	*problems += sl ? json_staging(sl) : 0;
+	*problems += ql ? json_quota(ql) : 0;
+	*problems += dl ? json_storage(dl) : 0;
+	if (wl)
+		json_window(wl);
 	free(sl);
 	free(ql);
 	free(dl);
-	printf("  \"sessions\": [");
-	rewind(f);
-	while (getline(&line, &cap, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "session ", 8)) {
-			session(line, first, problems);
-			first = 0;
-		}
-	}
-	printf("%s],\n  \"transfers\": [", first ? "" : "\n  ");
-	rewind(f);
-	first = 1;
-	while (getline(&line, &cap, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "xfer ", 5)) {
-			transfer(line, first);
-			first = 0;
-		}
-	}
-	printf("%s],\n", first ? "" : "\n  ");
-	free(line);
+	free(wl);
+	json_array(f, "sessions", "session ", problems, session_entry);
+	json_array(f, "transfers", "xfer ", problems, transfer_entry);
 }
 
 static const char *anchor_name(enum sl_audit_anchor a)

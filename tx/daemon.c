@@ -101,25 +101,13 @@ static void idle_beat(const struct sl_send_cfg *cfg, struct idle *in, uint64_t n
 	struct sl_heartbeat hb;
 	struct sl_wire_hdr h = { .type = SL_T_HEARTBEAT, .paylen = SL_HB_BODY };
 	uint8_t body[SL_HB_BODY];
-	struct timespec ts;
 	struct iovec iov;
 
 	if (now < in->next_ns || !in->link)
 		return;
-	memset(&hb, 0, sizeof hb);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	hb.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	hb.interval_ms = cfg->heartbeat_ms;
-	hb.rate_bps = cfg->rate_bps;
-	hb.sent = sl_wire_tx_packets(in->wire);
-	hb.kmax = cfg->kmax;
-	hb.symsize = cfg->symsize;
-	hb.interleave = (uint16_t)cfg->interleave;
-	hb.state = SL_HB_IDLE;
-	hb.level = (uint8_t)cfg->level;
+	tx_heartbeat_fill(cfg, sl_wire_tx_packets(in->wire), SL_HB_IDLE, &hb);
 	memcpy(hb.xfer, in->last_xfer, 16);
 	hb.xfer_sequence = in->last_seq;
-	sl_heartbeat_set_sender(&hb);
 	sl_heartbeat_encode(&hb, body);
 	memcpy(h.xfer, in->last_xfer, 16);
 	if (sl_wire_seal(in->wire, &h, body, in->dg) == SL_OK) {

@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "chunker.h"
+#include "cpus.h"
 #include "fec.h"
 #include "proto.h"
 #include "safefs.h"
@@ -512,8 +513,7 @@ static int worker_init(struct worker *w, struct sl_producer *p, const struct sl_
 /* workers[0] is the producer thread itself; helpers as cores allow. */
 static int start_pool(struct sl_producer *p, const struct sl_producer_cfg *cfg)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned want = cfg->threads ? cfg->threads - 1 : (ncpu > 1 ? (unsigned)ncpu - 1 : 0);
+	unsigned want = cfg->threads ? cfg->threads - 1 : sl_cpus_usable() - 1;
 	int r;
 
 	if (want > MAX_HELPERS)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "link.h"
 #include "pace.h"
 #include "producer.h"
@@ -99,29 +100,32 @@ static int flush(struct sender *s)
 static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body);
 static unsigned parity_for(const struct sender *s, unsigned k, int catalog);
 
+void tx_heartbeat_fill(const struct sl_send_cfg *cfg, uint64_t sent, uint8_t state,
+		       struct sl_heartbeat *hb)
+{
+	memset(hb, 0, sizeof *hb);
+	hb->time_ns = sl_realtime_ns();
+	hb->interval_ms = cfg->heartbeat_ms;
+	hb->rate_bps = cfg->rate_bps;
+	hb->sent = sent;
+	hb->kmax = cfg->kmax;
+	hb->symsize = cfg->symsize;
+	hb->interleave = (uint16_t)cfg->interleave;
+	hb->state = state;
+	hb->level = (uint8_t)cfg->level;
+	sl_heartbeat_set_sender(hb);
+}
+
 static void fill_heartbeat(struct sender *s, struct sl_heartbeat *hb, uint8_t state)
 {
-	struct timespec ts;
-
-	memset(hb, 0, sizeof *hb);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	hb->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	hb->interval_ms = s->cfg->heartbeat_ms;
-	hb->rate_bps = s->cfg->rate_bps;
-	hb->sent = sl_wire_tx_packets(s->wire);
-	hb->kmax = s->cfg->kmax;
+	tx_heartbeat_fill(s->cfg, sl_wire_tx_packets(s->wire), state, hb);
 	hb->m = (uint16_t)parity_for(s, s->cfg->kmax, 0);
-	hb->symsize = s->cfg->symsize;
-	hb->interleave = (uint16_t)s->cfg->interleave;
-	hb->state = state;
-	hb->level = (uint8_t)s->cfg->level;
 	hb->pass = (uint16_t)s->pass;
 	hb->passes = (uint16_t)(s->cfg->first_pass + s->cfg->passes);
 	memcpy(hb->xfer, s->src->id, 16);
 	hb->xfer_sequence = s->src->sequence;
 	hb->blocks_total = s->catalog_blocks + s->nchunks;
 	hb->blocks_sent = s->blocks_sent > hb->blocks_total ? hb->blocks_total : s->blocks_sent;
-	sl_heartbeat_set_sender(hb);
 }
 
 static int send_heartbeat(struct sender *s, uint8_t state)

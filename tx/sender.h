@@ -63,6 +63,13 @@ struct sl_send_result {
 };
 
 void sl_send_cfg_defaults(struct sl_send_cfg *c);
+
+/* The fields of a heartbeat every sender state shares (time, rate, code
+ * parameters, `sent` datagrams so far, state), the rest zero, the sender
+ * flag set; callers add what they know of a transfer. */
+struct sl_heartbeat;
+void tx_heartbeat_fill(const struct sl_send_cfg *cfg, uint64_t sent, uint8_t state,
+		       struct sl_heartbeat *hb);
 int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	    struct sl_send_result *res, struct sl_diag *d);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpus.h"
 #include "sha256.h"
 #include "tree.h"
 
@@ -215,10 +216,8 @@ int sl_hash_files(int dirfd, struct sl_hash_job *jobs, size_t n, unsigned thread
 	atomic_init(&p.next, 0);
 	atomic_init(&p.done, 0);
 	atomic_init(&p.bytes, 0);
-	if (threads == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = c > 0 ? (unsigned)c : 1;
-	}
+	if (threads == 0)
+		threads = sl_cpus_usable();
 	if (threads > 8)
 		threads = 8;
 	if (threads > n)

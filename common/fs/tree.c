@@ -1,5 +1,6 @@
 /* tree.c — symlink-free tree walk and open beneath a directory. */
 #include "tree.h"
+#include "grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,15 +37,9 @@ static int walk(int dfd, char *path, size_t plen, int depth, unsigned flags, sl_
 	while ((de = readdir(dir)) != NULL) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			char **nn = realloc(names, nc * sizeof *nn);
-			if (!nn) {
-				rc = fn(ctx, path, NULL, ENOMEM);
-				goto out;
-			}
-			names = nn;
-			cap = nc;
+		if (sl_grow(&names, n, &cap, sizeof *names)) {
+			rc = fn(ctx, path, NULL, ENOMEM);
+			goto out;
 		}
 		size_t dl = strlen(de->d_name);
 		names[n] = malloc(dl + 2);

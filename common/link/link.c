@@ -1,6 +1,7 @@
 /* link.c — link URIs, option checking and dispatch to the back-ends
  * (link_udp.c, link_pcap.c, link_eth.c) through their ops tables. */
 #include "link_impl.h"
+#include "units.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -103,16 +104,15 @@ int sl_uri_opt_u64(const struct sl_uri *u, const char *key, uint64_t lo, uint64_
 		   uint64_t *out, struct sl_diag *d)
 {
 	const char *v = sl_uri_opt(u, key);
-	char *end;
-	unsigned long long x;
+	uint64_t x;
+	int rc;
 
 	if (!v)
 		return SL_OK;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end || errno)
+	rc = sl_parse_decimal(v, lo, hi, &x);
+	if (rc == SL_ERR_PARSE)
 		return sl_diag_set(d, SL_ERR_PARSE, "%s: option %s=%s: not a number", u->text, key, v);
-	if (x < lo || x > hi)
+	if (rc)
 		return sl_diag_set(d, SL_ERR_RANGE, "%s: option %s=%s: must be %" PRIu64 "..%" PRIu64,
 				   u->text, key, v, lo, hi);
 	*out = x;
@@ -165,13 +165,6 @@ int sl_uri_opt_bool(const struct sl_uri *u, const char *key, int *out, struct sl
 	else
 		return sl_diag_set(d, SL_ERR_PARSE, "%s: option %s=%s: expected 0 or 1", u->text, key, v);
 	return SL_OK;
-}
-
-uint64_t sl_link_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int open_link(const char *uri, const struct sl_link_opts *o, int tx,

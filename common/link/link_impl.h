@@ -4,6 +4,7 @@
 #define SL_LINK_IMPL_H
 
 #include "link.h"
+#include "clock.h"
 
 #define SL_URI_MAX_OPTS 16
 
@@ -58,6 +59,5 @@ int sl_uri_opt_bool(const struct sl_uri *u, const char *key, int *out, struct sl
 int sl_parse_mac(const char *s, uint8_t mac[6]);
 
 /* Realtime clock in ns since the epoch (pcap timestamps). */
-uint64_t sl_link_realtime_ns(void);
 
 #endif

@@ -72,7 +72,7 @@ static int pcap_tx_open(struct sl_link *l, struct pcapf *p, const struct sl_uri 
 		if (sl_parse_rate(v, &p->rate, &rd))
 			return sl_diag_set(d, SL_ERR_PARSE, "%s: %s", u->text, rd.msg);
 	}
-	p->start_ns = o->pcap_ts_ns ? o->pcap_ts_ns : sl_link_realtime_ns();
+	p->start_ns = o->pcap_ts_ns ? o->pcap_ts_ns : sl_realtime_ns();
 	p->start_mono = sl_now_ns();
 	p->vclock_ns = p->start_ns;
 	p->pc = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, SNAPLEN,

@@ -52,8 +52,7 @@ static int resolve(const char *uri, const char *target, int tx, struct sockaddr_
 	const char *port, *h = target;
 	size_t hl;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res;
-	char *end;
-	unsigned long p;
+	uint64_t p;
 	int r;
 
 	if (*h == '[') {
@@ -82,9 +81,7 @@ static int resolve(const char *uri, const char *target, int tx, struct sockaddr_
 		return sl_diag_set(d, SL_ERR_PARSE, "%s: host name too long", uri);
 	memcpy(host, h, hl);
 	host[hl] = '\0';
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (*port < '0' || *port > '9' || *end || errno || p < (tx ? 1u : 0u) || p > 65535)
+	if (sl_parse_decimal(port, tx ? 1 : 0, 65535, &p))
 		return sl_diag_set(d, SL_ERR_RANGE, "%s: port '%s' must be a number %s..65535", uri,
 				   port, tx ? "1" : "0 (any free port)");
 	r = getaddrinfo(host, port, &hints, &res);
@@ -456,7 +453,7 @@ static void read_cmsgs(struct sl_link *l, struct msghdr *m, uint64_t *ts, size_t
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
 		sl_udp_cmsg(l, c, ts, seg);
 	if (!*ts)
-		*ts = sl_link_realtime_ns();
+		*ts = sl_realtime_ns();
 }
 
 /* Message i of a recvmmsg: one buffer and the control-message space

@@ -232,7 +232,7 @@ static void take(struct sl_link *l, struct udp *s, struct sl_uring *ur, unsigned
 	     c = io_uring_recvmsg_cmsg_nexthdr(o, &ur->rmsg, c))
 		sl_udp_cmsg(l, c, &pm->ts, &pm->seg);
 	if (!pm->ts)
-		pm->ts = sl_link_realtime_ns();
+		pm->ts = sl_realtime_ns();
 	if ((o->flags & MSG_TRUNC) || pm->len == 0) {
 		l->st.foreign++;
 		pm->len = 0;

@@ -142,13 +142,6 @@ int sl_pacer_set_rate(struct sl_pacer *p, uint64_t rate_bps, uint64_t now_ns)
 	return SL_OK;
 }
 
-uint64_t sl_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void sl_sleep_until_ns(uint64_t deadline_ns)
 {
 	struct timespec ts = {

@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "clock.h"
 
 struct sl_pacer {
 	uint64_t rate_bps;     /* bits per second; 0 = unlimited */
@@ -88,7 +89,6 @@ uint64_t sl_pace_burst(uint64_t rate_bps, uint64_t burst_bytes, size_t wire_per_
  * buffer - frame. 0 when the buffer cannot hold one frame (or line_bps is 0). */
 uint64_t sl_pace_burst_max(uint64_t buffer, uint64_t line_bps, uint64_t out_bps, size_t frame);
 
-uint64_t sl_now_ns(void);                 /* CLOCK_MONOTONIC in ns */
 size_t sl_wire_bytes_udp(size_t payload); /* Ethernet wire cost of a UDP datagram */
 size_t sl_wire_bytes_eth(size_t payload); /* ... of a raw sluice-EtherType frame */
 

@@ -1,5 +1,6 @@
 /* ledger.c — append-only, fsync'd ledger of accepted transfers. */
 #include "ledger.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,14 +91,8 @@ static int parse_line(const char *s, size_t n, struct entry *e)
 
 static int add_entry(struct sl_ledger *l, const struct entry *e)
 {
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 64;
-		struct entry *ne = realloc(l->e, nc * sizeof *ne);
-		if (!ne)
-			return SL_ERR_NOMEM;
-		l->e = ne;
-		l->cap = nc;
-	}
+	if (sl_grow(&l->e, l->n, &l->cap, sizeof *l->e))
+		return SL_ERR_NOMEM;
 	l->e[l->n++] = *e;
 	return SL_OK;
 }
@@ -112,15 +107,93 @@ void sl_ledger_close(struct sl_ledger *l)
 	free(l);
 }
 
+/* The ledger file opened, locked and checked: its descriptor in l->fd, its size in *size. */
+static int open_locked(struct sl_ledger *l, const char *path, off_t *size, struct sl_diag *d)
+{
+	struct stat st;
+
+	l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (l->fd < 0)
+		return sl_diag_errno(d, "ledger %s", path);
+	if (flock(l->fd, LOCK_EX | LOCK_NB) != 0)
+		return errno == EWOULDBLOCK ? sl_diag_set(d, SL_ERR_AGAIN, "ledger %s is in use by another process", path)
+					    : sl_diag_errno(d, "ledger %s: lock", path);
+	if (fstat(l->fd, &st) != 0)
+		return sl_diag_errno(d, "ledger %s", path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX_BYTES)
+		return sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: not a regular file or larger than 1 GiB", path);
+	*size = st.st_size;
+	return SL_OK;
+}
+
+/* All SIZE bytes of the file into a new buffer *out (a NUL after them). */
+static int read_all(int fd, const char *path, size_t size, char **out, struct sl_diag *d)
+{
+	char *buf = malloc(size + 1);
+	size_t got = 0;
+
+	if (!buf)
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	while (got < size) {
+		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? sl_diag_errno(d, "ledger %s: read", path)
+				     : sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: shrank while reading", path);
+		}
+		got += (size_t)n;
+	}
+	buf[size] = 0;
+	*out = buf;
+	return SL_OK;
+}
+
+/* The entries of buf[0, len) into l, after the header; a torn last line is
+ * cut off the file (*repaired), a damaged one before the end refused. */
+static int replay(struct sl_ledger *l, const char *path, const char *buf, size_t len,
+		  const struct sl_logger *lg, bool *repaired, struct sl_diag *d)
+{
+	size_t pos, good;
+	unsigned ln = 1;
+	int rc;
+
+	if (len < strlen(HEADER) || memcmp(buf, HEADER, strlen(HEADER)))
+		return sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: line 1 is not 'sluice-ledger 1'", path);
+	pos = good = strlen(HEADER);
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		struct entry e;
+		ln++;
+		if (parse_line(buf + pos, end - pos, &e) != 0 || !nl) {
+			if (nl && end + 1 < len)
+				return sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: line %u is damaged "
+						   "(not at the end: refusing to guess)", path, ln);
+			/* The last line: a torn append. Cut it off. */
+			sl_log(lg, SL_LOG_WARN, "ledger %s: line %u is incomplete (interrupted write): removed", path, ln);
+			if (ftruncate(l->fd, (off_t)good) != 0 || fsync(l->fd) != 0)
+				return sl_diag_errno(d, "ledger %s: repair", path);
+			if (repaired)
+				*repaired = true;
+			break;
+		}
+		if ((rc = add_entry(l, &e)))
+			return sl_diag_set(d, rc, "out of memory");
+		pos = good = end + 1;
+	}
+	l->size = (off_t)good;
+	return SL_OK;
+}
+
 int sl_ledger_open(const char *path, const struct sl_logger *lg, bool *repaired,
 		   struct sl_ledger **out, struct sl_diag *d)
 {
 	struct sl_ledger *l;
-	struct stat st;
 	char *buf = NULL;
-	size_t got = 0, pos, good;
-	unsigned ln = 1;
-	int rc = SL_OK;
+	off_t size = 0;
+	int rc;
 
 	if (repaired)
 		*repaired = false;
@@ -129,89 +202,24 @@ int sl_ledger_open(const char *path, const struct sl_logger *lg, bool *repaired,
 	l = calloc(1, sizeof *l);
 	if (!l)
 		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-	l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (l->fd < 0) {
-		rc = sl_diag_errno(d, "ledger %s", path);
-		goto fail;
-	}
-	if (flock(l->fd, LOCK_EX | LOCK_NB) != 0) {
-		rc = errno == EWOULDBLOCK ? sl_diag_set(d, SL_ERR_AGAIN, "ledger %s is in use by another process", path)
-					  : sl_diag_errno(d, "ledger %s: lock", path);
-		goto fail;
-	}
-	if (fstat(l->fd, &st) != 0) {
-		rc = sl_diag_errno(d, "ledger %s", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX_BYTES) {
-		rc = sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: not a regular file or larger than 1 GiB", path);
-		goto fail;
-	}
-	if (st.st_size == 0) {
-		if (pwrite(l->fd, HEADER, strlen(HEADER), 0) != (ssize_t)strlen(HEADER) || fsync(l->fd) != 0) {
+	l->fd = -1;
+	rc = open_locked(l, path, &size, d);
+	if (!rc && size == 0) {
+		if (pwrite(l->fd, HEADER, strlen(HEADER), 0) != (ssize_t)strlen(HEADER) || fsync(l->fd) != 0)
 			rc = sl_diag_errno(d, "ledger %s: write header", path);
-			goto fail;
-		}
 		l->size = (off_t)strlen(HEADER);
-		*out = l;
-		return SL_OK;
+	} else if (!rc) {
+		rc = read_all(l->fd, path, (size_t)size, &buf, d);
+		if (!rc)
+			rc = replay(l, path, buf, (size_t)size, lg, repaired, d);
+		free(buf);
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		rc = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-		goto fail;
+	if (rc) {
+		sl_ledger_close(l);
+		return rc;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(l->fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? sl_diag_errno(d, "ledger %s: read", path)
-				   : sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: shrank while reading", path);
-			goto fail;
-		}
-		got += (size_t)n;
-	}
-	if (got < strlen(HEADER) || memcmp(buf, HEADER, strlen(HEADER))) {
-		rc = sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: line 1 is not 'sluice-ledger 1'", path);
-		goto fail;
-	}
-	pos = good = strlen(HEADER);
-	while (pos < got) {
-		char *nl = memchr(buf + pos, '\n', got - pos);
-		size_t end = nl ? (size_t)(nl - buf) : got;
-		struct entry e;
-		ln++;
-		if (parse_line(buf + pos, end - pos, &e) != 0 || !nl) {
-			if (nl && end + 1 < got) {
-				rc = sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: line %u is damaged (not at the end: refusing to guess)",
-						 path, ln);
-				goto fail;
-			}
-			/* The last line: a torn append. Cut it off. */
-			sl_log(lg, SL_LOG_WARN, "ledger %s: line %u is incomplete (interrupted write): removed", path, ln);
-			if (ftruncate(l->fd, (off_t)good) != 0 || fsync(l->fd) != 0) {
-				rc = sl_diag_errno(d, "ledger %s: repair", path);
-				goto fail;
-			}
-			if (repaired)
-				*repaired = true;
-			break;
-		}
-		if ((rc = add_entry(l, &e))) {
-			sl_diag_set(d, rc, "out of memory");
-			goto fail;
-		}
-		pos = good = end + 1;
-	}
-	l->size = (off_t)good;
-	free(buf);
 	*out = l;
 	return SL_OK;
-fail:
-	free(buf);
-	sl_ledger_close(l);
-	return rc;
 }
 
 int sl_ledger_mark(const struct sl_ledger *l, const char *link, uint64_t *mark)

@@ -1,5 +1,6 @@
 /* pathname.c — name rules, percent-encoding, UTF-8, case-fold collisions. */
 #include "pathname.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,14 +313,8 @@ static int fold_all(const char *const *paths, size_t n, struct fold_ent **out, s
 		for (size_t j = 0; j <= len; j++) {
 			if (j < len && paths[i][j] != '/')
 				continue;
-			if (ne == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				struct fold_ent *ne2 = realloc(e, nc * sizeof *e);
-				if (!ne2)
-					goto nomem;
-				e = ne2;
-				cap = nc;
-			}
+			if (sl_grow(&e, ne, &cap, sizeof *e))
+				goto nomem;
 			e[ne].orig = paths[i];
 			e[ne].len = j;
 			if (fold(&e[ne], paths[i], j))

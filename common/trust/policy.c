@@ -531,6 +531,103 @@ void sl_sig_result_clear(struct sl_sig_result *res)
 	memset(res, 0, sizeof *res);
 }
 
+/* One signature file checked against the policy's keys: the key it verifies
+ * under (officer or submitter, index *idx), or NULL with c->status and
+ * c->detail saying why not (*refused for the kinds that refuse the transfer). */
+static const struct sl_policy_key *check_one(const struct sl_policy *p, const uint8_t h[64],
+					     const struct sl_sigfile *sf, struct sl_sig_check *c,
+					     bool *officer, size_t *idx, bool *refused)
+{
+	const struct sl_policy_key *k = NULL;
+	struct sl_ms_sig *sig = NULL;
+	struct sl_diag sub;
+
+	c->key_index = -1;
+	if (!sl_sigfile_name_ok(sf->name)) {
+		c->status = SL_SIG_MALFORMED;
+		snprintf(c->detail, sizeof c->detail, "file name is not a safe NAME.minisig");
+		*refused = true;
+		return NULL;
+	}
+	if (sl_ms_sig_parse(sf->data, sf->len, &sig, &sub)) {
+		c->status = SL_SIG_MALFORMED;
+		snprintf(c->detail, sizeof c->detail, "%.190s", sub.msg);
+		*refused = true;
+		return NULL;
+	}
+	sl_ms_keyid_hex(sig->keyid, c->keyid);
+	copy_visible(c->trusted_comment, sizeof c->trusted_comment, sig->trusted_comment);
+	if (sig->legacy) {
+		c->status = SL_SIG_LEGACY;
+		snprintf(c->detail, sizeof c->detail,
+			 "legacy 'Ed' signature (not prehashed) by key %s: sign again with minisign 0.8 or later", c->keyid);
+		*refused = true;
+	} else if (!(k = find_keyid(p, sig->keyid, officer, idx))) {
+		c->status = SL_SIG_UNKNOWN_KEY;
+		snprintf(c->detail, sizeof c->detail, "key %s is not in the policy", c->keyid);
+	} else {
+		c->key_index = (int)*idx;
+		if (sl_ms_sig_verify_prehashed(sig, &k->key, h, &sub)) {
+			c->status = SL_SIG_BAD;
+			snprintf(c->detail, sizeof c->detail, "%s %s: %.100s", *officer ? "officer" : "submitter",
+				 k->name, sub.msg);
+			*refused = true;
+			k = NULL;
+		}
+	}
+	sl_ms_sig_free(sig);
+	return k;
+}
+
+/* A verified signature by key K counted once per key: officers towards the
+ * threshold, the submitter when it is the one the manifest names. */
+static void count_one(const struct sl_policy_key *k, bool officer, bool *seen, const char *submitter,
+		      struct sl_sig_check *c, struct sl_sig_result *res)
+{
+	if (*seen) {
+		c->status = SL_SIG_DUPLICATE;
+		snprintf(c->detail, sizeof c->detail, "%s %s signed more than once: counted once",
+			 officer ? "officer" : "submitter", k->name);
+		return;
+	}
+	*seen = true;
+	if (officer) {
+		res->officers_valid++;
+		c->status = SL_SIG_OFFICER;
+		c->release = true;
+		snprintf(c->detail, sizeof c->detail, "officer %s", k->name);
+		return;
+	}
+	c->status = SL_SIG_SUBMITTER;
+	if (!submitter || !strcmp(submitter, k->name)) {
+		res->submitter_ok = true;
+		c->release = true;
+		snprintf(c->detail, sizeof c->detail, "submitter %s", k->name);
+	} else {
+		snprintf(c->detail, sizeof c->detail,
+			 "submitter %s, but the manifest names submitter %s", k->name, submitter);
+	}
+}
+
+/* The outcome once every file is checked: the first refusing file, then the
+ * threshold, then the submitter. */
+static int verdict(const struct sl_policy *p, const char *submitter, const struct sl_sigfile *sigs,
+		   size_t nsigs, const struct sl_sig_result *res, struct sl_diag *d)
+{
+	for (size_t i = 0; res->refused_signature && i < nsigs; i++) {
+		const struct sl_sig_check *c = &res->checks[i];
+		if (c->status == SL_SIG_BAD || c->status == SL_SIG_LEGACY || c->status == SL_SIG_MALFORMED)
+			return sl_diag_set(d, SL_ERR_SIG, "%s: %s", sigs[i].name, c->detail);
+	}
+	if (res->officers_valid < p->threshold)
+		return sl_diag_set(d, SL_ERR_THRESHOLD, "%u of the %u required officer signatures are valid",
+				   res->officers_valid, p->threshold);
+	if (res->submitter_required && !res->submitter_ok)
+		return sl_diag_set(d, SL_ERR_POLICY, "no valid signature by the submitter%s%s",
+				   submitter ? " " : "", submitter ? submitter : "");
+	return SL_OK;
+}
+
 int sl_policy_verify_signatures(const struct sl_policy *p, const uint8_t *manifest, size_t mlen,
 				const char *submitter, const struct sl_sigfile *sigs, size_t nsigs,
 				struct sl_sig_result *res, struct sl_diag *d)
@@ -538,6 +635,7 @@ int sl_policy_verify_signatures(const struct sl_policy *p, const uint8_t *manife
 	struct sl_sig_result local;
 	bool *off_seen = NULL, *sub_seen = NULL;
 	uint8_t h[64];
+	int rc;
 
 	if (!res)
 		res = &local;
@@ -557,93 +655,19 @@ int sl_policy_verify_signatures(const struct sl_policy *p, const uint8_t *manife
 	res->threshold = p->threshold;
 	res->submitter_required = p->nsubmitters > 0;
 	sl_ms_prehash(manifest, mlen, h);
-
 	for (size_t i = 0; i < nsigs; i++) {
-		struct sl_sig_check *c = &res->checks[i];
-		struct sl_ms_sig *sig = NULL;
-		struct sl_diag sub;
-		const struct sl_policy_key *k;
 		bool officer = false;
 		size_t idx = 0;
-
-		c->key_index = -1;
-		if (!sl_sigfile_name_ok(sigs[i].name)) {
-			c->status = SL_SIG_MALFORMED;
-			snprintf(c->detail, sizeof c->detail, "file name is not a safe NAME.minisig");
-			res->refused_signature = true;
-			continue;
-		}
-		if (sl_ms_sig_parse(sigs[i].data, sigs[i].len, &sig, &sub)) {
-			c->status = SL_SIG_MALFORMED;
-			snprintf(c->detail, sizeof c->detail, "%.190s", sub.msg);
-			res->refused_signature = true;
-			continue;
-		}
-		sl_ms_keyid_hex(sig->keyid, c->keyid);
-		copy_visible(c->trusted_comment, sizeof c->trusted_comment, sig->trusted_comment);
-		if (sig->legacy) {
-			c->status = SL_SIG_LEGACY;
-			snprintf(c->detail, sizeof c->detail,
-				 "legacy 'Ed' signature (not prehashed) by key %s: sign again with minisign 0.8 or later", c->keyid);
-			res->refused_signature = true;
-			sl_ms_sig_free(sig);
-			continue;
-		}
-		k = find_keyid(p, sig->keyid, &officer, &idx);
-		if (!k) {
-			c->status = SL_SIG_UNKNOWN_KEY;
-			snprintf(c->detail, sizeof c->detail, "key %s is not in the policy", c->keyid);
-			sl_ms_sig_free(sig);
-			continue;
-		}
-		c->key_index = (int)idx;
-		if (sl_ms_sig_verify_prehashed(sig, &k->key, h, &sub)) {
-			c->status = SL_SIG_BAD;
-			snprintf(c->detail, sizeof c->detail, "%s %s: %.100s", officer ? "officer" : "submitter", k->name, sub.msg);
-			res->refused_signature = true;
-			sl_ms_sig_free(sig);
-			continue;
-		}
-		sl_ms_sig_free(sig);
-		if (officer ? off_seen[idx] : sub_seen[idx]) {
-			c->status = SL_SIG_DUPLICATE;
-			snprintf(c->detail, sizeof c->detail, "%s %s signed more than once: counted once",
-				 officer ? "officer" : "submitter", k->name);
-			continue;
-		}
-		if (officer) {
-			off_seen[idx] = true;
-			res->officers_valid++;
-			c->status = SL_SIG_OFFICER;
-			c->release = true;
-			snprintf(c->detail, sizeof c->detail, "officer %s", k->name);
-		} else {
-			sub_seen[idx] = true;
-			c->status = SL_SIG_SUBMITTER;
-			if (!submitter || !strcmp(submitter, k->name)) {
-				res->submitter_ok = true;
-				c->release = true;
-				snprintf(c->detail, sizeof c->detail, "submitter %s", k->name);
-			} else {
-				snprintf(c->detail, sizeof c->detail,
-					 "submitter %s, but the manifest names submitter %s", k->name, submitter);
-			}
-		}
+		const struct sl_policy_key *k = check_one(p, h, &sigs[i], &res->checks[i], &officer, &idx,
+							  &res->refused_signature);
+		if (k)
+			count_one(k, officer, officer ? &off_seen[idx] : &sub_seen[idx], submitter,
+				  &res->checks[i], res);
 	}
 	free(off_seen);
 	free(sub_seen);
-	if (res->refused_signature) {
-		for (size_t i = 0; i < nsigs; i++) {
-			const struct sl_sig_check *c = &res->checks[i];
-			if (c->status == SL_SIG_BAD || c->status == SL_SIG_LEGACY || c->status == SL_SIG_MALFORMED)
-				return sl_diag_set(d, SL_ERR_SIG, "%s: %s", sigs[i].name, c->detail);
-		}
-	}
-	if (res->officers_valid < p->threshold)
-		return sl_diag_set(d, SL_ERR_THRESHOLD, "%u of the %u required officer signatures are valid",
-				   res->officers_valid, p->threshold);
-	if (res->submitter_required && !res->submitter_ok)
-		return sl_diag_set(d, SL_ERR_POLICY, "no valid signature by the submitter%s%s",
-				   submitter ? " " : "", submitter ? submitter : "");
-	return SL_OK;
+	rc = verdict(p, submitter, sigs, nsigs, res, d);
+	if (res == &local)
+		sl_sig_result_clear(res);
+	return rc;
 }

@@ -97,21 +97,34 @@ int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d)
 	return SL_OK;
 }
 
+int sl_parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return SL_ERR_PARSE;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return SL_ERR_PARSE;
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return SL_ERR_RANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < lo || v > hi)
+		return SL_ERR_RANGE;
+	*out = v;
+	return SL_OK;
+}
+
 int sl_parse_count(const char *what, const char *s, unsigned long lo, unsigned long hi,
 		   unsigned long *out, struct sl_diag *d)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!s || *s < '0' || *s > '9')
-		goto bad;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end || errno == ERANGE || v < lo || v > hi)
-		goto bad;
-	*out = v;
-	return SL_OK;
-bad:
+	if (!sl_parse_decimal(s, lo, hi, &v)) {
+		*out = (unsigned long)v;
+		return SL_OK;
+	}
 	return sl_diag_set(d, SL_ERR_RANGE, "%s '%s': expected a whole number from %lu to %lu", what,
 			   s ? s : "", lo, hi);
 }

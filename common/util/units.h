@@ -19,6 +19,11 @@ int sl_parse_size(const char *s, uint64_t *bytes, struct sl_diag *d);
 int sl_parse_fraction(const char *s, double *p, struct sl_diag *d);
 int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d);
 
+/* The one decimal reader: s is digits only (no sign, space or suffix) and its
+ * value in [lo, hi]. SL_OK, SL_ERR_PARSE (not a number) or SL_ERR_RANGE; no
+ * message: the caller says what the number is for. */
+int sl_parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
 /* A whole number in [lo, hi], decimal, nothing else; `what` names it in diag
  * ("--passes '0': expected a whole number from 1 to 1000"). */
 int sl_parse_count(const char *what, const char *s, unsigned long lo, unsigned long hi,

@@ -24,9 +24,20 @@ its temporary directory removed, also on failure or Ctrl-C; every wait is
 bounded in time. Registered with meson benchmark() ('e2e'); plain
 `meson test` never runs it.
 
+The rows of issue 11's table:
+  1. --net bridge --ladder 1G,2G,3G,5G,8G --size 1G --kinds random: between
+     two network namespaces joined by a bridge (tests/bench/netns.py), sluice
+     at each rate until one is not released in one pass, udpcast unlimited,
+     and the ratio of the best sluice goodput to udpcast's;
+  2. the same with --pin: tx on CPU 0, rx on CPU 1 (two one-core hosts);
+  3. --rate 2G --disk-load 3G: dd writes 3 GiB to the same filesystem while
+     each sluice send runs (drops and rxdrops should stay 0);
+  4. --kinds mixed: text and binaries, where zstd runs.
+
 Usage: e2e.py --bindir BUILD [--size 2G] [--rate 2G] [--kinds random,mixed]
               [--linksim-rate 500M] [--io plain,unet,ufile,uring]
-              [--symbol-size 1396] [--no-udpcast] [--tmp DIR]
+              [--net loopback|bridge] [--pin] [--ladder R1,R2,...]
+              [--disk-load SIZE] [--symbol-size 1396] [--no-udpcast] [--tmp DIR]
 """
 import argparse
 import os
@@ -39,6 +50,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netns  # noqa: E402  (tests/bench/netns.py)
 
 GB = 1e9
 
@@ -281,6 +295,28 @@ class Bench:
         self.rx = os.path.join(self.bin, "rx", "sluice-rx")
         self.w = tempfile.mkdtemp(prefix="sluice-bench-", dir=a.tmp)
         self.log = os.path.join(self.w, "bench.log")
+        self.net = netns.Bridge() if a.net == "bridge" else None
+        self.rx_ip = netns.RX_ADDR if self.net else "127.0.0.1"
+
+    def wrap(self, side, argv):
+        """argv run on its side: pinned to a CPU (--pin: tx 0, rx 1) and, with
+        --net bridge, in that side's network namespace."""
+        if self.a.pin:
+            argv = ["taskset", "-c", "0" if side == "tx" else "1"] + list(argv)
+        return self.net.wrap(side, argv) if self.net else list(argv)
+
+    def drops(self):
+        """UDP receive-buffer drops where rx runs (per network namespace)."""
+        return self.net.snmp("rx") if self.net else rcvbuf_errors()
+
+    def disk_load(self, run):
+        """--disk-load: dd writing that many bytes to the filesystem of the
+        staging, flushed at the end, started with the send."""
+        if not self.a.disk_load:
+            return None
+        return self.procs.start(["dd", "if=/dev/zero", "of=" + run + "/ddload", "bs=1M",
+                                 "count=%d" % (self.a.disk_load >> 20), "conv=fsync"],
+                                run + "/dd.log")
 
     def run(self, argv, **kw):
         with open(self.log, "ab") as f:
@@ -319,7 +355,7 @@ class Bench:
         # A flat stream of the same bytes for udpcast (one file, no tar).
         flat = os.path.join(self.w, "flat-" + kind)
         with open(t + "/manifest") as f:
-            paths = [l.rstrip("\n").split(" ", 4)[4] for l in f if l.startswith("file ")]
+            paths = [l.rstrip("\n").rsplit(" ", 1)[1] for l in f if l.startswith("file ")]  # the path: last, percent-encoded
         with open(flat, "wb") as out:
             for p in paths:
                 with open(os.path.join(data, unquote(p)), "rb") as inp:
@@ -339,11 +375,11 @@ class Bench:
         shutil.rmtree(run, ignore_errors=True)
         os.makedirs(run)
         state, rel = run + "/state", run + "/rel"
-        rxargs = [self.rx, "--link", "udp://127.0.0.1:%d%s" % (port, mode["uri"]),
+        rxargs = [self.rx, "--link", "udp://%s:%d%s" % (self.rx_ip, port, mode["uri"]),
                   "--key", self.w + "/link.key",
                   "--policy", self.w + "/policy", "--state", state, "--release", rel,
                   "--timeout", "60", "--tail-grace", "10"] + mode["file"] + self.a.rx_args
-        rxp = self.procs.start(rxargs, run + "/rx.log")
+        rxp = self.procs.start(self.wrap("rx", rxargs), run + "/rx.log")
         deadline = time.monotonic() + 10
         while not os.path.exists(state + "/status"):
             if time.monotonic() > deadline or rxp.poll() is not None:
@@ -357,14 +393,16 @@ class Bench:
                                     "--queue", "64K", "--idle-exit", "30"], run + "/linksim.log")
             time.sleep(0.5)
         os.sync()  # the previous run's released tree is on disk before this one starts
-        drops0 = rcvbuf_errors()
-        txargs = [self.tx, "send", "--link", "udp://127.0.0.1:%d%s" % (txport, mode["uri"]),
+        drops0 = self.drops()
+        txargs = [self.tx, "send", "--link", "udp://%s:%d%s" % (
+                  "127.0.0.1" if via else self.rx_ip, txport, mode["uri"]),
                   "--key", self.w + "/link.key", "--rate", str(rate) if rate else "unlimited",
                   "--overhead", "12.5", "--symbol-size", str(self.a.symbol_size),
                   "--no-progress", "-q"] + (["--burst", "64K"] if via else []) + mode["file"] + \
                   self.a.tx_args + [t]
         t0 = time.monotonic()
-        txp = self.procs.start(txargs, run + "/tx.log")
+        ddp = self.disk_load(run)
+        txp = self.procs.start(self.wrap("tx", txargs), run + "/tx.log")
         st, txru, txrss = self.procs.wait(txp, self.a.timeout)
         t_tx = time.monotonic() - t0
         if st != 0:
@@ -384,8 +422,14 @@ class Bench:
             self.procs.hwm(rxp)
             time.sleep(0.02)
         wall = time.monotonic() - t0
-        drops = rcvbuf_errors() - drops0
+        drops = self.drops() - drops0
+        kdrops = rx_counter(state + "/status", "kernel_drops")
         _, rxru, rxrss = self.procs.wait(rxp, 60, term=True)
+        ddnote = ""
+        if ddp:
+            st_dd, _, _ = self.procs.wait(ddp, 600)
+            ddnote = "; dd wrote %s meanwhile%s" % (self.a.disk_load_text, "" if st_dd == 0 else
+                                                     " (dd failed: %d)" % st_dd)
         lsnote = ""
         if lsp:
             self.procs.wait(lsp, 30, term=True)
@@ -415,11 +459,12 @@ class Bench:
             sent = "tx at %s: %s%s%s" % (fmt_rate(rate), m[0] if m else sent,
                                         ", unused " + unused if unused else "",
                                         "; " + lsnote if lsnote else "")
+        sent += ddnote
         shutil.rmtree(run, ignore_errors=True)
         return dict(tool="sluice", io=io, kind=kind, rate=rate, via=via, wall=wall, t_tx=t_tx,
                     goodput=0.0 if failed else self.a.size / wall, tx=cpu(txru) / (self.a.size / GB),
                     rx=cpu(rxru) / (self.a.size / GB), txrss=txrss,
-                    rxrss=rxrss, drops=drops, note=sent)
+                    rxrss=rxrss, drops=drops, kdrops=kdrops, note=sent)
 
     def udpcast_run(self, kind, flat, rate):
         port = free_even_port()
@@ -427,37 +472,44 @@ class Bench:
         shutil.rmtree(run, ignore_errors=True)
         os.makedirs(run)
         out = run + "/out.bin"
-        rcv = self.procs.start(["udp-receiver", "--interface", "lo", "--nokbd", "--file", out,
-                                "--portbase", str(port), "--mcast-rdv-address", "127.0.0.1",
-                                "--rcvbuf", str(32 << 20), "--start-timeout", "30",
-                                "--receive-timeout", "10", "--exit-wait", "100"],
-                               run + "/udp-receiver.log", stdin=subprocess.DEVNULL)
+        # over loopback both ends use 127.0.0.1; across the bridge each names the other
+        rif, sif = ("vrx", "vtx") if self.net else ("lo", "lo")
+        raddr, saddr = (netns.TX_ADDR, netns.RX_ADDR) if self.net else ("127.0.0.1", "127.0.0.1")
+        rcv = self.procs.start(self.wrap("rx", [
+            "udp-receiver", "--interface", rif, "--nokbd", "--file", out,
+            "--portbase", str(port), "--mcast-rdv-address", raddr,
+            "--rcvbuf", str(32 << 20), "--start-timeout", "30",
+            "--receive-timeout", "10", "--exit-wait", "100"]),
+            run + "/udp-receiver.log", stdin=subprocess.DEVNULL)
         time.sleep(0.3)
         os.sync()
-        drops0 = rcvbuf_errors()
-        args = ["udp-sender", "--interface", "lo", "--async", "--fec", "8x16/128", "--nokbd",
+        drops0 = self.drops()
+        args = ["udp-sender", "--interface", sif, "--async", "--fec", "8x16/128", "--nokbd",
                 "--autostart", "1", "--file", flat, "--portbase", str(port),
-                "--mcast-rdv-address", "127.0.0.1", "--mcast-data-address", "127.0.0.1"]
+                "--mcast-rdv-address", saddr, "--mcast-data-address", saddr]
         if rate:
             args += ["--max-bitrate", "%dm" % (rate // 1000000)]
         t0 = time.monotonic()
-        snd = self.procs.start(args, run + "/udp-sender.log", stdin=subprocess.DEVNULL)
+        snd = self.procs.start(self.wrap("tx", args), run + "/udp-sender.log",
+                               stdin=subprocess.DEVNULL)
         st, txru, txrss = self.procs.wait(snd, self.a.timeout)
         t_tx = time.monotonic() - t0
         _, rxru, rxrss = self.procs.wait(rcv, 120)
         wall = time.monotonic() - t0
-        drops = rcvbuf_errors() - drops0
+        drops = self.drops() - drops0
         size = os.path.getsize(out) if os.path.exists(out) else 0
         ok = size == self.a.size and same_file(out, flat)
         shutil.rmtree(run, ignore_errors=True)
         return dict(tool="udpcast", io="", kind=kind, rate=rate, via=None, wall=wall, t_tx=t_tx,
                     goodput=(self.a.size / wall) if ok else 0.0,
                     tx=cpu(txru) / (self.a.size / GB), rx=cpu(rxru) / (self.a.size / GB),
-                    txrss=txrss, rxrss=rxrss, drops=drops,
+                    txrss=txrss, rxrss=rxrss, drops=drops, kdrops=0,
                     note="" if ok else "INCOMPLETE: %d of %d bytes correct" % (size, self.a.size))
 
     def cleanup(self):
         self.procs.cleanup()
+        if self.net:
+            self.net.close()
         shutil.rmtree(self.w, ignore_errors=True)
 
 
@@ -486,6 +538,18 @@ def tail(path, n=5):
         return "(no log)"
 
 
+def rx_counter(path, key):
+    """A counter line ("key N") of sluice-rx's status file; -1 when absent."""
+    try:
+        with open(path) as f:
+            for l in f:
+                if l.startswith(key + " "):
+                    return int(l.split()[1])
+    except (OSError, ValueError):
+        pass
+    return -1
+
+
 def dir_bytes(d):
     total = 0
     for root, _dirs, files in os.walk(d):
@@ -509,23 +573,56 @@ def fmt_rate(r):
 
 
 def _drops_label():
-    return "drops: UdpRcvbufErrors delta (system-wide); sluice+ls rows: linksim queue overflow"
+    return ("drops: UdpRcvbufErrors delta where rx runs; sluice+ls rows: linksim queue overflow. "
+            "rxdrops: what sluice-rx counted itself (kernel_drops of its status)")
+
+
+def ladder_summary(rows, a):
+    """--ladder: the highest rate each data set released in one pass, and
+    its goodput against udpcast's best in the same run."""
+    if not a.ladder:
+        return
+    print()
+    print("ladder %s: highest rate released in one pass" % ",".join(fmt_rate(r) for r in a.ladder))
+    for kind in a.kinds.split(","):
+        ok = [r for r in rows if r["tool"] == "sluice" and r["kind"] == kind and r["goodput"] > 0
+              and not r["via"]]
+        u = [r["goodput"] for r in rows if r["tool"] == "udpcast" and r["kind"] == kind]
+        if not ok:
+            print("%-7s none released" % kind)
+            continue
+        best = max(ok, key=lambda r: r["rate"])
+        ratio = " = %.1fx udpcast's %.1f MB/s" % (best["goodput"] / max(u), max(u) / 1e6) \
+            if u and max(u) > 0 else ""
+        print("%-7s %s: %.1f MB/s, tx %.2f and rx %.2f core-s/GB%s" % (
+            kind, fmt_rate(best["rate"]), best["goodput"] / 1e6, best["tx"], best["rx"], ratio))
+
+
+def setting(a):
+    """The conditions of a run, for the table's title."""
+    where = "network namespaces joined by a bridge" if a.net == "bridge" else "loopback"
+    return "%s%s%s" % (where, ", tx pinned to CPU 0 and rx to CPU 1" if a.pin else "",
+                       ", dd writing %s to the same filesystem during each sluice send" %
+                       a.disk_load_text if a.disk_load else "")
 
 
 def table(rows, a):
-    print("sluice vs udpcast, loopback, one pass, FEC 12.5%%, %.2f GiB per data set, "
-          "symbol size %d%s" % (a.size / (1 << 30), a.symbol_size,
+    print("sluice vs udpcast, %s, one pass, FEC 12.5%%, %.2f GiB per data set, "
+          "symbol size %d%s" % (setting(a), a.size / (1 << 30), a.symbol_size,
                                (", tx " + " ".join(a.tx_args)) if a.tx_args else ""))
-    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
-        "tool", "io", "data", "rate", "goodput", "wall", "tx", "rx", "tx RSS", "rx RSS", "drops"))
-    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s" % (
-        "", "", "", "", "MB/s", "s", "cs/GB", "cs/GB", "MiB", "MiB", ""))
+    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s %7s" % (
+        "tool", "io", "data", "rate", "goodput", "wall", "tx", "rx", "tx RSS", "rx RSS", "drops",
+        "rxdrops"))
+    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s %7s" % (
+        "", "", "", "", "MB/s", "s", "cs/GB", "cs/GB", "MiB", "MiB", "", ""))
     for r in rows:
         tool = r["tool"] + ("+ls" if r["via"] else "")
-        print("%-9s %-5s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %s" % (
+        print("%-9s %-5s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %7s %s" % (
             tool, r["io"], r["kind"], fmt_rate(r["rate"]), r["goodput"] / 1e6, r["wall"], r["tx"],
-            r["rx"], r["txrss"], r["rxrss"], r["drops"], r["note"] if r["tool"] == "sluice" or
+            r["rx"], r["txrss"], r["rxrss"], r["drops"],
+            str(r["kdrops"]) if r["kdrops"] >= 0 else "-", r["note"] if r["tool"] == "sluice" or
             r["goodput"] == 0 else ""))
+    ladder_summary(rows, a)
     ratios = []
     for r in rows:
         if r["tool"] != "sluice" or r["via"]:
@@ -543,6 +640,21 @@ def table(rows, a):
             g = r["goodput"] / u["goodput"] if u["goodput"] else float("inf")
             print("%-5s %-7s %-9s %8.1fx %11.1fx %11.1fx" % (
                 r["io"], r["kind"], fmt_rate(r["rate"]), g, u["tx"] / r["tx"], u["rx"] / r["rx"]))
+
+
+def climb(b, kind, t, xid, flat, io):
+    """--ladder: sluice at each rate in turn until one is not released in one
+    pass; then udpcast unlimited, for the ratio."""
+    rows = []
+    for rate in b.a.ladder:
+        r = b.sluice_run(kind, t, xid, rate, io=io)
+        sys.stderr.write("# ladder %s: %s\n" % (fmt_rate(rate), r["note"]))
+        rows.append(r)
+        if r["goodput"] == 0:
+            break
+    if not b.a.no_udpcast:
+        rows.append(b.udpcast_run(kind, flat, 0))
+    return rows
 
 
 def main():
@@ -566,10 +678,30 @@ def main():
                     help="also send the first data set through sluice linksim at this rate with a "
                          "64 KiB queue, tx at 0.98 of it ('0': skip); default 500M")
     ap.add_argument("--timeout", type=int, default=900, help="seconds allowed per send")
+    ap.add_argument("--net", default="loopback", choices=("loopback", "bridge"),
+                    help="loopback, or two network namespaces joined by a bridge over veth pairs "
+                         "(root; made and removed by this script)")
+    ap.add_argument("--pin", action="store_true",
+                    help="two one-core hosts: tx (and udp-sender) on CPU 0, rx (and udp-receiver) "
+                         "on CPU 1 (taskset)")
+    ap.add_argument("--ladder", default=None,
+                    help="comma-separated rates tried in order for sluice until one is not "
+                         "released in one pass (replaces --rate/--rates; udpcast runs unlimited)")
+    ap.add_argument("--disk-load", default=None,
+                    help="while each sluice send runs, dd writes this much (K/M/G) to the same "
+                         "filesystem, flushed at the end")
     ap.add_argument("--tmp", default=os.environ.get("TMPDIR", "/var/tmp"))
     a = ap.parse_args()
     a.size = parse_size(a.size)
+    a.disk_load_text = a.disk_load
+    a.disk_load = parse_size(a.disk_load) if a.disk_load else 0
+    a.ladder = [parse_rate(r) for r in a.ladder.split(",")] if a.ladder else None
     rates = [parse_rate(r) for r in (a.rates.split(",") if a.rates else ["unlimited", a.rate])]
+    if a.net == "bridge" and parse_rate(a.linksim_rate):
+        sys.stderr.write("# --net bridge: the linksim row is skipped (linksim runs on loopback)\n")
+        a.linksim_rate = "0"
+    if a.net == "bridge" and os.geteuid() != 0:
+        sys.exit("e2e.py: --net bridge needs root (ip netns)")
     ios = a.io.split(",")
     for io in ios:
         if io not in IO_MODES:
@@ -584,7 +716,9 @@ def main():
         b.keys()
         for seq, kind in enumerate(a.kinds.split(","), 1):
             t, xid, flat = b.dataset(kind, seq)
-            for rate in rates:
+            if a.ladder:
+                rows += climb(b, kind, t, xid, flat, ios[0])
+            for rate in ([] if a.ladder else rates):
                 for io in ios:
                     r = b.sluice_run(kind, t, xid, rate, io=io)
                     sys.stderr.write("# %s %s\n" % (io, r["note"]))

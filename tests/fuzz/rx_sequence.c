@@ -79,6 +79,7 @@ static void make_world(void)
 		abort();
 	w->h->verbose = getenv("RXH_VERBOSE") != NULL;
 	w->h->cfg.max_symsize = 1024; /* the largest the world uses: smaller buffers per start */
+	w->h->cfg.window_memory = 4u << 20; /* some windows grow, some are held short */
 	w->len[0] = 9000;
 	w->len[1] = 700;
 	for (int i = 0; i < 2; i++) {
@@ -168,7 +169,10 @@ static void run(struct world *w, struct input *in, struct rxh_session *ss, int *
 		rxh_send_block(w->h, s, t, b, skip, t->k[b] + u8(in) % 8);
 		break;
 	}
-	case 4: rxh_send_hb(w->h, s, t->id, (uint8_t)(u8(in) % 6), u8(in) % 3, 1 + u8(in) % 3); break;
+	case 4: /* the interleave it declares grows windows (window.c), up to 448 blocks */
+		s->interleave = (uint16_t)(op / 9 * 16);
+		rxh_send_hb(w->h, s, t->id, (uint8_t)(u8(in) % 6), u8(in) % 3, 1 + u8(in) % 3);
+		break;
 	case 5: rxh_tick(w->h, 1000000ull << (u8(in) % 20)); break;
 	case 6: rxh_settle(w->h); break;
 	case 7:

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "fileio.h"
 #include "minisign.h"
 #include "safefs.h"
 #include "sha256.h"
@@ -90,7 +91,7 @@ int rxh_new(const char *base_dir, struct rxh **out)
 	h->next_seq = 1;
 	h->now = 1000000000000ull;
 	h->log = (struct sl_logger){ rxh_log, h, SL_LOG_DEBUG };
-	h->cfg = (struct rx_cfg){ .window = 64, .max_active = 4, .timeout_ns = 300000000000ull,
+	h->cfg = (struct rx_cfg){ .window = 64, .window_memory = 128u << 20, .max_active = 4, .timeout_ns = 300000000000ull,
 				  .tail_grace_ns = 5000000000ull, .max_catalog = 64u << 20,
 				  .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 1u << 20,
 				  .policy_path = h->policy, .state_dir = h->state,
@@ -378,6 +379,60 @@ int rxh_xfer_build(struct rxh *h, const struct rxh_file *files, size_t n,
 	return r;
 }
 
+/* One signature file DIR/manifest.NAME.minisig over t's manifest. */
+static int write_sig(const struct rxh_xfer *t, const struct sl_ms_seckey *sk, const char *name,
+		     const char *dir)
+{
+	char path[512], *sig = NULL;
+	struct sl_diag d = { "" };
+	size_t len = 0;
+	int r;
+
+	r = sl_ms_sign(sk, (const uint8_t *)t->manifest, t->manifest_len, "signature from rxh", "rxh",
+		       &sig, &len, &d);
+	snprintf(path, sizeof path, "%s/manifest.%s.minisig", dir, name);
+	if (!r)
+		r = sl_file_write(path, sig, len, 0644, true, &d);
+	free(sig);
+	return r;
+}
+
+int rxh_xfer_write_dir(struct rxh *h, const struct rxh_xfer *t, const struct rxh_file *files,
+		       size_t n, unsigned signers, const char *dir)
+{
+	struct sl_diag d = { "" };
+	char path[512];
+	int r = SL_OK, dfd;
+
+	signers = signers ? (signers > 3 ? 3 : signers) : 2;
+	snprintf(path, sizeof path, "%s/data", dir);
+	if (mkdir(dir, 0755) || mkdir(path, 0755))
+		return SL_ERR_IO;
+	snprintf(path, sizeof path, "%s/manifest", dir);
+	r = sl_file_write(path, t->manifest, t->manifest_len, 0644, true, &d);
+	for (unsigned i = 0; i < signers && !r; i++)
+		r = write_sig(t, h->officer[i], officer_names[i], dir);
+	if (!r)
+		r = write_sig(t, h->submitter, "dana", dir);
+	snprintf(path, sizeof path, "%s/data", dir);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return SL_ERR_IO;
+	for (size_t i = 0; i < n && !r; i++) {
+		const char *slash = strrchr(files[i].path, '/');
+		char sub[512];
+		if (slash) {
+			snprintf(sub, sizeof sub, "%.*s", (int)(slash - files[i].path), files[i].path);
+			r = sl_mkdirs_beneath(dfd, sub, &d);
+		}
+		snprintf(path, sizeof path, "%s/data/%s", dir, files[i].path);
+		if (!r)
+			r = sl_file_write(path, files[i].data, files[i].len, 0644, true, &d);
+	}
+	close(dfd);
+	return r;
+}
+
 void rxh_xfer_free(struct rxh_xfer *t)
 {
 	for (uint64_t b = 0; t->blocks && b < t->nblocks; b++)
@@ -396,6 +451,7 @@ int rxh_session_new(struct rxh *h, uint16_t symsize, struct rxh_session *s)
 {
 	struct sl_diag d = { "" };
 	(void)h;
+	s->interleave = 0;
 	s->symsize = symsize;
 	return sl_wire_tx_new(h->link_key, sl_wire_default_suite(), symsize, &s->tx, &d);
 }
@@ -501,7 +557,7 @@ void rxh_send_hb(struct rxh *h, struct rxh_session *s, const uint8_t xfer[16], u
 	hb.kmax = 16;
 	hb.m = 4;
 	hb.symsize = s->symsize;
-	hb.interleave = 1;
+	hb.interleave = s->interleave ? s->interleave : 1;
 	hb.state = state;
 	hb.pass = (uint16_t)pass;
 	hb.passes = (uint16_t)passes;

@@ -52,6 +52,7 @@ struct rxh_opts {
 struct rxh_session {
 	struct sl_wire_tx *tx;
 	uint16_t symsize;
+	uint16_t interleave;       /* what its heartbeats declare (0: 1) */
 };
 
 struct rxh {
@@ -86,6 +87,11 @@ int rxh_wipe(struct rxh *h);
 int rxh_xfer_build(struct rxh *h, const struct rxh_file *files, size_t n,
 		   const struct rxh_opts *o, struct rxh_xfer *t);
 void rxh_xfer_free(struct rxh_xfer *t);
+/* The transfer as sluice-tx takes it: DIR/manifest, DIR/manifest.NAME.minisig
+ * (the same signers as its catalog) and DIR/data/<path> for each file (DIR
+ * is created; files must be the ones t was built from). */
+int rxh_xfer_write_dir(struct rxh *h, const struct rxh_xfer *t, const struct rxh_file *files,
+		       size_t n, unsigned signers, const char *dir);
 
 int rxh_session_new(struct rxh *h, uint16_t symsize, struct rxh_session *s);
 void rxh_session_free(struct rxh_session *s);

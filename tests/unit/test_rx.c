@@ -385,6 +385,100 @@ Test(rx, catalog_limit_follows_the_policy)
 	cr_assert_leq(h->cfg.max_catalog, 1ull << 30);
 }
 
+/* Every row of every block, block after block within each row: how a sender
+ * with an interleave depth of all the blocks sends. */
+static void send_interleaved(struct rxh_one *o, uint64_t from)
+{
+	for (unsigned r = 0; r < o->t.hdr.kmax; r++)
+		for (uint64_t b = from; b < o->t.nblocks; b++)
+			if (r < o->t.k[b])
+				rxh_send_symbol(h, &o->s, &o->t, b, r);
+}
+
+/* The receive window follows the interleave the session's heartbeats
+ * declare: 300 blocks interleaved all at once go through memory, not the
+ * spool (with the fixed window of 64 every block was evicted to the spool
+ * before it could decode). */
+Test(rx, window_follows_the_senders_interleave)
+{
+	struct rxh_one o;
+	struct rxh_opts opts = { .kmax = 16, .symsize = 512 };
+
+	one_make(&o, 2400000, 40, &opts);
+	cr_assert_gt(o.t.nblocks, 290);
+	o.s.interleave = (uint16_t)o.t.nblocks;
+	rxh_send_hb(h, &o.s, o.t.id, SL_HB_SENDING, 0, 1);
+	rxh_send_hdr(h, &o.s, &o.t, NULL, 0);
+	rxh_send_symbol(h, &o.s, &o.t, 0, 0);
+	cr_assert_geq(known(&o)->nwin, o.t.nblocks + o.t.nblocks / 4 + 8);
+	send_interleaved(&o, 0);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, o.t.hex, "f.bin", o.data, o.n));
+	cr_assert_eq(h->c.st.spooled, 0, "%llu symbols spooled", (unsigned long long)h->c.st.spooled);
+	cr_assert_eq(h->c.st.window_short, 0);
+	rxh_one_free(&o);
+}
+
+/* A heartbeat that arrives after the transfer is active grows its window in
+ * place: the blocks already in memory stay there and complete. */
+Test(rx, window_grows_while_active)
+{
+	struct rxh_one o;
+	struct rxh_opts opts = { .kmax = 16, .symsize = 512 };
+	struct rx_xfer *x;
+
+	one_make(&o, 2400000, 41, &opts);
+	rxh_send_hdr(h, &o.s, &o.t, NULL, 0);
+	x = known(&o);
+	for (uint64_t b = 0; b < 40; b++)
+		rxh_send_symbol(h, &o.s, &o.t, b, 0);
+	cr_assert_eq(x->nwin, 64);
+	o.s.interleave = 256;
+	rxh_send_hb(h, &o.s, o.t.id, SL_HB_SENDING, 0, 1);
+	cr_assert_eq(x->nwin, 256 + 64 + 8);
+	cr_assert_eq(h->c.st.window_grown, 1);
+	cr_assert_eq(x->spool_syms, 0, "nothing was evicted to grow");
+	for (uint64_t b = 0; b < 40; b++)
+		for (unsigned r = 1; r < o.t.k[b]; r++)
+			rxh_send_symbol(h, &o.s, &o.t, b, r);
+	cr_assert_eq(x->spool_syms, 0);
+	cr_assert_geq(x->blocks_decoded, 40);
+	send_interleaved(&o, 40);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, o.t.hex, "f.bin", o.data, o.n));
+	rxh_one_free(&o);
+}
+
+/* --window-memory bounds the growth: the receiver says once, naming the
+ * option, that blocks will go through the spool, and still completes. */
+Test(rx, window_memory_bounds_the_growth)
+{
+	struct rxh_one o;
+	struct rxh_opts opts = { .kmax = 16, .symsize = 512 };
+	unsigned before;
+
+	rxh_stop(h);
+	h->cfg.window_memory = 1u << 20; /* 64 slots of 2 x 16 x 512 bytes */
+	cr_assert_eq(rxh_start(h), SL_OK);
+	one_make(&o, 2400000, 42, &opts);
+	o.s.interleave = (uint16_t)o.t.nblocks;
+	rxh_send_hb(h, &o.s, o.t.id, SL_HB_SENDING, 0, 1);
+	rxh_send_hdr(h, &o.s, &o.t, NULL, 0);
+	rxh_send_symbol(h, &o.s, &o.t, 0, 0);
+	before = h->log_lines;
+	rxh_send_hb(h, &o.s, o.t.id, SL_HB_SENDING, 0, 1);
+	rxh_send_hb(h, &o.s, o.t.id, SL_HB_SENDING, 0, 1);
+	cr_assert_eq(known(&o)->nwin, 64);
+	cr_assert_eq(h->c.st.window_short, 1, "said once per transfer");
+	cr_assert_leq(h->log_lines - before, 1);
+	send_interleaved(&o, 0);
+	cr_assert_gt(h->c.st.spooled, 0, "the window of 64 spools (as every window did before)");
+	rxh_send_all(h, &o.s, &o.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, o.t.hex, "f.bin", o.data, o.n));
+	rxh_one_free(&o);
+}
+
 /* A first pass that leaves chunk block b1 three data rows short and sends
  * nothing of block b2, then the timeout: returns the decoded repair code. */
 static void short_pass_and_timeout(struct rxh_one *a, uint64_t b1, uint64_t b2, struct sl_repair *r)

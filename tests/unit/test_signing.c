@@ -236,6 +236,23 @@ Test(threshold, two_of_three_accepted)
 	world_free(&w);
 }
 
+/* res may be NULL: the verdict alone, nothing kept (the ASan build's leak
+ * check failed here before: the per-signature checks were never freed). */
+Test(threshold, without_a_result)
+{
+	struct world w;
+	struct sl_diag d;
+	world_init(&w);
+	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[2], msg, sizeof msg - 1, "d"),
+		      sign(w.submitter, msg, sizeof msg - 1, "c") };
+	const char *n[] = { "manifest.alice.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
+	cr_assert_eq(check(&w, t, n, 3, NULL, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(check(&w, t, n, 1, NULL, &d), SL_ERR_THRESHOLD);
+	for (int i = 0; i < 3; i++)
+		free(t[i]);
+	world_free(&w);
+}
+
 Test(threshold, one_of_three_refused)
 {
 	struct world w;

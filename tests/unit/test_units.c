@@ -1,5 +1,9 @@
-/* Unit tests for command-line quantities (common/util/units.c). */
+/* Unit tests for command-line quantities (common/util/units.c) and the growing array (grow.c). */
 #include <criterion/criterion.h>
+#include <sched.h>
+#include <unistd.h>
+#include "cpus.h"
+#include "grow.h"
 #include "units.h"
 
 Test(units, rates_are_decimal_bits)
@@ -89,4 +93,69 @@ Test(units, counts)
 	cr_assert_eq(sl_parse_count("--passes", " 3", 1, 10, &v, &d), SL_ERR_RANGE);
 	cr_assert_eq(sl_parse_count("--passes", "3x", 1, 10, &v, &d), SL_ERR_RANGE);
 	cr_assert_eq(sl_parse_count("--passes", "99999999999999999999999", 1, 10, &v, &d), SL_ERR_RANGE);
+}
+
+/* sl_grow: room for element n, doubling; a failure leaves the array as it was. */
+Test(grow, doubles_and_keeps_contents)
+{
+	uint32_t *a = NULL;
+	size_t cap = 0;
+
+	for (size_t n = 0; n < 1000; n++) {
+		cr_assert_eq(sl_grow(&a, n, &cap, sizeof *a), SL_OK);
+		cr_assert_gt(cap, n);
+		a[n] = (uint32_t)n * 7u;
+	}
+	cr_assert_eq(cap, 1024);
+	for (size_t n = 0; n < 1000; n++)
+		cr_assert_eq(a[n], n * 7u);
+	free(a);
+}
+
+Test(grow, refuses_an_overflowing_size)
+{
+	uint64_t *a = NULL, *before;
+	size_t cap = (SIZE_MAX / 8) / 2 + 1;
+
+	before = a;
+	cr_assert_eq(sl_grow(&a, cap, &cap, sizeof *a), SL_ERR_NOMEM);
+	cr_assert_eq(a, before);
+	cr_assert_eq(cap, (SIZE_MAX / 8) / 2 + 1);
+	cap = 4;
+	cr_assert_eq(sl_grow(&a, 3, &cap, sizeof *a), SL_OK, "room left: nothing to do");
+	cr_assert_null(a);
+}
+
+/* sl_parse_decimal: digits only, the full 64-bit range, nothing else. */
+Test(units, decimal_digits_only)
+{
+	uint64_t v = 7;
+	cr_assert_eq(sl_parse_decimal("18446744073709551615", 0, UINT64_MAX, &v), SL_OK);
+	cr_assert_eq(v, UINT64_MAX);
+	cr_assert_eq(sl_parse_decimal("18446744073709551616", 0, UINT64_MAX, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal("99999999999999999999", 0, UINT64_MAX, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal("0", 0, 10, &v), SL_OK);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(sl_parse_decimal("11", 0, 10, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal("0", 1, 10, &v), SL_ERR_RANGE);
+	const char *bad[] = { "", "-1", "+1", " 1", "1 ", "5x", "0x10", "1e3", "1.0" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert_eq(sl_parse_decimal(bad[i], 0, UINT64_MAX, &v), SL_ERR_PARSE, "'%s'", bad[i]);
+	cr_assert_eq(sl_parse_decimal(NULL, 0, 1, &v), SL_ERR_PARSE);
+	cr_assert_eq(v, 0, "untouched on failure");
+}
+
+/* sl_cpus_usable follows the affinity mask (taskset, cpusets), not the
+ * machine: pinned to one CPU, pools size themselves for one. */
+Test(cpus, follows_the_affinity_mask)
+{
+	cpu_set_t one;
+	unsigned all = sl_cpus_usable();
+
+	cr_assert_geq(all, 1);
+	cr_assert_leq(all, (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0);
+	cr_assert_eq(sl_cpus_usable(), 1);
 }

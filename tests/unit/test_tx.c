@@ -1,0 +1,247 @@
+/* test_tx.c — sluice-tx's sender as a library (libtx), end to end in process:
+ * sl_send() writes a transfer to a pcap: link, the capture is opened with the
+ * link key and fed to the receiver's state machine (tests/rxh), which must
+ * release it bit-identical. Between the two the test reads every datagram's
+ * header, so the schedule itself is checked: what each pass sends, that a
+ * repeat pass brings parity rows never sent before, and how a sender stops
+ * when a source file changes under it. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "link.h"
+#include "rxh.h"
+#include "sender.h"
+#include "source.h"
+#include "wire.h"
+
+static struct rxh *h;
+
+static void up(void)
+{
+	cr_assert_eq(rxh_new(NULL, &h), SL_OK);
+	h->verbose = getenv("RXH_VERBOSE") != NULL;
+	cr_assert_eq(rxh_start(h), SL_OK);
+}
+
+static void down(void)
+{
+	rxh_free(h);
+	h = NULL;
+}
+
+TestSuite(tx, .init = up, .fini = down, .timeout = 120);
+
+/* What one capture held, datagram by datagram (headers as sl_wire_open read them). */
+struct capture {
+	struct sl_wire_hdr *hdr;
+	size_t n, cap;
+	uint64_t data_syms[4], parity_syms[4]; /* per pass (0..3) */
+	uint8_t *seen;                          /* per (block, row): sent already */
+	uint64_t seen_blocks, repeats;
+};
+
+/* A transfer directory of `n` files and the sender's settings for it. */
+static void make_dir(const struct rxh_file *f, size_t n, struct rxh_xfer *t, char *dir, size_t dl)
+{
+	cr_assert_eq(rxh_xfer_build(h, f, n, NULL, t), SL_OK);
+	snprintf(dir, dl, "%s/T", h->dir);
+	cr_assert_eq(rxh_xfer_write_dir(h, t, f, n, 2, dir), SL_OK);
+}
+
+static void cfg_for(struct sl_send_cfg *c, const char *pcap)
+{
+	sl_send_cfg_defaults(c);
+	c->link_uri = pcap;
+	c->link_key = h->link_key;
+	c->rate_bps = 0;
+	c->progress = 0;
+	c->heartbeat_ms = 50;
+	c->spool_dir = h->dir;
+	c->realtime = SL_RT_OFF;
+}
+
+/* Every datagram of the capture, opened with the link key: its header is
+ * recorded, the sealed bytes go to the receiver (rx_handle). */
+static void replay(const char *pcap, struct capture *cp)
+{
+	struct sl_wire_rx_cfg rc = { .link_key = h->link_key, .max_symsize = SL_WIRE_MAX_SYMSIZE };
+	struct sl_wire_rx *wr;
+	struct sl_link *l;
+	struct sl_diag d = { "" };
+	uint8_t *buf = malloc(SL_LINK_MAX_DGRAM), *copy = malloc(SL_LINK_MAX_DGRAM);
+	struct sl_dgram dg = { buf, SL_LINK_MAX_DGRAM, 0, 0 };
+	int r;
+
+	cr_assert_eq(sl_wire_rx_new(&rc, &wr, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_link_open_rx(pcap, NULL, &l, &d), SL_OK, "%s", d.msg);
+	while ((r = sl_link_recv(l, &dg, 1, 0, &d)) > 0) {
+		struct sl_wire_hdr wh;
+		const uint8_t *body;
+		memcpy(copy, buf, dg.len);
+		cr_assert_eq(sl_wire_open(wr, copy, dg.len, &wh, &body), SL_OK);
+		if (cp->n == cp->cap) {
+			cp->cap = cp->cap ? cp->cap * 2 : 1024;
+			cp->hdr = realloc(cp->hdr, cp->cap * sizeof *cp->hdr);
+		}
+		cp->hdr[cp->n++] = wh;
+		h->now += 1000;
+		rx_handle(&h->c, buf, dg.len, h->now);
+	}
+	cr_assert_eq(r, SL_ERR_CLOSED, "%s", d.msg);
+	sl_link_close(l);
+	sl_wire_rx_free(wr);
+	free(buf);
+	free(copy);
+}
+
+/* Symbols per pass, data and parity, and (block, row) pairs sent twice. */
+static void tally(struct capture *cp)
+{
+	uint64_t maxb = 0;
+
+	for (size_t i = 0; i < cp->n; i++)
+		if (cp->hdr[i].type == SL_T_SYMBOL && cp->hdr[i].block + 1 > maxb)
+			maxb = cp->hdr[i].block + 1;
+	cp->seen = calloc(maxb * 255 + 1, 1);
+	cp->seen_blocks = maxb;
+	for (size_t i = 0; i < cp->n; i++) {
+		const struct sl_wire_hdr *w = &cp->hdr[i];
+		if (w->type != SL_T_SYMBOL)
+			continue;
+		cr_assert_lt(w->pass, 4);
+		if (w->row < w->k)
+			cp->data_syms[w->pass]++;
+		else
+			cp->parity_syms[w->pass]++;
+		if (cp->seen[w->block * 255 + w->row]++)
+			cp->repeats++;
+	}
+}
+
+static void capture_free(struct capture *cp)
+{
+	free(cp->hdr);
+	free(cp->seen);
+}
+
+Test(tx, sends_what_rx_releases)
+{
+	uint8_t *a = rxh_pattern(700000, 61), *b = rxh_pattern(1000, 62);
+	struct rxh_file f[] = { { "a.bin", a, 700000 }, { "sub/b.txt", b, 1000 } };
+	struct rxh_xfer t;
+	struct sl_send_cfg cfg;
+	struct sl_send_result res;
+	struct sl_source *src;
+	struct capture cp = { 0 };
+	struct sl_diag d = { "" };
+	char dir[400], pcap[420];
+
+	make_dir(f, 2, &t, dir, sizeof dir);
+	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
+	cfg_for(&cfg, pcap);
+	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	replay(pcap, &cp);
+	tally(&cp);
+	cr_assert_eq(cp.n, res.datagrams, "the capture holds every datagram sl_send counted");
+	cr_assert_gt(cp.data_syms[0], 0);
+	cr_assert_gt(cp.parity_syms[0], 0, "one pass carries parity (overhead %.3f)", cfg.overhead);
+	cr_assert_eq(cp.data_syms[1] + cp.parity_syms[1], 0, "one pass only");
+	cr_assert_eq(cp.repeats, 0);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 700000));
+	cr_assert(rxh_released_file_is(h, t.hex, "sub/b.txt", b, 1000));
+	capture_free(&cp);
+	sl_source_free(src);
+	rxh_xfer_free(&t);
+	free(a);
+	free(b);
+}
+
+/* PROTOCOL.md §6 / FEC.md: pass p sends rows (p·n + j) mod 255 of each
+ * block, so every pass carries as many rows as the first, and no row of a
+ * block is sent twice before all 255 were used; the receiver completes. */
+Test(tx, repeat_pass_sends_new_rows)
+{
+	uint8_t *a = rxh_pattern(400000, 63);
+	struct rxh_file f[] = { { "a.bin", a, 400000 } };
+	struct rxh_xfer t;
+	struct sl_send_cfg cfg;
+	struct sl_send_result res;
+	struct sl_source *src;
+	struct capture cp = { 0 };
+	struct sl_diag d = { "" };
+	char dir[400], pcap[420];
+	uint64_t *sent, early_repeats = 0;
+
+	make_dir(f, 1, &t, dir, sizeof dir);
+	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
+	cfg_for(&cfg, pcap);
+	cfg.passes = 3;
+	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	replay(pcap, &cp);
+	tally(&cp);
+	for (unsigned p = 1; p < 3; p++)
+		cr_assert_eq(cp.data_syms[p] + cp.parity_syms[p], cp.data_syms[0] + cp.parity_syms[0],
+			     "pass %u carries as many rows as pass 0", p);
+	sent = calloc(cp.seen_blocks, sizeof *sent);
+	memset(cp.seen, 0, cp.seen_blocks * 255);
+	for (size_t i = 0; i < cp.n; i++) {
+		const struct sl_wire_hdr *w = &cp.hdr[i];
+		if (w->type != SL_T_SYMBOL)
+			continue;
+		/* a row already sent, while fewer than 255 went out for the block */
+		if (cp.seen[w->block * 255 + w->row] && sent[w->block] < 255)
+			early_repeats++;
+		cp.seen[w->block * 255 + w->row] = 1;
+		sent[w->block]++;
+	}
+	cr_assert_eq(early_repeats, 0, "a row was repeated before all 255 were used");
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 400000));
+	cr_assert_eq(rxh_audit_count(h, "released", t.hex), 1);
+	free(sent);
+	capture_free(&cp);
+	sl_source_free(src);
+	rxh_xfer_free(&t);
+	free(a);
+}
+
+/* A source file that changes after the manifest was made stops the send
+ * with a reason naming it; the receiver releases nothing. */
+Test(tx, changed_source_file_stops_the_send)
+{
+	uint8_t *a = rxh_pattern(300000, 64);
+	struct rxh_file f[] = { { "a.bin", a, 300000 } };
+	struct rxh_xfer t;
+	struct sl_send_cfg cfg;
+	struct sl_send_result res;
+	struct sl_source *src;
+	struct capture cp = { 0 };
+	struct sl_diag d = { "" };
+	char dir[400], pcap[420], path[460];
+	FILE *fp;
+
+	make_dir(f, 1, &t, dir, sizeof dir);
+	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
+	cfg_for(&cfg, pcap);
+	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	snprintf(path, sizeof path, "%s/data/a.bin", dir);
+	fp = fopen(path, "ab");
+	cr_assert_not_null(fp);
+	fputs("appended after hashing", fp);
+	fclose(fp);
+	cr_assert_neq(sl_send(&cfg, src, &res, &d), SL_OK);
+	cr_assert(strstr(d.msg, "a.bin") && strstr(d.msg, "changed"), "%s", d.msg);
+	replay(pcap, &cp);
+	rxh_settle(h);
+	cr_assert_not(rxh_is_released(h, t.hex));
+	capture_free(&cp);
+	sl_source_free(src);
+	rxh_xfer_free(&t);
+	free(a);
+}
