@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "link.h"
+#include "producer.h"
 #include "rxh.h"
 #include "sender.h"
 #include "source.h"
@@ -64,8 +65,16 @@ static void cfg_for(struct sl_send_cfg *c, const char *pcap)
 }
 
 /* Every datagram of the capture, opened with the link key: its header is
- * recorded, the sealed bytes go to the receiver (rx_handle). */
+ * recorded, the sealed bytes go to the receiver (rx_handle) unless keep
+ * (if given) says the link lost it. */
+static void replay_keep(const char *pcap, struct capture *cp, int (*keep)(const struct sl_wire_hdr *));
+
 static void replay(const char *pcap, struct capture *cp)
+{
+	replay_keep(pcap, cp, NULL);
+}
+
+static void replay_keep(const char *pcap, struct capture *cp, int (*keep)(const struct sl_wire_hdr *))
 {
 	struct sl_wire_rx_cfg rc = { .link_key = h->link_key, .max_symsize = SL_WIRE_MAX_SYMSIZE };
 	struct sl_wire_rx *wr;
@@ -88,7 +97,8 @@ static void replay(const char *pcap, struct capture *cp)
 		}
 		cp->hdr[cp->n++] = wh;
 		h->now += 1000;
-		rx_handle(&h->c, buf, dg.len, h->now);
+		if (!keep || keep(&wh))
+			rx_handle(&h->c, buf, dg.len, h->now);
 	}
 	cr_assert_eq(r, SL_ERR_CLOSED, "%s", d.msg);
 	sl_link_close(l);
@@ -241,6 +251,99 @@ Test(tx, changed_source_file_stops_the_send)
 	rxh_settle(h);
 	cr_assert_not(rxh_is_released(h, t.hex));
 	capture_free(&cp);
+	sl_source_free(src);
+	rxh_xfer_free(&t);
+	free(a);
+}
+
+/* The loss of the first pass in repair_closes_the_loop: data rows 0-2 and
+ * every parity row of chunk block 0, every row of chunk block 1. */
+static uint64_t lost_short, lost_whole;
+
+static int keep_but_two_blocks(const struct sl_wire_hdr *w)
+{
+	if (w->type != SL_T_SYMBOL)
+		return 1;
+	return !(w->block == lost_whole || (w->block == lost_short && (w->row < 3 || w->row >= w->k)));
+}
+
+/* Issue 14, in process: the receiver times a transfer out and makes its
+ * repair code; sl_send with that code sends only the two blocks it lists,
+ * new rows of the next pass (3 + 100% + 4 for the block three rows short,
+ * every row for the one of which nothing arrived), and the receiver
+ * completes and releases the transfer from them. */
+Test(tx, repair_closes_the_loop)
+{
+	uint8_t *a = rxh_pattern(400000, 64);
+	struct rxh_file f[] = { { "a.bin", a, 400000 } };
+	struct rxh_xfer t;
+	struct sl_send_cfg cfg;
+	struct sl_send_result res;
+	struct sl_source *src;
+	struct capture c1 = { 0 }, c2 = { 0 };
+	struct sl_diag d = { "" };
+	struct sl_repair r;
+	struct rx_xfer *x;
+	char dir[400], pcap1[420], pcap2[420];
+	unsigned short_rows = 0, whole_rows = 0, other = 0, n_short = 0;
+
+	make_dir(f, 1, &t, dir, sizeof dir);
+	snprintf(pcap1, sizeof pcap1, "pcap:%s/low1.pcap", h->dir);
+	snprintf(pcap2, sizeof pcap2, "pcap:%s/low2.pcap", h->dir);
+	cfg_for(&cfg, pcap1);
+	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	lost_short = t.hdr.catalog_blocks;
+	lost_whole = t.hdr.catalog_blocks + 1;
+	cr_assert_gt(t.nblocks, lost_whole);
+	replay_keep(pcap1, &c1, keep_but_two_blocks);
+	rxh_settle(h);
+	rxh_tick(h, h->cfg.timeout_ns + 1);
+	x = rx_xfer_find(&h->c, t.id);
+	cr_assert_not_null(x);
+	cr_assert_not(rxh_is_released(h, t.hex));
+	cr_assert_eq(sl_repair_decode(x->repair, &r, &d), SL_OK, "'%s': %s", x->repair, d.msg);
+	cr_assert_eq(r.n, 2, "%s", x->repair);
+	cr_assert_eq(r.e[0].block, lost_short);
+	cr_assert_eq(r.e[0].need, 3);
+	cr_assert_eq(r.e[1].block, lost_whole);
+	cr_assert_eq(r.e[1].need, 0);
+	cr_assert_eq(r.pass, 1);
+
+	/* what sluice-tx send --repair CODE does with it */
+	cfg_for(&cfg, pcap2);
+	cfg.repair = &r;
+	cfg.first_pass = r.pass;
+	cfg.passes = 1;
+	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	replay(pcap2, &c2);
+	for (size_t i = 0; i < c2.n; i++) {
+		const struct sl_wire_hdr *w = &c2.hdr[i];
+		if (w->type != SL_T_SYMBOL)
+			continue;
+		cr_assert_eq(w->pass, 1);
+		if (w->block == lost_short) {
+			n_short = w->k + w->m; /* rows of a pass: these are pass 1's, none of pass 0's */
+			cr_assert_geq(w->row, n_short < 255 ? n_short : 0, "row %u was sent in pass 0", w->row);
+			short_rows++;
+		} else if (w->block == lost_whole) {
+			whole_rows++;
+		} else {
+			other++;
+		}
+	}
+	cr_assert_eq(other, 0, "symbols of blocks the code does not list");
+	cr_assert_eq(short_rows, 3 + 3 + SL_REPAIR_EXTRA);
+	/* a block of which nothing arrived is sent whole, with the margin (and
+	 * more for the rows past the fresh ones, at most 255) */
+	cr_assert_geq(whole_rows, 2u * t.k[lost_whole] + SL_REPAIR_EXTRA > 255 ? 255u
+		      : 2u * t.k[lost_whole] + SL_REPAIR_EXTRA);
+	cr_assert_leq(whole_rows, 255);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 400000));
+	cr_assert_eq(rxh_audit_count(h, "released", t.hex), 1);
+	capture_free(&c1);
+	capture_free(&c2);
 	sl_source_free(src);
 	rxh_xfer_free(&t);
 	free(a);

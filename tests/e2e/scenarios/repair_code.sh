@@ -26,6 +26,10 @@ note "repair code: $code (${#code} characters)"
 grep -q "repair code $code" "$W/state/xfer/$id/report" || fail "report does not carry the code"
 "$SLUICE" status --state "$W/state" --json | grep -q "\"repair\": \"$code\"" ||
     fail "status --json does not carry the code"
+"$SLUICE" status --state "$W/state" > "$W/status.txt" || true
+grep "repair code" "$W/status.txt" | sed 's/^/# status: /'
+grep -q "repair code $code (sluice status --repair $id)" "$W/status.txt" ||
+    fail "the human view does not show the code"
 short=$(sed -n 's/.*lacks \([0-9]*\) block.*/\1/p' "$W/repair.txt")
 [ -n "$short" ] || fail "the code asks for a full pass, not a few blocks: $(cat "$W/repair.txt")"
 

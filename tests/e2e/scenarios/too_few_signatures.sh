@@ -7,4 +7,4 @@ send T "$P" --rate "$RATE"
 wait_for "audit_has rejected $id 'signatures'" 20 || fail "not rejected for signatures"
 grep "rejected xfer=$id" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
 [ -z "$(ls "$W/rel")" ] || fail "released"
-[ -d "$W/state/xfer/$id" ] && fail "staging not cleaned up"
+if [ -d "$W/state/xfer/$id" ]; then fail "staging not cleaned up"; fi
