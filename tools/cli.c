@@ -161,52 +161,38 @@ char *cli_passphrase(const char *prog, const char *file, const char *prompt, boo
 	return p;
 }
 
-static double now_s(void)
-{
-	return (double)sl_now_ns() / 1e9;
-}
-
 void cli_progress_init(struct cli_progress *p, const char *what, uint64_t total)
 {
 	p->on = isatty(STDERR_FILENO);
 	p->what = what;
-	p->total = total;
-	p->start = p->last = now_s();
+	sl_progress_start(&p->line, total, sl_now_ns());
 }
 
 void cli_progress_update(struct cli_progress *p, uint64_t done)
 {
-	char a[32], b[32], r[32];
-	double t = now_s(), el;
-	if (!p->on || t - p->last < 0.2)
+	uint64_t now = sl_now_ns();
+	char text[160];
+
+	if (!p->on || !sl_progress_due(&p->line, now))
 		return;
-	p->last = t;
-	el = t - p->start;
-	sl_fmt_bytes(done, a, sizeof a);
-	sl_fmt_bytes(p->total, b, sizeof b);
-	sl_fmt_bytes(el > 0 ? (uint64_t)((double)done / el) : 0, r, sizeof r);
-	fprintf(stderr, "\r%s: %s of %s (%.0f%%), %s/s   ", p->what, a, b,
-		p->total ? 100.0 * (double)done / (double)p->total : 100.0, r);
+	sl_progress_line(&p->line, done, NULL, 0, now, text, sizeof text);
+	fprintf(stderr, "\r%s: %s   ", p->what, text);
 }
 
 void cli_progress_items(struct cli_progress *p, uint64_t bytes, uint64_t items, const char *unit)
 {
-	char a[32], r[32];
-	double t = now_s(), el;
-	if (!p->on || t - p->last < 0.2)
+	uint64_t now = sl_now_ns();
+	char text[160], b[32];
+
+	if (!p->on || !sl_progress_due(&p->line, now))
 		return;
-	p->last = t;
-	el = t - p->start;
-	sl_fmt_bytes(bytes, a, sizeof a);
-	sl_fmt_bytes(el > 0 ? (uint64_t)((double)bytes / el) : 0, r, sizeof r);
-	fprintf(stderr, "\r%s: %llu of %llu %s (%.0f%%), %s, %.0f %s/s, %s/s   ", p->what, (unsigned long long)items,
-		(unsigned long long)p->total, unit, p->total ? 100.0 * (double)items / (double)p->total : 100.0, a,
-		el > 0 ? (double)items / el : 0.0, unit, r);
+	sl_progress_line(&p->line, items, unit, 0, now, text, sizeof text);
+	fprintf(stderr, "\r%s: %s, %s   ", p->what, text, sl_fmt_bytes(bytes, b, sizeof b));
 }
 
 void cli_progress_done(struct cli_progress *p)
 {
-	if (p->on && p->last > p->start)
+	if (p->on && p->line.drawn)
 		fprintf(stderr, "\r\033[K");
 }
 

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "progress.h"
+
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
 /* Exit code for a libsluice error. */
@@ -36,13 +38,12 @@ void cli_passphrase_free(char *p);
 struct cli_progress {
 	bool on;
 	const char *what;
-	uint64_t total;
-	double start, last;
+	struct sl_progress line;    /* the text (util/progress.h) */
 };
 void cli_progress_init(struct cli_progress *p, const char *what, uint64_t total);
 void cli_progress_update(struct cli_progress *p, uint64_t done);
-/* The same counting items (total: the number of items): "hashing: 450 of
- * 1000 files (45%), 2.1 MiB, 900 files/s, 4.2 MiB/s". */
+/* The same counting items (total: the number of items): "hashing: [bar]
+ * 45% 450 / 1000 files  900 files/s  ETA 0:01, 2.1 MiB". */
 void cli_progress_items(struct cli_progress *p, uint64_t bytes, uint64_t items, const char *unit);
 void cli_progress_done(struct cli_progress *p);
 

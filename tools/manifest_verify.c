@@ -33,7 +33,7 @@ static void usage(FILE *f)
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct cli_progress *p = ctx;
-	p->total = total;
+	p->line.total = total;
 	cli_progress_update(p, done);
 }
 

@@ -17,7 +17,7 @@
 #include "link.h"
 #include "pace.h"
 #include "producer.h"
-#include "progress.h"
+#include "tx_progress.h"
 #include "proto.h"
 #include "sha256.h"
 
@@ -37,7 +37,7 @@ struct sender {
 	struct sl_link *link;
 	struct sl_wire_tx *wire;
 	struct sl_pacer pacer;
-	struct sl_progress prog;
+	struct tx_progress prog;
 	size_t dgsize;
 	size_t wire_per_dg;
 	unsigned pace_step;       /* datagrams per pacer wait */
@@ -177,7 +177,7 @@ static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body)
 			uint64_t nb = s->catalog_blocks + s->nchunks;
 			uint64_t done = nb ? (uint64_t)((double)s->src->total_bytes *
 							(double)s->blocks_sent / (double)nb) : 0;
-			sl_progress_update(&s->prog, done, s->pass + 1,
+			tx_progress_update(&s->prog, done, s->pass + 1,
 					   s->cfg->first_pass + s->cfg->passes, now);
 		}
 		if (s->cfg->stop && *s->cfg->stop)
@@ -453,7 +453,7 @@ static int finish(struct sender *s, int r)
 	if (s->cfg->rate_bps)
 		s->res->unused_ns = sl_pacer_spilled_ns(&s->pacer);
 	if (s->cfg->progress)
-		sl_progress_end(&s->prog);
+		tx_progress_end(&s->prog);
 	return r;
 }
 
@@ -497,7 +497,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	if (r)
 		goto out;
 	if (cfg->progress)
-		sl_progress_start(&s.prog, src->total_bytes, s.start_ns);
+		tx_progress_start(&s.prog, src->total_bytes, s.start_ns);
 	res->blocks = s.catalog_blocks + s.nchunks;
 	r = run(&s, prod);
 	if (!r)

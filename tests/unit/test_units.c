@@ -1,8 +1,10 @@
 /* Unit tests for command-line quantities (common/util/units.c) and the growing array (grow.c). */
 #include <criterion/criterion.h>
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 #include "cpus.h"
+#include "progress.h"
 #include "grow.h"
 #include "units.h"
 
@@ -158,4 +160,25 @@ Test(cpus, follows_the_affinity_mask)
 	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
 	cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0);
 	cr_assert_eq(sl_cpus_usable(), 1);
+}
+
+/* The progress text: bar, share, amounts, rate, ETA; redrawn at most every 250 ms. */
+Test(progress, line_and_pace)
+{
+	struct sl_progress p;
+	char buf[160];
+
+	sl_progress_start(&p, 4000, 1000000000ull);
+	cr_assert(sl_progress_due(&p, 1000000000ull), "the first line is due at once");
+	cr_assert_not(sl_progress_due(&p, 1100000000ull));
+	cr_assert(sl_progress_due(&p, 1300000000ull));
+	sl_progress_line(&p, 1000, "files", 0, 3000000000ull, buf, sizeof buf);
+	cr_assert_str_eq(buf, "[#######.......................]  25% 1000 / 4000 files  500 files/s  ETA 0:06");
+	sl_progress_line(&p, 4000, "files", 0, 3000000000ull, buf, sizeof buf);
+	cr_assert(strstr(buf, "100% 4000 / 4000 files") && !strstr(buf, "ETA"), "%s", buf);
+	sl_progress_start(&p, 0, 0);
+	sl_progress_line(&p, 3 << 20, NULL, 1, 1000000000ull, buf, sizeof buf);
+	cr_assert(!strchr(buf, '[') && strstr(buf, "3.00 MiB") && strstr(buf, "bit/s"), "%s", buf);
+	sl_progress_line(&p, 5, NULL, 0, 0, buf, 8);
+	cr_assert_eq(strlen(buf), 7, "cut to the buffer");
 }
