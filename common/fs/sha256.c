@@ -1,5 +1,6 @@
 /* sha256.c — SHA-256 via OpenSSL EVP. */
 #include "sha256.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -116,24 +117,7 @@ char *sl_sha256_hex(const uint8_t digest[SL_SHA256_LEN], char out[SL_SHA256_HEX]
 	return out;
 }
 
-static int lhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int sl_sha256_from_hex(const char *hex, size_t len, uint8_t digest[SL_SHA256_LEN])
 {
-	if (len != 64)
-		return SL_ERR_PARSE;
-	for (int i = 0; i < SL_SHA256_LEN; i++) {
-		int h = lhex(hex[2 * i]), l = lhex(hex[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return SL_ERR_PARSE;
-		digest[i] = (uint8_t)(h << 4 | l);
-	}
-	return SL_OK;
+	return sl_hex_decode(hex, len, SL_HEX_LOWER, digest, SL_SHA256_LEN);
 }

@@ -1,6 +1,8 @@
 /* audit_verify.c — read-only check of an audit log against its anchors,
  * and splitting a line into fields (see audit.h). */
 #include "audit_impl.h"
+#include "hex.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,14 +95,6 @@ int sl_audit_verify(int dirfd, const char *name, const struct sl_audit_head *giv
 	return r;
 }
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
 int sl_audit_parse_line(const char *line, char *buf, size_t buflen, struct sl_audit_entry *e)
 {
 	char *f[7], *save = NULL, *tok;
@@ -120,7 +114,8 @@ int sl_audit_parse_line(const char *line, char *buf, size_t buflen, struct sl_au
 			return SL_ERR_PARSE;
 		f[3 + i] += strlen(keys[i]);
 	}
-	e->seq = strtoull(f[0], NULL, 10);
+	if (sl_parse_decimal(f[0], 0, UINT64_MAX, &e->seq))
+		return SL_ERR_PARSE;
 	e->time = f[1];
 	e->event = f[2];
 	e->xfer = f[3];
@@ -130,8 +125,10 @@ int sl_audit_parse_line(const char *line, char *buf, size_t buflen, struct sl_au
 	{
 		char *s = f[5], *o = f[5];
 		while (*s) {
-			if (*s == '%' && hexv(s[1]) >= 0 && hexv(s[2]) >= 0) {
-				*o++ = (char)(hexv(s[1]) << 4 | hexv(s[2]));
+			int h = *s == '%' ? sl_hex_digit(s[1], SL_HEX_ANY) : -1;
+			int l = h >= 0 ? sl_hex_digit(s[2], SL_HEX_ANY) : -1;
+			if (l >= 0) {
+				*o++ = (char)(h << 4 | l);
 				s += 3;
 			} else {
 				*o++ = *s++;

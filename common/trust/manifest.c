@@ -1,5 +1,6 @@
 /* manifest.c — strict parser and canonical emitter of the manifest format. */
 #include "manifest.h"
+#include "hex.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -115,26 +116,9 @@ static int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *v)
 	return SL_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int parse_id(const char *s, size_t n, uint8_t id[SL_ID_BYTES])
 {
-	if (n != 2 * SL_ID_BYTES)
-		return SL_ERR_PARSE;
-	for (size_t i = 0; i < SL_ID_BYTES; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return SL_ERR_PARSE;
-		id[i] = (uint8_t)(h << 4 | l);
-	}
-	return SL_OK;
+	return sl_hex_decode(s, n, SL_HEX_LOWER, id, SL_ID_BYTES);
 }
 
 static void id_to_hex(const uint8_t id[SL_ID_BYTES], char hex[SL_ID_HEX])

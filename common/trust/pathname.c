@@ -1,5 +1,6 @@
 /* pathname.c — name rules, percent-encoding, UTF-8, case-fold collisions. */
 #include "pathname.h"
+#include "hex.h"
 #include "grow.h"
 
 #include <stdio.h>
@@ -188,15 +189,6 @@ size_t sl_pct_encode(const uint8_t *in, size_t len, enum sl_pct_mode mode, char 
 	return o;
 }
 
-static int uhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int sl_pct_decode(const char *in, size_t len, enum sl_pct_mode mode, uint8_t *out, size_t outsz,
 		  size_t *outlen, struct sl_diag *d)
 {
@@ -210,8 +202,8 @@ int sl_pct_decode(const char *in, size_t len, enum sl_pct_mode mode, uint8_t *ou
 			int h, l;
 			if (i + 2 >= len)
 				return sl_diag_set(d, SL_ERR_PARSE, "truncated %%-escape at column %zu", i + 1);
-			h = uhex(in[i + 1]);
-			l = uhex(in[i + 2]);
+			h = sl_hex_digit(in[i + 1], SL_HEX_UPPER);
+			l = sl_hex_digit(in[i + 2], SL_HEX_UPPER);
 			if (h < 0 || l < 0)
 				return sl_diag_set(d, SL_ERR_PARSE,
 						   "bad %%-escape at column %zu (two uppercase hex digits required)", i + 1);

@@ -1,9 +1,10 @@
-/* Unit tests for command-line quantities (common/util/units.c) and the growing array (grow.c). */
+/* Unit tests for common/util: command-line quantities (units.c), the growing array, usable CPUs, progress text and hex. */
 #include <criterion/criterion.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include "cpus.h"
+#include "hex.h"
 #include "progress.h"
 #include "grow.h"
 #include "units.h"
@@ -181,4 +182,23 @@ Test(progress, line_and_pace)
 	cr_assert(!strchr(buf, '[') && strstr(buf, "3.00 MiB") && strstr(buf, "bit/s"), "%s", buf);
 	sl_progress_line(&p, 5, NULL, 0, 0, buf, 8);
 	cr_assert_eq(strlen(buf), 7, "cut to the buffer");
+}
+
+/* The one hex decoder: each format's case, exact lengths. */
+Test(hex, cases_and_lengths)
+{
+	uint8_t b[3] = { 0 };
+
+	cr_assert_eq(sl_hex_decode("00ff7a", 6, SL_HEX_LOWER, b, 3), SL_OK);
+	cr_assert(b[0] == 0 && b[1] == 0xff && b[2] == 0x7a);
+	cr_assert_eq(sl_hex_decode("00FF7A", 6, SL_HEX_LOWER, b, 3), SL_ERR_PARSE, "lowercase formats refuse A-F");
+	cr_assert_eq(sl_hex_decode("00FF7A", 6, SL_HEX_UPPER, b, 3), SL_OK);
+	cr_assert_eq(sl_hex_decode("00ff7a", 6, SL_HEX_UPPER, b, 3), SL_ERR_PARSE);
+	cr_assert_eq(sl_hex_decode("00Ff7a", 6, SL_HEX_ANY, b, 3), SL_OK);
+	cr_assert_eq(sl_hex_decode("00ff7", 5, SL_HEX_ANY, b, 3), SL_ERR_PARSE);
+	cr_assert_eq(sl_hex_decode("00ff7a00", 8, SL_HEX_ANY, b, 3), SL_ERR_PARSE);
+	cr_assert_eq(sl_hex_decode("0g", 2, SL_HEX_ANY, b, 1), SL_ERR_PARSE);
+	cr_assert_eq(sl_hex_digit('/', SL_HEX_ANY), -1);
+	cr_assert_eq(sl_hex_digit(':', SL_HEX_ANY), -1);
+	cr_assert_eq(sl_hex_digit('G', SL_HEX_ANY), -1);
 }
