@@ -1,6 +1,7 @@
 /* manifest.c — strict parser and canonical emitter of the manifest format. */
 #include "manifest.h"
 #include "hex.h"
+#include "units.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -19,101 +20,16 @@ void sl_manifest_default_limits(struct sl_manifest_limits *lim)
 	lim->max_total_bytes = SL_MANIFEST_DEFAULT_MAX_TOTAL;
 }
 
-/* ---- time ---------------------------------------------------------------- */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 #define TIME_MAX_SECONDS SL_TIME_MAX_SECONDS
-
-const char *sl_time_format(int64_t t, char *buf, size_t len)
-{
-	int64_t y, days;
-	unsigned mo, da, sod;
-
-	if (t < 0 || t > TIME_MAX_SECONDS) {
-		snprintf(buf, len, "(out of range)");
-		return buf;
-	}
-	days = t / 86400;
-	sod = (unsigned)(t % 86400);
-	civil_from_days(days, &y, &mo, &da);
-	snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, mo, da,
-		 sod / 3600, sod / 60 % 60, sod % 60);
-	return buf;
-}
-
-static int digits(const char *s, size_t n, unsigned *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (unsigned)(s[i] - '0');
-	}
-	return 0;
-}
-
-int sl_time_parse(const char *s, size_t len, int64_t *t)
-{
-	static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	unsigned y, mo, d, h, mi, se, md;
-
-	if (len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != 'Z')
-		return SL_ERR_PARSE;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
-		return SL_ERR_PARSE;
-	if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59)
-		return SL_ERR_RANGE;
-	md = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	if (d < 1 || d > md)
-		return SL_ERR_RANGE;
-	*t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-	return SL_OK;
-}
 
 /* ---- small parsers -------------------------------------------------------- */
 
 /* Canonical decimal: no sign, no leading zeros, <= max. */
 static int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *v)
 {
-	uint64_t x = 0;
-	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+	if (n > 1 && s[0] == '0')
 		return SL_ERR_PARSE;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return SL_ERR_PARSE;
-		unsigned dgt = (unsigned)(s[i] - '0');
-		if (x > (UINT64_MAX - dgt) / 10)
-			return SL_ERR_RANGE;
-		x = x * 10 + dgt;
-	}
-	if (x > max)
-		return SL_ERR_RANGE;
-	*v = x;
-	return SL_OK;
+	return sl_parse_decimal_n(s, n, 0, max, v);
 }
 
 static int parse_id(const char *s, size_t n, uint8_t id[SL_ID_BYTES])
@@ -165,8 +81,7 @@ bool sl_mtime_ok(struct timespec t)
 int sl_mtime_parse(const char *s, size_t len, struct timespec *t)
 {
 	const char *dot = memchr(s, '.', len);
-	uint64_t sec;
-	unsigned ns;
+	uint64_t sec, ns;
 	int rc;
 
 	if (!dot || (size_t)(s + len - dot) != 10)
@@ -174,7 +89,7 @@ int sl_mtime_parse(const char *s, size_t len, struct timespec *t)
 	rc = parse_u64(s, (size_t)(dot - s), TIME_MAX_SECONDS, &sec);
 	if (rc)
 		return rc;
-	if (digits(dot + 1, 9, &ns))
+	if (sl_parse_decimal_n(dot + 1, 9, 0, 999999999, &ns))
 		return SL_ERR_PARSE;
 	t->tv_sec = (time_t)sec;
 	t->tv_nsec = (long)ns;

@@ -36,10 +36,10 @@
 #include <stdint.h>
 #include <time.h>
 #include "error.h"
+#include "timefmt.h" /* sl_time_format, sl_time_parse: the manifest's created and expires */
 
 #define SL_MANIFEST_VERSION 2 /* what sl_manifest_new() builds; 1, 2 and 3 are read */
 #define SL_MANIFEST_VERSION_DELTA 3 /* a manifest with a base (sl_manifest_set_base) */
-#define SL_TIME_MAX_SECONDS 253402300799ll /* 9999-12-31T23:59:59Z */
 #define SL_ID_BYTES 16
 #define SL_ID_HEX 33          /* 32 lowercase hex characters and a NUL */
 #define SL_LABEL_MAX 64       /* submitter, enclave, link names */
@@ -155,8 +155,5 @@ bool sl_mtime_ok(struct timespec t);
 #define SL_MTIME_UTC_BUF 32
 const char *sl_mtime_format_utc(struct timespec t, char *buf, size_t len);
 
-/* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (years 1970..9999). buf >= 21. */
-const char *sl_time_format(int64_t t, char *buf, size_t len);
-int sl_time_parse(const char *s, size_t len, int64_t *t);
 
 #endif

@@ -99,16 +99,21 @@ int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d)
 
 int sl_parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
+	return s ? sl_parse_decimal_n(s, strlen(s), lo, hi, out) : SL_ERR_PARSE;
+}
+
+int sl_parse_decimal_n(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *out)
+{
 	uint64_t v = 0;
 
-	if (!s || !*s)
+	if (!n)
 		return SL_ERR_PARSE;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
 			return SL_ERR_PARSE;
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
 			return SL_ERR_RANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (v < lo || v > hi)
 		return SL_ERR_RANGE;

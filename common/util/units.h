@@ -23,6 +23,8 @@ int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d);
  * value in [lo, hi]. SL_OK, SL_ERR_PARSE (not a number) or SL_ERR_RANGE; no
  * message: the caller says what the number is for. */
 int sl_parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* The same over s[0, n) (not NUL-terminated: a field of a line). */
+int sl_parse_decimal_n(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* A whole number in [lo, hi], decimal, nothing else; `what` names it in diag
  * ("--passes '0': expected a whole number from 1 to 1000"). */

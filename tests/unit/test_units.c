@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "cpus.h"
 #include "hex.h"
+#include "timefmt.h"
 #include "progress.h"
 #include "grow.h"
 #include "units.h"
@@ -201,4 +202,25 @@ Test(hex, cases_and_lengths)
 	cr_assert_eq(sl_hex_digit('/', SL_HEX_ANY), -1);
 	cr_assert_eq(sl_hex_digit(':', SL_HEX_ANY), -1);
 	cr_assert_eq(sl_hex_digit('G', SL_HEX_ANY), -1);
+}
+
+/* RFC 3339 times through the C library's calendar: strict form, real dates. */
+Test(timefmt, strict_and_round_trip)
+{
+	int64_t t;
+	char buf[32];
+
+	cr_assert_eq(sl_time_parse("2024-02-29T23:59:59Z", 20, &t), SL_OK);
+	cr_assert_eq(t, 1709251199);
+	cr_assert_str_eq(sl_time_format(t, buf, sizeof buf), "2024-02-29T23:59:59Z");
+	cr_assert_eq(sl_time_parse("2023-02-29T00:00:00Z", 20, &t), SL_ERR_RANGE, "not a leap year");
+	cr_assert_eq(sl_time_parse("2023-04-31T00:00:00Z", 20, &t), SL_ERR_RANGE);
+	cr_assert_eq(sl_time_parse("1969-12-31T23:59:59Z", 20, &t), SL_ERR_RANGE);
+	cr_assert_eq(sl_time_parse("2023-01-01T24:00:00Z", 20, &t), SL_ERR_RANGE);
+	cr_assert_eq(sl_time_parse("2023-01-01 00:00:00Z", 20, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_time_parse("2023-01-01T00:00:00", 19, &t), SL_ERR_PARSE);
+	cr_assert_eq(sl_time_parse("9999-12-31T23:59:59Z", 20, &t), SL_OK);
+	cr_assert_eq(t, SL_TIME_MAX_SECONDS);
+	cr_assert_str_eq(sl_time_format(SL_TIME_MAX_SECONDS + 1, buf, sizeof buf), "(out of range)");
+	cr_assert_str_eq(sl_time_format(0, buf, sizeof buf), "1970-01-01T00:00:00Z");
 }
