@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "delta.h"
@@ -328,6 +329,14 @@ static int start_job(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 int rx_base_job_done(const struct rx_xfer *x)
 {
 	return x->basejob && atomic_load(&x->basejob->done);
+}
+
+void rx_base_wait(const struct rx_xfer *x)
+{
+	while (x->basejob && !atomic_load(&x->basejob->done)) {
+		struct timespec t = { 0, 1000000 };
+		nanosleep(&t, NULL);
+	}
 }
 
 void rx_base_cancel(struct rx_xfer *x)

@@ -430,6 +430,7 @@ int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t 
 int rx_base_check(struct rx_ctx *c, const struct sl_manifest *m, char *why, size_t wl);
 int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
 int rx_base_job_done(const struct rx_xfer *x);
+void rx_base_wait(const struct rx_xfer *x);  /* until x's job (if any) is done */
 void rx_base_cancel(struct rx_xfer *x);
 
 /* storage.c */
