@@ -15,13 +15,23 @@
  * gets its mode and time. Any file whose copy does not have its listed
  * SHA-256 and size (the base was changed after release) refuses the whole
  * transfer, naming the base and those files. The base is only read.
+ *
+ * The copy runs on a thread of its own (a job per transfer, with its own
+ * descriptors and copies of the names), so the receive loop keeps draining
+ * the link while gigabytes are copied: rx_base_fill() starts it and says
+ * SL_ERR_AGAIN, rx_tick() calls the release again once it is done, and
+ * rx_base_fill() then gives its verdict. rx_base_cancel() stops and joins a
+ * job (the tree is closed, the transfer dropped, the receiver stops).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "delta.h"
@@ -39,6 +49,7 @@ static int load_base(struct rx_ctx *c, const struct sl_manifest *m, struct sl_de
 	int r;
 
 	*bfd = -1;
+	memset(b, 0, sizeof *b);
 	if (!sl_ledger_has_id(c->ledger, m->base_id)) {
 		snprintf(why, wl, "base %s was never released here (not in the ledger): send a full transfer, or a "
 			 "delta on a release this side has", m->base_hex);
@@ -64,6 +75,7 @@ static int load_base(struct rx_ctx *c, const struct sl_manifest *m, struct sl_de
 			snprintf(why, wl, "%s", d.msg);
 		close(*bfd);
 		*bfd = -1;
+		sl_delta_base_free(b);
 		return r == SL_ERR_NOMEM ? r : SL_ERR_POLICY;
 	}
 	return SL_OK;
@@ -91,16 +103,43 @@ int rx_base_check(struct rx_ctx *c, const struct sl_manifest *m, char *why, size
 	return SL_OK;
 }
 
+struct rx_take {
+	char *path, *src;            /* in the new tree, in the base's */
+	uint64_t size;
+	uint8_t sha256[32];
+	unsigned mode;
+	struct timespec mtime;
+};
+
+struct rx_basejob {
+	pthread_t thread;
+	int data_fd, bdata;          /* the staged tree's data/ and the base's (dups) */
+	struct rx_take *t;
+	size_t n;
+	int times;                   /* set modification times (version 2 and 3) */
+	uint8_t *buf;
+	size_t cap;
+	atomic_int done, cancel;
+	int r;                       /* verdict, with why (r != SL_ERR_HASH) or list */
+	char why[3000], list[2400];
+	size_t nbad;
+	uint64_t files, bytes, t0;
+	char base_hex[SL_ID_HEX];
+};
+
 /* Copy n bytes of sfd into dfd: copy_file_range, or read and write where the
- * filesystems cannot (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP). */
-static int copy_bytes(struct rx_ctx *c, int sfd, int dfd, uint64_t n)
+ * filesystems cannot (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP). Slices of 64 MiB,
+ * so a cancel is seen soon. */
+static int copy_bytes(struct rx_basejob *j, int sfd, int dfd, uint64_t n)
 {
 	loff_t in = 0, out = 0;
 	int plain = 0;
 
 	while ((uint64_t)out < n) {
-		size_t want = n - (uint64_t)out > (1u << 30) ? (1u << 30) : (size_t)(n - (uint64_t)out);
+		size_t want = n - (uint64_t)out > (64u << 20) ? (64u << 20) : (size_t)(n - (uint64_t)out);
 		ssize_t k;
+		if (atomic_load(&j->cancel))
+			return SL_ERR_AGAIN;
 		if (!plain) {
 			k = copy_file_range(sfd, &in, dfd, &out, want, 0);
 			if (k < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
@@ -111,11 +150,11 @@ static int copy_bytes(struct rx_ctx *c, int sfd, int dfd, uint64_t n)
 				return k == 0 ? SL_ERR_HASH : SL_ERR_IO; /* 0: the base file is shorter */
 			continue;
 		}
-		want = want > c->chunkcap ? c->chunkcap : want;
-		k = pread(sfd, c->hashbuf, want, in);
+		want = want > j->cap ? j->cap : want;
+		k = pread(sfd, j->buf, want, in);
 		if (k <= 0)
 			return k == 0 ? SL_ERR_HASH : SL_ERR_IO;
-		if (sl_pwrite_all(dfd, c->hashbuf, (size_t)k, (uint64_t)out))
+		if (sl_pwrite_all(dfd, j->buf, (size_t)k, (uint64_t)out))
 			return SL_ERR_IO;
 		in += k;
 		out += k;
@@ -124,9 +163,8 @@ static int copy_bytes(struct rx_ctx *c, int sfd, int dfd, uint64_t n)
 }
 
 /* One taken file: copy, hash, mode, time. SL_ERR_HASH: not the listed
- * content (named by the caller); other errors with why. */
-static int fill_one(struct rx_ctx *c, struct rx_xfer *x, int bdata, const struct sl_manifest_file *f,
-		    const struct sl_manifest_file *src, char *why, size_t wl)
+ * content (named by the caller); other errors with j->why. */
+static int fill_one(struct rx_basejob *j, const struct rx_take *f)
 {
 	struct timespec t[2] = { f->mtime, f->mtime };
 	struct sl_diag d = { "" };
@@ -135,34 +173,35 @@ static int fill_one(struct rx_ctx *c, struct rx_xfer *x, int bdata, const struct
 	uint64_t n = 0;
 	int sfd, dfd = -1, r;
 
-	if (!src)
+	if (!f->src)
 		return SL_ERR_HASH; /* sl_delta_check vouched for every one: never here */
-	sfd = sl_openat_beneath(bdata, src->path, O_RDONLY, 0);
+	sfd = sl_openat_beneath(j->bdata, f->src, O_RDONLY, 0);
 	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size) {
 		if (sfd >= 0)
 			close(sfd);
 		return SL_ERR_HASH; /* gone, a link, not a file or another size: not the base's content */
 	}
-	unlinkat(x->data_fd, f->path, 0); /* left by an interrupted try */
-	dfd = sl_openat_beneath(x->data_fd, f->path, O_RDWR | O_CREAT | O_EXCL, 0600); /* read back to hash */
+	unlinkat(j->data_fd, f->path, 0); /* left by an interrupted try */
+	dfd = sl_openat_beneath(j->data_fd, f->path, O_RDWR | O_CREAT | O_EXCL, 0600); /* read back to hash */
 	r = dfd < 0 ? SL_ERR_IO : SL_OK;
 	if (dfd < 0)
 		snprintf(d.msg, sizeof d.msg, "creating it: %s", strerror(-dfd));
 	if (!r)
-		r = copy_bytes(c, sfd, dfd, f->size);
+		r = copy_bytes(j, sfd, dfd, f->size);
 	if (!r && (r = sl_sha256_fd(dfd, sha, &n, NULL, NULL, &d)) == SL_OK &&
 	    (n != f->size || memcmp(sha, f->sha256, 32)))
 		r = SL_ERR_HASH;
-	if (!r && (fchmod(dfd, (mode_t)f->mode) != 0 || (x->manifest->version >= 2 && futimens(dfd, t) != 0)))
+	if (!r && (fchmod(dfd, (mode_t)f->mode) != 0 || (j->times && futimens(dfd, t) != 0)))
 		r = SL_ERR_IO;
-	if (r && r != SL_ERR_HASH)
-		snprintf(why, wl, "data/%s: copying it from the base: %s", f->path, d.msg[0] ? d.msg : strerror(errno));
+	if (r && r != SL_ERR_HASH && r != SL_ERR_AGAIN)
+		snprintf(j->why, sizeof j->why, "data/%s: copying it from the base: %s", f->path,
+			 d.msg[0] ? d.msg : strerror(errno));
 	close(sfd);
 	if (dfd >= 0)
 		close(dfd);
 	if (!r) {
-		c->st.base_files++;
-		c->st.base_bytes += f->size;
+		j->files++;
+		j->bytes += f->size;
 	}
 	return r;
 }
@@ -178,46 +217,160 @@ static void name_bad(char *list, size_t len, size_t nbad, const char *path, cons
 		snprintf(list + at, len - at, " (base path %.200s)", src);
 }
 
-int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
+static void *run_job(void *arg)
 {
-	const struct sl_manifest *m = x->manifest;
-	struct sl_delta_base b;
-	char list[2400] = "";
-	uint64_t t0 = sl_now_ns();
-	size_t nbad = 0;
-	int bfd, bdata, r = SL_OK;
+	struct rx_basejob *j = arg;
+	int r = SL_OK;
 
-	if (!m->has_base)
-		return SL_OK;
-	if ((r = load_base(c, m, &b, &bfd, why, wl)))
-		return r;
-	bdata = sl_openat_beneath(bfd, "data", O_RDONLY | O_DIRECTORY, 0);
-	for (size_t i = 0; i < m->ntaken && bdata >= 0; i++) {
-		const struct sl_manifest_file *f = &m->taken[i], *src = sl_delta_base_find(&b, f->sha256);
-		r = fill_one(c, x, bdata, f, src, why, wl);
-		if (r == SL_ERR_HASH)
-			name_bad(list, sizeof list, ++nbad, f->path, src ? src->path : NULL);
-		else if (r)
-			break;
-		r = SL_OK;
+	for (size_t i = 0; i < j->n && !r; i++) {
+		r = fill_one(j, &j->t[i]);
+		if (r == SL_ERR_HASH) {
+			name_bad(j->list, sizeof j->list, ++j->nbad, j->t[i].path, j->t[i].src);
+			r = SL_OK;
+		}
 	}
-	if (bdata < 0) {
-		snprintf(why, wl, "base %s: %s/%s/data cannot be opened (%s)", m->base_hex, c->cfg->release_dir,
-			 m->base_hex, strerror(-bdata));
-		r = SL_ERR_POLICY;
-	} else if (!r && nbad) {
-		snprintf(why, wl, "base %s changed after its release: %zu file%s taken from it no longer ha%s the "
-			 "content the delta names: %s%s (send a full transfer)", m->base_hex, nbad, nbad == 1 ? "" : "s",
-			 nbad == 1 ? "s" : "ve", list, nbad > 5 ? " (and more)" : "");
+	if (!r && j->nbad) {
+		snprintf(j->why, sizeof j->why, "base %s changed after its release: %zu file%s taken from it no longer "
+			 "ha%s the content the delta names: %s%s (send a full transfer)", j->base_hex, j->nbad,
+			 j->nbad == 1 ? "" : "s", j->nbad == 1 ? "s" : "ve", j->list, j->nbad > 5 ? " (and more)" : "");
 		r = SL_ERR_HASH;
 	}
-	if (!r)
-		sl_log(c->log, SL_LOG_INFO, "transfer %s: %zu files (%llu bytes) copied from base %s and hashed in %.2f s",
-		       x->hex, m->ntaken, (unsigned long long)m->taken_bytes, m->base_hex,
-		       (double)(sl_now_ns() - t0) / 1e9);
-	if (bdata >= 0)
-		close(bdata);
+	j->r = r;
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+static void job_free(struct rx_basejob *j)
+{
+	for (size_t i = 0; j->t && i < j->n; i++) {
+		free(j->t[i].path);
+		free(j->t[i].src);
+	}
+	free(j->t);
+	free(j->buf);
+	if (j->data_fd >= 0)
+		close(j->data_fd);
+	if (j->bdata >= 0)
+		close(j->bdata);
+	free(j);
+}
+
+/* The job for x: names and descriptors of its own. */
+static int job_new(struct rx_ctx *c, struct rx_xfer *x, const struct sl_delta_base *b, int bfd,
+		   struct rx_basejob **out, char *why, size_t wl)
+{
+	const struct sl_manifest *m = x->manifest;
+	struct rx_basejob *j = calloc(1, sizeof *j);
+
+	if (!j)
+		return SL_ERR_NOMEM;
+	j->data_fd = j->bdata = -1;
+	j->n = m->ntaken;
+	j->times = m->version >= 2;
+	j->cap = c->chunkcap;
+	j->t0 = sl_now_ns();
+	memcpy(j->base_hex, m->base_hex, sizeof j->base_hex);
+	j->t = calloc(j->n ? j->n : 1, sizeof *j->t);
+	j->buf = malloc(j->cap);
+	if (!j->t || !j->buf) {
+		job_free(j);
+		return SL_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		const struct sl_manifest_file *f = &m->taken[i], *src = sl_delta_base_find(b, f->sha256);
+		struct rx_take *t = &j->t[i];
+		t->path = strdup(f->path);
+		t->src = src ? strdup(src->path) : NULL;
+		t->size = f->size;
+		memcpy(t->sha256, f->sha256, 32);
+		t->mode = f->mode;
+		t->mtime = f->mtime;
+		if (!t->path || (src && !t->src)) {
+			job_free(j);
+			return SL_ERR_NOMEM;
+		}
+	}
+	j->data_fd = fcntl(x->data_fd, F_DUPFD_CLOEXEC, 0);
+	j->bdata = sl_openat_beneath(bfd, "data", O_RDONLY | O_DIRECTORY, 0);
+	if (j->data_fd < 0 || j->bdata < 0) {
+		snprintf(why, wl, "base %s: %s/%s/data cannot be opened (%s)", m->base_hex, c->cfg->release_dir,
+			 m->base_hex, strerror(j->bdata < 0 ? -j->bdata : errno));
+		job_free(j);
+		return SL_ERR_POLICY;
+	}
+	*out = j;
+	return SL_OK;
+}
+
+static int start_job(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
+{
+	struct rx_basejob *j = NULL;
+	struct sl_delta_base b;
+	int bfd, r;
+
+	if ((r = load_base(c, x->manifest, &b, &bfd, why, wl)))
+		return r;
+	r = job_new(c, x, &b, bfd, &j, why, wl);
 	close(bfd);
 	sl_delta_base_free(&b);
-	return r;
+	if (r)
+		return r;
+	if (pthread_create(&j->thread, NULL, run_job, j) != 0) {
+		job_free(j);
+		snprintf(why, wl, "cannot start the thread that copies from the base");
+		return SL_ERR_NOMEM; /* not a verdict: tried again */
+	}
+	x->basejob = j;
+	sl_log(c->log, SL_LOG_INFO, "transfer %s: copying %zu files (%llu bytes) from base %s", x->hex,
+	       x->manifest->ntaken, (unsigned long long)x->manifest->taken_bytes, x->manifest->base_hex);
+	return SL_ERR_AGAIN;
+}
+
+int rx_base_job_done(const struct rx_xfer *x)
+{
+	return x->basejob && atomic_load(&x->basejob->done);
+}
+
+void rx_base_wait(const struct rx_xfer *x)
+{
+	while (x->basejob && !atomic_load(&x->basejob->done)) {
+		struct timespec t = { 0, 1000000 };
+		nanosleep(&t, NULL);
+	}
+}
+
+void rx_base_cancel(struct rx_xfer *x)
+{
+	if (!x->basejob)
+		return;
+	atomic_store(&x->basejob->cancel, 1);
+	pthread_join(x->basejob->thread, NULL);
+	job_free(x->basejob);
+	x->basejob = NULL;
+}
+
+int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
+{
+	struct rx_basejob *j = x->basejob;
+	int r;
+
+	if (!x->manifest->has_base)
+		return SL_OK;
+	if (!j)
+		return start_job(c, x, why, wl);
+	if (!atomic_load(&j->done))
+		return SL_ERR_AGAIN;
+	pthread_join(j->thread, NULL);
+	x->basejob = NULL;
+	r = j->r;
+	c->st.base_files += j->files;
+	c->st.base_bytes += j->bytes;
+	if (r)
+		snprintf(why, wl, "%s", j->why);
+	else
+		sl_log(c->log, SL_LOG_INFO, "transfer %s: %zu files (%llu bytes) copied from base %s and hashed in "
+		       "%.2f s", x->hex, j->n, (unsigned long long)j->bytes, j->base_hex,
+		       (double)(sl_now_ns() - j->t0) / 1e9);
+	job_free(j);
+	return r == SL_ERR_AGAIN ? SL_ERR_IO : r;
 }

@@ -228,6 +228,7 @@ int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)
 
 void rx_tree_close(struct rx_xfer *x)
 {
+	rx_base_cancel(x); /* a copy from the base writes into the tree */
 	if (x->hasher)
 		rx_hasher_remove(x->hasher, x);
 	x->hasher = NULL;

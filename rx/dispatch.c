@@ -302,8 +302,14 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	if (!final)
 		rx_storage_tick(c, now);
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		if (x->state != RX_X_ACTIVE)
-			continue;
+		if (final)
+			rx_base_wait(x); /* the input ended: finish copying from the base, then release */
+		if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
+			rx_release(c, x);
+	}
+	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+		if (x->state != RX_X_ACTIVE || (x->basejob && !final))
+			continue; /* a complete delta copying from its base does not time out */
 		if (ckpt)
 			rx_xfer_checkpoint(c, x);
 		if (final)

@@ -185,6 +185,8 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	r = verify_catalog(c, x, reason, sizeof reason, &keep, dropped, sizeof dropped);
 	if (!r)
 		r = build_tree(c, x, keep, reason, sizeof reason);
+	if (r == SL_ERR_AGAIN && x->basejob)
+		return; /* copying files from the base: rx_tick comes back when it is done */
 	if (r) {
 		if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? errno : 0, reason))
 			return; /* the disk, not the transfer: kept, tried again */

@@ -111,6 +111,7 @@ struct rx_hfile {                /* the hasher's copy of a manifest file line */
 };
 
 struct rx_hasher;
+struct rx_basejob;
 
 enum rx_xstate { RX_X_ACTIVE = 1, RX_X_DORMANT, RX_X_REJECTED, RX_X_RELEASED };
 
@@ -168,6 +169,7 @@ struct rx_xfer {
 	int hashed_all;             /* every file hashed and matched */
 	int herr;                   /* hashing failed: error, reason in hwhy */
 	char hwhy[600];
+	struct rx_basejob *basejob; /* a delta's files being copied from its base (base.c) */
 	/* a release held up by the disk (storage.c) */
 	int accepted;               /* in the ledger: only the steps after it are left */
 	int release_wait;           /* complete, the release failed for storage: tried again */
@@ -439,10 +441,15 @@ int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t 
  * released here, unchanged manifest, holds every taken file's content, and
  * the whole tree fits --max-staging (verdicts, with why). rx_base_fill(): the
  * taken files copied from RELEASE/<base>/data into the staged tree and
- * hashed (SL_ERR_HASH naming the files that no longer match). Both do
- * nothing for a manifest without a base. */
+ * hashed, on a thread: SL_ERR_AGAIN while it copies (x->basejob; rx_tick
+ * releases again when rx_base_job_done), then SL_OK or the verdict
+ * (SL_ERR_HASH naming the files that no longer match). Both do nothing for
+ * a manifest without a base. rx_base_cancel() stops and joins a job. */
 int rx_base_check(struct rx_ctx *c, const struct sl_manifest *m, char *why, size_t wl);
 int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
+int rx_base_job_done(const struct rx_xfer *x);
+void rx_base_wait(const struct rx_xfer *x);  /* until x's job (if any) is done */
+void rx_base_cancel(struct rx_xfer *x);
 
 /* storage.c */
 /* A write or sync failed with errno err (what: a few words; x may be NULL):

@@ -518,7 +518,7 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 		/* Make room: the transfer idle the longest goes dormant. */
 		struct rx_xfer *old = NULL;
 		for (struct rx_xfer *y = c->xfers; y; y = y->next)
-			if (y->state == RX_X_ACTIVE && (!old || y->last_ns < old->last_ns))
+			if (y->state == RX_X_ACTIVE && !y->basejob && (!old || y->last_ns < old->last_ns))
 				old = y;
 		if (!old)
 			return SL_ERR_AGAIN;

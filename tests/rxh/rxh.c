@@ -650,6 +650,17 @@ void rxh_settle(struct rxh *h)
 		usleep(200);
 	}
 	rxh_tick(h, 1000000);
+	/* A delta's copy from its base runs on a thread too: up to 10 s more,
+	 * ticking so the release follows it. */
+	for (int i = 0; i < 50000; i++) {
+		int copying = 0;
+		for (struct rx_xfer *x = h->c.xfers; x; x = x->next)
+			copying |= x->basejob != NULL;
+		if (!copying)
+			break;
+		usleep(200);
+		rxh_tick(h, 1000);
+	}
 }
 
 /* ---- looking at the result ---- */

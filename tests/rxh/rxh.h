@@ -133,7 +133,8 @@ void rxh_one_free(struct rxh_one *o);
 
 /* Advance the clock by ns and run the receiver's periodic work. */
 void rxh_tick(struct rxh *h, uint64_t ns);
-/* Wait (bounded) until the hasher caught up, then tick: releases happen. */
+/* Wait (bounded) until the hasher caught up, then tick: releases happen
+ * (a delta: once its copy from the base is done too). */
 void rxh_settle(struct rxh *h);
 
 /* RELEASE/<hex>/data/<path> has exactly these bytes: 1; else 0. */

@@ -1,7 +1,8 @@
 # e2e scenario delta_chain (run by tests/e2e/run.sh delta_chain, after lib.sh).
 # Incremental transfers (manifest version 3): a full transfer, then a chain
 # of three deltas, each on the one before: the third moves and removes files
-# and sends no byte at all. Each release is the new tree whole (content,
+# and sends no byte at all (a fourth comes from a capture, the input ending
+# while the receiver copies from the base). Each release is the new tree whole (content,
 # modes, times, directories), its base release is untouched, and sluice
 # status and the audit line name the base. Then refusals, each naming the
 # base and releasing nothing: a delta whose base was never released here,
@@ -115,4 +116,17 @@ for id in "$id5" "$id6" "$id7"; do
     released "$id" && fail "refused delta $id was released"
     [ ! -e "$W/state/release/$id" ] || fail "refused delta $id left staging behind"
 done
-note "chain of 3 deltas released; 3 refusals named their base"
+# A delta read from a capture: the input ends while the receiver copies
+# from the base; it finishes the copy and releases before it exits.
+stop_rx
+next_version T4 T8 8 <<'CHANGE'
+printf 'from a capture\n' > captured
+CHANGE
+id8=$(xfer_id T8)
+"$SLUICE_TX" send --link "pcap:$W/wire.pcap" --key "$W/link.key" --rate 1G --no-progress "$W/T8" \
+    >> "$W/tx.log" 2>&1 || fail "sluice-tx did not write the capture: $(tail -3 "$W/tx.log")"
+"$SLUICE_RX" --link "pcap:$W/wire.pcap" --key "$W/link.key" --policy "$W/policy" \
+    --state "$W/state" --release "$W/rel" >> "$W/rx.log" 2>&1 || fail "rx from the capture failed"
+released "$id8" || fail "the delta from a capture was not released: $(tail -3 "$W/rx.log")"
+check_identical T8 "$id8"
+note "chain of 4 deltas released (one from a capture); 3 refusals named their base"
