@@ -322,7 +322,7 @@ static void check_config(struct tally *t, const char *path, struct named *out)
 {
 	struct rx_opts rx;
 	struct tx_opts tx;
-	struct sl_send_cfg defaults;
+	struct tx_send_cfg defaults;
 	struct sl_diag drx = { "" }, dtx = { "" }, dc = { "" };
 	char *text = NULL;
 	size_t len = 0;
@@ -333,7 +333,7 @@ static void check_config(struct tally *t, const char *path, struct named *out)
 		say(t, 2, "config", "%s", dc.msg);
 		return;
 	}
-	sl_send_cfg_defaults(&defaults); /* the symbol size the diode check needs */
+	tx_send_cfg_defaults(&defaults); /* the symbol size the diode check needs */
 	rx_opts_init(&rx);
 	tx_opts_init(&tx, &defaults, 0);
 	rrx = rx_opts_config(&rx, path, text, len, &lrx, &drx);

@@ -26,8 +26,8 @@ struct seg {
 	int last;              /* ends its file */
 };
 
-struct sl_chunker {
-	const struct sl_source *src;
+struct tx_chunker {
+	const struct tx_source *src;
 	uint32_t chunk_size;
 	int level;
 	int datafd;            /* T/data */
@@ -55,22 +55,22 @@ struct sl_chunker {
 	struct sl_diag plan_diag;
 };
 
-static size_t chunk_want(const struct sl_chunker *c, uint64_t index)
+static size_t chunk_want(const struct tx_chunker *c, uint64_t index)
 {
 	uint64_t off = index * c->chunk_size;
 	return (size_t)(c->src->total_bytes - off < c->chunk_size ? c->src->total_bytes - off
 								  : c->chunk_size);
 }
 
-static uint8_t *dest_of(const struct sl_chunker *c, uint64_t index)
+static uint8_t *dest_of(const struct tx_chunker *c, uint64_t index)
 {
 	return c->dest[index % DESTMAX];
 }
 
-int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
-		   struct sl_uio *uio, struct sl_chunker **out, struct sl_diag *d)
+int tx_chunker_new(const struct tx_source *src, uint32_t chunk_size, int level,
+		   struct sl_uio *uio, struct tx_chunker **out, struct sl_diag *d)
 {
-	struct sl_chunker *c = calloc(1, sizeof *c);
+	struct tx_chunker *c = calloc(1, sizeof *c);
 	char path[4096];
 
 	*out = NULL;
@@ -88,10 +88,10 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 		free(c);
 		return r;
 	}
-	c->cctx = sl_chunk_cctx(level);
+	c->cctx = tx_chunk_cctx(level);
 	c->z = malloc(chunk_size);
 	if (!c->cctx || !c->z) {
-		sl_chunker_free(c);
+		tx_chunker_free(c);
 		return SL_ERR_NOMEM;
 	}
 	c->uio = uio;
@@ -101,7 +101,7 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 			r = sl_uio_register(c->uio, NULL, 0, d);
 		c->own_uio = c->uio != NULL;
 		if (r) {
-			sl_chunker_free(c);
+			tx_chunker_free(c);
 			return r;
 		}
 	}
@@ -109,7 +109,7 @@ int sl_chunker_new(const struct sl_source *src, uint32_t chunk_size, int level,
 	return SL_OK;
 }
 
-void sl_chunker_free(struct sl_chunker *c)
+void tx_chunker_free(struct tx_chunker *c)
 {
 	if (!c)
 		return;
@@ -137,9 +137,9 @@ void sl_chunker_free(struct sl_chunker *c)
 
 /* Open file i beneath T/data without following any symlink; it must still
  * be a regular file of the manifest's size. */
-static int open_checked(struct sl_chunker *c, size_t i, int *out, struct sl_diag *d)
+static int open_checked(struct tx_chunker *c, size_t i, int *out, struct sl_diag *d)
 {
-	const struct sl_source_file *f = &c->src->files[i];
+	const struct tx_source_file *f = &c->src->files[i];
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
 				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
 	struct stat st;
@@ -164,7 +164,7 @@ static int open_checked(struct sl_chunker *c, size_t i, int *out, struct sl_diag
 
 /* Open file i and start its hash (zero-length files; the others are
  * opened by the planning below). */
-static int open_file(struct sl_chunker *c, size_t i, struct sl_diag *d)
+static int open_file(struct tx_chunker *c, size_t i, struct sl_diag *d)
 {
 	int fd, r = open_checked(c, i, &fd, d);
 
@@ -179,9 +179,9 @@ static int open_file(struct sl_chunker *c, size_t i, struct sl_diag *d)
 	return SL_OK;
 }
 
-static int finish_file(struct sl_chunker *c, struct sl_diag *d)
+static int finish_file(struct tx_chunker *c, struct sl_diag *d)
 {
-	const struct sl_source_file *f = &c->src->files[c->file];
+	const struct tx_source_file *f = &c->src->files[c->file];
 	uint8_t h[32];
 	uint8_t extra;
 	int r;
@@ -207,7 +207,7 @@ static int finish_file(struct sl_chunker *c, struct sl_diag *d)
 
 /* The current file is empty: open it, check it is still empty and that its
  * hash matches, move on. */
-static int check_empty(struct sl_chunker *c, struct sl_diag *d)
+static int check_empty(struct tx_chunker *c, struct sl_diag *d)
 {
 	int r = open_file(c, c->file, d);
 	return r ? r : finish_file(c, d);
@@ -215,25 +215,25 @@ static int check_empty(struct sl_chunker *c, struct sl_diag *d)
 
 /* ---- reading ahead ----
  *
- * Chunks whose destination is known (sl_chunker_prefetch) are cut into
+ * Chunks whose destination is known (tx_chunker_prefetch) are cut into
  * segments, one per file piece, and the segments' reads are started (up to
- * SEGMAX at once), opening files ahead of the hashing. sl_chunker_read()
+ * SEGMAX at once), opening files ahead of the hashing. tx_chunker_read()
  * then takes the segments of its chunk in order, waits for each, hashes it
  * and checks each file at its end, exactly as a plain in-order read would:
  * the same bytes, the same checks, the same messages, in the same order (an
  * error met while planning ahead is reported when the hashing reaches it). */
 
 /* Open file i for planning: regular, the manifest's size. */
-static int plan_open(struct sl_chunker *c, size_t i, struct sl_diag *d)
+static int plan_open(struct tx_chunker *c, size_t i, struct sl_diag *d)
 {
 	int fd, r = open_checked(c, i, &fd, d);
 	return r ? r : fd;
 }
 
-static void plan(struct sl_chunker *c)
+static void plan(struct tx_chunker *c)
 {
 	while (c->nseg < SEGMAX && !c->plan_err && c->plan_chunk < c->dest_next) {
-		const struct sl_source_file *f;
+		const struct tx_source_file *f;
 		struct seg *s;
 		size_t want = chunk_want(c, c->plan_chunk), n;
 		if (c->plan_coff == want) {
@@ -282,7 +282,7 @@ static void plan(struct sl_chunker *c)
 		c->plan_err = sl_uio_submit(c->uio, &c->plan_diag);
 }
 
-int sl_chunker_prefetch(struct sl_chunker *c, uint64_t index, uint8_t *out)
+int tx_chunker_prefetch(struct tx_chunker *c, uint64_t index, uint8_t *out)
 {
 	if (index != c->dest_next || index - c->next_index >= DESTMAX ||
 	    index * c->chunk_size >= c->src->total_bytes)
@@ -294,14 +294,14 @@ int sl_chunker_prefetch(struct sl_chunker *c, uint64_t index, uint8_t *out)
 }
 
 /* Fill chunk `index` (want bytes) from its segments, in order. */
-static int read_chunk(struct sl_chunker *c, uint64_t index, size_t want, struct sl_diag *d)
+static int read_chunk(struct tx_chunker *c, uint64_t index, size_t want, struct sl_diag *d)
 {
 	size_t got = 0;
 	int r;
 
 	while (got < want) {
 		struct seg *s;
-		const struct sl_source_file *f;
+		const struct tx_source_file *f;
 		plan(c);
 		if (c->nseg == 0 || c->seg[c->seg_head].chunk != index) {
 			if (d && c->plan_err)
@@ -354,7 +354,7 @@ static int read_chunk(struct sl_chunker *c, uint64_t index, size_t want, struct 
 	return SL_OK;
 }
 
-int sl_chunker_read(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *want_out,
+int tx_chunker_read(struct tx_chunker *c, uint64_t index, uint8_t *out, size_t *want_out,
 		    struct sl_diag *d)
 {
 	uint64_t off = index * c->chunk_size;
@@ -363,7 +363,7 @@ int sl_chunker_read(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *
 
 	if (index != c->next_index || off >= c->src->total_bytes)
 		return sl_diag_set(d, SL_ERR_INVAL, "chunk %llu out of order", (unsigned long long)index);
-	if (index == c->dest_next && sl_chunker_prefetch(c, index, out) != SL_OK)
+	if (index == c->dest_next && tx_chunker_prefetch(c, index, out) != SL_OK)
 		return sl_diag_set(d, SL_ERR_INVAL, "chunk %llu cannot be read", (unsigned long long)index);
 	if (dest_of(c, index) != out + SL_BLOCK_REC)
 		return sl_diag_set(d, SL_ERR_INVAL, "chunk %llu: not the buffer it was read ahead into",
@@ -389,7 +389,7 @@ int sl_chunker_read(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *
 	return SL_OK;
 }
 
-int sl_chunk_pack(ZSTD_CCtx *cctx, uint8_t *zbuf, uint64_t index, uint32_t chunk_size,
+int tx_chunk_pack(ZSTD_CCtx *cctx, uint8_t *zbuf, uint64_t index, uint32_t chunk_size,
 		  uint8_t *out, size_t want, size_t *len)
 {
 	struct sl_block_rec rec = { .kind = SL_BLK_CHUNK, .index = index,
@@ -412,7 +412,7 @@ int sl_chunk_pack(ZSTD_CCtx *cctx, uint8_t *zbuf, uint64_t index, uint32_t chunk
 	return raw;
 }
 
-ZSTD_CCtx *sl_chunk_cctx(int level)
+ZSTD_CCtx *tx_chunk_cctx(int level)
 {
 	ZSTD_CCtx *z = ZSTD_createCCtx();
 	if (!z)
@@ -423,26 +423,26 @@ ZSTD_CCtx *sl_chunk_cctx(int level)
 	return z;
 }
 
-void sl_chunker_account(struct sl_chunker *c, size_t stored, int raw)
+void tx_chunker_account(struct tx_chunker *c, size_t stored, int raw)
 {
 	c->tot_stored += stored;
 	c->raw_chunks += raw != 0;
 }
 
-int sl_chunker_next(struct sl_chunker *c, uint64_t index, uint8_t *out, size_t *len,
+int tx_chunker_next(struct tx_chunker *c, uint64_t index, uint8_t *out, size_t *len,
 		    struct sl_diag *d)
 {
 	size_t want;
-	int raw, r = sl_chunker_read(c, index, out, &want, d);
+	int raw, r = tx_chunker_read(c, index, out, &want, d);
 
 	if (r)
 		return r;
-	raw = sl_chunk_pack(c->cctx, c->z, index, c->chunk_size, out, want, len);
-	sl_chunker_account(c, *len - SL_BLOCK_REC, raw);
+	raw = tx_chunk_pack(c->cctx, c->z, index, c->chunk_size, out, want, len);
+	tx_chunker_account(c, *len - SL_BLOCK_REC, raw);
 	return SL_OK;
 }
 
-void sl_chunker_totals(const struct sl_chunker *c, uint64_t *raw, uint64_t *stored,
+void tx_chunker_totals(const struct tx_chunker *c, uint64_t *raw, uint64_t *stored,
 		       uint64_t *raw_chunks)
 {
 	*raw = c->tot_raw;
@@ -450,7 +450,7 @@ void sl_chunker_totals(const struct sl_chunker *c, uint64_t *raw, uint64_t *stor
 	*raw_chunks = c->raw_chunks;
 }
 
-int sl_chunker_finish(struct sl_chunker *c, struct sl_diag *d)
+int tx_chunker_finish(struct tx_chunker *c, struct sl_diag *d)
 {
 	while (c->file < c->src->nfiles) {
 		int r;

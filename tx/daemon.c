@@ -96,7 +96,7 @@ struct idle {
 	uint64_t next_ns;
 };
 
-static void idle_beat(const struct sl_send_cfg *cfg, struct idle *in, uint64_t now)
+static void idle_beat(const struct tx_send_cfg *cfg, struct idle *in, uint64_t now)
 {
 	struct sl_heartbeat hb;
 	struct sl_wire_hdr h = { .type = SL_T_HEARTBEAT, .paylen = SL_HB_BODY };
@@ -118,7 +118,7 @@ static void idle_beat(const struct sl_send_cfg *cfg, struct idle *in, uint64_t n
 	in->next_ns = now + (uint64_t)cfg->heartbeat_ms * 1000000ull;
 }
 
-int sl_tx_daemon(const struct sl_send_cfg *cfg, const char *spool, const char *policy,
+int tx_daemon(const struct tx_send_cfg *cfg, const char *spool, const char *policy,
 		 volatile sig_atomic_t *stop, struct sl_diag *d)
 {
 	int root, outbox = -1, sent = -1, failed = -1, r = SL_OK;
@@ -149,8 +149,8 @@ int sl_tx_daemon(const struct sl_send_cfg *cfg, const char *spool, const char *p
 
 	while (!*stop) {
 		char name[256], path[4096], log[1600];
-		struct sl_source *src = NULL;
-		struct sl_send_result res;
+		struct tx_source *src = NULL;
+		struct tx_send_result res;
 		struct sl_diag e = { "" };
 		int s;
 
@@ -161,15 +161,15 @@ int sl_tx_daemon(const struct sl_send_cfg *cfg, const char *spool, const char *p
 			continue;
 		}
 		snprintf(path, sizeof path, "%s/outbox/%s", spool, name);
-		s = sl_source_open(path, policy, &src, &e);
+		s = tx_source_open(path, policy, &src, &e);
 		if (!s) {
 			sl_log(cfg->log, SL_LOG_INFO, "%s: transfer %s, %zu files, %s", name, src->id_hex,
 			       src->nfiles, sl_fmt_bytes(src->total_bytes, b1, sizeof b1));
-			s = sl_send(cfg, src, &res, &e);
+			s = tx_send(cfg, src, &res, &e);
 		}
 		if (s == SL_ERR_AGAIN) {
 			/* Interrupted: leave it in outbox/ for the next start. */
-			sl_source_free(src);
+			tx_source_free(src);
 			break;
 		}
 		if (s) {
@@ -184,7 +184,7 @@ int sl_tx_daemon(const struct sl_send_cfg *cfg, const char *spool, const char *p
 			memcpy(in.last_xfer, src->id, 16);
 			in.last_seq = src->sequence;
 		}
-		sl_source_free(src);
+		tx_source_free(src);
 		write_log(s ? failed : sent, name, log);
 		if (renameat(outbox, name, s ? failed : sent, name) != 0) {
 			r = sl_diag_errno(d, "cannot move %s out of outbox (it would be sent again)", name);

@@ -141,14 +141,14 @@ static int command_line(struct tx_opts *o, int argc, char **argv, const char **c
 /* Defaults, --config FILE, the command line: 0, -1 (help shown) or the exit status. */
 static int configure(struct tx_opts *o, int argc, char **argv)
 {
-	struct sl_send_cfg defaults;
+	struct tx_send_cfg defaults;
 	struct sl_diag d = { "" };
 	const char *config = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	int r;
 
-	sl_send_cfg_defaults(&defaults);
+	tx_send_cfg_defaults(&defaults);
 	tx_opts_init(o, &defaults, isatty(2));
 	if (command_line(NULL, argc, argv, &config) == 'h') {
 		usage(stdout);
@@ -171,7 +171,7 @@ static int configure(struct tx_opts *o, int argc, char **argv)
 
 /* A repair code for src: a repair pass (cfg->repair) or, for a full-pass
  * code, a normal pass with new rows. 0, or the exit status of a refusal. */
-static int apply_repair(struct sl_send_cfg *cfg, const struct sl_repair *rep, const struct sl_source *src,
+static int apply_repair(struct tx_send_cfg *cfg, const struct sl_repair *rep, const struct tx_source *src,
 			const struct sl_logger *log)
 {
 	unsigned long rows = 0, whole = 0;
@@ -197,19 +197,19 @@ static int apply_repair(struct sl_send_cfg *cfg, const struct sl_repair *rep, co
 	}
 	sl_log(log, SL_LOG_INFO, "repair code: %zu block(s) lack %lu row(s), plus %lu whole block(s); "
 	       "sending new rows (pass %u) with a %u%% margin plus %d rows each", rep->n, rows, whole,
-	       rep->pass + 1, cfg->repair_margin, SL_REPAIR_EXTRA);
+	       rep->pass + 1, cfg->repair_margin, TX_REPAIR_EXTRA);
 	return 0;
 }
 
 /* One transfer directory, sent and reported: the exit status. */
-static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy, const struct sl_repair *rep,
+static int send_one(struct tx_send_cfg *cfg, const char *dir, const char *policy, const struct sl_repair *rep,
 		    const struct sl_logger *log)
 {
-	struct sl_send_result res;
-	struct sl_source *src = NULL;
+	struct tx_send_result res;
+	struct tx_source *src = NULL;
 	struct sl_diag d = { "" };
 	char b1[32], b2[32], b3[32];
-	int r = sl_source_open(dir, policy, &src, &d);
+	int r = tx_source_open(dir, policy, &src, &d);
 
 	if (r) {
 		fprintf(stderr, "sluice-tx: refusing to send %s: %s\n", dir, d.msg);
@@ -220,7 +220,7 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 	       (unsigned long long)src->sequence, src->nsigs,
 	       policy ? " verified against the policy" : " (not checked: no --policy)");
 	if (rep && (r = apply_repair(cfg, rep, src, log)) != 0) {
-		sl_source_free(src);
+		tx_source_free(src);
 		return r;
 	}
 	const struct sl_manifest *mf = src->manifest;
@@ -232,7 +232,7 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	r = sl_send(cfg, src, &res, &d);
+	r = tx_send(cfg, src, &res, &d);
 	if (r) {
 		fprintf(stderr, "sluice-tx: transfer %s not sent completely: %s\n", src->id_hex,
 			d.msg[0] ? d.msg : sl_strerror(r));
@@ -259,14 +259,14 @@ static int send_one(struct sl_send_cfg *cfg, const char *dir, const char *policy
 				(double)res.unused_ns / 1e6, secs, (double)res.unused_ns / 1e7 / secs,
 				(double)res.starved_ns / 1e6);
 	}
-	sl_source_free(src);
+	tx_source_free(src);
 	return exit_code(r);
 }
 
 /* The configured sender: the key loaded, then one transfer or the daemon. */
 static int send_run(struct tx_opts *o, int daemon, const char *dir, const struct sl_repair *rep)
 {
-	struct sl_send_cfg cfg = o->cfg;
+	struct tx_send_cfg cfg = o->cfg;
 	struct sl_logger log = { sl_log_stderr, "sluice-tx", o->log_max };
 	struct sl_diag d = { "" };
 	uint8_t *key = NULL;
@@ -302,7 +302,7 @@ static int send_run(struct tx_opts *o, int daemon, const char *dir, const struct
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGPIPE, SIG_IGN);
-		r = sl_tx_daemon(&cfg, o->watch, o->policy, &stop_flag, &d);
+		r = tx_daemon(&cfg, o->watch, o->policy, &stop_flag, &d);
 		if (r)
 			fprintf(stderr, "sluice-tx: daemon: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
 		r = exit_code(r);

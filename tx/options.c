@@ -32,7 +32,7 @@ const struct option tx_options[] = {
 	{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
-void tx_opts_init(struct tx_opts *o, const struct sl_send_cfg *defaults, int progress)
+void tx_opts_init(struct tx_opts *o, const struct tx_send_cfg *defaults, int progress)
 {
 	memset(o, 0, sizeof *o);
 	o->cfg = *defaults;
@@ -47,7 +47,7 @@ void tx_opts_free(struct tx_opts *o)
 }
 
 /* Here, not in sender.c, so `sluice doctor` knows the defaults too. */
-void sl_send_cfg_defaults(struct sl_send_cfg *c)
+void tx_send_cfg_defaults(struct tx_send_cfg *c)
 {
 	memset(c, 0, sizeof *c);
 	c->suite = SL_SUITE_AES256GCM;
@@ -65,7 +65,7 @@ void sl_send_cfg_defaults(struct sl_send_cfg *c)
 /* The numbers: rate, burst, FEC, passes, compression, timing. */
 static int number_option(struct tx_opts *o, int opt, const char *key, const char *arg, struct sl_diag *d)
 {
-	struct sl_send_cfg *c = &o->cfg;
+	struct tx_send_cfg *c = &o->cfg;
 	struct sl_diag e = { "" };
 	unsigned v = 0;
 	int r = SL_OK;
@@ -120,7 +120,7 @@ static int number_option(struct tx_opts *o, int opt, const char *key, const char
 
 int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, struct sl_diag *d)
 {
-	struct sl_send_cfg *c = &o->cfg;
+	struct tx_send_cfg *c = &o->cfg;
 	enum sl_suite suite;
 	int r;
 
@@ -138,8 +138,8 @@ int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, stru
 	case TX_O_POLICY: return sl_conf_keep(&o->owned, key, arg, &o->policy, d);
 	case TX_O_SPOOL: return sl_conf_keep(&o->owned, key, arg, &c->spool_dir, d);
 	case TX_O_WATCH: return sl_conf_keep(&o->owned, key, arg, &o->watch, d);
-	case TX_O_REALTIME: c->realtime = SL_RT_REQUIRED; return SL_OK;
-	case TX_O_NOREALTIME: c->realtime = SL_RT_OFF; return SL_OK;
+	case TX_O_REALTIME: c->realtime = TX_RT_REQUIRED; return SL_OK;
+	case TX_O_NOREALTIME: c->realtime = TX_RT_OFF; return SL_OK;
 	case TX_O_PROGRESS: o->progress = 1; return SL_OK;
 	case TX_O_NOPROGRESS: o->progress = 0; return SL_OK;
 	case 'q': o->log_max = SL_LOG_WARN; o->progress = 0; return SL_OK;

@@ -26,12 +26,12 @@ struct blockref {
 
 #define MAX_HELPERS 3
 
-struct sl_producer;
+struct tx_producer;
 
 /* The producer thread (workers[0]) and helper threads share the
  * compression and FEC of each group, one block at a time. */
 struct worker {
-	struct sl_producer *p;
+	struct tx_producer *p;
 	pthread_t thread;
 	int started;
 	struct sl_fec *fec;
@@ -40,19 +40,19 @@ struct worker {
 	uint64_t stored, raw_chunks;
 };
 
-struct sl_producer {
-	struct sl_producer_cfg cfg;
+struct tx_producer {
+	struct tx_producer_cfg cfg;
 	pthread_t thread;
 	int started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct sl_group slots[NSLOTS];
+	struct tx_group slots[NSLOTS];
 	unsigned wr, rd, filled;
 	int stop;
 	struct sl_diag err;
 	int errcode;
 
-	struct sl_chunker *chunker;
+	struct tx_chunker *chunker;
 	struct sl_uio *uio;          /* the chunker's file reads */
 	uint64_t ahead;              /* next chunk whose read has not started */
 	int spool_fd;
@@ -68,13 +68,13 @@ struct sl_producer {
 	pthread_cond_t pgo, pdone;
 	unsigned job_gen, job_active, job_next;
 	int job_err, pool_stop, pool_init;
-	struct sl_group *job_g;
+	struct tx_group *job_g;
 	unsigned *job_lens;
 	const size_t *job_want;
 	unsigned job_vp;
 };
 
-unsigned sl_parity_for(double overhead, unsigned k, unsigned kmax, int catalog)
+unsigned tx_parity_for(double overhead, unsigned k, unsigned kmax, int catalog)
 {
 	unsigned m = catalog ? k : (unsigned)ceil(k * overhead - 1e-9);
 	if (!catalog && k < kmax) {
@@ -95,9 +95,9 @@ unsigned sl_parity_for(double overhead, unsigned k, unsigned kmax, int catalog)
 
 /* ---- the ring ---- */
 
-static struct sl_group *acquire(struct sl_producer *p)
+static struct tx_group *acquire(struct tx_producer *p)
 {
-	struct sl_group *g = NULL;
+	struct tx_group *g = NULL;
 
 	pthread_mutex_lock(&p->mu);
 	while (p->filled == NSLOTS && !p->stop)
@@ -108,7 +108,7 @@ static struct sl_group *acquire(struct sl_producer *p)
 	return g;
 }
 
-static void publish(struct sl_producer *p)
+static void publish(struct tx_producer *p)
 {
 	pthread_mutex_lock(&p->mu);
 	p->wr = (p->wr + 1) % NSLOTS;
@@ -117,9 +117,9 @@ static void publish(struct sl_producer *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-static int push_event(struct sl_producer *p, enum sl_ev ev, unsigned pass)
+static int push_event(struct tx_producer *p, enum tx_ev ev, unsigned pass)
 {
-	struct sl_group *g = acquire(p);
+	struct tx_group *g = acquire(p);
 	if (!g)
 		return SL_ERR_AGAIN;
 	g->ev = ev;
@@ -129,21 +129,21 @@ static int push_event(struct sl_producer *p, enum sl_ev ev, unsigned pass)
 	return SL_OK;
 }
 
-struct sl_group *sl_producer_next(struct sl_producer *p, struct sl_diag *d)
+struct tx_group *tx_producer_next(struct tx_producer *p, struct sl_diag *d)
 {
-	struct sl_group *g;
+	struct tx_group *g;
 
 	pthread_mutex_lock(&p->mu);
 	while (p->filled == 0)
 		pthread_cond_wait(&p->cv, &p->mu);
 	g = &p->slots[p->rd];
 	pthread_mutex_unlock(&p->mu);
-	if (g->ev == SL_EV_ERROR && d)
+	if (g->ev == TX_EV_ERROR && d)
 		*d = p->err;
 	return g;
 }
 
-void sl_producer_release(struct sl_producer *p, struct sl_group *g)
+void tx_producer_release(struct tx_producer *p, struct tx_group *g)
 {
 	(void)g;
 	pthread_mutex_lock(&p->mu);
@@ -160,7 +160,7 @@ void sl_producer_release(struct sl_producer *p, struct sl_group *g)
  * past the 255 - vp·n that no pass sent repeat earlier ones, which help only
  * where the receiver lacks them (at least (255 - k) of 255 rows): those
  * count for (255 - k) / 255 of a row. */
-static unsigned repair_rows(const struct sl_producer *p, const struct sl_group *g, unsigned b,
+static unsigned repair_rows(const struct tx_producer *p, const struct tx_group *g, unsigned b,
 			    unsigned k, unsigned n, unsigned vp)
 {
 	const struct sl_repair *r = p->cfg.repair;
@@ -180,7 +180,7 @@ static unsigned repair_rows(const struct sl_producer *p, const struct sl_group *
 	if (lo == r->n || r->e[lo].block != g->blocks[b])
 		return 0;
 	need = r->e[lo].need && r->e[lo].need < k ? r->e[lo].need : k; /* 0: the whole block */
-	rows = need + (need * p->cfg.repair_margin + 99) / 100 + SL_REPAIR_EXTRA;
+	rows = need + (need * p->cfg.repair_margin + 99) / 100 + TX_REPAIR_EXTRA;
 	if (rows > fresh)
 		rows = k >= 255 ? 255 : fresh + ((rows - fresh) * 255 + (254 - k)) / (255 - k);
 	return rows > 255 ? 255 : (unsigned)rows;
@@ -190,7 +190,7 @@ static unsigned repair_rows(const struct sl_producer *p, const struct sl_group *
  * just read, SL_BLOCK_REC + raw bytes in place; lens[b] is then set), then
  * the rows of virtual pass vp, FEC parity for them, and where each symbol
  * is. Runs on any worker, with that worker's own FEC and zstd contexts. */
-static int encode_block(struct sl_producer *p, struct worker *w, struct sl_group *g,
+static int encode_block(struct tx_producer *p, struct worker *w, struct tx_group *g,
 			unsigned b, unsigned *lens, const size_t *want, unsigned vp)
 {
 	size_t S = p->cfg.symsize;
@@ -203,14 +203,14 @@ static int encode_block(struct sl_producer *p, struct worker *w, struct sl_group
 
 	if (want && want[b]) {
 		size_t len;
-		int raw = sl_chunk_pack(w->cctx, w->zbuf, g->blocks[b] - p->cfg.catalog_blocks,
+		int raw = tx_chunk_pack(w->cctx, w->zbuf, g->blocks[b] - p->cfg.catalog_blocks,
 					p->cfg.chunk_size, data, want[b], &len);
 		lens[b] = (unsigned)len;
 		w->stored += len - SL_BLOCK_REC;
 		w->raw_chunks += (unsigned)raw;
 	}
 	k = sl_block_k(lens[b] - SL_BLOCK_REC, (uint16_t)S);
-	m = sl_parity_for(p->cfg.overhead, k, p->cfg.kmax, g->catalog);
+	m = tx_parity_for(p->cfg.overhead, k, p->cfg.kmax, g->catalog);
 	n = k + m;
 	memset(data + lens[b], 0, k * S - lens[b]);
 	g->k[b] = (uint16_t)k;
@@ -238,7 +238,7 @@ static int encode_block(struct sl_producer *p, struct worker *w, struct sl_group
 }
 
 /* Take blocks of the current job until none is left. */
-static void work_job(struct sl_producer *p, struct worker *w)
+static void work_job(struct tx_producer *p, struct worker *w)
 {
 	unsigned b;
 
@@ -256,7 +256,7 @@ static void work_job(struct sl_producer *p, struct worker *w)
 static void *helper(void *arg)
 {
 	struct worker *w = arg;
-	struct sl_producer *p = w->p;
+	struct tx_producer *p = w->p;
 	unsigned seen = 0;
 
 	pthread_mutex_lock(&p->pmu);
@@ -278,7 +278,7 @@ static void *helper(void *arg)
 
 /* Compress (want != NULL) and FEC-encode every block of g, on the producer
  * thread and the helpers together. */
-static int encode_group(struct sl_producer *p, struct sl_group *g, unsigned *lens,
+static int encode_group(struct tx_producer *p, struct tx_group *g, unsigned *lens,
 			const size_t *want, unsigned vp)
 {
 	int r;
@@ -314,11 +314,11 @@ static int encode_group(struct sl_producer *p, struct sl_group *g, unsigned *len
 }
 
 /* A free slot of the ring, set up for a group of `pass`; NULL when stopping. */
-static struct sl_group *start_group(struct sl_producer *p, unsigned pass, int catalog)
+static struct tx_group *start_group(struct tx_producer *p, unsigned pass, int catalog)
 {
-	struct sl_group *g = acquire(p);
+	struct tx_group *g = acquire(p);
 	if (g) {
-		g->ev = SL_EV_GROUP;
+		g->ev = TX_EV_GROUP;
 		g->pass = pass;
 		g->catalog = catalog;
 		g->count = 0;
@@ -326,12 +326,12 @@ static struct sl_group *start_group(struct sl_producer *p, unsigned pass, int ca
 	return g;
 }
 
-static int catalog_groups(struct sl_producer *p, unsigned pass, unsigned vp)
+static int catalog_groups(struct tx_producer *p, unsigned pass, unsigned vp)
 {
-	const struct sl_source *src = p->cfg.src;
+	const struct tx_source *src = p->cfg.src;
 	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
-	unsigned lens[SL_GROUP_MAX];
-	struct sl_group *g = NULL;
+	unsigned lens[TX_GROUP_MAX];
+	struct tx_group *g = NULL;
 	int r;
 
 	for (uint32_t i = 0; i < p->cfg.catalog_blocks; i++) {
@@ -360,15 +360,15 @@ static int catalog_groups(struct sl_producer *p, unsigned pass, unsigned vp)
 }
 
 /* After compression: account the group and keep it for later passes. */
-static int spool_group(struct sl_producer *p, const struct sl_group *g, const unsigned *lens)
+static int spool_group(struct tx_producer *p, const struct tx_group *g, const unsigned *lens)
 {
 	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
 
 	for (unsigned i = 0; i <= p->nhelpers; i++) {
-		sl_chunker_account(p->chunker, p->workers[i].stored, 0);
+		tx_chunker_account(p->chunker, p->workers[i].stored, 0);
 		p->workers[i].stored = 0;
 		while (p->workers[i].raw_chunks) {
-			sl_chunker_account(p->chunker, 0, 1);
+			tx_chunker_account(p->chunker, 0, 1);
 			p->workers[i].raw_chunks--;
 		}
 	}
@@ -387,12 +387,12 @@ static int spool_group(struct sl_producer *p, const struct sl_group *g, const un
 
 /* Start reading chunks [first, first + D) into group buffer data (chunks
  * already started are skipped). */
-static int read_ahead(struct sl_producer *p, uint64_t first, uint8_t *data)
+static int read_ahead(struct tx_producer *p, uint64_t first, uint8_t *data)
 {
 	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
 
 	for (uint64_t a = p->ahead; a < p->cfg.nchunks && a - first < p->cfg.interleave; a++) {
-		if (sl_chunker_prefetch(p->chunker, a, data + (a - first) * bsz))
+		if (tx_chunker_prefetch(p->chunker, a, data + (a - first) * bsz))
 			return sl_diag_set(&p->err, SL_ERR_INVAL, "chunk %llu cannot be read ahead",
 					   (unsigned long long)a);
 		p->ahead = a + 1;
@@ -403,7 +403,7 @@ static int read_ahead(struct sl_producer *p, uint64_t first, uint8_t *data)
 /* The next group's buffer, if it is free already (the sender holds at
  * most one other slot): its reads can then run during this group's
  * compression and FEC. */
-static uint8_t *next_free_slot(struct sl_producer *p)
+static uint8_t *next_free_slot(struct tx_producer *p)
 {
 	uint8_t *data = NULL;
 
@@ -414,12 +414,12 @@ static uint8_t *next_free_slot(struct sl_producer *p)
 	return data;
 }
 
-static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
+static int chunk_groups(struct tx_producer *p, unsigned pass, int produce)
 {
 	size_t bsz = (size_t)p->cfg.kmax * p->cfg.symsize;
-	unsigned lens[SL_GROUP_MAX];
-	size_t want[SL_GROUP_MAX];
-	struct sl_group *g = NULL;
+	unsigned lens[TX_GROUP_MAX];
+	size_t want[TX_GROUP_MAX];
+	struct tx_group *g = NULL;
 	int r;
 
 	for (uint64_t c = 0; c < p->cfg.nchunks; c++) {
@@ -434,7 +434,7 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 		q = g->data + g->count * bsz;
 		if (produce) {
 			/* read and hash here, in order; compressed with the FEC */
-			r = sl_chunker_read(p->chunker, c, q, &want[g->count], &p->err);
+			r = tx_chunker_read(p->chunker, c, q, &want[g->count], &p->err);
 			if (r)
 				return r;
 		} else {
@@ -459,18 +459,18 @@ static int chunk_groups(struct sl_producer *p, unsigned pass, int produce)
 		}
 	}
 	if (produce)
-		return sl_chunker_finish(p->chunker, &p->err);
+		return tx_chunker_finish(p->chunker, &p->err);
 	return SL_OK;
 }
 
 static void *run(void *arg)
 {
-	struct sl_producer *p = arg;
+	struct tx_producer *p = arg;
 	unsigned last = p->cfg.first_pass + p->cfg.passes;
 	int r = SL_OK;
 
 	for (unsigned pass = p->cfg.first_pass; pass < last && !r; pass++) {
-		r = push_event(p, SL_EV_PASS_START, pass);
+		r = push_event(p, TX_EV_PASS_START, pass);
 		if (!r)
 			r = catalog_groups(p, pass, 2 * pass);
 		if (!r)
@@ -478,40 +478,40 @@ static void *run(void *arg)
 		if (!r)
 			r = catalog_groups(p, pass, 2 * pass + 1);
 		if (!r)
-			r = push_event(p, SL_EV_PASS_END, pass);
+			r = push_event(p, TX_EV_PASS_END, pass);
 	}
 	if (r == SL_ERR_AGAIN)
 		return NULL; /* stopped by the sender */
 	{
 		uint64_t rc;
-		sl_chunker_totals(p->chunker, &p->raw, &p->stored, &rc);
+		tx_chunker_totals(p->chunker, &p->raw, &p->stored, &rc);
 	}
 	if (r) {
-		struct sl_group *g = acquire(p);
+		struct tx_group *g = acquire(p);
 		p->errcode = r;
 		if (!g)
 			return NULL;
-		g->ev = SL_EV_ERROR;
+		g->ev = TX_EV_ERROR;
 		g->count = 0;
 		publish(p);
 		return NULL;
 	}
-	push_event(p, SL_EV_END, last - 1);
+	push_event(p, TX_EV_END, last - 1);
 	return NULL;
 }
 
-static int worker_init(struct worker *w, struct sl_producer *p, const struct sl_producer_cfg *cfg)
+static int worker_init(struct worker *w, struct tx_producer *p, const struct tx_producer_cfg *cfg)
 {
 	w->p = p;
 	if (sl_fec_new(&w->fec))
 		return SL_ERR_NOMEM;
-	w->cctx = sl_chunk_cctx(cfg->level);
+	w->cctx = tx_chunk_cctx(cfg->level);
 	w->zbuf = malloc(cfg->chunk_size);
 	return w->cctx && w->zbuf ? SL_OK : SL_ERR_NOMEM;
 }
 
 /* workers[0] is the producer thread itself; helpers as cores allow. */
-static int start_pool(struct sl_producer *p, const struct sl_producer_cfg *cfg)
+static int start_pool(struct tx_producer *p, const struct tx_producer_cfg *cfg)
 {
 	unsigned want = cfg->threads ? cfg->threads - 1 : sl_cpus_usable() - 1;
 	int r;
@@ -535,7 +535,7 @@ static int start_pool(struct sl_producer *p, const struct sl_producer_cfg *cfg)
 	return r;
 }
 
-static void stop_pool(struct sl_producer *p)
+static void stop_pool(struct tx_producer *p)
 {
 	if (!p->pool_init)
 		return;
@@ -562,7 +562,7 @@ static void stop_pool(struct sl_producer *p)
  * kernel's workers copy from the page cache while this thread hashes and
  * the helpers compress (inline submission would copy on this thread; the
  * two measured the same on a 2-core VM, within noise). */
-static int open_uio(struct sl_producer *p, struct sl_diag *d)
+static int open_uio(struct tx_producer *p, struct sl_diag *d)
 {
 	struct iovec iov[NSLOTS];
 	int r = sl_uio_new(p->cfg.file_io, 64, SL_UIO_ASYNC, &p->uio, d);
@@ -574,10 +574,10 @@ static int open_uio(struct sl_producer *p, struct sl_diag *d)
 	return r ? r : sl_uio_register(p->uio, iov, NSLOTS, d);
 }
 
-int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **out,
+int tx_producer_start(const struct tx_producer_cfg *cfg, struct tx_producer **out,
 		      struct sl_diag *d)
 {
-	struct sl_producer *p = calloc(1, sizeof *p);
+	struct tx_producer *p = calloc(1, sizeof *p);
 	size_t S = cfg->symsize;
 	int r;
 
@@ -590,27 +590,27 @@ int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **ou
 	pthread_cond_init(&p->cv, NULL);
 	/* Parity rows a block can need in one pass: chunk blocks n <= kmax + m,
 	 * catalog blocks n = 2k <= kmax (their pieces are half a block). */
-	p->pmax = cfg->kmax + sl_parity_for(cfg->overhead, cfg->kmax, cfg->kmax, 0);
+	p->pmax = cfg->kmax + tx_parity_for(cfg->overhead, cfg->kmax, cfg->kmax, 0);
 	if (p->pmax > 255 || cfg->repair) /* a repaired block may send up to 255 rows */
 		p->pmax = 255;
 	for (unsigned i = 0; i < NSLOTS; i++) {
 		p->slots[i].data = malloc((size_t)cfg->interleave * cfg->kmax * S);
 		p->slots[i].par = malloc((size_t)cfg->interleave * p->pmax * S);
 		if (!p->slots[i].data || !p->slots[i].par) {
-			sl_producer_free(p);
+			tx_producer_free(p);
 			return SL_ERR_NOMEM;
 		}
 	}
 	r = start_pool(p, cfg);
 	if (r) {
-		sl_producer_free(p);
+		tx_producer_free(p);
 		return sl_diag_set(d, r, "cannot set up the compression and FEC workers");
 	}
 	r = open_uio(p, d);
 	if (!r)
-		r = sl_chunker_new(cfg->src, cfg->chunk_size, cfg->level, p->uio, &p->chunker, d);
+		r = tx_chunker_new(cfg->src, cfg->chunk_size, cfg->level, p->uio, &p->chunker, d);
 	if (r) {
-		sl_producer_free(p);
+		tx_producer_free(p);
 		return r;
 	}
 	if (cfg->passes > 1) {
@@ -619,17 +619,17 @@ int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **ou
 		p->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (p->spool_fd < 0) {
 			r = sl_diag_errno(d, "cannot create the compressed spool in %s (set --spool DIR)", dir);
-			sl_producer_free(p);
+			tx_producer_free(p);
 			return r;
 		}
 		p->refs = calloc(cfg->nchunks ? cfg->nchunks : 1, sizeof *p->refs);
 		if (!p->refs) {
-			sl_producer_free(p);
+			tx_producer_free(p);
 			return SL_ERR_NOMEM;
 		}
 	}
 	if (pthread_create(&p->thread, NULL, run, p) != 0) {
-		sl_producer_free(p);
+		tx_producer_free(p);
 		return sl_diag_set(d, SL_ERR_IO, "cannot start the producer thread");
 	}
 	p->started = 1;
@@ -637,16 +637,16 @@ int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **ou
 	return SL_OK;
 }
 
-void sl_producer_totals(struct sl_producer *p, uint64_t *raw, uint64_t *stored)
+void tx_producer_totals(struct tx_producer *p, uint64_t *raw, uint64_t *stored)
 {
 	uint64_t rc;
 	if (p->chunker)
-		sl_chunker_totals(p->chunker, raw, stored, &rc);
+		tx_chunker_totals(p->chunker, raw, stored, &rc);
 	else
 		*raw = *stored = 0;
 }
 
-void sl_producer_free(struct sl_producer *p)
+void tx_producer_free(struct tx_producer *p)
 {
 	if (!p)
 		return;
@@ -658,7 +658,7 @@ void sl_producer_free(struct sl_producer *p)
 		pthread_join(p->thread, NULL);
 	}
 	/* reads in flight land in the slots: stop them first */
-	sl_chunker_free(p->chunker);
+	tx_chunker_free(p->chunker);
 	sl_uio_free(p->uio);
 	for (unsigned i = 0; i < NSLOTS; i++) {
 		free(p->slots[i].data);
@@ -673,7 +673,7 @@ void sl_producer_free(struct sl_producer *p)
 	free(p);
 }
 
-int sl_producer_error(const struct sl_producer *p)
+int tx_producer_error(const struct tx_producer *p)
 {
 	return p->errcode ? p->errcode : SL_ERR_IO;
 }

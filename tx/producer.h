@@ -1,12 +1,12 @@
 /* producer.h — the sender's producer thread: blocks ready to go, in order.
  *
- * Contract. sl_producer_start() runs the schedule of PROTOCOL.md §6 in its
+ * Contract. tx_producer_start() runs the schedule of PROTOCOL.md §6 in its
  * own thread: per pass, the catalog blocks, the chunk blocks in groups of D,
  * the catalog blocks again; each group read (first pass: from the files
  * through the chunker, which re-hashes and compresses once; later passes:
  * from a private spool file), FEC-encoded for the rows of its pass, and
- * queued. The sending thread takes events in order with sl_producer_next()
- * and gives each back with sl_producer_release(). A small fixed ring of
+ * queued. The sending thread takes events in order with tx_producer_next()
+ * and gives each back with tx_producer_release(). A small fixed ring of
  * group buffers bounds memory and lets reading, compression and FEC run
  * while the previous group is on the wire, so pacing is not held up.
  * Within a group, files are read and hashed in order by the producer
@@ -14,12 +14,12 @@
  * 3 helper threads (cfg.threads; each with its own zstd and FEC context).
  * A repair pass (cfg.repair, from a repair code) runs the same schedule for
  * one pass but gives each block only the rows the code asks for: a block
- * sends rows (pass·n + j) mod 255 for j < lacked + margin% + SL_REPAIR_EXTRA
+ * sends rows (pass·n + j) mod 255 for j < lacked + margin% + TX_REPAIR_EXTRA
  * (the rows a full pass numbered `pass` would start with: new rows), and a
  * block the code does not list sends nothing.
  */
-#ifndef SL_TX_PRODUCER_H
-#define SL_TX_PRODUCER_H
+#ifndef TX_PRODUCER_H
+#define TX_PRODUCER_H
 
 #include <stdint.h>
 #include "error.h"
@@ -27,26 +27,26 @@
 #include "source.h"
 #include "uring_io.h"
 
-enum sl_ev { SL_EV_GROUP = 1, SL_EV_PASS_START, SL_EV_PASS_END, SL_EV_END, SL_EV_ERROR };
+enum tx_ev { TX_EV_GROUP = 1, TX_EV_PASS_START, TX_EV_PASS_END, TX_EV_END, TX_EV_ERROR };
 
-#define SL_GROUP_MAX 256
+#define TX_GROUP_MAX 256
 
-struct sl_group {
-	enum sl_ev ev;
+struct tx_group {
+	enum tx_ev ev;
 	unsigned pass;                   /* pass number of the event */
 	int catalog;                     /* catalog blocks */
 	unsigned count;                  /* blocks in the group */
 	unsigned maxn;                   /* most rows of any block */
-	uint64_t blocks[SL_GROUP_MAX];
-	uint16_t k[SL_GROUP_MAX], m[SL_GROUP_MAX], n[SL_GROUP_MAX];
-	uint16_t rows[SL_GROUP_MAX][255];/* row sent as the j-th symbol of block b */
-	const uint8_t *sym[SL_GROUP_MAX][255]; /* and where its bytes are */
+	uint64_t blocks[TX_GROUP_MAX];
+	uint16_t k[TX_GROUP_MAX], m[TX_GROUP_MAX], n[TX_GROUP_MAX];
+	uint16_t rows[TX_GROUP_MAX][255];/* row sent as the j-th symbol of block b */
+	const uint8_t *sym[TX_GROUP_MAX][255]; /* and where its bytes are */
 	uint8_t *data;                   /* count * kmax * symsize */
 	uint8_t *par;                    /* count * pmax * symsize */
 };
 
-struct sl_producer_cfg {
-	const struct sl_source *src;
+struct tx_producer_cfg {
+	const struct tx_source *src;
 	uint32_t chunk_size;             /* raw bytes per chunk */
 	uint32_t piece;                  /* catalog bytes per catalog block */
 	uint32_t catalog_blocks;
@@ -66,26 +66,26 @@ struct sl_producer_cfg {
 	unsigned repair_margin;          /* percent of the rows lacked, added to each */
 };
 
-struct sl_producer;
+struct tx_producer;
 
 /* Rows added to every repaired block besides the margin (nothing confirms
  * that a repair arrived: a block that lacks one row gets 1 + 1 + 4). */
-#define SL_REPAIR_EXTRA 4
+#define TX_REPAIR_EXTRA 4
 
 /* Parity rows per pass for a block of k data symbols (PROTOCOL.md §6). */
-unsigned sl_parity_for(double overhead, unsigned k, unsigned kmax, int catalog);
+unsigned tx_parity_for(double overhead, unsigned k, unsigned kmax, int catalog);
 
-int sl_producer_start(const struct sl_producer_cfg *cfg, struct sl_producer **out,
+int tx_producer_start(const struct tx_producer_cfg *cfg, struct tx_producer **out,
 		      struct sl_diag *d);
-/* The next event (blocks until there is one). After SL_EV_END or
- * SL_EV_ERROR no further events come; the error's text is in *d. */
-struct sl_group *sl_producer_next(struct sl_producer *p, struct sl_diag *d);
-void sl_producer_release(struct sl_producer *p, struct sl_group *g);
-/* The error code behind an SL_EV_ERROR event. */
-int sl_producer_error(const struct sl_producer *p);
+/* The next event (blocks until there is one). After TX_EV_END or
+ * TX_EV_ERROR no further events come; the error's text is in *d. */
+struct tx_group *tx_producer_next(struct tx_producer *p, struct sl_diag *d);
+void tx_producer_release(struct tx_producer *p, struct tx_group *g);
+/* The error code behind an TX_EV_ERROR event. */
+int tx_producer_error(const struct tx_producer *p);
 /* Stop early (if still running), join the thread, free everything. */
-void sl_producer_free(struct sl_producer *p);
+void tx_producer_free(struct tx_producer *p);
 /* Totals of the chunker: raw bytes read, bytes after compression. */
-void sl_producer_totals(struct sl_producer *p, uint64_t *raw, uint64_t *stored);
+void tx_producer_totals(struct tx_producer *p, uint64_t *raw, uint64_t *stored);
 
 #endif

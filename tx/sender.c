@@ -32,8 +32,8 @@
 #define SL_TX_RT_PRIO 10           /* SCHED_FIFO priority with --realtime */
 
 struct sender {
-	const struct sl_send_cfg *cfg;
-	const struct sl_source *src;
+	const struct tx_send_cfg *cfg;
+	const struct tx_source *src;
 	struct sl_link *link;
 	struct sl_wire_tx *wire;
 	struct sl_pacer pacer;
@@ -60,7 +60,7 @@ struct sender {
 	uint8_t hb_state;
 
 	uint64_t start_ns;
-	struct sl_send_result *res;
+	struct tx_send_result *res;
 	struct sl_diag *d;
 };
 
@@ -70,7 +70,7 @@ static int flush(struct sender *s)
 
 	if (s->nbatch == 0)
 		return SL_OK;
-	/* Pace in steps (see sl_send): the pacer wakes with one step's tokens
+	/* Pace in steps (see tx_send): the pacer wakes with one step's tokens
 	 * and the rest of the bucket keeps what builds up while a sleep
 	 * overshoots, so the average rate holds while wake-ups are late by
 	 * less than about 3/4 of the burst's line time. */
@@ -100,7 +100,7 @@ static int flush(struct sender *s)
 static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body);
 static unsigned parity_for(const struct sender *s, unsigned k, int catalog);
 
-void tx_heartbeat_fill(const struct sl_send_cfg *cfg, uint64_t sent, uint8_t state,
+void tx_heartbeat_fill(const struct tx_send_cfg *cfg, uint64_t sent, uint8_t state,
 		       struct sl_heartbeat *hb)
 {
 	memset(hb, 0, sizeof *hb);
@@ -195,11 +195,11 @@ static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body)
 
 static unsigned parity_for(const struct sender *s, unsigned k, int catalog)
 {
-	return sl_parity_for(s->cfg->overhead, k, s->cfg->kmax, catalog);
+	return tx_parity_for(s->cfg->overhead, k, s->cfg->kmax, catalog);
 }
 
 /* Put one prepared group on the wire: row j of every block, then row j+1. */
-static int send_group(struct sender *s, const struct sl_group *g)
+static int send_group(struct sender *s, const struct tx_group *g)
 {
 	for (unsigned j = 0; j < g->maxn; j++) {
 		for (unsigned b = 0; b < g->count; b++) {
@@ -245,9 +245,9 @@ static void layout_id(const struct sender *s, uint8_t out[16])
 	memcpy(out, h, 16);
 }
 
-static int run(struct sender *s, struct sl_producer *prod)
+static int run(struct sender *s, struct tx_producer *prod)
 {
-	const struct sl_send_cfg *c = s->cfg;
+	const struct tx_send_cfg *c = s->cfg;
 	unsigned last = c->first_pass + c->passes;
 	int r;
 
@@ -260,25 +260,25 @@ static int run(struct sender *s, struct sl_producer *prod)
 	}
 	r = send_heartbeat(s, SL_HB_SENDING);
 	for (;;) {
-		struct sl_group *g;
+		struct tx_group *g;
 		if (r)
 			return r;
 		{
 			uint64_t t0 = sl_now_ns();
-			g = sl_producer_next(prod, s->d);
+			g = tx_producer_next(prod, s->d);
 			s->res->starved_ns += sl_now_ns() - t0;
 		}
 		switch (g->ev) {
-		case SL_EV_PASS_START:
+		case TX_EV_PASS_START:
 			s->pass = g->pass;
 			s->blocks_sent = 0;
 			for (int i = 0; i < 3 && !r; i++)
 				r = send_xfer(s);
 			break;
-		case SL_EV_GROUP:
+		case TX_EV_GROUP:
 			r = send_group(s, g);
 			break;
-		case SL_EV_PASS_END:
+		case TX_EV_PASS_END:
 			for (int i = 0; i < 3 && !r; i++)
 				r = send_xfer(s);
 			if (!r)
@@ -286,30 +286,30 @@ static int run(struct sender *s, struct sl_producer *prod)
 			if (!r)
 				sl_log(c->log, SL_LOG_INFO, "pass %u of %u sent", g->pass + 1, last);
 			break;
-		case SL_EV_END:
-			sl_producer_release(prod, g);
+		case TX_EV_END:
+			tx_producer_release(prod, g);
 			s->pass = last - 1;
 			for (int i = 0; i < 3 && !r; i++)
 				r = send_heartbeat(s, SL_HB_DONE);
 			if (!r)
 				r = flush(s);
 			return r;
-		case SL_EV_ERROR:
-			sl_producer_release(prod, g);
-			return sl_producer_error(prod);
+		case TX_EV_ERROR:
+			tx_producer_release(prod, g);
+			return tx_producer_error(prod);
 		}
-		sl_producer_release(prod, g);
+		tx_producer_release(prod, g);
 	}
 }
 
 /* The schedule's numbers, the transfer header and the pacer, from cfg. */
 static int plan(struct sender *s)
 {
-	const struct sl_send_cfg *cfg = s->cfg;
-	const struct sl_source *src = s->src;
+	const struct tx_send_cfg *cfg = s->cfg;
+	const struct tx_source *src = s->src;
 	uint64_t burst;
 
-	if (cfg->kmax < 1 || cfg->kmax > 254 || cfg->interleave < 1 || cfg->interleave > SL_GROUP_MAX ||
+	if (cfg->kmax < 1 || cfg->kmax > 254 || cfg->interleave < 1 || cfg->interleave > TX_GROUP_MAX ||
 	    cfg->passes < 1 || cfg->first_pass + cfg->passes > 65535 || cfg->overhead < 0 ||
 	    cfg->overhead > 10 || (cfg->repair && cfg->passes != 1))
 		return sl_diag_set(s->d, SL_ERR_INVAL, "invalid sender configuration");
@@ -380,9 +380,9 @@ static int open_sender(struct sender *s)
 	return SL_OK;
 }
 
-static void producer_cfg(const struct sender *s, struct sl_producer_cfg *pc)
+static void producer_cfg(const struct sender *s, struct tx_producer_cfg *pc)
 {
-	const struct sl_send_cfg *cfg = s->cfg;
+	const struct tx_send_cfg *cfg = s->cfg;
 
 	memset(pc, 0, sizeof *pc);
 	pc->src = s->src;
@@ -406,17 +406,17 @@ static void producer_cfg(const struct sender *s, struct sl_producer_cfg *pc)
 
 /* After the producer's threads exist: only this one, which sleeps between
  * pacing steps, gets the real-time class (*realtime set when it did). */
-static int go_realtime(const struct sl_send_cfg *cfg, int *realtime, struct sl_diag *d)
+static int go_realtime(const struct tx_send_cfg *cfg, int *realtime, struct sl_diag *d)
 {
 	struct sched_param sp = { .sched_priority = SL_TX_RT_PRIO };
 	int e;
 
-	if (cfg->realtime == SL_RT_OFF || !cfg->rate_bps)
+	if (cfg->realtime == TX_RT_OFF || !cfg->rate_bps)
 		return SL_OK;
 	e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 	if (!e) {
 		*realtime = 1;
-	} else if (cfg->realtime == SL_RT_AUTO) {
+	} else if (cfg->realtime == TX_RT_AUTO) {
 		sl_log(cfg->log, SL_LOG_INFO, "pacing from an ordinary thread (SCHED_FIFO: %s)", strerror(e));
 	} else {
 		return sl_diag_set(d, SL_ERR_INVAL, "--realtime: cannot switch to SCHED_FIFO: %s "
@@ -457,12 +457,12 @@ static int finish(struct sender *s, int r)
 	return r;
 }
 
-int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
-	    struct sl_send_result *res, struct sl_diag *d)
+int tx_send(const struct tx_send_cfg *cfg, const struct tx_source *src,
+	    struct tx_send_result *res, struct sl_diag *d)
 {
 	struct sender s;
-	struct sl_producer *prod = NULL;
-	struct sl_producer_cfg pc;
+	struct tx_producer *prod = NULL;
+	struct tx_producer_cfg pc;
 	int r, realtime = 0;
 
 	memset(res, 0, sizeof *res);
@@ -486,7 +486,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	s.start_ns = sl_now_ns();
 	if (d)
 		d->msg[0] = '\0';
-	r = sl_producer_start(&pc, &prod, d);
+	r = tx_producer_start(&pc, &prod, d);
 	if (r)
 		goto out;
 	if (d && d->msg[0]) { /* a warning from the start (e.g. buffers not registered) */
@@ -501,7 +501,7 @@ int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
 	res->blocks = s.catalog_blocks + s.nchunks;
 	r = run(&s, prod);
 	if (!r)
-		sl_producer_totals(prod, &res->raw_bytes, &res->stored_bytes);
+		tx_producer_totals(prod, &res->raw_bytes, &res->stored_bytes);
 	r = finish(&s, r);
 out:
 	if (realtime) {
@@ -511,7 +511,7 @@ out:
 		pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
 	}
 	if (prod)
-		sl_producer_free(prod); /* joins the thread first */
+		tx_producer_free(prod); /* joins the thread first */
 	sl_link_close(s.link);
 	sl_wire_tx_free(s.wire);
 	free(s.batch);

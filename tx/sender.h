@@ -1,6 +1,6 @@
 /* sender.h — one transfer onto the link: schedule, FEC, sealing, pacing.
  *
- * Contract: sl_send() sends the transfer `src` for cfg->passes passes
+ * Contract: tx_send() sends the transfer `src` for cfg->passes passes
  * following PROTOCOL.md §6 (transfer headers, catalog, interleaved chunk
  * blocks, new rows every pass, heartbeats), never exceeding cfg->rate_bps
  * on the wire (headers counted) beyond cfg->burst_bytes. Compression
@@ -8,8 +8,8 @@
  * spool file. It stops early (SL_ERR_AGAIN) when *cfg->stop becomes
  * non-zero, after telling the receiver with "aborted" heartbeats.
  */
-#ifndef SL_TX_SENDER_H
-#define SL_TX_SENDER_H
+#ifndef TX_SENDER_H
+#define TX_SENDER_H
 
 #include <signal.h>
 #include <stdint.h>
@@ -20,7 +20,7 @@
 #include "source.h"
 #include "wire.h"
 
-struct sl_send_cfg {
+struct tx_send_cfg {
 	const char *link_uri;
 	const uint8_t *link_key;      /* NULL with suite SL_SUITE_NONE */
 	enum sl_suite suite;
@@ -37,7 +37,7 @@ struct sl_send_cfg {
 	unsigned preamble;            /* warm-up datagrams */
 	int progress;                 /* draw a progress bar on stderr */
 	const char *spool_dir;        /* where the compressed spool lives (O_TMPFILE) */
-	enum { SL_RT_AUTO, SL_RT_OFF, SL_RT_REQUIRED } realtime;
+	enum { TX_RT_AUTO, TX_RT_OFF, TX_RT_REQUIRED } realtime;
 				      /* paced: send from a SCHED_FIFO thread (auto:
 				       * when permitted; required: or fail) */
 	unsigned threads;             /* compression + FEC threads; 0: one per core, <= 4 */
@@ -49,7 +49,7 @@ struct sl_send_cfg {
 	volatile sig_atomic_t *stop;
 };
 
-struct sl_send_result {
+struct tx_send_result {
 	uint64_t datagrams;
 	uint64_t wire_bytes;          /* Ethernet wire bytes the pacer accounted */
 	uint64_t raw_bytes;           /* stream bytes */
@@ -62,15 +62,15 @@ struct sl_send_result {
 				       * sender had no data ready or woke late */
 };
 
-void sl_send_cfg_defaults(struct sl_send_cfg *c);
+void tx_send_cfg_defaults(struct tx_send_cfg *c);
 
 /* The fields of a heartbeat every sender state shares (time, rate, code
  * parameters, `sent` datagrams so far, state), the rest zero, the sender
  * flag set; callers add what they know of a transfer. */
 struct sl_heartbeat;
-void tx_heartbeat_fill(const struct sl_send_cfg *cfg, uint64_t sent, uint8_t state,
+void tx_heartbeat_fill(const struct tx_send_cfg *cfg, uint64_t sent, uint8_t state,
 		       struct sl_heartbeat *hb);
-int sl_send(const struct sl_send_cfg *cfg, const struct sl_source *src,
-	    struct sl_send_result *res, struct sl_diag *d);
+int tx_send(const struct tx_send_cfg *cfg, const struct tx_source *src,
+	    struct tx_send_result *res, struct sl_diag *d);
 
 #endif

@@ -156,10 +156,10 @@ static int check_policy(const char *policy_path, const uint8_t *mtext, size_t ml
 	return r;
 }
 
-int sl_source_open(const char *dir, const char *policy_path, struct sl_source **out,
+int tx_source_open(const char *dir, const char *policy_path, struct tx_source **out,
 		   struct sl_diag *d)
 {
-	struct sl_source *s;
+	struct tx_source *s;
 	struct sl_manifest *m = NULL;
 	struct sigs sg = { 0 };
 	uint8_t *mtext = NULL;
@@ -229,7 +229,7 @@ int sl_source_open(const char *dir, const char *policy_path, struct sl_source **
 		s->catalog_len = sl_catalog_size(sg.n + 1, names, lens);
 		s->catalog = malloc(s->catalog_len);
 		if (!s->catalog) {
-			sl_source_free(s);
+			tx_source_free(s);
 			r = SL_ERR_NOMEM;
 			m = NULL;
 			goto fail;
@@ -247,7 +247,7 @@ fail:
 	return r;
 }
 
-void sl_source_free(struct sl_source *s)
+void tx_source_free(struct tx_source *s)
 {
 	if (!s)
 		return;

@@ -4,8 +4,8 @@
  * with common/util/conf.c) and `sluice doctor --config` hand each (option,
  * value) to tx_option(). Precedence: defaults, the file, the command line.
  */
-#ifndef SL_TX_OPTIONS_H
-#define SL_TX_OPTIONS_H
+#ifndef TX_OPTIONS_H
+#define TX_OPTIONS_H
 
 #include "conf.h"
 #include "sender.h"
@@ -23,7 +23,7 @@ enum {
 extern const struct option tx_options[];
 
 struct tx_opts {
-	struct sl_send_cfg cfg;     /* sl_send_cfg_defaults() before the options */
+	struct tx_send_cfg cfg;     /* tx_send_cfg_defaults() before the options */
 	const char *key_path, *policy, *aead, *watch;
 	const char *repair;         /* --repair CODE (command line only), checked by main.c */
 	int unkeyed, have_rate, progress;
@@ -31,9 +31,9 @@ struct tx_opts {
 	struct sl_conf_strings owned; /* copies of string values, freed by tx_opts_free */
 };
 
-/* cfg must hold its defaults already (sl_send_cfg_defaults); progress is
+/* cfg must hold its defaults already (tx_send_cfg_defaults); progress is
  * the default of --progress. */
-void tx_opts_init(struct tx_opts *o, const struct sl_send_cfg *defaults, int progress);
+void tx_opts_init(struct tx_opts *o, const struct tx_send_cfg *defaults, int progress);
 void tx_opts_free(struct tx_opts *o);
 /* Apply one option (key: the name to show); SL_OK or an error with the reason in d. */
 int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, struct sl_diag *d);

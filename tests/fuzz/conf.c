@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rx_opts a, b;
 	struct tx_opts t;
-	struct sl_send_cfg defaults = { 0 };
+	struct tx_send_cfg defaults = { 0 };
 	struct sl_diag d;
 	unsigned line;
 	int r;

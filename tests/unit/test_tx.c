@@ -1,5 +1,5 @@
 /* test_tx.c — sluice-tx's sender as a library (libtx), end to end in process:
- * sl_send() writes a transfer to a pcap: link, the capture is opened with the
+ * tx_send() writes a transfer to a pcap: link, the capture is opened with the
  * link key and fed to the receiver's state machine (tests/rxh), which must
  * release it bit-identical. Between the two the test reads every datagram's
  * header, so the schedule itself is checked: what each pass sends, that a
@@ -52,16 +52,16 @@ static void make_dir(const struct rxh_file *f, size_t n, struct rxh_xfer *t, cha
 	cr_assert_eq(rxh_xfer_write_dir(h, t, f, n, 2, dir), SL_OK);
 }
 
-static void cfg_for(struct sl_send_cfg *c, const char *pcap)
+static void cfg_for(struct tx_send_cfg *c, const char *pcap)
 {
-	sl_send_cfg_defaults(c);
+	tx_send_cfg_defaults(c);
 	c->link_uri = pcap;
 	c->link_key = h->link_key;
 	c->rate_bps = 0;
 	c->progress = 0;
 	c->heartbeat_ms = 50;
 	c->spool_dir = h->dir;
-	c->realtime = SL_RT_OFF;
+	c->realtime = TX_RT_OFF;
 }
 
 /* Every datagram of the capture, opened with the link key: its header is
@@ -142,9 +142,9 @@ Test(tx, sends_what_rx_releases)
 	uint8_t *a = rxh_pattern(700000, 61), *b = rxh_pattern(1000, 62);
 	struct rxh_file f[] = { { "a.bin", a, 700000 }, { "sub/b.txt", b, 1000 } };
 	struct rxh_xfer t;
-	struct sl_send_cfg cfg;
-	struct sl_send_result res;
-	struct sl_source *src;
+	struct tx_send_cfg cfg;
+	struct tx_send_result res;
+	struct tx_source *src;
 	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	char dir[400], pcap[420];
@@ -152,11 +152,11 @@ Test(tx, sends_what_rx_releases)
 	make_dir(f, 2, &t, dir, sizeof dir);
 	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
 	cfg_for(&cfg, pcap);
-	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
 	replay(pcap, &cp);
 	tally(&cp);
-	cr_assert_eq(cp.n, res.datagrams, "the capture holds every datagram sl_send counted");
+	cr_assert_eq(cp.n, res.datagrams, "the capture holds every datagram tx_send counted");
 	cr_assert_gt(cp.data_syms[0], 0);
 	cr_assert_gt(cp.parity_syms[0], 0, "one pass carries parity (overhead %.3f)", cfg.overhead);
 	cr_assert_eq(cp.data_syms[1] + cp.parity_syms[1], 0, "one pass only");
@@ -165,7 +165,7 @@ Test(tx, sends_what_rx_releases)
 	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 700000));
 	cr_assert(rxh_released_file_is(h, t.hex, "sub/b.txt", b, 1000));
 	capture_free(&cp);
-	sl_source_free(src);
+	tx_source_free(src);
 	rxh_xfer_free(&t);
 	free(a);
 	free(b);
@@ -179,9 +179,9 @@ Test(tx, repeat_pass_sends_new_rows)
 	uint8_t *a = rxh_pattern(400000, 63);
 	struct rxh_file f[] = { { "a.bin", a, 400000 } };
 	struct rxh_xfer t;
-	struct sl_send_cfg cfg;
-	struct sl_send_result res;
-	struct sl_source *src;
+	struct tx_send_cfg cfg;
+	struct tx_send_result res;
+	struct tx_source *src;
 	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	char dir[400], pcap[420];
@@ -191,8 +191,8 @@ Test(tx, repeat_pass_sends_new_rows)
 	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
 	cfg_for(&cfg, pcap);
 	cfg.passes = 3;
-	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
 	replay(pcap, &cp);
 	tally(&cp);
 	for (unsigned p = 1; p < 3; p++)
@@ -216,7 +216,7 @@ Test(tx, repeat_pass_sends_new_rows)
 	cr_assert_eq(rxh_audit_count(h, "released", t.hex), 1);
 	free(sent);
 	capture_free(&cp);
-	sl_source_free(src);
+	tx_source_free(src);
 	rxh_xfer_free(&t);
 	free(a);
 }
@@ -228,9 +228,9 @@ Test(tx, changed_source_file_stops_the_send)
 	uint8_t *a = rxh_pattern(300000, 64);
 	struct rxh_file f[] = { { "a.bin", a, 300000 } };
 	struct rxh_xfer t;
-	struct sl_send_cfg cfg;
-	struct sl_send_result res;
-	struct sl_source *src;
+	struct tx_send_cfg cfg;
+	struct tx_send_result res;
+	struct tx_source *src;
 	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	char dir[400], pcap[420], path[460];
@@ -239,19 +239,19 @@ Test(tx, changed_source_file_stops_the_send)
 	make_dir(f, 1, &t, dir, sizeof dir);
 	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
 	cfg_for(&cfg, pcap);
-	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
 	snprintf(path, sizeof path, "%s/data/a.bin", dir);
 	fp = fopen(path, "ab");
 	cr_assert_not_null(fp);
 	fputs("appended after hashing", fp);
 	fclose(fp);
-	cr_assert_neq(sl_send(&cfg, src, &res, &d), SL_OK);
+	cr_assert_neq(tx_send(&cfg, src, &res, &d), SL_OK);
 	cr_assert(strstr(d.msg, "a.bin") && strstr(d.msg, "changed"), "%s", d.msg);
 	replay(pcap, &cp);
 	rxh_settle(h);
 	cr_assert_not(rxh_is_released(h, t.hex));
 	capture_free(&cp);
-	sl_source_free(src);
+	tx_source_free(src);
 	rxh_xfer_free(&t);
 	free(a);
 }
@@ -268,7 +268,7 @@ static int keep_but_two_blocks(const struct sl_wire_hdr *w)
 }
 
 /* Issue 14, in process: the receiver times a transfer out and makes its
- * repair code; sl_send with that code sends only the two blocks it lists,
+ * repair code; tx_send with that code sends only the two blocks it lists,
  * new rows of the next pass (3 + 100% + 4 for the block three rows short,
  * every row for the one of which nothing arrived), and the receiver
  * completes and releases the transfer from them. */
@@ -277,9 +277,9 @@ Test(tx, repair_closes_the_loop)
 	uint8_t *a = rxh_pattern(400000, 64);
 	struct rxh_file f[] = { { "a.bin", a, 400000 } };
 	struct rxh_xfer t;
-	struct sl_send_cfg cfg;
-	struct sl_send_result res;
-	struct sl_source *src;
+	struct tx_send_cfg cfg;
+	struct tx_send_result res;
+	struct tx_source *src;
 	struct capture c1 = { 0 }, c2 = { 0 };
 	struct sl_diag d = { "" };
 	struct sl_repair r;
@@ -291,8 +291,8 @@ Test(tx, repair_closes_the_loop)
 	snprintf(pcap1, sizeof pcap1, "pcap:%s/low1.pcap", h->dir);
 	snprintf(pcap2, sizeof pcap2, "pcap:%s/low2.pcap", h->dir);
 	cfg_for(&cfg, pcap1);
-	cr_assert_eq(sl_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
 	lost_short = t.hdr.catalog_blocks;
 	lost_whole = t.hdr.catalog_blocks + 1;
 	cr_assert_gt(t.nblocks, lost_whole);
@@ -315,7 +315,7 @@ Test(tx, repair_closes_the_loop)
 	cfg.repair = &r;
 	cfg.first_pass = r.pass;
 	cfg.passes = 1;
-	cr_assert_eq(sl_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
 	replay(pcap2, &c2);
 	for (size_t i = 0; i < c2.n; i++) {
 		const struct sl_wire_hdr *w = &c2.hdr[i];
@@ -333,18 +333,18 @@ Test(tx, repair_closes_the_loop)
 		}
 	}
 	cr_assert_eq(other, 0, "symbols of blocks the code does not list");
-	cr_assert_eq(short_rows, 3 + 3 + SL_REPAIR_EXTRA);
+	cr_assert_eq(short_rows, 3 + 3 + TX_REPAIR_EXTRA);
 	/* a block of which nothing arrived is sent whole, with the margin (and
 	 * more for the rows past the fresh ones, at most 255) */
-	cr_assert_geq(whole_rows, 2u * t.k[lost_whole] + SL_REPAIR_EXTRA > 255 ? 255u
-		      : 2u * t.k[lost_whole] + SL_REPAIR_EXTRA);
+	cr_assert_geq(whole_rows, 2u * t.k[lost_whole] + TX_REPAIR_EXTRA > 255 ? 255u
+		      : 2u * t.k[lost_whole] + TX_REPAIR_EXTRA);
 	cr_assert_leq(whole_rows, 255);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 400000));
 	cr_assert_eq(rxh_audit_count(h, "released", t.hex), 1);
 	capture_free(&c1);
 	capture_free(&c2);
-	sl_source_free(src);
+	tx_source_free(src);
 	rxh_xfer_free(&t);
 	free(a);
 }
