@@ -355,14 +355,14 @@ static int configure(struct rx_opts *o, struct held *h)
 static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, int no_landlock_ok,
 		   const struct sl_logger *log)
 {
-	struct sl_rx_sandbox_cfg sb = {
+	struct rx_sandbox_cfg sb = {
 		.state_fd = c->state_fd, .release_fd = c->release_fd,
 		.state_path = cfg->state_dir, .release_path = cfg->release_dir,
 		.link_fd = sl_link_fd(c->link), .file_ring = cfg->file_io == SL_UIO_URING,
 		.allow_no_landlock = no_landlock_ok,
 	};
 	struct sl_diag d = { "" };
-	int r = sl_rx_sandbox(&sb, &d);
+	int r = rx_sandbox(&sb, &d);
 
 	if (r == SL_ERR_UNSUPPORTED || r == SL_ERR_INVAL) {
 		fprintf(stderr, "sluice-rx: %s\n", d.msg);

@@ -58,7 +58,7 @@ static int landlock_abi(bool allow, long *abi, struct sl_diag *d)
 			   "exec; file writes limited by file permissions alone)", why);
 }
 
-static int landlock(const struct sl_rx_sandbox_cfg *cfg, long abi, struct sl_diag *d)
+static int landlock(const struct rx_sandbox_cfg *cfg, long abi, struct sl_diag *d)
 {
 	struct landlock_ruleset_attr attr = { 0 };
 	struct landlock_path_beneath_attr pb = { 0 };
@@ -271,7 +271,7 @@ static int seccomp(int link_fd, struct sl_diag *d)
 
 /* A file ring writes to whatever descriptor it is given, unseen by
  * seccomp: with a packet socket open, it could send frames. */
-static int check_ring(const struct sl_rx_sandbox_cfg *cfg, struct sl_diag *d)
+static int check_ring(const struct rx_sandbox_cfg *cfg, struct sl_diag *d)
 {
 	int domain = 0;
 	socklen_t len = sizeof domain;
@@ -285,7 +285,7 @@ static int check_ring(const struct sl_rx_sandbox_cfg *cfg, struct sl_diag *d)
 			   "capture socket; use --file-io plain");
 }
 
-int sl_rx_sandbox(const struct sl_rx_sandbox_cfg *cfg, struct sl_diag *d)
+int rx_sandbox(const struct rx_sandbox_cfg *cfg, struct sl_diag *d)
 {
 	struct sl_diag warn = { "" };
 	long abi;

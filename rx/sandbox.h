@@ -1,6 +1,6 @@
 /* sandbox.h — confine sluice-rx once its files and socket are open.
  *
- * Contract: sl_rx_sandbox() sets no_new_privs, restricts the filesystem with
+ * Contract: rx_sandbox() sets no_new_privs, restricts the filesystem with
  * Landlock (ABI 2 or later) to the state and release trees (read, write,
  * create, remove, rename there; nothing elsewhere), and installs a seccomp
  * filter (libseccomp) that allows only the system calls the receive loop
@@ -24,14 +24,14 @@
  * Sanitizer builds (tests only) apply the same, plus what the sanitizers'
  * runtime needs to report under it (sandbox.c: sanitizer_rules).
  */
-#ifndef SL_RX_SANDBOX_H
-#define SL_RX_SANDBOX_H
+#ifndef RX_SANDBOX_H
+#define RX_SANDBOX_H
 
 #include <stdbool.h>
 
 #include "error.h"
 
-struct sl_rx_sandbox_cfg {
+struct rx_sandbox_cfg {
 	int state_fd, release_fd;	/* the trees Landlock leaves writable */
 	const char *state_path;		/* their names, for messages */
 	const char *release_path;
@@ -40,6 +40,6 @@ struct sl_rx_sandbox_cfg {
 	bool allow_no_landlock;		/* where Landlock is missing: seccomp alone */
 };
 
-int sl_rx_sandbox(const struct sl_rx_sandbox_cfg *cfg, struct sl_diag *d);
+int rx_sandbox(const struct rx_sandbox_cfg *cfg, struct sl_diag *d);
 
 #endif

@@ -48,8 +48,8 @@ struct counts {
 
 struct sim {
 	struct sl_link *in, *out;
-	struct sl_loss loss;
-	struct sl_queue_model q;
+	struct ls_loss loss;
+	struct ls_queue_model q;
 	struct ring ring;
 	struct counts c, last;
 	int simulated;          /* pcap input: time from the capture */
@@ -188,7 +188,7 @@ static int depart_until(struct sim *s, uint64_t now)
 			ring_pop(&s->ring, len);
 			s->c.wire_out += sl_wire_bytes_udp(len);
 			s->last_depart = dep;
-			if (sl_loss_drop(&s->loss)) {
+			if (ls_loss_drop(&s->loss)) {
 				s->c.lost++;
 				continue;
 			}
@@ -218,7 +218,7 @@ static void arrive(struct sim *s, uint64_t t, const uint8_t *buf, size_t len)
 	}
 	s->c.received++;
 	s->c.rx_bytes += len;
-	if (sl_queue_offer(&s->q, t, sl_wire_bytes_udp(len), &dep) ||
+	if (ls_queue_offer(&s->q, t, sl_wire_bytes_udp(len), &dep) ||
 	    ring_push(&s->ring, dep, buf, len))
 		s->c.overflow++;
 }
@@ -232,7 +232,7 @@ static void print_stats(struct sim *s, uint64_t now)
 	printf("t=%.1fs received %" PRIu64 " forwarded %" PRIu64 " lost %" PRIu64
 	       " overflow %" PRIu64 " queue %s out %s\n",
 	       (double)(now - s->start_ns) / 1e9, s->c.received, s->c.forwarded, s->c.lost,
-	       s->c.overflow, sl_fmt_bytes(sl_queue_backlog(&s->q, now), q1, sizeof q1),
+	       s->c.overflow, sl_fmt_bytes(ls_queue_backlog(&s->q, now), q1, sizeof q1),
 	       sl_fmt_rate(rate, r1, sizeof r1));
 	fflush(stdout);
 	s->last = s->c;
@@ -501,7 +501,7 @@ static int check_args(const struct linksim_args *a, struct sim *s)
 		}
 		randombytes_buf(&s->seed, sizeof s->seed);
 	}
-	if (sl_loss_init(&s->loss, a->loss, a->burst, s->seed, &d)) {
+	if (ls_loss_init(&s->loss, a->loss, a->burst, s->seed, &d)) {
 		fprintf(stderr, "sluice linksim: %s\n", d.msg);
 		return 2;
 	}
@@ -547,7 +547,7 @@ static int open_sim(const struct linksim_args *a, struct sim *s, struct sl_dgram
 	s->start_ns = s->simulated ? 0 : sl_realtime_ns();
 	s->last_input = s->last_stats = s->start_ns;
 	s->next_stats = s->start_ns + s->stats_s * 1000000000ull;
-	sl_queue_init(&s->q, s->rate, s->queue, s->start_ns);
+	ls_queue_init(&s->q, s->rate, s->queue, s->start_ns);
 	return 0;
 }
 
@@ -562,10 +562,10 @@ static void banner(const struct linksim_args *a, const struct sim *s)
 	printf("linksim: rate %s, queue %s (%.2f ms at that rate), ",
 	       sl_fmt_rate((double)s->rate, b1, sizeof b1), sl_fmt_bytes(s->queue, b2, sizeof b2),
 	       (double)s->queue * 8e3 / (double)s->rate);
-	if (s->loss.kind == SL_LOSS_GILBERT)
+	if (s->loss.kind == LS_LOSS_GILBERT)
 		printf("loss %.4g%% in bursts of %.4g (Gilbert-Elliott p=%.6g r=%.6g)",
 		       a->loss * 100, a->burst, s->loss.p_gb, s->loss.p_bg);
-	else if (s->loss.kind == SL_LOSS_BERNOULLI)
+	else if (s->loss.kind == LS_LOSS_BERNOULLI)
 		printf("loss %.4g%% (independent)", a->loss * 100);
 	else
 		printf("no loss");

@@ -12,7 +12,7 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-void sl_rng_seed(struct sl_rng *r, uint64_t seed)
+void ls_rng_seed(struct ls_rng *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
 		r->s[i] = splitmix64(&seed);
@@ -23,7 +23,7 @@ static uint64_t rotl(uint64_t x, int k)
 	return (x << k) | (x >> (64 - k));
 }
 
-uint64_t sl_rng_next(struct sl_rng *r)
+uint64_t ls_rng_next(struct ls_rng *r)
 {
 	uint64_t *s = r->s;
 	uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -37,16 +37,16 @@ uint64_t sl_rng_next(struct sl_rng *r)
 	return result;
 }
 
-double sl_rng_unit(struct sl_rng *r)
+double ls_rng_unit(struct ls_rng *r)
 {
-	return (double)(sl_rng_next(r) >> 11) * 0x1.0p-53;
+	return (double)(ls_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-int sl_loss_init(struct sl_loss *l, double rate, double mean_burst, uint64_t seed,
+int ls_loss_init(struct ls_loss *l, double rate, double mean_burst, uint64_t seed,
 		 struct sl_diag *d)
 {
-	*l = (struct sl_loss){ 0 };
-	sl_rng_seed(&l->rng, seed);
+	*l = (struct ls_loss){ 0 };
+	ls_rng_seed(&l->rng, seed);
 	if (!(rate >= 0.0 && rate <= 1.0))
 		return sl_diag_set(d, SL_ERR_RANGE, "loss rate %g: must be between 0 and 1", rate);
 	if (!(mean_burst == 0.0 || mean_burst >= 1.0))
@@ -55,49 +55,49 @@ int sl_loss_init(struct sl_loss *l, double rate, double mean_burst, uint64_t see
 	l->rate = rate;
 	l->mean_burst = mean_burst;
 	if (rate == 0.0) {
-		l->kind = SL_LOSS_NONE;
+		l->kind = LS_LOSS_NONE;
 		return SL_OK;
 	}
 	if (mean_burst == 0.0 || rate == 1.0) {
-		l->kind = SL_LOSS_BERNOULLI;
+		l->kind = LS_LOSS_BERNOULLI;
 		return SL_OK;
 	}
 	if (mean_burst < rate / (1.0 - rate))
 		return sl_diag_set(d, SL_ERR_RANGE, "loss %g with mean burst %g is impossible: at that "
 				   "loss rate bursts average at least %.3g datagrams", rate, mean_burst,
 				   rate / (1.0 - rate));
-	l->kind = SL_LOSS_GILBERT;
+	l->kind = LS_LOSS_GILBERT;
 	l->p_bg = 1.0 / mean_burst;
 	l->p_gb = rate / (mean_burst * (1.0 - rate));
-	l->bad = sl_rng_unit(&l->rng) < rate;
+	l->bad = ls_rng_unit(&l->rng) < rate;
 	return SL_OK;
 }
 
-int sl_loss_drop(struct sl_loss *l)
+int ls_loss_drop(struct ls_loss *l)
 {
 	int drop;
 
 	switch (l->kind) {
-	case SL_LOSS_BERNOULLI:
-		return sl_rng_unit(&l->rng) < l->rate;
-	case SL_LOSS_GILBERT:
+	case LS_LOSS_BERNOULLI:
+		return ls_rng_unit(&l->rng) < l->rate;
+	case LS_LOSS_GILBERT:
 		drop = l->bad;
 		if (l->bad)
-			l->bad = !(sl_rng_unit(&l->rng) < l->p_bg);
+			l->bad = !(ls_rng_unit(&l->rng) < l->p_bg);
 		else
-			l->bad = sl_rng_unit(&l->rng) < l->p_gb;
+			l->bad = ls_rng_unit(&l->rng) < l->p_gb;
 		return drop;
 	default:
 		return 0;
 	}
 }
 
-int sl_queue_init(struct sl_queue_model *q, uint64_t rate_bps, uint64_t cap_bytes,
+int ls_queue_init(struct ls_queue_model *q, uint64_t rate_bps, uint64_t cap_bytes,
 		  uint64_t now_ns)
 {
 	if (rate_bps == 0 || cap_bytes == 0 || cap_bytes > (1ull << 31))
 		return SL_ERR_INVAL;
-	*q = (struct sl_queue_model){
+	*q = (struct ls_queue_model){
 		.rate_bps = rate_bps,
 		.cap_bytes = cap_bytes,
 		.cap_nbit = cap_bytes * NBIT_PER_BYTE,
@@ -106,7 +106,7 @@ int sl_queue_init(struct sl_queue_model *q, uint64_t rate_bps, uint64_t cap_byte
 	return SL_OK;
 }
 
-static void drain(struct sl_queue_model *q, uint64_t now_ns)
+static void drain(struct ls_queue_model *q, uint64_t now_ns)
 {
 	uint64_t dt;
 
@@ -121,7 +121,7 @@ static void drain(struct sl_queue_model *q, uint64_t now_ns)
 		q->backlog_nbit -= dt * q->rate_bps;
 }
 
-int sl_queue_offer(struct sl_queue_model *q, uint64_t now_ns, uint64_t wire,
+int ls_queue_offer(struct ls_queue_model *q, uint64_t now_ns, uint64_t wire,
 		   uint64_t *depart_ns)
 {
 	uint64_t need, b;
@@ -143,7 +143,7 @@ int sl_queue_offer(struct sl_queue_model *q, uint64_t now_ns, uint64_t wire,
 	return 0;
 }
 
-uint64_t sl_queue_backlog(struct sl_queue_model *q, uint64_t now_ns)
+uint64_t ls_queue_backlog(struct ls_queue_model *q, uint64_t now_ns)
 {
 	drain(q, now_ns);
 	return q->backlog_nbit / NBIT_PER_BYTE + (q->backlog_nbit % NBIT_PER_BYTE != 0);

@@ -26,42 +26,42 @@
  * Integer arithmetic in 1e-9 bit, as the pacer (pace.h): an input that a
  * sl_pacer at the same rate with burst <= cap admitted never overflows.
  */
-#ifndef SL_LINKSIM_MODEL_H
-#define SL_LINKSIM_MODEL_H
+#ifndef LINKSIM_MODEL_H
+#define LINKSIM_MODEL_H
 
 #include <stdint.h>
 #include "error.h"
 
-struct sl_rng {
+struct ls_rng {
 	uint64_t s[4];
 };
 
-void sl_rng_seed(struct sl_rng *r, uint64_t seed);
-uint64_t sl_rng_next(struct sl_rng *r);
-double sl_rng_unit(struct sl_rng *r); /* uniform in [0, 1), 53 bits */
+void ls_rng_seed(struct ls_rng *r, uint64_t seed);
+uint64_t ls_rng_next(struct ls_rng *r);
+double ls_rng_unit(struct ls_rng *r); /* uniform in [0, 1), 53 bits */
 
-enum sl_loss_kind { SL_LOSS_NONE, SL_LOSS_BERNOULLI, SL_LOSS_GILBERT };
+enum ls_loss_kind { LS_LOSS_NONE, LS_LOSS_BERNOULLI, LS_LOSS_GILBERT };
 
-struct sl_loss {
-	enum sl_loss_kind kind;
+struct ls_loss {
+	enum ls_loss_kind kind;
 	double rate;        /* P, the long-run loss rate */
 	double mean_burst;  /* L (Gilbert only) */
 	double p_gb;        /* Good -> Bad */
 	double p_bg;        /* Bad -> Good */
 	int bad;            /* current state (Gilbert) */
-	struct sl_rng rng;
+	struct ls_rng rng;
 };
 
 /* rate in [0,1]; mean_burst 0 selects Bernoulli, else Gilbert–Elliott
  * with that mean burst length (>= 1 and >= rate/(1-rate)). Returns
  * SL_ERR_RANGE with a reason when the pair is impossible. */
-int sl_loss_init(struct sl_loss *l, double rate, double mean_burst, uint64_t seed,
+int ls_loss_init(struct ls_loss *l, double rate, double mean_burst, uint64_t seed,
 		 struct sl_diag *d);
 
 /* 1: drop this datagram, 0: pass it. */
-int sl_loss_drop(struct sl_loss *l);
+int ls_loss_drop(struct ls_loss *l);
 
-struct sl_queue_model {
+struct ls_queue_model {
 	uint64_t rate_bps;
 	uint64_t cap_bytes;
 	uint64_t cap_nbit;     /* cap_bytes * 8e9 */
@@ -71,16 +71,16 @@ struct sl_queue_model {
 };
 
 /* rate_bps >= 1; 1 <= cap_bytes <= 2^31. */
-int sl_queue_init(struct sl_queue_model *q, uint64_t rate_bps, uint64_t cap_bytes,
+int ls_queue_init(struct ls_queue_model *q, uint64_t rate_bps, uint64_t cap_bytes,
 		  uint64_t now_ns);
 
 /* A datagram of `wire` bytes arrives at now_ns (times never go back; an
  * earlier time is taken as the latest seen). Returns 0 and sets *depart_ns,
  * or 1 when it does not fit (dropped). */
-int sl_queue_offer(struct sl_queue_model *q, uint64_t now_ns, uint64_t wire,
+int ls_queue_offer(struct ls_queue_model *q, uint64_t now_ns, uint64_t wire,
 		   uint64_t *depart_ns);
 
 /* Backlog in wire bytes at now_ns (rounded up). */
-uint64_t sl_queue_backlog(struct sl_queue_model *q, uint64_t now_ns);
+uint64_t ls_queue_backlog(struct ls_queue_model *q, uint64_t now_ns);
 
 #endif

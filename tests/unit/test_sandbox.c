@@ -1,5 +1,5 @@
 /* Unit tests for the sluice-rx sandbox (rx/sandbox.c). Each test forks a
- * child that applies sl_rx_sandbox() over temporary state and release trees
+ * child that applies rx_sandbox() over temporary state and release trees
  * and then tries one thing; the parent checks how the child ended (a
  * forbidden call: killed by SIGSYS) and what the attempt left behind (files,
  * datagrams, frames on a veth peer). Also: the refusal without Landlock (a
@@ -95,7 +95,7 @@ static void report(int fd, const char *fmt, ...)
 
 static void child(const struct attempt *a, int rep)
 {
-	struct sl_rx_sandbox_cfg cfg = {
+	struct rx_sandbox_cfg cfg = {
 		.state_fd = B.state_fd, .release_fd = B.release_fd,
 		.state_path = B.state, .release_path = B.release, .link_fd = a->link_fd,
 		.file_ring = a->file_ring, .allow_no_landlock = a->allow_no_landlock,
@@ -105,7 +105,7 @@ static void child(const struct attempt *a, int rep)
 
 	if (a->prep)
 		a->prep(a);
-	r = sl_rx_sandbox(&cfg, &d);
+	r = rx_sandbox(&cfg, &d);
 	report(rep, "sandbox: %d (%s); ", r, d.msg);
 	if (r != a->expect_err || (a->expect_msg && !strstr(d.msg, a->expect_msg)))
 		_exit(EXIT_SANDBOX);
