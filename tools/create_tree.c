@@ -1,5 +1,6 @@
 /* create_tree.c — the walk of `sluice manifest create` (see create_tree.h). */
 #include "create_tree.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,20 +15,6 @@
 #include "tree.h"
 
 #define HARD_LINKS_SHOWN 20
-
-/* Room for one more element of an array of `size`-byte elements. */
-static int grow(void **arr, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return SL_OK;
-	size_t nc = *cap ? *cap * 2 : 256;
-	void *na = realloc(*arr, nc * size);
-	if (!na)
-		return SL_ERR_NOMEM;
-	*arr = na;
-	*cap = nc;
-	return SL_OK;
-}
 
 const char *ct_shown(const struct create_tree *t, const char *path, char *buf, size_t len)
 {
@@ -52,7 +39,7 @@ void ct_refuse(struct create_tree *t, const char *path, const char *why)
 
 static int add_dir(struct create_tree *t, const char *path, const struct stat *st)
 {
-	if (grow((void **)&t->dirs, t->ndirs, &t->capd, sizeof *t->dirs))
+	if (sl_grow(&t->dirs, t->ndirs, &t->capd, sizeof *t->dirs))
 		return SL_ERR_NOMEM;
 	t->dirs[t->ndirs].path = strdup(path);
 	if (!t->dirs[t->ndirs].path)
@@ -74,7 +61,7 @@ static int add_link(struct create_tree *t, const char *path, const struct stat *
 		snprintf(target, cap, "(unreadable: %s)", strerror(errno));
 	else
 		target[n] = '\0';
-	if (grow((void **)&t->links, t->nlinks, &t->capl, sizeof *t->links)) {
+	if (sl_grow(&t->links, t->nlinks, &t->capl, sizeof *t->links)) {
 		free(target);
 		return SL_ERR_NOMEM;
 	}
@@ -91,7 +78,7 @@ static int add_link(struct create_tree *t, const char *path, const struct stat *
 
 static int add_file(struct create_tree *t, const char *path)
 {
-	if (grow((void **)&t->files, t->nfiles, &t->capf, sizeof *t->files))
+	if (sl_grow(&t->files, t->nfiles, &t->capf, sizeof *t->files))
 		return SL_ERR_NOMEM;
 	t->files[t->nfiles] = strdup(path);
 	if (!t->files[t->nfiles])

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "grow.h"
 #include "cmds.h"
 #include "fileio.h"
 #include "manifest.h"
@@ -49,14 +50,8 @@ static struct group *group_get(struct groups *gs, const char *key, size_t klen)
 	for (size_t i = 0; i < gs->n; i++)
 		if (!strcmp(gs->g[i].key, k))
 			return &gs->g[i];
-	if (gs->n == gs->cap) {
-		size_t nc = gs->cap ? gs->cap * 2 : 32;
-		struct group *ng = realloc(gs->g, nc * sizeof *ng);
-		if (!ng)
-			return NULL;
-		gs->g = ng;
-		gs->cap = nc;
-	}
+	if (sl_grow(&gs->g, gs->n, &gs->cap, sizeof *gs->g))
+		return NULL;
 	memset(&gs->g[gs->n], 0, sizeof gs->g[0]);
 	memcpy(gs->g[gs->n].key, k, sizeof k);
 	return &gs->g[gs->n++];

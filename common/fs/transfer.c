@@ -1,5 +1,6 @@
 /* transfer.c — verify a transfer directory: manifest, signatures, files. */
 #include "transfer.h"
+#include "grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,14 +30,8 @@ static int problem(struct sl_transfer_report *r, int code, const char *fmt, ...)
 	va_list ap;
 	if (r->nproblems >= MAX_PROBLEMS)
 		return code;
-	if (r->nproblems == r->cap_) {
-		size_t nc = r->cap_ ? r->cap_ * 2 : 8;
-		struct sl_transfer_problem *np = realloc(r->problems, nc * sizeof *np);
-		if (!np)
-			return code;
-		r->problems = np;
-		r->cap_ = nc;
-	}
+	if (sl_grow(&r->problems, r->nproblems, &r->cap_, sizeof *r->problems))
+		return code;
 	r->problems[r->nproblems].code = code;
 	va_start(ap, fmt);
 	vsnprintf(r->problems[r->nproblems].what, sizeof r->problems[0].what, fmt, ap);

@@ -1,5 +1,6 @@
 /* manifest.c — strict parser and canonical emitter of the manifest format. */
 #include "manifest.h"
+#include "grow.h"
 #include "hex.h"
 #include "units.h"
 
@@ -831,27 +832,15 @@ int sl_manifest_set_purpose(struct sl_manifest *m, const char *purpose, struct s
 	return SL_OK;
 }
 
-/* Room for one more element of an array of `size`-byte elements. */
-static int grow(void **arr, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return SL_OK;
-	size_t nc = *cap ? *cap * 2 : 64;
-	void *na = realloc(*arr, nc * size);
-	if (!na)
-		return SL_ERR_NOMEM;
-	*arr = na;
-	*cap = nc;
-	return SL_OK;
-}
-
-int sl_manifest_add_file(struct sl_manifest *m, const char *path, uint64_t size,
-			 const uint8_t sha256[32], unsigned mode, struct timespec mtime)
+/* A file line appended to *arr (the sent or the taken files). */
+static int append_file(struct sl_manifest_file **arr, size_t *n, size_t *cap, const char *path,
+		       uint64_t size, const uint8_t sha256[32], unsigned mode, struct timespec mtime)
 {
 	struct sl_manifest_file *f;
-	if (grow((void **)&m->files, m->nfiles, &m->cap_, sizeof *m->files))
+
+	if (sl_grow(arr, *n, cap, sizeof **arr))
 		return SL_ERR_NOMEM;
-	f = &m->files[m->nfiles];
+	f = &(*arr)[*n];
 	memset(f, 0, sizeof *f);
 	f->path = strdup(path);
 	if (!f->path)
@@ -860,8 +849,14 @@ int sl_manifest_add_file(struct sl_manifest *m, const char *path, uint64_t size,
 	memcpy(f->sha256, sha256, 32);
 	f->mode = mode;
 	f->mtime = mtime;
-	m->nfiles++;
+	(*n)++;
 	return SL_OK;
+}
+
+int sl_manifest_add_file(struct sl_manifest *m, const char *path, uint64_t size,
+			 const uint8_t sha256[32], unsigned mode, struct timespec mtime)
+{
+	return append_file(&m->files, &m->nfiles, &m->cap_, path, size, sha256, mode, mtime);
 }
 
 void sl_manifest_set_base(struct sl_manifest *m, const uint8_t id[SL_ID_BYTES], const uint8_t sha256[32])
@@ -876,26 +871,13 @@ void sl_manifest_set_base(struct sl_manifest *m, const uint8_t id[SL_ID_BYTES], 
 int sl_manifest_take_file(struct sl_manifest *m, const char *path, uint64_t size,
 			  const uint8_t sha256[32], unsigned mode, struct timespec mtime)
 {
-	struct sl_manifest_file *f;
-	if (grow((void **)&m->taken, m->ntaken, &m->tcap_, sizeof *m->taken))
-		return SL_ERR_NOMEM;
-	f = &m->taken[m->ntaken];
-	memset(f, 0, sizeof *f);
-	f->path = strdup(path);
-	if (!f->path)
-		return SL_ERR_NOMEM;
-	f->size = size;
-	memcpy(f->sha256, sha256, 32);
-	f->mode = mode;
-	f->mtime = mtime;
-	m->ntaken++;
-	return SL_OK;
+	return append_file(&m->taken, &m->ntaken, &m->tcap_, path, size, sha256, mode, mtime);
 }
 
 int sl_manifest_add_dir(struct sl_manifest *m, const char *path, unsigned mode, struct timespec mtime)
 {
 	struct sl_manifest_dir *e;
-	if (grow((void **)&m->dirs, m->ndirs, &m->dcap_, sizeof *m->dirs))
+	if (sl_grow(&m->dirs, m->ndirs, &m->dcap_, sizeof *m->dirs))
 		return SL_ERR_NOMEM;
 	e = &m->dirs[m->ndirs];
 	e->path = strdup(path);
