@@ -64,6 +64,33 @@ static void cfg_for(struct tx_send_cfg *c, const char *pcap)
 	c->realtime = TX_RT_OFF;
 }
 
+/* One transfer ready to send: its directory, a capture to send it to, the
+ * sender's settings and its opened source. */
+struct run {
+	struct rxh_xfer t;
+	struct tx_send_cfg cfg;
+	struct tx_send_result res;
+	struct tx_source *src;
+	char dir[400], pcap[420];
+};
+
+static void run_open(struct run *r, const struct rxh_file *f, size_t n)
+{
+	struct sl_diag d = { "" };
+
+	memset(r, 0, sizeof *r);
+	make_dir(f, n, &r->t, r->dir, sizeof r->dir);
+	snprintf(r->pcap, sizeof r->pcap, "pcap:%s/low.pcap", h->dir);
+	cfg_for(&r->cfg, r->pcap);
+	cr_assert_eq(tx_source_open(r->dir, h->policy, &r->src, &d), SL_OK, "%s", d.msg);
+}
+
+static void run_close(struct run *r)
+{
+	tx_source_free(r->src);
+	rxh_xfer_free(&r->t);
+}
+
 /* Every datagram of the capture, opened with the link key: its header is
  * recorded, the sealed bytes go to the receiver (rx_handle) unless keep
  * (if given) says the link lost it. */
@@ -141,32 +168,24 @@ Test(tx, sends_what_rx_releases)
 {
 	uint8_t *a = rxh_pattern(700000, 61), *b = rxh_pattern(1000, 62);
 	struct rxh_file f[] = { { "a.bin", a, 700000 }, { "sub/b.txt", b, 1000 } };
-	struct rxh_xfer t;
-	struct tx_send_cfg cfg;
-	struct tx_send_result res;
-	struct tx_source *src;
+	struct run u;
 	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
-	char dir[400], pcap[420];
 
-	make_dir(f, 2, &t, dir, sizeof dir);
-	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
-	cfg_for(&cfg, pcap);
-	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
-	replay(pcap, &cp);
+	run_open(&u, f, 2);
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
+	replay(u.pcap, &cp);
 	tally(&cp);
-	cr_assert_eq(cp.n, res.datagrams, "the capture holds every datagram tx_send counted");
+	cr_assert_eq(cp.n, u.res.datagrams, "the capture holds every datagram tx_send counted");
 	cr_assert_gt(cp.data_syms[0], 0);
-	cr_assert_gt(cp.parity_syms[0], 0, "one pass carries parity (overhead %.3f)", cfg.overhead);
+	cr_assert_gt(cp.parity_syms[0], 0, "one pass carries parity (overhead %.3f)", u.cfg.overhead);
 	cr_assert_eq(cp.data_syms[1] + cp.parity_syms[1], 0, "one pass only");
 	cr_assert_eq(cp.repeats, 0);
 	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 700000));
-	cr_assert(rxh_released_file_is(h, t.hex, "sub/b.txt", b, 1000));
+	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 700000));
+	cr_assert(rxh_released_file_is(h, u.t.hex, "sub/b.txt", b, 1000));
 	capture_free(&cp);
-	tx_source_free(src);
-	rxh_xfer_free(&t);
+	run_close(&u);
 	free(a);
 	free(b);
 }
@@ -178,22 +197,15 @@ Test(tx, repeat_pass_sends_new_rows)
 {
 	uint8_t *a = rxh_pattern(400000, 63);
 	struct rxh_file f[] = { { "a.bin", a, 400000 } };
-	struct rxh_xfer t;
-	struct tx_send_cfg cfg;
-	struct tx_send_result res;
-	struct tx_source *src;
+	struct run u;
 	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
-	char dir[400], pcap[420];
 	uint64_t *sent, early_repeats = 0;
 
-	make_dir(f, 1, &t, dir, sizeof dir);
-	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
-	cfg_for(&cfg, pcap);
-	cfg.passes = 3;
-	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
-	replay(pcap, &cp);
+	run_open(&u, f, 1);
+	u.cfg.passes = 3;
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
+	replay(u.pcap, &cp);
 	tally(&cp);
 	for (unsigned p = 1; p < 3; p++)
 		cr_assert_eq(cp.data_syms[p] + cp.parity_syms[p], cp.data_syms[0] + cp.parity_syms[0],
@@ -212,12 +224,11 @@ Test(tx, repeat_pass_sends_new_rows)
 	}
 	cr_assert_eq(early_repeats, 0, "a row was repeated before all 255 were used");
 	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 400000));
-	cr_assert_eq(rxh_audit_count(h, "released", t.hex), 1);
+	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 400000));
+	cr_assert_eq(rxh_audit_count(h, "released", u.t.hex), 1);
 	free(sent);
 	capture_free(&cp);
-	tx_source_free(src);
-	rxh_xfer_free(&t);
+	run_close(&u);
 	free(a);
 }
 
@@ -227,32 +238,25 @@ Test(tx, changed_source_file_stops_the_send)
 {
 	uint8_t *a = rxh_pattern(300000, 64);
 	struct rxh_file f[] = { { "a.bin", a, 300000 } };
-	struct rxh_xfer t;
-	struct tx_send_cfg cfg;
-	struct tx_send_result res;
-	struct tx_source *src;
+	struct run u;
 	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
-	char dir[400], pcap[420], path[460];
+	char path[460];
 	FILE *fp;
 
-	make_dir(f, 1, &t, dir, sizeof dir);
-	snprintf(pcap, sizeof pcap, "pcap:%s/low.pcap", h->dir);
-	cfg_for(&cfg, pcap);
-	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
-	snprintf(path, sizeof path, "%s/data/a.bin", dir);
+	run_open(&u, f, 1);
+	snprintf(path, sizeof path, "%s/data/a.bin", u.dir);
 	fp = fopen(path, "ab");
 	cr_assert_not_null(fp);
 	fputs("appended after hashing", fp);
 	fclose(fp);
-	cr_assert_neq(tx_send(&cfg, src, &res, &d), SL_OK);
+	cr_assert_neq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK);
 	cr_assert(strstr(d.msg, "a.bin") && strstr(d.msg, "changed"), "%s", d.msg);
-	replay(pcap, &cp);
+	replay(u.pcap, &cp);
 	rxh_settle(h);
-	cr_assert_not(rxh_is_released(h, t.hex));
+	cr_assert_not(rxh_is_released(h, u.t.hex));
 	capture_free(&cp);
-	tx_source_free(src);
-	rxh_xfer_free(&t);
+	run_close(&u);
 	free(a);
 }
 
@@ -276,32 +280,27 @@ Test(tx, repair_closes_the_loop)
 {
 	uint8_t *a = rxh_pattern(400000, 64);
 	struct rxh_file f[] = { { "a.bin", a, 400000 } };
-	struct rxh_xfer t;
-	struct tx_send_cfg cfg;
-	struct tx_send_result res;
-	struct tx_source *src;
+	struct run u;
+	struct rxh_xfer *tp = &u.t;
 	struct capture c1 = { 0 }, c2 = { 0 };
 	struct sl_diag d = { "" };
 	struct sl_repair r;
 	struct rx_xfer *x;
-	char dir[400], pcap1[420], pcap2[420];
+	char pcap2[420];
 	unsigned short_rows = 0, whole_rows = 0, other = 0, n_short = 0;
 
-	make_dir(f, 1, &t, dir, sizeof dir);
-	snprintf(pcap1, sizeof pcap1, "pcap:%s/low1.pcap", h->dir);
+	run_open(&u, f, 1);
 	snprintf(pcap2, sizeof pcap2, "pcap:%s/low2.pcap", h->dir);
-	cfg_for(&cfg, pcap1);
-	cr_assert_eq(tx_source_open(dir, h->policy, &src, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
-	lost_short = t.hdr.catalog_blocks;
-	lost_whole = t.hdr.catalog_blocks + 1;
-	cr_assert_gt(t.nblocks, lost_whole);
-	replay_keep(pcap1, &c1, keep_but_two_blocks);
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
+	lost_short = tp->hdr.catalog_blocks;
+	lost_whole = tp->hdr.catalog_blocks + 1;
+	cr_assert_gt(tp->nblocks, lost_whole);
+	replay_keep(u.pcap, &c1, keep_but_two_blocks);
 	rxh_settle(h);
 	rxh_tick(h, h->cfg.timeout_ns + 1);
-	x = rx_xfer_find(&h->c, t.id);
+	x = rx_xfer_find(&h->c, tp->id);
 	cr_assert_not_null(x);
-	cr_assert_not(rxh_is_released(h, t.hex));
+	cr_assert_not(rxh_is_released(h, tp->hex));
 	cr_assert_eq(sl_repair_decode(x->repair, &r, &d), SL_OK, "'%s': %s", x->repair, d.msg);
 	cr_assert_eq(r.n, 2, "%s", x->repair);
 	cr_assert_eq(r.e[0].block, lost_short);
@@ -311,11 +310,11 @@ Test(tx, repair_closes_the_loop)
 	cr_assert_eq(r.pass, 1);
 
 	/* what sluice-tx send --repair CODE does with it */
-	cfg_for(&cfg, pcap2);
-	cfg.repair = &r;
-	cfg.first_pass = r.pass;
-	cfg.passes = 1;
-	cr_assert_eq(tx_send(&cfg, src, &res, &d), SL_OK, "%s", d.msg);
+	cfg_for(&u.cfg, pcap2);
+	u.cfg.repair = &r;
+	u.cfg.first_pass = r.pass;
+	u.cfg.passes = 1;
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
 	replay(pcap2, &c2);
 	for (size_t i = 0; i < c2.n; i++) {
 		const struct sl_wire_hdr *w = &c2.hdr[i];
@@ -336,15 +335,14 @@ Test(tx, repair_closes_the_loop)
 	cr_assert_eq(short_rows, 3 + 3 + TX_REPAIR_EXTRA);
 	/* a block of which nothing arrived is sent whole, with the margin (and
 	 * more for the rows past the fresh ones, at most 255) */
-	cr_assert_geq(whole_rows, 2u * t.k[lost_whole] + TX_REPAIR_EXTRA > 255 ? 255u
-		      : 2u * t.k[lost_whole] + TX_REPAIR_EXTRA);
+	cr_assert_geq(whole_rows, 2u * tp->k[lost_whole] + TX_REPAIR_EXTRA > 255 ? 255u
+		      : 2u * tp->k[lost_whole] + TX_REPAIR_EXTRA);
 	cr_assert_leq(whole_rows, 255);
 	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, t.hex, "a.bin", a, 400000));
-	cr_assert_eq(rxh_audit_count(h, "released", t.hex), 1);
+	cr_assert(rxh_released_file_is(h, tp->hex, "a.bin", a, 400000));
+	cr_assert_eq(rxh_audit_count(h, "released", tp->hex), 1);
 	capture_free(&c1);
 	capture_free(&c2);
-	tx_source_free(src);
-	rxh_xfer_free(&t);
+	run_close(&u);
 	free(a);
 }
