@@ -118,9 +118,11 @@ struct held {
 	char **argv;
 };
 
-/* The file at path once more. Opened afresh where the sandbox allows it;
- * else (Landlock confines rx to STATE and RELEASE) read through the
- * descriptor held since the start, as long as path still names that file. */
+/* The file at path once more, opened afresh: the sandbox lets rx read files
+ * in the policy's and the configuration's directories, so a file an editor
+ * or `policy create -o` replaced is read too. Where it cannot (a file in /,
+ * or moved elsewhere), through the descriptor held since the start, as long
+ * as path still names that file. */
 static int reread(const char *path, int held, size_t max, char **text, size_t *len, struct sl_diag *d)
 {
 	struct stat a, b;
@@ -352,7 +354,21 @@ static int configure(struct rx_opts *o, struct held *h)
 
 /* Apply the sandbox (sandbox.h); 0, or the exit status when refused (1)
  * or failed (3), with the reason printed. */
-static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, int no_landlock_ok,
+/* The directory holding path, opened to name it in a Landlock rule; -1 if none. */
+static int dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	if (!path || slash == path)
+		return -1; /* none, or "/": never the whole filesystem */
+	if (!slash)
+		return open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, const char *config, int no_landlock_ok,
 		   const struct sl_logger *log)
 {
 	struct rx_sandbox_cfg sb = {
@@ -360,9 +376,14 @@ static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, int no_landlock_o
 		.state_path = cfg->state_dir, .release_path = cfg->release_dir,
 		.link_fd = sl_link_fd(c->link), .file_ring = cfg->file_io == SL_UIO_URING,
 		.allow_no_landlock = no_landlock_ok,
+		.read_fds = { dir_of(cfg->policy_path), dir_of(config) },
 	};
 	struct sl_diag d = { "" };
 	int r = rx_sandbox(&sb, &d);
+
+	for (unsigned i = 0; i < 2; i++)
+		if (sb.read_fds[i] >= 0)
+			close(sb.read_fds[i]);
 
 	if (r == SL_ERR_UNSUPPORTED || r == SL_ERR_INVAL) {
 		fprintf(stderr, "sluice-rx: %s\n", d.msg);
@@ -390,7 +411,7 @@ static int start(struct rx_ctx *c, struct rx_opts *o, const struct sl_logger *lo
 		fprintf(stderr, "sluice-rx: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
 		return r == SL_ERR_IO || r == SL_ERR_NOMEM ? 3 : 1;
 	}
-	if (o->sandbox && (r = confine(c, &o->cfg, o->allow_no_landlock, log)))
+	if (o->sandbox && (r = confine(c, &o->cfg, h->config, o->allow_no_landlock, log)))
 		return r;
 	/* After the sandbox, so the thread inherits Landlock and seccomp
 	 * (both are per thread and only copied at clone). */

@@ -99,6 +99,19 @@ static int landlock(const struct rx_sandbox_cfg *cfg, long abi, struct sl_diag *
 		close(rs);
 		return r;
 	}
+	/* The policy's and the configuration's directories: files read, nothing
+	 * else, so a reload finds a file an editor or `policy create` replaced. */
+	for (unsigned i = 0; i < 2; i++) {
+		if (cfg->read_fds[i] < 0)
+			continue;
+		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
+		pb.parent_fd = cfg->read_fds[i];
+		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
+			int r = sl_diag_errno(d, "landlock read rule for the policy's or configuration's directory");
+			close(rs);
+			return r;
+		}
+	}
 #ifdef SL_SANITIZED
 	/* The sanitizers' runtime reads /proc (maps, task list) to report. */
 	{

@@ -2,7 +2,9 @@
  *
  * Contract: rx_sandbox() sets no_new_privs, restricts the filesystem with
  * Landlock (ABI 2 or later) to the state and release trees (read, write,
- * create, remove, rename there; nothing elsewhere), and installs a seccomp
+ * create, remove, rename there), plus reading files beneath read_fds (the
+ * directories of the policy and of the configuration file), nothing
+ * elsewhere, and installs a seccomp
  * filter (libseccomp) that allows only the system calls the receive loop
  * needs: no socket creation, no connect, no send of any kind, no exec. A
  * forbidden call kills the process with SIGSYS.
@@ -36,6 +38,8 @@ struct rx_sandbox_cfg {
 	const char *state_path;		/* their names, for messages */
 	const char *release_path;
 	int link_fd;			/* the receive link's descriptor, or -1 */
+	int read_fds[2];		/* directories whose files may be read, not written
+					 * (the policy's and the configuration's), or -1 */
 	bool file_ring;			/* staged files are written through io_uring */
 	bool allow_no_landlock;		/* where Landlock is missing: seccomp alone */
 };

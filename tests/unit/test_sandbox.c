@@ -74,6 +74,7 @@ struct attempt {
 	int fd;				/* a descriptor (or an index) try uses */
 	void *arg;			/* anything else try uses */
 	int link_fd;			/* given to the sandbox */
+	int read_fd;			/* a directory whose files it may read (0: none) */
 	bool file_ring, allow_no_landlock;
 	int expect_err;			/* the sandbox's expected result (try skipped if not 0) */
 	const char *expect_msg;		/* a part of its message, or NULL */
@@ -99,6 +100,7 @@ static void child(const struct attempt *a, int rep)
 		.state_fd = B.state_fd, .release_fd = B.release_fd,
 		.state_path = B.state, .release_path = B.release, .link_fd = a->link_fd,
 		.file_ring = a->file_ring, .allow_no_landlock = a->allow_no_landlock,
+		.read_fds = { a->read_fd ? a->read_fd : -1, -1 },
 	};
 	struct sl_diag d = { "" };
 	int r;
@@ -707,4 +709,67 @@ Test(sandbox, daemon_without_landlock)
 	}
 	snprintf(cmd, sizeof cmd, "'%s' --help | grep -q -- --allow-no-landlock", getenv("SLUICE_RX"));
 	cr_assert_eq(system(cmd), 0, "--help does not mention --allow-no-landlock");
+}
+
+/* ---- the policy's directory: its files read, nothing written ---- */
+
+static void make_policy_file(const struct attempt *a)
+{
+	char path[160];
+	FILE *f;
+	(void)a;
+	snprintf(path, sizeof path, "%s/policy", B.outside);
+	f = fopen(path, "w");
+	if (!f || fputs("policy text\n", f) < 0 || fclose(f) != 0)
+		_exit(EXIT_TRY_FAILED);
+}
+
+/* A file of the read directory is read (so is one an editor puts there
+ * after the sandbox: e2e reload); nothing there is written or created; a
+ * file elsewhere outside the trees is not read. */
+static int try_read_dir(const struct attempt *a, int rep)
+{
+	char path[160], tmp[160], buf[32];
+	int fd, bad = 0;
+	(void)a;
+	snprintf(path, sizeof path, "%s/policy", B.outside);
+	snprintf(tmp, sizeof tmp, "%s/policy.new", B.outside);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof buf) <= 0) {
+		report(rep, "read %s: %s; ", path, strerror(errno));
+		bad = 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 || errno != EACCES) {
+		report(rep, "write %s: %s; ", path, fd >= 0 ? "allowed" : strerror(errno));
+		bad = 1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 || errno != EACCES) {
+		report(rep, "create %s: %s; ", tmp, fd >= 0 ? "allowed" : strerror(errno));
+		bad = 1;
+	}
+	fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || errno != EACCES) {
+		report(rep, "read /etc/hostname: %s; ", fd >= 0 ? "allowed" : strerror(errno));
+		bad = 1;
+	}
+	return bad ? EXIT_TRY_FAILED : 0;
+}
+
+Test(sandbox, policy_directory_read_only)
+{
+	struct attempt a = { .prep = make_policy_file, .try = try_read_dir, .link_fd = -1 };
+	char why[1024];
+	if (!have_landlock()) {
+		cr_skip_test("this kernel has no Landlock ABI 2: nothing confines the filesystem");
+		return;
+	}
+	a.read_fd = open(B.outside, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(a.read_fd, 0);
+	int st = run(&a, why, sizeof why);
+	close(a.read_fd);
+	assert_exit0(st, why);
 }
