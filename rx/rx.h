@@ -169,6 +169,7 @@ struct rx_xfer {
 	size_t nwfail, wfailcap;
 	int wfail_lost;
 	uint64_t wqueued;           /* jobs queued or in progress (under its mutex) */
+	uint64_t wsyncing;          /* batches queued or being synced (under its mutex) */
 	uint64_t wckpt_asked, wckpt_done;
 	struct rx_hfile *hf;        /* the files, for the hasher thread */
 	size_t nhf;
@@ -398,7 +399,7 @@ int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
 
 /* writer.c: the writer thread (see there). */
 #define RX_WRITER_QUEUE_DEFAULT (64u << 20)
-struct rx_writer_stats { uint64_t queued, peak, cap, jobs, written; };
+struct rx_writer_stats { uint64_t queued, peak, cap, jobs, written, syncs; };
 int rx_writer_start(uint64_t cap, struct rx_writer **out);
 void rx_writer_stop(struct rx_writer *w);
 /* Queue chunk idx of x (copied): SL_OK, SL_ERR_AGAIN (queue full) or SL_ERR_NOMEM. */

@@ -114,15 +114,16 @@ static void put_quota_metrics(const struct rx_ctx *c, struct buf *m)
 
 /* "storage ...": the disk of STATE (storage.c). */
 /* The writer thread's queue (writer.c): bytes queued now, the most ever,
- * the bound, chunks written, and chunks refused because it was full. */
+ * the bound, chunks written, batches synced, and chunks refused because it
+ * was full. */
 static void put_writer(const struct rx_ctx *c, struct buf *s, struct buf *m)
 {
 	struct rx_writer_stats w;
 
 	rx_writer_stats(c->writer, &w);
-	put(s, "writer queued=%llu peak=%llu max=%llu written=%llu full=%llu\n",
+	put(s, "writer queued=%llu peak=%llu max=%llu written=%llu syncs=%llu full=%llu\n",
 	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)w.cap,
-	    (unsigned long long)w.written, (unsigned long long)c->st.writer_full);
+	    (unsigned long long)w.written, (unsigned long long)w.syncs, (unsigned long long)c->st.writer_full);
 	put(m, "# HELP sluice_rx_writer_queue_bytes Decoded chunk bytes waiting for the writer thread.\n"
 		"# TYPE sluice_rx_writer_queue_bytes gauge\nsluice_rx_writer_queue_bytes %llu\n"
 		"# HELP sluice_rx_writer_queue_peak_bytes The most ever waiting.\n"

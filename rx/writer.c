@@ -3,19 +3,24 @@
  * Once a transfer's files are written in place (direct.c), the receive
  * thread does not create, write or sync them: it copies each decoded chunk
  * into a bounded queue (--writer-queue bytes) and goes back to recvmmsg.
- * One writer thread, started after the sandbox like the hashing thread (it
- * inherits Landlock and seccomp), takes chunks in order and
+ * One writer thread (and its sync thread), started after the sandbox like
+ * the hashing thread (they inherit Landlock and seccomp), takes chunks in
+ * order and
  *   - writes each into the files it covers, creating a file (0600, beneath
  *     data/, no symlinks) when its first bytes come; files that never get a
  *     byte are created at release (direct.c);
  *   - marks the chunk written (x->written, read by the hashing thread, which
  *     it kicks);
- *   - makes chunks durable in batches, a checkpoint: one syncfs of the
- *     tree, then their bytes of the done map and one fdatasync of it — after
- *     16 MiB written for a transfer, or when the receive thread asks (its
- *     tick, once a second: rx_writer_checkpoint) — never one sync per file;
- *     rx_writer_flush() waits until nothing of a transfer is queued and
- *     checkpoints it on the calling thread (release, close, deactivation).
+ *   - hands the chunks it wrote to a second thread, the sync thread, in
+ *     batches — after 16 MiB written for a transfer, or when the receive
+ *     thread asks (its tick, once a second: rx_writer_checkpoint) — which
+ *     makes a batch durable with one syncfs of the tree, then its bytes of
+ *     the done map and one fdatasync of that: never one sync per file, and
+ *     the writer goes on creating and writing files meanwhile (a batch
+ *     waiting for the sync thread takes in the next one for its transfer).
+ *     rx_writer_flush() waits until nothing of a transfer is queued or
+ *     being synced and syncs the rest on the calling thread (release,
+ *     close, deactivation).
  *
  * While the receive thread lends the disk's reserve (storage.c) the writer
  * is held between jobs (rx_writer_hold).
@@ -48,6 +53,13 @@
 
 enum { JOB_WRITE, JOB_CHECKPOINT };
 
+struct batch {                   /* chunks of x written, for the sync thread */
+	struct batch *next;
+	struct rx_xfer *x;
+	uint64_t *idx;
+	size_t n, cap;
+};
+
 struct job {
 	struct job *next;
 	struct rx_xfer *x;
@@ -58,7 +70,7 @@ struct job {
 };
 
 struct rx_writer {
-	pthread_t thread;
+	pthread_t thread, sthread;
 	pthread_mutex_t mu;
 	pthread_cond_t work;        /* a job, or stop */
 	pthread_cond_t done;        /* a job finished */
@@ -66,8 +78,13 @@ struct rx_writer {
 	uint64_t bytes, cap, peak;  /* chunk bytes queued */
 	uint64_t njobs;
 	struct rx_xfer *busy;       /* transfer of the job being done (mutex released) */
+	pthread_cond_t swork;       /* a batch to sync, or stop */
+	struct batch *shead, *stail;
+	struct rx_xfer *sbusy;      /* transfer of the batch being synced */
+	uint64_t syncs;
 	int stop;
 	int held;                   /* rx_writer_hold: no write job starts */
+	int exited;                 /* the writer thread has ended */
 	int failed;                 /* some transfer has failures to pick up */
 	struct { const struct rx_xfer *x; size_t idx; int fd; } fdc[WFDC];
 	uint64_t written;           /* chunks written, ever */
@@ -166,34 +183,97 @@ static int write_chunk(struct rx_writer *w, struct rx_xfer *x, uint64_t off, con
 	return 0;
 }
 
-/* Make x's written chunks durable: syncfs, then the done map. */
-static void checkpoint(struct rx_writer *w, struct rx_xfer *x)
+/* Make chunks idx[0..n) of x durable: syncfs, then the done map. */
+static void sync_chunks(struct rx_writer *w, struct rx_xfer *x, const uint64_t *idx, size_t n)
 {
 	uint8_t one = 1;
 	int r = 0;
 
-	if (x->nwpend == 0)
+	if (n == 0)
 		return;
 	if (syncfs(x->data_fd) != 0) {
 		int err = errno;
 		/* The kernel may have dropped those pages: not written any more. */
-		for (size_t i = 0; i < x->nwpend; i++) {
-			__atomic_fetch_and(&x->written[x->wpend[i] / 8], (uint8_t)~(1u << (x->wpend[i] % 8)),
+		for (size_t i = 0; i < n; i++) {
+			__atomic_fetch_and(&x->written[idx[i] / 8], (uint8_t)~(1u << (idx[i] % 8)),
 					   __ATOMIC_RELEASE);
-			add_fail(w, x, x->wpend[i], err, RX_WF_SYNC);
+			add_fail(w, x, idx[i], err, RX_WF_SYNC);
 		}
+		return;
+	}
+	for (size_t i = 0; i < n && !r; i++)
+		r = sl_pwrite_all(x->done_fd, &one, 1, idx[i]);
+	/* Durable but not in the done map: after a crash they come again. */
+	if (r || fdatasync(x->done_fd) != 0)
+		add_fail(w, x, 0, errno ? errno : EIO, RX_WF_DONEMAP);
+}
+
+/* x's written chunks to the sync thread: appended to its batch for x if one
+ * waits (one syncfs then covers both), else a new batch. */
+static void hand_over(struct rx_writer *w, struct rx_xfer *x)
+{
+	struct batch *b;
+
+	if (x->nwpend == 0)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (b = w->shead; b && b->x != x; b = b->next)
+		;
+	if (b && b->n + x->nwpend <= b->cap) {
+		memcpy(b->idx + b->n, x->wpend, x->nwpend * sizeof *x->wpend);
+		b->n += x->nwpend;
 		x->nwpend = 0;
-		x->wpend_bytes = 0;
-		return;
+	} else if (!b && (b = calloc(1, sizeof *b)) != NULL) {
+		b->x = x;
+		b->idx = x->wpend;
+		b->n = x->nwpend;
+		b->cap = x->wpendcap;
+		x->wpend = NULL;
+		x->nwpend = x->wpendcap = 0;
+		if (w->stail)
+			w->stail->next = b;
+		else
+			w->shead = b;
+		w->stail = b;
+		x->wsyncing++;
+		pthread_cond_signal(&w->swork);
 	}
-	for (size_t i = 0; i < x->nwpend && !r; i++)
-		r = sl_pwrite_all(x->done_fd, &one, 1, x->wpend[i]);
-	if (r || fdatasync(x->done_fd) != 0) {
-		add_fail(w, x, 0, errno ? errno : EIO, RX_WF_DONEMAP); /* pending: tried at the next one */
-		return;
+	pthread_mutex_unlock(&w->mu);
+	if (x->nwpend) {
+		/* the waiting batch is full (or no memory): synced here */
+		sync_chunks(w, x, x->wpend, x->nwpend);
+		x->nwpend = 0;
 	}
-	x->nwpend = 0;
 	x->wpend_bytes = 0;
+}
+
+static void *run_sync(void *arg)
+{
+	struct rx_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->exited || w->shead) {
+		struct batch *b = w->shead;
+		if (!b || (w->held && !w->exited)) {
+			pthread_cond_wait(&w->swork, &w->mu);
+			continue;
+		}
+		w->shead = b->next;
+		if (!w->shead)
+			w->stail = NULL;
+		w->sbusy = b->x;
+		pthread_mutex_unlock(&w->mu);
+		sync_chunks(w, b->x, b->idx, b->n);
+		pthread_mutex_lock(&w->mu);
+		b->x->wsyncing--;
+		w->sbusy = NULL;
+		w->syncs++;
+		free(b->idx);
+		free(b);
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
 }
 
 static void do_write(struct rx_writer *w, struct job *j)
@@ -226,7 +306,7 @@ static void do_write(struct rx_writer *w, struct job *j)
 		rx_hasher_kick(x->hasher, x, why, sizeof why);
 	}
 	if (x->wpend_bytes >= CKPT_BYTES)
-		checkpoint(w, x);
+		hand_over(w, x);
 }
 
 static void *run(void *arg)
@@ -248,7 +328,7 @@ static void *run(void *arg)
 		if (j->kind == JOB_WRITE)
 			do_write(w, j);
 		else
-			checkpoint(w, j->x);
+			hand_over(w, j->x);
 		pthread_mutex_lock(&w->mu);
 		if (j->kind == JOB_WRITE)
 			w->bytes -= j->len;
@@ -260,6 +340,8 @@ static void *run(void *arg)
 		free(j);
 		pthread_cond_broadcast(&w->done);
 	}
+	w->exited = 1; /* the sync thread ends once its batches are done */
+	pthread_cond_broadcast(&w->swork);
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
@@ -277,10 +359,25 @@ int rx_writer_start(uint64_t cap, struct rx_writer **out)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
-	if (pthread_create(&w->thread, NULL, run, w) != 0) {
+	pthread_cond_init(&w->swork, NULL);
+	if (pthread_create(&w->sthread, NULL, run_sync, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->work);
 		pthread_cond_destroy(&w->done);
+		pthread_cond_destroy(&w->swork);
+		free(w);
+		return SL_ERR_IO;
+	}
+	if (pthread_create(&w->thread, NULL, run, w) != 0) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = w->exited = 1;
+		pthread_cond_broadcast(&w->swork);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->sthread, NULL);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		pthread_cond_destroy(&w->swork);
 		free(w);
 		return SL_ERR_IO;
 	}
@@ -296,11 +393,13 @@ void rx_writer_stop(struct rx_writer *w)
 	w->stop = 1;
 	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	pthread_join(w->thread, NULL); /* it wakes the sync thread as it ends */
+	pthread_join(w->sthread, NULL);
 	fdc_drop(w, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
+	pthread_cond_destroy(&w->swork);
 	free(w);
 }
 
@@ -370,20 +469,22 @@ int rx_writer_flush(struct rx_writer *w, struct rx_xfer *x)
 	 * x (only the receive thread queues for it, and it is here): the
 	 * checkpoint runs on this thread, also while the writer is held. */
 	pthread_mutex_lock(&w->mu);
-	while (x->wqueued || w->busy == x)
+	while (x->wqueued || w->busy == x || x->wsyncing)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
-	checkpoint(w, x);
+	sync_chunks(w, x, x->wpend, x->nwpend);
+	x->nwpend = 0;
+	x->wpend_bytes = 0;
 	return SL_OK;
 }
 
 void rx_writer_release(struct rx_writer *w, struct rx_xfer *x)
 {
 	pthread_mutex_lock(&w->mu);
-	while (x->wqueued || w->busy == x)
+	while (x->wqueued || w->busy == x || x->wsyncing)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
-	/* the thread is not working on x: its descriptors can go */
+	/* the threads are not working on x: its descriptors can go */
 	pthread_mutex_lock(&w->mu);
 	fdc_drop(w, x);
 	pthread_mutex_unlock(&w->mu);
@@ -395,10 +496,12 @@ void rx_writer_hold(struct rx_writer *w, int on)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->held = on;
-	while (on && w->busy)
+	while (on && (w->busy || w->sbusy))
 		pthread_cond_wait(&w->done, &w->mu);
-	if (!on)
+	if (!on) {
 		pthread_cond_broadcast(&w->work);
+		pthread_cond_broadcast(&w->swork);
+	}
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -407,7 +510,7 @@ void rx_writer_idle(struct rx_writer *w)
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->mu);
-	while (w->head || w->busy)
+	while (w->head || w->busy || w->shead || w->sbusy)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -450,5 +553,6 @@ void rx_writer_stats(struct rx_writer *w, struct rx_writer_stats *s)
 	s->cap = w->cap;
 	s->jobs = w->njobs;
 	s->written = w->written;
+	s->syncs = w->syncs;
 	pthread_mutex_unlock(&w->mu);
 }
