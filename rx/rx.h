@@ -414,7 +414,8 @@ void rx_writer_release(struct rx_writer *w, struct rx_xfer *x);
 /* on: wait for the job in progress, start no other until off (storage.c:
  * the reserve's room is lent). */
 void rx_writer_hold(struct rx_writer *w, int on);
-/* Wait until the queue is empty (tests: deterministic results). */
+/* Wait until the queue is empty (tests: deterministic results); while
+ * held, only for the jobs in progress. */
 void rx_writer_idle(struct rx_writer *w);
 /* 1 if any transfer got failures since the last call. */
 int rx_writer_failed(struct rx_writer *w);

@@ -510,7 +510,8 @@ void rx_writer_idle(struct rx_writer *w)
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->mu);
-	while (w->head || w->busy || w->shead || w->sbusy)
+	/* while held, queued jobs wait for rx_writer_hold(w, 0): not for them */
+	while (((w->head || w->shead) && !w->held) || w->busy || w->sbusy)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }

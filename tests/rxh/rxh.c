@@ -557,6 +557,7 @@ void rxh_one_free(struct rxh_one *o)
 void rxh_tick(struct rxh *h, uint64_t ns)
 {
 	h->now += ns;
+	rx_writer_idle(h->c.writer); /* as if the chunks were written on this thread */
 	rx_tick(&h->c, h->now, 0);
 	/* its checkpoint done and what failed counted before the test looks */
 	rx_writer_idle(h->c.writer);
