@@ -1,6 +1,9 @@
 /* rx.h — sluice-rx internals shared by its files (private header).
  *
- * The receiver is one event loop (main.c) feeding datagrams to dispatch.c.
+ * The receiver is one event loop (main.c) feeding datagrams to dispatch.c,
+ * with three helper threads started after the sandbox: the writer and its
+ * sync thread (writer.c: create, write and sync the staged files) and the
+ * hasher (hasher.c).
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta         the transfer header and symbol size it was staged with
  *   catalog.part catalog pieces as they decode, at their offsets
