@@ -17,8 +17,8 @@
  * release every file has been hashed.
  *
  * Crash safety: the marker STATE/xfer/<id>/tree is written (atomically)
- * only after the tree's directories exist and everything copied into it is
- * synced (syncfs); the
+ * once the tree's directories are made and, if chunks were copied into it
+ * from the stream, after a syncfs; the
  * done map names a chunk only after the files it touched are synced
  * (rx_xfer_checkpoint). After a restart the tree is reopened (never created
  * again over itself) when the marker exists, and removed and rebuilt from
@@ -441,9 +441,17 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	r = copy_stream(c, x, why, sizeof why);
 	if (r)
 		goto fail;
-	/* syncfs: the files copied and every directory entry made so far */
-	if (rx_tree_sync(c, x) != SL_OK || syncfs(x->top_fd) != 0 ||
-	    sl_fsync_dir(c->relstage_fd, ".") != 0 ||
+	/* With chunks copied from the stream: those files and every directory
+	 * entry durable (syncfs) before the marker, as the stream goes. With
+	 * none (the catalog comes first: the usual case) the marker needs
+	 * nothing under it to be durable: a tree that a crash took away is
+	 * received again, directories missing after one are made again when
+	 * written (rx_tree_file) and at release (rx_shape_dirs), and the done
+	 * map names no chunk before a syncfs (writer.c). No syncfs here, which
+	 * would hold the receive thread for as long as the filesystem's dirty
+	 * data of any writer takes. */
+	if ((x->ndone && (rx_tree_sync(c, x) != SL_OK || syncfs(x->top_fd) != 0 ||
+			  sl_fsync_dir(c->relstage_fd, ".") != 0)) ||
 	    sl_write_file_atomic(x->dirfd, MARKER, "", 0, 0600, NULL) != SL_OK) {
 		r = SL_ERR_IO;
 		snprintf(why, sizeof why, "cannot make the staged tree durable: %s", strerror(errno));
@@ -527,7 +535,9 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 			return SL_ERR_HASH;
 		}
 	}
-	r = rx_shape_times(x, file_fd, reason, rlen);
+	r = rx_shape_dirs(x, reason, rlen); /* those a crash took away (empty ones) */
+	if (!r)
+		r = rx_shape_times(x, file_fd, reason, rlen);
 	if (r)
 		return r;
 	if (syncfs(x->top_fd) != 0) {

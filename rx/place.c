@@ -75,8 +75,14 @@ static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	close(x->cat_fd);
 	x->cat_fd = -1;
-	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
+	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0) {
 		rx_storage_failed(c, x, "keeping the verified catalog", errno);
+	} else {
+		/* x->manifest holds what receiving needs; the catalog's bytes
+		 * (about 116 bytes a file) are read back at release */
+		free(x->catalog);
+		x->catalog = NULL;
+	}
 	rx_quota_vouched(c, x);
 	t1 = sl_now_ns();
 	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)

@@ -32,5 +32,7 @@ note "rx: $(grep -E '^(kernel_drops|writer)' "$W/state/status" | tr '\n' ' ')"
 stop_linksim
 expect_loss
 [ "$(status_field kernel_drops)" = 0 ] || fail "rx's socket dropped datagrams: $(status_field kernel_drops)"
+full=$(sed -n 's/^writer .*full=\([0-9]*\).*/\1/p' "$W/state/status")
+[ "$full" = 0 ] || fail "rx's writer queue was full: ${full:-no writer line} chunk(s) dropped"
 check_identical T "$id"
 only_released "$id"
