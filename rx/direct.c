@@ -1,10 +1,12 @@
 /* direct.c — decoded chunks written straight into the release tree.
  *
  * Once a transfer's catalog is verified (manifest, signatures, policy,
- * ledger), rx creates STATE/release/<id>/data/ and every listed file in it
- * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, O_EXCL, mode 0600) and from
- * then on writes each decoded chunk into the files it covers, instead of
- * into the sparse stream file; release then needs no copy. Chunks decoded
+ * ledger), rx creates STATE/release/<id>/data/ and its directories, and from
+ * then on each decoded chunk goes into the files it covers (created when
+ * their first bytes come, openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, mode
+ * 0600), instead of into the sparse stream file; release then needs no
+ * copy. With the writer thread (writer.c, the default) the receive thread
+ * only queues the chunk; the writer writes, syncs and marks it written. Chunks decoded
  * before the catalog (normally none: the catalog comes first in every pass)
  * are in the stream file and are copied into the files when the tree opens.
  *
@@ -15,7 +17,8 @@
  * release every file has been hashed.
  *
  * Crash safety: the marker STATE/xfer/<id>/tree is written (atomically)
- * only after the tree exists and everything copied into it is synced; the
+ * once the tree's directories are made and, if chunks were copied into it
+ * from the stream, after a syncfs; the
  * done map names a chunk only after the files it touched are synced
  * (rx_xfer_checkpoint). After a restart the tree is reopened (never created
  * again over itself) when the marker exists, and removed and rebuilt from
@@ -46,7 +49,35 @@ static void fdc_close(struct rx_xfer *x)
 	}
 }
 
-/* Descriptor of file i (read-write), from a small direct-mapped cache. */
+int rx_tree_file(int data_fd, const char *path)
+{
+	struct sl_diag d = { "" };
+	int fd = sl_openat_beneath(data_fd, path, O_RDWR | O_CREAT, 0600);
+	const char *slash = strrchr(path, '/');
+
+	if (fd == -ENOENT && slash) {
+		/* a version 1 manifest lists no directories: made with the file */
+		char parent[4096];
+		size_t n = (size_t)(slash - path);
+		if (n >= sizeof parent) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(parent, path, n);
+		parent[n] = '\0';
+		if (sl_mkdirs_beneath(data_fd, parent, &d) != SL_OK)
+			return -1;
+		fd = sl_openat_beneath(data_fd, path, O_RDWR | O_CREAT, 0600);
+	}
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	return fd;
+}
+
+/* Descriptor of file i (read-write, created if missing), from a small
+ * direct-mapped cache. */
 static int file_fd(struct rx_xfer *x, size_t i)
 {
 	unsigned slot = (unsigned)(i % RX_FDC);
@@ -54,11 +85,9 @@ static int file_fd(struct rx_xfer *x, size_t i)
 
 	if (x->fdc[slot].fd >= 0 && x->fdc[slot].idx == i)
 		return x->fdc[slot].fd;
-	fd = sl_openat_beneath(x->data_fd, x->manifest->files[i].path, O_RDWR, 0);
-	if (fd < 0) {
-		errno = -fd;
+	fd = rx_tree_file(x->data_fd, x->manifest->files[i].path);
+	if (fd < 0)
 		return -1;
-	}
 	if (x->fdc[slot].fd >= 0)
 		close(x->fdc[slot].fd);
 	x->fdc[slot].fd = fd;
@@ -229,6 +258,13 @@ int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)
 void rx_tree_close(struct rx_xfer *x)
 {
 	rx_base_cancel(x); /* a copy from the base writes into the tree */
+	if (x->writer) {
+		/* what is queued is written and made durable first (its failures
+		 * stay in x->wfail for rx_writer_poll) */
+		rx_writer_flush(x->writer, x);
+		rx_writer_release(x->writer, x);
+		x->writer = NULL;
+	}
 	if (x->hasher)
 		rx_hasher_remove(x->hasher, x);
 	x->hasher = NULL;
@@ -279,12 +315,12 @@ void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
 	sl_remove_tree(c->relstage_fd, x->hex, NULL);
 }
 
-/* Create the tree and every file in it (empty, 0600). */
+/* Create the tree and its directories; the files are created when their
+ * first bytes are written (writer.c, rx_tree_place) or, empty ones, at
+ * release (rx_tree_finish): creating a million files here would hold up the
+ * receive thread for seconds. */
 static int create_tree(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 {
-	const struct sl_manifest *m = x->manifest;
-	struct sl_diag d = { "" };
-
 	sl_remove_tree(c->relstage_fd, x->hex, NULL);
 	if (mkdirat(c->relstage_fd, x->hex, 0755) != 0 ||
 	    (x->top_fd = sl_openat_beneath(c->relstage_fd, x->hex, O_RDONLY | O_DIRECTORY, 0)) < 0 ||
@@ -297,64 +333,6 @@ static int create_tree(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl
 	}
 	if (rx_shape_dirs(x, why, wl) != SL_OK)
 		return SL_ERR_IO;
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct sl_manifest_file *f = &m->files[i];
-		const char *slash = strrchr(f->path, '/');
-		int fd, r;
-		if (slash) {
-			char parent[4096];
-			size_t n = (size_t)(slash - f->path);
-			if (n >= sizeof parent) {
-				snprintf(why, wl, "data/%s: path too long", f->path);
-				return SL_ERR_NAME;
-			}
-			memcpy(parent, f->path, n);
-			parent[n] = '\0';
-			r = sl_mkdirs_beneath(x->data_fd, parent, &d);
-			if (r) {
-				snprintf(why, wl, "data/%s: %s", f->path, d.msg);
-				return r;
-			}
-		}
-		r = sl_create_beneath(x->data_fd, f->path, 0600, &fd, &d);
-		if (r) {
-			snprintf(why, wl, "data/%s: %s", f->path, d.msg);
-			return r;
-		}
-		close(fd);
-	}
-	return SL_OK;
-}
-
-/* fsync every directory of the tree, so the files' names are durable. */
-static int sync_dirs(struct rx_xfer *x)
-{
-	const struct sl_manifest *m = x->manifest;
-	const char *prev = NULL;
-	size_t prevlen = 0;
-
-	if (sl_fsync_dir(x->top_fd, ".") != 0 || sl_fsync_dir(x->data_fd, ".") != 0)
-		return SL_ERR_IO;
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const char *p = m->files[i].path, *slash;
-		size_t n;
-		/* every directory on the path: sorted paths repeat parents */
-		for (slash = strchr(p, '/'); slash; slash = strchr(slash + 1, '/')) {
-			char dir[4096];
-			n = (size_t)(slash - p);
-			if (n >= sizeof dir)
-				return SL_ERR_NAME;
-			if (prev && n <= prevlen && !strncmp(prev, p, n) && (n == prevlen || prev[n] == '/'))
-				continue;
-			memcpy(dir, p, n);
-			dir[n] = '\0';
-			if (sl_fsync_dir(x->data_fd, dir) != 0)
-				return SL_ERR_IO;
-		}
-		slash = strrchr(p, '/');
-		prev = p;
-		prevlen = slash ? (size_t)(slash - p) : 0;
-	}
 	return SL_OK;
 }
 
@@ -464,8 +442,17 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	r = copy_stream(c, x, why, sizeof why);
 	if (r)
 		goto fail;
-	if (rx_tree_sync(c, x) != SL_OK || sync_dirs(x) != SL_OK ||
-	    sl_fsync_dir(c->relstage_fd, ".") != 0 ||
+	/* With chunks copied from the stream: those files and every directory
+	 * entry durable (syncfs) before the marker, as the stream goes. With
+	 * none (the catalog comes first: the usual case) the marker needs
+	 * nothing under it to be durable: a tree that a crash took away is
+	 * received again, directories missing after one are made again when
+	 * written (rx_tree_file) and at release (rx_shape_dirs), and the done
+	 * map names no chunk before a syncfs (writer.c). No syncfs here, which
+	 * would hold the receive thread for as long as the filesystem's dirty
+	 * data of any writer takes. */
+	if ((x->ndone && (rx_tree_sync(c, x) != SL_OK || syncfs(x->top_fd) != 0 ||
+			  sl_fsync_dir(c->relstage_fd, ".") != 0)) ||
 	    sl_write_file_atomic(x->dirfd, MARKER, "", 0, 0600, NULL) != SL_OK) {
 		r = SL_ERR_IO;
 		snprintf(why, sizeof why, "cannot make the staged tree durable: %s", strerror(errno));
@@ -478,6 +465,8 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	unlinkat(x->dirfd, "stream", 0);
 hash:
+	/* everything done so far is in the files (the writer let go of x at close) */
+	memcpy(x->written, x->done, rx_done_bytes(x->hdr.nchunks));
 	r = hasher_files(x);
 	if (!r)
 		r = rx_hasher_add(c->hasher, x);
@@ -486,6 +475,7 @@ hash:
 		goto fail;
 	}
 	x->hasher = c->hasher;
+	x->writer = c->writer;
 	return SL_OK;
 fail:
 	if (r == SL_ERR_IO)
@@ -549,7 +539,9 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 			return SL_ERR_HASH;
 		}
 	}
-	r = rx_shape_times(x, file_fd, reason, rlen);
+	r = rx_shape_dirs(x, reason, rlen); /* those a crash took away (empty ones) */
+	if (!r)
+		r = rx_shape_times(x, file_fd, reason, rlen);
 	if (r)
 		return r;
 	if (syncfs(x->top_fd) != 0) {

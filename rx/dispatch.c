@@ -4,8 +4,10 @@
  * is counted and nothing else happens), account it to its session, then by
  * type: heartbeat → session state; transfer header → transfer state; symbol
  * → its transfer's block window, decode, placement. Periodic work: checkpoint
- * staged data, time out silent transfers, write the status file; the disk
- * (storage.c: the end of a disk-full episode, held-up releases).
+ * staged data (asked of the writer thread, writer.c, once files are written
+ * in place), pick up what the writer failed to write, time out silent
+ * transfers, write the status file; the disk (storage.c: the end of a
+ * disk-full episode, held-up releases).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -299,6 +301,7 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
 
 	c->now = now;
+	rx_writer_poll(c, NULL);
 	if (!final)
 		rx_storage_tick(c, now);
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
@@ -310,7 +313,9 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
 		if (x->state != RX_X_ACTIVE || (x->basejob && !final))
 			continue; /* a complete delta copying from its base does not time out */
-		if (ckpt)
+		if (ckpt && x->tree && x->writer && !final)
+			rx_writer_checkpoint(x->writer, x); /* done by the writer thread: not waited for */
+		else if (ckpt)
 			rx_xfer_checkpoint(c, x);
 		if (final)
 			rx_xfer_timeout(c, x, "input ended before the transfer was complete");

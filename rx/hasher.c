@@ -4,7 +4,8 @@
  * inherits Landlock and seccomp (the filter allows clone with CLONE_THREAD
  * only). Transfers whose files are written in
  * place (direct.c) are registered with it; it follows each one's hash
- * frontier: while chunk x->hchunk is marked done it reads the chunk back
+ * frontier: while chunk x->hchunk is marked written (by the writer thread,
+ * writer.c, or at tree open: x->written) it reads the chunk back
  * from the files (page cache) and feeds it to the hash of the file it
  * belongs to, comparing each file's digest with the manifest as its last
  * byte goes in. The receive thread never waits for hashing (it only sets
@@ -12,8 +13,9 @@
  * through rx_hasher_status() and waits for the end only at release.
  *
  * Ownership: while a transfer is registered, its h* fields belong to the
- * thread (read by the receive thread under the mutex only); done[] is
- * written once per chunk, 0 -> 1, with release/acquire atomics.
+ * thread (read by the receive thread under the mutex only); written[] is
+ * set once per chunk, 0 -> 1, with release/acquire atomics (cleared only
+ * after a failed sync, when hashing starts over).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +56,7 @@ static int ready(const struct rx_xfer *x)
 		return 0;
 	if (x->hchunk == x->hdr.nchunks)
 		return 1; /* only trailing empty files left */
-	return rx_done_get(x->done, x->hchunk);
+	return rx_done_get(x->written, x->hchunk);
 }
 
 /* Read stream bytes [off, off+len) back from the files, in order. */

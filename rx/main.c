@@ -70,6 +70,10 @@ static void usage(FILE *f)
 "                        and releases when the disk is full (default 1M; 0: none)\n"
 "  --sockbuf SIZE        socket receive buffer (default 128M; the kernel caps it at\n"
 "                        net.core.rmem_max without CAP_NET_ADMIN, with a warning)\n"
+"  --writer-queue SIZE   decoded chunks held for the writer thread, which creates,\n"
+"                        writes and syncs the files (default 64M); what finds it\n"
+"                        full is counted (status: writer full=) and comes again\n"
+"                        with a repeat pass\n"
 "  --file-io MODE        how chunks are written into the staged files: plain\n"
 "                        (pwrite, default) or uring (io_uring, registered buffers)\n"
 "  --no-sandbox          do not apply seccomp and Landlock (debugging only)\n"
@@ -211,7 +215,7 @@ static void restart_needed(const struct rx_opts *run, const struct rx_opts *n, c
 		{ "max-symbol-size", a->max_symsize == b->max_symsize },
 		{ "max-catalog", !b->max_catalog || a->max_catalog == b->max_catalog }, /* 0: the policy's */
 		{ "sockbuf", a->sockbuf == b->sockbuf },
-		{ "file-io", a->file_io == b->file_io }, { "no-sandbox", run->sandbox == n->sandbox },
+		{ "file-io", a->file_io == b->file_io }, { "writer-queue", a->writer_queue == b->writer_queue }, { "no-sandbox", run->sandbox == n->sandbox },
 		{ "quiet/verbose", run->log_max == n->log_max },
 	};
 #undef SAME_STR
@@ -415,9 +419,9 @@ static int start(struct rx_ctx *c, struct rx_opts *o, const struct sl_logger *lo
 		return r;
 	/* After the sandbox, so the thread inherits Landlock and seccomp
 	 * (both are per thread and only copied at clone). */
-	r = rx_hasher_start(c->chunkcap, &c->hasher);
+	r = rx_threads_start(c);
 	if (r) {
-		fprintf(stderr, "sluice-rx: cannot start the hashing thread\n");
+		fprintf(stderr, "sluice-rx: cannot start the hashing and writer threads\n");
 		return 3;
 	}
 	return 0;

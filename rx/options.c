@@ -25,6 +25,7 @@ const struct option rx_options[] = {
 	{ "max-staged", required_argument, 0, RX_O_MAXSTAGED },
 	{ "keep-incomplete", required_argument, 0, RX_O_KEEP },
 	{ "reserve", required_argument, 0, RX_O_RESERVE },
+	{ "writer-queue", required_argument, 0, RX_O_WRITERQ },
 	{ "allow-no-landlock", no_argument, 0, RX_O_NOLANDLOCK },
 	{ "config", required_argument, 0, RX_O_CONFIG },
 	{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
@@ -95,6 +96,7 @@ static int number_option(struct rx_cfg *c, int opt, const char *key, const char 
 			c->max_symsize = (uint16_t)v;
 		return r;
 	case RX_O_MAXCAT: return size_in(key, arg, 1024, 1u << 30, "1K..1G", &c->max_catalog, d);
+	case RX_O_WRITERQ: return size_in(key, arg, 1u << 20, 4ull << 30, "1M..4G", &c->writer_queue, d);
 	case RX_O_MAXSTAGING: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_staging, d);
 	case RX_O_MAXUNV: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_unvouched, d);
 	case RX_O_RESERVE:

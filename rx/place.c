@@ -43,6 +43,7 @@ static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 {
 	char why[1024] = "";
 	size_t len = 0;
+	uint64_t t0 = sl_now_ns(), t1;
 	int r;
 
 	free(x->catalog);
@@ -74,11 +75,22 @@ static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	close(x->cat_fd);
 	x->cat_fd = -1;
-	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
+	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0) {
 		rx_storage_failed(c, x, "keeping the verified catalog", errno);
+	} else {
+		/* x->manifest holds what receiving needs; the catalog's bytes
+		 * (about 116 bytes a file) are read back at release */
+		free(x->catalog);
+		x->catalog = NULL;
+	}
 	rx_quota_vouched(c, x);
+	t1 = sl_now_ns();
 	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
 		return SL_ERR_HASH; /* rejected */
+	/* the receive thread did this while datagrams waited in the socket */
+	sl_log(c->log, SL_LOG_INFO, "transfer %s: catalog of %u bytes verified in %.2f s, staging tree "
+	       "set up in %.2f s", x->hex, x->hdr.catalog_len, (double)(t1 - t0) / 1e9,
+	       (double)(sl_now_ns() - t1) / 1e9);
 	return SL_OK;
 }
 
@@ -110,10 +122,19 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 	uint8_t one = 1;
 	int r = SL_OK;
 
+	if (x->tree && x->writer) {
+		/* everything queued written and durable, its failures applied */
+		if (rx_writer_flush(x->writer, x) != SL_OK || rx_writer_poll(c, x))
+			return SL_ERR_IO;
+		/* chunks the receive thread placed itself (the stream copied at
+		 * tree open) are synced by now too: the done map follows below */
+	}
 	if (x->npend == 0)
 		return SL_OK;
 	/* The chunk bytes must be durable before the map says so. */
-	if (x->tree)
+	if (x->tree && x->writer)
+		r = SL_OK;
+	else if (x->tree)
 		r = rx_tree_sync(c, x);
 	else if (x->stream_fd < 0)
 		return SL_OK;
@@ -134,6 +155,86 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 	x->npend = 0;
 	x->pend_bytes = 0;
 	return SL_OK;
+}
+
+/* Chunk idx was written by this thread: durable at the next checkpoint. */
+static void pend_add(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx)
+{
+	if (x->npend == x->pendcap) {
+		size_t ncap = x->pendcap ? x->pendcap * 2 : 256;
+		uint64_t *p = realloc(x->pend, ncap * sizeof *p);
+		if (p) {
+			x->pend = p;
+			x->pendcap = ncap;
+		}
+	}
+	if (x->npend < x->pendcap)
+		x->pend[x->npend++] = idx;
+	x->pend_bytes += x->hdr.chunk_size;
+	if (x->pend_bytes >= (16u << 20))
+		rx_xfer_checkpoint(c, x);
+}
+
+/* The writer thread's failures for x: its chunks are not done any more (a
+ * repeat pass brings them again), the storage failure is counted; after a
+ * failed sync hashing starts over. 1 if there were any. */
+static int apply_fails(struct rx_ctx *c, struct rx_xfer *x)
+{
+	struct rx_wfail *f;
+	size_t n;
+	int lost, synced = 0;
+
+	if (!rx_writer_take_fails(c->writer, x, &f, &n, &lost))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].kind == RX_WF_DONEMAP) {
+			rx_storage_failed(c, x, "writing the done map", f[i].err);
+			continue;
+		}
+		rx_storage_failed(c, x, f[i].kind == RX_WF_SYNC ? "syncing staged data" : "writing a chunk",
+				  f[i].err);
+		synced |= f[i].kind == RX_WF_SYNC;
+		if (f[i].idx < x->hdr.nchunks && rx_done_get(x->done, f[i].idx)) {
+			x->done[f[i].idx / 8] &= (uint8_t)~(1u << (f[i].idx % 8));
+			x->ndone--;
+			rx_quota_add(c, x, -(int64_t)x->hdr.chunk_size);
+		}
+	}
+	free(f);
+	if (lost) {
+		/* not every failure was recorded: done is only what is written */
+		rx_writer_flush(c->writer, x);
+		for (uint64_t i = 0; i < x->hdr.nchunks; i++)
+			if (rx_done_get(x->done, i) && !rx_done_get(x->written, i)) {
+				x->done[i / 8] &= (uint8_t)~(1u << (i % 8));
+				x->ndone--;
+				rx_quota_add(c, x, -(int64_t)x->hdr.chunk_size);
+			}
+	}
+	if (synced && x->tree) {
+		rx_tree_restart_hashing(x); /* what was hashed of those pages may be gone */
+		if (x->state == RX_X_ACTIVE)
+			rx_tree_open(c, x);
+	}
+	return 1;
+}
+
+int rx_writer_poll(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int any = 0;
+
+	if (!c->writer || c->wpolling)
+		return 0;
+	if (!x && !rx_writer_failed(c->writer))
+		return 0;
+	c->wpolling = 1;
+	if (x)
+		any = apply_fails(c, x);
+	else
+		for (struct rx_xfer *y = c->xfers; y; y = y->next)
+			any |= apply_fails(c, y);
+	c->wpolling = 0;
+	return any;
 }
 
 /* A decoded block: place chunk bytes or catalog piece, mark it done. */
@@ -171,7 +272,15 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 			rx_slot_clear(s); /* no room now: a later pass brings it again */
 			return;
 		}
-		if (placed && x->tree) {
+		if (placed && x->tree && x->writer) {
+			r = rx_writer_put(x->writer, x, idx, placed, rec.raw_len);
+			if (r != SL_OK) {
+				/* queue full (or no memory): not done, a repeat pass brings it */
+				c->st.writer_full++;
+				rx_slot_clear(s);
+				return;
+			}
+		} else if (placed && x->tree) {
 			r = rx_tree_place(c, x, idx, placed, rec.raw_len);
 		} else if (placed) {
 			r = sl_pwrite_all(x->stream_fd, placed, rec.raw_len, off);
@@ -205,22 +314,15 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 			return; /* rejected */
 	} else {
 		uint64_t idx = block - x->hdr.catalog_blocks;
-		/* the hasher thread reads done[] (and then the chunk's bytes) */
 		rx_done_set(x->done, idx);
 		x->ndone++;
-		if (x->npend == x->pendcap) {
-			size_t ncap = x->pendcap ? x->pendcap * 2 : 256;
-			uint64_t *p = realloc(x->pend, ncap * sizeof *p);
-			if (p) {
-				x->pend = p;
-				x->pendcap = ncap;
-			}
+		if (x->tree && x->writer) {
+			/* queued: the writer writes it, marks it written, makes it durable */
+		} else {
+			if (x->tree)
+				rx_done_set(x->written, idx); /* the hasher reads it, then the bytes */
+			pend_add(c, x, idx);
 		}
-		if (x->npend < x->pendcap)
-			x->pend[x->npend++] = idx;
-		x->pend_bytes += x->hdr.chunk_size;
-		if (x->pend_bytes >= (16u << 20))
-			rx_xfer_checkpoint(c, x);
 		if (x->tree) {
 			char why[1024];
 			int hr = rx_tree_advance(c, x, why, sizeof why);

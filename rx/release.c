@@ -11,7 +11,7 @@
  * has passed), then finish STATE/release/<id>/ {manifest, *.minisig, data/...}
  * (only the signature files sl_sig_result marks for release: verified, by a
  * key of the policy; the others are named in the audit line and the log),
- * whose files direct.c created O_EXCL beneath the tree (openat2, no symlinks)
+ * whose files the writer thread created beneath the tree (openat2, no symlinks)
  * and hashed as the chunks came; any size or hash mismatch rejects the whole
  * transfer. Then (commit.c): intent marker, ledger record, one
  * renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up, each step

@@ -1,6 +1,9 @@
 /* rx.h — sluice-rx internals shared by its files (private header).
  *
- * The receiver is one event loop (main.c) feeding datagrams to dispatch.c.
+ * The receiver is one event loop (main.c) feeding datagrams to dispatch.c,
+ * with three helper threads started after the sandbox: the writer and its
+ * sync thread (writer.c: create, write and sync the staged files) and the
+ * hasher (hasher.c).
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta         the transfer header and symbol size it was staged with
  *   catalog.part catalog pieces as they decode, at their offsets
@@ -80,6 +83,7 @@ struct rx_cfg {
 	enum sl_uio_mode file_io;   /* staged-file writes: pwrite or io_uring */
 	const char *crash_at;       /* test builds only: a crash point name; NULL in production */
 	uint64_t reserve;           /* bytes of STATE/reserve (0: RX_RESERVE_DEFAULT, RX_RESERVE_NONE) */
+	uint64_t writer_queue;      /* bytes of decoded chunks queued for the writer thread (0: default) */
 };
 
 #define RX_RESERVE_DEFAULT (1u << 20)
@@ -112,6 +116,14 @@ struct rx_hfile {                /* the hasher's copy of a manifest file line */
 
 struct rx_hasher;
 struct rx_basejob;
+struct rx_writer;
+
+enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
+struct rx_wfail {                /* what the writer thread could not do (writer.c) */
+	uint64_t idx;               /* the chunk (RX_WF_WRITE, RX_WF_SYNC) */
+	int err;                    /* errno */
+	int kind;
+};
 
 enum rx_xstate { RX_X_ACTIVE = 1, RX_X_DORMANT, RX_X_REJECTED, RX_X_RELEASED };
 
@@ -125,7 +137,9 @@ struct rx_xfer {
 	struct sl_xfer_hdr hdr;
 	uint16_t symsize;
 	int dirfd, stream_fd, done_fd, spool_fd, spool_idx_fd;
-	uint8_t *done;              /* bitmap, a bit per chunk (donemap.h) */
+	uint8_t *done;              /* bitmap, a bit per chunk (donemap.h): decoded and placed
+				     * (or queued for the writer thread) */
+	uint8_t *written;           /* ... and in the files (set by the writer, read by the hasher) */
 	uint64_t ndone;
 	uint8_t *catalog;           /* catalog_len bytes, loaded only while needed */
 	int cat_fd;                 /* catalog.part, while pieces arrive */
@@ -158,6 +172,16 @@ struct rx_xfer {
 	uint8_t *dirty;             /* per file: written since the last sync */
 	size_t *dirtyl, ndirty;
 	struct rx_hasher *hasher;    /* registered with it while the tree is open */
+	struct rx_writer *writer;   /* chunks go through it while the tree is open (writer.c) */
+	uint64_t *wpend;            /* writer: chunks written, not yet durable */
+	size_t nwpend, wpendcap;
+	uint64_t wpend_bytes;
+	struct rx_wfail *wfail;     /* writer: failures for the receive thread (under its mutex) */
+	size_t nwfail, wfailcap;
+	int wfail_lost;
+	uint64_t wqueued;           /* jobs queued or in progress (under its mutex) */
+	uint64_t wsyncing;          /* batches queued or being synced (under its mutex) */
+	uint64_t wckpt_asked, wckpt_done;
 	struct rx_hfile *hf;        /* the files, for the hasher thread */
 	size_t nhf;
 	uint64_t hchunk;            /* hash frontier: next chunk to hash */
@@ -210,6 +234,7 @@ struct rx_stats {
 	uint64_t disk_episodes;        /* episodes of those (one audit entry each) */
 	uint64_t release_deferred;     /* release tries that failed for storage (kept, tried again) */
 	uint64_t base_files, base_bytes; /* files and bytes of deltas copied out of their base release */
+	uint64_t writer_full;          /* decoded chunks refused by a full writer queue (not done) */
 };
 
 /* A storage episode (storage.c): from the first failed write until writes
@@ -246,6 +271,8 @@ struct rx_ctx {
 	uint8_t *hashbuf;           /* copy buffer of the same size */
 	struct sl_uio *uio;         /* writes into the staged files (both registered) */
 	struct rx_hasher *hasher;
+	struct rx_writer *writer;   /* NULL: chunks are written on the receive thread */
+	int wpolling;               /* in rx_writer_poll */
 	size_t chunkcap;
 	int state_fd, xfer_fd, relstage_fd, release_fd;
 	struct rx_xfer *xfers;
@@ -363,6 +390,9 @@ unsigned rx_window_interleave(const struct rx_ctx *c, uint64_t session);
 
 /* direct.c */
 int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x);
+/* File path beneath data_fd opened read-write, created (0600, with its
+ * directories) if missing: a descriptor, or -1 with errno. */
+int rx_tree_file(int data_fd, const char *path);
 int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
 /* Chunks were placed: let the hasher go on; SL_ERR_HASH (why) on a mismatch. */
 int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
@@ -390,6 +420,37 @@ void rx_hasher_remove(struct rx_hasher *h, struct rx_xfer *x);
 int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
 /* Until every file is hashed (0) or hashing failed (its error). */
 int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
+
+/* writer.c: the writer thread (see there). */
+#define RX_WRITER_QUEUE_DEFAULT (64u << 20)
+struct rx_writer_stats { uint64_t queued, peak, cap, jobs, written, syncs; };
+int rx_writer_start(uint64_t cap, struct rx_writer **out);
+void rx_writer_stop(struct rx_writer *w);
+/* Queue chunk idx of x (copied): SL_OK, SL_ERR_AGAIN (queue full) or SL_ERR_NOMEM. */
+int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
+/* Ask for a checkpoint of x after what is queued (does not wait). */
+void rx_writer_checkpoint(struct rx_writer *w, struct rx_xfer *x);
+/* Everything queued for x written and made durable (or failed: see
+ * rx_writer_take_fails) when it returns. */
+int rx_writer_flush(struct rx_writer *w, struct rx_xfer *x);
+/* Wait until nothing of x is queued or being done; its descriptors closed. */
+void rx_writer_release(struct rx_writer *w, struct rx_xfer *x);
+/* on: wait for the job in progress, start no other until off (storage.c:
+ * the reserve's room is lent). */
+void rx_writer_hold(struct rx_writer *w, int on);
+/* Wait until the queue is empty (tests: deterministic results); while
+ * held, only for the jobs in progress. */
+void rx_writer_idle(struct rx_writer *w);
+/* 1 if any transfer got failures since the last call. */
+int rx_writer_failed(struct rx_writer *w);
+/* x's failures (the caller frees *f); 1 if there were any (lost: some not recorded). */
+int rx_writer_take_fails(struct rx_writer *w, struct rx_xfer *x, struct rx_wfail **f, size_t *n, int *lost);
+void rx_writer_stats(struct rx_writer *w, struct rx_writer_stats *s);
+/* place.c: the writer's failures applied (chunks not done, storage failures
+ * counted); 1 if x (may be NULL: all) had any. */
+int rx_writer_poll(struct rx_ctx *c, struct rx_xfer *x);
+/* setup.c: the hashing and writer threads (after the sandbox); stopped by rx_teardown. */
+int rx_threads_start(struct rx_ctx *c);
 
 /* commit.c: the steps of a release after verification (intent, ledger,
  * rename, audit, cleanup), each done once even across crashes; see there. */

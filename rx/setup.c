@@ -217,9 +217,20 @@ void rx_close_state(struct rx_ctx *c)
 	memset(&c->disk, 0, sizeof c->disk);
 }
 
+int rx_threads_start(struct rx_ctx *c)
+{
+	int r = rx_hasher_start(c->chunkcap, &c->hasher);
+
+	if (!r)
+		r = rx_writer_start(c->cfg->writer_queue, &c->writer);
+	return r;
+}
+
 void rx_teardown(struct rx_ctx *c)
 {
-	rx_close_state(c);
+	rx_close_state(c); /* flushes what the writer holds for each transfer */
+	rx_writer_stop(c->writer);
+	c->writer = NULL;
 	rx_hasher_stop(c->hasher);
 	sl_link_close(c->link);
 	sl_wire_rx_free(c->wire);

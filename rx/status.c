@@ -135,6 +135,27 @@ static void put_quota_metrics(const struct rx_ctx *c, struct buf *m)
 }
 
 /* "storage ...": the disk of STATE (storage.c). */
+/* The writer thread's queue (writer.c): bytes queued now, the most ever,
+ * the bound, chunks written, batches synced, and chunks refused because it
+ * was full. */
+static void put_writer(const struct rx_ctx *c, struct buf *s, struct buf *m)
+{
+	struct rx_writer_stats w;
+
+	rx_writer_stats(c->writer, &w);
+	put(s, "writer queued=%llu peak=%llu max=%llu written=%llu syncs=%llu full=%llu\n",
+	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)w.cap,
+	    (unsigned long long)w.written, (unsigned long long)w.syncs, (unsigned long long)c->st.writer_full);
+	put(m, "# HELP sluice_rx_writer_queue_bytes Decoded chunk bytes waiting for the writer thread.\n"
+		"# TYPE sluice_rx_writer_queue_bytes gauge\nsluice_rx_writer_queue_bytes %llu\n"
+		"# HELP sluice_rx_writer_queue_peak_bytes The most ever waiting.\n"
+		"# TYPE sluice_rx_writer_queue_peak_bytes gauge\nsluice_rx_writer_queue_peak_bytes %llu\n"
+		"# HELP sluice_rx_writer_full_total Decoded chunks dropped because the writer queue was "
+		"full (received again with a repeat pass).\n"
+		"# TYPE sluice_rx_writer_full_total counter\nsluice_rx_writer_full_total %llu\n",
+	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)c->st.writer_full);
+}
+
 static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
 {
 	unsigned waiting = 0;
@@ -340,6 +361,7 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	put_quota_metrics(c, &m);
 	put_storage(c, &s, &m);
 	put_window(c, &s, &m);
+	put_writer(c, &s, &m);
 	put_audit_metrics(c, now, &m);
 	put_session_metrics(c, now, &m);
 	put(&m, "# HELP sluice_rx_start_time_seconds When sluice-rx started (Unix time).\n"

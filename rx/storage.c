@@ -17,8 +17,9 @@
  * STATE/reserve holds cfg->reserve bytes (fallocate) for the writes that
  * say what happened and finish a release when the disk is full: the status
  * file, audit entries, a release's last steps. Its room is lent just before
- * them (the file is removed) and taken back just after (allocated again):
- * rx writes from one thread, so staged data never takes that room. It is
+ * them (the file is removed) and taken back just after (allocated again);
+ * the writer thread (writer.c) is held between chunks meanwhile, so staged
+ * data never takes that room. It is
  * topped up on ticks as space allows.
  */
 #include <errno.h>
@@ -109,7 +110,11 @@ void rx_storage_open(struct rx_ctx *c)
 
 void rx_storage_lend(struct rx_ctx *c)
 {
-	if (c->disk.lent++ || !c->disk.reserve)
+	if (c->disk.lent++)
+		return;
+	/* the writer thread writes no staged data while the room is lent */
+	rx_writer_hold(c->writer, 1);
+	if (!c->disk.reserve)
 		return;
 	if (unlinkat(c->state_fd, RESERVE, 0) == 0 || errno == ENOENT)
 		c->disk.reserve = 0;
@@ -117,8 +122,10 @@ void rx_storage_lend(struct rx_ctx *c)
 
 void rx_storage_restore(struct rx_ctx *c)
 {
-	if (c->disk.lent && --c->disk.lent == 0)
+	if (c->disk.lent && --c->disk.lent == 0) {
 		reserve_fill(c);
+		rx_writer_hold(c->writer, 0);
+	}
 }
 
 /* The reserve's room is needed now: an episode is on, or little is free. */
@@ -254,6 +261,9 @@ void rx_release(struct rx_ctx *c, struct rx_xfer *x)
 	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
 		x->release_retry_ns = c->now + (x->release_backoff_ns ? x->release_backoff_ns : RETRY_FIRST_NS);
 	lend = tight(c);
+	/* x's queued chunks written before the writer is held (rx_writer_flush) */
+	if (lend && x->writer)
+		rx_writer_flush(x->writer, x);
 	if (lend)
 		rx_storage_lend(c);
 	rx_try_release(c, x);

@@ -42,6 +42,9 @@ void rx_xfer_free(struct rx_xfer *x)
 	close_fd(&x->spool_idx_fd);
 	close_fd(&x->cat_fd);
 	free(x->done);
+	free(x->written);
+	free(x->wpend);
+	free(x->wfail);
 	free(x->catalog);
 	free(x->cat_done);
 	free(x->pend);
@@ -279,15 +282,26 @@ int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block)
 int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 {
 	uint8_t *done = calloc(rx_done_bytes(h->nchunks), 1);
+	uint8_t *written = calloc(rx_done_bytes(h->nchunks), 1);
 	uint8_t *cat_done = calloc(h->catalog_blocks ? h->catalog_blocks : 1, 1);
 
-	if (!done || !cat_done) {
+	if (!done || !written || !cat_done) {
 		free(done);
+		free(written);
 		free(cat_done);
 		return SL_ERR_NOMEM;
 	}
 	free(x->done);
+	free(x->written);
 	free(x->cat_done);
+	/* the writer let go of x (its tree is closed): what it left was for the old maps */
+	free(x->wfail);
+	x->wfail = NULL;
+	x->nwfail = x->wfailcap = 0;
+	x->wfail_lost = 0;
+	x->nwpend = 0;
+	x->wpend_bytes = 0;
+	x->written = written;
 	free(x->catalog);
 	x->catalog = NULL;
 	x->done = done;

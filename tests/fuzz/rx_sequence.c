@@ -185,6 +185,8 @@ static void run(struct world *w, struct input *in, struct rxh_session *ss, int *
 		for (size_t i = 0; i < n; i++)
 			raw[i] = (uint8_t)u8(in);
 		rx_handle(&w->h->c, raw, n, w->h->now);
+		rx_writer_idle(w->h->c.writer);
+		rx_writer_poll(&w->h->c, NULL);
 		break;
 	}
 	}

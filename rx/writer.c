@@ -1,0 +1,559 @@
+/* writer.c — decoded chunks into the staged files on a thread of its own.
+ *
+ * Once a transfer's files are written in place (direct.c), the receive
+ * thread does not create, write or sync them: it copies each decoded chunk
+ * into a bounded queue (--writer-queue bytes) and goes back to recvmmsg.
+ * One writer thread (and its sync thread), started after the sandbox like
+ * the hashing thread (they inherit Landlock and seccomp), takes chunks in
+ * order and
+ *   - writes each into the files it covers, creating a file (0600, beneath
+ *     data/, no symlinks) when its first bytes come; files that never get a
+ *     byte are created at release (direct.c);
+ *   - marks the chunk written (x->written, read by the hashing thread, which
+ *     it kicks);
+ *   - hands the chunks it wrote to a second thread, the sync thread, in
+ *     batches — after 16 MiB written for a transfer, or when the receive
+ *     thread asks (its tick, once a second: rx_writer_checkpoint) — which
+ *     makes a batch durable with one syncfs of the tree, then its bytes of
+ *     the done map and one fdatasync of that: never one sync per file, and
+ *     the writer goes on creating and writing files meanwhile (a batch
+ *     waiting for the sync thread takes in the next one for its transfer).
+ *     rx_writer_flush() waits until nothing of a transfer is queued or
+ *     being synced and syncs the rest on the calling thread (release,
+ *     close, deactivation).
+ *
+ * While the receive thread lends the disk's reserve (storage.c) the writer
+ * is held between jobs (rx_writer_hold).
+ *
+ * A full queue refuses the chunk (SL_ERR_AGAIN): the receive thread counts
+ * it (writer_full) and leaves the block not done; a repeat pass brings it
+ * again. A write, sync or done-map write that fails is recorded against its
+ * transfer (x->wfail); the receive thread picks failures up in rx_writer_poll()
+ * (every tick, and after every flush): a failed chunk is not done any more,
+ * the storage failure is counted and audited (storage.c) as before.
+ *
+ * Ownership: jobs hold a pointer to their transfer; the receive thread
+ * never frees or closes a transfer with jobs queued (rx_tree_close flushes
+ * it first). While registered (x->writer set), x->wpend* belong to the
+ * thread; x->wfail is under the mutex.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rx.h"
+#include "safefs.h"
+
+#define CKPT_BYTES (16u << 20)  /* written per transfer before a checkpoint */
+#define WFDC 16                 /* descriptors cached by the writer */
+
+enum { JOB_WRITE, JOB_CHECKPOINT };
+
+struct batch {                   /* chunks of x written, for the sync thread */
+	struct batch *next;
+	struct rx_xfer *x;
+	uint64_t *idx;
+	size_t n, cap;
+};
+
+struct job {
+	struct job *next;
+	struct rx_xfer *x;
+	int kind;
+	uint64_t idx, seq;
+	size_t len;
+	uint8_t data[];
+};
+
+struct rx_writer {
+	pthread_t thread, sthread;
+	pthread_mutex_t mu;
+	pthread_cond_t work;        /* a job, or stop */
+	pthread_cond_t done;        /* a job finished */
+	struct job *head, *tail;
+	uint64_t bytes, cap, peak;  /* chunk bytes queued */
+	uint64_t njobs;
+	struct rx_xfer *busy;       /* transfer of the job being done (mutex released) */
+	pthread_cond_t swork;       /* a batch to sync, or stop */
+	struct batch *shead, *stail;
+	struct rx_xfer *sbusy;      /* transfer of the batch being synced */
+	uint64_t syncs;
+	int stop;
+	int held;                   /* rx_writer_hold: no write job starts */
+	int exited;                 /* the writer thread has ended */
+	int failed;                 /* some transfer has failures to pick up */
+	struct { const struct rx_xfer *x; size_t idx; int fd; } fdc[WFDC];
+	uint64_t written;           /* chunks written, ever */
+};
+
+static void add_fail(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, int err, int kind)
+{
+	pthread_mutex_lock(&w->mu);
+	if (x->nwfail == x->wfailcap) {
+		size_t ncap = x->wfailcap ? x->wfailcap * 2 : 16;
+		struct rx_wfail *p = realloc(x->wfail, ncap * sizeof *p);
+		if (p) {
+			x->wfail = p;
+			x->wfailcap = ncap;
+		}
+	}
+	if (x->nwfail < x->wfailcap)
+		x->wfail[x->nwfail++] = (struct rx_wfail){ .idx = idx, .err = err, .kind = kind };
+	else
+		x->wfail_lost = 1; /* out of memory: the receive thread re-checks the whole map */
+	w->failed = 1;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void fdc_drop(struct rx_writer *w, const struct rx_xfer *x)
+{
+	for (unsigned i = 0; i < WFDC; i++)
+		if (w->fdc[i].fd >= 0 && (!x || w->fdc[i].x == x)) {
+			close(w->fdc[i].fd);
+			w->fdc[i].fd = -1;
+		}
+}
+
+/* File i of x, opened for writing, created (and its directories) if need be. */
+static int wfile(struct rx_writer *w, struct rx_xfer *x, size_t i)
+{
+	unsigned slot = (unsigned)(i % WFDC);
+	int fd;
+
+	if (w->fdc[slot].fd >= 0 && w->fdc[slot].x == x && w->fdc[slot].idx == i)
+		return w->fdc[slot].fd;
+	fd = rx_tree_file(x->data_fd, x->hf[i].path);
+	if (fd < 0)
+		return -1;
+	if (w->fdc[slot].fd >= 0)
+		close(w->fdc[slot].fd);
+	w->fdc[slot].fd = fd;
+	w->fdc[slot].x = x;
+	w->fdc[slot].idx = i;
+	return fd;
+}
+
+/* The first non-empty file holding stream offset off. */
+static size_t hfile_at(const struct rx_xfer *x, uint64_t off)
+{
+	size_t lo = 0, hi = x->nhf;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (x->hf[mid].offset + x->hf[mid].size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo < x->nhf && x->hf[lo].size == 0)
+		lo++;
+	return lo;
+}
+
+/* Chunk bytes at stream offset off into the files: 0 or an errno. */
+static int write_chunk(struct rx_writer *w, struct rx_xfer *x, uint64_t off, const uint8_t *buf, size_t len)
+{
+	size_t i = hfile_at(x, off);
+
+	while (len) {
+		const struct rx_hfile *f;
+		uint64_t at;
+		size_t k;
+		int fd;
+		if (i >= x->nhf)
+			return EINVAL;
+		f = &x->hf[i];
+		if (f->size == 0) {
+			i++;
+			continue;
+		}
+		at = off - f->offset;
+		k = f->size - at < len ? (size_t)(f->size - at) : len;
+		fd = wfile(w, x, i);
+		if (fd < 0 || sl_pwrite_all(fd, buf, k, at) != 0)
+			return errno ? errno : EIO;
+		buf += k;
+		off += k;
+		len -= k;
+		i++;
+	}
+	return 0;
+}
+
+/* Make chunks idx[0..n) of x durable: syncfs, then the done map. */
+static void sync_chunks(struct rx_writer *w, struct rx_xfer *x, const uint64_t *idx, size_t n)
+{
+	uint8_t one = 1;
+	int r = 0;
+
+	if (n == 0)
+		return;
+	if (syncfs(x->data_fd) != 0) {
+		int err = errno;
+		/* The kernel may have dropped those pages: not written any more. */
+		for (size_t i = 0; i < n; i++) {
+			__atomic_fetch_and(&x->written[idx[i] / 8], (uint8_t)~(1u << (idx[i] % 8)),
+					   __ATOMIC_RELEASE);
+			add_fail(w, x, idx[i], err, RX_WF_SYNC);
+		}
+		return;
+	}
+	for (size_t i = 0; i < n && !r; i++)
+		r = sl_pwrite_all(x->done_fd, &one, 1, idx[i]);
+	/* Durable but not in the done map: after a crash they come again. */
+	if (r || fdatasync(x->done_fd) != 0)
+		add_fail(w, x, 0, errno ? errno : EIO, RX_WF_DONEMAP);
+}
+
+/* x's written chunks to the sync thread: appended to its batch for x if one
+ * waits (one syncfs then covers both), else a new batch. */
+static void hand_over(struct rx_writer *w, struct rx_xfer *x)
+{
+	struct batch *b;
+
+	if (x->nwpend == 0)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (b = w->shead; b && b->x != x; b = b->next)
+		;
+	if (b && b->n + x->nwpend <= b->cap) {
+		memcpy(b->idx + b->n, x->wpend, x->nwpend * sizeof *x->wpend);
+		b->n += x->nwpend;
+		x->nwpend = 0;
+	} else if (!b && (b = calloc(1, sizeof *b)) != NULL) {
+		b->x = x;
+		b->idx = x->wpend;
+		b->n = x->nwpend;
+		b->cap = x->wpendcap;
+		x->wpend = NULL;
+		x->nwpend = x->wpendcap = 0;
+		if (w->stail)
+			w->stail->next = b;
+		else
+			w->shead = b;
+		w->stail = b;
+		x->wsyncing++;
+		pthread_cond_signal(&w->swork);
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (x->nwpend) {
+		/* the waiting batch is full (or no memory): synced here */
+		sync_chunks(w, x, x->wpend, x->nwpend);
+		x->nwpend = 0;
+	}
+	x->wpend_bytes = 0;
+}
+
+static void *run_sync(void *arg)
+{
+	struct rx_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->exited || w->shead) {
+		struct batch *b = w->shead;
+		if (!b || (w->held && !w->exited)) {
+			pthread_cond_wait(&w->swork, &w->mu);
+			continue;
+		}
+		w->shead = b->next;
+		if (!w->shead)
+			w->stail = NULL;
+		w->sbusy = b->x;
+		pthread_mutex_unlock(&w->mu);
+		sync_chunks(w, b->x, b->idx, b->n);
+		pthread_mutex_lock(&w->mu);
+		b->x->wsyncing--;
+		w->sbusy = NULL;
+		w->syncs++;
+		free(b->idx);
+		free(b);
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void do_write(struct rx_writer *w, struct job *j)
+{
+	struct rx_xfer *x = j->x;
+	int err;
+
+	errno = 0;
+	err = write_chunk(w, x, j->idx * x->hdr.chunk_size, j->data, j->len);
+	if (!err && x->nwpend == x->wpendcap) {
+		size_t ncap = x->wpendcap ? x->wpendcap * 2 : 256;
+		uint64_t *p = realloc(x->wpend, ncap * sizeof *p);
+		if (!p)
+			err = ENOMEM;
+		else {
+			x->wpend = p;
+			x->wpendcap = ncap;
+		}
+	}
+	if (err) {
+		add_fail(w, x, j->idx, err, RX_WF_WRITE);
+		return;
+	}
+	x->wpend[x->nwpend++] = j->idx;
+	x->wpend_bytes += j->len;
+	rx_done_set(x->written, j->idx);
+	w->written++;
+	if (x->hasher) {
+		char why[8];
+		rx_hasher_kick(x->hasher, x, why, sizeof why);
+	}
+	if (x->wpend_bytes >= CKPT_BYTES)
+		hand_over(w, x);
+}
+
+static void *run(void *arg)
+{
+	struct rx_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop || w->head) {
+		struct job *j = w->head;
+		if (!j || (w->held && !w->stop)) {
+			pthread_cond_wait(&w->work, &w->mu);
+			continue;
+		}
+		w->head = j->next;
+		if (!w->head)
+			w->tail = NULL;
+		w->busy = j->x;
+		pthread_mutex_unlock(&w->mu);
+		if (j->kind == JOB_WRITE)
+			do_write(w, j);
+		else
+			hand_over(w, j->x);
+		pthread_mutex_lock(&w->mu);
+		if (j->kind == JOB_WRITE)
+			w->bytes -= j->len;
+		else
+			j->x->wckpt_done = j->seq;
+		j->x->wqueued--;
+		w->njobs--;
+		w->busy = NULL;
+		free(j);
+		pthread_cond_broadcast(&w->done);
+	}
+	w->exited = 1; /* the sync thread ends once its batches are done */
+	pthread_cond_broadcast(&w->swork);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int rx_writer_start(uint64_t cap, struct rx_writer **out)
+{
+	struct rx_writer *w = calloc(1, sizeof *w);
+
+	*out = NULL;
+	if (!w)
+		return SL_ERR_NOMEM;
+	w->cap = cap ? cap : RX_WRITER_QUEUE_DEFAULT;
+	for (unsigned i = 0; i < WFDC; i++)
+		w->fdc[i].fd = -1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	pthread_cond_init(&w->swork, NULL);
+	if (pthread_create(&w->sthread, NULL, run_sync, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		pthread_cond_destroy(&w->swork);
+		free(w);
+		return SL_ERR_IO;
+	}
+	if (pthread_create(&w->thread, NULL, run, w) != 0) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = w->exited = 1;
+		pthread_cond_broadcast(&w->swork);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->sthread, NULL);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		pthread_cond_destroy(&w->swork);
+		free(w);
+		return SL_ERR_IO;
+	}
+	*out = w;
+	return SL_OK;
+}
+
+void rx_writer_stop(struct rx_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL); /* it wakes the sync thread as it ends */
+	pthread_join(w->sthread, NULL);
+	fdc_drop(w, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	pthread_cond_destroy(&w->swork);
+	free(w);
+}
+
+static void enqueue(struct rx_writer *w, struct job *j)
+{
+	j->next = NULL;
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	j->x->wqueued++;
+	w->njobs++;
+	pthread_cond_signal(&w->work);
+}
+
+int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->bytes && w->bytes + len > w->cap) {
+		pthread_mutex_unlock(&w->mu);
+		return SL_ERR_AGAIN;
+	}
+	pthread_mutex_unlock(&w->mu);
+	j = malloc(sizeof *j + len);
+	if (!j)
+		return SL_ERR_NOMEM;
+	j->x = x;
+	j->kind = JOB_WRITE;
+	j->idx = idx;
+	j->len = len;
+	memcpy(j->data, buf, len);
+	pthread_mutex_lock(&w->mu);
+	enqueue(w, j);
+	w->bytes += len;
+	if (w->bytes > w->peak)
+		w->peak = w->bytes;
+	pthread_mutex_unlock(&w->mu);
+	return SL_OK;
+}
+
+void rx_writer_checkpoint(struct rx_writer *w, struct rx_xfer *x)
+{
+	struct job *j = malloc(sizeof *j);
+
+	pthread_mutex_lock(&w->mu);
+	if (!j || x->wckpt_asked > x->wckpt_done) { /* one is waiting already */
+		pthread_mutex_unlock(&w->mu);
+		free(j);
+		return;
+	}
+	j->x = x;
+	j->kind = JOB_CHECKPOINT;
+	j->seq = ++x->wckpt_asked;
+	j->len = 0;
+	enqueue(w, j);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int rx_writer_flush(struct rx_writer *w, struct rx_xfer *x)
+{
+	if (!w)
+		return SL_OK;
+	/* Once nothing of x is queued or in progress the thread does not touch
+	 * x (only the receive thread queues for it, and it is here): the
+	 * checkpoint runs on this thread, also while the writer is held. */
+	pthread_mutex_lock(&w->mu);
+	while (x->wqueued || w->busy == x || x->wsyncing)
+		pthread_cond_wait(&w->done, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	sync_chunks(w, x, x->wpend, x->nwpend);
+	x->nwpend = 0;
+	x->wpend_bytes = 0;
+	return SL_OK;
+}
+
+void rx_writer_release(struct rx_writer *w, struct rx_xfer *x)
+{
+	pthread_mutex_lock(&w->mu);
+	while (x->wqueued || w->busy == x || x->wsyncing)
+		pthread_cond_wait(&w->done, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	/* the threads are not working on x: its descriptors can go */
+	pthread_mutex_lock(&w->mu);
+	fdc_drop(w, x);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void rx_writer_hold(struct rx_writer *w, int on)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->held = on;
+	while (on && (w->busy || w->sbusy))
+		pthread_cond_wait(&w->done, &w->mu);
+	if (!on) {
+		pthread_cond_broadcast(&w->work);
+		pthread_cond_broadcast(&w->swork);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void rx_writer_idle(struct rx_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	/* while held, queued jobs wait for rx_writer_hold(w, 0): not for them */
+	while (((w->head || w->shead) && !w->held) || w->busy || w->sbusy)
+		pthread_cond_wait(&w->done, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int rx_writer_take_fails(struct rx_writer *w, struct rx_xfer *x, struct rx_wfail **f, size_t *n, int *lost)
+{
+	int any;
+
+	pthread_mutex_lock(&w->mu);
+	*f = x->wfail;
+	*n = x->nwfail;
+	*lost = x->wfail_lost;
+	any = *n || *lost;
+	x->wfail = NULL;
+	x->nwfail = x->wfailcap = 0;
+	x->wfail_lost = 0;
+	pthread_mutex_unlock(&w->mu);
+	return any;
+}
+
+int rx_writer_failed(struct rx_writer *w)
+{
+	int f;
+
+	pthread_mutex_lock(&w->mu);
+	f = w->failed;
+	w->failed = 0;
+	pthread_mutex_unlock(&w->mu);
+	return f;
+}
+
+void rx_writer_stats(struct rx_writer *w, struct rx_writer_stats *s)
+{
+	memset(s, 0, sizeof *s);
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	s->queued = w->bytes;
+	s->peak = w->peak;
+	s->cap = w->cap;
+	s->jobs = w->njobs;
+	s->written = w->written;
+	s->syncs = w->syncs;
+	pthread_mutex_unlock(&w->mu);
+}

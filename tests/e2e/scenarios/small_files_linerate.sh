@@ -1,0 +1,38 @@
+# e2e scenario small_files_linerate (run by tests/e2e/run.sh small_files_linerate):
+# many small files (SMALL_N, default 50,000, of 1-8 KiB) through linksim with
+# 1% loss at SMALL_RATE (default 300M), one pass: released bit-identical, and
+# rx neither dropped datagrams in the kernel nor dropped decoded chunks at its
+# writer queue (status: kernel_drops 0, writer queue_full 0). File creation,
+# writing and syncing run on rx's writer thread, not on its receive thread.
+n=${SMALL_N:-50000}
+rate=${SMALL_RATE:-300M}
+python3 - "$W/T/data" "$n" <<'PY'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(12)
+for i in range(n):
+    d = os.path.join(root, "d%03d" % (i // 1000))
+    if i % 1000 == 0:
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%06d" % i), "wb") as f:
+        f.write(rnd.randbytes(rnd.randint(1024, 8192)))
+PY
+t0=$(date +%s.%N)
+make_transfer T 1 none
+note "manifest of $n files: $(($(date +%s) - ${t0%.*})) s, $(wc -c < "$W/T/manifest") bytes"
+id=$(xfer_id T)
+P=$(free_port) Q=$(free_port)
+start_rx "$Q" --timeout 30
+start_linksim "$P" "$Q" --rate "$rate" --queue 4M --loss 1% --seed 21
+t0=$(date +%s.%N)
+send T "$P" --rate "$rate"
+wait_for "released $id" 90 || fail "not released in one pass (status: $(grep -E 'kernel_drops|writer' "$W/state/status" | tr '\n' ' '))"
+goodput "$t0" T
+note "rx: $(grep -E '^(kernel_drops|writer)' "$W/state/status" | tr '\n' ' ')"
+stop_linksim
+expect_loss
+[ "$(status_field kernel_drops)" = 0 ] || fail "rx's socket dropped datagrams: $(status_field kernel_drops)"
+full=$(sed -n 's/^writer .*full=\([0-9]*\).*/\1/p' "$W/state/status")
+[ "$full" = 0 ] || fail "rx's writer queue was full: ${full:-no writer line} chunk(s) dropped"
+check_identical T "$id"
+only_released "$id"
