@@ -28,6 +28,15 @@ datagrams. Every process it starts is stopped by PID, its directory removed
         [--loss 1%] [--tmp /tmp] [--data DIR] [--perf] [--keep]
 
 --data DIR reuses (or makes, and keeps) the files and signed manifest there.
+
+Measured on the 2 shared cores of the development VM (ext4 /tmp), 1 Gbit/s
+asked, 1% loss; sluice-tx itself reached only ~280 Mbit/s reading small files:
+  1,000,000 files, --writer-queue 1G, load 2.3: released in one pass in 155 s
+    (6,459 files/s), rx RSS 468 MiB (142 MiB of it the queue), 3 kernel drops
+  1,000,000 files, default 64M queue, load 2.6: 542 chunks refused by the
+    full writer queue: not released in one pass (the writer is the limit)
+  100,000 files, load 9.1: one pass, 19 s, 0 drops; before the writer thread
+    (c195ae1, load 5.1): nothing released, 24,097 RcvbufErrors
 """
 import argparse
 import os
