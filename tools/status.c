@@ -382,6 +382,24 @@ static void show_window(const char *line)
 	printf("\n");
 }
 
+/* The writer thread's line (rx/writer.c); 1 when its queue refused chunks. */
+static int show_writer(const char *line)
+{
+	char b1[32], b2[32], b3[32];
+
+	printf("writer     %s queued of %s (peak %s); %llu chunks written, %llu syncs",
+	       sl_fmt_bytes(num(line, "queued="), b1, sizeof b1), sl_fmt_bytes(num(line, "max="), b2, sizeof b2),
+	       sl_fmt_bytes(num(line, "peak="), b3, sizeof b3), num(line, "written="), num(line, "syncs="));
+	if (!num(line, "full=")) {
+		printf("\n");
+		return 0;
+	}
+	printf("\n           ! %llu decoded chunks dropped at a full writer queue (the disk is slower "
+	       "than the link): a repeat pass brings them; raise --writer-queue or slow the sender\n",
+	       num(line, "full="));
+	return 1;
+}
+
 /* A sender's session line; 1 when it is silent while it says it sends. */
 static int show_session(const char *line)
 {
@@ -471,6 +489,8 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			problems += show_storage(line);
 		} else if (!strncmp(line, "window ", 7)) {
 			show_window(line);
+		} else if (!strncmp(line, "writer ", 7)) {
+			problems += show_writer(line);
 		} else if (!strncmp(line, "session ", 8)) {
 			problems += show_session(line);
 		} else if (!strncmp(line, "xfer ", 5)) {

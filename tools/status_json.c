@@ -189,6 +189,19 @@ static unsigned json_storage(const char *dl)
 	return (unsigned)bad;
 }
 
+static unsigned json_writer(const char *wr)
+{
+	printf("  \"writer\": {");
+	numf("queued", wr, "queued=", 1);
+	numf("peak", wr, "peak=", 1);
+	numf("max", wr, "max=", 1);
+	numf("written", wr, "written=", 1);
+	numf("syncs", wr, "syncs=", 1);
+	numf("full", wr, "full=", 0);
+	printf("},\n");
+	return status_num(wr, "full=") > 0;
+}
+
 static void json_window(const char *wl)
 {
 	printf("  \"window\": {");
@@ -233,7 +246,7 @@ static void transfer_entry(const char *line, int first, unsigned *problems)
 
 static void status_lines(FILE *f, long age, unsigned *problems)
 {
-	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL, *wl = NULL;
+	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL, *wl = NULL, *wr = NULL;
 	size_t cap = 0;
 	unsigned long long pid = 0, auth = 0;
 	int nc = 0;
@@ -261,6 +274,8 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 			dl = strdup(line);
 		if (!strncmp(line, "window ", 7) && !wl)
 			wl = strdup(line);
+		if (!strncmp(line, "writer ", 7) && !wr)
+			wr = strdup(line);
 	}
 	free(line);
 	printf("},\n  \"receiver\": {\"running\": %s, \"pid\": %llu, \"status_age_s\": %ld},\n",
@@ -271,10 +286,12 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 	*problems += dl ? json_storage(dl) : 0;
 	if (wl)
 		json_window(wl);
+	*problems += wr ? json_writer(wr) : 0;
 	free(sl);
 	free(ql);
 	free(dl);
 	free(wl);
+	free(wr);
 	json_array(f, "sessions", "session ", problems, session_entry);
 	json_array(f, "transfers", "xfer ", problems, transfer_entry);
 }
