@@ -167,6 +167,20 @@ int rxh_wipe(struct rxh *h)
 	return r;
 }
 
+struct rxh *rxh_for_test(int start)
+{
+	struct rxh *h = NULL;
+
+	if (rxh_new(NULL, &h) != SL_OK)
+		return NULL;
+	h->verbose = getenv("RXH_VERBOSE") != NULL;
+	if (start && rxh_start(h) != SL_OK) {
+		rxh_free(h);
+		return NULL;
+	}
+	return h;
+}
+
 void rxh_free(struct rxh *h)
 {
 	int fd;

@@ -80,6 +80,9 @@ struct rxh {
 /* A receiver on a fresh temporary STATE under base_dir (NULL: /tmp), policy
  * threshold 2 of 3 officers. cfg fields may be changed before rxh_start. */
 int rxh_new(const char *base_dir, struct rxh **out);
+/* The receiver a test file's fixture uses: rxh_new under /tmp, printing
+ * what it logs when RXH_VERBOSE is set, started when `start`; NULL on failure. */
+struct rxh *rxh_for_test(int start);
 int rxh_start(struct rxh *h);           /* rx_setup + hasher */
 void rxh_stop(struct rxh *h);           /* rx_teardown */
 int rxh_restart(struct rxh *h);         /* a crash or stop, then a start on the same STATE */

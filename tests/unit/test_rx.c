@@ -11,9 +11,7 @@ static struct rxh *h;
 
 static void up(void)
 {
-	cr_assert_eq(rxh_new(NULL, &h), SL_OK);
-	h->verbose = getenv("RXH_VERBOSE") != NULL;
-	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_not_null(h = rxh_for_test(1));
 }
 
 static void down(void)

@@ -36,9 +36,7 @@ static void up(void)
 {
 	struct rxh_file f[] = { { "a.bin", NULL, NA }, { "dir/b", NULL, NB } };
 
-	cr_assert_eq(rxh_new(NULL, &h), SL_OK);
-	h->verbose = getenv("RXH_VERBOSE") != NULL;
-	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_not_null(h = rxh_for_test(1));
 	fa = rxh_pattern(NA, 1);
 	fb = rxh_pattern(NB, 2);
 	fc = rxh_pattern(NC, 3);
