@@ -160,14 +160,7 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 /* Chunk idx was written by this thread: durable at the next checkpoint. */
 static void pend_add(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx)
 {
-	if (x->npend == x->pendcap) {
-		size_t ncap = x->pendcap ? x->pendcap * 2 : 256;
-		uint64_t *p = realloc(x->pend, ncap * sizeof *p);
-		if (p) {
-			x->pend = p;
-			x->pendcap = ncap;
-		}
-	}
+	(void)sl_grow(&x->pend, x->npend, &x->pendcap, sizeof *x->pend); /* no memory: not kept, below */
 	if (x->npend < x->pendcap)
 		x->pend[x->npend++] = idx;
 	x->pend_bytes += x->hdr.chunk_size;

@@ -44,6 +44,7 @@
 #include "audit.h"
 #include "error.h"
 #include "fec.h"
+#include "grow.h"
 #include "ledger.h"
 #include "link.h"
 #include "log.h"

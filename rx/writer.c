@@ -93,14 +93,7 @@ struct rx_writer {
 static void add_fail(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, int err, int kind)
 {
 	pthread_mutex_lock(&w->mu);
-	if (x->nwfail == x->wfailcap) {
-		size_t ncap = x->wfailcap ? x->wfailcap * 2 : 16;
-		struct rx_wfail *p = realloc(x->wfail, ncap * sizeof *p);
-		if (p) {
-			x->wfail = p;
-			x->wfailcap = ncap;
-		}
-	}
+	(void)sl_grow(&x->wfail, x->nwfail, &x->wfailcap, sizeof *x->wfail); /* no memory: counted, below */
 	if (x->nwfail < x->wfailcap)
 		x->wfail[x->nwfail++] = (struct rx_wfail){ .idx = idx, .err = err, .kind = kind };
 	else
@@ -283,16 +276,8 @@ static void do_write(struct rx_writer *w, struct job *j)
 
 	errno = 0;
 	err = write_chunk(w, x, j->idx * x->hdr.chunk_size, j->data, j->len);
-	if (!err && x->nwpend == x->wpendcap) {
-		size_t ncap = x->wpendcap ? x->wpendcap * 2 : 256;
-		uint64_t *p = realloc(x->wpend, ncap * sizeof *p);
-		if (!p)
-			err = ENOMEM;
-		else {
-			x->wpend = p;
-			x->wpendcap = ncap;
-		}
-	}
+	if (!err && sl_grow(&x->wpend, x->nwpend, &x->wpendcap, sizeof *x->wpend))
+		err = ENOMEM;
 	if (err) {
 		add_fail(w, x, j->idx, err, RX_WF_WRITE);
 		return;

@@ -114,14 +114,8 @@ static struct rx_spooled *spool_entry(struct rx_xfer *x, uint64_t block, uint16_
 	if (i >= 0)
 		return &x->spool[i];
 	at = (size_t)(-1 - i);
-	if (x->nspool == x->spoolcap) {
-		size_t ncap = x->spoolcap ? x->spoolcap * 2 : 64;
-		struct rx_spooled *p = realloc(x->spool, ncap * sizeof *p);
-		if (!p)
-			return NULL;
-		x->spool = p;
-		x->spoolcap = ncap;
-	}
+	if (sl_grow(&x->spool, x->nspool, &x->spoolcap, sizeof *x->spool))
+		return NULL;
 	memmove(&x->spool[at + 1], &x->spool[at], (x->nspool - at) * sizeof *x->spool);
 	memset(&x->spool[at], 0, sizeof *x->spool);
 	x->spool[at].block = block;
