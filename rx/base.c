@@ -24,7 +24,6 @@
  * job (the tree is closed, the transfer dropped, the receiver stops).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,6 +35,7 @@
 
 #include "delta.h"
 #include "pace.h"
+#include "pool.h"
 #include "rx.h"
 #include "safefs.h"
 
@@ -112,7 +112,7 @@ struct rx_take {
 };
 
 struct rx_basejob {
-	pthread_t thread;
+	struct sl_pool *pool;        /* one helper: the copy */
 	int data_fd, bdata;          /* the staged tree's data/ and the base's (dups) */
 	struct rx_take *t;
 	size_t n;
@@ -217,7 +217,7 @@ static void name_bad(char *list, size_t len, size_t nbad, const char *path, cons
 		snprintf(list + at, len - at, " (base path %.200s)", src);
 }
 
-static void *run_job(void *arg)
+static void run_job(void *arg, unsigned worker)
 {
 	struct rx_basejob *j = arg;
 	int r = SL_OK;
@@ -235,13 +235,14 @@ static void *run_job(void *arg)
 			 j->nbad == 1 ? "" : "s", j->nbad == 1 ? "s" : "ve", j->list, j->nbad > 5 ? " (and more)" : "");
 		r = SL_ERR_HASH;
 	}
+	(void)worker;
 	j->r = r;
 	atomic_store(&j->done, 1);
-	return NULL;
 }
 
 static void job_free(struct rx_basejob *j)
 {
+	sl_pool_free(j->pool); /* waits for the copy */
 	for (size_t i = 0; j->t && i < j->n; i++) {
 		free(j->t[i].path);
 		free(j->t[i].src);
@@ -315,11 +316,12 @@ static int start_job(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 	sl_delta_base_free(&b);
 	if (r)
 		return r;
-	if (pthread_create(&j->thread, NULL, run_job, j) != 0) {
+	if (sl_pool_new(1, &j->pool, NULL) != SL_OK || sl_pool_helpers(j->pool) != 1) {
 		job_free(j);
 		snprintf(why, wl, "cannot start the thread that copies from the base");
 		return SL_ERR_NOMEM; /* not a verdict: tried again */
 	}
+	sl_pool_begin(j->pool, run_job, j);
 	x->basejob = j;
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: copying %zu files (%llu bytes) from base %s", x->hex,
 	       x->manifest->ntaken, (unsigned long long)x->manifest->taken_bytes, x->manifest->base_hex);
@@ -344,7 +346,6 @@ void rx_base_cancel(struct rx_xfer *x)
 	if (!x->basejob)
 		return;
 	atomic_store(&x->basejob->cancel, 1);
-	pthread_join(x->basejob->thread, NULL);
 	job_free(x->basejob);
 	x->basejob = NULL;
 }
@@ -360,7 +361,6 @@ int rx_base_fill(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 		return start_job(c, x, why, wl);
 	if (!atomic_load(&j->done))
 		return SL_ERR_AGAIN;
-	pthread_join(j->thread, NULL);
 	x->basejob = NULL;
 	r = j->r;
 	c->st.base_files += j->files;

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "cpus.h"
+#include "pool.h"
 #include "sha256.h"
 #include "tree.h"
 
@@ -200,18 +200,35 @@ static void work(struct pool *p, sl_hash_progress_fn progress, void *pctx)
 		worker_fini(&w);
 }
 
-static void *worker_main(void *arg)
+static void pool_work(void *arg, unsigned worker)
 {
+	(void)worker;
 	work(arg, NULL, NULL);
-	return NULL;
+}
+
+/* With a progress callback the calling thread reports about every 200 ms
+ * (polling every 10 ms so the end is noticed at once) while the helpers
+ * hash; with no helper it hashes itself and reports between files. */
+static void report_while_hashing(struct pool *p, struct sl_pool *tp,
+				 sl_hash_progress_fn progress, void *pctx)
+{
+	if (!sl_pool_helpers(tp)) {
+		work(p, progress, pctx);
+		return;
+	}
+	for (unsigned k = 0; atomic_load(&p->done) < p->n; k++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		if (k % 20 == 0)
+			progress(pctx, atomic_load(&p->bytes), atomic_load(&p->done));
+		nanosleep(&ts, NULL);
+	}
 }
 
 int sl_hash_files(int dirfd, struct sl_hash_job *jobs, size_t n, unsigned threads,
 		  sl_hash_progress_fn progress, void *pctx)
 {
 	struct pool p = { .dirfd = dirfd, .jobs = jobs, .n = n };
-	pthread_t tids[8];
-	unsigned started = 0;
+	struct sl_pool *tp = NULL;
 
 	atomic_init(&p.next, 0);
 	atomic_init(&p.done, 0);
@@ -223,28 +240,16 @@ int sl_hash_files(int dirfd, struct sl_hash_job *jobs, size_t n, unsigned thread
 	if (threads > n)
 		threads = n ? (unsigned)n : 1;
 	/* With a progress callback the calling thread reports and `threads`
-	 * workers hash; without one the calling thread is one of the workers. */
-	for (unsigned t = progress ? 0 : 1; t < threads; t++) {
-		if (pthread_create(&tids[started], NULL, worker_main, &p) != 0)
-			break;
-		started++;
-	}
-	if (!progress) {
+	 * helpers hash; without one the calling thread is one of the workers. */
+	if (sl_pool_new(progress ? threads : threads - 1, &tp, NULL) != SL_OK)
+		tp = NULL; /* no memory for the pool: hash on this thread */
+	sl_pool_begin(tp, pool_work, &p);
+	if (progress)
+		report_while_hashing(&p, tp, progress, pctx);
+	else
 		work(&p, NULL, NULL);
-	} else if (started == 0) {
-		work(&p, progress, pctx); /* no thread: hash here, report between files */
-	} else {
-		/* Poll often so the end is noticed at once; the callback is
-		 * told about every 200 ms. */
-		for (unsigned k = 0; atomic_load(&p.done) < n; k++) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
-			if (k % 20 == 0)
-				progress(pctx, atomic_load(&p.bytes), atomic_load(&p.done));
-			nanosleep(&ts, NULL);
-		}
-	}
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	sl_pool_end(tp);
+	sl_pool_free(tp);
 	if (progress)
 		progress(pctx, atomic_load(&p.bytes), n);
 	return SL_OK;

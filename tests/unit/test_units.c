@@ -1,4 +1,4 @@
-/* Unit tests for common/util: command-line quantities (units.c), the growing array, usable CPUs, progress text and hex. */
+/* Unit tests for common/util: command-line quantities (units.c), the growing array, usable CPUs, the thread pool, progress text and hex. */
 #include <criterion/criterion.h>
 #include <sched.h>
 #include <string.h>
@@ -8,6 +8,10 @@
 #include "timefmt.h"
 #include "progress.h"
 #include "grow.h"
+#include "pool.h"
+#include <signal.h>
+#include <stdatomic.h>
+#include <pthread.h>
 #include "units.h"
 
 Test(units, rates_are_decimal_bits)
@@ -162,6 +166,79 @@ Test(cpus, follows_the_affinity_mask)
 	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
 	cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0);
 	cr_assert_eq(sl_cpus_usable(), 1);
+}
+
+struct pool_probe {
+	atomic_uint runs;
+	atomic_uint seen;      /* bit per worker number */
+	atomic_uint next, sum; /* a shared counter over 1000 items */
+	atomic_uint blocked;   /* helpers that had SIGTERM blocked */
+};
+
+static void pool_probe(void *arg, unsigned worker)
+{
+	struct pool_probe *q = arg;
+	sigset_t m;
+	unsigned i;
+
+	atomic_fetch_add(&q->runs, 1);
+	atomic_fetch_or(&q->seen, 1u << worker);
+	pthread_sigmask(SIG_BLOCK, NULL, &m);
+	if (worker && sigismember(&m, SIGTERM))
+		atomic_fetch_add(&q->blocked, 1);
+	while ((i = atomic_fetch_add(&q->next, 1)) < 1000)
+		atomic_fetch_add(&q->sum, i);
+}
+
+/* Every helper runs every job once, with its own number, the owner as 0;
+ * end waits for all of them; helpers leave signals to the owner; a pool
+ * of no helpers (and a NULL pool) runs the job on the owner alone. */
+Test(pool, every_helper_runs_each_job_once)
+{
+	struct sl_pool *p;
+	struct sl_diag d;
+
+	cr_assert_eq(sl_pool_new(3, &p, &d), SL_OK);
+	cr_assert_eq(sl_pool_helpers(p), 3);
+	for (int job = 0; job < 50; job++) {
+		struct pool_probe q = { 0 };
+		sl_pool_run(p, pool_probe, &q);
+		cr_assert_eq(atomic_load(&q.runs), 4, "job %d ran %u times", job, atomic_load(&q.runs));
+		cr_assert_eq(atomic_load(&q.seen), 0xfu);
+		cr_assert_eq(atomic_load(&q.sum), 999u * 1000 / 2);
+		cr_assert_eq(atomic_load(&q.blocked), 3);
+	}
+	sl_pool_free(p);
+	cr_assert_eq(sl_pool_new(0, &p, &d), SL_OK);
+	struct pool_probe q0 = { 0 };
+	sl_pool_run(p, pool_probe, &q0);
+	cr_assert_eq(atomic_load(&q0.runs), 1);
+	cr_assert_eq(atomic_load(&q0.sum), 999u * 1000 / 2);
+	sl_pool_free(p);
+	struct pool_probe qn = { 0 };
+	sl_pool_run(NULL, pool_probe, &qn);
+	cr_assert_eq(atomic_load(&qn.seen), 1u);
+	sl_pool_free(NULL);
+}
+
+/* Freeing a pool in the middle of a job waits for the job first. */
+static void pool_slow(void *arg, unsigned worker)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	if (worker)
+		nanosleep(&ts, NULL);
+	atomic_fetch_add((atomic_uint *)arg, 1);
+}
+
+Test(pool, free_waits_for_the_job)
+{
+	struct sl_pool *p;
+	atomic_uint n = 0;
+
+	cr_assert_eq(sl_pool_new(2, &p, NULL), SL_OK);
+	sl_pool_begin(p, pool_slow, &n);
+	sl_pool_free(p);
+	cr_assert_eq(atomic_load(&n), 2);
 }
 
 /* The progress text: bar, share, amounts, rate, ETA; redrawn at most every 250 ms. */
