@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "ring.h"
 #include "rx_options.h"
 #include "units.h"
 
@@ -26,6 +27,7 @@ const struct option rx_options[] = {
 	{ "keep-incomplete", required_argument, 0, RX_O_KEEP },
 	{ "reserve", required_argument, 0, RX_O_RESERVE },
 	{ "writer-queue", required_argument, 0, RX_O_WRITERQ },
+	{ "ring", required_argument, 0, RX_O_RING },
 	{ "allow-no-landlock", no_argument, 0, RX_O_NOLANDLOCK },
 	{ "config", required_argument, 0, RX_O_CONFIG },
 	{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
@@ -37,7 +39,8 @@ void rx_opts_init(struct rx_opts *o)
 	memset(o, 0, sizeof *o);
 	o->cfg = (struct rx_cfg){ .window = 64, .window_memory = 128u << 20, .max_active = 4, .timeout_ns = 300000000000ull,
 				  .tail_grace_ns = 5000000000ull, .max_catalog = 0 /* from the policy */,
-				  .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20 };
+				  .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20,
+				  .ring = RX_RING_DEFAULT };
 	o->sandbox = 1;
 	o->log_max = SL_LOG_INFO;
 }
@@ -97,6 +100,11 @@ static int number_option(struct rx_cfg *c, int opt, const char *key, const char 
 		return r;
 	case RX_O_MAXCAT: return size_in(key, arg, 1024, 1u << 30, "1K..1G", &c->max_catalog, d);
 	case RX_O_WRITERQ: return size_in(key, arg, 1u << 20, 4ull << 30, "1M..4G", &c->writer_queue, d);
+	case RX_O_RING:
+		r = size_in(key, arg, 0, 16ull << 30, "0 (none) or 4M..16G", &c->ring, d);
+		if (!r && c->ring && c->ring < RX_RING_SEG)
+			r = sl_diag_set(d, SL_ERR_RANGE, "%s '%s': 0 (none) or 4M..16G", key, arg);
+		return r;
 	case RX_O_MAXSTAGING: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_staging, d);
 	case RX_O_MAXUNV: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_unvouched, d);
 	case RX_O_RESERVE:

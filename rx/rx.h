@@ -85,6 +85,7 @@ struct rx_cfg {
 	const char *crash_at;       /* test builds only: a crash point name; NULL in production */
 	uint64_t reserve;           /* bytes of STATE/reserve (0: RX_RESERVE_DEFAULT, RX_RESERVE_NONE) */
 	uint64_t writer_queue;      /* bytes of decoded chunks queued for the writer thread (0: default) */
+	uint64_t ring;              /* bytes the receive ring may hold (main.c, ring.h; 0: receive on the main thread) */
 };
 
 #define RX_RESERVE_DEFAULT (1u << 20)
@@ -258,6 +259,8 @@ struct rx_bucket {
 	uint64_t tokens, last_ns, suppressed;
 };
 
+struct rx_ring;
+
 struct rx_ctx {
 	const struct rx_cfg *cfg;
 	const struct sl_logger *log;
@@ -290,6 +293,7 @@ struct rx_ctx {
 	struct rx_bucket log_bucket, audit_bucket;
 	uint64_t now;               /* the clock of the datagram or tick being handled */
 	struct rx_disk disk;
+	struct rx_ring *ring;       /* main.c's receive ring, NULL without one (harness, --ring 0) */
 	/* status.c: the audit log's chain, checked again every minute */
 	uint64_t audit_checked_ns;
 	int audit_chain_ok;         /* 1 verified, 0 broken (valid once audit_checked_ns) */

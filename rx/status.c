@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ring.h"
 #include "rx.h"
 #include "safefs.h"
 
@@ -156,6 +157,27 @@ static void put_writer(const struct rx_ctx *c, struct buf *s, struct buf *m)
 	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)c->st.writer_full);
 }
 
+/* The receive ring (ring.c, main.c): bytes queued now, the most ever, the
+ * memory its segments take, the bound, datagrams dropped when it was full. */
+static void put_ring(const struct rx_ctx *c, struct buf *s, struct buf *m)
+{
+	struct rx_ring_stats r;
+
+	if (!c->ring)
+		return;
+	rx_ring_get_stats(c->ring, &r);
+	put(s, "ring queued=%llu peak=%llu mem=%llu max=%llu drops=%llu\n", (unsigned long long)r.queued,
+	    (unsigned long long)r.peak, (unsigned long long)r.mem, (unsigned long long)r.cap,
+	    (unsigned long long)r.drops);
+	put(m, "# HELP sluice_rx_ring_bytes Received datagram bytes waiting in the receive ring.\n"
+		"# TYPE sluice_rx_ring_bytes gauge\nsluice_rx_ring_bytes %llu\n"
+		"# HELP sluice_rx_ring_peak_bytes The most ever waiting.\n"
+		"# TYPE sluice_rx_ring_peak_bytes gauge\nsluice_rx_ring_peak_bytes %llu\n"
+		"# HELP sluice_rx_ring_memory_bytes Memory the ring's segments take now.\n"
+		"# TYPE sluice_rx_ring_memory_bytes gauge\nsluice_rx_ring_memory_bytes %llu\n",
+	    (unsigned long long)r.queued, (unsigned long long)r.peak, (unsigned long long)r.mem);
+}
+
 static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
 {
 	unsigned waiting = 0;
@@ -288,6 +310,15 @@ static void put_session_metrics(const struct rx_ctx *c, uint64_t now, struct buf
 }
 
 /* The link's and the outcomes' counters. */
+static uint64_t ring_drops(const struct rx_ctx *c)
+{
+	struct rx_ring_stats r = { 0 };
+
+	if (c->ring)
+		rx_ring_get_stats(c->ring, &r);
+	return r.drops;
+}
+
 static void put_counter_metrics(const struct rx_ctx *c, const struct sl_link_stats *ls, struct buf *m)
 {
 	put(m, "# HELP sluice_rx_datagrams_total Datagrams received from the link.\n"
@@ -307,13 +338,14 @@ static void put_counter_metrics(const struct rx_ctx *c, const struct sl_link_sta
 		"sluice_rx_dropped_total{reason=\"other_layout\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"header_conflict\"} %llu\n"
 		"sluice_rx_dropped_total{reason=\"quota_header\"} %llu\n"
-		"sluice_rx_dropped_total{reason=\"kernel\"} %llu\n",
+		"sluice_rx_dropped_total{reason=\"kernel\"} %llu\n"
+		"sluice_rx_dropped_total{reason=\"ring\"} %llu\n",
 	    (unsigned long long)c->st.auth_fail, (unsigned long long)c->st.malformed,
 	    (unsigned long long)c->st.unsupported, (unsigned long long)c->st.before_header,
 	    (unsigned long long)c->st.ignored, (unsigned long long)c->st.duplicates,
 	    (unsigned long long)c->st.other_layout,
 	    (unsigned long long)c->st.hdr_conflict, (unsigned long long)c->st.quota_header,
-	    (unsigned long long)ls->kernel_drops);
+	    (unsigned long long)ls->kernel_drops, (unsigned long long)ring_drops(c));
 	put(m, "# HELP sluice_rx_transfers_total Transfers finished, by outcome.\n"
 		"# TYPE sluice_rx_transfers_total counter\n"
 		"sluice_rx_transfers_total{outcome=\"released\"} %llu\n"
@@ -362,6 +394,7 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	put_storage(c, &s, &m);
 	put_window(c, &s, &m);
 	put_writer(c, &s, &m);
+	put_ring(c, &s, &m);
 	put_audit_metrics(c, now, &m);
 	put_session_metrics(c, now, &m);
 	put(&m, "# HELP sluice_rx_start_time_seconds When sluice-rx started (Unix time).\n"

@@ -400,6 +400,24 @@ static int show_writer(const char *line)
 	return 1;
 }
 
+/* The receive ring's line (rx/ring.c); 1 when it dropped datagrams. */
+static int show_ring(const char *line)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+
+	printf("ring       %s queued (peak %s, memory %s) of %s", sl_fmt_bytes(num(line, "queued="), b1, sizeof b1),
+	       sl_fmt_bytes(num(line, "peak="), b2, sizeof b2), sl_fmt_bytes(num(line, "mem="), b3, sizeof b3),
+	       sl_fmt_bytes(num(line, "max="), b4, sizeof b4));
+	if (!num(line, "drops=")) {
+		printf("\n");
+		return 0;
+	}
+	printf("\n           ! %llu datagrams dropped at a full receive ring (sluice-rx stalled longer than "
+	       "the ring holds at this rate): raise --ring, or find the stall (disk, CPU)\n",
+	       num(line, "drops="));
+	return 1;
+}
+
 /* A sender's session line; 1 when it is silent while it says it sends. */
 static int show_session(const char *line)
 {
@@ -491,6 +509,8 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			show_window(line);
 		} else if (!strncmp(line, "writer ", 7)) {
 			problems += show_writer(line);
+		} else if (!strncmp(line, "ring ", 5)) {
+			problems += show_ring(line);
 		} else if (!strncmp(line, "session ", 8)) {
 			problems += show_session(line);
 		} else if (!strncmp(line, "xfer ", 5)) {

@@ -202,6 +202,18 @@ static unsigned json_writer(const char *wr)
 	return status_num(wr, "full=") > 0;
 }
 
+static unsigned json_ring(const char *rl)
+{
+	printf("  \"ring\": {");
+	numf("queued", rl, "queued=", 1);
+	numf("peak", rl, "peak=", 1);
+	numf("memory", rl, "mem=", 1);
+	numf("max", rl, "max=", 1);
+	numf("drops", rl, "drops=", 0);
+	printf("},\n");
+	return status_num(rl, "drops=") > 0;
+}
+
 static void json_window(const char *wl)
 {
 	printf("  \"window\": {");
@@ -246,7 +258,7 @@ static void transfer_entry(const char *line, int first, unsigned *problems)
 
 static void status_lines(FILE *f, long age, unsigned *problems)
 {
-	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL, *wl = NULL, *wr = NULL;
+	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL, *wl = NULL, *wr = NULL, *rl = NULL;
 	size_t cap = 0;
 	unsigned long long pid = 0, auth = 0;
 	int nc = 0;
@@ -276,6 +288,8 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 			wl = strdup(line);
 		if (!strncmp(line, "writer ", 7) && !wr)
 			wr = strdup(line);
+		if (!strncmp(line, "ring ", 5) && !rl)
+			rl = strdup(line);
 	}
 	free(line);
 	printf("},\n  \"receiver\": {\"running\": %s, \"pid\": %llu, \"status_age_s\": %ld},\n",
@@ -287,11 +301,13 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 	if (wl)
 		json_window(wl);
 	*problems += wr ? json_writer(wr) : 0;
+	*problems += rl ? json_ring(rl) : 0;
 	free(sl);
 	free(ql);
 	free(dl);
 	free(wl);
 	free(wr);
+	free(rl);
 	json_array(f, "sessions", "session ", problems, session_entry);
 	json_array(f, "transfers", "xfer ", problems, transfer_entry);
 }

@@ -424,6 +424,7 @@ class Bench:
         wall = time.monotonic() - t0
         drops = self.drops() - drops0
         kdrops = rx_counter(state + "/status", "kernel_drops")
+        rdrops = rx_field(state + "/status", "ring", "drops")
         _, rxru, rxrss = self.procs.wait(rxp, 60, term=True)
         ddnote = ""
         if ddp:
@@ -464,7 +465,7 @@ class Bench:
         return dict(tool="sluice", io=io, kind=kind, rate=rate, via=via, wall=wall, t_tx=t_tx,
                     goodput=0.0 if failed else self.a.size / wall, tx=cpu(txru) / (self.a.size / GB),
                     rx=cpu(rxru) / (self.a.size / GB), txrss=txrss,
-                    rxrss=rxrss, drops=drops, kdrops=kdrops, note=sent)
+                    rxrss=rxrss, drops=drops, kdrops=kdrops, rdrops=rdrops, note=sent)
 
     def udpcast_run(self, kind, flat, rate):
         port = free_even_port()
@@ -503,7 +504,7 @@ class Bench:
         return dict(tool="udpcast", io="", kind=kind, rate=rate, via=None, wall=wall, t_tx=t_tx,
                     goodput=(self.a.size / wall) if ok else 0.0,
                     tx=cpu(txru) / (self.a.size / GB), rx=cpu(rxru) / (self.a.size / GB),
-                    txrss=txrss, rxrss=rxrss, drops=drops, kdrops=0,
+                    txrss=txrss, rxrss=rxrss, drops=drops, kdrops=0, rdrops=-1,
                     note="" if ok else "INCOMPLETE: %d of %d bytes correct" % (size, self.a.size))
 
     def cleanup(self):
@@ -550,6 +551,21 @@ def rx_counter(path, key):
     return -1
 
 
+def rx_field(path, line, key):
+    """A key=N field of one line of sluice-rx's status file ("ring ... drops=N");
+    -1 when absent (no receive ring: --ring 0)."""
+    try:
+        with open(path) as f:
+            for l in f:
+                if l.startswith(line + " "):
+                    for w in l.split()[1:]:
+                        if w.startswith(key + "="):
+                            return int(w[len(key) + 1:])
+    except (OSError, ValueError):
+        pass
+    return -1
+
+
 def dir_bytes(d):
     total = 0
     for root, _dirs, files in os.walk(d):
@@ -574,7 +590,8 @@ def fmt_rate(r):
 
 def _drops_label():
     return ("drops: UdpRcvbufErrors delta where rx runs; sluice+ls rows: linksim queue overflow. "
-            "rxdrops: what sluice-rx counted itself (kernel_drops of its status)")
+            "rxdrops: what sluice-rx counted itself (kernel_drops of its status); "
+            "ringdrops: datagrams its receive ring had no room for")
 
 
 def ladder_summary(rows, a):
@@ -610,17 +627,18 @@ def table(rows, a):
     print("sluice vs udpcast, %s, one pass, FEC 12.5%%, %.2f GiB per data set, "
           "symbol size %d%s" % (setting(a), a.size / (1 << 30), a.symbol_size,
                                (", tx " + " ".join(a.tx_args)) if a.tx_args else ""))
-    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s %7s" % (
+    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s %7s %9s" % (
         "tool", "io", "data", "rate", "goodput", "wall", "tx", "rx", "tx RSS", "rx RSS", "drops",
-        "rxdrops"))
-    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s %7s" % (
-        "", "", "", "", "MB/s", "s", "cs/GB", "cs/GB", "MiB", "MiB", "", ""))
+        "rxdrops", "ringdrops"))
+    print("%-9s %-5s %-7s %-9s %9s %8s %8s %8s %8s %8s %7s %7s %9s" % (
+        "", "", "", "", "MB/s", "s", "cs/GB", "cs/GB", "MiB", "MiB", "", "", ""))
     for r in rows:
         tool = r["tool"] + ("+ls" if r["via"] else "")
-        print("%-9s %-5s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %7s %s" % (
+        print("%-9s %-5s %-7s %-9s %9.1f %8.2f %8.2f %8.2f %8.1f %8.1f %7d %7s %9s %s" % (
             tool, r["io"], r["kind"], fmt_rate(r["rate"]), r["goodput"] / 1e6, r["wall"], r["tx"],
             r["rx"], r["txrss"], r["rxrss"], r["drops"],
-            str(r["kdrops"]) if r["kdrops"] >= 0 else "-", r["note"] if r["tool"] == "sluice" or
+            str(r["kdrops"]) if r["kdrops"] >= 0 else "-",
+            str(r["rdrops"]) if r["rdrops"] >= 0 else "-", r["note"] if r["tool"] == "sluice" or
             r["goodput"] == 0 else ""))
     ladder_summary(rows, a)
     ratios = []
