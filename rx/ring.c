@@ -11,7 +11,8 @@
 #include "pool.h"
 
 #define BATCH 256
-#define KEEP_FREE 2              /* emptied segments kept for reuse */
+#define KEEP_FREE 8              /* emptied segments kept for reuse (fresh ones fault their pages in) */
+#define FILE_CAP (16u << 20)     /* a file link waits for room: this much is plenty */
 #define REC_HDR 16               /* u32 len, u32 pad, u64 ts */
 #define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 
@@ -302,6 +303,8 @@ int rx_ring_start(struct sl_link *link, uint64_t cap, struct rx_ring **out, stru
 	r->cap = cap;
 	r->link = link;
 	r->wait_for_room = sl_link_fd(link) < 0;
+	if (r->wait_for_room && cap > FILE_CAP)
+		r->cap = FILE_CAP;
 	if (sl_pool_new(1, &r->pool, d) != SL_OK || sl_pool_helpers(r->pool) != 1) {
 		sl_pool_free(r->pool);
 		ring_free(r);

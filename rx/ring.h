@@ -9,10 +9,11 @@
  *
  * The ring is made of 4 MiB segments, allocated as they are needed and
  * freed again (beyond a small cache) once emptied, so memory follows what
- * is queued, not the cap. A datagram that does not fit is dropped and
- * counted (drops, dropped_bytes) — except on a link without a descriptor to
- * wait on (a pcap file: nothing is lost by waiting), where the receive
- * thread waits for room instead. When the link ends (end of a pcap file) or
+ * is queued, not the cap (up to 8 emptied segments are kept: fresh memory
+ * costs page faults). A datagram that does not fit is dropped and counted
+ * (drops, dropped_bytes) — except on a link without a descriptor to wait
+ * on (a pcap file: nothing is lost by waiting), where the receive thread
+ * waits for room instead, in a ring of at most 16 MiB. When the link ends (end of a pcap file) or
  * fails, the thread stops and rx_ring_take reports it once the ring is
  * empty. rx_ring_stop() stops and joins the thread (within the 200 ms the
  * receive call may wait) and frees the ring.

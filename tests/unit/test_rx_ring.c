@@ -196,6 +196,15 @@ Test(ring, pcap_waits_for_room, .fini = rm_pcap)
 	cr_assert_leq(st.peak, RX_RING_SEG);
 	rx_ring_stop(r);
 	sl_link_close(rx);
+	/* a file needs no big ring: what was asked is capped at 16 MiB */
+	rx = open_pcap();
+	cr_assert_eq(rx_ring_start(rx, 1ull << 30, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(take_all(r, 1200), 1200);
+	rx_ring_get_stats(r, &st);
+	cr_assert_eq(st.cap, 16u << 20);
+	cr_assert_leq(st.peak, 16u << 20);
+	rx_ring_stop(r);
+	sl_link_close(rx);
 }
 
 /* Stopping while the reader waits for room returns at once. */
