@@ -255,14 +255,21 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 {
 	struct sl_wire_hdr h;
-	const uint8_t *body;
+	const uint8_t *body = NULL;
+	int r = sl_wire_open(c->wire, dg, len, &h, &body);
+
+	rx_handle_opened(c, len, r, &h, body, now);
+}
+
+void rx_handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_wire_hdr *hp,
+		      const uint8_t *body, uint64_t now)
+{
+	struct sl_wire_hdr h;
 	struct rx_session *s;
-	int r;
 
 	c->now = now;
 	c->st.datagrams++;
 	c->st.bytes += len;
-	r = sl_wire_open(c->wire, dg, len, &h, &body);
 	if (r) {
 		if (r == SL_ERR_AUTH)
 			c->st.auth_fail++;
@@ -273,6 +280,7 @@ void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 		log_drop(c, r == SL_ERR_AUTH ? "tag check" : "parse", r, now);
 		return;
 	}
+	h = *hp;
 	s = session_of(c, &h, now);
 	s->received++;
 	s->last_ns = now;

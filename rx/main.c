@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "pace.h"
+#include "opener.h"
 #include "ring.h"
+#include "cpus.h"
 #include "rx.h"
 #include "sandbox.h"
 #include "conf.h"
@@ -80,6 +82,9 @@ static void usage(FILE *f)
 "                        verified): default 320M, 250 ms of 10 Gbit/s, taken\n"
 "                        only as needed; what finds it full is dropped and\n"
 "                        counted (status: ring drops=); 0: no receive thread\n"
+"  --threads N           threads that authenticate and decrypt datagrams beside\n"
+"                        the main one, with the ring (default: usable CPUs - 1,\n"
+"                        at most 3; 0: the main thread alone)\n"
 "  --file-io MODE        how chunks are written into the staged files: plain\n"
 "                        (pwrite, default) or uring (io_uring, registered buffers)\n"
 "  --no-sandbox          do not apply seccomp and Landlock (debugging only)\n"
@@ -222,7 +227,7 @@ static void restart_needed(const struct rx_opts *run, const struct rx_opts *n, c
 		{ "max-catalog", !b->max_catalog || a->max_catalog == b->max_catalog }, /* 0: the policy's */
 		{ "sockbuf", a->sockbuf == b->sockbuf },
 		{ "file-io", a->file_io == b->file_io }, { "writer-queue", a->writer_queue == b->writer_queue },
-		{ "ring", a->ring == b->ring }, { "no-sandbox", run->sandbox == n->sandbox },
+		{ "ring", a->ring == b->ring }, { "threads", a->open_threads == b->open_threads }, { "no-sandbox", run->sandbox == n->sandbox },
 		{ "quiet/verbose", run->log_max == n->log_max },
 	};
 #undef SAME_STR
@@ -409,6 +414,26 @@ static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, const char *confi
 	return 0;
 }
 
+/* The opening helpers' receivers (before the sandbox); their threads start
+ * with the ring. */
+static int opener_new(struct rx_ctx *c, const struct rx_cfg *cfg)
+{
+	unsigned n = cfg->open_threads;
+	struct sl_diag d = { "" };
+
+	if (n == RX_OPEN_THREADS_AUTO) {
+		n = sl_cpus_usable() - 1;
+		n = n > 3 ? 3 : n;
+	}
+	if (!n)
+		return 0;
+	if (rx_opener_new(c->wire, n, &c->opener, &d)) {
+		fprintf(stderr, "sluice-rx: %s\n", d.msg);
+		return 3;
+	}
+	return 0;
+}
+
 /* Setup, sandbox, hashing thread: 0, or the exit status (printed why). */
 static int start(struct rx_ctx *c, struct rx_opts *o, const struct sl_logger *log, struct held *h)
 {
@@ -422,6 +447,8 @@ static int start(struct rx_ctx *c, struct rx_opts *o, const struct sl_logger *lo
 		fprintf(stderr, "sluice-rx: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
 		return r == SL_ERR_IO || r == SL_ERR_NOMEM ? 3 : 1;
 	}
+	if (o->cfg.ring && (r = opener_new(c, &o->cfg)))
+		return r;
 	if (o->sandbox && (r = confine(c, &o->cfg, h->config, o->allow_no_landlock, log)))
 		return r;
 	/* After the sandbox, so the thread inherits Landlock and seccomp
@@ -488,10 +515,12 @@ static int loop_direct(struct rx_ctx *c, struct rx_opts *o, const struct rx_cfg 
 static int loop_ring(struct rx_ctx *c, struct rx_opts *o, const struct rx_cfg *given, const struct held *h)
 {
 	struct rx_ring_rec rec[BATCH];
+	struct rx_opened opened[BATCH];
 	struct sl_diag d = { "" };
 	int status = -1;
 
-	if (rx_ring_start(c->link, o->cfg.ring, &c->ring, &d) != SL_OK) {
+	if ((c->opener && rx_opener_start(c->opener, &d) != SL_OK) ||
+	    rx_ring_start(c->link, o->cfg.ring, &c->ring, &d) != SL_OK) {
 		sl_log(c->log, SL_LOG_ERR, "%s", d.msg);
 		return 3;
 	}
@@ -501,8 +530,15 @@ static int loop_ring(struct rx_ctx *c, struct rx_opts *o, const struct rx_cfg *g
 			reload(c, o, given, h);
 		}
 		int n = rx_ring_take(c->ring, rec, BATCH, 200, &d);
-		for (int i = 0; i < n; i++)
-			rx_handle(c, rec[i].buf, rec[i].len, rec[i].ts_ns);
+		if (n > 0 && c->opener) {
+			rx_opener_open(c->opener, c->wire, rec, (unsigned)n, opened);
+			for (int i = 0; i < n; i++)
+				rx_handle_opened(c, rec[i].len, opened[i].r, &opened[i].h, opened[i].body,
+						 rec[i].ts_ns);
+		} else {
+			for (int i = 0; i < n; i++)
+				rx_handle(c, rec[i].buf, rec[i].len, rec[i].ts_ns);
+		}
 		rx_ring_done(c->ring);
 		status = handle_batch(c, n, &d);
 	}
@@ -556,6 +592,8 @@ int main(int argc, char **argv)
 	rx_write_status(&c, sl_now_ns());
 	rx_ring_stop(c.ring); /* after the last status, which counts its drops */
 	c.ring = NULL;
+	rx_opener_free(c.opener);
+	c.opener = NULL;
 	sl_audit_append(c.audit, "stopped", NULL, NULL, stop_flag ? "signal" : "end of input", NULL);
 	sl_log(&log, SL_LOG_INFO, "stopped: %llu datagrams, %llu released, %llu rejected, %llu timed out, "
 	       "%llu authentication failures", (unsigned long long)c.st.datagrams,

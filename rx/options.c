@@ -28,6 +28,7 @@ const struct option rx_options[] = {
 	{ "reserve", required_argument, 0, RX_O_RESERVE },
 	{ "writer-queue", required_argument, 0, RX_O_WRITERQ },
 	{ "ring", required_argument, 0, RX_O_RING },
+	{ "threads", required_argument, 0, RX_O_THREADS },
 	{ "allow-no-landlock", no_argument, 0, RX_O_NOLANDLOCK },
 	{ "config", required_argument, 0, RX_O_CONFIG },
 	{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
@@ -40,7 +41,7 @@ void rx_opts_init(struct rx_opts *o)
 	o->cfg = (struct rx_cfg){ .window = 64, .window_memory = 128u << 20, .max_active = 4, .timeout_ns = 300000000000ull,
 				  .tail_grace_ns = 5000000000ull, .max_catalog = 0 /* from the policy */,
 				  .max_symsize = SL_WIRE_MAX_SYMSIZE, .sockbuf = 128u << 20,
-				  .ring = RX_RING_DEFAULT };
+				  .ring = RX_RING_DEFAULT, .open_threads = RX_OPEN_THREADS_AUTO };
 	o->sandbox = 1;
 	o->log_max = SL_LOG_INFO;
 }
@@ -92,6 +93,7 @@ static int number_option(struct rx_cfg *c, int opt, const char *key, const char 
 	case RX_O_WINDOW: return sl_conf_count(key, arg, 1, RX_WINDOW_MAX, &c->window, d);
 	case RX_O_WINMEM: return size_in(key, arg, 1u << 20, 16ull << 30, "1M..16G", &c->window_memory, d);
 	case RX_O_MAXACTIVE: return sl_conf_count(key, arg, 1, 256, &c->max_active, d);
+	case RX_O_THREADS: return sl_conf_count(key, arg, 0, RX_OPEN_THREADS_MAX, &c->open_threads, d);
 	case RX_O_MAXSTAGED: return sl_conf_count(key, arg, 1, RX_MAX_KNOWN, &c->max_staged, d);
 	case RX_O_MAXSYM:
 		r = sl_conf_count(key, arg, SL_WIRE_MIN_SYMSIZE, SL_WIRE_MAX_SYMSIZE, &v, d);

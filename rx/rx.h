@@ -86,8 +86,11 @@ struct rx_cfg {
 	uint64_t reserve;           /* bytes of STATE/reserve (0: RX_RESERVE_DEFAULT, RX_RESERVE_NONE) */
 	uint64_t writer_queue;      /* bytes of decoded chunks queued for the writer thread (0: default) */
 	uint64_t ring;              /* bytes the receive ring may hold (main.c, ring.h; 0: receive on the main thread) */
+	unsigned open_threads;      /* helpers opening datagrams with the ring (opener.h); RX_OPEN_THREADS_AUTO */
 };
 
+#define RX_OPEN_THREADS_AUTO UINT32_MAX /* usable CPUs - 1, at most 3 */
+#define RX_OPEN_THREADS_MAX 16
 #define RX_RESERVE_DEFAULT (1u << 20)
 #define RX_RESERVE_NONE UINT64_MAX
 
@@ -260,6 +263,7 @@ struct rx_bucket {
 };
 
 struct rx_ring;
+struct rx_opener;
 
 struct rx_ctx {
 	const struct rx_cfg *cfg;
@@ -294,6 +298,7 @@ struct rx_ctx {
 	uint64_t now;               /* the clock of the datagram or tick being handled */
 	struct rx_disk disk;
 	struct rx_ring *ring;       /* main.c's receive ring, NULL without one (harness, --ring 0) */
+	struct rx_opener *opener;   /* main.c's opening helpers (with the ring), or NULL */
 	/* status.c: the audit log's chain, checked again every minute */
 	uint64_t audit_checked_ns;
 	int audit_chain_ok;         /* 1 verified, 0 broken (valid once audit_checked_ns) */
@@ -313,8 +318,13 @@ void rx_teardown(struct rx_ctx *c);
 int rx_open_state(struct rx_ctx *c, struct rx_cfg *cfg, struct sl_diag *d);
 void rx_close_state(struct rx_ctx *c);
 
-/* dispatch.c */
+/* dispatch.c: rx_handle opens a datagram (sl_wire_open) and hands the
+ * result to rx_handle_opened, which the main loop calls itself for
+ * datagrams opened on other threads (opener.c): r is sl_wire_open's result,
+ * h and body are read only when it is SL_OK. */
 void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now);
+void rx_handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_wire_hdr *h,
+		      const uint8_t *body, uint64_t now);
 void rx_tick(struct rx_ctx *c, uint64_t now, int final);
 
 /* xfer.c */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pace.h"
+#include "opener.h"
 #include "rx.h"
 #include "transfer.h"
 
@@ -232,6 +233,8 @@ void rx_teardown(struct rx_ctx *c)
 	rx_writer_stop(c->writer);
 	c->writer = NULL;
 	rx_hasher_stop(c->hasher);
+	rx_opener_free(c->opener); /* main.c's, when it stopped before freeing it */
+	c->opener = NULL;
 	sl_link_close(c->link);
 	sl_wire_rx_free(c->wire);
 	sl_fec_free(c->fec);

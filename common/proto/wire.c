@@ -235,6 +235,13 @@ int sl_wire_rx_new(const struct sl_wire_rx_cfg *cfg, struct sl_wire_rx **out, st
 	return SL_OK;
 }
 
+int sl_wire_rx_clone(const struct sl_wire_rx *r, struct sl_wire_rx **out, struct sl_diag *d)
+{
+	struct sl_wire_rx_cfg cfg = { r->link_key, r->allow_unkeyed, r->max_symsize };
+
+	return sl_wire_rx_new(&cfg, out, d);
+}
+
 void sl_wire_rx_free(struct sl_wire_rx *r)
 {
 	if (!r)

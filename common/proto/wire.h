@@ -90,6 +90,9 @@ struct sl_wire_rx_cfg {
 	uint16_t max_symsize;      /* reject larger bodies (<= SL_WIRE_MAX_SYMSIZE) */
 };
 int sl_wire_rx_new(const struct sl_wire_rx_cfg *cfg, struct sl_wire_rx **out, struct sl_diag *d);
+/* Another receiver with the same key and settings and a key cache of its
+ * own: one per thread that opens datagrams (a receiver is not shared). */
+int sl_wire_rx_clone(const struct sl_wire_rx *r, struct sl_wire_rx **out, struct sl_diag *d);
 void sl_wire_rx_free(struct sl_wire_rx *r);
 
 /* Open a received datagram in place: on success fills h and points *body at

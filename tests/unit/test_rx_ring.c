@@ -1,14 +1,18 @@
 /* Unit tests for sluice-rx's receive ring (rx/ring.c): a thread that only
  * receives absorbs a stall of the thread that handles datagrams, in order;
  * a full ring drops and counts; memory follows what is queued; from a pcap
- * file the reading waits for room instead of dropping; stop never hangs. */
+ * file the reading waits for room instead of dropping; stop never hangs.
+ * And the opener (rx/opener.c): datagrams opened on several threads give
+ * exactly what one receiver gives, in order. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "link_util.h"
+#include "opener.h"
 #include "ring.h"
+#include <sodium.h>
 
 static void nap_ms(long ms)
 {
@@ -219,4 +223,77 @@ Test(ring, stop_while_the_reader_waits, .fini = rm_pcap)
 	nap_ms(50);
 	rx_ring_stop(r);
 	sl_link_close(rx);
+}
+
+/* 600 datagrams of three sessions and both suites' sealers, some forged
+ * (a flipped tag bit, a bad magic, a short one), opened by 3 helpers and the
+ * caller: every result, header and body is what a single receiver gives. */
+Test(opener, same_results_as_one_receiver)
+{
+	enum { N = 600, S = 1396 };
+	uint8_t key[32], *a = malloc((size_t)N * 1500), *b = malloc((size_t)N * 1500);
+	size_t len[N];
+	struct sl_wire_tx *t[3];
+	struct sl_wire_rx_cfg wc = { key, 0, SL_WIRE_MAX_SYMSIZE };
+	struct sl_wire_rx *one, *own;
+	struct rx_opener *o;
+	struct rx_ring_rec rec[N];
+	struct rx_opened got[N];
+	struct sl_diag d;
+
+	cr_assert(a && b);
+	cr_assert_eq(sodium_init() >= 0, 1);
+	randombytes_buf(key, sizeof key);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(sl_wire_tx_new(key, i == 2 ? SL_SUITE_XCHACHA : SL_SUITE_AES256GCM, S, &t[i], NULL),
+			     SL_OK);
+	for (unsigned i = 0; i < N; i++) {
+		uint8_t body[S], *dg = a + (size_t)i * 1500;
+		struct sl_wire_hdr h = { .type = SL_T_SYMBOL, .paylen = S, .block = i / 20, .row = i % 20,
+					 .k = 20, .m = 4, .pass = 1 };
+		memset(h.xfer, 0x5a, 16);
+		randombytes_buf(body, sizeof body);
+		cr_assert_eq(sl_wire_seal(t[i % 3], &h, body, dg), SL_OK);
+		len[i] = sl_wire_dgram_size(S);
+		if (i % 7 == 3)
+			dg[len[i] - 1] ^= 1;      /* the tag */
+		if (i % 11 == 5)
+			dg[0] ^= 0xff;            /* the magic */
+		if (i % 13 == 6)
+			len[i] -= 100;            /* short */
+	}
+	memcpy(b, a, (size_t)N * 1500);
+	cr_assert_eq(sl_wire_rx_new(&wc, &one, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_wire_rx_new(&wc, &own, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(rx_opener_new(own, 3, &o, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(rx_opener_start(o, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(rx_opener_helpers(o), 3);
+	for (unsigned i = 0; i < N; i++)
+		rec[i] = (struct rx_ring_rec){ b + (size_t)i * 1500, len[i], 1 };
+	memset(got, 0, sizeof got); /* headers are compared whole, padding too */
+	rx_opener_open(o, own, rec, N, got);
+	unsigned ok = 0;
+	for (unsigned i = 0; i < N; i++) {
+		struct sl_wire_hdr h;
+		const uint8_t *body = NULL;
+		uint8_t *dg = a + (size_t)i * 1500;
+		memset(&h, 0, sizeof h);
+		int r = sl_wire_open(one, dg, len[i], &h, &body);
+		cr_assert_eq(got[i].r, r, "datagram %u: %d, one receiver %d", i, got[i].r, r);
+		if (r)
+			continue;
+		ok++;
+		cr_assert_eq(memcmp(&got[i].h, &h, sizeof h), 0, "datagram %u: header", i);
+		cr_assert_eq(got[i].body - b, body - a, "datagram %u: body pointer", i);
+		cr_assert_eq(memcmp(got[i].body, body, S), 0, "datagram %u: body", i);
+	}
+	cr_assert_gt(ok, N / 2);
+	cr_assert_lt(ok, N);
+	rx_opener_free(o);
+	sl_wire_rx_free(own);
+	sl_wire_rx_free(one);
+	for (int i = 0; i < 3; i++)
+		sl_wire_tx_free(t[i]);
+	free(a);
+	free(b);
 }
