@@ -71,6 +71,21 @@ static void open_pair(struct sl_link **rx, struct sl_link **tx, size_t sockbuf)
 	cr_assert_eq(sl_link_open_tx(uri, NULL, tx, &d), SL_OK, "%s", d.msg);
 }
 
+/* A ring of cap bytes on a fresh udp pair; 1000 datagrams of b sent to it
+ * while nothing is taken. */
+static struct rx_ring *stalled_ring(struct sl_link **rx, struct sl_link **tx, struct bufs *b,
+				    size_t sockbuf, uint64_t cap)
+{
+	struct rx_ring *r;
+	struct sl_diag d;
+
+	open_pair(rx, tx, sockbuf);
+	cr_assert_eq(rx_ring_start(*rx, cap, &r, &d), SL_OK, "%s", d.msg);
+	send_paced(*tx, b, 1000);
+	nap_ms(50);
+	return r;
+}
+
 /* 9 MB arrive while nothing is taken: far more than a 1 MiB socket
  * buffer. With the ring all of it is kept, in order; the same without a
  * receive thread loses datagrams in the kernel (the case the ring is for). */
@@ -78,14 +93,10 @@ Test(ring, absorbs_a_stall_in_order)
 {
 	struct sl_link *rx, *tx;
 	struct bufs *b = bufs_new_len(1000, 8972);
-	struct rx_ring *r;
+	struct rx_ring *r = stalled_ring(&rx, &tx, b, 1 << 20, 64u << 20);
 	struct rx_ring_stats st;
 	struct sl_diag d;
 
-	open_pair(&rx, &tx, 1 << 20);
-	cr_assert_eq(rx_ring_start(rx, 64u << 20, &r, &d), SL_OK, "%s", d.msg);
-	send_paced(tx, b, 1000);
-	nap_ms(50);
 	rx_ring_get_stats(r, &st);
 	cr_assert_eq(st.drops, 0);
 	cr_assert_geq(st.mem, st.queued);
@@ -121,14 +132,9 @@ Test(ring, full_ring_drops_and_counts)
 {
 	struct sl_link *rx, *tx;
 	struct bufs *b = bufs_new_len(1000, 8972);
-	struct rx_ring *r;
+	struct rx_ring *r = stalled_ring(&rx, &tx, b, 0, RX_RING_SEG);
 	struct rx_ring_stats st;
-	struct sl_diag d;
 
-	open_pair(&rx, &tx, 0);
-	cr_assert_eq(rx_ring_start(rx, RX_RING_SEG, &r, &d), SL_OK, "%s", d.msg);
-	send_paced(tx, b, 1000);
-	nap_ms(50);
 	unsigned got = take_all(r, 1000);
 	rx_ring_get_stats(r, &st);
 	/* 466 records of 8,992 bytes fill 4 MiB; the rest found it full (less
