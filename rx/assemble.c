@@ -42,11 +42,13 @@ void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	rx_slot_clear(s);
 }
 
-struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k)
+struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k, int *decoded)
 {
 	struct rx_slot *s = &x->win[block % x->nwin];
 	size_t S = x->symsize;
+	int r;
 
+	*decoded = 0;
 	if (s->used && s->block == block)
 		return s->k == k ? s : NULL;
 	if (s->used)
@@ -60,7 +62,10 @@ struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block,
 	s->used = 1;
 	s->block = block;
 	s->k = k;
-	if (rx_xfer_spooled(x, block) && rx_xfer_spool_load(c, x, s) != SL_OK) {
+	r = rx_xfer_spooled(x, block) ? rx_xfer_spool_load(c, x, s) : SL_OK;
+	if (r == 1) {
+		*decoded = 1; /* nothing else is done here: the caller hands it on */
+	} else if (r != SL_OK) {
 		/* An unreadable spool only costs those symbols. */
 		rx_slot_clear(s);
 		s->used = 1;

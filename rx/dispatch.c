@@ -241,14 +241,17 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 		c->st.ignored++;
 		return;
 	}
-	s = rx_slot_for(c, x, h->block, h->k);
+	int decoded;
+	s = rx_slot_for(c, x, h->block, h->k, &decoded);
 	if (!s) {
 		c->st.malformed++; /* k changed for the same block: not one layout */
 		return;
 	}
-	if (!s->used) /* decoded from the spool alone while loading */
-		return;
-	if (rx_slot_add(c, x, s, h->row, body) == 1)
+	/* Decoded from the spool alone while the slot was set up, or now with
+	 * this symbol: handed on from here, never from inside the slot's
+	 * set-up (the block's end may release the transfer and free the
+	 * window the slot is in). */
+	if (decoded || rx_slot_add(c, x, s, h->row, body) == 1)
 		rx_xfer_block_done(c, x, s);
 }
 

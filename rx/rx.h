@@ -357,6 +357,8 @@ int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block);
 int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k,
 			 uint16_t row, const uint8_t *sym);
 const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block);
+/* Load a block's spooled rows into its slot s: SL_OK, 1 when they alone
+ * decoded it (the caller hands it on: rx_xfer_block_done), or an error. */
 int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 void rx_xfer_free(struct rx_xfer *x);
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
@@ -388,7 +390,7 @@ void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const c
 		      const char *manifest_hex, const char *reason);
 
 /* assemble.c */
-struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k);
+struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k, int *decoded);
 /* Returns 1 when the block became decodable and was decoded, 0 otherwise. */
 int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t row,
 		const uint8_t *sym);

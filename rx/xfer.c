@@ -214,11 +214,10 @@ int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 		}
 		/* A block can become decodable from spooled rows alone (this
 		 * happens only if it was spooled with k rows, which eviction
-		 * avoids); rx_slot_add handles it either way. */
+		 * avoids): say so, and the caller hands the block on. */
 		if (rx_slot_add(c, x, s, (uint16_t)row, sym) == 1) {
 			free(sym);
-			rx_xfer_block_done(c, x, s);
-			return SL_ERR_AGAIN;
+			return 1;
 		}
 	}
 	free(sym);
