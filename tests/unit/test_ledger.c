@@ -8,22 +8,22 @@
 #include <unistd.h>
 
 #include "ledger.h"
+#include "tmpdir.h"
 
 static char dir[64], path[128];
+static int dfd = -1;
 /* sequence-window 0 or 3, the default sequence-max-step */
 static const struct sl_ledger_rules R0 = { 0, 1000000 }, R3 = { 3, 1000000 };
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/sluice-ledger-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	dfd = tmpdir_make(dir, sizeof dir, "ledger");
 	snprintf(path, sizeof path, "%s/ledger", dir);
 }
 
 static void teardown(void)
 {
-	unlink(path);
-	rmdir(dir);
+	tmpdir_remove(dir, dfd);
 }
 
 static void id(uint8_t out[16], int n)

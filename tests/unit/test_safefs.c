@@ -14,27 +14,11 @@
 
 #include "hashfiles.h"
 #include "safefs.h"
+#include "tmpdir.h"
 
 static char root[64];
 static int rootfd = -1;
 static char mounted[128];
-
-static void put(const char *rel, const char *content)
-{
-	char p[512];
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	cr_assert_geq(fd, 0, "%s", p);
-	cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	close(fd);
-}
-
-static void mk(const char *rel)
-{
-	char p[512];
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	cr_assert_eq(mkdir(p, 0755), 0, "%s", p);
-}
 
 static void ln(const char *target, const char *rel)
 {
@@ -45,22 +29,14 @@ static void ln(const char *target, const char *rel)
 
 static void setup(void)
 {
-	snprintf(root, sizeof root, "/tmp/sluice-safefs-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
-	rootfd = open(root, O_RDONLY | O_DIRECTORY);
-	cr_assert_geq(rootfd, 0);
+	rootfd = tmpdir_make(root, sizeof root, "safefs");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	if (rootfd >= 0)
-		close(rootfd);
 	if (mounted[0])
 		umount2(mounted, MNT_DETACH);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", root);
+	tmpdir_remove(root, rootfd);
 }
 
 TestSuite(safefs, .init = setup, .fini = teardown);
@@ -78,8 +54,8 @@ static void expect_refused(const char *path, int flags, int e)
 
 Test(safefs, open_refuses_a_symlink_in_any_component)
 {
-	mk("a");
-	put("a/f", "x");
+	tmpdir_mkdir(rootfd, "a");
+	tmpdir_put(rootfd, "a/f", "x", 0644);
 	ln("a", "la");
 	ln("f", "a/lf");
 	ln("/etc", "abs");
@@ -97,8 +73,8 @@ Test(safefs, open_refuses_a_symlink_in_any_component)
  * the component-by-component opener tx used before refused every ".."). */
 Test(safefs, open_stays_beneath)
 {
-	mk("a");
-	put("a/f", "x");
+	tmpdir_mkdir(rootfd, "a");
+	tmpdir_put(rootfd, "a/f", "x", 0644);
 	expect_refused("../etc/passwd", O_RDONLY, EXDEV);
 	expect_refused("a/../../etc/passwd", O_RDONLY, EXDEV);
 	expect_refused("/etc/passwd", O_RDONLY, EXDEV);
@@ -118,7 +94,7 @@ Test(safefs, open_and_hashing_refuse_to_cross_a_mount)
 	char *m = mounted;
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		cr_skip_test("no private mount namespace here (%s)", strerror(errno));
-	mk("m");
+	tmpdir_mkdir(rootfd, "m");
 	snprintf(m, sizeof mounted, "%s/m", root);
 	if (mount("sluice-test", m, "tmpfs", 0, "size=1m") != 0) {
 		m[0] = '\0';
@@ -127,7 +103,7 @@ Test(safefs, open_and_hashing_refuse_to_cross_a_mount)
 	close(rootfd); /* opened in the old namespace: it would not see the mount */
 	rootfd = open(root, O_RDONLY | O_DIRECTORY);
 	cr_assert_geq(rootfd, 0);
-	put("m/f", "under the mount");
+	tmpdir_put(rootfd, "m/f", "under the mount", 0644);
 	expect_refused("m/f", O_RDONLY, EXDEV);
 	expect_refused("m", O_RDONLY | O_DIRECTORY, EXDEV);
 
@@ -142,8 +118,8 @@ Test(safefs, read_beneath_takes_a_regular_file_within_the_cap)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	struct sl_diag d;
-	mk("a");
-	put("a/f", "twelve bytes");
+	tmpdir_mkdir(rootfd, "a");
+	tmpdir_put(rootfd, "a/f", "twelve bytes", 0644);
 	ln("f", "a/lf");
 
 	cr_assert_eq(sl_read_file_beneath(rootfd, "a/f", 12, &buf, &len, &d), SL_OK, "%s", d.msg);
@@ -172,7 +148,7 @@ Test(safefs, path_read_and_write)
 	struct sl_diag d;
 	struct stat st;
 
-	put("f", "old");
+	tmpdir_put(rootfd, "f", "old", 0644);
 	ln("f", "lf");
 	snprintf(l, sizeof l, "%s/lf", root);
 	cr_assert_eq(sl_read_file(l, 100, &buf, &len, &d), SL_OK, "%s", d.msg);

@@ -31,6 +31,7 @@
 
 #include "link.h"
 #include "sandbox.h"
+#include "tmpdir.h"
 #include "uring_io.h"
 
 /* base/ holds state/, release/ and outside/ (a sibling the sandbox must not
@@ -42,8 +43,7 @@ static struct {
 
 static void setup(void)
 {
-	snprintf(B.base, sizeof B.base, "/tmp/sluice-sandbox-XXXXXX");
-	cr_assert_not_null(mkdtemp(B.base));
+	close(tmpdir_make(B.base, sizeof B.base, "sandbox"));
 	snprintf(B.state, sizeof B.state, "%s/state", B.base);
 	snprintf(B.release, sizeof B.release, "%s/release", B.base);
 	snprintf(B.outside, sizeof B.outside, "%s/outside", B.base);
@@ -55,12 +55,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
 	close(B.state_fd);
-	close(B.release_fd);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", B.base);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", B.base);
+	tmpdir_remove(B.base, B.release_fd);
 }
 
 TestSuite(sandbox, .init = setup, .fini = teardown, .timeout = 60);
