@@ -34,6 +34,19 @@ static void id(uint8_t out[16], int n)
 
 TestSuite(ledger, .init = setup, .fini = teardown);
 
+/* The ledger at path holds ids a (sequence 1) and b (sequence 2) of l1. */
+static void write_two(uint8_t a[16], uint8_t b[16])
+{
+	struct sl_ledger *l;
+	struct sl_diag d;
+	id(a, 1);
+	id(b, 2);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, &R0, 1, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, &R0, 1, &d), SL_OK, "%s", d.msg);
+	sl_ledger_close(l);
+}
+
 Test(ledger, replay_and_rollback)
 {
 	struct sl_ledger *l;
@@ -158,12 +171,7 @@ Test(ledger, torn_last_line_is_cut_off)
 	struct sl_diag d;
 	uint8_t a[16], b[16];
 	bool repaired;
-	id(a, 1);
-	id(b, 2);
-	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, &R0, 1, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, &R0, 1, &d), SL_OK);
-	sl_ledger_close(l);
+	write_two(a, b);
 	/* simulate a crash in the middle of the second append */
 	off_t full;
 	int fd = open(path, O_RDWR);
@@ -208,12 +216,7 @@ Test(ledger, damage_before_the_end_is_corruption)
 	struct sl_ledger *l;
 	struct sl_diag d;
 	uint8_t a[16], b[16];
-	id(a, 1);
-	id(b, 2);
-	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, &R0, 1, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, &R0, 1, &d), SL_OK);
-	sl_ledger_close(l);
+	write_two(a, b);
 	int fd = open(path, O_RDWR);
 	cr_assert_eq(pwrite(fd, "X", 1, 20), 1);
 	close(fd);
