@@ -258,6 +258,16 @@ audit_has() { # audit_has EVENT ID PATTERN
     grep -E "^[0-9]+ [^ ]+ $1 xfer=$2 .*$3" "$W/state/audit.log" >/dev/null
 }
 
+# send_refused DIR PORT WHAT PATTERN: DIR, sent to PORT, is refused with a
+# reason in the audit log that matches PATTERN (WHAT names it on failure).
+send_refused() {
+    rid=$(xfer_id "$1")
+    send "$1" "$2" --rate "$RATE" || true
+    wait_for "audit_has rejected $rid ''" 20 || fail "$3 was not refused"
+    audit_has rejected "$rid" "$4" ||
+        fail "the refusal of $3 does not give its reason: $(grep "$rid" "$W/state/audit.log")"
+}
+
 # audit_reason EVENT ID: the reasons of ID's EVENT entries, as notes.
 audit_reason() {
     grep "$1 xfer=$2" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'

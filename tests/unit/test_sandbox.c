@@ -351,14 +351,21 @@ static void hide_landlock(const struct attempt *a)
 	seccomp_release(ctx);
 }
 
-Test(sandbox, no_landlock_refused)
+/* After prep the sandbox refuses to start without --allow-no-landlock,
+ * saying `said`. */
+static void expect_landlock_refused(void (*prep)(const struct attempt *), const char *said)
 {
-	struct attempt a = { .prep = hide_landlock, .link_fd = -1,
+	struct attempt a = { .prep = prep, .link_fd = -1,
 			     .expect_err = SL_ERR_UNSUPPORTED, .expect_msg = "--allow-no-landlock" };
 	char why[1024];
 	int st = run(&a, why, sizeof why);
 	assert_exit0(st, why);
-	cr_assert(strstr(why, "no Landlock"), "%s", why);
+	cr_assert(strstr(why, said), "%s", why);
+}
+
+Test(sandbox, no_landlock_refused)
+{
+	expect_landlock_refused(hide_landlock, "no Landlock");
 }
 
 /* With --allow-no-landlock: a warning, seccomp still applied, and (the
@@ -427,12 +434,7 @@ static void fake_abi1(const struct attempt *a)
 
 Test(sandbox, landlock_abi1_refused)
 {
-	struct attempt a = { .prep = fake_abi1, .link_fd = -1,
-			     .expect_err = SL_ERR_UNSUPPORTED, .expect_msg = "--allow-no-landlock" };
-	char why[1024];
-	int st = run(&a, why, sizeof why);
-	assert_exit0(st, why);
-	cr_assert(strstr(why, "ABI 1"), "%s", why);
+	expect_landlock_refused(fake_abi1, "ABI 1");
 }
 
 /* ---- eth: links: the capture socket cannot send ---- */

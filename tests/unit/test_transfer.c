@@ -32,6 +32,21 @@ static void teardown(void)
 
 TestSuite(transfer, .init = setup, .fini = teardown);
 
+/* An empty manifest for enclave e1 over link l1, valid for a day from
+ * 2000000000. */
+static struct sl_manifest *new_manifest(const char *submitter, const char *purpose)
+{
+	struct sl_manifest *m;
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	snprintf(m->submitter, sizeof m->submitter, "%s", submitter);
+	snprintf(m->enclave, sizeof m->enclave, "e1");
+	snprintf(m->link, sizeof m->link, "l1");
+	cr_assert_eq(sl_manifest_set_purpose(m, purpose, NULL), SL_OK);
+	m->created = 2000000000;
+	m->expires = 2000086400;
+	return m;
+}
+
 Test(transfer, sha256_matches_known_vectors)
 {
 	uint8_t h[32];
@@ -78,13 +93,7 @@ static void build(struct fixture *fx)
 		jobs[i].path = files[i];
 	cr_assert_eq(sl_hash_files(dfd, jobs, 4, 2, NULL, NULL), SL_OK);
 	close(dfd);
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
-	snprintf(m->submitter, sizeof m->submitter, "carol");
-	snprintf(m->enclave, sizeof m->enclave, "e1");
-	snprintf(m->link, sizeof m->link, "l1");
-	sl_manifest_set_purpose(m, "unit test", NULL);
-	m->created = 2000000000;
-	m->expires = 2000086400;
+	m = new_manifest("carol", "unit test");
 	for (int i = 0; i < 4; i++) {
 		cr_assert_eq(jobs[i].err, SL_OK, "%s: %s", jobs[i].path, jobs[i].msg);
 		sl_manifest_add_file(m, jobs[i].path, jobs[i].size, jobs[i].sha256, jobs[i].mode, jobs[i].mtime);
@@ -284,14 +293,8 @@ Test(transfer, version_1_has_no_directories)
 	dfd = open(p, O_RDONLY | O_DIRECTORY);
 	cr_assert_eq(sl_hash_files(dfd, &job, 1, 1, NULL, NULL), SL_OK);
 	close(dfd);
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	m = new_manifest("c", "v1");
 	m->version = 1;
-	snprintf(m->submitter, sizeof m->submitter, "c");
-	snprintf(m->enclave, sizeof m->enclave, "e1");
-	snprintf(m->link, sizeof m->link, "l1");
-	sl_manifest_set_purpose(m, "v1", NULL);
-	m->created = 2000000000;
-	m->expires = 2000086400;
 	sl_manifest_add_file(m, "a", job.size, job.sha256, job.mode, (struct timespec){ 0, 0 });
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_manifest_emit(m, &text, &len, NULL), SL_OK);
