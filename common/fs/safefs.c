@@ -182,8 +182,14 @@ static int read_whole(int fd, const char *what, uint64_t cap, uint8_t **data, si
 	else if (!(buf = malloc((size_t)st.st_size + 1)))
 		r = sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", what);
 	else if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
-		r = sl_diag_errno(d, "reading %s (did it shrink?)", what);
+		int e = errno;
+		struct stat now;
 		free(buf);
+		if (fstat(fd, &now) == 0 && now.st_size < st.st_size)
+			r = sl_diag_set(d, SL_ERR_IO, "%s: shrank while being read", what);
+		errno = e;
+		if (!r)
+			r = sl_diag_errno(d, "reading %s", what);
 	} else {
 		buf[st.st_size] = 0;
 		*data = buf;
