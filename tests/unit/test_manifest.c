@@ -155,18 +155,26 @@ Test(manifest, fresh_ids_are_random)
 	sl_manifest_free(b);
 }
 
+/* A new manifest with every header field set and no entries. */
+static struct sl_manifest *minimal_manifest(void)
+{
+	struct sl_manifest *m;
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	snprintf(m->submitter, sizeof m->submitter, "s");
+	snprintf(m->enclave, sizeof m->enclave, "e");
+	snprintf(m->link, sizeof m->link, "l");
+	cr_assert_eq(sl_manifest_set_purpose(m, "p", NULL), SL_OK);
+	m->created = 1;
+	m->expires = 2;
+	return m;
+}
+
 Test(manifest, seal_refuses_prefix_and_duplicate)
 {
 	struct sl_manifest *m;
 	struct sl_diag d;
 	uint8_t h[32] = { 0 };
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
-	snprintf(m->submitter, sizeof m->submitter, "s");
-	snprintf(m->enclave, sizeof m->enclave, "e");
-	snprintf(m->link, sizeof m->link, "l");
-	sl_manifest_set_purpose(m, "p", &d);
-	m->created = 1;
-	m->expires = 2;
+	m = minimal_manifest();
 	sl_manifest_add_file(m, "a/b", 1, h, 0644, (struct timespec){ 0, 0 });
 	sl_manifest_add_file(m, "a", 1, h, 0644, (struct timespec){ 0, 0 });
 	m->version = 1;
@@ -186,14 +194,8 @@ Test(manifest, seal_refuses_what_the_version_cannot_carry)
 	struct sl_manifest *m;
 	struct sl_diag d;
 	uint8_t h[32] = { 0 };
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	m = minimal_manifest();
 	cr_assert_eq(m->version, 2);
-	snprintf(m->submitter, sizeof m->submitter, "s");
-	snprintf(m->enclave, sizeof m->enclave, "e");
-	snprintf(m->link, sizeof m->link, "l");
-	sl_manifest_set_purpose(m, "p", &d);
-	m->created = 1;
-	m->expires = 2;
 	sl_manifest_add_file(m, "d/f", 1, h, 0644, (struct timespec){ 5, 0 });
 	sl_manifest_add_dir(m, "d", 0700, (struct timespec){ 5, 0 });
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_PARSE);
