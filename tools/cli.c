@@ -227,39 +227,17 @@ static size_t next_cp(const unsigned char *s, uint32_t *cp)
 	return 0;
 }
 
-char *cli_visible(const char *s, char *out, size_t outsz)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-	while (*p && o + 12 < outsz) {
-		uint32_t cp;
-		size_t n = next_cp(p, &cp);
-		if (n == 0) {
-			o += (size_t)snprintf(out + o, outsz - o, "\\x%02X", *p);
-			p++;
-			continue;
-		}
-		if (cp == '\\')
-			o += (size_t)snprintf(out + o, outsz - o, "\\\\");
-		else if (cp >= 0x20 && cp < 0x7F)
-			out[o++] = (char)cp;
-		else
-			o += (size_t)snprintf(out + o, outsz - o, "\\u{%04X}", cp);
-		p += n;
-	}
-	if (*p && o + 4 < outsz)
-		o += (size_t)snprintf(out + o, outsz - o, "...");
-	out[o] = '\0';
-	return out;
-}
-
 /* Controls, and what names and purposes refuse as invisible (pathname.h). */
 static bool invisible(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || sl_cp_invisible(cp);
 }
 
-char *cli_text(const char *s, char *out, size_t outsz)
+/* s into out, a byte that is not UTF-8 as \xHH. With ascii (cli_visible)
+ * every code point outside printable ASCII becomes \u{XXXX}, '\' is doubled
+ * and a cut is marked "..."; without (cli_text) only the invisible ones are
+ * escaped. */
+static char *escape(const char *s, char *out, size_t outsz, bool ascii)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t o = 0;
@@ -271,7 +249,9 @@ char *cli_text(const char *s, char *out, size_t outsz)
 			p++;
 			continue;
 		}
-		if (invisible(cp)) {
+		if (ascii && cp == '\\') {
+			o += (size_t)snprintf(out + o, outsz - o, "\\\\");
+		} else if (ascii ? cp < 0x20 || cp >= 0x7F : invisible(cp)) {
 			o += (size_t)snprintf(out + o, outsz - o, "\\u{%04X}", cp);
 		} else {
 			memcpy(out + o, p, n);
@@ -279,8 +259,20 @@ char *cli_text(const char *s, char *out, size_t outsz)
 		}
 		p += n;
 	}
+	if (ascii && *p && o + 4 < outsz)
+		o += (size_t)snprintf(out + o, outsz - o, "...");
 	out[o] = '\0';
 	return out;
+}
+
+char *cli_visible(const char *s, char *out, size_t outsz)
+{
+	return escape(s, out, outsz, true);
+}
+
+char *cli_text(const char *s, char *out, size_t outsz)
+{
+	return escape(s, out, outsz, false);
 }
 
 int cli_parse_time(const char *s, int64_t *t)

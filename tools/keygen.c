@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "cmds.h"
-#include "fileio.h"
+#include "safefs.h"
 #include "minisign.h"
 #include "pathname.h"
 
@@ -34,7 +34,7 @@ static int link_key(const char *out)
 	if (!k)
 		return cli_fail("keygen", SL_ERR_NOMEM, "out of memory");
 	randombytes_buf(k, 32);
-	rc = sl_file_write(out, k, 32, 0600, true, &d);
+	rc = sl_write_file(out, k, 32, 0600, true, &d);
 	sodium_free(k);
 	if (rc)
 		return cli_fail("keygen", rc, "%s", d.msg);
@@ -124,11 +124,11 @@ static int write_pair(const struct keygen_args *a, const struct sl_ms_pubkey *pk
 		rc = cli_fail("keygen", SL_ERR_INVAL, "public key formatting failed");
 		goto out;
 	}
-	if ((rc = sl_file_write(keypath, keytext, klen, 0600, true, &d))) {
+	if ((rc = sl_write_file(keypath, keytext, klen, 0600, true, &d))) {
 		rc = cli_fail("keygen", rc, "%s", d.msg);
 		goto out;
 	}
-	if ((rc = sl_file_write(pubpath, pubtext, strlen(pubtext), 0644, true, &d))) {
+	if ((rc = sl_write_file(pubpath, pubtext, strlen(pubtext), 0644, true, &d))) {
 		rc = cli_fail("keygen", rc, "%s (the secret key %s was written)", d.msg, keypath);
 		goto out;
 	}

@@ -17,7 +17,7 @@
 #include "cmds.h"
 #include "create_tree.h"
 #include "delta.h"
-#include "fileio.h"
+#include "safefs.h"
 #include "hashfiles.h"
 #include "linkcopy.h"
 #include "manifest.h"
@@ -315,7 +315,7 @@ static int write_manifest(const struct create_opts *o, struct sl_manifest *m)
 		return cli_fail(P, rc, "%s", d.msg);
 	if (o->force)
 		unlink(o->out);
-	rc = sl_file_write(o->out, text, tlen, 0644, false, &d);
+	rc = sl_write_file(o->out, text, tlen, 0644, false, &d);
 	free(text);
 	if (rc)
 		return cli_fail(P, rc, "%s", d.msg);
@@ -361,7 +361,7 @@ static int load_base(const char *path, struct sl_manifest *m, struct sl_delta_ba
 	struct sl_diag d;
 	uint8_t *text;
 	size_t len;
-	int rc = sl_file_read(path, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d);
+	int rc = sl_read_file(path, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d);
 
 	if (rc)
 		return cli_fail(P, rc, "--base: %s", d.msg);

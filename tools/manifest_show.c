@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "grow.h"
 #include "cmds.h"
-#include "fileio.h"
+#include "safefs.h"
 #include "manifest.h"
 #include "manifest_delta.h"
 #include "sha256.h"
@@ -344,7 +344,7 @@ static int load_base(const char *path, const struct sl_manifest *m, struct sl_de
 
 	if (!m->has_base)
 		return cli_usage_error(P, "--base: this manifest is not a delta (it names no base)");
-	if ((rc = sl_file_read(path, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
+	if ((rc = sl_read_file(path, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
 		return cli_fail(P, rc, "--base: %s", d.msg);
 	rc = sl_delta_base_parse(text, len, NULL, b, &d);
 	free(text);
@@ -384,7 +384,7 @@ int manifest_show_main(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(P, "expected one MANIFEST");
-	if ((rc = sl_file_read(argv[optind], SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
+	if ((rc = sl_read_file(argv[optind], SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d)))
 		return cli_fail(P, rc, "%s", d.msg);
 	rc = sl_manifest_parse(text, len, NULL, &m, &d);
 	sl_sha256(text, len, digest);

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "cmds.h"
-#include "fileio.h"
+#include "safefs.h"
 #include "manifest.h"
 #include "minisign.h"
 #include "pathname.h"
@@ -85,7 +85,7 @@ int manifest_sign_main(int argc, char **argv)
 		return cli_usage_error(P, "expected MANIFEST and --key KEY");
 	}
 	const char *mpath = argv[optind];
-	if ((rc = sl_file_read(mpath, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d))) {
+	if ((rc = sl_read_file(mpath, SL_MANIFEST_DEFAULT_MAX_BYTES, &text, &len, &d))) {
 		rc = cli_fail(P, rc, "%s", d.msg);
 		goto done;
 	}
@@ -93,7 +93,7 @@ int manifest_sign_main(int argc, char **argv)
 		rc = cli_fail(P, rc, "%s: %s (refusing to sign an invalid manifest)", mpath, d.msg);
 		goto done;
 	}
-	if ((rc = sl_file_read(key, 4096, &keytext, &klen, &d))) {
+	if ((rc = sl_read_file(key, 4096, &keytext, &klen, &d))) {
 		rc = cli_fail(P, rc, "%s", d.msg);
 		goto done;
 	}
@@ -127,7 +127,7 @@ int manifest_sign_main(int argc, char **argv)
 		rc = cli_fail(P, rc, "%s", d.msg);
 		goto done;
 	}
-	if ((rc = sl_file_write(out, sig, slen, 0644, true, &d))) {
+	if ((rc = sl_write_file(out, sig, slen, 0644, true, &d))) {
 		rc = cli_fail(P, rc, "%s", d.msg);
 		goto done;
 	}

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "cmds.h"
-#include "fileio.h"
+#include "safefs.h"
 #include "pathname.h"
 #include "policy.h"
 #include "units.h"
@@ -54,7 +54,7 @@ static int add_key_file(struct sl_policy *p, bool officer, const char *path)
 	struct sl_diag d;
 	struct sl_ms_pubkey pk;
 	char comment[256], name[SL_LABEL_MAX + 1];
-	int rc = sl_file_read(path, 4096, &buf, &len, &d);
+	int rc = sl_read_file(path, 4096, &buf, &len, &d);
 	if (rc)
 		return cli_fail("policy", rc, "%s", d.msg);
 	rc = sl_ms_pubkey_parse(buf, len, &pk, comment, sizeof comment, &d);
@@ -159,7 +159,7 @@ static int write_policy(struct sl_policy *p, const char *out)
 		return cli_usage_error("policy", "--enclave, --link and --threshold are required");
 	rc = sl_policy_emit(p, &text, &len, &d);
 	if (!rc)
-		rc = sl_file_write(out, text, len, 0644, true, &d);
+		rc = sl_write_file(out, text, len, 0644, true, &d);
 	free(text);
 	if (rc)
 		return cli_fail("policy", rc, "%s", d.msg);

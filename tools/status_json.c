@@ -59,6 +59,16 @@ static void numf(const char *name, const char *line, const char *key, int comma)
 	printf("\"%s\": %llu%s", name, status_num(line, key), comma ? ", " : "");
 }
 
+/* "key": <number from key=>, for each key of the NULL-terminated list. */
+static void nums(const char *line, const char *const *keys)
+{
+	char key[40];
+	for (; *keys; keys++) {
+		snprintf(key, sizeof key, "%s=", *keys);
+		numf(*keys, line, key, 1);
+	}
+}
+
 static void strf(const char *name, const char *line, const char *key, int comma)
 {
 	char v[256];
@@ -141,14 +151,11 @@ static const char *const counters[] = {
  * sessions and transfers (each in its own array, read in a second pass). */
 static unsigned json_staging(const char *sl)
 {
+	static const char *const k[] = { "bytes", "max", "unvouched", "unvouched_max", "transfers",
+					 "transfers_max", "keep_s", NULL };
+
 	printf("  \"staging\": {");
-	numf("bytes", sl, "bytes=", 1);
-	numf("max", sl, "max=", 1);
-	numf("unvouched", sl, "unvouched=", 1);
-	numf("unvouched_max", sl, "unvouched_max=", 1);
-	numf("transfers", sl, "transfers=", 1);
-	numf("transfers_max", sl, "transfers_max=", 1);
-	numf("keep_s", sl, "keep_s=", 1);
+	nums(sl, k);
 	printf("\"near_limit\": %s},\n", status_staging_near(sl) ? "true" : "false");
 	return status_staging_near(sl);
 }
@@ -157,13 +164,9 @@ static unsigned json_quota(const char *ql)
 {
 	static const char *const q[] = { "header_refused", "dropped", "evicted", "expired", "other_layout",
 					 "header_conflicts", "log_suppressed", "audit_suppressed", NULL };
-	char key[40];
 
 	printf("  \"quota\": {");
-	for (unsigned i = 0; q[i]; i++) {
-		snprintf(key, sizeof key, "%s=", q[i]);
-		numf(q[i], ql, key, 1);
-	}
+	nums(ql, q);
 	printf("\"refused_data\": %s},\n", status_quota_refused(ql) ? "true" : "false");
 	return status_quota_refused(ql);
 }
@@ -172,17 +175,14 @@ static unsigned json_storage(const char *dl)
 {
 	static const char *const k[] = { "episode_failures", "failed_nospace", "failed_io", "episodes",
 					 "releases_waiting", "release_retries", "reserve", NULL };
-	char key[40], st[32];
+	char st[32];
 	int bad = strcmp(status_field(dl, "state=", st, sizeof st), "ok") != 0 ||
 		  status_num(dl, "releases_waiting=") > 0;
 
 	printf("  \"storage\": {");
 	strf("state", dl, "state=", 1);
 	strf("since", dl, "since=", 1);
-	for (unsigned i = 0; k[i]; i++) {
-		snprintf(key, sizeof key, "%s=", k[i]);
-		numf(k[i], dl, key, 1);
-	}
+	nums(dl, k);
 	printf("\"free\": %lld, \"problem\": %s},\n",
 	       strtoll(strstr(dl, "free=") ? strstr(dl, "free=") + 5 : "-1", NULL, 10),
 	       bad ? "true" : "false");
@@ -191,12 +191,10 @@ static unsigned json_storage(const char *dl)
 
 static unsigned json_writer(const char *wr)
 {
+	static const char *const k[] = { "queued", "peak", "max", "written", "syncs", NULL };
+
 	printf("  \"writer\": {");
-	numf("queued", wr, "queued=", 1);
-	numf("peak", wr, "peak=", 1);
-	numf("max", wr, "max=", 1);
-	numf("written", wr, "written=", 1);
-	numf("syncs", wr, "syncs=", 1);
+	nums(wr, k);
 	numf("full", wr, "full=", 0);
 	printf("},\n");
 	return status_num(wr, "full=") > 0;
@@ -216,10 +214,10 @@ static unsigned json_ring(const char *rl)
 
 static void json_window(const char *wl)
 {
+	static const char *const k[] = { "slots", "spooled", "grown", NULL };
+
 	printf("  \"window\": {");
-	numf("slots", wl, "slots=", 1);
-	numf("spooled", wl, "spooled=", 1);
-	numf("grown", wl, "grown=", 1);
+	nums(wl, k);
 	numf("short", wl, "short=", 0);
 	printf("},\n");
 }

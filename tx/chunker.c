@@ -3,16 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "proto.h"
+#include "safefs.h"
 #include "sha256.h"
 
 #define SEGMAX 64      /* file pieces being read ahead */
@@ -140,10 +139,8 @@ void tx_chunker_free(struct tx_chunker *c)
 static int open_checked(struct tx_chunker *c, size_t i, int *out, struct sl_diag *d)
 {
 	const struct tx_source_file *f = &c->src->files[i];
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
 	struct stat st;
-	int fd = (int)syscall(SYS_openat2, c->datafd, f->path, &how, sizeof how);
+	int fd = sl_openat_beneath(c->datafd, f->path, O_RDONLY, 0);
 
 	if (fd < 0)
 		return sl_diag_errno(d, "data/%s", f->path);

@@ -15,7 +15,7 @@
 #include "cpus.h"
 #include "pool.h"
 #include "sha256.h"
-#include "tree.h"
+#include "safefs.h"
 
 #define READ_BUF (1 << 18)
 #define FADVISE_FROM (1 << 20) /* read-ahead hint only for files this large */
@@ -70,7 +70,7 @@ static int dir_of(struct worker *w, const char *path, size_t dl)
 		errno = ENOMEM;
 		return -1;
 	}
-	fd = sl_open_beneath(w->p->dirfd, copy, O_RDONLY | O_DIRECTORY);
+	fd = sl_openat_beneath(w->p->dirfd, copy, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0) {
 		int e = errno;
 		free(copy);

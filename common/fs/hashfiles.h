@@ -1,7 +1,7 @@
 /* hashfiles.h — hash many files beneath a directory, in parallel.
  *
  * Contract: for each job, opens job->path beneath dirfd without following
- * symlinks (tree.h), requires a regular file, and fills sha256, size (bytes
+ * symlinks (safefs.h), requires a regular file, and fills sha256, size (bytes
  * actually read), mode (0755 if any execute bit is set, else 0644), mtime
  * (the modification time of the file that was read) and its identity (dev,
  * ino, nlink: several names of one file are hard links). A job that fails gets

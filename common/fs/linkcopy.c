@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "safefs.h"
-#include "tree.h"
 
 #define LC_PATH 4096
 
@@ -214,7 +213,7 @@ static int copy_file(struct lc *c, const char *src, const struct stat *st, int d
 
 	if (c->dry || linkat(c->rootfd, src, dstfd, name, 0) == 0)
 		return SL_OK;
-	in = sl_open_beneath(c->rootfd, src, O_RDONLY);
+	in = sl_openat_beneath(c->rootfd, src, O_RDONLY, 0);
 	if (in < 0)
 		return note(c, c->top, src, SL_ERR_IO, "reading '%.300s': %s", src, strerror(errno));
 	out = openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -269,8 +268,7 @@ static int copy_dir(struct lc *c, const char *src, const struct stat *st, int ds
 	struct dirent *de;
 	DIR *dir;
 
-	sfd = src[0] ? sl_open_beneath(c->rootfd, src, O_RDONLY | O_DIRECTORY)
-		     : openat(c->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sfd = sl_openat_beneath(c->rootfd, src[0] ? src : ".", O_RDONLY | O_DIRECTORY, 0);
 	if (sfd < 0 || !(dir = fdopendir(sfd))) {
 		if (sfd >= 0)
 			close(sfd);
@@ -350,8 +348,7 @@ int sl_link_replace(int rootfd, const char *root_abs, const char *path, bool dry
 	struct stat pst, tst;
 	int pfd, rc;
 
-	pfd = !parent ? -1 : parent[0] ? sl_open_beneath(rootfd, parent, O_RDONLY | O_DIRECTORY)
-					: openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = !parent ? -1 : sl_openat_beneath(rootfd, parent[0] ? parent : ".", O_RDONLY | O_DIRECTORY, 0);
 	free(parent);
 	if (pfd < 0 || fstat(pfd, &pst) != 0) {
 		rc = note(&c, path, "", SL_ERR_IO, "its directory: %s", strerror(errno));

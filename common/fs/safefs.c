@@ -1,9 +1,10 @@
-/* safefs.c — beneath-only file creation with openat2 (see safefs.h). */
+/* safefs.c — opening, reading and writing beneath a directory (see safefs.h). */
 #include "safefs.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,23 @@ int sl_openat_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
 				.mode = (flags & O_CREAT) ? mode : 0, .resolve = RESOLVE_SAFE };
+	struct stat st;
 	long fd;
 
 	do
 		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 	while (fd < 0 && errno == EAGAIN);
-	return fd < 0 ? -errno : (int)fd;
+	/* O_DIRECTORY reports a symlink at the end as "not a directory": say
+	 * what it is (the stat only picks the errno) */
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOTDIR && (flags & O_DIRECTORY) &&
+		    fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			e = ELOOP;
+		errno = e;
+		return -e;
+	}
+	return (int)fd;
 }
 
 int sl_mkdirs_beneath(int dirfd, const char *dirpath, struct sl_diag *d)
@@ -151,37 +163,115 @@ int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t l
 	return SL_OK;
 }
 
-int sl_read_file_beneath(int dirfd, const char *path, size_t cap, uint8_t **data,
-			 size_t *len, struct sl_diag *d)
+/* The whole of fd (named `what` in messages), a regular file of at most cap
+ * bytes; closes fd. */
+static int read_whole(int fd, const char *what, uint64_t cap, uint8_t **data, size_t *len,
+		      struct sl_diag *d)
 {
 	struct stat st;
 	uint8_t *buf;
-	int fd = sl_openat_beneath(dirfd, path, O_RDONLY, 0);
+	int r = SL_OK;
 
-	if (fd < 0) {
-		errno = -fd;
-		return errno == ENOENT ? sl_diag_set(d, SL_ERR_NOTFOUND, "%s: not found", path)
-				       : sl_diag_errno(d, "%s", path);
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > cap) {
-		close(fd);
-		return sl_diag_set(d, SL_ERR_TOOBIG, "%s: not a regular file of at most %zu bytes", path, cap);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return SL_ERR_NOMEM;
-	}
-	if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
-		int r = sl_diag_errno(d, "reading %s", path);
+	if (fstat(fd, &st) != 0)
+		r = sl_diag_errno(d, "%s", what);
+	else if (!S_ISREG(st.st_mode))
+		r = sl_diag_set(d, SL_ERR_INVAL, "%s: not a regular file", what);
+	else if ((uint64_t)st.st_size > cap)
+		r = sl_diag_set(d, SL_ERR_TOOBIG, "%s: %lld bytes, more than the limit of %llu", what,
+				(long long)st.st_size, (unsigned long long)cap);
+	else if (!(buf = malloc((size_t)st.st_size + 1)))
+		r = sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", what);
+	else if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
+		int e = errno;
+		struct stat now;
 		free(buf);
-		close(fd);
-		return r;
+		if (fstat(fd, &now) == 0 && now.st_size < st.st_size)
+			r = sl_diag_set(d, SL_ERR_IO, "%s: shrank while being read", what);
+		errno = e;
+		if (!r)
+			r = sl_diag_errno(d, "reading %s", what);
+	} else {
+		buf[st.st_size] = 0;
+		*data = buf;
+		*len = (size_t)st.st_size;
 	}
 	close(fd);
-	buf[st.st_size] = 0;
-	*data = buf;
-	*len = (size_t)st.st_size;
+	return r;
+}
+
+static int open_failed(const char *what, struct sl_diag *d)
+{
+	return errno == ENOENT ? sl_diag_set(d, SL_ERR_NOTFOUND, "%s: no such file", what)
+			       : sl_diag_errno(d, "%s", what);
+}
+
+int sl_read_file_beneath(int dirfd, const char *path, uint64_t cap, uint8_t **data,
+			 size_t *len, struct sl_diag *d)
+{
+	int fd = sl_openat_beneath(dirfd, path, O_RDONLY | O_NOCTTY, 0);
+
+	if (fd < 0)
+		return open_failed(path, d);
+	return read_whole(fd, path, cap, data, len, d);
+}
+
+int sl_read_file(const char *path, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return open_failed(path, d);
+	return read_whole(fd, path, cap, data, len, d);
+}
+
+static void fsync_parent(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return;
+	int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(copy);
+}
+
+int sl_write_file(const char *path, const void *data, size_t len, mode_t mode, bool excl,
+		  struct sl_diag *d)
+{
+	char tmp[4096];
+	const char *target = path;
+	int fd;
+
+	if (!excl) {
+		if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+			return sl_diag_set(d, SL_ERR_INVAL, "%s: path too long", path);
+		target = tmp;
+	}
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return sl_diag_set(d, SL_ERR_EXISTS, "%s already exists (not overwritten)", target);
+		return sl_diag_errno(d, "%s", target);
+	}
+	if (fchmod(fd, mode) != 0 || sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0) {
+		int rc = sl_diag_errno(d, "%s: write", target);
+		close(fd);
+		unlink(target);
+		return rc;
+	}
+	if (close(fd) != 0) {
+		int rc = sl_diag_errno(d, "%s: close", target);
+		unlink(target);
+		return rc;
+	}
+	if (!excl && rename(tmp, path) != 0) {
+		int rc = sl_diag_errno(d, "rename to %s", path);
+		unlink(tmp);
+		return rc;
+	}
+	fsync_parent(path);
 	return SL_OK;
 }
 

@@ -1,20 +1,30 @@
-/* safefs.h — creating files inside a directory without ever leaving it.
+/* safefs.h — opening, reading, writing and removing files without leaving a
+ * directory.
  *
- * Contract: every path is relative to a directory descriptor and resolved
- * with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
- * RESOLVE_NO_XDEV): no "..", no absolute path, no symlink anywhere, no mount
- * crossing. Files are created O_EXCL (never reused or truncated). These are
- * the only ways rx creates anything under its staging and release trees.
+ * Contract: a path given with a directory descriptor is resolved with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+ * RESOLVE_NO_XDEV): no escape by ".." or an absolute path, no symlink in any
+ * component (ELOOP), no mount crossed (EXDEV). Files are created O_EXCL
+ * (never reused or truncated). These are the only ways rx creates anything
+ * under its staging and release trees, and the way tx and `sluice manifest`
+ * open files inside a transfer's tree. Whole-file reads refuse anything but
+ * a regular file (SL_ERR_INVAL) and anything over the cap (SL_ERR_TOOBIG),
+ * return a malloc'd buffer with a NUL after the last byte (not counted in
+ * *len), and fail (SL_ERR_IO) if the file shrinks while being read.
+ * sl_read_file()/sl_write_file() take a path as an operator typed it (for
+ * the CLI's keys, manifests and signatures), following symlinks on the way.
  */
 #ifndef SL_SAFEFS_H
 #define SL_SAFEFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "error.h"
 
-/* openat2 with the resolve flags above. Returns fd or -errno. */
+/* openat2 with the resolve flags above (O_NOFOLLOW and O_CLOEXEC added).
+ * Returns an fd, or -errno with errno set as well. */
 int sl_openat_beneath(int dirfd, const char *path, int flags, mode_t mode);
 
 /* Make every directory of `dirpath` (a '/'-separated relative path) that
@@ -34,9 +44,20 @@ int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t 
 int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 			 mode_t mode, struct sl_diag *d);
 
-/* Read a whole small regular file (no symlinks) of at most cap bytes. */
-int sl_read_file_beneath(int dirfd, const char *path, size_t cap, uint8_t **data,
+/* Read a whole regular file of at most cap bytes beneath dirfd.
+ * SL_ERR_NOTFOUND where it does not exist. */
+int sl_read_file_beneath(int dirfd, const char *path, uint64_t cap, uint8_t **data,
 			 size_t *len, struct sl_diag *d);
+
+/* The same for a path (absolute, or relative to the working directory). */
+int sl_read_file(const char *path, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d);
+
+/* Write data to path with exactly `mode` (not umask'd), fsync'd with its
+ * directory: with `excl` an existing file is refused (SL_ERR_EXISTS);
+ * otherwise a temporary file in the same directory is renamed over path.
+ * A symlink at path itself is never followed. */
+int sl_write_file(const char *path, const void *data, size_t len, mode_t mode, bool excl,
+		  struct sl_diag *d);
 
 /* Remove `name` in dirfd and everything below it, never following symlinks.
  * A missing name is not an error. */

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "safefs.h"
 #include "hashfiles.h"
 #include "minisign.h"
 #include "pathname.h"
@@ -105,7 +105,7 @@ static int load_sigs(int dirfd, bool skip_unsafe, struct sl_sigfile **out, size_
 			rc = sl_diag_set(d, SL_ERR_TOOBIG, "more than %d signature files", SL_TRANSFER_MAX_SIGS);
 			break;
 		}
-		if ((rc = sl_file_readat(dirfd, de->d_name, SL_SIGFILE_MAX_BYTES, &buf, &len, d)))
+		if ((rc = sl_read_file_beneath(dirfd, de->d_name, SL_SIGFILE_MAX_BYTES, &buf, &len, d)))
 			break;
 		struct sl_sigfile *ns = realloc(s, (n + 1) * sizeof *ns);
 		char *name = strdup(de->d_name);
@@ -352,7 +352,7 @@ int sl_transfer_verify(const char *dir, const struct sl_policy *p, const struct 
 	}
 	check_top(dfd, r);
 
-	rc = sl_file_readat(dfd, "manifest", p ? p->limits.max_manifest_bytes : SL_MANIFEST_DEFAULT_MAX_BYTES,
+	rc = sl_read_file_beneath(dfd, "manifest", p ? p->limits.max_manifest_bytes : SL_MANIFEST_DEFAULT_MAX_BYTES,
 			    &r->manifest_text, &r->manifest_len, &sub);
 	if (rc) {
 		problem(r, rc, "%s", sub.msg); /* names the file already */

@@ -1,4 +1,4 @@
-/* tree.c — symlink-free tree walk and open beneath a directory. */
+/* tree.c — walking a directory tree without following symlinks. */
 #include "tree.h"
 #include "grow.h"
 
@@ -114,53 +114,4 @@ int sl_tree_walk_flags(int dirfd, unsigned flags, sl_tree_fn fn, void *ctx)
 		rc = walk(dfd, path, 0, 0, flags, fn, ctx);
 	free(path);
 	return rc;
-}
-
-int sl_open_beneath(int dirfd, const char *path, int flags)
-{
-	const char *p = path;
-	int cur = dirfd;
-
-	if (!*path || *path == '/') {
-		errno = EINVAL;
-		return -1;
-	}
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		char comp[256];
-		int next;
-
-		if (n == 0 || n >= sizeof comp || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
-			if (cur != dirfd)
-				close(cur);
-			errno = n >= sizeof comp ? ENAMETOOLONG : EINVAL;
-			return -1;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		if (slash)
-			next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		else
-			next = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOTDIR) {
-			/* O_DIRECTORY reports a symlink as "not a directory": say which */
-			struct stat st;
-			if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-				errno = ELOOP;
-			else
-				errno = ENOTDIR;
-		}
-		if (cur != dirfd) {
-			int e = errno;
-			close(cur);
-			errno = e;
-		}
-		if (next < 0)
-			return -1;
-		if (!slash)
-			return next;
-		cur = next;
-		p = slash + 1;
-	}
 }

@@ -1,4 +1,4 @@
-/* tree.h — walking and opening inside a directory tree without following
+/* tree.h — walking a directory tree without following
  * symbolic links.
  *
  * Contract: sl_tree_walk() visits every entry below dirfd depth-first, in
@@ -16,10 +16,7 @@
  * S_IFREG and every other field of st zero. Other entries, and every entry
  * on filesystems that give no d_type, get their lstat.
  *
- * sl_open_beneath() opens a relative path component by component with
- * O_NOFOLLOW (no symlink is ever followed, ".." and absolute paths are
- * refused), like openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). Returns an
- * fd or -1 with errno set (ELOOP for a symlink on the way).
+ * Opening a path beneath a directory, and removing a tree, are in safefs.h.
  */
 #ifndef SL_TREE_H
 #define SL_TREE_H
@@ -32,6 +29,5 @@ typedef int (*sl_tree_fn)(void *ctx, const char *path, const struct stat *st, in
 
 int sl_tree_walk(int dirfd, sl_tree_fn fn, void *ctx);
 int sl_tree_walk_flags(int dirfd, unsigned flags, sl_tree_fn fn, void *ctx);
-int sl_open_beneath(int dirfd, const char *path, int flags);
 
 #endif

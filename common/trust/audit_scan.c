@@ -248,7 +248,7 @@ int audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, s
 	size_t len = 0;
 	int r = sl_read_file_beneath(dirfd, head_name, 256, &data, &len, d);
 
-	if (r == SL_ERR_TOOBIG)
+	if (r == SL_ERR_TOOBIG || r == SL_ERR_INVAL)
 		return sl_diag_set(d, SL_ERR_CORRUPT, "%s is not a head file (too large or not a "
 				   "regular file)", head_name);
 	if (r)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "fileio.h"
+#include "safefs.h"
 #include "pathname.h"
 #include "units.h"
 
@@ -320,7 +320,7 @@ int sl_policy_load(const char *path, struct sl_policy **out, struct sl_diag *d)
 	uint8_t *buf;
 	size_t len;
 	struct sl_diag sub;
-	int rc = sl_file_read(path, POLICY_MAX_BYTES, &buf, &len, d);
+	int rc = sl_read_file(path, POLICY_MAX_BYTES, &buf, &len, d);
 	if (rc)
 		return rc;
 	rc = sl_policy_parse(buf, len, out, &sub);

@@ -185,6 +185,31 @@ stop_linksim() {
     wait "$LS_PID" 2>/dev/null || true
 }
 
+# start_forge IN OUT [args]: the hostile relay (SLUICE_FORGE) from
+# 127.0.0.1:IN to 127.0.0.1:OUT, in the background (FG_PID), log in forge.log.
+start_forge() {
+    in=$1 out=$2
+    shift 2
+    "$SLUICE_FORGE" --in "udp://127.0.0.1:$in" --out "udp://127.0.0.1:$out" --key "$W/link.key" \
+        "$@" > "$W/forge.log" 2>&1 &
+    FG_PID=$!
+    PIDS="$PIDS $FG_PID"
+    sleep 0.3
+}
+
+# forge_done: wait until the relay has exited (give it --idle-exit) and show
+# its log as notes.
+forge_done() {
+    wait "$FG_PID" || true
+    sed 's/^/# /' "$W/forge.log"
+}
+
+# kill_hard PID: SIGKILL a process this test started, and reap it.
+kill_hard() {
+    kill -9 "$1"
+    wait "$1" 2>/dev/null || true
+}
+
 send() { # send DIR PORT [args]
     dir=$1 port=$2
     shift 2
@@ -231,6 +256,21 @@ check_identical() {
 
 audit_has() { # audit_has EVENT ID PATTERN
     grep -E "^[0-9]+ [^ ]+ $1 xfer=$2 .*$3" "$W/state/audit.log" >/dev/null
+}
+
+# send_refused DIR PORT WHAT PATTERN: DIR, sent to PORT, is refused with a
+# reason in the audit log that matches PATTERN (WHAT names it on failure).
+send_refused() {
+    rid=$(xfer_id "$1")
+    send "$1" "$2" --rate "$RATE" || true
+    wait_for "audit_has rejected $rid ''" 20 || fail "$3 was not refused"
+    audit_has rejected "$rid" "$4" ||
+        fail "the refusal of $3 does not give its reason: $(grep "$rid" "$W/state/audit.log")"
+}
+
+# audit_reason EVENT ID: the reasons of ID's EVENT entries, as notes.
+audit_reason() {
+    grep "$1 xfer=$2" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
 }
 
 # released_once DIR ID LABEL: transfer ID (sent from DIR) is in RELEASE once,

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "bytes.h"
-#include "fileio.h"
 #include "minisign.h"
 #include "safefs.h"
 #include "sha256.h"
@@ -430,7 +429,7 @@ static int write_sig(const struct rxh_xfer *t, const struct sl_ms_seckey *sk, co
 		       &sig, &len, &d);
 	snprintf(path, sizeof path, "%s/manifest.%s.minisig", dir, name);
 	if (!r)
-		r = sl_file_write(path, sig, len, 0644, true, &d);
+		r = sl_write_file(path, sig, len, 0644, true, &d);
 	free(sig);
 	return r;
 }
@@ -447,7 +446,7 @@ int rxh_xfer_write_dir(struct rxh *h, const struct rxh_xfer *t, const struct rxh
 	if (mkdir(dir, 0755) || mkdir(path, 0755))
 		return SL_ERR_IO;
 	snprintf(path, sizeof path, "%s/manifest", dir);
-	r = sl_file_write(path, t->manifest, t->manifest_len, 0644, true, &d);
+	r = sl_write_file(path, t->manifest, t->manifest_len, 0644, true, &d);
 	for (unsigned i = 0; i < signers && !r; i++)
 		r = write_sig(t, h->officer[i], officer_names[i], dir);
 	if (!r)
@@ -465,7 +464,7 @@ int rxh_xfer_write_dir(struct rxh *h, const struct rxh_xfer *t, const struct rxh
 		}
 		snprintf(path, sizeof path, "%s/data/%s", dir, files[i].path);
 		if (!r)
-			r = sl_file_write(path, files[i].data, files[i].len, 0644, true, &d);
+			r = sl_write_file(path, files[i].data, files[i].len, 0644, true, &d);
 	}
 	close(dfd);
 	return r;

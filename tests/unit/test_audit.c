@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "sha256.h"
+#include "tmpdir.h"
 
 static char dir[64];
 static int dirfd_ = -1;
@@ -30,19 +31,13 @@ static const struct sl_logger lg = { capture, NULL, SL_LOG_DEBUG };
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/sluice-audit-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	dirfd_ = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(dirfd_, 0);
+	dirfd_ = tmpdir_make(dir, sizeof dir, "audit");
 	logged[0] = '\0';
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	close(dirfd_);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(dir, dirfd_);
 }
 
 TestSuite(audit, .init = setup, .fini = teardown);

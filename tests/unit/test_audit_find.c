@@ -9,23 +9,19 @@
 
 #include "audit.h"
 #include "audit_find.h"
+#include "tmpdir.h"
 
 static char dir[64];
 static int dfd = -1;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/sluice-audit-scan-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	cr_assert_geq(dfd, 0);
+	dfd = tmpdir_make(dir, sizeof dir, "audit-scan");
 }
 
 static void teardown(void)
 {
-	unlinkat(dfd, "audit.log", 0);
-	close(dfd);
-	rmdir(dir);
+	tmpdir_remove(dir, dfd);
 }
 
 TestSuite(audit_scan, .init = setup, .fini = teardown);

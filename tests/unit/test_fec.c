@@ -537,67 +537,66 @@ Test(fec, invalid_arguments_rejected)
 	sl_fec_free(NULL); /* harmless */
 }
 
+/* b whole again, then data rows from, from + 7, ... lost (five). */
+static void lose_five(struct blk *b, unsigned from)
+{
+	blk_restore(b);
+	for (unsigned i = 0; i < 5; i++)
+		blk_lose(b, from + i * 7);
+}
+
+/* The codec's counters after the step named what. */
+static void expect_stats(const struct sl_fec *f, uint64_t decodes, uint64_t hits, uint64_t inversions,
+			 const char *what)
+{
+	struct sl_fec_stats st;
+	sl_fec_get_stats(f, &st);
+	cr_assert(st.decodes == decodes && st.cache_hits == hits && st.inversions == inversions,
+		  "%s: decodes %llu, cache hits %llu, inversions %llu; expected %llu, %llu, %llu", what,
+		  (unsigned long long)st.decodes, (unsigned long long)st.cache_hits,
+		  (unsigned long long)st.inversions, (unsigned long long)decodes, (unsigned long long)hits,
+		  (unsigned long long)inversions);
+}
+
 Test(fec, cache_hit_on_repeated_pattern)
 {
 	unsigned k = 128, m = 16;
 	struct blk b;
 	blk_init(&b, fec, k, 1400);
-	unsigned prow[SL_FEC_ROWS];
+	unsigned prow[SL_FEC_ROWS], prow2[SL_FEC_ROWS];
 	for (unsigned j = 0; j < m; j++)
 		prow[j] = k + j;
-	struct sl_fec_stats st;
 
-	for (unsigned i = 0; i < 5; i++)
-		blk_lose(&b, i * 7);
+	lose_five(&b, 0);
 	cr_assert_eq(blk_decode(fec, &b, m, prow), SL_OK);
 	blk_expect_all(&b, "first");
-	sl_fec_get_stats(fec, &st);
-	cr_assert_eq(st.decodes, 1);
-	cr_assert_eq(st.cache_hits, 0);
-	cr_assert_eq(st.inversions, 1);
+	expect_stats(fec, 1, 0, 1, "first");
 
 	/* same loss pattern, parity received in another order: a hit */
-	blk_restore(&b);
-	for (unsigned i = 0; i < 5; i++)
-		blk_lose(&b, i * 7);
+	lose_five(&b, 0);
 	shuffle(prow, m);
 	cr_assert_eq(blk_decode(fec, &b, m, prow), SL_OK);
 	blk_expect_all(&b, "repeat");
-	sl_fec_get_stats(fec, &st);
-	cr_assert_eq(st.decodes, 2);
-	cr_assert_eq(st.cache_hits, 1);
-	cr_assert_eq(st.inversions, 1);
+	expect_stats(fec, 2, 1, 1, "repeat");
 
 	/* another pattern: a miss */
-	blk_restore(&b);
-	for (unsigned i = 0; i < 5; i++)
-		blk_lose(&b, i * 7 + 1);
+	lose_five(&b, 1);
 	cr_assert_eq(blk_decode(fec, &b, m, prow), SL_OK);
 	blk_expect_all(&b, "other");
-	sl_fec_get_stats(fec, &st);
-	cr_assert_eq(st.decodes, 3);
-	cr_assert_eq(st.cache_hits, 1);
-	cr_assert_eq(st.inversions, 2);
+	expect_stats(fec, 3, 1, 2, "other");
 
 	/* same loss pattern, other parity rows: a miss, and right */
-	blk_restore(&b);
-	for (unsigned i = 0; i < 5; i++)
-		blk_lose(&b, i * 7 + 1);
-	unsigned prow2[SL_FEC_ROWS];
+	lose_five(&b, 1);
 	for (unsigned j = 0; j < 5; j++)
 		prow2[j] = k + 60 + j;
 	cr_assert_eq(blk_decode(fec, &b, 5, prow2), SL_OK);
 	blk_expect_all(&b, "other parity rows");
-	sl_fec_get_stats(fec, &st);
-	cr_assert_eq(st.decodes, 4);
-	cr_assert_eq(st.cache_hits, 1);
-	cr_assert_eq(st.inversions, 3);
+	expect_stats(fec, 4, 1, 3, "other parity rows");
 
 	/* nothing lost: nothing to do, nothing counted */
 	blk_restore(&b);
 	cr_assert_eq(blk_decode(fec, &b, m, prow), SL_OK);
-	sl_fec_get_stats(fec, &st);
-	cr_assert_eq(st.decodes, 4);
+	expect_stats(fec, 4, 1, 3, "nothing lost");
 	blk_free(&b);
 }
 

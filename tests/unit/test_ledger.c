@@ -8,22 +8,22 @@
 #include <unistd.h>
 
 #include "ledger.h"
+#include "tmpdir.h"
 
 static char dir[64], path[128];
+static int dfd = -1;
 /* sequence-window 0 or 3, the default sequence-max-step */
 static const struct sl_ledger_rules R0 = { 0, 1000000 }, R3 = { 3, 1000000 };
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/sluice-ledger-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	dfd = tmpdir_make(dir, sizeof dir, "ledger");
 	snprintf(path, sizeof path, "%s/ledger", dir);
 }
 
 static void teardown(void)
 {
-	unlink(path);
-	rmdir(dir);
+	tmpdir_remove(dir, dfd);
 }
 
 static void id(uint8_t out[16], int n)
@@ -33,6 +33,19 @@ static void id(uint8_t out[16], int n)
 }
 
 TestSuite(ledger, .init = setup, .fini = teardown);
+
+/* The ledger at path holds ids a (sequence 1) and b (sequence 2) of l1. */
+static void write_two(uint8_t a[16], uint8_t b[16])
+{
+	struct sl_ledger *l;
+	struct sl_diag d;
+	id(a, 1);
+	id(b, 2);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, &R0, 1, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, &R0, 1, &d), SL_OK, "%s", d.msg);
+	sl_ledger_close(l);
+}
 
 Test(ledger, replay_and_rollback)
 {
@@ -158,12 +171,7 @@ Test(ledger, torn_last_line_is_cut_off)
 	struct sl_diag d;
 	uint8_t a[16], b[16];
 	bool repaired;
-	id(a, 1);
-	id(b, 2);
-	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, &R0, 1, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, &R0, 1, &d), SL_OK);
-	sl_ledger_close(l);
+	write_two(a, b);
 	/* simulate a crash in the middle of the second append */
 	off_t full;
 	int fd = open(path, O_RDWR);
@@ -208,12 +216,7 @@ Test(ledger, damage_before_the_end_is_corruption)
 	struct sl_ledger *l;
 	struct sl_diag d;
 	uint8_t a[16], b[16];
-	id(a, 1);
-	id(b, 2);
-	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", a, 1, &R0, 1, &d), SL_OK);
-	cr_assert_eq(sl_ledger_record(l, "l1", b, 2, &R0, 1, &d), SL_OK);
-	sl_ledger_close(l);
+	write_two(a, b);
 	int fd = open(path, O_RDWR);
 	cr_assert_eq(pwrite(fd, "X", 1, 20), 1);
 	close(fd);

@@ -16,6 +16,7 @@
 #include "link.h"
 #include "pace.h"
 #include "link_util.h"
+#include "tmpdir.h"
 
 Test(link, udp_loopback_batches)
 {
@@ -103,22 +104,16 @@ Test(link, send_refuses_bad_datagrams)
 /* Capture files live in a private directory removed after each test,
  * whether it passed or not. */
 static char tmpdir[64];
-static const char *const tmp_tags[] = { "rt", "mixed", "dlt", "desc" };
+static int tmpdir_fd = -1;
 
 static void tmp_setup(void)
 {
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/sl-test-link.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir_fd = tmpdir_make(tmpdir, sizeof tmpdir, "link");
 }
 
 static void tmp_teardown(void)
 {
-	char p[128];
-	for (size_t i = 0; i < sizeof tmp_tags / sizeof tmp_tags[0]; i++) {
-		snprintf(p, sizeof p, "%s/%s.pcap", tmpdir, tmp_tags[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
+	tmpdir_remove(tmpdir, tmpdir_fd);
 }
 
 TestSuite(link, .init = tmp_setup, .fini = tmp_teardown);

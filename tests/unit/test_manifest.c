@@ -37,6 +37,17 @@ static int parse_text(const char *t, struct sl_manifest **m, struct sl_diag *d)
 	return sl_manifest_parse((const uint8_t *)t, strlen(t), NULL, m, d);
 }
 
+/* m emits exactly the text t. */
+static void expect_emits(const struct sl_manifest *m, const char *t)
+{
+	struct sl_diag d = { "" };
+	char *out;
+	size_t len;
+	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert(len == strlen(t) && !memcmp(out, t, len), "emitted:\n%.*s\nexpected:\n%s", (int)len, out, t);
+	free(out);
+}
+
 Test(manifest, parses_a_valid_manifest)
 {
 	const char *t = HEAD("3", "6") FILE_LINE("1", "0644", "a%20b.txt") FILE_LINE("2", "0755", "bin/tool")
@@ -62,12 +73,7 @@ Test(manifest, parses_a_valid_manifest)
 	cr_assert_eq(m->total_bytes, 6);
 	cr_assert_eq(sl_manifest_find(m, "bin/tool"), 1);
 	cr_assert_eq(sl_manifest_find(m, "bin"), -1);
-	char *out;
-	size_t len;
-	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK);
-	cr_assert_eq(len, strlen(t));
-	cr_assert(!memcmp(out, t, len), "emit(parse(t)) != t:\n%.*s", (int)len, out);
-	free(out);
+	expect_emits(m, t);
 	sl_manifest_free(m);
 }
 
@@ -149,18 +155,26 @@ Test(manifest, fresh_ids_are_random)
 	sl_manifest_free(b);
 }
 
+/* A new manifest with every header field set and no entries. */
+static struct sl_manifest *minimal_manifest(void)
+{
+	struct sl_manifest *m;
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	snprintf(m->submitter, sizeof m->submitter, "s");
+	snprintf(m->enclave, sizeof m->enclave, "e");
+	snprintf(m->link, sizeof m->link, "l");
+	cr_assert_eq(sl_manifest_set_purpose(m, "p", NULL), SL_OK);
+	m->created = 1;
+	m->expires = 2;
+	return m;
+}
+
 Test(manifest, seal_refuses_prefix_and_duplicate)
 {
 	struct sl_manifest *m;
 	struct sl_diag d;
 	uint8_t h[32] = { 0 };
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
-	snprintf(m->submitter, sizeof m->submitter, "s");
-	snprintf(m->enclave, sizeof m->enclave, "e");
-	snprintf(m->link, sizeof m->link, "l");
-	sl_manifest_set_purpose(m, "p", &d);
-	m->created = 1;
-	m->expires = 2;
+	m = minimal_manifest();
 	sl_manifest_add_file(m, "a/b", 1, h, 0644, (struct timespec){ 0, 0 });
 	sl_manifest_add_file(m, "a", 1, h, 0644, (struct timespec){ 0, 0 });
 	m->version = 1;
@@ -180,14 +194,8 @@ Test(manifest, seal_refuses_what_the_version_cannot_carry)
 	struct sl_manifest *m;
 	struct sl_diag d;
 	uint8_t h[32] = { 0 };
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	m = minimal_manifest();
 	cr_assert_eq(m->version, 2);
-	snprintf(m->submitter, sizeof m->submitter, "s");
-	snprintf(m->enclave, sizeof m->enclave, "e");
-	snprintf(m->link, sizeof m->link, "l");
-	sl_manifest_set_purpose(m, "p", &d);
-	m->created = 1;
-	m->expires = 2;
 	sl_manifest_add_file(m, "d/f", 1, h, 0644, (struct timespec){ 5, 0 });
 	sl_manifest_add_dir(m, "d", 0700, (struct timespec){ 5, 0 });
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_PARSE);
@@ -218,8 +226,6 @@ Test(manifest, delta_round_trip)
 		FILE2("5", "0644", T0, "b") TAKE3("4", "0644", T0, "d/c") "end\n";
 	struct sl_manifest *m = NULL;
 	struct sl_diag d = { "" };
-	char *out;
-	size_t len;
 
 	cr_assert_eq(parse_text(t, &m, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(m->version, 3);
@@ -234,9 +240,7 @@ Test(manifest, delta_round_trip)
 	cr_assert_eq(sl_manifest_lookup(m, "a"), &m->taken[0]);
 	cr_assert_eq(sl_manifest_lookup(m, "b"), &m->files[0]);
 	cr_assert_null(sl_manifest_lookup(m, "d"));
-	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK, "%s", d.msg);
-	cr_assert_str_eq(out, t);
-	free(out);
+	expect_emits(m, t);
 	sl_manifest_free(m);
 }
 
@@ -247,8 +251,6 @@ Test(manifest, delta_built_like_parsed)
 	struct sl_diag d = { "" };
 	uint8_t base[16], h[32];
 	struct timespec t0 = { 1767225600, 0 };
-	char *out;
-	size_t len;
 
 	memset(base, 0x99, sizeof base);
 	memset(h, 0xaa, sizeof h);
@@ -268,9 +270,7 @@ Test(manifest, delta_built_like_parsed)
 	cr_assert_eq(sl_manifest_add_file(m, "b", 5, h, 0644, t0), SL_OK);
 	cr_assert_eq(sl_manifest_take_file(m, "a", 3, h, 0755, t0), SL_OK);
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK, "%s", d.msg);
-	cr_assert_str_eq(out, t);
-	free(out);
+	expect_emits(m, t);
 	cr_assert_eq(sl_manifest_take_file(m, "b", 5, h, 0644, t0), SL_OK); /* sent and taken */
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_ERR_PARSE);
 	cr_assert(strstr(d.msg, "duplicate path"), "%s", d.msg);
@@ -300,12 +300,7 @@ Test(manifest, parses_version_2)
 	cr_assert_eq(sl_manifest_find_dir(m, "bin/empty"), 1);
 	cr_assert_eq(sl_manifest_find_dir(m, "bin/tool"), -1);
 	cr_assert_eq(sl_manifest_find(m, "x/y"), 2);
-	char *out;
-	size_t len;
-	cr_assert_eq(sl_manifest_emit(m, &out, &len, &d), SL_OK);
-	cr_assert_eq(len, strlen(ok));
-	cr_assert(!memcmp(out, ok, len), "emit(parse(t)) != t:\n%.*s", (int)len, out);
-	free(out);
+	expect_emits(m, ok);
 	sl_manifest_free(m);
 }
 

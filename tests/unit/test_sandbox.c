@@ -31,6 +31,7 @@
 
 #include "link.h"
 #include "sandbox.h"
+#include "tmpdir.h"
 #include "uring_io.h"
 
 /* base/ holds state/, release/ and outside/ (a sibling the sandbox must not
@@ -42,8 +43,7 @@ static struct {
 
 static void setup(void)
 {
-	snprintf(B.base, sizeof B.base, "/tmp/sluice-sandbox-XXXXXX");
-	cr_assert_not_null(mkdtemp(B.base));
+	close(tmpdir_make(B.base, sizeof B.base, "sandbox"));
 	snprintf(B.state, sizeof B.state, "%s/state", B.base);
 	snprintf(B.release, sizeof B.release, "%s/release", B.base);
 	snprintf(B.outside, sizeof B.outside, "%s/outside", B.base);
@@ -55,12 +55,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
 	close(B.state_fd);
-	close(B.release_fd);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", B.base);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", B.base);
+	tmpdir_remove(B.base, B.release_fd);
 }
 
 TestSuite(sandbox, .init = setup, .fini = teardown, .timeout = 60);
@@ -355,14 +351,21 @@ static void hide_landlock(const struct attempt *a)
 	seccomp_release(ctx);
 }
 
-Test(sandbox, no_landlock_refused)
+/* After prep the sandbox refuses to start without --allow-no-landlock,
+ * saying `said`. */
+static void expect_landlock_refused(void (*prep)(const struct attempt *), const char *said)
 {
-	struct attempt a = { .prep = hide_landlock, .link_fd = -1,
+	struct attempt a = { .prep = prep, .link_fd = -1,
 			     .expect_err = SL_ERR_UNSUPPORTED, .expect_msg = "--allow-no-landlock" };
 	char why[1024];
 	int st = run(&a, why, sizeof why);
 	assert_exit0(st, why);
-	cr_assert(strstr(why, "no Landlock"), "%s", why);
+	cr_assert(strstr(why, said), "%s", why);
+}
+
+Test(sandbox, no_landlock_refused)
+{
+	expect_landlock_refused(hide_landlock, "no Landlock");
 }
 
 /* With --allow-no-landlock: a warning, seccomp still applied, and (the
@@ -431,12 +434,7 @@ static void fake_abi1(const struct attempt *a)
 
 Test(sandbox, landlock_abi1_refused)
 {
-	struct attempt a = { .prep = fake_abi1, .link_fd = -1,
-			     .expect_err = SL_ERR_UNSUPPORTED, .expect_msg = "--allow-no-landlock" };
-	char why[1024];
-	int st = run(&a, why, sizeof why);
-	assert_exit0(st, why);
-	cr_assert(strstr(why, "ABI 1"), "%s", why);
+	expect_landlock_refused(fake_abi1, "ABI 1");
 }
 
 /* ---- eth: links: the capture socket cannot send ---- */

@@ -14,43 +14,38 @@
 #include "minisign.h"
 #include "policy.h"
 #include "sha256.h"
+#include "tmpdir.h"
 #include "transfer.h"
 
 static char root[64];
-
-static void put(const char *rel, const char *content, mode_t mode)
-{
-	char p[512];
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	cr_assert_geq(fd, 0, "%s", p);
-	cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	close(fd);
-	chmod(p, mode);
-}
-
-static void mk(const char *rel)
-{
-	char p[512];
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	cr_assert_eq(mkdir(p, 0755), 0, "%s", p);
-}
+static int rootfd = -1;
 
 static void setup(void)
 {
-	snprintf(root, sizeof root, "/tmp/sluice-transfer-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
+	rootfd = tmpdir_make(root, sizeof root, "transfer");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", root);
+	tmpdir_remove(root, rootfd);
 }
 
 TestSuite(transfer, .init = setup, .fini = teardown);
+
+/* An empty manifest for enclave e1 over link l1, valid for a day from
+ * 2000000000. */
+static struct sl_manifest *new_manifest(const char *submitter, const char *purpose)
+{
+	struct sl_manifest *m;
+	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	snprintf(m->submitter, sizeof m->submitter, "%s", submitter);
+	snprintf(m->enclave, sizeof m->enclave, "e1");
+	snprintf(m->link, sizeof m->link, "l1");
+	cr_assert_eq(sl_manifest_set_purpose(m, purpose, NULL), SL_OK);
+	m->created = 2000000000;
+	m->expires = 2000086400;
+	return m;
+}
 
 Test(transfer, sha256_matches_known_vectors)
 {
@@ -83,14 +78,14 @@ static void build(struct fixture *fx)
 	size_t len, slen;
 	int dfd;
 
-	mk("data");
-	mk("data/lib");
-	mk("data/lib/empty");
-	mk("data/empty dir");
-	put("data/a b.txt", "hello\n", 0644);
-	put("data/donn\u00e9es.csv", "1,2\n", 0644);
-	put("data/lib/libstdc++.so", "ELF", 0755);
-	put("data/lib/model@v2", "", 0644);
+	tmpdir_mkdir(rootfd, "data");
+	tmpdir_mkdir(rootfd, "data/lib");
+	tmpdir_mkdir(rootfd, "data/lib/empty");
+	tmpdir_mkdir(rootfd, "data/empty dir");
+	tmpdir_put(rootfd, "data/a b.txt", "hello\n", 0644);
+	tmpdir_put(rootfd, "data/donn\u00e9es.csv", "1,2\n", 0644);
+	tmpdir_put(rootfd, "data/lib/libstdc++.so", "ELF", 0755);
+	tmpdir_put(rootfd, "data/lib/model@v2", "", 0644);
 	snprintf(p, sizeof p, "%s/data", root);
 	dfd = open(p, O_RDONLY | O_DIRECTORY);
 	memset(jobs, 0, sizeof jobs);
@@ -98,13 +93,7 @@ static void build(struct fixture *fx)
 		jobs[i].path = files[i];
 	cr_assert_eq(sl_hash_files(dfd, jobs, 4, 2, NULL, NULL), SL_OK);
 	close(dfd);
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
-	snprintf(m->submitter, sizeof m->submitter, "carol");
-	snprintf(m->enclave, sizeof m->enclave, "e1");
-	snprintf(m->link, sizeof m->link, "l1");
-	sl_manifest_set_purpose(m, "unit test", NULL);
-	m->created = 2000000000;
-	m->expires = 2000086400;
+	m = new_manifest("carol", "unit test");
 	for (int i = 0; i < 4; i++) {
 		cr_assert_eq(jobs[i].err, SL_OK, "%s: %s", jobs[i].path, jobs[i].msg);
 		sl_manifest_add_file(m, jobs[i].path, jobs[i].size, jobs[i].sha256, jobs[i].mode, jobs[i].mtime);
@@ -119,7 +108,7 @@ static void build(struct fixture *fx)
 	cr_assert_eq(jobs[2].mode, 0755);
 	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
 	cr_assert_eq(sl_manifest_emit(m, &text, &len, NULL), SL_OK);
-	put("manifest", text, 0644);
+	tmpdir_put(rootfd, "manifest", text, 0644);
 	sl_manifest_free(m);
 
 	cr_assert_eq(sl_policy_new(&fx->p), SL_OK);
@@ -130,7 +119,7 @@ static void build(struct fixture *fx)
 		cr_assert_eq(sl_ms_keygen(&pk, &fx->k[i]), SL_OK);
 		cr_assert_eq(sl_policy_add_key(fx->p, true, i ? "bob" : "alice", &pk, NULL), SL_OK);
 		cr_assert_eq(sl_ms_sign(fx->k[i], (uint8_t *)text, len, "u", "t", &sig, &slen, NULL), SL_OK);
-		put(i ? "manifest.bob.minisig" : "manifest.alice.minisig", sig, 0644);
+		tmpdir_put(rootfd, i ? "manifest.bob.minisig" : "manifest.alice.minisig", sig, 0644);
 		free(sig);
 	}
 	free(text);
@@ -180,16 +169,16 @@ Test(transfer, every_failure_is_named)
 	struct sl_diag d;
 	char a[512], b[512];
 	build(&fx);
-	put("data/a b.txt", "HELLO\n", 0644);             /* same size, other content */
-	put("data/lib/model@v2", "grown", 0644);          /* other size */
+	tmpdir_put(rootfd, "data/a b.txt", "HELLO\n", 0644); /* same size, other content */
+	tmpdir_put(rootfd, "data/lib/model@v2", "grown", 0644); /* other size */
 	chmod((snprintf(a, sizeof a, "%s/data/lib/libstdc++.so", root), a), 0644); /* lost its x bit */
-	put("data/extra.txt", "x", 0644);                 /* not listed */
+	tmpdir_put(rootfd, "data/extra.txt", "x", 0644); /* not listed */
 	snprintf(a, sizeof a, "%s/data/link", root);
 	cr_assert_eq(symlink("/etc/passwd", a), 0);       /* a symlink */
 	snprintf(a, sizeof a, "%s/data/donn\u00e9es.csv", root);
 	snprintf(b, sizeof b, "%s/data/renamed.csv", root);
 	cr_assert_eq(rename(a, b), 0);                    /* missing, and an extra */
-	put("notes.txt", "x", 0644);                      /* stray top-level entry */
+	tmpdir_put(rootfd, "notes.txt", "x", 0644); /* stray top-level entry */
 	cr_assert_neq(verify(&fx, true, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/a%20b.txt: SHA-256"));
 	cr_assert(has_problem(r, "data/lib/model@v2: size 5, the manifest says 0"));
@@ -256,7 +245,7 @@ Test(transfer, directories_and_times)
 
 	snprintf(p, sizeof p, "%s/data/empty dir", root);
 	cr_assert_eq(rmdir(p), 0);                       /* an empty directory lost */
-	mk("data/lib/extra");                            /* one not listed (and lib's time changes) */
+	tmpdir_mkdir(rootfd, "data/lib/extra"); /* one not listed (and lib's time changes) */
 	set_mtime("data/a b.txt", 1500000000, 1);        /* a file touched */
 	cr_assert_neq(verify(&fx, false, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/empty%20dir/: directory missing"));
@@ -273,14 +262,14 @@ Test(transfer, directories_and_times)
 	sl_transfer_report_free(r);
 	snprintf(p, sizeof p, "%s/data/lib/extra", root);
 	cr_assert_eq(rmdir(p), 0);
-	mk("data/empty dir");
+	tmpdir_mkdir(rootfd, "data/empty dir");
 	cr_assert_eq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK, "%s", d.msg);
 	sl_transfer_report_free(r);
 
 	/* a listed directory replaced by a file */
 	snprintf(p, sizeof p, "%s/data/empty dir", root);
 	cr_assert_eq(rmdir(p), 0);
-	put("data/empty dir", "x", 0644);
+	tmpdir_put(rootfd, "data/empty dir", "x", 0644);
 	cr_assert_neq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/empty%20dir: not in the manifest"));
 	cr_assert(has_problem(r, "data/empty%20dir/: directory missing (or not a directory)"));
@@ -297,26 +286,20 @@ Test(transfer, version_1_has_no_directories)
 	char p[512], *text;
 	size_t len;
 	int dfd;
-	mk("data");
-	mk("data/empty");
-	put("data/a", "x", 0644);
+	tmpdir_mkdir(rootfd, "data");
+	tmpdir_mkdir(rootfd, "data/empty");
+	tmpdir_put(rootfd, "data/a", "x", 0644);
 	snprintf(p, sizeof p, "%s/data", root);
 	dfd = open(p, O_RDONLY | O_DIRECTORY);
 	cr_assert_eq(sl_hash_files(dfd, &job, 1, 1, NULL, NULL), SL_OK);
 	close(dfd);
-	cr_assert_eq(sl_manifest_new(&m), SL_OK);
+	m = new_manifest("c", "v1");
 	m->version = 1;
-	snprintf(m->submitter, sizeof m->submitter, "c");
-	snprintf(m->enclave, sizeof m->enclave, "e1");
-	snprintf(m->link, sizeof m->link, "l1");
-	sl_manifest_set_purpose(m, "v1", NULL);
-	m->created = 2000000000;
-	m->expires = 2000086400;
 	sl_manifest_add_file(m, "a", job.size, job.sha256, job.mode, (struct timespec){ 0, 0 });
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_manifest_emit(m, &text, &len, NULL), SL_OK);
 	cr_assert(!strncmp(text, "sluice-manifest 1\n", 18));
-	put("manifest", text, 0644);
+	tmpdir_put(rootfd, "manifest", text, 0644);
 	free(text);
 	sl_manifest_free(m);
 	/* the file's time is not compared, an empty directory is not a problem */
@@ -340,9 +323,9 @@ Test(transfer, links_resolve_inside_the_tree_only)
 	struct stat st;
 	struct sl_diag d;
 	int dfd;
-	mk("data");
-	mk("data/d");
-	put("data/d/f", "x", 0644);
+	tmpdir_mkdir(rootfd, "data");
+	tmpdir_mkdir(rootfd, "data/d");
+	tmpdir_put(rootfd, "data/d/f", "x", 0644);
 	snprintf(p, sizeof p, "%s/data", root);
 	cr_assert_not_null(realpath(p, abs));
 	dfd = open(p, O_RDONLY | O_DIRECTORY);

@@ -11,20 +11,20 @@
 #include <unistd.h>
 
 #include "uring_io.h"
+#include "tmpdir.h"
 
 static char dir[64], path[128];
+static int dfd = -1;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/sluice-uio-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	dfd = tmpdir_make(dir, sizeof dir, "uio");
 	snprintf(path, sizeof path, "%s/f", dir);
 }
 
 static void teardown(void)
 {
-	unlink(path);
-	rmdir(dir);
+	tmpdir_remove(dir, dfd);
 }
 
 TestSuite(uring_io, .init = setup, .fini = teardown);

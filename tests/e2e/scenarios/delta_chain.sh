@@ -85,10 +85,7 @@ next_version T9 T5 5 <<'CHANGE'
 printf 'x\n' > extra
 CHANGE
 id5=$(xfer_id T5)
-send T5 "$P" --rate "$RATE" || true
-wait_for "audit_has rejected $id5 ''" 20 || fail "a delta on an unreleased base was not refused"
-audit_has rejected "$id5" "base%20$(xfer_id T9)%20was%20never%20released%20here" ||
-    fail "the refusal does not give its reason: $(grep "$id5" "$W/state/audit.log")"
+send_refused T5 "$P" "a delta on an unreleased base" "base%20$(xfer_id T9)%20was%20never%20released%20here"
 # Refused: a file of the base changed after release, named.
 id2=$(xfer_id T2)
 chmod u+w "$W/rel/$id2/data/b/c/numbers.txt"
@@ -97,10 +94,7 @@ next_version T2 T6 6 <<'CHANGE'
 printf 'y\n' > another
 CHANGE
 id6=$(xfer_id T6)
-send T6 "$P" --rate "$RATE" || true
-wait_for "audit_has rejected $id6 ''" 20 || fail "a delta on a changed base was not refused"
-audit_has rejected "$id6" "base%20$id2%20changed%20after%20its%20release.*b/c/numbers.txt" ||
-    fail "the refusal does not name the changed file: $(grep "$id6" "$W/state/audit.log")"
+send_refused T6 "$P" "a delta on a changed base" "base%20$id2%20changed%20after%20its%20release.*b/c/numbers.txt"
 # Refused: a base file replaced by a symbolic link to the same content.
 cp "$W/rel/$id2/data/a/f1" "$W/outside"
 rm -f "$W/rel/$id2/data/a/f1"
@@ -109,9 +103,7 @@ next_version T2 T7 7 <<'CHANGE'
 printf 'z\n' > yet-another
 CHANGE
 id7=$(xfer_id T7)
-send T7 "$P" --rate "$RATE" || true
-wait_for "audit_has rejected $id7 ''" 20 || fail "a delta on a base with a symbolic link was not refused"
-audit_has rejected "$id7" "a/f1" || fail "the refusal does not name the linked file: $(grep "$id7" "$W/state/audit.log")"
+send_refused T7 "$P" "a delta on a base with a symbolic link" "a/f1"
 for id in "$id5" "$id6" "$id7"; do
     released "$id" && fail "refused delta $id was released"
     [ ! -e "$W/state/release/$id" ] || fail "refused delta $id left staging behind"

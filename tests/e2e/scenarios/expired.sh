@@ -10,5 +10,5 @@ P=$(free_port)
 start_rx "$P"
 send T "$P" --rate "$RATE"
 wait_for "audit_has rejected $id 'expire'" 20 || fail "expired manifest not refused"
-grep "rejected xfer=$id" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+audit_reason rejected "$id"
 [ -z "$(ls "$W/rel")" ] || fail "released"

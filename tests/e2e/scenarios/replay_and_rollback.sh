@@ -19,5 +19,5 @@ mv "$W/policy.strict" "$W/policy"
 start_rx "$P"
 send LOW "$P" --rate "$RATE"
 wait_for "audit_has rejected $low 'sequence'" 20 || fail "lower sequence not refused"
-grep "rejected xfer=$low" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+audit_reason rejected "$low"
 only_released "$id"

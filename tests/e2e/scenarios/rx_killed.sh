@@ -7,8 +7,7 @@ send_bg T "$P" --rate 60M
 TX=$TX_PID
 wait_for "[ -s $W/state/xfer/$id/done ]" 20 || fail "nothing staged before the kill"
 sleep 0.5
-kill -9 "$RX_PID"
-wait "$RX_PID" 2>/dev/null || true
+kill_hard "$RX_PID"
 note "rx killed with SIGKILL mid-transfer"
 wait "$TX" || fail "tx failed"
 [ -d "$W/rel/$id" ] && fail "released although rx was dead for part of the pass"

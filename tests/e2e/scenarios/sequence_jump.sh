@@ -11,7 +11,7 @@ P=$(free_port)
 start_rx "$P"
 send BIG "$P" --rate "$RATE"
 wait_for "audit_has rejected $big 'sequence-max-step'" 20 || fail "sequence 2^63-1 not refused"
-grep "rejected xfer=$big" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+audit_reason rejected "$big"
 send T "$P" --rate "$RATE"
 wait_for "released $id" 20 || fail "the next transfer of the link was not released"
 send NEXT "$P" --rate "$RATE"  # exactly max-step above the mark 2

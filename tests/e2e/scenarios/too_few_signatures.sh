@@ -5,6 +5,6 @@ P=$(free_port)
 start_rx "$P"
 send T "$P" --rate "$RATE"
 wait_for "audit_has rejected $id 'signatures'" 20 || fail "not rejected for signatures"
-grep "rejected xfer=$id" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+audit_reason rejected "$id"
 [ -z "$(ls "$W/rel")" ] || fail "released"
 if [ -d "$W/state/xfer/$id" ]; then fail "staging not cleaned up"; fi

@@ -8,8 +8,7 @@ send_bg T "$P" --rate 40M
 TX=$TX_PID
 wait_for "[ -d $W/state/xfer/$id ]" 20 || fail "transfer never started"
 sleep 0.5
-kill -9 "$TX"
-wait "$TX" 2>/dev/null || true
+kill_hard "$TX"
 wait_for "audit_has timeout $id 'no%20data'" 20 || fail "rx did not time out the transfer"
 [ -d "$W/rel/$id" ] && fail "partial transfer released"
 kill -0 "$RX_PID" || fail "rx died"

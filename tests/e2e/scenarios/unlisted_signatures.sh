@@ -45,9 +45,9 @@ for f in manifest.mallory.minisig manifest.bob-altered.minisig manifest.alice2.m
 done
 audit_has released "$id" "not%20in%20the%20policy" || fail "no reason for the unknown keys"
 audit_has released "$id" "more%20than%20once" || fail "no reason for the duplicate"
-grep "released xfer=$id" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+audit_reason released "$id"
 send U "$P" --rate "$RATE"
 wait_for "audit_has rejected $id2 'manifest.alice.minisig'" 20 || fail "tampered signature not refused"
-grep "rejected xfer=$id2" "$W/state/audit.log" | sed 's/.*reason=/# reason: /; s/ chain=.*//; s/%20/ /g'
+audit_reason rejected "$id2"
 only_released "$id"
 ! grep -q "$(printf '\033')" "$W/rx.log" "$W/state/audit.log" || fail "an escape byte reached the log"

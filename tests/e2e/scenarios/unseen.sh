@@ -4,13 +4,8 @@ make_transfer T 1 random:200
 id=$(xfer_id T)
 P=$(free_port) Q=$(free_port)
 start_rx "$Q"
-"$SLUICE_FORGE" --in "udp://127.0.0.1:$P" --out "udp://127.0.0.1:$Q" --key "$W/link.key" \
-    --drop-type 1 --drop-type 3 --drop-type 4 --idle-exit 3 > "$W/forge.log" 2>&1 &
-FG=$!
-PIDS="$PIDS $FG"
-sleep 0.3
+start_forge "$P" "$Q" --drop-type 1 --drop-type 3 --drop-type 4 --idle-exit 3
 send T "$P" --rate "$RATE"
 wait_for "audit_has unseen $id 'nothing%20of%20it%20arrived'" 20 || fail "missing transfer not reported"
-wait "$FG" || true
-sed 's/^/# /' "$W/forge.log"
+forge_done
 [ -z "$(ls "$W/rel")" ] || fail "released"
