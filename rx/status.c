@@ -166,7 +166,7 @@ static void put_ring(const struct rx_ctx *c, struct buf *s, struct buf *m)
 	if (!c->ring)
 		return;
 	rx_ring_get_stats(c->ring, &r);
-	put(s, "ring queued=%llu peak=%llu mem=%llu max=%llu drops=%llu\n", (unsigned long long)r.queued,
+	put(s, "ring queued=%llu peak=%llu memory=%llu max=%llu drops=%llu\n", (unsigned long long)r.queued,
 	    (unsigned long long)r.peak, (unsigned long long)r.mem, (unsigned long long)r.cap,
 	    (unsigned long long)r.drops);
 	put(m, "# HELP sluice_rx_ring_bytes Received datagram bytes waiting in the receive ring.\n"

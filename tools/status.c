@@ -406,7 +406,7 @@ static int show_ring(const char *line)
 	char b1[32], b2[32], b3[32], b4[32];
 
 	printf("ring       %s queued (peak %s, memory %s) of %s", sl_fmt_bytes(num(line, "queued="), b1, sizeof b1),
-	       sl_fmt_bytes(num(line, "peak="), b2, sizeof b2), sl_fmt_bytes(num(line, "mem="), b3, sizeof b3),
+	       sl_fmt_bytes(num(line, "peak="), b2, sizeof b2), sl_fmt_bytes(num(line, "memory="), b3, sizeof b3),
 	       sl_fmt_bytes(num(line, "max="), b4, sizeof b4));
 	if (!num(line, "drops=")) {
 		printf("\n");

@@ -202,11 +202,10 @@ static unsigned json_writer(const char *wr)
 
 static unsigned json_ring(const char *rl)
 {
+	static const char *const k[] = { "queued", "peak", "memory", "max", NULL };
+
 	printf("  \"ring\": {");
-	numf("queued", rl, "queued=", 1);
-	numf("peak", rl, "peak=", 1);
-	numf("memory", rl, "mem=", 1);
-	numf("max", rl, "max=", 1);
+	nums(rl, k);
 	numf("drops", rl, "drops=", 0);
 	printf("},\n");
 	return status_num(rl, "drops=") > 0;
