@@ -51,6 +51,7 @@ static void fail_errno(struct sl_hash_job *j, int e)
 	fail(j, e == ENOENT ? SL_ERR_NOTFOUND : SL_ERR_IO,
 	     e == ENOENT ? "missing" : e == ELOOP ? "a symbolic link is on its path" :
 	     e == ENOTDIR ? "a component of its path is not a directory" :
+	     e == EXDEV ? "below a mount point inside the tree (another filesystem)" :
 	     e == EACCES ? "unreadable (permission denied)" : strerror(e));
 }
 
