@@ -316,7 +316,7 @@ static int start_job(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 	sl_delta_base_free(&b);
 	if (r)
 		return r;
-	if (sl_pool_new(1, &j->pool, NULL) != SL_OK || sl_pool_helpers(j->pool) != 1) {
+	if (sl_pool_new(1, "rx-base-copy", &j->pool, NULL) != SL_OK || sl_pool_helpers(j->pool) != 1) {
 		job_free(j);
 		snprintf(why, wl, "cannot start the thread that copies from the base");
 		return SL_ERR_NOMEM; /* not a verdict: tried again */

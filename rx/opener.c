@@ -63,7 +63,7 @@ int rx_opener_new(const struct sl_wire_rx *w, unsigned helpers, struct rx_opener
 
 int rx_opener_start(struct rx_opener *o, struct sl_diag *d)
 {
-	int r = sl_pool_new(o->helpers, &o->pool, d);
+	int r = sl_pool_new(o->helpers, "rx-open", &o->pool, d);
 
 	if (r)
 		return r;

@@ -242,7 +242,7 @@ int sl_hash_files(int dirfd, struct sl_hash_job *jobs, size_t n, unsigned thread
 		threads = n ? (unsigned)n : 1;
 	/* With a progress callback the calling thread reports and `threads`
 	 * helpers hash; without one the calling thread is one of the workers. */
-	if (sl_pool_new(progress ? threads : threads - 1, &tp, NULL) != SL_OK)
+	if (sl_pool_new(progress ? threads : threads - 1, "sl-hash", &tp, NULL) != SL_OK)
 		tp = NULL; /* no memory for the pool: hash on this thread */
 	sl_pool_begin(tp, pool_work, &p);
 	if (progress)

@@ -4,12 +4,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct helper {
 	struct sl_pool *p;
 	pthread_t thread;
 	unsigned id;
+	char name[16];        /* "" for none */
 };
 
 struct sl_pool {
@@ -31,6 +33,8 @@ static void *helper_main(void *arg)
 	struct sl_pool *p = h->p;
 	unsigned seen = 0;
 
+	if (h->name[0]) /* from the thread itself: prctl, no /proc write (sandboxes allow it) */
+		pthread_setname_np(pthread_self(), h->name);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (p->gen == seen && !p->stop)
@@ -51,7 +55,7 @@ static void *helper_main(void *arg)
 }
 
 /* Start helpers with every signal blocked (they inherit the mask). */
-static unsigned start_helpers(struct sl_pool *p, unsigned want)
+static unsigned start_helpers(struct sl_pool *p, unsigned want, const char *name)
 {
 	sigset_t all, old;
 	unsigned n = 0;
@@ -61,6 +65,10 @@ static unsigned start_helpers(struct sl_pool *p, unsigned want)
 	for (; n < want; n++) {
 		p->h[n].p = p;
 		p->h[n].id = n + 1;
+		if (name && want == 1)
+			snprintf(p->h[n].name, sizeof p->h[n].name, "%s", name);
+		else if (name)
+			snprintf(p->h[n].name, sizeof p->h[n].name, "%s-%u", name, n + 1);
 		if (pthread_create(&p->h[n].thread, NULL, helper_main, &p->h[n]) != 0)
 			break;
 	}
@@ -68,7 +76,7 @@ static unsigned start_helpers(struct sl_pool *p, unsigned want)
 	return n;
 }
 
-int sl_pool_new(unsigned helpers, struct sl_pool **out, struct sl_diag *d)
+int sl_pool_new(unsigned helpers, const char *name, struct sl_pool **out, struct sl_diag *d)
 {
 	struct sl_pool *p = calloc(1, sizeof *p);
 
@@ -80,7 +88,7 @@ int sl_pool_new(unsigned helpers, struct sl_pool **out, struct sl_diag *d)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->go, NULL);
 	pthread_cond_init(&p->idle, NULL);
-	p->n = start_helpers(p, helpers);
+	p->n = start_helpers(p, helpers, name);
 	*out = p;
 	return SL_OK;
 }

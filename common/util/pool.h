@@ -8,7 +8,9 @@
  * each has returned. How the work is shared (an atomic counter over blocks or
  * files, a long-running loop with its own stop flag) is up to fn.
  *
- * sl_pool_new starts up to `helpers` threads; when the system refuses one it
+ * sl_pool_new starts up to `helpers` threads, named for top -H and ps -L
+ * ("name" for one helper, "name-N" for several; at most 15 characters
+ * kept); when the system refuses one it
  * keeps those it has (sl_pool_helpers says how many: a pool of 0 helpers is
  * valid, the owner then does all the work) and fails only when it cannot
  * allocate the pool. One job at a time; begin and end from one owner thread.
@@ -25,7 +27,7 @@
 struct sl_pool;
 typedef void (*sl_pool_fn)(void *ctx, unsigned worker);
 
-int sl_pool_new(unsigned helpers, struct sl_pool **out, struct sl_diag *d);
+int sl_pool_new(unsigned helpers, const char *name, struct sl_pool **out, struct sl_diag *d);
 unsigned sl_pool_helpers(const struct sl_pool *p);
 void sl_pool_begin(struct sl_pool *p, sl_pool_fn fn, void *ctx);
 void sl_pool_end(struct sl_pool *p);

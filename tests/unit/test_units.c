@@ -1,6 +1,7 @@
 /* Unit tests for common/util: command-line quantities (units.c), the growing array, usable CPUs, the thread pool, progress text and hex. */
 #include <criterion/criterion.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "cpus.h"
@@ -173,6 +174,7 @@ struct pool_probe {
 	atomic_uint seen;      /* bit per worker number */
 	atomic_uint next, sum; /* a shared counter over 1000 items */
 	atomic_uint blocked;   /* helpers that had SIGTERM blocked */
+	atomic_uint named;     /* helpers named "test-pool-N" */
 };
 
 static void pool_probe(void *arg, unsigned worker)
@@ -186,6 +188,10 @@ static void pool_probe(void *arg, unsigned worker)
 	pthread_sigmask(SIG_BLOCK, NULL, &m);
 	if (worker && sigismember(&m, SIGTERM))
 		atomic_fetch_add(&q->blocked, 1);
+	char name[16], want[32];
+	snprintf(want, sizeof want, "test-pool-%u", worker);
+	if (worker && pthread_getname_np(pthread_self(), name, sizeof name) == 0 && !strcmp(name, want))
+		atomic_fetch_add(&q->named, 1);
 	while ((i = atomic_fetch_add(&q->next, 1)) < 1000)
 		atomic_fetch_add(&q->sum, i);
 }
@@ -198,7 +204,7 @@ Test(pool, every_helper_runs_each_job_once)
 	struct sl_pool *p;
 	struct sl_diag d;
 
-	cr_assert_eq(sl_pool_new(3, &p, &d), SL_OK);
+	cr_assert_eq(sl_pool_new(3, "test-pool", &p, &d), SL_OK);
 	cr_assert_eq(sl_pool_helpers(p), 3);
 	for (int job = 0; job < 50; job++) {
 		struct pool_probe q = { 0 };
@@ -207,9 +213,10 @@ Test(pool, every_helper_runs_each_job_once)
 		cr_assert_eq(atomic_load(&q.seen), 0xfu);
 		cr_assert_eq(atomic_load(&q.sum), 999u * 1000 / 2);
 		cr_assert_eq(atomic_load(&q.blocked), 3);
+		cr_assert_eq(atomic_load(&q.named), 3);
 	}
 	sl_pool_free(p);
-	cr_assert_eq(sl_pool_new(0, &p, &d), SL_OK);
+	cr_assert_eq(sl_pool_new(0, NULL, &p, &d), SL_OK);
 	struct pool_probe q0 = { 0 };
 	sl_pool_run(p, pool_probe, &q0);
 	cr_assert_eq(atomic_load(&q0.runs), 1);
@@ -235,7 +242,7 @@ Test(pool, free_waits_for_the_job)
 	struct sl_pool *p;
 	atomic_uint n = 0;
 
-	cr_assert_eq(sl_pool_new(2, &p, NULL), SL_OK);
+	cr_assert_eq(sl_pool_new(2, "t", &p, NULL), SL_OK);
 	sl_pool_begin(p, pool_slow, &n);
 	sl_pool_free(p);
 	cr_assert_eq(atomic_load(&n), 2);
