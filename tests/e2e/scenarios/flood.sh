@@ -23,7 +23,8 @@
 # sanitizer build;
 # SLUICE_FLOOD_RATE (400M: wire bit/s, which this rx keeps up with on an
 # idle disk, so the real transfer is not simply crowded out of the socket
-# buffer); bounds SLUICE_FLOOD_MAX_RSS_MIB (256), SLUICE_FLOOD_MAX_STAGING_MIB (256).
+# buffer); bounds SLUICE_FLOOD_MAX_RSS_MIB (256 plus the receive ring, which
+# this scenario sets to 64M: a flood is what fills it), SLUICE_FLOOD_MAX_STAGING_MIB (256).
 
 # flood_total FIELD: the sum of "sent N" or "must drop N" over flood.log's summaries.
 flood_total() {
@@ -134,7 +135,8 @@ flood_pass2() {
 flood_scenario() {
     : "${SLUICE_FLOOD:?path to tests/e2e/flood}"
     rate=${SLUICE_FLOOD_RATE:-400M}
-    max_rss=${SLUICE_FLOOD_MAX_RSS_MIB:-256} max_stage=${SLUICE_FLOOD_MAX_STAGING_MIB:-256}
+    ring_mib=64
+    max_rss=${SLUICE_FLOOD_MAX_RSS_MIB:-$((256 + ring_mib))} max_stage=${SLUICE_FLOOD_MAX_STAGING_MIB:-256}
     make_transfer T 1 random:8000
     id=$(xfer_id T)
     P=$(free_port)
@@ -145,7 +147,7 @@ flood_scenario() {
     # allocates, also the untouched maps of the huge transfers the flood
     # announces: RSS would count address space, not memory in use.
     unset MALLOC_PERTURB_
-    start_rx "$P"
+    start_rx "$P" --ring "${ring_mib}M"
     scale=1
     if grep -q "built with sanitizers" "$W/rx.log"; then scale=10; fi
     n_random=${SLUICE_FLOOD_RANDOM:-$((500000 / scale))}
