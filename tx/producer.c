@@ -651,6 +651,7 @@ static int start_pool(struct tx_producer *p, const struct tx_producer_cfg *cfg)
 		if (!r && pthread_create(&p->workers[i].thread, NULL, helper, &p->workers[i]) != 0)
 			r = SL_ERR_IO;
 		if (!r) {
+			pthread_setname_np(p->workers[i].thread, "tx-worker"); /* for top -H, /proc */
 			p->workers[i].started = 1;
 			p->nhelpers = i;
 		}
@@ -777,6 +778,7 @@ int tx_producer_start(const struct tx_producer_cfg *cfg, struct tx_producer **ou
 		tx_producer_free(p);
 		return sl_diag_set(d, SL_ERR_IO, "cannot start the producer thread");
 	}
+	pthread_setname_np(p->thread, "tx-producer");
 	p->started = 1;
 	*out = p;
 	return SL_OK;
