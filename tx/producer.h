@@ -98,7 +98,7 @@ struct tx_producer_cfg {
 	int level;
 	unsigned first_pass, passes;
 	const char *spool_dir;
-	unsigned threads;                /* compression + FEC threads, 0: one per core (<= 4) */
+	unsigned threads;                /* compression, FEC and sealing threads, 0: one per core (<= 4) */
 	enum sl_uio_mode file_io;        /* file reads: pread, or io_uring into the registered
 					  * group buffers, a group's chunks read ahead */
 	const struct sl_repair *repair;  /* non-NULL: one pass (first_pass) of only the blocks
