@@ -443,10 +443,11 @@ static void numbering_files(uint8_t **a, uint8_t **b, struct rxh_file *f)
 }
 
 /* Issue 11: the workers seal every symbol ahead of the sender, numbered by
- * its place in the schedule. Sent with one thread and with four, the two
- * sessions carry the same datagrams in the same order under the same
- * numbers (bodies compared after opening), each numbered exactly as its
- * position, and the receiver releases the transfer. */
+ * its place in the schedule. Sent with one thread (XChaCha20-Poly1305) and
+ * with four (AES-256-GCM), the two sessions carry the same datagrams in the
+ * same order under the same numbers (bodies compared after opening), each
+ * numbered exactly as its position, and the receiver releases the
+ * transfer. */
 Test(tx, sealed_by_workers_in_schedule_order)
 {
 	uint8_t *a, *b;
@@ -463,10 +464,12 @@ Test(tx, sealed_by_workers_in_schedule_order)
 	u.cfg.interleave = 4;
 	u.cfg.heartbeat_ms = 3600000; /* no heartbeat falls due: the two runs match exactly */
 	u.cfg.threads = 1;
+	u.cfg.suite = SL_SUITE_XCHACHA;
 	u.cfg.link_uri = pcap1;
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
 	replay_keep(pcap1, &one, keep_none);
 	u.cfg.threads = 4;
+	u.cfg.suite = SL_SUITE_AES256GCM;
 	u.cfg.link_uri = u.pcap;
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
 	replay(u.pcap, &four);
