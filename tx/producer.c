@@ -38,6 +38,7 @@ struct worker {
 	ZSTD_CCtx *cctx;
 	uint8_t *zbuf;
 	struct sl_wire_tx *wire;     /* a sealer of the session, this worker's own */
+	uint8_t *par;                /* a block's parity rows (rows_max symbols), sealed from here */
 	uint64_t stored, raw_chunks;
 };
 
@@ -281,15 +282,16 @@ static int rows_block(struct tx_producer *p, struct worker *w, struct tx_group *
 	return SL_OK;
 }
 
-/* Stage 2 for block b: FEC parity for its parity rows straight into their
- * datagrams' bodies, then every row sealed in its place (data rows
- * encrypted from the block, parity rows in place), packet number = the
- * datagram's position. With the worker's own FEC and sealing contexts. */
+/* Stage 2 for block b: FEC parity for its parity rows into the worker's
+ * scratch (cache-warm, aligned), then every row sealed into its datagram's
+ * place, encrypted from the block or the scratch (the encryption is the
+ * only copy), packet number = the datagram's position. With the worker's
+ * own FEC and sealing contexts. */
 static int seal_block(struct tx_producer *p, struct worker *w, struct tx_group *g, unsigned b)
 {
 	size_t S = p->cfg.symsize, dgs = p->dgsize;
 	const uint8_t *data = g->data + b * (size_t)p->cfg.kmax * S;
-	const uint8_t *dptr[255];
+	const uint8_t *dptr[255], *src[255];
 	unsigned prow[255], np = 0, k = g->k[b];
 	uint8_t *pout[255];
 	struct sl_wire_hdr h = { .type = SL_T_SYMBOL, .paylen = (uint16_t)S, .block = g->blocks[b],
@@ -299,7 +301,10 @@ static int seal_block(struct tx_producer *p, struct worker *w, struct tx_group *
 	for (unsigned j = 0; j < g->n[b]; j++) {
 		if (g->rows[b][j] >= k) {
 			prow[np] = g->rows[b][j];
-			pout[np++] = g->dg + g->pos[b][j] * dgs + SL_WIRE_HDR;
+			pout[np] = w->par + np * S;
+			src[j] = pout[np++];
+		} else {
+			src[j] = data + g->rows[b][j] * S;
 		}
 	}
 	for (unsigned i = 0; i < k; i++)
@@ -308,10 +313,9 @@ static int seal_block(struct tx_producer *p, struct worker *w, struct tx_group *
 		return r;
 	memcpy(h.xfer, p->cfg.src->id, 16);
 	for (unsigned j = 0; j < g->n[b]; j++) {
-		uint8_t *out = g->dg + g->pos[b][j] * dgs;
 		h.row = g->rows[b][j];
-		r = sl_wire_seal_at(w->wire, g->first_packet + g->pos[b][j], &h,
-				    h.row < k ? data + h.row * S : out + SL_WIRE_HDR, out);
+		r = sl_wire_seal_at(w->wire, g->first_packet + g->pos[b][j], &h, src[j],
+				    g->dg + g->pos[b][j] * dgs);
 		if (r)
 			return r;
 	}
@@ -628,7 +632,8 @@ static int worker_init(struct worker *w, struct tx_producer *p, const struct tx_
 		return SL_ERR_NOMEM;
 	w->cctx = tx_chunk_cctx(cfg->level);
 	w->zbuf = malloc(cfg->chunk_size);
-	if (!w->cctx || !w->zbuf)
+	if (!w->cctx || !w->zbuf ||
+	    posix_memalign((void **)&w->par, 64, (size_t)p->rows_max * cfg->symsize) != 0)
 		return SL_ERR_NOMEM;
 	return sl_wire_tx_clone(cfg->wire, cfg->link_key, &w->wire, NULL);
 }
@@ -674,6 +679,7 @@ static void stop_pool(struct tx_producer *p)
 		sl_fec_free(w->fec);
 		ZSTD_freeCCtx(w->cctx);
 		free(w->zbuf);
+		free(w->par);
 		sl_wire_tx_free(w->wire); /* wipes its key */
 	}
 	pthread_mutex_destroy(&p->pmu);
