@@ -39,6 +39,7 @@ struct capture {
 	struct sl_wire_hdr *hdr;
 	uint64_t *body;
 	uint64_t *hb_sent;                      /* UINT64_MAX: not a heartbeat */
+	uint8_t *hb_state;
 	size_t n, cap;
 	uint64_t data_syms[4], parity_syms[4]; /* per pass (0..3) */
 	uint8_t *seen;                          /* per (block, row): sent already */
@@ -132,6 +133,7 @@ static void replay_keep(const char *pcap, struct capture *cp, int (*keep)(const 
 			cp->hdr = realloc(cp->hdr, cp->cap * sizeof *cp->hdr);
 			cp->body = realloc(cp->body, cp->cap * sizeof *cp->body);
 			cp->hb_sent = realloc(cp->hb_sent, cp->cap * sizeof *cp->hb_sent);
+			cp->hb_state = realloc(cp->hb_state, cp->cap);
 		}
 		/* one session per capture: its packet numbers only increase */
 		cr_assert(cp->n == 0 || wh.packet > cp->hdr[cp->n - 1].packet,
@@ -143,6 +145,7 @@ static void replay_keep(const char *pcap, struct capture *cp, int (*keep)(const 
 			struct sl_heartbeat hb;
 			cr_assert_eq(sl_heartbeat_decode(body, wh.paylen, &hb), SL_OK);
 			cp->hb_sent[cp->n] = hb.sent;
+			cp->hb_state[cp->n] = hb.state;
 		}
 		cp->hdr[cp->n++] = wh;
 		h->now += 1000;
@@ -185,6 +188,7 @@ static void capture_free(struct capture *cp)
 	free(cp->hdr);
 	free(cp->body);
 	free(cp->hb_sent);
+	free(cp->hb_state);
 	free(cp->seen);
 }
 
@@ -398,6 +402,15 @@ static void check_numbering(const struct capture *cp, unsigned preamble)
 				      i - last_ctl);
 			last_ctl = i;
 		}
+	}
+	/* a pass ends with three transfer headers and "pass done", the send with three "done" */
+	cr_assert_geq(cp->n, 7);
+	for (size_t i = cp->n - 7; i < cp->n; i++) {
+		const struct sl_wire_hdr *w = &cp->hdr[i];
+		size_t at = i - (cp->n - 7);
+		cr_assert_eq(w->type, at < 3 ? SL_T_XFER : SL_T_HEARTBEAT, "datagram %zu of the end", at);
+		if (at >= 3)
+			cr_assert_eq(cp->hb_state[i], at == 3 ? SL_HB_PASS_DONE : SL_HB_DONE);
 	}
 }
 
