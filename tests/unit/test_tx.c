@@ -6,6 +6,9 @@
  * repeat pass brings parity rows never sent before, and how a sender stops
  * when a source file changes under it. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +540,58 @@ Test(tx, heartbeat_slots_at_a_low_rate)
 	cr_assert_leq(most, 30, "%zu datagrams between two heartbeats", most);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 120000));
+	capture_free(&cp);
+	run_close(&u);
+	free(a);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+/* Set the stop flag once the capture (arg: its path) holds 300 kB, or after 5 s. */
+static void *stop_soon(void *arg)
+{
+	struct timespec t = { 0, 5000000 };
+	struct stat st;
+
+	for (int i = 0; i < 1000; i++) {
+		if (stat(arg, &st) == 0 && st.st_size > 300000)
+			break;
+		nanosleep(&t, NULL);
+	}
+	stop_flag = 1;
+	return NULL;
+}
+
+/* Stopped midway (the stop flag, as on SIGINT): the send ends with three
+ * "aborted" heartbeats numbered above everything the producer had handed
+ * out (replay checks that numbers only increase), and the datagrams before
+ * them are numbered by position. */
+Test(tx, stopped_send_says_aborted_after_its_last_number)
+{
+	uint8_t *a = rxh_pattern(2000000, 73);
+	struct rxh_file f[] = { { "a.bin", a, 2000000 } };
+	struct run u;
+	struct capture cp = { 0 };
+	struct sl_diag d = { "" };
+	pthread_t th;
+
+	run_open(&u, f, 1);
+	u.cfg.rate_bps = 40000000; /* about 0.5 s for the whole: stopped midway */
+	stop_flag = 0;
+	u.cfg.stop = &stop_flag;
+	cr_assert_eq(pthread_create(&th, NULL, stop_soon, u.pcap + 5), 0);
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_ERR_AGAIN, "%s", d.msg);
+	pthread_join(th, NULL);
+	replay_keep(u.pcap, &cp, keep_none);
+	cr_assert_gt(cp.n, 3 + u.cfg.preamble + 100, "%zu datagrams", cp.n);
+	for (size_t i = 0; i < cp.n - 3; i++)
+		cr_assert_eq(cp.hdr[i].packet, i, "datagram %zu has packet number %llu", i,
+			     (unsigned long long)cp.hdr[i].packet);
+	for (size_t i = cp.n - 3; i < cp.n; i++) {
+		cr_assert_eq(cp.hdr[i].type, SL_T_HEARTBEAT);
+		cr_assert_eq(cp.hb_state[i], SL_HB_ABORTED);
+		cr_assert_eq(cp.hb_sent[i], cp.hdr[i].packet);
+	}
 	capture_free(&cp);
 	run_close(&u);
 	free(a);
