@@ -527,7 +527,7 @@ static int read_ahead(struct tx_producer *p, uint64_t first, uint8_t *data)
 
 /* The next group's buffer, if it is free already (the sender holds at
  * most one other slot): its reads can then run during this group's
- * compression and FEC. */
+ * compression, FEC and sealing. */
 static uint8_t *next_free_slot(struct tx_producer *p)
 {
 	uint8_t *data = NULL;
@@ -558,7 +558,7 @@ static int chunk_groups(struct tx_producer *p, unsigned pass, int produce)
 		}
 		q = g->data + g->count * bsz;
 		if (produce) {
-			/* read and hash here, in order; compressed with the FEC */
+			/* read and hash here, in order; compressed, FEC-encoded and sealed on the workers */
 			r = tx_chunker_read(p->chunker, c, q, &want[g->count], &p->err);
 			if (r)
 				return r;
