@@ -558,7 +558,7 @@ static int chunk_groups(struct tx_producer *p, unsigned pass, int produce)
 		}
 		q = g->data + g->count * bsz;
 		if (produce) {
-			/* read and hash here, in order; compressed, FEC-encoded and sealed on the workers */
+			/* read and hash here, in order; the workers do the rest */
 			r = tx_chunker_read(p->chunker, c, q, &want[g->count], &p->err);
 			if (r)
 				return r;
