@@ -1,4 +1,4 @@
-/* producer.c — reading, compression and FEC in a thread of their own (see producer.h). */
+/* producer.c — reading, compression, FEC and sealing in threads of their own (see producer.h). */
 #include "producer.h"
 
 #include <errno.h>
@@ -29,7 +29,7 @@ struct blockref {
 struct tx_producer;
 
 /* The producer thread (workers[0]) and helper threads share the
- * compression and FEC of each group, one block at a time. */
+ * compression, FEC and sealing of each group, one block at a time. */
 struct worker {
 	struct tx_producer *p;
 	pthread_t thread;
@@ -37,8 +37,15 @@ struct worker {
 	struct sl_fec *fec;
 	ZSTD_CCtx *cctx;
 	uint8_t *zbuf;
+	struct sl_wire_tx *wire;     /* a sealer of the session, this worker's own */
+	uint8_t *par;                /* a block's parity rows (rows_max symbols), sealed from here */
 	uint64_t stored, raw_chunks;
 };
+
+/* The two stages of a group on the workers: compression and the rows of
+ * each block (then, once every block's rows are known, the send order is
+ * laid out), FEC and sealing into the datagrams' places. */
+enum stage { ST_ROWS, ST_SEAL };
 
 struct tx_producer {
 	struct tx_producer_cfg cfg;
@@ -58,8 +65,15 @@ struct tx_producer {
 	int spool_fd;
 	uint64_t spool_end;
 	struct blockref *refs;
-	unsigned pmax;               /* parity buffers per block */
+	unsigned rows_max;           /* most rows a block sends in one pass */
+	unsigned dg_max, ctl_max;    /* datagrams and control slots a group's buffers hold */
+	size_t dgsize;
 	uint64_t raw, stored;
+
+	/* the schedule's numbering (producer thread; next_packet also atomic
+	 * for tx_producer_take_packets) */
+	uint64_t next_packet;
+	unsigned since_xfer, since_hb;
 
 	/* the worker pool */
 	struct worker workers[1 + MAX_HELPERS];
@@ -68,6 +82,7 @@ struct tx_producer {
 	pthread_cond_t pgo, pdone;
 	unsigned job_gen, job_active, job_next;
 	int job_err, pool_stop, pool_init;
+	enum stage job_stage;
 	struct tx_group *job_g;
 	unsigned *job_lens;
 	const size_t *job_want;
@@ -117,16 +132,64 @@ static void publish(struct tx_producer *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* ---- packet numbers ---- */
+
+static int take_packets(struct tx_producer *p, unsigned n, uint64_t *first)
+{
+	uint64_t f = __atomic_fetch_add(&p->next_packet, (uint64_t)n, __ATOMIC_RELAXED);
+
+	if (f + n < f) /* 2^64 datagrams: a number would come round again */
+		return SL_ERR_RANGE;
+	*first = f;
+	return SL_OK;
+}
+
+int tx_producer_take_packets(struct tx_producer *p, unsigned n, uint64_t *first)
+{
+	return take_packets(p, n, first);
+}
+
+/* Number the ndg datagrams of g (laid out already). */
+static int number(struct tx_producer *p, struct tx_group *g)
+{
+	int r = take_packets(p, g->ndg, &g->first_packet);
+	return r ? sl_diag_set(&p->err, r, "packet counter exhausted; restart the sender") : SL_OK;
+}
+
+/* Count one datagram of `kind` (0: a symbol) in the slot cadences. */
+static void count_dg(struct tx_producer *p, int kind)
+{
+	p->since_xfer = kind == TX_CTL_XFER || kind == TX_CTL_XFER_OR_HB ? 1 : p->since_xfer + 1;
+	p->since_hb = kind == TX_CTL_HB ? 1 : p->since_hb + 1;
+}
+
+static void add_ctl(struct tx_producer *p, struct tx_group *g, int kind)
+{
+	g->ctl[g->nctl].at = g->ndg++;
+	g->ctl[g->nctl++].kind = (uint8_t)kind;
+	count_dg(p, kind);
+}
+
+/* An event of control datagrams only: PASS_START, PASS_END, END. */
 static int push_event(struct tx_producer *p, enum tx_ev ev, unsigned pass)
 {
 	struct tx_group *g = acquire(p);
+	int r;
+
 	if (!g)
 		return SL_ERR_AGAIN;
 	g->ev = ev;
 	g->pass = pass;
 	g->count = 0;
-	publish(p);
-	return SL_OK;
+	g->ndg = g->nctl = 0;
+	for (int i = 0; i < 3; i++)
+		add_ctl(p, g, ev == TX_EV_END ? TX_CTL_HB_DONE : TX_CTL_XFER);
+	if (ev == TX_EV_PASS_END)
+		add_ctl(p, g, TX_CTL_HB_PASS_DONE);
+	r = number(p, g);
+	if (!r)
+		publish(p);
+	return r;
 }
 
 struct tx_group *tx_producer_next(struct tx_producer *p, struct sl_diag *d)
@@ -186,20 +249,16 @@ static unsigned repair_rows(const struct tx_producer *p, const struct tx_group *
 	return rows > 255 ? 255 : (unsigned)rows;
 }
 
-/* Block b of the group: compress it first when `want` is set (a chunk
- * just read, SL_BLOCK_REC + raw bytes in place; lens[b] is then set), then
- * the rows of virtual pass vp, FEC parity for them, and where each symbol
- * is. Runs on any worker, with that worker's own FEC and zstd contexts. */
-static int encode_block(struct tx_producer *p, struct worker *w, struct tx_group *g,
-			unsigned b, unsigned *lens, const size_t *want, unsigned vp)
+/* Stage 1 for block b of the group: compress it first when `want` is set
+ * (a chunk just read, SL_BLOCK_REC + raw bytes in place; lens[b] is then
+ * set), then the rows of virtual pass vp. Runs on any worker, with that
+ * worker's own zstd context. */
+static int rows_block(struct tx_producer *p, struct worker *w, struct tx_group *g, unsigned b,
+		      unsigned *lens, const size_t *want, unsigned vp)
 {
 	size_t S = p->cfg.symsize;
-	size_t bsz = (size_t)p->cfg.kmax * S;
-	uint8_t *data = g->data + b * bsz;
-	const uint8_t *dptr[255];
-	unsigned prow[255];
-	uint8_t *pout[255];
-	unsigned k, m, n, np = 0;
+	uint8_t *data = g->data + b * (size_t)p->cfg.kmax * S;
+	unsigned k, m, n;
 
 	if (want && want[b]) {
 		size_t len;
@@ -216,24 +275,50 @@ static int encode_block(struct tx_producer *p, struct worker *w, struct tx_group
 	g->k[b] = (uint16_t)k;
 	g->m[b] = (uint16_t)m;
 	g->n[b] = (uint16_t)(p->cfg.repair ? repair_rows(p, g, b, k, n, vp) : n);
+	if (g->n[b] > p->rows_max)
+		return SL_ERR_INVAL;
+	for (unsigned j = 0; j < g->n[b]; j++)
+		g->rows[b][j] = (uint16_t)(((uint64_t)vp * n + j) % 255);
+	return SL_OK;
+}
+
+/* Stage 2 for block b: FEC parity for its parity rows into the worker's
+ * scratch (cache-warm, aligned), then every row sealed into its datagram's
+ * place, encrypted from the block or the scratch (the encryption is the
+ * only copy), packet number = the datagram's position. With the worker's
+ * own FEC and sealing contexts. */
+static int seal_block(struct tx_producer *p, struct worker *w, struct tx_group *g, unsigned b)
+{
+	size_t S = p->cfg.symsize, dgs = p->dgsize;
+	const uint8_t *data = g->data + b * (size_t)p->cfg.kmax * S;
+	const uint8_t *dptr[255], *src[255];
+	unsigned prow[255], np = 0, k = g->k[b];
+	uint8_t *pout[255];
+	struct sl_wire_hdr h = { .type = SL_T_SYMBOL, .paylen = (uint16_t)S, .block = g->blocks[b],
+				 .k = g->k[b], .m = g->m[b], .pass = (uint16_t)g->pass };
+	int r;
+
 	for (unsigned j = 0; j < g->n[b]; j++) {
-		unsigned row = (unsigned)(((uint64_t)vp * n + j) % 255);
-		g->rows[b][j] = (uint16_t)row;
-		if (row < k) {
-			g->sym[b][j] = data + (size_t)row * S;
+		if (g->rows[b][j] >= k) {
+			prow[np] = g->rows[b][j];
+			pout[np] = w->par + np * S;
+			src[j] = pout[np++];
 		} else {
-			if (np == p->pmax)
-				return SL_ERR_INVAL;
-			prow[np] = row;
-			pout[np] = g->par + ((size_t)b * p->pmax + np) * S;
-			g->sym[b][j] = pout[np];
-			np++;
+			src[j] = data + g->rows[b][j] * S;
 		}
 	}
 	for (unsigned i = 0; i < k; i++)
 		dptr[i] = data + i * S;
-	if (np)
-		return sl_fec_encode(w->fec, k, S, dptr, np, prow, pout);
+	if (np && (r = sl_fec_encode(w->fec, k, S, dptr, np, prow, pout)) != SL_OK)
+		return r;
+	memcpy(h.xfer, p->cfg.src->id, 16);
+	for (unsigned j = 0; j < g->n[b]; j++) {
+		h.row = g->rows[b][j];
+		r = sl_wire_seal_at(w->wire, g->first_packet + g->pos[b][j], &h, src[j],
+				    g->dg + g->pos[b][j] * dgs);
+		if (r)
+			return r;
+	}
 	return SL_OK;
 }
 
@@ -243,7 +328,9 @@ static void work_job(struct tx_producer *p, struct worker *w)
 	unsigned b;
 
 	while ((b = __atomic_fetch_add(&p->job_next, 1, __ATOMIC_RELAXED)) < p->job_g->count) {
-		int r = encode_block(p, w, p->job_g, b, p->job_lens, p->job_want, p->job_vp);
+		int r = p->job_stage == ST_ROWS
+			? rows_block(p, w, p->job_g, b, p->job_lens, p->job_want, p->job_vp)
+			: seal_block(p, w, p->job_g, b);
 		if (r) {
 			pthread_mutex_lock(&p->pmu);
 			if (!p->job_err)
@@ -276,17 +363,12 @@ static void *helper(void *arg)
 	return NULL;
 }
 
-/* Compress (want != NULL) and FEC-encode every block of g, on the producer
- * thread and the helpers together. */
-static int encode_group(struct tx_producer *p, struct tx_group *g, unsigned *lens,
-			const size_t *want, unsigned vp)
+/* One stage for every block of g, on the producer thread and the helpers
+ * together; the first error of any block. */
+static int run_stage(struct tx_producer *p, struct tx_group *g, enum stage st)
 {
-	int r;
-
 	p->job_g = g;
-	p->job_lens = lens;
-	p->job_want = want;
-	p->job_vp = vp;
+	p->job_stage = st;
 	p->job_next = 0;
 	p->job_err = 0;
 	if (p->nhelpers && g->count > 1) {
@@ -303,13 +385,56 @@ static int encode_group(struct tx_producer *p, struct tx_group *g, unsigned *len
 	} else {
 		work_job(p, &p->workers[0]);
 	}
-	r = p->job_err;
+	return p->job_err;
+}
+
+/* The send order of g: row j of every block, then row j + 1, a control
+ * slot wherever a cadence falls due (producer.h). */
+static int lay_out(struct tx_producer *p, struct tx_group *g)
+{
+	unsigned maxn = 0;
+
+	g->ndg = g->nctl = 0;
+	for (unsigned b = 0; b < g->count; b++)
+		if (g->n[b] > maxn)
+			maxn = g->n[b];
+	for (unsigned j = 0; j < maxn; j++) {
+		for (unsigned b = 0; b < g->count; b++) {
+			if (j >= g->n[b])
+				continue;
+			if (g->ndg + 3 > p->dg_max || g->nctl + 2 > p->ctl_max)
+				return sl_diag_set(&p->err, SL_ERR_INVAL, "a group outgrew its buffers");
+			g->pos[b][j] = g->ndg++;
+			count_dg(p, 0);
+			if (p->cfg.hb_every && p->since_hb >= p->cfg.hb_every)
+				add_ctl(p, g, TX_CTL_HB);
+			if (p->since_xfer >= TX_XFER_EVERY)
+				add_ctl(p, g, TX_CTL_XFER_OR_HB);
+		}
+	}
+	return number(p, g);
+}
+
+/* Compress (want != NULL), lay out, FEC-encode and seal every block of g. */
+static int encode_group(struct tx_producer *p, struct tx_group *g, unsigned *lens,
+			const size_t *want, unsigned vp)
+{
+	int r;
+
+	p->job_lens = lens;
+	p->job_want = want;
+	p->job_vp = vp;
+	r = run_stage(p, g, ST_ROWS);
+	if (r)
+		return sl_diag_set(&p->err, r, "a block needs more rows than a group's buffers hold");
+	r = lay_out(p, g);
+	if (r)
+		return r;
+	r = run_stage(p, g, ST_SEAL);
+	if (r == SL_ERR_CRYPTO)
+		return sl_diag_set(&p->err, r, "sealing datagrams failed: %s", sl_strerror(r));
 	if (r)
 		return sl_diag_set(&p->err, r, "FEC encode failed");
-	g->maxn = 0;
-	for (unsigned b = 0; b < g->count; b++)
-		if (g->n[b] > g->maxn)
-			g->maxn = g->n[b];
 	return SL_OK;
 }
 
@@ -402,7 +527,7 @@ static int read_ahead(struct tx_producer *p, uint64_t first, uint8_t *data)
 
 /* The next group's buffer, if it is free already (the sender holds at
  * most one other slot): its reads can then run during this group's
- * compression and FEC. */
+ * compression, FEC and sealing. */
 static uint8_t *next_free_slot(struct tx_producer *p)
 {
 	uint8_t *data = NULL;
@@ -433,7 +558,7 @@ static int chunk_groups(struct tx_producer *p, unsigned pass, int produce)
 		}
 		q = g->data + g->count * bsz;
 		if (produce) {
-			/* read and hash here, in order; compressed with the FEC */
+			/* read and hash here, in order; the workers do the rest */
 			r = tx_chunker_read(p->chunker, c, q, &want[g->count], &p->err);
 			if (r)
 				return r;
@@ -507,7 +632,10 @@ static int worker_init(struct worker *w, struct tx_producer *p, const struct tx_
 		return SL_ERR_NOMEM;
 	w->cctx = tx_chunk_cctx(cfg->level);
 	w->zbuf = malloc(cfg->chunk_size);
-	return w->cctx && w->zbuf ? SL_OK : SL_ERR_NOMEM;
+	if (!w->cctx || !w->zbuf ||
+	    posix_memalign((void **)&w->par, 64, (size_t)p->rows_max * cfg->symsize) != 0)
+		return SL_ERR_NOMEM;
+	return sl_wire_tx_clone(cfg->wire, cfg->link_key, &w->wire, NULL);
 }
 
 /* workers[0] is the producer thread itself; helpers as cores allow. */
@@ -528,6 +656,7 @@ static int start_pool(struct tx_producer *p, const struct tx_producer_cfg *cfg)
 		if (!r && pthread_create(&p->workers[i].thread, NULL, helper, &p->workers[i]) != 0)
 			r = SL_ERR_IO;
 		if (!r) {
+			pthread_setname_np(p->workers[i].thread, "tx-worker"); /* for top -H, /proc */
 			p->workers[i].started = 1;
 			p->nhelpers = i;
 		}
@@ -550,6 +679,8 @@ static void stop_pool(struct tx_producer *p)
 		sl_fec_free(w->fec);
 		ZSTD_freeCCtx(w->cctx);
 		free(w->zbuf);
+		free(w->par);
+		sl_wire_tx_free(w->wire); /* wipes its key */
 	}
 	pthread_mutex_destroy(&p->pmu);
 	pthread_cond_destroy(&p->pgo);
@@ -574,11 +705,40 @@ static int open_uio(struct tx_producer *p, struct sl_diag *d)
 	return r ? r : sl_uio_register(p->uio, iov, NSLOTS, d);
 }
 
+/* The ring's buffers, once for the whole send. Rows a block can send in
+ * one pass: chunk blocks n <= kmax + m, catalog blocks n = 2k <= kmax
+ * (their pieces are half a block), a repaired block up to 255. A group's
+ * datagrams: its symbols, a transfer-header slot per TX_XFER_EVERY and a
+ * heartbeat slot per hb_every of them (and one of each to spare). */
+static int alloc_slots(struct tx_producer *p, const struct tx_producer_cfg *cfg)
+{
+	size_t S = cfg->symsize;
+	unsigned syms, every = cfg->hb_every && cfg->hb_every < TX_XFER_EVERY ? cfg->hb_every
+									       : TX_XFER_EVERY;
+
+	p->rows_max = cfg->kmax + tx_parity_for(cfg->overhead, cfg->kmax, cfg->kmax, 0);
+	if (p->rows_max > 255 || cfg->repair)
+		p->rows_max = 255;
+	if (p->rows_max < 2)
+		p->rows_max = 2;
+	syms = cfg->interleave * p->rows_max;
+	p->ctl_max = 2 * (syms / every + 2);
+	p->dg_max = syms + p->ctl_max;
+	p->dgsize = sl_wire_dgram_size(cfg->symsize);
+	for (unsigned i = 0; i < NSLOTS; i++) {
+		p->slots[i].data = malloc((size_t)cfg->interleave * cfg->kmax * S);
+		p->slots[i].dg = malloc((size_t)p->dg_max * p->dgsize);
+		p->slots[i].ctl = malloc(p->ctl_max * sizeof *p->slots[i].ctl);
+		if (!p->slots[i].data || !p->slots[i].dg || !p->slots[i].ctl)
+			return SL_ERR_NOMEM;
+	}
+	return SL_OK;
+}
+
 int tx_producer_start(const struct tx_producer_cfg *cfg, struct tx_producer **out,
 		      struct sl_diag *d)
 {
 	struct tx_producer *p = calloc(1, sizeof *p);
-	size_t S = cfg->symsize;
 	int r;
 
 	*out = NULL;
@@ -588,23 +748,15 @@ int tx_producer_start(const struct tx_producer_cfg *cfg, struct tx_producer **ou
 	p->spool_fd = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	/* Parity rows a block can need in one pass: chunk blocks n <= kmax + m,
-	 * catalog blocks n = 2k <= kmax (their pieces are half a block). */
-	p->pmax = cfg->kmax + tx_parity_for(cfg->overhead, cfg->kmax, cfg->kmax, 0);
-	if (p->pmax > 255 || cfg->repair) /* a repaired block may send up to 255 rows */
-		p->pmax = 255;
-	for (unsigned i = 0; i < NSLOTS; i++) {
-		p->slots[i].data = malloc((size_t)cfg->interleave * cfg->kmax * S);
-		p->slots[i].par = malloc((size_t)cfg->interleave * p->pmax * S);
-		if (!p->slots[i].data || !p->slots[i].par) {
-			tx_producer_free(p);
-			return SL_ERR_NOMEM;
-		}
+	p->next_packet = cfg->first_packet;
+	if (alloc_slots(p, cfg)) {
+		tx_producer_free(p);
+		return SL_ERR_NOMEM;
 	}
 	r = start_pool(p, cfg);
 	if (r) {
 		tx_producer_free(p);
-		return sl_diag_set(d, r, "cannot set up the compression and FEC workers");
+		return sl_diag_set(d, r, "cannot set up the compression, FEC and sealing workers");
 	}
 	r = open_uio(p, d);
 	if (!r)
@@ -632,6 +784,7 @@ int tx_producer_start(const struct tx_producer_cfg *cfg, struct tx_producer **ou
 		tx_producer_free(p);
 		return sl_diag_set(d, SL_ERR_IO, "cannot start the producer thread");
 	}
+	pthread_setname_np(p->thread, "tx-producer");
 	p->started = 1;
 	*out = p;
 	return SL_OK;
@@ -662,7 +815,8 @@ void tx_producer_free(struct tx_producer *p)
 	sl_uio_free(p->uio);
 	for (unsigned i = 0; i < NSLOTS; i++) {
 		free(p->slots[i].data);
-		free(p->slots[i].par);
+		free(p->slots[i].dg);
+		free(p->slots[i].ctl);
 	}
 	stop_pool(p);
 	if (p->spool_fd >= 0)

@@ -1,22 +1,38 @@
-/* producer.h — the sender's producer thread: blocks ready to go, in order.
+/* producer.h — the sender's producer thread: datagrams sealed and in order.
  *
  * Contract. tx_producer_start() runs the schedule of PROTOCOL.md §6 in its
  * own thread: per pass, the catalog blocks, the chunk blocks in groups of D,
  * the catalog blocks again; each group read (first pass: from the files
  * through the chunker, which re-hashes and compresses once; later passes:
- * from a private spool file), FEC-encoded for the rows of its pass, and
- * queued. The sending thread takes events in order with tx_producer_next()
- * and gives each back with tx_producer_release(). A small fixed ring of
- * group buffers bounds memory and lets reading, compression and FEC run
- * while the previous group is on the wire, so pacing is not held up.
+ * from a private spool file), FEC-encoded for the rows of its pass, laid
+ * out in send order and sealed, and queued. The sending thread takes
+ * events in order with tx_producer_next(), puts their datagrams on the
+ * wire and gives each back with tx_producer_release(). A small fixed ring
+ * of group buffers (allocated once: nothing per datagram) bounds memory and
+ * lets reading, compression, FEC and sealing run while the previous group
+ * is on the wire, so pacing is not held up.
+ *
+ * Packet numbers are positions in the schedule: the producer hands them out
+ * from one counter in send order (the sender's preamble and first heartbeat
+ * take 0 .. cfg.first_packet - 1), so datagram i of an event carries
+ * first_packet + i, every number is used once, and numbers only increase
+ * on the wire. Within a group the order is row j of every block, then row
+ * j + 1 (PROTOCOL.md §6), with control slots among the symbols: a
+ * transfer-header slot after every TX_XFER_EVERY datagrams (the sender puts
+ * a heartbeat there instead when one is due) and, with cfg.hb_every, a
+ * heartbeat slot after every hb_every datagrams (so heartbeats keep coming
+ * at low rates, where 256 datagrams take longer than the interval). The
+ * sender fills and seals the control slots when it sends them; every
+ * symbol arrives sealed.
+ *
  * Within a group, files are read and hashed in order by the producer
- * thread; compression and FEC of the group's blocks are shared with up to
- * 3 helper threads (cfg.threads; each with its own zstd and FEC context).
- * A repair pass (cfg.repair, from a repair code) runs the same schedule for
- * one pass but gives each block only the rows the code asks for: a block
- * sends rows (pass·n + j) mod 255 for j < lacked + margin% + TX_REPAIR_EXTRA
- * (the rows a full pass numbered `pass` would start with: new rows), and a
- * block the code does not list sends nothing.
+ * thread; compression, FEC and sealing of the group's blocks are shared
+ * with up to 3 helper threads (cfg.threads; each with its own zstd, FEC
+ * and sealing context). A repair pass (cfg.repair, from a repair code) runs
+ * the same schedule for one pass but gives each block only the rows the
+ * code asks for: a block sends rows (pass·n + j) mod 255 for j < lacked +
+ * margin% + TX_REPAIR_EXTRA (the rows a full pass numbered `pass` would
+ * start with: new rows), and a block the code does not list sends nothing.
  */
 #ifndef TX_PRODUCER_H
 #define TX_PRODUCER_H
@@ -26,23 +42,48 @@
 #include "repair.h"
 #include "source.h"
 #include "uring_io.h"
+#include "wire.h"
 
 enum tx_ev { TX_EV_GROUP = 1, TX_EV_PASS_START, TX_EV_PASS_END, TX_EV_END, TX_EV_ERROR };
 
-#define TX_GROUP_MAX 256
+/* A datagram the sender makes itself, when it sends it (the producer only
+ * gives it its number). */
+enum tx_ctl {
+	TX_CTL_XFER = 1,     /* transfer header */
+	TX_CTL_XFER_OR_HB,   /* transfer header, or a heartbeat (sending) when one is due */
+	TX_CTL_HB,           /* heartbeat, state sending */
+	TX_CTL_HB_PASS_DONE, /* heartbeat, state pass done */
+	TX_CTL_HB_DONE,      /* heartbeat, state done */
+};
 
+struct tx_ctl_slot {
+	uint32_t at;                     /* datagram index in its event */
+	uint8_t kind;                    /* enum tx_ctl */
+};
+
+#define TX_GROUP_MAX 256
+#define TX_XFER_EVERY 256            /* a transfer-header slot per this many datagrams */
+
+/* One event of the schedule. PASS_START: 3 transfer headers; PASS_END: 3
+ * transfer headers and a heartbeat (pass done); END: 3 heartbeats (done);
+ * GROUP: the blocks' symbols and control slots; ERROR: nothing. */
 struct tx_group {
 	enum tx_ev ev;
 	unsigned pass;                   /* pass number of the event */
 	int catalog;                     /* catalog blocks */
 	unsigned count;                  /* blocks in the group */
-	unsigned maxn;                   /* most rows of any block */
+	uint64_t first_packet;           /* datagram i has packet number first_packet + i */
+	unsigned ndg;                    /* datagrams of the event */
+	uint8_t *dg;                     /* ndg datagrams, cfg.dgsize apart: symbols sealed,
+					  * control slots for the sender to fill */
+	struct tx_ctl_slot *ctl;         /* the control slots, in order */
+	unsigned nctl;
+	/* the producer's own, per block */
 	uint64_t blocks[TX_GROUP_MAX];
 	uint16_t k[TX_GROUP_MAX], m[TX_GROUP_MAX], n[TX_GROUP_MAX];
 	uint16_t rows[TX_GROUP_MAX][255];/* row sent as the j-th symbol of block b */
-	const uint8_t *sym[TX_GROUP_MAX][255]; /* and where its bytes are */
+	uint32_t pos[TX_GROUP_MAX][255]; /* and its datagram index */
 	uint8_t *data;                   /* count * kmax * symsize */
-	uint8_t *par;                    /* count * pmax * symsize */
 };
 
 struct tx_producer_cfg {
@@ -57,13 +98,17 @@ struct tx_producer_cfg {
 	int level;
 	unsigned first_pass, passes;
 	const char *spool_dir;
-	unsigned threads;                /* compression + FEC threads, 0: one per core (<= 4) */
+	unsigned threads;                /* compression, FEC and sealing threads, 0: one per core (<= 4) */
 	enum sl_uio_mode file_io;        /* file reads: pread, or io_uring into the registered
 					  * group buffers, a group's chunks read ahead */
 	const struct sl_repair *repair;  /* non-NULL: one pass (first_pass) of only the blocks
 					  * it lists, each with the rows it lacks plus the margin,
 					  * the catalog in the pass's first catalog round only */
 	unsigned repair_margin;          /* percent of the rows lacked, added to each */
+	const struct sl_wire_tx *wire;   /* the session: each worker seals with a clone */
+	const uint8_t *link_key;         /* its link key (NULL: unkeyed) */
+	uint64_t first_packet;           /* the first number the producer hands out */
+	unsigned hb_every;               /* a heartbeat slot per this many datagrams; 0: none */
 };
 
 struct tx_producer;
@@ -85,6 +130,11 @@ void tx_producer_release(struct tx_producer *p, struct tx_group *g);
 int tx_producer_error(const struct tx_producer *p);
 /* Stop early (if still running), join the thread, free everything. */
 void tx_producer_free(struct tx_producer *p);
+/* n packet numbers nobody else gets (*first .. *first + n - 1), above every
+ * number handed out so far: for the sender's datagrams after the schedule
+ * (aborted heartbeats). SL_ERR_RANGE when the counter would wrap. Any
+ * thread. */
+int tx_producer_take_packets(struct tx_producer *p, unsigned n, uint64_t *first);
 /* Totals of the chunker: raw bytes read, bytes after compression. */
 void tx_producer_totals(struct tx_producer *p, uint64_t *raw, uint64_t *stored);
 

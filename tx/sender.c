@@ -22,7 +22,6 @@
 #include "sha256.h"
 
 #define BATCH 32
-#define XFER_EVERY 256
 /* Pacing steps per burst. A sender keeps the rate while it wakes late by
  * less than (burst - 2 steps) / rate: 3/4 of the burst's line time with
  * eighths (through a 64 KiB queue at 490 Mbit/s, 1.3-4.6% of the line
@@ -30,20 +29,25 @@
  * more system time for no clear gain). */
 #define SL_TX_STEPS_PER_BURST 8
 #define SL_TX_RT_PRIO 10           /* SCHED_FIFO priority with --realtime */
+#define SL_TX_HB_EARLY 0.875       /* heartbeat slots at this part of the interval's line time */
 
+/* The sending thread: it seals only the few datagrams it makes itself
+ * (preamble, transfer headers and heartbeats, in the control slots the
+ * producer numbered), paces, and hands the producer's sealed datagrams to
+ * the link where they lie. */
 struct sender {
 	const struct tx_send_cfg *cfg;
 	const struct tx_source *src;
 	struct sl_link *link;
-	struct sl_wire_tx *wire;
+	struct sl_wire_tx *wire;  /* the session; the producer's workers seal with clones */
 	struct sl_pacer pacer;
 	struct tx_progress prog;
 	size_t dgsize;
 	size_t wire_per_dg;
 	unsigned pace_step;       /* datagrams per pacer wait */
 
-	/* batch of sealed datagrams */
-	uint8_t *batch;
+	/* the batch: datagrams where they lie (a group's buffer, or own) */
+	uint8_t *own;             /* BATCH datagrams: the preamble's, the aborted heartbeats' */
 	struct iovec iov[BATCH];
 	unsigned nbatch;
 
@@ -52,12 +56,11 @@ struct sender {
 	uint64_t nchunks;
 	uint32_t catalog_blocks;
 	uint32_t piece;           /* catalog bytes per block */
+	unsigned hb_every;        /* heartbeat slots (producer.h), 0: none */
 	struct sl_xfer_hdr xh;
 	unsigned pass;
 	uint64_t blocks_sent;     /* in this pass */
-	uint64_t since_xfer;
 	uint64_t next_hb_ns;
-	uint8_t hb_state;
 
 	uint64_t start_ns;
 	struct tx_send_result *res;
@@ -97,8 +100,36 @@ static int flush(struct sender *s)
 	return SL_OK;
 }
 
-static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body);
-static unsigned parity_for(const struct sender *s, unsigned k, int catalog);
+/* Add one sealed datagram to the batch; a full batch goes out, and then
+ * the progress bar and the stop flag are looked at. */
+static int queue(struct sender *s, uint8_t *dg)
+{
+	uint64_t now;
+	int r;
+
+	s->iov[s->nbatch].iov_base = dg;
+	s->iov[s->nbatch].iov_len = s->dgsize;
+	if (++s->nbatch < BATCH)
+		return SL_OK;
+	r = flush(s);
+	if (r)
+		return r;
+	now = sl_now_ns();
+	if (s->cfg->progress) {
+		uint64_t nb = s->catalog_blocks + s->nchunks;
+		uint64_t done = nb ? (uint64_t)((double)s->src->total_bytes *
+						(double)s->blocks_sent / (double)nb) : 0;
+		tx_progress_update(&s->prog, done, s->pass + 1, s->cfg->first_pass + s->cfg->passes, now);
+	}
+	if (s->cfg->stop && *s->cfg->stop)
+		return SL_ERR_AGAIN;
+	return SL_OK;
+}
+
+static unsigned parity_for(const struct sender *s, unsigned k, int catalog)
+{
+	return tx_parity_for(s->cfg->overhead, k, s->cfg->kmax, catalog);
+}
 
 void tx_heartbeat_fill(const struct tx_send_cfg *cfg, uint64_t sent, uint8_t state,
 		       struct sl_heartbeat *hb)
@@ -116,9 +147,10 @@ void tx_heartbeat_fill(const struct tx_send_cfg *cfg, uint64_t sent, uint8_t sta
 	sl_heartbeat_set_sender(hb);
 }
 
-static void fill_heartbeat(struct sender *s, struct sl_heartbeat *hb, uint8_t state)
+/* A heartbeat numbered `packet` (the datagrams sent before it). */
+static void fill_heartbeat(struct sender *s, struct sl_heartbeat *hb, uint8_t state, uint64_t packet)
 {
-	tx_heartbeat_fill(s->cfg, sl_wire_tx_packets(s->wire), state, hb);
+	tx_heartbeat_fill(s->cfg, packet, state, hb);
 	hb->m = (uint16_t)parity_for(s, s->cfg->kmax, 0);
 	hb->pass = (uint16_t)s->pass;
 	hb->passes = (uint16_t)(s->cfg->first_pass + s->cfg->passes);
@@ -128,21 +160,32 @@ static void fill_heartbeat(struct sender *s, struct sl_heartbeat *hb, uint8_t st
 	hb->blocks_sent = s->blocks_sent > hb->blocks_total ? hb->blocks_total : s->blocks_sent;
 }
 
-static int send_heartbeat(struct sender *s, uint8_t state)
+/* Seal one datagram of the sender's own making into out. */
+static int seal(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body, uint64_t packet,
+		uint8_t *out)
+{
+	int r = sl_wire_seal_at(s->wire, packet, h, body, out);
+	if (r)
+		return sl_diag_set(s->d, r, "sealing datagram %llu failed: %s",
+				   (unsigned long long)packet, sl_strerror(r));
+	return SL_OK;
+}
+
+static int seal_heartbeat(struct sender *s, uint8_t state, uint64_t packet, uint8_t *out)
 {
 	struct sl_heartbeat hb;
 	uint8_t body[SL_HB_BODY];
 	struct sl_wire_hdr h = { .type = SL_T_HEARTBEAT, .paylen = SL_HB_BODY };
 
-	fill_heartbeat(s, &hb, state);
+	fill_heartbeat(s, &hb, state, packet);
 	sl_heartbeat_encode(&hb, body);
 	memcpy(h.xfer, s->src->id, 16);
 	h.pass = (uint16_t)s->pass;
 	s->next_hb_ns = sl_now_ns() + (uint64_t)s->cfg->heartbeat_ms * 1000000ull;
-	return emit(s, &h, body);
+	return seal(s, &h, body, packet, out);
 }
 
-static int send_xfer(struct sender *s)
+static int seal_xfer(struct sender *s, uint64_t packet, uint8_t *out)
 {
 	uint8_t body[SL_XFER_BODY];
 	struct sl_wire_hdr h = { .type = SL_T_XFER, .paylen = SL_XFER_BODY };
@@ -151,77 +194,68 @@ static int send_xfer(struct sender *s)
 	sl_xfer_hdr_encode(&s->xh, body);
 	memcpy(h.xfer, s->src->id, 16);
 	h.pass = (uint16_t)s->pass;
-	s->since_xfer = 0;
-	return emit(s, &h, body);
+	return seal(s, &h, body, packet, out);
 }
 
-/* Seal one datagram into the batch; flush when full; interleave transfer
- * headers and heartbeats as the schedule requires. */
-static int emit(struct sender *s, struct sl_wire_hdr *h, const uint8_t *body)
+/* Fill a control slot (producer.h) when it is sent. */
+static int seal_ctl(struct sender *s, int kind, uint64_t packet, uint8_t *out)
 {
-	int r = sl_wire_seal(s->wire, h, body, s->batch + (size_t)s->nbatch * s->dgsize);
-	if (r == SL_ERR_RANGE)
-		return sl_diag_set(s->d, r, "packet counter exhausted; restart the sender");
-	if (r)
-		return sl_diag_set(s->d, r, "sealing datagram %llu failed: %s",
-				   (unsigned long long)h->packet, sl_strerror(r));
-	s->nbatch++;
-	s->since_xfer++;
-	if (s->nbatch == BATCH) {
-		uint64_t now;
-		r = flush(s);
+	if (kind == TX_CTL_XFER_OR_HB) /* a heartbeat when one is due */
+		kind = sl_now_ns() >= s->next_hb_ns ? TX_CTL_HB : TX_CTL_XFER;
+	switch (kind) {
+	case TX_CTL_HB:
+		return seal_heartbeat(s, SL_HB_SENDING, packet, out);
+	case TX_CTL_XFER:
+		return seal_xfer(s, packet, out);
+	case TX_CTL_HB_PASS_DONE:
+		return seal_heartbeat(s, SL_HB_PASS_DONE, packet, out);
+	case TX_CTL_HB_DONE:
+		return seal_heartbeat(s, SL_HB_DONE, packet, out);
+	}
+	return sl_diag_set(s->d, SL_ERR_INVAL, "unknown control slot %d", kind);
+}
+
+/* Put one event of the producer on the wire, in its order: sealed symbols
+ * where they lie, control slots filled now; then everything queued goes
+ * out, as the buffers go back to the producer. */
+static int send_event(struct sender *s, const struct tx_group *g)
+{
+	unsigned c = 0;
+	int r;
+
+	for (unsigned i = 0; i < g->ndg; i++) {
+		uint8_t *dg = g->dg + (size_t)i * s->dgsize;
+		if (c < g->nctl && g->ctl[c].at == i) {
+			r = seal_ctl(s, g->ctl[c++].kind, g->first_packet + i, dg);
+			if (r)
+				return r;
+		}
+		r = queue(s, dg);
 		if (r)
 			return r;
-		now = sl_now_ns();
-		if (s->cfg->progress) {
-			uint64_t nb = s->catalog_blocks + s->nchunks;
-			uint64_t done = nb ? (uint64_t)((double)s->src->total_bytes *
-							(double)s->blocks_sent / (double)nb) : 0;
-			tx_progress_update(&s->prog, done, s->pass + 1,
-					   s->cfg->first_pass + s->cfg->passes, now);
-		}
-		if (s->cfg->stop && *s->cfg->stop)
-			return SL_ERR_AGAIN;
-		if (h->type == SL_T_SYMBOL && now >= s->next_hb_ns) {
-			r = send_heartbeat(s, s->hb_state);
-			if (r)
-				return r;
-		}
 	}
-	if (h->type == SL_T_SYMBOL && s->since_xfer >= XFER_EVERY)
-		return send_xfer(s);
-	return SL_OK;
+	if (g->ev == TX_EV_GROUP)
+		s->blocks_sent += g->count;
+	return flush(s);
 }
 
-static unsigned parity_for(const struct sender *s, unsigned k, int catalog)
+/* The preamble (packets 0 .. preamble - 1) and the first heartbeat (the
+ * number after them): the producer's numbers start above. */
+static int send_preamble(struct sender *s)
 {
-	return tx_parity_for(s->cfg->overhead, k, s->cfg->kmax, catalog);
-}
+	int r;
 
-/* Put one prepared group on the wire: row j of every block, then row j+1. */
-static int send_group(struct sender *s, const struct tx_group *g)
-{
-	for (unsigned j = 0; j < g->maxn; j++) {
-		for (unsigned b = 0; b < g->count; b++) {
-			struct sl_wire_hdr h = { .type = SL_T_SYMBOL };
-			int r;
-
-			if (j >= g->n[b])
-				continue;
-			memcpy(h.xfer, s->src->id, 16);
-			h.block = g->blocks[b];
-			h.row = g->rows[b][j];
-			h.k = g->k[b];
-			h.m = g->m[b];
-			h.pass = (uint16_t)s->pass;
-			h.paylen = s->cfg->symsize;
-			r = emit(s, &h, g->sym[b][j]);
-			if (r)
-				return r;
-		}
+	for (unsigned i = 0; i <= s->cfg->preamble; i++) {
+		uint8_t *out = s->own + (size_t)s->nbatch * s->dgsize;
+		struct sl_wire_hdr h = { .type = SL_T_PREAMBLE, .paylen = 0 };
+		r = i < s->cfg->preamble ? seal(s, &h, (const uint8_t *)"", i, out)
+					 : seal_heartbeat(s, SL_HB_SENDING, i, out);
+		if (!r)
+			r = queue(s, out);
+		if (r)
+			return r;
 	}
-	s->blocks_sent += g->count;
-	return SL_OK;
+	return flush(s);
 }
 
 static void layout_id(const struct sender *s, uint8_t out[16])
@@ -249,16 +283,8 @@ static int run(struct sender *s, struct tx_producer *prod)
 {
 	const struct tx_send_cfg *c = s->cfg;
 	unsigned last = c->first_pass + c->passes;
-	int r;
+	int r = send_preamble(s);
 
-	s->hb_state = SL_HB_SENDING;
-	for (unsigned i = 0; i < c->preamble; i++) {
-		struct sl_wire_hdr h = { .type = SL_T_PREAMBLE, .paylen = 0 };
-		r = emit(s, &h, (const uint8_t *)"");
-		if (r)
-			return r;
-	}
-	r = send_heartbeat(s, SL_HB_SENDING);
 	for (;;) {
 		struct tx_group *g;
 		if (r)
@@ -272,27 +298,20 @@ static int run(struct sender *s, struct tx_producer *prod)
 		case TX_EV_PASS_START:
 			s->pass = g->pass;
 			s->blocks_sent = 0;
-			for (int i = 0; i < 3 && !r; i++)
-				r = send_xfer(s);
+			r = send_event(s, g);
 			break;
 		case TX_EV_GROUP:
-			r = send_group(s, g);
+			r = send_event(s, g);
 			break;
 		case TX_EV_PASS_END:
-			for (int i = 0; i < 3 && !r; i++)
-				r = send_xfer(s);
-			if (!r)
-				r = send_heartbeat(s, SL_HB_PASS_DONE);
+			r = send_event(s, g);
 			if (!r)
 				sl_log(c->log, SL_LOG_INFO, "pass %u of %u sent", g->pass + 1, last);
 			break;
 		case TX_EV_END:
-			tx_producer_release(prod, g);
 			s->pass = last - 1;
-			for (int i = 0; i < 3 && !r; i++)
-				r = send_heartbeat(s, SL_HB_DONE);
-			if (!r)
-				r = flush(s);
+			r = send_event(s, g);
+			tx_producer_release(prod, g);
 			return r;
 		case TX_EV_ERROR:
 			tx_producer_release(prod, g);
@@ -345,6 +364,14 @@ static int plan(struct sender *s)
 		s->pace_step = 1;
 	if (s->pace_step > BATCH)
 		s->pace_step = BATCH;
+	/* Heartbeat slots: a little more often than the interval at the
+	 * configured rate, so they keep their interval where 256 datagrams
+	 * take longer than it (unpaced: the transfer-header slots suffice). */
+	if (cfg->rate_bps) {
+		double every = (double)cfg->rate_bps / 8.0 / (double)s->wire_per_dg *
+			       cfg->heartbeat_ms / 1000.0 * SL_TX_HB_EARLY;
+		s->hb_every = every < 1 ? 1 : every > 1e9 ? 1000000000u : (unsigned)every;
+	}
 	if (cfg->rate_bps &&
 	    sl_pacer_init(&s->pacer, cfg->rate_bps, burst - s->pace_step * s->wire_per_dg, sl_now_ns()) != 0)
 		return sl_diag_set(s->d, SL_ERR_INVAL, "cannot pace at this rate and burst");
@@ -355,19 +382,15 @@ static int plan(struct sender *s)
 	return SL_OK;
 }
 
-/* The batch buffers, the sealing context and the link. */
+/* The sender's own datagram buffers, the sealing context and the link. */
 static int open_sender(struct sender *s)
 {
 	struct sl_link_opts lo = { 0 };
 	int r;
 
-	s->batch = malloc(BATCH * s->dgsize);
-	if (!s->batch)
+	s->own = malloc(BATCH * s->dgsize);
+	if (!s->own)
 		return SL_ERR_NOMEM;
-	for (unsigned i = 0; i < BATCH; i++) {
-		s->iov[i].iov_base = s->batch + i * s->dgsize;
-		s->iov[i].iov_len = s->dgsize;
-	}
 	r = sl_wire_tx_new(s->cfg->link_key, s->cfg->suite, s->cfg->symsize, &s->wire, s->d);
 	if (r)
 		return r;
@@ -402,6 +425,10 @@ static void producer_cfg(const struct sender *s, struct tx_producer_cfg *pc)
 	pc->spool_dir = cfg->spool_dir;
 	pc->threads = cfg->threads;
 	pc->file_io = cfg->file_io;
+	pc->wire = s->wire;
+	pc->link_key = cfg->link_key;
+	pc->first_packet = (uint64_t)cfg->preamble + 1; /* below: send_preamble's */
+	pc->hb_every = s->hb_every;
 }
 
 /* After the producer's threads exist: only this one, which sleeps between
@@ -428,7 +455,7 @@ static int go_realtime(const struct tx_send_cfg *cfg, int *realtime, struct sl_d
 
 /* After run(): an interrupted or failed send tells the receiver (best
  * effort); the link is flushed and the timings recorded. */
-static int finish(struct sender *s, int r)
+static int finish(struct sender *s, struct tx_producer *prod, int r)
 {
 	struct sl_diag *d = s->d;
 	int fr;
@@ -436,11 +463,15 @@ static int finish(struct sender *s, int r)
 	if (r) {
 		struct sl_diag ignore;
 		int stopped = r == SL_ERR_AGAIN;
+		uint64_t first;
 		s->d = &ignore;
-		s->nbatch = 0;
-		for (int i = 0; i < 3; i++)
-			if (send_heartbeat(s, SL_HB_ABORTED))
-				break;
+		s->nbatch = 0; /* what was queued stays unsent: the producer takes its buffers back */
+		/* numbers above every one the producer gave out */
+		if (tx_producer_take_packets(prod, 3, &first) == SL_OK)
+			for (unsigned i = 0; i < 3; i++)
+				if (seal_heartbeat(s, SL_HB_ABORTED, first + i, s->own + (size_t)i * s->dgsize) ||
+				    queue(s, s->own + (size_t)i * s->dgsize))
+					break;
 		flush(s);
 		s->d = d;
 		if (stopped)
@@ -502,7 +533,7 @@ int tx_send(const struct tx_send_cfg *cfg, const struct tx_source *src,
 	r = run(&s, prod);
 	if (!r)
 		tx_producer_totals(prod, &res->raw_bytes, &res->stored_bytes);
-	r = finish(&s, r);
+	r = finish(&s, prod, r);
 out:
 	if (realtime) {
 		/* Back to the ordinary class: a daemon's next send must not
@@ -514,6 +545,6 @@ out:
 		tx_producer_free(prod); /* joins the thread first */
 	sl_link_close(s.link);
 	sl_wire_tx_free(s.wire);
-	free(s.batch);
+	free(s.own);
 	return r;
 }

@@ -7,6 +7,12 @@
  * happens once; later passes re-read the compressed blocks from a private
  * spool file. It stops early (SL_ERR_AGAIN) when *cfg->stop becomes
  * non-zero, after telling the receiver with "aborted" heartbeats.
+ *
+ * Threads: the producer's (producer.h) read, hash, compress, FEC-encode
+ * and seal every symbol, numbered by its place in the schedule, into
+ * buffers allocated once; the calling thread only paces, fills the
+ * control slots (preamble, transfer headers, heartbeats) and hands the
+ * sealed datagrams to the link where they lie.
  */
 #ifndef TX_SENDER_H
 #define TX_SENDER_H
@@ -40,7 +46,7 @@ struct tx_send_cfg {
 	enum { TX_RT_AUTO, TX_RT_OFF, TX_RT_REQUIRED } realtime;
 				      /* paced: send from a SCHED_FIFO thread (auto:
 				       * when permitted; required: or fail) */
-	unsigned threads;             /* compression + FEC threads; 0: one per core, <= 4 */
+	unsigned threads;             /* compression, FEC and sealing threads; 0: one per core, <= 4 */
 	enum sl_uio_mode file_io;     /* file reads: plain pread or io_uring (default plain) */
 	const struct sl_repair *repair; /* a repair code's list: one pass (first_pass) of only
 				       * those blocks and rows (producer.h); NULL: normal passes */

@@ -181,18 +181,55 @@ static int seal_body(struct sl_aead *k, enum sl_suite suite, uint8_t *dg,
 	return r;
 }
 
+int sl_wire_tx_clone(const struct sl_wire_tx *t, const uint8_t *link_key, struct sl_wire_tx **out,
+		     struct sl_diag *d)
+{
+	struct sl_wire_tx *c;
+	int r;
+
+	*out = NULL;
+	if ((t->suite == SL_SUITE_NONE) != (link_key == NULL))
+		return sl_diag_set(d, SL_ERR_INVAL, "a link key is required unless the unkeyed mode is chosen");
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return SL_ERR_NOMEM;
+	c->suite = t->suite;
+	c->symsize = t->symsize;
+	c->session = t->session;
+	if (link_key) {
+		r = sl_aead_new(link_key, t->suite, t->session, SL_AEAD_SEAL, &c->k);
+		if (r) {
+			free(c);
+			return sl_diag_set(d, r, "session key setup for %s failed: %s",
+					   sl_suite_name(t->suite), sl_strerror(r));
+		}
+	}
+	*out = c;
+	return SL_OK;
+}
+
 int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h, const uint8_t *body, uint8_t *out)
 {
-	uint8_t *b = out + SL_WIRE_HDR;
+	uint64_t packet = t->next_packet;
 
 	if (t->wrapped)
 		return SL_ERR_RANGE;
 	if (h->paylen > t->symsize)
 		return SL_ERR_INVAL;
-	h->session = t->session;
-	h->packet = t->next_packet++;
-	if (t->next_packet == 0)
+	if (++t->next_packet == 0)
 		t->wrapped = 1; /* 2^64 datagrams: never reuse a nonce */
+	return sl_wire_seal_at(t, packet, h, body, out);
+}
+
+int sl_wire_seal_at(struct sl_wire_tx *t, uint64_t packet, struct sl_wire_hdr *h,
+		    const uint8_t *body, uint8_t *out)
+{
+	uint8_t *b = out + SL_WIRE_HDR;
+
+	if (h->paylen > t->symsize)
+		return SL_ERR_INVAL;
+	h->session = t->session;
+	h->packet = packet;
 	h->suite = (uint8_t)t->suite;
 	h->symsize = t->symsize;
 	put_hdr(out, h);

@@ -80,6 +80,18 @@ size_t sl_wire_dgram_size(uint16_t symsize);               /* HDR + symsize + TA
 int sl_wire_seal(struct sl_wire_tx *t, struct sl_wire_hdr *h,
 		 const uint8_t *body, uint8_t *out);
 
+/* Sealing one session on several threads: a clone of t is another sealer
+ * of t's session (suite, symsize, session id; its own key context, from
+ * link_key, which must be the one t was made with), and sl_wire_seal_at
+ * seals with the packet number the caller gives instead of the counter
+ * (which it neither reads nor advances). The caller then owns nonce
+ * uniqueness: every number sealed in a session, by t and its clones, must
+ * be distinct (e.g. positions in one schedule, handed out once). */
+int sl_wire_tx_clone(const struct sl_wire_tx *t, const uint8_t *link_key,
+		     struct sl_wire_tx **out, struct sl_diag *d);
+int sl_wire_seal_at(struct sl_wire_tx *t, uint64_t packet, struct sl_wire_hdr *h,
+		    const uint8_t *body, uint8_t *out);
+
 /* Receiving: which suites are acceptable, the key, limits, and a small
  * cache of per-session opening keys (each AES-256-GCM one its own keyed
  * EVP context, freed when the session is evicted). One thread at a time. */

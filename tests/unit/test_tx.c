@@ -6,6 +6,9 @@
  * repeat pass brings parity rows never sent before, and how a sender stops
  * when a source file changes under it. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +36,13 @@ static void down(void)
 
 TestSuite(tx, .init = up, .fini = down, .timeout = 120);
 
-/* What one capture held, datagram by datagram (headers as sl_wire_open read them). */
+/* What one capture held, datagram by datagram (headers as sl_wire_open read
+ * them, a hash of each opened body, a heartbeat's `sent` field). */
 struct capture {
 	struct sl_wire_hdr *hdr;
+	uint64_t *body;
+	uint64_t *hb_sent;                      /* UINT64_MAX: not a heartbeat */
+	uint8_t *hb_state;
 	size_t n, cap;
 	uint64_t data_syms[4], parity_syms[4]; /* per pass (0..3) */
 	uint8_t *seen;                          /* per (block, row): sent already */
@@ -99,6 +106,14 @@ static void replay(const char *pcap, struct capture *cp)
 	replay_keep(pcap, cp, NULL);
 }
 
+static uint64_t fnv(const uint8_t *p, size_t n)
+{
+	uint64_t x = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		x = (x ^ p[i]) * 0x100000001b3ull;
+	return x;
+}
+
 static void replay_keep(const char *pcap, struct capture *cp, int (*keep)(const struct sl_wire_hdr *))
 {
 	struct sl_wire_rx_cfg rc = { .link_key = h->link_key, .max_symsize = SL_WIRE_MAX_SYMSIZE };
@@ -119,6 +134,21 @@ static void replay_keep(const char *pcap, struct capture *cp, int (*keep)(const 
 		if (cp->n == cp->cap) {
 			cp->cap = cp->cap ? cp->cap * 2 : 1024;
 			cp->hdr = realloc(cp->hdr, cp->cap * sizeof *cp->hdr);
+			cp->body = realloc(cp->body, cp->cap * sizeof *cp->body);
+			cp->hb_sent = realloc(cp->hb_sent, cp->cap * sizeof *cp->hb_sent);
+			cp->hb_state = realloc(cp->hb_state, cp->cap);
+		}
+		/* one session per capture: its packet numbers only increase */
+		cr_assert(cp->n == 0 || wh.packet > cp->hdr[cp->n - 1].packet,
+			  "datagram %zu: packet %llu after %llu", cp->n, (unsigned long long)wh.packet,
+			  (unsigned long long)cp->hdr[cp->n - 1].packet);
+		cp->body[cp->n] = fnv(body, wh.paylen);
+		cp->hb_sent[cp->n] = UINT64_MAX;
+		if (wh.type == SL_T_HEARTBEAT) {
+			struct sl_heartbeat hb;
+			cr_assert_eq(sl_heartbeat_decode(body, wh.paylen, &hb), SL_OK);
+			cp->hb_sent[cp->n] = hb.sent;
+			cp->hb_state[cp->n] = hb.state;
 		}
 		cp->hdr[cp->n++] = wh;
 		h->now += 1000;
@@ -159,6 +189,9 @@ static void tally(struct capture *cp)
 static void capture_free(struct capture *cp)
 {
 	free(cp->hdr);
+	free(cp->body);
+	free(cp->hb_sent);
+	free(cp->hb_state);
 	free(cp->seen);
 }
 
@@ -341,6 +374,225 @@ Test(tx, repair_closes_the_loop)
 	cr_assert_eq(rxh_audit_count(h, "released", tp->hex), 1);
 	capture_free(&c1);
 	capture_free(&c2);
+	run_close(&u);
+	free(a);
+}
+
+static int keep_none(const struct sl_wire_hdr *w)
+{
+	(void)w;
+	return 0;
+}
+
+/* Packet numbers are positions in the schedule: datagram i of the session
+ * carries number i (the preamble first), none skipped, none twice; a
+ * heartbeat counts the datagrams before it; a transfer header or a
+ * heartbeat comes at least every 256 datagrams. */
+static void check_numbering(const struct capture *cp, unsigned preamble)
+{
+	size_t last_ctl = 0;
+
+	for (size_t i = 0; i < cp->n; i++) {
+		const struct sl_wire_hdr *w = &cp->hdr[i];
+		cr_assert_eq(w->packet, i, "datagram %zu of the capture has packet number %llu", i,
+			     (unsigned long long)w->packet);
+		cr_assert_eq(w->type == SL_T_PREAMBLE, i < preamble, "datagram %zu: type %u", i, w->type);
+		if (w->type == SL_T_HEARTBEAT)
+			cr_assert_eq(cp->hb_sent[i], w->packet, "heartbeat %zu says %llu sent before it", i,
+				     (unsigned long long)cp->hb_sent[i]);
+		if (w->type == SL_T_HEARTBEAT || w->type == SL_T_XFER) {
+			cr_assert_leq(i - last_ctl, 256, "%zu datagrams without a transfer header or heartbeat",
+				      i - last_ctl);
+			last_ctl = i;
+		}
+	}
+	/* a pass ends with three transfer headers and "pass done", the send with three "done" */
+	cr_assert_geq(cp->n, 7);
+	for (size_t i = cp->n - 7; i < cp->n; i++) {
+		const struct sl_wire_hdr *w = &cp->hdr[i];
+		size_t at = i - (cp->n - 7);
+		cr_assert_eq(w->type, at < 3 ? SL_T_XFER : SL_T_HEARTBEAT, "datagram %zu of the end", at);
+		if (at >= 3)
+			cr_assert_eq(cp->hb_state[i], at == 3 ? SL_HB_PASS_DONE : SL_HB_DONE);
+	}
+}
+
+/* PROTOCOL.md §6: within a group of D chunk blocks, row j of every block,
+ * then row j + 1; groups in block order. Pass 0 (rows = j) of the chunk
+ * blocks (the catalog's second round of a pass sends other rows). */
+static void check_order(const struct capture *cp, uint64_t catalog_blocks, unsigned d)
+{
+	const struct sl_wire_hdr *prev = NULL;
+	uint64_t syms = 0;
+
+	for (size_t i = 0; i < cp->n; i++) {
+		const struct sl_wire_hdr *w = &cp->hdr[i];
+		if (w->type != SL_T_SYMBOL || w->pass != 0 || w->block < catalog_blocks)
+			continue;
+		if (prev) {
+			uint64_t g0 = (prev->block - catalog_blocks) / d, g1 = (w->block - catalog_blocks) / d;
+			if (g0 == g1)
+				cr_assert(w->row > prev->row || (w->row == prev->row && w->block > prev->block),
+					  "block %llu row %u after block %llu row %u in one group",
+					  (unsigned long long)w->block, w->row, (unsigned long long)prev->block,
+					  prev->row);
+			else
+				cr_assert_eq(g1, g0 + 1, "group %llu after group %llu", (unsigned long long)g1,
+					     (unsigned long long)g0);
+		}
+		prev = w;
+		syms++;
+	}
+	cr_assert_gt(syms, 0);
+}
+
+/* Two files, one that compresses (blocks of fewer rows) and one that does
+ * not, in 3 passes of groups of D = 4 blocks. */
+static void numbering_files(uint8_t **a, uint8_t **b, struct rxh_file *f)
+{
+	*a = rxh_pattern(900000, 71);
+	*b = malloc(500000);
+	for (size_t i = 0; i < 500000; i++)
+		(*b)[i] = (uint8_t)("sluice sends one way; "[i % 22] + (i / 4096) % 3);
+	f[0] = (struct rxh_file){ "a.bin", *a, 900000 };
+	f[1] = (struct rxh_file){ "b.txt", *b, 500000 };
+}
+
+/* Issue 11: the workers seal every symbol ahead of the sender, numbered by
+ * its place in the schedule. Sent with one thread (XChaCha20-Poly1305) and
+ * with four (AES-256-GCM), the two sessions carry the same datagrams in the
+ * same order under the same numbers (bodies compared after opening), each
+ * numbered exactly as its position, and the receiver releases the
+ * transfer. */
+Test(tx, sealed_by_workers_in_schedule_order)
+{
+	uint8_t *a, *b;
+	struct rxh_file f[2];
+	struct run u;
+	struct capture one = { 0 }, four = { 0 };
+	struct sl_diag d = { "" };
+	char pcap1[420];
+
+	numbering_files(&a, &b, f);
+	run_open(&u, f, 2);
+	snprintf(pcap1, sizeof pcap1, "pcap:%s/one.pcap", h->dir);
+	u.cfg.passes = 3;
+	u.cfg.interleave = 4;
+	u.cfg.heartbeat_ms = 3600000; /* no heartbeat falls due: the two runs match exactly */
+	u.cfg.threads = 1;
+	u.cfg.suite = SL_SUITE_XCHACHA;
+	u.cfg.link_uri = pcap1;
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
+	replay_keep(pcap1, &one, keep_none);
+	u.cfg.threads = 4;
+	u.cfg.suite = SL_SUITE_AES256GCM;
+	u.cfg.link_uri = u.pcap;
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
+	replay(u.pcap, &four);
+	check_numbering(&one, u.cfg.preamble);
+	check_numbering(&four, u.cfg.preamble);
+	check_order(&four, u.t.hdr.catalog_blocks, u.cfg.interleave);
+	cr_assert_eq(one.n, four.n);
+	for (size_t i = 0; i < one.n; i++) {
+		const struct sl_wire_hdr *x = &one.hdr[i], *y = &four.hdr[i];
+		cr_assert(x->type == y->type && x->block == y->block && x->row == y->row &&
+			  x->k == y->k && x->m == y->m && x->pass == y->pass,
+			  "datagram %zu differs between one thread and four", i);
+		if (x->type == SL_T_SYMBOL)
+			cr_assert_eq(one.body[i], four.body[i], "symbol %zu (block %llu row %u) differs", i,
+				     (unsigned long long)x->block, x->row);
+	}
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 900000));
+	cr_assert(rxh_released_file_is(h, u.t.hex, "b.txt", b, 500000));
+	capture_free(&one);
+	capture_free(&four);
+	run_close(&u);
+	free(a);
+	free(b);
+}
+
+/* At a low rate (here 8 Mbit/s, heartbeats every 50 ms: one per ~28
+ * datagrams) the heartbeat slots keep the interval where 256 datagrams
+ * would not; numbering stays exact around them. */
+Test(tx, heartbeat_slots_at_a_low_rate)
+{
+	uint8_t *a = rxh_pattern(120000, 72);
+	struct rxh_file f[] = { { "a.bin", a, 120000 } };
+	struct run u;
+	struct capture cp = { 0 };
+	struct sl_diag d = { "" };
+	size_t last = 0, most = 0, hbs = 0;
+
+	run_open(&u, f, 1);
+	u.cfg.rate_bps = 8000000;
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
+	replay(u.pcap, &cp);
+	check_numbering(&cp, u.cfg.preamble);
+	for (size_t i = 0; i < cp.n; i++) {
+		if (cp.hdr[i].type != SL_T_HEARTBEAT)
+			continue;
+		if (hbs++ && i - last > most)
+			most = i - last;
+		last = i;
+	}
+	cr_assert_gt(hbs, 4, "%zu heartbeats in %zu datagrams", hbs, cp.n);
+	cr_assert_leq(most, 30, "%zu datagrams between two heartbeats", most);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 120000));
+	capture_free(&cp);
+	run_close(&u);
+	free(a);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+/* Set the stop flag once the capture (arg: its path) holds 300 kB, or after 5 s. */
+static void *stop_soon(void *arg)
+{
+	struct timespec t = { 0, 5000000 };
+	struct stat st;
+
+	for (int i = 0; i < 1000; i++) {
+		if (stat(arg, &st) == 0 && st.st_size > 300000)
+			break;
+		nanosleep(&t, NULL);
+	}
+	stop_flag = 1;
+	return NULL;
+}
+
+/* Stopped midway (the stop flag, as on SIGINT): the send ends with three
+ * "aborted" heartbeats numbered above everything the producer had handed
+ * out (replay checks that numbers only increase), and the datagrams before
+ * them are numbered by position. */
+Test(tx, stopped_send_says_aborted_after_its_last_number)
+{
+	uint8_t *a = rxh_pattern(2000000, 73);
+	struct rxh_file f[] = { { "a.bin", a, 2000000 } };
+	struct run u;
+	struct capture cp = { 0 };
+	struct sl_diag d = { "" };
+	pthread_t th;
+
+	run_open(&u, f, 1);
+	u.cfg.rate_bps = 40000000; /* about 0.5 s for the whole: stopped midway */
+	stop_flag = 0;
+	u.cfg.stop = &stop_flag;
+	cr_assert_eq(pthread_create(&th, NULL, stop_soon, u.pcap + 5), 0);
+	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_ERR_AGAIN, "%s", d.msg);
+	pthread_join(th, NULL);
+	replay_keep(u.pcap, &cp, keep_none);
+	cr_assert_gt(cp.n, 3 + u.cfg.preamble + 100, "%zu datagrams", cp.n);
+	for (size_t i = 0; i < cp.n - 3; i++)
+		cr_assert_eq(cp.hdr[i].packet, i, "datagram %zu has packet number %llu", i,
+			     (unsigned long long)cp.hdr[i].packet);
+	for (size_t i = cp.n - 3; i < cp.n; i++) {
+		cr_assert_eq(cp.hdr[i].type, SL_T_HEARTBEAT);
+		cr_assert_eq(cp.hb_state[i], SL_HB_ABORTED);
+		cr_assert_eq(cp.hb_sent[i], cp.hdr[i].packet);
+	}
+	capture_free(&cp);
 	run_close(&u);
 	free(a);
 }
