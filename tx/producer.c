@@ -13,6 +13,7 @@
 
 #include "chunker.h"
 #include "cpus.h"
+#include "pool.h"
 #include "fec.h"
 #include "proto.h"
 #include "safefs.h"
@@ -32,8 +33,6 @@ struct tx_producer;
  * compression, FEC and sealing of each group, one block at a time. */
 struct worker {
 	struct tx_producer *p;
-	pthread_t thread;
-	int started;
 	struct sl_fec *fec;
 	ZSTD_CCtx *cctx;
 	uint8_t *zbuf;
@@ -75,13 +74,12 @@ struct tx_producer {
 	uint64_t next_packet;
 	unsigned since_xfer, since_hb;
 
-	/* the worker pool */
+	/* the worker pool: workers[i] is sl_pool's worker i (0: this thread) */
 	struct worker workers[1 + MAX_HELPERS];
+	struct sl_pool *pool;
 	unsigned nhelpers;
-	pthread_mutex_t pmu;
-	pthread_cond_t pgo, pdone;
-	unsigned job_gen, job_active, job_next;
-	int job_err, pool_stop, pool_init;
+	unsigned job_next;
+	int job_err, pool_init;
 	enum stage job_stage;
 	struct tx_group *job_g;
 	unsigned *job_lens;
@@ -332,35 +330,17 @@ static void work_job(struct tx_producer *p, struct worker *w)
 			? rows_block(p, w, p->job_g, b, p->job_lens, p->job_want, p->job_vp)
 			: seal_block(p, w, p->job_g, b);
 		if (r) {
-			pthread_mutex_lock(&p->pmu);
-			if (!p->job_err)
-				p->job_err = r;
-			pthread_mutex_unlock(&p->pmu);
+			int none = 0; /* the first error wins */
+			__atomic_compare_exchange_n(&p->job_err, &none, r, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		}
 	}
 }
 
-static void *helper(void *arg)
+static void stage_on(void *arg, unsigned worker)
 {
-	struct worker *w = arg;
-	struct tx_producer *p = w->p;
-	unsigned seen = 0;
+	struct tx_producer *p = arg;
 
-	pthread_mutex_lock(&p->pmu);
-	for (;;) {
-		while (p->job_gen == seen && !p->pool_stop)
-			pthread_cond_wait(&p->pgo, &p->pmu);
-		if (p->pool_stop)
-			break;
-		seen = p->job_gen;
-		pthread_mutex_unlock(&p->pmu);
-		work_job(p, w);
-		pthread_mutex_lock(&p->pmu);
-		if (--p->job_active == 0)
-			pthread_cond_broadcast(&p->pdone);
-	}
-	pthread_mutex_unlock(&p->pmu);
-	return NULL;
+	work_job(p, &p->workers[worker]);
 }
 
 /* One stage for every block of g, on the producer thread and the helpers
@@ -371,20 +351,10 @@ static int run_stage(struct tx_producer *p, struct tx_group *g, enum stage st)
 	p->job_stage = st;
 	p->job_next = 0;
 	p->job_err = 0;
-	if (p->nhelpers && g->count > 1) {
-		pthread_mutex_lock(&p->pmu);
-		p->job_active = p->nhelpers;
-		p->job_gen++;
-		pthread_cond_broadcast(&p->pgo);
-		pthread_mutex_unlock(&p->pmu);
+	if (p->nhelpers && g->count > 1)
+		sl_pool_run(p->pool, stage_on, p);
+	else
 		work_job(p, &p->workers[0]);
-		pthread_mutex_lock(&p->pmu);
-		while (p->job_active)
-			pthread_cond_wait(&p->pdone, &p->pmu);
-		pthread_mutex_unlock(&p->pmu);
-	} else {
-		work_job(p, &p->workers[0]);
-	}
 	return p->job_err;
 }
 
@@ -646,21 +616,13 @@ static int start_pool(struct tx_producer *p, const struct tx_producer_cfg *cfg)
 
 	if (want > MAX_HELPERS)
 		want = MAX_HELPERS;
-	pthread_mutex_init(&p->pmu, NULL);
-	pthread_cond_init(&p->pgo, NULL);
-	pthread_cond_init(&p->pdone, NULL);
 	p->pool_init = 1;
 	r = worker_init(&p->workers[0], p, cfg);
-	for (unsigned i = 1; !r && i <= want; i++) {
+	for (unsigned i = 1; !r && i <= want; i++)
 		r = worker_init(&p->workers[i], p, cfg);
-		if (!r && pthread_create(&p->workers[i].thread, NULL, helper, &p->workers[i]) != 0)
-			r = SL_ERR_IO;
-		if (!r) {
-			pthread_setname_np(p->workers[i].thread, "tx-worker"); /* for top -H, /proc */
-			p->workers[i].started = 1;
-			p->nhelpers = i;
-		}
-	}
+	if (!r)
+		r = sl_pool_new(want, "tx-worker", &p->pool, NULL);
+	p->nhelpers = sl_pool_helpers(p->pool); /* fewer if the system refused threads */
 	return r;
 }
 
@@ -668,23 +630,16 @@ static void stop_pool(struct tx_producer *p)
 {
 	if (!p->pool_init)
 		return;
-	pthread_mutex_lock(&p->pmu);
-	p->pool_stop = 1;
-	pthread_cond_broadcast(&p->pgo);
-	pthread_mutex_unlock(&p->pmu);
+	sl_pool_free(p->pool); /* joins the helpers */
+	p->pool = NULL;
 	for (unsigned i = 0; i <= MAX_HELPERS; i++) {
 		struct worker *w = &p->workers[i];
-		if (w->started)
-			pthread_join(w->thread, NULL);
 		sl_fec_free(w->fec);
 		ZSTD_freeCCtx(w->cctx);
 		free(w->zbuf);
 		free(w->par);
 		sl_wire_tx_free(w->wire); /* wipes its key */
 	}
-	pthread_mutex_destroy(&p->pmu);
-	pthread_cond_destroy(&p->pgo);
-	pthread_cond_destroy(&p->pdone);
 }
 
 /* File reads of the chunker, into the group buffers (registered). A
