@@ -388,6 +388,70 @@ static int copy_stream(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl
 	return SL_OK;
 }
 
+/* The tree with the hasher and the writer. */
+static int start_hashing(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int r = hasher_files(x);
+
+	if (!r)
+		r = rx_hasher_add(c->hasher, x);
+	if (r)
+		return r;
+	x->hasher = c->hasher;
+	x->writer = c->writer;
+	return SL_OK;
+}
+
+/* A new tree (create_tree done) whose chunks the writer thread writes: those
+ * in the stream already (decoded before the catalog was verified) are
+ * spilled to it (writer.c), not copied here, on the receive thread. Their
+ * done map on disk is emptied before the marker is written: after a crash
+ * the done map names only what the writer has synced into the tree. */
+static int open_spilling(struct rx_ctx *c, struct rx_xfer *x)
+{
+	char why[200] = "";
+	int r;
+
+	if (x->ndone && (x->done_fd < 0 || ftruncate(x->done_fd, 0) != 0 || fdatasync(x->done_fd) != 0)) {
+		r = SL_ERR_IO;
+		snprintf(why, sizeof why, "cannot reset the done map: %s", strerror(errno));
+	} else if (sl_write_file_atomic(x->dirfd, MARKER, "", 0, 0600, NULL) != SL_OK) {
+		r = SL_ERR_IO;
+		snprintf(why, sizeof why, "cannot write the staged tree's marker: %s", strerror(errno));
+	} else {
+		x->npend = 0; /* the writer makes them durable again, in the files */
+		x->pend_bytes = 0;
+		memset(x->written, 0, rx_done_bytes(x->hdr.nchunks));
+		r = start_hashing(c, x);
+		if (r)
+			snprintf(why, sizeof why, "cannot register with the hashing thread");
+	}
+	if (r) {
+		if (r == SL_ERR_IO)
+			rx_storage_failed(c, x, "creating the files in the release staging area", errno);
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot stage files in place (%s); using the stream "
+		       "file", x->hex, why);
+		rx_tree_close(x);
+		unlinkat(x->dirfd, MARKER, 0);
+		sl_remove_tree(c->relstage_fd, x->hex, NULL);
+		return r;
+	}
+	for (uint64_t i = 0; x->ndone && i < x->hdr.nchunks; i++) {
+		if (!rx_done_get(x->done, i))
+			continue;
+		if (rx_writer_spill(x->writer, x, i, NULL, (size_t)chunk_len(x, i), 1) != SL_OK) {
+			/* no memory: not done, a later pass brings it */
+			x->done[i / 8] &= (uint8_t)~(1u << (i % 8));
+			x->ndone--;
+			rx_quota_add(c, x, -(int64_t)x->hdr.chunk_size);
+			continue;
+		}
+		rx_quota_add(c, x, x->hdr.chunk_size); /* its copy in the stream, until moved */
+		x->spill_quota += x->hdr.chunk_size;
+	}
+	return SL_OK;
+}
+
 int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 {
 	char why[1024] = "";
@@ -439,6 +503,8 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	if (r)
 		goto fail;
 	x->tree = 1;
+	if (c->writer)
+		return open_spilling(c, x);
 	r = copy_stream(c, x, why, sizeof why);
 	if (r)
 		goto fail;
@@ -465,17 +531,18 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	unlinkat(x->dirfd, "stream", 0);
 hash:
-	/* everything done so far is in the files (the writer let go of x at close) */
+	/* everything done so far is in the files (the writer let go of x at
+	 * close); what the stream holds was spilled and not moved before a
+	 * crash: not done, not counted, a later pass brings it */
 	memcpy(x->written, x->done, rx_done_bytes(x->hdr.nchunks));
-	r = hasher_files(x);
-	if (!r)
-		r = rx_hasher_add(c->hasher, x);
+	if (x->stream_fd >= 0 && ftruncate(x->stream_fd, 0) != 0)
+		sl_log(c->log, SL_LOG_WARN, "transfer %s: cannot empty the staged stream: %s", x->hex,
+		       strerror(errno));
+	r = start_hashing(c, x);
 	if (r) {
 		snprintf(why, sizeof why, "cannot register with the hashing thread");
 		goto fail;
 	}
-	x->hasher = c->hasher;
-	x->writer = c->writer;
 	return SL_OK;
 fail:
 	if (r == SL_ERR_IO)

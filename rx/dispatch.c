@@ -295,6 +295,19 @@ void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 	}
 }
 
+/* x is complete, released once the writer and the hasher are done with it
+ * (rx_release); when the input ended, after waiting for them. */
+static void release_written(struct rx_ctx *c, struct rx_xfer *x, int final)
+{
+	char why[64];
+
+	if (final && x->writer && x->hasher) {
+		rx_writer_flush(x->writer, x);
+		(void)rx_hasher_wait(x->hasher, x, why, sizeof why); /* its verdict: at release */
+	}
+	rx_release(c, x);
+}
+
 void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 {
 	uint64_t outcomes;
@@ -309,10 +322,12 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 			rx_base_wait(x); /* the input ended: finish copying from the base, then release */
 		if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
 			rx_release(c, x);
+		else if (x->release_writer)
+			release_written(c, x, final);
 	}
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		if (x->state != RX_X_ACTIVE || (x->basejob && !final))
-			continue; /* a complete delta copying from its base does not time out */
+		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final))
+			continue; /* complete: a delta copying from its base, or files being written */
 		if (ckpt && x->tree && x->writer && !final)
 			rx_writer_checkpoint(x->writer, x); /* done by the writer thread: not waited for */
 		else if (ckpt)

@@ -70,9 +70,12 @@ static void usage(FILE *f)
 "                        and releases when the disk is full (default 1M; 0: none)\n"
 "  --sockbuf SIZE        socket receive buffer (default 128M; the kernel caps it at\n"
 "                        net.core.rmem_max without CAP_NET_ADMIN, with a warning)\n"
-"  --writer-queue SIZE   decoded chunks held for the writer thread, which creates,\n"
-"                        writes and syncs the files (default 64M); what finds it\n"
-"                        full is counted (status: writer full=) and comes again\n"
+"  --writer-queue SIZE   decoded chunks held in memory for the writer thread, which\n"
+"                        creates, writes and syncs the files (default 64M)\n"
+"  --writer-spill SIZE   decoded chunks that find the queue full go to the staged\n"
+"                        stream file for the writer to move later, up to SIZE\n"
+"                        (default 4G, within --max-staging; 0: none); beyond it a\n"
+"                        chunk is counted (status: writer full=) and comes again\n"
 "                        with a repeat pass\n"
 "  --file-io MODE        how chunks are written into the staged files: plain\n"
 "                        (pwrite, default) or uring (io_uring, registered buffers)\n"
@@ -215,7 +218,8 @@ static void restart_needed(const struct rx_opts *run, const struct rx_opts *n, c
 		{ "max-symbol-size", a->max_symsize == b->max_symsize },
 		{ "max-catalog", !b->max_catalog || a->max_catalog == b->max_catalog }, /* 0: the policy's */
 		{ "sockbuf", a->sockbuf == b->sockbuf },
-		{ "file-io", a->file_io == b->file_io }, { "writer-queue", a->writer_queue == b->writer_queue }, { "no-sandbox", run->sandbox == n->sandbox },
+		{ "file-io", a->file_io == b->file_io }, { "writer-queue", a->writer_queue == b->writer_queue },
+		{ "writer-spill", a->writer_spill == b->writer_spill }, { "no-sandbox", run->sandbox == n->sandbox },
 		{ "quiet/verbose", run->log_max == n->log_max },
 	};
 #undef SAME_STR

@@ -26,6 +26,7 @@ const struct option rx_options[] = {
 	{ "keep-incomplete", required_argument, 0, RX_O_KEEP },
 	{ "reserve", required_argument, 0, RX_O_RESERVE },
 	{ "writer-queue", required_argument, 0, RX_O_WRITERQ },
+	{ "writer-spill", required_argument, 0, RX_O_WRITERSP },
 	{ "allow-no-landlock", no_argument, 0, RX_O_NOLANDLOCK },
 	{ "config", required_argument, 0, RX_O_CONFIG },
 	{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
@@ -97,6 +98,11 @@ static int number_option(struct rx_cfg *c, int opt, const char *key, const char 
 		return r;
 	case RX_O_MAXCAT: return size_in(key, arg, 1024, 1u << 30, "1K..1G", &c->max_catalog, d);
 	case RX_O_WRITERQ: return size_in(key, arg, 1u << 20, 4ull << 30, "1M..4G", &c->writer_queue, d);
+	case RX_O_WRITERSP:
+		r = size_in(key, arg, 0, 1ull << 40, "at most 1T", &c->writer_spill, d);
+		if (!r && !c->writer_spill)
+			c->writer_spill = RX_WRITER_SPILL_NONE; /* 0 asked: refuse at a full queue */
+		return r;
 	case RX_O_MAXSTAGING: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_staging, d);
 	case RX_O_MAXUNV: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_unvouched, d);
 	case RX_O_RESERVE:

@@ -177,6 +177,13 @@ static int apply_fails(struct rx_ctx *c, struct rx_xfer *x)
 	size_t n;
 	int lost, synced = 0;
 
+	uint64_t freed = rx_writer_take_freed(c->writer, x);
+
+	if (freed) { /* spilled chunks moved out of the stream */
+		freed = freed < x->spill_quota ? freed : x->spill_quota;
+		x->spill_quota -= freed;
+		rx_quota_add(c, x, -(int64_t)freed);
+	}
 	if (!rx_writer_take_fails(c->writer, x, &f, &n, &lost))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -230,6 +237,27 @@ int rx_writer_poll(struct rx_ctx *c, struct rx_xfer *x)
 	return any;
 }
 
+/* The writer's queue is full: chunk idx into the stream file for the writer
+ * to move later (writer.c). Its copy there counts in the staging quota until
+ * moved (rx_writer_take_freed, picked up in apply_fails). */
+static int spill(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
+{
+	int r;
+
+	if (rx_quota_room(c, x, 2 * (uint64_t)x->hdr.chunk_size, 0) != SL_OK)
+		return SL_ERR_TOOBIG; /* the chunk and its copy in the stream */
+	if (x->stream_fd < 0)
+		x->stream_fd = openat(x->dirfd, "stream", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	r = rx_writer_spill(x->writer, x, idx, buf, len, 0);
+	if (r == SL_ERR_IO)
+		rx_storage_failed(c, x, "spilling a chunk into the staged stream", errno);
+	if (r == SL_OK) {
+		rx_quota_add(c, x, x->hdr.chunk_size);
+		x->spill_quota += x->hdr.chunk_size;
+	}
+	return r;
+}
+
 /* A decoded block: place chunk bytes or catalog piece, mark it done. */
 void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 {
@@ -267,8 +295,11 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 		}
 		if (placed && x->tree && x->writer) {
 			r = rx_writer_put(x->writer, x, idx, placed, rec.raw_len);
+			if (r == SL_ERR_AGAIN)
+				r = spill(c, x, idx, placed, rec.raw_len);
 			if (r != SL_OK) {
-				/* queue full (or no memory): not done, a repeat pass brings it */
+				/* queue full and spill at its cap (or no room, memory,
+				 * disk): not done, a repeat pass brings it */
 				c->st.writer_full++;
 				rx_slot_clear(s);
 				return;

@@ -85,6 +85,7 @@ struct rx_cfg {
 	const char *crash_at;       /* test builds only: a crash point name; NULL in production */
 	uint64_t reserve;           /* bytes of STATE/reserve (0: RX_RESERVE_DEFAULT, RX_RESERVE_NONE) */
 	uint64_t writer_queue;      /* bytes of decoded chunks queued for the writer thread (0: default) */
+	uint64_t writer_spill;      /* bytes spilled to the stream at a full queue (0: default, RX_WRITER_SPILL_NONE) */
 };
 
 #define RX_RESERVE_DEFAULT (1u << 20)
@@ -183,6 +184,13 @@ struct rx_xfer {
 	uint64_t wqueued;           /* jobs queued or in progress (under its mutex) */
 	uint64_t wsyncing;          /* batches queued or being synced (under its mutex) */
 	uint64_t wckpt_asked, wckpt_done;
+	uint8_t *spilled;           /* per chunk: in the stream for the writer to move (writer.c) */
+	uint64_t nspilled;          /* ... how many (under the writer's mutex) */
+	uint64_t wspill_cur;        /* writer: where it looks for the next one */
+	uint64_t wspill_freed;      /* writer: spill bytes moved, for the quota (under its mutex) */
+	uint64_t spill_quota;       /* receive thread: spill bytes counted in the staging quota */
+	void *wmove;                /* the move job queued for x (under the writer's mutex) */
+	int release_writer;         /* complete: released once the writer and hasher are done with it */
 	struct rx_hfile *hf;        /* the files, for the hasher thread */
 	size_t nhf;
 	uint64_t hchunk;            /* hash frontier: next chunk to hash */
@@ -235,7 +243,7 @@ struct rx_stats {
 	uint64_t disk_episodes;        /* episodes of those (one audit entry each) */
 	uint64_t release_deferred;     /* release tries that failed for storage (kept, tried again) */
 	uint64_t base_files, base_bytes; /* files and bytes of deltas copied out of their base release */
-	uint64_t writer_full;          /* decoded chunks refused by a full writer queue (not done) */
+	uint64_t writer_full;          /* decoded chunks refused: writer queue full and spill at its cap (not done) */
 };
 
 /* A storage episode (storage.c): from the first failed write until writes
@@ -419,16 +427,36 @@ int rx_hasher_add(struct rx_hasher *h, struct rx_xfer *x);
 void rx_hasher_remove(struct rx_hasher *h, struct rx_xfer *x);
 /* New chunks are done; returns the hashing error so far (0: none). */
 int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
+/* 1 while x has chunks to hash that are written (rx_hasher_wait would wait). */
+int rx_hasher_busy(struct rx_hasher *h, struct rx_xfer *x);
 /* Until every file is hashed (0) or hashing failed (its error). */
 int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
 
 /* writer.c: the writer thread (see there). */
 #define RX_WRITER_QUEUE_DEFAULT (64u << 20)
-struct rx_writer_stats { uint64_t queued, peak, cap, jobs, written, syncs; };
-int rx_writer_start(uint64_t cap, struct rx_writer **out);
+#define RX_WRITER_SPILL_DEFAULT (4ull << 30)
+#define RX_WRITER_SPILL_NONE UINT64_MAX   /* --writer-spill 0: refuse at a full queue */
+struct rx_writer_stats {
+	uint64_t queued, peak, cap, jobs, written, syncs;
+	uint64_t spill, spill_peak, spill_cap, spilled, moved;  /* bytes; chunks ever */
+};
+/* cap: --writer-queue (0: default); spill_cap: --writer-spill (0: default,
+ * RX_WRITER_SPILL_NONE: none). */
+int rx_writer_start(uint64_t cap, uint64_t spill_cap, struct rx_writer **out);
 void rx_writer_stop(struct rx_writer *w);
 /* Queue chunk idx of x (copied): SL_OK, SL_ERR_AGAIN (queue full) or SL_ERR_NOMEM. */
 int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
+/* The queue was full: chunk idx of x into x->stream_fd at its stream offset
+ * (buf NULL: it is there already), moved into its files by the writer
+ * later. SL_OK; SL_ERR_AGAIN: --writer-spill is reached (force: not held
+ * to it); SL_ERR_IO (errno) or SL_ERR_NOMEM. The caller counts chunk_size
+ * in the staging quota until rx_writer_take_freed gives it back. */
+int rx_writer_spill(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
+		    int force);
+/* Bytes of x's spill moved (or failed) since the last call: out of the quota. */
+uint64_t rx_writer_take_freed(struct rx_writer *w, struct rx_xfer *x);
+/* 1 while anything of x is queued, spilled, being written or synced. */
+int rx_writer_busy(struct rx_writer *w, const struct rx_xfer *x);
 /* Ask for a checkpoint of x after what is queued (does not wait). */
 void rx_writer_checkpoint(struct rx_writer *w, struct rx_xfer *x);
 /* Everything queued for x written and made durable (or failed: see

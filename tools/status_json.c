@@ -197,6 +197,11 @@ static unsigned json_writer(const char *wr)
 	numf("max", wr, "max=", 1);
 	numf("written", wr, "written=", 1);
 	numf("syncs", wr, "syncs=", 1);
+	numf("spill", wr, "spill=", 1);
+	numf("spill_peak", wr, "spill_peak=", 1);
+	numf("spill_max", wr, "spill_max=", 1);
+	numf("spilled", wr, "spilled=", 1);
+	numf("moved", wr, "moved=", 1);
 	numf("full", wr, "full=", 0);
 	printf("},\n");
 	return status_num(wr, "full=") > 0;
