@@ -314,6 +314,7 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
 
 	c->now = now;
+	rx_verify_poll(c, final); /* catalog verdicts (verify.c) */
 	rx_writer_poll(c, NULL);
 	if (!final)
 		rx_storage_tick(c, now);

@@ -37,61 +37,90 @@ static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t blo
 	return SL_OK;
 }
 
-/* Every catalog piece is here: verify it, keep it as "catalog", and from now
- * on write chunks into their files. Returns SL_ERR_HASH when rejected. */
-static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
+/* The catalog is not verified: its pieces come again. */
+static void catalog_again(struct rx_xfer *x)
 {
-	char why[1024] = "";
+	memset(x->cat_done, 0, x->hdr.catalog_blocks);
+	x->ncat_done = 0;
+}
+
+void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_vout *out, uint64_t t0)
+{
+	uint64_t t1;
+
+	if (r == SL_ERR_IO || r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
+		catalog_again(x);
+		return;
+	}
+	if (!r)
+		r = rx_verify_tail(c, x, out);
+	if (r == SL_ERR_NOMEM) {
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
+		catalog_again(x);
+		return;
+	}
+	if (r != SL_OK) {
+		rx_xfer_reject(c, x, out->reason);
+		return;
+	}
+	close(x->cat_fd);
+	x->cat_fd = -1;
+	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
+		rx_storage_failed(c, x, "keeping the verified catalog", errno);
+	/* x->manifest holds what receiving needs; the catalog's bytes (about
+	 * 116 bytes a file) are read back at release */
+	free(x->catalog);
+	x->catalog = NULL;
+	rx_quota_vouched(c, x);
+	t1 = sl_now_ns();
+	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
+		return; /* rejected */
+	sl_log(c->log, SL_LOG_INFO, "transfer %s: catalog of %u bytes verified in %.2f s, staging tree set "
+	       "up in %.2f s", x->hex, x->hdr.catalog_len, (double)(t1 - t0) / 1e9,
+	       (double)(sl_now_ns() - t1) / 1e9);
+	if (x->catalog_ok && x->ndone == x->hdr.nchunks && x->state == RX_X_ACTIVE)
+		rx_release(c, x); /* every chunk came while it was verified */
+}
+
+/* Every catalog piece is here: verify it on a thread (verify.c; its verdict
+ * is finished by rx_catalog_verified), or here if none can be started. */
+static void catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
+{
+	struct rx_vout *out;
+	uint8_t *cat = NULL;
 	size_t len = 0;
-	uint64_t t0 = sl_now_ns(), t1;
+	uint64_t t0 = sl_now_ns();
 	int r;
 
 	free(x->catalog);
 	x->catalog = NULL;
+	if (rx_verify_start(c, x) == SL_OK)
+		return;
+	out = calloc(1, sizeof *out);
+	if (!out) {
+		catalog_again(x);
+		return;
+	}
 	r = x->cat_fd >= 0 && fdatasync(x->cat_fd) == 0 ? SL_OK : SL_ERR_IO;
 	if (r)
 		rx_storage_failed(c, x, "syncing the catalog", errno);
-	if (!r)
-		r = sl_read_file_beneath(x->dirfd, "catalog.part", x->hdr.catalog_len, &x->catalog, &len, NULL);
+	else
+		r = sl_read_file_beneath(x->dirfd, "catalog.part", x->hdr.catalog_len, &cat, &len, NULL);
 	if (!r && len != x->hdr.catalog_len)
 		r = SL_ERR_CORRUPT;
 	if (r) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot read the catalog back (%s); receiving it "
-		       "again", x->hex, sl_strerror(r));
-		memset(x->cat_done, 0, x->hdr.catalog_blocks);
-		x->ncat_done = 0;
-		return SL_OK;
-	}
-	r = rx_verify_catalog(c, x, why, sizeof why);
-	if (r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, why);
-		memset(x->cat_done, 0, x->hdr.catalog_blocks);
-		x->ncat_done = 0;
-		return SL_OK;
-	}
-	if (r != SL_OK) {
-		rx_xfer_reject(c, x, why);
-		return SL_ERR_HASH;
-	}
-	close(x->cat_fd);
-	x->cat_fd = -1;
-	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0) {
-		rx_storage_failed(c, x, "keeping the verified catalog", errno);
+		snprintf(out->reason, sizeof out->reason, "cannot read the catalog back (%s)", sl_strerror(r));
+		r = SL_ERR_IO;
 	} else {
-		/* x->manifest holds what receiving needs; the catalog's bytes
-		 * (about 116 bytes a file) are read back at release */
-		free(x->catalog);
-		x->catalog = NULL;
+		struct rx_vin in = { .policy = c->policy, .hdr = &x->hdr, .id = x->id, .hex = x->hex,
+				     .catalog = cat };
+		r = rx_verify_core(&in, out);
 	}
-	rx_quota_vouched(c, x);
-	t1 = sl_now_ns();
-	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
-		return SL_ERR_HASH; /* rejected */
-	/* the receive thread did this while datagrams waited in the socket */
-	sl_log(c->log, SL_LOG_INFO, "transfer %s: catalog of %u bytes verified in %.2f s, staging tree "
-	       "set up in %.2f s", x->hex, x->hdr.catalog_len, (double)(t1 - t0) / 1e9,
-	       (double)(sl_now_ns() - t1) / 1e9);
-	return SL_OK;
+	rx_catalog_verified(c, x, r, out, t0);
+	sl_manifest_free(out->m);
+	free(out);
+	free(cat);
 }
 
 /* The chunks written since the last checkpoint could not be made durable:
@@ -334,8 +363,11 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	rx_slot_clear(s);
 	if (cat) {
 		x->cat_done[block] = 1;
-		if (++x->ncat_done == x->hdr.catalog_blocks && catalog_complete(c, x) != SL_OK)
-			return; /* rejected */
+		if (++x->ncat_done == x->hdr.catalog_blocks) {
+			catalog_complete(c, x); /* on a thread, or here */
+			if (x->state == RX_X_REJECTED)
+				return;
+		}
 	} else {
 		uint64_t idx = block - x->hdr.catalog_blocks;
 		rx_done_set(x->done, idx);
@@ -359,7 +391,7 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 					       x->hex, why);
 		}
 	}
-	if (x->catalog_ok && x->ndone == x->hdr.nchunks)
+	if (x->catalog_ok && x->ndone == x->hdr.nchunks && x->state != RX_X_RELEASED)
 		rx_release(c, x);
 }
 

@@ -148,6 +148,7 @@ struct rx_xfer {
 	uint8_t *cat_done;          /* per catalog block */
 	uint32_t ncat_done;
 	int catalog_ok;
+	struct rx_vjob *vjob;       /* the complete catalog being verified on a thread (verify.c) */
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
 	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
@@ -526,6 +527,42 @@ extern const char *const rx_crash_points[];
 void rx_crashpoint(const struct rx_ctx *c, const char *point);
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
+struct rx_vin {                   /* what rx_verify_core reads (nothing else) */
+	const struct sl_policy *policy;
+	const struct sl_xfer_hdr *hdr;
+	const uint8_t *id;
+	const char *hex;
+	const uint8_t *catalog;       /* hdr->catalog_len bytes */
+};
+struct rx_vout {
+	struct sl_manifest *m;        /* parsed and verified (the caller frees it) */
+	char manifest_hex[65];
+	uint64_t keep;                /* catalog entries released (bit i: entry i) */
+	char dropped[640];            /* signature files not released, and why */
+	char reason[1024];            /* why not, on an error */
+};
+/* The part of the verification that reads only its input (catalog,
+ * manifest, signatures, policy): safe on another thread. */
+int rx_verify_core(const struct rx_vin *in, struct rx_vout *out);
+/* The rest, on the receive thread: ledger, a delta's base; on success
+ * x->manifest takes out->m and x->catalog_ok is set. */
+int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out);
+
+/* verify.c: a complete catalog verified on a thread of its own (see there). */
+struct rx_vjob;
+/* Start verifying x's catalog.part (x->cat_fd): SL_OK (x->vjob set), or an
+ * error (then the caller verifies on this thread). */
+int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x);
+/* Pick up the verdicts that are in (wait: all, waiting for them), each
+ * finished by place.c's rx_catalog_verified. */
+void rx_verify_poll(struct rx_ctx *c, int wait);
+/* 1 when x's job has its verdict (for rx_verify_poll to pick up). */
+int rx_verify_ready(const struct rx_xfer *x);
+/* x's job, if any, waited for and dropped (its verdict unused). */
+void rx_verify_cancel(struct rx_xfer *x);
+/* place.c: x's catalog verdict r (out: rx_verify_core's) applied: the tail
+ * checks, then the catalog kept and the tree opened, or x rejected. */
+void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_vout *out, uint64_t t0);
 
 /* base.c: a delta's base (manifest version 3). rx_base_check(): the base is
  * released here, unchanged manifest, holds every taken file's content, and

@@ -28,6 +28,7 @@ void rx_xfer_free(struct rx_xfer *x)
 {
 	if (!x)
 		return;
+	rx_verify_cancel(x);
 	rx_tree_close(x);
 	free(x->dirty);
 	free(x->dirtyl);
@@ -286,6 +287,7 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 		free(cat_done);
 		return SL_ERR_NOMEM;
 	}
+	rx_verify_cancel(x); /* a verdict on the old layout's catalog pieces */
 	free(x->done);
 	free(x->written);
 	free(x->cat_done);
@@ -606,6 +608,7 @@ void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x)
  * transfer's share of the quotas (no spooling, no checkpoint). */
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
+	rx_verify_cancel(x);
 	rx_tree_forget(c, x);
 	if (c->writer) /* the spill goes with the rest of x's staging (staging_gone) */
 		(void)rx_writer_take_freed(c->writer, x);

@@ -15,7 +15,10 @@ by default) to sluice-rx over 127.0.0.1 and reports:
             status kernel_drops), and the deltas of /proc/net/snmp
             Udp RcvbufErrors / InErrors over the run (system-wide)
   ring      linksim's queue overflow drops (its model, not rx)
-  writer    rx's writer queue: peak bytes and chunks refused as full
+  writer    rx's writer queue: peak bytes and chunks refused (queue full and
+            spill at --writer-spill)
+  spilled   chunks spilled to the stream file at a full queue (moved into
+            their files by the writer later), and the spill's peak bytes
   load      the 1-minute load average before the run (2 shared cores here)
 
 With --perf, `perf record` samples sluice-rx during the transfer and the top
@@ -200,6 +203,7 @@ class Bench:
                    kdrops=s.get("kernel_drops", "?"), rcvbuf=snmp1[0] - snmp0[0], inerr=snmp1[1] - snmp0[1],
                    ring=over[0] if over else "?", wpeak=kv(s.get("writer", ""), "peak"),
                    wfull=kv(s.get("writer", ""), "full"), dgrams=int(s.get("datagrams", "0") or 0),
+                   spilled=kv(s.get("writer", ""), "spilled"), speak=kv(s.get("writer", ""), "spill_peak"),
                    failed=failed)
         if perf:
             self.perf_report(run, rxp.pid, row)
@@ -260,10 +264,11 @@ def main():
         return 1
     b.cleanup()
     hdr = ("files", "rate", "loss", "load", "send s", "release s", "files/s", "Mbit/s", "rx RSS MiB",
-           "kernel drops", "RcvbufErr", "InErr", "ring", "writer peak", "writer full")
+           "kernel drops", "RcvbufErr", "InErr", "ring", "writer peak", "writer full", "spilled",
+           "spill peak")
     vals = (str(r["files"]), r["rate"], r["loss"], "%.2f" % r["load"], "%.1f" % r["tx"], "%.1f" % r["release"],
             "%.0f" % r["fps"], "%.0f" % r["mbit"], "%.0f" % r["rss"], str(r["kdrops"]), str(r["rcvbuf"]),
-            str(r["inerr"]), str(r["ring"]), r["wpeak"], r["wfull"])
+            str(r["inerr"]), str(r["ring"]), r["wpeak"], r["wfull"], r["spilled"], r["speak"])
     w = [max(len(h), len(v)) for h, v in zip(hdr, vals)]
     print("  ".join(h.rjust(n) for h, n in zip(hdr, w)))
     print("  ".join(v.rjust(n) for v, n in zip(vals, w)))
