@@ -6,9 +6,13 @@
  * their first bytes come, openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, mode
  * 0600), instead of into the sparse stream file; release then needs no
  * copy. With the writer thread (writer.c, the default) the receive thread
- * only queues the chunk; the writer writes, syncs and marks it written. Chunks decoded
- * before the catalog (normally none: the catalog comes first in every pass)
- * are in the stream file and are copied into the files when the tree opens.
+ * only queues the chunk (or spills it into the stream file when the queue is
+ * full); the writer writes, syncs and marks it written. Chunks decoded
+ * before the catalog is verified (those that come before it, and those that
+ * come while it is verified on its thread, verify.c) are in the stream file;
+ * when the tree opens they are spilled to the writer, which moves them into
+ * the files (open_spilling): never copied on the receive thread. Without a
+ * writer thread they are copied here (copy_stream).
  *
  * Hashing follows a frontier: chunk i is hashed when chunks 0..i-1 have
  * been, from memory if it is the one just decoded, else read back from the
@@ -18,12 +22,16 @@
  *
  * Crash safety: the marker STATE/xfer/<id>/tree is written (atomically)
  * once the tree's directories are made and, if chunks were copied into it
- * from the stream, after a syncfs; the
+ * from the stream, after a syncfs (with the writer: after the done map on
+ * disk is emptied, as the writer makes those chunks durable again in the
+ * files); the
  * done map names a chunk only after the files it touched are synced
  * (rx_xfer_checkpoint). After a restart the tree is reopened (never created
  * again over itself) when the marker exists, and removed and rebuilt from
- * the stream file when it does not. The frontier restarts at 0 and reads
- * back what is already done.
+ * the stream file when it does not. With the marker, the stream holds only
+ * chunks spilled and not yet moved, which are not in the done map: it is
+ * emptied (and removed at start, xfer.c). The frontier restarts at 0 and
+ * reads back what is already done.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -329,12 +329,16 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
 		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final))
 			continue; /* complete: a delta copying from its base, or files being written */
+		/* before this tick's checkpoint is queued */
+		int wbusy = !final && x->writer && rx_writer_busy(x->writer, x);
 		if (ckpt && x->tree && x->writer && !final)
 			rx_writer_checkpoint(x->writer, x); /* done by the writer thread: not waited for */
 		else if (ckpt)
 			rx_xfer_checkpoint(c, x);
 		if (final)
 			rx_xfer_timeout(c, x, "input ended before the transfer was complete");
+		else if (wbusy)
+			continue; /* timed out once the writer has moved its spill: not waited for here */
 		else if (x->tail_deadline_ns && now >= x->tail_deadline_ns)
 			rx_xfer_timeout(c, x, "the sender finished its passes");
 		else if (now - x->last_ns >= c->cfg->timeout_ns)

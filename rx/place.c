@@ -1,7 +1,10 @@
 /* place.c — a decoded block goes where it belongs: a catalog piece into
  * STATE/xfer/<id>/catalog.part, chunk bytes into the staged stream or, once
- * the catalog is verified, into their files (direct.c); then the done map
- * (durable only after the bytes are: rx_xfer_checkpoint). A write that fails
+ * the catalog is verified, to the writer thread for their files (direct.c,
+ * writer.c; spilled into the stream when its queue is full); then the done
+ * map (durable only after the bytes are: rx_xfer_checkpoint). The last
+ * catalog piece starts its verification on a thread (verify.c), whose
+ * verdict rx_catalog_verified finishes. A write that fails
  * (disk full, I/O error: storage.c) leaves the block not done, to come again
  * with a repeat pass; it is never held against the sender. */
 #include <errno.h>
@@ -273,8 +276,10 @@ static int spill(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_
 {
 	int r;
 
-	if (rx_quota_room(c, x, 2 * (uint64_t)x->hdr.chunk_size, 0) != SL_OK)
-		return SL_ERR_TOOBIG; /* the chunk and its copy in the stream */
+	/* room for the chunk and its copy in the stream, without evicting any
+	 * other transfer's staging for what is only held until moved */
+	if (c->staged_bytes + 2 * (uint64_t)x->hdr.chunk_size > c->cfg->max_staging)
+		return SL_ERR_TOOBIG;
 	if (x->stream_fd < 0)
 		x->stream_fd = openat(x->dirfd, "stream", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	r = rx_writer_spill(x->writer, x, idx, buf, len, 0);

@@ -2,15 +2,19 @@
  *
  * The receiver is one event loop (main.c) feeding datagrams to dispatch.c,
  * with three helper threads started after the sandbox: the writer and its
- * sync thread (writer.c: create, write and sync the staged files) and the
- * hasher (hasher.c).
+ * sync thread (writer.c: create, write and sync the staged files; chunks
+ * that find its queue full are spilled into the stream file and moved
+ * later) and the hasher (hasher.c); and a thread per job for a catalog being
+ * verified (verify.c) and a delta's copy from its base (base.c).
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta         the transfer header and symbol size it was staged with
  *   catalog.part catalog pieces as they decode, at their offsets
  *   catalog      the whole catalog once verified (read back when needed;
  *                dormant transfers keep no catalog or manifest in memory)
- *   stream       sparse file of decoded chunk bytes at their stream offsets,
- *                used only until the catalog is verified (see direct.c)
+ *   stream       sparse file of decoded chunk bytes at their stream offsets:
+ *                until the catalog is verified (see direct.c), then chunks
+ *                spilled at a full writer queue until the writer moves them
+ *                (writer.c); discarded when a tree marker exists at start
  *   tree         marker: STATE/release/<id>/data holds the files, written in place
  *   done         one byte per chunk, written only after the chunk is durable
  *                (a bitmap in memory, donemap.h)
@@ -21,7 +25,12 @@
  *   release      intent: verified and being released (commit.c finishes it)
  * and STATE/reserve is room kept for when the disk is full (storage.c).
  * In memory it keeps a window of blocks being assembled (assemble.c),
- * bounded by --window slots per transfer, not by transfer size.
+ * bounded by --window slots per transfer, not by transfer size, the writer's
+ * queue (--writer-queue bytes), and per chunk of an active transfer a few
+ * bits (done, written, spilled: donemap.h); per file of a verified catalog
+ * the parsed manifest line (x->manifest) and the hasher's copy of it
+ * (struct rx_hfile: offset, size, SHA-256 and the path), about 2 x (72 bytes
+ * + the path) a file; a file descriptor cache of RX_FDC and WFDC.
  *
  * Quotas (quota.c): what a sender can make the receiver hold is bounded —
  * declared size (policy max-bytes and --max-staging), staged transfers
