@@ -342,8 +342,9 @@ static uint64_t next_spilled(struct rx_xfer *x)
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t i = (x->wspill_cur + k) % n;
 		uint8_t b = __atomic_load_n(&x->spilled[i / 8], __ATOMIC_ACQUIRE);
-		if (b == 0) {
-			k += 7 - i % 8; /* the rest of this byte */
+		if (b == 0) { /* the rest of this byte (not past the end: it wraps) */
+			uint64_t step = 8 - i % 8;
+			k += (i + step > n ? n - i : step) - 1;
 			continue;
 		}
 		if (b >> (i % 8) & 1) {

@@ -308,3 +308,42 @@ Test(rx_writer, crash_with_spilled_pending)
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
 	rxh_one_free(&a);
 }
+
+/* The writer looks for spilled chunks from where it left off, wrapping at
+ * the end of a map whose last byte is partly used: none is skipped. */
+Test(rx_writer, spill_cursor_wraps)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_xfer *x;
+	uint64_t cb;
+
+	h->cfg.writer_queue = 1;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 310000, 35, &o), SL_OK);
+	cr_assert_eq(a.t.hdr.nchunks, 10);
+	cb = a.t.hdr.catalog_blocks;
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t b = 0; b < cb; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x && x->tree && x->writer);
+	rx_writer_hold(h->c.writer, 1);
+	rxh_send_block(h, &a.s, &a.t, cb + 0, 0, 0); /* queued */
+	rxh_send_block(h, &a.s, &a.t, cb + 8, 0, 0); /* spilled */
+	rx_writer_hold(h->c.writer, 0);
+	rx_writer_idle(h->c.writer); /* chunk 8 moved: the writer looks on from 9 */
+	rx_writer_hold(h->c.writer, 1);
+	rxh_send_block(h, &a.s, &a.t, cb + 9, 0, 0); /* queued */
+	for (uint64_t i = 1; i <= 5; i++)
+		rxh_send_block(h, &a.s, &a.t, cb + i, 0, 0); /* spilled */
+	cr_assert_eq(x->nspilled, 5);
+	rx_writer_hold(h->c.writer, 0);
+	rx_writer_idle(h->c.writer);
+	cr_assert_eq(x->nspilled, 0, "every spilled chunk moved");
+	rxh_send_all(h, &a.s, &a.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
+	cr_assert_eq(status_num("writer ", "moved="), 6);
+	rxh_one_free(&a);
+}
