@@ -33,11 +33,15 @@ datagrams. Every process it starts is stopped by PID, its directory removed
 --data DIR reuses (or makes, and keeps) the files and signed manifest there.
 
 Measured on the 2 shared cores of the development VM (ext4 /tmp), 1 Gbit/s
-asked, 1% loss; sluice-tx itself reached only ~280 Mbit/s reading small files:
-  1,000,000 files, --writer-queue 1G, load 2.3: released in one pass in 155 s
-    (6,459 files/s), rx RSS 468 MiB (142 MiB of it the queue), 3 kernel drops
-  1,000,000 files, default 64M queue, load 2.6: 542 chunks refused by the
-    full writer queue: not released in one pass (the writer is the limit)
+asked, 1% loss; sluice-tx itself reached only ~175-350 Mbit/s reading small files:
+  200,000 files, load 5.8: one pass, 34.3 s (5,831 files/s), rx RSS 102 MiB,
+    0 kernel drops, 144 chunks spilled (peak 25 MB), 0 refused; before the
+    spill (bdbaefb, load 4.1): 605 chunks refused by the full writer queue,
+    not released in one pass
+  1,000,000 files, load 5.9: one pass, 213 s (4,703 files/s), rx RSS 450 MiB,
+    0 kernel drops (rx's count), 909 chunks spilled (peak 134 MB), 0 refused;
+    before (bdbaefb, load 5.7): 34,531 kernel drops (catalog verified on the
+    receive thread) and 4,198 chunks refused: not released in one pass
   100,000 files, load 9.1: one pass, 19 s, 0 drops; before the writer thread
     (c195ae1, load 5.1): nothing released, 24,097 RcvbufErrors
 """
