@@ -604,7 +604,7 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 		const struct sl_manifest_file *f = &x->manifest->files[i];
 		int fd = file_fd(x, i);
 		struct stat st;
-		if (fd < 0 || fstat(fd, &st) != 0 || fchmod(fd, (mode_t)f->mode) != 0) {
+		if (fd < 0 || fstat(fd, &st) != 0) {
 			snprintf(reason, rlen, "data/%s: %s", f->path, strerror(errno));
 			return SL_ERR_IO;
 		}
@@ -613,10 +613,15 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 				 (long long)st.st_size, (unsigned long long)f->size);
 			return SL_ERR_HASH;
 		}
+		/* its mode and time now, while it is open (once per file) */
+		if (rx_shape_file(x->manifest, i, fd) != 0) {
+			snprintf(reason, rlen, "data/%s: setting its mode and time: %s", f->path, strerror(errno));
+			return SL_ERR_IO;
+		}
 	}
 	r = rx_shape_dirs(x, reason, rlen); /* those a crash took away (empty ones) */
 	if (!r)
-		r = rx_shape_times(x, file_fd, reason, rlen);
+		r = rx_shape_times(x, NULL, reason, rlen); /* the directories' */
 	if (r)
 		return r;
 	if (syncfs(x->top_fd) != 0) {

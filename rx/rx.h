@@ -429,6 +429,8 @@ void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
  * and times (once every file is in place, directories deepest first). */
 int rx_shape_dirs(struct rx_xfer *x, char *why, size_t wl);
 int rx_shape_times(struct rx_xfer *x, int (*fd_of)(struct rx_xfer *, size_t), char *why, size_t wl);
+/* File i's mode and (version 2) time, on its descriptor: 0 or -1 (errno). */
+int rx_shape_file(const struct sl_manifest *m, size_t i, int fd);
 
 /* hasher.c */
 int rx_hasher_start(size_t chunkcap, struct rx_hasher **out);
