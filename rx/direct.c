@@ -543,9 +543,8 @@ hash:
 	 * close); what the stream holds was spilled and not moved before a
 	 * crash: not done, not counted, a later pass brings it */
 	memcpy(x->written, x->done, rx_done_bytes(x->hdr.nchunks));
-	if (x->stream_fd >= 0 && ftruncate(x->stream_fd, 0) != 0)
-		sl_log(c->log, SL_LOG_WARN, "transfer %s: cannot empty the staged stream: %s", x->hex,
-		       strerror(errno));
+	if (x->stream_fd >= 0)
+		(void)!ftruncate(x->stream_fd, 0); /* failing: only disk until the staging goes */
 	r = start_hashing(c, x);
 	if (r) {
 		snprintf(why, sizeof why, "cannot register with the hashing thread");

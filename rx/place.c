@@ -292,6 +292,39 @@ static int spill(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_
 	return r;
 }
 
+/* Chunk idx (len bytes at buf) to the writer thread, into the tree or into
+ * the stream; *r: SL_OK or SL_ERR_IO (counted). SL_ERR_AGAIN when the
+ * writer refused it (queue full and spill at its cap, or no room, memory,
+ * disk: counted as writer_full): not done. */
+static int place_chunk(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
+		       int *r)
+{
+	uint64_t off = idx * x->hdr.chunk_size;
+
+	if (x->tree && x->writer) {
+		*r = rx_writer_put(x->writer, x, idx, buf, len);
+		if (*r == SL_ERR_AGAIN)
+			*r = spill(c, x, idx, buf, len);
+		if (*r != SL_OK) {
+			c->st.writer_full++;
+			return SL_ERR_AGAIN;
+		}
+	} else if (x->tree) {
+		*r = rx_tree_place(c, x, idx, buf, len);
+	} else {
+		*r = sl_pwrite_all(x->stream_fd, buf, len, off);
+		/* Start writeback now, so the checkpoint's fdatasync finds
+		 * little left to write and the receive loop is not held up. */
+		if (*r == SL_OK)
+			sync_file_range(x->stream_fd, (off64_t)off, len, SYNC_FILE_RANGE_WRITE);
+	}
+	if (*r == SL_ERR_IO)
+		rx_storage_failed(c, x, "writing a chunk", errno);
+	if (*r == SL_OK)
+		rx_quota_add(c, x, x->hdr.chunk_size);
+	return SL_OK;
+}
+
 /* A decoded block: place chunk bytes or catalog piece, mark it done. */
 void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 {
@@ -327,30 +360,10 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 			rx_slot_clear(s); /* no room now: a later pass brings it again */
 			return;
 		}
-		if (placed && x->tree && x->writer) {
-			r = rx_writer_put(x->writer, x, idx, placed, rec.raw_len);
-			if (r == SL_ERR_AGAIN)
-				r = spill(c, x, idx, placed, rec.raw_len);
-			if (r != SL_OK) {
-				/* queue full and spill at its cap (or no room, memory,
-				 * disk): not done, a repeat pass brings it */
-				c->st.writer_full++;
-				rx_slot_clear(s);
-				return;
-			}
-		} else if (placed && x->tree) {
-			r = rx_tree_place(c, x, idx, placed, rec.raw_len);
-		} else if (placed) {
-			r = sl_pwrite_all(x->stream_fd, placed, rec.raw_len, off);
-			/* Start writeback now, so the checkpoint's fdatasync finds
-			 * little left to write and the receive loop is not held up. */
-			if (r == SL_OK)
-				sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
+		if (placed && place_chunk(c, x, idx, placed, rec.raw_len, &r) != SL_OK) {
+			rx_slot_clear(s); /* refused by the writer: counted, a repeat pass brings it */
+			return;
 		}
-		if (r == SL_ERR_IO)
-			rx_storage_failed(c, x, "writing a chunk", errno);
-		if (r == SL_OK)
-			rx_quota_add(c, x, x->hdr.chunk_size);
 	}
 	if (r == SL_ERR_IO) {
 		rx_slot_clear(s); /* not written: not done; a repeat pass brings it again */
