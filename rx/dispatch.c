@@ -319,12 +319,12 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	if (!final)
 		rx_storage_tick(c, now);
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+		if (x->release_writer) /* a delta's copy from its base may start here */
+			release_written(c, x, final);
 		if (final)
 			rx_base_wait(x); /* the input ended: finish copying from the base, then release */
 		if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
 			rx_release(c, x);
-		else if (x->release_writer)
-			release_written(c, x, final);
 	}
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
 		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final))
