@@ -87,8 +87,9 @@ void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_v
 }
 
 /* Every catalog piece is here: verify it on a thread (verify.c; its verdict
- * is finished by rx_catalog_verified), or here if none can be started. */
-static void catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
+ * is finished by rx_catalog_verified; later if the threads are busy), or
+ * here if none can be started. */
+void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 {
 	struct rx_vout *out;
 	uint8_t *cat = NULL;
@@ -98,7 +99,8 @@ static void catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 
 	free(x->catalog);
 	x->catalog = NULL;
-	if (rx_verify_start(c, x) == SL_OK)
+	r = rx_verify_start(c, x);
+	if (r == SL_OK || r == SL_ERR_AGAIN)
 		return;
 	out = calloc(1, sizeof *out);
 	if (!out) {
@@ -382,7 +384,7 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	if (cat) {
 		x->cat_done[block] = 1;
 		if (++x->ncat_done == x->hdr.catalog_blocks) {
-			catalog_complete(c, x); /* on a thread, or here */
+			rx_catalog_complete(c, x); /* on a thread, or here */
 			if (x->state == RX_X_REJECTED)
 				return;
 		}

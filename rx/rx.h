@@ -158,6 +158,7 @@ struct rx_xfer {
 	uint32_t ncat_done;
 	int catalog_ok;
 	struct rx_vjob *vjob;       /* the complete catalog being verified on a thread (verify.c) */
+	int verify_wait;            /* ... complete, waiting for the thread (RX_VERIFY_JOBS at once) */
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
 	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
@@ -292,6 +293,7 @@ struct rx_ctx {
 	struct rx_hasher *hasher;
 	struct rx_writer *writer;   /* NULL: chunks are written on the receive thread */
 	int wpolling;               /* in rx_writer_poll */
+	unsigned nverify;           /* catalogs being verified on threads (verify.c) */
 	size_t chunkcap;
 	int state_fd, xfer_fd, relstage_fd, release_fd;
 	struct rx_xfer *xfers;
@@ -560,10 +562,15 @@ int rx_verify_core(const struct rx_vin *in, struct rx_vout *out);
 int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out);
 
 /* verify.c: a complete catalog verified on a thread of its own (see there). */
+#define RX_VERIFY_JOBS 1          /* at once: one catalog in memory, as in line */
 struct rx_vjob;
-/* Start verifying x's catalog.part (x->cat_fd): SL_OK (x->vjob set), or an
- * error (then the caller verifies on this thread). */
+/* Start verifying x's catalog.part (x->cat_fd): SL_OK (x->vjob set),
+ * SL_ERR_AGAIN (RX_VERIFY_JOBS are running: x->verify_wait is set and
+ * rx_verify_poll starts it later), or an error (then the caller verifies on
+ * this thread). */
 int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x);
+/* place.c: every catalog piece of x is in: verified (on a thread or here). */
+void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x);
 /* Pick up the verdicts that are in (wait: all, waiting for them), each
  * finished by place.c's rx_catalog_verified. */
 void rx_verify_poll(struct rx_ctx *c, int wait);

@@ -21,9 +21,13 @@
  * (the stream's chunks go to the writer thread, writer.c), or the
  * transfer rejected, exactly as when it was verified in line.
  *
- * One job per transfer (x->vjob). rx_verify_cancel joins it and drops its
- * verdict: a transfer rejected, dropped, freed or whose layout changes
- * (xfer.c). quota.c does not evict a transfer while its catalog is verified.
+ * One job per transfer (x->vjob), RX_VERIFY_JOBS at once: a sender that
+ * completes many catalogs at once makes the receiver hold no more of them
+ * in memory than when they were verified in line; the others wait
+ * (x->verify_wait) and start as jobs end. rx_verify_cancel joins a job and
+ * drops its verdict: a transfer rejected, dropped, freed or whose layout
+ * changes (xfer.c). quota.c does not evict a transfer while its catalog is
+ * verified.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +52,7 @@ struct rx_vjob {
 	uint8_t *catalog;
 	int r;
 	int err;                    /* errno of a failed sync or read (r SL_ERR_IO) */
+	unsigned *running;          /* c->nverify, less one when joined */
 	uint64_t t0;
 	struct rx_vout out;
 };
@@ -77,6 +82,7 @@ static void *run(void *arg)
 
 static void job_free(struct rx_vjob *j)
 {
+	(*j->running)--;
 	close(j->fd);
 	free(j->catalog);
 	sl_manifest_free(j->out.m);
@@ -91,6 +97,10 @@ int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x)
 		return SL_ERR_EXISTS;
 	if (x->cat_fd < 0)
 		return SL_ERR_IO;
+	if (c->nverify >= RX_VERIFY_JOBS) {
+		x->verify_wait = 1;
+		return SL_ERR_AGAIN;
+	}
 	j = calloc(1, sizeof *j);
 	if (!j)
 		return SL_ERR_NOMEM;
@@ -104,29 +114,50 @@ int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x)
 	memcpy(j->hex, x->hex, sizeof j->hex);
 	j->policy = c->policy;
 	j->t0 = sl_now_ns();
+	j->running = &c->nverify;
 	if (pthread_create(&j->thread, NULL, run, j) != 0) {
 		close(j->fd);
 		free(j);
 		return SL_ERR_IO;
 	}
+	c->nverify++;
 	x->vjob = j;
+	x->verify_wait = 0;
 	return SL_OK;
+}
+
+/* Complete catalogs that waited for a thread: started while there is room
+ * (a transfer's own state may have moved on: only one still waiting). */
+static void start_waiting(struct rx_ctx *c)
+{
+	for (struct rx_xfer *x = c->xfers, *next; x && c->nverify < RX_VERIFY_JOBS; x = next) {
+		next = x->next;
+		if (!x->verify_wait)
+			continue;
+		x->verify_wait = 0;
+		if (x->have_hdr && !x->catalog_ok && x->ncat_done == x->hdr.catalog_blocks && x->cat_fd >= 0 &&
+		    (x->state == RX_X_ACTIVE || x->state == RX_X_DORMANT))
+			rx_catalog_complete(c, x);
+	}
 }
 
 void rx_verify_poll(struct rx_ctx *c, int wait)
 {
-	for (struct rx_xfer *x = c->xfers, *next; x; x = next) {
-		struct rx_vjob *j = x->vjob;
-		next = x->next; /* a rejection may forget x (never another transfer) */
-		if (!j || (!wait && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)))
-			continue;
-		pthread_join(j->thread, NULL);
-		x->vjob = NULL;
-		if (j->r == SL_ERR_IO)
-			rx_storage_failed(c, x, "syncing the catalog", j->err);
-		rx_catalog_verified(c, x, j->r, &j->out, j->t0);
-		job_free(j);
-	}
+	do {
+		for (struct rx_xfer *x = c->xfers, *next; x; x = next) {
+			struct rx_vjob *j = x->vjob;
+			next = x->next; /* a rejection may forget x (never another transfer) */
+			if (!j || (!wait && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)))
+				continue;
+			pthread_join(j->thread, NULL);
+			x->vjob = NULL;
+			if (j->r == SL_ERR_IO)
+				rx_storage_failed(c, x, "syncing the catalog", j->err);
+			rx_catalog_verified(c, x, j->r, &j->out, j->t0);
+			job_free(j);
+		}
+		start_waiting(c);
+	} while (wait && c->nverify);
 }
 
 int rx_verify_ready(const struct rx_xfer *x)

@@ -288,6 +288,7 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 		return SL_ERR_NOMEM;
 	}
 	rx_verify_cancel(x); /* a verdict on the old layout's catalog pieces */
+	x->verify_wait = 0;
 	free(x->done);
 	free(x->written);
 	free(x->cat_done);
@@ -609,6 +610,7 @@ void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x)
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
 	rx_verify_cancel(x);
+	x->verify_wait = 0;
 	rx_tree_forget(c, x);
 	if (c->writer) /* the spill goes with the rest of x's staging (staging_gone) */
 		(void)rx_writer_take_freed(c->writer, x);

@@ -99,3 +99,42 @@ Test(rx_verify, refusing_verdict_rejects)
 	cr_assert(!rxh_is_released(h, a.t.hex));
 	rxh_one_free(&a);
 }
+
+/* Catalogs completed together are verified one at a time (RX_VERIFY_JOBS):
+ * a sender cannot make the receiver hold more of them in memory than when
+ * they were verified in line; the one that waited is verified next. */
+Test(rx_verify, one_catalog_at_a_time)
+{
+	struct rxh_one a, b;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_xfer *xa, *xb;
+
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 200000, 43, &o), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &b, 200000, 44, &o), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	rxh_send_hdr(h, &b.s, &b.t, NULL, 0);
+	for (uint64_t k = 0; k < a.t.hdr.catalog_blocks; k++)
+		rxh_send_block(h, &a.s, &a.t, k, 0, 0);
+	for (uint64_t k = 0; k < b.t.hdr.catalog_blocks; k++)
+		rxh_send_block(h, &b.s, &b.t, k, 0, 0);
+	xa = rx_xfer_find(&h->c, a.t.id);
+	xb = rx_xfer_find(&h->c, b.t.id);
+	cr_assert(xa && xb);
+	cr_assert(xa->vjob != NULL, "the first catalog is verified");
+	cr_assert(xb->vjob == NULL && xb->verify_wait, "the second waits for it");
+	cr_assert_eq(h->c.nverify, 1);
+	verdict_ready(xa);
+	rxh_tick(h, 1000000); /* the first verdict in, the second started */
+	cr_assert(xa->catalog_ok && xb->vjob != NULL && !xb->verify_wait);
+	verdict_ready(xb);
+	rxh_tick(h, 1000000);
+	cr_assert(xb->catalog_ok && h->c.nverify == 0);
+	rxh_send_all(h, &a.s, &a.t, 0);
+	rxh_send_all(h, &b.s, &b.t, 0);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
+	cr_assert(rxh_released_file_is(h, b.t.hex, "f.bin", b.data, b.n));
+	rxh_one_free(&a);
+	rxh_one_free(&b);
+}
