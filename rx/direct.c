@@ -6,9 +6,13 @@
  * their first bytes come, openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, mode
  * 0600), instead of into the sparse stream file; release then needs no
  * copy. With the writer thread (writer.c, the default) the receive thread
- * only queues the chunk; the writer writes, syncs and marks it written. Chunks decoded
- * before the catalog (normally none: the catalog comes first in every pass)
- * are in the stream file and are copied into the files when the tree opens.
+ * only queues the chunk (or spills it into the stream file when the queue is
+ * full); the writer writes, syncs and marks it written. Chunks decoded
+ * before the catalog is verified (those that come before it, and those that
+ * come while it is verified on its thread, verify.c) are in the stream file;
+ * when the tree opens they are spilled to the writer, which moves them into
+ * the files (open_spilling): never copied on the receive thread. Without a
+ * writer thread they are copied here (copy_stream).
  *
  * Hashing follows a frontier: chunk i is hashed when chunks 0..i-1 have
  * been, from memory if it is the one just decoded, else read back from the
@@ -18,12 +22,16 @@
  *
  * Crash safety: the marker STATE/xfer/<id>/tree is written (atomically)
  * once the tree's directories are made and, if chunks were copied into it
- * from the stream, after a syncfs; the
+ * from the stream, after a syncfs (with the writer: after the done map on
+ * disk is emptied, as the writer makes those chunks durable again in the
+ * files); the
  * done map names a chunk only after the files it touched are synced
  * (rx_xfer_checkpoint). After a restart the tree is reopened (never created
  * again over itself) when the marker exists, and removed and rebuilt from
- * the stream file when it does not. The frontier restarts at 0 and reads
- * back what is already done.
+ * the stream file when it does not. With the marker, the stream holds only
+ * chunks spilled and not yet moved, which are not in the done map: it is
+ * emptied (and removed at start, xfer.c). The frontier restarts at 0 and
+ * reads back what is already done.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -388,6 +396,70 @@ static int copy_stream(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl
 	return SL_OK;
 }
 
+/* The tree with the hasher and the writer. */
+static int start_hashing(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int r = hasher_files(x);
+
+	if (!r)
+		r = rx_hasher_add(c->hasher, x);
+	if (r)
+		return r;
+	x->hasher = c->hasher;
+	x->writer = c->writer;
+	return SL_OK;
+}
+
+/* A new tree (create_tree done) whose chunks the writer thread writes: those
+ * in the stream already (decoded before the catalog was verified) are
+ * spilled to it (writer.c), not copied here, on the receive thread. Their
+ * done map on disk is emptied before the marker is written: after a crash
+ * the done map names only what the writer has synced into the tree. */
+static int open_spilling(struct rx_ctx *c, struct rx_xfer *x)
+{
+	char why[200] = "";
+	int r;
+
+	if (x->ndone && (x->done_fd < 0 || ftruncate(x->done_fd, 0) != 0 || fdatasync(x->done_fd) != 0)) {
+		r = SL_ERR_IO;
+		snprintf(why, sizeof why, "cannot reset the done map: %s", strerror(errno));
+	} else if (sl_write_file_atomic(x->dirfd, MARKER, "", 0, 0600, NULL) != SL_OK) {
+		r = SL_ERR_IO;
+		snprintf(why, sizeof why, "cannot write the staged tree's marker: %s", strerror(errno));
+	} else {
+		x->npend = 0; /* the writer makes them durable again, in the files */
+		x->pend_bytes = 0;
+		memset(x->written, 0, rx_done_bytes(x->hdr.nchunks));
+		r = start_hashing(c, x);
+		if (r)
+			snprintf(why, sizeof why, "cannot register with the hashing thread");
+	}
+	if (r) {
+		if (r == SL_ERR_IO)
+			rx_storage_failed(c, x, "creating the files in the release staging area", errno);
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot stage files in place (%s); using the stream "
+		       "file", x->hex, why);
+		rx_tree_close(x);
+		unlinkat(x->dirfd, MARKER, 0);
+		sl_remove_tree(c->relstage_fd, x->hex, NULL);
+		return r;
+	}
+	for (uint64_t i = 0; x->ndone && i < x->hdr.nchunks; i++) {
+		if (!rx_done_get(x->done, i))
+			continue;
+		if (rx_writer_spill(x->writer, x, i, NULL, (size_t)chunk_len(x, i), 1) != SL_OK) {
+			/* no memory: not done, a later pass brings it */
+			x->done[i / 8] &= (uint8_t)~(1u << (i % 8));
+			x->ndone--;
+			rx_quota_add(c, x, -(int64_t)x->hdr.chunk_size);
+			continue;
+		}
+		rx_quota_add(c, x, x->hdr.chunk_size); /* its copy in the stream, until moved */
+		x->spill_quota += x->hdr.chunk_size;
+	}
+	return SL_OK;
+}
+
 int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 {
 	char why[1024] = "";
@@ -439,6 +511,8 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	if (r)
 		goto fail;
 	x->tree = 1;
+	if (c->writer)
+		return open_spilling(c, x);
 	r = copy_stream(c, x, why, sizeof why);
 	if (r)
 		goto fail;
@@ -465,17 +539,17 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	unlinkat(x->dirfd, "stream", 0);
 hash:
-	/* everything done so far is in the files (the writer let go of x at close) */
+	/* everything done so far is in the files (the writer let go of x at
+	 * close); what the stream holds was spilled and not moved before a
+	 * crash: not done, not counted, a later pass brings it */
 	memcpy(x->written, x->done, rx_done_bytes(x->hdr.nchunks));
-	r = hasher_files(x);
-	if (!r)
-		r = rx_hasher_add(c->hasher, x);
+	if (x->stream_fd >= 0)
+		(void)!ftruncate(x->stream_fd, 0); /* failing: only disk until the staging goes */
+	r = start_hashing(c, x);
 	if (r) {
 		snprintf(why, sizeof why, "cannot register with the hashing thread");
 		goto fail;
 	}
-	x->hasher = c->hasher;
-	x->writer = c->writer;
 	return SL_OK;
 fail:
 	if (r == SL_ERR_IO)
@@ -529,7 +603,7 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 		const struct sl_manifest_file *f = &x->manifest->files[i];
 		int fd = file_fd(x, i);
 		struct stat st;
-		if (fd < 0 || fstat(fd, &st) != 0 || fchmod(fd, (mode_t)f->mode) != 0) {
+		if (fd < 0 || fstat(fd, &st) != 0) {
 			snprintf(reason, rlen, "data/%s: %s", f->path, strerror(errno));
 			return SL_ERR_IO;
 		}
@@ -538,10 +612,15 @@ int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *rea
 				 (long long)st.st_size, (unsigned long long)f->size);
 			return SL_ERR_HASH;
 		}
+		/* its mode and time now, while it is open (once per file) */
+		if (rx_shape_file(x->manifest, i, fd) != 0) {
+			snprintf(reason, rlen, "data/%s: setting its mode and time: %s", f->path, strerror(errno));
+			return SL_ERR_IO;
+		}
 	}
 	r = rx_shape_dirs(x, reason, rlen); /* those a crash took away (empty ones) */
 	if (!r)
-		r = rx_shape_times(x, file_fd, reason, rlen);
+		r = rx_shape_times(x, NULL, reason, rlen); /* the directories' */
 	if (r)
 		return r;
 	if (syncfs(x->top_fd) != 0) {

@@ -306,30 +306,50 @@ void rx_handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_wire_
 	}
 }
 
+/* x is complete, released once the writer and the hasher are done with it
+ * (rx_release); when the input ended, after waiting for them. */
+static void release_written(struct rx_ctx *c, struct rx_xfer *x, int final)
+{
+	char why[64];
+
+	if (final && x->writer && x->hasher) {
+		rx_writer_flush(x->writer, x);
+		(void)rx_hasher_wait(x->hasher, x, why, sizeof why); /* its verdict: at release */
+	}
+	rx_release(c, x);
+}
+
 void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 {
 	uint64_t outcomes;
 	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
 
 	c->now = now;
+	rx_verify_poll(c, final); /* catalog verdicts (verify.c) */
 	rx_writer_poll(c, NULL);
 	if (!final)
 		rx_storage_tick(c, now);
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+		if (x->release_writer) /* a delta's copy from its base may start here */
+			release_written(c, x, final);
 		if (final)
 			rx_base_wait(x); /* the input ended: finish copying from the base, then release */
 		if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
 			rx_release(c, x);
 	}
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		if (x->state != RX_X_ACTIVE || (x->basejob && !final))
-			continue; /* a complete delta copying from its base does not time out */
+		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final))
+			continue; /* complete: a delta copying from its base, or files being written */
+		/* before this tick's checkpoint is queued */
+		int wbusy = !final && x->writer && rx_writer_busy(x->writer, x);
 		if (ckpt && x->tree && x->writer && !final)
 			rx_writer_checkpoint(x->writer, x); /* done by the writer thread: not waited for */
 		else if (ckpt)
 			rx_xfer_checkpoint(c, x);
 		if (final)
 			rx_xfer_timeout(c, x, "input ended before the transfer was complete");
+		else if (wbusy)
+			continue; /* timed out once the writer has moved its spill: not waited for here */
 		else if (x->tail_deadline_ns && now >= x->tail_deadline_ns)
 			rx_xfer_timeout(c, x, "the sender finished its passes");
 		else if (now - x->last_ns >= c->cfg->timeout_ns)

@@ -309,3 +309,15 @@ int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
 	pthread_mutex_unlock(&h->mu);
 	return r;
 }
+
+int rx_hasher_busy(struct rx_hasher *h, struct rx_xfer *x)
+{
+	int b;
+
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&h->mu);
+	b = h->busy == x || ready(x);
+	pthread_mutex_unlock(&h->mu);
+	return b;
+}

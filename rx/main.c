@@ -73,9 +73,12 @@ static void usage(FILE *f)
 "                        and releases when the disk is full (default 1M; 0: none)\n"
 "  --sockbuf SIZE        socket receive buffer (default 128M; the kernel caps it at\n"
 "                        net.core.rmem_max without CAP_NET_ADMIN, with a warning)\n"
-"  --writer-queue SIZE   decoded chunks held for the writer thread, which creates,\n"
-"                        writes and syncs the files (default 64M); what finds it\n"
-"                        full is counted (status: writer full=) and comes again\n"
+"  --writer-queue SIZE   decoded chunks held in memory for the writer thread, which\n"
+"                        creates, writes and syncs the files (default 64M)\n"
+"  --writer-spill SIZE   decoded chunks that find the queue full go to the staged\n"
+"                        stream file for the writer to move later, up to SIZE\n"
+"                        (default 4G, within --max-staging; 0: none); beyond it a\n"
+"                        chunk is counted (status: writer full=) and comes again\n"
 "                        with a repeat pass\n"
 "  --ring SIZE           datagrams the receive thread may hold while the rest of\n"
 "                        sluice-rx is busy (disk stalls, syncs, a catalog being\n"
@@ -227,7 +230,8 @@ static void restart_needed(const struct rx_opts *run, const struct rx_opts *n, c
 		{ "max-catalog", !b->max_catalog || a->max_catalog == b->max_catalog }, /* 0: the policy's */
 		{ "sockbuf", a->sockbuf == b->sockbuf },
 		{ "file-io", a->file_io == b->file_io }, { "writer-queue", a->writer_queue == b->writer_queue },
-		{ "ring", a->ring == b->ring }, { "threads", a->open_threads == b->open_threads }, { "no-sandbox", run->sandbox == n->sandbox },
+		{ "ring", a->ring == b->ring }, { "threads", a->open_threads == b->open_threads },
+		{ "writer-spill", a->writer_spill == b->writer_spill }, { "no-sandbox", run->sandbox == n->sandbox },
 		{ "quiet/verbose", run->log_max == n->log_max },
 	};
 #undef SAME_STR
@@ -308,6 +312,7 @@ static void reload(struct rx_ctx *c, struct rx_opts *run, const struct rx_cfg *g
 		rx_opts_free(&n);
 		return;
 	}
+	rx_verify_poll(c, 1); /* a catalog being verified reads the old policy: its verdict first */
 	sl_policy_free(c->policy);
 	c->policy = pol;
 	apply_quotas(&run->cfg, given, &n.cfg, quotas, sizeof quotas);

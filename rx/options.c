@@ -29,6 +29,7 @@ const struct option rx_options[] = {
 	{ "writer-queue", required_argument, 0, RX_O_WRITERQ },
 	{ "ring", required_argument, 0, RX_O_RING },
 	{ "threads", required_argument, 0, RX_O_THREADS },
+	{ "writer-spill", required_argument, 0, RX_O_WRITERSP },
 	{ "allow-no-landlock", no_argument, 0, RX_O_NOLANDLOCK },
 	{ "config", required_argument, 0, RX_O_CONFIG },
 	{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
@@ -106,6 +107,11 @@ static int number_option(struct rx_cfg *c, int opt, const char *key, const char 
 		r = size_in(key, arg, 0, 16ull << 30, "0 (none) or 4M..16G", &c->ring, d);
 		if (!r && c->ring && c->ring < RX_RING_SEG)
 			r = sl_diag_set(d, SL_ERR_RANGE, "%s '%s': 0 (none) or 4M..16G", key, arg);
+		return r;
+	case RX_O_WRITERSP:
+		r = size_in(key, arg, 0, 1ull << 40, "at most 1T", &c->writer_spill, d);
+		if (!r && !c->writer_spill)
+			c->writer_spill = RX_WRITER_SPILL_NONE; /* 0 asked: refuse at a full queue */
 		return r;
 	case RX_O_MAXSTAGING: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_staging, d);
 	case RX_O_MAXUNV: return size_in(key, arg, 1u << 20, UINT64_MAX, "at least 1M", &c->max_unvouched, d);

@@ -1,7 +1,10 @@
 /* place.c — a decoded block goes where it belongs: a catalog piece into
  * STATE/xfer/<id>/catalog.part, chunk bytes into the staged stream or, once
- * the catalog is verified, into their files (direct.c); then the done map
- * (durable only after the bytes are: rx_xfer_checkpoint). A write that fails
+ * the catalog is verified, to the writer thread for their files (direct.c,
+ * writer.c; spilled into the stream when its queue is full); then the done
+ * map (durable only after the bytes are: rx_xfer_checkpoint). The last
+ * catalog piece starts its verification on a thread (verify.c), whose
+ * verdict rx_catalog_verified finishes. A write that fails
  * (disk full, I/O error: storage.c) leaves the block not done, to come again
  * with a repeat pass; it is never held against the sender. */
 #include <errno.h>
@@ -37,61 +40,92 @@ static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t blo
 	return SL_OK;
 }
 
-/* Every catalog piece is here: verify it, keep it as "catalog", and from now
- * on write chunks into their files. Returns SL_ERR_HASH when rejected. */
-static int catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
+/* The catalog is not verified: its pieces come again. */
+static void catalog_again(struct rx_xfer *x)
 {
-	char why[1024] = "";
+	memset(x->cat_done, 0, x->hdr.catalog_blocks);
+	x->ncat_done = 0;
+}
+
+void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_vout *out, uint64_t t0)
+{
+	uint64_t t1;
+
+	if (r == SL_ERR_IO || r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
+		catalog_again(x);
+		return;
+	}
+	if (!r)
+		r = rx_verify_tail(c, x, out);
+	if (r == SL_ERR_NOMEM) {
+		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
+		catalog_again(x);
+		return;
+	}
+	if (r != SL_OK) {
+		rx_xfer_reject(c, x, out->reason);
+		return;
+	}
+	close(x->cat_fd);
+	x->cat_fd = -1;
+	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
+		rx_storage_failed(c, x, "keeping the verified catalog", errno);
+	/* x->manifest holds what receiving needs; the catalog's bytes (about
+	 * 116 bytes a file) are read back at release */
+	free(x->catalog);
+	x->catalog = NULL;
+	rx_quota_vouched(c, x);
+	t1 = sl_now_ns();
+	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
+		return; /* rejected */
+	sl_log(c->log, SL_LOG_INFO, "transfer %s: catalog of %u bytes verified in %.2f s, staging tree set "
+	       "up in %.2f s", x->hex, x->hdr.catalog_len, (double)(t1 - t0) / 1e9,
+	       (double)(sl_now_ns() - t1) / 1e9);
+	if (x->catalog_ok && x->ndone == x->hdr.nchunks && x->state == RX_X_ACTIVE)
+		rx_release(c, x); /* every chunk came while it was verified */
+}
+
+/* Every catalog piece is here: verify it on a thread (verify.c; its verdict
+ * is finished by rx_catalog_verified; later if the threads are busy), or
+ * here if none can be started. */
+void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
+{
+	struct rx_vout *out;
+	uint8_t *cat = NULL;
 	size_t len = 0;
-	uint64_t t0 = sl_now_ns(), t1;
+	uint64_t t0 = sl_now_ns();
 	int r;
 
 	free(x->catalog);
 	x->catalog = NULL;
+	r = rx_verify_start(c, x);
+	if (r == SL_OK || r == SL_ERR_AGAIN)
+		return;
+	out = calloc(1, sizeof *out);
+	if (!out) {
+		catalog_again(x);
+		return;
+	}
 	r = x->cat_fd >= 0 && fdatasync(x->cat_fd) == 0 ? SL_OK : SL_ERR_IO;
 	if (r)
 		rx_storage_failed(c, x, "syncing the catalog", errno);
-	if (!r)
-		r = sl_read_file_beneath(x->dirfd, "catalog.part", x->hdr.catalog_len, &x->catalog, &len, NULL);
+	else
+		r = sl_read_file_beneath(x->dirfd, "catalog.part", x->hdr.catalog_len, &cat, &len, NULL);
 	if (!r && len != x->hdr.catalog_len)
 		r = SL_ERR_CORRUPT;
 	if (r) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot read the catalog back (%s); receiving it "
-		       "again", x->hex, sl_strerror(r));
-		memset(x->cat_done, 0, x->hdr.catalog_blocks);
-		x->ncat_done = 0;
-		return SL_OK;
-	}
-	r = rx_verify_catalog(c, x, why, sizeof why);
-	if (r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, why);
-		memset(x->cat_done, 0, x->hdr.catalog_blocks);
-		x->ncat_done = 0;
-		return SL_OK;
-	}
-	if (r != SL_OK) {
-		rx_xfer_reject(c, x, why);
-		return SL_ERR_HASH;
-	}
-	close(x->cat_fd);
-	x->cat_fd = -1;
-	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0) {
-		rx_storage_failed(c, x, "keeping the verified catalog", errno);
+		snprintf(out->reason, sizeof out->reason, "cannot read the catalog back (%s)", sl_strerror(r));
+		r = SL_ERR_IO;
 	} else {
-		/* x->manifest holds what receiving needs; the catalog's bytes
-		 * (about 116 bytes a file) are read back at release */
-		free(x->catalog);
-		x->catalog = NULL;
+		struct rx_vin in = { .policy = c->policy, .hdr = &x->hdr, .id = x->id, .hex = x->hex,
+				     .catalog = cat };
+		r = rx_verify_core(&in, out);
 	}
-	rx_quota_vouched(c, x);
-	t1 = sl_now_ns();
-	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
-		return SL_ERR_HASH; /* rejected */
-	/* the receive thread did this while datagrams waited in the socket */
-	sl_log(c->log, SL_LOG_INFO, "transfer %s: catalog of %u bytes verified in %.2f s, staging tree "
-	       "set up in %.2f s", x->hex, x->hdr.catalog_len, (double)(t1 - t0) / 1e9,
-	       (double)(sl_now_ns() - t1) / 1e9);
-	return SL_OK;
+	rx_catalog_verified(c, x, r, out, t0);
+	sl_manifest_free(out->m);
+	free(out);
+	free(cat);
 }
 
 /* The chunks written since the last checkpoint could not be made durable:
@@ -177,6 +211,13 @@ static int apply_fails(struct rx_ctx *c, struct rx_xfer *x)
 	size_t n;
 	int lost, synced = 0;
 
+	uint64_t freed = rx_writer_take_freed(c->writer, x);
+
+	if (freed) { /* spilled chunks moved out of the stream */
+		freed = freed < x->spill_quota ? freed : x->spill_quota;
+		x->spill_quota -= freed;
+		rx_quota_add(c, x, -(int64_t)freed);
+	}
 	if (!rx_writer_take_fails(c->writer, x, &f, &n, &lost))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -230,6 +271,62 @@ int rx_writer_poll(struct rx_ctx *c, struct rx_xfer *x)
 	return any;
 }
 
+/* The writer's queue is full: chunk idx into the stream file for the writer
+ * to move later (writer.c). Its copy there counts in the staging quota until
+ * moved (rx_writer_take_freed, picked up in apply_fails). */
+static int spill(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
+{
+	int r;
+
+	/* room for the chunk and its copy in the stream, without evicting any
+	 * other transfer's staging for what is only held until moved */
+	if (c->staged_bytes + 2 * (uint64_t)x->hdr.chunk_size > c->cfg->max_staging)
+		return SL_ERR_TOOBIG;
+	if (x->stream_fd < 0)
+		x->stream_fd = openat(x->dirfd, "stream", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	r = rx_writer_spill(x->writer, x, idx, buf, len, 0);
+	if (r == SL_ERR_IO)
+		rx_storage_failed(c, x, "spilling a chunk into the staged stream", errno);
+	if (r == SL_OK) {
+		rx_quota_add(c, x, x->hdr.chunk_size);
+		x->spill_quota += x->hdr.chunk_size;
+	}
+	return r;
+}
+
+/* Chunk idx (len bytes at buf) to the writer thread, into the tree or into
+ * the stream; *r: SL_OK or SL_ERR_IO (counted). SL_ERR_AGAIN when the
+ * writer refused it (queue full and spill at its cap, or no room, memory,
+ * disk: counted as writer_full): not done. */
+static int place_chunk(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
+		       int *r)
+{
+	uint64_t off = idx * x->hdr.chunk_size;
+
+	if (x->tree && x->writer) {
+		*r = rx_writer_put(x->writer, x, idx, buf, len);
+		if (*r == SL_ERR_AGAIN)
+			*r = spill(c, x, idx, buf, len);
+		if (*r != SL_OK) {
+			c->st.writer_full++;
+			return SL_ERR_AGAIN;
+		}
+	} else if (x->tree) {
+		*r = rx_tree_place(c, x, idx, buf, len);
+	} else {
+		*r = sl_pwrite_all(x->stream_fd, buf, len, off);
+		/* Start writeback now, so the checkpoint's fdatasync finds
+		 * little left to write and the receive loop is not held up. */
+		if (*r == SL_OK)
+			sync_file_range(x->stream_fd, (off64_t)off, len, SYNC_FILE_RANGE_WRITE);
+	}
+	if (*r == SL_ERR_IO)
+		rx_storage_failed(c, x, "writing a chunk", errno);
+	if (*r == SL_OK)
+		rx_quota_add(c, x, x->hdr.chunk_size);
+	return SL_OK;
+}
+
 /* A decoded block: place chunk bytes or catalog piece, mark it done. */
 void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 {
@@ -265,27 +362,10 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 			rx_slot_clear(s); /* no room now: a later pass brings it again */
 			return;
 		}
-		if (placed && x->tree && x->writer) {
-			r = rx_writer_put(x->writer, x, idx, placed, rec.raw_len);
-			if (r != SL_OK) {
-				/* queue full (or no memory): not done, a repeat pass brings it */
-				c->st.writer_full++;
-				rx_slot_clear(s);
-				return;
-			}
-		} else if (placed && x->tree) {
-			r = rx_tree_place(c, x, idx, placed, rec.raw_len);
-		} else if (placed) {
-			r = sl_pwrite_all(x->stream_fd, placed, rec.raw_len, off);
-			/* Start writeback now, so the checkpoint's fdatasync finds
-			 * little left to write and the receive loop is not held up. */
-			if (r == SL_OK)
-				sync_file_range(x->stream_fd, (off64_t)off, rec.raw_len, SYNC_FILE_RANGE_WRITE);
+		if (placed && place_chunk(c, x, idx, placed, rec.raw_len, &r) != SL_OK) {
+			rx_slot_clear(s); /* refused by the writer: counted, a repeat pass brings it */
+			return;
 		}
-		if (r == SL_ERR_IO)
-			rx_storage_failed(c, x, "writing a chunk", errno);
-		if (r == SL_OK)
-			rx_quota_add(c, x, x->hdr.chunk_size);
 	}
 	if (r == SL_ERR_IO) {
 		rx_slot_clear(s); /* not written: not done; a repeat pass brings it again */
@@ -303,8 +383,11 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	rx_slot_clear(s);
 	if (cat) {
 		x->cat_done[block] = 1;
-		if (++x->ncat_done == x->hdr.catalog_blocks && catalog_complete(c, x) != SL_OK)
-			return; /* rejected */
+		if (++x->ncat_done == x->hdr.catalog_blocks) {
+			rx_catalog_complete(c, x); /* on a thread, or here */
+			if (x->state == RX_X_REJECTED)
+				return;
+		}
 	} else {
 		uint64_t idx = block - x->hdr.catalog_blocks;
 		rx_done_set(x->done, idx);
@@ -328,7 +411,7 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 					       x->hex, why);
 		}
 	}
-	if (x->catalog_ok && x->ndone == x->hdr.nchunks)
+	if (x->catalog_ok && x->ndone == x->hdr.nchunks && x->state != RX_X_RELEASED)
 		rx_release(c, x);
 }
 

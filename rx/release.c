@@ -4,8 +4,10 @@
  * transfer header named, the manifest parses under the policy's limits and
  * is for this transfer id and stream length, the signatures reach the
  * threshold, the manifest fits the policy (enclave, link, validity, names)
- * and the ledger has not seen its id or a higher sequence; a delta's base is
- * released here and holds what the delta takes from it (base.c).
+ * (rx_verify_core: touches nothing but its input and output, so verify.c
+ * runs it on a thread) and the ledger has not seen its id or a higher
+ * sequence; a delta's base is released here and holds what the delta takes
+ * from it (base.c) (rx_verify_tail: on the receive thread).
  *
  * rx_try_release(): with every chunk staged, check all of that again (time
  * has passed), then finish STATE/release/<id>/ {manifest, *.minisig, data/...}
@@ -44,53 +46,51 @@ void rx_crashpoint(const struct rx_ctx *c, const char *point)
 	_exit(RX_CRASH_STATUS);
 }
 
-/* rx_verify_catalog(), and which catalog entries are released (bit i:
- * entry i; the manifest, entry 0, always) with the others named in
- * `dropped` (keep and dropped may be NULL). */
-static int verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen, uint64_t *keep,
-			  char *dropped, size_t dlen)
+int rx_verify_core(const struct rx_vin *in, struct rx_vout *out)
 {
 	struct sl_catalog *cat = malloc(sizeof *cat);
 	struct sl_sigfile sigs[SL_CATALOG_MAX_ENTRIES];
 	struct sl_sig_result res;
 	struct sl_manifest *m = NULL;
 	struct sl_diag d = { "" };
+	char *reason = out->reason;
+	size_t rlen = sizeof out->reason;
 	uint8_t sha[32];
 	int r;
 
-	if (!cat)
+	out->m = NULL;
+	out->keep = 1;
+	out->dropped[0] = reason[0] = '\0';
+	if (!cat) {
+		snprintf(reason, rlen, "out of memory");
 		return SL_ERR_NOMEM;
-	r = rx_xfer_load_catalog(c, x);
-	if (r) {
-		snprintf(reason, rlen, "the staged catalog cannot be read back (%s)", sl_strerror(r));
-		goto out;
 	}
-	r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
+	r = sl_catalog_decode(in->catalog, in->hdr->catalog_len, cat, &d);
 	if (r) {
 		snprintf(reason, rlen, "%s", d.msg);
 		goto out;
 	}
 	sl_sha256(cat->e[0].data, cat->e[0].len, sha);
-	sl_sha256_hex(sha, x->manifest_hex);
-	if (memcmp(sha, x->hdr.manifest_sha256, 32) != 0) {
+	sl_sha256_hex(sha, out->manifest_hex);
+	if (memcmp(sha, in->hdr->manifest_sha256, 32) != 0) {
 		r = SL_ERR_HASH;
 		snprintf(reason, rlen, "the catalog's manifest is not the one the transfer header names");
 		goto out;
 	}
-	r = sl_manifest_parse(cat->e[0].data, cat->e[0].len, &c->policy->limits, &m, &d);
+	r = sl_manifest_parse(cat->e[0].data, cat->e[0].len, &in->policy->limits, &m, &d);
 	if (r) {
 		snprintf(reason, rlen, "manifest: %s", d.msg);
 		goto out;
 	}
-	if (memcmp(m->id, x->id, 16) != 0) {
+	if (memcmp(m->id, in->id, 16) != 0) {
 		r = SL_ERR_POLICY;
-		snprintf(reason, rlen, "manifest transfer id %s does not match the wire's %s", m->id_hex, x->hex);
+		snprintf(reason, rlen, "manifest transfer id %s does not match the wire's %s", m->id_hex, in->hex);
 		goto out;
 	}
-	if (m->total_bytes != x->hdr.total_bytes) {
+	if (m->total_bytes != in->hdr->total_bytes) {
 		r = SL_ERR_POLICY;
 		snprintf(reason, rlen, "manifest totals %llu bytes, the transfer header %llu",
-			 (unsigned long long)m->total_bytes, (unsigned long long)x->hdr.total_bytes);
+			 (unsigned long long)m->total_bytes, (unsigned long long)in->hdr->total_bytes);
 		goto out;
 	}
 	for (unsigned i = 1; i < cat->n; i++) {
@@ -104,44 +104,87 @@ static int verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, siz
 		sigs[i - 1].len = cat->e[i].len;
 	}
 	memset(&res, 0, sizeof res);
-	r = sl_policy_verify_signatures(c->policy, cat->e[0].data, cat->e[0].len, m->submitter, sigs,
+	r = sl_policy_verify_signatures(in->policy, cat->e[0].data, cat->e[0].len, m->submitter, sigs,
 					cat->n - 1, &res, &d);
-	if (keep) {
-		*keep = 1;
-		for (size_t i = 0; i < res.n; i++)
-			*keep |= res.checks[i].release ? 1ull << (i + 1) : 0;
-	}
-	if (dropped)
-		sl_sig_dropped_text(&res, sigs, dropped, dlen);
+	for (size_t i = 0; i < res.n; i++)
+		out->keep |= res.checks[i].release ? 1ull << (i + 1) : 0;
+	sl_sig_dropped_text(&res, sigs, out->dropped, sizeof out->dropped);
 	sl_sig_result_clear(&res);
 	if (r) {
 		snprintf(reason, rlen, "signatures: %s", d.msg);
 		goto out;
 	}
-	r = sl_policy_check_manifest(c->policy, m, (int64_t)time(NULL), &d);
+	r = sl_policy_check_manifest(in->policy, m, (int64_t)time(NULL), &d);
 	if (r) {
 		snprintf(reason, rlen, "policy: %s", d.msg);
 		goto out;
 	}
+	out->m = m;
+	m = NULL;
+out:
+	sl_manifest_free(m);
+	free(cat);
+	return r;
+}
+
+int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out)
+{
+	struct sl_manifest *m = out->m;
+	struct sl_diag d = { "" };
+	int r;
+
+	memcpy(x->manifest_hex, out->manifest_hex, sizeof x->manifest_hex);
 	r = sl_ledger_check(c->ledger, m->link, m->id, m->sequence, &c->policy->sequence, &d);
 	if (r) {
-		snprintf(reason, rlen, "ledger: %s", d.msg);
-		goto out;
+		snprintf(out->reason, sizeof out->reason, "ledger: %s", d.msg);
+		return r;
 	}
-	r = rx_base_check(c, m, reason, rlen);
+	r = rx_base_check(c, m, out->reason, sizeof out->reason);
 	if (r)
-		goto out;
+		return r;
 	sl_manifest_free(x->manifest);
 	x->manifest = m;
-	m = NULL;
+	out->m = NULL;
 	if (!x->catalog_ok)
 		sl_log(c->log, SL_LOG_INFO, "transfer %s: manifest verified (%zu files, sequence %llu, "
 		       "submitter %s)", x->hex, x->manifest->nfiles,
 		       (unsigned long long)x->manifest->sequence, x->manifest->submitter);
 	x->catalog_ok = 1;
-out:
-	sl_manifest_free(m);
-	free(cat);
+	return SL_OK;
+}
+
+/* rx_verify_catalog(), and which catalog entries are released (bit i:
+ * entry i; the manifest, entry 0, always) with the others named in
+ * `dropped` (keep and dropped may be NULL). */
+static int verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen, uint64_t *keep,
+			  char *dropped, size_t dlen)
+{
+	struct rx_vout *out = malloc(sizeof *out);
+	struct rx_vin in = { .policy = c->policy, .hdr = &x->hdr, .id = x->id, .hex = x->hex };
+	int r;
+
+	if (!out) {
+		snprintf(reason, rlen, "out of memory");
+		return SL_ERR_NOMEM;
+	}
+	r = rx_xfer_load_catalog(c, x);
+	if (r) {
+		snprintf(reason, rlen, "the staged catalog cannot be read back (%s)", sl_strerror(r));
+		free(out);
+		return r;
+	}
+	in.catalog = x->catalog;
+	r = rx_verify_core(&in, out);
+	if (!r)
+		r = rx_verify_tail(c, x, out);
+	if (keep)
+		*keep = out->keep;
+	if (dropped)
+		snprintf(dropped, dlen, "%s", out->dropped);
+	if (r)
+		snprintf(reason, rlen, "%s", out->reason);
+	sl_manifest_free(out->m);
+	free(out);
 	return r;
 }
 

@@ -2,15 +2,19 @@
  *
  * The receiver is one event loop (main.c) feeding datagrams to dispatch.c,
  * with three helper threads started after the sandbox: the writer and its
- * sync thread (writer.c: create, write and sync the staged files) and the
- * hasher (hasher.c).
+ * sync thread (writer.c: create, write and sync the staged files; chunks
+ * that find its queue full are spilled into the stream file and moved
+ * later) and the hasher (hasher.c); and a thread per job for a catalog being
+ * verified (verify.c) and a delta's copy from its base (base.c).
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta         the transfer header and symbol size it was staged with
  *   catalog.part catalog pieces as they decode, at their offsets
  *   catalog      the whole catalog once verified (read back when needed;
  *                dormant transfers keep no catalog or manifest in memory)
- *   stream       sparse file of decoded chunk bytes at their stream offsets,
- *                used only until the catalog is verified (see direct.c)
+ *   stream       sparse file of decoded chunk bytes at their stream offsets:
+ *                until the catalog is verified (see direct.c), then chunks
+ *                spilled at a full writer queue until the writer moves them
+ *                (writer.c); discarded when a tree marker exists at start
  *   tree         marker: STATE/release/<id>/data holds the files, written in place
  *   done         one byte per chunk, written only after the chunk is durable
  *                (a bitmap in memory, donemap.h)
@@ -21,7 +25,12 @@
  *   release      intent: verified and being released (commit.c finishes it)
  * and STATE/reserve is room kept for when the disk is full (storage.c).
  * In memory it keeps a window of blocks being assembled (assemble.c),
- * bounded by --window slots per transfer, not by transfer size.
+ * bounded by --window slots per transfer, not by transfer size, the writer's
+ * queue (--writer-queue bytes), and per chunk of an active transfer a few
+ * bits (done, written, spilled: donemap.h); per file of a verified catalog
+ * the parsed manifest line (x->manifest) and the hasher's copy of it
+ * (struct rx_hfile: offset, size, SHA-256 and the path), about 2 x (72 bytes
+ * + the path) a file; a file descriptor cache of RX_FDC and WFDC.
  *
  * Quotas (quota.c): what a sender can make the receiver hold is bounded —
  * declared size (policy max-bytes and --max-staging), staged transfers
@@ -87,6 +96,7 @@ struct rx_cfg {
 	uint64_t writer_queue;      /* bytes of decoded chunks queued for the writer thread (0: default) */
 	uint64_t ring;              /* bytes the receive ring may hold (main.c, ring.h; 0: receive on the main thread) */
 	unsigned open_threads;      /* helpers opening datagrams with the ring (opener.h); RX_OPEN_THREADS_AUTO */
+	uint64_t writer_spill;      /* bytes spilled to the stream at a full queue (0: default, RX_WRITER_SPILL_NONE) */
 };
 
 #define RX_OPEN_THREADS_AUTO UINT32_MAX /* usable CPUs - 1, at most 3 */
@@ -151,6 +161,8 @@ struct rx_xfer {
 	uint8_t *cat_done;          /* per catalog block */
 	uint32_t ncat_done;
 	int catalog_ok;
+	struct rx_vjob *vjob;       /* the complete catalog being verified on a thread (verify.c) */
+	int verify_wait;            /* ... complete, waiting for the thread (RX_VERIFY_JOBS at once) */
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
 	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
@@ -187,6 +199,13 @@ struct rx_xfer {
 	uint64_t wqueued;           /* jobs queued or in progress (under its mutex) */
 	uint64_t wsyncing;          /* batches queued or being synced (under its mutex) */
 	uint64_t wckpt_asked, wckpt_done;
+	uint8_t *spilled;           /* per chunk: in the stream for the writer to move (writer.c) */
+	uint64_t nspilled;          /* ... how many (under the writer's mutex) */
+	uint64_t wspill_cur;        /* writer: where it looks for the next one */
+	uint64_t wspill_freed;      /* writer: spill bytes moved, for the quota (under its mutex) */
+	uint64_t spill_quota;       /* receive thread: spill bytes counted in the staging quota */
+	void *wmove;                /* the move job queued for x (under the writer's mutex) */
+	int release_writer;         /* complete: released once the writer and hasher are done with it */
 	struct rx_hfile *hf;        /* the files, for the hasher thread */
 	size_t nhf;
 	uint64_t hchunk;            /* hash frontier: next chunk to hash */
@@ -239,7 +258,7 @@ struct rx_stats {
 	uint64_t disk_episodes;        /* episodes of those (one audit entry each) */
 	uint64_t release_deferred;     /* release tries that failed for storage (kept, tried again) */
 	uint64_t base_files, base_bytes; /* files and bytes of deltas copied out of their base release */
-	uint64_t writer_full;          /* decoded chunks refused by a full writer queue (not done) */
+	uint64_t writer_full;          /* decoded chunks refused: writer queue full and spill at its cap (not done) */
 };
 
 /* A storage episode (storage.c): from the first failed write until writes
@@ -281,6 +300,7 @@ struct rx_ctx {
 	struct rx_hasher *hasher;
 	struct rx_writer *writer;   /* NULL: chunks are written on the receive thread */
 	int wpolling;               /* in rx_writer_poll */
+	unsigned nverify;           /* catalogs being verified on threads (verify.c) */
 	size_t chunkcap;
 	int state_fd, xfer_fd, relstage_fd, release_fd;
 	struct rx_xfer *xfers;
@@ -427,6 +447,8 @@ void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
  * and times (once every file is in place, directories deepest first). */
 int rx_shape_dirs(struct rx_xfer *x, char *why, size_t wl);
 int rx_shape_times(struct rx_xfer *x, int (*fd_of)(struct rx_xfer *, size_t), char *why, size_t wl);
+/* File i's mode and (version 2) time, on its descriptor: 0 or -1 (errno). */
+int rx_shape_file(const struct sl_manifest *m, size_t i, int fd);
 
 /* hasher.c */
 int rx_hasher_start(size_t chunkcap, struct rx_hasher **out);
@@ -435,16 +457,36 @@ int rx_hasher_add(struct rx_hasher *h, struct rx_xfer *x);
 void rx_hasher_remove(struct rx_hasher *h, struct rx_xfer *x);
 /* New chunks are done; returns the hashing error so far (0: none). */
 int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
+/* 1 while x has chunks to hash that are written (rx_hasher_wait would wait). */
+int rx_hasher_busy(struct rx_hasher *h, struct rx_xfer *x);
 /* Until every file is hashed (0) or hashing failed (its error). */
 int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
 
 /* writer.c: the writer thread (see there). */
 #define RX_WRITER_QUEUE_DEFAULT (64u << 20)
-struct rx_writer_stats { uint64_t queued, peak, cap, jobs, written, syncs; };
-int rx_writer_start(uint64_t cap, struct rx_writer **out);
+#define RX_WRITER_SPILL_DEFAULT (4ull << 30)
+#define RX_WRITER_SPILL_NONE UINT64_MAX   /* --writer-spill 0: refuse at a full queue */
+struct rx_writer_stats {
+	uint64_t queued, peak, cap, jobs, written, syncs;
+	uint64_t spill, spill_peak, spill_cap, spilled, moved;  /* bytes; chunks ever */
+};
+/* cap: --writer-queue (0: default); spill_cap: --writer-spill (0: default,
+ * RX_WRITER_SPILL_NONE: none). */
+int rx_writer_start(uint64_t cap, uint64_t spill_cap, struct rx_writer **out);
 void rx_writer_stop(struct rx_writer *w);
 /* Queue chunk idx of x (copied): SL_OK, SL_ERR_AGAIN (queue full) or SL_ERR_NOMEM. */
 int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
+/* The queue was full: chunk idx of x into x->stream_fd at its stream offset
+ * (buf NULL: it is there already), moved into its files by the writer
+ * later. SL_OK; SL_ERR_AGAIN: --writer-spill is reached (force: not held
+ * to it); SL_ERR_IO (errno) or SL_ERR_NOMEM. The caller counts chunk_size
+ * in the staging quota until rx_writer_take_freed gives it back. */
+int rx_writer_spill(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
+		    int force);
+/* Bytes of x's spill moved (or failed) since the last call: out of the quota. */
+uint64_t rx_writer_take_freed(struct rx_writer *w, struct rx_xfer *x);
+/* 1 while anything of x is queued, spilled, being written or synced. */
+int rx_writer_busy(struct rx_writer *w, const struct rx_xfer *x);
 /* Ask for a checkpoint of x after what is queued (does not wait). */
 void rx_writer_checkpoint(struct rx_writer *w, struct rx_xfer *x);
 /* Everything queued for x written and made durable (or failed: see
@@ -514,6 +556,47 @@ extern const char *const rx_crash_points[];
 void rx_crashpoint(const struct rx_ctx *c, const char *point);
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
 int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
+struct rx_vin {                   /* what rx_verify_core reads (nothing else) */
+	const struct sl_policy *policy;
+	const struct sl_xfer_hdr *hdr;
+	const uint8_t *id;
+	const char *hex;
+	const uint8_t *catalog;       /* hdr->catalog_len bytes */
+};
+struct rx_vout {
+	struct sl_manifest *m;        /* parsed and verified (the caller frees it) */
+	char manifest_hex[65];
+	uint64_t keep;                /* catalog entries released (bit i: entry i) */
+	char dropped[640];            /* signature files not released, and why */
+	char reason[1024];            /* why not, on an error */
+};
+/* The part of the verification that reads only its input (catalog,
+ * manifest, signatures, policy): safe on another thread. */
+int rx_verify_core(const struct rx_vin *in, struct rx_vout *out);
+/* The rest, on the receive thread: ledger, a delta's base; on success
+ * x->manifest takes out->m and x->catalog_ok is set. */
+int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out);
+
+/* verify.c: a complete catalog verified on a thread of its own (see there). */
+#define RX_VERIFY_JOBS 1          /* at once: one catalog in memory, as in line */
+struct rx_vjob;
+/* Start verifying x's catalog.part (x->cat_fd): SL_OK (x->vjob set),
+ * SL_ERR_AGAIN (RX_VERIFY_JOBS are running: x->verify_wait is set and
+ * rx_verify_poll starts it later), or an error (then the caller verifies on
+ * this thread). */
+int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x);
+/* place.c: every catalog piece of x is in: verified (on a thread or here). */
+void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x);
+/* Pick up the verdicts that are in (wait: all, waiting for them), each
+ * finished by place.c's rx_catalog_verified. */
+void rx_verify_poll(struct rx_ctx *c, int wait);
+/* 1 when x's job has its verdict (for rx_verify_poll to pick up). */
+int rx_verify_ready(const struct rx_xfer *x);
+/* x's job, if any, waited for and dropped (its verdict unused). */
+void rx_verify_cancel(struct rx_xfer *x);
+/* place.c: x's catalog verdict r (out: rx_verify_core's) applied: the tail
+ * checks, then the catalog kept and the tree opened, or x rejected. */
+void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_vout *out, uint64_t t0);
 
 /* base.c: a delta's base (manifest version 3). rx_base_check(): the base is
  * released here, unchanged manifest, holds every taken file's content, and

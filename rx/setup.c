@@ -223,7 +223,7 @@ int rx_threads_start(struct rx_ctx *c)
 	int r = rx_hasher_start(c->chunkcap, &c->hasher);
 
 	if (!r)
-		r = rx_writer_start(c->cfg->writer_queue, &c->writer);
+		r = rx_writer_start(c->cfg->writer_queue, c->cfg->writer_spill, &c->writer);
 	return r;
 }
 

@@ -2,8 +2,10 @@
  *
  * rx_shape_dirs(): every directory the manifest lists exists under data/,
  * empty ones included (parents first: the list is sorted). rx_shape_times():
- * once every file is written and hashed, each file gets its mode and time,
- * then each directory its mode and time, deepest first (creating entries
+ * once every file is written and hashed, each file gets its mode and time
+ * (or rx_shape_file, one file at a time, while it is open for its size
+ * check: one open a file at release), then each directory its mode and
+ * time, deepest first (creating entries
  * changes a directory's time, so a parent is done after its children).
  * Everything is opened beneath data/ without following links. A version 1
  * manifest lists no directories and zero times: nothing is set then.
@@ -39,14 +41,22 @@ static int set_times(int fd, struct timespec mtime)
 	return futimens(fd, t);
 }
 
-/* fd_of(x, i) gives file i's descriptor (the tree's cache). */
+int rx_shape_file(const struct sl_manifest *m, size_t i, int fd)
+{
+	if (fchmod(fd, (mode_t)m->files[i].mode) != 0)
+		return -1;
+	return m->version < 2 ? 0 : set_times(fd, m->files[i].mtime);
+}
+
+/* fd_of(x, i) gives file i's descriptor (the tree's cache); NULL: the
+ * files' times are set already (rx_shape_file), only the directories'. */
 int rx_shape_times(struct rx_xfer *x, int (*fd_of)(struct rx_xfer *, size_t), char *why, size_t wl)
 {
 	const struct sl_manifest *m = x->manifest;
 
 	if (m->version < 2)
 		return SL_OK;
-	for (size_t i = 0; i < m->nfiles; i++) {
+	for (size_t i = 0; fd_of && i < m->nfiles; i++) {
 		int fd = fd_of(x, i);
 		if (fd < 0 || set_times(fd, m->files[i].mtime) != 0) {
 			snprintf(why, wl, "data/%s: setting its time: %s", m->files[i].path, strerror(errno));

@@ -255,6 +255,17 @@ void rx_release(struct rx_ctx *c, struct rx_xfer *x)
 {
 	int lend;
 
+	/* The writer (queued and spilled chunks) and the hasher still at work on
+	 * x: released from rx_tick once they are done, not waited for here on
+	 * the receive thread. */
+	if (x->writer && !x->accepted && (rx_writer_busy(x->writer, x) || rx_hasher_busy(x->hasher, x))) {
+		if (!x->release_writer)
+			rx_writer_checkpoint(x->writer, x);
+		x->release_writer = 1;
+		return;
+	}
+	x->release_writer = 0;
+
 	if (x->release_wait && c->now - x->release_try_ns < RETRY_HEADER_NS)
 		return;
 	x->release_try_ns = c->now;

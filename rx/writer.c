@@ -25,17 +25,34 @@
  * While the receive thread lends the disk's reserve (storage.c) the writer
  * is held between jobs (rx_writer_hold).
  *
- * A full queue refuses the chunk (SL_ERR_AGAIN): the receive thread counts
- * it (writer_full) and leaves the block not done; a repeat pass brings it
- * again. A write, sync or done-map write that fails is recorded against its
+ * A full queue does not refuse the chunk: the receive thread spills it
+ * (rx_writer_spill) into the transfer's stream file (STATE/xfer/<id>/stream,
+ * at its stream offset: one pwrite into the page cache) and sets its bit in
+ * x->spilled; one move job per transfer (JOB_MOVE) then brings spilled
+ * chunks from the stream into their files, as a write job would, and punches
+ * the stream's hole back (FALLOC_FL_PUNCH_HOLE), a batch at a time between
+ * the queued writes. A spilled chunk is done like a queued one: written,
+ * synced by the sync thread, then in the done map; a crash before that loses
+ * it (the stream is discarded when the tree is opened again, direct.c) and a
+ * later pass brings it. Chunks in the stream from before the tree was opened
+ * are spilled the same way (forced: the cap does not refuse them), so that
+ * copy never runs on the receive thread either. Spilled bytes are bounded by
+ * --writer-spill (spill_cap; counted at chunk_size a chunk, also in the
+ * staging quota, by the receive thread, until moved: x->wspill_freed); only
+ * when that is reached (or --writer-spill 0) is the chunk refused
+ * (SL_ERR_AGAIN): the receive thread counts it (writer_full) and leaves the
+ * block not done; a repeat pass brings it again. Memory: one bit per chunk
+ * (x->spilled, allocated at the first spill) and one job per transfer. A write, sync or done-map write that fails is recorded against its
  * transfer (x->wfail); the receive thread picks failures up in rx_writer_poll()
  * (every tick, and after every flush): a failed chunk is not done any more,
  * the storage failure is counted and audited (storage.c) as before.
  *
  * Ownership: jobs hold a pointer to their transfer; the receive thread
  * never frees or closes a transfer with jobs queued (rx_tree_close flushes
- * it first). While registered (x->writer set), x->wpend* belong to the
- * thread; x->wfail is under the mutex.
+ * it first). While registered (x->writer set), x->wpend* and x->wspill_cur
+ * belong to the thread; x->wfail, x->nspilled, x->wmove and x->wspill_freed
+ * are under the mutex; x->spilled bits are set by the receive thread and
+ * cleared by the writer (atomics).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,8 +67,9 @@
 
 #define CKPT_BYTES (16u << 20)  /* written per transfer before a checkpoint */
 #define WFDC 16                 /* descriptors cached by the writer */
+#define MOVE_BYTES (8u << 20)   /* spilled bytes moved before queued writes get a turn */
 
-enum { JOB_WRITE, JOB_CHECKPOINT };
+enum { JOB_WRITE, JOB_CHECKPOINT, JOB_MOVE };
 
 struct batch {                   /* chunks of x written, for the sync thread */
 	struct batch *next;
@@ -85,9 +103,15 @@ struct rx_writer {
 	int stop;
 	int held;                   /* rx_writer_hold: no write job starts */
 	int exited;                 /* the writer thread has ended */
-	int failed;                 /* some transfer has failures to pick up */
+	int failed;                 /* some transfer has failures or freed spill to pick up */
 	struct { const struct rx_xfer *x; size_t idx; int fd; } fdc[WFDC];
 	uint64_t written;           /* chunks written, ever */
+	uint64_t spill_cap;         /* --writer-spill: bytes (0: none) */
+	uint64_t spill_bytes;       /* spilled, not yet moved (chunk_size each) */
+	uint64_t spill_peak;
+	uint64_t spilled, moved;    /* chunks spilled, moved, ever */
+	uint8_t *mbuf;              /* the writer's buffer for a spilled chunk */
+	size_t mcap;
 };
 
 static void add_fail(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, int err, int kind)
@@ -269,22 +293,17 @@ static void *run_sync(void *arg)
 	return NULL;
 }
 
-static void do_write(struct rx_writer *w, struct job *j)
+/* Chunk idx of x is in its files: pending for the sync thread, written (the
+ * hasher is kicked), handed over every CKPT_BYTES. */
+static void wrote(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, size_t len)
 {
-	struct rx_xfer *x = j->x;
-	int err;
-
-	errno = 0;
-	err = write_chunk(w, x, j->idx * x->hdr.chunk_size, j->data, j->len);
-	if (!err && sl_grow(&x->wpend, x->nwpend, &x->wpendcap, sizeof *x->wpend))
-		err = ENOMEM;
-	if (err) {
-		add_fail(w, x, j->idx, err, RX_WF_WRITE);
+	if (sl_grow(&x->wpend, x->nwpend, &x->wpendcap, sizeof *x->wpend)) {
+		add_fail(w, x, idx, ENOMEM, RX_WF_WRITE);
 		return;
 	}
-	x->wpend[x->nwpend++] = j->idx;
-	x->wpend_bytes += j->len;
-	rx_done_set(x->written, j->idx);
+	x->wpend[x->nwpend++] = idx;
+	x->wpend_bytes += len;
+	rx_done_set(x->written, idx);
 	w->written++;
 	if (x->hasher) {
 		char why[8];
@@ -292,6 +311,113 @@ static void do_write(struct rx_writer *w, struct job *j)
 	}
 	if (x->wpend_bytes >= CKPT_BYTES)
 		hand_over(w, x);
+}
+
+static void do_write(struct rx_writer *w, struct job *j)
+{
+	struct rx_xfer *x = j->x;
+	int err;
+
+	errno = 0;
+	err = write_chunk(w, x, j->idx * x->hdr.chunk_size, j->data, j->len);
+	if (err) {
+		add_fail(w, x, j->idx, err, RX_WF_WRITE);
+		return;
+	}
+	wrote(w, x, j->idx, j->len);
+}
+
+static uint64_t chunk_len(const struct rx_xfer *x, uint64_t idx)
+{
+	uint64_t off = idx * x->hdr.chunk_size;
+	return x->hdr.total_bytes - off < x->hdr.chunk_size ? x->hdr.total_bytes - off
+							      : x->hdr.chunk_size;
+}
+
+/* The next spilled chunk of x from the cursor on (wrapping), or nchunks. */
+static uint64_t next_spilled(struct rx_xfer *x)
+{
+	uint64_t n = x->hdr.nchunks;
+
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t i = (x->wspill_cur + k) % n;
+		uint8_t b = __atomic_load_n(&x->spilled[i / 8], __ATOMIC_ACQUIRE);
+		if (b == 0) { /* the rest of this byte (not past the end: it wraps) */
+			uint64_t step = 8 - i % 8;
+			k += (i + step > n ? n - i : step) - 1;
+			continue;
+		}
+		if (b >> (i % 8) & 1) {
+			x->wspill_cur = i + 1;
+			return i;
+		}
+	}
+	return n;
+}
+
+/* Move spilled chunk idx of x from the stream into its files: 0 or an errno. */
+static int move_one(struct rx_writer *w, struct rx_xfer *x, uint64_t idx)
+{
+	size_t len = (size_t)chunk_len(x, idx);
+	uint64_t off = idx * x->hdr.chunk_size;
+	int err;
+
+	if (len > w->mcap) {
+		uint8_t *b = realloc(w->mbuf, len);
+		if (!b)
+			return ENOMEM;
+		w->mbuf = b;
+		w->mcap = len;
+	}
+	errno = 0;
+	if (sl_pread_all(x->stream_fd, w->mbuf, len, off) != 0)
+		return errno ? errno : EIO;
+	err = write_chunk(w, x, off, w->mbuf, len);
+	if (err)
+		return err;
+	/* the stream's copy is not needed any more: its blocks go back */
+	(void)fallocate(x->stream_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+	wrote(w, x, idx, len);
+	return 0;
+}
+
+/* Up to MOVE_BYTES of x's spilled chunks into the files. A chunk that cannot
+ * be moved is a write failure (not done: a later pass brings it). */
+static void do_move(struct rx_writer *w, struct rx_xfer *x)
+{
+	uint64_t moved = 0;
+
+	while (moved < MOVE_BYTES) {
+		uint64_t idx = next_spilled(x);
+		int err;
+		if (idx >= x->hdr.nchunks)
+			break;
+		err = move_one(w, x, idx);
+		if (err)
+			add_fail(w, x, idx, err, RX_WF_WRITE);
+		__atomic_fetch_and(&x->spilled[idx / 8], (uint8_t)~(1u << (idx % 8)), __ATOMIC_RELEASE);
+		moved += x->hdr.chunk_size;
+		pthread_mutex_lock(&w->mu);
+		x->nspilled--;
+		x->wspill_freed += x->hdr.chunk_size;
+		w->spill_bytes -= x->hdr.chunk_size;
+		w->moved += !err;
+		w->failed = 1;
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+static void enqueue(struct rx_writer *w, struct job *j)
+{
+	j->next = NULL;
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	j->x->wqueued++;
+	w->njobs++;
+	pthread_cond_signal(&w->work);
 }
 
 static void *run(void *arg)
@@ -312,17 +438,25 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (j->kind == JOB_WRITE)
 			do_write(w, j);
+		else if (j->kind == JOB_MOVE)
+			do_move(w, j->x);
 		else
 			hand_over(w, j->x);
 		pthread_mutex_lock(&w->mu);
 		if (j->kind == JOB_WRITE)
 			w->bytes -= j->len;
-		else
+		else if (j->kind == JOB_CHECKPOINT)
 			j->x->wckpt_done = j->seq;
 		j->x->wqueued--;
 		w->njobs--;
 		w->busy = NULL;
-		free(j);
+		if (j->kind == JOB_MOVE && j->x->nspilled) {
+			enqueue(w, j); /* more spilled: again after the writes queued meanwhile */
+		} else {
+			if (j->kind == JOB_MOVE)
+				j->x->wmove = NULL;
+			free(j);
+		}
 		pthread_cond_broadcast(&w->done);
 	}
 	w->exited = 1; /* the sync thread ends once its batches are done */
@@ -331,7 +465,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int rx_writer_start(uint64_t cap, struct rx_writer **out)
+int rx_writer_start(uint64_t cap, uint64_t spill_cap, struct rx_writer **out)
 {
 	struct rx_writer *w = calloc(1, sizeof *w);
 
@@ -339,6 +473,7 @@ int rx_writer_start(uint64_t cap, struct rx_writer **out)
 	if (!w)
 		return SL_ERR_NOMEM;
 	w->cap = cap ? cap : RX_WRITER_QUEUE_DEFAULT;
+	w->spill_cap = spill_cap == RX_WRITER_SPILL_NONE ? 0 : spill_cap ? spill_cap : RX_WRITER_SPILL_DEFAULT;
 	for (unsigned i = 0; i < WFDC; i++)
 		w->fdc[i].fd = -1;
 	pthread_mutex_init(&w->mu, NULL);
@@ -381,6 +516,7 @@ void rx_writer_stop(struct rx_writer *w)
 	pthread_join(w->thread, NULL); /* it wakes the sync thread as it ends */
 	pthread_join(w->sthread, NULL);
 	fdc_drop(w, NULL);
+	free(w->mbuf);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
@@ -388,18 +524,6 @@ void rx_writer_stop(struct rx_writer *w)
 	free(w);
 }
 
-static void enqueue(struct rx_writer *w, struct job *j)
-{
-	j->next = NULL;
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	j->x->wqueued++;
-	w->njobs++;
-	pthread_cond_signal(&w->work);
-}
 
 int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
 {
@@ -425,6 +549,55 @@ int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const ui
 	if (w->bytes > w->peak)
 		w->peak = w->bytes;
 	pthread_mutex_unlock(&w->mu);
+	return SL_OK;
+}
+
+int rx_writer_spill(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
+		    int force)
+{
+	uint64_t need = x->hdr.chunk_size;
+	struct job *j = NULL;
+
+	pthread_mutex_lock(&w->mu);
+	if (!force && w->spill_bytes + need > w->spill_cap) {
+		pthread_mutex_unlock(&w->mu);
+		return SL_ERR_AGAIN;
+	}
+	if (!x->wmove && (j = calloc(1, sizeof *j)) == NULL) {
+		pthread_mutex_unlock(&w->mu);
+		return SL_ERR_NOMEM;
+	}
+	pthread_mutex_unlock(&w->mu);
+	/* the bitmap and the stream are the receive thread's to set up: the
+	 * writer reads them only for a move job queued after this */
+	if (!x->spilled && (x->spilled = calloc(rx_done_bytes(x->hdr.nchunks), 1)) == NULL) {
+		free(j);
+		return SL_ERR_NOMEM;
+	}
+	if (buf && (x->stream_fd < 0 || sl_pwrite_all(x->stream_fd, buf, len, idx * x->hdr.chunk_size))) {
+		if (x->stream_fd < 0)
+			errno = EBADF;
+		free(j);
+		return SL_ERR_IO;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (!(__atomic_load_n(&x->spilled[idx / 8], __ATOMIC_ACQUIRE) >> (idx % 8) & 1)) {
+		__atomic_fetch_or(&x->spilled[idx / 8], (uint8_t)(1u << (idx % 8)), __ATOMIC_RELEASE);
+		x->nspilled++;
+		w->spill_bytes += need;
+		if (w->spill_bytes > w->spill_peak)
+			w->spill_peak = w->spill_bytes;
+		w->spilled++;
+	}
+	if (!x->wmove && j) {
+		j->x = x;
+		j->kind = JOB_MOVE;
+		x->wmove = j;
+		enqueue(w, j);
+		j = NULL;
+	}
+	pthread_mutex_unlock(&w->mu);
+	free(j);
 	return SL_OK;
 }
 
@@ -540,5 +713,31 @@ void rx_writer_stats(struct rx_writer *w, struct rx_writer_stats *s)
 	s->jobs = w->njobs;
 	s->written = w->written;
 	s->syncs = w->syncs;
+	s->spill = w->spill_bytes;
+	s->spill_peak = w->spill_peak;
+	s->spill_cap = w->spill_cap;
+	s->spilled = w->spilled;
+	s->moved = w->moved;
 	pthread_mutex_unlock(&w->mu);
+}
+
+uint64_t rx_writer_take_freed(struct rx_writer *w, struct rx_xfer *x)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&w->mu);
+	n = x->wspill_freed;
+	x->wspill_freed = 0;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+int rx_writer_busy(struct rx_writer *w, const struct rx_xfer *x)
+{
+	int b;
+
+	pthread_mutex_lock(&w->mu);
+	b = x->wqueued || w->busy == x || x->wsyncing;
+	pthread_mutex_unlock(&w->mu);
+	return b;
 }

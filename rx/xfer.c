@@ -28,6 +28,7 @@ void rx_xfer_free(struct rx_xfer *x)
 {
 	if (!x)
 		return;
+	rx_verify_cancel(x);
 	rx_tree_close(x);
 	free(x->dirty);
 	free(x->dirtyl);
@@ -43,6 +44,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	close_fd(&x->cat_fd);
 	free(x->done);
 	free(x->written);
+	free(x->spilled);
 	free(x->wpend);
 	free(x->wfail);
 	free(x->catalog);
@@ -284,6 +286,8 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 		free(cat_done);
 		return SL_ERR_NOMEM;
 	}
+	rx_verify_cancel(x); /* a verdict on the old layout's catalog pieces */
+	x->verify_wait = 0;
 	free(x->done);
 	free(x->written);
 	free(x->cat_done);
@@ -294,6 +298,8 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 	x->wfail_lost = 0;
 	x->nwpend = 0;
 	x->wpend_bytes = 0;
+	free(x->spilled); /* none left: the writer moved them before it let go */
+	x->spilled = NULL;
 	x->written = written;
 	free(x->catalog);
 	x->catalog = NULL;
@@ -350,6 +356,10 @@ static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 		x->ncat_done = h.catalog_blocks;
 		x->catalog_ok = 1;
 	}
+	/* With the tree marker, the files hold every done chunk: what the
+	 * stream holds was spilled and not moved before the receiver stopped. */
+	if (fstatat(x->dirfd, "tree", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		unlinkat(x->dirfd, "stream", 0);
 	load_progress(c, x);
 	rx_repair_load(x);
 	x->timed_out_reported = x->repair[0] != '\0';
@@ -598,7 +608,13 @@ void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x)
  * transfer's share of the quotas (no spooling, no checkpoint). */
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
+	rx_verify_cancel(x);
+	x->verify_wait = 0;
 	rx_tree_forget(c, x);
+	if (c->writer) /* the spill goes with the rest of x's staging (staging_gone) */
+		(void)rx_writer_take_freed(c->writer, x);
+	x->spill_quota = 0;
+	x->release_writer = 0;
 	if (x->state == RX_X_ACTIVE) {
 		free_window(x);
 		c->nactive--;

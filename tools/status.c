@@ -382,7 +382,7 @@ static void show_window(const char *line)
 	printf("\n");
 }
 
-/* The writer thread's line (rx/writer.c); 1 when its queue refused chunks. */
+/* The writer thread's line (rx/writer.c); 1 when it refused chunks. */
 static int show_writer(const char *line)
 {
 	char b1[32], b2[32], b3[32];
@@ -390,12 +390,18 @@ static int show_writer(const char *line)
 	printf("writer     %s queued of %s (peak %s); %llu chunks written, %llu syncs",
 	       sl_fmt_bytes(num(line, "queued="), b1, sizeof b1), sl_fmt_bytes(num(line, "max="), b2, sizeof b2),
 	       sl_fmt_bytes(num(line, "peak="), b3, sizeof b3), num(line, "written="), num(line, "syncs="));
+	if (strstr(line, " spill_max="))
+		printf("\n           %s spilled to the stream of %s (peak %s); %llu chunks spilled, %llu moved",
+		       sl_fmt_bytes(num(line, "spill="), b1, sizeof b1),
+		       sl_fmt_bytes(num(line, "spill_max="), b2, sizeof b2),
+		       sl_fmt_bytes(num(line, "spill_peak="), b3, sizeof b3), num(line, "spilled="),
+		       num(line, "moved="));
 	if (!num(line, "full=")) {
 		printf("\n");
 		return 0;
 	}
-	printf("\n           ! %llu decoded chunks dropped at a full writer queue (the disk is slower "
-	       "than the link): a repeat pass brings them; raise --writer-queue or slow the sender\n",
+	printf("\n           ! %llu decoded chunks dropped at a full writer queue and spill (the disk is "
+	       "slower than the link): a repeat pass brings them; raise --writer-spill or slow the sender\n",
 	       num(line, "full="));
 	return 1;
 }

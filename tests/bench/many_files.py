@@ -15,7 +15,10 @@ by default) to sluice-rx over 127.0.0.1 and reports:
             status kernel_drops), and the deltas of /proc/net/snmp
             Udp RcvbufErrors / InErrors over the run (system-wide)
   ring      linksim's queue overflow drops (its model, not rx)
-  writer    rx's writer queue: peak bytes and chunks refused as full
+  writer    rx's writer queue: peak bytes and chunks refused (queue full and
+            spill at --writer-spill)
+  spilled   chunks spilled to the stream file at a full queue (moved into
+            their files by the writer later), and the spill's peak bytes
   load      the 1-minute load average before the run (2 shared cores here)
 
 With --perf, `perf record` samples sluice-rx during the transfer and the top
@@ -30,11 +33,15 @@ datagrams. Every process it starts is stopped by PID, its directory removed
 --data DIR reuses (or makes, and keeps) the files and signed manifest there.
 
 Measured on the 2 shared cores of the development VM (ext4 /tmp), 1 Gbit/s
-asked, 1% loss; sluice-tx itself reached only ~280 Mbit/s reading small files:
-  1,000,000 files, --writer-queue 1G, load 2.3: released in one pass in 155 s
-    (6,459 files/s), rx RSS 468 MiB (142 MiB of it the queue), 3 kernel drops
-  1,000,000 files, default 64M queue, load 2.6: 542 chunks refused by the
-    full writer queue: not released in one pass (the writer is the limit)
+asked, 1% loss; sluice-tx itself reached only ~175-350 Mbit/s reading small files:
+  200,000 files, load 5.8: one pass, 34.3 s (5,831 files/s), rx RSS 102 MiB,
+    0 kernel drops, 144 chunks spilled (peak 25 MB), 0 refused; before the
+    spill (bdbaefb, load 4.1): 605 chunks refused by the full writer queue,
+    not released in one pass
+  1,000,000 files, load 5.9: one pass, 213 s (4,703 files/s), rx RSS 450 MiB,
+    0 kernel drops (rx's count), 909 chunks spilled (peak 134 MB), 0 refused;
+    before (bdbaefb, load 5.7): 34,531 kernel drops (catalog verified on the
+    receive thread) and 4,198 chunks refused: not released in one pass
   100,000 files, load 9.1: one pass, 19 s, 0 drops; before the writer thread
     (c195ae1, load 5.1): nothing released, 24,097 RcvbufErrors
 """
@@ -200,6 +207,7 @@ class Bench:
                    kdrops=s.get("kernel_drops", "?"), rcvbuf=snmp1[0] - snmp0[0], inerr=snmp1[1] - snmp0[1],
                    ring=over[0] if over else "?", wpeak=kv(s.get("writer", ""), "peak"),
                    wfull=kv(s.get("writer", ""), "full"), dgrams=int(s.get("datagrams", "0") or 0),
+                   spilled=kv(s.get("writer", ""), "spilled"), speak=kv(s.get("writer", ""), "spill_peak"),
                    failed=failed)
         if perf:
             self.perf_report(run, rxp.pid, row)
@@ -260,10 +268,11 @@ def main():
         return 1
     b.cleanup()
     hdr = ("files", "rate", "loss", "load", "send s", "release s", "files/s", "Mbit/s", "rx RSS MiB",
-           "kernel drops", "RcvbufErr", "InErr", "ring", "writer peak", "writer full")
+           "kernel drops", "RcvbufErr", "InErr", "ring", "writer peak", "writer full", "spilled",
+           "spill peak")
     vals = (str(r["files"]), r["rate"], r["loss"], "%.2f" % r["load"], "%.1f" % r["tx"], "%.1f" % r["release"],
             "%.0f" % r["fps"], "%.0f" % r["mbit"], "%.0f" % r["rss"], str(r["kdrops"]), str(r["rcvbuf"]),
-            str(r["inerr"]), str(r["ring"]), r["wpeak"], r["wfull"])
+            str(r["inerr"]), str(r["ring"]), r["wpeak"], r["wfull"], r["spilled"], r["speak"])
     w = [max(len(h), len(v)) for h, v in zip(hdr, vals)]
     print("  ".join(h.rjust(n) for h, n in zip(hdr, w)))
     print("  ".join(v.rjust(n) for v, n in zip(vals, w)))

@@ -499,6 +499,22 @@ void rxh_session_free(struct rxh_session *s)
 	s->tx = NULL;
 }
 
+/* A complete transfer whose release waits for the writer and the hasher
+ * (rx_release, storage.c) is released now, as if they were this thread,
+ * unless the writer is held (rx_writer_hold) with its chunks. */
+static void release_written(struct rxh *h)
+{
+	char why[64];
+
+	for (struct rx_xfer *x = h->c.xfers, *next; x; x = next) {
+		next = x->next;
+		if (!x->release_writer || !x->writer || rx_writer_busy(x->writer, x))
+			continue;
+		(void)rx_hasher_wait(x->hasher, x, why, sizeof why);
+		rx_release(&h->c, x);
+	}
+}
+
 void rxh_deliver(struct rxh *h, struct rxh_session *s, struct sl_wire_hdr *wh, const uint8_t *body,
 		 size_t len)
 {
@@ -509,9 +525,13 @@ void rxh_deliver(struct rxh *h, struct rxh_session *s, struct sl_wire_hdr *wh, c
 	memcpy(pad, body, len < s->symsize ? len : s->symsize);
 	if (sl_wire_seal(s->tx, wh, pad, h->dg) == SL_OK) {
 		rx_handle(&h->c, h->dg, sl_wire_dgram_size(s->symsize), h->now);
+		/* deterministic: as if verified on this thread (unless the test
+		 * looks at what happens meanwhile) */
+		rx_verify_poll(&h->c, !h->verify_nowait);
 		/* deterministic: as if written on this thread */
 		rx_writer_idle(h->c.writer);
 		rx_writer_poll(&h->c, NULL);
+		release_written(h);
 	}
 	free(pad);
 }
@@ -650,6 +670,7 @@ void rxh_one_free(struct rxh_one *o)
 void rxh_tick(struct rxh *h, uint64_t ns)
 {
 	h->now += ns;
+	rx_verify_poll(&h->c, !h->verify_nowait); /* as if verified on this thread */
 	rx_writer_idle(h->c.writer); /* as if the chunks were written on this thread */
 	rx_tick(&h->c, h->now, 0);
 	/* its checkpoint done and what failed counted before the test looks */
@@ -659,6 +680,7 @@ void rxh_tick(struct rxh *h, uint64_t ns)
 
 void rxh_settle(struct rxh *h)
 {
+	rx_verify_poll(&h->c, 1); /* catalog verdicts first: then the tree opens */
 	/* The hasher thread works in real time: give it up to 10 s. */
 	for (int i = 0; i < 50000; i++) {
 		int busy = 0;

@@ -75,6 +75,7 @@ struct rxh {
 	uint8_t *dg;               /* scratch datagram */
 	unsigned log_lines;        /* lines the receiver logged */
 	int verbose;               /* print what the receiver logs */
+	int verify_nowait;         /* catalog verdicts picked up by rxh_tick only, not after each datagram */
 };
 
 /* A receiver on a fresh temporary STATE under base_dir (NULL: /tmp), policy

@@ -2,11 +2,15 @@
  *
  * The receive thread only queues decoded chunks; the writer thread creates
  * the files as their first bytes come, writes and syncs them. What must
- * hold: a full queue (bounded by cfg.writer_queue) refuses a chunk, counts
- * it (status "writer ... full=") and leaves it not done, so a repeat pass
- * completes the transfer bit-identical; many small files, empty ones among
- * them, are all released; the done map on disk names only chunks the writer
- * made durable, so a restart keeps them.
+ * hold: a full queue (bounded by cfg.writer_queue) spills the chunk into the
+ * stream file and the writer moves it later, so the transfer is released in
+ * one pass; beyond cfg.writer_spill (or with none) a chunk is refused,
+ * counted (status "writer ... full=") and left not done, so a repeat pass
+ * completes the transfer bit-identical; chunks in the stream from before the
+ * catalog are moved by the writer, not the receive thread; many small files,
+ * empty ones among them, are all released; the done map on disk names only
+ * chunks the writer made durable, so a restart keeps them, and a crash with
+ * spilled chunks pending loses only those.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -27,6 +31,8 @@ static void up(void)
 
 static void down(void)
 {
+	if (h && h->up)
+		rx_writer_hold(h->c.writer, 0); /* a failed assertion may leave it held */
 	rxh_free(h);
 	h = NULL;
 }
@@ -56,12 +62,14 @@ static long long status_num(const char *line, const char *key)
 	return k ? atoll(k + strlen(key)) : -1;
 }
 
-Test(rx_writer, queue_full_then_repeat_pass)
+/* Chunks that find the queue full are spilled into the stream file and
+ * moved by the writer later: released bit-identical in ONE pass, nothing
+ * refused, and the spill is given back to the staging quota. */
+Test(rx_writer, queue_full_spills_one_pass)
 {
 	struct rxh_one a;
 	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
 	struct rx_xfer *x;
-	uint64_t full;
 
 	h->cfg.writer_queue = 1; /* one chunk at a time */
 	cr_assert_eq(rxh_start(h), SL_OK);
@@ -73,26 +81,120 @@ Test(rx_writer, queue_full_then_repeat_pass)
 	cr_assert(x && x->catalog_ok && x->tree && x->writer, "files written by the writer thread");
 
 	/* the writer stops taking jobs: the first chunk waits in the queue,
-	 * every other one finds it full */
+	 * every other one is spilled */
+	rx_writer_hold(h->c.writer, 1);
+	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	cr_assert_eq(h->c.st.writer_full, 0, "nothing refused (%llu)", (unsigned long long)h->c.st.writer_full);
+	cr_assert_eq(x->ndone, a.t.hdr.nchunks, "a spilled chunk is done (queued for the writer)");
+	cr_assert_eq(x->nspilled, a.t.hdr.nchunks - 1);
+	cr_assert(!rxh_is_released(h, a.t.hex), "not released while the writer holds chunks");
+	rx_writer_hold(h->c.writer, 0);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical in one pass");
+	cr_assert_eq(status_num("writer ", "spilled="), (long long)a.t.hdr.nchunks - 1, "status counts them");
+	cr_assert_eq(status_num("writer ", "moved="), (long long)a.t.hdr.nchunks - 1);
+	cr_assert_eq(status_num("writer ", " spill="), 0, "nothing left spilled");
+	cr_assert_eq(status_num("writer ", "full="), 0);
+	cr_assert_eq(h->c.staged_bytes, 0, "the spill went back to the staging quota (%llu left)",
+		     (unsigned long long)h->c.staged_bytes);
+	rxh_one_free(&a);
+}
+
+/* With the spill at --writer-spill, a chunk is refused as before: counted,
+ * not done, and a repeat pass completes the transfer. */
+Test(rx_writer, spill_cap_reached_then_repeat_pass)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_xfer *x;
+	uint64_t full;
+
+	h->cfg.writer_queue = 1;
+	h->cfg.writer_spill = 2 * (32 * 1024 - 32); /* two chunks */
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x && x->tree && x->writer);
 	rx_writer_hold(h->c.writer, 1);
 	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
 		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
 	full = h->c.st.writer_full;
-	cr_assert_eq(full, a.t.hdr.nchunks - 1, "every chunk but the queued one refused (%llu of %llu)",
+	cr_assert_eq(full, a.t.hdr.nchunks - 3, "one queued, two spilled, the rest refused (%llu of %llu)",
 		     (unsigned long long)full, (unsigned long long)a.t.hdr.nchunks);
-	cr_assert_eq(x->ndone, 1, "a refused chunk is not done");
+	cr_assert_eq(x->ndone, 3, "a refused chunk is not done");
 	rx_writer_hold(h->c.writer, 0);
-	rx_writer_idle(h->c.writer); /* the queued chunk written before the status is */
 	rxh_tick(h, 1000000000ull);
 	cr_assert_eq(status_num("writer ", "full="), (long long)full, "status counts them");
-	cr_assert_eq(status_num("writer ", "written="), 1);
+	cr_assert_eq(status_num("writer ", "written="), 3);
+	cr_assert_eq(status_num("writer ", "spill_max="), 2 * (32 * 1024 - 32));
 	cr_assert(!rxh_is_released(h, a.t.hex));
 
 	/* a repeat pass (the queue drains between datagrams here) completes it */
 	rxh_send_all(h, &a.s, &a.t, 1);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
-	cr_assert_eq(h->c.st.writer_full, full, "nothing refused once the writer keeps up");
+	rxh_one_free(&a);
+}
+
+/* --writer-spill 0: refused at a full queue, as before there was a spill. */
+Test(rx_writer, no_spill_refuses)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+
+	h->cfg.writer_queue = 1;
+	h->cfg.writer_spill = RX_WRITER_SPILL_NONE;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rx_writer_hold(h->c.writer, 1);
+	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	cr_assert_eq(h->c.st.writer_full, a.t.hdr.nchunks - 1);
+	rx_writer_hold(h->c.writer, 0);
+	rxh_tick(h, 1000000000ull);
+	cr_assert_eq(status_num("writer ", "spilled="), 0);
+	rxh_send_all(h, &a.s, &a.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
+	rxh_one_free(&a);
+}
+
+/* Chunks decoded before the catalog (in the stream) go to the writer when
+ * the tree opens, not copied on the receive thread: with the writer held,
+ * no file exists yet, and they are released once it goes on. */
+Test(rx_writer, stream_before_catalog_moved_by_writer)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_xfer *x;
+	char p[600];
+
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 600000, 33, &o), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x && !x->tree && x->ndone == a.t.hdr.nchunks, "every chunk in the stream");
+	rxh_tick(h, 1000000000ull); /* checkpointed: in the done map */
+	rx_writer_hold(h->c.writer, 1);
+	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	cr_assert(x->tree && x->writer, "the tree is open");
+	snprintf(p, sizeof p, "%s/release/%s/data/f.bin", h->state, a.t.hex);
+	cr_assert(access(p, F_OK) != 0, "the receive thread copied nothing into the files");
+	cr_assert_eq(x->nspilled, a.t.hdr.nchunks, "handed to the writer");
+	rx_writer_hold(h->c.writer, 0);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
+	cr_assert_eq(h->c.staged_bytes, 0);
 	rxh_one_free(&a);
 }
 
@@ -155,5 +257,93 @@ Test(rx_writer, restart_keeps_what_was_synced)
 	rxh_send_all(h, &a.s, &a.t, 1);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
+	rxh_one_free(&a);
+}
+
+/* A crash with spilled chunks pending (STATE as the writer, held, left it):
+ * after the restart the done map holds what was synced before, the stream
+ * with the spill is discarded, and a later pass completes the transfer. */
+Test(rx_writer, crash_with_spilled_pending)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_xfer *x;
+	uint64_t quarter, kept, last;
+	char cmd[1400], p[600];
+
+	h->cfg.writer_queue = 1;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 900000, 34, &o), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	quarter = a.t.hdr.catalog_blocks + a.t.hdr.nchunks / 4;
+	for (uint64_t b = 0; b < quarter; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rxh_tick(h, 1000000000ull); /* checkpointed by the writer */
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x && x->tree && x->writer && x->ndone > 0);
+	kept = x->ndone;
+	rx_writer_hold(h->c.writer, 1);
+	last = a.t.nblocks - 1;
+	for (uint64_t b = quarter; b < last; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	cr_assert_gt(x->nspilled, 0, "spilled chunks pending");
+	snprintf(p, sizeof p, "%s/xfer/%s/stream", h->state, a.t.hex);
+	cr_assert(access(p, F_OK) == 0, "the spill is in the stream");
+	/* the crash: what is on disk now is what the next start finds */
+	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s.crash'", h->state, h->state);
+	cr_assert_eq(system(cmd), 0);
+	rx_writer_hold(h->c.writer, 0);
+	rxh_stop(h);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s.crash' '%s'", h->state, h->state, h->state);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(rxh_start(h), SL_OK);
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x, "the transfer is staged");
+	cr_assert_eq(x->ndone, kept, "only what was synced before the crash is done (%llu, %llu)",
+		     (unsigned long long)x->ndone, (unsigned long long)kept);
+	cr_assert(access(p, F_OK) != 0, "the spilled stream is discarded");
+	cr_assert_eq(h->c.staged_bytes, kept * a.t.hdr.chunk_size, "the staging quota counts the done chunks");
+	rxh_send_all(h, &a.s, &a.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
+	rxh_one_free(&a);
+}
+
+/* The writer looks for spilled chunks from where it left off, wrapping at
+ * the end of a map whose last byte is partly used: none is skipped. */
+Test(rx_writer, spill_cursor_wraps)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_xfer *x;
+	uint64_t cb;
+
+	h->cfg.writer_queue = 1;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 310000, 35, &o), SL_OK);
+	cr_assert_eq(a.t.hdr.nchunks, 10);
+	cb = a.t.hdr.catalog_blocks;
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (uint64_t b = 0; b < cb; b++)
+		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x && x->tree && x->writer);
+	rx_writer_hold(h->c.writer, 1);
+	rxh_send_block(h, &a.s, &a.t, cb + 0, 0, 0); /* queued */
+	rxh_send_block(h, &a.s, &a.t, cb + 8, 0, 0); /* spilled */
+	rx_writer_hold(h->c.writer, 0);
+	rx_writer_idle(h->c.writer); /* chunk 8 moved: the writer looks on from 9 */
+	rx_writer_hold(h->c.writer, 1);
+	rxh_send_block(h, &a.s, &a.t, cb + 9, 0, 0); /* queued */
+	for (uint64_t i = 1; i <= 5; i++)
+		rxh_send_block(h, &a.s, &a.t, cb + i, 0, 0); /* spilled */
+	cr_assert_eq(x->nspilled, 5);
+	rx_writer_hold(h->c.writer, 0);
+	rx_writer_idle(h->c.writer);
+	cr_assert_eq(x->nspilled, 0, "every spilled chunk moved");
+	rxh_send_all(h, &a.s, &a.t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
+	cr_assert_eq(status_num("writer ", "moved="), 6);
 	rxh_one_free(&a);
 }
