@@ -44,8 +44,11 @@ struct rx_ring_stats {
 };
 
 #define RX_RING_SEG (4u << 20)
-/* 250 ms of a 10 Gbit/s link, rounded up to whole segments */
-#define RX_RING_DEFAULT (320ull << 20)
+/* Off by default: on a 2-core host shared with sluice-tx the ring's thread
+ * and copy cost more than the stalls it absorbs (the 128 MiB socket buffer
+ * already holds them for free; README, Performance). 320M is 250 ms of a
+ * 10 Gbit/s link, for a receiver with cores of its own. */
+#define RX_RING_DEFAULT 0
 
 int rx_ring_start(struct sl_link *link, uint64_t cap, struct rx_ring **out, struct sl_diag *d);
 

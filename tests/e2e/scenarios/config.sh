@@ -12,6 +12,7 @@ timeout = 4
 tail-grace = 2
 max-staging = 64M
 max-staged = 5 ; the command line says 7
+ring = 64M
 EOF
 cat > "$W/tx.conf" <<EOF
 link = udp://127.0.0.1:$P
@@ -51,10 +52,10 @@ assert j["staging"]["max"] == 67108864 and j["staging"]["transfers_max"] == 7
 assert j["audit"]["chain_ok"] is True and j["audit"]["entries"] >= 2
 assert [e["event"] for e in j["recent"]] == ["released"] and j["recent"][0]["xfer"] == sys.argv[2]
 assert isinstance(j["sessions"], list) and isinstance(j["transfers"], list) and "quota" in j
-assert j["ring"]["drops"] == 0 and j["ring"]["max"] == 320 << 20 and j["ring"]["peak"] > 0, j["ring"]
+assert j["ring"]["drops"] == 0 and j["ring"]["max"] == 64 << 20 and j["ring"]["peak"] > 0, j["ring"]
 PY
 grep -q "^outcomes   1 released" "$W/st.txt" || fail "human view: $(cat "$W/st.txt")"
-grep -q "^ring       .* of 320.00 MiB$" "$W/st.txt" || fail "human view, ring: $(cat "$W/st.txt")"
+grep -q "^ring       .* of 64.00 MiB$" "$W/st.txt" || fail "human view, ring: $(cat "$W/st.txt")"
 grep -q '^sluice_rx_dropped_total{reason="ring"} 0$' "$W/state/metrics.prom" || fail "no ring drop counter"
 grep -q "^sluice_rx_audit_chain_ok 1$" "$W/state/metrics.prom" || fail "no audit chain metric"
 # the example alert rules use only metrics sluice-rx writes
