@@ -62,6 +62,13 @@ static long long status_num(const char *line, const char *key)
 	return k ? atoll(k + strlen(key)) : -1;
 }
 
+/* Blocks [from, to) of a's transfer, each whole. */
+static void send_range(struct rxh_one *a, uint64_t from, uint64_t to)
+{
+	for (uint64_t b = from; b < to; b++)
+		rxh_send_block(h, &a->s, &a->t, b, 0, 0);
+}
+
 /* Chunks that find the queue full are spilled into the stream file and
  * moved by the writer later: released bit-identical in ONE pass, nothing
  * refused, and the spill is given back to the staging quota. */
@@ -75,16 +82,14 @@ Test(rx_writer, queue_full_spills_one_pass)
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, 0, a.t.hdr.catalog_blocks);
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->catalog_ok && x->tree && x->writer, "files written by the writer thread");
 
 	/* the writer stops taking jobs: the first chunk waits in the queue,
 	 * every other one is spilled */
 	rx_writer_hold(h->c.writer, 1);
-	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_eq(h->c.st.writer_full, 0, "nothing refused (%llu)", (unsigned long long)h->c.st.writer_full);
 	cr_assert_eq(x->ndone, a.t.hdr.nchunks, "a spilled chunk is done (queued for the writer)");
 	cr_assert_eq(x->nspilled, a.t.hdr.nchunks - 1);
@@ -115,13 +120,11 @@ Test(rx_writer, spill_cap_reached_then_repeat_pass)
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, 0, a.t.hdr.catalog_blocks);
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->tree && x->writer);
 	rx_writer_hold(h->c.writer, 1);
-	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	full = h->c.st.writer_full;
 	cr_assert_eq(full, a.t.hdr.nchunks - 3, "one queued, two spilled, the rest refused (%llu of %llu)",
 		     (unsigned long long)full, (unsigned long long)a.t.hdr.nchunks);
@@ -151,11 +154,9 @@ Test(rx_writer, no_spill_refuses)
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, 0, a.t.hdr.catalog_blocks);
 	rx_writer_hold(h->c.writer, 1);
-	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_eq(h->c.st.writer_full, a.t.hdr.nchunks - 1);
 	rx_writer_hold(h->c.writer, 0);
 	rxh_tick(h, 1000000000ull);
@@ -179,14 +180,12 @@ Test(rx_writer, stream_before_catalog_moved_by_writer)
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, &a, 600000, 33, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && !x->tree && x->ndone == a.t.hdr.nchunks, "every chunk in the stream");
 	rxh_tick(h, 1000000000ull); /* checkpointed: in the done map */
 	rx_writer_hold(h->c.writer, 1);
-	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, 0, a.t.hdr.catalog_blocks);
 	cr_assert(x->tree && x->writer, "the tree is open");
 	snprintf(p, sizeof p, "%s/release/%s/data/f.bin", h->state, a.t.hex);
 	cr_assert(access(p, F_OK) != 0, "the receive thread copied nothing into the files");
@@ -243,8 +242,7 @@ Test(rx_writer, restart_keeps_what_was_synced)
 	cr_assert_eq(rxh_one_make(h, &a, 900000, 32, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
 	half = a.t.nblocks / 2;
-	for (uint64_t b = 0; b < half; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, 0, half);
 	rxh_tick(h, 1000000000ull); /* asks the writer for a checkpoint */
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->writer && x->ndone > 0);
@@ -276,16 +274,14 @@ Test(rx_writer, crash_with_spilled_pending)
 	cr_assert_eq(rxh_one_make(h, &a, 900000, 34, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
 	quarter = a.t.hdr.catalog_blocks + a.t.hdr.nchunks / 4;
-	for (uint64_t b = 0; b < quarter; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, 0, quarter);
 	rxh_tick(h, 1000000000ull); /* checkpointed by the writer */
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->tree && x->writer && x->ndone > 0);
 	kept = x->ndone;
 	rx_writer_hold(h->c.writer, 1);
 	last = a.t.nblocks - 1;
-	for (uint64_t b = quarter; b < last; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, quarter, last);
 	cr_assert_gt(x->nspilled, 0, "spilled chunks pending");
 	snprintf(p, sizeof p, "%s/xfer/%s/stream", h->state, a.t.hex);
 	cr_assert(access(p, F_OK) == 0, "the spill is in the stream");
@@ -324,8 +320,7 @@ Test(rx_writer, spill_cursor_wraps)
 	cr_assert_eq(a.t.hdr.nchunks, 10);
 	cb = a.t.hdr.catalog_blocks;
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < cb; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	send_range(&a, 0, cb);
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->tree && x->writer);
 	rx_writer_hold(h->c.writer, 1);
