@@ -420,6 +420,13 @@ static int confine(struct rx_ctx *c, const struct rx_cfg *cfg, const char *confi
 	return 0;
 }
 
+/* The ring runs for a link that can be waited on; a file (pcap) is read at
+ * the pace of the handling, nothing to lose by waiting. */
+static int ring_used(const struct rx_ctx *c, const struct rx_cfg *cfg)
+{
+	return cfg->ring && sl_link_fd(c->link) >= 0;
+}
+
 /* The opening helpers' receivers (before the sandbox); their threads start
  * with the ring. */
 static int opener_new(struct rx_ctx *c, const struct rx_cfg *cfg)
@@ -453,7 +460,7 @@ static int start(struct rx_ctx *c, struct rx_opts *o, const struct sl_logger *lo
 		fprintf(stderr, "sluice-rx: %s\n", d.msg[0] ? d.msg : sl_strerror(r));
 		return r == SL_ERR_IO || r == SL_ERR_NOMEM ? 3 : 1;
 	}
-	if (o->cfg.ring && (r = opener_new(c, &o->cfg)))
+	if (ring_used(c, &o->cfg) && (r = opener_new(c, &o->cfg)))
 		return r;
 	if (o->sandbox && (r = confine(c, &o->cfg, h->config, o->allow_no_landlock, log)))
 		return r;
@@ -554,8 +561,7 @@ static int loop_ring(struct rx_ctx *c, struct rx_opts *o, const struct rx_cfg *g
 /* Receive until stopped, the input ends or the link fails: the exit status. */
 static int run_loop(struct rx_ctx *c, struct rx_opts *o, const struct rx_cfg *given, const struct held *h)
 {
-	/* A file (pcap) is read at the pace of the handling: no ring, nothing to lose by waiting. */
-	if (o->cfg.ring && sl_link_fd(c->link) >= 0)
+	if (ring_used(c, &o->cfg))
 		return loop_ring(c, o, given, h);
 	return loop_direct(c, o, given, h);
 }
