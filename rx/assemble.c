@@ -53,9 +53,10 @@ struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block,
 		return s->k == k ? s : NULL;
 	if (s->used)
 		rx_slot_evict(c, x, s);
-	if (!s->data) {
-		s->data = malloc((size_t)x->hdr.kmax * S);
-		if (!s->data)
+	if (!s->data) { /* a spare from the writer (place.c gave it this slot's) or a new one */
+		size_t cap = (size_t)x->hdr.kmax * S;
+		s->data = x->writer ? rx_writer_spare(x->writer, cap) : NULL;
+		if (!s->data && (s->data = malloc(cap)) == NULL)
 			return NULL;
 	}
 	rx_slot_clear(s);

@@ -298,13 +298,22 @@ static int spill(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_
  * the stream; *r: SL_OK or SL_ERR_IO (counted). SL_ERR_AGAIN when the
  * writer refused it (queue full and spill at its cap, or no room, memory,
  * disk: counted as writer_full): not done. */
+/* Hand the chunk at buf, inside slot s's buffer, to the writer without a
+ * copy, for a spare buffer in exchange (or none: rx_slot_for takes or
+ * allocates one when the slot is next used). */
+static int give(struct rx_xfer *x, uint64_t idx, struct rx_slot *s, const uint8_t *buf, size_t len)
+{
+	return rx_writer_give(x->writer, x, idx, &s->data, (size_t)x->hdr.kmax * x->symsize,
+			      (size_t)(buf - s->data), len);
+}
+
 static int place_chunk(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
-		       int *r)
+		       struct rx_slot *own, int *r)
 {
 	uint64_t off = idx * x->hdr.chunk_size;
 
 	if (x->tree && x->writer) {
-		*r = rx_writer_put(x->writer, x, idx, buf, len);
+		*r = own ? give(x, idx, own, buf, len) : rx_writer_put(x->writer, x, idx, buf, len);
 		if (*r == SL_ERR_AGAIN)
 			*r = spill(c, x, idx, buf, len);
 		if (*r != SL_OK) {
@@ -362,7 +371,8 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 			rx_slot_clear(s); /* no room now: a later pass brings it again */
 			return;
 		}
-		if (placed && place_chunk(c, x, idx, placed, rec.raw_len, &r) != SL_OK) {
+		if (placed && place_chunk(c, x, idx, placed, rec.raw_len, placed == c->chunkbuf ? NULL : s,
+					  &r) != SL_OK) {
 			rx_slot_clear(s); /* refused by the writer: counted, a repeat pass brings it */
 			return;
 		}

@@ -469,6 +469,7 @@ int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
 struct rx_writer_stats {
 	uint64_t queued, peak, cap, jobs, written, syncs;
 	uint64_t spill, spill_peak, spill_cap, spilled, moved;  /* bytes; chunks ever */
+	uint64_t given, reused, spare;  /* chunks given, buffers reused (ever); spare bytes */
 };
 /* cap: --writer-queue (0: default); spill_cap: --writer-spill (0: default,
  * RX_WRITER_SPILL_NONE: none). */
@@ -476,6 +477,14 @@ int rx_writer_start(uint64_t cap, uint64_t spill_cap, struct rx_writer **out);
 void rx_writer_stop(struct rx_writer *w);
 /* Queue chunk idx of x (copied): SL_OK, SL_ERR_AGAIN (queue full) or SL_ERR_NOMEM. */
 int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
+/* The same without a copy: the chunk is the len bytes at *bufp + off,
+ * *bufp a malloc'd buffer of cap bytes. On SL_OK the writer owns it (it
+ * keeps it as a spare once written) and *bufp is a spare of the same size
+ * in exchange, or NULL; otherwise *bufp is untouched and still the caller's. */
+int rx_writer_give(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, uint8_t **bufp, size_t cap,
+		   size_t off, size_t len);
+/* A spare of exactly cap bytes, now the caller's, or NULL (none: malloc one). */
+uint8_t *rx_writer_spare(struct rx_writer *w, size_t cap);
 /* The queue was full: chunk idx of x into x->stream_fd at its stream offset
  * (buf NULL: it is there already), moved into its files by the writer
  * later. SL_OK; SL_ERR_AGAIN: --writer-spill is reached (force: not held

@@ -137,7 +137,8 @@ static void put_quota_metrics(const struct rx_ctx *c, struct buf *m)
 
 /* "storage ...": the disk of STATE (storage.c). */
 /* The writer thread's queue (writer.c): bytes queued now, the most ever,
- * the bound, chunks written, batches synced; bytes spilled to the stream now,
+ * the bound, chunks written, batches synced; chunks handed over without a
+ * copy, bytes of buffers kept for reuse; bytes spilled to the stream now,
  * the most ever, their bound, chunks spilled and moved ever; and chunks
  * refused because queue and spill were both full. */
 static void put_writer(const struct rx_ctx *c, struct buf *s, struct buf *m)
@@ -146,15 +147,19 @@ static void put_writer(const struct rx_ctx *c, struct buf *s, struct buf *m)
 
 	rx_writer_stats(c->writer, &w);
 	put(s, "writer queued=%llu peak=%llu max=%llu written=%llu syncs=%llu full=%llu spill=%llu "
-	       "spill_peak=%llu spill_max=%llu spilled=%llu moved=%llu\n",
+	       "spill_peak=%llu spill_max=%llu spilled=%llu moved=%llu given=%llu spare=%llu\n",
 	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)w.cap,
 	    (unsigned long long)w.written, (unsigned long long)w.syncs, (unsigned long long)c->st.writer_full,
 	    (unsigned long long)w.spill, (unsigned long long)w.spill_peak, (unsigned long long)w.spill_cap,
-	    (unsigned long long)w.spilled, (unsigned long long)w.moved);
+	    (unsigned long long)w.spilled, (unsigned long long)w.moved, (unsigned long long)w.given,
+	    (unsigned long long)w.spare);
 	put(m, "# HELP sluice_rx_writer_queue_bytes Decoded chunk bytes waiting for the writer thread.\n"
 		"# TYPE sluice_rx_writer_queue_bytes gauge\nsluice_rx_writer_queue_bytes %llu\n"
 		"# HELP sluice_rx_writer_queue_peak_bytes The most ever waiting.\n"
 		"# TYPE sluice_rx_writer_queue_peak_bytes gauge\nsluice_rx_writer_queue_peak_bytes %llu\n"
+		"# HELP sluice_rx_writer_spare_bytes Chunk buffers written and kept for reuse (within "
+		"--writer-queue).\n"
+		"# TYPE sluice_rx_writer_spare_bytes gauge\nsluice_rx_writer_spare_bytes %llu\n"
 		"# HELP sluice_rx_writer_spill_bytes Decoded chunk bytes spilled to the staged stream at a full "
 		"queue, not yet moved into their files (counted at the chunk size).\n"
 		"# TYPE sluice_rx_writer_spill_bytes gauge\nsluice_rx_writer_spill_bytes %llu\n"
@@ -165,8 +170,8 @@ static void put_writer(const struct rx_ctx *c, struct buf *s, struct buf *m)
 		"# HELP sluice_rx_writer_full_total Decoded chunks dropped because the writer queue was "
 		"full and the spill at --writer-spill (received again with a repeat pass).\n"
 		"# TYPE sluice_rx_writer_full_total counter\nsluice_rx_writer_full_total %llu\n",
-	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)w.spill,
-	    (unsigned long long)w.spill_peak, (unsigned long long)w.spilled,
+	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)w.spare,
+	    (unsigned long long)w.spill, (unsigned long long)w.spill_peak, (unsigned long long)w.spilled,
 	    (unsigned long long)c->st.writer_full);
 }
 

@@ -1,8 +1,17 @@
 /* writer.c — decoded chunks into the staged files on a thread of its own.
  *
  * Once a transfer's files are written in place (direct.c), the receive
- * thread does not create, write or sync them: it copies each decoded chunk
- * into a bounded queue (--writer-queue bytes) and goes back to recvmmsg.
+ * thread does not create, write or sync them: it hands each decoded chunk
+ * to a bounded queue (--writer-queue bytes) and goes back to recvmmsg.
+ * A chunk decoded in its window slot is handed over without a copy
+ * (rx_writer_give: the slot's buffer becomes the job's, and the slot gets a
+ * spare in exchange); once written, a given buffer is kept as a spare for
+ * the next exchange or the next slot that needs one (rx_writer_spare), so
+ * buffers circulate, already faulted in, instead of being allocated and
+ * copied a chunk at a time. Spares count in --writer-queue: queued and
+ * spare bytes together stay within it (a copy queued frees the oldest
+ * spares it needs room from; at most SPARES of them). A decompressed chunk
+ * (c->chunkbuf) is copied (rx_writer_put).
  * One writer thread (and its sync thread), started after the sandbox like
  * the hashing thread (they inherit Landlock and seccomp), takes chunks in
  * order and
@@ -68,6 +77,7 @@
 #define CKPT_BYTES (16u << 20)  /* written per transfer before a checkpoint */
 #define WFDC 16                 /* descriptors cached by the writer */
 #define MOVE_BYTES (8u << 20)   /* spilled bytes moved before queued writes get a turn */
+#define SPARES 512              /* given buffers kept for reuse, at most */
 
 enum { JOB_WRITE, JOB_CHECKPOINT, JOB_MOVE };
 
@@ -84,8 +94,13 @@ struct job {
 	int kind;
 	uint64_t idx, seq;
 	size_t len;
-	uint8_t data[];
+	const uint8_t *p;           /* the chunk: data, or into own */
+	uint8_t *own;               /* rx_writer_give: the receive thread's buffer, */
+	size_t owncap;              /* owncap bytes of it, kept for reuse once written */
+	uint8_t data[];             /* rx_writer_put: the copy */
 };
+
+struct spare { uint8_t *buf; size_t cap; };
 
 struct rx_writer {
 	pthread_t thread, sthread;
@@ -112,6 +127,9 @@ struct rx_writer {
 	uint64_t spilled, moved;    /* chunks spilled, moved, ever */
 	uint8_t *mbuf;              /* the writer's buffer for a spilled chunk */
 	size_t mcap;
+	struct spare spare[SPARES]; /* given buffers, written: oldest first */
+	size_t nspare, spare_bytes;
+	uint64_t given, reused;     /* chunks given (no copy); buffers reused */
 };
 
 static void add_fail(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, int err, int kind)
@@ -319,7 +337,7 @@ static void do_write(struct rx_writer *w, struct job *j)
 	int err;
 
 	errno = 0;
-	err = write_chunk(w, x, j->idx * x->hdr.chunk_size, j->data, j->len);
+	err = write_chunk(w, x, j->idx * x->hdr.chunk_size, j->p, j->len);
 	if (err) {
 		add_fail(w, x, j->idx, err, RX_WF_WRITE);
 		return;
@@ -420,6 +438,29 @@ static void enqueue(struct rx_writer *w, struct job *j)
 	pthread_cond_signal(&w->work);
 }
 
+/* Free the oldest spares until need more bytes fit --writer-queue beside
+ * what is queued and spare (mutex held). */
+static void trim_spares(struct rx_writer *w, uint64_t need)
+{
+	while (w->nspare && w->bytes + w->spare_bytes + need > w->cap) {
+		free(w->spare[0].buf);
+		w->spare_bytes -= w->spare[0].cap;
+		memmove(w->spare, w->spare + 1, --w->nspare * sizeof *w->spare);
+	}
+}
+
+/* A given buffer written (its bytes out of the queue): kept for
+ * rx_writer_spare if it fits, else freed (mutex held). */
+static void keep_spare(struct rx_writer *w, uint8_t *buf, size_t cap)
+{
+	if (w->nspare == SPARES || w->bytes + w->spare_bytes + cap > w->cap) {
+		free(buf);
+		return;
+	}
+	w->spare[w->nspare++] = (struct spare){ buf, cap };
+	w->spare_bytes += cap;
+}
+
 static void *run(void *arg)
 {
 	struct rx_writer *w = arg;
@@ -455,6 +496,8 @@ static void *run(void *arg)
 		} else {
 			if (j->kind == JOB_MOVE)
 				j->x->wmove = NULL;
+			if (j->kind == JOB_WRITE && j->own)
+				keep_spare(w, j->own, j->owncap);
 			free(j);
 		}
 		pthread_cond_broadcast(&w->done);
@@ -517,6 +560,7 @@ void rx_writer_stop(struct rx_writer *w)
 	pthread_join(w->sthread, NULL);
 	fdc_drop(w, NULL);
 	free(w->mbuf);
+	trim_spares(w, w->cap + 1);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
@@ -525,31 +569,104 @@ void rx_writer_stop(struct rx_writer *w)
 }
 
 
-int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
+/* Queue the job if there is room for its bytes (mutex held). */
+static int queue_job(struct rx_writer *w, struct job *j)
 {
-	struct job *j;
-
-	pthread_mutex_lock(&w->mu);
-	if (w->bytes && w->bytes + len > w->cap) {
-		pthread_mutex_unlock(&w->mu);
+	if (w->bytes && w->bytes + j->len > w->cap)
 		return SL_ERR_AGAIN;
-	}
-	pthread_mutex_unlock(&w->mu);
-	j = malloc(sizeof *j + len);
+	trim_spares(w, j->len);
+	enqueue(w, j);
+	w->bytes += j->len;
+	if (w->bytes > w->peak)
+		w->peak = w->bytes;
+	return SL_OK;
+}
+
+static struct job *write_job(struct rx_xfer *x, uint64_t idx, size_t len, size_t extra)
+{
+	struct job *j = malloc(sizeof *j + extra);
+
 	if (!j)
-		return SL_ERR_NOMEM;
+		return NULL;
 	j->x = x;
 	j->kind = JOB_WRITE;
 	j->idx = idx;
 	j->len = len;
+	j->own = NULL;
+	j->owncap = 0;
+	j->p = j->data;
+	return j;
+}
+
+int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
+{
+	struct job *j;
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	r = w->bytes && w->bytes + len > w->cap ? SL_ERR_AGAIN : SL_OK;
+	pthread_mutex_unlock(&w->mu);
+	if (r != SL_OK)
+		return r;
+	if ((j = write_job(x, idx, len, len)) == NULL)
+		return SL_ERR_NOMEM;
 	memcpy(j->data, buf, len);
 	pthread_mutex_lock(&w->mu);
-	enqueue(w, j);
-	w->bytes += len;
-	if (w->bytes > w->peak)
-		w->peak = w->bytes;
+	r = queue_job(w, j);
 	pthread_mutex_unlock(&w->mu);
-	return SL_OK;
+	if (r != SL_OK)
+		free(j);
+	return r;
+}
+
+/* A spare of exactly cap bytes out of the list, or NULL (mutex held). */
+static uint8_t *take_spare(struct rx_writer *w, size_t cap)
+{
+	for (size_t i = w->nspare; i-- > 0;) {
+		uint8_t *buf = w->spare[i].buf;
+		if (w->spare[i].cap != cap)
+			continue;
+		w->spare_bytes -= cap;
+		memmove(w->spare + i, w->spare + i + 1, (--w->nspare - i) * sizeof *w->spare);
+		w->reused++;
+		return buf;
+	}
+	return NULL;
+}
+
+int rx_writer_give(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, uint8_t **bufp, size_t cap,
+		   size_t off, size_t len)
+{
+	struct job *j = write_job(x, idx, len, 0);
+	int r;
+
+	if (!j)
+		return SL_ERR_NOMEM;
+	j->own = *bufp;
+	j->owncap = cap;
+	j->p = *bufp + off;
+	pthread_mutex_lock(&w->mu);
+	if (w->bytes && w->bytes + len > w->cap) {
+		r = SL_ERR_AGAIN;
+	} else { /* an exchange: queued and spare bytes stay as they were */
+		*bufp = take_spare(w, cap);
+		r = queue_job(w, j);
+		w->given++;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (r != SL_OK)
+		free(j);
+	return r;
+}
+
+uint8_t *rx_writer_spare(struct rx_writer *w, size_t cap)
+{
+	uint8_t *buf;
+
+	pthread_mutex_lock(&w->mu);
+	buf = take_spare(w, cap);
+	pthread_mutex_unlock(&w->mu);
+	return buf;
 }
 
 int rx_writer_spill(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
@@ -615,6 +732,7 @@ void rx_writer_checkpoint(struct rx_writer *w, struct rx_xfer *x)
 	j->kind = JOB_CHECKPOINT;
 	j->seq = ++x->wckpt_asked;
 	j->len = 0;
+	j->own = NULL;
 	enqueue(w, j);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -642,9 +760,12 @@ void rx_writer_release(struct rx_writer *w, struct rx_xfer *x)
 	while (x->wqueued || w->busy == x || x->wsyncing)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
-	/* the threads are not working on x: its descriptors can go */
+	/* the threads are not working on x: its descriptors can go, and the
+	 * spares too if nothing else is queued (an idle daemon holds none) */
 	pthread_mutex_lock(&w->mu);
 	fdc_drop(w, x);
+	if (!w->njobs)
+		trim_spares(w, w->cap + 1);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -718,6 +839,9 @@ void rx_writer_stats(struct rx_writer *w, struct rx_writer_stats *s)
 	s->spill_cap = w->spill_cap;
 	s->spilled = w->spilled;
 	s->moved = w->moved;
+	s->given = w->given;
+	s->reused = w->reused;
+	s->spare = w->spare_bytes;
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -390,6 +390,9 @@ static int show_writer(const char *line)
 	printf("writer     %s queued of %s (peak %s); %llu chunks written, %llu syncs",
 	       sl_fmt_bytes(num(line, "queued="), b1, sizeof b1), sl_fmt_bytes(num(line, "max="), b2, sizeof b2),
 	       sl_fmt_bytes(num(line, "peak="), b3, sizeof b3), num(line, "written="), num(line, "syncs="));
+	if (strstr(line, " spare="))
+		printf("; %llu handed over without a copy, %s of buffers kept for reuse", num(line, "given="),
+		       sl_fmt_bytes(num(line, "spare="), b1, sizeof b1));
 	if (strstr(line, " spill_max="))
 		printf("\n           %s spilled to the stream of %s (peak %s); %llu chunks spilled, %llu moved",
 		       sl_fmt_bytes(num(line, "spill="), b1, sizeof b1),

@@ -192,7 +192,7 @@ static unsigned json_storage(const char *dl)
 static unsigned json_writer(const char *wr)
 {
 	static const char *const k[] = { "queued", "peak", "max", "written", "syncs", "spill", "spill_peak",
-					  "spill_max", "spilled", "moved", NULL };
+					  "spill_max", "spilled", "moved", "given", "spare", NULL };
 
 	printf("  \"writer\": {");
 	nums(wr, k);

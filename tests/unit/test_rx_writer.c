@@ -10,7 +10,9 @@
  * catalog are moved by the writer, not the receive thread; many small files,
  * empty ones among them, are all released; the done map on disk names only
  * chunks the writer made durable, so a restart keeps them, and a crash with
- * spilled chunks pending loses only those.
+ * spilled chunks pending loses only those. A chunk decoded in its slot is
+ * handed over without a copy and the slot's buffers come back for reuse,
+ * within the queue's bound, and are freed once the transfer is done.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -340,5 +342,91 @@ Test(rx_writer, spill_cursor_wraps)
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
 	cr_assert_eq(status_num("writer ", "moved="), 6);
+	rxh_one_free(&a);
+}
+
+/* Each chunk decoded in its block slot is handed to the writer without a
+ * copy (status given=), the slot takes a written buffer back in exchange
+ * (reused), queued and spare bytes stay within --writer-queue, the spares
+ * are freed once the transfer's files are closed, and the bytes arrive
+ * intact although their buffers went round. */
+Test(rx_writer, chunks_handed_over_buffers_reused)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_writer_stats ws;
+	struct rx_xfer *x;
+	uint64_t spare_seen = 0;
+
+	h->cfg.writer_queue = 4 * 32 * 1024; /* four slots' buffers */
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 900000, 41, &o), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	send_range(&a, 0, a.t.hdr.catalog_blocks);
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x && x->catalog_ok && x->tree && x->writer, "files written by the writer thread");
+	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b += 3) {
+		send_range(&a, b, b + 3 < a.t.nblocks ? b + 3 : a.t.nblocks);
+		rx_writer_stats(h->c.writer, &ws);
+		cr_assert_leq(ws.queued + ws.spare, ws.cap, "queued %llu + spare %llu within %llu",
+			      (unsigned long long)ws.queued, (unsigned long long)ws.spare,
+			      (unsigned long long)ws.cap);
+		rx_writer_idle(h->c.writer);
+		rx_writer_stats(h->c.writer, &ws);
+		if (ws.spare > spare_seen)
+			spare_seen = ws.spare;
+	}
+	cr_assert_gt(spare_seen, 0, "written buffers wait as spares");
+	rx_writer_stats(h->c.writer, &ws);
+	cr_assert_eq(ws.given, a.t.hdr.nchunks, "every chunk handed over without a copy (%llu of %llu)",
+		     (unsigned long long)ws.given, (unsigned long long)a.t.hdr.nchunks);
+	cr_assert_geq(ws.reused, a.t.hdr.nchunks - 4, "slots took written buffers back (%llu)",
+		      (unsigned long long)ws.reused);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
+	rx_writer_stats(h->c.writer, &ws);
+	cr_assert_eq(ws.spare, 0, "spares freed once the transfer is done (%llu left)",
+		     (unsigned long long)ws.spare);
+	cr_assert_eq(status_num("writer ", "given="), (long long)a.t.hdr.nchunks, "status counts them");
+	rxh_one_free(&a);
+}
+
+/* A chunk the writer refuses (queue full, no spill) stays in its slot's
+ * buffer, untouched: refused, not done, and a repeat pass completes it. */
+Test(rx_writer, refused_chunk_keeps_its_buffer)
+{
+	struct rxh_one a;
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_writer_stats ws;
+	struct rx_xfer *x;
+
+	h->cfg.writer_queue = 1;
+	h->cfg.writer_spill = RX_WRITER_SPILL_NONE;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 300000, 43, &o), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	send_range(&a, 0, a.t.hdr.catalog_blocks);
+	x = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(x && x->writer);
+	rx_writer_hold(h->c.writer, 1);
+	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
+	rx_writer_stats(h->c.writer, &ws);
+	cr_assert_eq(ws.given, 1, "one chunk queued, the others refused (%llu given)",
+		     (unsigned long long)ws.given);
+	cr_assert_eq(h->c.st.writer_full, a.t.hdr.nchunks - 1);
+	for (unsigned i = 0; i < x->nwin; i++)
+		cr_assert(!x->win[i].used, "refused blocks leave no slot in use");
+	rx_writer_hold(h->c.writer, 0);
+	rxh_settle(h);
+	cr_assert(!rxh_is_released(h, a.t.hex));
+	for (int pass = 1; pass < 8 && !rxh_is_released(h, a.t.hex); pass++) {
+		rxh_send_hdr(h, &a.s, &a.t, NULL, (unsigned)pass);
+		for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++) {
+			rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+			rx_writer_idle(h->c.writer);
+		}
+		rxh_settle(h);
+	}
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
 	rxh_one_free(&a);
 }
