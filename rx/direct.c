@@ -268,7 +268,7 @@ void rx_tree_close(struct rx_xfer *x)
 	rx_base_cancel(x); /* a copy from the base writes into the tree */
 	if (x->writer) {
 		/* what is queued is written and made durable first (its failures
-		 * stay in x->wfail for rx_writer_poll) */
+		 * stay with the writer's state of x for rx_writer_poll) */
 		rx_writer_flush(x->writer, x);
 		rx_writer_release(x->writer, x);
 		x->writer = NULL;
@@ -401,6 +401,8 @@ static int start_hashing(struct rx_ctx *c, struct rx_xfer *x)
 {
 	int r = hasher_files(x);
 
+	if (!r && c->writer)
+		r = rx_writer_attach(x);
 	if (!r)
 		r = rx_hasher_add(c->hasher, x);
 	if (r)

@@ -132,6 +132,7 @@ struct rx_hfile {                /* the hasher's copy of a manifest file line */
 struct rx_hasher;
 struct rx_basejob;
 struct rx_writer;
+struct rx_wx;
 
 enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
 struct rx_wfail {                /* what the writer thread could not do (writer.c) */
@@ -190,21 +191,8 @@ struct rx_xfer {
 	size_t *dirtyl, ndirty;
 	struct rx_hasher *hasher;    /* registered with it while the tree is open */
 	struct rx_writer *writer;   /* chunks go through it while the tree is open (writer.c) */
-	uint64_t *wpend;            /* writer: chunks written, not yet durable */
-	size_t nwpend, wpendcap;
-	uint64_t wpend_bytes;
-	struct rx_wfail *wfail;     /* writer: failures for the receive thread (under its mutex) */
-	size_t nwfail, wfailcap;
-	int wfail_lost;
-	uint64_t wqueued;           /* jobs queued or in progress (under its mutex) */
-	uint64_t wsyncing;          /* batches queued or being synced (under its mutex) */
-	uint64_t wckpt_asked, wckpt_done;
-	uint8_t *spilled;           /* per chunk: in the stream for the writer to move (writer.c) */
-	uint64_t nspilled;          /* ... how many (under the writer's mutex) */
-	uint64_t wspill_cur;        /* writer: where it looks for the next one */
-	uint64_t wspill_freed;      /* writer: spill bytes moved, for the quota (under its mutex) */
+	struct rx_wx *wx;           /* the writer's state of x (writer.c), from rx_writer_attach */
 	uint64_t spill_quota;       /* receive thread: spill bytes counted in the staging quota */
-	void *wmove;                /* the move job queued for x (under the writer's mutex) */
 	int release_writer;         /* complete: released once the writer and hasher are done with it */
 	struct rx_hfile *hf;        /* the files, for the hasher thread */
 	size_t nhf;
@@ -475,6 +463,12 @@ struct rx_writer_stats {
  * RX_WRITER_SPILL_NONE: none). */
 int rx_writer_start(uint64_t cap, uint64_t spill_cap, struct rx_writer **out);
 void rx_writer_stop(struct rx_writer *w);
+/* The writer's state of x made (before any job of x: direct.c, when the
+ * tree opens); freed by rx_writer_forget once nothing of x is queued. */
+int rx_writer_attach(struct rx_xfer *x);
+void rx_writer_forget(struct rx_xfer *x);
+/* Chunks of x in the stream, waiting to be moved into their files. */
+uint64_t rx_writer_spilled_of(struct rx_writer *w, const struct rx_xfer *x);
 /* Queue chunk idx of x (copied): SL_OK, SL_ERR_AGAIN (queue full) or SL_ERR_NOMEM. */
 int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
 /* The same without a copy: the chunk is the len bytes at *bufp + off,

@@ -37,7 +37,7 @@
  * A full queue does not refuse the chunk: the receive thread spills it
  * (rx_writer_spill) into the transfer's stream file (STATE/xfer/<id>/stream,
  * at its stream offset: one pwrite into the page cache) and sets its bit in
- * x->spilled; one move job per transfer (JOB_MOVE) then brings spilled
+ * x->wx->spilled; one move job per transfer (JOB_MOVE) then brings spilled
  * chunks from the stream into their files, as a write job would, and punches
  * the stream's hole back (FALLOC_FL_PUNCH_HOLE), a batch at a time between
  * the queued writes. A spilled chunk is done like a queued one: written,
@@ -47,21 +47,22 @@
  * are spilled the same way (forced: the cap does not refuse them), so that
  * copy never runs on the receive thread either. Spilled bytes are bounded by
  * --writer-spill (spill_cap; counted at chunk_size a chunk, also in the
- * staging quota, by the receive thread, until moved: x->wspill_freed); only
+ * staging quota, by the receive thread, until moved: x->wx->spill_freed); only
  * when that is reached (or --writer-spill 0) is the chunk refused
  * (SL_ERR_AGAIN): the receive thread counts it (writer_full) and leaves the
  * block not done; a repeat pass brings it again. Memory: one bit per chunk
- * (x->spilled, allocated at the first spill) and one job per transfer. A write, sync or done-map write that fails is recorded against its
- * transfer (x->wfail); the receive thread picks failures up in rx_writer_poll()
- * (every tick, and after every flush): a failed chunk is not done any more,
- * the storage failure is counted and audited (storage.c) as before.
+ * (x->wx->spilled, allocated at the first spill) and one job per transfer.
+ * A write, sync or done-map write that fails is recorded against its
+ * transfer (x->wx->fail); the receive thread picks failures up in
+ * rx_writer_poll() (every tick, and after every flush): a failed chunk is
+ * not done any more, the storage failure is counted and audited
+ * (storage.c) as before.
  *
- * Ownership: jobs hold a pointer to their transfer; the receive thread
- * never frees or closes a transfer with jobs queued (rx_tree_close flushes
- * it first). While registered (x->writer set), x->wpend* and x->wspill_cur
- * belong to the thread; x->wfail, x->nspilled, x->wmove and x->wspill_freed
- * are under the mutex; x->spilled bits are set by the receive thread and
- * cleared by the writer (atomics).
+ * Ownership: what the writer keeps of a transfer is struct rx_wx (x->wx),
+ * known only here; its comments say which thread owns each field. Jobs
+ * hold a pointer to their transfer; the receive thread never frees or
+ * closes a transfer with jobs queued (rx_tree_close flushes it first), and
+ * frees x->wx (rx_writer_forget) only after that.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +103,28 @@ struct job {
 
 struct spare { uint8_t *buf; size_t cap; };
 
+/* The writer's state of one transfer (x->wx): made by rx_writer_attach on
+ * the receive thread before any job of x, freed by rx_writer_forget once
+ * nothing of x is queued. "mutex": under w->mu; "writer": the writer or
+ * sync thread's while x is registered. */
+struct rx_wx {
+	uint64_t *pend;             /* writer: chunks written, not yet durable */
+	size_t npend, pendcap;
+	uint64_t pend_bytes;
+	struct rx_wfail *fail;      /* mutex: failures for the receive thread */
+	size_t nfail, failcap;
+	int fail_lost;
+	uint64_t queued;            /* mutex: jobs queued or in progress */
+	uint64_t syncing;           /* mutex: batches queued or being synced */
+	uint64_t ckpt_asked, ckpt_done;  /* mutex */
+	uint8_t *spilled;           /* per chunk: in the stream to be moved (set by the
+				     * receive thread, cleared by the writer: atomics) */
+	uint64_t nspilled;          /* mutex: ... how many */
+	uint64_t spill_cur;         /* writer: where it looks for the next one */
+	uint64_t spill_freed;       /* mutex: spill bytes moved, for the quota */
+	struct job *move;           /* mutex: the move job queued for x */
+};
+
 struct rx_writer {
 	pthread_t thread, sthread;
 	pthread_mutex_t mu;
@@ -135,11 +158,11 @@ struct rx_writer {
 static void add_fail(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, int err, int kind)
 {
 	pthread_mutex_lock(&w->mu);
-	(void)sl_grow(&x->wfail, x->nwfail, &x->wfailcap, sizeof *x->wfail); /* no memory: counted, below */
-	if (x->nwfail < x->wfailcap)
-		x->wfail[x->nwfail++] = (struct rx_wfail){ .idx = idx, .err = err, .kind = kind };
+	(void)sl_grow(&x->wx->fail, x->wx->nfail, &x->wx->failcap, sizeof *x->wx->fail); /* no memory: counted, below */
+	if (x->wx->nfail < x->wx->failcap)
+		x->wx->fail[x->wx->nfail++] = (struct rx_wfail){ .idx = idx, .err = err, .kind = kind };
 	else
-		x->wfail_lost = 1; /* out of memory: the receive thread re-checks the whole map */
+		x->wx->fail_lost = 1; /* out of memory: the receive thread re-checks the whole map */
 	w->failed = 1;
 	pthread_mutex_unlock(&w->mu);
 }
@@ -249,37 +272,37 @@ static void hand_over(struct rx_writer *w, struct rx_xfer *x)
 {
 	struct batch *b;
 
-	if (x->nwpend == 0)
+	if (x->wx->npend == 0)
 		return;
 	pthread_mutex_lock(&w->mu);
 	for (b = w->shead; b && b->x != x; b = b->next)
 		;
-	if (b && b->n + x->nwpend <= b->cap) {
-		memcpy(b->idx + b->n, x->wpend, x->nwpend * sizeof *x->wpend);
-		b->n += x->nwpend;
-		x->nwpend = 0;
+	if (b && b->n + x->wx->npend <= b->cap) {
+		memcpy(b->idx + b->n, x->wx->pend, x->wx->npend * sizeof *x->wx->pend);
+		b->n += x->wx->npend;
+		x->wx->npend = 0;
 	} else if (!b && (b = calloc(1, sizeof *b)) != NULL) {
 		b->x = x;
-		b->idx = x->wpend;
-		b->n = x->nwpend;
-		b->cap = x->wpendcap;
-		x->wpend = NULL;
-		x->nwpend = x->wpendcap = 0;
+		b->idx = x->wx->pend;
+		b->n = x->wx->npend;
+		b->cap = x->wx->pendcap;
+		x->wx->pend = NULL;
+		x->wx->npend = x->wx->pendcap = 0;
 		if (w->stail)
 			w->stail->next = b;
 		else
 			w->shead = b;
 		w->stail = b;
-		x->wsyncing++;
+		x->wx->syncing++;
 		pthread_cond_signal(&w->swork);
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (x->nwpend) {
+	if (x->wx->npend) {
 		/* the waiting batch is full (or no memory): synced here */
-		sync_chunks(w, x, x->wpend, x->nwpend);
-		x->nwpend = 0;
+		sync_chunks(w, x, x->wx->pend, x->wx->npend);
+		x->wx->npend = 0;
 	}
-	x->wpend_bytes = 0;
+	x->wx->pend_bytes = 0;
 }
 
 static void *run_sync(void *arg)
@@ -300,7 +323,7 @@ static void *run_sync(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		sync_chunks(w, b->x, b->idx, b->n);
 		pthread_mutex_lock(&w->mu);
-		b->x->wsyncing--;
+		b->x->wx->syncing--;
 		w->sbusy = NULL;
 		w->syncs++;
 		free(b->idx);
@@ -315,19 +338,19 @@ static void *run_sync(void *arg)
  * hasher is kicked), handed over every CKPT_BYTES. */
 static void wrote(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, size_t len)
 {
-	if (sl_grow(&x->wpend, x->nwpend, &x->wpendcap, sizeof *x->wpend)) {
+	if (sl_grow(&x->wx->pend, x->wx->npend, &x->wx->pendcap, sizeof *x->wx->pend)) {
 		add_fail(w, x, idx, ENOMEM, RX_WF_WRITE);
 		return;
 	}
-	x->wpend[x->nwpend++] = idx;
-	x->wpend_bytes += len;
+	x->wx->pend[x->wx->npend++] = idx;
+	x->wx->pend_bytes += len;
 	rx_done_set(x->written, idx);
 	w->written++;
 	if (x->hasher) {
 		char why[8];
 		rx_hasher_kick(x->hasher, x, why, sizeof why);
 	}
-	if (x->wpend_bytes >= CKPT_BYTES)
+	if (x->wx->pend_bytes >= CKPT_BYTES)
 		hand_over(w, x);
 }
 
@@ -358,15 +381,15 @@ static uint64_t next_spilled(struct rx_xfer *x)
 	uint64_t n = x->hdr.nchunks;
 
 	for (uint64_t k = 0; k < n; k++) {
-		uint64_t i = (x->wspill_cur + k) % n;
-		uint8_t b = __atomic_load_n(&x->spilled[i / 8], __ATOMIC_ACQUIRE);
+		uint64_t i = (x->wx->spill_cur + k) % n;
+		uint8_t b = __atomic_load_n(&x->wx->spilled[i / 8], __ATOMIC_ACQUIRE);
 		if (b == 0) { /* the rest of this byte (not past the end: it wraps) */
 			uint64_t step = 8 - i % 8;
 			k += (i + step > n ? n - i : step) - 1;
 			continue;
 		}
 		if (b >> (i % 8) & 1) {
-			x->wspill_cur = i + 1;
+			x->wx->spill_cur = i + 1;
 			return i;
 		}
 	}
@@ -413,11 +436,11 @@ static void do_move(struct rx_writer *w, struct rx_xfer *x)
 		err = move_one(w, x, idx);
 		if (err)
 			add_fail(w, x, idx, err, RX_WF_WRITE);
-		__atomic_fetch_and(&x->spilled[idx / 8], (uint8_t)~(1u << (idx % 8)), __ATOMIC_RELEASE);
+		__atomic_fetch_and(&x->wx->spilled[idx / 8], (uint8_t)~(1u << (idx % 8)), __ATOMIC_RELEASE);
 		moved += x->hdr.chunk_size;
 		pthread_mutex_lock(&w->mu);
-		x->nspilled--;
-		x->wspill_freed += x->hdr.chunk_size;
+		x->wx->nspilled--;
+		x->wx->spill_freed += x->hdr.chunk_size;
 		w->spill_bytes -= x->hdr.chunk_size;
 		w->moved += !err;
 		w->failed = 1;
@@ -433,7 +456,7 @@ static void enqueue(struct rx_writer *w, struct job *j)
 	else
 		w->head = j;
 	w->tail = j;
-	j->x->wqueued++;
+	j->x->wx->queued++;
 	w->njobs++;
 	pthread_cond_signal(&w->work);
 }
@@ -487,15 +510,15 @@ static void *run(void *arg)
 		if (j->kind == JOB_WRITE)
 			w->bytes -= j->len;
 		else if (j->kind == JOB_CHECKPOINT)
-			j->x->wckpt_done = j->seq;
-		j->x->wqueued--;
+			j->x->wx->ckpt_done = j->seq;
+		j->x->wx->queued--;
 		w->njobs--;
 		w->busy = NULL;
-		if (j->kind == JOB_MOVE && j->x->nspilled) {
+		if (j->kind == JOB_MOVE && j->x->wx->nspilled) {
 			enqueue(w, j); /* more spilled: again after the writes queued meanwhile */
 		} else {
 			if (j->kind == JOB_MOVE)
-				j->x->wmove = NULL;
+				j->x->wx->move = NULL;
 			if (j->kind == JOB_WRITE && j->own)
 				keep_spare(w, j->own, j->owncap);
 			free(j);
@@ -598,6 +621,36 @@ static struct job *write_job(struct rx_xfer *x, uint64_t idx, size_t len, size_t
 	return j;
 }
 
+int rx_writer_attach(struct rx_xfer *x)
+{
+	if (!x->wx && (x->wx = calloc(1, sizeof *x->wx)) == NULL)
+		return SL_ERR_NOMEM;
+	return SL_OK;
+}
+
+void rx_writer_forget(struct rx_xfer *x)
+{
+	if (!x->wx)
+		return;
+	free(x->wx->pend);
+	free(x->wx->fail);
+	free(x->wx->spilled);
+	free(x->wx);
+	x->wx = NULL;
+}
+
+uint64_t rx_writer_spilled_of(struct rx_writer *w, const struct rx_xfer *x)
+{
+	uint64_t n;
+
+	if (!x->wx)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	n = x->wx->nspilled;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 int rx_writer_put(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len)
 {
 	struct job *j;
@@ -680,14 +733,14 @@ int rx_writer_spill(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const 
 		pthread_mutex_unlock(&w->mu);
 		return SL_ERR_AGAIN;
 	}
-	if (!x->wmove && (j = calloc(1, sizeof *j)) == NULL) {
+	if (!x->wx->move && (j = calloc(1, sizeof *j)) == NULL) {
 		pthread_mutex_unlock(&w->mu);
 		return SL_ERR_NOMEM;
 	}
 	pthread_mutex_unlock(&w->mu);
 	/* the bitmap and the stream are the receive thread's to set up: the
 	 * writer reads them only for a move job queued after this */
-	if (!x->spilled && (x->spilled = calloc(rx_done_bytes(x->hdr.nchunks), 1)) == NULL) {
+	if (!x->wx->spilled && (x->wx->spilled = calloc(rx_done_bytes(x->hdr.nchunks), 1)) == NULL) {
 		free(j);
 		return SL_ERR_NOMEM;
 	}
@@ -698,18 +751,18 @@ int rx_writer_spill(struct rx_writer *w, struct rx_xfer *x, uint64_t idx, const 
 		return SL_ERR_IO;
 	}
 	pthread_mutex_lock(&w->mu);
-	if (!(__atomic_load_n(&x->spilled[idx / 8], __ATOMIC_ACQUIRE) >> (idx % 8) & 1)) {
-		__atomic_fetch_or(&x->spilled[idx / 8], (uint8_t)(1u << (idx % 8)), __ATOMIC_RELEASE);
-		x->nspilled++;
+	if (!(__atomic_load_n(&x->wx->spilled[idx / 8], __ATOMIC_ACQUIRE) >> (idx % 8) & 1)) {
+		__atomic_fetch_or(&x->wx->spilled[idx / 8], (uint8_t)(1u << (idx % 8)), __ATOMIC_RELEASE);
+		x->wx->nspilled++;
 		w->spill_bytes += need;
 		if (w->spill_bytes > w->spill_peak)
 			w->spill_peak = w->spill_bytes;
 		w->spilled++;
 	}
-	if (!x->wmove && j) {
+	if (!x->wx->move && j) {
 		j->x = x;
 		j->kind = JOB_MOVE;
-		x->wmove = j;
+		x->wx->move = j;
 		enqueue(w, j);
 		j = NULL;
 	}
@@ -723,14 +776,14 @@ void rx_writer_checkpoint(struct rx_writer *w, struct rx_xfer *x)
 	struct job *j = malloc(sizeof *j);
 
 	pthread_mutex_lock(&w->mu);
-	if (!j || x->wckpt_asked > x->wckpt_done) { /* one is waiting already */
+	if (!j || x->wx->ckpt_asked > x->wx->ckpt_done) { /* one is waiting already */
 		pthread_mutex_unlock(&w->mu);
 		free(j);
 		return;
 	}
 	j->x = x;
 	j->kind = JOB_CHECKPOINT;
-	j->seq = ++x->wckpt_asked;
+	j->seq = ++x->wx->ckpt_asked;
 	j->len = 0;
 	j->own = NULL;
 	enqueue(w, j);
@@ -745,19 +798,19 @@ int rx_writer_flush(struct rx_writer *w, struct rx_xfer *x)
 	 * x (only the receive thread queues for it, and it is here): the
 	 * checkpoint runs on this thread, also while the writer is held. */
 	pthread_mutex_lock(&w->mu);
-	while (x->wqueued || w->busy == x || x->wsyncing)
+	while (x->wx->queued || w->busy == x || x->wx->syncing)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
-	sync_chunks(w, x, x->wpend, x->nwpend);
-	x->nwpend = 0;
-	x->wpend_bytes = 0;
+	sync_chunks(w, x, x->wx->pend, x->wx->npend);
+	x->wx->npend = 0;
+	x->wx->pend_bytes = 0;
 	return SL_OK;
 }
 
 void rx_writer_release(struct rx_writer *w, struct rx_xfer *x)
 {
 	pthread_mutex_lock(&w->mu);
-	while (x->wqueued || w->busy == x || x->wsyncing)
+	while (x->wx->queued || w->busy == x || x->wx->syncing)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 	/* the threads are not working on x: its descriptors can go, and the
@@ -799,14 +852,20 @@ int rx_writer_take_fails(struct rx_writer *w, struct rx_xfer *x, struct rx_wfail
 {
 	int any;
 
+	if (!x->wx) {
+		*f = NULL;
+		*n = 0;
+		*lost = 0;
+		return 0;
+	}
 	pthread_mutex_lock(&w->mu);
-	*f = x->wfail;
-	*n = x->nwfail;
-	*lost = x->wfail_lost;
+	*f = x->wx->fail;
+	*n = x->wx->nfail;
+	*lost = x->wx->fail_lost;
 	any = *n || *lost;
-	x->wfail = NULL;
-	x->nwfail = x->wfailcap = 0;
-	x->wfail_lost = 0;
+	x->wx->fail = NULL;
+	x->wx->nfail = x->wx->failcap = 0;
+	x->wx->fail_lost = 0;
 	pthread_mutex_unlock(&w->mu);
 	return any;
 }
@@ -849,9 +908,11 @@ uint64_t rx_writer_take_freed(struct rx_writer *w, struct rx_xfer *x)
 {
 	uint64_t n;
 
+	if (!x->wx)
+		return 0;
 	pthread_mutex_lock(&w->mu);
-	n = x->wspill_freed;
-	x->wspill_freed = 0;
+	n = x->wx->spill_freed;
+	x->wx->spill_freed = 0;
 	pthread_mutex_unlock(&w->mu);
 	return n;
 }
@@ -860,8 +921,10 @@ int rx_writer_busy(struct rx_writer *w, const struct rx_xfer *x)
 {
 	int b;
 
+	if (!x->wx)
+		return 0;
 	pthread_mutex_lock(&w->mu);
-	b = x->wqueued || w->busy == x || x->wsyncing;
+	b = x->wx->queued || w->busy == x || x->wx->syncing;
 	pthread_mutex_unlock(&w->mu);
 	return b;
 }

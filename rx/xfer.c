@@ -44,9 +44,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	close_fd(&x->cat_fd);
 	free(x->done);
 	free(x->written);
-	free(x->spilled);
-	free(x->wpend);
-	free(x->wfail);
+	rx_writer_forget(x);
 	free(x->catalog);
 	free(x->cat_done);
 	free(x->pend);
@@ -291,15 +289,9 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 	free(x->done);
 	free(x->written);
 	free(x->cat_done);
-	/* the writer let go of x (its tree is closed): what it left was for the old maps */
-	free(x->wfail);
-	x->wfail = NULL;
-	x->nwfail = x->wfailcap = 0;
-	x->wfail_lost = 0;
-	x->nwpend = 0;
-	x->wpend_bytes = 0;
-	free(x->spilled); /* none left: the writer moved them before it let go */
-	x->spilled = NULL;
+	/* the writer let go of x (its tree is closed): what it left was for the
+	 * old maps (no spilled chunk is left: it moved them before it let go) */
+	rx_writer_forget(x);
 	x->written = written;
 	free(x->catalog);
 	x->catalog = NULL;

@@ -94,7 +94,7 @@ Test(rx_writer, queue_full_spills_one_pass)
 	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_eq(h->c.st.writer_full, 0, "nothing refused (%llu)", (unsigned long long)h->c.st.writer_full);
 	cr_assert_eq(x->ndone, a.t.hdr.nchunks, "a spilled chunk is done (queued for the writer)");
-	cr_assert_eq(x->nspilled, a.t.hdr.nchunks - 1);
+	cr_assert_eq(rx_writer_spilled_of(h->c.writer, x), a.t.hdr.nchunks - 1);
 	cr_assert(!rxh_is_released(h, a.t.hex), "not released while the writer holds chunks");
 	rx_writer_hold(h->c.writer, 0);
 	rxh_settle(h);
@@ -191,7 +191,7 @@ Test(rx_writer, stream_before_catalog_moved_by_writer)
 	cr_assert(x->tree && x->writer, "the tree is open");
 	snprintf(p, sizeof p, "%s/release/%s/data/f.bin", h->state, a.t.hex);
 	cr_assert(access(p, F_OK) != 0, "the receive thread copied nothing into the files");
-	cr_assert_eq(x->nspilled, a.t.hdr.nchunks, "handed to the writer");
+	cr_assert_eq(rx_writer_spilled_of(h->c.writer, x), a.t.hdr.nchunks, "handed to the writer");
 	rx_writer_hold(h->c.writer, 0);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
@@ -284,7 +284,7 @@ Test(rx_writer, crash_with_spilled_pending)
 	rx_writer_hold(h->c.writer, 1);
 	last = a.t.nblocks - 1;
 	send_range(&a, quarter, last);
-	cr_assert_gt(x->nspilled, 0, "spilled chunks pending");
+	cr_assert_gt(rx_writer_spilled_of(h->c.writer, x), 0, "spilled chunks pending");
 	snprintf(p, sizeof p, "%s/xfer/%s/stream", h->state, a.t.hex);
 	cr_assert(access(p, F_OK) == 0, "the spill is in the stream");
 	/* the crash: what is on disk now is what the next start finds */
@@ -334,10 +334,10 @@ Test(rx_writer, spill_cursor_wraps)
 	rxh_send_block(h, &a.s, &a.t, cb + 9, 0, 0); /* queued */
 	for (uint64_t i = 1; i <= 5; i++)
 		rxh_send_block(h, &a.s, &a.t, cb + i, 0, 0); /* spilled */
-	cr_assert_eq(x->nspilled, 5);
+	cr_assert_eq(rx_writer_spilled_of(h->c.writer, x), 5);
 	rx_writer_hold(h->c.writer, 0);
 	rx_writer_idle(h->c.writer);
-	cr_assert_eq(x->nspilled, 0, "every spilled chunk moved");
+	cr_assert_eq(rx_writer_spilled_of(h->c.writer, x), 0, "every spilled chunk moved");
 	rxh_send_all(h, &a.s, &a.t, 1);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
