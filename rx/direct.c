@@ -288,15 +288,7 @@ void rx_tree_close(struct rx_xfer *x)
 void rx_tree_restart_hashing(struct rx_xfer *x)
 {
 	rx_tree_close(x);
-	sl_sha256_free(x->hctx);
-	x->hctx = NULL;
-	if (x->hfd >= 0)
-		close(x->hfd);
-	x->hfd = -1;
-	x->hchunk = x->hpos = 0;
-	x->hfile = 0;
-	x->hashed_all = x->herr = 0;
-	x->hwhy[0] = '\0';
+	rx_hasher_reset(x);
 }
 
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
@@ -307,12 +299,7 @@ void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
 	x->dirty = NULL;
 	x->dirtyl = NULL;
 	x->ndirty = 0;
-	sl_sha256_free(x->hctx);
-	x->hctx = NULL;
-	x->hchunk = x->hpos = 0;
-	x->hfile = 0;
-	x->hashed_all = x->herr = 0;
-	x->hwhy[0] = '\0';
+	rx_hasher_reset(x);
 	for (size_t i = 0; i < x->nhf; i++)
 		free(x->hf[i].path);
 	free(x->hf);
@@ -503,12 +490,7 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 			sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot reset the done map", x->hex);
 		unlinkat(x->dirfd, MARKER, 0);
 	}
-	x->hchunk = x->hpos = 0;
-	x->hfile = 0;
-	x->hashed_all = x->herr = 0;
-	x->hwhy[0] = '\0';
-	sl_sha256_free(x->hctx);
-	x->hctx = NULL;
+	rx_hasher_reset(x);
 	r = create_tree(c, x, why, sizeof why);
 	if (r)
 		goto fail;

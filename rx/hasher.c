@@ -4,7 +4,7 @@
  * inherits Landlock and seccomp (the filter allows clone with CLONE_THREAD
  * only). Transfers whose files are written in
  * place (direct.c) are registered with it; it follows each one's hash
- * frontier: while chunk x->hchunk is marked written (by the writer thread,
+ * frontier: while chunk x->hx->chunk is marked written (by the writer thread,
  * writer.c, or at tree open: x->written) it reads the chunk back
  * from the files (page cache) and feeds it to the hash of the file it
  * belongs to, comparing each file's digest with the manifest as its last
@@ -12,8 +12,9 @@
  * done[] and kicks), so recvmmsg keeps draining; it learns of a mismatch
  * through rx_hasher_status() and waits for the end only at release.
  *
- * Ownership: while a transfer is registered, its h* fields belong to the
- * thread (read by the receive thread under the mutex only); written[] is
+ * Ownership: what the hasher keeps of a transfer is struct rx_hx (x->hx),
+ * known only here; while a transfer is registered it belongs to the thread
+ * (read by the receive thread under the mutex only); written[] is
  * set once per chunk, 0 -> 1, with release/acquire atomics (cleared only
  * after a failed sync, when hashing starts over).
  */
@@ -29,6 +30,22 @@
 #include "safefs.h"
 
 #define MAXJOBS 256
+
+/* The hasher's state of one transfer (x->hx): made by rx_hasher_add,
+ * reset by rx_hasher_reset, freed by rx_hasher_forget (x not registered).
+ * While x is registered it belongs to the thread; the receive thread reads
+ * err, why and all under the mutex. */
+struct rx_hx {
+	uint64_t chunk;             /* hash frontier: next chunk to hash */
+	uint64_t pos;               /* ... as a stream offset */
+	size_t file;                /* file being hashed */
+	int fd;                     /* descriptor of file fd_idx (-1: none) */
+	size_t fd_idx;
+	struct sl_sha256 *ctx;
+	int all;                    /* every file hashed and matched */
+	int err;                    /* hashing failed: an error, the reason in why */
+	char why[600];
+};
 
 struct rx_hasher {
 	pthread_t thread;
@@ -52,17 +69,17 @@ static uint64_t chunk_len(const struct rx_xfer *x, uint64_t idx)
 
 static int ready(const struct rx_xfer *x)
 {
-	if (x->herr || x->hashed_all)
+	if (x->hx->err || x->hx->all)
 		return 0;
-	if (x->hchunk == x->hdr.nchunks)
+	if (x->hx->chunk == x->hdr.nchunks)
 		return 1; /* only trailing empty files left */
-	return rx_done_get(x->written, x->hchunk);
+	return rx_done_get(x->written, x->hx->chunk);
 }
 
 /* Read stream bytes [off, off+len) back from the files, in order. */
 static int read_back(struct rx_xfer *x, uint64_t off, uint8_t *buf, size_t len)
 {
-	size_t i = x->hfile;
+	size_t i = x->hx->file;
 
 	while (len) {
 		const struct rx_hfile *f;
@@ -77,21 +94,21 @@ static int read_back(struct rx_xfer *x, uint64_t off, uint8_t *buf, size_t len)
 		}
 		at = off - f->offset;
 		n = f->size - at < len ? (size_t)(f->size - at) : len;
-		if (x->hfd_idx != i || x->hfd < 0) {
-			if (x->hfd >= 0)
-				close(x->hfd);
-			x->hfd = sl_openat_beneath(x->data_fd, f->path, O_RDONLY, 0);
-			if (x->hfd < 0) {
-				errno = -x->hfd;
-				x->hfd = -1;
-				snprintf(x->hwhy, sizeof x->hwhy, "data/%s: cannot read it back: %s",
+		if (x->hx->fd_idx != i || x->hx->fd < 0) {
+			if (x->hx->fd >= 0)
+				close(x->hx->fd);
+			x->hx->fd = sl_openat_beneath(x->data_fd, f->path, O_RDONLY, 0);
+			if (x->hx->fd < 0) {
+				errno = -x->hx->fd;
+				x->hx->fd = -1;
+				snprintf(x->hx->why, sizeof x->hx->why, "data/%s: cannot read it back: %s",
 					 f->path, strerror(errno));
 				return SL_ERR_IO;
 			}
-			x->hfd_idx = i;
+			x->hx->fd_idx = i;
 		}
-		if (sl_pread_all(x->hfd, buf, n, at)) {
-			snprintf(x->hwhy, sizeof x->hwhy, "data/%s: cannot read it back: %s", f->path,
+		if (sl_pread_all(x->hx->fd, buf, n, at)) {
+			snprintf(x->hx->why, sizeof x->hx->why, "data/%s: cannot read it back: %s", f->path,
 				 strerror(errno));
 			return SL_ERR_IO;
 		}
@@ -110,39 +127,39 @@ static int feed(struct rx_xfer *x, const uint8_t *p, size_t len)
 	for (;;) {
 		const struct rx_hfile *f;
 		size_t n;
-		while (x->hfile < x->nhf && x->hf[x->hfile].size == 0) {
+		while (x->hx->file < x->nhf && x->hf[x->hx->file].size == 0) {
 			sl_sha256("", 0, dig);
-			if (memcmp(dig, x->hf[x->hfile].sha256, 32) != 0)
+			if (memcmp(dig, x->hf[x->hx->file].sha256, 32) != 0)
 				goto bad;
-			x->hfile++;
+			x->hx->file++;
 		}
 		if (len == 0)
 			return SL_OK;
-		if (x->hfile >= x->nhf) {
-			snprintf(x->hwhy, sizeof x->hwhy, "staged data runs past the last file");
+		if (x->hx->file >= x->nhf) {
+			snprintf(x->hx->why, sizeof x->hx->why, "staged data runs past the last file");
 			return SL_ERR_INVAL;
 		}
-		f = &x->hf[x->hfile];
-		n = f->offset + f->size - x->hpos < len ? (size_t)(f->offset + f->size - x->hpos) : len;
-		if (!x->hctx && sl_sha256_new(&x->hctx))
+		f = &x->hf[x->hx->file];
+		n = f->offset + f->size - x->hx->pos < len ? (size_t)(f->offset + f->size - x->hx->pos) : len;
+		if (!x->hx->ctx && sl_sha256_new(&x->hx->ctx))
 			return SL_ERR_NOMEM;
-		sl_sha256_update(x->hctx, p, n);
+		sl_sha256_update(x->hx->ctx, p, n);
 		p += n;
 		len -= n;
-		x->hpos += n;
-		if (x->hpos == f->offset + f->size) {
-			sl_sha256_final(x->hctx, dig);
-			sl_sha256_free(x->hctx);
-			x->hctx = NULL;
+		x->hx->pos += n;
+		if (x->hx->pos == f->offset + f->size) {
+			sl_sha256_final(x->hx->ctx, dig);
+			sl_sha256_free(x->hx->ctx);
+			x->hx->ctx = NULL;
 			if (memcmp(dig, f->sha256, 32) != 0)
 				goto bad;
-			x->hfile++;
+			x->hx->file++;
 		}
 	}
 bad:
-	snprintf(x->hwhy, sizeof x->hwhy,
+	snprintf(x->hx->why, sizeof x->hx->why,
 		 "data/%s: SHA-256 of the received content differs from the signed manifest",
-		 x->hf[x->hfile].path);
+		 x->hf[x->hx->file].path);
 	return SL_ERR_HASH;
 }
 
@@ -153,24 +170,24 @@ static int step(struct rx_hasher *h, struct rx_xfer *x, int *all)
 	int r;
 
 	*all = 0;
-	if (x->hchunk == x->hdr.nchunks) {
+	if (x->hx->chunk == x->hdr.nchunks) {
 		r = feed(x, NULL, 0);
 		if (!r)
-			*all = x->hfile == x->nhf;
+			*all = x->hx->file == x->nhf;
 		if (!r && !*all) {
-			snprintf(x->hwhy, sizeof x->hwhy, "the files end before the manifest's");
+			snprintf(x->hx->why, sizeof x->hx->why, "the files end before the manifest's");
 			r = SL_ERR_INVAL;
 		}
 	} else {
-		size_t n = (size_t)chunk_len(x, x->hchunk);
-		r = n <= h->cap ? read_back(x, x->hchunk * x->hdr.chunk_size, h->buf, n) : SL_ERR_TOOBIG;
+		size_t n = (size_t)chunk_len(x, x->hx->chunk);
+		r = n <= h->cap ? read_back(x, x->hx->chunk * x->hdr.chunk_size, h->buf, n) : SL_ERR_TOOBIG;
 		if (!r)
 			r = feed(x, h->buf, n);
 		if (!r)
-			x->hchunk++;
+			x->hx->chunk++;
 	}
-	if (r && !x->hwhy[0])
-		snprintf(x->hwhy, sizeof x->hwhy, "hashing failed: %s", sl_strerror(r));
+	if (r && !x->hx->why[0])
+		snprintf(x->hx->why, sizeof x->hx->why, "hashing failed: %s", sl_strerror(r));
 	return r;
 }
 
@@ -193,8 +210,8 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&h->mu);
 		r = step(h, x, &all);
 		pthread_mutex_lock(&h->mu);
-		x->herr = r;
-		x->hashed_all = all;
+		x->hx->err = r;
+		x->hx->all = all;
 		h->busy = NULL;
 		pthread_cond_broadcast(&h->progress);
 	}
@@ -243,10 +260,45 @@ void rx_hasher_stop(struct rx_hasher *h)
 	free(h);
 }
 
+void rx_hasher_reset(struct rx_xfer *x)
+{
+	if (!x->hx)
+		return;
+	sl_sha256_free(x->hx->ctx);
+	if (x->hx->fd >= 0)
+		close(x->hx->fd);
+	memset(x->hx, 0, sizeof *x->hx);
+	x->hx->fd = -1;
+}
+
+void rx_hasher_forget(struct rx_xfer *x)
+{
+	rx_hasher_reset(x);
+	free(x->hx);
+	x->hx = NULL;
+}
+
+int rx_hasher_finished(struct rx_hasher *h, const struct rx_xfer *x)
+{
+	int f;
+
+	if (!x->hx)
+		return 0;
+	pthread_mutex_lock(&h->mu);
+	f = x->hx->all || x->hx->err;
+	pthread_mutex_unlock(&h->mu);
+	return f;
+}
+
 int rx_hasher_add(struct rx_hasher *h, struct rx_xfer *x)
 {
 	int r = SL_OK;
 
+	if (!x->hx) {
+		if ((x->hx = calloc(1, sizeof *x->hx)) == NULL)
+			return SL_ERR_NOMEM;
+		x->hx->fd = -1;
+	}
 	pthread_mutex_lock(&h->mu);
 	if (h->njobs == MAXJOBS)
 		r = SL_ERR_TOOBIG;
@@ -268,9 +320,10 @@ void rx_hasher_remove(struct rx_hasher *h, struct rx_xfer *x)
 			break;
 		}
 	pthread_mutex_unlock(&h->mu);
-	if (x->hfd >= 0)
-		close(x->hfd);
-	x->hfd = -1;
+	if (x->hx && x->hx->fd >= 0)
+		close(x->hx->fd);
+	if (x->hx)
+		x->hx->fd = -1;
 }
 
 int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
@@ -278,9 +331,9 @@ int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
 	int r;
 
 	pthread_mutex_lock(&h->mu);
-	r = x->herr;
+	r = x->hx->err;
 	if (r)
-		snprintf(why, wl, "%s", x->hwhy);
+		snprintf(why, wl, "%s", x->hx->why);
 	pthread_cond_signal(&h->work);
 	pthread_mutex_unlock(&h->mu);
 	return r;
@@ -294,15 +347,15 @@ int rx_hasher_wait(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl)
 	for (;;) {
 		while (h->busy == x)
 			pthread_cond_wait(&h->progress, &h->mu);
-		if (x->herr || x->hashed_all || h->stop || !ready(x))
+		if (x->hx->err || x->hx->all || h->stop || !ready(x))
 			break;
 		pthread_cond_signal(&h->work);
 		pthread_cond_wait(&h->progress, &h->mu);
 	}
-	r = x->herr;
+	r = x->hx->err;
 	if (r)
-		snprintf(why, wl, "%s", x->hwhy);
-	else if (!x->hashed_all) {
+		snprintf(why, wl, "%s", x->hx->why);
+	else if (!x->hx->all) {
 		r = SL_ERR_IO;
 		snprintf(why, wl, "not every file could be hashed");
 	}
@@ -314,7 +367,7 @@ int rx_hasher_busy(struct rx_hasher *h, struct rx_xfer *x)
 {
 	int b;
 
-	if (!h)
+	if (!h || !x->hx)
 		return 0;
 	pthread_mutex_lock(&h->mu);
 	b = h->busy == x || ready(x);

@@ -133,6 +133,7 @@ struct rx_hasher;
 struct rx_basejob;
 struct rx_writer;
 struct rx_wx;
+struct rx_hx;
 
 enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
 struct rx_wfail {                /* what the writer thread could not do (writer.c) */
@@ -196,15 +197,7 @@ struct rx_xfer {
 	int release_writer;         /* complete: released once the writer and hasher are done with it */
 	struct rx_hfile *hf;        /* the files, for the hasher thread */
 	size_t nhf;
-	uint64_t hchunk;            /* hash frontier: next chunk to hash */
-	uint64_t hpos;              /* ... as a stream offset */
-	size_t hfile;               /* file being hashed */
-	int hfd;                    /* hasher's descriptor of file hfd_idx */
-	size_t hfd_idx;
-	struct sl_sha256 *hctx;
-	int hashed_all;             /* every file hashed and matched */
-	int herr;                   /* hashing failed: error, reason in hwhy */
-	char hwhy[600];
+	struct rx_hx *hx;           /* the hasher's state of x (hasher.c), from rx_hasher_add */
 	struct rx_basejob *basejob; /* a delta's files being copied from its base (base.c) */
 	/* a release held up by the disk (storage.c) */
 	int accepted;               /* in the ledger: only the steps after it are left */
@@ -443,6 +436,11 @@ int rx_hasher_start(size_t chunkcap, struct rx_hasher **out);
 void rx_hasher_stop(struct rx_hasher *h);
 int rx_hasher_add(struct rx_hasher *h, struct rx_xfer *x);
 void rx_hasher_remove(struct rx_hasher *h, struct rx_xfer *x);
+/* x's hashing back to its start (x not registered); forget: freed too. */
+void rx_hasher_reset(struct rx_xfer *x);
+void rx_hasher_forget(struct rx_xfer *x);
+/* 1 once every file of x is hashed, or hashing failed. */
+int rx_hasher_finished(struct rx_hasher *h, const struct rx_xfer *x);
 /* New chunks are done; returns the hashing error so far (0: none). */
 int rx_hasher_kick(struct rx_hasher *h, struct rx_xfer *x, char *why, size_t wl);
 /* 1 while x has chunks to hash that are written (rx_hasher_wait would wait). */

@@ -35,7 +35,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	for (size_t i = 0; i < x->nhf; i++)
 		free(x->hf[i].path);
 	free(x->hf);
-	sl_sha256_free(x->hctx);
+	rx_hasher_forget(x);
 	close_fd(&x->dirfd);
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
@@ -422,7 +422,7 @@ static struct rx_xfer *xfer_new(struct rx_ctx *c, const uint8_t id[16], uint64_t
 	memcpy(x->id, id, 16);
 	sodium_bin2hex(x->hex, sizeof x->hex, id, 16);
 	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = x->cat_fd = -1;
-	x->top_fd = x->data_fd = x->hfd = -1;
+	x->top_fd = x->data_fd = -1;
 	for (unsigned i = 0; i < RX_FDC; i++)
 		x->fdc[i].fd = -1;
 	x->last_ns = now;

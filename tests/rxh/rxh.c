@@ -686,7 +686,7 @@ void rxh_settle(struct rxh *h)
 		int busy = 0;
 		for (struct rx_xfer *x = h->c.xfers; x; x = x->next)
 			if (x->state == RX_X_ACTIVE && x->catalog_ok && x->ndone == x->hdr.nchunks &&
-			    !x->hashed_all && !x->herr)
+			    !rx_hasher_finished(h->c.hasher, x))
 				busy = 1;
 		if (!busy)
 			break;
