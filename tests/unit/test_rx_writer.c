@@ -71,22 +71,42 @@ static void send_range(struct rxh_one *a, uint64_t from, uint64_t to)
 		rxh_send_block(h, &a->s, &a->t, b, 0, 0);
 }
 
+/* rx started (h->cfg as the test set it), a made (one file of n bytes from
+ * seed), its header and catalog sent: the transfer, its files written by
+ * the writer thread. */
+static struct rx_xfer *catalog_sent(struct rxh_one *a, size_t n, unsigned seed)
+{
+	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
+	struct rx_xfer *x;
+
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, a, n, seed, &o), SL_OK);
+	rxh_send_hdr(h, &a->s, &a->t, NULL, 0);
+	send_range(a, 0, a->t.hdr.catalog_blocks);
+	x = rx_xfer_find(&h->c, a->t.id);
+	cr_assert(x && x->catalog_ok && x->tree && x->writer, "files written by the writer thread");
+	return x;
+}
+
+/* Another pass of a, then a's file released bit-identical; a freed. */
+static void repeat_pass_releases(struct rxh_one *a)
+{
+	rxh_send_all(h, &a->s, &a->t, 1);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a->t.hex, "f.bin", a->data, a->n), "released bit-identical");
+	rxh_one_free(a);
+}
+
 /* Chunks that find the queue full are spilled into the stream file and
  * moved by the writer later: released bit-identical in ONE pass, nothing
  * refused, and the spill is given back to the staging quota. */
 Test(rx_writer, queue_full_spills_one_pass)
 {
 	struct rxh_one a;
-	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
 	struct rx_xfer *x;
 
 	h->cfg.writer_queue = 1; /* one chunk at a time */
-	cr_assert_eq(rxh_start(h), SL_OK);
-	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
-	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	send_range(&a, 0, a.t.hdr.catalog_blocks);
-	x = rx_xfer_find(&h->c, a.t.id);
-	cr_assert(x && x->catalog_ok && x->tree && x->writer, "files written by the writer thread");
+	x = catalog_sent(&a, 600000, 31);
 
 	/* the writer stops taking jobs: the first chunk waits in the queue,
 	 * every other one is spilled */
@@ -113,18 +133,12 @@ Test(rx_writer, queue_full_spills_one_pass)
 Test(rx_writer, spill_cap_reached_then_repeat_pass)
 {
 	struct rxh_one a;
-	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
 	struct rx_xfer *x;
 	uint64_t full;
 
 	h->cfg.writer_queue = 1;
 	h->cfg.writer_spill = 2 * (32 * 1024 - 32); /* two chunks */
-	cr_assert_eq(rxh_start(h), SL_OK);
-	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
-	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	send_range(&a, 0, a.t.hdr.catalog_blocks);
-	x = rx_xfer_find(&h->c, a.t.id);
-	cr_assert(x && x->tree && x->writer);
+	x = catalog_sent(&a, 600000, 31);
 	rx_writer_hold(h->c.writer, 1);
 	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	full = h->c.st.writer_full;
@@ -139,34 +153,24 @@ Test(rx_writer, spill_cap_reached_then_repeat_pass)
 	cr_assert(!rxh_is_released(h, a.t.hex));
 
 	/* a repeat pass (the queue drains between datagrams here) completes it */
-	rxh_send_all(h, &a.s, &a.t, 1);
-	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
-	rxh_one_free(&a);
+	repeat_pass_releases(&a);
 }
 
 /* --writer-spill 0: refused at a full queue, as before there was a spill. */
 Test(rx_writer, no_spill_refuses)
 {
 	struct rxh_one a;
-	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
 
 	h->cfg.writer_queue = 1;
 	h->cfg.writer_spill = RX_WRITER_SPILL_NONE;
-	cr_assert_eq(rxh_start(h), SL_OK);
-	cr_assert_eq(rxh_one_make(h, &a, 600000, 31, &o), SL_OK);
-	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	send_range(&a, 0, a.t.hdr.catalog_blocks);
+	catalog_sent(&a, 600000, 31);
 	rx_writer_hold(h->c.writer, 1);
 	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_eq(h->c.st.writer_full, a.t.hdr.nchunks - 1);
 	rx_writer_hold(h->c.writer, 0);
 	rxh_tick(h, 1000000000ull);
 	cr_assert_eq(status_num("writer ", "spilled="), 0);
-	rxh_send_all(h, &a.s, &a.t, 1);
-	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
-	rxh_one_free(&a);
+	repeat_pass_releases(&a);
 }
 
 /* Chunks decoded before the catalog (in the stream) go to the writer when
@@ -254,10 +258,7 @@ Test(rx_writer, restart_keeps_what_was_synced)
 	kept = x ? x->ndone : 0;
 	cr_assert_eq(kept, half, "chunks made durable kept across the restart (%llu of %llu)",
 		     (unsigned long long)kept, (unsigned long long)half);
-	rxh_send_all(h, &a.s, &a.t, 1);
-	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
-	rxh_one_free(&a);
+	repeat_pass_releases(&a);
 }
 
 /* A crash with spilled chunks pending (STATE as the writer, held, left it):
@@ -301,10 +302,7 @@ Test(rx_writer, crash_with_spilled_pending)
 		     (unsigned long long)x->ndone, (unsigned long long)kept);
 	cr_assert(access(p, F_OK) != 0, "the spilled stream is discarded");
 	cr_assert_eq(h->c.staged_bytes, kept * a.t.hdr.chunk_size, "the staging quota counts the done chunks");
-	rxh_send_all(h, &a.s, &a.t, 1);
-	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released bit-identical");
-	rxh_one_free(&a);
+	repeat_pass_releases(&a);
 }
 
 /* The writer looks for spilled chunks from where it left off, wrapping at
@@ -353,18 +351,11 @@ Test(rx_writer, spill_cursor_wraps)
 Test(rx_writer, chunks_handed_over_buffers_reused)
 {
 	struct rxh_one a;
-	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
 	struct rx_writer_stats ws;
-	struct rx_xfer *x;
 	uint64_t spare_seen = 0;
 
 	h->cfg.writer_queue = 4 * 32 * 1024; /* four slots' buffers */
-	cr_assert_eq(rxh_start(h), SL_OK);
-	cr_assert_eq(rxh_one_make(h, &a, 900000, 41, &o), SL_OK);
-	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	send_range(&a, 0, a.t.hdr.catalog_blocks);
-	x = rx_xfer_find(&h->c, a.t.id);
-	cr_assert(x && x->catalog_ok && x->tree && x->writer, "files written by the writer thread");
+	catalog_sent(&a, 900000, 41);
 	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b += 3) {
 		send_range(&a, b, b + 3 < a.t.nblocks ? b + 3 : a.t.nblocks);
 		rx_writer_stats(h->c.writer, &ws);
@@ -396,18 +387,12 @@ Test(rx_writer, chunks_handed_over_buffers_reused)
 Test(rx_writer, refused_chunk_keeps_its_buffer)
 {
 	struct rxh_one a;
-	struct rxh_opts o = { .kmax = 32, .symsize = 1024 };
 	struct rx_writer_stats ws;
 	struct rx_xfer *x;
 
 	h->cfg.writer_queue = 1;
 	h->cfg.writer_spill = RX_WRITER_SPILL_NONE;
-	cr_assert_eq(rxh_start(h), SL_OK);
-	cr_assert_eq(rxh_one_make(h, &a, 300000, 43, &o), SL_OK);
-	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	send_range(&a, 0, a.t.hdr.catalog_blocks);
-	x = rx_xfer_find(&h->c, a.t.id);
-	cr_assert(x && x->writer);
+	x = catalog_sent(&a, 300000, 43);
 	rx_writer_hold(h->c.writer, 1);
 	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
 	rx_writer_stats(h->c.writer, &ws);
