@@ -298,17 +298,17 @@ static int spill(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_
  * the stream; *r: SL_OK or SL_ERR_IO (counted). SL_ERR_AGAIN when the
  * writer refused it (queue full and spill at its cap, or no room, memory,
  * disk: counted as writer_full): not done. */
-/* Hand the chunk at buf, inside slot s's buffer, to the writer without a
- * copy, for a spare buffer in exchange (or none: rx_slot_for takes or
- * allocates one when the slot is next used). */
-static int give(struct rx_xfer *x, uint64_t idx, struct rx_slot *s, const uint8_t *buf, size_t len)
+/* Hand the chunk at buf, inside *own (a block slot's buffer or c->zbuf), to
+ * the writer without a copy, for a spare buffer in exchange (or none: the
+ * next user takes or allocates one). */
+static int give(struct rx_xfer *x, uint64_t idx, uint8_t **own, const uint8_t *buf, size_t len)
 {
-	return rx_writer_give(x->writer, x, idx, &s->data, (size_t)x->hdr.kmax * x->symsize,
-			      (size_t)(buf - s->data), len);
+	return rx_writer_give(x->writer, x, idx, own, (size_t)x->hdr.kmax * x->symsize,
+			      (size_t)(buf - *own), len);
 }
 
 static int place_chunk(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len,
-		       struct rx_slot *own, int *r)
+		       uint8_t **own, int *r)
 {
 	uint64_t off = idx * x->hdr.chunk_size;
 
@@ -336,6 +336,47 @@ static int place_chunk(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const 
 	return SL_OK;
 }
 
+/* c->zbuf ready for a chunk of x the writer will take: a buffer the size of
+ * x's block slots (so the writer's spares serve both). 0: no memory. */
+static int zbuf_ready(struct rx_ctx *c, const struct rx_xfer *x)
+{
+	size_t cap = (size_t)x->hdr.kmax * x->symsize;
+
+	if (c->zbuf && c->zbufcap != cap) {
+		free(c->zbuf);
+		c->zbuf = NULL;
+	}
+	c->zbufcap = cap;
+	if (!c->zbuf)
+		c->zbuf = rx_writer_spare(x->writer, cap);
+	if (!c->zbuf)
+		c->zbuf = malloc(cap);
+	return c->zbuf != NULL;
+}
+
+/* The bytes of the chunk in block slot s: in the slot (raw), or
+ * decompressed into c->zbuf when the writer takes them, else into
+ * c->chunkbuf. *own: the buffer that may be handed over (NULL: copy it).
+ * NULL: not a zstd frame of exactly rec->raw_len bytes. */
+static const uint8_t *chunk_bytes(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s,
+				  const struct sl_block_rec *rec, uint8_t ***own)
+{
+	uint8_t *dst = c->chunkbuf;
+	size_t n;
+
+	*own = NULL;
+	if (rec->codec != SL_CODEC_ZSTD) {
+		*own = &s->data;
+		return s->data + SL_BLOCK_REC;
+	}
+	if (x->tree && x->writer && zbuf_ready(c, x)) {
+		dst = c->zbuf;
+		*own = &c->zbuf;
+	}
+	n = ZSTD_decompressDCtx(c->dctx, dst, rec->raw_len, s->data + SL_BLOCK_REC, rec->stored_len);
+	return ZSTD_isError(n) || n != rec->raw_len ? NULL : dst;
+}
+
 /* A decoded block: place chunk bytes or catalog piece, mark it done. */
 void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 {
@@ -345,6 +386,7 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	int cat = block < x->hdr.catalog_blocks;
 	int r = sl_block_rec_decode(s->data, bytes, &rec);
 	const uint8_t *placed = NULL;
+	uint8_t **own = NULL;
 
 	if (r == SL_OK && sl_block_k(rec.stored_len, x->symsize) != s->k)
 		r = SL_ERR_PARSE;
@@ -357,22 +399,14 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 									       : x->hdr.chunk_size;
 		if (rec.kind != SL_BLK_CHUNK || rec.index != idx || rec.offset != off || rec.raw_len != want) {
 			r = SL_ERR_PARSE;
-		} else if (rec.codec == SL_CODEC_ZSTD) {
-			size_t n = ZSTD_decompressDCtx(c->dctx, c->chunkbuf, rec.raw_len,
-						       s->data + SL_BLOCK_REC, rec.stored_len);
-			if (ZSTD_isError(n) || n != rec.raw_len)
-				r = SL_ERR_PARSE;
-			else
-				placed = c->chunkbuf;
-		} else {
-			placed = s->data + SL_BLOCK_REC;
+		} else if ((placed = chunk_bytes(c, x, s, &rec, &own)) == NULL) {
+			r = SL_ERR_PARSE;
 		}
 		if (placed && rx_quota_room(c, x, x->hdr.chunk_size, 0) != SL_OK) {
 			rx_slot_clear(s); /* no room now: a later pass brings it again */
 			return;
 		}
-		if (placed && place_chunk(c, x, idx, placed, rec.raw_len, placed == c->chunkbuf ? NULL : s,
-					  &r) != SL_OK) {
+		if (placed && place_chunk(c, x, idx, placed, rec.raw_len, own, &r) != SL_OK) {
 			rx_slot_clear(s); /* refused by the writer: counted, a repeat pass brings it */
 			return;
 		}

@@ -276,6 +276,8 @@ struct rx_ctx {
 	struct sl_audit *audit;
 	ZSTD_DCtx *dctx;
 	uint8_t *chunkbuf;          /* decompression target, max chunk size */
+	uint8_t *zbuf;              /* ... for a chunk the writer takes (place.c), zbufcap bytes */
+	size_t zbufcap;
 	uint8_t *hashbuf;           /* copy buffer of the same size */
 	struct sl_uio *uio;         /* writes into the staged files (both registered) */
 	struct rx_hasher *hasher;

@@ -241,6 +241,7 @@ void rx_teardown(struct rx_ctx *c)
 	ZSTD_freeDCtx(c->dctx);
 	sl_uio_free(c->uio);
 	free(c->chunkbuf);
+	free(c->zbuf);
 	free(c->hashbuf);
 	sl_policy_free(c->policy);
 }

@@ -11,7 +11,8 @@
  * copied a chunk at a time. Spares count in --writer-queue: queued and
  * spare bytes together stay within it (a copy queued frees the oldest
  * spares it needs room from; at most SPARES of them). A decompressed chunk
- * (c->chunkbuf) is copied (rx_writer_put).
+ * goes the same way (its buffer, c->zbuf, is exchanged like a slot's);
+ * rx_writer_put copies (when no such buffer could be had).
  * One writer thread (and its sync thread), started after the sandbox like
  * the hashing thread (they inherit Landlock and seccomp), takes chunks in
  * order and

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "bytes.h"
 #include "minisign.h"
@@ -320,14 +321,28 @@ static int add_block(struct rxh_xfer *t, uint64_t b, uint8_t kind, uint64_t inde
 {
 	struct sl_block_rec rec = { .kind = kind, .codec = SL_CODEC_RAW, .index = index,
 				    .offset = off, .raw_len = len, .stored_len = len };
-	unsigned k = sl_block_k(len, t->symsize);
+	size_t zcap = ZSTD_compressBound(len), zn = 0;
+	uint8_t *z = t->zstd && kind == SL_BLK_CHUNK ? malloc(zcap) : NULL;
+	unsigned k;
 
+	if (z) {
+		zn = ZSTD_compress(z, zcap, src, len, 1);
+		if (!ZSTD_isError(zn) && zn < len) {
+			rec.codec = SL_CODEC_ZSTD;
+			rec.stored_len = (uint32_t)zn;
+			src = z;
+		}
+	}
+	k = sl_block_k(rec.stored_len, t->symsize);
 	t->k[b] = (uint16_t)k;
 	t->blocks[b] = calloc(k, t->symsize);
-	if (!t->blocks[b])
+	if (!t->blocks[b]) {
+		free(z);
 		return SL_ERR_NOMEM;
+	}
 	sl_block_rec_encode(&rec, t->blocks[b]);
-	memcpy(t->blocks[b] + SL_BLOCK_REC, src, len);
+	memcpy(t->blocks[b] + SL_BLOCK_REC, src, rec.stored_len);
+	free(z);
 	return SL_OK;
 }
 
@@ -380,6 +395,7 @@ int rxh_xfer_build(struct rxh *h, const struct rxh_file *files, size_t n,
 	o = o ? o : &none;
 	memset(t, 0, sizeof *t);
 	t->symsize = o->symsize ? o->symsize : 512;
+	t->zstd = o->zstd;
 	r = build_manifest(h, files, n, o, &m, t);
 	if (r)
 		return r;

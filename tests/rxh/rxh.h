@@ -38,11 +38,13 @@ struct rxh_xfer {
 	uint64_t nblocks;
 	char *manifest;            /* the manifest text */
 	size_t manifest_len;
+	int zstd;                  /* chunk blocks compressed where that is smaller */
 };
 
 struct rxh_opts {
 	uint16_t kmax;             /* 0: 16 */
 	uint16_t symsize;          /* 0: 512 */
+	int zstd;                  /* compress chunks (zstd, where smaller), as sluice-tx does */
 	uint64_t sequence;         /* 0: a fresh one per transfer */
 	unsigned signers;          /* officers who sign; default: the threshold */
 	const uint8_t *same_id;    /* reuse this transfer id (a re-send with other settings) */
