@@ -45,6 +45,10 @@
  *               every chunk receives nothing more meanwhile (its blocks are
  *               done); one being verified again is not active, its symbols
  *               are spooled (dispatch.c).
+ * Releases commit in the order their jobs started (rx_rjob_older): one
+ * whose job is over waits for those started before it, so that a small
+ * transfer completed while a big one is released does not overtake it in
+ * the ledger, whose sequence per link only rises (as when they ran in line).
  * Verdicts are applied exactly as when the steps ran in line: a size,
  * hash, signature, policy or ledger refusal rejects, a failure of the disk
  * or of memory defers (rx_storage_defer). If no thread can be started, the
@@ -184,7 +188,7 @@ static void *run(void *arg)
 	struct rx_rjob *j = arg;
 
 	if (j->hook)
-		j->hook(j->hook_arg, j->phase, &j->cancel);
+		j->hook(j->hook_arg, j->hex, j->phase, &j->cancel);
 	if (j->phase == RX_RJ_VERIFY)
 		verify_phase(j);
 	else
@@ -255,6 +259,7 @@ int rx_rjob_verify(struct rx_ctx *c, struct rx_xfer *x, enum rx_rjob_kind kind)
 	j->hook = c->rjob_hook;
 	j->hook_arg = c->rjob_hook_arg;
 	j->t0 = sl_now_ns();
+	j->order = kind == RX_RJ_RELEASE ? ++c->rjob_started : 0;
 	x->rjob = j;
 	start(j);
 	return SL_OK;
@@ -291,6 +296,14 @@ int rx_rjob_done(struct rx_xfer *x)
 		return 0;
 	join(j);
 	return 1;
+}
+
+int rx_rjob_older(const struct rx_ctx *c, const struct rx_xfer *x)
+{
+	for (const struct rx_xfer *y = c->xfers; y; y = y->next)
+		if (y != x && y->rjob && y->rjob->kind == RX_RJ_RELEASE && y->rjob->order < x->rjob->order)
+			return 1;
+	return 0;
 }
 
 void rx_rjob_cancel(struct rx_xfer *x)

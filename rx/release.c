@@ -300,6 +300,8 @@ static void finished(struct rx_ctx *c, struct rx_xfer *x, uint64_t t)
 		not_released(c, x, j->r, j->err, reason);
 		return;
 	}
+	if (rx_rjob_older(c, x))
+		return; /* committed after the releases started before it: rx_tick comes back */
 	snprintf(dropped, sizeof dropped, "%s", j->out.dropped);
 	rx_rjob_cancel(x); /* over: dropped */
 	rx_tree_close(x);

@@ -324,9 +324,11 @@ struct rx_ctx {
 	struct rx_ring *ring;       /* main.c's receive ring, NULL without one (harness, --ring 0) */
 	struct rx_opener *opener;   /* main.c's opening helpers (with the ring), or NULL */
 	/* Test builds: called by a release job's thread as each of its phases
-	 * starts (finish.c), with the job's stop flag (atomic); NULL in production. */
-	void (*rjob_hook)(void *arg, int phase, const int *cancel);
+	 * starts (finish.c): the transfer, the phase, the job's stop flag
+	 * (atomic); NULL in production. */
+	void (*rjob_hook)(void *arg, const char *hex, int phase, const int *cancel);
 	void *rjob_hook_arg;
+	uint64_t rjob_started;      /* release jobs started (finish.c: the order they commit in) */
 	/* status.c: the audit log's chain, checked again every minute */
 	uint64_t audit_checked_ns;
 	int audit_chain_ok;         /* 1 verified, 0 broken (valid once audit_checked_ns) */
@@ -627,7 +629,7 @@ struct rx_rjob {
 	int dirfd;                  /* STATE/xfer/<id> (VERIFY) */
 	int top_fd, data_fd;        /* STATE/release/<id> and its data/ (FINISH) */
 	const struct sl_manifest *m;/* FINISH: x->manifest, only read */
-	void (*hook)(void *, int, const int *); /* c->rjob_hook */
+	void (*hook)(void *, const char *, int, const int *); /* c->rjob_hook */
 	void *hook_arg;
 	/* the thread's outputs, read once done */
 	uint8_t *catalog;           /* hdr.catalog_len bytes (VERIFY reads them, FINISH writes them out) */
@@ -636,6 +638,7 @@ struct rx_rjob {
 	struct rx_vout out;         /* VERIFY: rx_verify_core's (keep, dropped, reason) */
 	char reason[1400];          /* FINISH: why not */
 	uint64_t files;             /* FINISH: files checked */
+	uint64_t order;             /* RX_RJ_RELEASE: c->rjob_started when it started */
 	/* the receive thread's: timing */
 	uint64_t t0, t_verified, t_finish, held_ns;
 };
@@ -647,6 +650,10 @@ int rx_rjob_verify(struct rx_ctx *c, struct rx_xfer *x, enum rx_rjob_kind kind);
  * x->manifest verified): the catalog's files (out.keep) written, each
  * file's size checked and its mode and time set, the directories', syncfs. */
 void rx_rjob_finish(struct rx_ctx *c, struct rx_xfer *x);
+/* 1 while a release job started before x's is in flight: x's release is
+ * not committed before it (releases are recorded in the ledger, whose
+ * sequence only rises, in the order they started, as when they ran in line). */
+int rx_rjob_older(const struct rx_ctx *c, const struct rx_xfer *x);
 /* 1 when x's job is over (its thread joined; its verdict is to be applied). */
 int rx_rjob_done(struct rx_xfer *x);
 /* x's job, if any, stopped, waited for and dropped (its verdict unused). */
