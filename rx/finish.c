@@ -354,7 +354,9 @@ static void reverified(struct rx_ctx *c, struct rx_xfer *x)
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: catalog verified again in %.2f s on a thread", x->hex,
 	       (double)(sl_now_ns() - j->t0) / 1e9);
 	rx_rjob_cancel(x); /* done: the manifest is x's now */
-	if (rx_xfer_activate(c, x) != SL_OK && x->state == RX_X_DORMANT && !x->rjob) {
+	if (rx_xfer_activate(c, x) == SL_OK) {
+		rx_xfer_spool_decode(c, x); /* the blocks whose rows came meanwhile */
+	} else if (x->state == RX_X_DORMANT && !x->rjob) {
 		/* no room now: the next symbol activates it (dormant: no manifest in memory) */
 		sl_manifest_free(x->manifest);
 		x->manifest = NULL;

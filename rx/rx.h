@@ -393,6 +393,9 @@ int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 void rx_xfer_free(struct rx_xfer *x);
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
+/* Blocks of an active x whose spooled rows alone suffice, decoded (rows
+ * spooled while it was not active: dispatch.c, finish.c). */
+void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* unlink and free */
 /* Remove a transfer's staging for good (quota eviction, expiry), audited. */
 void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);

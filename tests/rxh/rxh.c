@@ -522,14 +522,14 @@ static void release_jobs(struct rxh *h)
 {
 	for (int i = 0; i < 8 && !h->release_nowait; i++) {
 		int any = 0;
+		rx_writer_idle(h->c.writer);
+		rx_writer_poll(&h->c, NULL);
+		release_written(h); /* also one completed by a verdict just applied */
 		for (struct rx_xfer *x = h->c.xfers; x; x = x->next)
 			any |= x->rjob != NULL;
 		if (!any)
 			break;
 		rx_rjob_poll(&h->c, 1);
-		rx_writer_idle(h->c.writer);
-		rx_writer_poll(&h->c, NULL);
-		release_written(h);
 	}
 }
 
