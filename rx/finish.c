@@ -363,29 +363,42 @@ static void reverified(struct rx_ctx *c, struct rx_xfer *x)
 	}
 }
 
+/* One verdict that is in applied: 1 if one was (then the list may have
+ * changed: a verdict can place chunks, and a quota evict another transfer),
+ * 0 if none could be; *left: a job is still at work (or waits its turn). */
+static int apply_one(struct rx_ctx *c, int wait, int *left)
+{
+	*left = 0;
+	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+		struct rx_rjob *j = x->rjob;
+		enum rx_rjob_phase phase;
+		if (!j)
+			continue;
+		if (wait)
+			join(j);
+		if (!rx_rjob_done(x)) {
+			*left = 1;
+			continue;
+		}
+		phase = j->phase;
+		if (j->kind == RX_RJ_ACTIVATE)
+			reverified(c, x);
+		else
+			rx_release(c, x);
+		if (x->rjob != j || j->phase != phase)
+			return 1;
+		*left = 1; /* committed after an older release (rx_rjob_older) */
+	}
+	return 0;
+}
+
 void rx_rjob_poll(struct rx_ctx *c, int wait)
 {
 	int left;
 
-	do {
-		left = 0;
-		for (struct rx_xfer *x = c->xfers, *next; x; x = next) {
-			next = x->next; /* a rejection may forget x (never another transfer) */
-			if (!x->rjob)
-				continue;
-			if (wait)
-				join(x->rjob);
-			if (!rx_rjob_done(x)) {
-				left = 1;
-				continue;
-			}
-			if (x->rjob->kind == RX_RJ_ACTIVATE)
-				reverified(c, x);
-			else
-				rx_release(c, x);
-			left |= x->rjob != NULL; /* the next phase started (or, in line, done) */
-		}
-	} while (wait && left);
+	for (unsigned n = 0; n < 4 * RX_MAX_KNOWN + 64; n++) /* each step ends a job or a phase */
+		if (!apply_one(c, wait, &left) && !(wait && left))
+			return;
 }
 
 void rx_rjob_wait_policy(struct rx_ctx *c)
