@@ -349,16 +349,21 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	rx_writer_poll(c, NULL);
 	if (!final)
 		rx_storage_tick(c, now);
-	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		if (x->release_writer) /* a delta's copy from its base may start here */
-			release_written(c, x, final);
+	/* The input ended: each release to its end, through the writer's and the
+	 * hasher's work, a delta's copy and the release jobs (a few rounds: each
+	 * can hand on to another). */
+	for (int round = 0; round < (final ? 4 : 1); round++) {
+		for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+			if (x->release_writer) /* a delta's copy from its base may start here */
+				release_written(c, x, final);
+			if (final)
+				rx_base_wait(x); /* finish copying from the base, then release */
+			if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
+				rx_release(c, x);
+		}
 		if (final)
-			rx_base_wait(x); /* the input ended: finish copying from the base, then release */
-		if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
-			rx_release(c, x);
+			rx_rjob_poll(c, 1);
 	}
-	if (final)
-		rx_rjob_poll(c, 1); /* the input ended: the releases just started, to their end */
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
 		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final) || x->rjob)
 			continue; /* complete: a delta copying from its base, files being written, or released */
