@@ -15,9 +15,14 @@
  * key of the policy; the others are named in the audit line and the log),
  * whose files the writer thread created beneath the tree (openat2, no symlinks)
  * and hashed as the chunks came; any size or hash mismatch rejects the whole
- * transfer. Then (commit.c): intent marker, ledger record, one
- * renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up, each step
- * finished by rx_recover() after a crash.
+ * transfer. The heavy parts run on a thread (finish.c), in steps rx_tick
+ * comes back for: a job verifies the catalog again (rx_verify_core); its
+ * verdict, the ledger's and the base's checks, activation, the hasher's
+ * verdict and a delta's copy are done here; the job then finishes the tree
+ * (files, sizes, modes, times, syncfs); its verdict, and then (commit.c):
+ * intent marker, ledger record, one renameat2(RENAME_NOREPLACE) into
+ * RELEASE/<id>, audit, clean up, here, each step finished by rx_recover()
+ * after a crash.
  *
  * Only a verdict rejects (hash, size, signatures, policy, ledger refusal).
  * A step that fails for the disk (full, I/O error) or memory keeps
