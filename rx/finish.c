@@ -14,7 +14,8 @@
  *           STATE/release/<id> (the manifest, the kept signatures), each
  *           file of the manifest opened beneath data/ (created if it never
  *           got a byte), its size checked, its mode and time set, the
- *           directories made and given theirs, syncfs.
+ *           directories made and given theirs, syncfs; the stream file's
+ *           spilled chunks, all moved into the files by then, freed.
  * Between them, and after FINISH, the receive thread does what only it
  * may (release.c: the ledger's and the base's checks, activation, the
  * hasher's verdict, a delta's copy from its base; then the commit's steps,
@@ -180,6 +181,12 @@ static void finish_phase(struct rx_rjob *j)
 		snprintf(j->reason, sizeof j->reason, "syncfs: %s", strerror(j->err));
 		r = SL_ERR_IO;
 	}
+	/* The stream holds only chunks spilled and since moved into the files
+	 * (the writer was idle for x, and the tree's marker stands: a restart
+	 * discards it too): its blocks freed here, not by the cleanup on the
+	 * receive thread (hundreds of MB take it a second). */
+	if (j->stream_fd >= 0)
+		(void)!ftruncate(j->stream_fd, 0);
 	j->r = r;
 }
 
@@ -229,6 +236,7 @@ static void job_free(struct rx_rjob *j)
 	close_fd(&j->dirfd);
 	close_fd(&j->top_fd);
 	close_fd(&j->data_fd);
+	close_fd(&j->stream_fd);
 	free(j->catalog);
 	sl_manifest_free(j->out.m);
 	free(j);
@@ -243,7 +251,7 @@ int rx_rjob_verify(struct rx_ctx *c, struct rx_xfer *x, enum rx_rjob_kind kind)
 	j = calloc(1, sizeof *j);
 	if (!j)
 		return SL_ERR_NOMEM;
-	j->top_fd = j->data_fd = -1;
+	j->top_fd = j->data_fd = j->stream_fd = -1;
 	j->dirfd = fcntl(x->dirfd, F_DUPFD_CLOEXEC, 0);
 	if (j->dirfd < 0) {
 		free(j);
@@ -277,6 +285,8 @@ void rx_rjob_finish(struct rx_ctx *c, struct rx_xfer *x)
 	j->reason[0] = '\0';
 	j->top_fd = fcntl(x->top_fd, F_DUPFD_CLOEXEC, 0);
 	j->data_fd = fcntl(x->data_fd, F_DUPFD_CLOEXEC, 0);
+	if (x->stream_fd >= 0 && x->writer && !rx_writer_busy(x->writer, x))
+		j->stream_fd = fcntl(x->stream_fd, F_DUPFD_CLOEXEC, 0);
 	j->t_finish = sl_now_ns();
 	if (j->top_fd < 0 || j->data_fd < 0) {
 		j->err = errno;

@@ -631,6 +631,7 @@ struct rx_rjob {
 	uint64_t max_catalog;
 	int dirfd;                  /* STATE/xfer/<id> (VERIFY) */
 	int top_fd, data_fd;        /* STATE/release/<id> and its data/ (FINISH) */
+	int stream_fd;              /* STATE/xfer/<id>/stream, emptied (FINISH; -1: none) */
 	const struct sl_manifest *m;/* FINISH: x->manifest, only read */
 	void (*hook)(void *, const char *, int, const int *); /* c->rjob_hook */
 	void *hook_arg;
