@@ -168,6 +168,8 @@ static void finish_phase(struct rx_rjob *j)
 {
 	int r = write_entries(j);
 
+	free(j->catalog); /* written out: not held while the files are checked */
+	j->catalog = NULL;
 	if (!r)
 		r = check_files(j);
 	if (!r)
