@@ -172,6 +172,7 @@ static void finish_phase(struct rx_rjob *j)
 	j->catalog = NULL;
 	if (!r)
 		r = check_files(j);
+	rx_crashpoint_at(j->crash_at, j->log, "finishing"); /* test builds: files shaped, no syncfs yet */
 	if (!r)
 		r = rx_shape_dirs(j->m, j->data_fd, j->reason, sizeof j->reason); /* empty ones a crash took */
 	if (!r)
@@ -266,6 +267,8 @@ int rx_rjob_verify(struct rx_ctx *c, struct rx_xfer *x, enum rx_rjob_kind kind)
 	memcpy(j->hex, x->hex, sizeof j->hex);
 	j->policy = c->policy;
 	j->max_catalog = c->cfg->max_catalog;
+	j->crash_at = c->cfg->crash_at;
+	j->log = c->log;
 	j->hook = c->rjob_hook;
 	j->hook_arg = c->rjob_hook_arg;
 	j->t0 = sl_now_ns();

@@ -41,14 +41,19 @@
 #include "safefs.h"
 #include "sha256.h"
 
-const char *const rx_crash_points[] = { "verified", "marker", "ledger", "renamed", "audited", NULL };
+const char *const rx_crash_points[] = { "finishing", "verified", "marker", "ledger", "renamed", "audited", NULL };
+
+void rx_crashpoint_at(const char *crash_at, const struct sl_logger *log, const char *point)
+{
+	if (!crash_at || strcmp(crash_at, point) != 0)
+		return;
+	sl_log(log, SL_LOG_ERR, "crash point %s: exiting at once (test build)", point);
+	_exit(RX_CRASH_STATUS);
+}
 
 void rx_crashpoint(const struct rx_ctx *c, const char *point)
 {
-	if (!c->cfg->crash_at || strcmp(c->cfg->crash_at, point) != 0)
-		return;
-	sl_log(c->log, SL_LOG_ERR, "crash point %s: exiting at once (test build)", point);
-	_exit(RX_CRASH_STATUS);
+	rx_crashpoint_at(c->cfg->crash_at, c->log, point);
 }
 
 int rx_verify_core(const struct rx_vin *in, struct rx_vout *out)

@@ -565,6 +565,9 @@ extern const char *const rx_crash_points[];
  * With crash_at NULL (production) it does nothing. */
 #define RX_CRASH_STATUS 86
 void rx_crashpoint(const struct rx_ctx *c, const char *point);
+/* The same from a thread that holds its own copies (finish.c's "finishing":
+ * the tree half finished by a release job). */
+void rx_crashpoint_at(const char *crash_at, const struct sl_logger *log, const char *point);
 /* One step of x's release: a job started on a thread (finish.c), its
  * verdict applied when it is in (x->rjob done), or the commit's steps
  * (accepted). Never waits for a job: rx_tick calls it again (rx_rjob_poll). */
@@ -634,6 +637,8 @@ struct rx_rjob {
 	int stream_fd;              /* STATE/xfer/<id>/stream, emptied (FINISH; -1: none) */
 	const struct sl_manifest *m;/* FINISH: x->manifest, only read */
 	void (*hook)(void *, const char *, int, const int *); /* c->rjob_hook */
+	const char *crash_at;       /* c->cfg->crash_at (test builds), and c->log to say so */
+	const struct sl_logger *log;
 	void *hook_arg;
 	/* the thread's outputs, read once done */
 	uint8_t *catalog;           /* hdr.catalog_len bytes (VERIFY reads them, FINISH writes them out) */
