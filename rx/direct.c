@@ -312,7 +312,7 @@ void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
 
 /* Create the tree and its directories; the files are created when their
  * first bytes are written (writer.c, rx_tree_place) or, empty ones, at
- * release (rx_tree_finish): creating a million files here would hold up the
+ * release (finish.c): creating a million files here would hold up the
  * receive thread for seconds. */
 static int create_tree(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 {
@@ -326,7 +326,7 @@ static int create_tree(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl
 		snprintf(why, wl, "cannot create the release staging directory: %s", strerror(errno));
 		return SL_ERR_IO;
 	}
-	if (rx_shape_dirs(x, why, wl) != SL_OK)
+	if (rx_shape_dirs(x->manifest, x->data_fd, why, wl) != SL_OK)
 		return SL_ERR_IO;
 	return SL_OK;
 }
@@ -543,74 +543,4 @@ fail:
 	rx_tree_close(x);
 	sl_remove_tree(c->relstage_fd, x->hex, NULL);
 	return r;
-}
-
-int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *reason, size_t rlen)
-{
-	struct sl_catalog *cat;
-	struct sl_diag d = { "" };
-	int r;
-
-	if (!x->hasher) {
-		snprintf(reason, rlen, "the staged files are not being hashed");
-		return SL_ERR_IO;
-	}
-	r = rx_hasher_wait(x->hasher, x, reason, rlen);
-	if (r)
-		return r;
-	(void)c;
-	cat = malloc(sizeof *cat);
-	if (!cat) {
-		snprintf(reason, rlen, "out of memory");
-		return SL_ERR_NOMEM;
-	}
-	r = rx_xfer_load_catalog(c, x);
-	if (!r)
-		r = sl_catalog_decode(x->catalog, x->hdr.catalog_len, cat, &d);
-	else
-		snprintf(d.msg, sizeof d.msg, "the staged catalog cannot be read back");
-	for (unsigned i = 0; !r && i < cat->n; i++) {
-		unlinkat(x->top_fd, cat->e[i].name, 0); /* left by an interrupted release */
-		if (i == 0 || (keep >> i & 1))
-			r = sl_write_file_beneath(x->top_fd, cat->e[i].name, cat->e[i].data, cat->e[i].len,
-						  0644, &d);
-	}
-	free(cat);
-	if (r) {
-		snprintf(reason, rlen, "%s", d.msg);
-		return r;
-	}
-	r = rx_base_fill(c, x, reason, rlen); /* a delta: the files taken from its base */
-	if (r)
-		return r;
-	for (size_t i = 0; i < x->manifest->nfiles; i++) {
-		const struct sl_manifest_file *f = &x->manifest->files[i];
-		int fd = file_fd(x, i);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st) != 0) {
-			snprintf(reason, rlen, "data/%s: %s", f->path, strerror(errno));
-			return SL_ERR_IO;
-		}
-		if ((uint64_t)st.st_size != f->size) {
-			snprintf(reason, rlen, "data/%s: staged size %lld, manifest says %llu", f->path,
-				 (long long)st.st_size, (unsigned long long)f->size);
-			return SL_ERR_HASH;
-		}
-		/* its mode and time now, while it is open (once per file) */
-		if (rx_shape_file(x->manifest, i, fd) != 0) {
-			snprintf(reason, rlen, "data/%s: setting its mode and time: %s", f->path, strerror(errno));
-			return SL_ERR_IO;
-		}
-	}
-	r = rx_shape_dirs(x, reason, rlen); /* those a crash took away (empty ones) */
-	if (!r)
-		r = rx_shape_times(x, NULL, reason, rlen); /* the directories' */
-	if (r)
-		return r;
-	if (syncfs(x->top_fd) != 0) {
-		snprintf(reason, rlen, "syncfs: %s", strerror(errno));
-		return SL_ERR_IO;
-	}
-	rx_tree_close(x);
-	return SL_OK;
 }

@@ -196,6 +196,24 @@ static void on_xfer(struct rx_ctx *c, struct rx_session *s, const struct sl_wire
 		rx_release(c, x); /* also a release the disk held up */
 }
 
+/* A symbol for x while its kept catalog is verified again on a thread
+ * (finish.c) before x is active: into the spool, as a block evicted
+ * undecoded is, so that it counts once x is active (rx_slot_for loads it).
+ * 1 if it is kept (or was already). */
+static int spool_meanwhile(struct rx_ctx *c, struct rx_xfer *x, const struct sl_wire_hdr *h, const uint8_t *body)
+{
+	const struct rx_spooled *e = rx_xfer_spooled(x, h->block);
+
+	if (!x->rjob || x->rjob->kind != RX_RJ_ACTIVATE || (e && e->k != h->k))
+		return 0;
+	if (e && (e->rows[h->row / 8] >> (h->row % 8) & 1)) {
+		x->dup_symbols++;
+		c->st.duplicates++;
+		return 1;
+	}
+	return rx_xfer_spool_symbol(c, x, h->block, h->k, h->row, body) == SL_OK;
+}
+
 static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struct sl_wire_hdr *h,
 		      const uint8_t *body, uint64_t now)
 {
@@ -238,7 +256,8 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 		return;
 	}
 	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK) {
-		c->st.ignored++;
+		if (!spool_meanwhile(c, x, h, body))
+			c->st.ignored++;
 		return;
 	}
 	int decoded;
@@ -326,20 +345,28 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 
 	c->now = now;
 	rx_verify_poll(c, final); /* catalog verdicts (verify.c) */
+	rx_rjob_poll(c, final); /* releases and re-verifications on threads (finish.c) */
 	rx_writer_poll(c, NULL);
 	if (!final)
 		rx_storage_tick(c, now);
-	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		if (x->release_writer) /* a delta's copy from its base may start here */
-			release_written(c, x, final);
+	/* The input ended: each release to its end, through the writer's and the
+	 * hasher's work, a delta's copy and the release jobs (a few rounds: each
+	 * can hand on to another). */
+	for (int round = 0; round < (final ? 4 : 1); round++) {
+		for (struct rx_xfer *x = c->xfers; x; x = x->next) {
+			if (x->release_writer) /* a delta's copy from its base may start here */
+				release_written(c, x, final);
+			if (final)
+				rx_base_wait(x); /* finish copying from the base, then release */
+			if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
+				rx_release(c, x);
+		}
 		if (final)
-			rx_base_wait(x); /* the input ended: finish copying from the base, then release */
-		if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
-			rx_release(c, x);
+			rx_rjob_poll(c, 1);
 	}
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final))
-			continue; /* complete: a delta copying from its base, or files being written */
+		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final) || x->rjob)
+			continue; /* complete: a delta copying from its base, files being written, or released */
 		/* before this tick's checkpoint is queued */
 		int wbusy = !final && x->writer && rx_writer_busy(x->writer, x);
 		if (ckpt && x->tree && x->writer && !final)

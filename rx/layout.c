@@ -48,6 +48,7 @@ int rx_xfer_check_header(struct rx_ctx *c, const struct sl_xfer_hdr *h, uint16_t
 /* Nothing staged was vouched for: start over with another manifest. */
 static void reset_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
+	rx_rjob_cancel(x); /* nothing of it is touched under a job (finish.c) */
 	rx_xfer_drop_window(c, x);
 	rx_tree_forget(c, x);
 	if (x->stream_fd >= 0)
@@ -83,6 +84,7 @@ static int relayout(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer_hd
 	uint64_t n;
 	int r;
 
+	rx_rjob_cancel(x); /* its release starts over with the new layout (finish.c) */
 	rx_xfer_checkpoint(c, x);
 	rx_xfer_drop_window(c, x);
 	rx_tree_restart_hashing(x); /* the hashing thread lets go of the old map */

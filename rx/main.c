@@ -314,6 +314,7 @@ static void reload(struct rx_ctx *c, struct rx_opts *run, const struct rx_cfg *g
 		return;
 	}
 	rx_verify_poll(c, 1); /* a catalog being verified reads the old policy: its verdict first */
+	rx_rjob_wait_policy(c); /* ... and one verified again by a release job (finish.c) */
 	sl_policy_free(c->policy);
 	c->policy = pol;
 	apply_quotas(&run->cfg, given, &n.cfg, quotas, sizeof quotas);

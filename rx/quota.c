@@ -146,7 +146,7 @@ void rx_quota_expire(struct rx_ctx *c, uint64_t now)
 	for (; x; x = next) {
 		next = x->next;
 		/* a release in progress (intent written, or held up by the disk) is not idle staging */
-		if (x->state != RX_X_DORMANT || x->dirfd < 0 || x->release_wait || x->accepted ||
+		if (x->state != RX_X_DORMANT || x->dirfd < 0 || x->release_wait || x->accepted || x->rjob ||
 		    now - x->last_ns < c->cfg->keep_incomplete_ns)
 			continue;
 		rx_xfer_drop(c, x, "expired", "incomplete staging idle for longer than --keep-incomplete");

@@ -15,9 +15,14 @@
  * key of the policy; the others are named in the audit line and the log),
  * whose files the writer thread created beneath the tree (openat2, no symlinks)
  * and hashed as the chunks came; any size or hash mismatch rejects the whole
- * transfer. Then (commit.c): intent marker, ledger record, one
- * renameat2(RENAME_NOREPLACE) into RELEASE/<id>, audit, clean up, each step
- * finished by rx_recover() after a crash.
+ * transfer. The heavy parts run on a thread (finish.c), in steps rx_tick
+ * comes back for: a job verifies the catalog again (rx_verify_core); its
+ * verdict, the ledger's and the base's checks, activation, the hasher's
+ * verdict and a delta's copy are done here; the job then finishes the tree
+ * (files, sizes, modes, times, syncfs); its verdict, and then (commit.c):
+ * intent marker, ledger record, one renameat2(RENAME_NOREPLACE) into
+ * RELEASE/<id>, audit, clean up, here, each step finished by rx_recover()
+ * after a crash.
  *
  * Only a verdict rejects (hash, size, signatures, policy, ledger refusal).
  * A step that fails for the disk (full, I/O error) or memory keeps
@@ -36,14 +41,19 @@
 #include "safefs.h"
 #include "sha256.h"
 
-const char *const rx_crash_points[] = { "verified", "marker", "ledger", "renamed", "audited", NULL };
+const char *const rx_crash_points[] = { "finishing", "verified", "marker", "ledger", "renamed", "audited", NULL };
+
+void rx_crashpoint_at(const char *crash_at, const struct sl_logger *log, const char *point)
+{
+	if (!crash_at || strcmp(crash_at, point) != 0)
+		return;
+	sl_log(log, SL_LOG_ERR, "crash point %s: exiting at once (test build)", point);
+	_exit(RX_CRASH_STATUS);
+}
 
 void rx_crashpoint(const struct rx_ctx *c, const char *point)
 {
-	if (!c->cfg->crash_at || strcmp(c->cfg->crash_at, point) != 0)
-		return;
-	sl_log(c->log, SL_LOG_ERR, "crash point %s: exiting at once (test build)", point);
-	_exit(RX_CRASH_STATUS);
+	rx_crashpoint_at(c->cfg->crash_at, c->log, point);
 }
 
 int rx_verify_core(const struct rx_vin *in, struct rx_vout *out)
@@ -153,98 +163,98 @@ int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out)
 	return SL_OK;
 }
 
-/* rx_verify_catalog(), and which catalog entries are released (bit i:
- * entry i; the manifest, entry 0, always) with the others named in
- * `dropped` (keep and dropped may be NULL). */
-static int verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen, uint64_t *keep,
-			  char *dropped, size_t dlen)
+/* The release failed with r before its intent: the disk or memory defers
+ * it (kept, tried again), anything else is a verdict that rejects. */
+static void not_released(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *reason)
 {
-	struct rx_vout *out = malloc(sizeof *out);
-	struct rx_vin in = { .policy = c->policy, .hdr = &x->hdr, .id = x->id, .hex = x->hex };
+	rx_rjob_cancel(x);
+	if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? err : 0, reason))
+		return; /* the disk, not the transfer: kept, tried again */
+	rx_xfer_reject(c, x, reason);
+}
+
+/* The tree's steps that need the receive thread, once the catalog verified
+ * again: x active with its tree open, staged data durable, the hasher's
+ * verdict, a delta's files copied from its base. SL_OK; SL_ERR_AGAIN with
+ * *later when a thread (writer, hasher, base copy) still works on x (rx_tick
+ * comes back; x->rjob dropped); or the failure, reason in reason. */
+static int tree_ready(struct rx_ctx *c, struct rx_xfer *x, int *later, char *reason, size_t rlen)
+{
 	int r;
 
-	if (!out) {
-		snprintf(reason, rlen, "out of memory");
-		return SL_ERR_NOMEM;
+	*later = 0;
+	if (x->state != RX_X_ACTIVE && (r = rx_xfer_activate(c, x)) != SL_OK) {
+		*later = x->state != RX_X_REJECTED; /* staging files cannot be opened now (logged), or rejected */
+		snprintf(reason, rlen, "cannot make the transfer active (%s)", sl_strerror(r));
+		return SL_ERR_AGAIN;
 	}
-	r = rx_xfer_load_catalog(c, x);
+	if (rx_xfer_checkpoint(c, x) != SL_OK) {
+		snprintf(reason, rlen, "staged data or its done map could not be made durable");
+		return SL_ERR_IO;
+	}
+	r = x->tree ? SL_OK : rx_tree_open(c, x);
 	if (r) {
-		snprintf(reason, rlen, "the staged catalog cannot be read back (%s)", sl_strerror(r));
-		free(out);
+		snprintf(reason, rlen, "cannot create the transfer's files in the release staging area (%s; "
+			 "details in the log)", sl_strerror(r));
 		return r;
 	}
-	in.catalog = x->catalog;
-	r = rx_verify_core(&in, out);
+	if (!x->hasher) {
+		snprintf(reason, rlen, "the staged files are not being hashed");
+		return SL_ERR_IO;
+	}
+	if (x->writer && (rx_writer_busy(x->writer, x) || rx_hasher_busy(x->hasher, x))) {
+		/* the tree was opened again (a restart, a deferral): hashed again from
+		 * its first byte on the hasher thread, not waited for here */
+		x->release_writer = 1;
+		*later = 1;
+		return SL_ERR_AGAIN;
+	}
+	r = rx_hasher_wait(x->hasher, x, reason, rlen);
 	if (!r)
-		r = rx_verify_tail(c, x, out);
-	if (keep)
-		*keep = out->keep;
-	if (dropped)
-		snprintf(dropped, dlen, "%s", out->dropped);
-	if (r)
-		snprintf(reason, rlen, "%s", out->reason);
-	sl_manifest_free(out->m);
-	free(out);
+		r = rx_base_fill(c, x, reason, rlen); /* a delta: the files taken from its base */
+	if (r == SL_ERR_AGAIN && x->basejob)
+		*later = 1; /* copying files from the base: rx_tick comes back when it is done */
 	return r;
 }
 
-int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen)
+/* x->rjob's VERIFY phase is over: its verdict, the ledger's and the base's
+ * checks (x->manifest set), the tree made ready, then its FINISH phase. */
+static void verified(struct rx_ctx *c, struct rx_xfer *x)
 {
-	return verify_catalog(c, x, reason, rlen, NULL, NULL, 0);
-}
+	struct rx_rjob *j = x->rjob;
+	char reason[1400];
+	int r = j->r, err = j->err, later;
 
-/* Finish STATE/release/<id>: the files were written in place and hashed
- * as they came (direct.c); a tree that could not be set up while the data
- * arrived (or was left by an earlier run) is set up now, from the staged
- * stream. Returns 0 or an error with reason. */
-static int build_tree(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *reason, size_t rlen)
-{
-	int r = x->tree ? SL_OK : rx_tree_open(c, x);
-
+	j->t_verified = sl_now_ns();
+	if (!r)
+		r = rx_verify_tail(c, x, &j->out);
 	if (r) {
-		snprintf(reason, rlen, "cannot create the transfer's files in the release staging "
-			 "area (%s; details in the log)", sl_strerror(r));
-		return r;
+		snprintf(reason, sizeof reason, "%s", j->out.reason);
+		not_released(c, x, r, err, reason);
+		return;
 	}
-	return rx_tree_finish(c, x, keep, reason, rlen);
+	r = tree_ready(c, x, &later, reason, sizeof reason);
+	if (x->state == RX_X_REJECTED)
+		return; /* by its activation (the tree's hash): its job went with its staging */
+	if (r && later) {
+		rx_rjob_cancel(x); /* verified again when it comes back */
+		return;
+	}
+	if (r) {
+		not_released(c, x, r, errno, reason);
+		return;
+	}
+	rx_rjob_finish(c, x);
 }
 
-void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
+/* Steps 2-5 (commit.c) of an accepted release; t0: when its try began. */
+static void commit_steps(struct rx_ctx *c, struct rx_xfer *x, uint64_t t0)
 {
-	char reason[1400] = "", how[64], dropped[640] = "";
+	char reason[1400] = "", how[64];
 	struct rx_intent in;
-	uint64_t t0 = sl_now_ns(), keep = 1;
 	unsigned did;
 	int r, err;
 
-	if (x->accepted)
-		goto accepted; /* the intent is written: only rx_commit's steps are left */
-	if (x->state != RX_X_ACTIVE && rx_xfer_activate(c, x) != SL_OK)
-		return; /* staging files cannot be opened now (logged) or rejected */
-	if (rx_xfer_checkpoint(c, x) != SL_OK) {
-		rx_storage_defer(c, x, SL_ERR_IO, 0, "staged data or its done map could not be made durable");
-		return;
-	}
-	r = verify_catalog(c, x, reason, sizeof reason, &keep, dropped, sizeof dropped);
-	if (!r)
-		r = build_tree(c, x, keep, reason, sizeof reason);
-	if (r == SL_ERR_AGAIN && x->basejob)
-		return; /* copying files from the base: rx_tick comes back when it is done */
-	if (r) {
-		if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? errno : 0, reason))
-			return; /* the disk, not the transfer: kept, tried again */
-		rx_xfer_reject(c, x, reason);
-		return;
-	}
-	rx_crashpoint(c, "verified");
-	if (rx_intent_write(c, x, &in, dropped, reason, sizeof reason) != SL_OK) {
-		rx_storage_defer(c, x, SL_ERR_IO, errno, reason); /* staging kept: tried again */
-		return;
-	}
-	x->accepted = 1;
-	rx_xfer_deactivate(c, x); /* every chunk is in: nothing more to receive */
-	rx_crashpoint(c, "marker");
-accepted:
 	/* From here the transfer is accepted: what a crash interrupts,
 	 * rx_recover() finishes at the next start (commit.c); what the disk
 	 * interrupts is tried again while the receiver runs. */
@@ -283,4 +293,69 @@ accepted:
 	/* Released: never received again. */
 	rx_xfer_release_staging(c, x);
 	x->state = RX_X_RELEASED;
+}
+
+/* x->rjob's FINISH phase is over: its verdict, then the tree closed and the
+ * intent written (step 1), and the commit's steps. */
+static void finished(struct rx_ctx *c, struct rx_xfer *x, uint64_t t)
+{
+	struct rx_rjob *j = x->rjob;
+	char reason[1400], dropped[640];
+	struct rx_intent in;
+	uint64_t t0 = j->t0, tv = j->t_verified, tf = j->t_finish, now = sl_now_ns(), held = j->held_ns;
+	uint64_t files = j->files;
+
+	if (j->r) {
+		snprintf(reason, sizeof reason, "%s", j->reason);
+		not_released(c, x, j->r, j->err, reason);
+		return;
+	}
+	if (rx_rjob_older(c, x))
+		return; /* committed after the releases started before it: rx_tick comes back */
+	snprintf(dropped, sizeof dropped, "%s", j->out.dropped);
+	rx_rjob_cancel(x); /* over: dropped */
+	rx_tree_close(x);
+	rx_crashpoint(c, "verified");
+	if (rx_intent_write(c, x, &in, dropped, reason, sizeof reason) != SL_OK) {
+		rx_storage_defer(c, x, SL_ERR_IO, errno, reason); /* staging kept: tried again */
+		return;
+	}
+	x->accepted = 1;
+	rx_xfer_deactivate(c, x); /* every chunk is in: nothing more to receive */
+	rx_crashpoint(c, "marker");
+	commit_steps(c, x, t0);
+	if (x->state == RX_X_RELEASED)
+		sl_log(c->log, SL_LOG_INFO, "transfer %s: verified again in %.2f s, %llu files finished in %.2f s "
+		       "on a thread; the receive thread spent %.3f s on the release (%.3f s of it closing the "
+		       "tree and committing: intent, ledger, rename, audit, cleanup)", x->hex,
+		       (double)(tv - t0) / 1e9, (unsigned long long)files, (double)(now - tf) / 1e9,
+		       (double)(held + sl_now_ns() - t) / 1e9, (double)(sl_now_ns() - now) / 1e9);
+}
+
+void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
+{
+	struct rx_rjob *j = x->rjob;
+	uint64_t t = sl_now_ns();
+
+	if (x->accepted) {
+		commit_steps(c, x, t); /* the intent is written: only rx_commit's steps are left */
+		return;
+	}
+	if (!j) {
+		/* verified again (time has passed), on a thread: rx_tick comes back */
+		if (rx_rjob_verify(c, x, RX_RJ_RELEASE) != SL_OK)
+			rx_storage_defer(c, x, SL_ERR_NOMEM, 0, "cannot start the release's thread");
+		else
+			x->rjob->held_ns += sl_now_ns() - t;
+		return;
+	}
+	if (j->kind != RX_RJ_RELEASE || !rx_rjob_done(x))
+		return; /* being verified again for activation, or its thread is at work */
+	if (j->phase == RX_RJ_VERIFY) {
+		verified(c, x);
+		if (x->rjob) /* its FINISH phase */
+			x->rjob->held_ns += sl_now_ns() - t;
+	} else {
+		finished(c, x, t);
+	}
 }

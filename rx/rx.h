@@ -5,7 +5,9 @@
  * sync thread (writer.c: create, write and sync the staged files; chunks
  * that find its queue full are spilled into the stream file and moved
  * later) and the hasher (hasher.c); and a thread per job for a catalog being
- * verified (verify.c) and a delta's copy from its base (base.c).
+ * verified (verify.c), a release's verification and finishing of its tree,
+ * or a catalog verified again when its transfer is active again (finish.c),
+ * and a delta's copy from its base (base.c).
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta         the transfer header and symbol size it was staged with
  *   catalog.part catalog pieces as they decode, at their offsets
@@ -45,6 +47,7 @@
 #ifndef SL_RX_H
 #define SL_RX_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <zstd.h>
 
@@ -165,6 +168,7 @@ struct rx_xfer {
 	int catalog_ok;
 	struct rx_vjob *vjob;       /* the complete catalog being verified on a thread (verify.c) */
 	int verify_wait;            /* ... complete, waiting for the thread (RX_VERIFY_JOBS at once) */
+	struct rx_rjob *rjob;       /* its release, or its re-verification, on a thread (finish.c) */
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
 	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
@@ -302,6 +306,12 @@ struct rx_ctx {
 	struct rx_disk disk;
 	struct rx_ring *ring;       /* main.c's receive ring, NULL without one (harness, --ring 0) */
 	struct rx_opener *opener;   /* main.c's opening helpers (with the ring), or NULL */
+	/* Test builds: called by a release job's thread as each of its phases
+	 * starts (finish.c): the transfer, the phase, the job's stop flag
+	 * (atomic); NULL in production. */
+	void (*rjob_hook)(void *arg, const char *hex, int phase, const int *cancel);
+	void *rjob_hook_arg;
+	uint64_t rjob_started;      /* release jobs started (finish.c: the order they commit in) */
 	/* status.c: the audit log's chain, checked again every minute */
 	uint64_t audit_checked_ns;
 	int audit_chain_ok;         /* 1 verified, 0 broken (valid once audit_checked_ns) */
@@ -366,6 +376,9 @@ int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 void rx_xfer_free(struct rx_xfer *x);
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
+/* Blocks of an active x whose spooled rows alone suffice, decoded (rows
+ * spooled while it was not active: dispatch.c, finish.c). */
+void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* unlink and free */
 /* Remove a transfer's staging for good (quota eviction, expiry), audited. */
 void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
@@ -417,19 +430,17 @@ int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8
 /* Chunks were placed: let the hasher go on; SL_ERR_HASH (why) on a mismatch. */
 int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
 int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x);
-/* Hashing done: write the manifest and the signature files whose bit is set
- * in keep (bit i: catalog entry i), check sizes, set modes, sync. */
-int rx_tree_finish(struct rx_ctx *c, struct rx_xfer *x, uint64_t keep, char *reason, size_t rlen);
 void rx_tree_close(struct rx_xfer *x);
 /* The layout changed: stop hashing; it starts again from the first byte
  * when the tree is opened again. */
 void rx_tree_restart_hashing(struct rx_xfer *x);
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
 
-/* shape.c: the manifest's directories (created with the tree), then modes
- * and times (once every file is in place, directories deepest first). */
-int rx_shape_dirs(struct rx_xfer *x, char *why, size_t wl);
-int rx_shape_times(struct rx_xfer *x, int (*fd_of)(struct rx_xfer *, size_t), char *why, size_t wl);
+/* shape.c: the manifest's directories beneath data_fd (created with the
+ * tree), then the directories' modes and times (once every file is in
+ * place, deepest first). Only their arguments: safe on another thread. */
+int rx_shape_dirs(const struct sl_manifest *m, int data_fd, char *why, size_t wl);
+int rx_shape_times(const struct sl_manifest *m, int data_fd, char *why, size_t wl);
 /* File i's mode and (version 2) time, on its descriptor: 0 or -1 (errno). */
 int rx_shape_file(const struct sl_manifest *m, size_t i, int fd);
 
@@ -557,8 +568,13 @@ extern const char *const rx_crash_points[];
  * With crash_at NULL (production) it does nothing. */
 #define RX_CRASH_STATUS 86
 void rx_crashpoint(const struct rx_ctx *c, const char *point);
+/* The same from a thread that holds its own copies (finish.c's "finishing":
+ * the tree half finished by a release job). */
+void rx_crashpoint_at(const char *crash_at, const struct sl_logger *log, const char *point);
+/* One step of x's release: a job started on a thread (finish.c), its
+ * verdict applied when it is in (x->rjob done), or the commit's steps
+ * (accepted). Never waits for a job: rx_tick calls it again (rx_rjob_poll). */
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
-int rx_verify_catalog(struct rx_ctx *c, struct rx_xfer *x, char *reason, size_t rlen);
 struct rx_vin {                   /* what rx_verify_core reads (nothing else) */
 	const struct sl_policy *policy;
 	const struct sl_xfer_hdr *hdr;
@@ -600,6 +616,65 @@ void rx_verify_cancel(struct rx_xfer *x);
 /* place.c: x's catalog verdict r (out: rx_verify_core's) applied: the tail
  * checks, then the catalog kept and the tree opened, or x rejected. */
 void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_vout *out, uint64_t t0);
+
+/* finish.c: a release's heavy steps, and a catalog verified again when its
+ * transfer becomes active again, on a thread (see there for who owns what
+ * while the job runs). */
+enum rx_rjob_kind { RX_RJ_RELEASE = 1, RX_RJ_ACTIVATE };
+enum rx_rjob_phase { RX_RJ_VERIFY = 1, RX_RJ_FINISH };
+struct rx_rjob {
+	enum rx_rjob_kind kind;
+	enum rx_rjob_phase phase;
+	int done;                   /* atomic: the phase's work is over (set by the thread) */
+	int cancel;                 /* atomic: stop early, the verdict is dropped */
+	int running;                /* a thread is started and not joined yet */
+	pthread_t thread;
+	/* the thread's inputs: copies and its own descriptors, set before it starts */
+	struct sl_xfer_hdr hdr;
+	uint8_t id[16];
+	char hex[33];
+	const struct sl_policy *policy; /* VERIFY: c->policy (a reload waits: rx_rjob_wait_policy) */
+	uint64_t max_catalog;
+	int dirfd;                  /* STATE/xfer/<id> (VERIFY) */
+	int top_fd, data_fd;        /* STATE/release/<id> and its data/ (FINISH) */
+	int stream_fd;              /* STATE/xfer/<id>/stream, emptied (FINISH; -1: none) */
+	const struct sl_manifest *m;/* FINISH: x->manifest, only read */
+	void (*hook)(void *, const char *, int, const int *); /* c->rjob_hook */
+	const char *crash_at;       /* c->cfg->crash_at (test builds), and c->log to say so */
+	const struct sl_logger *log;
+	void *hook_arg;
+	/* the thread's outputs, read once done */
+	uint8_t *catalog;           /* hdr.catalog_len bytes (VERIFY reads them, FINISH writes them out) */
+	int r, err;                 /* the phase's verdict, errno of a failed step */
+	int unreadable;             /* VERIFY: the kept catalog cannot be read back */
+	struct rx_vout out;         /* VERIFY: rx_verify_core's (keep, dropped, reason) */
+	char reason[1400];          /* FINISH: why not */
+	uint64_t files;             /* FINISH: files checked */
+	uint64_t order;             /* RX_RJ_RELEASE: c->rjob_started when it started */
+	/* the receive thread's: timing */
+	uint64_t t0, t_verified, t_finish, held_ns;
+};
+/* Start x's job of `kind` with its VERIFY phase: the kept catalog
+ * (STATE/xfer/<id>/catalog) read back and rx_verify_core run. SL_OK
+ * (x->rjob set; run in line if no thread can be started) or SL_ERR_NOMEM. */
+int rx_rjob_verify(struct rx_ctx *c, struct rx_xfer *x, enum rx_rjob_kind kind);
+/* Its FINISH phase (x->rjob verified, its thread joined; x's tree open,
+ * x->manifest verified): the catalog's files (out.keep) written, each
+ * file's size checked and its mode and time set, the directories', syncfs. */
+void rx_rjob_finish(struct rx_ctx *c, struct rx_xfer *x);
+/* 1 while a release job started before x's is in flight: x's release is
+ * not committed before it (releases are recorded in the ledger, whose
+ * sequence only rises, in the order they started, as when they ran in line). */
+int rx_rjob_older(const struct rx_ctx *c, const struct rx_xfer *x);
+/* 1 when x's job is over (its thread joined; its verdict is to be applied). */
+int rx_rjob_done(struct rx_xfer *x);
+/* x's job, if any, stopped, waited for and dropped (its verdict unused). */
+void rx_rjob_cancel(struct rx_xfer *x);
+/* Verdicts that are in (wait: all, waiting for them) applied: a release
+ * goes on (rx_release), a re-verified transfer becomes active. */
+void rx_rjob_poll(struct rx_ctx *c, int wait);
+/* Until no job reads the policy (a reload frees the old one after). */
+void rx_rjob_wait_policy(struct rx_ctx *c);
 
 /* base.c: a delta's base (manifest version 3). rx_base_check(): the base is
  * released here, unchanged manifest, holds every taken file's content, and

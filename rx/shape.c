@@ -7,7 +7,8 @@
  * check: one open a file at release), then each directory its mode and
  * time, deepest first (creating entries
  * changes a directory's time, so a parent is done after its children).
- * Everything is opened beneath data/ without following links. A version 1
+ * Everything is opened beneath data/ without following links. These read
+ * only their arguments: a release job's thread calls them (finish.c). A version 1
  * manifest lists no directories and zero times: nothing is set then.
  */
 #include <errno.h>
@@ -20,13 +21,12 @@
 #include "rx.h"
 #include "safefs.h"
 
-int rx_shape_dirs(struct rx_xfer *x, char *why, size_t wl)
+int rx_shape_dirs(const struct sl_manifest *m, int data_fd, char *why, size_t wl)
 {
-	const struct sl_manifest *m = x->manifest;
 	struct sl_diag d = { "" };
 
 	for (size_t i = 0; i < m->ndirs; i++) {
-		int r = sl_mkdirs_beneath(x->data_fd, m->dirs[i].path, &d);
+		int r = sl_mkdirs_beneath(data_fd, m->dirs[i].path, &d);
 		if (r) {
 			snprintf(why, wl, "data/%s/: %s", m->dirs[i].path, d.msg);
 			return r;
@@ -48,24 +48,14 @@ int rx_shape_file(const struct sl_manifest *m, size_t i, int fd)
 	return m->version < 2 ? 0 : set_times(fd, m->files[i].mtime);
 }
 
-/* fd_of(x, i) gives file i's descriptor (the tree's cache); NULL: the
- * files' times are set already (rx_shape_file), only the directories'. */
-int rx_shape_times(struct rx_xfer *x, int (*fd_of)(struct rx_xfer *, size_t), char *why, size_t wl)
+/* The directories' modes and times (the files' are set by rx_shape_file). */
+int rx_shape_times(const struct sl_manifest *m, int data_fd, char *why, size_t wl)
 {
-	const struct sl_manifest *m = x->manifest;
-
 	if (m->version < 2)
 		return SL_OK;
-	for (size_t i = 0; fd_of && i < m->nfiles; i++) {
-		int fd = fd_of(x, i);
-		if (fd < 0 || set_times(fd, m->files[i].mtime) != 0) {
-			snprintf(why, wl, "data/%s: setting its time: %s", m->files[i].path, strerror(errno));
-			return SL_ERR_IO;
-		}
-	}
 	for (size_t i = m->ndirs; i-- > 0;) {
 		const struct sl_manifest_dir *dir = &m->dirs[i];
-		int fd = sl_openat_beneath(x->data_fd, dir->path, O_RDONLY | O_DIRECTORY, 0);
+		int fd = sl_openat_beneath(data_fd, dir->path, O_RDONLY | O_DIRECTORY, 0);
 		int bad = fd < 0 || fchmod(fd, (mode_t)dir->mode) != 0 || set_times(fd, dir->mtime) != 0;
 		int err = errno;
 		if (fd >= 0)

@@ -35,9 +35,13 @@ static const char *hb_state_name(uint8_t s)
 	return "unknown";
 }
 
-static const char *xstate_name(enum rx_xstate s)
+/* A transfer's state for the status file: its job on a thread (finish.c)
+ * first, "releasing" or "verifying" (its kept catalog, to become active). */
+static const char *xstate_name(const struct rx_xfer *x)
 {
-	switch (s) {
+	if (x->rjob)
+		return x->rjob->kind == RX_RJ_RELEASE ? "releasing" : "verifying";
+	switch (x->state) {
 	case RX_X_ACTIVE: return "receiving";
 	case RX_X_DORMANT: return "waiting";
 	case RX_X_REJECTED: return "rejected";
@@ -253,7 +257,7 @@ static void put_xfers(const struct rx_ctx *c, struct buf *s, struct buf *m, uint
 			bytes_done = x->hdr.total_bytes;
 		put(s, "xfer %s state=%s catalog=%s chunks=%llu/%llu bytes=%llu/%llu idle_ms=%llu "
 			"symbols=%llu files=%lld timed_out=%d staged=%llu release_held=%d%s%s\n",
-		    x->hex, xstate_name(x->state), x->catalog_ok ? "verified" : "incomplete",
+		    x->hex, xstate_name(x), x->catalog_ok ? "verified" : "incomplete",
 		    (unsigned long long)x->ndone, (unsigned long long)total, (unsigned long long)bytes_done,
 		    (unsigned long long)(x->have_hdr ? x->hdr.total_bytes : 0),
 		    (unsigned long long)((now - x->last_ns) / 1000000ull), (unsigned long long)x->symbols,

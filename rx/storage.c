@@ -251,10 +251,30 @@ int rx_storage_defer(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const 
 	return 1;
 }
 
+/* rx_try_release with the reserve's room if the disk is tight. */
+static void release_lent(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int lend = tight(c);
+
+	/* x's queued chunks written before the writer is held (rx_writer_flush) */
+	if (lend && x->writer)
+		rx_writer_flush(x->writer, x);
+	if (lend)
+		rx_storage_lend(c);
+	rx_try_release(c, x);
+	if (lend)
+		rx_storage_restore(c);
+}
+
 void rx_release(struct rx_ctx *c, struct rx_xfer *x)
 {
-	int lend;
-
+	if (x->rjob) {
+		/* its job on a thread (finish.c): its verdict once it is in, never
+		 * waited for here (rx_tick comes back) */
+		if (x->rjob->kind == RX_RJ_RELEASE && rx_rjob_done(x))
+			release_lent(c, x);
+		return;
+	}
 	/* The writer (queued and spilled chunks) and the hasher still at work on
 	 * x: released from rx_tick once they are done, not waited for here on
 	 * the receive thread. */
@@ -271,15 +291,7 @@ void rx_release(struct rx_ctx *c, struct rx_xfer *x)
 	x->release_try_ns = c->now;
 	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
 		x->release_retry_ns = c->now + (x->release_backoff_ns ? x->release_backoff_ns : RETRY_FIRST_NS);
-	lend = tight(c);
-	/* x's queued chunks written before the writer is held (rx_writer_flush) */
-	if (lend && x->writer)
-		rx_writer_flush(x->writer, x);
-	if (lend)
-		rx_storage_lend(c);
-	rx_try_release(c, x);
-	if (lend)
-		rx_storage_restore(c);
+	release_lent(c, x);
 }
 
 /* Writes work again: no failure for a while and, after a full disk, room. */
@@ -323,8 +335,9 @@ void rx_storage_tick(struct rx_ctx *c, uint64_t now)
 			x->release_try_ns = 0;
 			rx_release(c, x);
 		}
-		/* Held up: out of the window, and not timed out for silence. */
-		if (x->release_wait && x->state == RX_X_ACTIVE)
+		/* Held up: out of the window, and not timed out for silence (not
+		 * while its release is at work on a thread or waits for one). */
+		if (x->release_wait && x->state == RX_X_ACTIVE && !x->rjob && !x->release_writer)
 			rx_xfer_deactivate(c, x);
 	}
 }

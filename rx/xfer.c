@@ -29,6 +29,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	if (!x)
 		return;
 	rx_verify_cancel(x);
+	rx_rjob_cancel(x);
 	rx_tree_close(x);
 	free(x->dirty);
 	free(x->dirtyl);
@@ -224,6 +225,34 @@ int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	return r;
 }
 
+void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x)
+{
+	uint64_t *ready = NULL;
+	size_t n = 0;
+
+	if (x->state != RX_X_ACTIVE || !x->nspool || !(ready = malloc(x->nspool * sizeof *ready)))
+		return;
+	for (size_t i = 0; i < x->nspool; i++) {
+		unsigned rows = 0;
+		for (unsigned b = 0; b < 32; b++)
+			rows += (unsigned)__builtin_popcount(x->spool[i].rows[b]);
+		if (rows >= x->spool[i].k)
+			ready[n++] = x->spool[i].block;
+	}
+	/* each looked up again: slots evicted meanwhile add to the spool */
+	for (size_t i = 0; i < n && x->state == RX_X_ACTIVE; i++) {
+		const struct rx_spooled *e = rx_xfer_spooled(x, ready[i]);
+		struct rx_slot *s;
+		int decoded;
+		if (!e || rx_xfer_block_is_done(x, ready[i]))
+			continue;
+		s = rx_slot_for(c, x, ready[i], e->k, &decoded);
+		if (s && decoded)
+			rx_xfer_block_done(c, x, s); /* may release x: then it is not active */
+	}
+	free(ready);
+}
+
 static void spool_discard(struct rx_ctx *c, struct rx_xfer *x)
 {
 	close_fd(&x->spool_fd);
@@ -285,6 +314,7 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 		return SL_ERR_NOMEM;
 	}
 	rx_verify_cancel(x); /* a verdict on the old layout's catalog pieces */
+	rx_rjob_cancel(x);   /* a release or re-verification of the old layout */
 	x->verify_wait = 0;
 	free(x->done);
 	free(x->written);
@@ -490,31 +520,16 @@ int rx_xfer_write_meta(struct rx_xfer *x)
 	return sl_write_file_atomic(x->dirfd, "meta", buf, ml + META_LEN, 0600, NULL);
 }
 
-/* The verified manifest back in memory for an active transfer. */
+/* The verified manifest back in memory for a transfer becoming active: its
+ * kept catalog verified again on a thread (finish.c), which makes it active
+ * once the verdict is in (rx_tick); SL_ERR_AGAIN meanwhile. */
 static int reverify(struct rx_ctx *c, struct rx_xfer *x)
 {
-	char why[1024];
-	int r = rx_xfer_load_catalog(c, x);
-
-	if (r) {
-		/* Our own file went bad: receive the catalog again. */
-		sl_log(c->log, SL_LOG_WARN, "transfer %s: staged catalog unreadable (%s); receiving it again",
-		       x->hex, sl_strerror(r));
-		unlinkat(x->dirfd, "catalog", 0);
-		memset(x->cat_done, 0, x->hdr.catalog_blocks);
-		x->ncat_done = 0;
-		x->catalog_ok = 0;
-		c->unvouched_bytes += x->staged_bytes;
-		return SL_OK;
-	}
-	r = rx_verify_catalog(c, x, why, sizeof why);
-	if (r == SL_ERR_NOMEM || r == SL_ERR_IO)
+	if (x->rjob)
+		return SL_ERR_AGAIN; /* being verified again, or released */
+	if (rx_rjob_verify(c, x, RX_RJ_ACTIVATE) != SL_OK)
 		return SL_ERR_IO; /* not a verdict: not active now, tried again later */
-	if (r != SL_OK) {
-		rx_xfer_reject(c, x, why);
-		return SL_ERR_HASH;
-	}
-	return SL_OK;
+	return SL_ERR_AGAIN;
 }
 
 int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
@@ -523,20 +538,20 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 		return SL_OK;
 	if (x->dirfd < 0 || !x->have_hdr)
 		return SL_ERR_AGAIN;
+	if (x->catalog_ok && !x->manifest) {
+		int r = reverify(c, x);
+		if (r)
+			return r; /* on a thread (SL_ERR_AGAIN), or not now */
+	}
 	if (c->nactive >= c->cfg->max_active) {
 		/* Make room: the transfer idle the longest goes dormant. */
 		struct rx_xfer *old = NULL;
 		for (struct rx_xfer *y = c->xfers; y; y = y->next)
-			if (y->state == RX_X_ACTIVE && !y->basejob && (!old || y->last_ns < old->last_ns))
+			if (y->state == RX_X_ACTIVE && !y->basejob && !y->rjob && (!old || y->last_ns < old->last_ns))
 				old = y;
 		if (!old)
 			return SL_ERR_AGAIN;
 		rx_xfer_deactivate(c, old);
-	}
-	if (x->catalog_ok && !x->manifest) {
-		int r = reverify(c, x);
-		if (r)
-			return r; /* rejected (SL_ERR_HASH), or not now */
 	}
 	x->nwin = rx_window_want(c, x, rx_window_interleave(c, x->session), NULL);
 	x->win = calloc(x->nwin, sizeof *x->win);
@@ -567,6 +582,7 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 {
 	if (x->state != RX_X_ACTIVE)
 		return;
+	rx_rjob_cancel(x); /* its release: started again when it is tried again */
 	if (x->win)
 		for (unsigned i = 0; i < x->nwin; i++)
 			rx_slot_evict(c, x, &x->win[i]);
@@ -601,6 +617,7 @@ void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x)
 void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
 	rx_verify_cancel(x);
+	rx_rjob_cancel(x);
 	x->verify_wait = 0;
 	rx_tree_forget(c, x);
 	if (c->writer) /* the spill goes with the rest of x's staging (staging_gone) */

@@ -20,6 +20,9 @@ by default) to sluice-rx over 127.0.0.1 and reports:
   spilled   chunks spilled to the stream file at a full queue (moved into
             their files by the writer later), and the spill's peak bytes
   load      the 1-minute load average before the run (2 shared cores here)
+  rx held   seconds rx's receive thread spent on the release (its log line;
+            marked * from a sluice-rx that released in line: its whole
+            release, "verified in S s")
 
 With --perf, `perf record` samples sluice-rx during the transfer and the top
 symbols of its receive thread (the thread whose id is the process id) and of
@@ -206,12 +209,15 @@ class Bench:
         with open(run + "/linksim.log", errors="replace") as f:
             ls = f.read()
         over = [l.split()[2] for l in ls.splitlines() if "queue overflow:" in l]
+        with open(run + "/rx.log", errors="replace") as f:
+            held = rx_held(f.read())
         row = dict(files=a.files, rate=a.rate, loss=a.loss, load=load, tx=t_tx, release=wall,
                    fps=a.files / wall, mbit=nbytes * 8 / wall / 1e6, rss=rss,
                    kdrops=s.get("kernel_drops", "?"), rcvbuf=snmp1[0] - snmp0[0], inerr=snmp1[1] - snmp0[1],
                    ring=over[0] if over else "?", wpeak=kv(s.get("writer", ""), "peak"),
                    wfull=kv(s.get("writer", ""), "full"), dgrams=int(s.get("datagrams", "0") or 0),
                    spilled=kv(s.get("writer", ""), "spilled"), speak=kv(s.get("writer", ""), "spill_peak"),
+                   held=held,
                    failed=failed)
         if perf:
             self.perf_report(run, rxp.pid, row)
@@ -246,6 +252,19 @@ class Bench:
             shutil.rmtree(self.w, ignore_errors=True)
 
 
+def rx_held(log):
+    """Seconds the receive thread spent on the release: its own log line
+    (rx/finish.c), or, from a sluice-rx that released in line, the whole
+    release ("verified in S s" of its RELEASED line, marked *)."""
+    for l in log.splitlines():
+        if "the receive thread spent " in l:
+            return l.split("the receive thread spent ")[1].split()[0]
+    for l in log.splitlines():
+        if " RELEASED to " in l and "verified in " in l:
+            return l.split("verified in ")[1].split()[0] + "*"
+    return "?"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bindir", required=True)
@@ -273,10 +292,10 @@ def main():
     b.cleanup()
     hdr = ("files", "rate", "loss", "load", "send s", "release s", "files/s", "Mbit/s", "rx RSS MiB",
            "kernel drops", "RcvbufErr", "InErr", "ring", "writer peak", "writer full", "spilled",
-           "spill peak")
+           "spill peak", "rx held s")
     vals = (str(r["files"]), r["rate"], r["loss"], "%.2f" % r["load"], "%.1f" % r["tx"], "%.1f" % r["release"],
             "%.0f" % r["fps"], "%.0f" % r["mbit"], "%.0f" % r["rss"], str(r["kdrops"]), str(r["rcvbuf"]),
-            str(r["inerr"]), str(r["ring"]), r["wpeak"], r["wfull"], r["spilled"], r["speak"])
+            str(r["inerr"]), str(r["ring"]), r["wpeak"], r["wfull"], r["spilled"], r["speak"], r["held"])
     w = [max(len(h), len(v)) for h, v in zip(hdr, vals)]
     print("  ".join(h.rjust(n) for h, n in zip(hdr, w)))
     print("  ".join(v.rjust(n) for v, n in zip(vals, w)))

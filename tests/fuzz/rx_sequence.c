@@ -6,7 +6,9 @@
  * manifest, and a second transfer) a datagram is about, transfer headers with
  * any field replaced, symbols of any block and row (real, or garbage with any
  * k), whole blocks with losses, heartbeats, the passing of time, receiver
- * restarts on the same STATE, and unauthenticated bytes. Every input starts
+ * restarts on the same STATE, and unauthenticated bytes; release jobs are
+ * waited for, or left running on their threads while the sequence goes
+ * on (a new session's opcode chooses). Every input starts
  * from an empty STATE (the receiver's keys, policy and codecs stay open
  * between inputs; a restart operation opens everything again).
  *
@@ -160,6 +162,9 @@ static void run(struct world *w, struct input *in, struct rxh_session *ss, int *
 		if (live[si])
 			rxh_session_free(s);
 		live[si] = rxh_session_new(w->h, sizes[u8(in) % 4], s) == SL_OK;
+		/* release jobs (rx/finish.c) waited for, or left to run on their
+		 * threads while the sequence goes on (picked up by ticks) */
+		w->h->release_nowait = op / 9 % 2;
 		break;
 	case 1: op_header(w, s, t, in); break;
 	case 2: op_symbol(w, s, t, in); break;
@@ -224,8 +229,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		make_world();
 	if (rxh_wipe(world->h) != SL_OK || rxh_start(world->h) != SL_OK)
 		abort();
+	world->h->release_nowait = 0;
 	while (in.n && ops++ < 2000)
 		run(world, &in, ss, live);
+	world->h->release_nowait = 0;
 	rxh_settle(world->h);
 	check(world);
 	for (int i = 0; i < NS; i++)

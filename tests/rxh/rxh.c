@@ -531,6 +531,24 @@ static void release_written(struct rxh *h)
 	}
 }
 
+/* Release jobs on their threads (rx/finish.c) waited for and their
+ * verdicts applied, as if released on this thread (unless the test looks at
+ * what happens meanwhile); a release that waited for the hasher goes on. */
+static void release_jobs(struct rxh *h)
+{
+	for (int i = 0; i < 8 && !h->release_nowait; i++) {
+		int any = 0;
+		rx_writer_idle(h->c.writer);
+		rx_writer_poll(&h->c, NULL);
+		release_written(h); /* also one completed by a verdict just applied */
+		for (struct rx_xfer *x = h->c.xfers; x; x = x->next)
+			any |= x->rjob != NULL;
+		if (!any)
+			break;
+		rx_rjob_poll(&h->c, 1);
+	}
+}
+
 void rxh_deliver(struct rxh *h, struct rxh_session *s, struct sl_wire_hdr *wh, const uint8_t *body,
 		 size_t len)
 {
@@ -548,6 +566,7 @@ void rxh_deliver(struct rxh *h, struct rxh_session *s, struct sl_wire_hdr *wh, c
 		rx_writer_idle(h->c.writer);
 		rx_writer_poll(&h->c, NULL);
 		release_written(h);
+		release_jobs(h);
 	}
 	free(pad);
 }
@@ -692,6 +711,7 @@ void rxh_tick(struct rxh *h, uint64_t ns)
 	/* its checkpoint done and what failed counted before the test looks */
 	rx_writer_idle(h->c.writer);
 	rx_writer_poll(&h->c, NULL);
+	release_jobs(h);
 }
 
 void rxh_settle(struct rxh *h)

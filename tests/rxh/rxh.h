@@ -78,6 +78,7 @@ struct rxh {
 	unsigned log_lines;        /* lines the receiver logged */
 	int verbose;               /* print what the receiver logs */
 	int verify_nowait;         /* catalog verdicts picked up by rxh_tick only, not after each datagram */
+	int release_nowait;        /* release jobs (rx/finish.c) picked up by rxh_tick only, not waited for */
 };
 
 /* A receiver on a fresh temporary STATE under base_dir (NULL: /tmp), policy
