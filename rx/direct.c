@@ -48,12 +48,54 @@
 #define MARKER "tree"
 #define SYNC_EACH_MAX 16  /* more files written since the last sync: one syncfs */
 
+/* What the receive thread keeps of a tree it writes itself (x->tf, without
+ * a writer thread): open files, and the files written since the last sync.
+ * Made when the tree opens, freed by rx_tree_forget or rx_tree_drop. */
+struct rx_tfiles {
+	struct { size_t idx; int fd; } fdc[RX_FDC];
+	uint8_t *dirty;             /* per file: written since the last sync */
+	size_t *dirtyl, ndirty;     /* ... their list */
+};
+
+static struct rx_tfiles *tfiles_new(size_t nfiles)
+{
+	struct rx_tfiles *tf = calloc(1, sizeof *tf);
+	size_t n = nfiles ? nfiles : 1;
+
+	if (!tf)
+		return NULL;
+	tf->dirty = calloc(n, 1);
+	tf->dirtyl = calloc(n, sizeof *tf->dirtyl);
+	if (!tf->dirty || !tf->dirtyl) {
+		free(tf->dirty);
+		free(tf->dirtyl);
+		free(tf);
+		return NULL;
+	}
+	for (unsigned i = 0; i < RX_FDC; i++)
+		tf->fdc[i].fd = -1;
+	return tf;
+}
+
+void rx_tree_drop(struct rx_xfer *x)
+{
+	if (!x->tf)
+		return;
+	for (unsigned i = 0; i < RX_FDC; i++)
+		if (x->tf->fdc[i].fd >= 0)
+			close(x->tf->fdc[i].fd);
+	free(x->tf->dirty);
+	free(x->tf->dirtyl);
+	free(x->tf);
+	x->tf = NULL;
+}
+
 static void fdc_close(struct rx_xfer *x)
 {
-	for (unsigned i = 0; i < RX_FDC; i++) {
-		if (x->fdc[i].fd >= 0)
-			close(x->fdc[i].fd);
-		x->fdc[i].fd = -1;
+	for (unsigned i = 0; x->tf && i < RX_FDC; i++) {
+		if (x->tf->fdc[i].fd >= 0)
+			close(x->tf->fdc[i].fd);
+		x->tf->fdc[i].fd = -1;
 	}
 }
 
@@ -91,15 +133,15 @@ static int file_fd(struct rx_xfer *x, size_t i)
 	unsigned slot = (unsigned)(i % RX_FDC);
 	int fd;
 
-	if (x->fdc[slot].fd >= 0 && x->fdc[slot].idx == i)
-		return x->fdc[slot].fd;
+	if (x->tf->fdc[slot].fd >= 0 && x->tf->fdc[slot].idx == i)
+		return x->tf->fdc[slot].fd;
 	fd = rx_tree_file(x->data_fd, x->manifest->files[i].path);
 	if (fd < 0)
 		return -1;
-	if (x->fdc[slot].fd >= 0)
-		close(x->fdc[slot].fd);
-	x->fdc[slot].fd = fd;
-	x->fdc[slot].idx = i;
+	if (x->tf->fdc[slot].fd >= 0)
+		close(x->tf->fdc[slot].fd);
+	x->tf->fdc[slot].fd = fd;
+	x->tf->fdc[slot].idx = i;
 	return fd;
 }
 
@@ -143,9 +185,9 @@ static int write_pieces(struct rx_ctx *c, struct rx_xfer *x, struct sl_uio_op *o
 		/* start writeback now so the checkpoint finds little to do */
 		sync_file_range(ops[k].fd, (off64_t)ops[k].off, (off64_t)ops[k].len,
 				SYNC_FILE_RANGE_WRITE);
-		if (!x->dirty[file[k]]) {
-			x->dirty[file[k]] = 1;
-			x->dirtyl[x->ndirty++] = file[k];
+		if (!x->tf->dirty[file[k]]) {
+			x->tf->dirty[file[k]] = 1;
+			x->tf->dirtyl[x->tf->ndirty++] = file[k];
 		}
 	}
 	return SL_OK;
@@ -240,12 +282,12 @@ int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)
 	/* A few files: fdatasync each (syncfs would also wait for every
 	 * other writer's dirty data). Many small files: one syncfs, not one
 	 * journal commit per file. */
-	if (x->ndirty > SYNC_EACH_MAX) {
+	if (x->tf->ndirty > SYNC_EACH_MAX) {
 		if (syncfs(x->data_fd) != 0)
 			r = SL_ERR_IO;
 	} else {
-		for (size_t k = 0; k < x->ndirty && !r; k++) {
-			int fd = file_fd(x, x->dirtyl[k]);
+		for (size_t k = 0; k < x->tf->ndirty && !r; k++) {
+			int fd = file_fd(x, x->tf->dirtyl[k]);
 			if (fd < 0 || fdatasync(fd) != 0)
 				r = SL_ERR_IO;
 		}
@@ -257,9 +299,9 @@ int rx_tree_sync(struct rx_ctx *c, struct rx_xfer *x)
 		errno = err;
 		return r;
 	}
-	for (size_t k = 0; k < x->ndirty; k++)
-		x->dirty[x->dirtyl[k]] = 0;
-	x->ndirty = 0;
+	for (size_t k = 0; k < x->tf->ndirty; k++)
+		x->tf->dirty[x->tf->dirtyl[k]] = 0;
+	x->tf->ndirty = 0;
 	return SL_OK;
 }
 
@@ -294,11 +336,7 @@ void rx_tree_restart_hashing(struct rx_xfer *x)
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
 {
 	rx_tree_close(x);
-	free(x->dirty);
-	free(x->dirtyl);
-	x->dirty = NULL;
-	x->dirtyl = NULL;
-	x->ndirty = 0;
+	rx_tree_drop(x);
 	rx_hasher_reset(x);
 	for (size_t i = 0; i < x->nhf; i++)
 		free(x->hf[i].path);
@@ -459,15 +497,9 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 		return SL_OK;
 	if (!x->catalog_ok || !x->manifest || x->dirfd < 0)
 		return SL_ERR_AGAIN;
-	if (!x->dirty) {
-		size_t n = x->manifest->nfiles ? x->manifest->nfiles : 1;
-		x->dirty = calloc(n, 1);
-		x->dirtyl = calloc(n, sizeof *x->dirtyl);
-		if (!x->dirty || !x->dirtyl)
-			return SL_ERR_NOMEM;
-	}
-	for (unsigned i = 0; i < RX_FDC; i++)
-		x->fdc[i].fd = -1;
+	if (!x->tf && (x->tf = tfiles_new(x->manifest->nfiles)) == NULL)
+		return SL_ERR_NOMEM;
+	fdc_close(x);
 	have_marker = fstatat(x->dirfd, MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (have_marker) {
 		x->top_fd = sl_openat_beneath(c->relstage_fd, x->hex, O_RDONLY | O_DIRECTORY, 0);

@@ -137,6 +137,7 @@ struct rx_basejob;
 struct rx_writer;
 struct rx_wx;
 struct rx_hx;
+struct rx_tfiles;
 
 enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
 struct rx_wfail {                /* what the writer thread could not do (writer.c) */
@@ -191,9 +192,7 @@ struct rx_xfer {
 	/* files written in place once the catalog is verified (direct.c) */
 	int tree;                   /* 1: chunks go into STATE/release/<id>/data */
 	int top_fd, data_fd;
-	struct { size_t idx; int fd; } fdc[RX_FDC];
-	uint8_t *dirty;             /* per file: written since the last sync */
-	size_t *dirtyl, ndirty;
+	struct rx_tfiles *tf;       /* open files and unsynced ones, without a writer (direct.c) */
 	struct rx_hasher *hasher;    /* registered with it while the tree is open */
 	struct rx_writer *writer;   /* chunks go through it while the tree is open (writer.c) */
 	struct rx_wx *wx;           /* the writer's state of x (writer.c), from rx_writer_attach */
@@ -435,6 +434,8 @@ void rx_tree_close(struct rx_xfer *x);
  * when the tree is opened again. */
 void rx_tree_restart_hashing(struct rx_xfer *x);
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
+/* x->tf freed, its descriptors closed (the transfer goes away). */
+void rx_tree_drop(struct rx_xfer *x);
 
 /* shape.c: the manifest's directories beneath data_fd (created with the
  * tree), then the directories' modes and times (once every file is in

@@ -31,8 +31,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	rx_verify_cancel(x);
 	rx_rjob_cancel(x);
 	rx_tree_close(x);
-	free(x->dirty);
-	free(x->dirtyl);
+	rx_tree_drop(x);
 	for (size_t i = 0; i < x->nhf; i++)
 		free(x->hf[i].path);
 	free(x->hf);
@@ -453,8 +452,6 @@ static struct rx_xfer *xfer_new(struct rx_ctx *c, const uint8_t id[16], uint64_t
 	sodium_bin2hex(x->hex, sizeof x->hex, id, 16);
 	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = x->cat_fd = -1;
 	x->top_fd = x->data_fd = -1;
-	for (unsigned i = 0; i < RX_FDC; i++)
-		x->fdc[i].fd = -1;
 	x->last_ns = now;
 	x->state = RX_X_DORMANT;
 	x->next = c->xfers;
