@@ -9,15 +9,16 @@
  *
  * Reading ahead: tx_chunker_prefetch() names the buffer of the next chunks
  * before they are read; their file reads start at once (through the
- * sl_uio, up to 64 file pieces in flight) and tx_chunker_read() then waits
- * for them and hashes in order. Errors are reported as and when a plain
+ * sl_uio, up to 4096 file pieces planned ahead, as many in flight as the
+ * sl_uio's depth) and tx_chunker_read() then waits for them and hashes in
+ * order. Errors are reported as and when a plain
  * in-order read would meet them.
  *
  * Whole files on other threads: a file that lies whole inside one chunk
  * (a small file) is not read that way but left for tx_chunker_load(), which
  * opens it, reads it with one preadv (asking a byte more, so a file that grew
  * shows it), hashes and checks it, and closes it: on any thread, several at
- * once. tx_chunker_read() then only takes its result, in order, with the
+ * once (or in io_uring batches, fileload.h). tx_chunker_read() then only takes its result, in order, with the
  * same message an in-order read would give, and loads itself any such file
  * no batch took.
  */
