@@ -115,12 +115,12 @@ static void check_host(struct tally *t)
 		int r = io_uring_queue_init(4, &ring, 0);
 		if (r == 0) {
 			io_uring_queue_exit(&ring);
-			say(t, 0, "io_uring", "available (link option io=uring, --file-io uring; "
-			    "the default plain engines need none of it)");
+			say(t, 0, "io_uring", "available (link option io=uring, --file-io uring, and "
+			    "sluice-tx's small-file batches by default; the plain engines need none of it)");
 		} else {
 			say(t, 1, "io_uring", "not available (%s): io=uring and --file-io uring will "
-			    "refuse to start; the default plain engines (sendmmsg/recvmmsg, "
-			    "pread/pwrite) work", strerror(-r));
+			    "refuse to start; the plain engines (sendmmsg/recvmmsg, pread/pwrite; "
+			    "sluice-tx reads small files with them instead) work", strerror(-r));
 		}
 	}
 

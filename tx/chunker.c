@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -14,7 +15,7 @@
 #include "safefs.h"
 #include "sha256.h"
 
-#define SEGMAX 64      /* file pieces being read ahead */
+#define SEGMAX 4096    /* file pieces being read ahead (a group of small files) */
 #define DESTMAX 256    /* chunks whose buffer is known ahead (a group) */
 
 struct seg {
@@ -23,6 +24,10 @@ struct seg {
 	size_t file;
 	int first;             /* first piece of its file: owns op.fd until hashed */
 	int last;              /* ends its file */
+	int whole;             /* the whole file: loaded by tx_chunker_load (op.fd -1) */
+	int loaded;            /* and it was: lr, ld say how */
+	int lr;                /* SL_OK, or the error, */
+	struct sl_diag *ld;    /* with its message (malloc'd; NULL when lr is SL_OK) */
 };
 
 struct tx_chunker {
@@ -45,6 +50,11 @@ struct tx_chunker {
 	uint64_t dest_next;      /* next chunk without a destination */
 	struct seg seg[SEGMAX];  /* pieces read ahead, a FIFO */
 	unsigned seg_head, nseg;
+	uint64_t seg_popped;     /* segments taken so far (seg_head = seg_popped % SEGMAX) */
+	uint64_t load_upto;      /* segments up to here were in a batch of tx_chunker_loads */
+	uint64_t load_lo;        /* the current batch: load_n segments from load_lo, */
+	unsigned load_n, load_next; /* the next one to take (atomic) */
+	struct sl_sha256 *lctx;  /* for whole files no batch took */
 	uint64_t plan_chunk;     /* planning cursor: chunk, offset in it, */
 	size_t plan_coff;
 	size_t plan_file;        /* file, offset in it, its descriptor */
@@ -89,7 +99,7 @@ int tx_chunker_new(const struct tx_source *src, uint32_t chunk_size, int level,
 	}
 	c->cctx = tx_chunk_cctx(level);
 	c->z = malloc(chunk_size);
-	if (!c->cctx || !c->z) {
+	if (!c->cctx || !c->z || sl_sha256_new(&c->lctx)) {
 		tx_chunker_free(c);
 		return SL_ERR_NOMEM;
 	}
@@ -119,6 +129,7 @@ void tx_chunker_free(struct tx_chunker *c)
 		struct seg *s = &c->seg[(c->seg_head + i) % SEGMAX];
 		if (s->first)
 			close(s->op.fd);
+		free(s->ld);
 	}
 	if (c->plan_fd >= 0)
 		close(c->plan_fd);
@@ -129,6 +140,7 @@ void tx_chunker_free(struct tx_chunker *c)
 	if (c->datafd >= 0)
 		close(c->datafd);
 	sl_sha256_free(c->h);
+	sl_sha256_free(c->lctx);
 	ZSTD_freeCCtx(c->cctx);
 	free(c->z);
 	free(c);
@@ -136,7 +148,7 @@ void tx_chunker_free(struct tx_chunker *c)
 
 /* Open file i beneath T/data without following any symlink; it must still
  * be a regular file of the manifest's size. */
-static int open_checked(struct tx_chunker *c, size_t i, int *out, struct sl_diag *d)
+static int open_checked(const struct tx_chunker *c, size_t i, int *out, struct sl_diag *d)
 {
 	const struct tx_source_file *f = &c->src->files[i];
 	struct stat st;
@@ -157,6 +169,24 @@ static int open_checked(struct tx_chunker *c, size_t i, int *out, struct sl_diag
 	}
 	*out = fd;
 	return SL_OK;
+}
+
+/* What a file that no longer matches the manifest is told. */
+static int grew(struct sl_diag *d, const char *path)
+{
+	return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it grew; "
+			   "re-create and re-sign the manifest", path);
+}
+
+static int shrank(struct sl_diag *d, const char *path)
+{
+	return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it shrank", path);
+}
+
+static int differs(struct sl_diag *d, const char *path)
+{
+	return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: SHA-256 differs "
+			   "from the manifest; refusing to send it", path);
 }
 
 /* Open file i and start its hash (zero-length files; the others are
@@ -184,10 +214,8 @@ static int finish_file(struct tx_chunker *c, struct sl_diag *d)
 	int r;
 
 	/* The file must end exactly where the manifest says. */
-	if (pread(c->fd, &extra, 1, (off_t)f->size) == 1) {
-		return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it grew; "
-				   "re-create and re-sign the manifest", f->path);
-	}
+	if (pread(c->fd, &extra, 1, (off_t)f->size) == 1)
+		return grew(d, f->path);
 	r = sl_sha256_final(c->h, h);
 	sl_sha256_free(c->h);
 	c->h = NULL;
@@ -196,8 +224,7 @@ static int finish_file(struct tx_chunker *c, struct sl_diag *d)
 	if (r)
 		return sl_diag_set(d, r, "SHA-256 failed");
 	if (memcmp(h, f->sha256, 32) != 0)
-		return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: SHA-256 differs "
-				   "from the manifest; refusing to send it", f->path);
+		return differs(d, f->path);
 	c->file++;
 	return SL_OK;
 }
@@ -246,7 +273,20 @@ static void plan(struct tx_chunker *c)
 		}
 		f = &c->src->files[c->plan_file];
 		s = &c->seg[(c->seg_head + c->nseg) % SEGMAX];
+		n = want - c->plan_coff;
+		if (c->plan_fd < 0 && n >= f->size) {
+			/* the whole file in this chunk: left for tx_chunker_load */
+			*s = (struct seg){ .chunk = c->plan_chunk, .file = c->plan_file, .last = 1, .whole = 1,
+					   .op = { .fd = -1, .buf = dest_of(c, c->plan_chunk) + c->plan_coff,
+						   .len = (size_t)f->size, .name = f->path } };
+			c->nseg++;
+			c->plan_coff += (size_t)f->size;
+			c->plan_file++;
+			continue;
+		}
 		s->first = c->plan_fd < 0;
+		s->whole = s->loaded = s->lr = 0;
+		s->ld = NULL;
 		if (s->first) {
 			int fd = plan_open(c, c->plan_file, &c->plan_diag);
 			if (fd < 0) {
@@ -256,7 +296,6 @@ static void plan(struct tx_chunker *c)
 			c->plan_fd = fd;
 			c->plan_fpos = 0;
 		}
-		n = want - c->plan_coff;
 		if (n > f->size - c->plan_fpos)
 			n = (size_t)(f->size - c->plan_fpos);
 		s->chunk = c->plan_chunk;
@@ -279,6 +318,134 @@ static void plan(struct tx_chunker *c)
 		c->plan_err = sl_uio_submit(c->uio, &c->plan_diag);
 }
 
+/* The bytes of whole file s->file, read into s->op.buf: its hash must be
+ * the manifest's. */
+static int check_hash(const struct tx_chunker *c, const struct seg *s, struct sl_sha256 *ctx,
+		      struct sl_diag *d)
+{
+	uint8_t h[32];
+	int r = sl_sha256_reset(ctx);
+
+	if (!r)
+		r = sl_sha256_update(ctx, s->op.buf, s->op.len);
+	if (!r)
+		r = sl_sha256_final(ctx, h);
+	if (r)
+		return sl_diag_set(d, r, "SHA-256 failed");
+	if (memcmp(h, c->src->files[s->file].sha256, 32) != 0)
+		return differs(d, s->op.name);
+	return SL_OK;
+}
+
+/* Read whole file s->file into s->op.buf with one preadv that asks for a
+ * byte more (a file that grew shows it), check its hash with ctx. The same
+ * checks and messages as the in-order path. Any thread. */
+static int load_whole(const struct tx_chunker *c, const struct seg *s, struct sl_sha256 *ctx,
+		      struct sl_diag *d)
+{
+	const struct tx_source_file *f = &c->src->files[s->file];
+	size_t got = 0;
+	uint8_t extra;
+	int fd = -1, r;
+
+	r = open_checked(c, s->file, &fd, d);
+
+	while (!r && got < s->op.len) {
+		struct iovec iov[2] = { { s->op.buf + got, s->op.len - got }, { &extra, 1 } };
+		ssize_t n = preadv(fd, iov, 2, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = sl_diag_errno(d, "data/%s", f->path);
+		else if (n == 0)
+			r = shrank(d, f->path);
+		else
+			got += (size_t)n;
+	}
+	if (r)
+		goto out;
+	/* the last read asked past the end and got the end: no byte more */
+	if (got > s->op.len) {
+		r = grew(d, f->path);
+		goto out;
+	}
+	r = check_hash(c, s, ctx, d);
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static void load_seg(const struct tx_chunker *c, struct seg *s, struct sl_sha256 *ctx)
+{
+	struct sl_diag d = { "" };
+
+	s->lr = load_whole(c, s, ctx, &d);
+	if (s->lr && (s->ld = malloc(sizeof *s->ld)))
+		*s->ld = d;
+	s->loaded = 1;
+}
+
+unsigned tx_chunker_loads(struct tx_chunker *c)
+{
+	uint64_t end = c->seg_popped + c->nseg;
+	unsigned whole = 0;
+
+	if (c->load_upto < c->seg_popped)
+		c->load_upto = c->seg_popped;
+	c->load_lo = c->load_upto;
+	c->load_n = (unsigned)(end - c->load_upto);
+	c->load_next = 0;
+	c->load_upto = end;
+	for (unsigned i = 0; i < c->load_n; i++)
+		whole += c->seg[(c->load_lo + i) % SEGMAX].whole;
+	return whole;
+}
+
+/* Whole files of the batch through fl, a run of them at a time: those it
+ * read as expected are hashed here, the others (and a hash that differs)
+ * are read again the ordinary way, which says why. */
+static void load_fast(struct tx_chunker *c, struct tx_fileload *fl, struct sl_sha256 *ctx)
+{
+	struct tx_fileload_item v[TX_FILELOAD_BATCH];
+	struct seg *sv[TX_FILELOAD_BATCH];
+	unsigned i, n;
+
+	while ((i = __atomic_fetch_add(&c->load_next, TX_FILELOAD_BATCH, __ATOMIC_RELAXED)) < c->load_n) {
+		n = 0;
+		for (unsigned j = i; j < c->load_n && j < i + TX_FILELOAD_BATCH; j++) {
+			struct seg *s = &c->seg[(c->load_lo + j) % SEGMAX];
+			if (!s->whole || s->loaded)
+				continue;
+			sv[n] = s;
+			v[n++] = (struct tx_fileload_item){ .path = s->op.name, .buf = s->op.buf,
+							    .size = s->op.len };
+		}
+		tx_fileload_batch(fl, c->datafd, v, n);
+		for (unsigned j = 0; j < n; j++) {
+			if (v[j].ok && check_hash(c, sv[j], ctx, NULL) == SL_OK)
+				sv[j]->loaded = 1;
+			else
+				load_seg(c, sv[j], ctx);
+		}
+	}
+}
+
+void tx_chunker_load(struct tx_chunker *c, struct tx_fileload *fl, struct sl_sha256 *ctx)
+{
+	unsigned i;
+
+	if (fl) {
+		load_fast(c, fl, ctx);
+		return;
+	}
+	while ((i = __atomic_fetch_add(&c->load_next, 1, __ATOMIC_RELAXED)) < c->load_n) {
+		struct seg *s = &c->seg[(c->load_lo + i) % SEGMAX];
+		if (s->whole && !s->loaded)
+			load_seg(c, s, ctx);
+	}
+}
+
 int tx_chunker_prefetch(struct tx_chunker *c, uint64_t index, uint8_t *out)
 {
 	if (index != c->dest_next || index - c->next_index >= DESTMAX ||
@@ -288,6 +455,28 @@ int tx_chunker_prefetch(struct tx_chunker *c, uint64_t index, uint8_t *out)
 	c->dest_next++;
 	plan(c);
 	return SL_OK;
+}
+
+/* The oldest segment is done with (its struct stays until planned over). */
+static void pop(struct tx_chunker *c)
+{
+	c->seg_head = (c->seg_head + 1) % SEGMAX;
+	c->nseg--;
+	c->seg_popped++;
+}
+
+/* A whole file that failed: its message, in order. */
+static int whole_failed(struct seg *s, struct sl_diag *d)
+{
+	int r = s->lr;
+
+	if (d && s->ld)
+		*d = *s->ld;
+	else if (!s->ld)
+		sl_diag_set(d, r, "data/%s: %s", s->op.name, sl_strerror(r));
+	free(s->ld);
+	s->ld = NULL;
+	return r;
 }
 
 /* Fill chunk `index` (want bytes) from its segments, in order. */
@@ -314,6 +503,17 @@ static int read_chunk(struct tx_chunker *c, uint64_t index, size_t want, struct 
 				return r;
 		}
 		f = &c->src->files[s->file];
+		if (s->whole) {
+			/* read, checked and hashed already (or now), in order here */
+			if (!s->loaded)
+				load_seg(c, s, c->lctx);
+			pop(c);
+			if (s->lr)
+				return whole_failed(s, d);
+			got += s->op.len;
+			c->file++;
+			continue;
+		}
 		if (s->first) {
 			/* the hash of this file starts here; the descriptor is ours */
 			if (sl_sha256_new(&c->h))
@@ -323,8 +523,7 @@ static int read_chunk(struct tx_chunker *c, uint64_t index, size_t want, struct 
 			s->first = 0;
 		}
 		r = sl_uio_wait(c->uio, &s->op, NULL);
-		c->seg_head = (c->seg_head + 1) % SEGMAX;
-		c->nseg--;
+		pop(c);
 		if (r) {
 			errno = s->op.err;
 			return sl_diag_errno(d, "data/%s", f->path);
@@ -333,8 +532,7 @@ static int read_chunk(struct tx_chunker *c, uint64_t index, size_t want, struct 
 		got += s->op.done;
 		c->file_pos += s->op.done;
 		if (s->op.done < s->op.len)
-			return sl_diag_set(d, SL_ERR_HASH, "data/%s changed since it was hashed: it shrank",
-					   f->path);
+			return shrank(d, f->path);
 		if (s->last) {
 			r = finish_file(c, d);
 			if (r)

@@ -9,9 +9,18 @@
  *
  * Reading ahead: tx_chunker_prefetch() names the buffer of the next chunks
  * before they are read; their file reads start at once (through the
- * sl_uio, up to 64 file pieces in flight) and tx_chunker_read() then waits
- * for them and hashes in order. Errors are reported as and when a plain
+ * sl_uio, up to 4096 file pieces planned ahead, as many in flight as the
+ * sl_uio's depth) and tx_chunker_read() then waits for them and hashes in
+ * order. Errors are reported as and when a plain
  * in-order read would meet them.
+ *
+ * Whole files on other threads: a file that lies whole inside one chunk
+ * (a small file) is not read that way but left for tx_chunker_load(), which
+ * opens it, reads it with one preadv (asking a byte more, so a file that grew
+ * shows it), hashes and checks it, and closes it: on any thread, several at
+ * once (or in io_uring batches, fileload.h). tx_chunker_read() then only takes its result, in order, with the
+ * same message an in-order read would give, and loads itself any such file
+ * no batch took.
  */
 #ifndef TX_CHUNKER_H
 #define TX_CHUNKER_H
@@ -20,6 +29,8 @@
 #include <stdint.h>
 #include <zstd.h>
 #include "error.h"
+#include "fileload.h"
+#include "sha256.h"
 #include "source.h"
 #include "uring_io.h"
 
@@ -48,6 +59,14 @@ int tx_chunker_read(struct tx_chunker *c, uint64_t index, uint8_t *out, size_t *
  * read) will be read into out + SL_BLOCK_REC: start reading it. The buffer
  * must stay until tx_chunker_read() of it or tx_chunker_free(). */
 int tx_chunker_prefetch(struct tx_chunker *c, uint64_t index, uint8_t *out);
+/* The whole files read ahead so far and not yet in a batch become the
+ * batch; returns how many. Then tx_chunker_load() on any number of threads
+ * at once (each with its own SHA-256 context; nothing else may use the
+ * chunker meanwhile) takes files of the batch until none is left. */
+unsigned tx_chunker_loads(struct tx_chunker *c);
+/* fl (may be NULL): read them in batches through io_uring (fileload.h);
+ * a file the batch did not read as expected is read again the plain way. */
+void tx_chunker_load(struct tx_chunker *c, struct tx_fileload *fl, struct sl_sha256 *ctx);
 int tx_chunk_pack(ZSTD_CCtx *cctx, uint8_t *zbuf, uint64_t index, uint32_t chunk_size,
 		  uint8_t *out, size_t want, size_t *len);
 ZSTD_CCtx *tx_chunk_cctx(int level);

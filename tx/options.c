@@ -60,6 +60,7 @@ void tx_send_cfg_defaults(struct tx_send_cfg *c)
 	c->heartbeat_ms = 1000;
 	c->preamble = 32;
 	c->repair_margin = 100;
+	c->small_uring = 1; /* --file-io auto */
 }
 
 /* The numbers: rate, burst, FEC, passes, compression, timing. */
@@ -144,8 +145,15 @@ int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, stru
 	case TX_O_NOPROGRESS: o->progress = 0; return SL_OK;
 	case 'q': o->log_max = SL_LOG_WARN; o->progress = 0; return SL_OK;
 	case TX_O_FILEIO:
+		/* auto: small files in io_uring batches, pieces of larger ones with pread */
+		c->small_uring = strcmp(arg, "auto") == 0;
+		if (c->small_uring) {
+			c->file_io = SL_UIO_PLAIN;
+			return SL_OK;
+		}
 		if (sl_uio_mode_parse(arg, &c->file_io, NULL) != SL_OK)
-			return sl_diag_set(d, SL_ERR_INVAL, "%s '%s': use plain or uring", key, arg);
+			return sl_diag_set(d, SL_ERR_INVAL, "%s '%s': use auto, plain or uring", key, arg);
+		c->small_uring = c->file_io == SL_UIO_URING;
 		return SL_OK;
 	case TX_O_CONFIG: case TX_O_REPAIR: case 'h':
 		return sl_diag_set(d, SL_ERR_INVAL, "'%s' belongs on the command line, not in a "

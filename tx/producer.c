@@ -17,6 +17,7 @@
 #include "fec.h"
 #include "proto.h"
 #include "safefs.h"
+#include "sha256.h"
 
 #define NSLOTS 3
 
@@ -38,6 +39,8 @@ struct worker {
 	uint8_t *zbuf;
 	struct sl_wire_tx *wire;     /* a sealer of the session, this worker's own */
 	uint8_t *par;                /* a block's parity rows (rows_max symbols), sealed from here */
+	struct sl_sha256 *sha;       /* hashing the small files it loads, */
+	struct tx_fileload *fl;      /* and reading them through io_uring (NULL: plainly) */
 	uint64_t stored, raw_chunks;
 };
 
@@ -495,6 +498,22 @@ static int read_ahead(struct tx_producer *p, uint64_t first, uint8_t *data)
 	return SL_OK;
 }
 
+static void load_on(void *arg, unsigned worker)
+{
+	struct tx_producer *p = arg;
+
+	tx_chunker_load(p->chunker, p->workers[worker].fl, p->workers[worker].sha);
+}
+
+/* The small files read ahead so far (a group's), opened, read, hashed and
+ * checked on the producer thread and the helpers together; the in-order
+ * reading then only takes their results. */
+static void load_files(struct tx_producer *p)
+{
+	if (p->nhelpers && tx_chunker_loads(p->chunker) > 1)
+		sl_pool_run(p->pool, load_on, p);
+}
+
 /* The next group's buffer, if it is free already (the sender holds at
  * most one other slot): its reads can then run during this group's
  * compression, FEC and sealing. */
@@ -525,6 +544,8 @@ static int chunk_groups(struct tx_producer *p, unsigned pass, int produce)
 			/* the group's chunks: start reading them all now */
 			if (produce && (r = read_ahead(p, c, g->data)))
 				return r;
+			if (produce)
+				load_files(p);
 		}
 		q = g->data + g->count * bsz;
 		if (produce) {
@@ -602,8 +623,11 @@ static int worker_init(struct worker *w, struct tx_producer *p, const struct tx_
 		return SL_ERR_NOMEM;
 	w->cctx = tx_chunk_cctx(cfg->level);
 	w->zbuf = malloc(cfg->chunk_size);
-	if (!w->cctx || !w->zbuf ||
+	if (!w->cctx || !w->zbuf || sl_sha256_new(&w->sha) ||
 	    posix_memalign((void **)&w->par, 64, (size_t)p->rows_max * cfg->symsize) != 0)
+		return SL_ERR_NOMEM;
+	/* no io_uring here (a kernel or sandbox without it): files read plainly */
+	if (cfg->small_uring && tx_fileload_new(&w->fl, NULL) == SL_ERR_NOMEM)
 		return SL_ERR_NOMEM;
 	return sl_wire_tx_clone(cfg->wire, cfg->link_key, &w->wire, NULL);
 }
@@ -638,6 +662,8 @@ static void stop_pool(struct tx_producer *p)
 		ZSTD_freeCCtx(w->cctx);
 		free(w->zbuf);
 		free(w->par);
+		sl_sha256_free(w->sha);
+		tx_fileload_free(w->fl);
 		sl_wire_tx_free(w->wire); /* wipes its key */
 	}
 }

@@ -25,10 +25,14 @@
  * sender fills and seals the control slots when it sends them; every
  * symbol arrives sealed.
  *
- * Within a group, files are read and hashed in order by the producer
- * thread; compression, FEC and sealing of the group's blocks are shared
- * with up to 3 helper threads (cfg.threads; each with its own zstd, FEC
- * and sealing context). A repair pass (cfg.repair, from a repair code) runs
+ * Within a group, the files that lie whole in one of its chunks (small
+ * files) are opened, read, hashed and checked by the producer thread and
+ * the helpers together (chunker.h, tx_chunker_load; in io_uring batches
+ * with cfg.small_uring); pieces of larger files are read and hashed in
+ * order by the producer thread, which also takes every file's result in
+ * order. Compression, FEC and sealing of the group's blocks are shared
+ * with up to 3 helper threads (cfg.threads; each with its own zstd, FEC,
+ * SHA-256 and sealing context). A repair pass (cfg.repair, from a repair code) runs
  * the same schedule for one pass but gives each block only the rows the
  * code asks for: a block sends rows (pass·n + j) mod 255 for j < lacked +
  * margin% + TX_REPAIR_EXTRA (the rows a full pass numbered `pass` would
@@ -99,6 +103,9 @@ struct tx_producer_cfg {
 	unsigned first_pass, passes;
 	const char *spool_dir;
 	unsigned threads;                /* compression, FEC and sealing threads, 0: one per core (<= 4) */
+	int small_uring;                 /* files that lie whole in a chunk: read in io_uring
+					  * batches by the workers (fileload.h) where io_uring can
+					  * be set up; 0: open, fstat, preadv, close each */
 	enum sl_uio_mode file_io;        /* file reads: pread, or io_uring into the registered
 					  * group buffers, a group's chunks read ahead */
 	const struct sl_repair *repair;  /* non-NULL: one pass (first_pass) of only the blocks

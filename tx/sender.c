@@ -425,6 +425,7 @@ static void producer_cfg(const struct sender *s, struct tx_producer_cfg *pc)
 	pc->spool_dir = cfg->spool_dir;
 	pc->threads = cfg->threads;
 	pc->file_io = cfg->file_io;
+	pc->small_uring = cfg->small_uring;
 	pc->wire = s->wire;
 	pc->link_key = cfg->link_key;
 	pc->first_packet = (uint64_t)cfg->preamble + 1; /* below: send_preamble's */
@@ -512,7 +513,8 @@ int tx_send(const struct tx_send_cfg *cfg, const struct tx_source *src,
 	sl_log(cfg->log, SL_LOG_INFO, "session %016llx: %s, %s, %zu-byte datagrams, k=%u m=%u D=%u, "
 	       "file reads: %s", (unsigned long long)res->session, sl_link_describe(s.link),
 	       sl_suite_name(cfg->suite), s.dgsize, cfg->kmax, parity_for(&s, cfg->kmax, 0),
-	       cfg->interleave, sl_uio_mode_name(cfg->file_io));
+	       cfg->interleave, cfg->file_io == SL_UIO_PLAIN && cfg->small_uring ? "auto"
+										 : sl_uio_mode_name(cfg->file_io));
 
 	s.start_ns = sl_now_ns();
 	if (d)

@@ -48,6 +48,8 @@ struct tx_send_cfg {
 				       * when permitted; required: or fail) */
 	unsigned threads;             /* compression, FEC and sealing threads; 0: one per core, <= 4 */
 	enum sl_uio_mode file_io;     /* file reads: plain pread or io_uring (default plain) */
+	int small_uring;              /* small files (whole in a chunk) read in io_uring batches
+				       * where io_uring can be set up (default; --file-io auto) */
 	const struct sl_repair *repair; /* a repair code's list: one pass (first_pass) of only
 				       * those blocks and rows (producer.h); NULL: normal passes */
 	unsigned repair_margin;       /* percent added to the rows a repaired block lacks */

@@ -13,12 +13,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define RESOLVE_SAFE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
 
 int sl_openat_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-				.mode = (flags & O_CREAT) ? mode : 0, .resolve = RESOLVE_SAFE };
+				.mode = (flags & O_CREAT) ? mode : 0, .resolve = SL_RESOLVE_SAFE };
 	struct stat st;
 	long fd;
 

@@ -20,8 +20,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/openat2.h>
 #include <sys/types.h>
 #include "error.h"
+
+/* The resolve flags above, for an openat2 made another way (io_uring). */
+#define SL_RESOLVE_SAFE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
 
 /* openat2 with the resolve flags above (O_NOFOLLOW and O_CLOEXEC added).
  * Returns an fd, or -errno with errno set as well. */

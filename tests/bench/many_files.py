@@ -35,8 +35,19 @@ datagrams. Every process it starts is stopped by PID, its directory removed
 
 --data DIR reuses (or makes, and keeps) the files and signed manifest there.
 
-Measured on the 2 shared cores of the development VM (ext4 /tmp), 1 Gbit/s
-asked, 1% loss; sluice-tx itself reached only ~175-350 Mbit/s reading small files:
+Measured on the 2 shared cores of the development VM (ext4 /tmp, warm page
+cache), 1 Gbit/s asked, 1% loss. Since sluice-tx reads the small files on all
+its workers in io_uring batches (--file-io auto; issue 12), it sends them at
+~16,000 files/s here and rx's writer is the limit:
+  1,000,000 files, load 2.1: send 62.4 s, one pass, released in 142.4 s (7,025
+    files/s), 0 kernel drops, 18,300 chunks spilled (peak 3.1 GB), 0 refused;
+    before (3d88f49, load 5.1): send 154.6 s, released in 172.9 s (5,783 files/s)
+  1,000,000 files, load 5.1 (another bench running): send 58.3 s, but rx
+    dropped 6,172 datagrams in its socket and 240 blocks were missing: not
+    released in one pass (a repeat pass or repair completes it)
+  200,000 files, load 4.7: send 11.8-12.4 s, released in 23.9-52.9 s (rx);
+    before (3d88f49, load 3.7-4.8): send 18.2-20.3 s, released in 30.4-37.5 s
+Before that sluice-tx itself reached only ~175-350 Mbit/s reading small files:
   1,000,000 files, load 1.5: one pass, 110 s (9,100 files/s), rx RSS 404 MiB,
     0 kernel drops, 528 chunks spilled (peak 94 MB), 0 refused; before
     (bdbaefb, load 2.2): 1,071 chunks refused, not released in one pass
