@@ -380,6 +380,8 @@ static struct hostile cases[] = {
 	{ "leading zero", HEAD("1", "1") FILE_LINE("01", "0644", "a") "end\n", SL_ERR_PARSE, "canonical decimal" },
 	{ "negative size", HEAD("1", "1") FILE_LINE("-1", "0644", "a") "end\n", SL_ERR_PARSE, "canonical decimal" },
 	{ "mode 0777", HEAD("1", "1") FILE_LINE("1", "0777", "a") "end\n", SL_ERR_PARSE, "0644 or 0755" },
+	{ "mode 4755 (setuid)", HEAD("1", "1") FILE_LINE("1", "4755", "a") "end\n", SL_ERR_PARSE, "0644 or 0755" },
+	{ "mode 2755 (setgid)", HEAD("1", "1") FILE_LINE("1", "2755", "a") "end\n", SL_ERR_PARSE, "0644 or 0755" },
 	{ "uppercase hash", HEAD("1", "1") "file AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1 0644 a\nend\n", SL_ERR_PARSE, "SHA-256" },
 	{ "short hash", HEAD("1", "1") "file aaaa 1 0644 " LONGNAME "\nend\n", SL_ERR_PARSE, "SHA-256" },
 	{ "space in path", HEAD("1", "1") FILE_LINE("1", "0644", "a b") "end\n", SL_ERR_PARSE, "space in path" },

@@ -1,21 +1,24 @@
 # e2e scenario tree_shape (run by tests/e2e/run.sh tree_shape, after lib.sh).
 # Manifest format version 2: empty directories, odd modes and times
 # survive into the manifest exactly (modes normalised: files 0644 or
-# 0755, directories 0755); verify on the source checks directories and
+# 0755, directories 0755; a setuid/setgid file arrives 0755); verify on the source checks directories and
 # times and names what differs; sluice-tx sends the tree.
 D="$W/T/data"
 mkdir -p "$D/empty" "$D/deep/a/b/c" "$D/private" "$D/sub dir/nested empty" "$D/bin"
 printf 'secret\n' > "$D/private/key.txt"
 printf '#!/bin/sh\n' > "$D/bin/tool"
+printf '#!/bin/sh\n' > "$D/bin/suid"
 printf 'ro\n' > "$D/sub dir/read only.txt"
 : > "$D/deep/a/zero"
 printf 'x\n' > "$D/top.txt"
 chmod 600 "$D/private/key.txt"
 chmod 711 "$D/bin/tool"
+chmod 6755 "$D/bin/suid"   # setuid and setgid: never carried, the file arrives 0755
 chmod 444 "$D/sub dir/read only.txt"
 chmod 640 "$D/top.txt"
 touch -d @315532800.123456789 "$D/private/key.txt"
 touch -d @1700000000.000000001 "$D/bin/tool"
+touch -d @1700000001 "$D/bin/suid"
 touch -d @4102444800.999999999 "$D/sub dir/read only.txt"
 touch -d @1234567890 "$D/deep/a/zero"
 touch -d @1600000000.25 "$D/top.txt"
@@ -49,6 +52,7 @@ WANT
 diff "$W/dirs.want" "$W/dirs.have" || fail "directory lines differ from the tree"
 awk '/^file / { print $4, $5, $6 }' "$W/T/manifest" > "$W/files.have"
 cat > "$W/files.want" <<'WANT'
+0755 1700000001.000000000 bin/suid
 0755 1700000000.000000001 bin/tool
 0644 1234567890.000000000 deep/a/zero
 0644 315532800.123456789 private/key.txt
@@ -101,6 +105,7 @@ diff "$W/times.src" "$W/times.rel" || fail "released times differ from the sourc
 (cd "$W/rel/$id/data" && find . -mindepth 1 -printf '%p %y %m\n' | sort) > "$W/modes.rel"
 cat > "$W/modes.want" <<'WANT'
 ./bin d 755
+./bin/suid f 755
 ./bin/tool f 755
 ./deep d 755
 ./deep/a d 755
