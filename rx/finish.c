@@ -197,6 +197,7 @@ static void *run(void *arg)
 {
 	struct rx_rjob *j = arg;
 
+	pthread_setname_np(pthread_self(), "rx-finish"); /* for top -H and perf (prctl) */
 	if (j->hook)
 		j->hook(j->hook_arg, j->hex, j->phase, &j->cancel);
 	if (j->phase == RX_RJ_VERIFY)

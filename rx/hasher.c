@@ -195,6 +195,7 @@ static void *run(void *arg)
 {
 	struct rx_hasher *h = arg;
 
+	pthread_setname_np(pthread_self(), "rx-hasher"); /* for top -H and perf (prctl) */
 	pthread_mutex_lock(&h->mu);
 	while (!h->stop) {
 		struct rx_xfer *x = NULL;

@@ -62,6 +62,7 @@ static void *run(void *arg)
 	struct rx_vjob *j = arg;
 	size_t len = j->hdr.catalog_len;
 
+	pthread_setname_np(pthread_self(), "rx-verify"); /* for top -H and perf (prctl) */
 	j->catalog = malloc(len ? len : 1);
 	if (!j->catalog) {
 		j->r = SL_ERR_NOMEM;

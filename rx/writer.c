@@ -310,6 +310,7 @@ static void *run_sync(void *arg)
 {
 	struct rx_writer *w = arg;
 
+	pthread_setname_np(pthread_self(), "rx-sync"); /* for top -H and perf (prctl) */
 	pthread_mutex_lock(&w->mu);
 	while (!w->exited || w->shead) {
 		struct batch *b = w->shead;
@@ -489,6 +490,7 @@ static void *run(void *arg)
 {
 	struct rx_writer *w = arg;
 
+	pthread_setname_np(pthread_self(), "rx-writer"); /* for top -H and perf (prctl) */
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop || w->head) {
 		struct job *j = w->head;

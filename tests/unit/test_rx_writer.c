@@ -15,6 +15,7 @@
  * within the queue's bound, and are freed once the transfer is done.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,4 +454,41 @@ Test(rx_writer, compressed_chunks_handed_over)
 	rxh_session_free(&s);
 	rxh_xfer_free(&t);
 	free(data);
+}
+
+/* 1 if a thread of this process is named `name` (/proc/self/task/N/comm). */
+static int thread_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int found = 0;
+
+	cr_assert_not_null(d);
+	while (!found && (e = readdir(d)) != NULL) {
+		char p[300], comm[32] = "";
+		FILE *f;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof p, "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(p, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof comm, f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+		found = strcmp(comm, name) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* rx's own threads say what they are (top -H, perf, a stack dump). */
+Test(rx_writer, threads_are_named)
+{
+	cr_assert_eq(rxh_start(h), SL_OK);
+	for (int i = 0; i < 1000 && !(thread_named("rx-writer") && thread_named("rx-sync") &&
+				     thread_named("rx-hasher")); i++)
+		usleep(1000); /* each names itself as it starts */
+	cr_assert(thread_named("rx-writer"), "the writer thread is named");
+	cr_assert(thread_named("rx-sync"), "the sync thread is named");
+	cr_assert(thread_named("rx-hasher"), "the hashing thread is named");
 }
