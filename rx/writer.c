@@ -97,8 +97,8 @@ struct job {
 	uint64_t idx, seq;
 	size_t len;
 	const uint8_t *p;           /* the chunk: data, or into own */
-	uint8_t *own;               /* rx_writer_give: the receive thread's buffer, */
-	size_t owncap;              /* owncap bytes of it, kept for reuse once written */
+	uint8_t *own;               /* rx_writer_give: the buffer (owncap bytes) the receive */
+	size_t owncap;              /* thread gave: kept as a spare once written */
 	uint8_t data[];             /* rx_writer_put: the copy */
 };
 
