@@ -23,7 +23,8 @@ hup "reloaded:"
 grep -q "reload: changed timeout, which take effect only after a restart" "$W/rx.log" ||
     fail "the restart-only change was not named"
 wait_for "grep -q '^staging .*max=100663296 ' '$W/state/status'" 5 || fail "max-staging not reloaded"
-grep -q 'sluice_rx_staging_limit_bytes{kind="all"} 100663296' "$W/state/metrics.prom" ||
+# the metrics file is written just after the status file: wait for it too
+wait_for "grep -q 'sluice_rx_staging_limit_bytes{kind=\"all\"} 100663296' '$W/state/metrics.prom'" 5 ||
     fail "metrics do not show the new limit"
 # a broken policy keeps the one in force
 cp "$W/policy" "$W/policy.good"
