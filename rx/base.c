@@ -316,12 +316,11 @@ static int start_job(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl)
 	sl_delta_base_free(&b);
 	if (r)
 		return r;
-	if (sl_pool_new(1, "rx-base-copy", &j->pool, NULL) != SL_OK || sl_pool_helpers(j->pool) != 1) {
+	if (sl_pool_start_one("rx-base-copy", run_job, j, &j->pool, NULL) != SL_OK) {
 		job_free(j);
 		snprintf(why, wl, "cannot start the thread that copies from the base");
 		return SL_ERR_NOMEM; /* not a verdict: tried again */
 	}
-	sl_pool_begin(j->pool, run_job, j);
 	x->basejob = j;
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: copying %zu files (%llu bytes) from base %s", x->hex,
 	       x->manifest->ntaken, (unsigned long long)x->manifest->taken_bytes, x->manifest->base_hex);

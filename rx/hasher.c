@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "rx.h"
+#include "pool.h"
 #include "safefs.h"
 
 #define MAXJOBS 256
@@ -48,7 +49,7 @@ struct rx_hx {
 };
 
 struct rx_hasher {
-	pthread_t thread;
+	struct sl_pool *thread;     /* the hashing thread (one helper) */
 	pthread_mutex_t mu;
 	pthread_cond_t work;        /* new chunks or jobs, or stop */
 	pthread_cond_t progress;    /* a chunk was hashed / a job went idle */
@@ -191,11 +192,11 @@ static int step(struct rx_hasher *h, struct rx_xfer *x, int *all)
 	return r;
 }
 
-static void *run(void *arg)
+static void run(void *arg, unsigned worker)
 {
 	struct rx_hasher *h = arg;
 
-	pthread_setname_np(pthread_self(), "rx-hasher"); /* for top -H and perf (prctl) */
+	(void)worker;
 	pthread_mutex_lock(&h->mu);
 	while (!h->stop) {
 		struct rx_xfer *x = NULL;
@@ -217,7 +218,6 @@ static void *run(void *arg)
 		pthread_cond_broadcast(&h->progress);
 	}
 	pthread_mutex_unlock(&h->mu);
-	return NULL;
 }
 
 int rx_hasher_start(size_t chunkcap, struct rx_hasher **out)
@@ -236,7 +236,10 @@ int rx_hasher_start(size_t chunkcap, struct rx_hasher **out)
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->work, NULL);
 	pthread_cond_init(&h->progress, NULL);
-	if (pthread_create(&h->thread, NULL, run, h) != 0) {
+	if (sl_pool_start_one("rx-hasher", run, h, &h->thread, NULL) != SL_OK) {
+		pthread_mutex_destroy(&h->mu);
+		pthread_cond_destroy(&h->work);
+		pthread_cond_destroy(&h->progress);
 		free(h->buf);
 		free(h);
 		return SL_ERR_IO;
@@ -253,7 +256,7 @@ void rx_hasher_stop(struct rx_hasher *h)
 	h->stop = 1;
 	pthread_cond_broadcast(&h->work);
 	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->thread, NULL);
+	sl_pool_free(h->thread);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->work);
 	pthread_cond_destroy(&h->progress);

@@ -305,12 +305,10 @@ int rx_ring_start(struct sl_link *link, uint64_t cap, struct rx_ring **out, stru
 	r->wait_for_room = sl_link_fd(link) < 0;
 	if (r->wait_for_room && cap > FILE_CAP)
 		r->cap = FILE_CAP;
-	if (sl_pool_new(1, "rx-receive", &r->pool, d) != SL_OK || sl_pool_helpers(r->pool) != 1) {
-		sl_pool_free(r->pool);
+	if (sl_pool_start_one("rx-receive", receive, r, &r->pool, d) != SL_OK) {
 		ring_free(r);
-		return sl_diag_set(d, SL_ERR_NOMEM, "cannot start the receive thread");
+		return SL_ERR_NOMEM;
 	}
-	sl_pool_begin(r->pool, receive, r);
 	*out = r;
 	return SL_OK;
 }

@@ -74,6 +74,7 @@
 #include <unistd.h>
 
 #include "rx.h"
+#include "pool.h"
 #include "safefs.h"
 
 #define CKPT_BYTES (16u << 20)  /* written per transfer before a checkpoint */
@@ -127,7 +128,7 @@ struct rx_wx {
 };
 
 struct rx_writer {
-	pthread_t thread, sthread;
+	struct sl_pool *wthread, *sthread;  /* the writer and sync threads (one helper each) */
 	pthread_mutex_t mu;
 	pthread_cond_t work;        /* a job, or stop */
 	pthread_cond_t done;        /* a job finished */
@@ -306,11 +307,11 @@ static void hand_over(struct rx_writer *w, struct rx_xfer *x)
 	x->wx->pend_bytes = 0;
 }
 
-static void *run_sync(void *arg)
+static void run_sync(void *arg, unsigned worker)
 {
 	struct rx_writer *w = arg;
 
-	pthread_setname_np(pthread_self(), "rx-sync"); /* for top -H and perf (prctl) */
+	(void)worker;
 	pthread_mutex_lock(&w->mu);
 	while (!w->exited || w->shead) {
 		struct batch *b = w->shead;
@@ -333,7 +334,6 @@ static void *run_sync(void *arg)
 		pthread_cond_broadcast(&w->done);
 	}
 	pthread_mutex_unlock(&w->mu);
-	return NULL;
 }
 
 /* Chunk idx of x is in its files: pending for the sync thread, written (the
@@ -486,11 +486,11 @@ static void keep_spare(struct rx_writer *w, uint8_t *buf, size_t cap)
 	w->spare_bytes += cap;
 }
 
-static void *run(void *arg)
+static void run(void *arg, unsigned worker)
 {
 	struct rx_writer *w = arg;
 
-	pthread_setname_np(pthread_self(), "rx-writer"); /* for top -H and perf (prctl) */
+	(void)worker;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop || w->head) {
 		struct job *j = w->head;
@@ -531,7 +531,15 @@ static void *run(void *arg)
 	w->exited = 1; /* the sync thread ends once its batches are done */
 	pthread_cond_broadcast(&w->swork);
 	pthread_mutex_unlock(&w->mu);
-	return NULL;
+}
+
+static void free_writer(struct rx_writer *w)
+{
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	pthread_cond_destroy(&w->swork);
+	free(w);
 }
 
 int rx_writer_start(uint64_t cap, uint64_t spill_cap, struct rx_writer **out)
@@ -549,25 +557,17 @@ int rx_writer_start(uint64_t cap, uint64_t spill_cap, struct rx_writer **out)
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
 	pthread_cond_init(&w->swork, NULL);
-	if (pthread_create(&w->sthread, NULL, run_sync, w) != 0) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->work);
-		pthread_cond_destroy(&w->done);
-		pthread_cond_destroy(&w->swork);
-		free(w);
+	if (sl_pool_start_one("rx-sync", run_sync, w, &w->sthread, NULL) != SL_OK) {
+		free_writer(w);
 		return SL_ERR_IO;
 	}
-	if (pthread_create(&w->thread, NULL, run, w) != 0) {
+	if (sl_pool_start_one("rx-writer", run, w, &w->wthread, NULL) != SL_OK) {
 		pthread_mutex_lock(&w->mu);
 		w->stop = w->exited = 1;
 		pthread_cond_broadcast(&w->swork);
 		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->sthread, NULL);
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->work);
-		pthread_cond_destroy(&w->done);
-		pthread_cond_destroy(&w->swork);
-		free(w);
+		sl_pool_free(w->sthread);
+		free_writer(w);
 		return SL_ERR_IO;
 	}
 	*out = w;
@@ -582,16 +582,12 @@ void rx_writer_stop(struct rx_writer *w)
 	w->stop = 1;
 	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL); /* it wakes the sync thread as it ends */
-	pthread_join(w->sthread, NULL);
+	sl_pool_free(w->wthread); /* the writer wakes the sync thread as it ends */
+	sl_pool_free(w->sthread);
 	fdc_drop(w, NULL);
 	free(w->mbuf);
 	trim_spares(w, w->cap + 1);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->work);
-	pthread_cond_destroy(&w->done);
-	pthread_cond_destroy(&w->swork);
-	free(w);
+	free_writer(w);
 }
 
 

@@ -130,6 +130,23 @@ void sl_pool_run(struct sl_pool *p, sl_pool_fn fn, void *ctx)
 	sl_pool_end(p);
 }
 
+int sl_pool_start_one(const char *name, sl_pool_fn fn, void *ctx, struct sl_pool **out, struct sl_diag *d)
+{
+	struct sl_pool *p = NULL;
+	int r = sl_pool_new(1, name, &p, d);
+
+	*out = NULL;
+	if (r != SL_OK)
+		return r;
+	if (sl_pool_helpers(p) != 1) {
+		sl_pool_free(p);
+		return sl_diag_set(d, SL_ERR_NOMEM, "cannot start the %s thread", name);
+	}
+	sl_pool_begin(p, fn, ctx);
+	*out = p;
+	return SL_OK;
+}
+
 void sl_pool_free(struct sl_pool *p)
 {
 	if (!p)

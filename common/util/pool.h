@@ -33,6 +33,11 @@ void sl_pool_begin(struct sl_pool *p, sl_pool_fn fn, void *ctx);
 void sl_pool_end(struct sl_pool *p);
 /* begin, the owner runs fn(ctx, 0), end. */
 void sl_pool_run(struct sl_pool *p, sl_pool_fn fn, void *ctx);
+/* A thread of its own for a long job: a pool of exactly one helper, named
+ * name, already running fn(ctx, 1) (which returns when ctx says stop;
+ * sl_pool_free then waits for it). SL_ERR_NOMEM (d) when the thread cannot
+ * be had. */
+int sl_pool_start_one(const char *name, sl_pool_fn fn, void *ctx, struct sl_pool **out, struct sl_diag *d);
 void sl_pool_free(struct sl_pool *p);
 
 #endif

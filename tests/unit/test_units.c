@@ -248,6 +248,48 @@ Test(pool, free_waits_for_the_job)
 	cr_assert_eq(atomic_load(&n), 2);
 }
 
+/* A long job on a thread of its own: runs until told to stop, as worker 1,
+ * in a thread named as asked with signals blocked; free waits for it. */
+struct pool_one {
+	atomic_bool stop;
+	atomic_uint worker, named, blocked, done;
+};
+
+static void pool_one_loop(void *arg, unsigned worker)
+{
+	struct pool_one *o = arg;
+	struct timespec ts = { 0, 1000 * 1000 };
+	char name[16];
+	sigset_t m;
+
+	atomic_store(&o->worker, worker);
+	if (pthread_getname_np(pthread_self(), name, sizeof name) == 0 && !strcmp(name, "test-one"))
+		atomic_store(&o->named, 1);
+	pthread_sigmask(SIG_BLOCK, NULL, &m);
+	atomic_store(&o->blocked, (unsigned)sigismember(&m, SIGTERM));
+	for (int i = 0; i < 10000 && !atomic_load(&o->stop); i++)
+		nanosleep(&ts, NULL);
+	atomic_store(&o->done, 1);
+}
+
+Test(pool, start_one_runs_a_long_job)
+{
+	struct pool_one o = { 0 };
+	struct sl_pool *p;
+
+	cr_assert_eq(sl_pool_start_one("test-one", pool_one_loop, &o, &p, NULL), SL_OK);
+	cr_assert_eq(sl_pool_helpers(p), 1);
+	for (int i = 0; i < 5000 && !atomic_load(&o.worker); i++)
+		usleep(1000);
+	cr_assert_eq(atomic_load(&o.worker), 1, "the job runs as worker 1");
+	cr_assert_eq(atomic_load(&o.named), 1, "its thread is named");
+	cr_assert_eq(atomic_load(&o.blocked), 1, "with signals blocked");
+	cr_assert_eq(atomic_load(&o.done), 0, "still running");
+	atomic_store(&o.stop, true);
+	sl_pool_free(p);
+	cr_assert_eq(atomic_load(&o.done), 1, "free waited for the job to return");
+}
+
 /* The progress text: bar, share, amounts, rate, ETA; redrawn at most every 250 ms. */
 Test(progress, line_and_pace)
 {
