@@ -66,6 +66,16 @@ IO_MODES = {
 }
 
 
+
+# sluice's bytes around a symbol in a datagram (frame header, AEAD tag) and IPv4+UDP's
+DATAGRAM_OVERHEAD = 1500 - 1396
+
+
+def link_mtu(symbol_size):
+    """The bridge's MTU for --net bridge: 1500 for the default symbol, else jumbo frames
+    just large enough that one datagram is one frame (as a diode link built for them)."""
+    return max(1500, symbol_size + DATAGRAM_OVERHEAD)
+
 class Stop(Exception):
     pass
 
@@ -295,7 +305,7 @@ class Bench:
         self.rx = os.path.join(self.bin, "rx", "sluice-rx")
         self.w = tempfile.mkdtemp(prefix="sluice-bench-", dir=a.tmp)
         self.log = os.path.join(self.w, "bench.log")
-        self.net = netns.Bridge() if a.net == "bridge" else None
+        self.net = netns.Bridge(mtu=link_mtu(a.symbol_size)) if a.net == "bridge" else None
         self.rx_ip = netns.RX_ADDR if self.net else "127.0.0.1"
 
     def wrap(self, side, argv):
