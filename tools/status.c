@@ -370,16 +370,27 @@ static void show_recent(int statefd, unsigned recent)
 	free(ring);
 }
 
+/* The end of a component's line: the newline alone when the line's key
+ * (e.g. "drops=") counts 0, else "! N what" on a line of its own; 1 then. */
+static int line_end(const char *line, const char *key, const char *what)
+{
+	unsigned long long n = num(line, key);
+
+	if (!n) {
+		printf("\n");
+		return 0;
+	}
+	printf("\n           ! %llu %s\n", n, what);
+	return 1;
+}
+
 /* The block windows' line. */
 static void show_window(const char *line)
 {
 	printf("window     %llu block slots in memory; %llu symbols spooled (their block left "
 	       "the window undecoded); grown %llu times to a sender's interleave",
 	       num(line, "slots="), num(line, "spooled="), num(line, "grown="));
-	if (num(line, "short="))
-		printf("\n           ! %llu transfers wanted more than --window-memory holds: "
-		       "raise it (see the log)", num(line, "short="));
-	printf("\n");
+	line_end(line, "short=", "transfers wanted more than --window-memory holds: raise it (see the log)");
 }
 
 /* The writer thread's line (rx/writer.c); 1 when it refused chunks. */
@@ -399,14 +410,9 @@ static int show_writer(const char *line)
 		       sl_fmt_bytes(num(line, "spill_max="), b2, sizeof b2),
 		       sl_fmt_bytes(num(line, "spill_peak="), b3, sizeof b3), num(line, "spilled="),
 		       num(line, "moved="));
-	if (!num(line, "full=")) {
-		printf("\n");
-		return 0;
-	}
-	printf("\n           ! %llu decoded chunks dropped at a full writer queue and spill (the disk is "
-	       "slower than the link): a repeat pass brings them; raise --writer-spill or slow the sender\n",
-	       num(line, "full="));
-	return 1;
+	return line_end(line, "full=", "decoded chunks dropped at a full writer queue and spill (the disk "
+			"is slower than the link): a repeat pass brings them; raise --writer-spill or slow "
+			"the sender");
 }
 
 /* The receive ring's line (rx/ring.c); 1 when it dropped datagrams. */
@@ -417,14 +423,8 @@ static int show_ring(const char *line)
 	printf("ring       %s queued (peak %s, memory %s) of %s", sl_fmt_bytes(num(line, "queued="), b1, sizeof b1),
 	       sl_fmt_bytes(num(line, "peak="), b2, sizeof b2), sl_fmt_bytes(num(line, "memory="), b3, sizeof b3),
 	       sl_fmt_bytes(num(line, "max="), b4, sizeof b4));
-	if (!num(line, "drops=")) {
-		printf("\n");
-		return 0;
-	}
-	printf("\n           ! %llu datagrams dropped at a full receive ring (sluice-rx stalled longer than "
-	       "the ring holds at this rate): raise --ring, or find the stall (disk, CPU)\n",
-	       num(line, "drops="));
-	return 1;
+	return line_end(line, "drops=", "datagrams dropped at a full receive ring (sluice-rx stalled longer "
+			"than the ring holds at this rate): raise --ring, or find the stall (disk, CPU)");
 }
 
 /* A sender's session line; 1 when it is silent while it says it sends. */

@@ -189,27 +189,33 @@ static unsigned json_storage(const char *dl)
 	return (unsigned)bad;
 }
 
+/* "name": {keys..., "drop": N}; 1 when N (the line's drop=) is not 0. */
+static unsigned json_dropping(const char *name, const char *line, const char *const *keys,
+			      const char *drop)
+{
+	char key[40];
+
+	snprintf(key, sizeof key, "%s=", drop);
+	printf("  \"%s\": {", name);
+	nums(line, keys);
+	numf(drop, line, key, 0);
+	printf("},\n");
+	return status_num(line, key) > 0;
+}
+
 static unsigned json_writer(const char *wr)
 {
 	static const char *const k[] = { "queued", "peak", "max", "written", "syncs", "spill", "spill_peak",
 					  "spill_max", "spilled", "moved", "given", "spare", NULL };
 
-	printf("  \"writer\": {");
-	nums(wr, k);
-	numf("full", wr, "full=", 0);
-	printf("},\n");
-	return status_num(wr, "full=") > 0;
+	return json_dropping("writer", wr, k, "full");
 }
 
 static unsigned json_ring(const char *rl)
 {
 	static const char *const k[] = { "queued", "peak", "memory", "max", NULL };
 
-	printf("  \"ring\": {");
-	nums(rl, k);
-	numf("drops", rl, "drops=", 0);
-	printf("},\n");
-	return status_num(rl, "drops=") > 0;
+	return json_dropping("ring", rl, k, "drops");
 }
 
 static void json_window(const char *wl)
