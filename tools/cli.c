@@ -56,6 +56,20 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+void cli_verbs_list(FILE *f, const struct cli_verb *v, size_t n, int width)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-*s %s\n", width, v[i].name, v[i].description);
+}
+
+const struct cli_verb *cli_verb_find(const struct cli_verb *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, v[i].name))
+			return &v[i];
+	return NULL;
+}
+
 void cli_passphrase_free(char *p)
 {
 	if (p)

@@ -26,6 +26,18 @@ int cli_exit_code(int err);
 int cli_fail(const char *prog, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A command's verbs (sluice's commands, manifest's verbs): a name, its
+ * entry point (called with argv[0] = the name) and one line for the usage. */
+struct cli_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *description;
+};
+/* "  NAME DESCRIPTION" a line for each of the n verbs, names in a column of width. */
+void cli_verbs_list(FILE *f, const struct cli_verb *v, size_t n, int width);
+/* The verb called name among the n, or NULL. */
+const struct cli_verb *cli_verb_find(const struct cli_verb *v, size_t n, const char *name);
+
 /* Passphrase: from --passphrase-file (first line), else $SLUICE_PASSPHRASE,
  * else the terminal without echo (asked twice when `confirm`). Returns a
  * sodium_malloc'd string (free with cli_passphrase_free) or NULL after

@@ -5,11 +5,9 @@
 #include "cli.h"
 #include "cmds.h"
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *description;
-} verbs[] = {
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+static const struct cli_verb verbs[] = {
 	{ "create", manifest_create_main, "hash a directory tree and write its manifest" },
 	{ "show", manifest_show_main, "what an officer reads before signing" },
 	{ "sign", manifest_sign_main, "sign a manifest with a minisign secret key" },
@@ -19,13 +17,14 @@ static const struct {
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: sluice manifest VERB [ARGS...]\n\n");
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].description);
+	cli_verbs_list(f, verbs, NVERBS, 8);
 	fprintf(f, "\nRun 'sluice manifest VERB --help'; see sluice-manifest(1).\n");
 }
 
 int manifest_main(int argc, char **argv)
 {
+	const struct cli_verb *v;
+
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -34,8 +33,8 @@ int manifest_main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
+	v = cli_verb_find(verbs, NVERBS, argv[1]);
+	if (v)
+		return v->fn(argc - 1, argv + 1);
 	return cli_usage_error("manifest", "unknown verb '%s'", argv[1]);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmds.h"
 
 static int version_main(int argc, char **argv)
@@ -14,11 +15,9 @@ static int version_main(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *description;
-} subcommands[] = {
+#define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+static const struct cli_verb subcommands[] = {
 	/* name, function, one line (in the order a user meets them) */
 	{ "version", version_main, "print the version" },
 	{ "keygen", keygen_main, "make officer/submitter signing keys or a link key" },
@@ -34,13 +33,14 @@ static void show_usage(FILE *f)
 	fprintf(f, "Usage: sluice COMMAND [ARGS...]\n\n"
 		   "sluice administers one-way transfers into an isolated enclave.\n\n"
 		   "Commands:\n");
-	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].description);
+	cli_verbs_list(f, subcommands, NSUBCOMMANDS, 10);
 	fprintf(f, "\nRun 'sluice COMMAND --help' for a command's options; man sluice-COMMAND for details.\n");
 }
 
 int main(int argc, char **argv)
 {
+	const struct cli_verb *v;
+
 	if (argc < 2) {
 		show_usage(stderr);
 		return 2;
@@ -53,10 +53,9 @@ int main(int argc, char **argv)
 		printf("sluice %s\n", SLUICE_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].fn(argc - 1, argv + 1);
-	}
+	v = cli_verb_find(subcommands, NSUBCOMMANDS, argv[1]);
+	if (v)
+		return v->fn(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s' (try 'sluice --help')\n", argv[1]);
 	return 2;
 }
