@@ -56,18 +56,27 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-void cli_verbs_list(FILE *f, const struct cli_verb *v, size_t n, int width)
+void cli_verbs_usage(FILE *f, const struct cli_verbs *c)
 {
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %-*s %s\n", width, v[i].name, v[i].description);
+	fprintf(f, "%s", c->head);
+	for (size_t i = 0; i < c->n; i++)
+		fprintf(f, "  %-*s %s\n", c->width, c->v[i].name, c->v[i].description);
+	fprintf(f, "%s", c->tail);
 }
 
-const struct cli_verb *cli_verb_find(const struct cli_verb *v, size_t n, const char *name)
+bool cli_verbs_run(const struct cli_verbs *c, int argc, char **argv, int *status)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(name, v[i].name))
-			return &v[i];
-	return NULL;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cli_verbs_usage(argc < 2 ? stderr : stdout, c);
+		*status = argc < 2 ? EXIT_USAGE : EXIT_OK;
+		return true;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(argv[1], c->v[i].name)) {
+			*status = c->v[i].fn(argc - 1, argv + 1);
+			return true;
+		}
+	return false;
 }
 
 void cli_passphrase_free(char *p)
