@@ -163,6 +163,8 @@ static int reread(const char *path, int held, size_t max, char **text, size_t *l
 	return sl_conf_read_fd(held, path, max, text, len, d);
 }
 
+/* rx_option in the shape of sl_conf_set_fn (options.c has the same for the
+ * file: rx_option taking void * would do for both; rx_options.h). */
 static int set_option(void *o, int opt, const char *key, const char *arg, struct sl_diag *d)
 {
 	return rx_option(o, opt, key, arg, d);
