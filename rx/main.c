@@ -15,6 +15,7 @@
 #include "cpus.h"
 #include "rx.h"
 #include "sandbox.h"
+#include "args.h"
 #include "conf.h"
 #include "rx_options.h"
 #include "sha256.h"
@@ -162,40 +163,31 @@ static int reread(const char *path, int held, size_t max, char **text, size_t *l
 	return sl_conf_read_fd(held, path, max, text, len, d);
 }
 
-/* getopt over argv: only --config, --help and --version (report 'h'/'V'),
- * or every option into o (report 0, or 2 after printing why). */
+/* rx_option in the shape of sl_conf_set_fn (options.c has the same for the
+ * file: rx_option taking void * would do for both; rx_options.h). */
+static int set_option(void *o, int opt, const char *key, const char *arg, struct sl_diag *d)
+{
+	return rx_option(o, opt, key, arg, d);
+}
+
+/* The command line (util/args.h): with o NULL only --config, --help and
+ * --version (report 'h'/'V'), or every option into o (report 0, or 2
+ * after printing why). */
 static int command_line(struct rx_opts *o, int argc, char **argv, const char **config)
 {
-	char name[64];
+	static const int stop[] = { 'h', 'V', 0 }, skip[] = { RX_O_CONFIG, 'h', 'V', 0 };
 	struct sl_diag d = { "" };
-	int opt;
+	bool refused;
 
-	optind = 0;
-	opterr = o == NULL ? 0 : 1;
-	while ((opt = getopt_long(argc, argv, "qvhV", rx_options, NULL)) != -1) {
-		if (!o) {
-			if (opt == RX_O_CONFIG)
-				*config = optarg;
-			else if (opt == 'h' || opt == 'V')
-				return opt;
-			continue;
-		}
-		if (opt == '?' || opt == ':') {
+	if (!o)
+		return sl_args_peek(argc, argv, "qvhV", rx_options, RX_O_CONFIG, stop, config);
+	if (sl_args_set(argc, argv, "qvhV", rx_options, skip, set_option, o, &refused, &d)) {
+		fprintf(stderr, "sluice-rx: %s\n", d.msg);
+		if (refused)
 			usage(stderr);
-			return 2;
-		}
-		if (opt == RX_O_CONFIG || opt == 'h' || opt == 'V')
-			continue;
-		snprintf(name, sizeof name, "--%s", opt == 'q' ? "quiet" : opt == 'v' ? "verbose" : "");
-		for (unsigned i = 0; opt >= 256 && rx_options[i].name; i++)
-			if (rx_options[i].val == opt)
-				snprintf(name, sizeof name, "--%s", rx_options[i].name);
-		if (rx_option(o, opt, name, optarg, &d)) {
-			fprintf(stderr, "sluice-rx: %s\n", d.msg);
-			return 2;
-		}
+		return 2;
 	}
-	if (o && optind != argc) {
+	if (optind != argc) {
 		fprintf(stderr, "sluice-rx: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}

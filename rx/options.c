@@ -154,8 +154,7 @@ int rx_option(struct rx_opts *o, int opt, const char *key, const char *arg, stru
 	case 'q': o->log_max = SL_LOG_WARN; return SL_OK;
 	case 'v': o->log_max = SL_LOG_DEBUG; return SL_OK;
 	case RX_O_CONFIG: case 'h': case 'V':
-		return sl_diag_set(d, SL_ERR_INVAL, "'%s' belongs on the command line, not in a "
-				   "configuration file", key);
+		return sl_conf_cmdline_only(key, d);
 	}
 	return number_option(c, opt, key, arg, d);
 }

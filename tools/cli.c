@@ -56,6 +56,29 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+void cli_verbs_usage(FILE *f, const struct cli_verbs *c)
+{
+	fprintf(f, "%s", c->head);
+	for (size_t i = 0; i < c->n; i++)
+		fprintf(f, "  %-*s %s\n", c->width, c->v[i].name, c->v[i].description);
+	fprintf(f, "%s", c->tail);
+}
+
+bool cli_verbs_run(const struct cli_verbs *c, int argc, char **argv, int *status)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cli_verbs_usage(argc < 2 ? stderr : stdout, c);
+		*status = argc < 2 ? EXIT_USAGE : EXIT_OK;
+		return true;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(argv[1], c->v[i].name)) {
+			*status = c->v[i].fn(argc - 1, argv + 1);
+			return true;
+		}
+	return false;
+}
+
 void cli_passphrase_free(char *p)
 {
 	if (p)

@@ -26,6 +26,27 @@ int cli_exit_code(int err);
 int cli_fail(const char *prog, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A command made of verbs (sluice's commands, manifest's verbs): each a
+ * name, its entry point (called with argv[0] = the name) and one line for
+ * the usage, which is head, "  NAME DESCRIPTION" a line for each verb
+ * (names in a column of width), then tail. */
+struct cli_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *description;
+};
+struct cli_verbs {
+	const char *head, *tail;
+	const struct cli_verb *v;
+	size_t n;
+	int width;
+};
+void cli_verbs_usage(FILE *f, const struct cli_verbs *c);
+/* Runs the verb argv[1] names, its exit status in *status. No verb: the
+ * usage on stderr, EXIT_USAGE; --help or -h: the usage on stdout, EXIT_OK.
+ * False (nothing done) when argv[1] names no verb: the caller says so. */
+bool cli_verbs_run(const struct cli_verbs *c, int argc, char **argv, int *status);
+
 /* Passphrase: from --passphrase-file (first line), else $SLUICE_PASSPHRASE,
  * else the terminal without echo (asked twice when `confirm`). Returns a
  * sodium_malloc'd string (free with cli_passphrase_free) or NULL after

@@ -1,41 +1,29 @@
 /* manifest.c — `sluice manifest VERB`: dispatch to create, show, sign, verify. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 #include "cmds.h"
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *description;
-} verbs[] = {
+static const struct cli_verb verbs[] = {
 	{ "create", manifest_create_main, "hash a directory tree and write its manifest" },
 	{ "show", manifest_show_main, "what an officer reads before signing" },
 	{ "sign", manifest_sign_main, "sign a manifest with a minisign secret key" },
 	{ "verify", manifest_verify_main, "check signatures, policy and every file of a transfer" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "Usage: sluice manifest VERB [ARGS...]\n\n");
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].description);
-	fprintf(f, "\nRun 'sluice manifest VERB --help'; see sluice-manifest(1).\n");
-}
+static const struct cli_verbs manifest_verbs = {
+	.head = "Usage: sluice manifest VERB [ARGS...]\n\n",
+	.tail = "\nRun 'sluice manifest VERB --help'; see sluice-manifest(1).\n",
+	.v = verbs,
+	.n = sizeof verbs / sizeof verbs[0],
+	.width = 8,
+};
 
 int manifest_main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
+	int status;
+
+	if (cli_verbs_run(&manifest_verbs, argc, argv, &status))
+		return status;
 	return cli_usage_error("manifest", "unknown verb '%s'", argv[1]);
 }

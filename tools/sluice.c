@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmds.h"
 
 static int version_main(int argc, char **argv)
@@ -14,11 +15,7 @@ static int version_main(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *description;
-} subcommands[] = {
+static const struct cli_verb subcommands[] = {
 	/* name, function, one line (in the order a user meets them) */
 	{ "version", version_main, "print the version" },
 	{ "keygen", keygen_main, "make officer/submitter signing keys or a link key" },
@@ -29,34 +26,28 @@ static const struct {
 	{ "linksim", linksim_main, "relay through a software model of a diode (rate, queue, loss)" },
 };
 
-static void show_usage(FILE *f)
-{
-	fprintf(f, "Usage: sluice COMMAND [ARGS...]\n\n"
-		   "sluice administers one-way transfers into an isolated enclave.\n\n"
-		   "Commands:\n");
-	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].description);
-	fprintf(f, "\nRun 'sluice COMMAND --help' for a command's options; man sluice-COMMAND for details.\n");
-}
+static const struct cli_verbs sluice_commands = {
+	.head = "Usage: sluice COMMAND [ARGS...]\n\n"
+		"sluice administers one-way transfers into an isolated enclave.\n\n"
+		"Commands:\n",
+	.tail = "\nRun 'sluice COMMAND --help' for a command's options; man sluice-COMMAND for details.\n",
+	.v = subcommands,
+	.n = sizeof subcommands / sizeof subcommands[0],
+	.width = 10,
+};
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		show_usage(stderr);
-		return 2;
+	int status;
+
+	if (argc >= 2 && !strcmp(argv[1], "help")) {
+		cli_verbs_usage(stdout, &sluice_commands);
+		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		show_usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("sluice %s\n", SLUICE_VERSION);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].fn(argc - 1, argv + 1);
-	}
+	if (argc >= 2 && !strcmp(argv[1], "--version"))
+		return version_main(argc - 1, argv + 1);
+	if (cli_verbs_run(&sluice_commands, argc, argv, &status))
+		return status;
 	fprintf(stderr, "sluice: unknown command '%s' (try 'sluice --help')\n", argv[1]);
-	return 2;
+	return EXIT_USAGE;
 }

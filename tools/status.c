@@ -189,7 +189,7 @@ static int show_storage(const char *line)
 }
 
 /* "xfer ID state=.. ...": one transfer in progress, with a progress bar. */
-static void show_xfer(const char *line)
+static int show_xfer(const char *line)
 {
 	unsigned long long bd, bt, cd, ct;
 	char st2[32], cat[32], pbar[26], id[33], v[128], b1[32], b2[32];
@@ -213,6 +213,7 @@ static void show_xfer(const char *line)
 	if (strstr(line, " repair="))
 		printf("           repair code %s (sluice status --repair %s)\n",
 		       field(line, " repair=", v, sizeof v), id);
+	return 0;
 }
 
 /* What a repair code asks for, in words (stderr, next to the code). */
@@ -370,16 +371,28 @@ static void show_recent(int statefd, unsigned recent)
 	free(ring);
 }
 
+/* The end of a component's line: the newline alone when the line's key
+ * (e.g. "drops=") counts 0, else "! N what" on a line of its own; 1 then. */
+static int line_end(const char *line, const char *key, const char *what)
+{
+	unsigned long long n = num(line, key);
+
+	if (!n) {
+		printf("\n");
+		return 0;
+	}
+	printf("\n           ! %llu %s\n", n, what);
+	return 1;
+}
+
 /* The block windows' line. */
-static void show_window(const char *line)
+static int show_window(const char *line)
 {
 	printf("window     %llu block slots in memory; %llu symbols spooled (their block left "
 	       "the window undecoded); grown %llu times to a sender's interleave",
 	       num(line, "slots="), num(line, "spooled="), num(line, "grown="));
-	if (num(line, "short="))
-		printf("\n           ! %llu transfers wanted more than --window-memory holds: "
-		       "raise it (see the log)", num(line, "short="));
-	printf("\n");
+	line_end(line, "short=", "transfers wanted more than --window-memory holds: raise it (see the log)");
+	return 0; /* a hint, not a problem */
 }
 
 /* The writer thread's line (rx/writer.c); 1 when it refused chunks. */
@@ -399,14 +412,9 @@ static int show_writer(const char *line)
 		       sl_fmt_bytes(num(line, "spill_max="), b2, sizeof b2),
 		       sl_fmt_bytes(num(line, "spill_peak="), b3, sizeof b3), num(line, "spilled="),
 		       num(line, "moved="));
-	if (!num(line, "full=")) {
-		printf("\n");
-		return 0;
-	}
-	printf("\n           ! %llu decoded chunks dropped at a full writer queue and spill (the disk is "
-	       "slower than the link): a repeat pass brings them; raise --writer-spill or slow the sender\n",
-	       num(line, "full="));
-	return 1;
+	return line_end(line, "full=", "decoded chunks dropped at a full writer queue and spill (the disk "
+			"is slower than the link): a repeat pass brings them; raise --writer-spill or slow "
+			"the sender");
 }
 
 /* The receive ring's line (rx/ring.c); 1 when it dropped datagrams. */
@@ -417,14 +425,8 @@ static int show_ring(const char *line)
 	printf("ring       %s queued (peak %s, memory %s) of %s", sl_fmt_bytes(num(line, "queued="), b1, sizeof b1),
 	       sl_fmt_bytes(num(line, "peak="), b2, sizeof b2), sl_fmt_bytes(num(line, "memory="), b3, sizeof b3),
 	       sl_fmt_bytes(num(line, "max="), b4, sizeof b4));
-	if (!num(line, "drops=")) {
-		printf("\n");
-		return 0;
-	}
-	printf("\n           ! %llu datagrams dropped at a full receive ring (sluice-rx stalled longer than "
-	       "the ring holds at this rate): raise --ring, or find the stall (disk, CPU)\n",
-	       num(line, "drops="));
-	return 1;
+	return line_end(line, "drops=", "datagrams dropped at a full receive ring (sluice-rx stalled longer "
+			"than the ring holds at this rate): raise --ring, or find the stall (disk, CPU)");
 }
 
 /* A sender's session line; 1 when it is silent while it says it sends. */
@@ -447,6 +449,25 @@ static int show_session(const char *line)
 	printf("           ! SILENT: the sender says it is sending but no heartbeat for "
 	       "%.0f s: check the link and the diode\n", (double)hb / 1000);
 	return 1;
+}
+
+/* A component's line (its first word names it): shown by its own function;
+ * 1 when it reports a problem. Lines of other kinds are not shown. */
+static int show_part(const char *line)
+{
+	static const struct {
+		const char *kind;
+		int (*show)(const char *line);
+	} parts[] = {
+		{ "staging ", show_staging }, { "quota ", show_quota }, { "storage ", show_storage },
+		{ "window ", show_window }, { "writer ", show_writer }, { "ring ", show_ring },
+		{ "session ", show_session }, { "xfer ", show_xfer },
+	};
+
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		if (!strncmp(line, parts[i].kind, strlen(parts[i].kind)))
+			return parts[i].show(line);
+	return 0;
 }
 
 static int show(int statefd, const char *dir, unsigned recent, const struct sl_audit_head *given)
@@ -508,22 +529,8 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 			printf(", %s timed out", line + 9);
 		} else if (!strncmp(line, "replays ", 8)) {
 			printf(", %s replays ignored (since start)\n", line + 8);
-		} else if (!strncmp(line, "staging ", 8)) {
-			problems += show_staging(line);
-		} else if (!strncmp(line, "quota ", 6)) {
-			problems += show_quota(line);
-		} else if (!strncmp(line, "storage ", 8)) {
-			problems += show_storage(line);
-		} else if (!strncmp(line, "window ", 7)) {
-			show_window(line);
-		} else if (!strncmp(line, "writer ", 7)) {
-			problems += show_writer(line);
-		} else if (!strncmp(line, "ring ", 5)) {
-			problems += show_ring(line);
-		} else if (!strncmp(line, "session ", 8)) {
-			problems += show_session(line);
-		} else if (!strncmp(line, "xfer ", 5)) {
-			show_xfer(line);
+		} else {
+			problems += show_part(line);
 		}
 	}
 	free(line);

@@ -189,30 +189,36 @@ static unsigned json_storage(const char *dl)
 	return (unsigned)bad;
 }
 
+/* "name": {keys..., "drop": N}; 1 when N (the line's drop=) is not 0. */
+static unsigned json_dropping(const char *name, const char *line, const char *const *keys,
+			      const char *drop)
+{
+	char key[40];
+
+	snprintf(key, sizeof key, "%s=", drop);
+	printf("  \"%s\": {", name);
+	nums(line, keys);
+	numf(drop, line, key, 0);
+	printf("},\n");
+	return status_num(line, key) > 0;
+}
+
 static unsigned json_writer(const char *wr)
 {
 	static const char *const k[] = { "queued", "peak", "max", "written", "syncs", "spill", "spill_peak",
 					  "spill_max", "spilled", "moved", "given", "spare", NULL };
 
-	printf("  \"writer\": {");
-	nums(wr, k);
-	numf("full", wr, "full=", 0);
-	printf("},\n");
-	return status_num(wr, "full=") > 0;
+	return json_dropping("writer", wr, k, "full");
 }
 
 static unsigned json_ring(const char *rl)
 {
 	static const char *const k[] = { "queued", "peak", "memory", "max", NULL };
 
-	printf("  \"ring\": {");
-	nums(rl, k);
-	numf("drops", rl, "drops=", 0);
-	printf("},\n");
-	return status_num(rl, "drops=") > 0;
+	return json_dropping("ring", rl, k, "drops");
 }
 
-static void json_window(const char *wl)
+static unsigned json_window(const char *wl)
 {
 	static const char *const k[] = { "slots", "spooled", "grown", NULL };
 
@@ -220,6 +226,7 @@ static void json_window(const char *wl)
 	nums(wl, k);
 	numf("short", wl, "short=", 0);
 	printf("},\n");
+	return 0; /* a hint, not a problem */
 }
 
 /* "key": [ ... ] of every line starting with prefix, each printed by fn. */
@@ -254,9 +261,19 @@ static void transfer_entry(const char *line, int first, unsigned *problems)
 	transfer(line, first);
 }
 
+/* The components' objects, in this order, each from the first line of its kind. */
+static const struct {
+	const char *kind;
+	unsigned (*json)(const char *line);
+} parts[] = {
+	{ "staging ", json_staging }, { "quota ", json_quota }, { "storage ", json_storage },
+	{ "window ", json_window }, { "writer ", json_writer }, { "ring ", json_ring },
+};
+#define NPARTS (sizeof parts / sizeof parts[0])
+
 static void status_lines(FILE *f, long age, unsigned *problems)
 {
-	char *line = NULL, *sl = NULL, *ql = NULL, *dl = NULL, *wl = NULL, *wr = NULL, *rl = NULL;
+	char *line = NULL, *kept[NPARTS] = { NULL };
 	size_t cap = 0;
 	unsigned long long pid = 0, auth = 0;
 	int nc = 0;
@@ -276,36 +293,18 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 		if (!strcmp(line, "pid"))
 			pid = strtoull(sp + 1, NULL, 10);
 		*sp = ' ';
-		if (!strncmp(line, "staging ", 8) && !sl)
-			sl = strdup(line);
-		if (!strncmp(line, "quota ", 6) && !ql)
-			ql = strdup(line);
-		if (!strncmp(line, "storage ", 8) && !dl)
-			dl = strdup(line);
-		if (!strncmp(line, "window ", 7) && !wl)
-			wl = strdup(line);
-		if (!strncmp(line, "writer ", 7) && !wr)
-			wr = strdup(line);
-		if (!strncmp(line, "ring ", 5) && !rl)
-			rl = strdup(line);
+		for (size_t i = 0; i < NPARTS; i++)
+			if (!kept[i] && !strncmp(line, parts[i].kind, strlen(parts[i].kind)))
+				kept[i] = strdup(line);
 	}
 	free(line);
 	printf("},\n  \"receiver\": {\"running\": %s, \"pid\": %llu, \"status_age_s\": %ld},\n",
 	       status_alive(pid, age) ? "true" : "false", pid, age);
 	*problems += !status_alive(pid, age) + (auth > 0);
-	*problems += sl ? json_staging(sl) : 0;
-	*problems += ql ? json_quota(ql) : 0;
-	*problems += dl ? json_storage(dl) : 0;
-	if (wl)
-		json_window(wl);
-	*problems += wr ? json_writer(wr) : 0;
-	*problems += rl ? json_ring(rl) : 0;
-	free(sl);
-	free(ql);
-	free(dl);
-	free(wl);
-	free(wr);
-	free(rl);
+	for (size_t i = 0; i < NPARTS; i++) {
+		*problems += kept[i] ? parts[i].json(kept[i]) : 0;
+		free(kept[i]);
+	}
 	json_array(f, "sessions", "session ", problems, session_entry);
 	json_array(f, "transfers", "xfer ", problems, transfer_entry);
 }

@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "error.h"
+#include "args.h"
 #include "conf.h"
 #include "log.h"
 #include "producer.h"
@@ -99,42 +100,32 @@ static int exit_code(int err)
 	}
 }
 
-/* getopt over argv: with o NULL only --config and --help (reported as 'h');
- * else every option into o: 0, or 2 after printing why. */
+/* A command-line option: --repair (the command line's alone) or a setting. */
+static int set_option(void *user, int opt, const char *key, const char *arg, struct sl_diag *d)
+{
+	struct tx_opts *o = user;
+
+	if (opt != TX_O_REPAIR)
+		return tx_option(o, opt, key, arg, d);
+	o->repair = arg;
+	return SL_OK;
+}
+
+/* The command line (util/args.h): with o NULL only --config and --help
+ * (reported as 'h'); else every option into o: 0, or 2 after printing why. */
 static int command_line(struct tx_opts *o, int argc, char **argv, const char **config)
 {
-	char name[64];
+	static const int stop[] = { 'h', 0 }, skip[] = { TX_O_CONFIG, 'h', 0 };
 	struct sl_diag d = { "" };
-	int c;
+	bool refused;
 
-	optind = 0;
-	opterr = o == NULL ? 0 : 1;
-	while ((c = getopt_long(argc, argv, "qh", tx_options, NULL)) != -1) {
-		if (!o) {
-			if (c == TX_O_CONFIG)
-				*config = optarg;
-			else if (c == 'h')
-				return c;
-			continue;
-		}
-		if (c == '?' || c == ':') {
+	if (!o)
+		return sl_args_peek(argc, argv, "qh", tx_options, TX_O_CONFIG, stop, config);
+	if (sl_args_set(argc, argv, "qh", tx_options, skip, set_option, o, &refused, &d)) {
+		fprintf(stderr, "sluice-tx: %s\n", d.msg);
+		if (refused)
 			usage(stderr);
-			return 2;
-		}
-		if (c == TX_O_CONFIG || c == 'h')
-			continue;
-		if (c == TX_O_REPAIR) {
-			o->repair = optarg;
-			continue;
-		}
-		snprintf(name, sizeof name, "--quiet");
-		for (unsigned i = 0; c >= 256 && tx_options[i].name; i++)
-			if (tx_options[i].val == c)
-				snprintf(name, sizeof name, "--%s", tx_options[i].name);
-		if (tx_option(o, c, name, optarg, &d)) {
-			fprintf(stderr, "sluice-tx: %s\n", d.msg);
-			return 2;
-		}
+		return 2;
 	}
 	return 0;
 }

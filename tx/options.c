@@ -156,8 +156,7 @@ int tx_option(struct tx_opts *o, int opt, const char *key, const char *arg, stru
 		c->small_uring = c->file_io == SL_UIO_URING;
 		return SL_OK;
 	case TX_O_CONFIG: case TX_O_REPAIR: case 'h':
-		return sl_diag_set(d, SL_ERR_INVAL, "'%s' belongs on the command line, not in a "
-				   "configuration file", key);
+		return sl_conf_cmdline_only(key, d);
 	}
 	return number_option(o, opt, key, arg, d);
 }

@@ -51,8 +51,7 @@ enum stage { ST_ROWS, ST_SEAL };
 
 struct tx_producer {
 	struct tx_producer_cfg cfg;
-	pthread_t thread;
-	int started;
+	struct sl_pool *thread;      /* the producer thread ("tx-producer"), running run() */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct tx_group slots[NSLOTS];
@@ -579,11 +578,13 @@ static int chunk_groups(struct tx_producer *p, unsigned pass, int produce)
 	return SL_OK;
 }
 
-static void *run(void *arg)
+static void run(void *arg, unsigned worker)
 {
 	struct tx_producer *p = arg;
 	unsigned last = p->cfg.first_pass + p->cfg.passes;
 	int r = SL_OK;
+
+	(void)worker;
 
 	for (unsigned pass = p->cfg.first_pass; pass < last && !r; pass++) {
 		r = push_event(p, TX_EV_PASS_START, pass);
@@ -597,7 +598,7 @@ static void *run(void *arg)
 			r = push_event(p, TX_EV_PASS_END, pass);
 	}
 	if (r == SL_ERR_AGAIN)
-		return NULL; /* stopped by the sender */
+		return; /* stopped by the sender */
 	{
 		uint64_t rc;
 		tx_chunker_totals(p->chunker, &p->raw, &p->stored, &rc);
@@ -606,14 +607,14 @@ static void *run(void *arg)
 		struct tx_group *g = acquire(p);
 		p->errcode = r;
 		if (!g)
-			return NULL;
+			return;
 		g->ev = TX_EV_ERROR;
 		g->count = 0;
 		publish(p);
-		return NULL;
+		return;
 	}
 	push_event(p, TX_EV_END, last - 1);
-	return NULL;
+	return;
 }
 
 static int worker_init(struct worker *w, struct tx_producer *p, const struct tx_producer_cfg *cfg)
@@ -761,12 +762,10 @@ int tx_producer_start(const struct tx_producer_cfg *cfg, struct tx_producer **ou
 			return SL_ERR_NOMEM;
 		}
 	}
-	if (pthread_create(&p->thread, NULL, run, p) != 0) {
+	if (sl_pool_start_one("tx-producer", run, p, &p->thread, NULL) != SL_OK) {
 		tx_producer_free(p);
 		return sl_diag_set(d, SL_ERR_IO, "cannot start the producer thread");
 	}
-	pthread_setname_np(p->thread, "tx-producer");
-	p->started = 1;
 	*out = p;
 	return SL_OK;
 }
@@ -784,12 +783,12 @@ void tx_producer_free(struct tx_producer *p)
 {
 	if (!p)
 		return;
-	if (p->started) {
+	if (p->thread) {
 		pthread_mutex_lock(&p->mu);
 		p->stop = 1;
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
-		pthread_join(p->thread, NULL);
+		sl_pool_free(p->thread); /* waits for run() to return */
 	}
 	/* reads in flight land in the slots: stop them first */
 	tx_chunker_free(p->chunker);

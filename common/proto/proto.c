@@ -2,47 +2,93 @@
 #include "proto.h"
 #include "bytes.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A body's fields, each written once for both directions: its offset,
+ * the member it holds and that member's size: a big-endian integer of 1, 2,
+ * 4 or 8 bytes, or (raw) the member's bytes as they are. A member whose
+ * type changes changes the wire: tests/unit/test_proto_layout.c pins the
+ * bytes to PROTOCOL.md's tables. */
+struct field {
+	uint8_t off, size;
+	uint16_t at;
+	bool raw;
+};
+#define INT(T, m, o) { (o), sizeof(((T *)0)->m), offsetof(T, m), false }
+#define RAW(T, m, o) { (o), sizeof(((T *)0)->m), offsetof(T, m), true }
+
+static void put_fields(uint8_t *o, const void *s, const struct field *f, size_t n)
+{
+	for (; n--; f++) {
+		const uint8_t *p = (const uint8_t *)s + f->at;
+		uint8_t u8;
+		uint16_t u16;
+		uint32_t u32;
+		uint64_t u64;
+
+		switch (f->raw ? 0 : f->size) {
+		case 1: memcpy(&u8, p, 1); o[f->off] = u8; break;
+		case 2: memcpy(&u16, p, 2); sl_put_be16(o + f->off, u16); break;
+		case 4: memcpy(&u32, p, 4); sl_put_be32(o + f->off, u32); break;
+		case 8: memcpy(&u64, p, 8); sl_put_be64(o + f->off, u64); break;
+		default: memcpy(o + f->off, p, f->size); break;
+		}
+	}
+}
+
+static void get_fields(const uint8_t *b, void *s, const struct field *f, size_t n)
+{
+	for (; n--; f++) {
+		uint8_t *p = (uint8_t *)s + f->at;
+		uint16_t u16;
+		uint32_t u32;
+		uint64_t u64;
+
+		switch (f->raw ? 0 : f->size) {
+		case 1: *p = b[f->off]; break;
+		case 2: u16 = sl_get_be16(b + f->off); memcpy(p, &u16, 2); break;
+		case 4: u32 = sl_get_be32(b + f->off); memcpy(p, &u32, 4); break;
+		case 8: u64 = sl_get_be64(b + f->off); memcpy(p, &u64, 8); break;
+		default: memcpy(p, b + f->off, f->size); break;
+		}
+	}
+}
+
+static bool all_zero(const uint8_t *b, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+#define NFIELDS(t) (sizeof t / sizeof t[0])
+
+/* PROTOCOL.md §4; bytes 92.. are zero. */
+static const struct field xfer_fields[] = {
+	RAW(struct sl_xfer_hdr, manifest_sha256, 0), RAW(struct sl_xfer_hdr, layout, 32),
+	INT(struct sl_xfer_hdr, sequence, 48), INT(struct sl_xfer_hdr, total_bytes, 56),
+	INT(struct sl_xfer_hdr, nchunks, 64), INT(struct sl_xfer_hdr, chunk_size, 72),
+	INT(struct sl_xfer_hdr, catalog_len, 76), INT(struct sl_xfer_hdr, catalog_blocks, 80),
+	INT(struct sl_xfer_hdr, kmax, 84), INT(struct sl_xfer_hdr, pass, 86),
+	INT(struct sl_xfer_hdr, passes, 88), INT(struct sl_xfer_hdr, codec, 90),
+	INT(struct sl_xfer_hdr, level, 91),
+};
 
 void sl_xfer_hdr_encode(const struct sl_xfer_hdr *x, uint8_t o[SL_XFER_BODY])
 {
 	memset(o, 0, SL_XFER_BODY);
-	memcpy(o, x->manifest_sha256, 32);
-	memcpy(o + 32, x->layout, 16);
-	sl_put_be64(o + 48, x->sequence);
-	sl_put_be64(o + 56, x->total_bytes);
-	sl_put_be64(o + 64, x->nchunks);
-	sl_put_be32(o + 72, x->chunk_size);
-	sl_put_be32(o + 76, x->catalog_len);
-	sl_put_be32(o + 80, x->catalog_blocks);
-	sl_put_be16(o + 84, x->kmax);
-	sl_put_be16(o + 86, x->pass);
-	sl_put_be16(o + 88, x->passes);
-	o[90] = x->codec;
-	o[91] = x->level;
+	put_fields(o, x, xfer_fields, NFIELDS(xfer_fields));
 }
 
 int sl_xfer_hdr_decode(const uint8_t *b, size_t len, struct sl_xfer_hdr *x)
 {
-	if (len != SL_XFER_BODY)
+	if (len != SL_XFER_BODY || !all_zero(b, 92, SL_XFER_BODY))
 		return SL_ERR_PARSE;
-	for (size_t i = 92; i < SL_XFER_BODY; i++)
-		if (b[i])
-			return SL_ERR_PARSE;
-	memcpy(x->manifest_sha256, b, 32);
-	memcpy(x->layout, b + 32, 16);
-	x->sequence = sl_get_be64(b + 48);
-	x->total_bytes = sl_get_be64(b + 56);
-	x->nchunks = sl_get_be64(b + 64);
-	x->chunk_size = sl_get_be32(b + 72);
-	x->catalog_len = sl_get_be32(b + 76);
-	x->catalog_blocks = sl_get_be32(b + 80);
-	x->kmax = sl_get_be16(b + 84);
-	x->pass = sl_get_be16(b + 86);
-	x->passes = sl_get_be16(b + 88);
-	x->codec = b[90];
-	x->level = b[91];
+	get_fields(b, x, xfer_fields, NFIELDS(xfer_fields));
 	if (x->chunk_size == 0 || x->kmax < 1 || x->kmax > 254 || x->codec != 1 ||
 	    x->catalog_len == 0 || x->catalog_blocks == 0 || x->catalog_blocks > x->catalog_len ||
 	    x->passes == 0 || x->pass >= x->passes)
@@ -62,25 +108,23 @@ void sl_heartbeat_set_sender(struct sl_heartbeat *h)
 			*p = '?';
 }
 
+/* PROTOCOL.md §3; the sender's name at 86..117 (printable, zero-padded),
+ * bytes 118.. zero. */
+static const struct field hb_fields[] = {
+	INT(struct sl_heartbeat, time_ns, 0), INT(struct sl_heartbeat, interval_ms, 8),
+	INT(struct sl_heartbeat, rate_bps, 16), INT(struct sl_heartbeat, sent, 24),
+	INT(struct sl_heartbeat, kmax, 32), INT(struct sl_heartbeat, m, 34),
+	INT(struct sl_heartbeat, symsize, 36), INT(struct sl_heartbeat, interleave, 38),
+	INT(struct sl_heartbeat, state, 40), INT(struct sl_heartbeat, level, 41),
+	INT(struct sl_heartbeat, pass, 42), INT(struct sl_heartbeat, passes, 44),
+	RAW(struct sl_heartbeat, xfer, 46), INT(struct sl_heartbeat, xfer_sequence, 62),
+	INT(struct sl_heartbeat, blocks_sent, 70), INT(struct sl_heartbeat, blocks_total, 78),
+};
+
 void sl_heartbeat_encode(const struct sl_heartbeat *h, uint8_t o[SL_HB_BODY])
 {
 	memset(o, 0, SL_HB_BODY);
-	sl_put_be64(o, h->time_ns);
-	sl_put_be64(o + 8, h->interval_ms);
-	sl_put_be64(o + 16, h->rate_bps);
-	sl_put_be64(o + 24, h->sent);
-	sl_put_be16(o + 32, h->kmax);
-	sl_put_be16(o + 34, h->m);
-	sl_put_be16(o + 36, h->symsize);
-	sl_put_be16(o + 38, h->interleave);
-	o[40] = h->state;
-	o[41] = h->level;
-	sl_put_be16(o + 42, h->pass);
-	sl_put_be16(o + 44, h->passes);
-	memcpy(o + 46, h->xfer, 16);
-	sl_put_be64(o + 62, h->xfer_sequence);
-	sl_put_be64(o + 70, h->blocks_sent);
-	sl_put_be64(o + 78, h->blocks_total);
+	put_fields(o, h, hb_fields, NFIELDS(hb_fields));
 	memcpy(o + 86, h->sender, strnlen(h->sender, 32));
 }
 
@@ -91,33 +135,14 @@ int sl_heartbeat_decode(const uint8_t *b, size_t len, struct sl_heartbeat *h)
 	if (len != SL_HB_BODY)
 		return SL_ERR_PARSE;
 	memset(h, 0, sizeof *h);
-	h->time_ns = sl_get_be64(b);
-	h->interval_ms = sl_get_be64(b + 8);
-	h->rate_bps = sl_get_be64(b + 16);
-	h->sent = sl_get_be64(b + 24);
-	h->kmax = sl_get_be16(b + 32);
-	h->m = sl_get_be16(b + 34);
-	h->symsize = sl_get_be16(b + 36);
-	h->interleave = sl_get_be16(b + 38);
-	h->state = b[40];
-	h->level = b[41];
-	h->pass = sl_get_be16(b + 42);
-	h->passes = sl_get_be16(b + 44);
-	memcpy(h->xfer, b + 46, 16);
-	h->xfer_sequence = sl_get_be64(b + 62);
-	h->blocks_sent = sl_get_be64(b + 70);
-	h->blocks_total = sl_get_be64(b + 78);
+	get_fields(b, h, hb_fields, NFIELDS(hb_fields));
 	for (i = 0; i < 32 && b[86 + i]; i++) {
 		if (b[86 + i] < 0x21 || b[86 + i] > 0x7e)
 			return SL_ERR_PARSE;
 		h->sender[i] = (char)b[86 + i];
 	}
-	for (; i < 32; i++)
-		if (b[86 + i])
-			return SL_ERR_PARSE;
-	for (i = 118; i < SL_HB_BODY; i++)
-		if (b[i])
-			return SL_ERR_PARSE;
+	if (!all_zero(b, 86 + i, SL_HB_BODY))
+		return SL_ERR_PARSE;
 	if (h->state > SL_HB_ABORTED || h->interval_ms == 0 || h->interval_ms > 3600000 ||
 	    h->kmax > 254 || h->blocks_sent > h->blocks_total)
 		return SL_ERR_PARSE;
@@ -126,28 +151,25 @@ int sl_heartbeat_decode(const uint8_t *b, size_t len, struct sl_heartbeat *h)
 
 #define BLK_MAGIC 0x534C424Bu /* "SLBK" */
 
+/* PROTOCOL.md §5; the magic at 0, bytes 6 and 7 zero. */
+static const struct field blk_fields[] = {
+	INT(struct sl_block_rec, kind, 4), INT(struct sl_block_rec, codec, 5),
+	INT(struct sl_block_rec, index, 8), INT(struct sl_block_rec, offset, 16),
+	INT(struct sl_block_rec, raw_len, 24), INT(struct sl_block_rec, stored_len, 28),
+};
+
 void sl_block_rec_encode(const struct sl_block_rec *r, uint8_t o[SL_BLOCK_REC])
 {
 	memset(o, 0, SL_BLOCK_REC);
 	sl_put_be32(o, BLK_MAGIC);
-	o[4] = r->kind;
-	o[5] = r->codec;
-	sl_put_be64(o + 8, r->index);
-	sl_put_be64(o + 16, r->offset);
-	sl_put_be32(o + 24, r->raw_len);
-	sl_put_be32(o + 28, r->stored_len);
+	put_fields(o, r, blk_fields, NFIELDS(blk_fields));
 }
 
 int sl_block_rec_decode(const uint8_t *b, size_t block_bytes, struct sl_block_rec *r)
 {
 	if (block_bytes < SL_BLOCK_REC || sl_get_be32(b) != BLK_MAGIC || b[6] || b[7])
 		return SL_ERR_PARSE;
-	r->kind = b[4];
-	r->codec = b[5];
-	r->index = sl_get_be64(b + 8);
-	r->offset = sl_get_be64(b + 16);
-	r->raw_len = sl_get_be32(b + 24);
-	r->stored_len = sl_get_be32(b + 28);
+	get_fields(b, r, blk_fields, NFIELDS(blk_fields));
 	if (r->kind != SL_BLK_CATALOG && r->kind != SL_BLK_CHUNK)
 		return SL_ERR_PARSE;
 	if (r->codec != SL_CODEC_RAW && r->codec != SL_CODEC_ZSTD)
@@ -159,10 +181,7 @@ int sl_block_rec_decode(const uint8_t *b, size_t block_bytes, struct sl_block_re
 	if (r->codec == SL_CODEC_RAW && r->raw_len != r->stored_len)
 		return SL_ERR_PARSE;
 	/* The rest of the block is zero padding, which must really be zero. */
-	for (size_t i = SL_BLOCK_REC + r->stored_len; i < block_bytes; i++)
-		if (b[i])
-			return SL_ERR_PARSE;
-	return SL_OK;
+	return all_zero(b, SL_BLOCK_REC + r->stored_len, block_bytes) ? SL_OK : SL_ERR_PARSE;
 }
 
 unsigned sl_block_k(uint32_t stored_len, uint16_t symsize)

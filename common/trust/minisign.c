@@ -230,10 +230,31 @@ bool sl_ms_seckey_encrypted(const uint8_t *text, size_t len)
 	return enc;
 }
 
+/* An encrypted secret key's 104 bytes at raw + 54 (key id, secret key,
+ * checksum) XORed with the scrypt stream of the passphrase and the salt at
+ * raw + 6, at cost ops/mem: encrypts a key and decrypts it alike. */
+static int scrypt_xor(uint8_t *raw, const char *passphrase, uint64_t ops, uint64_t mem,
+		      struct sl_diag *d)
+{
+	uint8_t *stream = sodium_malloc(104);
+	int rc = SL_OK;
+
+	if (!stream)
+		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+	if (crypto_pwhash_scryptsalsa208sha256(stream, 104, passphrase, strlen(passphrase),
+					       raw + 6, ops, (size_t)mem) != 0)
+		rc = sl_diag_set(d, SL_ERR_NOMEM, "scrypt failed (not enough memory for the key's cost?)");
+	else
+		for (int i = 0; i < 104; i++)
+			raw[54 + i] ^= stream[i];
+	sodium_free(stream); /* wipes */
+	return rc;
+}
+
 int sl_ms_seckey_parse(const uint8_t *text, size_t len, const char *passphrase,
 		       struct sl_ms_seckey **out, struct sl_diag *d)
 {
-	uint8_t *raw, *stream = NULL, chk[32];
+	uint8_t *raw, chk[32];
 	struct sl_ms_seckey *sk;
 	int rc;
 
@@ -255,18 +276,9 @@ int sl_ms_seckey_parse(const uint8_t *text, size_t len, const char *passphrase,
 			rc = sl_diag_set(d, SL_ERR_RANGE, "secret key asks for an unreasonable scrypt cost");
 			goto out;
 		}
-		stream = sodium_malloc(104);
-		if (!stream) {
-			rc = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+		rc = scrypt_xor(raw, passphrase, ops, mem, d);
+		if (rc)
 			goto out;
-		}
-		if (crypto_pwhash_scryptsalsa208sha256(stream, 104, passphrase, strlen(passphrase),
-						       raw + 6, ops, (size_t)mem) != 0) {
-			rc = sl_diag_set(d, SL_ERR_NOMEM, "scrypt failed (not enough memory for the key's cost?)");
-			goto out;
-		}
-		for (int i = 0; i < 104; i++)
-			raw[54 + i] ^= stream[i];
 	}
 	sk = seckey_alloc();
 	if (!sk) {
@@ -285,8 +297,6 @@ int sl_ms_seckey_parse(const uint8_t *text, size_t len, const char *passphrase,
 	*out = sk;
 out:
 	sodium_memzero(chk, sizeof chk);
-	if (stream)
-		sodium_free(stream);
 	sodium_free(raw);
 	return rc;
 }
@@ -295,7 +305,7 @@ int sl_ms_seckey_format(const struct sl_ms_seckey *sk, const char *passphrase,
 			uint64_t opslimit, uint64_t memlimit, const char *comment,
 			char *out, size_t outsz, size_t *olen, struct sl_diag *d)
 {
-	uint8_t *raw, *stream = NULL;
+	uint8_t *raw;
 	size_t b64len = sodium_base64_ENCODED_LEN(SECKEY_BYTES, sodium_base64_VARIANT_ORIGINAL);
 	int rc = SL_OK, n;
 
@@ -318,18 +328,9 @@ int sl_ms_seckey_format(const struct sl_ms_seckey *sk, const char *passphrase,
 		randombytes_buf(raw + 6, 32);
 		put_le64(raw + 38, opslimit);
 		put_le64(raw + 46, memlimit);
-		stream = sodium_malloc(104);
-		if (!stream) {
-			rc = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
+		rc = scrypt_xor(raw, passphrase, opslimit, memlimit, d);
+		if (rc)
 			goto out;
-		}
-		if (crypto_pwhash_scryptsalsa208sha256(stream, 104, passphrase, strlen(passphrase),
-						       raw + 6, opslimit, (size_t)memlimit) != 0) {
-			rc = sl_diag_set(d, SL_ERR_NOMEM, "scrypt failed (not enough memory?)");
-			goto out;
-		}
-		for (int i = 0; i < 104; i++)
-			raw[54 + i] ^= stream[i];
 	}
 	n = snprintf(out, outsz, UNTRUSTED "%s\n", comment);
 	if (n < 0 || (size_t)n + b64len + 1 > outsz) {
@@ -342,8 +343,6 @@ int sl_ms_seckey_format(const struct sl_ms_seckey *sk, const char *passphrase,
 	out[n] = '\0';
 	*olen = (size_t)n;
 out:
-	if (stream)
-		sodium_free(stream);
 	sodium_free(raw);
 	return rc;
 }

@@ -257,6 +257,12 @@ int sl_conf_read(const char *path, size_t max, char **text, size_t *len, struct 
 	return r;
 }
 
+int sl_conf_cmdline_only(const char *key, struct sl_diag *d)
+{
+	return sl_diag_set(d, SL_ERR_INVAL, "'%s' belongs on the command line, not in a configuration file",
+			   key);
+}
+
 int sl_conf_check_secret(const char *what, const char *path, struct sl_diag *d)
 {
 	struct stat st;

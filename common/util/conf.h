@@ -67,6 +67,11 @@ void sl_conf_strings_free(struct sl_conf_strings *s);
 int sl_conf_count(const char *key, const char *arg, unsigned long lo, unsigned long hi, unsigned *out,
 		  struct sl_diag *d);
 
+/* The refusal of an option that only the command line takes (--config,
+ * --help, ...) met in a configuration file: SL_ERR_INVAL, "'KEY' belongs on
+ * the command line, not in a configuration file". */
+int sl_conf_cmdline_only(const char *key, struct sl_diag *d);
+
 /* A secret named by a setting (the link key): it must be a regular file
  * that neither group nor others can read or write; refused otherwise with
  * the command that fixes it ("chmod 600 PATH"). */
