@@ -6,21 +6,10 @@
 #include <string.h>
 
 #include "rxh.h"
+#include "rxh_suite.h"
 
-static struct rxh *h;
 
-static void up(void)
-{
-	cr_assert_not_null(h = rxh_for_test(1));
-}
-
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(rx, .init = up, .fini = down, .timeout = 60);
+TestSuite(rx, .init = rxh_suite_up, .fini = rxh_suite_down, .timeout = 60);
 
 Test(rx, releases_a_clean_transfer)
 {

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "rxh.h"
+#include "rxh_suite.h"
 #include "sha256.h"
 
-static struct rxh *h;
 static uint8_t *fa, *fb, *fc;
 static struct rxh_xfer base;
 static uint8_t base_sha[32];
@@ -36,7 +36,7 @@ static void up(void)
 {
 	struct rxh_file f[] = { { "a.bin", NULL, NA }, { "dir/b", NULL, NB } };
 
-	cr_assert_not_null(h = rxh_for_test(1));
+	rxh_suite_up();
 	fa = rxh_pattern(NA, 1);
 	fb = rxh_pattern(NB, 2);
 	fc = rxh_pattern(NC, 3);
@@ -51,11 +51,10 @@ static void up(void)
 static void down(void)
 {
 	rxh_xfer_free(&base);
-	rxh_free(h);
+	rxh_suite_down();
 	free(fa);
 	free(fb);
 	free(fc);
-	h = NULL;
 }
 
 TestSuite(rx_delta, .init = up, .fini = down, .timeout = 60);

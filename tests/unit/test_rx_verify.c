@@ -15,22 +15,15 @@
 #include <unistd.h>
 
 #include "rxh.h"
-
-static struct rxh *h;
+#include "rxh_suite.h"
 
 static void up(void)
 {
-	cr_assert_not_null(h = rxh_for_test(0));
+	rxh_suite_up_stopped();
 	h->verify_nowait = 1;
 }
 
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(rx_verify, .init = up, .fini = down, .timeout = 120);
+TestSuite(rx_verify, .init = up, .fini = rxh_suite_down, .timeout = 120);
 
 /* Wait (bounded) until x's verification thread is done, without picking
  * the verdict up. */

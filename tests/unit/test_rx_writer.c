@@ -24,23 +24,16 @@
 #include <unistd.h>
 
 #include "rxh.h"
-
-static struct rxh *h;
-
-static void up(void)
-{
-	cr_assert_not_null(h = rxh_for_test(0));
-}
+#include "rxh_suite.h"
 
 static void down(void)
 {
 	if (h && h->up)
 		rx_writer_hold(h->c.writer, 0); /* a failed assertion may leave it held */
-	rxh_free(h);
-	h = NULL;
+	rxh_suite_down();
 }
 
-TestSuite(rx_writer, .init = up, .fini = down, .timeout = 120);
+TestSuite(rx_writer, .init = rxh_suite_up_stopped, .fini = down, .timeout = 120);
 
 /* The number after "key=" on the status file's line starting with `line`. */
 static long long status_num(const char *line, const char *key)

@@ -18,24 +18,13 @@
 #include "link.h"
 #include "producer.h"
 #include "rxh.h"
+#include "rxh_suite.h"
 #include "sender.h"
 #include "source.h"
 #include "wire.h"
 
-static struct rxh *h;
 
-static void up(void)
-{
-	cr_assert_not_null(h = rxh_for_test(1));
-}
-
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(tx, .init = up, .fini = down, .timeout = 120);
+TestSuite(tx, .init = rxh_suite_up, .fini = rxh_suite_down, .timeout = 120);
 
 /* What one capture held, datagram by datagram (headers as sl_wire_open read
  * them, a hash of each opened body, a heartbeat's `sent` field). */
