@@ -16,7 +16,7 @@
 #include "link.h"
 #include "pace.h"
 #include "link_util.h"
-#include "tmpdir.h"
+#include "tmpdir_suite.h"
 
 Test(link, udp_loopback_batches)
 {
@@ -103,25 +103,12 @@ Test(link, send_refuses_bad_datagrams)
 
 /* Capture files live in a private directory removed after each test,
  * whether it passed or not. */
-static char tmpdir[64];
-static int tmpdir_fd = -1;
-
-static void tmp_setup(void)
-{
-	tmpdir_fd = tmpdir_make(tmpdir, sizeof tmpdir, "link");
-}
-
-static void tmp_teardown(void)
-{
-	tmpdir_remove(tmpdir, tmpdir_fd);
-}
-
 TestSuite(link, .init = tmp_setup, .fini = tmp_teardown);
 
 static char *tmpname(const char *tag)
 {
 	char *p = malloc(128);
-	snprintf(p, 128, "%s/%s.pcap", tmpdir, tag);
+	snprintf(p, 128, "%s/%s.pcap", tmp, tag);
 	return p;
 }
 
