@@ -635,11 +635,24 @@ void rxh_send_block(struct rxh *h, struct rxh_session *s, const struct rxh_xfer 
 		rxh_send_symbol(h, s, t, b, first_parity + i);
 }
 
+void rxh_send_blocks(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t, uint64_t from,
+		     uint64_t to)
+{
+	for (uint64_t b = from; b < to; b++)
+		rxh_send_block(h, s, t, b, 0, 0);
+}
+
 void rxh_send_all(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t, unsigned pass)
 {
 	rxh_send_hdr(h, s, t, NULL, pass);
-	for (uint64_t b = 0; b < t->nblocks; b++)
-		rxh_send_block(h, s, t, b, 0, 0);
+	rxh_send_blocks(h, s, t, 0, t->nblocks);
+}
+
+struct rx_xfer *rxh_send_catalog(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t)
+{
+	rxh_send_hdr(h, s, t, NULL, 0);
+	rxh_send_blocks(h, s, t, 0, t->hdr.catalog_blocks);
+	return rx_xfer_find(&h->c, t->id);
 }
 
 void rxh_send_hb(struct rxh *h, struct rxh_session *s, const uint8_t xfer[16], uint8_t state,

@@ -117,9 +117,7 @@ Test(rx_delta, base_that_is_not_a_release)
 
 	cr_assert_eq(rxh_xfer_build(h, g, 1, NULL, &staged), SL_OK);
 	cr_assert_eq(rxh_session_new(h, staged.symsize, &s), SL_OK);
-	rxh_send_hdr(h, &s, &staged, &staged.hdr, 0);
-	for (uint64_t b = 0; b < staged.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &s, &staged, b, 0, 0);
+	rxh_send_catalog(h, &s, &staged);
 	rxh_settle(h);
 	cr_assert(!rxh_is_released(h, staged.hex));
 	sl_sha256(staged.manifest, staged.manifest_len, sha);
