@@ -170,208 +170,229 @@ Test(minisign, secret_key_round_trip)
 }
 
 /* ---- counting signatures under a policy ------------------------------------ */
+/* ---- counting signatures under a policy ------------------------------------ */
 
-struct world {
+/* Policy e1/l1, 2 of the officers alice, bob and dave; submitter carol; and
+ * a key the policy does not list. Made before each test, freed after it. */
+static struct world {
 	struct sl_policy *p;
 	struct sl_ms_seckey *officer[3], *submitter, *stranger;
-};
+} w;
 
-static void world_init(struct world *w)
+static void world_init(void)
 {
 	static const char *const names[] = { "alice", "bob", "dave" };
 	struct sl_ms_pubkey pk;
-	cr_assert_eq(sl_policy_new(&w->p), SL_OK);
-	snprintf(w->p->enclave, sizeof w->p->enclave, "e1");
-	snprintf(w->p->link, sizeof w->p->link, "l1");
-	w->p->threshold = 2;
+	cr_assert_eq(sl_policy_new(&w.p), SL_OK);
+	snprintf(w.p->enclave, sizeof w.p->enclave, "e1");
+	snprintf(w.p->link, sizeof w.p->link, "l1");
+	w.p->threshold = 2;
 	for (int i = 0; i < 3; i++) {
-		cr_assert_eq(sl_ms_keygen(&pk, &w->officer[i]), SL_OK);
-		cr_assert_eq(sl_policy_add_key(w->p, true, names[i], &pk, NULL), SL_OK);
+		cr_assert_eq(sl_ms_keygen(&pk, &w.officer[i]), SL_OK);
+		cr_assert_eq(sl_policy_add_key(w.p, true, names[i], &pk, NULL), SL_OK);
 	}
-	cr_assert_eq(sl_ms_keygen(&pk, &w->submitter), SL_OK);
-	cr_assert_eq(sl_policy_add_key(w->p, false, "carol", &pk, NULL), SL_OK);
-	cr_assert_eq(sl_ms_keygen(&pk, &w->stranger), SL_OK);
-	cr_assert_eq(sl_policy_validate(w->p, NULL), SL_OK);
+	cr_assert_eq(sl_ms_keygen(&pk, &w.submitter), SL_OK);
+	cr_assert_eq(sl_policy_add_key(w.p, false, "carol", &pk, NULL), SL_OK);
+	cr_assert_eq(sl_ms_keygen(&pk, &w.stranger), SL_OK);
+	cr_assert_eq(sl_policy_validate(w.p, NULL), SL_OK);
 }
 
-static void world_free(struct world *w)
+static void world_free(void)
 {
 	for (int i = 0; i < 3; i++)
-		sl_ms_seckey_free(w->officer[i]);
-	sl_ms_seckey_free(w->submitter);
-	sl_ms_seckey_free(w->stranger);
-	sl_policy_free(w->p);
+		sl_ms_seckey_free(w.officer[i]);
+	sl_ms_seckey_free(w.submitter);
+	sl_ms_seckey_free(w.stranger);
+	sl_policy_free(w.p);
 }
 
-static int check(struct world *w, char **texts, const char **names, size_t n, struct sl_sig_result *res,
-		 struct sl_diag *d)
+TestSuite(threshold, .init = world_init, .fini = world_free);
+TestSuite(release, .init = world_init, .fini = world_free);
+
+/* Signature files as a transfer directory holds them: text[i] named name[i]. */
+#define SIGS_MAX 40
+struct sigs {
+	size_t n;
+	char *text[SIGS_MAX];
+	const char *name[SIGS_MAX];
+};
+
+static void sigs_put(struct sigs *s, char *text, const char *name)
 {
-	struct sl_sigfile f[8];
-	for (size_t i = 0; i < n; i++) {
-		f[i].name = names[i];
-		f[i].data = (const uint8_t *)texts[i];
-		f[i].len = strlen(texts[i]);
+	cr_assert_lt(s->n, SIGS_MAX);
+	s->text[s->n] = text;
+	s->name[s->n++] = name;
+}
+
+/* One signature of msg for each letter of `who`, its trusted comment the
+ * letter: a(lice), b(ob), d(ave) the officers, c(arol) the submitter, x a
+ * key the policy does not list (named mallory); manifest.NAME.minisig. */
+static void sigs_of(struct sigs *s, const char *who)
+{
+	static const char *const people = "abdcx";
+	static const char *const names[] = { "manifest.alice.minisig", "manifest.bob.minisig",
+					     "manifest.dave.minisig", "manifest.carol.minisig",
+					     "manifest.mallory.minisig" };
+	const struct sl_ms_seckey *keys[] = { w.officer[0], w.officer[1], w.officer[2], w.submitter,
+					      w.stranger };
+	for (; *who; who++) {
+		const char *p = strchr(people, *who);
+		char tc[2] = { *who, '\0' };
+		cr_assert(p, "no signer '%c'", *who);
+		sigs_put(s, sign(keys[p - people], msg, sizeof msg - 1, tc), names[p - people]);
 	}
-	return sl_policy_verify_signatures(w->p, msg, sizeof msg - 1, "carol", f, n, res, d);
+}
+
+static void sigs_free(struct sigs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->text[i]);
+}
+
+/* The first n of s as sl_sigfile entries (freed by the caller). */
+static struct sl_sigfile *sigfiles(const struct sigs *s, size_t n)
+{
+	struct sl_sigfile *f = calloc(n ? n : 1, sizeof *f);
+	cr_assert(f && n <= s->n);
+	for (size_t i = 0; i < n; i++) {
+		f[i].name = s->name[i];
+		f[i].data = (const uint8_t *)s->text[i];
+		f[i].len = strlen(s->text[i]);
+	}
+	return f;
+}
+
+/* The first n of s checked under the policy for a manifest naming carol. */
+static int check(const struct sigs *s, size_t n, struct sl_sig_result *res, struct sl_diag *d)
+{
+	struct sl_sigfile *f = sigfiles(s, n);
+	int r = sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, n, res, d);
+	free(f);
+	return r;
 }
 
 Test(threshold, two_of_three_accepted)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
-	world_init(&w);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[2], msg, sizeof msg - 1, "d"),
-		      sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
-	cr_assert_eq(check(&w, t, n, 3, &r, &d), SL_OK, "%s", d.msg);
+	sigs_of(&s, "adc");
+	cr_assert_eq(check(&s, 3, &r, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(r.officers_valid, 2);
 	cr_assert(r.submitter_ok);
 	cr_assert_eq(r.checks[0].status, SL_SIG_OFFICER);
 	cr_assert_eq(r.checks[1].key_index, 2);
 	cr_assert_eq(r.checks[2].status, SL_SIG_SUBMITTER);
 	sl_sig_result_clear(&r);
-	for (int i = 0; i < 3; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 /* res may be NULL: the verdict alone, nothing kept (the ASan build's leak
  * check failed here before: the per-signature checks were never freed). */
 Test(threshold, without_a_result)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_diag d;
-	world_init(&w);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[2], msg, sizeof msg - 1, "d"),
-		      sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
-	cr_assert_eq(check(&w, t, n, 3, NULL, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(check(&w, t, n, 1, NULL, &d), SL_ERR_THRESHOLD);
-	for (int i = 0; i < 3; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_of(&s, "adc");
+	cr_assert_eq(check(&s, 3, NULL, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(check(&s, 1, NULL, &d), SL_ERR_THRESHOLD);
+	sigs_free(&s);
 }
 
 Test(threshold, one_of_three_refused)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
-	world_init(&w);
-	char *t[] = { sign(w.officer[1], msg, sizeof msg - 1, "b"), sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.bob.minisig", "manifest.carol.minisig" };
-	cr_assert_eq(check(&w, t, n, 2, &r, &d), SL_ERR_THRESHOLD);
+	sigs_of(&s, "bc");
+	cr_assert_eq(check(&s, 2, &r, &d), SL_ERR_THRESHOLD);
 	cr_assert(strstr(d.msg, "1 of the 2"), "%s", d.msg);
 	sl_sig_result_clear(&r);
-	free(t[0]);
-	free(t[1]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 Test(threshold, same_officer_twice_counts_once)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
-	world_init(&w);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "first"), sign(w.officer[0], msg, sizeof msg - 1, "second"),
-		      sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.alice2.minisig", "manifest.carol.minisig" };
-	cr_assert_eq(check(&w, t, n, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
+	sigs_put(&s, sign(w.officer[0], msg, sizeof msg - 1, "first"), "manifest.alice.minisig");
+	sigs_put(&s, sign(w.officer[0], msg, sizeof msg - 1, "second"), "manifest.alice2.minisig");
+	sigs_of(&s, "c");
+	cr_assert_eq(check(&s, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
 	cr_assert_eq(r.officers_valid, 1);
 	cr_assert_eq(r.checks[1].status, SL_SIG_DUPLICATE);
 	sl_sig_result_clear(&r);
-	for (int i = 0; i < 3; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 Test(threshold, unknown_key_not_counted)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
-	world_init(&w);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.stranger, msg, sizeof msg - 1, "x"),
-		      sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.mallory.minisig", "manifest.carol.minisig" };
-	cr_assert_eq(check(&w, t, n, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
+	sigs_of(&s, "axc");
+	cr_assert_eq(check(&s, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
 	cr_assert_eq(r.checks[1].status, SL_SIG_UNKNOWN_KEY);
 	sl_sig_result_clear(&r);
-	for (int i = 0; i < 3; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 Test(threshold, tampered_manifest_or_comment_refused)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
 	uint8_t other[sizeof msg];
-	world_init(&w);
 	memcpy(other, msg, sizeof msg);
 	other[0] = 'S';
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[1], other, sizeof msg - 1, "b"),
-		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
+	sigs_of(&s, "a");
+	sigs_put(&s, sign(w.officer[1], other, sizeof msg - 1, "b"), "manifest.bob.minisig");
+	sigs_of(&s, "dc");
 	/* bob signed a different manifest: refused although alice and dave suffice */
-	cr_assert_eq(check(&w, t, n, 4, &r, &d), SL_ERR_SIG, "%s", d.msg);
+	cr_assert_eq(check(&s, 4, &r, &d), SL_ERR_SIG, "%s", d.msg);
 	cr_assert_eq(r.checks[1].status, SL_SIG_BAD);
 	cr_assert(strstr(d.msg, "manifest.bob.minisig"), "%s", d.msg);
 	sl_sig_result_clear(&r);
 	/* dave's trusted comment edited after signing */
-	char *tc = strstr(t[2], "trusted comment: d");
+	char *tc = strstr(s.text[2], "trusted comment: d");
 	tc[strlen("trusted comment: ")] = 'D';
-	char *t2[] = { t[0], t[2], t[3] };
-	const char *n2[] = { n[0], n[2], n[3] };
-	cr_assert_eq(check(&w, t2, n2, 3, &r, &d), SL_ERR_SIG, "%s", d.msg);
+	struct sigs s2 = { 3, { s.text[0], s.text[2], s.text[3] }, { s.name[0], s.name[2], s.name[3] } };
+	cr_assert_eq(check(&s2, 3, &r, &d), SL_ERR_SIG, "%s", d.msg);
 	cr_assert(strstr(r.checks[1].detail, "trusted comment altered"), "%s", r.checks[1].detail);
 	sl_sig_result_clear(&r);
-	for (int i = 0; i < 4; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 Test(threshold, legacy_refused)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
-	world_init(&w);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign_legacy(w.officer[1], msg, sizeof msg - 1, "b"),
-		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.dave.minisig", "manifest.carol.minisig" };
-	cr_assert_eq(check(&w, t, n, 4, &r, &d), SL_ERR_SIG);
+	sigs_of(&s, "a");
+	sigs_put(&s, sign_legacy(w.officer[1], msg, sizeof msg - 1, "b"), "manifest.bob.minisig");
+	sigs_of(&s, "dc");
+	cr_assert_eq(check(&s, 4, &r, &d), SL_ERR_SIG);
 	cr_assert_eq(r.checks[1].status, SL_SIG_LEGACY);
 	cr_assert(strstr(d.msg, "legacy"), "%s", d.msg);
 	sl_sig_result_clear(&r);
-	for (int i = 0; i < 4; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 Test(threshold, submitter_signature_required_and_not_counted)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
-	world_init(&w);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[1], msg, sizeof msg - 1, "b"),
-		      sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.carol.minisig" };
-	cr_assert_eq(check(&w, t, n, 2, &r, &d), SL_ERR_POLICY);
+	sigs_of(&s, "abc");
+	cr_assert_eq(check(&s, 2, &r, &d), SL_ERR_POLICY);
 	cr_assert(strstr(d.msg, "submitter carol"), "%s", d.msg);
 	sl_sig_result_clear(&r);
 	/* one officer plus the submitter is not two officers */
-	char *t2[] = { t[0], t[2] };
-	const char *n2[] = { n[0], n[2] };
-	cr_assert_eq(check(&w, t2, n2, 2, &r, &d), SL_ERR_THRESHOLD);
+	struct sigs s2 = { 2, { s.text[0], s.text[2] }, { s.name[0], s.name[2] } };
+	cr_assert_eq(check(&s2, 2, &r, &d), SL_ERR_THRESHOLD);
 	sl_sig_result_clear(&r);
-	for (int i = 0; i < 3; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 Test(threshold, unsafe_signature_names_refused)
@@ -389,41 +410,27 @@ Test(threshold, unsafe_signature_names_refused)
 
 /* ---- which signature files a receiver releases ------------------------------ */
 
-static struct sl_sigfile *sigfiles(char **texts, const char **names, size_t n)
-{
-	struct sl_sigfile *f = calloc(n, sizeof *f);
-	cr_assert(f);
-	for (size_t i = 0; i < n; i++) {
-		f[i].name = names[i];
-		f[i].data = (const uint8_t *)texts[i];
-		f[i].len = strlen(texts[i]);
-	}
-	return f;
-}
-
 Test(release, only_verified_signatures_of_listed_keys)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
 	struct sl_ms_seckey *erin;
 	struct sl_ms_pubkey pk;
 	char text[600];
-	world_init(&w);
 	cr_assert_eq(sl_ms_keygen(&pk, &erin), SL_OK);
 	cr_assert_eq(sl_policy_add_key(w.p, false, "erin", &pk, NULL), SL_OK);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[0], msg, sizeof msg - 1, "a again"),
-		      sign(w.stranger, msg, sizeof msg - 1, "x\033]0;owned\007\033[2J"),
-		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c"),
-		      sign(erin, msg, sizeof msg - 1, "e") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.alice2.minisig", "manifest.mallory.minisig",
-			    "manifest.dave.minisig", "manifest.carol.minisig", "manifest.erin.minisig" };
+	sigs_of(&s, "a");
+	sigs_put(&s, sign(w.officer[0], msg, sizeof msg - 1, "a again"), "manifest.alice2.minisig");
+	sigs_put(&s, sign(w.stranger, msg, sizeof msg - 1, "x\033]0;owned\007\033[2J"), "manifest.mallory.minisig");
+	sigs_of(&s, "dc");
+	sigs_put(&s, sign(erin, msg, sizeof msg - 1, "e"), "manifest.erin.minisig");
 	const bool want[] = { true, false, false, true, true, false };
-	struct sl_sigfile *f = sigfiles(t, n, 6);
+	struct sl_sigfile *f = sigfiles(&s, 6);
 
 	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 6, &r, &d), SL_OK, "%s", d.msg);
 	for (int i = 0; i < 6; i++)
-		cr_assert_eq(r.checks[i].release, want[i], "%s: release %d", n[i], r.checks[i].release);
+		cr_assert_eq(r.checks[i].release, want[i], "%s: release %d", s.name[i], r.checks[i].release);
 	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 3);
 	cr_assert(!strncmp(text, "manifest.alice2.minisig (officer alice signed more than once: counted once), "
 				 "manifest.mallory.minisig (key ", 107), "%s", text);
@@ -445,54 +452,43 @@ Test(release, only_verified_signatures_of_listed_keys)
 	cr_assert_str_eq(text, "");
 	sl_sig_result_clear(&r);
 	free(f);
-	for (int i = 0; i < 6; i++)
-		free(t[i]);
+	sigs_free(&s);
 	sl_ms_seckey_free(erin);
-	world_free(&w);
 }
 
 Test(release, bad_signature_is_not_released)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
 	char text[300];
-	world_init(&w);
-	char *t[] = { sign(w.officer[0], msg, sizeof msg - 1, "a"), sign(w.officer[1], msg, sizeof msg - 1, "b"),
-		      sign(w.officer[2], msg, sizeof msg - 1, "d"), sign(w.submitter, msg, sizeof msg - 1, "c") };
-	const char *n[] = { "manifest.alice.minisig", "manifest.bob.minisig", "manifest.dave.minisig",
-			    "manifest.carol.minisig" };
-	struct sl_sigfile *f = sigfiles(t, n, 4);
-	strstr(t[1], "trusted comment: b")[strlen("trusted comment: ")] = 'B';
+	sigs_of(&s, "abdc");
+	struct sl_sigfile *f = sigfiles(&s, 4);
+	strstr(s.text[1], "trusted comment: b")[strlen("trusted comment: ")] = 'B';
 	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 4, &r, &d), SL_ERR_SIG);
 	cr_assert(!r.checks[1].release);
 	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 1);
 	cr_assert(strstr(text, "manifest.bob.minisig (officer bob: global signature does not match"), "%s", text);
 	sl_sig_result_clear(&r);
 	free(f);
-	for (int i = 0; i < 4; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
 
 /* The text stays within its buffer, counts what does not fit and never
  * carries a file's bytes or an unsafe name as it is. */
 Test(release, dropped_text_is_bounded_and_printable)
 {
-	struct world w;
+	struct sigs s = { 0 };
 	struct sl_sig_result r;
 	struct sl_diag d;
-	char *t[40], names[40][64], text[256];
-	const char *n[40];
-	world_init(&w);
+	char names[40][64], text[256];
 	for (int i = 0; i < 40; i++) {
-		t[i] = sign(i < 2 ? w.officer[i] : i == 2 ? w.submitter : w.stranger, msg, sizeof msg - 1,
-			    "\033[31mred\033[0m");
 		snprintf(names[i], sizeof names[i], "manifest.signer-number-%02d.minisig", i);
-		n[i] = names[i];
+		sigs_put(&s, sign(i < 2 ? w.officer[i] : i == 2 ? w.submitter : w.stranger, msg, sizeof msg - 1,
+				  "\033[31mred\033[0m"), names[i]);
 	}
-	n[39] = "x\033[2J/../y.minisig";
-	struct sl_sigfile *f = sigfiles(t, n, 40);
+	s.name[39] = "x\033[2J/../y.minisig";
+	struct sl_sigfile *f = sigfiles(&s, 40);
 	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 40, &r, &d), SL_ERR_SIG);
 	cr_assert_eq(r.checks[39].status, SL_SIG_MALFORMED);
 	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 37);
@@ -507,7 +503,5 @@ Test(release, dropped_text_is_bounded_and_printable)
 	cr_assert(strstr(text, "x%1B%5B2J%2F..%2Fy.minisig (file name is not a safe NAME.minisig)"), "%s", text);
 	sl_sig_result_clear(&r);
 	free(f);
-	for (int i = 0; i < 40; i++)
-		free(t[i]);
-	world_free(&w);
+	sigs_free(&s);
 }
