@@ -206,8 +206,6 @@ static void world_free(void)
 	sl_policy_free(w.p);
 }
 
-TestSuite(threshold, .init = world_init, .fini = world_free);
-TestSuite(release, .init = world_init, .fini = world_free);
 
 /* Signature files as a transfer directory holds them: text[i] named name[i]. */
 #define SIGS_MAX 40
@@ -262,137 +260,123 @@ static struct sl_sigfile *sigfiles(const struct sigs *s, size_t n)
 	return f;
 }
 
-/* The first n of s checked under the policy for a manifest naming carol. */
-static int check(const struct sigs *s, size_t n, struct sl_sig_result *res, struct sl_diag *d)
+/* What a test signs and what the check says, freed after each test. */
+static struct sigs sigset;
+static struct sl_sig_result result;
+static struct sl_diag diag;
+
+static void suite_up(void)
+{
+	world_init();
+	memset(&sigset, 0, sizeof sigset);
+	memset(&result, 0, sizeof result);
+}
+
+static void suite_down(void)
+{
+	sl_sig_result_clear(&result);
+	sigs_free(&sigset);
+	world_free();
+}
+
+TestSuite(threshold, .init = suite_up, .fini = suite_down);
+TestSuite(release, .init = suite_up, .fini = suite_down);
+
+/* The first n of s checked under the policy for a manifest naming carol
+ * (res: result or NULL; the reason in diag). */
+static int check(const struct sigs *s, size_t n, struct sl_sig_result *res)
 {
 	struct sl_sigfile *f = sigfiles(s, n);
-	int r = sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, n, res, d);
+	int r = sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, n, res, &diag);
 	free(f);
 	return r;
 }
 
 Test(threshold, two_of_three_accepted)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
-	sigs_of(&s, "adc");
-	cr_assert_eq(check(&s, 3, &r, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(r.officers_valid, 2);
-	cr_assert(r.submitter_ok);
-	cr_assert_eq(r.checks[0].status, SL_SIG_OFFICER);
-	cr_assert_eq(r.checks[1].key_index, 2);
-	cr_assert_eq(r.checks[2].status, SL_SIG_SUBMITTER);
-	sl_sig_result_clear(&r);
-	sigs_free(&s);
+	sigs_of(&sigset, "adc");
+	cr_assert_eq(check(&sigset, 3, &result), SL_OK, "%s", diag.msg);
+	cr_assert_eq(result.officers_valid, 2);
+	cr_assert(result.submitter_ok);
+	cr_assert_eq(result.checks[0].status, SL_SIG_OFFICER);
+	cr_assert_eq(result.checks[1].key_index, 2);
+	cr_assert_eq(result.checks[2].status, SL_SIG_SUBMITTER);
 }
 
 /* res may be NULL: the verdict alone, nothing kept (the ASan build's leak
  * check failed here before: the per-signature checks were never freed). */
 Test(threshold, without_a_result)
 {
-	struct sigs s = { 0 };
-	struct sl_diag d;
-	sigs_of(&s, "adc");
-	cr_assert_eq(check(&s, 3, NULL, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(check(&s, 1, NULL, &d), SL_ERR_THRESHOLD);
-	sigs_free(&s);
+	sigs_of(&sigset, "adc");
+	cr_assert_eq(check(&sigset, 3, NULL), SL_OK, "%s", diag.msg);
+	cr_assert_eq(check(&sigset, 1, NULL), SL_ERR_THRESHOLD);
 }
 
 Test(threshold, one_of_three_refused)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
-	sigs_of(&s, "bc");
-	cr_assert_eq(check(&s, 2, &r, &d), SL_ERR_THRESHOLD);
-	cr_assert(strstr(d.msg, "1 of the 2"), "%s", d.msg);
-	sl_sig_result_clear(&r);
-	sigs_free(&s);
+	sigs_of(&sigset, "bc");
+	cr_assert_eq(check(&sigset, 2, &result), SL_ERR_THRESHOLD);
+	cr_assert(strstr(diag.msg, "1 of the 2"), "%s", diag.msg);
 }
 
 Test(threshold, same_officer_twice_counts_once)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
-	sigs_put(&s, sign(w.officer[0], msg, sizeof msg - 1, "first"), "manifest.alice.minisig");
-	sigs_put(&s, sign(w.officer[0], msg, sizeof msg - 1, "second"), "manifest.alice2.minisig");
-	sigs_of(&s, "c");
-	cr_assert_eq(check(&s, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
-	cr_assert_eq(r.officers_valid, 1);
-	cr_assert_eq(r.checks[1].status, SL_SIG_DUPLICATE);
-	sl_sig_result_clear(&r);
-	sigs_free(&s);
+	sigs_put(&sigset, sign(w.officer[0], msg, sizeof msg - 1, "first"), "manifest.alice.minisig");
+	sigs_put(&sigset, sign(w.officer[0], msg, sizeof msg - 1, "second"), "manifest.alice2.minisig");
+	sigs_of(&sigset, "c");
+	cr_assert_eq(check(&sigset, 3, &result), SL_ERR_THRESHOLD, "%s", diag.msg);
+	cr_assert_eq(result.officers_valid, 1);
+	cr_assert_eq(result.checks[1].status, SL_SIG_DUPLICATE);
 }
 
 Test(threshold, unknown_key_not_counted)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
-	sigs_of(&s, "axc");
-	cr_assert_eq(check(&s, 3, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
-	cr_assert_eq(r.checks[1].status, SL_SIG_UNKNOWN_KEY);
-	sl_sig_result_clear(&r);
-	sigs_free(&s);
+	sigs_of(&sigset, "axc");
+	cr_assert_eq(check(&sigset, 3, &result), SL_ERR_THRESHOLD, "%s", diag.msg);
+	cr_assert_eq(result.checks[1].status, SL_SIG_UNKNOWN_KEY);
 }
 
 Test(threshold, tampered_manifest_or_comment_refused)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
 	uint8_t other[sizeof msg];
 	memcpy(other, msg, sizeof msg);
 	other[0] = 'S';
-	sigs_of(&s, "a");
-	sigs_put(&s, sign(w.officer[1], other, sizeof msg - 1, "b"), "manifest.bob.minisig");
-	sigs_of(&s, "dc");
+	sigs_of(&sigset, "a");
+	sigs_put(&sigset, sign(w.officer[1], other, sizeof msg - 1, "b"), "manifest.bob.minisig");
+	sigs_of(&sigset, "dc");
 	/* bob signed a different manifest: refused although alice and dave suffice */
-	cr_assert_eq(check(&s, 4, &r, &d), SL_ERR_SIG, "%s", d.msg);
-	cr_assert_eq(r.checks[1].status, SL_SIG_BAD);
-	cr_assert(strstr(d.msg, "manifest.bob.minisig"), "%s", d.msg);
-	sl_sig_result_clear(&r);
+	cr_assert_eq(check(&sigset, 4, &result), SL_ERR_SIG, "%s", diag.msg);
+	cr_assert_eq(result.checks[1].status, SL_SIG_BAD);
+	cr_assert(strstr(diag.msg, "manifest.bob.minisig"), "%s", diag.msg);
+	sl_sig_result_clear(&result);
 	/* dave's trusted comment edited after signing */
-	char *tc = strstr(s.text[2], "trusted comment: d");
+	char *tc = strstr(sigset.text[2], "trusted comment: d");
 	tc[strlen("trusted comment: ")] = 'D';
-	struct sigs s2 = { 3, { s.text[0], s.text[2], s.text[3] }, { s.name[0], s.name[2], s.name[3] } };
-	cr_assert_eq(check(&s2, 3, &r, &d), SL_ERR_SIG, "%s", d.msg);
-	cr_assert(strstr(r.checks[1].detail, "trusted comment altered"), "%s", r.checks[1].detail);
-	sl_sig_result_clear(&r);
-	sigs_free(&s);
+	struct sigs s2 = { 3, { sigset.text[0], sigset.text[2], sigset.text[3] },
+			   { sigset.name[0], sigset.name[2], sigset.name[3] } };
+	cr_assert_eq(check(&s2, 3, &result), SL_ERR_SIG, "%s", diag.msg);
+	cr_assert(strstr(result.checks[1].detail, "trusted comment altered"), "%s", result.checks[1].detail);
 }
 
 Test(threshold, legacy_refused)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
-	sigs_of(&s, "a");
-	sigs_put(&s, sign_legacy(w.officer[1], msg, sizeof msg - 1, "b"), "manifest.bob.minisig");
-	sigs_of(&s, "dc");
-	cr_assert_eq(check(&s, 4, &r, &d), SL_ERR_SIG);
-	cr_assert_eq(r.checks[1].status, SL_SIG_LEGACY);
-	cr_assert(strstr(d.msg, "legacy"), "%s", d.msg);
-	sl_sig_result_clear(&r);
-	sigs_free(&s);
+	sigs_of(&sigset, "a");
+	sigs_put(&sigset, sign_legacy(w.officer[1], msg, sizeof msg - 1, "b"), "manifest.bob.minisig");
+	sigs_of(&sigset, "dc");
+	cr_assert_eq(check(&sigset, 4, &result), SL_ERR_SIG);
+	cr_assert_eq(result.checks[1].status, SL_SIG_LEGACY);
+	cr_assert(strstr(diag.msg, "legacy"), "%s", diag.msg);
 }
 
 Test(threshold, submitter_signature_required_and_not_counted)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
-	sigs_of(&s, "abc");
-	cr_assert_eq(check(&s, 2, &r, &d), SL_ERR_POLICY);
-	cr_assert(strstr(d.msg, "submitter carol"), "%s", d.msg);
-	sl_sig_result_clear(&r);
+	sigs_of(&sigset, "abc");
+	cr_assert_eq(check(&sigset, 2, &result), SL_ERR_POLICY);
+	cr_assert(strstr(diag.msg, "submitter carol"), "%s", diag.msg);
+	sl_sig_result_clear(&result);
 	/* one officer plus the submitter is not two officers */
-	struct sigs s2 = { 2, { s.text[0], s.text[2] }, { s.name[0], s.name[2] } };
-	cr_assert_eq(check(&s2, 2, &r, &d), SL_ERR_THRESHOLD);
-	sl_sig_result_clear(&r);
-	sigs_free(&s);
+	struct sigs s2 = { 2, { sigset.text[0], sigset.text[2] }, { sigset.name[0], sigset.name[2] } };
+	cr_assert_eq(check(&s2, 2, &result), SL_ERR_THRESHOLD);
 }
 
 Test(threshold, unsafe_signature_names_refused)
@@ -412,26 +396,23 @@ Test(threshold, unsafe_signature_names_refused)
 
 Test(release, only_verified_signatures_of_listed_keys)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
 	struct sl_ms_seckey *erin;
 	struct sl_ms_pubkey pk;
 	char text[600];
 	cr_assert_eq(sl_ms_keygen(&pk, &erin), SL_OK);
 	cr_assert_eq(sl_policy_add_key(w.p, false, "erin", &pk, NULL), SL_OK);
-	sigs_of(&s, "a");
-	sigs_put(&s, sign(w.officer[0], msg, sizeof msg - 1, "a again"), "manifest.alice2.minisig");
-	sigs_put(&s, sign(w.stranger, msg, sizeof msg - 1, "x\033]0;owned\007\033[2J"), "manifest.mallory.minisig");
-	sigs_of(&s, "dc");
-	sigs_put(&s, sign(erin, msg, sizeof msg - 1, "e"), "manifest.erin.minisig");
+	sigs_of(&sigset, "a");
+	sigs_put(&sigset, sign(w.officer[0], msg, sizeof msg - 1, "a again"), "manifest.alice2.minisig");
+	sigs_put(&sigset, sign(w.stranger, msg, sizeof msg - 1, "x\033]0;owned\007\033[2J"), "manifest.mallory.minisig");
+	sigs_of(&sigset, "dc");
+	sigs_put(&sigset, sign(erin, msg, sizeof msg - 1, "e"), "manifest.erin.minisig");
 	const bool want[] = { true, false, false, true, true, false };
-	struct sl_sigfile *f = sigfiles(&s, 6);
+	struct sl_sigfile *f = sigfiles(&sigset, 6);
 
-	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 6, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 6, &result, &diag), SL_OK, "%s", diag.msg);
 	for (int i = 0; i < 6; i++)
-		cr_assert_eq(r.checks[i].release, want[i], "%s: release %d", s.name[i], r.checks[i].release);
-	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 3);
+		cr_assert_eq(result.checks[i].release, want[i], "%s: release %d", sigset.name[i], result.checks[i].release);
+	cr_assert_eq(sl_sig_dropped_text(&result, f, text, sizeof text), 3);
 	cr_assert(!strncmp(text, "manifest.alice2.minisig (officer alice signed more than once: counted once), "
 				 "manifest.mallory.minisig (key ", 107), "%s", text);
 	cr_assert(strstr(text, "manifest.mallory.minisig (key ") && strstr(text, " is not in the policy)"), "%s", text);
@@ -439,69 +420,57 @@ Test(release, only_verified_signatures_of_listed_keys)
 		  "%s", text);
 	cr_assert(!strstr(text, "manifest.alice.minisig") && !strstr(text, "dave") && !strstr(text, "carol.minisig"),
 		  "%s", text);
-	sl_sig_result_clear(&r);
+	sl_sig_result_clear(&result);
 	/* no manifest submitter named: any listed submitter's signature is kept */
-	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, NULL, f, 6, &r, &d), SL_OK, "%s", d.msg);
-	cr_assert(r.checks[4].release && r.checks[5].release);
-	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 2);
-	sl_sig_result_clear(&r);
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, NULL, f, 6, &result, &diag), SL_OK, "%s", diag.msg);
+	cr_assert(result.checks[4].release && result.checks[5].release);
+	cr_assert_eq(sl_sig_dropped_text(&result, f, text, sizeof text), 2);
+	sl_sig_result_clear(&result);
 	/* everything released: an empty text */
 	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", (struct sl_sigfile[]){ f[0], f[3], f[4] },
-						 3, &r, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 0);
+						 3, &result, &diag), SL_OK, "%s", diag.msg);
+	cr_assert_eq(sl_sig_dropped_text(&result, f, text, sizeof text), 0);
 	cr_assert_str_eq(text, "");
-	sl_sig_result_clear(&r);
 	free(f);
-	sigs_free(&s);
 	sl_ms_seckey_free(erin);
 }
 
 Test(release, bad_signature_is_not_released)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
 	char text[300];
-	sigs_of(&s, "abdc");
-	struct sl_sigfile *f = sigfiles(&s, 4);
-	strstr(s.text[1], "trusted comment: b")[strlen("trusted comment: ")] = 'B';
-	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 4, &r, &d), SL_ERR_SIG);
-	cr_assert(!r.checks[1].release);
-	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 1);
+	sigs_of(&sigset, "abdc");
+	struct sl_sigfile *f = sigfiles(&sigset, 4);
+	strstr(sigset.text[1], "trusted comment: b")[strlen("trusted comment: ")] = 'B';
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 4, &result, &diag), SL_ERR_SIG);
+	cr_assert(!result.checks[1].release);
+	cr_assert_eq(sl_sig_dropped_text(&result, f, text, sizeof text), 1);
 	cr_assert(strstr(text, "manifest.bob.minisig (officer bob: global signature does not match"), "%s", text);
-	sl_sig_result_clear(&r);
 	free(f);
-	sigs_free(&s);
 }
 
 /* The text stays within its buffer, counts what does not fit and never
  * carries a file's bytes or an unsafe name as it is. */
 Test(release, dropped_text_is_bounded_and_printable)
 {
-	struct sigs s = { 0 };
-	struct sl_sig_result r;
-	struct sl_diag d;
 	char names[40][64], text[256];
 	for (int i = 0; i < 40; i++) {
 		snprintf(names[i], sizeof names[i], "manifest.signer-number-%02d.minisig", i);
-		sigs_put(&s, sign(i < 2 ? w.officer[i] : i == 2 ? w.submitter : w.stranger, msg, sizeof msg - 1,
+		sigs_put(&sigset, sign(i < 2 ? w.officer[i] : i == 2 ? w.submitter : w.stranger, msg, sizeof msg - 1,
 				  "\033[31mred\033[0m"), names[i]);
 	}
-	s.name[39] = "x\033[2J/../y.minisig";
-	struct sl_sigfile *f = sigfiles(&s, 40);
-	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 40, &r, &d), SL_ERR_SIG);
-	cr_assert_eq(r.checks[39].status, SL_SIG_MALFORMED);
-	cr_assert_eq(sl_sig_dropped_text(&r, f, text, sizeof text), 37);
+	sigset.name[39] = "x\033[2J/../y.minisig";
+	struct sl_sigfile *f = sigfiles(&sigset, 40);
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f, 40, &result, &diag), SL_ERR_SIG);
+	cr_assert_eq(result.checks[39].status, SL_SIG_MALFORMED);
+	cr_assert_eq(sl_sig_dropped_text(&result, f, text, sizeof text), 37);
 	cr_assert_lt(strlen(text), sizeof text);
 	cr_assert(strstr(text, ", and ") && strstr(text, " more"), "%s", text);
 	for (const char *p = text; *p; p++)
 		cr_assert(*p >= 0x20 && *p < 0x7f, "byte 0x%02x in '%s'", (unsigned char)*p, text);
-	sl_sig_result_clear(&r);
+	sl_sig_result_clear(&result);
 	/* the unsafe name alone: percent-encoded */
-	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f + 39, 1, &r, &d), SL_ERR_SIG);
-	cr_assert_eq(sl_sig_dropped_text(&r, f + 39, text, sizeof text), 1);
+	cr_assert_eq(sl_policy_verify_signatures(w.p, msg, sizeof msg - 1, "carol", f + 39, 1, &result, &diag), SL_ERR_SIG);
+	cr_assert_eq(sl_sig_dropped_text(&result, f + 39, text, sizeof text), 1);
 	cr_assert(strstr(text, "x%1B%5B2J%2F..%2Fy.minisig (file name is not a safe NAME.minisig)"), "%s", text);
-	sl_sig_result_clear(&r);
 	free(f);
-	sigs_free(&s);
 }
