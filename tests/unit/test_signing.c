@@ -38,15 +38,30 @@ static char *sign_legacy(const struct sl_ms_seckey *sk, const uint8_t *m, size_t
 	return t;
 }
 
+/* A fresh key pair: the public half in *pk. */
+static struct sl_ms_seckey *keygen(struct sl_ms_pubkey *pk)
+{
+	struct sl_ms_seckey *sk;
+	cr_assert_eq(sl_ms_keygen(pk, &sk), SL_OK);
+	return sk;
+}
+
+/* Signature text t parsed (it must parse). */
+static struct sl_ms_sig *parsed(const char *t)
+{
+	struct sl_ms_sig *s;
+	struct sl_diag d;
+	cr_assert_eq(sl_ms_sig_parse((const uint8_t *)t, strlen(t), &s, &d), SL_OK, "%s", d.msg);
+	return s;
+}
+
 Test(minisign, sign_and_verify)
 {
 	struct sl_ms_pubkey pk;
-	struct sl_ms_seckey *sk;
-	struct sl_ms_sig *s;
 	struct sl_diag d;
-	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK);
+	struct sl_ms_seckey *sk = keygen(&pk);
 	char *t = sign(sk, msg, sizeof msg - 1, "timestamp:1\tfile:manifest\thashed");
-	cr_assert_eq(sl_ms_sig_parse((uint8_t *)t, strlen(t), &s, &d), SL_OK, "%s", d.msg);
+	struct sl_ms_sig *s = parsed(t);
 	cr_assert(!s->legacy);
 	cr_assert_str_eq(s->trusted_comment, "timestamp:1\tfile:manifest\thashed");
 	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_OK, "%s", d.msg);
@@ -63,9 +78,8 @@ Test(minisign, sign_and_verify)
 	sl_ms_sig_free(s);
 	/* another key */
 	struct sl_ms_pubkey pk2;
-	struct sl_ms_seckey *sk2;
-	cr_assert_eq(sl_ms_keygen(&pk2, &sk2), SL_OK);
-	cr_assert_eq(sl_ms_sig_parse((uint8_t *)t, strlen(t), &s, &d), SL_OK);
+	struct sl_ms_seckey *sk2 = keygen(&pk2);
+	s = parsed(t);
 	cr_assert_eq(sl_ms_sig_verify(s, &pk2, msg, sizeof msg - 1, &d), SL_ERR_NOTFOUND);
 	memcpy(pk2.keyid, pk.keyid, 8); /* same id, other key */
 	cr_assert_eq(sl_ms_sig_verify(s, &pk2, msg, sizeof msg - 1, &d), SL_ERR_SIG);
@@ -78,12 +92,10 @@ Test(minisign, sign_and_verify)
 Test(minisign, legacy_is_parsed_but_refused)
 {
 	struct sl_ms_pubkey pk;
-	struct sl_ms_seckey *sk;
-	struct sl_ms_sig *s;
 	struct sl_diag d;
-	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK);
+	struct sl_ms_seckey *sk = keygen(&pk);
 	char *t = sign_legacy(sk, msg, sizeof msg - 1, "timestamp:1");
-	cr_assert_eq(sl_ms_sig_parse((uint8_t *)t, strlen(t), &s, &d), SL_OK, "%s", d.msg);
+	struct sl_ms_sig *s = parsed(t);
 	cr_assert(s->legacy);
 	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_ERR_UNSUPPORTED);
 	cr_assert(strstr(d.msg, "legacy"), "%s", d.msg);
@@ -188,12 +200,12 @@ static void world_init(void)
 	snprintf(w.p->link, sizeof w.p->link, "l1");
 	w.p->threshold = 2;
 	for (int i = 0; i < 3; i++) {
-		cr_assert_eq(sl_ms_keygen(&pk, &w.officer[i]), SL_OK);
+		w.officer[i] = keygen(&pk);
 		cr_assert_eq(sl_policy_add_key(w.p, true, names[i], &pk, NULL), SL_OK);
 	}
-	cr_assert_eq(sl_ms_keygen(&pk, &w.submitter), SL_OK);
+	w.submitter = keygen(&pk);
 	cr_assert_eq(sl_policy_add_key(w.p, false, "carol", &pk, NULL), SL_OK);
-	cr_assert_eq(sl_ms_keygen(&pk, &w.stranger), SL_OK);
+	w.stranger = keygen(&pk);
 	cr_assert_eq(sl_policy_validate(w.p, NULL), SL_OK);
 }
 
