@@ -55,25 +55,42 @@ static struct sl_ms_sig *parsed(const char *t)
 	return s;
 }
 
+/* The key pair the minisign tests sign with, made before each test (this
+ * initialises libsodium too). */
+static struct {
+	struct sl_ms_pubkey pk;
+	struct sl_ms_seckey *sk;
+} key;
+
+static void key_up(void)
+{
+	key.sk = keygen(&key.pk);
+}
+
+static void key_down(void)
+{
+	sl_ms_seckey_free(key.sk);
+}
+
+TestSuite(minisign, .init = key_up, .fini = key_down);
+
 Test(minisign, sign_and_verify)
 {
-	struct sl_ms_pubkey pk;
 	struct sl_diag d;
-	struct sl_ms_seckey *sk = keygen(&pk);
-	char *t = sign(sk, msg, sizeof msg - 1, "timestamp:1\tfile:manifest\thashed");
+	char *t = sign(key.sk, msg, sizeof msg - 1, "timestamp:1\tfile:manifest\thashed");
 	struct sl_ms_sig *s = parsed(t);
 	cr_assert(!s->legacy);
 	cr_assert_str_eq(s->trusted_comment, "timestamp:1\tfile:manifest\thashed");
-	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ms_sig_verify(s, &key.pk, msg, sizeof msg - 1, &d), SL_OK, "%s", d.msg);
 	/* one byte of the manifest changed */
 	uint8_t bad[sizeof msg];
 	memcpy(bad, msg, sizeof msg);
 	bad[5] ^= 1;
-	cr_assert_eq(sl_ms_sig_verify(s, &pk, bad, sizeof msg - 1, &d), SL_ERR_SIG);
+	cr_assert_eq(sl_ms_sig_verify(s, &key.pk, bad, sizeof msg - 1, &d), SL_ERR_SIG);
 	cr_assert(strstr(d.msg, "does not match the manifest"), "%s", d.msg);
 	/* the trusted comment changed */
 	s->trusted_comment[0] = 'T';
-	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_ERR_SIG);
+	cr_assert_eq(sl_ms_sig_verify(s, &key.pk, msg, sizeof msg - 1, &d), SL_ERR_SIG);
 	cr_assert(strstr(d.msg, "trusted comment altered"), "%s", d.msg);
 	sl_ms_sig_free(s);
 	/* another key */
@@ -81,27 +98,23 @@ Test(minisign, sign_and_verify)
 	struct sl_ms_seckey *sk2 = keygen(&pk2);
 	s = parsed(t);
 	cr_assert_eq(sl_ms_sig_verify(s, &pk2, msg, sizeof msg - 1, &d), SL_ERR_NOTFOUND);
-	memcpy(pk2.keyid, pk.keyid, 8); /* same id, other key */
+	memcpy(pk2.keyid, key.pk.keyid, 8); /* same id, other key */
 	cr_assert_eq(sl_ms_sig_verify(s, &pk2, msg, sizeof msg - 1, &d), SL_ERR_SIG);
 	sl_ms_sig_free(s);
 	free(t);
-	sl_ms_seckey_free(sk);
 	sl_ms_seckey_free(sk2);
 }
 
 Test(minisign, legacy_is_parsed_but_refused)
 {
-	struct sl_ms_pubkey pk;
 	struct sl_diag d;
-	struct sl_ms_seckey *sk = keygen(&pk);
-	char *t = sign_legacy(sk, msg, sizeof msg - 1, "timestamp:1");
+	char *t = sign_legacy(key.sk, msg, sizeof msg - 1, "timestamp:1");
 	struct sl_ms_sig *s = parsed(t);
 	cr_assert(s->legacy);
-	cr_assert_eq(sl_ms_sig_verify(s, &pk, msg, sizeof msg - 1, &d), SL_ERR_UNSUPPORTED);
+	cr_assert_eq(sl_ms_sig_verify(s, &key.pk, msg, sizeof msg - 1, &d), SL_ERR_UNSUPPORTED);
 	cr_assert(strstr(d.msg, "legacy"), "%s", d.msg);
 	sl_ms_sig_free(s);
 	free(t);
-	sl_ms_seckey_free(sk);
 }
 
 Test(minisign, malformed_signature_files)
@@ -120,19 +133,17 @@ Test(minisign, malformed_signature_files)
 
 Test(minisign, public_key_formats)
 {
-	struct sl_ms_pubkey pk, pk2;
-	struct sl_ms_seckey *sk;
+	struct sl_ms_pubkey pk2;
 	char text[256], b64[SL_MS_PK_B64], comment[64], kid[17];
 	struct sl_diag d;
-	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK);
-	cr_assert_gt(sl_ms_pubkey_format(&pk, "minisign public key X", text, sizeof text), 0);
+	cr_assert_gt(sl_ms_pubkey_format(&key.pk, "minisign public key X", text, sizeof text), 0);
 	cr_assert_eq(sl_ms_pubkey_parse((uint8_t *)text, strlen(text), &pk2, comment, sizeof comment, &d), SL_OK);
-	cr_assert(!memcmp(&pk, &pk2, sizeof pk));
+	cr_assert(!memcmp(&key.pk, &pk2, sizeof key.pk));
 	cr_assert_str_eq(comment, "minisign public key X");
-	sl_ms_pubkey_base64(&pk, b64);
+	sl_ms_pubkey_base64(&key.pk, b64);
 	cr_assert_eq(strlen(b64), 56);
 	cr_assert_eq(sl_ms_pubkey_from_base64(b64, 56, &pk2, &d), SL_OK);
-	cr_assert(!memcmp(&pk, &pk2, sizeof pk));
+	cr_assert(!memcmp(&key.pk, &pk2, sizeof key.pk));
 	b64[55] = '!';
 	cr_assert_eq(sl_ms_pubkey_from_base64(b64, 56, &pk2, &d), SL_ERR_PARSE);
 	/* key id as minisign prints it: little-endian, uppercase */
@@ -144,41 +155,38 @@ Test(minisign, public_key_formats)
 			   "RWRFuHCICyYFiXNSuXdQzsldbj7Z87z/ohXlluJER9Uie5g7rK2mccr2\n";
 	cr_assert_eq(sl_ms_pubkey_parse((const uint8_t *)real, strlen(real), &pk2, NULL, 0, &d), SL_OK, "%s", d.msg);
 	cr_assert(!memcmp(pk2.keyid, id, 8));
-	sl_ms_seckey_free(sk);
 }
 
 Test(minisign, secret_key_round_trip)
 {
-	struct sl_ms_pubkey pk, pk2;
-	struct sl_ms_seckey *sk, *sk2;
+	struct sl_ms_pubkey pk2;
+	struct sl_ms_seckey *sk2;
 	char *text;
 	size_t len;
 	struct sl_diag d;
 	const uint64_t ops = crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN, mem = 16u << 20;
-	cr_assert_eq(sl_ms_keygen(&pk, &sk), SL_OK); /* initialises libsodium */
 	cr_assert_not_null(text = sodium_malloc(1024));
 	/* encrypted, cheap scrypt for the test */
-	cr_assert_eq(sl_ms_seckey_format(sk, "pw", ops, mem, "c", text, 1024, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ms_seckey_format(key.sk, "pw", ops, mem, "c", text, 1024, &len, &d), SL_OK, "%s", d.msg);
 	cr_assert(sl_ms_seckey_encrypted((uint8_t *)text, len));
 	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, NULL, &sk2, &d), SL_ERR_AUTH);
 	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, "wrong", &sk2, &d), SL_ERR_AUTH);
 	cr_assert(strstr(d.msg, "wrong passphrase"), "%s", d.msg);
 	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, "pw", &sk2, &d), SL_OK, "%s", d.msg);
-	cr_assert(!memcmp(sk->sk, sk2->sk, 64));
+	cr_assert(!memcmp(key.sk->sk, sk2->sk, 64));
 	sl_ms_seckey_pubkey(sk2, &pk2);
-	cr_assert(!memcmp(&pk, &pk2, sizeof pk));
+	cr_assert(!memcmp(&key.pk, &pk2, sizeof key.pk));
 	sl_ms_seckey_free(sk2);
 	/* unencrypted */
-	cr_assert_eq(sl_ms_seckey_format(sk, NULL, 0, 0, "c", text, 1024, &len, &d), SL_OK);
+	cr_assert_eq(sl_ms_seckey_format(key.sk, NULL, 0, 0, "c", text, 1024, &len, &d), SL_OK);
 	cr_assert(!sl_ms_seckey_encrypted((uint8_t *)text, len));
 	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, NULL, &sk2, &d), SL_OK, "%s", d.msg);
-	cr_assert(!memcmp(sk->sk, sk2->sk, 64));
+	cr_assert(!memcmp(key.sk->sk, sk2->sk, 64));
 	/* a flipped bit in the key is caught by the checksum */
 	text[len - 10] = text[len - 10] == 'A' ? 'B' : 'A';
 	sl_ms_seckey_free(sk2);
 	cr_assert_eq(sl_ms_seckey_parse((uint8_t *)text, len, NULL, &sk2, &d), SL_ERR_AUTH);
 	sodium_free(text);
-	sl_ms_seckey_free(sk);
 }
 
 /* ---- counting signatures under a policy ------------------------------------ */
