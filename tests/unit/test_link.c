@@ -22,12 +22,9 @@ Test(link, udp_loopback_batches)
 {
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
-	char uri[64];
 	struct bufs *b = bufs_new(MAXN);
 
-	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(rx));
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair("", "", NULL, &tx, &rx);
 	cr_assert_eq(sl_link_fd(tx), -1);
 	cr_assert_geq(sl_link_fd(rx), 0);
 	/* three batches, each received whole before the next (the socket
@@ -47,21 +44,16 @@ Test(link, udp_loopback_batches)
 	/* nothing more arrives: a poll times out with 0 */
 	cr_assert_eq(sl_link_recv(rx, b->dg, 4, 0, &d), 0);
 	cr_assert_eq(sl_link_recv(rx, b->dg, 4, 20, &d), 0);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, udp_oversized_for_buffer_is_foreign)
 {
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
-	char uri[64];
 	struct bufs *b = bufs_new(8);
 
-	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(rx));
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair("", "", NULL, &tx, &rx);
 	/* datagram 3 is 64 bytes, 6 is 1472: give the receiver 100-byte buffers */
 	struct iovec v[2] = { b->iov[6], b->iov[3] };
 	cr_assert_eq(sl_link_send(tx, v, 2, &d), 2, "%s", d.msg);
@@ -74,9 +66,7 @@ Test(link, udp_oversized_for_buffer_is_foreign)
 	struct sl_link_stats st;
 	sl_link_get_stats(rx, &st);
 	cr_assert_eq(st.foreign, 1);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, send_refuses_bad_datagrams)
@@ -361,9 +351,7 @@ Test(link, ipv6_loopback)
 	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_link_send(tx, b->iov, 20, &d), 20, "%s", d.msg);
 	recv_check(rx, b, 0, 20);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* Drop CAP_NET_ADMIN from this (forked) test process only. */
@@ -481,9 +469,7 @@ Test(link, eth_over_veth_in_netns)
 	/* too big for the MTU: refused with the reason */
 	cr_assert_eq(sl_link_send(tx, &b->iov[7], 1, &d), SL_ERR_TOOBIG);
 	cr_assert(strstr(d.msg, "MTU 1500"), "%s", d.msg);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* Where the kernel refuses segmentation offload (here: 1400-byte segments
@@ -494,24 +480,18 @@ static void gso_refused(const char *io)
 {
 	struct sl_link *tx, *rx;
 	struct sl_diag d;
-	char uri[80];
 	struct bufs *b = bufs_new_len(150, 1400);
 
 	if (private_netns() || system("ip link set lo mtu 1300")) {
 		cr_skip_test("needs root and iproute2 to create a network namespace");
 		return;
 	}
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", io);
-	cr_assert_eq(sl_link_open_rx(uri, NULL, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u%s", rx_port(rx), io);
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair(io, io, NULL, &tx, &rx);
 	for (unsigned first = 0; first < 150; first += 50) {
 		cr_assert_eq(sl_link_send(tx, b->iov + first, 50, &d), 50, "%s", d.msg);
 		recv_check(rx, b, first, 50);
 	}
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, udp_gso_refused_falls_back) { gso_refused(""); }
@@ -540,9 +520,7 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	cr_assert_eq(sl_link_open_tx("udp://10.9.0.255:4801", NULL, &tx, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_link_send(tx, b->iov + 10, 10, &d), 10, "%s", d.msg);
 	recv_check(rx, b, 10, 10);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* A tiny receive buffer that nobody drains overflows; the next receive
@@ -551,18 +529,14 @@ static void kernel_drops(const char *rxopt)
 {
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
-	char uri[64];
 	struct bufs *b = bufs_new(200);
 	struct sl_link_opts o = { .sockbuf = 4096 };
 	unsigned got = 0;
 	int r;
 
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", rxopt);
-	cr_assert_eq(sl_link_open_rx(uri, &o, &rx, &d), SL_OK, "%s", d.msg);
 	/* one datagram per packet: with GSO the kernel drops whole
 	 * super-datagrams and counts each once */
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u?gso=0", rx_port(rx));
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair("?gso=0", rxopt, &o, &tx, &rx);
 	struct iovec v[200];
 	for (int i = 0; i < 200; i++)
 		v[i] = b->iov[5]; /* 1400 bytes each */
@@ -580,9 +554,7 @@ static void kernel_drops(const char *rxopt)
 	sl_link_get_stats(rx, &st);
 	cr_assert_eq(st.kernel_drops, 200 - (uint64_t)got, "drops %llu, received %u",
 		     (unsigned long long)st.kernel_drops, got);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, udp_kernel_drops_are_reported) { kernel_drops(""); }
@@ -598,16 +570,12 @@ static void gso_round_trip(const char *txopt, const char *rxopt, int borrow)
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
 	struct sl_link_opts o = { .borrow = borrow };
-	char uri[96];
 	static uint8_t mem[N][LEN], rbuf[N][LEN];
 	struct iovec v[N];
 	struct sl_dgram dg[N];
 	unsigned got = 0;
 
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", rxopt);
-	cr_assert_eq(sl_link_open_rx(uri, &o, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u%s", rx_port(rx), txopt);
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair(txopt, rxopt, &o, &tx, &rx);
 	for (unsigned i = 0; i < N; i++) {
 		sl_put_be32(mem[i], i);
 		for (unsigned k = 4; k < LEN; k++)
