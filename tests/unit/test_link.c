@@ -434,16 +434,20 @@ static int private_netns(void)
 		      "ip route add 224.0.0.0/4 dev lo") == 0 ? 0 : -1;
 }
 
+/* The test goes on in a private network namespace, or is skipped. */
+static void need_netns(void)
+{
+	if (private_netns())
+		cr_skip_test("needs root and iproute2 to create a network namespace and a veth pair");
+}
+
 Test(link, eth_over_veth_in_netns)
 {
 	struct sl_link *tx, *rx;
 	struct sl_diag d;
 	struct bufs *b = bufs_new(200);
 
-	if (private_netns()) {
-		cr_skip_test("needs root and iproute2 to create a network namespace and a veth pair");
-		return;
-	}
+	need_netns();
 	cr_assert_eq(sl_link_open_rx("eth:slb", NULL, &rx, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_link_open_tx("eth:sla", NULL, &tx, &d), SL_OK, "%s", d.msg);
 	cr_assert(strstr(sl_link_describe(rx), "ether proto 0x88b5"), "%s", sl_link_describe(rx));
@@ -482,10 +486,9 @@ static void gso_refused(const char *io)
 	struct sl_diag d;
 	struct bufs *b = bufs_new_len(150, 1400);
 
-	if (private_netns() || system("ip link set lo mtu 1300")) {
-		cr_skip_test("needs root and iproute2 to create a network namespace");
-		return;
-	}
+	need_netns();
+	if (system("ip link set lo mtu 1300"))
+		cr_skip_test("cannot set the loopback MTU in the namespace");
 	open_pair(io, io, NULL, &tx, &rx);
 	for (unsigned first = 0; first < 150; first += 50) {
 		cr_assert_eq(sl_link_send(tx, b->iov + first, 50, &d), 50, "%s", d.msg);
@@ -503,10 +506,7 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	struct sl_diag d;
 	struct bufs *b = bufs_new(30);
 
-	if (private_netns()) {
-		cr_skip_test("needs root and iproute2 to create a network namespace");
-		return;
-	}
+	need_netns();
 	cr_assert_eq(sl_link_open_rx("udp://239.7.7.7:4800?iface=lo", NULL, &rx, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_link_open_tx("udp://239.7.7.7:4800?iface=lo&ttl=1", NULL, &tx, &d), SL_OK,
 		     "%s", d.msg);
