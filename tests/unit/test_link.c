@@ -441,6 +441,14 @@ static void need_netns(void)
 		cr_skip_test("needs root and iproute2 to create a network namespace and a veth pair");
 }
 
+/* A receive link on rx_uri, then a send link on tx_uri. */
+static void open_at(const char *tx_uri, const char *rx_uri, struct sl_link **tx, struct sl_link **rx)
+{
+	struct sl_diag d;
+	cr_assert_eq(sl_link_open_rx(rx_uri, NULL, rx, &d), SL_OK, "%s: %s", rx_uri, d.msg);
+	cr_assert_eq(sl_link_open_tx(tx_uri, NULL, tx, &d), SL_OK, "%s: %s", tx_uri, d.msg);
+}
+
 Test(link, eth_over_veth_in_netns)
 {
 	struct sl_link *tx, *rx;
@@ -448,8 +456,7 @@ Test(link, eth_over_veth_in_netns)
 	struct bufs *b = bufs_new(200);
 
 	need_netns();
-	cr_assert_eq(sl_link_open_rx("eth:slb", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_link_open_tx("eth:sla", NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_at("eth:sla", "eth:slb", &tx, &rx);
 	cr_assert(strstr(sl_link_describe(rx), "ether proto 0x88b5"), "%s", sl_link_describe(rx));
 	/* datagrams up to the veth MTU of 1500 (frame carries 2 length bytes) */
 	unsigned n = 0;
@@ -507,17 +514,14 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	struct bufs *b = bufs_new(30);
 
 	need_netns();
-	cr_assert_eq(sl_link_open_rx("udp://239.7.7.7:4800?iface=lo", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_link_open_tx("udp://239.7.7.7:4800?iface=lo&ttl=1", NULL, &tx, &d), SL_OK,
-		     "%s", d.msg);
+	open_at("udp://239.7.7.7:4800?iface=lo&ttl=1", "udp://239.7.7.7:4800?iface=lo", &tx, &rx);
 	cr_assert_eq(sl_link_send(tx, b->iov, 10, &d), 10, "%s", d.msg);
 	recv_check(rx, b, 0, 10);
 	sl_link_close(tx);
 	sl_link_close(rx);
 
 	cr_assert_eq(system("ip addr add 10.9.0.1/24 dev sla"), 0);
-	cr_assert_eq(sl_link_open_rx("udp://0.0.0.0:4801", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_link_open_tx("udp://10.9.0.255:4801", NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_at("udp://10.9.0.255:4801", "udp://0.0.0.0:4801", &tx, &rx);
 	cr_assert_eq(sl_link_send(tx, b->iov + 10, 10, &d), 10, "%s", d.msg);
 	recv_check(rx, b, 10, 10);
 	close_pair(tx, rx, b);
