@@ -103,6 +103,15 @@ make_transfer() {
 
 xfer_id() { sed -n 's/^id //p' "$W/$1/manifest"; }
 
+# transfer_to_rx DIR SEQ KIND [extra manifest args]: make_transfer DIR, then
+# a sluice-rx on a free port: id is DIR's transfer id, P the port.
+transfer_to_rx() {
+    make_transfer "$@"
+    id=$(xfer_id "$1")
+    P=$(free_port)
+    start_rx "$P"
+}
+
 # start_rx PORT [extra args]: sluice-rx on udp://127.0.0.1:PORT, state in $W/state.
 # listening_count: how many times an rx has said it listens in rx.log.
 listening_count() {
@@ -210,6 +219,14 @@ kill_hard() {
     wait "$1" 2>/dev/null || true
 }
 
+# kill_when COND PID WHAT: once the shell test COND holds (within 20 s, else
+# fail "WHAT"), half a second more, then kill_hard PID: a kill mid-transfer.
+kill_when() {
+    wait_for "$1" 20 || fail "$3"
+    sleep 0.5
+    kill_hard "$2"
+}
+
 send() { # send DIR PORT [args]
     dir=$1 port=$2
     shift 2
@@ -258,15 +275,20 @@ audit_has() { # audit_has EVENT ID PATTERN
     grep -E "^[0-9]+ [^ ]+ $1 xfer=$2 .*$3" "$W/state/audit.log" >/dev/null
 }
 
-# send_refused DIR PORT WHAT PATTERN: DIR, sent to PORT, is refused with a
-# reason in the audit log that matches PATTERN (WHAT names it on failure).
+# send_refused DIR PORT WHAT PATTERN: DIR, sent to PORT (sluice-tx succeeds),
+# is refused with a reason in the audit log that matches PATTERN (WHAT names
+# it on failure); the reasons are noted.
 send_refused() {
     rid=$(xfer_id "$1")
-    send "$1" "$2" --rate "$RATE" || true
+    send "$1" "$2" --rate "$RATE" || fail "sluice-tx failed to send $3: $(tail -3 "$W/tx.log")"
     wait_for "audit_has rejected $rid ''" 20 || fail "$3 was not refused"
     audit_has rejected "$rid" "$4" ||
         fail "the refusal of $3 does not give its reason: $(grep "$rid" "$W/state/audit.log")"
+    audit_reason rejected "$rid"
 }
+
+# none_released: RELEASE is empty.
+none_released() { [ -z "$(ls "$W/rel")" ] || fail "released: $(ls "$W/rel")"; }
 
 # audit_reason EVENT ID: the reasons of ID's EVENT entries, as notes.
 audit_reason() {

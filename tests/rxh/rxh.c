@@ -560,8 +560,10 @@ void rxh_deliver(struct rxh *h, struct rxh_session *s, struct sl_wire_hdr *wh, c
 	if (sl_wire_seal(s->tx, wh, pad, h->dg) == SL_OK) {
 		rx_handle(&h->c, h->dg, sl_wire_dgram_size(s->symsize), h->now);
 		/* deterministic: as if verified on this thread (unless the test
-		 * looks at what happens meanwhile) */
-		rx_verify_poll(&h->c, !h->verify_nowait);
+		 * looks at what happens meanwhile: then only rxh_tick picks a
+		 * verdict up, however soon it is ready) */
+		if (!h->verify_nowait)
+			rx_verify_poll(&h->c, 1);
 		/* deterministic: as if written on this thread */
 		rx_writer_idle(h->c.writer);
 		rx_writer_poll(&h->c, NULL);
@@ -633,11 +635,24 @@ void rxh_send_block(struct rxh *h, struct rxh_session *s, const struct rxh_xfer 
 		rxh_send_symbol(h, s, t, b, first_parity + i);
 }
 
+void rxh_send_blocks(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t, uint64_t from,
+		     uint64_t to)
+{
+	for (uint64_t b = from; b < to; b++)
+		rxh_send_block(h, s, t, b, 0, 0);
+}
+
 void rxh_send_all(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t, unsigned pass)
 {
 	rxh_send_hdr(h, s, t, NULL, pass);
-	for (uint64_t b = 0; b < t->nblocks; b++)
-		rxh_send_block(h, s, t, b, 0, 0);
+	rxh_send_blocks(h, s, t, 0, t->nblocks);
+}
+
+struct rx_xfer *rxh_send_catalog(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t)
+{
+	rxh_send_hdr(h, s, t, NULL, 0);
+	rxh_send_blocks(h, s, t, 0, t->hdr.catalog_blocks);
+	return rx_xfer_find(&h->c, t->id);
 }
 
 void rxh_send_hb(struct rxh *h, struct rxh_session *s, const uint8_t xfer[16], uint8_t state,

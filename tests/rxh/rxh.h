@@ -121,8 +121,14 @@ void rxh_send_symbol(struct rxh *h, struct rxh_session *s, const struct rxh_xfer
  * 0..63), then enough parity rows from `first_parity` to replace them. */
 void rxh_send_block(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t, uint64_t b,
 		    uint64_t skip, unsigned first_parity);
+/* Blocks [from, to), each whole. */
+void rxh_send_blocks(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t, uint64_t from,
+		     uint64_t to);
 /* Header, then every block whole. */
 void rxh_send_all(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t, unsigned pass);
+/* The header (pass 0) and every catalog block whole: the receiver's
+ * transfer (rx_xfer_find), NULL when it keeps none. */
+struct rx_xfer *rxh_send_catalog(struct rxh *h, struct rxh_session *s, const struct rxh_xfer *t);
 void rxh_send_hb(struct rxh *h, struct rxh_session *s, const uint8_t xfer[16], uint8_t state,
 		 unsigned pass, unsigned passes);
 

@@ -1,11 +1,13 @@
 /* link_util.h — helpers shared by the link unit tests (test_link.c,
  * test_link_uring.c): datagrams whose sequence number, length and content
  * a receiver can check without the sent copy, buffers for up to MAXN of
- * them, a bounded in-order receive, and the port a receive link got. */
+ * them, a bounded in-order receive, the port a receive link got, and a
+ * loopback pair of links (open_pair, close_pair). */
 #ifndef SL_TEST_LINK_UTIL_H
 #define SL_TEST_LINK_UTIL_H
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -126,6 +128,27 @@ static inline unsigned rx_port(struct sl_link *rx)
 	const char *s = strrchr(sl_link_describe(rx), ':');
 	cr_assert(s, "%s", sl_link_describe(rx));
 	return (unsigned)strtoul(s + 1, NULL, 10);
+}
+
+/* A receive link on a free loopback port (rxopt appended to its URI, opened
+ * with ro, which may be NULL) and a send link to it (txopt appended). */
+static inline void open_pair(const char *txopt, const char *rxopt, const struct sl_link_opts *ro,
+			     struct sl_link **tx, struct sl_link **rx)
+{
+	struct sl_diag d;
+	char uri[128];
+	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", rxopt);
+	cr_assert_eq(sl_link_open_rx(uri, ro, rx, &d), SL_OK, "%s", d.msg);
+	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u%s", rx_port(*rx), txopt);
+	cr_assert_eq(sl_link_open_tx(uri, NULL, tx, &d), SL_OK, "%s", d.msg);
+}
+
+/* The end of a test on a pair: both links closed, the buffers freed. */
+static inline void close_pair(struct sl_link *tx, struct sl_link *rx, struct bufs *b)
+{
+	sl_link_close(tx);
+	sl_link_close(rx);
+	bufs_free(b);
 }
 
 #endif

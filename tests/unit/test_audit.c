@@ -14,10 +14,7 @@
 
 #include "audit.h"
 #include "sha256.h"
-#include "tmpdir.h"
-
-static char dir[64];
-static int dirfd_ = -1;
+#include "tmpdir_suite.h"
 
 /* A logger that keeps every line, "LEVEL msg\n". */
 static char logged[1 << 16];
@@ -31,21 +28,16 @@ static const struct sl_logger lg = { capture, NULL, SL_LOG_DEBUG };
 
 static void setup(void)
 {
-	dirfd_ = tmpdir_make(dir, sizeof dir, "audit");
+	tmp_setup();
 	logged[0] = '\0';
 }
 
-static void teardown(void)
-{
-	tmpdir_remove(dir, dirfd_);
-}
-
-TestSuite(audit, .init = setup, .fini = teardown);
+TestSuite(audit, .init = setup, .fini = tmp_teardown);
 
 static char *slurp(const char *name, size_t *len)
 {
 	static char buf[1 << 16];
-	int fd = openat(dirfd_, name, O_RDONLY);
+	int fd = openat(tmp_fd, name, O_RDONLY);
 	ssize_t n;
 	cr_assert_geq(fd, 0, "%s missing", name);
 	n = read(fd, buf, sizeof buf - 1);
@@ -59,7 +51,7 @@ static char *slurp(const char *name, size_t *len)
 
 static void put(const char *name, const char *data, size_t len, int flags)
 {
-	int fd = openat(dirfd_, name, O_WRONLY | O_CREAT | flags, 0640);
+	int fd = openat(tmp_fd, name, O_WRONLY | O_CREAT | flags, 0640);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, data, len), (ssize_t)len);
 	close(fd);
@@ -68,7 +60,7 @@ static void put(const char *name, const char *data, size_t len, int flags)
 static off_t size_of(const char *name)
 {
 	struct stat st;
-	cr_assert_eq(fstatat(dirfd_, name, &st, 0), 0, "%s missing", name);
+	cr_assert_eq(fstatat(tmp_fd, name, &st, 0), 0, "%s missing", name);
 	return st.st_size;
 }
 
@@ -89,7 +81,7 @@ static void make_log(int n)
 {
 	struct sl_audit *a;
 	struct sl_diag d = { "" };
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
 	for (int i = 0; i < n; i++)
 		cr_assert_eq(sl_audit_append(a, i ? "released" : "started", i ? "00112233445566778899aabbccddeeff" : NULL,
 					     NULL, "all well", &d), SL_OK, "%s", d.msg);
@@ -127,14 +119,14 @@ Test(audit, torn_tail_cut_and_audited)
 	memcpy(good, slurp("audit.log", NULL), (size_t)good_len);
 	put("audit.log", torn, strlen(torn), O_APPEND);
 	/* A status check meanwhile: the chain holds, the tail is only torn. */
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert(st.torn_tail && st.tail_bytes == strlen(torn) && st.entries == 3);
 
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_audit_append(a, "stopped", NULL, NULL, "signal", &d), SL_OK, "%s", d.msg);
 	sl_audit_get_head(a, &h);
 	sl_audit_close(a);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(st.entries, 5);
 	cr_assert_eq(st.file_anchor, SL_AUDIT_ANCHOR_HELD);
 	cr_assert_eq(h.seq, 5);
@@ -151,9 +143,9 @@ Test(audit, torn_tail_cut_and_audited)
 	/* A whole last line that does not chain (say, zeros from a crash) is cut too. */
 	good_len = size_of("audit.log");
 	put("audit.log", "6 x\n", 4, O_APPEND);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
 	sl_audit_close(a);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(st.entries, 6);
 	line4 = slurp("audit.log", NULL) + good_len;
 	cr_assert_eq(sl_audit_parse_line(line4, buf, sizeof buf, &e), SL_OK);
@@ -170,7 +162,7 @@ Test(audit, full_disk_leaves_no_half_line)
 	off_t before;
 
 	make_log(3);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
 	before = size_of("audit.log");
 	/* A file size limit makes the next write short, like a full disk. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -184,9 +176,9 @@ Test(audit, full_disk_leaves_no_half_line)
 	cr_assert(strstr(logged, "0 audit: entry #4 (released ) was NOT recorded"), "%s", logged);
 	cr_assert_eq(sl_audit_append(a, "released", NULL, NULL, "fits", &d), SL_OK, "%s", d.msg);
 	sl_audit_close(a);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(st.entries, 4);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
 	sl_audit_close(a);
 }
 
@@ -197,8 +189,8 @@ Test(audit, anchors_follow_each_append)
 	struct sl_diag d = { "" };
 	char want[96];
 
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(faccessat(dirfd_, "audit.head", F_OK, 0), -1, "no head before the first entry");
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(faccessat(tmp_fd, "audit.head", F_OK, 0), -1, "no head before the first entry");
 	for (int i = 1; i <= 3; i++) {
 		cr_assert_eq(sl_audit_append(a, "released", NULL, NULL, "x", &d), SL_OK, "%s", d.msg);
 		sl_audit_get_head(a, &h);
@@ -209,7 +201,7 @@ Test(audit, anchors_follow_each_append)
 		cr_assert_str_eq(slurp("audit.head", NULL), want);
 	}
 	sl_audit_close(a);
-	cr_assert_eq(faccessat(dirfd_, ".audit.head.tmp", F_OK, 0), -1, "temp file left");
+	cr_assert_eq(faccessat(tmp_fd, ".audit.head.tmp", F_OK, 0), -1, "temp file left");
 	cr_assert_eq(sl_audit_head_parse("#3:ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n", &h),
 		     SL_OK);
 	cr_assert_eq(h.seq, 3);
@@ -233,24 +225,24 @@ Test(audit, truncated_detected_by_head_file)
 	snprintf(head, sizeof head, "%s", slurp("audit.head", NULL));
 	cr_assert_eq(strncmp(head, "5:", 2), 0, "%s", head);
 	cut = end_of_line(3);
-	snprintf(path, sizeof path, "%s/audit.log", dir);
+	snprintf(path, sizeof path, "%s/audit.log", tmp);
 	cr_assert_eq(truncate(path, cut), 0);
 
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "audit.log ends at entry #3, but audit.head names entry #5: entries were "
 			 "removed from its end"), "%s", d.msg);
 	cr_assert_eq(st.entries, 3);
 	cr_assert_eq(st.file_anchor, SL_AUDIT_ANCHOR_SHORT);
 	/* sluice-rx refuses to start on it, and changes nothing. */
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "names entry #5") && strstr(d.msg, "move them aside"), "%s", d.msg);
 	cr_assert_eq(size_of("audit.log"), cut);
 	cr_assert_str_eq(slurp("audit.head", NULL), head);
 	/* A head file that does not parse is refused too, not ignored. */
 	put("audit.head", "garbage\n", 8, O_TRUNC);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "audit.head does not hold SEQ:HEX"), "%s", d.msg);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
 	cr_assert_eq(size_of("audit.log"), cut);
 }
 
@@ -265,9 +257,9 @@ Test(audit, truncated_mid_line_is_not_repaired_over_the_head_file)
 
 	make_log(5);
 	cut = end_of_line(4) - 10;
-	snprintf(path, sizeof path, "%s/audit.log", dir);
+	snprintf(path, sizeof path, "%s/audit.log", tmp);
 	cr_assert_eq(truncate(path, cut), 0);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "ends at entry #3, but audit.head names entry #5"), "%s", d.msg);
 	cr_assert_eq(size_of("audit.log"), cut, "the torn line was cut despite the head file");
 }
@@ -284,21 +276,21 @@ Test(audit, truncated_detected_by_given_head)
 	h2 = logged_head(2);
 	/* Whoever cut the log removed the head file too: only the journal's
 	 * head is left to catch it. */
-	cr_assert_eq(unlinkat(dirfd_, "audit.head", 0), 0);
-	snprintf(path, sizeof path, "%s/audit.log", dir);
+	cr_assert_eq(unlinkat(tmp_fd, "audit.head", 0), 0);
+	snprintf(path, sizeof path, "%s/audit.log", tmp);
 	cr_assert_eq(truncate(path, end_of_line(3)), 0);
 
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert(!st.head_file_present);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", &h5, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", &h5, &st, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "audit.log ends at entry #3, but the given head is entry #5"), "%s", d.msg);
 	cr_assert_eq(st.given_anchor, SL_AUDIT_ANCHOR_SHORT);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", &h2, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", &h2, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(st.given_anchor, SL_AUDIT_ANCHOR_HELD);
 	/* A log rewritten from entry 2 on: entry 2 is there, with another chain. */
 	bad = h2;
 	bad.chain[10] = bad.chain[10] == 'a' ? 'b' : 'a';
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", &bad, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", &bad, &st, &d), SL_ERR_CORRUPT);
 	cr_assert_eq(st.given_anchor, SL_AUDIT_ANCHOR_DIFFERS);
 	cr_assert(strstr(d.msg, "entry #2 is not the one given"), "%s", d.msg);
 }
@@ -312,17 +304,17 @@ Test(audit, removed_file_detected)
 
 	make_log(2);
 	h2 = logged_head(2);
-	cr_assert_eq(unlinkat(dirfd_, "audit.log", 0), 0);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(unlinkat(tmp_fd, "audit.log", 0), 0);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
 	cr_assert(st.missing);
 	cr_assert(strstr(d.msg, "audit.log is missing, but audit.head names entry #2: the log was removed"),
 		  "%s", d.msg);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "missing"), "%s", d.msg);
-	cr_assert_eq(faccessat(dirfd_, "audit.log", F_OK, 0), -1, "a fresh log was created over the loss");
+	cr_assert_eq(faccessat(tmp_fd, "audit.log", F_OK, 0), -1, "a fresh log was created over the loss");
 	/* Both gone: the journal's head still says there was a log. */
-	cr_assert_eq(unlinkat(dirfd_, "audit.head", 0), 0);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", &h2, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(unlinkat(tmp_fd, "audit.head", 0), 0);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", &h2, &st, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "audit.log is missing, but the given head is entry #2"), "%s", d.msg);
 }
 
@@ -371,16 +363,16 @@ Test(audit, broken_middle_refused)
 	memcpy(bad, orig, len + 1);
 	bad[l1 + 30] ^= 1;
 	put("audit.log", bad, len, O_TRUNC);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "chain broken at line 2") && strstr(d.msg, "lines follow it"), "%s", d.msg);
 	cr_assert_eq(memcmp(slurp("audit.log", NULL), bad, len), 0, "the log was changed");
 	cr_assert_str_eq(slurp("audit.head", NULL), head);
-	cr_assert_eq(sl_audit_verify(dirfd_, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_verify(tmp_fd, "audit.log", NULL, &st, &d), SL_ERR_CORRUPT);
 	cr_assert(st.bad_line == 2 && !st.torn_tail && st.file_anchor == SL_AUDIT_ANCHOR_UNCHECKED);
 
 	/* ... and the last line torn as well: still refused, nothing cut. */
 	put("audit.log", bad, len - 5, O_TRUNC);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "line 2"), "%s", d.msg);
 	cr_assert_eq(size_of("audit.log"), (off_t)len - 5);
 
@@ -390,8 +382,8 @@ Test(audit, broken_middle_refused)
 	memcpy(bad + l2, orig + l3, len - (size_t)l3 + 1);
 	rechain(bad);
 	put("audit.log", bad, strlen(bad), O_TRUNC);
-	cr_assert_eq(unlinkat(dirfd_, "audit.head", 0), 0);
-	cr_assert_eq(sl_audit_open(dirfd_, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
+	cr_assert_eq(unlinkat(tmp_fd, "audit.head", 0), 0);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", &lg, &a, &d), SL_ERR_CORRUPT);
 	cr_assert(strstr(d.msg, "line 3, which is entry #4 where #3 was due"), "%s", d.msg);
 	cr_assert_eq(memcmp(slurp("audit.log", NULL), bad, strlen(bad)), 0, "the log was changed");
 }

@@ -9,22 +9,9 @@
 
 #include "audit.h"
 #include "audit_find.h"
-#include "tmpdir.h"
+#include "tmpdir_suite.h"
 
-static char dir[64];
-static int dfd = -1;
-
-static void setup(void)
-{
-	dfd = tmpdir_make(dir, sizeof dir, "audit-scan");
-}
-
-static void teardown(void)
-{
-	tmpdir_remove(dir, dfd);
-}
-
-TestSuite(audit_scan, .init = setup, .fini = teardown);
+TestSuite(audit_scan, .init = tmp_setup, .fini = tmp_teardown);
 
 static const char A[] = "0123456789abcdef0123456789abcdef";
 static const char B[] = "fedcba9876543210fedcba9876543210";
@@ -38,7 +25,7 @@ static struct sl_audit *log_with(unsigned n, const char *event)
 
 	memset(reason, 'r', sizeof reason - 1);
 	reason[sizeof reason - 1] = '\0';
-	cr_assert_eq(sl_audit_open(dfd, "audit.log", NULL, &a, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_audit_open(tmp_fd, "audit.log", NULL, &a, &d), SL_OK, "%s", d.msg);
 	for (unsigned i = 0; i < n; i++)
 		cr_assert_eq(sl_audit_append(a, event, A, NULL, reason, &d), SL_OK, "%s", d.msg);
 	return a;
@@ -47,11 +34,11 @@ static struct sl_audit *log_with(unsigned n, const char *event)
 Test(audit_scan, missing_and_empty_log)
 {
 	uint64_t s = 99;
-	cr_assert_eq(sl_audit_last_seq(dfd, "audit.log", &s, NULL), SL_OK);
+	cr_assert_eq(sl_audit_last_seq(tmp_fd, "audit.log", &s, NULL), SL_OK);
 	cr_assert_eq(s, 0);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 0, "released", A, NULL), 0);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 0, "released", A, NULL), 0);
 	sl_audit_close(log_with(0, "started"));
-	cr_assert_eq(sl_audit_last_seq(dfd, "audit.log", &s, NULL), SL_OK);
+	cr_assert_eq(sl_audit_last_seq(tmp_fd, "audit.log", &s, NULL), SL_OK);
 	cr_assert_eq(s, 0);
 }
 
@@ -62,13 +49,13 @@ Test(audit_scan, only_entries_after_the_number)
 
 	cr_assert_eq(sl_audit_append(a, "released", A, NULL, "x", NULL), SL_OK); /* 4 */
 	cr_assert_eq(sl_audit_append(a, "rejected", B, NULL, "x", NULL), SL_OK); /* 5 */
-	cr_assert_eq(sl_audit_last_seq(dfd, "audit.log", &s, NULL), SL_OK);
+	cr_assert_eq(sl_audit_last_seq(tmp_fd, "audit.log", &s, NULL), SL_OK);
 	cr_assert_eq(s, 5);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 3, "released", A, NULL), 1);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 4, "released", A, NULL), 0, "4 is not above 4");
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 0, "released", B, NULL), 0, "other transfer");
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 0, "rejected", B, NULL), 1);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 0, "rejected", A, NULL), 0, "other event");
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 3, "released", A, NULL), 1);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 4, "released", A, NULL), 0, "4 is not above 4");
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 0, "released", B, NULL), 0, "other transfer");
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 0, "rejected", B, NULL), 1);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 0, "rejected", A, NULL), 0, "other event");
 	sl_audit_close(a);
 }
 
@@ -82,11 +69,11 @@ Test(audit_scan, windows_grow_back_to_an_old_entry)
 	sl_audit_close(a);
 	a = log_with(300, "timeout");
 	sl_audit_close(a);
-	cr_assert_eq(sl_audit_last_seq(dfd, "audit.log", &s, NULL), SL_OK);
+	cr_assert_eq(sl_audit_last_seq(tmp_fd, "audit.log", &s, NULL), SL_OK);
 	cr_assert_eq(s, 311);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 10, "released", B, NULL), 1);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 0, "released", B, NULL), 1);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 11, "released", B, NULL), 0);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 10, "released", B, NULL), 1);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 0, "released", B, NULL), 1);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 11, "released", B, NULL), 0);
 }
 
 /* A line cut short by a crash is no entry, with or without the LF that
@@ -101,18 +88,18 @@ Test(audit_scan, torn_tail_is_not_an_entry)
 	sl_audit_close(a);
 	n = snprintf(line, sizeof line, "3 2030-01-01T00:00:00Z released xfer=%s manifest=- reason=x "
 		     "chain=0123456789abcdef", A);
-	fd = openat(dfd, "audit.log", O_WRONLY | O_APPEND);
+	fd = openat(tmp_fd, "audit.log", O_WRONLY | O_APPEND);
 	cr_assert_eq(write(fd, line, (size_t)n), n);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 0, "released", A, NULL), 0, "no LF");
-	cr_assert_eq(sl_audit_last_seq(dfd, "audit.log", &s, NULL), SL_OK);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 0, "released", A, NULL), 0, "no LF");
+	cr_assert_eq(sl_audit_last_seq(tmp_fd, "audit.log", &s, NULL), SL_OK);
 	cr_assert_eq(s, 2);
 	close(fd);
 	a = log_with(0, "started"); /* opening cuts the torn line and records the cut as entry 3 */
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 0, "released", A, NULL), 0, "torn line cut");
-	cr_assert_eq(sl_audit_last_seq(dfd, "audit.log", &s, NULL), SL_OK);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 0, "released", A, NULL), 0, "torn line cut");
+	cr_assert_eq(sl_audit_last_seq(tmp_fd, "audit.log", &s, NULL), SL_OK);
 	cr_assert_eq(s, 3);
 	/* the next append is a whole entry after it */
 	cr_assert_eq(sl_audit_append(a, "released", A, NULL, "x", NULL), SL_OK);
 	sl_audit_close(a);
-	cr_assert_eq(sl_audit_find_after(dfd, "audit.log", 3, "released", A, NULL), 1);
+	cr_assert_eq(sl_audit_find_after(tmp_fd, "audit.log", 3, "released", A, NULL), 1);
 }

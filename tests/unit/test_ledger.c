@@ -8,22 +8,16 @@
 #include <unistd.h>
 
 #include "ledger.h"
-#include "tmpdir.h"
+#include "tmpdir_suite.h"
 
-static char dir[64], path[128];
-static int dfd = -1;
+static char path[128];
 /* sequence-window 0 or 3, the default sequence-max-step */
 static const struct sl_ledger_rules R0 = { 0, 1000000 }, R3 = { 3, 1000000 };
 
 static void setup(void)
 {
-	dfd = tmpdir_make(dir, sizeof dir, "ledger");
-	snprintf(path, sizeof path, "%s/ledger", dir);
-}
-
-static void teardown(void)
-{
-	tmpdir_remove(dir, dfd);
+	tmp_setup();
+	snprintf(path, sizeof path, "%s/ledger", tmp);
 }
 
 static void id(uint8_t out[16], int n)
@@ -32,7 +26,7 @@ static void id(uint8_t out[16], int n)
 	out[15] = (uint8_t)n;
 }
 
-TestSuite(ledger, .init = setup, .fini = teardown);
+TestSuite(ledger, .init = setup, .fini = tmp_teardown);
 
 /* The ledger at path holds ids a (sequence 1) and b (sequence 2) of l1. */
 static void write_two(uint8_t a[16], uint8_t b[16])

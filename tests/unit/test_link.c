@@ -16,18 +16,15 @@
 #include "link.h"
 #include "pace.h"
 #include "link_util.h"
-#include "tmpdir.h"
+#include "tmpdir_suite.h"
 
 Test(link, udp_loopback_batches)
 {
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
-	char uri[64];
 	struct bufs *b = bufs_new(MAXN);
 
-	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(rx));
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair("", "", NULL, &tx, &rx);
 	cr_assert_eq(sl_link_fd(tx), -1);
 	cr_assert_geq(sl_link_fd(rx), 0);
 	/* three batches, each received whole before the next (the socket
@@ -47,21 +44,16 @@ Test(link, udp_loopback_batches)
 	/* nothing more arrives: a poll times out with 0 */
 	cr_assert_eq(sl_link_recv(rx, b->dg, 4, 0, &d), 0);
 	cr_assert_eq(sl_link_recv(rx, b->dg, 4, 20, &d), 0);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, udp_oversized_for_buffer_is_foreign)
 {
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
-	char uri[64];
 	struct bufs *b = bufs_new(8);
 
-	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(rx));
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair("", "", NULL, &tx, &rx);
 	/* datagram 3 is 64 bytes, 6 is 1472: give the receiver 100-byte buffers */
 	struct iovec v[2] = { b->iov[6], b->iov[3] };
 	cr_assert_eq(sl_link_send(tx, v, 2, &d), 2, "%s", d.msg);
@@ -74,9 +66,7 @@ Test(link, udp_oversized_for_buffer_is_foreign)
 	struct sl_link_stats st;
 	sl_link_get_stats(rx, &st);
 	cr_assert_eq(st.foreign, 1);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, send_refuses_bad_datagrams)
@@ -103,25 +93,12 @@ Test(link, send_refuses_bad_datagrams)
 
 /* Capture files live in a private directory removed after each test,
  * whether it passed or not. */
-static char tmpdir[64];
-static int tmpdir_fd = -1;
-
-static void tmp_setup(void)
-{
-	tmpdir_fd = tmpdir_make(tmpdir, sizeof tmpdir, "link");
-}
-
-static void tmp_teardown(void)
-{
-	tmpdir_remove(tmpdir, tmpdir_fd);
-}
-
 TestSuite(link, .init = tmp_setup, .fini = tmp_teardown);
 
 static char *tmpname(const char *tag)
 {
 	char *p = malloc(128);
-	snprintf(p, 128, "%s/%s.pcap", tmpdir, tag);
+	snprintf(p, 128, "%s/%s.pcap", tmp, tag);
 	return p;
 }
 
@@ -374,9 +351,7 @@ Test(link, ipv6_loopback)
 	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_link_send(tx, b->iov, 20, &d), 20, "%s", d.msg);
 	recv_check(rx, b, 0, 20);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* Drop CAP_NET_ADMIN from this (forked) test process only. */
@@ -459,18 +434,29 @@ static int private_netns(void)
 		      "ip route add 224.0.0.0/4 dev lo") == 0 ? 0 : -1;
 }
 
+/* The test goes on in a private network namespace, or is skipped. */
+static void need_netns(void)
+{
+	if (private_netns())
+		cr_skip_test("needs root and iproute2 to create a network namespace and a veth pair");
+}
+
+/* A receive link on rx_uri, then a send link on tx_uri. */
+static void open_at(const char *tx_uri, const char *rx_uri, struct sl_link **tx, struct sl_link **rx)
+{
+	struct sl_diag d;
+	cr_assert_eq(sl_link_open_rx(rx_uri, NULL, rx, &d), SL_OK, "%s: %s", rx_uri, d.msg);
+	cr_assert_eq(sl_link_open_tx(tx_uri, NULL, tx, &d), SL_OK, "%s: %s", tx_uri, d.msg);
+}
+
 Test(link, eth_over_veth_in_netns)
 {
 	struct sl_link *tx, *rx;
 	struct sl_diag d;
 	struct bufs *b = bufs_new(200);
 
-	if (private_netns()) {
-		cr_skip_test("needs root and iproute2 to create a network namespace and a veth pair");
-		return;
-	}
-	cr_assert_eq(sl_link_open_rx("eth:slb", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_link_open_tx("eth:sla", NULL, &tx, &d), SL_OK, "%s", d.msg);
+	need_netns();
+	open_at("eth:sla", "eth:slb", &tx, &rx);
 	cr_assert(strstr(sl_link_describe(rx), "ether proto 0x88b5"), "%s", sl_link_describe(rx));
 	/* datagrams up to the veth MTU of 1500 (frame carries 2 length bytes) */
 	unsigned n = 0;
@@ -494,9 +480,7 @@ Test(link, eth_over_veth_in_netns)
 	/* too big for the MTU: refused with the reason */
 	cr_assert_eq(sl_link_send(tx, &b->iov[7], 1, &d), SL_ERR_TOOBIG);
 	cr_assert(strstr(d.msg, "MTU 1500"), "%s", d.msg);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* Where the kernel refuses segmentation offload (here: 1400-byte segments
@@ -507,24 +491,17 @@ static void gso_refused(const char *io)
 {
 	struct sl_link *tx, *rx;
 	struct sl_diag d;
-	char uri[80];
 	struct bufs *b = bufs_new_len(150, 1400);
 
-	if (private_netns() || system("ip link set lo mtu 1300")) {
-		cr_skip_test("needs root and iproute2 to create a network namespace");
-		return;
-	}
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", io);
-	cr_assert_eq(sl_link_open_rx(uri, NULL, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u%s", rx_port(rx), io);
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	need_netns();
+	if (system("ip link set lo mtu 1300"))
+		cr_skip_test("cannot set the loopback MTU in the namespace");
+	open_pair(io, io, NULL, &tx, &rx);
 	for (unsigned first = 0; first < 150; first += 50) {
 		cr_assert_eq(sl_link_send(tx, b->iov + first, 50, &d), 50, "%s", d.msg);
 		recv_check(rx, b, first, 50);
 	}
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, udp_gso_refused_falls_back) { gso_refused(""); }
@@ -536,26 +513,18 @@ Test(link, udp_multicast_and_broadcast_in_netns)
 	struct sl_diag d;
 	struct bufs *b = bufs_new(30);
 
-	if (private_netns()) {
-		cr_skip_test("needs root and iproute2 to create a network namespace");
-		return;
-	}
-	cr_assert_eq(sl_link_open_rx("udp://239.7.7.7:4800?iface=lo", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_link_open_tx("udp://239.7.7.7:4800?iface=lo&ttl=1", NULL, &tx, &d), SL_OK,
-		     "%s", d.msg);
+	need_netns();
+	open_at("udp://239.7.7.7:4800?iface=lo&ttl=1", "udp://239.7.7.7:4800?iface=lo", &tx, &rx);
 	cr_assert_eq(sl_link_send(tx, b->iov, 10, &d), 10, "%s", d.msg);
 	recv_check(rx, b, 0, 10);
 	sl_link_close(tx);
 	sl_link_close(rx);
 
 	cr_assert_eq(system("ip addr add 10.9.0.1/24 dev sla"), 0);
-	cr_assert_eq(sl_link_open_rx("udp://0.0.0.0:4801", NULL, &rx, &d), SL_OK, "%s", d.msg);
-	cr_assert_eq(sl_link_open_tx("udp://10.9.0.255:4801", NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_at("udp://10.9.0.255:4801", "udp://0.0.0.0:4801", &tx, &rx);
 	cr_assert_eq(sl_link_send(tx, b->iov + 10, 10, &d), 10, "%s", d.msg);
 	recv_check(rx, b, 10, 10);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* A tiny receive buffer that nobody drains overflows; the next receive
@@ -564,18 +533,14 @@ static void kernel_drops(const char *rxopt)
 {
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
-	char uri[64];
 	struct bufs *b = bufs_new(200);
 	struct sl_link_opts o = { .sockbuf = 4096 };
 	unsigned got = 0;
 	int r;
 
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", rxopt);
-	cr_assert_eq(sl_link_open_rx(uri, &o, &rx, &d), SL_OK, "%s", d.msg);
 	/* one datagram per packet: with GSO the kernel drops whole
 	 * super-datagrams and counts each once */
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u?gso=0", rx_port(rx));
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair("?gso=0", rxopt, &o, &tx, &rx);
 	struct iovec v[200];
 	for (int i = 0; i < 200; i++)
 		v[i] = b->iov[5]; /* 1400 bytes each */
@@ -593,9 +558,7 @@ static void kernel_drops(const char *rxopt)
 	sl_link_get_stats(rx, &st);
 	cr_assert_eq(st.kernel_drops, 200 - (uint64_t)got, "drops %llu, received %u",
 		     (unsigned long long)st.kernel_drops, got);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link, udp_kernel_drops_are_reported) { kernel_drops(""); }
@@ -611,16 +574,12 @@ static void gso_round_trip(const char *txopt, const char *rxopt, int borrow)
 	struct sl_link *rx, *tx;
 	struct sl_diag d;
 	struct sl_link_opts o = { .borrow = borrow };
-	char uri[96];
 	static uint8_t mem[N][LEN], rbuf[N][LEN];
 	struct iovec v[N];
 	struct sl_dgram dg[N];
 	unsigned got = 0;
 
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", rxopt);
-	cr_assert_eq(sl_link_open_rx(uri, &o, &rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u%s", rx_port(rx), txopt);
-	cr_assert_eq(sl_link_open_tx(uri, NULL, &tx, &d), SL_OK, "%s", d.msg);
+	open_pair(txopt, rxopt, &o, &tx, &rx);
 	for (unsigned i = 0; i < N; i++) {
 		sl_put_be32(mem[i], i);
 		for (unsigned k = 4; k < LEN; k++)

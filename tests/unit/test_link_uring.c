@@ -23,18 +23,6 @@
 #include "link.h"
 #include "link_util.h"
 
-/* Open rx on a free port with rxopt and tx to it with txopt. */
-static void open_pair(const char *txopt, const char *rxopt, const struct sl_link_opts *ro,
-		      struct sl_link **tx, struct sl_link **rx)
-{
-	struct sl_diag d;
-	char uri[128];
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:0%s", rxopt);
-	cr_assert_eq(sl_link_open_rx(uri, ro, rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u%s", rx_port(*rx), txopt);
-	cr_assert_eq(sl_link_open_tx(uri, NULL, tx, &d), SL_OK, "%s", d.msg);
-}
-
 /* n datagrams of `mode` sizes, sent in batches of 100 and each batch
  * received whole, `per` per receive call. */
 static void round_trip(const char *txopt, const char *rxopt, int borrow, unsigned n, int mode,
@@ -60,9 +48,7 @@ static void round_trip(const char *txopt, const char *rxopt, int borrow, unsigne
 	cr_assert_eq(st.kernel_drops, 0);
 	bufs_reset(b, SL_LINK_MAX_DGRAM);
 	cr_assert_eq(sl_link_recv(rx, b->dg, 8, 0, &d), 0, "nothing more should arrive");
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* Each case: sender and receiver options, borrowed receive buffers,
@@ -131,9 +117,7 @@ static void ring_runs_dry(const char *rxopt, unsigned n)
 	sl_link_get_stats(rx, &st);
 	cr_assert_eq(st.datagrams, 3 * n);
 	cr_assert_eq(st.kernel_drops, 0, "the socket buffer should have held the rest");
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link_uring, ring_runs_dry_gro) { ring_runs_dry("?io=uring", 300); }
@@ -163,9 +147,7 @@ Test(link_uring, borrowed_data_stays_until_next_receive)
 	for (int i = 0; i < r; i++)
 		dg_check(b->dg[i].buf, b->dg[i].len, (unsigned)i);
 	recv_check_per(rx, b, (unsigned)r, 200 - (unsigned)r, 64);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 /* A datagram longer than the caller's buffer, and one longer than a
@@ -209,9 +191,7 @@ static void oversize(const char *rxopt)
 	sl_link_get_stats(rx, &st);
 	cr_assert_eq(st.foreign, 2);
 	cr_assert_eq(st.datagrams, 2);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link_uring, oversize_is_foreign_gro) { oversize("?io=uring"); }
@@ -281,9 +261,7 @@ Test(link_uring, fd_is_pollable)
 	cr_assert_eq(poll(&p, 1, 2000), 1, "not readable after a send");
 	recv_check_per(rx, b, 0, 3, 3);
 	cr_assert_eq(sl_link_fd(tx), -1);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link_uring, option_errors)
@@ -372,9 +350,7 @@ static void kernel_timestamps(const char *rxopt)
 		     "arrival %llu is not before the wait ended (%llu)",
 		     (unsigned long long)b->dg[0].ts_ns, (unsigned long long)waited);
 	recv_check_per(rx, b, 1, 3, 3);
-	sl_link_close(tx);
-	sl_link_close(rx);
-	bufs_free(b);
+	close_pair(tx, rx, b);
 }
 
 Test(link_uring, kernel_timestamps_gro) { kernel_timestamps("?io=uring"); }

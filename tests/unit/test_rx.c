@@ -6,21 +6,10 @@
 #include <string.h>
 
 #include "rxh.h"
+#include "rxh_suite.h"
 
-static struct rxh *h;
 
-static void up(void)
-{
-	cr_assert_not_null(h = rxh_for_test(1));
-}
-
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(rx, .init = up, .fini = down, .timeout = 60);
+TestSuite(rx, .init = rxh_suite_up, .fini = rxh_suite_down, .timeout = 60);
 
 Test(rx, releases_a_clean_transfer)
 {
@@ -63,8 +52,7 @@ Test(rx, layout_change_mid_transfer)
 	cr_assert_eq(rxh_session_new(h, t2.symsize, &s2), SL_OK);
 	/* first send: header, the catalog and half the chunks, some blocks partial */
 	rxh_send_hdr(h, &s1, &t1, NULL, 0);
-	for (uint64_t b = 0; b < t1.nblocks / 2; b++)
-		rxh_send_block(h, &s1, &t1, b, 0, 0);
+	rxh_send_blocks(h, &s1, &t1, 0, t1.nblocks / 2);
 	for (uint64_t b = t1.nblocks / 2; b < t1.nblocks / 2 + 8 && b < t1.nblocks; b++)
 		rxh_send_symbol(h, &s1, &t1, b, 0);
 	/* second send with other settings, whole */
@@ -100,8 +88,7 @@ Test(rx, absurd_header_after_a_good_one)
 	bad.layout[0] ^= 1;
 	bad.manifest_sha256[0] ^= 1;
 	rxh_send_hdr(h, &s, &t, &bad, 0);
-	for (uint64_t b = 0; b < t.nblocks; b++)
-		rxh_send_block(h, &s, &t, b, 0, 0);
+	rxh_send_blocks(h, &s, &t, 0, t.nblocks);
 	rxh_tick(h, 400000000000ull); /* time out, with whatever maps it has */
 	rxh_send_all(h, &s, &t, 1);
 	rxh_settle(h);
@@ -131,8 +118,7 @@ Test(rx, verified_staging_survives_a_different_manifest)
 
 	one_make(&a, 200000, 5, NULL);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < a.t.nblocks / 2; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rxh_send_blocks(h, &a.s, &a.t, 0, a.t.nblocks / 2);
 	cr_assert(known(&a)->catalog_ok);
 	before = known(&a)->ndone;
 	cr_assert_gt(before, 0);
@@ -160,8 +146,7 @@ Test(rx, layout_switch_is_held_then_keeps_progress)
 	big.manifest_text = a.t.manifest;
 	one_make(&b, 400000, 6, &big);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t k = 0; k < a.t.nblocks / 2; k++)
-		rxh_send_block(h, &a.s, &a.t, k, 0, 0);
+	rxh_send_blocks(h, &a.s, &a.t, 0, a.t.nblocks / 2);
 	staged_bytes = known(&a)->ndone * a.t.hdr.chunk_size;
 	rxh_send_hdr(h, &b.s, &b.t, NULL, 0); /* immediately: held */
 	cr_assert_eq(h->c.st.hdr_conflict, 1);
@@ -260,8 +245,7 @@ Test(rx, unvouched_bytes_are_capped)
 	nocat = a.t.hdr;
 	rxh_send_hdr(h, &a.s, &a.t, &nocat, 0);
 	/* chunks only, no catalog: nothing vouches for them */
-	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_leq(h->c.unvouched_bytes, 64 * 1024, "unvouched %llu staged %llu max %llu drops %llu", (unsigned long long)h->c.unvouched_bytes, (unsigned long long)h->c.staged_bytes, (unsigned long long)h->cfg.max_unvouched, (unsigned long long)h->c.st.quota_drops);
 	cr_assert_gt(h->c.st.quota_drops, 0);
 	cr_assert_leq(rxh_staging_bytes(h), 64 * 1024 + 64 * 1024, "on disk: %llu",
@@ -301,8 +285,7 @@ Test(rx, dormant_and_restarted_transfers_complete)
 
 	one_make(&a, 300000, 14, NULL);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < a.t.nblocks / 2; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rxh_send_blocks(h, &a.s, &a.t, 0, a.t.nblocks / 2);
 	rxh_tick(h, h->cfg.timeout_ns + 1);
 	x = known(&a);
 	cr_assert_eq(x->state, RX_X_DORMANT);

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "rxh.h"
+#include "rxh_suite.h"
 #include "sha256.h"
 
-static struct rxh *h;
 static uint8_t *fa, *fb, *fc;
 static struct rxh_xfer base;
 static uint8_t base_sha[32];
@@ -36,7 +36,7 @@ static void up(void)
 {
 	struct rxh_file f[] = { { "a.bin", NULL, NA }, { "dir/b", NULL, NB } };
 
-	cr_assert_not_null(h = rxh_for_test(1));
+	rxh_suite_up();
 	fa = rxh_pattern(NA, 1);
 	fb = rxh_pattern(NB, 2);
 	fc = rxh_pattern(NC, 3);
@@ -51,11 +51,10 @@ static void up(void)
 static void down(void)
 {
 	rxh_xfer_free(&base);
-	rxh_free(h);
+	rxh_suite_down();
 	free(fa);
 	free(fb);
 	free(fc);
-	h = NULL;
 }
 
 TestSuite(rx_delta, .init = up, .fini = down, .timeout = 60);
@@ -86,6 +85,26 @@ static void base_untouched(void)
 	cr_assert(rxh_released_file_is(h, base.hex, "dir/b", fb, NB));
 }
 
+/* The delta of files f[0..n) built with o and sent is refused: nothing
+ * released, audited as rejected with a reason that holds `why` and `also`
+ * (why NULL: a rejection audited once, whatever its reason). */
+static void refused(const struct rxh_file *f, size_t n, const struct rxh_opts *o, const char *why,
+		    const char *also)
+{
+	struct rxh_xfer t;
+
+	cr_assert_eq(rxh_xfer_build(h, f, n, o, &t), SL_OK);
+	send_and_settle(&t);
+	cr_assert(!rxh_is_released(h, t.hex));
+	if (why)
+		cr_assert(audit_says("rejected", t.hex, why), "rejected for: %s", why);
+	else
+		cr_assert_eq(rxh_audit_count(h, "rejected", t.hex), 1);
+	if (also)
+		cr_assert(audit_says("rejected", t.hex, also), "rejected for: %s", also);
+	rxh_xfer_free(&t);
+}
+
 Test(rx_delta, releases_the_whole_new_tree)
 {
 	/* a.bin moved to moved/a.bin, dir/b kept, new c sent */
@@ -112,41 +131,29 @@ Test(rx_delta, base_that_is_not_a_release)
 	/* the base is a transfer rx knows (its catalog came) but never released */
 	struct rxh_file g[] = { { "g", fc, NC } };
 	struct rxh_file f[] = { { "g2", fc, NC }, { "new", fb, NB } };
-	struct rxh_xfer staged, t;
+	struct rxh_xfer staged;
 	struct rxh_session s;
 	uint8_t sha[32];
 
 	cr_assert_eq(rxh_xfer_build(h, g, 1, NULL, &staged), SL_OK);
 	cr_assert_eq(rxh_session_new(h, staged.symsize, &s), SL_OK);
-	rxh_send_hdr(h, &s, &staged, &staged.hdr, 0);
-	for (uint64_t b = 0; b < staged.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &s, &staged, b, 0, 0);
+	rxh_send_catalog(h, &s, &staged);
 	rxh_settle(h);
 	cr_assert(!rxh_is_released(h, staged.hex));
 	sl_sha256(staged.manifest, staged.manifest_len, sha);
 	struct rxh_opts o = { .base_id = staged.id, .base_sha256 = sha, .take = 1 };
-	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert(audit_says("rejected", t.hex, "was never released here"));
-	cr_assert(audit_says("rejected", t.hex, staged.hex));
+	refused(f, 2, &o, "was never released here", staged.hex);
 	rxh_session_free(&s);
 	rxh_xfer_free(&staged);
-	rxh_xfer_free(&t);
 }
 
 Test(rx_delta, taken_content_the_base_does_not_hold)
 {
 	struct rxh_file f[] = { { "a.bin", fa, NA }, { "forged", fc, NC } };
 	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 3 };
-	struct rxh_xfer t;
 
-	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert(audit_says("rejected", t.hex, "holds no file with the content of 1 file taken from it: forged"));
+	refused(f, 2, &o, "holds no file with the content of 1 file taken from it: forged", NULL);
 	base_untouched();
-	rxh_xfer_free(&t);
 }
 
 Test(rx_delta, wrong_base_manifest_hash)
@@ -154,15 +161,10 @@ Test(rx_delta, wrong_base_manifest_hash)
 	struct rxh_file f[] = { { "a.bin", fa, NA } };
 	uint8_t other[32];
 	struct rxh_opts o = { .base_id = base.id, .base_sha256 = other, .take = 1 };
-	struct rxh_xfer t;
 
 	memcpy(other, base_sha, 32);
 	other[0] ^= 1;
-	cr_assert_eq(rxh_xfer_build(h, f, 1, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert(audit_says("rejected", t.hex, "its manifest has SHA-256"));
-	rxh_xfer_free(&t);
+	refused(f, 1, &o, "its manifest has SHA-256", NULL);
 }
 
 Test(rx_delta, sent_and_taken_paths_collide)
@@ -171,34 +173,23 @@ Test(rx_delta, sent_and_taken_paths_collide)
 	 * lists one path twice, once of each kind */
 	struct rxh_file f[] = { { "a.bin", fa, NA }, { "b", fc, NC } };
 	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 1, .edit_from = " a.bin\n", .edit_to = " b\n" };
-	struct rxh_xfer t;
 
-	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert(audit_says("rejected", t.hex, "duplicate path"));
+	refused(f, 2, &o, "duplicate path", NULL);
 	base_untouched();
-	rxh_xfer_free(&t);
 }
 
 Test(rx_delta, taken_path_collides_with_a_directory)
 {
 	struct rxh_file f[] = { { "dir/b", fb, NB }, { "x", fc, NC } };
 	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 1, .edit_from = " x\n", .edit_to = " dir\n" };
-	struct rxh_xfer t;
 
-	cr_assert_eq(rxh_xfer_build(h, f, 2, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert_eq(rxh_audit_count(h, "rejected", t.hex), 1);
-	rxh_xfer_free(&t);
+	refused(f, 2, &o, NULL, NULL);
 }
 
 Test(rx_delta, base_file_changed_or_a_link)
 {
 	struct rxh_file f[] = { { "a.bin", fa, NA }, { "b2", fb, NB }, { "n", fc, NC } };
 	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 3 };
-	struct rxh_xfer t;
 	char p[700], q[700];
 	int fd;
 
@@ -216,29 +207,19 @@ Test(rx_delta, base_file_changed_or_a_link)
 	snprintf(p, sizeof p, "%s/%s/data/a.bin", h->release, base.hex);
 	cr_assert_eq(unlink(p), 0);
 	cr_assert_eq(symlink(q, p), 0);
-	cr_assert_eq(rxh_xfer_build(h, f, 3, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert(audit_says("rejected", t.hex, "2 files taken from it no longer have the content"));
-	cr_assert(audit_says("rejected", t.hex, "a.bin, b2 (base path dir/b)"));
-	rxh_xfer_free(&t);
+	refused(f, 3, &o, "2 files taken from it no longer have the content", "a.bin, b2 (base path dir/b)");
 }
 
 Test(rx_delta, base_removed_from_release)
 {
 	struct rxh_file f[] = { { "a.bin", fa, NA } };
 	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 1 };
-	struct rxh_xfer t;
 	char p[700], q[700];
 
 	snprintf(p, sizeof p, "%s/%s", h->release, base.hex);
 	snprintf(q, sizeof q, "%s/moved-away", h->dir);
 	cr_assert_eq(rename(p, q), 0);
-	cr_assert_eq(rxh_xfer_build(h, f, 1, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert(audit_says("rejected", t.hex, "then moved or removed"));
-	rxh_xfer_free(&t);
+	refused(f, 1, &o, "then moved or removed", NULL);
 }
 
 Test(rx_delta, taking_more_than_max_staging)
@@ -248,15 +229,10 @@ Test(rx_delta, taking_more_than_max_staging)
 	static const char *const names[] = { "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9" };
 	struct rxh_file f[10];
 	struct rxh_opts o = { .base_id = base.id, .base_sha256 = base_sha, .take = 0x3ff };
-	struct rxh_xfer t;
 
 	for (int i = 0; i < 10; i++)
 		f[i] = (struct rxh_file){ names[i], fa, NA };
 	h->cfg.max_staging = 5 * NA;
-	cr_assert_eq(rxh_xfer_build(h, f, 10, &o, &t), SL_OK);
-	send_and_settle(&t);
-	cr_assert(!rxh_is_released(h, t.hex));
-	cr_assert(audit_says("rejected", t.hex, "larger than --max-staging"));
+	refused(f, 10, &o, "larger than --max-staging", NULL);
 	cr_assert_eq(h->c.st.base_bytes, 0);
-	rxh_xfer_free(&t);
 }

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "rxh.h"
+#include "rxh_suite.h"
 
-static struct rxh *h;
 static char mnt[64];
 static int mounted;
 
@@ -48,8 +48,7 @@ static void up(void)
 
 static void down(void)
 {
-	rxh_free(h);
-	h = NULL;
+	rxh_suite_down();
 	if (mounted && umount2(mnt, 0) != 0)
 		umount2(mnt, MNT_DETACH);
 	mounted = 0;

@@ -20,24 +20,17 @@
 #include <unistd.h>
 
 #include "rxh.h"
+#include "rxh_suite.h"
 
 #define NFILES 3000
 
-static struct rxh *h;
-
 static void up(void)
 {
-	cr_assert_not_null(h = rxh_for_test(1));
+	rxh_suite_up();
 	h->release_nowait = 1;
 }
 
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(rx_release, .init = up, .fini = down, .timeout = 120);
+TestSuite(rx_release, .init = up, .fini = rxh_suite_down, .timeout = 120);
 
 /* Holds the jobs of one transfer as `phase` starts, until opened or the job
  * is told to stop. Counters are atomics: the job's thread writes them. */

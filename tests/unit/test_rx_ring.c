@@ -60,26 +60,16 @@ static unsigned take_all(struct rx_ring *r, unsigned want)
 	return got;
 }
 
-static void open_pair(struct sl_link **rx, struct sl_link **tx, size_t sockbuf)
-{
-	struct sl_link_opts o = { .sockbuf = sockbuf };
-	struct sl_diag d;
-	char uri[64];
-
-	cr_assert_eq(sl_link_open_rx("udp://127.0.0.1:0", &o, rx, &d), SL_OK, "%s", d.msg);
-	snprintf(uri, sizeof uri, "udp://127.0.0.1:%u", rx_port(*rx));
-	cr_assert_eq(sl_link_open_tx(uri, NULL, tx, &d), SL_OK, "%s", d.msg);
-}
-
 /* A ring of cap bytes on a fresh udp pair; 1000 datagrams of b sent to it
  * while nothing is taken. */
 static struct rx_ring *stalled_ring(struct sl_link **rx, struct sl_link **tx, struct bufs *b,
 				    size_t sockbuf, uint64_t cap)
 {
+	struct sl_link_opts o = { .sockbuf = sockbuf };
 	struct rx_ring *r;
 	struct sl_diag d;
 
-	open_pair(rx, tx, sockbuf);
+	open_pair("", "", &o, tx, rx);
 	cr_assert_eq(rx_ring_start(*rx, cap, &r, &d), SL_OK, "%s", d.msg);
 	send_paced(*tx, b, 1000);
 	nap_ms(50);

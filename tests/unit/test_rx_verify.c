@@ -15,22 +15,15 @@
 #include <unistd.h>
 
 #include "rxh.h"
-
-static struct rxh *h;
+#include "rxh_suite.h"
 
 static void up(void)
 {
-	cr_assert_not_null(h = rxh_for_test(0));
+	rxh_suite_up_stopped();
 	h->verify_nowait = 1;
 }
 
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(rx_verify, .init = up, .fini = down, .timeout = 120);
+TestSuite(rx_verify, .init = up, .fini = rxh_suite_down, .timeout = 120);
 
 /* Wait (bounded) until x's verification thread is done, without picking
  * the verdict up. */
@@ -51,15 +44,11 @@ Test(rx_verify, chunks_placed_while_verifying)
 
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, &a, 700000, 41, &o), SL_OK);
-	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
-	x = rx_xfer_find(&h->c, a.t.id);
+	x = rxh_send_catalog(h, &a.s, &a.t);
 	cr_assert(x && x->ncat_done == a.t.hdr.catalog_blocks, "every catalog piece is in");
 	cr_assert(x->vjob != NULL, "the catalog is verified on a thread");
 	cr_assert(!x->catalog_ok && !x->tree, "no verdict before a tick picks it up");
-	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_eq(x->ndone, a.t.hdr.nchunks, "chunks placed meanwhile (in the stream)");
 	cr_assert(!x->tree);
 	verdict_ready(x);
@@ -79,13 +68,9 @@ Test(rx_verify, refusing_verdict_rejects)
 
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, &a, 300000, 42, &o), SL_OK);
-	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	for (uint64_t b = 0; b < a.t.hdr.catalog_blocks; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
-	x = rx_xfer_find(&h->c, a.t.id);
+	x = rxh_send_catalog(h, &a.s, &a.t);
 	cr_assert(x && x->vjob != NULL);
-	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks / 2; b++)
-		rxh_send_block(h, &a.s, &a.t, b, 0, 0);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks / 2);
 	verdict_ready(x);
 	rxh_tick(h, 1000000);
 	x = rx_xfer_find(&h->c, a.t.id);
@@ -114,14 +99,14 @@ Test(rx_verify, one_catalog_at_a_time)
 	cr_assert_eq(rxh_one_make(h, &b, 200000, 44, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
 	rxh_send_hdr(h, &b.s, &b.t, NULL, 0);
-	for (uint64_t k = 0; k < a.t.hdr.catalog_blocks; k++)
-		rxh_send_block(h, &a.s, &a.t, k, 0, 0);
-	for (uint64_t k = 0; k < b.t.hdr.catalog_blocks; k++)
-		rxh_send_block(h, &b.s, &b.t, k, 0, 0);
+	rxh_send_blocks(h, &a.s, &a.t, 0, a.t.hdr.catalog_blocks);
 	xa = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(xa && xa->vjob != NULL, "the first catalog is verified");
+	verdict_ready(xa); /* even a verdict that is ready waits for a tick */
+	rxh_send_blocks(h, &b.s, &b.t, 0, b.t.hdr.catalog_blocks);
 	xb = rx_xfer_find(&h->c, b.t.id);
-	cr_assert(xa && xb);
-	cr_assert(xa->vjob != NULL, "the first catalog is verified");
+	cr_assert(xb);
+	cr_assert(xa->vjob != NULL, "the first verdict is not picked up before a tick");
 	cr_assert(xb->vjob == NULL && xb->verify_wait, "the second waits for it");
 	cr_assert_eq(h->c.nverify, 1);
 	verdict_ready(xa);

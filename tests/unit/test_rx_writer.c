@@ -24,23 +24,16 @@
 #include <unistd.h>
 
 #include "rxh.h"
-
-static struct rxh *h;
-
-static void up(void)
-{
-	cr_assert_not_null(h = rxh_for_test(0));
-}
+#include "rxh_suite.h"
 
 static void down(void)
 {
 	if (h && h->up)
 		rx_writer_hold(h->c.writer, 0); /* a failed assertion may leave it held */
-	rxh_free(h);
-	h = NULL;
+	rxh_suite_down();
 }
 
-TestSuite(rx_writer, .init = up, .fini = down, .timeout = 120);
+TestSuite(rx_writer, .init = rxh_suite_up_stopped, .fini = down, .timeout = 120);
 
 /* The number after "key=" on the status file's line starting with `line`. */
 static long long status_num(const char *line, const char *key)
@@ -65,13 +58,6 @@ static long long status_num(const char *line, const char *key)
 	return k ? atoll(k + strlen(key)) : -1;
 }
 
-/* Blocks [from, to) of a's transfer, each whole. */
-static void send_range(struct rxh_one *a, uint64_t from, uint64_t to)
-{
-	for (uint64_t b = from; b < to; b++)
-		rxh_send_block(h, &a->s, &a->t, b, 0, 0);
-}
-
 /* rx started (h->cfg as the test set it), a made (one file of n bytes from
  * seed), its header and catalog sent: the transfer, its files written by
  * the writer thread. */
@@ -82,9 +68,7 @@ static struct rx_xfer *catalog_sent(struct rxh_one *a, size_t n, unsigned seed)
 
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, a, n, seed, &o), SL_OK);
-	rxh_send_hdr(h, &a->s, &a->t, NULL, 0);
-	send_range(a, 0, a->t.hdr.catalog_blocks);
-	x = rx_xfer_find(&h->c, a->t.id);
+	x = rxh_send_catalog(h, &a->s, &a->t);
 	cr_assert(x && x->catalog_ok && x->tree && x->writer, "files written by the writer thread");
 	return x;
 }
@@ -112,7 +96,7 @@ Test(rx_writer, queue_full_spills_one_pass)
 	/* the writer stops taking jobs: the first chunk waits in the queue,
 	 * every other one is spilled */
 	rx_writer_hold(h->c.writer, 1);
-	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_eq(h->c.st.writer_full, 0, "nothing refused (%llu)", (unsigned long long)h->c.st.writer_full);
 	cr_assert_eq(x->ndone, a.t.hdr.nchunks, "a spilled chunk is done (queued for the writer)");
 	cr_assert_eq(rx_writer_spilled_of(h->c.writer, x), a.t.hdr.nchunks - 1);
@@ -141,7 +125,7 @@ Test(rx_writer, spill_cap_reached_then_repeat_pass)
 	h->cfg.writer_spill = 2 * (32 * 1024 - 32); /* two chunks */
 	x = catalog_sent(&a, 600000, 31);
 	rx_writer_hold(h->c.writer, 1);
-	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks);
 	full = h->c.st.writer_full;
 	cr_assert_eq(full, a.t.hdr.nchunks - 3, "one queued, two spilled, the rest refused (%llu of %llu)",
 		     (unsigned long long)full, (unsigned long long)a.t.hdr.nchunks);
@@ -166,7 +150,7 @@ Test(rx_writer, no_spill_refuses)
 	h->cfg.writer_spill = RX_WRITER_SPILL_NONE;
 	catalog_sent(&a, 600000, 31);
 	rx_writer_hold(h->c.writer, 1);
-	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks);
 	cr_assert_eq(h->c.st.writer_full, a.t.hdr.nchunks - 1);
 	rx_writer_hold(h->c.writer, 0);
 	rxh_tick(h, 1000000000ull);
@@ -187,12 +171,12 @@ Test(rx_writer, stream_before_catalog_moved_by_writer)
 	cr_assert_eq(rxh_start(h), SL_OK);
 	cr_assert_eq(rxh_one_make(h, &a, 600000, 33, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks);
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && !x->tree && x->ndone == a.t.hdr.nchunks, "every chunk in the stream");
 	rxh_tick(h, 1000000000ull); /* checkpointed: in the done map */
 	rx_writer_hold(h->c.writer, 1);
-	send_range(&a, 0, a.t.hdr.catalog_blocks);
+	rxh_send_blocks(h, &a.s, &a.t, 0, a.t.hdr.catalog_blocks);
 	cr_assert(x->tree && x->writer, "the tree is open");
 	snprintf(p, sizeof p, "%s/release/%s/data/f.bin", h->state, a.t.hex);
 	cr_assert(access(p, F_OK) != 0, "the receive thread copied nothing into the files");
@@ -249,7 +233,7 @@ Test(rx_writer, restart_keeps_what_was_synced)
 	cr_assert_eq(rxh_one_make(h, &a, 900000, 32, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
 	half = a.t.nblocks / 2;
-	send_range(&a, 0, half);
+	rxh_send_blocks(h, &a.s, &a.t, 0, half);
 	rxh_tick(h, 1000000000ull); /* asks the writer for a checkpoint */
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->writer && x->ndone > 0);
@@ -278,14 +262,14 @@ Test(rx_writer, crash_with_spilled_pending)
 	cr_assert_eq(rxh_one_make(h, &a, 900000, 34, &o), SL_OK);
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
 	quarter = a.t.hdr.catalog_blocks + a.t.hdr.nchunks / 4;
-	send_range(&a, 0, quarter);
+	rxh_send_blocks(h, &a.s, &a.t, 0, quarter);
 	rxh_tick(h, 1000000000ull); /* checkpointed by the writer */
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->tree && x->writer && x->ndone > 0);
 	kept = x->ndone;
 	rx_writer_hold(h->c.writer, 1);
 	last = a.t.nblocks - 1;
-	send_range(&a, quarter, last);
+	rxh_send_blocks(h, &a.s, &a.t, quarter, last);
 	cr_assert_gt(rx_writer_spilled_of(h->c.writer, x), 0, "spilled chunks pending");
 	snprintf(p, sizeof p, "%s/xfer/%s/stream", h->state, a.t.hex);
 	cr_assert(access(p, F_OK) == 0, "the spill is in the stream");
@@ -321,7 +305,7 @@ Test(rx_writer, spill_cursor_wraps)
 	cr_assert_eq(a.t.hdr.nchunks, 10);
 	cb = a.t.hdr.catalog_blocks;
 	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
-	send_range(&a, 0, cb);
+	rxh_send_blocks(h, &a.s, &a.t, 0, cb);
 	x = rx_xfer_find(&h->c, a.t.id);
 	cr_assert(x && x->tree && x->writer);
 	rx_writer_hold(h->c.writer, 1);
@@ -358,7 +342,7 @@ Test(rx_writer, chunks_handed_over_buffers_reused)
 	h->cfg.writer_queue = 4 * 32 * 1024; /* four slots' buffers */
 	catalog_sent(&a, 900000, 41);
 	for (uint64_t b = a.t.hdr.catalog_blocks; b < a.t.nblocks; b += 3) {
-		send_range(&a, b, b + 3 < a.t.nblocks ? b + 3 : a.t.nblocks);
+		rxh_send_blocks(h, &a.s, &a.t, b, b + 3 < a.t.nblocks ? b + 3 : a.t.nblocks);
 		rx_writer_stats(h->c.writer, &ws);
 		cr_assert_leq(ws.queued + ws.spare, ws.cap, "queued %llu + spare %llu within %llu",
 			      (unsigned long long)ws.queued, (unsigned long long)ws.spare,
@@ -395,7 +379,7 @@ Test(rx_writer, refused_chunk_keeps_its_buffer)
 	h->cfg.writer_spill = RX_WRITER_SPILL_NONE;
 	x = catalog_sent(&a, 300000, 43);
 	rx_writer_hold(h->c.writer, 1);
-	send_range(&a, a.t.hdr.catalog_blocks, a.t.nblocks);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.nblocks);
 	rx_writer_stats(h->c.writer, &ws);
 	cr_assert_eq(ws.given, 1, "one chunk queued, the others refused (%llu given)",
 		     (unsigned long long)ws.given);

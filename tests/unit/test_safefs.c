@@ -14,38 +14,31 @@
 
 #include "hashfiles.h"
 #include "safefs.h"
-#include "tmpdir.h"
+#include "tmpdir_suite.h"
 
-static char root[64];
-static int rootfd = -1;
 static char mounted[128];
 
 static void ln(const char *target, const char *rel)
 {
 	char p[512];
-	snprintf(p, sizeof p, "%s/%s", root, rel);
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
 	cr_assert_eq(symlink(target, p), 0, "%s", p);
-}
-
-static void setup(void)
-{
-	rootfd = tmpdir_make(root, sizeof root, "safefs");
 }
 
 static void teardown(void)
 {
 	if (mounted[0])
 		umount2(mounted, MNT_DETACH);
-	tmpdir_remove(root, rootfd);
+	tmp_teardown();
 }
 
-TestSuite(safefs, .init = setup, .fini = teardown);
+TestSuite(safefs, .init = tmp_setup, .fini = teardown);
 
 /* Returns -errno and leaves errno set too, so both ways of reading it work. */
 static void expect_refused(const char *path, int flags, int e)
 {
 	errno = 0;
-	int fd = sl_openat_beneath(rootfd, path, flags, 0);
+	int fd = sl_openat_beneath(tmp_fd, path, flags, 0);
 	if (fd >= 0)
 		close(fd);
 	cr_assert_eq(fd, -e, "%s: got %d (%s), expected -%d", path, fd, strerror(errno), e);
@@ -54,8 +47,8 @@ static void expect_refused(const char *path, int flags, int e)
 
 Test(safefs, open_refuses_a_symlink_in_any_component)
 {
-	tmpdir_mkdir(rootfd, "a");
-	tmpdir_put(rootfd, "a/f", "x", 0644);
+	tmpdir_mkdir(tmp_fd, "a");
+	tmpdir_put(tmp_fd, "a/f", "x", 0644);
 	ln("a", "la");
 	ln("f", "a/lf");
 	ln("/etc", "abs");
@@ -63,7 +56,7 @@ Test(safefs, open_refuses_a_symlink_in_any_component)
 	expect_refused("a/lf", O_RDONLY, ELOOP);
 	expect_refused("la", O_RDONLY | O_DIRECTORY, ELOOP);
 	expect_refused("abs/passwd", O_RDONLY, ELOOP);
-	int fd = sl_openat_beneath(rootfd, "a/f", O_RDONLY, 0);
+	int fd = sl_openat_beneath(tmp_fd, "a/f", O_RDONLY, 0);
 	cr_assert_geq(fd, 0, "%s", strerror(-fd));
 	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	close(fd);
@@ -73,16 +66,16 @@ Test(safefs, open_refuses_a_symlink_in_any_component)
  * the component-by-component opener tx used before refused every ".."). */
 Test(safefs, open_stays_beneath)
 {
-	tmpdir_mkdir(rootfd, "a");
-	tmpdir_put(rootfd, "a/f", "x", 0644);
+	tmpdir_mkdir(tmp_fd, "a");
+	tmpdir_put(tmp_fd, "a/f", "x", 0644);
 	expect_refused("../etc/passwd", O_RDONLY, EXDEV);
 	expect_refused("a/../../etc/passwd", O_RDONLY, EXDEV);
 	expect_refused("/etc/passwd", O_RDONLY, EXDEV);
 	expect_refused("", O_RDONLY, ENOENT);
-	int fd = sl_openat_beneath(rootfd, "a/../a/f", O_RDONLY, 0);
+	int fd = sl_openat_beneath(tmp_fd, "a/../a/f", O_RDONLY, 0);
 	cr_assert_geq(fd, 0, "%s", strerror(-fd));
 	close(fd);
-	fd = sl_openat_beneath(rootfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	fd = sl_openat_beneath(tmp_fd, ".", O_RDONLY | O_DIRECTORY, 0);
 	cr_assert_geq(fd, 0, "%s", strerror(-fd));
 	close(fd);
 }
@@ -94,21 +87,21 @@ Test(safefs, open_and_hashing_refuse_to_cross_a_mount)
 	char *m = mounted;
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		cr_skip_test("no private mount namespace here (%s)", strerror(errno));
-	tmpdir_mkdir(rootfd, "m");
-	snprintf(m, sizeof mounted, "%s/m", root);
+	tmpdir_mkdir(tmp_fd, "m");
+	snprintf(m, sizeof mounted, "%s/m", tmp);
 	if (mount("sluice-test", m, "tmpfs", 0, "size=1m") != 0) {
 		m[0] = '\0';
 		cr_skip_test("cannot mount a tmpfs (%s)", strerror(errno));
 	}
-	close(rootfd); /* opened in the old namespace: it would not see the mount */
-	rootfd = open(root, O_RDONLY | O_DIRECTORY);
-	cr_assert_geq(rootfd, 0);
-	tmpdir_put(rootfd, "m/f", "under the mount", 0644);
+	close(tmp_fd); /* opened in the old namespace: it would not see the mount */
+	tmp_fd = open(tmp, O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(tmp_fd, 0);
+	tmpdir_put(tmp_fd, "m/f", "under the mount", 0644);
 	expect_refused("m/f", O_RDONLY, EXDEV);
 	expect_refused("m", O_RDONLY | O_DIRECTORY, EXDEV);
 
 	struct sl_hash_job job = { .path = "m/f" };
-	cr_assert_eq(sl_hash_files(rootfd, &job, 1, 1, NULL, NULL), SL_OK);
+	cr_assert_eq(sl_hash_files(tmp_fd, &job, 1, 1, NULL, NULL), SL_OK);
 	cr_assert_neq(job.err, SL_OK, "hashed a file across a mount point");
 	cr_assert(strstr(job.msg, "below a mount point inside the tree"), "%s", job.msg);
 }
@@ -118,23 +111,23 @@ Test(safefs, read_beneath_takes_a_regular_file_within_the_cap)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	struct sl_diag d;
-	tmpdir_mkdir(rootfd, "a");
-	tmpdir_put(rootfd, "a/f", "twelve bytes", 0644);
+	tmpdir_mkdir(tmp_fd, "a");
+	tmpdir_put(tmp_fd, "a/f", "twelve bytes", 0644);
 	ln("f", "a/lf");
 
-	cr_assert_eq(sl_read_file_beneath(rootfd, "a/f", 12, &buf, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_read_file_beneath(tmp_fd, "a/f", 12, &buf, &len, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(len, 12);
 	cr_assert_eq(buf[12], 0);
 	cr_assert_str_eq((char *)buf, "twelve bytes");
 	free(buf);
 
-	cr_assert_eq(sl_read_file_beneath(rootfd, "a/f", 11, &buf, &len, &d), SL_ERR_TOOBIG);
+	cr_assert_eq(sl_read_file_beneath(tmp_fd, "a/f", 11, &buf, &len, &d), SL_ERR_TOOBIG);
 	cr_assert(strstr(d.msg, "a/f: 12 bytes, more than the limit of 11"), "%s", d.msg);
 	/* not a regular file: SL_ERR_INVAL (rx's reader said SL_ERR_TOOBIG) */
-	cr_assert_eq(sl_read_file_beneath(rootfd, "a", 1 << 20, &buf, &len, &d), SL_ERR_INVAL);
+	cr_assert_eq(sl_read_file_beneath(tmp_fd, "a", 1 << 20, &buf, &len, &d), SL_ERR_INVAL);
 	cr_assert(strstr(d.msg, "a: not a regular file"), "%s", d.msg);
-	cr_assert_eq(sl_read_file_beneath(rootfd, "a/missing", 100, &buf, &len, &d), SL_ERR_NOTFOUND);
-	cr_assert_eq(sl_read_file_beneath(rootfd, "a/lf", 100, &buf, &len, &d), SL_ERR_IO);
+	cr_assert_eq(sl_read_file_beneath(tmp_fd, "a/missing", 100, &buf, &len, &d), SL_ERR_NOTFOUND);
+	cr_assert_eq(sl_read_file_beneath(tmp_fd, "a/lf", 100, &buf, &len, &d), SL_ERR_IO);
 	cr_assert(strstr(d.msg, strerror(ELOOP)), "%s", d.msg);
 }
 
@@ -148,15 +141,15 @@ Test(safefs, path_read_and_write)
 	struct sl_diag d;
 	struct stat st;
 
-	tmpdir_put(rootfd, "f", "old", 0644);
+	tmpdir_put(tmp_fd, "f", "old", 0644);
 	ln("f", "lf");
-	snprintf(l, sizeof l, "%s/lf", root);
+	snprintf(l, sizeof l, "%s/lf", tmp);
 	cr_assert_eq(sl_read_file(l, 100, &buf, &len, &d), SL_OK, "%s", d.msg);
 	cr_assert_str_eq((char *)buf, "old");
 	free(buf);
 
 	umask(077);
-	snprintf(p, sizeof p, "%s/f", root);
+	snprintf(p, sizeof p, "%s/f", tmp);
 	cr_assert_eq(sl_write_file(p, "new", 3, 0644, true, &d), SL_ERR_EXISTS);
 	cr_assert_eq(sl_write_file(l, "new", 3, 0644, true, &d), SL_ERR_EXISTS);
 	cr_assert_eq(sl_write_file(p, "newer", 5, 0644, false, &d), SL_OK, "%s", d.msg);
@@ -165,7 +158,7 @@ Test(safefs, path_read_and_write)
 	free(buf);
 	cr_assert_eq(stat(p, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0644);
-	snprintf(p, sizeof p, "%s/g", root);
+	snprintf(p, sizeof p, "%s/g", tmp);
 	cr_assert_eq(sl_write_file(p, "g", 1, 0640, true, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(stat(p, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0640);

@@ -14,23 +14,10 @@
 #include "minisign.h"
 #include "policy.h"
 #include "sha256.h"
-#include "tmpdir.h"
+#include "tmpdir_suite.h"
 #include "transfer.h"
 
-static char root[64];
-static int rootfd = -1;
-
-static void setup(void)
-{
-	rootfd = tmpdir_make(root, sizeof root, "transfer");
-}
-
-static void teardown(void)
-{
-	tmpdir_remove(root, rootfd);
-}
-
-TestSuite(transfer, .init = setup, .fini = teardown);
+TestSuite(transfer, .init = tmp_setup, .fini = tmp_teardown);
 
 /* An empty manifest for enclave e1 over link l1, valid for a day from
  * 2000000000. */
@@ -78,15 +65,15 @@ static void build(struct fixture *fx)
 	size_t len, slen;
 	int dfd;
 
-	tmpdir_mkdir(rootfd, "data");
-	tmpdir_mkdir(rootfd, "data/lib");
-	tmpdir_mkdir(rootfd, "data/lib/empty");
-	tmpdir_mkdir(rootfd, "data/empty dir");
-	tmpdir_put(rootfd, "data/a b.txt", "hello\n", 0644);
-	tmpdir_put(rootfd, "data/donn\u00e9es.csv", "1,2\n", 0644);
-	tmpdir_put(rootfd, "data/lib/libstdc++.so", "ELF", 0755);
-	tmpdir_put(rootfd, "data/lib/model@v2", "", 0644);
-	snprintf(p, sizeof p, "%s/data", root);
+	tmpdir_mkdir(tmp_fd, "data");
+	tmpdir_mkdir(tmp_fd, "data/lib");
+	tmpdir_mkdir(tmp_fd, "data/lib/empty");
+	tmpdir_mkdir(tmp_fd, "data/empty dir");
+	tmpdir_put(tmp_fd, "data/a b.txt", "hello\n", 0644);
+	tmpdir_put(tmp_fd, "data/donn\u00e9es.csv", "1,2\n", 0644);
+	tmpdir_put(tmp_fd, "data/lib/libstdc++.so", "ELF", 0755);
+	tmpdir_put(tmp_fd, "data/lib/model@v2", "", 0644);
+	snprintf(p, sizeof p, "%s/data", tmp);
 	dfd = open(p, O_RDONLY | O_DIRECTORY);
 	memset(jobs, 0, sizeof jobs);
 	for (int i = 0; i < 4; i++)
@@ -101,14 +88,14 @@ static void build(struct fixture *fx)
 	static const char *const dirs[] = { "lib", "lib/empty", "empty dir" };
 	for (int i = 0; i < 3; i++) {
 		struct stat st;
-		snprintf(p, sizeof p, "%s/data/%s", root, dirs[i]);
+		snprintf(p, sizeof p, "%s/data/%s", tmp, dirs[i]);
 		cr_assert_eq(stat(p, &st), 0);
 		sl_manifest_add_dir(m, dirs[i], 0755, st.st_mtim);
 	}
 	cr_assert_eq(jobs[2].mode, 0755);
 	cr_assert_eq(sl_manifest_seal(m, NULL, NULL), SL_OK);
 	cr_assert_eq(sl_manifest_emit(m, &text, &len, NULL), SL_OK);
-	tmpdir_put(rootfd, "manifest", text, 0644);
+	tmpdir_put(tmp_fd, "manifest", text, 0644);
 	sl_manifest_free(m);
 
 	cr_assert_eq(sl_policy_new(&fx->p), SL_OK);
@@ -119,7 +106,7 @@ static void build(struct fixture *fx)
 		cr_assert_eq(sl_ms_keygen(&pk, &fx->k[i]), SL_OK);
 		cr_assert_eq(sl_policy_add_key(fx->p, true, i ? "bob" : "alice", &pk, NULL), SL_OK);
 		cr_assert_eq(sl_ms_sign(fx->k[i], (uint8_t *)text, len, "u", "t", &sig, &slen, NULL), SL_OK);
-		tmpdir_put(rootfd, i ? "manifest.bob.minisig" : "manifest.alice.minisig", sig, 0644);
+		tmpdir_put(tmp_fd, i ? "manifest.bob.minisig" : "manifest.alice.minisig", sig, 0644);
 		free(sig);
 	}
 	free(text);
@@ -143,7 +130,7 @@ static bool has_problem(const struct sl_transfer_report *r, const char *needle)
 static int verify(struct fixture *fx, bool with_policy, struct sl_transfer_report **r, struct sl_diag *d)
 {
 	struct sl_transfer_opts o = { .now = 2000000100, .threads = 2 };
-	return sl_transfer_verify(root, with_policy ? fx->p : NULL, &o, r, d);
+	return sl_transfer_verify(tmp, with_policy ? fx->p : NULL, &o, r, d);
 }
 
 Test(transfer, a_good_transfer_verifies)
@@ -169,16 +156,16 @@ Test(transfer, every_failure_is_named)
 	struct sl_diag d;
 	char a[512], b[512];
 	build(&fx);
-	tmpdir_put(rootfd, "data/a b.txt", "HELLO\n", 0644); /* same size, other content */
-	tmpdir_put(rootfd, "data/lib/model@v2", "grown", 0644); /* other size */
-	chmod((snprintf(a, sizeof a, "%s/data/lib/libstdc++.so", root), a), 0644); /* lost its x bit */
-	tmpdir_put(rootfd, "data/extra.txt", "x", 0644); /* not listed */
-	snprintf(a, sizeof a, "%s/data/link", root);
+	tmpdir_put(tmp_fd, "data/a b.txt", "HELLO\n", 0644); /* same size, other content */
+	tmpdir_put(tmp_fd, "data/lib/model@v2", "grown", 0644); /* other size */
+	chmod((snprintf(a, sizeof a, "%s/data/lib/libstdc++.so", tmp), a), 0644); /* lost its x bit */
+	tmpdir_put(tmp_fd, "data/extra.txt", "x", 0644); /* not listed */
+	snprintf(a, sizeof a, "%s/data/link", tmp);
 	cr_assert_eq(symlink("/etc/passwd", a), 0);       /* a symlink */
-	snprintf(a, sizeof a, "%s/data/donn\u00e9es.csv", root);
-	snprintf(b, sizeof b, "%s/data/renamed.csv", root);
+	snprintf(a, sizeof a, "%s/data/donn\u00e9es.csv", tmp);
+	snprintf(b, sizeof b, "%s/data/renamed.csv", tmp);
 	cr_assert_eq(rename(a, b), 0);                    /* missing, and an extra */
-	tmpdir_put(rootfd, "notes.txt", "x", 0644); /* stray top-level entry */
+	tmpdir_put(tmp_fd, "notes.txt", "x", 0644); /* stray top-level entry */
 	cr_assert_neq(verify(&fx, true, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/a%20b.txt: SHA-256"));
 	cr_assert(has_problem(r, "data/lib/model@v2: size 5, the manifest says 0"));
@@ -200,7 +187,7 @@ Test(transfer, signatures_and_policy_failures)
 	struct sl_diag d;
 	char p[512];
 	build(&fx);
-	snprintf(p, sizeof p, "%s/manifest.bob.minisig", root);
+	snprintf(p, sizeof p, "%s/manifest.bob.minisig", tmp);
 	unlink(p);
 	cr_assert_eq(verify(&fx, true, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
 	sl_transfer_report_free(r);
@@ -212,8 +199,8 @@ Test(transfer, signatures_and_policy_failures)
 	/* a symlink on the path of a listed file is never followed */
 	snprintf(fx.p->enclave, sizeof fx.p->enclave, "e1");
 	char a[512], b[512];
-	snprintf(a, sizeof a, "%s/data/lib", root);
-	snprintf(b, sizeof b, "%s/elsewhere", root);
+	snprintf(a, sizeof a, "%s/data/lib", tmp);
+	snprintf(b, sizeof b, "%s/elsewhere", tmp);
 	cr_assert_eq(rename(a, b), 0);
 	cr_assert_eq(symlink(b, a), 0);
 	cr_assert_neq(verify(&fx, true, &r, &d), SL_OK);
@@ -227,7 +214,7 @@ static void set_mtime(const char *rel, time_t sec, long nsec)
 {
 	char p[512];
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { sec, nsec } };
-	snprintf(p, sizeof p, "%s/%s", root, rel);
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
 	cr_assert_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0, "%s", p);
 }
 
@@ -243,9 +230,9 @@ Test(transfer, directories_and_times)
 	cr_assert_eq(r->dirs_ok, 3);
 	sl_transfer_report_free(r);
 
-	snprintf(p, sizeof p, "%s/data/empty dir", root);
+	snprintf(p, sizeof p, "%s/data/empty dir", tmp);
 	cr_assert_eq(rmdir(p), 0);                       /* an empty directory lost */
-	tmpdir_mkdir(rootfd, "data/lib/extra"); /* one not listed (and lib's time changes) */
+	tmpdir_mkdir(tmp_fd, "data/lib/extra"); /* one not listed (and lib's time changes) */
 	set_mtime("data/a b.txt", 1500000000, 1);        /* a file touched */
 	cr_assert_neq(verify(&fx, false, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/empty%20dir/: directory missing"));
@@ -257,20 +244,20 @@ Test(transfer, directories_and_times)
 
 	/* Times ignored: only the directories are wrong. */
 	o.ignore_times = true;
-	cr_assert_neq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK);
+	cr_assert_neq(sl_transfer_verify(tmp, NULL, &o, &r, &d), SL_OK);
 	cr_assert_eq(r->nproblems, 2, "%zu problems; first: %s", r->nproblems, r->problems[0].what);
 	sl_transfer_report_free(r);
-	snprintf(p, sizeof p, "%s/data/lib/extra", root);
+	snprintf(p, sizeof p, "%s/data/lib/extra", tmp);
 	cr_assert_eq(rmdir(p), 0);
-	tmpdir_mkdir(rootfd, "data/empty dir");
-	cr_assert_eq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK, "%s", d.msg);
+	tmpdir_mkdir(tmp_fd, "data/empty dir");
+	cr_assert_eq(sl_transfer_verify(tmp, NULL, &o, &r, &d), SL_OK, "%s", d.msg);
 	sl_transfer_report_free(r);
 
 	/* a listed directory replaced by a file */
-	snprintf(p, sizeof p, "%s/data/empty dir", root);
+	snprintf(p, sizeof p, "%s/data/empty dir", tmp);
 	cr_assert_eq(rmdir(p), 0);
-	tmpdir_put(rootfd, "data/empty dir", "x", 0644);
-	cr_assert_neq(sl_transfer_verify(root, NULL, &o, &r, &d), SL_OK);
+	tmpdir_put(tmp_fd, "data/empty dir", "x", 0644);
+	cr_assert_neq(sl_transfer_verify(tmp, NULL, &o, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/empty%20dir: not in the manifest"));
 	cr_assert(has_problem(r, "data/empty%20dir/: directory missing (or not a directory)"));
 	sl_transfer_report_free(r);
@@ -286,10 +273,10 @@ Test(transfer, version_1_has_no_directories)
 	char p[512], *text;
 	size_t len;
 	int dfd;
-	tmpdir_mkdir(rootfd, "data");
-	tmpdir_mkdir(rootfd, "data/empty");
-	tmpdir_put(rootfd, "data/a", "x", 0644);
-	snprintf(p, sizeof p, "%s/data", root);
+	tmpdir_mkdir(tmp_fd, "data");
+	tmpdir_mkdir(tmp_fd, "data/empty");
+	tmpdir_put(tmp_fd, "data/a", "x", 0644);
+	snprintf(p, sizeof p, "%s/data", tmp);
 	dfd = open(p, O_RDONLY | O_DIRECTORY);
 	cr_assert_eq(sl_hash_files(dfd, &job, 1, 1, NULL, NULL), SL_OK);
 	close(dfd);
@@ -299,11 +286,11 @@ Test(transfer, version_1_has_no_directories)
 	cr_assert_eq(sl_manifest_seal(m, NULL, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(sl_manifest_emit(m, &text, &len, NULL), SL_OK);
 	cr_assert(!strncmp(text, "sluice-manifest 1\n", 18));
-	tmpdir_put(rootfd, "manifest", text, 0644);
+	tmpdir_put(tmp_fd, "manifest", text, 0644);
 	free(text);
 	sl_manifest_free(m);
 	/* the file's time is not compared, an empty directory is not a problem */
-	cr_assert_eq(sl_transfer_verify(root, NULL, NULL, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_transfer_verify(tmp, NULL, NULL, &r, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(r->dirs_ok, 0);
 	sl_transfer_report_free(r);
 }
@@ -323,13 +310,13 @@ Test(transfer, links_resolve_inside_the_tree_only)
 	struct stat st;
 	struct sl_diag d;
 	int dfd;
-	tmpdir_mkdir(rootfd, "data");
-	tmpdir_mkdir(rootfd, "data/d");
-	tmpdir_put(rootfd, "data/d/f", "x", 0644);
-	snprintf(p, sizeof p, "%s/data", root);
+	tmpdir_mkdir(tmp_fd, "data");
+	tmpdir_mkdir(tmp_fd, "data/d");
+	tmpdir_put(tmp_fd, "data/d/f", "x", 0644);
+	snprintf(p, sizeof p, "%s/data", tmp);
 	cr_assert_not_null(realpath(p, abs));
 	dfd = open(p, O_RDONLY | O_DIRECTORY);
-#define LINK(to, at) do { char l_[600]; snprintf(l_, sizeof l_, "%s/data/%s", root, at); \
+#define LINK(to, at) do { char l_[600]; snprintf(l_, sizeof l_, "%s/data/%s", tmp, at); \
 		cr_assert_eq(symlink(to, l_), 0, "%s", l_); } while (0)
 	LINK("d/f", "rel");
 	LINK("rel", "chain");

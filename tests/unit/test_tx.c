@@ -18,24 +18,13 @@
 #include "link.h"
 #include "producer.h"
 #include "rxh.h"
+#include "rxh_suite.h"
 #include "sender.h"
 #include "source.h"
 #include "wire.h"
 
-static struct rxh *h;
 
-static void up(void)
-{
-	cr_assert_not_null(h = rxh_for_test(1));
-}
-
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(tx, .init = up, .fini = down, .timeout = 120);
+TestSuite(tx, .init = rxh_suite_up, .fini = rxh_suite_down, .timeout = 120);
 
 /* What one capture held, datagram by datagram (headers as sl_wire_open read
  * them, a hash of each opened body, a heartbeat's `sent` field). */
@@ -71,13 +60,16 @@ static void cfg_for(struct tx_send_cfg *c, const char *pcap)
 }
 
 /* One transfer ready to send: its directory, a capture to send it to, the
- * sender's settings and its opened source. */
+ * sender's settings and its opened source; what a replay of the capture
+ * read (cp), and the data of a one-file transfer (run_one). */
 struct run {
 	struct rxh_xfer t;
 	struct tx_send_cfg cfg;
 	struct tx_send_result res;
 	struct tx_source *src;
 	char dir[400], pcap[420];
+	struct capture cp;
+	uint8_t *data;
 };
 
 static void run_open(struct run *r, const struct rxh_file *f, size_t n)
@@ -91,10 +83,31 @@ static void run_open(struct run *r, const struct rxh_file *f, size_t n)
 	cr_assert_eq(tx_source_open(r->dir, h->policy, &r->src, &d), SL_OK, "%s", d.msg);
 }
 
+static void capture_free(struct capture *cp)
+{
+	free(cp->hdr);
+	free(cp->body);
+	free(cp->hb_sent);
+	free(cp->hb_state);
+	free(cp->seen);
+}
+
+/* A run of one file, a.bin: n pattern bytes from seed (r->data). */
+static void run_one(struct run *r, size_t n, unsigned seed)
+{
+	uint8_t *data = rxh_pattern(n, seed);
+	struct rxh_file f[] = { { "a.bin", data, n } };
+
+	run_open(r, f, 1);
+	r->data = data;
+}
+
 static void run_close(struct run *r)
 {
 	tx_source_free(r->src);
 	rxh_xfer_free(&r->t);
+	capture_free(&r->cp);
+	free(r->data);
 }
 
 /* Every datagram of the capture, opened with the link key: its header is
@@ -187,36 +200,25 @@ static void tally(struct capture *cp)
 	}
 }
 
-static void capture_free(struct capture *cp)
-{
-	free(cp->hdr);
-	free(cp->body);
-	free(cp->hb_sent);
-	free(cp->hb_state);
-	free(cp->seen);
-}
-
 Test(tx, sends_what_rx_releases)
 {
 	uint8_t *a = rxh_pattern(700000, 61), *b = rxh_pattern(1000, 62);
 	struct rxh_file f[] = { { "a.bin", a, 700000 }, { "sub/b.txt", b, 1000 } };
 	struct run u;
-	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 
 	run_open(&u, f, 2);
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
-	replay(u.pcap, &cp);
-	tally(&cp);
-	cr_assert_eq(cp.n, u.res.datagrams, "the capture holds every datagram tx_send counted");
-	cr_assert_gt(cp.data_syms[0], 0);
-	cr_assert_gt(cp.parity_syms[0], 0, "one pass carries parity (overhead %.3f)", u.cfg.overhead);
-	cr_assert_eq(cp.data_syms[1] + cp.parity_syms[1], 0, "one pass only");
-	cr_assert_eq(cp.repeats, 0);
+	replay(u.pcap, &u.cp);
+	tally(&u.cp);
+	cr_assert_eq(u.cp.n, u.res.datagrams, "the capture holds every datagram tx_send counted");
+	cr_assert_gt(u.cp.data_syms[0], 0);
+	cr_assert_gt(u.cp.parity_syms[0], 0, "one pass carries parity (overhead %.3f)", u.cfg.overhead);
+	cr_assert_eq(u.cp.data_syms[1] + u.cp.parity_syms[1], 0, "one pass only");
+	cr_assert_eq(u.cp.repeats, 0);
 	rxh_settle(h);
 	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 700000));
 	cr_assert(rxh_released_file_is(h, u.t.hex, "sub/b.txt", b, 1000));
-	capture_free(&cp);
 	run_close(&u);
 	free(a);
 	free(b);
@@ -227,56 +229,48 @@ Test(tx, sends_what_rx_releases)
  * block is sent twice before all 255 were used; the receiver completes. */
 Test(tx, repeat_pass_sends_new_rows)
 {
-	uint8_t *a = rxh_pattern(400000, 63);
-	struct rxh_file f[] = { { "a.bin", a, 400000 } };
 	struct run u;
-	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	uint64_t *sent, early_repeats = 0;
 
-	run_open(&u, f, 1);
+	run_one(&u, 400000, 63);
 	u.cfg.passes = 3;
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
-	replay(u.pcap, &cp);
-	tally(&cp);
+	replay(u.pcap, &u.cp);
+	tally(&u.cp);
 	for (unsigned p = 1; p < 3; p++)
-		cr_assert_eq(cp.data_syms[p] + cp.parity_syms[p], cp.data_syms[0] + cp.parity_syms[0],
+		cr_assert_eq(u.cp.data_syms[p] + u.cp.parity_syms[p], u.cp.data_syms[0] + u.cp.parity_syms[0],
 			     "pass %u carries as many rows as pass 0", p);
-	sent = calloc(cp.seen_blocks, sizeof *sent);
-	memset(cp.seen, 0, cp.seen_blocks * 255);
-	for (size_t i = 0; i < cp.n; i++) {
-		const struct sl_wire_hdr *w = &cp.hdr[i];
+	sent = calloc(u.cp.seen_blocks, sizeof *sent);
+	memset(u.cp.seen, 0, u.cp.seen_blocks * 255);
+	for (size_t i = 0; i < u.cp.n; i++) {
+		const struct sl_wire_hdr *w = &u.cp.hdr[i];
 		if (w->type != SL_T_SYMBOL)
 			continue;
 		/* a row already sent, while fewer than 255 went out for the block */
-		if (cp.seen[w->block * 255 + w->row] && sent[w->block] < 255)
+		if (u.cp.seen[w->block * 255 + w->row] && sent[w->block] < 255)
 			early_repeats++;
-		cp.seen[w->block * 255 + w->row] = 1;
+		u.cp.seen[w->block * 255 + w->row] = 1;
 		sent[w->block]++;
 	}
 	cr_assert_eq(early_repeats, 0, "a row was repeated before all 255 were used");
 	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 400000));
+	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", u.data, 400000));
 	cr_assert_eq(rxh_audit_count(h, "released", u.t.hex), 1);
 	free(sent);
-	capture_free(&cp);
 	run_close(&u);
-	free(a);
 }
 
 /* A source file that changes after the manifest was made stops the send
  * with a reason naming it; the receiver releases nothing. */
 Test(tx, changed_source_file_stops_the_send)
 {
-	uint8_t *a = rxh_pattern(300000, 64);
-	struct rxh_file f[] = { { "a.bin", a, 300000 } };
 	struct run u;
-	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	char path[460];
 	FILE *fp;
 
-	run_open(&u, f, 1);
+	run_one(&u, 300000, 64);
 	snprintf(path, sizeof path, "%s/data/a.bin", u.dir);
 	fp = fopen(path, "ab");
 	cr_assert_not_null(fp);
@@ -284,12 +278,10 @@ Test(tx, changed_source_file_stops_the_send)
 	fclose(fp);
 	cr_assert_neq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK);
 	cr_assert(strstr(d.msg, "a.bin") && strstr(d.msg, "changed"), "%s", d.msg);
-	replay(u.pcap, &cp);
+	replay(u.pcap, &u.cp);
 	rxh_settle(h);
 	cr_assert_not(rxh_is_released(h, u.t.hex));
-	capture_free(&cp);
 	run_close(&u);
-	free(a);
 }
 
 /* The loss of the first pass in repair_closes_the_loop: data rows 0-2 and
@@ -310,24 +302,22 @@ static int keep_but_two_blocks(const struct sl_wire_hdr *w)
  * completes and releases the transfer from them. */
 Test(tx, repair_closes_the_loop)
 {
-	uint8_t *a = rxh_pattern(400000, 64);
-	struct rxh_file f[] = { { "a.bin", a, 400000 } };
 	struct run u;
 	struct rxh_xfer *tp = &u.t;
-	struct capture c1 = { 0 }, c2 = { 0 };
+	struct capture c2 = { 0 };
 	struct sl_diag d = { "" };
 	struct sl_repair r;
 	struct rx_xfer *x;
 	char pcap2[420];
 	unsigned short_rows = 0, whole_rows = 0, other = 0, n_short = 0;
 
-	run_open(&u, f, 1);
+	run_one(&u, 400000, 64);
 	snprintf(pcap2, sizeof pcap2, "pcap:%s/low2.pcap", h->dir);
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
 	lost_short = tp->hdr.catalog_blocks;
 	lost_whole = tp->hdr.catalog_blocks + 1;
 	cr_assert_gt(tp->nblocks, lost_whole);
-	replay_keep(u.pcap, &c1, keep_but_two_blocks);
+	replay_keep(u.pcap, &u.cp, keep_but_two_blocks);
 	rxh_settle(h);
 	rxh_tick(h, h->cfg.timeout_ns + 1);
 	x = rx_xfer_find(&h->c, tp->id);
@@ -371,12 +361,10 @@ Test(tx, repair_closes_the_loop)
 		      : 2u * tp->k[lost_whole] + TX_REPAIR_EXTRA);
 	cr_assert_leq(whole_rows, 255);
 	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, tp->hex, "a.bin", a, 400000));
+	cr_assert(rxh_released_file_is(h, tp->hex, "a.bin", u.data, 400000));
 	cr_assert_eq(rxh_audit_count(h, "released", tp->hex), 1);
-	capture_free(&c1);
 	capture_free(&c2);
 	run_close(&u);
-	free(a);
 }
 
 static int keep_none(const struct sl_wire_hdr *w)
@@ -596,7 +584,6 @@ Test(tx, vanished_small_file_stops_the_send)
 	uint8_t **data;
 	struct rxh_file *f = small_files(&names, &data);
 	struct run u;
-	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	char path[460];
 
@@ -607,10 +594,9 @@ Test(tx, vanished_small_file_stops_the_send)
 	cr_assert_eq(unlink(path), 0);
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_ERR_IO);
 	cr_assert(strstr(d.msg, names[400]) && strstr(d.msg, strerror(ENOENT)), "%s", d.msg);
-	replay(u.pcap, &cp);
+	replay(u.pcap, &u.cp);
 	rxh_settle(h);
 	cr_assert_not(rxh_is_released(h, u.t.hex));
-	capture_free(&cp);
 	run_close(&u);
 	small_files_free(f, names, data);
 }
@@ -620,32 +606,27 @@ Test(tx, vanished_small_file_stops_the_send)
  * would not; numbering stays exact around them. */
 Test(tx, heartbeat_slots_at_a_low_rate)
 {
-	uint8_t *a = rxh_pattern(120000, 72);
-	struct rxh_file f[] = { { "a.bin", a, 120000 } };
 	struct run u;
-	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	size_t last = 0, most = 0, hbs = 0;
 
-	run_open(&u, f, 1);
+	run_one(&u, 120000, 72);
 	u.cfg.rate_bps = 8000000;
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_OK, "%s", d.msg);
-	replay(u.pcap, &cp);
-	check_numbering(&cp, u.cfg.preamble);
-	for (size_t i = 0; i < cp.n; i++) {
-		if (cp.hdr[i].type != SL_T_HEARTBEAT)
+	replay(u.pcap, &u.cp);
+	check_numbering(&u.cp, u.cfg.preamble);
+	for (size_t i = 0; i < u.cp.n; i++) {
+		if (u.cp.hdr[i].type != SL_T_HEARTBEAT)
 			continue;
 		if (hbs++ && i - last > most)
 			most = i - last;
 		last = i;
 	}
-	cr_assert_gt(hbs, 4, "%zu heartbeats in %zu datagrams", hbs, cp.n);
+	cr_assert_gt(hbs, 4, "%zu heartbeats in %zu datagrams", hbs, u.cp.n);
 	cr_assert_leq(most, 30, "%zu datagrams between two heartbeats", most);
 	rxh_settle(h);
-	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", a, 120000));
-	capture_free(&cp);
+	cr_assert(rxh_released_file_is(h, u.t.hex, "a.bin", u.data, 120000));
 	run_close(&u);
-	free(a);
 }
 
 static volatile sig_atomic_t stop_flag;
@@ -671,31 +652,26 @@ static void *stop_soon(void *arg)
  * them are numbered by position. */
 Test(tx, stopped_send_says_aborted_after_its_last_number)
 {
-	uint8_t *a = rxh_pattern(2000000, 73);
-	struct rxh_file f[] = { { "a.bin", a, 2000000 } };
 	struct run u;
-	struct capture cp = { 0 };
 	struct sl_diag d = { "" };
 	pthread_t th;
 
-	run_open(&u, f, 1);
+	run_one(&u, 2000000, 73);
 	u.cfg.rate_bps = 40000000; /* about 0.5 s for the whole: stopped midway */
 	stop_flag = 0;
 	u.cfg.stop = &stop_flag;
 	cr_assert_eq(pthread_create(&th, NULL, stop_soon, u.pcap + 5), 0);
 	cr_assert_eq(tx_send(&u.cfg, u.src, &u.res, &d), SL_ERR_AGAIN, "%s", d.msg);
 	pthread_join(th, NULL);
-	replay_keep(u.pcap, &cp, keep_none);
-	cr_assert_gt(cp.n, 3 + u.cfg.preamble + 100, "%zu datagrams", cp.n);
-	for (size_t i = 0; i < cp.n - 3; i++)
-		cr_assert_eq(cp.hdr[i].packet, i, "datagram %zu has packet number %llu", i,
-			     (unsigned long long)cp.hdr[i].packet);
-	for (size_t i = cp.n - 3; i < cp.n; i++) {
-		cr_assert_eq(cp.hdr[i].type, SL_T_HEARTBEAT);
-		cr_assert_eq(cp.hb_state[i], SL_HB_ABORTED);
-		cr_assert_eq(cp.hb_sent[i], cp.hdr[i].packet);
+	replay_keep(u.pcap, &u.cp, keep_none);
+	cr_assert_gt(u.cp.n, 3 + u.cfg.preamble + 100, "%zu datagrams", u.cp.n);
+	for (size_t i = 0; i < u.cp.n - 3; i++)
+		cr_assert_eq(u.cp.hdr[i].packet, i, "datagram %zu has packet number %llu", i,
+			     (unsigned long long)u.cp.hdr[i].packet);
+	for (size_t i = u.cp.n - 3; i < u.cp.n; i++) {
+		cr_assert_eq(u.cp.hdr[i].type, SL_T_HEARTBEAT);
+		cr_assert_eq(u.cp.hb_state[i], SL_HB_ABORTED);
+		cr_assert_eq(u.cp.hb_sent[i], u.cp.hdr[i].packet);
 	}
-	capture_free(&cp);
 	run_close(&u);
-	free(a);
 }

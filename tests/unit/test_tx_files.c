@@ -25,23 +25,12 @@
 #include "fileload.h"
 #include "proto.h"
 #include "rxh.h"
+#include "rxh_suite.h"
 #include "sha256.h"
 #include "source.h"
 
-static struct rxh *h;
 
-static void up(void)
-{
-	cr_assert_not_null(h = rxh_for_test(0));
-}
-
-static void down(void)
-{
-	rxh_free(h);
-	h = NULL;
-}
-
-TestSuite(tx_files, .init = up, .fini = down, .timeout = 120);
+TestSuite(tx_files, .init = rxh_suite_up_stopped, .fini = rxh_suite_down, .timeout = 120);
 
 #define NFILES 300
 #define CHUNK 16384u

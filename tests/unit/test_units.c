@@ -15,17 +15,34 @@
 #include <pthread.h>
 #include "units.h"
 
+/* A quantity and what the parser makes of it: err, and the value when SL_OK. */
+struct quantity {
+	const char *text;
+	int err;
+	uint64_t want;
+};
+
+/* Each of q[0..n) through parse (sl_parse_rate, _size or _duration). */
+static void parses(int (*parse)(const char *, uint64_t *, struct sl_diag *), const struct quantity *q,
+		   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 0;
+		cr_assert_eq(parse(q[i].text, &v, NULL), q[i].err, "'%s'", q[i].text);
+		if (q[i].err == SL_OK)
+			cr_assert_eq(v, q[i].want, "'%s': %llu", q[i].text, (unsigned long long)v);
+	}
+}
+
 Test(units, rates_are_decimal_bits)
 {
-	uint64_t v;
-	cr_assert_eq(sl_parse_rate("250M", &v, NULL), SL_OK);
-	cr_assert_eq(v, 250000000ull);
-	cr_assert_eq(sl_parse_rate("1G", &v, NULL), SL_OK);
-	cr_assert_eq(v, 1000000000ull);
-	cr_assert_eq(sl_parse_rate("1.5k", &v, NULL), SL_OK);
-	cr_assert_eq(v, 1500ull);
-	cr_assert_eq(sl_parse_rate("9600", &v, NULL), SL_OK);
-	cr_assert_eq(v, 9600ull);
+	static const struct quantity q[] = {
+		{ "250M", SL_OK, 250000000ull },
+		{ "1G", SL_OK, 1000000000ull },
+		{ "1.5k", SL_OK, 1500ull },
+		{ "9600", SL_OK, 9600ull },
+	};
+	parses(sl_parse_rate, q, sizeof q / sizeof q[0]);
 }
 
 Test(units, rates_reject_garbage)
@@ -42,15 +59,14 @@ Test(units, rates_reject_garbage)
 
 Test(units, sizes_are_binary_bytes)
 {
-	uint64_t v;
-	cr_assert_eq(sl_parse_size("64K", &v, NULL), SL_OK);
-	cr_assert_eq(v, 65536ull);
-	cr_assert_eq(sl_parse_size("2G", &v, NULL), SL_OK);
-	cr_assert_eq(v, 2147483648ull);
-	cr_assert_eq(sl_parse_size("0.5K", &v, NULL), SL_OK);
-	cr_assert_eq(v, 512ull);
-	cr_assert_eq(sl_parse_size("0.3K", &v, NULL), SL_ERR_PARSE);
-	cr_assert_eq(sl_parse_size("1k", &v, NULL), SL_ERR_PARSE);
+	static const struct quantity q[] = {
+		{ "64K", SL_OK, 65536ull },
+		{ "2G", SL_OK, 2147483648ull },
+		{ "0.5K", SL_OK, 512ull },
+		{ "0.3K", SL_ERR_PARSE, 0 },
+		{ "1k", SL_ERR_PARSE, 0 },
+	};
+	parses(sl_parse_size, q, sizeof q / sizeof q[0]);
 }
 
 Test(units, fractions_take_percent)
@@ -66,12 +82,12 @@ Test(units, fractions_take_percent)
 
 Test(units, durations)
 {
-	uint64_t s;
-	cr_assert_eq(sl_parse_duration("7d", &s, NULL), SL_OK);
-	cr_assert_eq(s, 7ull * 86400);
-	cr_assert_eq(sl_parse_duration("90", &s, NULL), SL_OK);
-	cr_assert_eq(s, 90ull);
-	cr_assert_eq(sl_parse_duration("5w", &s, NULL), SL_ERR_PARSE);
+	static const struct quantity q[] = {
+		{ "7d", SL_OK, 7ull * 86400 },
+		{ "90", SL_OK, 90ull },
+		{ "5w", SL_ERR_PARSE, 0 },
+	};
+	parses(sl_parse_duration, q, sizeof q / sizeof q[0]);
 }
 
 Test(units, formatting)
@@ -333,18 +349,26 @@ Test(hex, cases_and_lengths)
 /* RFC 3339 times through the C library's calendar: strict form, real dates. */
 Test(timefmt, strict_and_round_trip)
 {
+	static const struct {
+		const char *text;
+		int err;
+	} refused[] = {
+		{ "2023-02-29T00:00:00Z", SL_ERR_RANGE }, /* not a leap year */
+		{ "2023-04-31T00:00:00Z", SL_ERR_RANGE },
+		{ "1969-12-31T23:59:59Z", SL_ERR_RANGE },
+		{ "2023-01-01T24:00:00Z", SL_ERR_RANGE },
+		{ "2023-01-01 00:00:00Z", SL_ERR_PARSE },
+		{ "2023-01-01T00:00:00", SL_ERR_PARSE },
+	};
 	int64_t t;
 	char buf[32];
 
 	cr_assert_eq(sl_time_parse("2024-02-29T23:59:59Z", 20, &t), SL_OK);
 	cr_assert_eq(t, 1709251199);
 	cr_assert_str_eq(sl_time_format(t, buf, sizeof buf), "2024-02-29T23:59:59Z");
-	cr_assert_eq(sl_time_parse("2023-02-29T00:00:00Z", 20, &t), SL_ERR_RANGE, "not a leap year");
-	cr_assert_eq(sl_time_parse("2023-04-31T00:00:00Z", 20, &t), SL_ERR_RANGE);
-	cr_assert_eq(sl_time_parse("1969-12-31T23:59:59Z", 20, &t), SL_ERR_RANGE);
-	cr_assert_eq(sl_time_parse("2023-01-01T24:00:00Z", 20, &t), SL_ERR_RANGE);
-	cr_assert_eq(sl_time_parse("2023-01-01 00:00:00Z", 20, &t), SL_ERR_PARSE);
-	cr_assert_eq(sl_time_parse("2023-01-01T00:00:00", 19, &t), SL_ERR_PARSE);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		cr_assert_eq(sl_time_parse(refused[i].text, strlen(refused[i].text), &t), refused[i].err, "'%s'",
+			     refused[i].text);
 	cr_assert_eq(sl_time_parse("9999-12-31T23:59:59Z", 20, &t), SL_OK);
 	cr_assert_eq(t, SL_TIME_MAX_SECONDS);
 	cr_assert_str_eq(sl_time_format(SL_TIME_MAX_SECONDS + 1, buf, sizeof buf), "(out of range)");

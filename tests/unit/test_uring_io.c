@@ -11,23 +11,17 @@
 #include <unistd.h>
 
 #include "uring_io.h"
-#include "tmpdir.h"
+#include "tmpdir_suite.h"
 
-static char dir[64], path[128];
-static int dfd = -1;
+static char path[128];
 
 static void setup(void)
 {
-	dfd = tmpdir_make(dir, sizeof dir, "uio");
-	snprintf(path, sizeof path, "%s/f", dir);
+	tmp_setup();
+	snprintf(path, sizeof path, "%s/f", tmp);
 }
 
-static void teardown(void)
-{
-	tmpdir_remove(dir, dfd);
-}
-
-TestSuite(uring_io, .init = setup, .fini = teardown);
+TestSuite(uring_io, .init = setup, .fini = tmp_teardown);
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
 {

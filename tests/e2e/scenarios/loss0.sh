@@ -1,8 +1,5 @@
 # e2e scenario loss0 (run by tests/e2e/run.sh loss0, after lib.sh).
-make_transfer T 1 mixed
-id=$(xfer_id T)
-P=$(free_port)
-start_rx "$P"
+transfer_to_rx T 1 mixed
 t0=$(date +%s.%N)
 send T "$P" --rate "$RATE"
 wait_for "released $id" 20 || fail "not released"

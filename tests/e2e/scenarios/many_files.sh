@@ -11,10 +11,7 @@ while [ $i -lt 700 ]; do
     esac
     i=$((i + 1))
 done
-make_transfer T 1 none
-id=$(xfer_id T)
-P=$(free_port)
-start_rx "$P"
+transfer_to_rx T 1 none
 send T "$P" --rate "$RATE"
 wait_for "released $id" 30 || fail "not released"
 check_identical T "$id"

@@ -1,13 +1,8 @@
 # e2e scenario rx_killed (run by tests/e2e/run.sh rx_killed, after lib.sh).
-make_transfer T 1 random:12000
-id=$(xfer_id T)
-P=$(free_port)
-start_rx "$P"
+transfer_to_rx T 1 random:12000
 send_bg T "$P" --rate 60M
 TX=$TX_PID
-wait_for "[ -s $W/state/xfer/$id/done ]" 20 || fail "nothing staged before the kill"
-sleep 0.5
-kill_hard "$RX_PID"
+kill_when "[ -s $W/state/xfer/$id/done ]" "$RX_PID" "nothing staged before the kill"
 note "rx killed with SIGKILL mid-transfer"
 wait "$TX" || fail "tx failed"
 [ -d "$W/rel/$id" ] && fail "released although rx was dead for part of the pass"

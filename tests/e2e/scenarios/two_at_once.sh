@@ -1,9 +1,7 @@
 # e2e scenario two_at_once (run by tests/e2e/run.sh two_at_once, after lib.sh).
-make_transfer T 1 random:6000
 make_transfer U 2 mixed
-id=$(xfer_id T) id2=$(xfer_id U)
-P=$(free_port)
-start_rx "$P"
+id2=$(xfer_id U)
+transfer_to_rx T 1 random:6000
 send_bg T "$P" --rate 100M
 A=$TX_PID
 send_bg U "$P" --rate 100M

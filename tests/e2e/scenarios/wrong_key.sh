@@ -1,8 +1,5 @@
 # e2e scenario wrong_key (run by tests/e2e/run.sh wrong_key, after lib.sh).
-make_transfer T 1 mixed
-id=$(xfer_id T)
-P=$(free_port)
-start_rx "$P"
+transfer_to_rx T 1 mixed
 "$SLUICE_TX" send --link "udp://127.0.0.1:$P" --key "$W/other.key" --rate "$RATE" --no-progress \
     "$W/T" >> "$W/tx.log" 2>&1
 sleep 2
