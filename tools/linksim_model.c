@@ -1,21 +1,14 @@
 /* linksim_model.c — PRNG, loss models and the FIFO model of a diode
  * (contract and the Gilbert–Elliott derivation in linksim_model.h). */
 #include "linksim_model.h"
+#include "splitmix.h"
 
 #define NBIT_PER_BYTE 8000000000ull
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 void ls_rng_seed(struct ls_rng *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
+		r->s[i] = sl_splitmix64(&seed);
 }
 
 static uint64_t rotl(uint64_t x, int k)

@@ -52,6 +52,7 @@
 #include "link.h"
 #include "pace.h"
 #include "proto.h"
+#include "splitmix.h"
 #include "units.h"
 #include "wire.h"
 
@@ -93,12 +94,9 @@ struct flood {
 	uint64_t left[NCLASS], sent[NCLASS];
 };
 
-static uint64_t rnd(struct flood *f) /* splitmix64 */
+static uint64_t rnd(struct flood *f)
 {
-	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return sl_splitmix64(&f->rng);
 }
 
 static uint64_t below(struct flood *f, uint64_t n)

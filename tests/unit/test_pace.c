@@ -4,21 +4,13 @@
 
 #include "pace.h"
 #include "error.h"
+#include "splitmix.h"
 
 #define NS 1000000000ull
 
-/* splitmix64: the tests' own deterministic random numbers. */
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint64_t rnd_range(uint64_t *s, uint64_t lo, uint64_t hi)
 {
-	return lo + rnd(s) % (hi - lo + 1);
+	return lo + sl_splitmix64(s) % (hi - lo + 1);
 }
 
 /* Every window [t_i, t_j] of the sends (t, n) holds at most
@@ -113,14 +105,14 @@ Test(pace, window_property_random_patterns)
 		uint64_t rate = rnd_range(&seed, 9600, 100000000000ull);
 		uint64_t maxdg = rnd_range(&seed, 64, 9000);
 		uint64_t burst = rnd_range(&seed, maxdg, maxdg * 64);
-		uint64_t now = rnd(&seed) >> 8;
+		uint64_t now = sl_splitmix64(&seed) >> 8;
 		struct sl_pacer p;
 		cr_assert_eq(sl_pacer_init(&p, rate, burst, now), SL_OK);
 		/* typical time per datagram, to draw idle gaps on the same scale */
 		uint64_t dg_ns = maxdg * 8000000000ull / rate + 1;
 		for (size_t i = 0; i < N; i++) {
 			uint64_t bytes = rnd_range(&seed, 1, maxdg);
-			switch (rnd(&seed) % 4) {
+			switch (sl_splitmix64(&seed) % 4) {
 			case 0: now += rnd_range(&seed, 0, dg_ns * 4); break; /* idle */
 			case 1: now += rnd_range(&seed, 0, 1000); break;      /* eager */
 			default: break;                                      /* back to back */
@@ -128,7 +120,7 @@ Test(pace, window_property_random_patterns)
 			now += sl_pacer_delay(&p, now, bytes);
 			/* the window property must hold whatever the caller's
 			 * lateness: sometimes check again a bit later */
-			if (rnd(&seed) % 8 == 0)
+			if (sl_splitmix64(&seed) % 8 == 0)
 				now += rnd_range(&seed, 0, dg_ns);
 			cr_assert_eq(sl_pacer_delay(&p, now, bytes), 0);
 			sl_pacer_consume(&p, now, bytes);
@@ -153,7 +145,7 @@ Test(pace, oversized_sends_bound_by_largest_send)
 	cr_assert_eq(sl_pacer_init(&p, rate, burst, now), SL_OK);
 	for (size_t i = 0; i < N; i++) {
 		uint64_t bytes = rnd_range(&seed, 1, 3000);
-		now += rnd_range(&seed, 0, 2000000) * (rnd(&seed) % 2);
+		now += rnd_range(&seed, 0, 2000000) * (sl_splitmix64(&seed) % 2);
 		now += sl_pacer_delay(&p, now, bytes);
 		sl_pacer_consume(&p, now, bytes);
 		t[i] = now;
@@ -285,7 +277,7 @@ static int delayed_steps_exceed(uint64_t burst, uint64_t step, uint64_t cap, uin
 		uint64_t late = 0;
 		now += sl_pacer_delay(&p, now, step);
 		sl_pacer_consume(&p, now, step);
-		if (rnd(&seed) % 16 == 0)
+		if (sl_splitmix64(&seed) % 16 == 0)
 			late = rnd_range(&seed, 0, 20 * step_ns); /* preempted */
 		now += late;
 		t[i] = now; /* on the wire */
