@@ -163,13 +163,6 @@ static int reread(const char *path, int held, size_t max, char **text, size_t *l
 	return sl_conf_read_fd(held, path, max, text, len, d);
 }
 
-/* rx_option in the shape of sl_conf_set_fn (options.c has the same for the
- * file: rx_option taking void * would do for both; rx_options.h). */
-static int set_option(void *o, int opt, const char *key, const char *arg, struct sl_diag *d)
-{
-	return rx_option(o, opt, key, arg, d);
-}
-
 /* The command line (util/args.h): with o NULL only --config, --help and
  * --version (report 'h'/'V'), or every option into o (report 0, or 2
  * after printing why). */
@@ -181,7 +174,7 @@ static int command_line(struct rx_opts *o, int argc, char **argv, const char **c
 
 	if (!o)
 		return sl_args_peek(argc, argv, "qvhV", rx_options, RX_O_CONFIG, stop, config);
-	if (sl_args_set(argc, argv, "qvhV", rx_options, skip, set_option, o, &refused, &d)) {
+	if (sl_args_set(argc, argv, "qvhV", rx_options, skip, rx_option_set, o, &refused, &d)) {
 		fprintf(stderr, "sluice-rx: %s\n", d.msg);
 		if (refused)
 			usage(stderr);

@@ -159,15 +159,15 @@ int rx_option(struct rx_opts *o, int opt, const char *key, const char *arg, stru
 	return number_option(c, opt, key, arg, d);
 }
 
-static int conf_set(void *user, int opt, const char *key, const char *value, struct sl_diag *d)
+int rx_option_set(void *o, int opt, const char *key, const char *arg, struct sl_diag *d)
 {
-	return rx_option(user, opt, key, value, d);
+	return rx_option(o, opt, key, arg, d);
 }
 
 int rx_opts_config(struct rx_opts *o, const char *file, const char *text, size_t len,
 		   unsigned *err_line, struct sl_diag *d)
 {
-	return sl_conf_parse(file, text, len, rx_options, conf_set, o, err_line, d);
+	return sl_conf_parse(file, text, len, rx_options, rx_option_set, o, err_line, d);
 }
 
 int rx_opts_check(const struct rx_opts *o, struct sl_diag *d)

@@ -39,6 +39,9 @@ void rx_opts_free(struct rx_opts *o);
  * ("--max-staging" or "max-staging"), arg its value (NULL for a flag).
  * SL_OK, or an error with "KEY 'VALUE': reason" in d. */
 int rx_option(struct rx_opts *o, int opt, const char *key, const char *arg, struct sl_diag *d);
+/* The same in the shape of sl_conf_set_fn (o: a struct rx_opts), for the
+ * file (sl_conf_parse) and the command line (sl_args_set). */
+int rx_option_set(void *o, int opt, const char *key, const char *arg, struct sl_diag *d);
 /* Apply a configuration file's text (named file in messages); the line
  * of an error in *err_line (may be NULL). */
 int rx_opts_config(struct rx_opts *o, const char *file, const char *text, size_t len,
