@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "bytes.h"
 #include "error.h"
 #include "wire.h"
@@ -65,27 +66,6 @@ struct impl {
 	int (*open)(struct ctx *);
 };
 
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_aead: %s\n", what);
-	exit(1);
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void nonce(uint8_t *n, size_t len, uint64_t packet)
 {
 	memset(n, 0, len);
@@ -99,7 +79,7 @@ static EVP_CIPHER_CTX *evp_keyed(const EVP_CIPHER *c, const uint8_t *key, int en
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	if (!x || EVP_CipherInit_ex(x, c, NULL, key, NULL, enc) != 1 ||
 	    EVP_CIPHER_CTX_get_iv_length(x) != 12)
-		die("EVP keying failed");
+		bench_die("EVP keying failed");
 	return x;
 }
 
@@ -141,7 +121,7 @@ static void evp_setup(struct ctx *c, const EVP_CIPHER *cipher)
 	c->enc = evp_keyed(cipher, c->key, 1);
 	c->dec = evp_keyed(cipher, c->key, 0);
 	if (evp_seal_with(c->enc, c, c->pt, c->ct, 0))
-		die("EVP seal failed");
+		bench_die("EVP seal failed");
 	memcpy(c->ct_tag, c->tag, TAG);
 }
 
@@ -234,9 +214,9 @@ static void wire_setup(struct ctx *c)
 
 	if (sl_wire_tx_new(c->key, c->suite, (uint16_t)c->len, &c->tx, NULL) ||
 	    sl_wire_rx_new(&rc, &c->rx, NULL))
-		die("sl_wire_tx_new/sl_wire_rx_new failed");
+		bench_die("sl_wire_tx_new/sl_wire_rx_new failed");
 	if (wire_seal(c))
-		die("sl_wire_seal failed");
+		bench_die("sl_wire_seal failed");
 	memcpy(c->sealed, c->dg, sl_wire_dgram_size((uint16_t)c->len));
 }
 
@@ -258,14 +238,14 @@ static double rate(int (*fn)(struct ctx *), struct ctx *c, double secs)
 	double best = 0;
 
 	for (int run = 0; run < 3; run++) {
-		double t0 = cpu_now(), t;
+		double t0 = bench_thread_cpu(), t;
 		uint64_t n = 0;
 		do {
 			for (int i = 0; i < 64; i++)
 				if (fn(c))
-					die("a seal or open failed");
+					bench_die("a seal or open failed");
 			n += 64;
-			t = cpu_now() - t0;
+			t = bench_thread_cpu() - t0;
 		} while (t < secs);
 		if ((double)n * (double)c->len / t / 1e9 > best)
 			best = (double)n * (double)c->len / t / 1e9;
@@ -279,11 +259,11 @@ static void ctx_init(struct ctx *c, size_t len)
 	c->len = len;
 	randombytes_buf(c->key, sizeof c->key);
 	randombytes_buf(c->hdr, sizeof c->hdr);
-	c->pt = xmalloc(len);
-	c->ct = xmalloc(len);
-	c->out = xmalloc(len);
-	c->dg = xmalloc(sl_wire_dgram_size(SL_WIRE_MAX_SYMSIZE));
-	c->sealed = xmalloc(sl_wire_dgram_size(SL_WIRE_MAX_SYMSIZE));
+	c->pt = bench_xmalloc(len);
+	c->ct = bench_xmalloc(len);
+	c->out = bench_xmalloc(len);
+	c->dg = bench_xmalloc(sl_wire_dgram_size(SL_WIRE_MAX_SYMSIZE));
+	c->sealed = bench_xmalloc(sl_wire_dgram_size(SL_WIRE_MAX_SYMSIZE));
 	randombytes_buf(c->pt, len);
 }
 
@@ -316,7 +296,7 @@ static void cross_check(size_t len)
 	sodium_aes_setup(&b);
 	if (memcmp(a.ct, b.ct, len) || evp_seal(&a) || sodium_aes_seal(&b) ||
 	    memcmp(a.out, b.out, len) || memcmp(a.tag, b.tag, TAG))
-		die("EVP and libsodium AES-256-GCM disagree");
+		bench_die("EVP and libsodium AES-256-GCM disagree");
 	ctx_fini(&a);
 	ctx_fini(&b);
 }
@@ -340,18 +320,18 @@ static double miss_us(enum sl_suite suite, size_t len, double secs)
 	}
 	rc.link_key = c[0].key;
 	if (sl_wire_rx_new(&rc, &rx, NULL))
-		die("sl_wire_rx_new failed");
-	t0 = cpu_now();
+		bench_die("sl_wire_rx_new failed");
+	t0 = bench_thread_cpu();
 	do {
 		for (int i = 0; i < MISS_SESSIONS; i++) {
 			struct sl_wire_hdr h;
 			const uint8_t *body;
 			memcpy(c[0].dg, c[i].sealed, n);
 			if (sl_wire_open(rx, c[0].dg, n, &h, &body))
-				die("open of a new session failed");
+				bench_die("open of a new session failed");
 		}
 		calls += MISS_SESSIONS;
-		t = cpu_now() - t0;
+		t = bench_thread_cpu() - t0;
 	} while (t < secs);
 	sl_wire_rx_free(rx);
 	for (int i = 0; i < MISS_SESSIONS; i++)
@@ -400,9 +380,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!(secs > 0 && secs <= 10))
-		die("SECONDS must be a number in (0, 10]");
+		bench_die("SECONDS must be a number in (0, 10]");
 	if (sl_crypto_init())
-		die("libsodium or OpenSSL failed to initialise");
+		bench_die("libsodium or OpenSSL failed to initialise");
 	print_header(secs);
 	printf("%-24s %6s | %8s %8s\n", "suite", "bytes", "seal", "open");
 	for (size_t s = 0; s < 2; s++) {

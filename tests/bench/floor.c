@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "fec.h"
 #include "proto.h"
 #include "sha256.h"
@@ -52,27 +53,6 @@ struct fl {
 	char path[4096];
 };
 
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_floor: %s\n", what);
-	exit(1);
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
 static double per_gb(const struct fl *f, double cpu)
 {
 	return cpu / ((double)f->chunk * (double)f->nchunks / 1e9);
@@ -81,13 +61,13 @@ static double per_gb(const struct fl *f, double cpu)
 static double step_write(struct fl *f)
 {
 	int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	double c0 = cpu_now(), c;
+	double c0 = bench_thread_cpu(), c;
 	if (fd < 0)
-		die("cannot create the file in DIR");
+		bench_die("cannot create the file in DIR");
 	for (size_t i = 0; i < f->nchunks; i++)
 		if (pwrite(fd, f->data, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
-			die("pwrite failed (disk full?)");
-	c = cpu_now() - c0;
+			bench_die("pwrite failed (disk full?)");
+	c = bench_thread_cpu() - c0;
 	close(fd);
 	return per_gb(f, c);
 }
@@ -95,18 +75,18 @@ static double step_write(struct fl *f)
 static double step_read(struct fl *f)
 {
 	int fd = open(f->path, O_RDONLY);
-	uint8_t *buf = xmalloc(f->chunk);
+	uint8_t *buf = bench_xmalloc(f->chunk);
 	double c0, c;
 	if (fd < 0)
-		die("cannot open the file");
+		bench_die("cannot open the file");
 	for (size_t i = 0; i < f->nchunks; i++) /* warm the page cache first */
 		if (pread(fd, buf, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
-			die("pread failed");
-	c0 = cpu_now();
+			bench_die("pread failed");
+	c0 = bench_thread_cpu();
 	for (size_t i = 0; i < f->nchunks; i++)
 		if (pread(fd, buf, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
-			die("pread failed");
-	c = cpu_now() - c0;
+			bench_die("pread failed");
+	c = bench_thread_cpu() - c0;
 	close(fd);
 	free(buf);
 	return per_gb(f, c);
@@ -116,16 +96,16 @@ static double step_sha256(struct fl *f)
 {
 	struct sl_sha256 *h;
 	uint8_t out[SL_SHA256_LEN];
-	double c0 = cpu_now();
+	double c0 = bench_thread_cpu();
 	if (sl_sha256_new(&h))
-		die("sha256");
+		bench_die("sha256");
 	for (size_t i = 0; i < f->nchunks; i++)
 		if (sl_sha256_update(h, f->data, f->chunk))
-			die("sha256 update");
+			bench_die("sha256 update");
 	if (sl_sha256_final(h, out))
-		die("sha256 final");
+		bench_die("sha256 final");
 	sl_sha256_free(h);
-	return per_gb(f, cpu_now() - c0);
+	return per_gb(f, bench_thread_cpu() - c0);
 }
 
 static double step_fec(struct fl *f)
@@ -136,18 +116,18 @@ static double step_fec(struct fl *f)
 	unsigned rows[M];
 	double c0;
 	if (sl_fec_new(&fec))
-		die("fec");
+		bench_die("fec");
 	for (unsigned i = 0; i < K; i++)
 		in[i] = f->data + (size_t)i * f->symsize;
 	for (unsigned j = 0; j < M; j++) {
 		rows[j] = K + j;
 		out[j] = f->parity + (size_t)j * f->symsize;
 	}
-	c0 = cpu_now();
+	c0 = bench_thread_cpu();
 	for (size_t i = 0; i < f->nchunks; i++)
 		if (sl_fec_encode(fec, K, f->symsize, in, M, rows, out))
-			die("fec encode");
-	c0 = cpu_now() - c0;
+			bench_die("fec encode");
+	c0 = bench_thread_cpu() - c0;
 	sl_fec_free(fec);
 	return per_gb(f, c0);
 }
@@ -162,8 +142,8 @@ static double step_seal(struct fl *f)
 	size_t n = sl_wire_dgram_size((uint16_t)f->symsize);
 	double c0;
 	if (sl_wire_tx_new(link_key, SL_SUITE_AES256GCM, (uint16_t)f->symsize, &t, NULL))
-		die("sl_wire_tx_new");
-	c0 = cpu_now();
+		bench_die("sl_wire_tx_new");
+	c0 = bench_thread_cpu();
 	for (size_t i = 0; i < f->nchunks; i++)
 		for (unsigned s = 0; s < K + M; s++) {
 			struct sl_wire_hdr h = { .type = SL_T_SYMBOL, .paylen = (uint16_t)f->symsize,
@@ -171,9 +151,9 @@ static double step_seal(struct fl *f)
 			const uint8_t *body = s < K ? f->data + (size_t)s * f->symsize
 						    : f->parity + (size_t)(s - K) * f->symsize;
 			if (sl_wire_seal(t, &h, body, f->dg + s * n))
-				die("sl_wire_seal");
+				bench_die("sl_wire_seal");
 		}
-	c0 = cpu_now() - c0;
+	c0 = bench_thread_cpu() - c0;
 	sl_wire_tx_free(t);
 	return per_gb(f, c0);
 }
@@ -183,20 +163,20 @@ static double step_open(struct fl *f)
 	struct sl_wire_rx *r;
 	struct sl_wire_rx_cfg cfg = { .link_key = link_key, .max_symsize = (uint16_t)f->symsize };
 	size_t n = sl_wire_dgram_size((uint16_t)f->symsize);
-	uint8_t *buf = xmalloc(n);
+	uint8_t *buf = bench_xmalloc(n);
 	double c0;
 	if (sl_wire_rx_new(&cfg, &r, NULL))
-		die("sl_wire_rx_new");
-	c0 = cpu_now();
+		bench_die("sl_wire_rx_new");
+	c0 = bench_thread_cpu();
 	for (size_t i = 0; i < f->nchunks; i++)
 		for (unsigned s = 0; s < K; s++) {
 			struct sl_wire_hdr h;
 			const uint8_t *body;
 			memcpy(buf, f->dg + s * n, n);
 			if (sl_wire_open(r, buf, n, &h, &body))
-				die("sl_wire_open refused a datagram it should take");
+				bench_die("sl_wire_open refused a datagram it should take");
 		}
-	c0 = cpu_now() - c0;
+	c0 = bench_thread_cpu() - c0;
 	sl_wire_rx_free(r);
 	free(buf);
 	return per_gb(f, c0);
@@ -209,19 +189,19 @@ static void setup(struct fl *f, int argc, char **argv)
 	f->symsize = argc > 3 ? (unsigned)atoi(argv[3]) : 1396;
 	if (!(gib > 0 && gib <= 64) || f->symsize < SL_WIRE_MIN_SYMSIZE ||
 	    f->symsize > SL_WIRE_MAX_SYMSIZE)
-		die("usage: bench_floor [GIB (0-64] [DIR [SYMSIZE (128-8900)]]]");
+		bench_die("usage: bench_floor [GIB (0-64] [DIR [SYMSIZE (128-8900)]]]");
 	if (!dir || !*dir)
 		dir = "/var/tmp";
 	f->chunk = (size_t)K * f->symsize - SL_BLOCK_REC;
 	f->nchunks = (size_t)(gib * (double)(1u << 30) / (double)f->chunk) + 1;
-	f->data = xmalloc((size_t)K * f->symsize);
-	f->parity = xmalloc((size_t)M * f->symsize);
-	f->dg = xmalloc((K + M) * sl_wire_dgram_size((uint16_t)f->symsize));
+	f->data = bench_xmalloc((size_t)K * f->symsize);
+	f->parity = bench_xmalloc((size_t)M * f->symsize);
+	f->dg = bench_xmalloc((K + M) * sl_wire_dgram_size((uint16_t)f->symsize));
 	for (size_t i = 0; i < (size_t)K * f->symsize; i++)
 		f->data[i] = (uint8_t)(rand() >> 7);
 	snprintf(f->path, sizeof f->path, "%s/bench_floor.%d", dir, (int)getpid());
 	if (sl_crypto_init())
-		die("crypto init");
+		bench_die("crypto init");
 }
 
 /* Hashes the manifest could name instead of SHA-256, over the same chunks
@@ -233,15 +213,15 @@ static double step_evp_hash(struct fl *f)
 	EVP_MD *md = EVP_MD_fetch(NULL, alt_hash, NULL);
 	EVP_MD_CTX *x = EVP_MD_CTX_new();
 	uint8_t out[EVP_MAX_MD_SIZE];
-	double c0 = cpu_now();
+	double c0 = bench_thread_cpu();
 	if (!md || !x || EVP_DigestInit_ex(x, md, NULL) != 1)
-		die("EVP digest");
+		bench_die("EVP digest");
 	for (size_t i = 0; i < f->nchunks; i++)
 		if (EVP_DigestUpdate(x, f->data, f->chunk) != 1)
-			die("EVP digest update");
+			bench_die("EVP digest update");
 	if (EVP_DigestFinal_ex(x, out, NULL) != 1)
-		die("EVP digest final");
-	c0 = cpu_now() - c0;
+		bench_die("EVP digest final");
+	c0 = bench_thread_cpu() - c0;
 	EVP_MD_CTX_free(x);
 	EVP_MD_free(md);
 	return per_gb(f, c0);
@@ -251,12 +231,12 @@ static double step_blake2b(struct fl *f)
 {
 	crypto_generichash_state st;
 	uint8_t out[32];
-	double c0 = cpu_now();
+	double c0 = bench_thread_cpu();
 	crypto_generichash_init(&st, NULL, 0, sizeof out);
 	for (size_t i = 0; i < f->nchunks; i++)
 		crypto_generichash_update(&st, f->data, f->chunk);
 	crypto_generichash_final(&st, out, sizeof out);
-	return per_gb(f, cpu_now() - c0);
+	return per_gb(f, bench_thread_cpu() - c0);
 }
 
 /* The least of RUNS runs: other load on the machine only ever adds. */

@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "bench_util.h"
 #include "link.h"
 #include "pace.h"
 
@@ -34,13 +35,6 @@ struct drain {
 	uint64_t got;
 	double cpu;              /* this thread's CPU seconds */
 };
-
-static double thread_cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *drain_main(void *arg)
 {
@@ -55,7 +49,7 @@ static void *drain_main(void *arg)
 		return NULL;
 	}
 	atomic_store(&dr->opened, 1);
-	c0 = thread_cpu_s();
+	c0 = bench_thread_cpu();
 	while (!atomic_load(&dr->stop)) {
 		for (int i = 0; i < 256; i++)
 			dg[i] = (struct sl_dgram){ mem[i], sizeof mem[i], 0, 0 };
@@ -63,7 +57,7 @@ static void *drain_main(void *arg)
 		if (r > 0)
 			dr->got += (uint64_t)r;
 	}
-	dr->cpu = thread_cpu_s() - c0;
+	dr->cpu = bench_thread_cpu() - c0;
 	return NULL;
 }
 
@@ -117,7 +111,7 @@ static int run_pair(const char *txopt, const char *rxopt, unsigned batch, double
 		return 1;
 	}
 	uint64_t sent = 0, t0 = sl_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
-	double c0 = cpu_s(), tc0 = thread_cpu_s();
+	double c0 = cpu_s(), tc0 = bench_thread_cpu();
 	while (sl_now_ns() < end) {
 		int r = sl_link_send(tx, iov, batch, &d);
 		if (r < 0) {
@@ -127,7 +121,7 @@ static int run_pair(const char *txopt, const char *rxopt, unsigned batch, double
 		sent += (uint64_t)r;
 	}
 	res->secs = (double)(sl_now_ns() - t0) / 1e9;
-	res->tx_cpu = thread_cpu_s() - tc0;
+	res->tx_cpu = bench_thread_cpu() - tc0;
 	struct timespec pause = { 0, 200000000 };
 	nanosleep(&pause, NULL);
 	atomic_store(&dr.stop, 1);
