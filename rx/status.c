@@ -81,6 +81,23 @@ static void put(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* One unlabelled metric in the text exposition format: its HELP and TYPE
+ * lines, then its value. */
+static void metric(struct buf *m, const char *type, const char *name, const char *help, uint64_t v)
+{
+	put(m, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, (unsigned long long)v);
+}
+
+static void gauge(struct buf *m, const char *name, const char *help, uint64_t v)
+{
+	metric(m, "gauge", name, help, v);
+}
+
+static void counter(struct buf *m, const char *name, const char *help, uint64_t v)
+{
+	metric(m, "counter", name, help, v);
+}
+
 static void iso(time_t t, char out[32])
 {
 	struct tm tm;
@@ -98,15 +115,14 @@ static void put_window(const struct rx_ctx *c, struct buf *s, struct buf *m)
 	put(s, "window slots=%llu spooled=%llu grown=%llu short=%llu\n", slots,
 	    (unsigned long long)c->st.spooled, (unsigned long long)c->st.window_grown,
 	    (unsigned long long)c->st.window_short);
-	put(m, "# HELP sluice_rx_window_slots Block slots in memory over the active transfers.\n"
-		"# TYPE sluice_rx_window_slots gauge\nsluice_rx_window_slots %llu\n"
-		"# HELP sluice_rx_spooled_symbols_total Symbols spooled to disk: their block left the window undecoded.\n"
-		"# TYPE sluice_rx_spooled_symbols_total counter\nsluice_rx_spooled_symbols_total %llu\n"
-		"# HELP sluice_rx_window_events_total Windows grown to a sender's interleave, or held short by --window-memory.\n"
+	gauge(m, "sluice_rx_window_slots", "Block slots in memory over the active transfers.", slots);
+	counter(m, "sluice_rx_spooled_symbols_total",
+		"Symbols spooled to disk: their block left the window undecoded.", c->st.spooled);
+	put(m, "# HELP sluice_rx_window_events_total Windows grown to a sender's interleave, or held short by --window-memory.\n"
 		"# TYPE sluice_rx_window_events_total counter\n"
 		"sluice_rx_window_events_total{event=\"grown\"} %llu\n"
 		"sluice_rx_window_events_total{event=\"short\"} %llu\n",
-	    slots, (unsigned long long)c->st.spooled, (unsigned long long)c->st.window_grown,
+	    (unsigned long long)c->st.window_grown,
 	    (unsigned long long)c->st.window_short);
 }
 
@@ -157,26 +173,16 @@ static void put_writer(const struct rx_ctx *c, struct buf *s, struct buf *m)
 	    (unsigned long long)w.spill, (unsigned long long)w.spill_peak, (unsigned long long)w.spill_cap,
 	    (unsigned long long)w.spilled, (unsigned long long)w.moved, (unsigned long long)w.given,
 	    (unsigned long long)w.spare);
-	put(m, "# HELP sluice_rx_writer_queue_bytes Decoded chunk bytes waiting for the writer thread.\n"
-		"# TYPE sluice_rx_writer_queue_bytes gauge\nsluice_rx_writer_queue_bytes %llu\n"
-		"# HELP sluice_rx_writer_queue_peak_bytes The most ever waiting.\n"
-		"# TYPE sluice_rx_writer_queue_peak_bytes gauge\nsluice_rx_writer_queue_peak_bytes %llu\n"
-		"# HELP sluice_rx_writer_spare_bytes Chunk buffers written and kept for reuse (within "
-		"--writer-queue).\n"
-		"# TYPE sluice_rx_writer_spare_bytes gauge\nsluice_rx_writer_spare_bytes %llu\n"
-		"# HELP sluice_rx_writer_spill_bytes Decoded chunk bytes spilled to the staged stream at a full "
-		"queue, not yet moved into their files (counted at the chunk size).\n"
-		"# TYPE sluice_rx_writer_spill_bytes gauge\nsluice_rx_writer_spill_bytes %llu\n"
-		"# HELP sluice_rx_writer_spill_peak_bytes The most ever spilled at once.\n"
-		"# TYPE sluice_rx_writer_spill_peak_bytes gauge\nsluice_rx_writer_spill_peak_bytes %llu\n"
-		"# HELP sluice_rx_writer_spilled_total Decoded chunks spilled to the staged stream.\n"
-		"# TYPE sluice_rx_writer_spilled_total counter\nsluice_rx_writer_spilled_total %llu\n"
-		"# HELP sluice_rx_writer_full_total Decoded chunks dropped because the writer queue was "
-		"full and the spill at --writer-spill (received again with a repeat pass).\n"
-		"# TYPE sluice_rx_writer_full_total counter\nsluice_rx_writer_full_total %llu\n",
-	    (unsigned long long)w.queued, (unsigned long long)w.peak, (unsigned long long)w.spare,
-	    (unsigned long long)w.spill, (unsigned long long)w.spill_peak, (unsigned long long)w.spilled,
-	    (unsigned long long)c->st.writer_full);
+	gauge(m, "sluice_rx_writer_queue_bytes", "Decoded chunk bytes waiting for the writer thread.", w.queued);
+	gauge(m, "sluice_rx_writer_queue_peak_bytes", "The most ever waiting.", w.peak);
+	gauge(m, "sluice_rx_writer_spare_bytes",
+	      "Chunk buffers written and kept for reuse (within --writer-queue).", w.spare);
+	gauge(m, "sluice_rx_writer_spill_bytes", "Decoded chunk bytes spilled to the staged stream at a full "
+	      "queue, not yet moved into their files (counted at the chunk size).", w.spill);
+	gauge(m, "sluice_rx_writer_spill_peak_bytes", "The most ever spilled at once.", w.spill_peak);
+	counter(m, "sluice_rx_writer_spilled_total", "Decoded chunks spilled to the staged stream.", w.spilled);
+	counter(m, "sluice_rx_writer_full_total", "Decoded chunks dropped because the writer queue was "
+		"full and the spill at --writer-spill (received again with a repeat pass).", c->st.writer_full);
 }
 
 /* The receive ring (ring.c, main.c): bytes queued now, the most ever, the
@@ -191,13 +197,9 @@ static void put_ring(const struct rx_ctx *c, struct buf *s, struct buf *m)
 	put(s, "ring queued=%llu peak=%llu memory=%llu max=%llu drops=%llu\n", (unsigned long long)r.queued,
 	    (unsigned long long)r.peak, (unsigned long long)r.mem, (unsigned long long)r.cap,
 	    (unsigned long long)r.drops);
-	put(m, "# HELP sluice_rx_ring_bytes Received datagram bytes waiting in the receive ring.\n"
-		"# TYPE sluice_rx_ring_bytes gauge\nsluice_rx_ring_bytes %llu\n"
-		"# HELP sluice_rx_ring_peak_bytes The most ever waiting.\n"
-		"# TYPE sluice_rx_ring_peak_bytes gauge\nsluice_rx_ring_peak_bytes %llu\n"
-		"# HELP sluice_rx_ring_memory_bytes Memory the ring's segments take now.\n"
-		"# TYPE sluice_rx_ring_memory_bytes gauge\nsluice_rx_ring_memory_bytes %llu\n",
-	    (unsigned long long)r.queued, (unsigned long long)r.peak, (unsigned long long)r.mem);
+	gauge(m, "sluice_rx_ring_bytes", "Received datagram bytes waiting in the receive ring.", r.queued);
+	gauge(m, "sluice_rx_ring_peak_bytes", "The most ever waiting.", r.peak);
+	gauge(m, "sluice_rx_ring_memory_bytes", "Memory the ring's segments take now.", r.mem);
 }
 
 static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
@@ -222,15 +224,12 @@ static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
 		"on STATE's disk (nothing staged is removed for them).\n"
 		"# TYPE sluice_rx_storage_failures_total counter\n"
 		"sluice_rx_storage_failures_total{kind=\"nospace\"} %llu\n"
-		"sluice_rx_storage_failures_total{kind=\"io\"} %llu\n"
-		"# HELP sluice_rx_storage_episodes_total Episodes of such failures (one audit entry each).\n"
-		"# TYPE sluice_rx_storage_episodes_total counter\nsluice_rx_storage_episodes_total %llu\n"
-		"# HELP sluice_rx_storage_problem 1 while writes fail (disk full or I/O errors).\n"
-		"# TYPE sluice_rx_storage_problem gauge\nsluice_rx_storage_problem %d\n"
-		"# HELP sluice_rx_releases_waiting Complete transfers whose release the disk holds up.\n"
-		"# TYPE sluice_rx_releases_waiting gauge\nsluice_rx_releases_waiting %u\n",
-	    (unsigned long long)c->st.disk_full, (unsigned long long)c->st.disk_io,
-	    (unsigned long long)c->st.disk_episodes, c->disk.on, waiting);
+		"sluice_rx_storage_failures_total{kind=\"io\"} %llu\n",
+	    (unsigned long long)c->st.disk_full, (unsigned long long)c->st.disk_io);
+	counter(m, "sluice_rx_storage_episodes_total", "Episodes of such failures (one audit entry each).",
+		c->st.disk_episodes);
+	gauge(m, "sluice_rx_storage_problem", "1 while writes fail (disk full or I/O errors).", c->disk.on != 0);
+	gauge(m, "sluice_rx_releases_waiting", "Complete transfers whose release the disk holds up.", waiting);
 	put(m, "# HELP sluice_rx_base_copied_total Files and bytes of deltas copied out of their base release.\n"
 		"# TYPE sluice_rx_base_copied_total counter\n"
 		"sluice_rx_base_copied_total{unit=\"files\"} %llu\nsluice_rx_base_copied_total{unit=\"bytes\"} %llu\n",
