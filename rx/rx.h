@@ -43,6 +43,21 @@
  * A full disk or an I/O error (storage.c) is never the sender's doing: what
  * cannot be written is not marked done, a release that cannot finish is
  * kept and tried again; only a verification failure rejects.
+ *
+ * Layers (tests/lint/rx_layers.py checks them): a file calls the files of
+ * its own layer and below, never above, and no two files call each other.
+ * What a lower layer finds out that an upper one acts on, it returns (a
+ * value, a flag in x, an enum) instead of calling back up.
+ *   L1 main setup options sandbox opener ring status: the daemon
+ *   L2 dispatch: datagrams and ticks, each to the layer that handles it
+ *   L3 assemble window: a transfer's window of blocks being decoded
+ *   L4 place layout verify: decoded blocks placed, headers, catalogs
+ *   L5 release commit finish: a complete transfer released
+ *   L6 ending xfer: a transfer known, activated, ended
+ *   L7 direct base: the release tree written in place, a delta's base
+ *   L8 storage quota: the disk full or failing, what a sender may make us hold
+ *   L9 writer hasher: the writer and hashing threads
+ *   L10 repair donemap shape: helpers that call no other file
  */
 #ifndef SL_RX_H
 #define SL_RX_H
