@@ -48,16 +48,18 @@
  * its own layer and below, never above, and no two files call each other.
  * What a lower layer finds out that an upper one acts on, it returns (a
  * value, a flag in x, an enum) instead of calling back up.
- *   L1 main setup options sandbox opener ring status: the daemon
- *   L2 dispatch: datagrams and ticks, each to the layer that handles it
- *   L3 assemble window: a transfer's window of blocks being decoded
- *   L4 place layout verify: decoded blocks placed, headers, catalogs
- *   L5 release commit finish: a complete transfer released
- *   L6 ending xfer: a transfer known, activated, ended
- *   L7 direct base: the release tree written in place, a delta's base
- *   L8 storage quota: the disk full or failing, what a sender may make us hold
+ *   L1 main setup options sandbox opener: the daemon, its start and stop
+ *   L2 dispatch status poll: datagrams, ticks, the threads' verdicts applied
+ *   L3 place layout: decoded blocks placed, a transfer's header and layout
+ *   L4 release commit: a complete transfer released, its steps committed
+ *   L5 ending xfer repair: a transfer known, made active or dormant, ended
+ *   L6 assemble window: a transfer's window of blocks being decoded
+ *   L7 direct durable base verify finish verdict: the tree written in place,
+ *      made durable, a delta's base; the verification and release jobs
+ *   L8 storage quota spool: the disk full or failing, what a sender may make
+ *      the receiver hold, symbols of blocks evicted undecoded
  *   L9 writer hasher: the writer and hashing threads
- *   L10 repair donemap shape: helpers that call no other file
+ *   L10 donemap shape ring crash limited: helpers that call no other file
  */
 #ifndef SL_RX_H
 #define SL_RX_H
@@ -411,13 +413,13 @@ void rx_quota_vouched(struct rx_ctx *c, struct rx_xfer *x);
 void rx_quota_expire(struct rx_ctx *c, uint64_t now);
 /* Default --max-staging from the free space of STATE. */
 uint64_t rx_quota_default_staging(int state_fd);
+
+/* limited.c */
 /* Token buckets for what a sender can make the receiver say. */
 int rx_bucket_take(struct rx_bucket *b, uint64_t now, uint64_t burst, uint64_t every_ns);
-/* Log and audit lines a sender can cause at will: rate-limited, suppressed ones counted. */
+/* Log lines a sender can cause at will: rate-limited, suppressed ones counted. */
 void rx_log_limited(struct rx_ctx *c, enum sl_log_level lvl, uint64_t now, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
-		      const char *manifest_hex, const char *reason);
 
 /* assemble.c */
 struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k, int *decoded);
@@ -437,9 +439,6 @@ unsigned rx_window_interleave(const struct rx_ctx *c, uint64_t session);
 
 /* direct.c */
 int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x);
-/* File path beneath data_fd opened read-write, created (0600, with its
- * directories) if missing: a descriptor, or -1 with errno. */
-int rx_tree_file(int data_fd, const char *path);
 int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
 /* Chunks were placed: let the hasher go on; SL_ERR_HASH (why) on a mismatch. */
 int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
@@ -459,6 +458,9 @@ int rx_shape_dirs(const struct sl_manifest *m, int data_fd, char *why, size_t wl
 int rx_shape_times(const struct sl_manifest *m, int data_fd, char *why, size_t wl);
 /* File i's mode and (version 2) time, on its descriptor: 0 or -1 (errno). */
 int rx_shape_file(const struct sl_manifest *m, size_t i, int fd);
+/* File path beneath data_fd opened read-write, created (0600, with its
+ * directories) if missing: a descriptor, or -1 with errno. */
+int rx_tree_file(int data_fd, const char *path);
 
 /* hasher.c */
 int rx_hasher_start(size_t chunkcap, struct rx_hasher **out);
@@ -577,7 +579,7 @@ enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const cha
 			 unsigned *did, char *why, size_t wl);
 int rx_recover(struct rx_ctx *c);
 
-/* release.c */
+/* crash.c */
 /* The crash points of a release, in the order they are passed (NULL-terminated). */
 extern const char *const rx_crash_points[];
 /* Test builds: _exit(RX_CRASH_STATUS) here if cfg->crash_at names this point.
@@ -587,10 +589,8 @@ void rx_crashpoint(const struct rx_ctx *c, const char *point);
 /* The same from a thread that holds its own copies (finish.c's "finishing":
  * the tree half finished by a release job). */
 void rx_crashpoint_at(const char *crash_at, const struct sl_logger *log, const char *point);
-/* One step of x's release: a job started on a thread (finish.c), its
- * verdict applied when it is in (x->rjob done), or the commit's steps
- * (accepted). Never waits for a job: rx_tick calls it again (rx_rjob_poll). */
-void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
+
+/* verdict.c: a catalog's verdict (see there). */
 struct rx_vin {                   /* what rx_verify_core reads (nothing else) */
 	const struct sl_policy *policy;
 	const struct sl_xfer_hdr *hdr;
@@ -611,6 +611,12 @@ int rx_verify_core(const struct rx_vin *in, struct rx_vout *out);
 /* The rest, on the receive thread: ledger, a delta's base; on success
  * x->manifest takes out->m and x->catalog_ok is set. */
 int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out);
+
+/* release.c */
+/* One step of x's release: a job started on a thread (finish.c), its
+ * verdict applied when it is in (x->rjob done), or the commit's steps
+ * (accepted). Never waits for a job: rx_tick calls it again (rx_rjob_poll). */
+void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
 
 /* verify.c: a complete catalog verified on a thread of its own (see there). */
 #define RX_VERIFY_JOBS 1          /* at once: one catalog in memory, as in line */
@@ -728,6 +734,9 @@ void rx_storage_restore(struct rx_ctx *c);
 /* sl_audit_append; if it fails, once more with the reserve's room. */
 int rx_audit(struct rx_ctx *c, const char *event, const char *hex, const char *manifest_hex,
 	     const char *reason);
+/* The same for what a sender can cause at will: rate-limited, suppressed ones counted. */
+void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
+		      const char *manifest_hex, const char *reason);
 /* A small file in STATE written atomically; if it fails, once more with the reserve's room. */
 int rx_state_write(struct rx_ctx *c, const char *name, const void *data, size_t len);
 /* Free bytes of STATE's filesystem (unprivileged), or UINT64_MAX if unknown. */

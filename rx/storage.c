@@ -341,3 +341,22 @@ void rx_storage_tick(struct rx_ctx *c, uint64_t now)
 			rx_xfer_deactivate(c, x);
 	}
 }
+
+void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
+		      const char *manifest_hex, const char *reason)
+{
+	char why[1200];
+
+	/* 10 entries at once, then one a minute: each is fsync'd. */
+	if (!rx_bucket_take(&c->audit_bucket, now, 10, 60000000000ull)) {
+		c->st.audit_suppressed++;
+		return;
+	}
+	if (c->audit_bucket.suppressed) {
+		snprintf(why, sizeof why, "%s (%llu similar entries suppressed before this one)", reason,
+			 (unsigned long long)c->audit_bucket.suppressed);
+		c->audit_bucket.suppressed = 0;
+		reason = why;
+	}
+	rx_audit(c, event, hex, manifest_hex, reason);
+}
