@@ -35,12 +35,33 @@
 #include "safefs.h"
 #include "sha256.h"
 
+/* x's release failed with r: SL_ERR_IO, NOMEM or AGAIN keep its staging for
+ * another try (1; err, if not 0, is counted: rx_storage_failed), anything
+ * else is a verdict (0: the caller rejects). Hashing that stopped on a read
+ * error starts over at the next try. */
+static int defer(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *why)
+{
+	char hwhy[8];
+
+	if (r != SL_ERR_IO && r != SL_ERR_NOMEM && r != SL_ERR_AGAIN)
+		return 0;
+	if (err)
+		rx_storage_failed(c, x, why, err);
+	if (x->hasher && rx_hasher_kick(x->hasher, x, hwhy, sizeof hwhy) != SL_OK) {
+		rx_tree_restart_hashing(x);
+		if (x->state == RX_X_ACTIVE)
+			rx_tree_open(c, x);
+	}
+	rx_storage_held(c, x, why);
+	return 1;
+}
+
 /* The release failed with r before its intent: the disk or memory defers
  * it (kept, tried again), anything else is a verdict that rejects. */
 static void not_released(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *reason)
 {
 	rx_rjob_cancel(x);
-	if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? err : 0, reason))
+	if (defer(c, x, r, r == SL_ERR_IO ? err : 0, reason))
 		return; /* the disk, not the transfer: kept, tried again */
 	rx_xfer_reject(c, x, reason);
 }
@@ -131,7 +152,7 @@ static void commit_steps(struct rx_ctx *c, struct rx_xfer *x, uint64_t t0)
 	 * rx_recover() finishes at the next start (commit.c); what the disk
 	 * interrupts is tried again while the receiver runs. */
 	if (rx_intent_read(c, x->hex, x->id, &in) != 0) {
-		rx_storage_defer(c, x, SL_ERR_IO, EIO, "reading the release marker back");
+		defer(c, x, SL_ERR_IO, EIO, "reading the release marker back");
 		return;
 	}
 	snprintf(how, sizeof how, "verified in %.2f s", (double)(sl_now_ns() - t0) / 1e9);
@@ -153,7 +174,7 @@ static void commit_steps(struct rx_ctx *c, struct rx_xfer *x, uint64_t t0)
 		 * tried again (storage.c), and at the next start in any case. */
 		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted, release not finished: %s; tried again",
 		       x->hex, reason);
-		rx_storage_defer(c, x, SL_ERR_IO, err == ENOSPC || err == EDQUOT || err == EIO ? err : 0,
+		defer(c, x, SL_ERR_IO, err == ENOSPC || err == EDQUOT || err == EIO ? err : 0,
 				 reason);
 		return;
 	case RX_C_RELEASED:
@@ -189,7 +210,7 @@ static void finished(struct rx_ctx *c, struct rx_xfer *x, uint64_t t)
 	rx_tree_close(x);
 	rx_crashpoint(c, "verified");
 	if (rx_intent_write(c, x, &in, dropped, reason, sizeof reason) != SL_OK) {
-		rx_storage_defer(c, x, SL_ERR_IO, errno, reason); /* staging kept: tried again */
+		defer(c, x, SL_ERR_IO, errno, reason); /* staging kept: tried again */
 		return;
 	}
 	x->accepted = 1;
@@ -216,7 +237,7 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	if (!j) {
 		/* verified again (time has passed), on a thread: rx_tick comes back */
 		if (rx_rjob_verify(c, x, RX_RJ_RELEASE) != SL_OK)
-			rx_storage_defer(c, x, SL_ERR_NOMEM, 0, "cannot start the release's thread");
+			defer(c, x, SL_ERR_NOMEM, 0, "cannot start the release's thread");
 		else
 			x->rjob->held_ns += sl_now_ns() - t;
 		return;
@@ -230,4 +251,75 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	} else {
 		finished(c, x, t);
 	}
+}
+
+/* rx_try_release with the reserve's room if the disk is tight. */
+static void release_lent(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int lend = rx_storage_tight(c);
+
+	/* x's queued chunks written before the writer is held (rx_writer_flush) */
+	if (lend && x->writer)
+		rx_writer_flush(x->writer, x);
+	if (lend)
+		rx_storage_lend(c);
+	rx_try_release(c, x);
+	if (lend)
+		rx_storage_restore(c);
+}
+
+void rx_release(struct rx_ctx *c, struct rx_xfer *x)
+{
+	if (x->rjob) {
+		/* its job on a thread (finish.c): its verdict once it is in, never
+		 * waited for here (rx_tick comes back) */
+		if (x->rjob->kind == RX_RJ_RELEASE && rx_rjob_done(x))
+			release_lent(c, x);
+		return;
+	}
+	/* The writer (queued and spilled chunks) and the hasher still at work on
+	 * x: released from rx_tick once they are done, not waited for here on
+	 * the receive thread. */
+	if (x->writer && !x->accepted && (rx_writer_busy(x->writer, x) || rx_hasher_busy(x->hasher, x))) {
+		if (!x->release_writer)
+			rx_writer_checkpoint(x->writer, x);
+		x->release_writer = 1;
+		return;
+	}
+	x->release_writer = 0;
+
+	if (x->release_wait && c->now - x->release_try_ns < RX_RETRY_HEADER_NS)
+		return;
+	x->release_try_ns = c->now;
+	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
+		x->release_retry_ns = c->now + (x->release_backoff_ns ? x->release_backoff_ns : RX_RETRY_FIRST_NS);
+	release_lent(c, x);
+}
+
+void rx_release_held(struct rx_ctx *c, uint64_t now, int ended)
+{
+	uint8_t (*ids)[16] = NULL;
+	size_t n = 0, cap = 0;
+
+	/* By id, looked up again each: a release can make another transfer
+	 * go (a quota evicts it while x's activation spools a window). */
+	for (struct rx_xfer *x = c->xfers; x; x = x->next)
+		if (x->release_wait && sl_grow(&ids, n, &cap, sizeof *ids) == SL_OK)
+			memcpy(ids[n++], x->id, 16);
+	for (size_t i = 0; i < n; i++) {
+		struct rx_xfer *x = rx_xfer_find(c, ids[i]);
+		if (!x || !x->release_wait)
+			continue;
+		if (ended)
+			x->release_backoff_ns = 0;
+		if (ended || now >= x->release_retry_ns) {
+			x->release_try_ns = 0;
+			rx_release(c, x);
+		}
+		/* Held up: out of the window, and not timed out for silence (not
+		 * while its release is at work on a thread or waits for one). */
+		if (x->release_wait && x->state == RX_X_ACTIVE && !x->rjob && !x->release_writer)
+			rx_xfer_deactivate(c, x);
+	}
+	free(ids);
 }

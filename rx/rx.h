@@ -617,6 +617,13 @@ int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out);
  * verdict applied when it is in (x->rjob done), or the commit's steps
  * (accepted). Never waits for a job: rx_tick calls it again (rx_rjob_poll). */
 void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
+/* rx_try_release with the reserve's room, where the disk is (nearly) full;
+ * a held-up release is tried at most once a second this way. */
+void rx_release(struct rx_ctx *c, struct rx_xfer *x);
+/* Held-up releases (x->release_wait) due at now tried again (ended: the
+ * storage episode is over, all at once, backoff reset); those still held
+ * go dormant. */
+void rx_release_held(struct rx_ctx *c, uint64_t now, int ended);
 
 /* verify.c: a complete catalog verified on a thread of its own (see there). */
 #define RX_VERIFY_JOBS 1          /* at once: one catalog in memory, as in line */
@@ -716,16 +723,22 @@ void rx_base_cancel(struct rx_xfer *x);
 /* A write or sync failed with errno err (what: a few words; x may be NULL):
  * counted; the first failure of an episode is logged and audited. */
 void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, int err);
-/* x's release failed with r: SL_ERR_IO, NOMEM or AGAIN keep its staging for
- * another try (1; err, if not 0, is counted as above), anything else is a
- * verdict (0: the caller rejects). */
-int rx_storage_defer(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *why);
-/* rx_try_release with the reserve's room, where the disk is (nearly) full;
- * a held-up release is tried at most once a second this way. */
-void rx_release(struct rx_ctx *c, struct rx_xfer *x);
-/* Each tick: the episode's audit entry if still due, its end, the reserve,
- * and held-up releases (backoff from 5 s to 5 min; at once when it ends). */
-void rx_storage_tick(struct rx_ctx *c, uint64_t now);
+/* x's release is held up by the disk or memory (why): tried again with a
+ * backoff from RX_RETRY_FIRST_NS to RX_RETRY_MAX_NS (x->release_wait), or
+ * by a repeat pass when chunks are to be received again. */
+#define RX_RETRY_FIRST_NS 5000000000ull
+#define RX_RETRY_MAX_NS 300000000000ull
+#define RX_RETRY_HEADER_NS 1000000000ull  /* on a transfer header: at most once a second */
+void rx_storage_held(struct rx_ctx *c, struct rx_xfer *x, const char *why);
+/* The reserve's room is to be lent for a release's steps (the disk is
+ * (nearly) full). */
+int rx_storage_tight(const struct rx_ctx *c);
+/* Each tick: the episode's audit entry if still due, its end, the reserve;
+ * at most once a second (RX_DT_WAIT: not now). What it returns, the caller
+ * acts on: held-up releases tried (rx_release_held), at once when the
+ * episode ended. */
+enum rx_disk_tick { RX_DT_WAIT, RX_DT_RAN, RX_DT_ENDED };
+enum rx_disk_tick rx_storage_tick(struct rx_ctx *c, uint64_t now);
 /* STATE/reserve: allocated at start (rx_open_state), its room lent to the
  * writes between lend and restore (nested), allocated again after. */
 void rx_storage_open(struct rx_ctx *c);
