@@ -327,3 +327,30 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 		rx_release(c, x);
 }
 
+void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x)
+{
+	uint64_t *ready = NULL;
+	size_t n = 0;
+
+	if (x->state != RX_X_ACTIVE || !x->nspool || !(ready = malloc(x->nspool * sizeof *ready)))
+		return;
+	for (size_t i = 0; i < x->nspool; i++) {
+		unsigned rows = 0;
+		for (unsigned b = 0; b < 32; b++)
+			rows += (unsigned)__builtin_popcount(x->spool[i].rows[b]);
+		if (rows >= x->spool[i].k)
+			ready[n++] = x->spool[i].block;
+	}
+	/* each looked up again: slots evicted meanwhile add to the spool */
+	for (size_t i = 0; i < n && x->state == RX_X_ACTIVE; i++) {
+		const struct rx_spooled *e = rx_xfer_spooled(x, ready[i]);
+		struct rx_slot *s;
+		int decoded;
+		if (!e || rx_xfer_block_is_done(x, ready[i]))
+			continue;
+		s = rx_slot_for(c, x, ready[i], e->k, &decoded);
+		if (s && decoded)
+			rx_xfer_block_done(c, x, s); /* may release x: then it is not active */
+	}
+	free(ready);
+}

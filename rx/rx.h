@@ -52,12 +52,13 @@
  *   L2 dispatch status poll: datagrams, ticks, the threads' verdicts applied
  *   L3 place layout: decoded blocks placed, a transfer's header and layout
  *   L4 release commit: a complete transfer released, its steps committed
- *   L5 ending xfer repair: a transfer known, made active or dormant, ended
+ *   L5 ending xfer: a transfer known, made active or dormant, ended
  *   L6 assemble window: a transfer's window of blocks being decoded
  *   L7 direct durable base verify finish verdict: the tree written in place,
  *      made durable, a delta's base; the verification and release jobs
- *   L8 storage quota spool: the disk full or failing, what a sender may make
- *      the receiver hold, symbols of blocks evicted undecoded
+ *   L8 storage quota spool repair: the disk full or failing, what a sender
+ *      may make the receiver hold, symbols of blocks evicted undecoded, the
+ *      repair code of what a transfer lacks
  *   L9 writer hasher: the writer and hashing threads
  *   L10 donemap shape ring crash limited: helpers that call no other file
  */
@@ -227,6 +228,16 @@ struct rx_xfer {
 	uint64_t release_backoff_ns;
 };
 
+/* Block (catalog blocks first, then chunks) of x decoded and placed. */
+static inline int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block)
+{
+	if (!x->have_hdr)
+		return 0;
+	if (block < x->hdr.catalog_blocks)
+		return x->cat_done[block] != 0;
+	return rx_done_get(x->done, block - x->hdr.catalog_blocks);
+}
+
 struct rx_session {
 	uint64_t id;
 	int used;
@@ -382,22 +393,26 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why);
 void rx_xfer_reject(struct rx_ctx *c, struct rx_xfer *x, const char *reason);
 void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x);
-int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block);
+void rx_xfer_free(struct rx_xfer *x);
+void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* deactivated, unlinked and freed */
+void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
+
+/* Remove a transfer's staging for good (quota eviction, expiry), audited. */
+void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
+
+/* spool.c: symbols of blocks evicted undecoded (see there). */
 int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k,
 			 uint16_t row, const uint8_t *sym);
 const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block);
-/* Load a block's spooled rows into its slot s: SL_OK, 1 when they alone
- * decoded it (the caller hands it on: rx_xfer_block_done), or an error. */
-int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
-void rx_xfer_free(struct rx_xfer *x);
-void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
+/* The spool's files open (SL_OK or SL_ERR_IO); row `row` of block's
+ * spooled symbols read into sym (x->symsize bytes): SL_OK or SL_ERR_IO. */
+int rx_xfer_spool_open(struct rx_xfer *x);
+int rx_xfer_spool_read(struct rx_xfer *x, uint64_t block, unsigned row, uint8_t *sym);
 void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
-/* Blocks of an active x whose spooled rows alone suffice, decoded (rows
- * spooled while it was not active: dispatch.c, finish.c). */
-void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
-void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* unlink and free */
-/* Remove a transfer's staging for good (quota eviction, expiry), audited. */
-void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
+/* The spool's files removed, its symbols out of the quota. */
+void rx_spool_discard(struct rx_ctx *c, struct rx_xfer *x);
+/* x->spool from spool.idx (a previous run's), blocks done left out. */
+void rx_spool_reload(struct rx_xfer *x);
 
 /* quota.c */
 /* Room for n more staged bytes for x (catalog: a catalog piece, held to the
@@ -633,11 +648,22 @@ struct rx_vjob;
  * rx_verify_poll starts it later), or an error (then the caller verifies on
  * this thread). */
 int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x);
+/* place.c */
+/* Blocks of an active x whose spooled rows alone suffice, decoded (rows
+ * spooled while it was not active: dispatch.c, poll.c). */
+void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
 /* place.c: every catalog piece of x is in: verified (on a thread or here). */
 void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x);
-/* Pick up the verdicts that are in (wait: all, waiting for them), each
- * finished by place.c's rx_catalog_verified. */
-void rx_verify_poll(struct rx_ctx *c, int wait);
+/* The first transfer whose job is over (wait: any with a job), or NULL;
+ * its job taken (joined, x->vjob NULL), its verdict (r; err: errno of a
+ * failed sync or read; out: rx_verify_core's; t0: its start), freed. */
+struct rx_xfer *rx_verify_next_done(struct rx_ctx *c, int wait);
+struct rx_vjob *rx_verify_take(struct rx_xfer *x);
+int rx_verify_result(struct rx_vjob *j, int *err, struct rx_vout **out, uint64_t *t0);
+void rx_verify_free(struct rx_vjob *j);
+/* The next complete catalog that waited for a thread, now that one is free
+ * (its verify_wait cleared), or NULL: the caller completes it. */
+struct rx_xfer *rx_verify_next_waiting(struct rx_ctx *c);
 /* 1 when x's job has its verdict (for rx_verify_poll to pick up). */
 int rx_verify_ready(const struct rx_xfer *x);
 /* x's job, if any, waited for and dropped (its verdict unused). */
@@ -699,9 +725,8 @@ int rx_rjob_older(const struct rx_ctx *c, const struct rx_xfer *x);
 int rx_rjob_done(struct rx_xfer *x);
 /* x's job, if any, stopped, waited for and dropped (its verdict unused). */
 void rx_rjob_cancel(struct rx_xfer *x);
-/* Verdicts that are in (wait: all, waiting for them) applied: a release
- * goes on (rx_release), a re-verified transfer becomes active. */
-void rx_rjob_poll(struct rx_ctx *c, int wait);
+/* The job's thread joined, if running. */
+void rx_rjob_join(struct rx_rjob *j);
 /* Until no job reads the policy (a reload frees the old one after). */
 void rx_rjob_wait_policy(struct rx_ctx *c);
 
@@ -760,6 +785,15 @@ uint64_t rx_storage_free(const struct rx_ctx *c);
 void rx_repair_code(struct rx_xfer *x);
 void rx_repair_clear(struct rx_xfer *x);
 void rx_repair_load(struct rx_xfer *x);
+
+/* poll.c: the helper threads' verdicts applied (see there).
+ * rx_verify_poll: complete catalogs' verdicts that are in (wait: all,
+ * waiting for them), each finished by place.c's rx_catalog_verified, then
+ * the catalogs that waited for a thread started. rx_rjob_poll: release
+ * jobs' verdicts (wait: all): a release goes on (rx_release), a
+ * re-verified transfer becomes active. */
+void rx_verify_poll(struct rx_ctx *c, int wait);
+void rx_rjob_poll(struct rx_ctx *c, int wait);
 
 /* status.c */
 void rx_write_status(struct rx_ctx *c, uint64_t now);
