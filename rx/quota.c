@@ -32,6 +32,7 @@ static struct rx_xfer *idlest_unvouched(struct rx_ctx *c, const struct rx_xfer *
 
 	for (struct rx_xfer *x = c->xfers; x; x = x->next)
 		if (x != except && x->dirfd >= 0 && !x->catalog_ok && !x->vjob && /* verified now: kept */
+		    !x->activating && /* the room is made for it (xfer.c) */
 		    (x->state == RX_X_ACTIVE || x->state == RX_X_DORMANT) &&
 		    (!v || x->last_ns < v->last_ns))
 			v = x;

@@ -199,6 +199,7 @@ struct rx_xfer {
 	struct rx_spooled *spool;   /* sorted by block */
 	uint64_t spool_syms;        /* symbols in the spool file */
 	size_t nspool, spoolcap;
+	int activating;             /* being made active: never evicted for the room its activation makes */
 	uint64_t last_ns;           /* last symbol or header */
 	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
 	uint64_t staged_bytes;      /* disk it holds: chunks staged and symbols spooled */

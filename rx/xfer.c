@@ -339,7 +339,11 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 				old = y;
 		if (!old)
 			return SL_ERR_AGAIN;
+		/* old's window goes to its spool, whose quota may evict the
+		 * idlest unvouched staging: never x, which is what it is for */
+		x->activating = 1;
 		rx_xfer_deactivate(c, old);
+		x->activating = 0;
 	}
 	x->nwin = rx_window_want(c, x, rx_window_interleave(c, x->session), NULL);
 	x->win = calloc(x->nwin, sizeof *x->win);
