@@ -344,8 +344,8 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
 
 	c->now = now;
-	rx_verify_poll(c, final); /* catalog verdicts (verify.c) */
-	rx_rjob_poll(c, final); /* releases and re-verifications on threads (finish.c) */
+	rx_verify_poll(c, final); /* catalog verdicts (verify.c, applied by poll.c) */
+	rx_rjob_poll(c, final); /* releases and re-verifications on threads (finish.c, poll.c) */
 	rx_writer_poll(c, NULL);
 	if (!final) {
 		enum rx_disk_tick dt = rx_storage_tick(c, now);

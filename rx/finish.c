@@ -9,7 +9,7 @@
  * transfer's kept catalog when a symbol made it active again; meanwhile
  * the kernel dropped the datagrams of every other transfer. Now a job
  * (x->rjob, one per transfer) does them on a thread, in two phases:
- *   VERIFY  STATE/xfer/<id>/catalog read back, rx_verify_core (release.c);
+ *   VERIFY  STATE/xfer/<id>/catalog read back, rx_verify_core (verdict.c);
  *   FINISH  (releases only) the catalog's files written into
  *           STATE/release/<id> (the manifest, the kept signatures), each
  *           file of the manifest opened beneath data/ (created if it never
@@ -21,7 +21,8 @@
  * hasher's verdict, a delta's copy from its base; then the commit's steps,
  * commit.c, unchanged and crash-safe as before: nothing the job does is
  * outside STATE/release/<id>, which a crash leaves to a repeat pass).
- * rx_tick picks the verdicts up (rx_rjob_poll), at most one tick later.
+ * rx_tick picks the verdicts up (rx_rjob_poll, poll.c: this file only says
+ * which jobs are over), at most one tick later.
  *
  * Who owns what while a phase runs (from its start until the receive thread
  * joins the thread in rx_rjob_done, rx_rjob_cancel or rx_rjob_poll):
@@ -52,7 +53,7 @@
  * the ledger, whose sequence per link only rises (as when they ran in line).
  * Verdicts are applied exactly as when the steps ran in line: a size,
  * hash, signature, policy or ledger refusal rejects, a failure of the disk
- * or of memory defers (rx_storage_defer). If no thread can be started, the
+ * or of memory defers (release.c, rx_storage_held). If no thread can be started, the
  * phase runs in line, as before.
  */
 #include <errno.h>

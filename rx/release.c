@@ -21,7 +21,7 @@
  * Only a verdict rejects (hash, size, signatures, policy, ledger refusal).
  * A step that fails for the disk (full, I/O error) or memory keeps
  * everything staged and the release is tried again (storage.c:
- * rx_storage_defer); once the intent is written, only rx_commit's steps are.
+ * rx_storage_held); once the intent is written, only rx_commit's steps are.
  */
 #include <errno.h>
 #include <stdio.h>
