@@ -8,7 +8,8 @@
  * and times, a syncfs), and so did the verification of a dormant
  * transfer's kept catalog when a symbol made it active again; meanwhile
  * the kernel dropped the datagrams of every other transfer. Now a job
- * (x->rjob, one per transfer) does them on a thread, in two phases:
+ * (x->rjob, one per transfer) does them on a thread, rx-finish
+ * (sl_pool_start_one, a thread per phase), in two phases:
  *   VERIFY  STATE/xfer/<id>/catalog read back, rx_verify_core (verdict.c);
  *   FINISH  (releases only) the catalog's files written into
  *           STATE/release/<id> (the manifest, the kept signatures), each
@@ -65,6 +66,7 @@
 #include <unistd.h>
 
 #include "pace.h"
+#include "pool.h"
 #include "rx.h"
 #include "safefs.h"
 
@@ -194,11 +196,11 @@ static void finish_phase(struct rx_rjob *j)
 	j->r = r;
 }
 
-static void *run(void *arg)
+static void run(void *arg, unsigned worker)
 {
 	struct rx_rjob *j = arg;
 
-	pthread_setname_np(pthread_self(), "rx-finish"); /* for top -H and perf (prctl) */
+	(void)worker;
 	if (j->hook)
 		j->hook(j->hook_arg, j->hex, j->phase, &j->cancel);
 	if (j->phase == RX_RJ_VERIFY)
@@ -206,7 +208,6 @@ static void *run(void *arg)
 	else
 		finish_phase(j);
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
-	return NULL;
 }
 
 static void close_fd(int *fd)
@@ -221,18 +222,16 @@ static void start(struct rx_rjob *j)
 {
 	__atomic_store_n(&j->done, 0, __ATOMIC_RELEASE);
 	j->r = j->err = 0;
-	if (pthread_create(&j->thread, NULL, run, j) == 0)
-		j->running = 1;
-	else
-		run(j);
+	if (sl_pool_start_one("rx-finish", run, j, &j->pool, NULL) != SL_OK)
+		run(j, 0);
 }
 
 void rx_rjob_join(struct rx_rjob *j)
 {
-	if (!j->running)
+	if (!j->pool)
 		return;
-	pthread_join(j->thread, NULL);
-	j->running = 0;
+	sl_pool_free(j->pool); /* waits for run to return, joins the thread */
+	j->pool = NULL;
 }
 
 static void job_free(struct rx_rjob *j)

@@ -10,7 +10,6 @@
  * place chunks and a quota evict another transfer meanwhile, so the list of
  * transfers is walked again after each.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -150,6 +150,7 @@ struct rx_hfile {                /* the hasher's copy of a manifest file line */
 	char *path;
 };
 
+struct sl_pool;
 struct rx_hasher;
 struct rx_basejob;
 struct rx_writer;
@@ -683,8 +684,7 @@ struct rx_rjob {
 	enum rx_rjob_phase phase;
 	int done;                   /* atomic: the phase's work is over (set by the thread) */
 	int cancel;                 /* atomic: stop early, the verdict is dropped */
-	int running;                /* a thread is started and not joined yet */
-	pthread_t thread;
+	struct sl_pool *pool;       /* its thread (rx-finish, common/util/pool.h), started and not joined yet */
 	/* the thread's inputs: copies and its own descriptors, set before it starts */
 	struct sl_xfer_hdr hdr;
 	uint8_t id[16];

@@ -5,9 +5,9 @@
  * signatures, the policy's checks of every name) takes seconds; on the
  * receive thread the datagrams that follow the catalog in the pass would
  * wait in the socket buffer meanwhile, and overflow it. So once every
- * catalog piece is in, place.c starts a job here: a thread (created after
- * the sandbox, like base.c's: the seccomp filter allows clone with
- * CLONE_THREAD only) that syncs and reads a duplicate of catalog.part's
+ * catalog piece is in, place.c starts a job here: a thread, rx-verify
+ * (sl_pool_start_one, as the writer's; created after the sandbox, like
+ * base.c's: the seccomp filter allows clone with CLONE_THREAD only) that syncs and reads a duplicate of catalog.part's
  * descriptor and runs rx_verify_core (verdict.c) on its own copies. It never
  * touches the transfer; it reads the policy, which a reload frees only after
  * rx_verify_poll(c, 1) (main.c), and teardown only after every transfer is
@@ -32,18 +32,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pace.h"
+#include "pool.h"
 #include "rx.h"
 #include "safefs.h"
 
 struct rx_vjob {
-	pthread_t thread;
+	struct sl_pool *pool;       /* its thread, rx-verify (common/util/pool.h) */
 	int done;                   /* atomic: the thread has finished */
 	int fd;                     /* a duplicate of catalog.part's */
 	struct sl_xfer_hdr hdr;
@@ -58,12 +58,12 @@ struct rx_vjob {
 	struct rx_vout out;
 };
 
-static void *run(void *arg)
+static void run(void *arg, unsigned worker)
 {
 	struct rx_vjob *j = arg;
 	size_t len = j->hdr.catalog_len;
 
-	pthread_setname_np(pthread_self(), "rx-verify"); /* for top -H and perf (prctl) */
+	(void)worker;
 	j->catalog = malloc(len ? len : 1);
 	if (!j->catalog) {
 		j->r = SL_ERR_NOMEM;
@@ -79,7 +79,6 @@ static void *run(void *arg)
 		j->r = rx_verify_core(&in, &j->out);
 	}
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
-	return NULL;
 }
 
 static void job_free(struct rx_vjob *j)
@@ -117,7 +116,7 @@ int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x)
 	j->policy = c->policy;
 	j->t0 = sl_now_ns();
 	j->running = &c->nverify;
-	if (pthread_create(&j->thread, NULL, run, j) != 0) {
+	if (sl_pool_start_one("rx-verify", run, j, &j->pool, NULL) != SL_OK) {
 		close(j->fd);
 		free(j);
 		return SL_ERR_IO;
@@ -139,7 +138,8 @@ void rx_verify_cancel(struct rx_xfer *x)
 
 	if (!j)
 		return;
-	pthread_join(j->thread, NULL);
+	sl_pool_free(j->pool); /* waits for run to return, joins the thread */
+	j->pool = NULL;
 	x->vjob = NULL;
 	job_free(j);
 }
@@ -156,7 +156,8 @@ struct rx_vjob *rx_verify_take(struct rx_xfer *x)
 {
 	struct rx_vjob *j = x->vjob;
 
-	pthread_join(j->thread, NULL);
+	sl_pool_free(j->pool); /* waits for run to return, joins the thread */
+	j->pool = NULL;
 	x->vjob = NULL;
 	return j;
 }
