@@ -45,9 +45,13 @@
  * kept and tried again; only a verification failure rejects.
  *
  * Layers (tests/lint/rx_layers.py checks them): a file calls the files of
- * its own layer and below, never above, and no two files call each other.
- * What a lower layer finds out that an upper one acts on, it returns (a
- * value, a flag in x, an enum) instead of calling back up.
+ * its own layer and below, never above, and files never call each other in
+ * a circle (one exception, listed there: quota.c evicting a transfer for
+ * room). What a lower layer finds out that an upper one acts on, it returns
+ * (a value, a transfer, an enum, a flag in x) instead of calling back up:
+ * verify.c and finish.c say which jobs are over and poll.c applies their
+ * verdicts, storage.c's tick says whether held-up releases are due, the
+ * spool hands rows to assemble.c.
  *   L1 main setup options sandbox opener: the daemon, its start and stop
  *   L2 dispatch status poll: datagrams, ticks, the threads' verdicts applied
  *   L3 place layout: decoded blocks placed, a transfer's header and layout
