@@ -6,7 +6,9 @@
  * cannot be written is not marked done (a repeat pass brings it again); a
  * complete transfer whose release fails is kept and tried again on ticks
  * (after 5 s, doubling to 5 min; at once when the episode ends) and on its
- * next transfer header (at most once a second).
+ * next transfer header (at most once a second). This file keeps the count
+ * (rx_storage_held) and says when an episode ends (rx_storage_tick's
+ * return); release.c tries the releases again (rx_release, rx_release_held).
  *
  * An episode starts with the first failure and ends once no write failed
  * for RX_DISK_QUIET_NS and, after a full disk, the reserve is whole again
