@@ -42,6 +42,38 @@ void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	rx_slot_clear(s);
 }
 
+/* Load a block's spooled rows into its slot s: SL_OK, 1 when they alone
+ * decoded it (the caller hands it on), or an error. */
+static int load_spooled(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
+{
+	const struct rx_spooled *e = rx_xfer_spooled(x, s->block);
+	uint8_t *sym;
+	int r = SL_OK;
+
+	if (!e || e->k != s->k || rx_xfer_spool_open(x))
+		return SL_ERR_IO;
+	sym = malloc(x->symsize);
+	if (!sym)
+		return SL_ERR_NOMEM;
+	for (unsigned row = 0; row < 255 && r == SL_OK; row++) {
+		if (!(e->rows[row / 8] >> (row % 8) & 1))
+			continue;
+		if (rx_xfer_spool_read(x, s->block, row, sym)) {
+			r = SL_ERR_IO;
+			break;
+		}
+		/* A block can become decodable from spooled rows alone (this
+		 * happens only if it was spooled with k rows, which eviction
+		 * avoids): say so, and the caller hands the block on. */
+		if (rx_slot_add(c, x, s, (uint16_t)row, sym) == 1) {
+			free(sym);
+			return 1;
+		}
+	}
+	free(sym);
+	return r;
+}
+
 struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k, int *decoded)
 {
 	struct rx_slot *s = &x->win[block % x->nwin];
@@ -63,7 +95,7 @@ struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block,
 	s->used = 1;
 	s->block = block;
 	s->k = k;
-	r = rx_xfer_spooled(x, block) ? rx_xfer_spool_load(c, x, s) : SL_OK;
+	r = rx_xfer_spooled(x, block) ? load_spooled(c, x, s) : SL_OK;
 	if (r == 1) {
 		*decoded = 1; /* nothing else is done here: the caller hands it on */
 	} else if (r != SL_OK) {

@@ -99,33 +99,6 @@ static void fdc_close(struct rx_xfer *x)
 	}
 }
 
-int rx_tree_file(int data_fd, const char *path)
-{
-	struct sl_diag d = { "" };
-	int fd = sl_openat_beneath(data_fd, path, O_RDWR | O_CREAT, 0600);
-	const char *slash = strrchr(path, '/');
-
-	if (fd == -ENOENT && slash) {
-		/* a version 1 manifest lists no directories: made with the file */
-		char parent[4096];
-		size_t n = (size_t)(slash - path);
-		if (n >= sizeof parent) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memcpy(parent, path, n);
-		parent[n] = '\0';
-		if (sl_mkdirs_beneath(data_fd, parent, &d) != SL_OK)
-			return -1;
-		fd = sl_openat_beneath(data_fd, path, O_RDWR | O_CREAT, 0600);
-	}
-	if (fd < 0) {
-		errno = -fd;
-		return -1;
-	}
-	return fd;
-}
-
 /* Descriptor of file i (read-write, created if missing), from a small
  * direct-mapped cache. */
 static int file_fd(struct rx_xfer *x, size_t i)

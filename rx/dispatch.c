@@ -344,11 +344,14 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 	int ckpt = final || now - c->last_ckpt_ns >= 1000000000ull;
 
 	c->now = now;
-	rx_verify_poll(c, final); /* catalog verdicts (verify.c) */
-	rx_rjob_poll(c, final); /* releases and re-verifications on threads (finish.c) */
+	rx_verify_poll(c, final); /* catalog verdicts (verify.c, applied by poll.c) */
+	rx_rjob_poll(c, final); /* releases and re-verifications on threads (finish.c, poll.c) */
 	rx_writer_poll(c, NULL);
-	if (!final)
-		rx_storage_tick(c, now);
+	if (!final) {
+		enum rx_disk_tick dt = rx_storage_tick(c, now);
+		if (dt != RX_DT_WAIT) /* once a second: held-up releases tried again */
+			rx_release_held(c, now, dt == RX_DT_ENDED);
+	}
 	/* The input ended: each release to its end, through the writer's and the
 	 * hasher's work, a delta's copy and the release jobs (a few rounds: each
 	 * can hand on to another). */

@@ -100,6 +100,9 @@ void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 	}
 	build_report(x, rep, 1 << 16, summary, sizeof summary); /* while the manifest is in memory */
 	rx_xfer_deactivate(c, x); /* its window is in the spool: what it lacks is known */
+	/* the pass count the repair code names, kept for a restart (once per timeout) */
+	if (x->have_hdr && x->dirfd >= 0)
+		rx_xfer_write_meta(x);
 	rx_repair_code(x);
 	if (x->repair[0]) {
 		size_t o = strlen(rep);
@@ -119,18 +122,4 @@ void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 	x->timed_out_reported = 1;
 	x->tail_deadline_ns = 0;
 	free(rep);
-}
-
-void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x)
-{
-	struct rx_xfer **pp;
-
-	if (x->state == RX_X_ACTIVE)
-		rx_xfer_deactivate(c, x);
-	for (pp = &c->xfers; *pp; pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
-	rx_xfer_free(x);
 }

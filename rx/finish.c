@@ -8,8 +8,9 @@
  * and times, a syncfs), and so did the verification of a dormant
  * transfer's kept catalog when a symbol made it active again; meanwhile
  * the kernel dropped the datagrams of every other transfer. Now a job
- * (x->rjob, one per transfer) does them on a thread, in two phases:
- *   VERIFY  STATE/xfer/<id>/catalog read back, rx_verify_core (release.c);
+ * (x->rjob, one per transfer) does them on a thread, rx-finish
+ * (sl_pool_start_one, a thread per phase), in two phases:
+ *   VERIFY  STATE/xfer/<id>/catalog read back, rx_verify_core (verdict.c);
  *   FINISH  (releases only) the catalog's files written into
  *           STATE/release/<id> (the manifest, the kept signatures), each
  *           file of the manifest opened beneath data/ (created if it never
@@ -21,7 +22,8 @@
  * hasher's verdict, a delta's copy from its base; then the commit's steps,
  * commit.c, unchanged and crash-safe as before: nothing the job does is
  * outside STATE/release/<id>, which a crash leaves to a repeat pass).
- * rx_tick picks the verdicts up (rx_rjob_poll), at most one tick later.
+ * rx_tick picks the verdicts up (rx_rjob_poll, poll.c: this file only says
+ * which jobs are over), at most one tick later.
  *
  * Who owns what while a phase runs (from its start until the receive thread
  * joins the thread in rx_rjob_done, rx_rjob_cancel or rx_rjob_poll):
@@ -52,7 +54,7 @@
  * the ledger, whose sequence per link only rises (as when they ran in line).
  * Verdicts are applied exactly as when the steps ran in line: a size,
  * hash, signature, policy or ledger refusal rejects, a failure of the disk
- * or of memory defers (rx_storage_defer). If no thread can be started, the
+ * or of memory defers (release.c, rx_storage_held). If no thread can be started, the
  * phase runs in line, as before.
  */
 #include <errno.h>
@@ -64,6 +66,7 @@
 #include <unistd.h>
 
 #include "pace.h"
+#include "pool.h"
 #include "rx.h"
 #include "safefs.h"
 
@@ -193,11 +196,11 @@ static void finish_phase(struct rx_rjob *j)
 	j->r = r;
 }
 
-static void *run(void *arg)
+static void run(void *arg, unsigned worker)
 {
 	struct rx_rjob *j = arg;
 
-	pthread_setname_np(pthread_self(), "rx-finish"); /* for top -H and perf (prctl) */
+	(void)worker;
 	if (j->hook)
 		j->hook(j->hook_arg, j->hex, j->phase, &j->cancel);
 	if (j->phase == RX_RJ_VERIFY)
@@ -205,7 +208,6 @@ static void *run(void *arg)
 	else
 		finish_phase(j);
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
-	return NULL;
 }
 
 static void close_fd(int *fd)
@@ -220,23 +222,21 @@ static void start(struct rx_rjob *j)
 {
 	__atomic_store_n(&j->done, 0, __ATOMIC_RELEASE);
 	j->r = j->err = 0;
-	if (pthread_create(&j->thread, NULL, run, j) == 0)
-		j->running = 1;
-	else
-		run(j);
+	if (sl_pool_start_one("rx-finish", run, j, &j->pool, NULL) != SL_OK)
+		run(j, 0);
 }
 
-static void join(struct rx_rjob *j)
+void rx_rjob_join(struct rx_rjob *j)
 {
-	if (!j->running)
+	if (!j->pool)
 		return;
-	pthread_join(j->thread, NULL);
-	j->running = 0;
+	sl_pool_free(j->pool); /* waits for run to return, joins the thread */
+	j->pool = NULL;
 }
 
 static void job_free(struct rx_rjob *j)
 {
-	join(j);
+	rx_rjob_join(j);
 	close_fd(&j->dirfd);
 	close_fd(&j->top_fd);
 	close_fd(&j->data_fd);
@@ -284,7 +284,7 @@ void rx_rjob_finish(struct rx_ctx *c, struct rx_xfer *x)
 	struct rx_rjob *j = x->rjob;
 
 	(void)c;
-	join(j);
+	rx_rjob_join(j);
 	close_fd(&j->dirfd);
 	j->phase = RX_RJ_FINISH;
 	j->m = x->manifest;
@@ -310,7 +310,7 @@ int rx_rjob_done(struct rx_xfer *x)
 
 	if (!j || !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
 		return 0;
-	join(j);
+	rx_rjob_join(j);
 	return 1;
 }
 
@@ -333,93 +333,9 @@ void rx_rjob_cancel(struct rx_xfer *x)
 	job_free(j); /* joins it */
 }
 
-/* A re-verification's verdict: the manifest back in memory and x active, or
- * x rejected; an unreadable catalog is received again, a failure of the
- * disk or of memory is tried again with the next symbol. */
-static void reverified(struct rx_ctx *c, struct rx_xfer *x)
-{
-	struct rx_rjob *j = x->rjob;
-	int r = j->r;
-
-	if (j->unreadable) {
-		/* Our own file went bad: receive the catalog again. */
-		sl_log(c->log, SL_LOG_WARN, "transfer %s: %s; receiving it again", x->hex, j->out.reason);
-		rx_rjob_cancel(x);
-		unlinkat(x->dirfd, "catalog", 0);
-		memset(x->cat_done, 0, x->hdr.catalog_blocks);
-		x->ncat_done = 0;
-		x->catalog_ok = 0;
-		c->unvouched_bytes += x->staged_bytes;
-		return;
-	}
-	if (!r)
-		r = rx_verify_tail(c, x, &j->out);
-	if (r == SL_ERR_NOMEM || r == SL_ERR_IO) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: verifying its catalog again: %s; tried again", x->hex,
-		       j->out.reason);
-		rx_rjob_cancel(x);
-		return;
-	}
-	if (r) {
-		char why[sizeof j->out.reason];
-		snprintf(why, sizeof why, "%s", j->out.reason);
-		rx_rjob_cancel(x);
-		rx_xfer_reject(c, x, why);
-		return;
-	}
-	sl_log(c->log, SL_LOG_INFO, "transfer %s: catalog verified again in %.2f s on a thread", x->hex,
-	       (double)(sl_now_ns() - j->t0) / 1e9);
-	rx_rjob_cancel(x); /* done: the manifest is x's now */
-	if (rx_xfer_activate(c, x) == SL_OK) {
-		rx_xfer_spool_decode(c, x); /* the blocks whose rows came meanwhile */
-	} else if (x->state == RX_X_DORMANT && !x->rjob) {
-		/* no room now: the next symbol activates it (dormant: no manifest in memory) */
-		sl_manifest_free(x->manifest);
-		x->manifest = NULL;
-	}
-}
-
-/* One verdict that is in applied: 1 if one was (then the list may have
- * changed: a verdict can place chunks, and a quota evict another transfer),
- * 0 if none could be; *left: a job is still at work (or waits its turn). */
-static int apply_one(struct rx_ctx *c, int wait, int *left)
-{
-	*left = 0;
-	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		struct rx_rjob *j = x->rjob;
-		enum rx_rjob_phase phase;
-		if (!j)
-			continue;
-		if (wait)
-			join(j);
-		if (!rx_rjob_done(x)) {
-			*left = 1;
-			continue;
-		}
-		phase = j->phase;
-		if (j->kind == RX_RJ_ACTIVATE)
-			reverified(c, x);
-		else
-			rx_release(c, x);
-		if (x->rjob != j || j->phase != phase)
-			return 1;
-		*left = 1; /* committed after an older release (rx_rjob_older) */
-	}
-	return 0;
-}
-
-void rx_rjob_poll(struct rx_ctx *c, int wait)
-{
-	int left;
-
-	for (unsigned n = 0; n < 4 * RX_MAX_KNOWN + 64; n++) /* each step ends a job or a phase */
-		if (!apply_one(c, wait, &left) && !(wait && left))
-			return;
-}
-
 void rx_rjob_wait_policy(struct rx_ctx *c)
 {
 	for (struct rx_xfer *x = c->xfers; x; x = x->next)
 		if (x->rjob && x->rjob->phase == RX_RJ_VERIFY)
-			join(x->rjob);
+			rx_rjob_join(x->rjob);
 }

@@ -25,26 +25,6 @@
 #include "rx.h"
 #include "safefs.h"
 
-int rx_xfer_check_header(struct rx_ctx *c, const struct sl_xfer_hdr *h, uint16_t symsize)
-{
-	uint64_t piece;
-
-	if (symsize < SL_WIRE_MIN_SYMSIZE || symsize > c->cfg->max_symsize || h->kmax < 1 ||
-	    h->kmax > 254)
-		return SL_ERR_PARSE;
-	if ((uint64_t)h->chunk_size + SL_BLOCK_REC != (uint64_t)h->kmax * symsize)
-		return SL_ERR_PARSE;
-	piece = sl_catalog_piece(h->kmax, symsize);
-	if (h->catalog_len == 0 || piece == 0 || h->catalog_blocks != sl_chunks_of(h->catalog_len, piece))
-		return SL_ERR_PARSE;
-	if (h->nchunks != sl_chunks_of(h->total_bytes, h->chunk_size))
-		return SL_ERR_PARSE;
-	if (h->catalog_len > c->cfg->max_catalog || h->total_bytes > c->policy->limits.max_total_bytes ||
-	    h->total_bytes > c->cfg->max_staging)
-		return SL_ERR_TOOBIG;
-	return SL_OK;
-}
-
 /* Nothing staged was vouched for: start over with another manifest. */
 static void reset_staging(struct rx_ctx *c, struct rx_xfer *x)
 {

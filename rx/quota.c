@@ -7,73 +7,10 @@
  * removed to make room. What does not fit is dropped and counted: a repeat
  * pass brings it again once space returns.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/statvfs.h>
 
 #include "rx.h"
-
-int rx_bucket_take(struct rx_bucket *b, uint64_t now, uint64_t burst, uint64_t every_ns)
-{
-	if (b->last_ns == 0) {
-		b->tokens = burst;
-		b->last_ns = now;
-	}
-	if (now > b->last_ns) {
-		uint64_t add = (now - b->last_ns) / every_ns;
-		if (add) {
-			b->tokens = b->tokens + add > burst ? burst : b->tokens + add;
-			b->last_ns += add * every_ns;
-		}
-	}
-	if (b->tokens == 0) {
-		b->suppressed++;
-		return 0;
-	}
-	b->tokens--;
-	return 1;
-}
-
-void rx_log_limited(struct rx_ctx *c, enum sl_log_level lvl, uint64_t now, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	/* 20 lines at once, then one a second. */
-	if (!rx_bucket_take(&c->log_bucket, now, 20, 1000000000ull)) {
-		c->st.log_suppressed++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (c->log_bucket.suppressed) {
-		sl_log(c->log, lvl, "%s (%llu similar lines suppressed before this one)", msg,
-		       (unsigned long long)c->log_bucket.suppressed);
-		c->log_bucket.suppressed = 0;
-	} else {
-		sl_log(c->log, lvl, "%s", msg);
-	}
-}
-
-void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
-		      const char *manifest_hex, const char *reason)
-{
-	char why[1200];
-
-	/* 10 entries at once, then one a minute: each is fsync'd. */
-	if (!rx_bucket_take(&c->audit_bucket, now, 10, 60000000000ull)) {
-		c->st.audit_suppressed++;
-		return;
-	}
-	if (c->audit_bucket.suppressed) {
-		snprintf(why, sizeof why, "%s (%llu similar entries suppressed before this one)", reason,
-			 (unsigned long long)c->audit_bucket.suppressed);
-		c->audit_bucket.suppressed = 0;
-		reason = why;
-	}
-	rx_audit(c, event, hex, manifest_hex, reason);
-}
 
 void rx_quota_add(struct rx_ctx *c, struct rx_xfer *x, int64_t n)
 {
@@ -95,6 +32,7 @@ static struct rx_xfer *idlest_unvouched(struct rx_ctx *c, const struct rx_xfer *
 
 	for (struct rx_xfer *x = c->xfers; x; x = x->next)
 		if (x != except && x->dirfd >= 0 && !x->catalog_ok && !x->vjob && /* verified now: kept */
+		    !x->activating && /* the room is made for it (xfer.c) */
 		    (x->state == RX_X_ACTIVE || x->state == RX_X_DORMANT) &&
 		    (!v || x->last_ns < v->last_ns))
 			v = x;

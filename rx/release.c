@@ -1,13 +1,7 @@
 /* release.c — verify a staged transfer and release it atomically, or not at all.
  *
- * rx_verify_catalog(): the catalog decodes, its manifest is the one the
- * transfer header named, the manifest parses under the policy's limits and
- * is for this transfer id and stream length, the signatures reach the
- * threshold, the manifest fits the policy (enclave, link, validity, names)
- * (rx_verify_core: touches nothing but its input and output, so verify.c
- * runs it on a thread) and the ledger has not seen its id or a higher
- * sequence; a delta's base is released here and holds what the delta takes
- * from it (base.c) (rx_verify_tail: on the receive thread).
+ * A catalog's verdict is verdict.c's (rx_verify_core, rx_verify_tail): the
+ * first time as it completes (place.c, verify.c), again at release.
  *
  * rx_try_release(): with every chunk staged, check all of that again (time
  * has passed), then finish STATE/release/<id>/ {manifest, *.minisig, data/...}
@@ -27,7 +21,7 @@
  * Only a verdict rejects (hash, size, signatures, policy, ledger refusal).
  * A step that fails for the disk (full, I/O error) or memory keeps
  * everything staged and the release is tried again (storage.c:
- * rx_storage_defer); once the intent is written, only rx_commit's steps are.
+ * rx_storage_held); once the intent is written, only rx_commit's steps are.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,126 +35,25 @@
 #include "safefs.h"
 #include "sha256.h"
 
-const char *const rx_crash_points[] = { "finishing", "verified", "marker", "ledger", "renamed", "audited", NULL };
-
-void rx_crashpoint_at(const char *crash_at, const struct sl_logger *log, const char *point)
+/* x's release failed with r: SL_ERR_IO, NOMEM or AGAIN keep its staging for
+ * another try (1; err, if not 0, is counted: rx_storage_failed), anything
+ * else is a verdict (0: the caller rejects). Hashing that stopped on a read
+ * error starts over at the next try. */
+static int defer(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *why)
 {
-	if (!crash_at || strcmp(crash_at, point) != 0)
-		return;
-	sl_log(log, SL_LOG_ERR, "crash point %s: exiting at once (test build)", point);
-	_exit(RX_CRASH_STATUS);
-}
+	char hwhy[8];
 
-void rx_crashpoint(const struct rx_ctx *c, const char *point)
-{
-	rx_crashpoint_at(c->cfg->crash_at, c->log, point);
-}
-
-int rx_verify_core(const struct rx_vin *in, struct rx_vout *out)
-{
-	struct sl_catalog *cat = malloc(sizeof *cat);
-	struct sl_sigfile sigs[SL_CATALOG_MAX_ENTRIES];
-	struct sl_sig_result res;
-	struct sl_manifest *m = NULL;
-	struct sl_diag d = { "" };
-	char *reason = out->reason;
-	size_t rlen = sizeof out->reason;
-	uint8_t sha[32];
-	int r;
-
-	out->m = NULL;
-	out->keep = 1;
-	out->dropped[0] = reason[0] = '\0';
-	if (!cat) {
-		snprintf(reason, rlen, "out of memory");
-		return SL_ERR_NOMEM;
+	if (r != SL_ERR_IO && r != SL_ERR_NOMEM && r != SL_ERR_AGAIN)
+		return 0;
+	if (err)
+		rx_storage_failed(c, x, why, err);
+	if (x->hasher && rx_hasher_kick(x->hasher, x, hwhy, sizeof hwhy) != SL_OK) {
+		rx_tree_restart_hashing(x);
+		if (x->state == RX_X_ACTIVE)
+			rx_tree_open(c, x);
 	}
-	r = sl_catalog_decode(in->catalog, in->hdr->catalog_len, cat, &d);
-	if (r) {
-		snprintf(reason, rlen, "%s", d.msg);
-		goto out;
-	}
-	sl_sha256(cat->e[0].data, cat->e[0].len, sha);
-	sl_sha256_hex(sha, out->manifest_hex);
-	if (memcmp(sha, in->hdr->manifest_sha256, 32) != 0) {
-		r = SL_ERR_HASH;
-		snprintf(reason, rlen, "the catalog's manifest is not the one the transfer header names");
-		goto out;
-	}
-	r = sl_manifest_parse(cat->e[0].data, cat->e[0].len, &in->policy->limits, &m, &d);
-	if (r) {
-		snprintf(reason, rlen, "manifest: %s", d.msg);
-		goto out;
-	}
-	if (memcmp(m->id, in->id, 16) != 0) {
-		r = SL_ERR_POLICY;
-		snprintf(reason, rlen, "manifest transfer id %s does not match the wire's %s", m->id_hex, in->hex);
-		goto out;
-	}
-	if (m->total_bytes != in->hdr->total_bytes) {
-		r = SL_ERR_POLICY;
-		snprintf(reason, rlen, "manifest totals %llu bytes, the transfer header %llu",
-			 (unsigned long long)m->total_bytes, (unsigned long long)in->hdr->total_bytes);
-		goto out;
-	}
-	for (unsigned i = 1; i < cat->n; i++) {
-		if (!sl_sigfile_name_ok(cat->e[i].name)) {
-			r = SL_ERR_NAME;
-			snprintf(reason, rlen, "signature file name '%s' is not acceptable", cat->e[i].name);
-			goto out;
-		}
-		sigs[i - 1].name = cat->e[i].name;
-		sigs[i - 1].data = cat->e[i].data;
-		sigs[i - 1].len = cat->e[i].len;
-	}
-	memset(&res, 0, sizeof res);
-	r = sl_policy_verify_signatures(in->policy, cat->e[0].data, cat->e[0].len, m->submitter, sigs,
-					cat->n - 1, &res, &d);
-	for (size_t i = 0; i < res.n; i++)
-		out->keep |= res.checks[i].release ? 1ull << (i + 1) : 0;
-	sl_sig_dropped_text(&res, sigs, out->dropped, sizeof out->dropped);
-	sl_sig_result_clear(&res);
-	if (r) {
-		snprintf(reason, rlen, "signatures: %s", d.msg);
-		goto out;
-	}
-	r = sl_policy_check_manifest(in->policy, m, (int64_t)time(NULL), &d);
-	if (r) {
-		snprintf(reason, rlen, "policy: %s", d.msg);
-		goto out;
-	}
-	out->m = m;
-	m = NULL;
-out:
-	sl_manifest_free(m);
-	free(cat);
-	return r;
-}
-
-int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out)
-{
-	struct sl_manifest *m = out->m;
-	struct sl_diag d = { "" };
-	int r;
-
-	memcpy(x->manifest_hex, out->manifest_hex, sizeof x->manifest_hex);
-	r = sl_ledger_check(c->ledger, m->link, m->id, m->sequence, &c->policy->sequence, &d);
-	if (r) {
-		snprintf(out->reason, sizeof out->reason, "ledger: %s", d.msg);
-		return r;
-	}
-	r = rx_base_check(c, m, out->reason, sizeof out->reason);
-	if (r)
-		return r;
-	sl_manifest_free(x->manifest);
-	x->manifest = m;
-	out->m = NULL;
-	if (!x->catalog_ok)
-		sl_log(c->log, SL_LOG_INFO, "transfer %s: manifest verified (%zu files, sequence %llu, "
-		       "submitter %s)", x->hex, x->manifest->nfiles,
-		       (unsigned long long)x->manifest->sequence, x->manifest->submitter);
-	x->catalog_ok = 1;
-	return SL_OK;
+	rx_storage_held(c, x, why);
+	return 1;
 }
 
 /* The release failed with r before its intent: the disk or memory defers
@@ -168,7 +61,7 @@ int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out)
 static void not_released(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *reason)
 {
 	rx_rjob_cancel(x);
-	if (rx_storage_defer(c, x, r, r == SL_ERR_IO ? err : 0, reason))
+	if (defer(c, x, r, r == SL_ERR_IO ? err : 0, reason))
 		return; /* the disk, not the transfer: kept, tried again */
 	rx_xfer_reject(c, x, reason);
 }
@@ -259,7 +152,7 @@ static void commit_steps(struct rx_ctx *c, struct rx_xfer *x, uint64_t t0)
 	 * rx_recover() finishes at the next start (commit.c); what the disk
 	 * interrupts is tried again while the receiver runs. */
 	if (rx_intent_read(c, x->hex, x->id, &in) != 0) {
-		rx_storage_defer(c, x, SL_ERR_IO, EIO, "reading the release marker back");
+		defer(c, x, SL_ERR_IO, EIO, "reading the release marker back");
 		return;
 	}
 	snprintf(how, sizeof how, "verified in %.2f s", (double)(sl_now_ns() - t0) / 1e9);
@@ -281,7 +174,7 @@ static void commit_steps(struct rx_ctx *c, struct rx_xfer *x, uint64_t t0)
 		 * tried again (storage.c), and at the next start in any case. */
 		sl_log(c->log, SL_LOG_ERR, "transfer %s accepted, release not finished: %s; tried again",
 		       x->hex, reason);
-		rx_storage_defer(c, x, SL_ERR_IO, err == ENOSPC || err == EDQUOT || err == EIO ? err : 0,
+		defer(c, x, SL_ERR_IO, err == ENOSPC || err == EDQUOT || err == EIO ? err : 0,
 				 reason);
 		return;
 	case RX_C_RELEASED:
@@ -317,7 +210,7 @@ static void finished(struct rx_ctx *c, struct rx_xfer *x, uint64_t t)
 	rx_tree_close(x);
 	rx_crashpoint(c, "verified");
 	if (rx_intent_write(c, x, &in, dropped, reason, sizeof reason) != SL_OK) {
-		rx_storage_defer(c, x, SL_ERR_IO, errno, reason); /* staging kept: tried again */
+		defer(c, x, SL_ERR_IO, errno, reason); /* staging kept: tried again */
 		return;
 	}
 	x->accepted = 1;
@@ -344,7 +237,7 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	if (!j) {
 		/* verified again (time has passed), on a thread: rx_tick comes back */
 		if (rx_rjob_verify(c, x, RX_RJ_RELEASE) != SL_OK)
-			rx_storage_defer(c, x, SL_ERR_NOMEM, 0, "cannot start the release's thread");
+			defer(c, x, SL_ERR_NOMEM, 0, "cannot start the release's thread");
 		else
 			x->rjob->held_ns += sl_now_ns() - t;
 		return;
@@ -358,4 +251,75 @@ void rx_try_release(struct rx_ctx *c, struct rx_xfer *x)
 	} else {
 		finished(c, x, t);
 	}
+}
+
+/* rx_try_release with the reserve's room if the disk is tight. */
+static void release_lent(struct rx_ctx *c, struct rx_xfer *x)
+{
+	int lend = rx_storage_tight(c);
+
+	/* x's queued chunks written before the writer is held (rx_writer_flush) */
+	if (lend && x->writer)
+		rx_writer_flush(x->writer, x);
+	if (lend)
+		rx_storage_lend(c);
+	rx_try_release(c, x);
+	if (lend)
+		rx_storage_restore(c);
+}
+
+void rx_release(struct rx_ctx *c, struct rx_xfer *x)
+{
+	if (x->rjob) {
+		/* its job on a thread (finish.c): its verdict once it is in, never
+		 * waited for here (rx_tick comes back) */
+		if (x->rjob->kind == RX_RJ_RELEASE && rx_rjob_done(x))
+			release_lent(c, x);
+		return;
+	}
+	/* The writer (queued and spilled chunks) and the hasher still at work on
+	 * x: released from rx_tick once they are done, not waited for here on
+	 * the receive thread. */
+	if (x->writer && !x->accepted && (rx_writer_busy(x->writer, x) || rx_hasher_busy(x->hasher, x))) {
+		if (!x->release_writer)
+			rx_writer_checkpoint(x->writer, x);
+		x->release_writer = 1;
+		return;
+	}
+	x->release_writer = 0;
+
+	if (x->release_wait && c->now - x->release_try_ns < RX_RETRY_HEADER_NS)
+		return;
+	x->release_try_ns = c->now;
+	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
+		x->release_retry_ns = c->now + (x->release_backoff_ns ? x->release_backoff_ns : RX_RETRY_FIRST_NS);
+	release_lent(c, x);
+}
+
+void rx_release_held(struct rx_ctx *c, uint64_t now, int ended)
+{
+	uint8_t (*ids)[16] = NULL;
+	size_t n = 0, cap = 0;
+
+	/* By id, looked up again each: a release can make another transfer
+	 * go (a quota evicts it while x's activation spools a window). */
+	for (struct rx_xfer *x = c->xfers; x; x = x->next)
+		if (x->release_wait && sl_grow(&ids, n, &cap, sizeof *ids) == SL_OK)
+			memcpy(ids[n++], x->id, 16);
+	for (size_t i = 0; i < n; i++) {
+		struct rx_xfer *x = rx_xfer_find(c, ids[i]);
+		if (!x || !x->release_wait)
+			continue;
+		if (ended)
+			x->release_backoff_ns = 0;
+		if (ended || now >= x->release_retry_ns) {
+			x->release_try_ns = 0;
+			rx_release(c, x);
+		}
+		/* Held up: out of the window, and not timed out for silence (not
+		 * while its release is at work on a thread or waits for one). */
+		if (x->release_wait && x->state == RX_X_ACTIVE && !x->rjob && !x->release_writer)
+			rx_xfer_deactivate(c, x);
+	}
+	free(ids);
 }

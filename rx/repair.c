@@ -59,9 +59,6 @@ void rx_repair_code(struct rx_xfer *x)
 	int full = !x->have_hdr;
 
 	if (x->have_hdr) {
-		/* the pass count the code names, kept for a restart (once per timeout) */
-		if (x->dirfd >= 0)
-			rx_xfer_write_meta(x);
 		n = lacking(x, e, SL_REPAIR_MAX_ENTRIES);
 		if (n == 0) { /* every block is in: nothing a sender can add */
 			rx_repair_clear(x);

@@ -43,6 +43,28 @@
  * A full disk or an I/O error (storage.c) is never the sender's doing: what
  * cannot be written is not marked done, a release that cannot finish is
  * kept and tried again; only a verification failure rejects.
+ *
+ * Layers (tests/lint/rx_layers.py checks them): a file calls the files of
+ * its own layer and below, never above, and files never call each other in
+ * a circle (one exception, listed there: quota.c evicting a transfer for
+ * room). What a lower layer finds out that an upper one acts on, it returns
+ * (a value, a transfer, an enum, a flag in x) instead of calling back up:
+ * verify.c and finish.c say which jobs are over and poll.c applies their
+ * verdicts, storage.c's tick says whether held-up releases are due, the
+ * spool hands rows to assemble.c.
+ *   L1 main setup options sandbox opener: the daemon, its start and stop
+ *   L2 dispatch status poll: datagrams, ticks, the threads' verdicts applied
+ *   L3 place layout: decoded blocks placed, a transfer's header and layout
+ *   L4 release commit: a complete transfer released, its steps committed
+ *   L5 ending xfer: a transfer known, made active or dormant, ended
+ *   L6 assemble window: a transfer's window of blocks being decoded
+ *   L7 direct durable base verify finish verdict: the tree written in place,
+ *      made durable, a delta's base; the verification and release jobs
+ *   L8 storage quota spool repair: the disk full or failing, what a sender
+ *      may make the receiver hold, symbols of blocks evicted undecoded, the
+ *      repair code of what a transfer lacks
+ *   L9 writer hasher: the writer and hashing threads
+ *   L10 donemap shape ring crash limited: helpers that call no other file
  */
 #ifndef SL_RX_H
 #define SL_RX_H
@@ -132,6 +154,7 @@ struct rx_hfile {                /* the hasher's copy of a manifest file line */
 	char *path;
 };
 
+struct sl_pool;
 struct rx_hasher;
 struct rx_basejob;
 struct rx_writer;
@@ -181,6 +204,7 @@ struct rx_xfer {
 	struct rx_spooled *spool;   /* sorted by block */
 	uint64_t spool_syms;        /* symbols in the spool file */
 	size_t nspool, spoolcap;
+	int activating;             /* being made active: never evicted for the room its activation makes */
 	uint64_t last_ns;           /* last symbol or header */
 	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
 	uint64_t staged_bytes;      /* disk it holds: chunks staged and symbols spooled */
@@ -209,6 +233,16 @@ struct rx_xfer {
 	uint64_t release_retry_ns;  /* next try on a tick */
 	uint64_t release_backoff_ns;
 };
+
+/* Block (catalog blocks first, then chunks) of x decoded and placed. */
+static inline int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block)
+{
+	if (!x->have_hdr)
+		return 0;
+	if (block < x->hdr.catalog_blocks)
+		return x->cat_done[block] != 0;
+	return rx_done_get(x->done, block - x->hdr.catalog_blocks);
+}
 
 struct rx_session {
 	uint64_t id;
@@ -365,22 +399,26 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_timeout(struct rx_ctx *c, struct rx_xfer *x, const char *why);
 void rx_xfer_reject(struct rx_ctx *c, struct rx_xfer *x, const char *reason);
 void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x);
-int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block);
+void rx_xfer_free(struct rx_xfer *x);
+void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* deactivated, unlinked and freed */
+void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
+
+/* Remove a transfer's staging for good (quota eviction, expiry), audited. */
+void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
+
+/* spool.c: symbols of blocks evicted undecoded (see there). */
 int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k,
 			 uint16_t row, const uint8_t *sym);
 const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block);
-/* Load a block's spooled rows into its slot s: SL_OK, 1 when they alone
- * decoded it (the caller hands it on: rx_xfer_block_done), or an error. */
-int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
-void rx_xfer_free(struct rx_xfer *x);
-void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
+/* The spool's files open (SL_OK or SL_ERR_IO); row `row` of block's
+ * spooled symbols read into sym (x->symsize bytes): SL_OK or SL_ERR_IO. */
+int rx_xfer_spool_open(struct rx_xfer *x);
+int rx_xfer_spool_read(struct rx_xfer *x, uint64_t block, unsigned row, uint8_t *sym);
 void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
-/* Blocks of an active x whose spooled rows alone suffice, decoded (rows
- * spooled while it was not active: dispatch.c, finish.c). */
-void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
-void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x); /* unlink and free */
-/* Remove a transfer's staging for good (quota eviction, expiry), audited. */
-void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
+/* The spool's files removed, its symbols out of the quota. */
+void rx_spool_discard(struct rx_ctx *c, struct rx_xfer *x);
+/* x->spool from spool.idx (a previous run's), blocks done left out. */
+void rx_spool_reload(struct rx_xfer *x);
 
 /* quota.c */
 /* Room for n more staged bytes for x (catalog: a catalog piece, held to the
@@ -396,13 +434,13 @@ void rx_quota_vouched(struct rx_ctx *c, struct rx_xfer *x);
 void rx_quota_expire(struct rx_ctx *c, uint64_t now);
 /* Default --max-staging from the free space of STATE. */
 uint64_t rx_quota_default_staging(int state_fd);
+
+/* limited.c */
 /* Token buckets for what a sender can make the receiver say. */
 int rx_bucket_take(struct rx_bucket *b, uint64_t now, uint64_t burst, uint64_t every_ns);
-/* Log and audit lines a sender can cause at will: rate-limited, suppressed ones counted. */
+/* Log lines a sender can cause at will: rate-limited, suppressed ones counted. */
 void rx_log_limited(struct rx_ctx *c, enum sl_log_level lvl, uint64_t now, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
-		      const char *manifest_hex, const char *reason);
 
 /* assemble.c */
 struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k, int *decoded);
@@ -422,9 +460,6 @@ unsigned rx_window_interleave(const struct rx_ctx *c, uint64_t session);
 
 /* direct.c */
 int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x);
-/* File path beneath data_fd opened read-write, created (0600, with its
- * directories) if missing: a descriptor, or -1 with errno. */
-int rx_tree_file(int data_fd, const char *path);
 int rx_tree_place(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx, const uint8_t *buf, size_t len);
 /* Chunks were placed: let the hasher go on; SL_ERR_HASH (why) on a mismatch. */
 int rx_tree_advance(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl);
@@ -444,6 +479,9 @@ int rx_shape_dirs(const struct sl_manifest *m, int data_fd, char *why, size_t wl
 int rx_shape_times(const struct sl_manifest *m, int data_fd, char *why, size_t wl);
 /* File i's mode and (version 2) time, on its descriptor: 0 or -1 (errno). */
 int rx_shape_file(const struct sl_manifest *m, size_t i, int fd);
+/* File path beneath data_fd opened read-write, created (0600, with its
+ * directories) if missing: a descriptor, or -1 with errno. */
+int rx_tree_file(int data_fd, const char *path);
 
 /* hasher.c */
 int rx_hasher_start(size_t chunkcap, struct rx_hasher **out);
@@ -562,7 +600,7 @@ enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const cha
 			 unsigned *did, char *why, size_t wl);
 int rx_recover(struct rx_ctx *c);
 
-/* release.c */
+/* crash.c */
 /* The crash points of a release, in the order they are passed (NULL-terminated). */
 extern const char *const rx_crash_points[];
 /* Test builds: _exit(RX_CRASH_STATUS) here if cfg->crash_at names this point.
@@ -572,10 +610,8 @@ void rx_crashpoint(const struct rx_ctx *c, const char *point);
 /* The same from a thread that holds its own copies (finish.c's "finishing":
  * the tree half finished by a release job). */
 void rx_crashpoint_at(const char *crash_at, const struct sl_logger *log, const char *point);
-/* One step of x's release: a job started on a thread (finish.c), its
- * verdict applied when it is in (x->rjob done), or the commit's steps
- * (accepted). Never waits for a job: rx_tick calls it again (rx_rjob_poll). */
-void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
+
+/* verdict.c: a catalog's verdict (see there). */
 struct rx_vin {                   /* what rx_verify_core reads (nothing else) */
 	const struct sl_policy *policy;
 	const struct sl_xfer_hdr *hdr;
@@ -597,6 +633,19 @@ int rx_verify_core(const struct rx_vin *in, struct rx_vout *out);
  * x->manifest takes out->m and x->catalog_ok is set. */
 int rx_verify_tail(struct rx_ctx *c, struct rx_xfer *x, struct rx_vout *out);
 
+/* release.c */
+/* One step of x's release: a job started on a thread (finish.c), its
+ * verdict applied when it is in (x->rjob done), or the commit's steps
+ * (accepted). Never waits for a job: rx_tick calls it again (rx_rjob_poll). */
+void rx_try_release(struct rx_ctx *c, struct rx_xfer *x);
+/* rx_try_release with the reserve's room, where the disk is (nearly) full;
+ * a held-up release is tried at most once a second this way. */
+void rx_release(struct rx_ctx *c, struct rx_xfer *x);
+/* Held-up releases (x->release_wait) due at now tried again (ended: the
+ * storage episode is over, all at once, backoff reset); those still held
+ * go dormant. */
+void rx_release_held(struct rx_ctx *c, uint64_t now, int ended);
+
 /* verify.c: a complete catalog verified on a thread of its own (see there). */
 #define RX_VERIFY_JOBS 1          /* at once: one catalog in memory, as in line */
 struct rx_vjob;
@@ -605,11 +654,22 @@ struct rx_vjob;
  * rx_verify_poll starts it later), or an error (then the caller verifies on
  * this thread). */
 int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x);
+/* place.c */
+/* Blocks of an active x whose spooled rows alone suffice, decoded (rows
+ * spooled while it was not active: dispatch.c, poll.c). */
+void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
 /* place.c: every catalog piece of x is in: verified (on a thread or here). */
 void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x);
-/* Pick up the verdicts that are in (wait: all, waiting for them), each
- * finished by place.c's rx_catalog_verified. */
-void rx_verify_poll(struct rx_ctx *c, int wait);
+/* The first transfer whose job is over (wait: any with a job), or NULL;
+ * its job taken (joined, x->vjob NULL), its verdict (r; err: errno of a
+ * failed sync or read; out: rx_verify_core's; t0: its start), freed. */
+struct rx_xfer *rx_verify_next_done(struct rx_ctx *c, int wait);
+struct rx_vjob *rx_verify_take(struct rx_xfer *x);
+int rx_verify_result(struct rx_vjob *j, int *err, struct rx_vout **out, uint64_t *t0);
+void rx_verify_free(struct rx_vjob *j);
+/* The next complete catalog that waited for a thread, now that one is free
+ * (its verify_wait cleared), or NULL: the caller completes it. */
+struct rx_xfer *rx_verify_next_waiting(struct rx_ctx *c);
 /* 1 when x's job has its verdict (for rx_verify_poll to pick up). */
 int rx_verify_ready(const struct rx_xfer *x);
 /* x's job, if any, waited for and dropped (its verdict unused). */
@@ -628,8 +688,7 @@ struct rx_rjob {
 	enum rx_rjob_phase phase;
 	int done;                   /* atomic: the phase's work is over (set by the thread) */
 	int cancel;                 /* atomic: stop early, the verdict is dropped */
-	int running;                /* a thread is started and not joined yet */
-	pthread_t thread;
+	struct sl_pool *pool;       /* its thread (rx-finish, common/util/pool.h), started and not joined yet */
 	/* the thread's inputs: copies and its own descriptors, set before it starts */
 	struct sl_xfer_hdr hdr;
 	uint8_t id[16];
@@ -671,9 +730,8 @@ int rx_rjob_older(const struct rx_ctx *c, const struct rx_xfer *x);
 int rx_rjob_done(struct rx_xfer *x);
 /* x's job, if any, stopped, waited for and dropped (its verdict unused). */
 void rx_rjob_cancel(struct rx_xfer *x);
-/* Verdicts that are in (wait: all, waiting for them) applied: a release
- * goes on (rx_release), a re-verified transfer becomes active. */
-void rx_rjob_poll(struct rx_ctx *c, int wait);
+/* The job's thread joined, if running. */
+void rx_rjob_join(struct rx_rjob *j);
 /* Until no job reads the policy (a reload frees the old one after). */
 void rx_rjob_wait_policy(struct rx_ctx *c);
 
@@ -695,16 +753,22 @@ void rx_base_cancel(struct rx_xfer *x);
 /* A write or sync failed with errno err (what: a few words; x may be NULL):
  * counted; the first failure of an episode is logged and audited. */
 void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, int err);
-/* x's release failed with r: SL_ERR_IO, NOMEM or AGAIN keep its staging for
- * another try (1; err, if not 0, is counted as above), anything else is a
- * verdict (0: the caller rejects). */
-int rx_storage_defer(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *why);
-/* rx_try_release with the reserve's room, where the disk is (nearly) full;
- * a held-up release is tried at most once a second this way. */
-void rx_release(struct rx_ctx *c, struct rx_xfer *x);
-/* Each tick: the episode's audit entry if still due, its end, the reserve,
- * and held-up releases (backoff from 5 s to 5 min; at once when it ends). */
-void rx_storage_tick(struct rx_ctx *c, uint64_t now);
+/* x's release is held up by the disk or memory (why): tried again with a
+ * backoff from RX_RETRY_FIRST_NS to RX_RETRY_MAX_NS (x->release_wait), or
+ * by a repeat pass when chunks are to be received again. */
+#define RX_RETRY_FIRST_NS 5000000000ull
+#define RX_RETRY_MAX_NS 300000000000ull
+#define RX_RETRY_HEADER_NS 1000000000ull  /* on a transfer header: at most once a second */
+void rx_storage_held(struct rx_ctx *c, struct rx_xfer *x, const char *why);
+/* The reserve's room is to be lent for a release's steps (the disk is
+ * (nearly) full). */
+int rx_storage_tight(const struct rx_ctx *c);
+/* Each tick: the episode's audit entry if still due, its end, the reserve;
+ * at most once a second (RX_DT_WAIT: not now). What it returns, the caller
+ * acts on: held-up releases tried (rx_release_held), at once when the
+ * episode ended. */
+enum rx_disk_tick { RX_DT_WAIT, RX_DT_RAN, RX_DT_ENDED };
+enum rx_disk_tick rx_storage_tick(struct rx_ctx *c, uint64_t now);
 /* STATE/reserve: allocated at start (rx_open_state), its room lent to the
  * writes between lend and restore (nested), allocated again after. */
 void rx_storage_open(struct rx_ctx *c);
@@ -713,6 +777,9 @@ void rx_storage_restore(struct rx_ctx *c);
 /* sl_audit_append; if it fails, once more with the reserve's room. */
 int rx_audit(struct rx_ctx *c, const char *event, const char *hex, const char *manifest_hex,
 	     const char *reason);
+/* The same for what a sender can cause at will: rate-limited, suppressed ones counted. */
+void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
+		      const char *manifest_hex, const char *reason);
 /* A small file in STATE written atomically; if it fails, once more with the reserve's room. */
 int rx_state_write(struct rx_ctx *c, const char *name, const void *data, size_t len);
 /* Free bytes of STATE's filesystem (unprivileged), or UINT64_MAX if unknown. */
@@ -723,6 +790,15 @@ uint64_t rx_storage_free(const struct rx_ctx *c);
 void rx_repair_code(struct rx_xfer *x);
 void rx_repair_clear(struct rx_xfer *x);
 void rx_repair_load(struct rx_xfer *x);
+
+/* poll.c: the helper threads' verdicts applied (see there).
+ * rx_verify_poll: complete catalogs' verdicts that are in (wait: all,
+ * waiting for them), each finished by place.c's rx_catalog_verified, then
+ * the catalogs that waited for a thread started. rx_rjob_poll: release
+ * jobs' verdicts (wait: all): a release goes on (rx_release), a
+ * re-verified transfer becomes active. */
+void rx_verify_poll(struct rx_ctx *c, int wait);
+void rx_rjob_poll(struct rx_ctx *c, int wait);
 
 /* status.c */
 void rx_write_status(struct rx_ctx *c, uint64_t now);

@@ -7,7 +7,9 @@
  * check: one open a file at release), then each directory its mode and
  * time, deepest first (creating entries
  * changes a directory's time, so a parent is done after its children).
- * Everything is opened beneath data/ without following links. These read
+ * rx_tree_file(): a file of the tree opened, created with its directories
+ * if missing (the writer thread, a release job). Everything is opened
+ * beneath data/ without following links. These read
  * only their arguments: a release job's thread calls them (finish.c). A version 1
  * manifest lists no directories and zero times: nothing is set then.
  */
@@ -66,4 +68,31 @@ int rx_shape_times(const struct sl_manifest *m, int data_fd, char *why, size_t w
 		}
 	}
 	return SL_OK;
+}
+
+int rx_tree_file(int data_fd, const char *path)
+{
+	struct sl_diag d = { "" };
+	int fd = sl_openat_beneath(data_fd, path, O_RDWR | O_CREAT, 0600);
+	const char *slash = strrchr(path, '/');
+
+	if (fd == -ENOENT && slash) {
+		/* a version 1 manifest lists no directories: made with the file */
+		char parent[4096];
+		size_t n = (size_t)(slash - path);
+		if (n >= sizeof parent) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(parent, path, n);
+		parent[n] = '\0';
+		if (sl_mkdirs_beneath(data_fd, parent, &d) != SL_OK)
+			return -1;
+		fd = sl_openat_beneath(data_fd, path, O_RDWR | O_CREAT, 0600);
+	}
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	return fd;
 }

@@ -6,7 +6,9 @@
  * cannot be written is not marked done (a repeat pass brings it again); a
  * complete transfer whose release fails is kept and tried again on ticks
  * (after 5 s, doubling to 5 min; at once when the episode ends) and on its
- * next transfer header (at most once a second).
+ * next transfer header (at most once a second). This file keeps the count
+ * (rx_storage_held) and says when an episode ends (rx_storage_tick's
+ * return); release.c tries the releases again (rx_release, rx_release_held).
  *
  * An episode starts with the first failure and ends once no write failed
  * for RX_DISK_QUIET_NS and, after a full disk, the reserve is whole again
@@ -37,9 +39,6 @@
 #define RESERVE "reserve"
 #define RESERVE_STEP (64u << 10)
 #define RX_DISK_QUIET_NS 10000000000ull
-#define RETRY_FIRST_NS 5000000000ull
-#define RETRY_MAX_NS 300000000000ull
-#define RETRY_HEADER_NS 1000000000ull
 
 static int is_full(int err)
 {
@@ -129,7 +128,7 @@ void rx_storage_restore(struct rx_ctx *c)
 }
 
 /* The reserve's room is needed now: an episode is on, or little is free. */
-static int tight(const struct rx_ctx *c)
+int rx_storage_tight(const struct rx_ctx *c)
 {
 	return c->disk.reserve && (c->disk.on || rx_storage_free(c) < 2 * reserve_target(c));
 }
@@ -138,7 +137,7 @@ int rx_audit(struct rx_ctx *c, const char *event, const char *hex, const char *m
 	     const char *reason)
 {
 	struct sl_audit_head a, b;
-	int lend = tight(c), r;
+	int lend = rx_storage_tight(c), r;
 
 	sl_audit_get_head(c->audit, &a);
 	for (;;) {
@@ -158,7 +157,7 @@ int rx_audit(struct rx_ctx *c, const char *event, const char *hex, const char *m
 
 int rx_state_write(struct rx_ctx *c, const char *name, const void *data, size_t len)
 {
-	int lend = tight(c), r;
+	int lend = rx_storage_tight(c), r;
 
 	for (;;) {
 		if (lend)
@@ -221,77 +220,21 @@ void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, in
 	episode_audit(c);
 }
 
-int rx_storage_defer(struct rx_ctx *c, struct rx_xfer *x, int r, int err, const char *why)
+void rx_storage_held(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 {
-	char hwhy[8];
-
-	if (r != SL_ERR_IO && r != SL_ERR_NOMEM && r != SL_ERR_AGAIN)
-		return 0;
-	if (err)
-		rx_storage_failed(c, x, why, err);
-	/* Hashing that stopped on a read error starts over at the next try. */
-	if (x->hasher && rx_hasher_kick(x->hasher, x, hwhy, sizeof hwhy) != SL_OK) {
-		rx_tree_restart_hashing(x);
-		if (x->state == RX_X_ACTIVE)
-			rx_tree_open(c, x);
-	}
 	if (!x->catalog_ok || x->ndone < x->hdr.nchunks) {
 		x->release_wait = 0; /* chunks to receive again: a repeat pass completes it */
-		return 1;
+		return;
 	}
 	if (!x->release_wait)
 		rx_log_limited(c, SL_LOG_WARN, c->now, "transfer %s: release held up (%s); its staging is "
 			       "kept and the release tried again", x->hex, why);
 	x->release_wait = 1;
-	x->release_backoff_ns = !x->release_backoff_ns ? RETRY_FIRST_NS
-				: x->release_backoff_ns >= RETRY_MAX_NS / 2 ? RETRY_MAX_NS
+	x->release_backoff_ns = !x->release_backoff_ns ? RX_RETRY_FIRST_NS
+				: x->release_backoff_ns >= RX_RETRY_MAX_NS / 2 ? RX_RETRY_MAX_NS
 				: x->release_backoff_ns * 2;
 	x->release_retry_ns = c->now + x->release_backoff_ns;
 	c->st.release_deferred++;
-	return 1;
-}
-
-/* rx_try_release with the reserve's room if the disk is tight. */
-static void release_lent(struct rx_ctx *c, struct rx_xfer *x)
-{
-	int lend = tight(c);
-
-	/* x's queued chunks written before the writer is held (rx_writer_flush) */
-	if (lend && x->writer)
-		rx_writer_flush(x->writer, x);
-	if (lend)
-		rx_storage_lend(c);
-	rx_try_release(c, x);
-	if (lend)
-		rx_storage_restore(c);
-}
-
-void rx_release(struct rx_ctx *c, struct rx_xfer *x)
-{
-	if (x->rjob) {
-		/* its job on a thread (finish.c): its verdict once it is in, never
-		 * waited for here (rx_tick comes back) */
-		if (x->rjob->kind == RX_RJ_RELEASE && rx_rjob_done(x))
-			release_lent(c, x);
-		return;
-	}
-	/* The writer (queued and spilled chunks) and the hasher still at work on
-	 * x: released from rx_tick once they are done, not waited for here on
-	 * the receive thread. */
-	if (x->writer && !x->accepted && (rx_writer_busy(x->writer, x) || rx_hasher_busy(x->hasher, x))) {
-		if (!x->release_writer)
-			rx_writer_checkpoint(x->writer, x);
-		x->release_writer = 1;
-		return;
-	}
-	x->release_writer = 0;
-
-	if (x->release_wait && c->now - x->release_try_ns < RETRY_HEADER_NS)
-		return;
-	x->release_try_ns = c->now;
-	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
-		x->release_retry_ns = c->now + (x->release_backoff_ns ? x->release_backoff_ns : RETRY_FIRST_NS);
-	release_lent(c, x);
 }
 
 /* Writes work again: no failure for a while and, after a full disk, room. */
@@ -304,13 +247,12 @@ static int episode_over(struct rx_ctx *c, uint64_t now)
 	return !is_full(c->disk.err) || (c->disk.reserve >= want && rx_storage_free(c) >= want);
 }
 
-void rx_storage_tick(struct rx_ctx *c, uint64_t now)
+enum rx_disk_tick rx_storage_tick(struct rx_ctx *c, uint64_t now)
 {
-	struct rx_xfer *x, *next;
 	int ended = 0;
 
 	if (now - c->disk.last_tick_ns < 1000000000ull && c->disk.last_tick_ns)
-		return;
+		return RX_DT_WAIT;
 	c->disk.last_tick_ns = now;
 	if (c->disk.reserve < reserve_target(c))
 		reserve_fill(c);
@@ -325,19 +267,24 @@ void rx_storage_tick(struct rx_ctx *c, uint64_t now)
 		c->disk.on = 0;
 		ended = 1;
 	}
-	for (x = c->xfers; x; x = next) {
-		next = x->next;
-		if (!x->release_wait)
-			continue;
-		if (ended)
-			x->release_backoff_ns = 0;
-		if (ended || now >= x->release_retry_ns) {
-			x->release_try_ns = 0;
-			rx_release(c, x);
-		}
-		/* Held up: out of the window, and not timed out for silence (not
-		 * while its release is at work on a thread or waits for one). */
-		if (x->release_wait && x->state == RX_X_ACTIVE && !x->rjob && !x->release_writer)
-			rx_xfer_deactivate(c, x);
+	return ended ? RX_DT_ENDED : RX_DT_RAN;
+}
+
+void rx_audit_limited(struct rx_ctx *c, uint64_t now, const char *event, const char *hex,
+		      const char *manifest_hex, const char *reason)
+{
+	char why[1200];
+
+	/* 10 entries at once, then one a minute: each is fsync'd. */
+	if (!rx_bucket_take(&c->audit_bucket, now, 10, 60000000000ull)) {
+		c->st.audit_suppressed++;
+		return;
 	}
+	if (c->audit_bucket.suppressed) {
+		snprintf(why, sizeof why, "%s (%llu similar entries suppressed before this one)", reason,
+			 (unsigned long long)c->audit_bucket.suppressed);
+		c->audit_bucket.suppressed = 0;
+		reason = why;
+	}
+	rx_audit(c, event, hex, manifest_hex, reason);
 }

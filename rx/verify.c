@@ -5,10 +5,10 @@
  * signatures, the policy's checks of every name) takes seconds; on the
  * receive thread the datagrams that follow the catalog in the pass would
  * wait in the socket buffer meanwhile, and overflow it. So once every
- * catalog piece is in, place.c starts a job here: a thread (created after
- * the sandbox, like base.c's: the seccomp filter allows clone with
- * CLONE_THREAD only) that syncs and reads a duplicate of catalog.part's
- * descriptor and runs rx_verify_core (release.c) on its own copies. It never
+ * catalog piece is in, place.c starts a job here: a thread, rx-verify
+ * (sl_pool_start_one, as the writer's; created after the sandbox, like
+ * base.c's: the seccomp filter allows clone with CLONE_THREAD only) that syncs and reads a duplicate of catalog.part's
+ * descriptor and runs rx_verify_core (verdict.c) on its own copies. It never
  * touches the transfer; it reads the policy, which a reload frees only after
  * rx_verify_poll(c, 1) (main.c), and teardown only after every transfer is
  * freed (each job cancelled).
@@ -16,7 +16,8 @@
  * Meanwhile the receive thread goes on placing decoded chunks into the
  * stream file, as before the catalog was complete (unvouched staging,
  * bounded by --max-unvouched). rx_tick picks the verdict up
- * (rx_verify_poll), and place.c finishes it on the receive thread: the
+ * (rx_verify_poll, poll.c: this file only says which jobs are over and
+ * hands their verdicts up), and place.c finishes it on the receive thread: the
  * ledger and a delta's base, then the catalog kept and the tree opened
  * (the stream's chunks go to the writer thread, writer.c), or the
  * transfer rejected, exactly as when it was verified in line.
@@ -31,18 +32,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pace.h"
+#include "pool.h"
 #include "rx.h"
 #include "safefs.h"
 
 struct rx_vjob {
-	pthread_t thread;
+	struct sl_pool *pool;       /* its thread, rx-verify (common/util/pool.h) */
 	int done;                   /* atomic: the thread has finished */
 	int fd;                     /* a duplicate of catalog.part's */
 	struct sl_xfer_hdr hdr;
@@ -57,12 +58,12 @@ struct rx_vjob {
 	struct rx_vout out;
 };
 
-static void *run(void *arg)
+static void run(void *arg, unsigned worker)
 {
 	struct rx_vjob *j = arg;
 	size_t len = j->hdr.catalog_len;
 
-	pthread_setname_np(pthread_self(), "rx-verify"); /* for top -H and perf (prctl) */
+	(void)worker;
 	j->catalog = malloc(len ? len : 1);
 	if (!j->catalog) {
 		j->r = SL_ERR_NOMEM;
@@ -78,7 +79,6 @@ static void *run(void *arg)
 		j->r = rx_verify_core(&in, &j->out);
 	}
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
-	return NULL;
 }
 
 static void job_free(struct rx_vjob *j)
@@ -116,7 +116,7 @@ int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x)
 	j->policy = c->policy;
 	j->t0 = sl_now_ns();
 	j->running = &c->nverify;
-	if (pthread_create(&j->thread, NULL, run, j) != 0) {
+	if (sl_pool_start_one("rx-verify", run, j, &j->pool, NULL) != SL_OK) {
 		close(j->fd);
 		free(j);
 		return SL_ERR_IO;
@@ -125,40 +125,6 @@ int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x)
 	x->vjob = j;
 	x->verify_wait = 0;
 	return SL_OK;
-}
-
-/* Complete catalogs that waited for a thread: started while there is room
- * (a transfer's own state may have moved on: only one still waiting). */
-static void start_waiting(struct rx_ctx *c)
-{
-	for (struct rx_xfer *x = c->xfers, *next; x && c->nverify < RX_VERIFY_JOBS; x = next) {
-		next = x->next;
-		if (!x->verify_wait)
-			continue;
-		x->verify_wait = 0;
-		if (x->have_hdr && !x->catalog_ok && x->ncat_done == x->hdr.catalog_blocks && x->cat_fd >= 0 &&
-		    (x->state == RX_X_ACTIVE || x->state == RX_X_DORMANT))
-			rx_catalog_complete(c, x);
-	}
-}
-
-void rx_verify_poll(struct rx_ctx *c, int wait)
-{
-	do {
-		for (struct rx_xfer *x = c->xfers, *next; x; x = next) {
-			struct rx_vjob *j = x->vjob;
-			next = x->next; /* a rejection may forget x (never another transfer) */
-			if (!j || (!wait && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)))
-				continue;
-			pthread_join(j->thread, NULL);
-			x->vjob = NULL;
-			if (j->r == SL_ERR_IO)
-				rx_storage_failed(c, x, "syncing the catalog", j->err);
-			rx_catalog_verified(c, x, j->r, &j->out, j->t0);
-			job_free(j);
-		}
-		start_waiting(c);
-	} while (wait && c->nverify);
 }
 
 int rx_verify_ready(const struct rx_xfer *x)
@@ -172,7 +138,53 @@ void rx_verify_cancel(struct rx_xfer *x)
 
 	if (!j)
 		return;
-	pthread_join(j->thread, NULL);
+	sl_pool_free(j->pool); /* waits for run to return, joins the thread */
+	j->pool = NULL;
 	x->vjob = NULL;
 	job_free(j);
+}
+
+struct rx_xfer *rx_verify_next_done(struct rx_ctx *c, int wait)
+{
+	for (struct rx_xfer *x = c->xfers; x; x = x->next)
+		if (x->vjob && (wait || __atomic_load_n(&x->vjob->done, __ATOMIC_ACQUIRE)))
+			return x;
+	return NULL;
+}
+
+struct rx_vjob *rx_verify_take(struct rx_xfer *x)
+{
+	struct rx_vjob *j = x->vjob;
+
+	sl_pool_free(j->pool); /* waits for run to return, joins the thread */
+	j->pool = NULL;
+	x->vjob = NULL;
+	return j;
+}
+
+int rx_verify_result(struct rx_vjob *j, int *err, struct rx_vout **out, uint64_t *t0)
+{
+	*err = j->err;
+	*out = &j->out;
+	*t0 = j->t0;
+	return j->r;
+}
+
+void rx_verify_free(struct rx_vjob *j)
+{
+	job_free(j);
+}
+
+struct rx_xfer *rx_verify_next_waiting(struct rx_ctx *c)
+{
+	/* a transfer's own state may have moved on: only one still waiting */
+	for (struct rx_xfer *x = c->xfers; x && c->nverify < RX_VERIFY_JOBS; x = x->next) {
+		if (!x->verify_wait)
+			continue;
+		x->verify_wait = 0;
+		if (x->have_hdr && !x->catalog_ok && x->ncat_done == x->hdr.catalog_blocks && x->cat_fd >= 0 &&
+		    (x->state == RX_X_ACTIVE || x->state == RX_X_DORMANT))
+			return x;
+	}
+	return NULL;
 }

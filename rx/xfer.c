@@ -85,218 +85,9 @@ static void staging_gone(struct rx_ctx *c, struct rx_xfer *x)
 	close_fd(&x->dirfd);
 }
 
-/* ---- spool ---- */
 
-static long spool_find(const struct rx_xfer *x, uint64_t block)
-{
-	size_t lo = 0, hi = x->nspool;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (x->spool[mid].block < block)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < x->nspool && x->spool[lo].block == block ? (long)lo : -1 - (long)lo;
-}
-
-const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block)
-{
-	long i = spool_find(x, block);
-	return i >= 0 ? &x->spool[i] : NULL;
-}
-
-static struct rx_spooled *spool_entry(struct rx_xfer *x, uint64_t block, uint16_t k)
-{
-	long i = spool_find(x, block);
-	size_t at;
-
-	if (i >= 0)
-		return &x->spool[i];
-	at = (size_t)(-1 - i);
-	if (sl_grow(&x->spool, x->nspool, &x->spoolcap, sizeof *x->spool))
-		return NULL;
-	memmove(&x->spool[at + 1], &x->spool[at], (x->nspool - at) * sizeof *x->spool);
-	memset(&x->spool[at], 0, sizeof *x->spool);
-	x->spool[at].block = block;
-	x->spool[at].k = k;
-	x->nspool++;
-	return &x->spool[at];
-}
-
-void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block)
-{
-	long i = spool_find(x, block);
-	unsigned rows = 0;
-
-	if (i < 0)
-		return;
-	for (unsigned b = 0; b < 32; b++)
-		rows += (unsigned)__builtin_popcount(x->spool[i].rows[b]);
-	if (x->spool_fd >= 0)
-		fallocate(x->spool_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			  (off_t)(block * 255 * x->symsize), (off_t)255 * x->symsize);
-	x->spool_syms -= rows <= x->spool_syms ? rows : x->spool_syms;
-	rx_quota_add(c, x, -(int64_t)rows * x->symsize);
-	memmove(&x->spool[i], &x->spool[i + 1], (x->nspool - (size_t)i - 1) * sizeof *x->spool);
-	x->nspool--;
-}
-
-static int open_spool(struct rx_xfer *x)
-{
-	if (x->spool_fd < 0)
-		x->spool_fd = openat(x->dirfd, "spool", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (x->spool_idx_fd < 0)
-		x->spool_idx_fd = openat(x->dirfd, "spool.idx",
-					 O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	return x->spool_fd >= 0 && x->spool_idx_fd >= 0 ? SL_OK : SL_ERR_IO;
-}
-
-int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k,
-			 uint16_t row, const uint8_t *sym)
-{
-	uint8_t rec[12];
-	struct rx_spooled *e;
-	uint64_t off = (block * 255 + row) * (uint64_t)x->symsize;
-
-	if (open_spool(x)) {
-		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot open the symbol spool: %s", x->hex,
-		       strerror(errno));
-		return SL_ERR_IO;
-	}
-	if (rx_quota_room(c, x, x->symsize, 0))
-		return SL_ERR_TOOBIG;
-	e = spool_entry(x, block, k);
-	if (!e)
-		return SL_ERR_NOMEM;
-	if (e->k != k)
-		return SL_ERR_PARSE;
-	if (sl_pwrite_all(x->spool_fd, sym, x->symsize, off)) {
-		rx_storage_failed(c, x, "spooling a symbol", errno);
-		return SL_ERR_IO;
-	}
-	rx_quota_add(c, x, x->symsize);
-	x->spool_syms++;
-	c->st.spooled++;
-	e->rows[row / 8] |= (uint8_t)(1u << (row % 8)); /* in memory it is spooled either way */
-	sl_put_be64(rec, block);
-	sl_put_be16(rec + 8, row);
-	sl_put_be16(rec + 10, k);
-	if (write(x->spool_idx_fd, rec, sizeof rec) != (ssize_t)sizeof rec) {
-		struct stat st;
-		int err = errno;
-		/* A torn record would shift every later one: cut it off. */
-		if (fstat(x->spool_idx_fd, &st) == 0)
-			(void)!ftruncate(x->spool_idx_fd, st.st_size - st.st_size % (off_t)sizeof rec);
-		rx_storage_failed(c, x, "recording a spooled symbol", err);
-		return SL_ERR_IO;
-	}
-	return SL_OK;
-}
-
-int rx_xfer_spool_load(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
-{
-	const struct rx_spooled *e = rx_xfer_spooled(x, s->block);
-	uint8_t *sym;
-	int r = SL_OK;
-
-	if (!e || e->k != s->k || open_spool(x))
-		return SL_ERR_IO;
-	sym = malloc(x->symsize);
-	if (!sym)
-		return SL_ERR_NOMEM;
-	for (unsigned row = 0; row < 255 && r == SL_OK; row++) {
-		if (!(e->rows[row / 8] >> (row % 8) & 1))
-			continue;
-		if (sl_pread_all(x->spool_fd, sym, x->symsize, (s->block * 255 + row) * (uint64_t)x->symsize)) {
-			r = SL_ERR_IO;
-			break;
-		}
-		/* A block can become decodable from spooled rows alone (this
-		 * happens only if it was spooled with k rows, which eviction
-		 * avoids): say so, and the caller hands the block on. */
-		if (rx_slot_add(c, x, s, (uint16_t)row, sym) == 1) {
-			free(sym);
-			return 1;
-		}
-	}
-	free(sym);
-	return r;
-}
-
-void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x)
-{
-	uint64_t *ready = NULL;
-	size_t n = 0;
-
-	if (x->state != RX_X_ACTIVE || !x->nspool || !(ready = malloc(x->nspool * sizeof *ready)))
-		return;
-	for (size_t i = 0; i < x->nspool; i++) {
-		unsigned rows = 0;
-		for (unsigned b = 0; b < 32; b++)
-			rows += (unsigned)__builtin_popcount(x->spool[i].rows[b]);
-		if (rows >= x->spool[i].k)
-			ready[n++] = x->spool[i].block;
-	}
-	/* each looked up again: slots evicted meanwhile add to the spool */
-	for (size_t i = 0; i < n && x->state == RX_X_ACTIVE; i++) {
-		const struct rx_spooled *e = rx_xfer_spooled(x, ready[i]);
-		struct rx_slot *s;
-		int decoded;
-		if (!e || rx_xfer_block_is_done(x, ready[i]))
-			continue;
-		s = rx_slot_for(c, x, ready[i], e->k, &decoded);
-		if (s && decoded)
-			rx_xfer_block_done(c, x, s); /* may release x: then it is not active */
-	}
-	free(ready);
-}
-
-static void spool_discard(struct rx_ctx *c, struct rx_xfer *x)
-{
-	close_fd(&x->spool_fd);
-	close_fd(&x->spool_idx_fd);
-	unlinkat(x->dirfd, "spool", 0);
-	unlinkat(x->dirfd, "spool.idx", 0);
-	x->nspool = 0;
-	rx_quota_add(c, x, -(int64_t)x->spool_syms * x->symsize);
-	x->spool_syms = 0;
-}
-
-static void spool_reload(struct rx_xfer *x)
-{
-	uint8_t rec[12];
-	int fd = openat(x->dirfd, "spool.idx", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	uint64_t nblocks = x->hdr.catalog_blocks + x->hdr.nchunks;
-
-	if (fd < 0)
-		return;
-	while (read(fd, rec, sizeof rec) == (ssize_t)sizeof rec) {
-		uint64_t block = sl_get_be64(rec);
-		uint16_t row = sl_get_be16(rec + 8), k = sl_get_be16(rec + 10);
-		struct rx_spooled *e;
-		if (block >= nblocks || row >= 255 || k < 1 || k > x->hdr.kmax ||
-		    rx_xfer_block_is_done(x, block))
-			continue;
-		e = spool_entry(x, block, k);
-		if (e && e->k == k && !(e->rows[row / 8] >> (row % 8) & 1)) {
-			e->rows[row / 8] |= (uint8_t)(1u << (row % 8));
-			x->spool_syms++;
-		}
-	}
-	close(fd);
-}
 
 /* ---- lifecycle ---- */
-
-int rx_xfer_block_is_done(const struct rx_xfer *x, uint64_t block)
-{
-	if (!x->have_hdr)
-		return 0;
-	if (block < x->hdr.catalog_blocks)
-		return x->cat_done[block] != 0;
-	return rx_done_get(x->done, block - x->hdr.catalog_blocks);
-}
 
 /* Maps for header h, allocated before the old ones are let go: on failure
  * the transfer keeps its old header and maps. */
@@ -340,7 +131,7 @@ static void load_progress(struct rx_ctx *c, struct rx_xfer *x)
 		x->ndone = rx_done_load(fd, x->done, x->hdr.nchunks);
 		close(fd);
 	}
-	spool_reload(x);
+	rx_spool_reload(x);
 	rx_quota_add(c, x, (int64_t)(x->ndone * x->hdr.chunk_size + x->spool_syms * x->symsize));
 }
 
@@ -548,7 +339,11 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 				old = y;
 		if (!old)
 			return SL_ERR_AGAIN;
+		/* old's window goes to its spool, whose quota may evict the
+		 * idlest unvouched staging: never x, which is what it is for */
+		x->activating = 1;
 		rx_xfer_deactivate(c, old);
+		x->activating = 0;
 	}
 	x->nwin = rx_window_want(c, x, rx_window_interleave(c, x->session), NULL);
 	x->win = calloc(x->nwin, sizeof *x->win);
@@ -605,7 +400,7 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x)
 {
 	free_slot_buffers(x);
-	spool_discard(c, x);
+	rx_spool_discard(c, x);
 }
 
 
@@ -640,4 +435,38 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 	x->catalog = NULL;
 	sl_manifest_free(x->manifest);
 	x->manifest = NULL;
+}
+
+void rx_xfer_forget(struct rx_ctx *c, struct rx_xfer *x)
+{
+	struct rx_xfer **pp;
+
+	if (x->state == RX_X_ACTIVE)
+		rx_xfer_deactivate(c, x);
+	for (pp = &c->xfers; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	rx_xfer_free(x);
+}
+
+int rx_xfer_check_header(struct rx_ctx *c, const struct sl_xfer_hdr *h, uint16_t symsize)
+{
+	uint64_t piece;
+
+	if (symsize < SL_WIRE_MIN_SYMSIZE || symsize > c->cfg->max_symsize || h->kmax < 1 ||
+	    h->kmax > 254)
+		return SL_ERR_PARSE;
+	if ((uint64_t)h->chunk_size + SL_BLOCK_REC != (uint64_t)h->kmax * symsize)
+		return SL_ERR_PARSE;
+	piece = sl_catalog_piece(h->kmax, symsize);
+	if (h->catalog_len == 0 || piece == 0 || h->catalog_blocks != sl_chunks_of(h->catalog_len, piece))
+		return SL_ERR_PARSE;
+	if (h->nchunks != sl_chunks_of(h->total_bytes, h->chunk_size))
+		return SL_ERR_PARSE;
+	if (h->catalog_len > c->cfg->max_catalog || h->total_bytes > c->policy->limits.max_total_bytes ||
+	    h->total_bytes > c->cfg->max_staging)
+		return SL_ERR_TOOBIG;
+	return SL_OK;
 }
