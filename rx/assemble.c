@@ -130,6 +130,21 @@ static int decode(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 	return sl_fec_decode(c->fec, s->k, S, data, s->present, s->np, prow, psym);
 }
 
+uint8_t *rx_slot_target(const struct rx_xfer *x, const struct sl_wire_hdr *h)
+{
+	const struct rx_slot *s;
+
+	if (h->type != SL_T_SYMBOL || h->row >= h->k || x->state != RX_X_ACTIVE || !x->have_hdr ||
+	    !x->nwin || x->session != h->session || h->symsize != x->symsize ||
+	    rx_xfer_block_is_done(x, h->block))
+		return NULL;
+	s = &x->win[h->block % x->nwin];
+	if (!s->used || s->block != h->block || s->k != h->k || !s->data ||
+	    (s->rows[h->row / 8] >> (h->row % 8) & 1))
+		return NULL;
+	return s->data + (size_t)h->row * x->symsize;
+}
+
 int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t row,
 		const uint8_t *sym)
 {
@@ -141,7 +156,11 @@ int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t
 		return 0;
 	}
 	if (row < s->k) {
-		memcpy(s->data + (size_t)row * S, sym, S);
+		uint8_t *to = s->data + (size_t)row * S;
+		if (to != sym) /* else decrypted in place already */
+			memcpy(to, sym, S);
+		else
+			c->st.into_block++;
 		s->present[row] = 1;
 	} else {
 		/* Parity beyond what could ever be needed is not kept. */

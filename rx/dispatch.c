@@ -274,12 +274,23 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 		rx_xfer_block_done(c, x, s);
 }
 
+/* A data symbol whose block is in its window already is decrypted straight
+ * into its row there (the header read before the tag only chooses where;
+ * every decision is taken after it, as for any datagram), the rest in place. */
 void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 {
 	struct sl_wire_hdr h;
 	const uint8_t *body = NULL;
-	int r = sl_wire_open(c->wire, dg, len, &h, &body);
+	const struct rx_xfer *x = sl_wire_peek(dg, len, &h) == SL_OK ? rx_xfer_find(c, h.xfer) : NULL;
+	uint8_t *to = x ? rx_slot_target(x, &h) : NULL;
+	int r;
 
+	if (to) {
+		r = sl_wire_open_to(c->wire, dg, len, &h, to, h.symsize);
+		body = to;
+	} else {
+		r = sl_wire_open(c->wire, dg, len, &h, &body);
+	}
 	rx_handle_opened(c, len, r, &h, body, now);
 }
 

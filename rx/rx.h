@@ -263,6 +263,7 @@ struct rx_stats {
 	uint64_t datagrams, bytes, auth_fail, malformed, unsupported, before_header, ignored;
 	uint64_t released, rejected, timeouts, replays;
 	uint64_t duplicates;        /* symbols of decoded blocks, rows held, parity beyond need */
+	uint64_t into_block;        /* data symbols decrypted straight into their block (no copy) */
 	uint64_t other_layout;      /* symbols of a layout other than the staged one */
 	uint64_t hdr_conflict;      /* headers refused: staged layout live, or vouched manifest differs */
 	uint64_t quota_header;      /* headers refused by a quota (size, staged transfers) */
@@ -444,7 +445,15 @@ void rx_log_limited(struct rx_ctx *c, enum sl_log_level lvl, uint64_t now, const
 
 /* assemble.c */
 struct rx_slot *rx_slot_for(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k, int *decoded);
-/* Returns 1 when the block became decodable and was decoded, 0 otherwise. */
+/* Where a data symbol of x with these (unauthenticated) header fields
+ * would be copied by rx_slot_add, if that place exists already and nothing
+ * but the symbol itself can change it: x active in h's session, its block
+ * in the window undecoded with the same k, the row not held. NULL
+ * otherwise. Changes nothing: the datagram may then be decrypted into the
+ * place (sl_wire_open_to), and a failed tag leaves only a row not held. */
+uint8_t *rx_slot_target(const struct rx_xfer *x, const struct sl_wire_hdr *h);
+/* Returns 1 when the block became decodable and was decoded, 0 otherwise.
+ * sym may be the row's place in the slot itself (rx_slot_target). */
 int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t row,
 		const uint8_t *sym);
 void rx_slot_evict(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);

@@ -155,9 +155,9 @@ int sl_aead_seal(struct sl_aead *a, uint64_t packet, const uint8_t *ad, size_t a
 	return SL_OK;
 }
 
-/* SL_OK, SL_ERR_AUTH (tag), or SL_ERR_CRYPTO; body is plain text only on SL_OK. */
+/* SL_OK, SL_ERR_AUTH (tag), or SL_ERR_CRYPTO; dst is plain text only on SL_OK. */
 static int gcm_open(EVP_CIPHER_CTX *x, uint64_t packet, const uint8_t *ad, size_t adlen,
-		    uint8_t *body, size_t len, const uint8_t *tag)
+		    const uint8_t *src, uint8_t *dst, size_t len, const uint8_t *tag)
 {
 	uint8_t iv[GCM_IV], t[SL_AEAD_TAG];
 	int n, f;
@@ -166,34 +166,34 @@ static int gcm_open(EVP_CIPHER_CTX *x, uint64_t packet, const uint8_t *ad, size_
 	memcpy(t, tag, sizeof t); /* the ctrl takes a non-const pointer */
 	if (EVP_DecryptInit_ex(x, NULL, NULL, NULL, iv) != 1 ||
 	    EVP_DecryptUpdate(x, NULL, &n, ad, (int)adlen) != 1 ||
-	    EVP_DecryptUpdate(x, body, &n, body, (int)len) != 1 || (size_t)n != len ||
+	    EVP_DecryptUpdate(x, dst, &n, src, (int)len) != 1 || (size_t)n != len ||
 	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, SL_AEAD_TAG, t) != 1)
 		return SL_ERR_CRYPTO;
 	/* Final is where the tag is compared (in constant time). */
-	if (EVP_DecryptFinal_ex(x, body + n, &f) != 1)
+	if (EVP_DecryptFinal_ex(x, dst + n, &f) != 1)
 		return SL_ERR_AUTH;
 	return f == 0 ? SL_OK : SL_ERR_CRYPTO;
 }
 
 int sl_aead_open(struct sl_aead *a, uint64_t packet, const uint8_t *ad, size_t adlen,
-		 uint8_t *body, size_t len, const uint8_t tag[SL_AEAD_TAG])
+		 const uint8_t *src, uint8_t *dst, size_t len, const uint8_t tag[SL_AEAD_TAG])
 {
 	uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
 	int r;
 
 	if (!a->keyed || a->dir != SL_AEAD_OPEN || len > INT_MAX || adlen > INT_MAX) {
-		memset(body, 0, len);
+		memset(dst, 0, len);
 		return SL_ERR_INVAL;
 	}
 	if (a->suite == SL_SUITE_AES256GCM) {
-		r = gcm_open(a->evp, packet, ad, adlen, body, len, tag);
+		r = gcm_open(a->evp, packet, ad, adlen, src, dst, len, tag);
 	} else {
 		nonce_of(n, sizeof n, packet);
-		r = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(body, NULL, body, len, tag, ad,
+		r = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(dst, NULL, src, len, tag, ad,
 									adlen, n, a->key) != 0 ? SL_ERR_AUTH
 											      : SL_OK;
 	}
 	if (r != SL_OK)
-		memset(body, 0, len); /* nothing unauthenticated stays behind */
+		memset(dst, 0, len); /* nothing unauthenticated stays behind */
 	return r;
 }

@@ -16,10 +16,11 @@
  * one thread at a time.
  *
  * sl_aead_seal encrypts len bytes from src (== dst, or not overlapping
- * it) into dst and writes the 16-byte tag. sl_aead_open decrypts body in
- * place against tag: SL_ERR_AUTH if the tag fails, and then the body is
- * zeroed, so nothing unauthenticated is left in it; SL_ERR_CRYPTO when
- * the library itself fails (also zeroed). Sealing needs an SL_AEAD_SEAL
+ * it) into dst and writes the 16-byte tag. sl_aead_open decrypts len
+ * bytes from src (== dst, or not overlapping it) into dst against tag:
+ * SL_ERR_AUTH if the tag fails, and then dst is zeroed, so nothing
+ * unauthenticated is left in it; SL_ERR_CRYPTO when the library itself
+ * fails (also zeroed). src is not changed unless it is dst. Sealing needs an SL_AEAD_SEAL
  * context, opening an SL_AEAD_OPEN one (else SL_ERR_INVAL).
  */
 #ifndef SL_AEAD_H
@@ -56,6 +57,6 @@ int sl_aead_rekey(struct sl_aead *a, const uint8_t *link_key, enum sl_suite suit
 int sl_aead_seal(struct sl_aead *a, uint64_t packet, const uint8_t *ad, size_t adlen,
 		 const uint8_t *src, uint8_t *dst, size_t len, uint8_t tag[SL_AEAD_TAG]);
 int sl_aead_open(struct sl_aead *a, uint64_t packet, const uint8_t *ad, size_t adlen,
-		 uint8_t *body, size_t len, const uint8_t tag[SL_AEAD_TAG]);
+		 const uint8_t *src, uint8_t *dst, size_t len, const uint8_t tag[SL_AEAD_TAG]);
 
 #endif

@@ -336,8 +336,11 @@ static void get_hdr(const uint8_t *p, struct sl_wire_hdr *h)
 	h->pass = sl_get_be16(p + O_PASS);
 }
 
-int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
-		 struct sl_wire_hdr *h, const uint8_t **body)
+/* Steps 1 and 2 of opening: the fixed fields and the size, then the tag,
+ * the body decrypted into out (NULL: in place). SL_OK with the body's
+ * plain text in place or in out; *symsize_out gets the body's size. */
+static int open_body(struct sl_wire_rx *r, uint8_t *dg, size_t len, uint8_t *out,
+		     size_t outlen, uint16_t *symsize_out)
 {
 	uint16_t symsize;
 	uint8_t *b, *tag;
@@ -352,28 +355,28 @@ int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 	if (symsize < SL_WIRE_MIN_SYMSIZE || symsize > r->max_symsize ||
 	    len != sl_wire_dgram_size(symsize))
 		return SL_ERR_PARSE;
+	if (out && outlen != symsize)
+		return SL_ERR_INVAL;
 	b = dg + SL_WIRE_HDR;
 	tag = b + symsize;
+	*symsize_out = symsize;
 
 	/* 2. Authenticate (and decrypt) before using any other field. */
 	switch (dg[O_SUITE]) {
 	case SL_SUITE_AES256GCM:
 	case SL_SUITE_XCHACHA: {
 		enum sl_suite suite = (enum sl_suite)dg[O_SUITE];
-		int rc;
 		if (!r->link_key ||
 		    (suite == SL_SUITE_AES256GCM && !crypto_aead_aes256gcm_is_available()))
 			return SL_ERR_UNSUPPORTED;
 		k = rx_key(r, sl_get_be64(dg + O_SESSION), suite);
 		if (!k)
 			return SL_ERR_CRYPTO;
-		/* SL_ERR_AUTH when the tag fails; the body is zeroed then. */
-		rc = sl_aead_open(k, sl_get_be64(dg + O_PACKET), dg, SL_WIRE_HDR, b, symsize, tag);
-		if (rc)
-			return rc;
-		break;
+		/* SL_ERR_AUTH when the tag fails; what it decrypted into is zeroed then. */
+		return sl_aead_open(k, sl_get_be64(dg + O_PACKET), dg, SL_WIRE_HDR, b, out ? out : b,
+				    symsize, tag);
 	}
-	case SL_SUITE_NONE: {
+	case SL_SUITE_NONE:
 		if (!r->allow_unkeyed)
 			return SL_ERR_UNSUPPORTED;
 		if (sl_get_be32(tag) != crc32c(dg, SL_WIRE_HDR + (size_t)symsize))
@@ -381,13 +384,17 @@ int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 		for (unsigned i = 4; i < SL_WIRE_TAG; i++)
 			if (tag[i])
 				return SL_ERR_PARSE;
-		break;
-	}
+		if (out)
+			memcpy(out, b, symsize);
+		return SL_OK;
 	default:
 		return SL_ERR_UNSUPPORTED;
 	}
+}
 
-	/* 3. Now the remaining fields. */
+/* Step 3 of opening, after the tag: the remaining fields. */
+static int check_fields(const uint8_t *dg, uint16_t symsize, struct sl_wire_hdr *h)
+{
 	get_hdr(dg, h);
 	if (dg[O_FLAGS] != 0 || sl_get_be16(dg + O_RESERVED) != 0 || h->paylen > symsize)
 		return SL_ERR_PARSE;
@@ -395,16 +402,44 @@ int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 	case SL_T_PREAMBLE:
 	case SL_T_HEARTBEAT:
 	case SL_T_XFER:
-		break;
+		return SL_OK;
 	case SL_T_SYMBOL:
 		if (h->k < 1 || h->k > 254 || h->row >= 255 || h->paylen != symsize ||
 		    (unsigned)h->k + h->m > 255)
 			return SL_ERR_PARSE;
-		break;
+		return SL_OK;
 	default:
 		return SL_ERR_PARSE;
 	}
-	*body = b;
+}
+
+int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
+		 struct sl_wire_hdr *h, const uint8_t **body)
+{
+	uint16_t symsize = 0;
+	int rc = open_body(r, dg, len, NULL, 0, &symsize);
+
+	if (rc == SL_OK && (rc = check_fields(dg, symsize, h)) == SL_OK)
+		*body = dg + SL_WIRE_HDR;
+	return rc;
+}
+
+int sl_wire_open_to(struct sl_wire_rx *r, uint8_t *dg, size_t len, struct sl_wire_hdr *h,
+		    uint8_t *out, size_t outlen)
+{
+	uint16_t symsize = 0;
+	int rc = open_body(r, dg, len, out, outlen, &symsize);
+
+	return rc == SL_OK ? check_fields(dg, symsize, h) : rc;
+}
+
+int sl_wire_peek(const uint8_t *dg, size_t len, struct sl_wire_hdr *h)
+{
+	if (len < SL_WIRE_HDR + SL_WIRE_MIN_SYMSIZE + SL_WIRE_TAG ||
+	    sl_get_be16(dg + O_MAGIC) != SL_WIRE_MAGIC || dg[O_VERSION] != SL_WIRE_VERSION ||
+	    len != sl_wire_dgram_size(sl_get_be16(dg + O_SYMSIZE)))
+		return SL_ERR_PARSE;
+	get_hdr(dg, h);
 	return SL_OK;
 }
 

@@ -116,6 +116,19 @@ void sl_wire_rx_free(struct sl_wire_rx *r);
 int sl_wire_open(struct sl_wire_rx *r, uint8_t *dg, size_t len,
 		 struct sl_wire_hdr *h, const uint8_t **body);
 
+/* As sl_wire_open, but the body is decrypted into out (outlen bytes, which
+ * must be the datagram's symbol size, else SL_ERR_INVAL before anything;
+ * out must not overlap dg, which is not changed). On SL_OK out holds the
+ * body; on SL_ERR_AUTH a keyed body's out is zeroed, an unkeyed one's was
+ * not written. Lets a receiver decrypt a symbol straight into its block. */
+int sl_wire_open_to(struct sl_wire_rx *r, uint8_t *dg, size_t len, struct sl_wire_hdr *h,
+		    uint8_t *out, size_t outlen);
+
+/* The header fields of a datagram of plausible size, magic and version,
+ * NOT authenticated: only for choosing where to open it (sl_wire_open_to),
+ * never for acting on it. SL_OK or SL_ERR_PARSE. */
+int sl_wire_peek(const uint8_t *dg, size_t len, struct sl_wire_hdr *h);
+
 /* Seal an opened datagram again in place, with the key of its own session
  * and its own packet number, after its body was changed. Only a holder of
  * the link key can do this: test harnesses use it to model an attacker on

@@ -102,6 +102,57 @@ Test(wire, in_place_and_short_bodies)
 	round_trip_in_place(SL_SUITE_NONE);
 }
 
+/* Opened into a buffer of its own: the same header and body as in place,
+ * the datagram unchanged; a failed tag zeroes a keyed body's buffer (an
+ * unkeyed one's is not written); a buffer of another size is refused
+ * before anything. The peeked header is the clear one, tag or not. */
+static void open_to_and_peek(enum sl_suite suite)
+{
+	struct sl_wire_tx *t;
+	struct sl_wire_rx *r = mk_rx(suite == SL_SUITE_NONE ? NULL : key, suite == SL_SUITE_NONE);
+	uint8_t body[1396], dg[2000], copy[2000], out[1396];
+	size_t n = sl_wire_dgram_size(1396);
+	const uint8_t *inplace;
+	struct sl_wire_hdr h = { .type = SL_T_SYMBOL, .paylen = 1396, .block = 9, .row = 3, .k = 8, .m = 2 };
+	struct sl_wire_hdr g, p, q;
+
+	randombytes_buf(body, sizeof body);
+	memset(h.xfer, 0x5c, 16);
+	cr_assert_eq(sl_wire_tx_new(suite == SL_SUITE_NONE ? NULL : key, suite, 1396, &t, NULL), SL_OK);
+	cr_assert_eq(sl_wire_seal(t, &h, body, dg), SL_OK);
+	memcpy(copy, dg, n);
+	cr_assert_eq(sl_wire_peek(dg, n, &p), SL_OK);
+	cr_assert(p.block == 9 && p.row == 3 && p.k == 8 && p.symsize == 1396 && p.type == SL_T_SYMBOL);
+	cr_assert_eq(sl_wire_peek(dg, n - 1, &p), SL_ERR_PARSE);
+	cr_assert_eq(sl_wire_open_to(r, dg, n, &g, out, 1395), SL_ERR_INVAL);
+	cr_assert_eq(sl_wire_open_to(r, dg, n, &g, out, sizeof out), SL_OK);
+	cr_assert_eq(memcmp(out, body, sizeof body), 0);
+	cr_assert_eq(memcmp(dg, copy, n), 0, "the datagram is not changed");
+	cr_assert_eq(sl_wire_open(r, dg, n, &q, &inplace), SL_OK);
+	cr_assert(g.type == q.type && g.suite == q.suite && g.paylen == q.paylen && g.session == q.session &&
+		  g.packet == q.packet && !memcmp(g.xfer, q.xfer, 16) && g.block == q.block &&
+		  g.row == q.row && g.k == q.k && g.m == q.m && g.symsize == q.symsize && g.pass == q.pass,
+		  "the same header either way");
+	cr_assert_eq(memcmp(inplace, body, sizeof body), 0);
+	memcpy(dg, copy, n);
+	dg[SL_WIRE_HDR + 100] ^= 0x40;
+	memset(out, 0xaa, sizeof out);
+	cr_assert_eq(sl_wire_peek(dg, n, &p), SL_OK, "peeking does not check the tag");
+	cr_assert_eq(sl_wire_open_to(r, dg, n, &g, out, sizeof out), SL_ERR_AUTH);
+	for (size_t i = 0; i < sizeof out; i++)
+		cr_assert_eq(out[i], suite == SL_SUITE_NONE ? 0xaa : 0, "byte %zu: %#x", i, out[i]);
+	sl_wire_tx_free(t);
+	sl_wire_rx_free(r);
+}
+
+Test(wire, open_to_a_buffer_and_peek)
+{
+	if (crypto_aead_aes256gcm_is_available())
+		open_to_and_peek(SL_SUITE_AES256GCM);
+	open_to_and_peek(SL_SUITE_XCHACHA);
+	open_to_and_peek(SL_SUITE_NONE);
+}
+
 Test(wire, round_trip_aes) { if (crypto_aead_aes256gcm_is_available()) round_trip(SL_SUITE_AES256GCM); }
 Test(wire, round_trip_xchacha) { round_trip(SL_SUITE_XCHACHA); }
 Test(wire, round_trip_unkeyed) { round_trip(SL_SUITE_NONE); }
