@@ -27,7 +27,7 @@
  *   audit   done iff the audit log holds an entry "released xfer=<id>"
  *           numbered above S: that entry can only be written after the
  *           intent, and entries are numbered in order, so only the tail
- *           written since is read (audit_scan.h). When the rename is done in
+ *           written since is read (audit_scan.c). When the rename is done in
  *           the same call, the entry cannot exist yet and is not looked for.
  * A step starts only once the one before is durable and is skipped once it
  * is done, so a crash at any point, followed by restarts (which may crash

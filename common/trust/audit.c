@@ -43,7 +43,7 @@ void sl_audit_get_head(const struct sl_audit *a, struct sl_audit_head *h)
 }
 
 /* Refuse a log that a crash cannot explain; the log stays untouched. */
-static int judge(const char *name, const struct sl_audit *a, const struct audit_scan *s,
+static int judge(const char *name, const struct sl_audit *a, const struct sl_audit_scan *s,
 		 const struct sl_audit_head *fh, enum sl_audit_anchor st, struct sl_diag *d)
 {
 	if (st == SL_AUDIT_ANCHOR_SHORT)
@@ -63,7 +63,7 @@ static int judge(const char *name, const struct sl_audit *a, const struct audit_
 }
 
 /* Cut a torn tail back to the last good entry and record the cut. */
-static int cut_tail(struct sl_audit *a, const char *name, const struct audit_scan *s,
+static int cut_tail(struct sl_audit *a, const char *name, const struct sl_audit_scan *s,
 		    struct sl_diag *d)
 {
 	char sha[65], why[512];
@@ -101,7 +101,7 @@ int sl_audit_open(int dirfd, const char *name, const struct sl_logger *log,
 	struct sl_audit_head fh = { 0, "" };
 	enum sl_audit_anchor st = SL_AUDIT_ANCHOR_NONE;
 	struct sl_diag hd = { "" };
-	struct audit_scan s;
+	struct sl_audit_scan s;
 	int r, have;
 
 	*out = NULL;
@@ -118,7 +118,7 @@ int sl_audit_open(int dirfd, const char *name, const struct sl_logger *log,
 		r = sl_diag_set(d, SL_ERR_NAME, "audit log %s: name too long", name);
 		goto fail;
 	}
-	r = audit_head_read(dirfd, a->head_name, &fh, &hd);
+	r = sl_audit_head_read(dirfd, a->head_name, &fh, &hd);
 	if (r && r != SL_ERR_NOTFOUND) { /* does not parse: refuse, like a broken chain */
 		r = sl_diag_set(d, r, "audit log %s: %s; %s", name, hd.msg, keep_advice);
 		goto fail;
@@ -126,7 +126,7 @@ int sl_audit_open(int dirfd, const char *name, const struct sl_logger *log,
 	have = r == SL_OK;
 	r = open_log(a, dirfd, name, have ? &fh : NULL, d);
 	if (!r)
-		r = audit_scan(a->fd, &fh, &st, have ? 1 : 0, &s, d);
+		r = sl_audit_scan(a->fd, &fh, &st, have ? 1 : 0, &s, d);
 	if (!r)
 		r = judge(name, a, &s, &fh, st, d);
 	if (r)
@@ -139,7 +139,7 @@ int sl_audit_open(int dirfd, const char *name, const struct sl_logger *log,
 	} else if (a->seq && (!have || fh.seq != a->seq)) {
 		struct sl_audit_head h;
 		sl_audit_get_head(a, &h);
-		r = audit_head_write(a->dirfd, a->head_name, &h, d);
+		r = sl_audit_head_write(a->dirfd, a->head_name, &h, d);
 	}
 	if (r)
 		goto fail;
@@ -210,7 +210,7 @@ int sl_audit_append(struct sl_audit *a, const char *event, const char *xfer_hex,
 		     manifest_hex ? manifest_hex : "-", enc);
 	if (n < 0 || (size_t)n > sizeof line - 80)
 		return sl_diag_set(d, SL_ERR_TOOBIG, "audit line too long");
-	audit_chain_next(a->chain, line, (size_t)n, chain);
+	sl_audit_chain_next(a->chain, line, (size_t)n, chain);
 	n += snprintf(line + n, sizeof line - (size_t)n, " chain=%s\n", chain);
 	r = write_line(a, line, (size_t)n, &ld);
 	if (r) {
@@ -223,7 +223,7 @@ int sl_audit_append(struct sl_audit *a, const char *event, const char *xfer_hex,
 	a->size += (uint64_t)n;
 	sl_log(a->log, SL_LOG_INFO, "audit #%llu head %s", (unsigned long long)a->seq, a->chain);
 	sl_audit_get_head(a, &h);
-	r = audit_head_write(a->dirfd, a->head_name, &h, &ld);
+	r = sl_audit_head_write(a->dirfd, a->head_name, &h, &ld);
 	if (r) {
 		sl_log(a->log, SL_LOG_WARN, "audit: entry #%llu recorded, but %s was not updated (%s): "
 		       "it still names an older entry", (unsigned long long)a->seq, a->head_name, ld.msg);

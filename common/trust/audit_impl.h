@@ -6,11 +6,11 @@
 #include "audit.h"
 
 /* out = hex SHA-256 of prev (64 hex), " " and body[0..len). */
-void audit_chain_next(const char prev[65], const char *body, size_t len, char out[65]);
+void sl_audit_chain_next(const char prev[65], const char *body, size_t len, char out[65]);
 
 /* What one pass over a log found. The log is good up to `good` bytes; a
  * bad line (if any) starts there. */
-struct audit_scan {
+struct sl_audit_scan {
 	uint64_t seq;           /* last good entry (0: none) */
 	char chain[65];         /* its chain (64 zeros for none) */
 	uint64_t good, size;    /* end of the last good entry; file size */
@@ -24,14 +24,14 @@ struct audit_scan {
  * For each of the n anchors (seq > 0) state[i] says whether the log holds
  * it. Returns SL_OK (bad lines are findings in s, not errors), SL_ERR_IO
  * or SL_ERR_NOMEM. */
-int audit_scan(int fd, const struct sl_audit_head *anchor, enum sl_audit_anchor *state,
-	       size_t n, struct audit_scan *s, struct sl_diag *d);
+int sl_audit_scan(int fd, const struct sl_audit_head *anchor, enum sl_audit_anchor *state,
+		  size_t n, struct sl_audit_scan *s, struct sl_diag *d);
 
 /* The head file: SL_OK, SL_ERR_NOTFOUND (none), SL_ERR_CORRUPT (does not
  * parse) or SL_ERR_IO. */
-int audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, struct sl_diag *d);
+int sl_audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, struct sl_diag *d);
 /* Write it atomically and fsync the directory. */
-int audit_head_write(int dirfd, const char *head_name, const struct sl_audit_head *h,
-		     struct sl_diag *d);
+int sl_audit_head_write(int dirfd, const char *head_name, const struct sl_audit_head *h,
+			struct sl_diag *d);
 
 #endif

@@ -14,7 +14,7 @@
 #define SCAN_BUF (16 * SL_AUDIT_MAX_LINE)
 #define CHAIN_FIELD 71 /* " chain=" and 64 hex digits */
 
-void audit_chain_next(const char prev[65], const char *body, size_t len, char out[65])
+void sl_audit_chain_next(const char prev[65], const char *body, size_t len, char out[65])
 {
 	struct sl_sha256 *h;
 	uint8_t dig[32];
@@ -53,7 +53,7 @@ static int check_line(const char *line, size_t n, uint64_t want, const char prev
 		snprintf(why, cap, "(entry #%llu) has no chain field at its end", seq);
 		return -1;
 	}
-	audit_chain_next(prev, line, n - CHAIN_FIELD, next);
+	sl_audit_chain_next(prev, line, n - CHAIN_FIELD, next);
 	if (memcmp(next, line + n - 64, 64) != 0) {
 		snprintf(why, cap, "(entry #%llu) does not chain to the entry before it", seq);
 		return -1;
@@ -129,7 +129,7 @@ static ssize_t refill(int fd, char *buf, size_t *len, size_t *pos, uint64_t *off
 }
 
 static int scan_lines(int fd, char *buf, const struct sl_audit_head *anchor,
-		      enum sl_audit_anchor *state, size_t n, struct audit_scan *s, struct sl_diag *d)
+		      enum sl_audit_anchor *state, size_t n, struct sl_audit_scan *s, struct sl_diag *d)
 {
 	size_t len = 0, pos = 0;
 	uint64_t off = 0;
@@ -168,8 +168,8 @@ static int scan_lines(int fd, char *buf, const struct sl_audit_head *anchor,
 	}
 }
 
-int audit_scan(int fd, const struct sl_audit_head *anchor, enum sl_audit_anchor *state,
-	       size_t n, struct audit_scan *s, struct sl_diag *d)
+int sl_audit_scan(int fd, const struct sl_audit_head *anchor, enum sl_audit_anchor *state,
+		  size_t n, struct sl_audit_scan *s, struct sl_diag *d)
 {
 	struct stat st;
 	char *buf;
@@ -242,7 +242,7 @@ int sl_audit_head_name(const char *name, char *out, size_t cap)
 	return w < 0 || (size_t)w >= cap ? SL_ERR_NAME : SL_OK;
 }
 
-int audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, struct sl_diag *d)
+int sl_audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, struct sl_diag *d)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -261,8 +261,8 @@ int audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, s
 	return r;
 }
 
-int audit_head_write(int dirfd, const char *head_name, const struct sl_audit_head *h,
-		     struct sl_diag *d)
+int sl_audit_head_write(int dirfd, const char *head_name, const struct sl_audit_head *h,
+			struct sl_diag *d)
 {
 	char text[96];
 	int n = snprintf(text, sizeof text, "%llu:%s\n", (unsigned long long)h->seq, h->chain);

@@ -52,7 +52,7 @@ int sl_audit_verify(int dirfd, const char *name, const struct sl_audit_head *giv
 	struct sl_audit_head anchor[2] = { { 0, "" }, { 0, "" } };
 	enum sl_audit_anchor state[2] = { SL_AUDIT_ANCHOR_NONE, SL_AUDIT_ANCHOR_NONE };
 	struct sl_diag head_err = { "" };
-	struct audit_scan s;
+	struct sl_audit_scan s;
 	int fd, r;
 
 	memset(st, 0, sizeof *st);
@@ -60,7 +60,7 @@ int sl_audit_verify(int dirfd, const char *name, const struct sl_audit_head *giv
 		return sl_diag_set(d, SL_ERR_NAME, "%s: name too long", name);
 	/* The head file first: rx writes it after the log, so whatever it
 	 * names is in the log read below, even while rx is appending. */
-	r = audit_head_read(dirfd, st->head_file, &st->file_head, &head_err);
+	r = sl_audit_head_read(dirfd, st->head_file, &st->file_head, &head_err);
 	st->head_file_present = r == SL_OK;
 	if (r == SL_OK || r == SL_ERR_NOTFOUND)
 		head_err.msg[0] = '\0';
@@ -75,7 +75,7 @@ int sl_audit_verify(int dirfd, const char *name, const struct sl_audit_head *giv
 		for (int i = 0; i < 2; i++)
 			state[i] = anchor[i].seq ? SL_AUDIT_ANCHOR_SHORT : SL_AUDIT_ANCHOR_NONE;
 	} else {
-		r = audit_scan(fd, anchor, state, 2, &s, d);
+		r = sl_audit_scan(fd, anchor, state, 2, &s, d);
 		close(fd);
 		if (r)
 			return r;
