@@ -29,7 +29,8 @@ int sl_audit_scan(int fd, const struct sl_audit_head *anchor, enum sl_audit_anch
 
 /* The head file: SL_OK, SL_ERR_NOTFOUND (none), SL_ERR_CORRUPT (does not
  * parse) or SL_ERR_IO. */
-int sl_audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, struct sl_diag *d);
+int sl_audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h,
+		       struct sl_diag *d);
 /* Write it atomically and fsync the directory. */
 int sl_audit_head_write(int dirfd, const char *head_name, const struct sl_audit_head *h,
 			struct sl_diag *d);

@@ -242,7 +242,8 @@ int sl_audit_head_name(const char *name, char *out, size_t cap)
 	return w < 0 || (size_t)w >= cap ? SL_ERR_NAME : SL_OK;
 }
 
-int sl_audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h, struct sl_diag *d)
+int sl_audit_head_read(int dirfd, const char *head_name, struct sl_audit_head *h,
+		       struct sl_diag *d)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
