@@ -157,7 +157,7 @@ static int iface_index(const struct sl_uri *u, unsigned *idx, struct sl_diag *d)
 	return SL_OK;
 }
 
-static int open_tx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
+static int open_tx(struct sl_link *l, struct sl_udp *s, const struct sl_uri *u,
 		   const struct sl_link_opts *o, struct sl_diag *d)
 {
 	uint64_t ttl = 1;
@@ -216,7 +216,7 @@ static int open_tx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	return SL_OK;
 }
 
-static int open_rx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
+static int open_rx(struct sl_link *l, struct sl_udp *s, const struct sl_uri *u,
 		   const struct sl_link_opts *o, struct sl_diag *d)
 {
 	int v6 = s->peer.ss_family == AF_INET6, r;
@@ -259,7 +259,7 @@ static int open_rx(struct sl_link *l, struct udp *s, const struct sl_uri *u,
 	return SL_OK;
 }
 
-static void udp_free(struct udp *s)
+static void udp_free(struct sl_udp *s)
 {
 	if (s->ur)
 		sl_uring_close(s);
@@ -273,7 +273,7 @@ static void udp_free(struct udp *s)
 static int udp_open(struct sl_link *l, const struct sl_uri *u, const struct sl_link_opts *o,
 		    struct sl_diag *d)
 {
-	struct udp *s = calloc(1, sizeof *s);
+	struct sl_udp *s = calloc(1, sizeof *s);
 	const char *io = sl_uri_opt(u, "io");
 	int r, uring = 0;
 
@@ -334,7 +334,7 @@ static unsigned iov_pages(const struct iovec *v)
  * whose UDP_SEGMENT cmsg is their size. A zero-copy super-datagram must
  * also fit the skb's fragments (MAX_SKB_FRAGS, 17 by default; else
  * EMSGSIZE), so its run ends at ZC_MAX_FRAGS pages. */
-unsigned sl_udp_build_msgs(struct udp *s, const struct iovec *dg, unsigned n, unsigned *segs)
+unsigned sl_udp_build_msgs(struct sl_udp *s, const struct iovec *dg, unsigned n, unsigned *segs)
 {
 	unsigned m = 0, i = 0;
 
@@ -372,13 +372,13 @@ unsigned sl_udp_build_msgs(struct udp *s, const struct iovec *dg, unsigned n, un
 	return m;
 }
 
-static int xmit_plain(struct udp *s, unsigned k)
+static int xmit_plain(struct sl_udp *s, unsigned k)
 {
 	return sendmmsg(s->fd, s->msgs, k, 0);
 }
 
-int sl_udp_send_with(struct sl_link *l, struct udp *s, const struct iovec *dg, unsigned n,
-		     int (*xmit)(struct udp *s, unsigned k), struct sl_diag *d)
+int sl_udp_send_with(struct sl_link *l, struct sl_udp *s, const struct iovec *dg, unsigned n,
+		     int (*xmit)(struct sl_udp *s, unsigned k), struct sl_diag *d)
 {
 	unsigned done = 0, nobufs = 0, segs[BATCH];
 
@@ -420,7 +420,7 @@ int sl_udp_send_with(struct sl_link *l, struct udp *s, const struct iovec *dg, u
 static int udp_send(struct sl_link *l, const struct iovec *dg, const uint64_t *ts,
 		    unsigned n, struct sl_diag *d)
 {
-	struct udp *s = l->priv;
+	struct sl_udp *s = l->priv;
 	(void)ts;
 	return sl_udp_send_with(l, s, dg, n, s->ur ? sl_uring_xmit : xmit_plain, d);
 }
@@ -458,7 +458,7 @@ static void read_cmsgs(struct sl_link *l, struct msghdr *m, uint64_t *ts, size_t
 
 /* Message i of a recvmmsg: one buffer and the control-message space
  * (recvmmsg rewrites the lengths and flags, so every call sets them). */
-static void prep_recv(struct udp *s, unsigned i, uint8_t *buf, size_t cap)
+static void prep_recv(struct sl_udp *s, unsigned i, uint8_t *buf, size_t cap)
 {
 	struct msghdr *m = &s->msgs[i].msg_hdr;
 
@@ -472,7 +472,7 @@ static void prep_recv(struct udp *s, unsigned i, uint8_t *buf, size_t cap)
 }
 
 /* One recvmmsg straight into the caller's buffers (no GRO). */
-static int recv_plain(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
+static int recv_plain(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsigned n)
 {
 	unsigned k = n < BATCH ? n : BATCH, got = 0;
 	int r;
@@ -510,7 +510,7 @@ static int recv_plain(struct sl_link *l, struct udp *s, struct sl_dgram *dg, uns
 	return (int)got;
 }
 
-unsigned sl_udp_split(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
+unsigned sl_udp_split(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsigned n)
 {
 	unsigned got = 0;
 
@@ -543,7 +543,7 @@ unsigned sl_udp_split(struct sl_link *l, struct udp *s, struct sl_dgram *dg, uns
 }
 
 /* One recvmmsg of coalesced (GRO) messages into the link's own buffers. */
-static int recv_gro(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n)
+static int recv_gro(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsigned n)
 {
 	int r;
 
@@ -573,7 +573,7 @@ static int recv_gro(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsig
 static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int timeout_ms,
 		    struct sl_diag *d)
 {
-	struct udp *s = l->priv;
+	struct sl_udp *s = l->priv;
 	int r;
 
 	if (s->ur)
@@ -608,7 +608,7 @@ static int udp_recv(struct sl_link *l, struct sl_dgram *dg, unsigned n, int time
 
 static void udp_close(struct sl_link *l)
 {
-	struct udp *s = l->priv;
+	struct sl_udp *s = l->priv;
 	if (s)
 		udp_free(s);
 }

@@ -32,7 +32,7 @@ struct sl_udp_pend {
 
 struct sl_uring;
 
-struct udp {
+struct sl_udp {
 	int fd;
 	struct sockaddr_storage peer;  /* tx: destination; rx: bound address */
 	socklen_t peerlen;
@@ -57,14 +57,14 @@ struct udp {
 /* Build messages for dg[0..n) into s->msgs: with GSO, each run of
  * equal-sized datagrams becomes one UDP_SEGMENT message. Returns the
  * number of messages; segs[i] = datagrams in message i. */
-unsigned sl_udp_build_msgs(struct udp *s, const struct iovec *dg, unsigned n, unsigned *segs);
+unsigned sl_udp_build_msgs(struct sl_udp *s, const struct iovec *dg, unsigned n, unsigned *segs);
 
 /* Send dg[0..n) as messages built by sl_udp_build_msgs, handing each batch
  * of k messages to xmit, which returns how many leading messages went out
  * or -1 with errno (as sendmmsg does). Retries EINTR and ENOBUFS, turns GSO
  * off for good where refused; returns the datagrams sent or an error. */
-int sl_udp_send_with(struct sl_link *l, struct udp *s, const struct iovec *dg, unsigned n,
-		     int (*xmit)(struct udp *s, unsigned k), struct sl_diag *d);
+int sl_udp_send_with(struct sl_link *l, struct sl_udp *s, const struct iovec *dg, unsigned n,
+		     int (*xmit)(struct sl_udp *s, unsigned k), struct sl_diag *d);
 
 /* Take what one control message says: kernel drop count (into l->st),
  * arrival time (*ts) and GRO segment size (*seg, when seg is not NULL). */
@@ -72,14 +72,14 @@ void sl_udp_cmsg(struct sl_link *l, const struct cmsghdr *c, uint64_t *ts, size_
 
 /* Hand out up to n segments of the pending messages (copied, or with
  * s->borrow pointing into them); oversize ones count as foreign. */
-unsigned sl_udp_split(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n);
+unsigned sl_udp_split(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsigned n);
 
 /* The io_uring engine (link_uring.c). Open after the socket is set up;
  * on failure diag names the URI and why io_uring cannot be used. */
-int sl_uring_open(struct sl_link *l, struct udp *s, const struct sl_uri *u, struct sl_diag *d);
-int sl_uring_xmit(struct udp *s, unsigned k);
-int sl_uring_recv(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n,
+int sl_uring_open(struct sl_link *l, struct sl_udp *s, const struct sl_uri *u, struct sl_diag *d);
+int sl_uring_xmit(struct sl_udp *s, unsigned k);
+int sl_uring_recv(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsigned n,
 		  int timeout_ms, struct sl_diag *d);
-void sl_uring_close(struct udp *s);
+void sl_uring_close(struct sl_udp *s);
 
 #endif

@@ -128,7 +128,7 @@ static int open_ring(struct sl_uring *ur, const struct sl_uri *u, unsigned sq, u
 	return SL_OK;
 }
 
-static int open_tx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
+static int open_tx(struct sl_link *l, struct sl_udp *s, struct sl_uring *ur,
 		   const struct sl_uri *u, struct sl_diag *d)
 {
 	uint8_t ops[2] = { IORING_OP_SENDMSG, IORING_OP_SENDMSG_ZC };
@@ -156,7 +156,7 @@ static int open_tx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
 
 /* Give back every provided buffer whose datagrams have all been handed
  * out (s->pend[0..gmsg), and pend[gmsg] once its last segment went). */
-static void recycle(struct udp *s, struct sl_uring *ur)
+static void recycle(struct sl_udp *s, struct sl_uring *ur)
 {
 	unsigned done = s->gmsg, mask = (unsigned)io_uring_buf_ring_mask(ur->nbufs), i;
 
@@ -183,7 +183,7 @@ static void recycle(struct udp *s, struct sl_uring *ur)
 
 /* Submit the multishot receive again when it ended and buffers are in
  * the ring. */
-static int arm(struct sl_link *l, struct udp *s, struct sl_uring *ur, struct sl_diag *d)
+static int arm(struct sl_link *l, struct sl_udp *s, struct sl_uring *ur, struct sl_diag *d)
 {
 	struct io_uring_sqe *sqe;
 	int r;
@@ -208,7 +208,7 @@ static int arm(struct sl_link *l, struct udp *s, struct sl_uring *ur, struct sl_
 }
 
 /* One received message (a provided buffer) into s->pend. */
-static void take(struct sl_link *l, struct udp *s, struct sl_uring *ur, unsigned bid, int res)
+static void take(struct sl_link *l, struct sl_udp *s, struct sl_uring *ur, unsigned bid, int res)
 {
 	struct sl_udp_pend *pm = &s->pend[s->gcount++];
 	uint8_t *buf = ur->bufs + (size_t)bid * ur->buf_size;
@@ -240,7 +240,7 @@ static void take(struct sl_link *l, struct udp *s, struct sl_uring *ur, unsigned
 }
 
 /* Move every completion waiting in the CQ into s->pend. */
-static int reap(struct sl_link *l, struct udp *s, struct sl_uring *ur, struct sl_diag *d)
+static int reap(struct sl_link *l, struct sl_udp *s, struct sl_uring *ur, struct sl_diag *d)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
@@ -274,7 +274,7 @@ static int reap(struct sl_link *l, struct udp *s, struct sl_uring *ur, struct sl
 	return SL_OK;
 }
 
-int sl_uring_recv(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigned n,
+int sl_uring_recv(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsigned n,
 		  int timeout_ms, struct sl_diag *d)
 {
 	struct sl_uring *ur = s->ur;
@@ -328,7 +328,7 @@ int sl_uring_recv(struct sl_link *l, struct udp *s, struct sl_dgram *dg, unsigne
 	}
 }
 
-static int open_rx(struct sl_link *l, struct udp *s, struct sl_uring *ur,
+static int open_rx(struct sl_link *l, struct sl_udp *s, struct sl_uring *ur,
 		   const struct sl_uri *u, struct sl_diag *d)
 {
 	static const uint8_t ops[2] = { IORING_OP_RECVMSG, IORING_OP_ASYNC_CANCEL };
@@ -402,7 +402,7 @@ fail:
 	return r;
 }
 
-int sl_uring_open(struct sl_link *l, struct udp *s, const struct sl_uri *u, struct sl_diag *d)
+int sl_uring_open(struct sl_link *l, struct sl_udp *s, const struct sl_uri *u, struct sl_diag *d)
 {
 	struct sl_uring *ur = calloc(1, sizeof *ur);
 	int r = ur ? (l->tx ? open_tx(l, s, ur, u, d) : open_rx(l, s, ur, u, d))
@@ -447,7 +447,7 @@ static int collect(struct sl_uring *ur, unsigned k)
 	return 0;
 }
 
-int sl_uring_xmit(struct udp *s, unsigned k)
+int sl_uring_xmit(struct sl_udp *s, unsigned k)
 {
 	struct sl_uring *ur = s->ur;
 	unsigned i, sub = 0;
@@ -495,7 +495,7 @@ int sl_uring_xmit(struct udp *s, unsigned k)
 	return (int)i;
 }
 
-void sl_uring_close(struct udp *s)
+void sl_uring_close(struct sl_udp *s)
 {
 	struct sl_uring *ur = s->ur;
 	struct io_uring_sqe *sqe;
