@@ -330,17 +330,11 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x)
 {
 	uint64_t *ready = NULL;
-	size_t n = 0;
+	size_t n;
 
-	if (x->state != RX_X_ACTIVE || !x->nspool || !(ready = malloc(x->nspool * sizeof *ready)))
+	if (x->state != RX_X_ACTIVE)
 		return;
-	for (size_t i = 0; i < x->nspool; i++) {
-		unsigned rows = 0;
-		for (unsigned b = 0; b < 32; b++)
-			rows += (unsigned)__builtin_popcount(x->spool[i].rows[b]);
-		if (rows >= x->spool[i].k)
-			ready[n++] = x->spool[i].block;
-	}
+	n = rx_spool_ready(x, &ready);
 	/* each looked up again: slots evicted meanwhile add to the spool */
 	for (size_t i = 0; i < n && x->state == RX_X_ACTIVE; i++) {
 		const struct rx_spooled *e = rx_xfer_spooled(x, ready[i]);

@@ -161,6 +161,7 @@ struct rx_writer;
 struct rx_wx;
 struct rx_hx;
 struct rx_tfiles;
+struct rx_spool;
 
 enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
 struct rx_wfail {                /* what the writer thread could not do (writer.c) */
@@ -180,7 +181,7 @@ struct rx_xfer {
 	int have_hdr;
 	struct sl_xfer_hdr hdr;
 	uint16_t symsize;
-	int dirfd, stream_fd, done_fd, spool_fd, spool_idx_fd;
+	int dirfd, stream_fd, done_fd;
 	uint8_t *done;              /* bitmap, a bit per chunk (donemap.h): decoded and placed
 				     * (or queued for the writer thread) */
 	uint8_t *written;           /* ... and in the files (set by the writer, read by the hasher) */
@@ -201,9 +202,7 @@ struct rx_xfer {
 	uint64_t *pend;             /* chunks decoded but not yet marked durable */
 	size_t npend, pendcap;
 	uint64_t pend_bytes;
-	struct rx_spooled *spool;   /* sorted by block */
-	uint64_t spool_syms;        /* symbols in the spool file */
-	size_t nspool, spoolcap;
+	struct rx_spool *sp;        /* symbols of blocks evicted undecoded (spool.c) */
 	int activating;             /* being made active: never evicted for the room its activation makes */
 	uint64_t last_ns;           /* last symbol or header */
 	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
@@ -415,10 +414,21 @@ const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block
 int rx_xfer_spool_open(struct rx_xfer *x);
 int rx_xfer_spool_read(struct rx_xfer *x, uint64_t block, unsigned row, uint8_t *sym);
 void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
-/* The spool's files removed, its symbols out of the quota. */
+/* The spool's files removed, its symbols out of the quota, x->sp freed. */
 void rx_spool_discard(struct rx_ctx *c, struct rx_xfer *x);
-/* x->spool from spool.idx (a previous run's), blocks done left out. */
+/* x->sp from spool.idx (a previous run's), blocks done left out. */
 void rx_spool_reload(struct rx_xfer *x);
+/* The spool's files closed (x goes dormant; opened again when needed). */
+void rx_spool_close(struct rx_xfer *x);
+/* x->sp freed, its files closed, left on disk (x or its staging goes:
+ * the caller counts the quota). */
+void rx_spool_free(struct rx_xfer *x);
+/* Symbols in the spool file; blocks with spooled symbols. */
+uint64_t rx_spool_syms(const struct rx_xfer *x);
+size_t rx_spool_blocks(const struct rx_xfer *x);
+/* Blocks whose spooled rows alone suffice to decode them, in *blocks
+ * (malloc'd, the caller frees it; NULL when none or no memory): how many. */
+size_t rx_spool_ready(const struct rx_xfer *x, uint64_t **blocks);
 
 /* quota.c */
 /* Room for n more staged bytes for x (catalog: a catalog piece, held to the

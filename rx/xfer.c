@@ -39,8 +39,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	close_fd(&x->dirfd);
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
-	close_fd(&x->spool_fd);
-	close_fd(&x->spool_idx_fd);
+	rx_spool_free(x);
 	close_fd(&x->cat_fd);
 	free(x->done);
 	free(x->written);
@@ -48,7 +47,6 @@ void rx_xfer_free(struct rx_xfer *x)
 	free(x->catalog);
 	free(x->cat_done);
 	free(x->pend);
-	free(x->spool);
 	sl_manifest_free(x->manifest);
 	free(x);
 }
@@ -132,7 +130,7 @@ static void load_progress(struct rx_ctx *c, struct rx_xfer *x)
 		close(fd);
 	}
 	rx_spool_reload(x);
-	rx_quota_add(c, x, (int64_t)(x->ndone * x->hdr.chunk_size + x->spool_syms * x->symsize));
+	rx_quota_add(c, x, (int64_t)(x->ndone * x->hdr.chunk_size + rx_spool_syms(x) * x->symsize));
 }
 
 /* Load what a previous run left on disk; anything inconsistent is discarded.
@@ -179,7 +177,7 @@ static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 	x->release_wait = x->catalog_ok && x->ndone == h.nchunks;
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: resumed from disk: %llu of %llu chunks staged, "
 	       "catalog %s, %zu blocks with spooled symbols", x->hex, (unsigned long long)x->ndone,
-	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", x->nspool);
+	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", rx_spool_blocks(x));
 }
 
 int rx_xfer_load_catalog(struct rx_ctx *c, struct rx_xfer *x)
@@ -241,7 +239,7 @@ static struct rx_xfer *xfer_new(struct rx_ctx *c, const uint8_t id[16], uint64_t
 		return NULL;
 	memcpy(x->id, id, 16);
 	sodium_bin2hex(x->hex, sizeof x->hex, id, 16);
-	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = x->cat_fd = -1;
+	x->dirfd = x->stream_fd = x->done_fd = x->cat_fd = -1;
 	x->top_fd = x->data_fd = -1;
 	x->last_ns = now;
 	x->state = RX_X_DORMANT;
@@ -383,8 +381,7 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	free_window(x);
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
-	close_fd(&x->spool_fd);
-	close_fd(&x->spool_idx_fd);
+	rx_spool_close(x);
 	x->state = RX_X_DORMANT;
 	c->nactive--;
 	if (x->catalog_ok && !x->accepted) { /* accepted: the release's last steps need the manifest */
@@ -423,13 +420,10 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
-	close_fd(&x->spool_fd);
-	close_fd(&x->spool_idx_fd);
+	rx_spool_free(x);
 	close_fd(&x->cat_fd);
 	staging_gone(c, x);
 	x->release_wait = 0;
-	x->nspool = 0;
-	x->spool_syms = 0;
 	x->npend = 0;
 	free(x->catalog);
 	x->catalog = NULL;
