@@ -72,9 +72,7 @@ void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_v
 	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
 		rx_storage_failed(c, x, "keeping the verified catalog", errno);
 	/* x->manifest holds what receiving needs; the catalog's bytes (about
-	 * 116 bytes a file) are read back at release */
-	free(x->catalog);
-	x->catalog = NULL;
+	 * 116 bytes a file) are read back at release (finish.c) */
 	rx_quota_vouched(c, x);
 	t1 = sl_now_ns();
 	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
@@ -97,8 +95,6 @@ void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 	uint64_t t0 = sl_now_ns();
 	int r;
 
-	free(x->catalog);
-	x->catalog = NULL;
 	r = rx_verify_start(c, x);
 	if (r == SL_OK || r == SL_ERR_AGAIN)
 		return;

@@ -11,8 +11,9 @@
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta         the transfer header and symbol size it was staged with
  *   catalog.part catalog pieces as they decode, at their offsets
- *   catalog      the whole catalog once verified (read back when needed;
- *                dormant transfers keep no catalog or manifest in memory)
+ *   catalog      the whole catalog once verified (read back by a job when
+ *                needed, finish.c: no transfer keeps it in memory, and a
+ *                dormant one no manifest either)
  *   stream       sparse file of decoded chunk bytes at their stream offsets:
  *                until the catalog is verified (see direct.c), then chunks
  *                spilled at a full writer queue until the writer moves them
@@ -162,6 +163,7 @@ struct rx_wx;
 struct rx_hx;
 struct rx_tfiles;
 struct rx_spool;
+struct rx_held;
 
 enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
 struct rx_wfail {                /* what the writer thread could not do (writer.c) */
@@ -186,7 +188,6 @@ struct rx_xfer {
 				     * (or queued for the writer thread) */
 	uint8_t *written;           /* ... and in the files (set by the writer, read by the hasher) */
 	uint64_t ndone;
-	uint8_t *catalog;           /* catalog_len bytes, loaded only while needed */
 	int cat_fd;                 /* catalog.part, while pieces arrive */
 	uint8_t *cat_done;          /* per catalog block */
 	uint32_t ncat_done;
@@ -228,9 +229,7 @@ struct rx_xfer {
 	/* a release held up by the disk (storage.c) */
 	int accepted;               /* in the ledger: only the steps after it are left */
 	int release_wait;           /* complete, the release failed for storage: tried again */
-	uint64_t release_try_ns;    /* last try */
-	uint64_t release_retry_ns;  /* next try on a tick */
-	uint64_t release_backoff_ns;
+	struct rx_held *held;       /* ... when it was tried and is tried next (storage.c) */
 };
 
 /* Block (catalog blocks first, then chunks) of x decoded and placed. */
@@ -390,8 +389,6 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h);
 int rx_xfer_write_meta(struct rx_xfer *x);
 /* Empty the window (buffers freed: they are sized for one layout) and the spool. */
 void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x);
-/* The verified catalog back in memory (x->catalog), or an error. */
-int rx_xfer_load_catalog(struct rx_ctx *c, struct rx_xfer *x);
 int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x);
@@ -770,6 +767,14 @@ void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, in
 #define RX_RETRY_MAX_NS 300000000000ull
 #define RX_RETRY_HEADER_NS 1000000000ull  /* on a transfer header: at most once a second */
 void rx_storage_held(struct rx_ctx *c, struct rx_xfer *x, const char *why);
+/* x's release may be tried now (rx_release): 1, the try's time kept; 0 on
+ * a transfer header within RX_RETRY_HEADER_NS of the last try of a held-up
+ * one. rx_storage_due: a held-up x is due at now (ended: the episode ended,
+ * its backoff starts over), its next try not held to the header's limit. */
+int rx_storage_try(struct rx_ctx *c, struct rx_xfer *x);
+int rx_storage_due(struct rx_xfer *x, uint64_t now, int ended);
+/* x->held freed (the transfer goes). */
+void rx_storage_forget(struct rx_xfer *x);
 /* The reserve's room is to be lent for a release's steps (the disk is
  * (nearly) full). */
 int rx_storage_tight(const struct rx_ctx *c);

@@ -40,11 +40,11 @@ void rx_xfer_free(struct rx_xfer *x)
 	close_fd(&x->stream_fd);
 	close_fd(&x->done_fd);
 	rx_spool_free(x);
+	rx_storage_forget(x);
 	close_fd(&x->cat_fd);
 	free(x->done);
 	free(x->written);
 	rx_writer_forget(x);
-	free(x->catalog);
 	free(x->cat_done);
 	free(x->pend);
 	sl_manifest_free(x->manifest);
@@ -111,8 +111,6 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 	 * old maps (no spilled chunk is left: it moved them before it let go) */
 	rx_writer_forget(x);
 	x->written = written;
-	free(x->catalog);
-	x->catalog = NULL;
 	x->done = done;
 	x->cat_done = cat_done;
 	x->ndone = 0;
@@ -178,23 +176,6 @@ static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: resumed from disk: %llu of %llu chunks staged, "
 	       "catalog %s, %zu blocks with spooled symbols", x->hex, (unsigned long long)x->ndone,
 	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", rx_spool_blocks(x));
-}
-
-int rx_xfer_load_catalog(struct rx_ctx *c, struct rx_xfer *x)
-{
-	uint8_t *cat = NULL;
-	size_t len = 0;
-
-	if (x->catalog)
-		return SL_OK;
-	if (sl_read_file_beneath(x->dirfd, "catalog", c->cfg->max_catalog, &cat, &len, NULL) != SL_OK)
-		return SL_ERR_IO;
-	if (len != x->hdr.catalog_len) {
-		free(cat);
-		return SL_ERR_CORRUPT;
-	}
-	x->catalog = cat;
-	return SL_OK;
 }
 
 /* Whether the ledger already holds this transfer id. */
@@ -366,8 +347,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 	return SL_OK;
 }
 
-/* Leave memory: the window goes to the spool, the catalog and manifest are
- * dropped (a verified catalog stays on disk and is read again when needed). */
+/* Leave memory: the window goes to the spool, the manifest is dropped (the
+ * verified catalog is on disk, read again when needed: finish.c). */
 void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 {
 	if (x->state != RX_X_ACTIVE)
@@ -385,8 +366,6 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	x->state = RX_X_DORMANT;
 	c->nactive--;
 	if (x->catalog_ok && !x->accepted) { /* accepted: the release's last steps need the manifest */
-		free(x->catalog);
-		x->catalog = NULL;
 		sl_manifest_free(x->manifest);
 		x->manifest = NULL;
 	}
@@ -425,8 +404,6 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 	staging_gone(c, x);
 	x->release_wait = 0;
 	x->npend = 0;
-	free(x->catalog);
-	x->catalog = NULL;
 	sl_manifest_free(x->manifest);
 	x->manifest = NULL;
 }
