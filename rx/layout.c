@@ -43,8 +43,7 @@ static void reset_staging(struct rx_ctx *c, struct rx_xfer *x)
 	unlinkat(x->dirfd, "catalog", 0);
 	unlinkat(x->dirfd, "catalog.part", 0);
 	rx_quota_add(c, x, -(int64_t)x->staged_bytes);
-	x->npend = 0;
-	x->pend_bytes = 0;
+	rx_pend_clear(x);
 	x->catalog_ok = 0;
 	sl_manifest_free(x->manifest);
 	x->manifest = NULL;

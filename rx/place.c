@@ -127,11 +127,7 @@ void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 /* Chunk idx was written by this thread: durable at the next checkpoint. */
 static void pend_add(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx)
 {
-	(void)sl_grow(&x->pend, x->npend, &x->pendcap, sizeof *x->pend); /* no memory: not kept, below */
-	if (x->npend < x->pendcap)
-		x->pend[x->npend++] = idx;
-	x->pend_bytes += x->hdr.chunk_size;
-	if (x->pend_bytes >= (16u << 20))
+	if (rx_pend_add(x, idx, x->hdr.chunk_size) >= (16u << 20))
 		rx_xfer_checkpoint(c, x);
 }
 

@@ -65,7 +65,8 @@
  *      may make the receiver hold, symbols of blocks evicted undecoded, the
  *      repair code of what a transfer lacks
  *   L9 writer hasher: the writer and hashing threads
- *   L10 donemap shape ring crash limited: helpers that call no other file
+ *   L10 donemap pending shape ring crash limited: helpers that call no other
+ *      file
  */
 #ifndef SL_RX_H
 #define SL_RX_H
@@ -164,6 +165,7 @@ struct rx_hx;
 struct rx_tfiles;
 struct rx_spool;
 struct rx_held;
+struct rx_pend;
 
 enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
 struct rx_wfail {                /* what the writer thread could not do (writer.c) */
@@ -200,9 +202,7 @@ struct rx_xfer {
 	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
 	unsigned nwin;
 	int window_short_warned;    /* the memory bound held the window below the sender's interleave */
-	uint64_t *pend;             /* chunks decoded but not yet marked durable */
-	size_t npend, pendcap;
-	uint64_t pend_bytes;
+	struct rx_pend *pend;       /* chunks done since the last checkpoint (pending.c) */
 	struct rx_spool *sp;        /* symbols of blocks evicted undecoded (spool.c) */
 	int activating;             /* being made active: never evicted for the room its activation makes */
 	uint64_t last_ns;           /* last symbol or header */
@@ -426,6 +426,17 @@ size_t rx_spool_blocks(const struct rx_xfer *x);
 /* Blocks whose spooled rows alone suffice to decode them, in *blocks
  * (malloc'd, the caller frees it; NULL when none or no memory): how many. */
 size_t rx_spool_ready(const struct rx_xfer *x, uint64_t **blocks);
+
+/* pending.c: chunks marked done since the last checkpoint, for durable.c
+ * to write into the done file once their bytes are durable (see there).
+ * rx_pend_add: chunk idx of `bytes` noted (without memory it is not: it is
+ * received again after a restart); returns the bytes noted since the last
+ * rx_pend_clear. rx_pend_list: how many are noted, *idx pointing at them
+ * (until the next add or clear). rx_pend_free: x->pend freed (x goes). */
+uint64_t rx_pend_add(struct rx_xfer *x, uint64_t idx, uint64_t bytes);
+size_t rx_pend_list(const struct rx_xfer *x, const uint64_t **idx);
+void rx_pend_clear(struct rx_xfer *x);
+void rx_pend_free(struct rx_xfer *x);
 
 /* quota.c */
 /* Room for n more staged bytes for x (catalog: a catalog piece, held to the

@@ -46,7 +46,7 @@ void rx_xfer_free(struct rx_xfer *x)
 	free(x->written);
 	rx_writer_forget(x);
 	free(x->cat_done);
-	free(x->pend);
+	rx_pend_free(x);
 	sl_manifest_free(x->manifest);
 	free(x);
 }
@@ -403,7 +403,7 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 	close_fd(&x->cat_fd);
 	staging_gone(c, x);
 	x->release_wait = 0;
-	x->npend = 0;
+	rx_pend_free(x);
 	sl_manifest_free(x->manifest);
 	x->manifest = NULL;
 }
