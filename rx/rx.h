@@ -195,7 +195,7 @@ struct rx_xfer {
 	uint32_t ncat_done;
 	int catalog_ok;
 	struct rx_vjob *vjob;       /* the complete catalog being verified on a thread (verify.c) */
-	int verify_wait;            /* ... complete, waiting for the thread (RX_VERIFY_JOBS at once) */
+	int verify_wait;            /* ... complete, waiting for a thread (verify.c's alone) */
 	struct rx_rjob *rjob;       /* its release, or its re-verification, on a thread (finish.c) */
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
@@ -690,7 +690,8 @@ void rx_verify_free(struct rx_vjob *j);
 struct rx_xfer *rx_verify_next_waiting(struct rx_ctx *c);
 /* 1 when x's job has its verdict (for rx_verify_poll to pick up). */
 int rx_verify_ready(const struct rx_xfer *x);
-/* x's job, if any, waited for and dropped (its verdict unused). */
+/* x's job, if any, waited for and dropped (its verdict unused); a wait
+ * for a thread (x->verify_wait) given up. */
 void rx_verify_cancel(struct rx_xfer *x);
 /* place.c: x's catalog verdict r (out: rx_verify_core's) applied: the tail
  * checks, then the catalog kept and the tree opened, or x rejected. */

@@ -103,7 +103,6 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 	}
 	rx_verify_cancel(x); /* a verdict on the old layout's catalog pieces */
 	rx_rjob_cancel(x);   /* a release or re-verification of the old layout */
-	x->verify_wait = 0;
 	free(x->done);
 	free(x->written);
 	free(x->cat_done);
@@ -386,7 +385,6 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
 	rx_verify_cancel(x);
 	rx_rjob_cancel(x);
-	x->verify_wait = 0;
 	rx_tree_forget(c, x);
 	if (c->writer) /* the spill goes with the rest of x's staging (staging_gone) */
 		(void)rx_writer_take_freed(c->writer, x);
