@@ -79,6 +79,11 @@ static struct rx_tfiles *tfiles_new(size_t nfiles)
 
 void rx_tree_drop(struct rx_xfer *x)
 {
+	for (size_t i = 0; i < x->nhf; i++)
+		free(x->hf[i].path);
+	free(x->hf);
+	x->hf = NULL;
+	x->nhf = 0;
 	if (!x->tf)
 		return;
 	for (unsigned i = 0; i < RX_FDC; i++)
@@ -311,11 +316,6 @@ void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
 	rx_tree_close(x);
 	rx_tree_drop(x);
 	rx_hasher_reset(x);
-	for (size_t i = 0; i < x->nhf; i++)
-		free(x->hf[i].path);
-	free(x->hf);
-	x->hf = NULL;
-	x->nhf = 0;
 	if (x->dirfd >= 0)
 		unlinkat(x->dirfd, MARKER, 0);
 	sl_remove_tree(c->relstage_fd, x->hex, NULL);

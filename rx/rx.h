@@ -487,7 +487,8 @@ void rx_tree_close(struct rx_xfer *x);
  * when the tree is opened again. */
 void rx_tree_restart_hashing(struct rx_xfer *x);
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
-/* x->tf freed, its descriptors closed (the transfer goes away). */
+/* x->tf and the hasher's copy of the files (x->hf) freed, the file
+ * descriptors closed (the transfer or its tree goes away). */
 void rx_tree_drop(struct rx_xfer *x);
 
 /* shape.c: the manifest's directories beneath data_fd (created with the

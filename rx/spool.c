@@ -30,13 +30,6 @@ struct rx_spool {
 	int fd, idx_fd;             /* spool, spool.idx (-1: closed) */
 };
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* x->sp, made if need be (NULL: no memory). */
 static struct rx_spool *spool_of(struct rx_xfer *x)
 {
@@ -198,8 +191,8 @@ void rx_spool_discard(struct rx_ctx *c, struct rx_xfer *x)
 void rx_spool_close(struct rx_xfer *x)
 {
 	if (x->sp) {
-		close_fd(&x->sp->fd);
-		close_fd(&x->sp->idx_fd);
+		sl_close_fd(&x->sp->fd);
+		sl_close_fd(&x->sp->idx_fd);
 	}
 }
 

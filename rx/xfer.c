@@ -17,13 +17,6 @@
 #define META_LEN (16 + 2 + SL_XFER_BODY)
 
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 void rx_xfer_free(struct rx_xfer *x)
 {
 	if (!x)
@@ -32,16 +25,13 @@ void rx_xfer_free(struct rx_xfer *x)
 	rx_rjob_cancel(x);
 	rx_tree_close(x);
 	rx_tree_drop(x);
-	for (size_t i = 0; i < x->nhf; i++)
-		free(x->hf[i].path);
-	free(x->hf);
 	rx_hasher_forget(x);
-	close_fd(&x->dirfd);
-	close_fd(&x->stream_fd);
-	close_fd(&x->done_fd);
+	sl_close_fd(&x->dirfd);
+	sl_close_fd(&x->stream_fd);
+	sl_close_fd(&x->done_fd);
 	rx_spool_free(x);
 	rx_storage_forget(x);
-	close_fd(&x->cat_fd);
+	sl_close_fd(&x->cat_fd);
 	free(x->done);
 	free(x->written);
 	rx_writer_forget(x);
@@ -80,7 +70,7 @@ static void staging_gone(struct rx_ctx *c, struct rx_xfer *x)
 	rx_quota_add(c, x, -(int64_t)x->staged_bytes);
 	if (x->dirfd >= 0)
 		c->nstaged--;
-	close_fd(&x->dirfd);
+	sl_close_fd(&x->dirfd);
 }
 
 
@@ -332,8 +322,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 	if (x->stream_fd < 0 || x->done_fd < 0) {
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot open staging files: %s", x->hex,
 		       strerror(errno));
-		close_fd(&x->stream_fd);
-		close_fd(&x->done_fd);
+		sl_close_fd(&x->stream_fd);
+		sl_close_fd(&x->done_fd);
 		free_window(x);
 		return SL_ERR_IO;
 	}
@@ -359,8 +349,8 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	rx_xfer_checkpoint(c, x);
 	rx_tree_close(x);
 	free_window(x);
-	close_fd(&x->stream_fd);
-	close_fd(&x->done_fd);
+	sl_close_fd(&x->stream_fd);
+	sl_close_fd(&x->done_fd);
 	rx_spool_close(x);
 	x->state = RX_X_DORMANT;
 	c->nactive--;
@@ -395,10 +385,10 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 		c->nactive--;
 		x->state = RX_X_DORMANT;
 	}
-	close_fd(&x->stream_fd);
-	close_fd(&x->done_fd);
+	sl_close_fd(&x->stream_fd);
+	sl_close_fd(&x->done_fd);
 	rx_spool_free(x);
-	close_fd(&x->cat_fd);
+	sl_close_fd(&x->cat_fd);
 	staging_gone(c, x);
 	x->release_wait = 0;
 	rx_pend_free(x);
