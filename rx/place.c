@@ -40,8 +40,7 @@ static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t blo
 	return SL_OK;
 }
 
-/* The catalog is not verified: its pieces come again. */
-static void catalog_again(struct rx_xfer *x)
+void rx_catalog_again(struct rx_xfer *x)
 {
 	memset(x->cat_done, 0, x->hdr.catalog_blocks);
 	x->ncat_done = 0;
@@ -53,14 +52,14 @@ void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_v
 
 	if (r == SL_ERR_IO || r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
-		catalog_again(x);
+		rx_catalog_again(x);
 		return;
 	}
 	if (!r)
 		r = rx_verify_tail(c, x, out);
 	if (r == SL_ERR_NOMEM) {
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
-		catalog_again(x);
+		rx_catalog_again(x);
 		return;
 	}
 	if (r != SL_OK) {
@@ -100,7 +99,7 @@ void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 		return;
 	out = calloc(1, sizeof *out);
 	if (!out) {
-		catalog_again(x);
+		rx_catalog_again(x);
 		return;
 	}
 	r = x->cat_fd >= 0 && fdatasync(x->cat_fd) == 0 ? SL_OK : SL_ERR_IO;

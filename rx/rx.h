@@ -679,6 +679,9 @@ int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
 /* place.c: every catalog piece of x is in: verified (on a thread or here). */
 void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x);
+/* place.c: x's catalog is not verified (or its kept copy went bad): its
+ * pieces are received again. */
+void rx_catalog_again(struct rx_xfer *x);
 /* The first transfer whose job is over (wait: any with a job), or NULL;
  * its job taken (joined, x->vjob NULL), its verdict (r; err: errno of a
  * failed sync or read; out: rx_verify_core's; t0: its start), freed. */
