@@ -40,6 +40,8 @@
 #include "safefs.h"
 
 #define RESERVE "reserve"
+#define RESERVE_STEP (64u << 10)
+#define RX_DISK_QUIET_NS 10000000000ull
 
 /* The timing of x's release tries (x->held): made at its first try
  * (rx_storage_try), freed with x (rx_storage_forget). */
@@ -48,8 +50,6 @@ struct rx_held {
 	uint64_t retry_ns;          /* next try on a tick */
 	uint64_t backoff_ns;
 };
-#define RESERVE_STEP (64u << 10)
-#define RX_DISK_QUIET_NS 10000000000ull
 
 static int is_full(int err)
 {
