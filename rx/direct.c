@@ -79,6 +79,11 @@ static struct rx_tfiles *tfiles_new(size_t nfiles)
 
 void rx_tree_drop(struct rx_xfer *x)
 {
+	for (size_t i = 0; i < x->nhf; i++)
+		free(x->hf[i].path);
+	free(x->hf);
+	x->hf = NULL;
+	x->nhf = 0;
 	if (!x->tf)
 		return;
 	for (unsigned i = 0; i < RX_FDC; i++)
@@ -311,11 +316,6 @@ void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x)
 	rx_tree_close(x);
 	rx_tree_drop(x);
 	rx_hasher_reset(x);
-	for (size_t i = 0; i < x->nhf; i++)
-		free(x->hf[i].path);
-	free(x->hf);
-	x->hf = NULL;
-	x->nhf = 0;
 	if (x->dirfd >= 0)
 		unlinkat(x->dirfd, MARKER, 0);
 	sl_remove_tree(c->relstage_fd, x->hex, NULL);
@@ -427,8 +427,7 @@ static int open_spilling(struct rx_ctx *c, struct rx_xfer *x)
 		r = SL_ERR_IO;
 		snprintf(why, sizeof why, "cannot write the staged tree's marker: %s", strerror(errno));
 	} else {
-		x->npend = 0; /* the writer makes them durable again, in the files */
-		x->pend_bytes = 0;
+		rx_pend_clear(x); /* the writer makes them durable again, in the files */
 		memset(x->written, 0, rx_done_bytes(x->hdr.nchunks));
 		r = start_hashing(c, x);
 		if (r)
@@ -490,7 +489,7 @@ int rx_tree_open(struct rx_ctx *c, struct rx_xfer *x)
 		x->top_fd = x->data_fd = -1;
 		memset(x->done, 0, rx_done_bytes(x->hdr.nchunks));
 		x->ndone = 0;
-		x->npend = 0;
+		rx_pend_clear(x);
 		if (x->done_fd >= 0 && ftruncate(x->done_fd, 0) != 0)
 			sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot reset the done map", x->hex);
 		unlinkat(x->dirfd, MARKER, 0);

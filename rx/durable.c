@@ -1,13 +1,13 @@
 /* durable.c — what the receive thread makes durable, and the writer
  * thread's failures applied (see rx.h).
  *
- * rx_xfer_checkpoint(): the chunks placed since the last checkpoint are
- * synced (the stream, the tree's files, or the writer flushed), then the
+ * rx_xfer_checkpoint(): the chunks placed since the last checkpoint
+ * (pending.c) are synced (the stream, the tree's files, or the writer flushed), then the
  * done map says so; a failed sync forgets them (not done: a repeat pass
  * brings them again). rx_writer_poll(): what the writer thread could not
  * write or sync is not done any more, the storage failure counted; spill
  * bytes it moved leave the staging quota. Both only call down (direct.c,
- * writer.c, storage.c, quota.c): callers act on what they return.
+ * writer.c, storage.c, quota.c, pending.c): callers act on what they return.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,18 +23,20 @@
 static void forget_pending(struct rx_ctx *c, struct rx_xfer *x)
 {
 	int hashing = x->hasher != NULL;
+	const uint64_t *pend;
+	size_t n;
 
 	if (hashing)
 		rx_tree_restart_hashing(x); /* the hasher lets go of done[] first */
-	for (size_t i = 0; i < x->npend; i++) {
-		if (!rx_done_get(x->done, x->pend[i]))
+	n = rx_pend_list(x, &pend);
+	for (size_t i = 0; i < n; i++) {
+		if (!rx_done_get(x->done, pend[i]))
 			continue;
-		x->done[x->pend[i] / 8] &= (uint8_t)~(1u << (x->pend[i] % 8));
+		x->done[pend[i] / 8] &= (uint8_t)~(1u << (pend[i] % 8));
 		x->ndone--;
 		rx_quota_add(c, x, -(int64_t)x->hdr.chunk_size);
 	}
-	x->npend = 0;
-	x->pend_bytes = 0;
+	rx_pend_clear(x);
 	if (hashing)
 		rx_tree_open(c, x);
 }
@@ -112,6 +114,8 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 {
 	uint8_t one = 1;
 	int r = SL_OK;
+	const uint64_t *pend;
+	size_t n;
 
 	if (x->tree && x->writer) {
 		/* everything queued written and durable, its failures applied */
@@ -120,7 +124,7 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 		/* chunks the receive thread placed itself (the stream copied at
 		 * tree open) are synced by now too: the done map follows below */
 	}
-	if (x->npend == 0)
+	if (rx_pend_list(x, &pend) == 0)
 		return SL_OK;
 	/* The chunk bytes must be durable before the map says so. */
 	if (x->tree && x->writer)
@@ -137,14 +141,14 @@ int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x)
 		return SL_ERR_IO;
 	}
 	/* A done map that cannot be written stays pending: the next checkpoint writes it. */
-	for (size_t i = 0; i < x->npend && !r; i++)
-		r = sl_pwrite_all(x->done_fd, &one, 1, x->pend[i]);
+	n = rx_pend_list(x, &pend);
+	for (size_t i = 0; i < n && !r; i++)
+		r = sl_pwrite_all(x->done_fd, &one, 1, pend[i]);
 	if (r || fdatasync(x->done_fd) != 0) {
 		rx_storage_failed(c, x, "writing the done map", errno);
 		return SL_ERR_IO;
 	}
-	x->npend = 0;
-	x->pend_bytes = 0;
+	rx_pend_clear(x);
 	return SL_OK;
 }
 

@@ -210,13 +210,6 @@ static void run(void *arg, unsigned worker)
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* The phase set up in j: on a thread, or here if none can be started. */
 static void start(struct rx_rjob *j)
 {
@@ -237,10 +230,10 @@ void rx_rjob_join(struct rx_rjob *j)
 static void job_free(struct rx_rjob *j)
 {
 	rx_rjob_join(j);
-	close_fd(&j->dirfd);
-	close_fd(&j->top_fd);
-	close_fd(&j->data_fd);
-	close_fd(&j->stream_fd);
+	sl_close_fd(&j->dirfd);
+	sl_close_fd(&j->top_fd);
+	sl_close_fd(&j->data_fd);
+	sl_close_fd(&j->stream_fd);
 	free(j->catalog);
 	sl_manifest_free(j->out.m);
 	free(j);
@@ -285,7 +278,7 @@ void rx_rjob_finish(struct rx_ctx *c, struct rx_xfer *x)
 
 	(void)c;
 	rx_rjob_join(j);
-	close_fd(&j->dirfd);
+	sl_close_fd(&j->dirfd);
 	j->phase = RX_RJ_FINISH;
 	j->m = x->manifest;
 	j->reason[0] = '\0';

@@ -31,20 +31,15 @@ static void reset_staging(struct rx_ctx *c, struct rx_xfer *x)
 	rx_rjob_cancel(x); /* nothing of it is touched under a job (finish.c) */
 	rx_xfer_drop_window(c, x);
 	rx_tree_forget(c, x);
-	if (x->stream_fd >= 0)
-		close(x->stream_fd);
-	if (x->done_fd >= 0)
-		close(x->done_fd);
-	if (x->cat_fd >= 0)
-		close(x->cat_fd);
-	x->stream_fd = x->done_fd = x->cat_fd = -1;
+	sl_close_fd(&x->stream_fd);
+	sl_close_fd(&x->done_fd);
+	sl_close_fd(&x->cat_fd);
 	unlinkat(x->dirfd, "stream", 0);
 	unlinkat(x->dirfd, "done", 0);
 	unlinkat(x->dirfd, "catalog", 0);
 	unlinkat(x->dirfd, "catalog.part", 0);
 	rx_quota_add(c, x, -(int64_t)x->staged_bytes);
-	x->npend = 0;
-	x->pend_bytes = 0;
+	rx_pend_clear(x);
 	x->catalog_ok = 0;
 	sl_manifest_free(x->manifest);
 	x->manifest = NULL;
@@ -84,9 +79,7 @@ static int relayout(struct rx_ctx *c, struct rx_xfer *x, const struct sl_xfer_hd
 	free(cat_done);
 	unlinkat(x->dirfd, "done", 0);
 	unlinkat(x->dirfd, "catalog.part", 0);
-	if (x->cat_fd >= 0)
-		close(x->cat_fd);
-	x->cat_fd = -1;
+	sl_close_fd(&x->cat_fd);
 	rx_quota_add(c, x, (int64_t)(n * h->chunk_size) - (int64_t)(x->ndone * oh.chunk_size));
 	x->ndone = n;
 	x->hdr = *h;

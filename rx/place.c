@@ -40,8 +40,7 @@ static int place_catalog_piece(struct rx_ctx *c, struct rx_xfer *x, uint64_t blo
 	return SL_OK;
 }
 
-/* The catalog is not verified: its pieces come again. */
-static void catalog_again(struct rx_xfer *x)
+void rx_catalog_again(struct rx_xfer *x)
 {
 	memset(x->cat_done, 0, x->hdr.catalog_blocks);
 	x->ncat_done = 0;
@@ -53,14 +52,14 @@ void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_v
 
 	if (r == SL_ERR_IO || r == SL_ERR_NOMEM) { /* not a verdict: verified when it comes again */
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
-		catalog_again(x);
+		rx_catalog_again(x);
 		return;
 	}
 	if (!r)
 		r = rx_verify_tail(c, x, out);
 	if (r == SL_ERR_NOMEM) {
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: %s; receiving the catalog again", x->hex, out->reason);
-		catalog_again(x);
+		rx_catalog_again(x);
 		return;
 	}
 	if (r != SL_OK) {
@@ -72,9 +71,7 @@ void rx_catalog_verified(struct rx_ctx *c, struct rx_xfer *x, int r, struct rx_v
 	if (renameat(x->dirfd, "catalog.part", x->dirfd, "catalog") != 0 || sl_fsync_dir(x->dirfd, ".") != 0)
 		rx_storage_failed(c, x, "keeping the verified catalog", errno);
 	/* x->manifest holds what receiving needs; the catalog's bytes (about
-	 * 116 bytes a file) are read back at release */
-	free(x->catalog);
-	x->catalog = NULL;
+	 * 116 bytes a file) are read back at release (finish.c) */
 	rx_quota_vouched(c, x);
 	t1 = sl_now_ns();
 	if (x->state == RX_X_ACTIVE && rx_tree_open(c, x) == SL_ERR_HASH)
@@ -97,14 +94,12 @@ void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 	uint64_t t0 = sl_now_ns();
 	int r;
 
-	free(x->catalog);
-	x->catalog = NULL;
 	r = rx_verify_start(c, x);
 	if (r == SL_OK || r == SL_ERR_AGAIN)
 		return;
 	out = calloc(1, sizeof *out);
 	if (!out) {
-		catalog_again(x);
+		rx_catalog_again(x);
 		return;
 	}
 	r = x->cat_fd >= 0 && fdatasync(x->cat_fd) == 0 ? SL_OK : SL_ERR_IO;
@@ -131,11 +126,7 @@ void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x)
 /* Chunk idx was written by this thread: durable at the next checkpoint. */
 static void pend_add(struct rx_ctx *c, struct rx_xfer *x, uint64_t idx)
 {
-	(void)sl_grow(&x->pend, x->npend, &x->pendcap, sizeof *x->pend); /* no memory: not kept, below */
-	if (x->npend < x->pendcap)
-		x->pend[x->npend++] = idx;
-	x->pend_bytes += x->hdr.chunk_size;
-	if (x->pend_bytes >= (16u << 20))
+	if (rx_pend_add(x, idx, x->hdr.chunk_size) >= (16u << 20))
 		rx_xfer_checkpoint(c, x);
 }
 
@@ -330,17 +321,11 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x)
 {
 	uint64_t *ready = NULL;
-	size_t n = 0;
+	size_t n;
 
-	if (x->state != RX_X_ACTIVE || !x->nspool || !(ready = malloc(x->nspool * sizeof *ready)))
+	if (x->state != RX_X_ACTIVE)
 		return;
-	for (size_t i = 0; i < x->nspool; i++) {
-		unsigned rows = 0;
-		for (unsigned b = 0; b < 32; b++)
-			rows += (unsigned)__builtin_popcount(x->spool[i].rows[b]);
-		if (rows >= x->spool[i].k)
-			ready[n++] = x->spool[i].block;
-	}
+	n = rx_spool_ready(x, &ready);
 	/* each looked up again: slots evicted meanwhile add to the spool */
 	for (size_t i = 0; i < n && x->state == RX_X_ACTIVE; i++) {
 		const struct rx_spooled *e = rx_xfer_spooled(x, ready[i]);

@@ -12,7 +12,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "pace.h"
@@ -31,8 +30,7 @@ static void reverified(struct rx_ctx *c, struct rx_xfer *x)
 		sl_log(c->log, SL_LOG_WARN, "transfer %s: %s; receiving it again", x->hex, j->out.reason);
 		rx_rjob_cancel(x);
 		unlinkat(x->dirfd, "catalog", 0);
-		memset(x->cat_done, 0, x->hdr.catalog_blocks);
-		x->ncat_done = 0;
+		rx_catalog_again(x);
 		x->catalog_ok = 0;
 		c->unvouched_bytes += x->staged_bytes;
 		return;

@@ -288,12 +288,8 @@ void rx_release(struct rx_ctx *c, struct rx_xfer *x)
 	}
 	x->release_writer = 0;
 
-	if (x->release_wait && c->now - x->release_try_ns < RX_RETRY_HEADER_NS)
-		return;
-	x->release_try_ns = c->now;
-	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
-		x->release_retry_ns = c->now + (x->release_backoff_ns ? x->release_backoff_ns : RX_RETRY_FIRST_NS);
-	release_lent(c, x);
+	if (rx_storage_try(c, x))
+		release_lent(c, x);
 }
 
 void rx_release_held(struct rx_ctx *c, uint64_t now, int ended)
@@ -310,12 +306,8 @@ void rx_release_held(struct rx_ctx *c, uint64_t now, int ended)
 		struct rx_xfer *x = rx_xfer_find(c, ids[i]);
 		if (!x || !x->release_wait)
 			continue;
-		if (ended)
-			x->release_backoff_ns = 0;
-		if (ended || now >= x->release_retry_ns) {
-			x->release_try_ns = 0;
+		if (rx_storage_due(x, now, ended))
 			rx_release(c, x);
-		}
 		/* Held up: out of the window, and not timed out for silence (not
 		 * while its release is at work on a thread or waits for one). */
 		if (x->release_wait && x->state == RX_X_ACTIVE && !x->rjob && !x->release_writer)

@@ -11,8 +11,9 @@
  * Per transfer (xfer.c) it keeps state on disk under STATE/xfer/<id>/:
  *   meta         the transfer header and symbol size it was staged with
  *   catalog.part catalog pieces as they decode, at their offsets
- *   catalog      the whole catalog once verified (read back when needed;
- *                dormant transfers keep no catalog or manifest in memory)
+ *   catalog      the whole catalog once verified (read back by a job when
+ *                needed, finish.c: no transfer keeps it in memory, and a
+ *                dormant one no manifest either)
  *   stream       sparse file of decoded chunk bytes at their stream offsets:
  *                until the catalog is verified (see direct.c), then chunks
  *                spilled at a full writer queue until the writer moves them
@@ -64,7 +65,8 @@
  *      may make the receiver hold, symbols of blocks evicted undecoded, the
  *      repair code of what a transfer lacks
  *   L9 writer hasher: the writer and hashing threads
- *   L10 donemap shape ring crash limited: helpers that call no other file
+ *   L10 donemap pending shape ring crash limited: helpers that call no other
+ *      file
  */
 #ifndef SL_RX_H
 #define SL_RX_H
@@ -161,6 +163,9 @@ struct rx_writer;
 struct rx_wx;
 struct rx_hx;
 struct rx_tfiles;
+struct rx_spool;
+struct rx_held;
+struct rx_pend;
 
 enum { RX_WF_WRITE = 1, RX_WF_SYNC, RX_WF_DONEMAP };
 struct rx_wfail {                /* what the writer thread could not do (writer.c) */
@@ -180,30 +185,25 @@ struct rx_xfer {
 	int have_hdr;
 	struct sl_xfer_hdr hdr;
 	uint16_t symsize;
-	int dirfd, stream_fd, done_fd, spool_fd, spool_idx_fd;
+	int dirfd, stream_fd, done_fd;
 	uint8_t *done;              /* bitmap, a bit per chunk (donemap.h): decoded and placed
 				     * (or queued for the writer thread) */
 	uint8_t *written;           /* ... and in the files (set by the writer, read by the hasher) */
 	uint64_t ndone;
-	uint8_t *catalog;           /* catalog_len bytes, loaded only while needed */
 	int cat_fd;                 /* catalog.part, while pieces arrive */
 	uint8_t *cat_done;          /* per catalog block */
 	uint32_t ncat_done;
 	int catalog_ok;
 	struct rx_vjob *vjob;       /* the complete catalog being verified on a thread (verify.c) */
-	int verify_wait;            /* ... complete, waiting for the thread (RX_VERIFY_JOBS at once) */
+	int verify_wait;            /* ... complete, waiting for a thread (verify.c's alone) */
 	struct rx_rjob *rjob;       /* its release, or its re-verification, on a thread (finish.c) */
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
 	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
 	unsigned nwin;
 	int window_short_warned;    /* the memory bound held the window below the sender's interleave */
-	uint64_t *pend;             /* chunks decoded but not yet marked durable */
-	size_t npend, pendcap;
-	uint64_t pend_bytes;
-	struct rx_spooled *spool;   /* sorted by block */
-	uint64_t spool_syms;        /* symbols in the spool file */
-	size_t nspool, spoolcap;
+	struct rx_pend *pend;       /* chunks done since the last checkpoint (pending.c) */
+	struct rx_spool *sp;        /* symbols of blocks evicted undecoded (spool.c) */
 	int activating;             /* being made active: never evicted for the room its activation makes */
 	uint64_t last_ns;           /* last symbol or header */
 	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
@@ -229,9 +229,7 @@ struct rx_xfer {
 	/* a release held up by the disk (storage.c) */
 	int accepted;               /* in the ledger: only the steps after it are left */
 	int release_wait;           /* complete, the release failed for storage: tried again */
-	uint64_t release_try_ns;    /* last try */
-	uint64_t release_retry_ns;  /* next try on a tick */
-	uint64_t release_backoff_ns;
+	struct rx_held *held;       /* ... when it was tried and is tried next (storage.c) */
 };
 
 /* Block (catalog blocks first, then chunks) of x decoded and placed. */
@@ -392,8 +390,6 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h);
 int rx_xfer_write_meta(struct rx_xfer *x);
 /* Empty the window (buffers freed: they are sized for one layout) and the spool. */
 void rx_xfer_drop_window(struct rx_ctx *c, struct rx_xfer *x);
-/* The verified catalog back in memory (x->catalog), or an error. */
-int rx_xfer_load_catalog(struct rx_ctx *c, struct rx_xfer *x);
 int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s);
 int rx_xfer_checkpoint(struct rx_ctx *c, struct rx_xfer *x);
@@ -416,10 +412,32 @@ const struct rx_spooled *rx_xfer_spooled(const struct rx_xfer *x, uint64_t block
 int rx_xfer_spool_open(struct rx_xfer *x);
 int rx_xfer_spool_read(struct rx_xfer *x, uint64_t block, unsigned row, uint8_t *sym);
 void rx_xfer_spool_forget(struct rx_ctx *c, struct rx_xfer *x, uint64_t block);
-/* The spool's files removed, its symbols out of the quota. */
+/* The spool's files removed, its symbols out of the quota, x->sp freed. */
 void rx_spool_discard(struct rx_ctx *c, struct rx_xfer *x);
-/* x->spool from spool.idx (a previous run's), blocks done left out. */
+/* x->sp from spool.idx (a previous run's), blocks done left out. */
 void rx_spool_reload(struct rx_xfer *x);
+/* The spool's files closed (x goes dormant; opened again when needed). */
+void rx_spool_close(struct rx_xfer *x);
+/* x->sp freed, its files closed, left on disk (x or its staging goes:
+ * the caller counts the quota). */
+void rx_spool_free(struct rx_xfer *x);
+/* Symbols in the spool file; blocks with spooled symbols. */
+uint64_t rx_spool_syms(const struct rx_xfer *x);
+size_t rx_spool_blocks(const struct rx_xfer *x);
+/* Blocks whose spooled rows alone suffice to decode them, in *blocks
+ * (malloc'd, the caller frees it; NULL when none or no memory): how many. */
+size_t rx_spool_ready(const struct rx_xfer *x, uint64_t **blocks);
+
+/* pending.c: chunks marked done since the last checkpoint, for durable.c
+ * to write into the done file once their bytes are durable (see there).
+ * rx_pend_add: chunk idx of `bytes` noted (without memory it is not: it is
+ * received again after a restart); returns the bytes noted since the last
+ * rx_pend_clear. rx_pend_list: how many are noted, *idx pointing at them
+ * (until the next add or clear). rx_pend_free: x->pend freed (x goes). */
+uint64_t rx_pend_add(struct rx_xfer *x, uint64_t idx, uint64_t bytes);
+size_t rx_pend_list(const struct rx_xfer *x, const uint64_t **idx);
+void rx_pend_clear(struct rx_xfer *x);
+void rx_pend_free(struct rx_xfer *x);
 
 /* quota.c */
 /* Room for n more staged bytes for x (catalog: a catalog piece, held to the
@@ -478,7 +496,8 @@ void rx_tree_close(struct rx_xfer *x);
  * when the tree is opened again. */
 void rx_tree_restart_hashing(struct rx_xfer *x);
 void rx_tree_forget(struct rx_ctx *c, struct rx_xfer *x);
-/* x->tf freed, its descriptors closed (the transfer goes away). */
+/* x->tf and the hasher's copy of the files (x->hf) freed, the file
+ * descriptors closed (the transfer or its tree goes away). */
 void rx_tree_drop(struct rx_xfer *x);
 
 /* shape.c: the manifest's directories beneath data_fd (created with the
@@ -669,6 +688,9 @@ int rx_verify_start(struct rx_ctx *c, struct rx_xfer *x);
 void rx_xfer_spool_decode(struct rx_ctx *c, struct rx_xfer *x);
 /* place.c: every catalog piece of x is in: verified (on a thread or here). */
 void rx_catalog_complete(struct rx_ctx *c, struct rx_xfer *x);
+/* place.c: x's catalog is not verified (or its kept copy went bad): its
+ * pieces are received again. */
+void rx_catalog_again(struct rx_xfer *x);
 /* The first transfer whose job is over (wait: any with a job), or NULL;
  * its job taken (joined, x->vjob NULL), its verdict (r; err: errno of a
  * failed sync or read; out: rx_verify_core's; t0: its start), freed. */
@@ -681,7 +703,8 @@ void rx_verify_free(struct rx_vjob *j);
 struct rx_xfer *rx_verify_next_waiting(struct rx_ctx *c);
 /* 1 when x's job has its verdict (for rx_verify_poll to pick up). */
 int rx_verify_ready(const struct rx_xfer *x);
-/* x's job, if any, waited for and dropped (its verdict unused). */
+/* x's job, if any, waited for and dropped (its verdict unused); a wait
+ * for a thread (x->verify_wait) given up. */
 void rx_verify_cancel(struct rx_xfer *x);
 /* place.c: x's catalog verdict r (out: rx_verify_core's) applied: the tail
  * checks, then the catalog kept and the tree opened, or x rejected. */
@@ -769,6 +792,14 @@ void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, in
 #define RX_RETRY_MAX_NS 300000000000ull
 #define RX_RETRY_HEADER_NS 1000000000ull  /* on a transfer header: at most once a second */
 void rx_storage_held(struct rx_ctx *c, struct rx_xfer *x, const char *why);
+/* x's release may be tried now (rx_release): 1, the try's time kept; 0 on
+ * a transfer header within RX_RETRY_HEADER_NS of the last try of a held-up
+ * one. rx_storage_due: a held-up x is due at now (ended: the episode ended,
+ * its backoff starts over), its next try not held to the header's limit. */
+int rx_storage_try(struct rx_ctx *c, struct rx_xfer *x);
+int rx_storage_due(struct rx_xfer *x, uint64_t now, int ended);
+/* x->held freed (the transfer goes). */
+void rx_storage_forget(struct rx_xfer *x);
 /* The reserve's room is to be lent for a release's steps (the disk is
  * (nearly) full). */
 int rx_storage_tight(const struct rx_ctx *c);

@@ -12,6 +12,7 @@
 #include "pace.h"
 #include "opener.h"
 #include "rx.h"
+#include "safefs.h"
 #include "transfer.h"
 
 static int open_dir(const char *path, mode_t mode, int create, struct sl_diag *d)
@@ -200,15 +201,10 @@ void rx_close_state(struct rx_ctx *c)
 	sl_ledger_close(c->ledger);
 	c->audit = NULL;
 	c->ledger = NULL;
-	if (c->state_fd >= 0)
-		close(c->state_fd);
-	if (c->xfer_fd >= 0)
-		close(c->xfer_fd);
-	if (c->relstage_fd >= 0)
-		close(c->relstage_fd);
-	if (c->release_fd >= 0)
-		close(c->release_fd);
-	c->state_fd = c->xfer_fd = c->relstage_fd = c->release_fd = -1;
+	sl_close_fd(&c->state_fd);
+	sl_close_fd(&c->xfer_fd);
+	sl_close_fd(&c->relstage_fd);
+	sl_close_fd(&c->release_fd);
 	c->nactive = c->nstaged = 0;
 	c->staged_bytes = c->unvouched_bytes = 0;
 	memset(c->sessions, 0, sizeof c->sessions);

@@ -7,8 +7,10 @@
  * complete transfer whose release fails is kept and tried again on ticks
  * (after 5 s, doubling to 5 min; at once when the episode ends) and on its
  * next transfer header (at most once a second). This file keeps the count
- * (rx_storage_held) and says when an episode ends (rx_storage_tick's
- * return); release.c tries the releases again (rx_release, rx_release_held).
+ * and each held-up release's timing (struct rx_held, x->held, known only
+ * here: rx_storage_held, rx_storage_try, rx_storage_due) and says when an
+ * episode ends (rx_storage_tick's return); release.c tries the releases
+ * again (rx_release, rx_release_held).
  *
  * An episode starts with the first failure and ends once no write failed
  * for RX_DISK_QUIET_NS and, after a full disk, the reserve is whole again
@@ -27,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -39,6 +42,14 @@
 #define RESERVE "reserve"
 #define RESERVE_STEP (64u << 10)
 #define RX_DISK_QUIET_NS 10000000000ull
+
+/* The timing of x's release tries (x->held): made at its first try
+ * (rx_storage_try), freed with x (rx_storage_forget). */
+struct rx_held {
+	uint64_t try_ns;            /* last try */
+	uint64_t retry_ns;          /* next try on a tick */
+	uint64_t backoff_ns;
+};
 
 static int is_full(int err)
 {
@@ -222,6 +233,8 @@ void rx_storage_failed(struct rx_ctx *c, struct rx_xfer *x, const char *what, in
 
 void rx_storage_held(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 {
+	struct rx_held *h = x->held;
+
 	if (!x->catalog_ok || x->ndone < x->hdr.nchunks) {
 		x->release_wait = 0; /* chunks to receive again: a repeat pass completes it */
 		return;
@@ -230,11 +243,46 @@ void rx_storage_held(struct rx_ctx *c, struct rx_xfer *x, const char *why)
 		rx_log_limited(c, SL_LOG_WARN, c->now, "transfer %s: release held up (%s); its staging is "
 			       "kept and the release tried again", x->hex, why);
 	x->release_wait = 1;
-	x->release_backoff_ns = !x->release_backoff_ns ? RX_RETRY_FIRST_NS
-				: x->release_backoff_ns >= RX_RETRY_MAX_NS / 2 ? RX_RETRY_MAX_NS
-				: x->release_backoff_ns * 2;
-	x->release_retry_ns = c->now + x->release_backoff_ns;
+	if (h) { /* without it (no memory): tried again on every tick */
+		h->backoff_ns = !h->backoff_ns ? RX_RETRY_FIRST_NS
+				: h->backoff_ns >= RX_RETRY_MAX_NS / 2 ? RX_RETRY_MAX_NS
+				: h->backoff_ns * 2;
+		h->retry_ns = c->now + h->backoff_ns;
+	}
 	c->st.release_deferred++;
+}
+
+int rx_storage_try(struct rx_ctx *c, struct rx_xfer *x)
+{
+	struct rx_held *h = x->held;
+
+	if (!h && (h = x->held = calloc(1, sizeof *h)) == NULL)
+		return 1; /* no memory: tried, untimed */
+	if (x->release_wait && c->now - h->try_ns < RX_RETRY_HEADER_NS)
+		return 0;
+	h->try_ns = c->now;
+	if (x->release_wait) /* whatever this try does (a deferral sets it again) */
+		h->retry_ns = c->now + (h->backoff_ns ? h->backoff_ns : RX_RETRY_FIRST_NS);
+	return 1;
+}
+
+int rx_storage_due(struct rx_xfer *x, uint64_t now, int ended)
+{
+	struct rx_held *h = x->held;
+
+	if (h && ended)
+		h->backoff_ns = 0;
+	if (!ended && h && now < h->retry_ns)
+		return 0;
+	if (h)
+		h->try_ns = 0;
+	return 1;
+}
+
+void rx_storage_forget(struct rx_xfer *x)
+{
+	free(x->held);
+	x->held = NULL;
 }
 
 /* Writes work again: no failure for a while and, after a full disk, room. */

@@ -25,9 +25,10 @@
  * One job per transfer (x->vjob), RX_VERIFY_JOBS at once: a sender that
  * completes many catalogs at once makes the receiver hold no more of them
  * in memory than when they were verified in line; the others wait
- * (x->verify_wait) and start as jobs end. rx_verify_cancel joins a job and
- * drops its verdict: a transfer rejected, dropped, freed or whose layout
- * changes (xfer.c). quota.c does not evict a transfer while its catalog is
+ * (x->verify_wait, set and cleared only here) and start as jobs end.
+ * rx_verify_cancel joins a job and drops its verdict, or gives up the
+ * wait: a transfer rejected, dropped, freed or whose layout changes
+ * (xfer.c). quota.c does not evict a transfer while its catalog is
  * verified.
  */
 #include <errno.h>
@@ -136,6 +137,7 @@ void rx_verify_cancel(struct rx_xfer *x)
 {
 	struct rx_vjob *j = x->vjob;
 
+	x->verify_wait = 0;
 	if (!j)
 		return;
 	sl_pool_free(j->pool); /* waits for run to return, joins the thread */

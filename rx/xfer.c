@@ -17,13 +17,6 @@
 #define META_LEN (16 + 2 + SL_XFER_BODY)
 
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 void rx_xfer_free(struct rx_xfer *x)
 {
 	if (!x)
@@ -32,23 +25,18 @@ void rx_xfer_free(struct rx_xfer *x)
 	rx_rjob_cancel(x);
 	rx_tree_close(x);
 	rx_tree_drop(x);
-	for (size_t i = 0; i < x->nhf; i++)
-		free(x->hf[i].path);
-	free(x->hf);
 	rx_hasher_forget(x);
-	close_fd(&x->dirfd);
-	close_fd(&x->stream_fd);
-	close_fd(&x->done_fd);
-	close_fd(&x->spool_fd);
-	close_fd(&x->spool_idx_fd);
-	close_fd(&x->cat_fd);
+	sl_close_fd(&x->dirfd);
+	sl_close_fd(&x->stream_fd);
+	sl_close_fd(&x->done_fd);
+	rx_spool_free(x);
+	rx_storage_forget(x);
+	sl_close_fd(&x->cat_fd);
 	free(x->done);
 	free(x->written);
 	rx_writer_forget(x);
-	free(x->catalog);
 	free(x->cat_done);
-	free(x->pend);
-	free(x->spool);
+	rx_pend_free(x);
 	sl_manifest_free(x->manifest);
 	free(x);
 }
@@ -82,7 +70,7 @@ static void staging_gone(struct rx_ctx *c, struct rx_xfer *x)
 	rx_quota_add(c, x, -(int64_t)x->staged_bytes);
 	if (x->dirfd >= 0)
 		c->nstaged--;
-	close_fd(&x->dirfd);
+	sl_close_fd(&x->dirfd);
 }
 
 
@@ -105,7 +93,6 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 	}
 	rx_verify_cancel(x); /* a verdict on the old layout's catalog pieces */
 	rx_rjob_cancel(x);   /* a release or re-verification of the old layout */
-	x->verify_wait = 0;
 	free(x->done);
 	free(x->written);
 	free(x->cat_done);
@@ -113,8 +100,6 @@ int rx_xfer_alloc_maps(struct rx_xfer *x, const struct sl_xfer_hdr *h)
 	 * old maps (no spilled chunk is left: it moved them before it let go) */
 	rx_writer_forget(x);
 	x->written = written;
-	free(x->catalog);
-	x->catalog = NULL;
 	x->done = done;
 	x->cat_done = cat_done;
 	x->ndone = 0;
@@ -132,7 +117,7 @@ static void load_progress(struct rx_ctx *c, struct rx_xfer *x)
 		close(fd);
 	}
 	rx_spool_reload(x);
-	rx_quota_add(c, x, (int64_t)(x->ndone * x->hdr.chunk_size + x->spool_syms * x->symsize));
+	rx_quota_add(c, x, (int64_t)(x->ndone * x->hdr.chunk_size + rx_spool_syms(x) * x->symsize));
 }
 
 /* Load what a previous run left on disk; anything inconsistent is discarded.
@@ -179,24 +164,7 @@ static void load_disk_state(struct rx_ctx *c, struct rx_xfer *x)
 	x->release_wait = x->catalog_ok && x->ndone == h.nchunks;
 	sl_log(c->log, SL_LOG_INFO, "transfer %s: resumed from disk: %llu of %llu chunks staged, "
 	       "catalog %s, %zu blocks with spooled symbols", x->hex, (unsigned long long)x->ndone,
-	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", x->nspool);
-}
-
-int rx_xfer_load_catalog(struct rx_ctx *c, struct rx_xfer *x)
-{
-	uint8_t *cat = NULL;
-	size_t len = 0;
-
-	if (x->catalog)
-		return SL_OK;
-	if (sl_read_file_beneath(x->dirfd, "catalog", c->cfg->max_catalog, &cat, &len, NULL) != SL_OK)
-		return SL_ERR_IO;
-	if (len != x->hdr.catalog_len) {
-		free(cat);
-		return SL_ERR_CORRUPT;
-	}
-	x->catalog = cat;
-	return SL_OK;
+	       (unsigned long long)h.nchunks, x->catalog_ok ? "verified" : "incomplete", rx_spool_blocks(x));
 }
 
 /* Whether the ledger already holds this transfer id. */
@@ -241,7 +209,7 @@ static struct rx_xfer *xfer_new(struct rx_ctx *c, const uint8_t id[16], uint64_t
 		return NULL;
 	memcpy(x->id, id, 16);
 	sodium_bin2hex(x->hex, sizeof x->hex, id, 16);
-	x->dirfd = x->stream_fd = x->done_fd = x->spool_fd = x->spool_idx_fd = x->cat_fd = -1;
+	x->dirfd = x->stream_fd = x->done_fd = x->cat_fd = -1;
 	x->top_fd = x->data_fd = -1;
 	x->last_ns = now;
 	x->state = RX_X_DORMANT;
@@ -354,8 +322,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 	if (x->stream_fd < 0 || x->done_fd < 0) {
 		sl_log(c->log, SL_LOG_ERR, "transfer %s: cannot open staging files: %s", x->hex,
 		       strerror(errno));
-		close_fd(&x->stream_fd);
-		close_fd(&x->done_fd);
+		sl_close_fd(&x->stream_fd);
+		sl_close_fd(&x->done_fd);
 		free_window(x);
 		return SL_ERR_IO;
 	}
@@ -368,8 +336,8 @@ int rx_xfer_activate(struct rx_ctx *c, struct rx_xfer *x)
 	return SL_OK;
 }
 
-/* Leave memory: the window goes to the spool, the catalog and manifest are
- * dropped (a verified catalog stays on disk and is read again when needed). */
+/* Leave memory: the window goes to the spool, the manifest is dropped (the
+ * verified catalog is on disk, read again when needed: finish.c). */
 void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 {
 	if (x->state != RX_X_ACTIVE)
@@ -381,15 +349,12 @@ void rx_xfer_deactivate(struct rx_ctx *c, struct rx_xfer *x)
 	rx_xfer_checkpoint(c, x);
 	rx_tree_close(x);
 	free_window(x);
-	close_fd(&x->stream_fd);
-	close_fd(&x->done_fd);
-	close_fd(&x->spool_fd);
-	close_fd(&x->spool_idx_fd);
+	sl_close_fd(&x->stream_fd);
+	sl_close_fd(&x->done_fd);
+	rx_spool_close(x);
 	x->state = RX_X_DORMANT;
 	c->nactive--;
 	if (x->catalog_ok && !x->accepted) { /* accepted: the release's last steps need the manifest */
-		free(x->catalog);
-		x->catalog = NULL;
 		sl_manifest_free(x->manifest);
 		x->manifest = NULL;
 	}
@@ -410,7 +375,6 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 {
 	rx_verify_cancel(x);
 	rx_rjob_cancel(x);
-	x->verify_wait = 0;
 	rx_tree_forget(c, x);
 	if (c->writer) /* the spill goes with the rest of x's staging (staging_gone) */
 		(void)rx_writer_take_freed(c->writer, x);
@@ -421,18 +385,13 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x)
 		c->nactive--;
 		x->state = RX_X_DORMANT;
 	}
-	close_fd(&x->stream_fd);
-	close_fd(&x->done_fd);
-	close_fd(&x->spool_fd);
-	close_fd(&x->spool_idx_fd);
-	close_fd(&x->cat_fd);
+	sl_close_fd(&x->stream_fd);
+	sl_close_fd(&x->done_fd);
+	rx_spool_free(x);
+	sl_close_fd(&x->cat_fd);
 	staging_gone(c, x);
 	x->release_wait = 0;
-	x->nspool = 0;
-	x->spool_syms = 0;
-	x->npend = 0;
-	free(x->catalog);
-	x->catalog = NULL;
+	rx_pend_free(x);
 	sl_manifest_free(x->manifest);
 	x->manifest = NULL;
 }

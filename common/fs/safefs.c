@@ -124,6 +124,13 @@ int sl_pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return SL_OK;
 }
 
+void sl_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
 			  mode_t mode, struct sl_diag *d)
 {

@@ -75,5 +75,7 @@ int sl_fsync_dir(int dirfd, const char *path);
 int sl_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Read exactly len bytes at offset (SL_ERR_IO on short read). */
 int sl_pread_all(int fd, void *buf, size_t len, uint64_t off);
+/* *fd closed if it is open (>= 0), and set to -1. */
+void sl_close_fd(int *fd);
 
 #endif

@@ -346,3 +346,43 @@ Test(rx_disk, full_at_release_then_restart)
 	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
 	rxh_one_free(&a);
 }
+
+/* A held-up release is tried again on ticks 5 s after it was held up, then
+ * twice as long after each try (RX_RETRY_FIRST_NS doubling, storage.c),
+ * and on a transfer header at most once a second after the last try: each
+ * try that fails again is counted (release_deferred). */
+static void step(uint64_t ns, int header, struct rxh_one *a, uint64_t want, const char *what)
+{
+	if (ns)
+		rxh_tick(h, ns);
+	if (header)
+		rxh_send_hdr(h, &a->s, &a->t, NULL, 1);
+	cr_assert_eq(h->c.st.release_deferred, want, "%s: %llu tries failed", what,
+		     (unsigned long long)h->c.st.release_deferred);
+}
+
+Test(rx_disk, held_release_retry_schedule)
+{
+	struct rxh_one a;
+
+	need_root();
+	complete_on_a_full_disk(&a);
+	step(0, 0, &a, 1, "held up at T");
+	step(4000000000ull, 0, &a, 1, "T+4 s: not yet");
+	step(1500000000ull, 0, &a, 2, "T+5.5 s: tried after 5 s");
+	step(1000000000ull, 0, &a, 2, "T+6.5 s: next after 10 s");
+	step(8000000000ull, 0, &a, 2, "T+14.5 s: not yet");
+	step(3000000000ull, 0, &a, 3, "T+17.5 s: tried after 10 s");
+	step(0, 1, &a, 3, "a header at once: not tried");
+	step(1100000000ull, 0, &a, 3, "T+18.6 s: next after 20 s");
+	step(0, 1, &a, 4, "a header 1.1 s after the last try: tried");
+	step(1100000000ull, 0, &a, 4, "T+19.7 s: not yet");
+	cr_assert(!rxh_is_released(h, a.t.hex));
+	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
+	unfill();
+	for (int i = 0; i < 15 && !rxh_is_released(h, a.t.hex); i++)
+		rxh_tick(h, 1000000000ull);
+	rxh_settle(h);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released once the disk has room");
+	rxh_one_free(&a);
+}

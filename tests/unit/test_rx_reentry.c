@@ -55,7 +55,7 @@ Test(rx_reentry, activation_does_not_evict_the_transfer_it_activates)
 	cr_assert(x && x->state == RX_X_ACTIVE);
 	x = rx_xfer_find(&h->c, b.t.id);
 	cr_assert(x && x->state == RX_X_DORMANT);
-	cr_assert_eq(x->spool_syms, 1);
+	cr_assert_eq(rx_spool_syms(x), 1);
 	cr_assert_gt(h->c.st.quota_drops, 0);
 	rxh_one_free(&a);
 	rxh_one_free(&b);

@@ -294,7 +294,7 @@ Test(rx_release, reactivation_verifies_on_a_thread)
 	until_entered(&g, 1);
 	status_state(a->t.hex, st, sizeof st);
 	cr_assert_str_eq(st, "verifying");
-	spooled = x->spool_syms;
+	spooled = rx_spool_syms(x);
 	cr_assert_gt(spooled, 0, "its symbols are spooled meanwhile");
 
 	rxh_send_all(h, &o.s, &o.t, 0);
