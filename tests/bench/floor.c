@@ -2,7 +2,7 @@
  * on one core (a benchmark, never a test).
  *
  *   bench_floor [GIB [DIR [SYMSIZE]]]   GiB per step (default 1, max 64); DIR
- *                                       for the files (default $TMPDIR, else
+ *                                       for an unnamed file (O_TMPFILE; default $TMPDIR, else
  *                                       /var/tmp); symbol size (default 1396)
  *
  * Each step runs alone on this thread with the call pattern of the code, over
@@ -17,7 +17,7 @@
  *   seal      sl_wire_seal of each of the 144 symbols (tx)
  *   open      sl_wire_open in place of the 128 data symbols (rx; each open
  *             first copies a sealed datagram into the buffer: included)
- *   write     pwrite of each chunk to a new file: page-cache allocation and
+ *   write     pwrite of each chunk to an emptied file: page-cache allocation and
  *             copy (rx; the kernel's later writeback is not on this thread)
  *
  * Then the sums for tx (read + sha256 + fec + seal) and rx (open + write +
@@ -50,7 +50,7 @@ struct fl {
 	uint8_t *data;         /* one chunk of random payload, K symbols */
 	uint8_t *dg;           /* (K + M) sealed datagrams */
 	uint8_t *parity;       /* M symbols */
-	char path[4096];
+	int fd;                /* the file the write and read steps use, unlinked at once */
 };
 
 static double per_gb(const struct fl *f, double cpu)
@@ -58,36 +58,34 @@ static double per_gb(const struct fl *f, double cpu)
 	return cpu / ((double)f->chunk * (double)f->nchunks / 1e9);
 }
 
+/* Into an empty file each time: the page cache is allocated as for a new one. */
 static double step_write(struct fl *f)
 {
-	int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	double c0 = bench_thread_cpu(), c;
-	if (fd < 0)
-		bench_die("cannot create the file in DIR");
+	double c0, c;
+
+	if (ftruncate(f->fd, 0) != 0)
+		bench_die("cannot empty the file");
+	c0 = bench_thread_cpu();
 	for (size_t i = 0; i < f->nchunks; i++)
-		if (pwrite(fd, f->data, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
+		if (pwrite(f->fd, f->data, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
 			bench_die("pwrite failed (disk full?)");
 	c = bench_thread_cpu() - c0;
-	close(fd);
 	return per_gb(f, c);
 }
 
 static double step_read(struct fl *f)
 {
-	int fd = open(f->path, O_RDONLY);
 	uint8_t *buf = bench_xmalloc(f->chunk);
 	double c0, c;
-	if (fd < 0)
-		bench_die("cannot open the file");
+
 	for (size_t i = 0; i < f->nchunks; i++) /* warm the page cache first */
-		if (pread(fd, buf, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
+		if (pread(f->fd, buf, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
 			bench_die("pread failed");
 	c0 = bench_thread_cpu();
 	for (size_t i = 0; i < f->nchunks; i++)
-		if (pread(fd, buf, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
+		if (pread(f->fd, buf, f->chunk, (off_t)(i * f->chunk)) != (ssize_t)f->chunk)
 			bench_die("pread failed");
 	c = bench_thread_cpu() - c0;
-	close(fd);
 	free(buf);
 	return per_gb(f, c);
 }
@@ -199,7 +197,10 @@ static void setup(struct fl *f, int argc, char **argv)
 	f->dg = bench_xmalloc((K + M) * sl_wire_dgram_size((uint16_t)f->symsize));
 	for (size_t i = 0; i < (size_t)K * f->symsize; i++)
 		f->data[i] = (uint8_t)(rand() >> 7);
-	snprintf(f->path, sizeof f->path, "%s/bench_floor.%d", dir, (int)getpid());
+	/* a file without a name: nothing is left behind, whatever happens */
+	f->fd = open(dir, O_RDWR | O_TMPFILE, 0600);
+	if (f->fd < 0)
+		bench_die("cannot make a file in DIR (O_TMPFILE)");
 	if (sl_crypto_init())
 		bench_die("crypto init");
 }
@@ -258,7 +259,7 @@ int main(int argc, char **argv)
 	setup(&f, argc, argv);
 	w = best(&f, step_write);
 	r = best(&f, step_read);
-	unlink(f.path);
+	close(f.fd);
 	h = best(&f, step_sha256);
 	e = best(&f, step_fec);
 	s = best(&f, step_seal);
