@@ -106,6 +106,16 @@ static void unfill(void)
 	cr_assert_eq(unlink(p), 0);
 }
 
+/* Room again on the disk: ticks (1 s each, at most 15) until a's held-up
+ * release is done, then the threads settled. */
+static void unfill_and_tick(const struct rxh_one *a)
+{
+	unfill();
+	for (int i = 0; i < 15 && !rxh_is_released(h, a->t.hex); i++)
+		rxh_tick(h, 1000000000ull);
+	rxh_settle(h);
+}
+
 /* The status file's "storage" line (static buffer; "" if none). */
 static const char *storage_line(void)
 {
@@ -286,10 +296,7 @@ Test(rx_disk, full_at_release_then_tick)
 	rxh_tick(h, 6000000000ull); /* tried again: still full */
 	cr_assert(!rxh_is_released(h, a.t.hex));
 	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
-	unfill();
-	for (int i = 0; i < 15 && !rxh_is_released(h, a.t.hex); i++)
-		rxh_tick(h, 1000000000ull);
-	rxh_settle(h);
+	unfill_and_tick(&a);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released by a tick");
 	cr_assert_eq(rxh_audit_count(h, "released", a.t.hex), 1);
 	rxh_one_free(&a);
@@ -339,9 +346,7 @@ Test(rx_disk, full_at_release_then_restart)
 	cr_assert_eq(rxh_restart(h), SL_OK);
 	rxh_tick(h, 1000000000ull);
 	cr_assert(!rxh_is_released(h, a.t.hex));
-	unfill();
-	for (int i = 0; i < 15 && !rxh_is_released(h, a.t.hex); i++)
-		rxh_tick(h, 1000000000ull);
+	unfill_and_tick(&a);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released after the restart");
 	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
 	rxh_one_free(&a);
@@ -379,10 +384,7 @@ Test(rx_disk, held_release_retry_schedule)
 	step(1100000000ull, 0, &a, 4, "T+19.7 s: not yet");
 	cr_assert(!rxh_is_released(h, a.t.hex));
 	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
-	unfill();
-	for (int i = 0; i < 15 && !rxh_is_released(h, a.t.hex); i++)
-		rxh_tick(h, 1000000000ull);
-	rxh_settle(h);
+	unfill_and_tick(&a);
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n), "released once the disk has room");
 	rxh_one_free(&a);
 }
