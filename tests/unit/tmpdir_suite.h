@@ -1,7 +1,7 @@
 /* tmpdir_suite.h — the fixture of a Criterion test file whose every test
  * works in a fresh directory of its own (tmpdir.h): `tmp` is its path and
- * `tmp_fd` the directory opened; tmp_setup makes it as
- * /tmp/sluice-PROGRAM-XXXXXX (PROGRAM: the test binary's name), and
+ * `tmp_fd` the directory opened; tmp_setup makes it with mkdtemp under
+ * /tmp, named after the test binary (e.g. /tmp/sluice-test_link-a1B2c3), and
  * tmp_teardown removes it with everything in it however the test ended.
  * Include it once, from the test file; a fixture that does more calls
  * these from its own init and fini. */
