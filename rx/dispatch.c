@@ -214,10 +214,13 @@ static int spool_meanwhile(struct rx_ctx *c, struct rx_xfer *x, const struct sl_
 	return rx_xfer_spool_symbol(c, x, h->block, h->k, h->row, body) == SL_OK;
 }
 
+/* found: the transfer rx_handle looked up for this symbol before opening it
+ * (the same id: the header is authenticated as it was read), or NULL when
+ * it did not look. */
 static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struct sl_wire_hdr *h,
-		      const uint8_t *body, uint64_t now)
+		      const uint8_t *body, uint64_t now, struct rx_xfer *const *found)
 {
-	struct rx_xfer *x = rx_xfer_find(c, h->xfer);
+	struct rx_xfer *x = found ? *found : rx_xfer_find(c, h->xfer);
 	struct rx_slot *s;
 
 	if (!x) {
@@ -277,11 +280,15 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 /* A data symbol whose block is in its window already is decrypted straight
  * into its row there (the header read before the tag only chooses where;
  * every decision is taken after it, as for any datagram), the rest in place. */
+static void handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_wire_hdr *hp,
+			  const uint8_t *body, uint64_t now, struct rx_xfer *const *found);
+
 void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 {
 	struct sl_wire_hdr h;
 	const uint8_t *body = NULL;
-	const struct rx_xfer *x = sl_wire_peek(dg, len, &h) == SL_OK ? rx_xfer_find(c, h.xfer) : NULL;
+	int symbol = sl_wire_peek(dg, len, &h) == SL_OK && h.type == SL_T_SYMBOL;
+	struct rx_xfer *x = symbol ? rx_xfer_find(c, h.xfer) : NULL; /* once, also for on_symbol */
 	uint8_t *to = x ? rx_slot_target(x, &h) : NULL;
 	int r;
 
@@ -291,11 +298,17 @@ void rx_handle(struct rx_ctx *c, uint8_t *dg, size_t len, uint64_t now)
 	} else {
 		r = sl_wire_open(c->wire, dg, len, &h, &body);
 	}
-	rx_handle_opened(c, len, r, &h, body, now);
+	handle_opened(c, len, r, &h, body, now, symbol && h.type == SL_T_SYMBOL ? &x : NULL);
 }
 
 void rx_handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_wire_hdr *hp,
 		      const uint8_t *body, uint64_t now)
+{
+	handle_opened(c, len, r, hp, body, now, NULL);
+}
+
+static void handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_wire_hdr *hp,
+			  const uint8_t *body, uint64_t now, struct rx_xfer *const *found)
 {
 	struct sl_wire_hdr h;
 	struct rx_session *s;
@@ -331,7 +344,7 @@ void rx_handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_wire_
 		on_xfer(c, s, &h, body, now);
 		break;
 	case SL_T_SYMBOL:
-		on_symbol(c, s, &h, body, now);
+		on_symbol(c, s, &h, body, now, found);
 		break;
 	}
 }
