@@ -347,6 +347,7 @@ static void handle_opened(struct rx_ctx *c, size_t len, int r, const struct sl_w
 		on_symbol(c, s, &h, body, now, found);
 		break;
 	}
+	rx_xfer_drop_evicted(c); /* what a quota marked to make room for this datagram */
 }
 
 /* x is complete, released once the writer and the hasher are done with it
@@ -360,6 +361,43 @@ static void release_written(struct rx_ctx *c, struct rx_xfer *x, int final)
 		(void)rx_hasher_wait(x->hasher, x, why, sizeof why); /* its verdict: at release */
 	}
 	rx_release(c, x);
+}
+
+/* An active x's checkpoint this tick, and its timeout when it is due. */
+static void checkpoint_or_time_out(struct rx_ctx *c, struct rx_xfer *x, uint64_t now, int final, int ckpt)
+{
+	int wbusy;
+
+	if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final) || x->rjob)
+		return; /* complete: a delta copying from its base, files being written, or released */
+	/* before this tick's checkpoint is queued */
+	wbusy = !final && x->writer && rx_writer_busy(x->writer, x);
+	if (ckpt && x->tree && x->writer && !final)
+		rx_writer_checkpoint(x->writer, x); /* done by the writer thread: not waited for */
+	else if (ckpt)
+		rx_xfer_checkpoint(c, x);
+	if (final)
+		rx_xfer_timeout(c, x, "input ended before the transfer was complete");
+	else if (wbusy)
+		return; /* timed out once the writer has moved its spill: not waited for here */
+	else if (x->tail_deadline_ns && now >= x->tail_deadline_ns)
+		rx_xfer_timeout(c, x, "the sender finished its passes");
+	else if (now - x->last_ns >= c->cfg->timeout_ns)
+		rx_xfer_timeout(c, x, "no data for the timeout period");
+}
+
+/* Staging idle for longer than --keep-incomplete removed. */
+static void expire_idle(struct rx_ctx *c, uint64_t now)
+{
+	struct rx_xfer *x = c->xfers, *next;
+
+	for (; x; x = next) {
+		next = x->next;
+		if (!rx_quota_idle(c, x, now))
+			continue;
+		rx_xfer_drop(c, x, "expired", "incomplete staging idle for longer than --keep-incomplete");
+		c->st.expired++;
+	}
 }
 
 void rx_tick(struct rx_ctx *c, uint64_t now, int final)
@@ -376,6 +414,7 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 		if (dt != RX_DT_WAIT) /* once a second: held-up releases tried again */
 			rx_release_held(c, now, dt == RX_DT_ENDED);
 	}
+	rx_xfer_drop_evicted(c);
 	/* The input ended: each release to its end, through the writer's and the
 	 * hasher's work, a delta's copy and the release jobs (a few rounds: each
 	 * can hand on to another). */
@@ -387,32 +426,19 @@ void rx_tick(struct rx_ctx *c, uint64_t now, int final)
 				rx_base_wait(x); /* finish copying from the base, then release */
 			if (rx_base_job_done(x)) /* a delta's copy from its base is done: release */
 				rx_release(c, x);
+			rx_xfer_drop_evicted(c); /* never x: room is not made by evicting its asker */
 		}
 		if (final)
 			rx_rjob_poll(c, 1);
 	}
 	for (struct rx_xfer *x = c->xfers; x; x = x->next) {
-		if (x->state != RX_X_ACTIVE || ((x->basejob || x->release_writer) && !final) || x->rjob)
-			continue; /* complete: a delta copying from its base, files being written, or released */
-		/* before this tick's checkpoint is queued */
-		int wbusy = !final && x->writer && rx_writer_busy(x->writer, x);
-		if (ckpt && x->tree && x->writer && !final)
-			rx_writer_checkpoint(x->writer, x); /* done by the writer thread: not waited for */
-		else if (ckpt)
-			rx_xfer_checkpoint(c, x);
-		if (final)
-			rx_xfer_timeout(c, x, "input ended before the transfer was complete");
-		else if (wbusy)
-			continue; /* timed out once the writer has moved its spill: not waited for here */
-		else if (x->tail_deadline_ns && now >= x->tail_deadline_ns)
-			rx_xfer_timeout(c, x, "the sender finished its passes");
-		else if (now - x->last_ns >= c->cfg->timeout_ns)
-			rx_xfer_timeout(c, x, "no data for the timeout period");
+		checkpoint_or_time_out(c, x, now, final, ckpt);
+		rx_xfer_drop_evicted(c); /* x's window spooled: never x, the asker */
 	}
 	if (ckpt)
 		c->last_ckpt_ns = now;
 	if (now - c->last_expire_ns >= 60000000000ull) {
-		rx_quota_expire(c, now);
+		expire_idle(c, now);
 		c->last_expire_ns = now;
 	}
 	/* Once a second, and at once after an outcome, so the status file never

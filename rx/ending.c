@@ -1,5 +1,6 @@
 /* ending.c — how a staged transfer ends without a release: rejected, timed
- * out (staging kept for a repeat pass), or dropped by a quota; and forgotten. */
+ * out (staging kept for a repeat pass), or dropped by a quota (evicted for
+ * room once the work that marked it is over, or expired); and forgotten. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,19 @@ void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const 
 	sl_remove_tree(c->relstage_fd, x->hex, NULL);
 	sl_fsync_dir(c->xfer_fd, ".");
 	rx_xfer_forget(c, x);
+}
+
+void rx_xfer_drop_evicted(struct rx_ctx *c)
+{
+	struct rx_xfer *x = c->nevicting ? c->xfers : NULL, *next;
+
+	for (; x; x = next) {
+		next = x->next; /* dropping x frees x alone */
+		if (x->evicted) {
+			rx_xfer_drop(c, x, "evicted", x->evicted);
+			c->st.evicted++;
+		}
+	}
 }
 
 /* Missing chunks as ranges, and the files they touch. */

@@ -43,7 +43,7 @@
  *               the thread to stop (checked between files), joins it and
  *               drops its verdict; and the choices that would deactivate,
  *               expire or time out a transfer pass over one with a job
- *               (rx_xfer_activate's room, rx_storage_tick, rx_quota_expire,
+ *               (rx_xfer_activate's room, rx_storage_tick, rx_quota_idle,
  *               rx_tick's timeouts). A transfer with a complete catalog and
  *               every chunk receives nothing more meanwhile (its blocks are
  *               done); one being verified again is not active, its symbols

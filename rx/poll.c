@@ -7,8 +7,8 @@
  * rejected), a release's phases by release.c (rx_release), and a dormant
  * transfer's catalog verified again makes it active, its blocks decoded
  * from the spool. rx_tick and a reload (main.c) call these; a verdict can
- * place chunks and a quota evict another transfer meanwhile, so the list of
- * transfers is walked again after each.
+ * place chunks and a quota mark another transfer to go meanwhile, so the
+ * marked ones are dropped and the list of transfers walked again after each.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,9 +95,12 @@ void rx_rjob_poll(struct rx_ctx *c, int wait)
 {
 	int left;
 
-	for (unsigned n = 0; n < 4 * RX_MAX_KNOWN + 64; n++) /* each step ends a job or a phase */
-		if (!apply_one(c, wait, &left) && !(wait && left))
+	for (unsigned n = 0; n < 4 * RX_MAX_KNOWN + 64; n++) { /* each step ends a job or a phase */
+		int applied = apply_one(c, wait, &left);
+		rx_xfer_drop_evicted(c);
+		if (!applied && !(wait && left))
 			return;
+	}
 }
 
 void rx_verify_poll(struct rx_ctx *c, int wait)
@@ -114,9 +117,12 @@ void rx_verify_poll(struct rx_ctx *c, int wait)
 				rx_storage_failed(c, x, "syncing the catalog", err);
 			rx_catalog_verified(c, x, r, out, t0);
 			rx_verify_free(j);
+			rx_xfer_drop_evicted(c);
 		}
 		/* complete catalogs that waited for a thread, while there is room */
-		while ((x = rx_verify_next_waiting(c)) != NULL)
+		while ((x = rx_verify_next_waiting(c)) != NULL) {
 			rx_catalog_complete(c, x);
+			rx_xfer_drop_evicted(c);
+		}
 	} while (wait && c->nverify);
 }

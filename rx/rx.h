@@ -47,12 +47,13 @@
  *
  * Layers (tests/lint/rx_layers.py checks them): a file calls the files of
  * its own layer and below, never above, and files never call each other in
- * a circle (one exception, listed there: quota.c evicting a transfer for
- * room). What a lower layer finds out that an upper one acts on, it returns
- * (a value, a transfer, an enum, a flag in x) instead of calling back up:
- * verify.c and finish.c say which jobs are over and poll.c applies their
- * verdicts, storage.c's tick says whether held-up releases are due, the
- * spool hands rows to assemble.c.
+ * a circle. What a lower layer finds out that an upper one acts on, it
+ * returns (a value, a transfer, an enum, a flag in x) instead of calling
+ * back up: verify.c and finish.c say which jobs are over and poll.c applies
+ * their verdicts, storage.c's tick says whether held-up releases are due,
+ * the spool hands rows to assemble.c, and quota.c marks the transfers it
+ * evicts for room (x->evicted), which dispatch.c and poll.c drop when the
+ * datagram, tick step or verdict that needed the room is over.
  *   L1 main setup options sandbox opener: the daemon, its start and stop
  *   L2 dispatch status poll: datagrams, ticks, the threads' verdicts applied
  *   L3 place layout: decoded blocks placed, a transfer's header and layout
@@ -205,6 +206,8 @@ struct rx_xfer {
 	struct rx_pend *pend;       /* chunks done since the last checkpoint (pending.c) */
 	struct rx_spool *sp;        /* symbols of blocks evicted undecoded (spool.c) */
 	int activating;             /* being made active: never evicted for the room its activation makes */
+	const char *evicted;        /* marked by quota.c to go for room (why): no longer counted, and
+				     * dropped when the datagram or tick is over; NULL */
 	uint64_t last_ns;           /* last symbol or header */
 	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
 	uint64_t staged_bytes;      /* disk it holds: chunks staged and symbols spooled */
@@ -331,6 +334,7 @@ struct rx_ctx {
 	uint64_t staged_bytes;      /* sum over known transfers */
 	uint64_t unvouched_bytes;   /* ... of those without a verified catalog */
 	unsigned nstaged;           /* transfers with a staging directory */
+	unsigned nevicting;         /* ... of those marked to go for room (x->evicted) */
 	uint64_t last_expire_ns;
 	uint64_t status_outcomes;   /* outcomes counted when the status file was last written */
 	struct rx_bucket log_bucket, audit_bucket;
@@ -402,6 +406,11 @@ void rx_xfer_release_staging(struct rx_ctx *c, struct rx_xfer *x);
 
 /* Remove a transfer's staging for good (quota eviction, expiry), audited. */
 void rx_xfer_drop(struct rx_ctx *c, struct rx_xfer *x, const char *event, const char *why);
+/* Drop the transfers a quota marked to make room (x->evicted), each audited
+ * and counted as evicted. Called by the work that may have marked some, once
+ * it is over: the handling of a datagram, a tick's steps, a verdict applied
+ * (dispatch.c, poll.c). Nothing else is dropped or freed. */
+void rx_xfer_drop_evicted(struct rx_ctx *c);
 
 /* spool.c: symbols of blocks evicted undecoded (see there). */
 int rx_xfer_spool_symbol(struct rx_ctx *c, struct rx_xfer *x, uint64_t block, uint16_t k,
@@ -441,16 +450,21 @@ void rx_pend_free(struct rx_xfer *x);
 
 /* quota.c */
 /* Room for n more staged bytes for x (catalog: a catalog piece, held to the
- * total only): 0, or SL_ERR_TOOBIG (counted). May evict other transfers'
- * unvouched staging. */
+ * total only): 0, or SL_ERR_TOOBIG (counted; always for an x marked to go).
+ * May mark other transfers' unvouched staging to go (x->evicted): it stops
+ * counting at once, and rx_xfer_drop_evicted removes it. */
 int rx_quota_room(struct rx_ctx *c, struct rx_xfer *x, uint64_t n, int catalog);
 void rx_quota_add(struct rx_ctx *c, struct rx_xfer *x, int64_t n);
-/* A new staging directory may be created (evicting the idlest unvouched one if need be). */
+/* A new staging directory may be created (marking the idlest unvouched one
+ * to go if need be). */
 int rx_quota_new_staging(struct rx_ctx *c, const struct rx_xfer *except);
+/* x's staging is gone (xfer.c): its bytes and directory, and its mark, out
+ * of the counts, exactly once. */
+void rx_quota_gone(struct rx_ctx *c, struct rx_xfer *x);
 /* x's catalog verified: its bytes move from unvouched to vouched. */
 void rx_quota_vouched(struct rx_ctx *c, struct rx_xfer *x);
-/* Remove idle staging older than --keep-incomplete. */
-void rx_quota_expire(struct rx_ctx *c, uint64_t now);
+/* 1: x is staging idle for longer than --keep-incomplete (dispatch.c removes it). */
+int rx_quota_idle(const struct rx_ctx *c, const struct rx_xfer *x, uint64_t now);
 /* Default --max-staging from the free space of STATE. */
 uint64_t rx_quota_default_staging(int state_fd);
 

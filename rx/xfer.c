@@ -67,9 +67,7 @@ static void free_window(struct rx_xfer *x)
  * no longer count against the quotas. */
 static void staging_gone(struct rx_ctx *c, struct rx_xfer *x)
 {
-	rx_quota_add(c, x, -(int64_t)x->staged_bytes);
-	if (x->dirfd >= 0)
-		c->nstaged--;
+	rx_quota_gone(c, x);
 	sl_close_fd(&x->dirfd);
 }
 

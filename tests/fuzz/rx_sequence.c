@@ -216,6 +216,18 @@ static void check(struct world *w)
 		abort();
 }
 
+/* Between datagrams and ticks the quota's totals are the transfers' sums
+ * and no transfer is left marked to go (quota.c, ending.c). */
+static void check_quota(const struct world *w)
+{
+	char why[256];
+
+	if (!rxh_quota_agrees(w->h, why, sizeof why)) {
+		fprintf(stderr, "quota: %s\n", why);
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -230,11 +242,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rxh_wipe(world->h) != SL_OK || rxh_start(world->h) != SL_OK)
 		abort();
 	world->h->release_nowait = 0;
-	while (in.n && ops++ < 2000)
+	while (in.n && ops++ < 2000) {
 		run(world, &in, ss, live);
+		check_quota(world);
+	}
 	world->h->release_nowait = 0;
 	rxh_settle(world->h);
 	check(world);
+	check_quota(world);
 	for (int i = 0; i < NS; i++)
 		if (live[i])
 			rxh_session_free(&ss[i]);

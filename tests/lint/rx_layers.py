@@ -16,19 +16,11 @@ import re
 import sys
 
 # Calls allowed against the table, each with why: a circle not yet taken
-# apart. (caller file, callee function) -> why
-EXCEPTIONS = {
-    # Room for staged bytes evicts the idlest unvouched transfer there and
-    # then (rx_quota_room, rx_quota_new_staging), and spool.c (L8) asks for
-    # room for each symbol of a slot evicted undecoded, also while a transfer
-    # goes dormant (xfer.c, L5): so quota.c drops another transfer's staging
-    # (ending.c, L5). Raising the decision to the callers would ask room for
-    # a slot's symbols at once and change what is evicted when. The victim is
-    # never the transfer the room is for, nor one being made active
-    # (x->activating), and callers walking c->xfers read x->next after each
-    # call or walk by id (release.c): tests/unit/test_rx_reentry.c.
-    ('quota', 'rx_xfer_drop'): 'eviction for room (quota.c -> ending.c)',
-}
+# apart. (caller file, callee function) -> why. None now: quota.c, which
+# evicted another transfer for room by calling back up into ending.c, marks
+# it instead (x->evicted) and dispatch.c and poll.c drop it
+# (tests/unit/test_rx_reentry.c).
+EXCEPTIONS = {}
 
 DEF_RE = re.compile(r'^(?!static)[a-z][^\n;]*?\b(rx_\w+)\s*\(', re.M)
 LAYER_RE = re.compile(r'^ \*\s+L(\d+)\s+([a-z_ ]+?)\s*:', re.M)

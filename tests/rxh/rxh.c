@@ -856,3 +856,22 @@ uint64_t rxh_staging_bytes(const struct rxh *h)
 	}
 	return sum;
 }
+
+int rxh_quota_agrees(const struct rxh *h, char *why, size_t cap)
+{
+	uint64_t staged = 0, unvouched = 0;
+	unsigned nstaged = 0, marked = 0;
+
+	for (const struct rx_xfer *x = h->c.xfers; x; x = x->next) {
+		staged += x->staged_bytes;
+		unvouched += x->catalog_ok ? 0 : x->staged_bytes;
+		nstaged += x->dirfd >= 0;
+		marked += x->evicted != NULL;
+	}
+	snprintf(why, cap, "staged %llu (sum %llu), unvouched %llu (sum %llu), nstaged %u (count %u), "
+		 "nevicting %u (marked %u)", (unsigned long long)h->c.staged_bytes,
+		 (unsigned long long)staged, (unsigned long long)h->c.unvouched_bytes,
+		 (unsigned long long)unvouched, h->c.nstaged, nstaged, h->c.nevicting, marked);
+	return staged == h->c.staged_bytes && unvouched == h->c.unvouched_bytes &&
+	       nstaged == h->c.nstaged && !h->c.nevicting && !marked;
+}

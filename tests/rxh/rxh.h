@@ -158,5 +158,9 @@ int rxh_is_released(const struct rxh *h, const char *hex);
 unsigned rxh_audit_count(const struct rxh *h, const char *event, const char *hex);
 /* Bytes under STATE/xfer and STATE/release (staging). */
 uint64_t rxh_staging_bytes(const struct rxh *h);
+/* The quota's totals agree with the known transfers (staged bytes, those
+ * of unvouched ones, transfers with staging) and none is left marked to go
+ * (x->evicted) between datagrams and ticks: 1; else 0 and why. */
+int rxh_quota_agrees(const struct rxh *h, char *why, size_t cap);
 
 #endif

@@ -60,3 +60,84 @@ Test(rx_reentry, activation_does_not_evict_the_transfer_it_activates)
 	rxh_one_free(&a);
 	rxh_one_free(&b);
 }
+
+/* Room is made by marking the idlest unvouched transfer (quota.c): from the
+ * mark on its bytes no longer count, it gets no room itself, and it is
+ * dropped (audited, counted) only by rx_xfer_drop_evicted, which dispatch.c
+ * and poll.c call when the work that needed the room is over. */
+Test(rx_reentry, room_marks_the_victim_and_the_caller_drops_it)
+{
+	struct rxh_one a, b;
+	struct rx_xfer *xa, *xb;
+	char why[256];
+
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 200000, 43, NULL), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &b, 200000, 44, NULL), SL_OK);
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	rxh_send_blocks(h, &a.s, &a.t, a.t.hdr.catalog_blocks, a.t.hdr.catalog_blocks + 2); /* no catalog */
+	rxh_tick(h, 1000000000ull);
+	rxh_send_hdr(h, &b.s, &b.t, NULL, 0);
+	xa = rx_xfer_find(&h->c, a.t.id);
+	xb = rx_xfer_find(&h->c, b.t.id);
+	cr_assert(xa && xb && !xa->catalog_ok && xa->staged_bytes > 0);
+	cr_assert(rxh_quota_agrees(h, why, sizeof why), "%s", why);
+	h->cfg.max_unvouched = h->c.unvouched_bytes; /* full */
+
+	cr_assert_eq(rx_quota_room(&h->c, xb, 1, 0), SL_OK, "room made by marking A");
+	cr_assert_eq(rx_xfer_find(&h->c, a.t.id), xa, "marked, not freed under the caller");
+	cr_assert_not_null(xa->evicted);
+	cr_assert_eq(h->c.nevicting, 1);
+	cr_assert_eq(h->c.st.evicted, 0);
+	cr_assert_eq(rxh_audit_count(h, "evicted", a.t.hex), 0);
+	cr_assert_eq(rx_quota_room(&h->c, xb, xa->staged_bytes, 0), SL_OK, "A's bytes no longer count");
+	cr_assert_eq(rx_quota_room(&h->c, xa, 1, 0), SL_ERR_TOOBIG, "no room for a transfer going");
+	cr_assert_eq(h->c.nevicting, 1, "marked once");
+	cr_assert(!rxh_quota_agrees(h, why, sizeof why), "a transfer left marked is seen: %s", why);
+
+	rx_xfer_drop_evicted(&h->c);
+	cr_assert_null(rx_xfer_find(&h->c, a.t.id));
+	cr_assert_not_null(rx_xfer_find(&h->c, b.t.id));
+	cr_assert_eq(h->c.st.evicted, 1);
+	cr_assert_eq(rxh_audit_count(h, "evicted", a.t.hex), 1);
+	cr_assert(rxh_quota_agrees(h, why, sizeof why), "%s", why);
+	rxh_one_free(&a);
+	rxh_one_free(&b);
+}
+
+/* Two transfers time out in one tick; the first one's window goes to its
+ * spool, whose room evicts the other (idler, unvouched). The other is
+ * evicted once and not timed out as well: it is dropped before the tick's
+ * walk reaches it. */
+Test(rx_reentry, a_timeout_that_evicts_another_does_not_time_it_out_too)
+{
+	struct rxh_one a, b;
+	struct rx_xfer *x;
+	char why[256];
+
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 100000, 45, NULL), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &b, 100000, 46, NULL), SL_OK);
+	h->cfg.max_unvouched = (uint64_t)b.t.symsize + b.t.symsize / 2; /* one spooled row fits */
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0);
+	for (unsigned r = 0; r < 3; r++) /* A's first chunk: 3 rows, not decoded */
+		rxh_send_symbol(h, &a.s, &a.t, a.t.hdr.catalog_blocks, r);
+	rxh_tick(h, 1000000000ull);
+	rxh_send_hdr(h, &b.s, &b.t, NULL, 0);
+	for (unsigned r = 0; r < 3; r++)
+		rxh_send_symbol(h, &b.s, &b.t, b.t.hdr.catalog_blocks, r);
+	cr_assert_eq(h->c.xfers, rx_xfer_find(&h->c, b.t.id), "B, the newest, is walked first");
+	cr_assert_eq(rx_xfer_find(&h->c, a.t.id)->state, RX_X_ACTIVE);
+
+	rxh_tick(h, h->cfg.timeout_ns + 1);
+	cr_assert_eq(rxh_audit_count(h, "timeout", b.t.hex), 1);
+	cr_assert_eq(rxh_audit_count(h, "evicted", a.t.hex), 1);
+	cr_assert_eq(rxh_audit_count(h, "timeout", a.t.hex), 0, "A was timed out as well as evicted");
+	cr_assert_null(rx_xfer_find(&h->c, a.t.id));
+	x = rx_xfer_find(&h->c, b.t.id);
+	cr_assert(x && x->state == RX_X_DORMANT);
+	cr_assert_eq(rx_spool_syms(x), 1);
+	cr_assert(rxh_quota_agrees(h, why, sizeof why), "%s", why);
+	rxh_one_free(&a);
+	rxh_one_free(&b);
+}
