@@ -123,22 +123,6 @@ static int file_fd(struct rx_xfer *x, size_t i)
 	return fd;
 }
 
-/* The first non-empty file holding stream offset off. */
-static size_t file_at(const struct sl_manifest *m, uint64_t off)
-{
-	size_t lo = 0, hi = m->nfiles;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (m->files[mid].offset + m->files[mid].size <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	while (lo < m->nfiles && m->files[lo].size == 0)
-		lo++;
-	return lo;
-}
-
 /* Write the pieces queued in ops[0..n) (c->uio: pwrite or io_uring) and
  * wait for them; each file's writeback starts at once, and it is dirty
  * until the next rx_tree_sync(). */
@@ -177,7 +161,7 @@ static int write_pieces(struct rx_ctx *c, struct rx_xfer *x, struct sl_uio_op *o
 static int files_write(struct rx_ctx *c, struct rx_xfer *x, uint64_t off, uint8_t *buf, size_t len)
 {
 	const struct sl_manifest *m = x->manifest;
-	size_t i = file_at(m, off), file[RX_FDC];
+	size_t i = sl_manifest_file_at(m->files, m->nfiles, off), file[RX_FDC];
 	struct sl_uio_op ops[RX_FDC];
 	struct sl_diag d = { "" };
 	unsigned n = 0;
@@ -342,8 +326,10 @@ static int create_tree(struct rx_ctx *c, struct rx_xfer *x, char *why, size_t wl
 	return SL_OK;
 }
 
-/* The hasher thread's own copy of the file table (the manifest object is
- * replaced when rx re-verifies it). */
+/* The hasher and writer threads' own copy of the file table, each line a
+ * deep copy (its own path): the manifest object is replaced when rx
+ * re-verifies it, so the threads never read x->manifest. Freed by
+ * rx_tree_drop(). */
 static int hasher_files(struct rx_xfer *x)
 {
 	const struct sl_manifest *m = x->manifest;
@@ -354,9 +340,7 @@ static int hasher_files(struct rx_xfer *x)
 	if (!x->hf)
 		return SL_ERR_NOMEM;
 	for (size_t i = 0; i < m->nfiles; i++) {
-		x->hf[i].offset = m->files[i].offset;
-		x->hf[i].size = m->files[i].size;
-		memcpy(x->hf[i].sha256, m->files[i].sha256, 32);
+		x->hf[i] = m->files[i];
 		x->hf[i].path = strdup(m->files[i].path);
 		if (!x->hf[i].path) {
 			x->nhf = i;

@@ -83,7 +83,7 @@ static int read_back(struct rx_xfer *x, uint64_t off, uint8_t *buf, size_t len)
 	size_t i = x->hx->file;
 
 	while (len) {
-		const struct rx_hfile *f;
+		const struct sl_manifest_file *f;
 		uint64_t at;
 		size_t n;
 		if (i >= x->nhf)
@@ -126,7 +126,7 @@ static int feed(struct rx_xfer *x, const uint8_t *p, size_t len)
 	uint8_t dig[32];
 
 	for (;;) {
-		const struct rx_hfile *f;
+		const struct sl_manifest_file *f;
 		size_t n;
 		while (x->hx->file < x->nhf && x->hf[x->hx->file].size == 0) {
 			sl_sha256("", 0, dig);

@@ -31,9 +31,11 @@
  * bounded by --window slots per transfer, not by transfer size, the writer's
  * queue (--writer-queue bytes), and per chunk of an active transfer a few
  * bits (done, written, spilled: donemap.h); per file of a verified catalog
- * the parsed manifest line (x->manifest) and the hasher's copy of it
- * (struct rx_hfile: offset, size, SHA-256 and the path), about 2 x (72 bytes
- * + the path) a file; a file descriptor cache of RX_FDC and WFDC.
+ * the parsed manifest line (x->manifest) and, while its tree is open, the
+ * writer and hasher threads' deep copy of it (x->hf: the same struct
+ * sl_manifest_file, 80 bytes, with its own copy of the path), about
+ * 2 x (80 bytes + the path) a file; a file descriptor cache of RX_FDC and
+ * WFDC.
  *
  * Quotas (quota.c): what a sender can make the receiver hold is bounded —
  * declared size (policy max-bytes and --max-staging), staged transfers
@@ -151,12 +153,6 @@ struct rx_spooled {
 	uint8_t rows[32];
 };
 
-struct rx_hfile {                /* the hasher's copy of a manifest file line */
-	uint64_t offset, size;
-	uint8_t sha256[32];
-	char *path;
-};
-
 struct sl_pool;
 struct rx_hasher;
 struct rx_basejob;
@@ -225,7 +221,8 @@ struct rx_xfer {
 	struct rx_wx *wx;           /* the writer's state of x (writer.c), from rx_writer_attach */
 	uint64_t spill_quota;       /* receive thread: spill bytes counted in the staging quota */
 	int release_writer;         /* complete: released once the writer and hasher are done with it */
-	struct rx_hfile *hf;        /* the files, for the hasher thread */
+	struct sl_manifest_file *hf; /* the files, for the hasher and writer threads: their own
+				     * copy of x->manifest->files, paths strdup'd (direct.c) */
 	size_t nhf;
 	struct rx_hx *hx;           /* the hasher's state of x (hasher.c), from rx_hasher_add */
 	struct rx_basejob *basejob; /* a delta's files being copied from its base (base.c) */

@@ -197,29 +197,13 @@ static int wfile(struct rx_writer *w, struct rx_xfer *x, size_t i)
 	return fd;
 }
 
-/* The first non-empty file holding stream offset off. */
-static size_t hfile_at(const struct rx_xfer *x, uint64_t off)
-{
-	size_t lo = 0, hi = x->nhf;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (x->hf[mid].offset + x->hf[mid].size <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	while (lo < x->nhf && x->hf[lo].size == 0)
-		lo++;
-	return lo;
-}
-
 /* Chunk bytes at stream offset off into the files: 0 or an errno. */
 static int write_chunk(struct rx_writer *w, struct rx_xfer *x, uint64_t off, const uint8_t *buf, size_t len)
 {
-	size_t i = hfile_at(x, off);
+	size_t i = sl_manifest_file_at(x->hf, x->nhf, off);
 
 	while (len) {
-		const struct rx_hfile *f;
+		const struct sl_manifest_file *f;
 		uint64_t at;
 		size_t k;
 		int fd;

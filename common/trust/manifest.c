@@ -287,6 +287,22 @@ const struct sl_manifest_file *sl_manifest_at(const struct sl_manifest *m, size_
 	return i < m->nfiles ? &m->files[i] : &m->taken[i - m->nfiles];
 }
 
+/* The first file ending after off. It is not empty: the file before it
+ * ends at or before off and it starts there (offsets are contiguous), so it
+ * starts at or before off and ends after it. */
+size_t sl_manifest_file_at(const struct sl_manifest_file *files, size_t n, uint64_t off)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (files[mid].offset + files[mid].size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Lines of the header: "sluice-manifest" to "bytes" ("taken-bytes"). */
 static unsigned header_lines(const struct sl_manifest *m)
 {

@@ -142,6 +142,13 @@ const struct sl_manifest_file *sl_manifest_lookup(const struct sl_manifest *m, c
  * i-th by sl_manifest_at(m, i) (sent files first, then taken; not path order). */
 size_t sl_manifest_all(const struct sl_manifest *m);
 const struct sl_manifest_file *sl_manifest_at(const struct sl_manifest *m, size_t i);
+/* The stream offset `off` in files[0..n): the index of the first non-empty
+ * file holding it (files[i].offset <= off < files[i].offset + files[i].size),
+ * or n when off is at or past the end of the last non-empty file (and when n
+ * is 0). files must be in stream order with each file starting where the one
+ * before ends, as a parsed or sealed manifest's files[] are (or a copy of
+ * them). Binary search. */
+size_t sl_manifest_file_at(const struct sl_manifest_file *files, size_t n, uint64_t off);
 long sl_manifest_find_dir(const struct sl_manifest *m, const char *path);
 
 /* A manifest time: canonical "SECONDS.NNNNNNNNN" (no leading zeros in the

@@ -347,6 +347,70 @@ Test(manifest, times)
 	cr_assert_neq(sl_time_parse("2001-01-01T00:00:00+", 20, &t), SL_OK);
 }
 
+/* ---- a stream offset's file ------------------------------------------------ */
+
+/* sl_manifest_file_at by a linear scan: the first non-empty file holding off. */
+static size_t file_at_by_scan(const struct sl_manifest_file *f, size_t n, uint64_t off)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].size && f[i].offset <= off && off < f[i].offset + f[i].size)
+			return i;
+	return n;
+}
+
+Test(manifest, file_at_finds_the_file_of_a_stream_offset)
+{
+	/* empty files at the start, in the middle (two) and at the end */
+	const char *t = HEAD("6", "5") FILE_LINE("0", "0644", "a") FILE_LINE("3", "0644", "b")
+		FILE_LINE("0", "0644", "c") FILE_LINE("0", "0644", "d") FILE_LINE("2", "0644", "e")
+		FILE_LINE("0", "0644", "f") "end\n";
+	struct sl_manifest *m;
+	struct sl_diag d;
+	cr_assert_eq(parse_text(t, &m, &d), SL_OK, "%s", d.msg);
+	const struct sl_manifest_file *f = m->files;
+	size_t n = m->nfiles;
+	cr_assert_eq(sl_manifest_file_at(f, n, 0), 1, "b's first byte, not the empty a before it");
+	cr_assert_eq(sl_manifest_file_at(f, n, 1), 1);
+	cr_assert_eq(sl_manifest_file_at(f, n, 2), 1, "b's last byte");
+	cr_assert_eq(sl_manifest_file_at(f, n, 3), 4, "e's first byte, not the empty c or d at its offset");
+	cr_assert_eq(sl_manifest_file_at(f, n, 4), 4, "e's last byte");
+	cr_assert_eq(sl_manifest_file_at(f, n, 5), n, "the end of the stream: not the empty f there");
+	cr_assert_eq(sl_manifest_file_at(f, n, 6), n);
+	cr_assert_eq(sl_manifest_file_at(f, n, UINT64_MAX), n);
+	cr_assert_eq(sl_manifest_file_at(f, 0, 0), 0, "no files");
+	sl_manifest_free(m);
+}
+
+Test(manifest, file_at_with_only_empty_files)
+{
+	struct sl_manifest_file f[3] = { { .path = "a" }, { .path = "b" }, { .path = "c" } };
+	cr_assert_eq(sl_manifest_file_at(f, 3, 0), 3);
+	cr_assert_eq(sl_manifest_file_at(f, 3, 1), 3);
+	cr_assert_eq(sl_manifest_file_at(f, 1, 0), 1);
+}
+
+/* Every offset of tables of 1 to 9 files, each of size 0, 1 or 2 (3^9 of
+ * them at the most), against the linear scan. */
+Test(manifest, file_at_agrees_with_a_scan)
+{
+	struct sl_manifest_file f[9];
+	for (size_t n = 1; n <= 9; n++) {
+		size_t combos = 1;
+		for (size_t i = 0; i < n; i++)
+			combos *= 3;
+		for (size_t c = 0; c < combos; c++) {
+			uint64_t at = 0;
+			for (size_t i = 0, v = c; i < n; i++, v /= 3) {
+				f[i] = (struct sl_manifest_file){ .path = "x", .size = v % 3, .offset = at };
+				at += f[i].size;
+			}
+			for (uint64_t off = 0; off <= at + 1; off++)
+				cr_assert_eq(sl_manifest_file_at(f, n, off), file_at_by_scan(f, n, off),
+					     "n %zu, sizes %zu (base 3), offset %llu", n, c, (unsigned long long)off);
+		}
+	}
+}
+
 /* ---- the hostile corpus ---------------------------------------------------- */
 
 #define LONGNAME "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
