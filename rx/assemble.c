@@ -151,7 +151,6 @@ int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t
 	size_t S = x->symsize;
 
 	if (s->rows[row / 8] >> (row % 8) & 1) {
-		x->dup_symbols++;
 		c->st.duplicates++;
 		return 0;
 	}
@@ -166,7 +165,6 @@ int rx_slot_add(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s, uint16_t
 		/* Parity beyond what could ever be needed is not kept. */
 		unsigned have_data = s->nrows - s->np;
 		if (s->np >= s->k - have_data) {
-			x->dup_symbols++;
 			c->st.duplicates++;
 			return 0;
 		}

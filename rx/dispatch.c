@@ -207,7 +207,6 @@ static int spool_meanwhile(struct rx_ctx *c, struct rx_xfer *x, const struct sl_
 	if (!x->rjob || x->rjob->kind != RX_RJ_ACTIVATE || (e && e->k != h->k))
 		return 0;
 	if (e && (e->rows[h->row / 8] >> (h->row % 8) & 1)) {
-		x->dup_symbols++;
 		c->st.duplicates++;
 		return 1;
 	}
@@ -254,7 +253,6 @@ static void on_symbol(struct rx_ctx *c, const struct rx_session *ss, const struc
 		rx_window_follow(c, x, rx_window_interleave(c, x->session), now);
 	}
 	if (rx_xfer_block_is_done(x, h->block)) {
-		x->dup_symbols++;
 		c->st.duplicates++;
 		return;
 	}

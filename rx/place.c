@@ -275,13 +275,13 @@ void rx_xfer_block_done(struct rx_ctx *c, struct rx_xfer *x, struct rx_slot *s)
 		return;
 	}
 	if (r != SL_OK) {
-		x->bad_blocks++;
+		c->st.blocks_inconsistent++;
 		rx_log_limited(c, SL_LOG_WARN, sl_now_ns(), "transfer %s block %llu: decoded block is "
 			       "inconsistent (%s); dropped", x->hex, (unsigned long long)block, sl_strerror(r));
 		rx_slot_clear(s);
 		return;
 	}
-	x->blocks_decoded++;
+	c->st.blocks_decoded++;
 	rx_xfer_spool_forget(c, x, block);
 	rx_slot_clear(s);
 	if (cat) {

@@ -209,7 +209,7 @@ struct rx_xfer {
 	uint64_t staged_bytes;      /* disk it holds: chunks staged and symbols spooled */
 	uint64_t tail_deadline_ns;  /* 0: none */
 	uint64_t session;           /* last session seen */
-	uint64_t symbols, dup_symbols, blocks_decoded, bad_blocks;
+	uint64_t symbols;           /* accepted (status) */
 	int timed_out_reported;
 	char repair[SL_REPAIR_MAX_CHARS + 1]; /* repair code since its timeout; "": none */
 	/* files written in place once the catalog is verified (direct.c) */
@@ -261,6 +261,8 @@ struct rx_stats {
 	uint64_t datagrams, bytes, auth_fail, malformed, unsupported, before_header, ignored;
 	uint64_t released, rejected, timeouts, replays;
 	uint64_t duplicates;        /* symbols of decoded blocks, rows held, parity beyond need */
+	uint64_t blocks_decoded;    /* blocks decoded and placed (chunks, catalog pieces) */
+	uint64_t blocks_inconsistent; /* blocks that decoded to a record that does not fit (dropped) */
 	uint64_t into_block;        /* data symbols decrypted straight into their block (no copy) */
 	uint64_t other_layout;      /* symbols of a layout other than the staged one */
 	uint64_t hdr_conflict;      /* headers refused: staged layout live, or vouched manifest differs */

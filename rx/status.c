@@ -124,6 +124,12 @@ static void put_window(const struct rx_ctx *c, struct buf *s, struct buf *m)
 		"sluice_rx_window_events_total{event=\"short\"} %llu\n",
 	    (unsigned long long)c->st.window_grown,
 	    (unsigned long long)c->st.window_short);
+	put(m, "# HELP sluice_rx_blocks_total Blocks decoded: placed, or inconsistent (what they decoded to "
+		"does not fit the transfer; dropped, a repeat pass brings them again).\n"
+		"# TYPE sluice_rx_blocks_total counter\n"
+		"sluice_rx_blocks_total{outcome=\"placed\"} %llu\n"
+		"sluice_rx_blocks_total{outcome=\"inconsistent\"} %llu\n",
+	    (unsigned long long)c->st.blocks_decoded, (unsigned long long)c->st.blocks_inconsistent);
 }
 
 static void put_quota_metrics(const struct rx_ctx *c, struct buf *m)
