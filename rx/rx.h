@@ -174,59 +174,66 @@ struct rx_wfail {                /* what the writer thread could not do (writer.
 enum rx_xstate { RX_X_ACTIVE = 1, RX_X_DORMANT, RX_X_REJECTED, RX_X_RELEASED };
 
 struct rx_xfer {
+	/* who it is and what it is doing (xfer.c, dispatch.c, ending.c) */
 	struct rx_xfer *next;
 	uint8_t id[16];
 	char hex[33];
 	enum rx_xstate state;
+	uint64_t session;           /* last session seen */
 	uint64_t reject_session;    /* symbols of this session are ignored after a rejection */
+	uint64_t last_ns;           /* last symbol or header */
+	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
+	uint64_t tail_deadline_ns;  /* 0: none */
+	uint64_t symbols;           /* accepted (status) */
+	int timed_out_reported;
+	char repair[SL_REPAIR_MAX_CHARS + 1]; /* repair code since its timeout; "": none */
+	/* its layout (layout.c) */
 	int have_hdr;
 	struct sl_xfer_hdr hdr;
 	uint16_t symsize;
+	/* its staging on disk, and the quotas' view of it (xfer.c, place.c, durable.c, quota.c) */
 	int dirfd, stream_fd, done_fd;
 	uint8_t *done;              /* bitmap, a bit per chunk (donemap.h): decoded and placed
 				     * (or queued for the writer thread) */
 	uint8_t *written;           /* ... and in the files (set by the writer, read by the hasher) */
 	uint64_t ndone;
+	uint64_t staged_bytes;      /* disk it holds: chunks staged and symbols spooled */
+	uint64_t spill_quota;       /* receive thread: spill bytes counted in the staging quota */
+	int activating;             /* being made active: never evicted for the room its activation makes */
+	const char *evicted;        /* marked by quota.c to go for room (why): no longer counted, and
+				     * dropped when the datagram or tick is over; NULL */
+	struct rx_pend *pend;       /* chunks done since the last checkpoint (pending.c) */
+	struct rx_spool *sp;        /* symbols of blocks evicted undecoded (spool.c) */
+	/* its catalog (place.c, verify.c, verdict.c) */
 	int cat_fd;                 /* catalog.part, while pieces arrive */
 	uint8_t *cat_done;          /* per catalog block */
 	uint32_t ncat_done;
 	int catalog_ok;
 	struct rx_vjob *vjob;       /* the complete catalog being verified on a thread (verify.c) */
 	int verify_wait;            /* ... complete, waiting for a thread (verify.c's alone) */
-	struct rx_rjob *rjob;       /* its release, or its re-verification, on a thread (finish.c) */
 	struct sl_manifest *manifest;
 	char manifest_hex[65];
-	struct rx_slot *win;        /* nwin slots, allocated when active (window.c) */
+	/* its window of blocks being decoded, while active (window.c, assemble.c) */
+	struct rx_slot *win;        /* nwin slots */
 	unsigned nwin;
 	int window_short_warned;    /* the memory bound held the window below the sender's interleave */
-	struct rx_pend *pend;       /* chunks done since the last checkpoint (pending.c) */
-	struct rx_spool *sp;        /* symbols of blocks evicted undecoded (spool.c) */
-	int activating;             /* being made active: never evicted for the room its activation makes */
-	const char *evicted;        /* marked by quota.c to go for room (why): no longer counted, and
-				     * dropped when the datagram or tick is over; NULL */
-	uint64_t last_ns;           /* last symbol or header */
-	uint64_t last_sym_ns;       /* last symbol accepted into this layout */
-	uint64_t staged_bytes;      /* disk it holds: chunks staged and symbols spooled */
-	uint64_t tail_deadline_ns;  /* 0: none */
-	uint64_t session;           /* last session seen */
-	uint64_t symbols;           /* accepted (status) */
-	int timed_out_reported;
-	char repair[SL_REPAIR_MAX_CHARS + 1]; /* repair code since its timeout; "": none */
-	/* files written in place once the catalog is verified (direct.c) */
+	/* files written in place once the catalog is verified (direct.c), and the
+	 * threads that write and hash them (writer.c, hasher.c) or copy a delta's
+	 * files from its base (base.c) */
 	int tree;                   /* 1: chunks go into STATE/release/<id>/data */
 	int top_fd, data_fd;
 	struct rx_tfiles *tf;       /* open files and unsynced ones, without a writer (direct.c) */
-	struct rx_hasher *hasher;    /* registered with it while the tree is open */
 	struct rx_writer *writer;   /* chunks go through it while the tree is open (writer.c) */
 	struct rx_wx *wx;           /* the writer's state of x (writer.c), from rx_writer_attach */
-	uint64_t spill_quota;       /* receive thread: spill bytes counted in the staging quota */
-	int release_writer;         /* complete: released once the writer and hasher are done with it */
+	struct rx_hasher *hasher;   /* registered with it while the tree is open */
+	struct rx_hx *hx;           /* the hasher's state of x (hasher.c), from rx_hasher_add */
 	struct sl_manifest_file *hf; /* the files, for the hasher and writer threads: their own
 				     * copy of x->manifest->files, paths strdup'd (direct.c) */
 	size_t nhf;
-	struct rx_hx *hx;           /* the hasher's state of x (hasher.c), from rx_hasher_add */
 	struct rx_basejob *basejob; /* a delta's files being copied from its base (base.c) */
-	/* a release held up by the disk (storage.c) */
+	int release_writer;         /* complete: released once the writer and hasher are done with it */
+	/* its release (release.c, finish.c), and one held up by the disk (storage.c) */
+	struct rx_rjob *rjob;       /* its release, or its re-verification, on a thread (finish.c) */
 	int accepted;               /* in the ledger: only the steps after it are left */
 	int release_wait;           /* complete, the release failed for storage: tried again */
 	struct rx_held *held;       /* ... when it was tried and is tried next (storage.c) */
