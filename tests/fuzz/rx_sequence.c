@@ -12,9 +12,14 @@
  * from an empty STATE (the receiver's keys, policy and codecs stay open
  * between inputs; a restart operation opens everything again).
  *
+ * The input's last byte also chooses the quotas: the receiver's defaults,
+ * or tight ones (one active transfer, one staged, 2000 bytes unvouched) under
+ * which windows are spooled, transfers made dormant and evicted for room.
+ *
  * Oracle, besides the sanitizers: whatever is released must be exactly one
  * of the prepared transfers, byte for byte, and released at most once; the
- * quotas' accounting never goes negative.
+ * quotas' accounting is the transfers' sums after every operation, with no
+ * transfer left marked to go.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -228,6 +233,18 @@ static void check_quota(const struct world *w)
 	}
 }
 
+/* The receiver's defaults (0: from STATE's free space and the policy), or
+ * tight quotas. rx_setup fills the defaults into cfg: set every one each time. */
+static void set_quotas(struct world *w, int tight)
+{
+	struct rx_cfg *cfg = &w->h->cfg;
+
+	cfg->max_active = tight ? 1 : 4;
+	cfg->max_staged = tight ? 1 : 0;
+	cfg->max_unvouched = tight ? 2000 : 0;
+	cfg->max_staging = tight ? 12000 : 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -239,6 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!world)
 		make_world();
+	set_quotas(world, size && (data[size - 1] & 3) == 3);
 	if (rxh_wipe(world->h) != SL_OK || rxh_start(world->h) != SL_OK)
 		abort();
 	world->h->release_nowait = 0;
