@@ -1,4 +1,6 @@
-/* cli.c — shared helpers of the officer-facing verbs. */
+/* cli.c — shared helpers of the officer-facing verbs (see cli.h) and the
+ * dispatcher of a table of verbs (cli_verbs_run), used by sluice.c and
+ * manifest.c. */
 #include "cli.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* cli.h — what the officer-facing verbs share: exit codes, error output,
- * passphrases, terminal progress and human rendering of names.
+ * passphrases, terminal progress, human rendering of names, and running a
+ * command's table of verbs (cli_verbs_run).
  *
  * Exit codes (documented in every man page):
  *   0  success; for verify: everything holds

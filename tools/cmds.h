@@ -1,4 +1,5 @@
-/* cmds.h — entry points of the `sluice` subcommands (one file each). */
+/* cmds.h — entry points of the `sluice` subcommands and of `sluice
+ * manifest`'s verbs, each defined in the file named after it. */
 #ifndef SL_TOOLS_CMDS_H
 #define SL_TOOLS_CMDS_H
 

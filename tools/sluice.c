@@ -1,6 +1,7 @@
-/* sluice.c — the admin CLI: a table of subcommands and a dispatcher.
- * Each verb lives in its own file as `int NAME_main(int argc, char **argv)`
- * and prints its own usage on --help. */
+/* sluice.c — the admin CLI: the table of subcommands, run by cli_verbs_run
+ * (cli.c). Each verb lives in a file of its own (manifest's verbs and
+ * status with a helper file or two) as `int NAME_main(int argc, char
+ * **argv)` (cmds.h) and prints its own usage on --help. */
 #include <stdio.h>
 #include <string.h>
 

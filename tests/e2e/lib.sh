@@ -332,3 +332,75 @@ goodput() {
     awk -v b="$bytes" -v t0="$1" -v t1="$t1" \
         'BEGIN { printf "# goodput: %.1f MB in %.2f s = %.1f MB/s (%.0f Mbit/s)\n", b / 1e6, t1 - t0, b / 1e6 / (t1 - t0), b * 8 / 1e6 / (t1 - t0) }'
 }
+
+# release_through_loss KIND "LINKSIM ARGS" ["TX ARGS"]: a transfer of KIND
+# (make_transfer T 1 KIND; id, P, Q set) sent at $RATE with TX ARGS through
+# `sluice linksim` with LINKSIM ARGS (rate, queue, loss model, seed) to a
+# sluice-rx: released within 20 s, goodput and linksim's drops noted, the
+# link lost something (else no repair was tested), the release is
+# bit-identical and alone in RELEASE.
+release_through_loss() {
+    link_args=$2 tx_args=${3:-}
+    make_transfer T 1 "$1"
+    id=$(xfer_id T)
+    P=$(free_port) Q=$(free_port)
+    start_rx "$Q"
+    # shellcheck disable=SC2086
+    start_linksim "$P" "$Q" $link_args
+    t0=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    send T "$P" --rate "$RATE" $tx_args
+    wait_for "released $id" 20 || fail "not released"
+    goodput "$t0" T
+    stop_linksim
+    grep -E "dropped by loss" "$W/linksim.log" | sed 's/^ */# linksim /'
+    expect_loss
+    check_identical T "$id"
+    only_released "$id"
+}
+
+# release_over_uring_link TX-OPTS RX-OPTS "LINKSIM ARGS": a mixed transfer
+# (make_transfer T 1 mixed) sent by sluice-tx on udp://...?TX-OPTS through
+# `sluice linksim` with LINKSIM ARGS to a sluice-rx on udp://...?RX-OPTS,
+# its sandbox on (the default: the ring is restricted, seccomp allows only
+# io_uring_enter). Checks: released, some loss, rx says it receives through
+# io_uring, no sandbox trouble, rx alive, then stops cleanly on SIGTERM
+# (cancelling the multishot receive under seccomp too), the release is
+# bit-identical and alone in RELEASE.
+release_over_uring_link() {
+    txo=$1 rxo=$2 link_args=$3
+    make_transfer T 1 mixed
+    id=$(xfer_id T)
+    P=$(free_port) Q=$(free_port)
+    start_rx "$Q?$rxo"
+    # shellcheck disable=SC2086
+    start_linksim "$P" "$Q" $link_args
+    t0=$(date +%s.%N)
+    send T "$P?$txo" --rate "$RATE" || fail "sluice-tx failed: $(tail -3 "$W/tx.log")"
+    wait_for "released $id" 20 || fail "not released: $(tail -3 "$W/rx.log")"
+    goodput "$t0" T
+    stop_linksim
+    expect_loss
+    note "rx $(grep -m1 -o 'listening on [^;]*' "$W/rx.log")"
+    grep -q "listening on .*io_uring" "$W/rx.log" || fail "sluice-rx does not say it receives through io_uring"
+    grep -q "sandbox" "$W/rx.log" && fail "sandbox trouble: $(grep sandbox "$W/rx.log")"
+    kill -0 "$RX_PID" 2>/dev/null || fail "sluice-rx died (seccomp?)"
+    kill "$RX_PID"
+    st=0
+    wait "$RX_PID" || st=$?
+    [ "$st" = 0 ] || fail "sluice-rx exited with status $st on SIGTERM (159: killed by seccomp)"
+    grep -q "stopped:" "$W/rx.log" || fail "sluice-rx did not log its stop"
+    check_identical T "$id"
+    only_released "$id"
+}
+
+# with_file_io_uring NAME: run scenario NAME (scenarios/NAME.sh beside
+# run.sh, whose $here names that folder) as it is, with file reads and
+# writes on io_uring on both sides (--file-io uring through TX_EXTRA and
+# RX_EXTRA; the rx sandbox stays on).
+with_file_io_uring() {
+    TX_EXTRA="--file-io uring" RX_EXTRA="--file-io uring"
+    note "file I/O on io_uring (tx and rx)"
+    # shellcheck disable=SC1090,SC2154
+    . "$here/scenarios/$1.sh"
+}

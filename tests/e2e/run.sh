@@ -1,14 +1,13 @@
 #!/bin/sh
 # run.sh SCENARIO — run one end-to-end scenario of sluice-tx → (linksim) →
 # sluice-rx over loopback with the real binaries: tests/e2e/scenarios/SCENARIO.sh
-# (or hdl/SCENARIO.sh), sourced after lib.sh and shared.sh with fresh keys in a
+# (or hdl/SCENARIO.sh), sourced after lib.sh (the helpers) with fresh keys in a
 # work directory of its own ($W). Paths come from SLUICE, SLUICE_TX, SLUICE_RX,
 # SLUICE_FORGE, SLUICE_FLOOD, SLUICE_REPLAY, SLUICE_RX_CRASHTEST (set by meson).
 # Exit 0 when the scenario holds. A new scenario is a new file in scenarios/:
 # meson finds it when it configures (`meson setup --reconfigure BUILD`).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-. "$here/shared.sh"
 
 scenario=${1:?scenario}
 if [ -f "$here/scenarios/$scenario.sh" ]; then

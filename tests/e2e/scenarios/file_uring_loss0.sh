@@ -1,7 +1,4 @@
-# e2e scenario file_uring_loss0 (run by tests/e2e/run.sh file_uring_loss0, after lib.sh):
-# scenario loss0 with file reads and writes on io_uring on both sides
-# (--file-io uring; the rx sandbox stays on).
-TX_EXTRA="--file-io uring" RX_EXTRA="--file-io uring"
-note "file I/O on io_uring (tx and rx)"
-scenario=loss0
-. "$here/scenarios/loss0.sh"
+# e2e scenario file_uring_loss0 (run by tests/e2e/run.sh file_uring_loss0, after lib.sh).
+# Scenario loss0, unchanged, with file reads and writes on io_uring on both
+# sides (lib.sh: with_file_io_uring).
+with_file_io_uring loss0
