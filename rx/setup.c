@@ -192,8 +192,10 @@ void rx_close_state(struct rx_ctx *c)
 {
 	while (c->xfers) {
 		struct rx_xfer *x = c->xfers;
-		if (x->state == RX_X_ACTIVE)
+		if (x->state == RX_X_ACTIVE) {
 			rx_xfer_deactivate(c, x);
+			rx_xfer_drop_evicted(c); /* x's window spooled: never x, the asker */
+		}
 		c->xfers = x->next;
 		rx_xfer_free(x);
 	}
@@ -205,7 +207,7 @@ void rx_close_state(struct rx_ctx *c)
 	sl_close_fd(&c->xfer_fd);
 	sl_close_fd(&c->relstage_fd);
 	sl_close_fd(&c->release_fd);
-	c->nactive = c->nstaged = 0;
+	c->nactive = c->nstaged = c->nevicting = 0;
 	c->staged_bytes = c->unvouched_bytes = 0;
 	memset(c->sessions, 0, sizeof c->sessions);
 	memset(&c->st, 0, sizeof c->st);

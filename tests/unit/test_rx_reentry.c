@@ -141,3 +141,34 @@ Test(rx_reentry, a_timeout_that_evicts_another_does_not_time_it_out_too)
 	rxh_one_free(&a);
 	rxh_one_free(&b);
 }
+
+/* A stop makes the active transfer dormant, whose rows go to its spool and
+ * may evict another for room: that one is dropped there and then (as while
+ * running), and no mark outlives the stop (the fuzzer found a receiver
+ * started again on the same context still counting one). */
+Test(rx_reentry, a_stop_that_evicts_leaves_no_mark)
+{
+	struct rxh_one a, b;
+	char why[256];
+
+	h->cfg.max_active = 1;
+	cr_assert_eq(rxh_start(h), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &a, 100000, 48, NULL), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &b, 100000, 49, NULL), SL_OK);
+	h->cfg.max_unvouched = (uint64_t)b.t.symsize + b.t.symsize / 2; /* one spooled row fits */
+	rxh_send_hdr(h, &a.s, &a.t, NULL, 0); /* A: staged, dormant, idlest */
+	rxh_tick(h, 1000000000ull);
+	rxh_send_hdr(h, &b.s, &b.t, NULL, 0);
+	for (unsigned r = 0; r < 3; r++) /* B active: 3 rows of its first chunk */
+		rxh_send_symbol(h, &b.s, &b.t, b.t.hdr.catalog_blocks, r);
+	cr_assert_eq(rx_xfer_find(&h->c, b.t.id)->state, RX_X_ACTIVE);
+
+	cr_assert_eq(rxh_restart(h), SL_OK);
+	cr_assert_eq(rxh_audit_count(h, "evicted", a.t.hex), 1);
+	cr_assert_eq(h->c.nevicting, 0, "a mark outlived the stop");
+	cr_assert(rxh_quota_agrees(h, why, sizeof why), "%s", why);
+	cr_assert_null(rx_xfer_find(&h->c, a.t.id), "A's staging was removed");
+	cr_assert_not_null(rx_xfer_find(&h->c, b.t.id), "B resumed from disk");
+	rxh_one_free(&a);
+	rxh_one_free(&b);
+}
