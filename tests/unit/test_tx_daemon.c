@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "leakcheck.h"
 #include "link.h"
 #include "proto.h"
 #include "rxh.h"
@@ -318,6 +319,7 @@ Test(tx_daemon, sends_a_submission_and_moves_it_to_sent)
 	step_is(dm, TX_DAEMON_IDLE, "after the transfer");
 	step_is(dm, TX_DAEMON_IDLE, "no heartbeat due");
 	tx_daemon_close(dm);
+	cr_assert_not(leaked(), "the daemon leaked (LeakSanitizer's report above)");
 	catcher_stop(&st.c);
 	deliver_all(&st.c, &s);
 	cr_assert_eq(s.nidle, 2, "idle heartbeats: at the start and after the transfer (%u)", s.nidle);
@@ -443,6 +445,7 @@ Test(tx_daemon, unmovable_transfer_is_a_spool_error)
 	cr_assert(strstr(d.msg, "cannot move x out of outbox"), "%s", d.msg);
 	cr_assert(exists("spool/outbox/x/manifest"));
 	tx_daemon_close(dm);
+	cr_assert_not(leaked(), "the daemon leaked (LeakSanitizer's report above)");
 	catcher_stop(&st.c);
 	catcher_free(&st.c);
 	sub_free(&a);
@@ -549,6 +552,7 @@ Test(tx_daemon, stop_during_a_send_leaves_it_in_outbox)
 	stop_and_join(&l, 2);
 	cr_assert_eq(l.r, SL_OK, "%s", l.d.msg);
 	cr_assert(exists("spool/outbox/big/manifest"));
+	cr_assert_not(leaked(), "the interrupted send leaked (LeakSanitizer's report above)");
 	cr_assert_not(exists("spool/sent/big") || exists("spool/failed/big") ||
 		      exists("spool/sent/big.log") || exists("spool/failed/big.log"));
 	catcher_stop(&st.c);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fec.h"
+#include "leakcheck.h"
 #include "producer.h"
 #include "proto.h"
 #include "repair.h"
@@ -130,7 +131,7 @@ static void prun_open(struct prun *u, size_t alen)
 	f[0] = (struct rxh_file){ "a.bin", u->a, alen };
 	for (unsigned i = 0; i < NEMPTY; i++) {
 		snprintf(u->names[i], sizeof u->names[i], "empty/a-rather-long-file-name-%02u.txt", i);
-		f[1 + i] = (struct rxh_file){ u->names[i], NULL, 0 };
+		f[1 + i] = (struct rxh_file){ u->names[i], (const uint8_t *)"", 0 };
 	}
 	cr_assert_eq(rxh_xfer_build(h, f, 1 + NEMPTY, NULL, &u->t), SL_OK);
 	snprintf(u->dir, sizeof u->dir, "%s/T%u", h->dir, runs++);
@@ -869,5 +870,6 @@ Test(tx_producer, freed_while_running)
 		cr_assert_eq(count_entries("/proc/self/task"), tasks, "case %u: threads left", t);
 		cr_assert_eq(count_entries("/proc/self/fd"), fds, "case %u: descriptors left", t);
 		prun_close(&u);
+		cr_assert_not(leaked(), "case %u: memory leaked (LeakSanitizer's report above)", t);
 	}
 }
