@@ -118,90 +118,155 @@ static void idle_beat(const struct tx_send_cfg *cfg, struct idle *in, uint64_t n
 	in->next_ns = now + (uint64_t)cfg->heartbeat_ms * 1000000ull;
 }
 
+/* The daemon between steps: the spool's directories, opened, and the idle
+ * heartbeats' session. */
+struct tx_daemon {
+	const struct tx_send_cfg *cfg;
+	const char *spool, *policy;
+	int root, outbox, sent, failed;
+	struct idle in;
+};
+
+void tx_daemon_close(struct tx_daemon *dm)
+{
+	if (!dm)
+		return;
+	free(dm->in.dg);
+	sl_link_close(dm->in.link);
+	sl_wire_tx_free(dm->in.wire);
+	if (dm->outbox >= 0)
+		close(dm->outbox);
+	if (dm->sent >= 0)
+		close(dm->sent);
+	if (dm->failed >= 0)
+		close(dm->failed);
+	if (dm->root >= 0)
+		close(dm->root);
+	free(dm);
+}
+
+int tx_daemon_open(const struct tx_send_cfg *cfg, const char *spool, const char *policy,
+		   struct tx_daemon **out, struct sl_diag *d)
+{
+	struct tx_daemon *dm = calloc(1, sizeof *dm);
+	int r;
+
+	*out = NULL;
+	if (!dm)
+		return SL_ERR_NOMEM;
+	dm->cfg = cfg;
+	dm->spool = spool;
+	dm->policy = policy;
+	dm->outbox = dm->sent = dm->failed = -1;
+	dm->root = -1;
+	if (mkdir(spool, 0750) != 0 && errno != EEXIST) {
+		r = sl_diag_errno(d, "cannot create spool %s", spool);
+		goto fail;
+	}
+	dm->root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dm->root < 0) {
+		r = sl_diag_errno(d, "spool %s", spool);
+		goto fail;
+	}
+	if ((dm->outbox = ensure_dir(dm->root, "outbox", d)) < 0 ||
+	    (dm->sent = ensure_dir(dm->root, "sent", d)) < 0 ||
+	    (dm->failed = ensure_dir(dm->root, "failed", d)) < 0) {
+		r = SL_ERR_IO;
+		goto fail;
+	}
+	r = sl_wire_tx_new(cfg->link_key, cfg->suite, cfg->symsize, &dm->in.wire, d);
+	if (!r)
+		r = sl_link_open_tx(cfg->link_uri, NULL, &dm->in.link, d);
+	dm->in.dg = malloc(sl_wire_dgram_size(cfg->symsize));
+	if (r || !dm->in.dg) {
+		r = r ? r : SL_ERR_NOMEM;
+		goto fail;
+	}
+	*out = dm;
+	return SL_OK;
+fail:
+	tx_daemon_close(dm);
+	return r;
+}
+
+/* Transfer `name` of outbox/ opened and sent; its log line in `log`. */
+static int send_one(struct tx_daemon *dm, const char *name, char *log, size_t cap)
+{
+	const struct tx_send_cfg *cfg = dm->cfg;
+	char path[4096], b1[32];
+	struct tx_source *src = NULL;
+	struct tx_send_result res;
+	struct sl_diag e = { "" };
+	int s;
+
+	snprintf(path, sizeof path, "%s/outbox/%s", dm->spool, name);
+	s = tx_source_open(path, dm->policy, &src, &e);
+	if (!s) {
+		sl_log(cfg->log, SL_LOG_INFO, "%s: transfer %s, %zu files, %s", name, src->id_hex,
+		       src->nfiles, sl_fmt_bytes(src->total_bytes, b1, sizeof b1));
+		s = tx_send(cfg, src, &res, &e);
+	}
+	if (s == SL_ERR_AGAIN) {
+		/* Interrupted: leave it in outbox/ for the next start. */
+		tx_source_free(src);
+		return s;
+	}
+	if (s) {
+		snprintf(log, cap, "failed %ld: %s\n", (long)time(NULL), e.msg[0] ? e.msg : sl_strerror(s));
+		sl_log(cfg->log, SL_LOG_ERR, "%s: not sent: %s (moved to failed/)", name, e.msg);
+	} else {
+		snprintf(log, cap, "sent %ld: transfer %s, %llu bytes, %llu datagrams, "
+			 "%.2f s, session %016llx, passes %u\n", (long)time(NULL), src->id_hex,
+			 (unsigned long long)res.raw_bytes, (unsigned long long)res.datagrams,
+			 res.seconds, (unsigned long long)res.session, cfg->passes);
+		sl_log(cfg->log, SL_LOG_INFO, "%s: sent (moved to sent/)", name);
+		memcpy(dm->in.last_xfer, src->id, 16);
+		dm->in.last_seq = src->sequence;
+	}
+	tx_source_free(src);
+	return s;
+}
+
+int tx_daemon_step(struct tx_daemon *dm, struct sl_diag *d)
+{
+	char name[256], log[1600];
+	int s;
+
+	idle_beat(dm->cfg, &dm->in, sl_now_ns());
+	if (!oldest(dm->outbox, name, sizeof name))
+		return TX_DAEMON_IDLE;
+	s = send_one(dm, name, log, sizeof log);
+	if (s == SL_ERR_AGAIN)
+		return TX_DAEMON_STOPPED;
+	write_log(s ? dm->failed : dm->sent, name, log);
+	if (renameat(dm->outbox, name, s ? dm->failed : dm->sent, name) != 0)
+		return sl_diag_errno(d, "cannot move %s out of outbox (it would be sent again)", name);
+	dm->in.next_ns = 0;
+	return s ? TX_DAEMON_FAILED : TX_DAEMON_SENT;
+}
+
 int tx_daemon(const struct tx_send_cfg *cfg, const char *spool, const char *policy,
 		 volatile sig_atomic_t *stop, struct sl_diag *d)
 {
-	int root, outbox = -1, sent = -1, failed = -1, r = SL_OK;
-	struct idle in;
+	struct tx_daemon *dm;
 	char b1[32];
+	int r = tx_daemon_open(cfg, spool, policy, &dm, d);
 
-	memset(&in, 0, sizeof in);
-	if (mkdir(spool, 0750) != 0 && errno != EEXIST)
-		return sl_diag_errno(d, "cannot create spool %s", spool);
-	root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return sl_diag_errno(d, "spool %s", spool);
-	if ((outbox = ensure_dir(root, "outbox", d)) < 0 || (sent = ensure_dir(root, "sent", d)) < 0 ||
-	    (failed = ensure_dir(root, "failed", d)) < 0) {
-		r = SL_ERR_IO;
-		goto out;
-	}
-	r = sl_wire_tx_new(cfg->link_key, cfg->suite, cfg->symsize, &in.wire, d);
-	if (!r)
-		r = sl_link_open_tx(cfg->link_uri, NULL, &in.link, d);
-	in.dg = malloc(sl_wire_dgram_size(cfg->symsize));
-	if (r || !in.dg) {
-		r = r ? r : SL_ERR_NOMEM;
-		goto out;
-	}
+	if (r)
+		return r;
 	sl_log(cfg->log, SL_LOG_INFO, "watching %s/outbox; sending to %s at %s", spool, cfg->link_uri,
 	       cfg->rate_bps ? sl_fmt_rate((double)cfg->rate_bps, b1, sizeof b1) : "an unlimited rate");
-
 	while (!*stop) {
-		char name[256], path[4096], log[1600];
-		struct tx_source *src = NULL;
-		struct tx_send_result res;
-		struct sl_diag e = { "" };
-		int s;
-
-		idle_beat(cfg, &in, sl_now_ns());
-		if (!oldest(outbox, name, sizeof name)) {
+		int s = tx_daemon_step(dm, d);
+		if (s < 0)
+			r = s;
+		if (s < 0 || s == TX_DAEMON_STOPPED)
+			break;
+		if (s == TX_DAEMON_IDLE) {
 			struct timespec nap = { 0, 200000000 };
 			nanosleep(&nap, NULL);
-			continue;
 		}
-		snprintf(path, sizeof path, "%s/outbox/%s", spool, name);
-		s = tx_source_open(path, policy, &src, &e);
-		if (!s) {
-			sl_log(cfg->log, SL_LOG_INFO, "%s: transfer %s, %zu files, %s", name, src->id_hex,
-			       src->nfiles, sl_fmt_bytes(src->total_bytes, b1, sizeof b1));
-			s = tx_send(cfg, src, &res, &e);
-		}
-		if (s == SL_ERR_AGAIN) {
-			/* Interrupted: leave it in outbox/ for the next start. */
-			tx_source_free(src);
-			break;
-		}
-		if (s) {
-			snprintf(log, sizeof log, "failed %ld: %s\n", (long)time(NULL), e.msg[0] ? e.msg : sl_strerror(s));
-			sl_log(cfg->log, SL_LOG_ERR, "%s: not sent: %s (moved to failed/)", name, e.msg);
-		} else {
-			snprintf(log, sizeof log, "sent %ld: transfer %s, %llu bytes, %llu datagrams, "
-				 "%.2f s, session %016llx, passes %u\n", (long)time(NULL), src->id_hex,
-				 (unsigned long long)res.raw_bytes, (unsigned long long)res.datagrams,
-				 res.seconds, (unsigned long long)res.session, cfg->passes);
-			sl_log(cfg->log, SL_LOG_INFO, "%s: sent (moved to sent/)", name);
-			memcpy(in.last_xfer, src->id, 16);
-			in.last_seq = src->sequence;
-		}
-		tx_source_free(src);
-		write_log(s ? failed : sent, name, log);
-		if (renameat(outbox, name, s ? failed : sent, name) != 0) {
-			r = sl_diag_errno(d, "cannot move %s out of outbox (it would be sent again)", name);
-			break;
-		}
-		in.next_ns = 0;
 	}
-out:
-	free(in.dg);
-	sl_link_close(in.link);
-	sl_wire_tx_free(in.wire);
-	if (outbox >= 0)
-		close(outbox);
-	if (sent >= 0)
-		close(sent);
-	if (failed >= 0)
-		close(failed);
-	close(root);
+	tx_daemon_close(dm);
 	return r;
 }
