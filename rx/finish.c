@@ -48,10 +48,12 @@
  *               every chunk receives nothing more meanwhile (its blocks are
  *               done); one being verified again is not active, its symbols
  *               are spooled (dispatch.c).
- * Releases commit in the order their jobs started (rx_rjob_older): one
- * whose job is over waits for those started before it, so that a small
- * transfer completed while a big one is released does not overtake it in
- * the ledger, whose sequence per link only rises (as when they ran in line).
+ * Releases in flight commit in the order of their sequence, then of their
+ * start (rx_rjob_older): one whose job is over waits for those with a lower
+ * sequence (the one its transfer header declares, the manifest's), so that
+ * a small transfer completed while a big one is released does not overtake
+ * it in the ledger, whose sequence per link only rises, nor does a later
+ * transfer whose job happened to start first in the same tick.
  * Verdicts are applied exactly as when the steps ran in line: a size,
  * hash, signature, policy or ledger refusal rejects, a failure of the disk
  * or of memory defers (release.c, rx_storage_held). If no thread can be started, the
@@ -307,10 +309,19 @@ int rx_rjob_done(struct rx_xfer *x)
 	return 1;
 }
 
+/* y's release commits before x's: the lower sequence first, then the one
+ * started first. */
+static int commits_before(const struct rx_xfer *y, const struct rx_xfer *x)
+{
+	if (y->hdr.sequence != x->hdr.sequence)
+		return y->hdr.sequence < x->hdr.sequence;
+	return y->rjob->order < x->rjob->order;
+}
+
 int rx_rjob_older(const struct rx_ctx *c, const struct rx_xfer *x)
 {
 	for (const struct rx_xfer *y = c->xfers; y; y = y->next)
-		if (y != x && y->rjob && y->rjob->kind == RX_RJ_RELEASE && y->rjob->order < x->rjob->order)
+		if (y != x && y->rjob && y->rjob->kind == RX_RJ_RELEASE && commits_before(y, x))
 			return 1;
 	return 0;
 }

@@ -774,9 +774,9 @@ int rx_rjob_verify(struct rx_ctx *c, struct rx_xfer *x, enum rx_rjob_kind kind);
  * x->manifest verified): the catalog's files (out.keep) written, each
  * file's size checked and its mode and time set, the directories', syncfs. */
 void rx_rjob_finish(struct rx_ctx *c, struct rx_xfer *x);
-/* 1 while a release job started before x's is in flight: x's release is
- * not committed before it (releases are recorded in the ledger, whose
- * sequence only rises, in the order they started, as when they ran in line). */
+/* 1 while a release job that commits before x's is in flight (a lower
+ * sequence, or the same one started earlier): x's release is not committed
+ * before it (the ledger's sequence per link only rises). */
 int rx_rjob_older(const struct rx_ctx *c, const struct rx_xfer *x);
 /* 1 when x's job is over (its thread joined; its verdict is to be applied). */
 int rx_rjob_done(struct rx_xfer *x);

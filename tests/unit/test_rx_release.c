@@ -314,3 +314,44 @@ Test(rx_release, reactivation_verifies_on_a_thread)
 	rxh_one_free(&o);
 	many_free(a);
 }
+
+/* Two releases in flight commit in the order of their sequence, whichever
+ * job started first: B (the later sequence) completes and its job runs to
+ * its end before A's job even starts; B's commit waits for A's, and both
+ * are released (before, B committed first and the ledger then refused A as
+ * a rollback: "sequence 1 is not above the high-water mark 2"). */
+Test(rx_release, lower_sequence_commits_first)
+{
+	struct rxh_one a, b;
+	struct rx_xfer *xa, *xb;
+	struct gate g;
+
+	cr_assert_eq(rxh_one_make(h, &a, 150000, 81, NULL), SL_OK);
+	cr_assert_eq(rxh_one_make(h, &b, 150000, 82, NULL), SL_OK);
+	cr_assert_lt(a.t.hdr.sequence, b.t.hdr.sequence);
+	gate_set(&g, a.t.hex, RX_RJ_VERIFY);
+	rxh_send_all(h, &b.s, &b.t, 0);
+	xb = rx_xfer_find(&h->c, b.t.id);
+	for (int i = 0; i < 20000 && !(xb->rjob && xb->rjob->phase == RX_RJ_FINISH && load(&xb->rjob->done)); i++) {
+		rxh_tick(h, 1000000);
+		usleep(500);
+	}
+	cr_assert(xb->rjob && xb->rjob->phase == RX_RJ_FINISH && load(&xb->rjob->done), "B's job is over");
+	cr_assert(!rxh_is_released(h, b.t.hex), "nothing waits for B yet but its commit");
+
+	rxh_send_all(h, &a.s, &a.t, 0);
+	until_entered(&g, 1);
+	rxh_tick(h, 1000000);
+	cr_assert(!rxh_is_released(h, b.t.hex) && xb->rjob, "B, the later sequence, waits for A");
+	xa = rx_xfer_find(&h->c, a.t.id);
+	cr_assert(xa && xa->rjob && xb->rjob->order < xa->rjob->order, "A's job started after B's");
+
+	__atomic_store_n(&g.open, 1, __ATOMIC_SEQ_CST);
+	cr_assert(until_released(a.t.hex), "A released");
+	cr_assert(until_released(b.t.hex), "B released");
+	cr_assert_eq(rxh_audit_count(h, "rejected", NULL), 0);
+	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
+	cr_assert(rxh_released_file_is(h, b.t.hex, "f.bin", b.data, b.n));
+	rxh_one_free(&a);
+	rxh_one_free(&b);
+}
