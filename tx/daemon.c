@@ -202,9 +202,11 @@ static int send_one(struct tx_daemon *dm, const char *name, char *log, size_t ca
 	snprintf(path, sizeof path, "%s/outbox/%s", dm->spool, name);
 	s = tx_source_open(path, dm->policy, &src, &e);
 	if (!s) {
+		struct tx_send_cfg on = *cfg;
+		on.link = dm->in.link; /* the idle session's: one capture file, one socket */
 		sl_log(cfg->log, SL_LOG_INFO, "%s: transfer %s, %zu files, %s", name, src->id_hex,
 		       src->nfiles, sl_fmt_bytes(src->total_bytes, b1, sizeof b1));
-		s = tx_send(cfg, src, &res, &e);
+		s = tx_send(&on, src, &res, &e);
 	}
 	if (s == SL_ERR_AGAIN) {
 		/* Interrupted: leave it in outbox/ for the next start. */

@@ -395,6 +395,10 @@ static int open_sender(struct sender *s)
 	if (r)
 		return r;
 	s->res->session = sl_wire_tx_session(s->wire);
+	if (s->cfg->link) {
+		s->link = s->cfg->link;
+		return SL_OK;
+	}
 	r = sl_link_open_tx(s->cfg->link_uri, &lo, &s->link, s->d);
 	if (r)
 		return r;
@@ -545,7 +549,8 @@ out:
 	}
 	if (prod)
 		tx_producer_free(prod); /* joins the thread first */
-	sl_link_close(s.link);
+	if (s.link != cfg->link)
+		sl_link_close(s.link); /* flushed by finish(); a borrowed one stays open */
 	sl_wire_tx_free(s.wire);
 	free(s.own);
 	return r;

@@ -28,6 +28,8 @@
 
 struct tx_send_cfg {
 	const char *link_uri;
+	struct sl_link *link;         /* an open link to send on, borrowed (the daemon's: one
+				       * capture file, one socket); NULL: link_uri opened */
 	const uint8_t *link_key;      /* NULL with suite SL_SUITE_NONE */
 	enum sl_suite suite;
 	uint64_t rate_bps;            /* 0: unlimited */

@@ -7,10 +7,9 @@
  * and a send it interrupts stays in outbox/.
  *
  * The link is UDP to 127.0.0.1, to a socket of the test that keeps every
- * datagram (a pcap: link does not do here: the daemon's idle session and
- * each send open the same capture file, and each open truncates it). What
- * arrived is opened with the link key and fed to a receiver in process
- * (tests/rxh), which must release what the daemon sent.
+ * datagram, or a capture file (pcap:), read back. What arrived is opened
+ * with the link key and fed to a receiver in process (tests/rxh), which
+ * must release what the daemon sent.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -181,6 +180,41 @@ static void deliver_all(struct catcher *c, struct seen *s)
 	rxh_settle(h);
 }
 
+/* The datagrams of capture file `path`, into c (as the catcher keeps them). */
+static void catcher_load_pcap(struct catcher *c, const char *path)
+{
+	char uri[512];
+	struct sl_link *l;
+	struct sl_diag d = { "" };
+	static uint8_t buf[64][SL_LINK_MAX_DGRAM];
+	struct sl_dgram dg[64];
+	int n;
+
+	memset(c, 0, sizeof *c);
+	pthread_mutex_init(&c->mu, NULL);
+	snprintf(uri, sizeof uri, "pcap:%s", path);
+	cr_assert_eq(sl_link_open_rx(uri, NULL, &l, &d), SL_OK, "%s", d.msg);
+	do {
+		for (int i = 0; i < 64; i++)
+			dg[i] = (struct sl_dgram){ .buf = buf[i], .cap = sizeof buf[i] };
+		n = sl_link_recv(l, dg, 64, 0, &d);
+		if (n == SL_ERR_CLOSED)
+			break; /* the end of the capture */
+		cr_assert_geq(n, 0, "%s: %s", path, d.msg);
+		for (int i = 0; i < n; i++) {
+			if (c->n == c->cap) {
+				c->cap = c->cap ? 2 * c->cap : 1024;
+				c->dg = realloc(c->dg, c->cap * sizeof *c->dg);
+				c->len = realloc(c->len, c->cap * sizeof *c->len);
+			}
+			c->dg[c->n] = malloc(dg[i].len);
+			memcpy(c->dg[c->n], dg[i].buf, dg[i].len);
+			c->len[c->n++] = dg[i].len;
+		}
+	} while (n >= 0);
+	sl_link_close(l);
+}
+
 /* ---- transfers and the daemon's settings ---- */
 
 struct sub {
@@ -250,7 +284,7 @@ static void log_has(const char *rel, const char *want)
 struct setup {
 	struct catcher c;
 	struct tx_send_cfg cfg;
-	char uri[64], spool[300];
+	char uri[512], spool[300];
 	volatile sig_atomic_t stop;
 };
 
@@ -423,6 +457,44 @@ Test(tx_daemon, sends_in_submission_order)
 	}
 	catcher_free(&st.c);
 	for (int i = 0; i < 3; i++)
+		sub_free(&t[i]);
+}
+
+/* A capture file as the link: the idle heartbeats and every transfer go
+ * into one capture, which a receiver replays to release them all (each send
+ * opened the file again before, truncating what was sent before it). */
+Test(tx_daemon, a_capture_file_link_holds_every_transfer)
+{
+	const char *names[2] = { "one", "two" };
+	struct setup st;
+	struct tx_daemon *dm;
+	struct sub t[2];
+	struct seen s;
+	char wire[320];
+
+	setup_open(&st);
+	catcher_stop(&st.c);
+	catcher_free(&st.c);
+	snprintf(wire, sizeof wire, "%s/wire.pcap", tmp);
+	snprintf(st.uri, sizeof st.uri, "pcap:%s", wire);
+	for (int i = 0; i < 2; i++)
+		sub_make(&t[i], names[i], 60000 + 1000 * i, 41 + i, 2);
+	dm = daemon_open(&st);
+	step_is(dm, TX_DAEMON_IDLE, "an empty outbox");
+	for (int i = 0; i < 2; i++) {
+		submit(t[i].dir, names[i]);
+		step_is(dm, TX_DAEMON_SENT, names[i]);
+	}
+	step_is(dm, TX_DAEMON_IDLE, "all sent");
+	tx_daemon_close(dm);
+	catcher_load_pcap(&st.c, wire);
+	deliver_all(&st.c, &s);
+	cr_assert_eq(s.nidle, 3, "idle heartbeats: at the start and after each transfer (%u)", s.nidle);
+	cr_assert_eq(s.norder, 2);
+	for (int i = 0; i < 2; i++)
+		cr_assert(rxh_released_file_is(h, t[i].t.hex, "a.bin", t[i].data, t[i].len), "%s", names[i]);
+	catcher_free(&st.c);
+	for (int i = 0; i < 2; i++)
 		sub_free(&t[i]);
 }
 
