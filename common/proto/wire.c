@@ -2,6 +2,7 @@
 #include "wire.h"
 #include "aead.h"
 #include "bytes.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -484,9 +485,7 @@ int sl_link_key_load(const char *path, uint8_t **key, struct sl_diag *d)
 					   "link key %s: expected 32 raw bytes or 64 hex digits, found %zd bytes "
 					   "(make one with 'sluice keygen --link -o FILE')", path, n);
 		}
-		size_t got = 0;
-		if (sodium_hex2bin(k, SL_LINK_KEY_BYTES, (const char *)buf, len, NULL, &got, NULL) != 0 ||
-		    got != SL_LINK_KEY_BYTES) {
+		if (sl_hex_decode((const char *)buf, len, SL_HEX_ANY, k, SL_LINK_KEY_BYTES) != SL_OK) {
 			sodium_memzero(buf, sizeof buf);
 			sodium_free(k);
 			return sl_diag_set(d, SL_ERR_PARSE, "link key %s: not hexadecimal", path);

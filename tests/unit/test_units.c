@@ -120,6 +120,45 @@ Test(units, counts)
 	cr_assert_eq(sl_parse_count("--passes", "99999999999999999999999", 1, 10, &v, &d), SL_ERR_RANGE);
 }
 
+/* The canonical decimal of files sluice reads back: one spelling per value. */
+Test(units, canonical_decimals)
+{
+	uint64_t v = 7;
+	cr_assert_eq(sl_parse_decimal_canon_n("0", 1, 0, 10, &v), SL_OK);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(sl_parse_decimal_canon_n("18446744073709551615", 20, 0, UINT64_MAX, &v), SL_OK);
+	cr_assert_eq(v, UINT64_MAX);
+	cr_assert_eq(sl_parse_decimal_canon_n("18446744073709551616", 20, 0, UINT64_MAX, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal_canon_n("007", 3, 0, 10, &v), SL_ERR_PARSE, "a leading zero");
+	cr_assert_eq(sl_parse_decimal_canon_n("00", 2, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n("+7", 2, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n(" 7", 2, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n("", 0, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n("11", 2, 0, 10, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal_canon_n("70", 1, 0, 10, &v), SL_OK, "only the first n bytes");
+	cr_assert_eq(v, 7);
+}
+
+/* Plain real numbers: no sign, space, unit or trailing text; the message names the option. */
+Test(units, reals)
+{
+	double x = 0;
+	struct sl_diag d;
+	cr_assert_eq(sl_parse_real("--overhead", "12.5", 0, 1000, &x, &d), SL_OK);
+	cr_assert_float_eq(x, 12.5, 1e-12);
+	cr_assert_eq(sl_parse_real("--overhead", "1000", 0, 1000, &x, &d), SL_OK);
+	cr_assert_eq(sl_parse_real("--overhead", "1000.5", 0, 1000, &x, &d), SL_ERR_PARSE);
+	cr_assert(strstr(d.msg, "--overhead '1000.5': expected a number from 0 to 1000") != NULL, "%s", d.msg);
+	cr_assert_eq(sl_parse_real("--overhead", "-1", 0, 1000, &x, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_real("--overhead", "+1", 0, 1000, &x, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_real("--overhead", " 1", 0, 1000, &x, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_real("--overhead", "1%", 0, 1000, &x, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_real("--overhead", "", 0, 1000, &x, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_real("--overhead", "nan", 0, 1000, &x, &d), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_real("--burst", "1e999", 1, 1e9, &x, &d), SL_ERR_PARSE);
+	cr_assert(strstr(d.msg, "--burst '1e999'") != NULL, "%s", d.msg);
+}
+
 /* sl_grow: room for element n, doubling; a failure leaves the array as it was. */
 Test(grow, doubles_and_keeps_contents)
 {
@@ -359,6 +398,9 @@ Test(timefmt, strict_and_round_trip)
 		{ "2023-01-01T24:00:00Z", SL_ERR_RANGE },
 		{ "2023-01-01 00:00:00Z", SL_ERR_PARSE },
 		{ "2023-01-01T00:00:00", SL_ERR_PARSE },
+		{ "+023-01-01T00:00:00Z", SL_ERR_PARSE },
+		{ "2023-01- 1T00:00:00Z", SL_ERR_PARSE },
+		{ "2023-01-01T0a:00:00Z", SL_ERR_PARSE },
 	};
 	int64_t t;
 	char buf[32];
