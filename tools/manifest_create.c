@@ -73,7 +73,6 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 	};
 	const char *seq = NULL;
 	struct sl_diag d;
-	char *end;
 	int c;
 
 	o->expires = 7 * 86400;
@@ -89,9 +88,8 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 				return cli_usage_error(P, "--expires %s: %s", optarg, o->expires ? d.msg : "must be above zero");
 			break;
 		case 'j':
-			o->threads = strtoull(optarg, &end, 10);
-			if (*end || o->threads > 64)
-				return cli_usage_error(P, "--threads takes a number from 0 (auto) to 64");
+			if (sl_parse_decimal(optarg, 0, 64, &o->threads))
+				return cli_usage_error(P, "--threads '%s': expected a number from 0 (auto) to 64", optarg);
 			break;
 		case 'L':
 			if (!strcmp(optarg, "refuse"))
@@ -115,9 +113,8 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 	o->root = argv[optind];
 	if (!o->submitter || !o->purpose || !seq || !o->enclave || !o->link)
 		return cli_usage_error(P, "--submitter, --purpose, --sequence, --enclave and --link are required");
-	o->sequence = strtoull(seq, &end, 10);
-	if (*end || !*seq || seq[0] == '-' || o->sequence > INT64_MAX)
-		return cli_usage_error(P, "--sequence takes a number from 0 to 2^63-1");
+	if (sl_parse_decimal(seq, 0, INT64_MAX, &o->sequence))
+		return cli_usage_error(P, "--sequence '%s': expected a number from 0 to 2^63-1", seq);
 	if (!sl_label_ok(o->submitter) || !sl_label_ok(o->enclave) || !sl_label_ok(o->link))
 		return cli_usage_error(P, "submitter, enclave and link are names: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64");
 	return EXIT_OK;

@@ -346,6 +346,21 @@ Test(pool, start_one_runs_a_long_job)
 }
 
 /* The progress text: bar, share, amounts, rate, ETA; redrawn at most every 250 ms. */
+/* The one bar: any width, clamped share, cut to the buffer. */
+Test(progress, bar)
+{
+	char buf[64];
+
+	cr_assert_eq(sl_progress_bar(0.5, 24, buf, sizeof buf), 31);
+	cr_assert_str_eq(buf, "[############............]  50%");
+	sl_progress_bar(1.7, 4, buf, sizeof buf);
+	cr_assert_str_eq(buf, "[####] 100%");
+	sl_progress_bar(-1, 4, buf, sizeof buf);
+	cr_assert_str_eq(buf, "[....]   0%");
+	cr_assert_eq(sl_progress_bar(0.5, 24, buf, 5), 4);
+	cr_assert_str_eq(buf, "[###");
+}
+
 Test(progress, line_and_pace)
 {
 	struct sl_progress p;
