@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "cmds.h"
 #include "create_tree.h"
 #include "delta.h"
@@ -254,17 +255,17 @@ static void on_progress(void *ctx, uint64_t bytes, size_t files)
 static int fill(struct create_tree *t, struct sl_manifest *m, unsigned threads, const struct sl_delta_base *base)
 {
 	struct cli_progress prog;
-	struct timespec t0, t1;
+	uint64_t t0;
+	double s;
 	char sz[32];
 	int rc;
 
 	cli_progress_init(&prog, "hashing", t->njobs);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = sl_now_ns();
 	sl_hash_files(t->rootfd, t->jobs, t->njobs, threads, on_progress, &prog);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(sl_now_ns() - t0) / 1e9;
 	cli_progress_done(&prog);
 	if (prog.on) {
-		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		uint64_t bytes = 0;
 		for (size_t i = 0; i < t->njobs; i++)
 			bytes += t->jobs[i].size;
