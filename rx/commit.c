@@ -43,7 +43,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +51,12 @@
 #include <unistd.h>
 
 #include "audit_find.h"
+#include "hex.h"
 #include "pace.h"
 #include "pathname.h"
 #include "rx.h"
 #include "safefs.h"
+#include "units.h"
 
 #define INTENT "release"
 #define OLD_INTENT "released"
@@ -114,6 +115,50 @@ void rx_intent_drop(struct rx_ctx *c, const char *hex)
 		sl_fsync_dir(c->xfer_fd, hex);
 }
 
+/* The value of line "KEY VALUE\n" at *p (of the `end - *p` bytes there), its
+ * length in *n; *p moves past the line. NULL when the line is not KEY's. */
+static const char *intent_line(const char **p, const char *end, const char *key, size_t *n)
+{
+	size_t kl = strlen(key);
+	const char *v, *nl;
+
+	if ((size_t)(end - *p) <= kl || memcmp(*p, key, kl) || (*p)[kl] != ' ')
+		return NULL;
+	v = *p + kl + 1;
+	if (!(nl = memchr(v, '\n', (size_t)(end - v))))
+		return NULL;
+	*n = (size_t)(nl - v);
+	*p = nl + 1;
+	return v;
+}
+
+/* The fields of a release marker's text (after its magic line), as
+ * rx_intent_write wrote them: 0, or -1 if a line is missing or malformed. */
+static int intent_parse(const char *p, const char *end, struct rx_intent *in)
+{
+	const char *v;
+	size_t n;
+	uint8_t digest[32];
+
+	if (!(v = intent_line(&p, end, "link", &n)) || n > SL_LABEL_MAX)
+		return -1;
+	memcpy(in->link, v, n);
+	in->link[n] = '\0';
+	if (!sl_label_ok(in->link) || !(v = intent_line(&p, end, "sequence", &n)) ||
+	    sl_parse_decimal_n(v, n, 0, UINT64_MAX, &in->sequence) ||
+	    !(v = intent_line(&p, end, "manifest", &n)) ||
+	    sl_hex_decode(v, n, SL_HEX_LOWER, digest, sizeof digest))
+		return -1;
+	memcpy(in->manifest_hex, v, 64);
+	in->manifest_hex[64] = '\0';
+	if (!(v = intent_line(&p, end, "audit-seq", &n)) || sl_parse_decimal_n(v, n, 0, UINT64_MAX, &in->audit_seq))
+		return -1;
+	if (!(v = intent_line(&p, end, "summary", &n)))
+		return -1;
+	snprintf(in->summary, sizeof in->summary, "%.*s", (int)n, v);
+	return 0;
+}
+
 /* The intent STATE/xfer/<hex>/release. Returns 0 with every field, or -1
  * with only id and hex (no such file, the empty marker of an older
  * sluice-rx, or unreadable). */
@@ -121,9 +166,8 @@ int rx_intent_read(struct rx_ctx *c, const char *hex, const uint8_t id[16], stru
 {
 	char path[64];
 	uint8_t *buf = NULL;
-	size_t len = 0;
-	unsigned long long seq, aseq;
-	int pos = -1, ok;
+	size_t len = 0, ml = strlen(INTENT_MAGIC);
+	int ok;
 
 	memset(in, 0, sizeof *in);
 	memcpy(in->id, id, sizeof in->id);
@@ -131,16 +175,9 @@ int rx_intent_read(struct rx_ctx *c, const char *hex, const uint8_t id[16], stru
 	snprintf(path, sizeof path, "%s/%s", hex, INTENT);
 	if (sl_read_file_beneath(c->xfer_fd, path, 4096, &buf, &len, NULL) != SL_OK)
 		return -1;
-	ok = len > strlen(INTENT_MAGIC) && !memcmp(buf, INTENT_MAGIC, strlen(INTENT_MAGIC)) &&
-	     sscanf((char *)buf + strlen(INTENT_MAGIC), "link %64s sequence %llu manifest %64s "
-		    "audit-seq %llu summary %n", in->link, &seq, in->manifest_hex, &aseq, &pos) == 4 &&
-	     pos > 0 && sl_label_ok(in->link) && strlen(in->manifest_hex) == 64;
-	if (ok) {
-		const char *s = (char *)buf + strlen(INTENT_MAGIC) + pos;
-		snprintf(in->summary, sizeof in->summary, "%.*s", (int)strcspn(s, "\n"), s);
-		in->sequence = seq;
-		in->audit_seq = aseq;
-	} else {
+	ok = len > ml && !memcmp(buf, INTENT_MAGIC, ml) &&
+	     intent_parse((char *)buf + ml, (char *)buf + len, in) == 0;
+	if (!ok) {
 		sl_log(c->log, SL_LOG_WARN, "transfer %s: release marker unreadable; finishing the release "
 		       "with what the ledger holds", hex);
 		memset(in, 0, sizeof *in);
@@ -249,13 +286,7 @@ enum rx_commit rx_commit(struct rx_ctx *c, const struct rx_intent *in, const cha
 /* The 16-byte id named by a staging directory (32 lowercase hex digits). */
 static int hex_id(const char *hex, uint8_t id[16])
 {
-	char back[33];
-	size_t n = 0;
-
-	if (sodium_hex2bin(id, 16, hex, strlen(hex), NULL, &n, NULL) != 0 || n != 16)
-		return -1;
-	sodium_bin2hex(back, sizeof back, id, 16);
-	return strcmp(back, hex) == 0 ? 0 : -1;
+	return sl_hex_decode(hex, strlen(hex), SL_HEX_LOWER, id, 16) == SL_OK ? 0 : -1;
 }
 
 static void did_text(unsigned did, char *out, size_t cap)

@@ -22,6 +22,7 @@
 #include "ring.h"
 #include "rx.h"
 #include "safefs.h"
+#include "timefmt.h"
 
 static const char *hb_state_name(uint8_t s)
 {
@@ -96,13 +97,6 @@ static void gauge(struct buf *m, const char *name, const char *help, uint64_t v)
 static void counter(struct buf *m, const char *name, const char *help, uint64_t v)
 {
 	metric(m, "counter", name, help, v);
-}
-
-static void iso(time_t t, char out[32])
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* The block windows (window.c): slots in memory now, and what they did. */
@@ -219,7 +213,7 @@ static void put_storage(const struct rx_ctx *c, struct buf *s, struct buf *m)
 	for (const struct rx_xfer *x = c->xfers; x; x = x->next)
 		waiting += x->release_wait != 0;
 	if (c->disk.on)
-		iso((time_t)c->disk.since_wall, since);
+		sl_time_format((int64_t)c->disk.since_wall, since, sizeof since);
 	put(s, "storage state=%s since=%s episode_failures=%llu failed_nospace=%llu failed_io=%llu "
 	       "episodes=%llu releases_waiting=%u release_retries=%llu free=%lld reserve=%llu\n",
 	    state, since, (unsigned long long)(c->disk.on ? c->disk.fails : 0),
@@ -391,8 +385,8 @@ void rx_write_status(struct rx_ctx *c, uint64_t now)
 	uint64_t up = (now - c->start_ns) / 1000000000ull;
 
 	sl_link_get_stats(c->link, &ls);
-	iso(wall - (time_t)up, t1);
-	iso(wall, t2);
+	sl_time_format((int64_t)(wall - (time_t)up), t1, sizeof t1);
+	sl_time_format((int64_t)wall, t2, sizeof t2);
 	put(&s, "sluice-rx-status 1\npid %ld\nstarted %s\nupdated %s\nlink %s\n", (long)getpid(), t1, t2,
 	    sl_link_describe(c->link));
 	put(&s, "datagrams %llu\nbytes %llu\nauth_failures %llu\nmalformed %llu\nunsupported %llu\n"

@@ -38,6 +38,7 @@
 
 #include "rx.h"
 #include "safefs.h"
+#include "timefmt.h"
 
 #define RESERVE "reserve"
 #define RESERVE_STEP (64u << 10)
@@ -186,11 +187,8 @@ int rx_state_write(struct rx_ctx *c, const char *name, const void *data, size_t 
 static void episode_audit(struct rx_ctx *c)
 {
 	char why[900], t[32];
-	time_t since = (time_t)c->disk.since_wall;
-	struct tm tm;
 
-	gmtime_r(&since, &tm);
-	strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sl_time_format((int64_t)c->disk.since_wall, t, sizeof t);
 	snprintf(why, sizeof why, "%s since %s: %s; %llu write(s) failed so far; nothing staged is "
 		 "removed for it: what could not be written comes again with a repeat pass, and a "
 		 "release held up is tried again", is_full(c->disk.err) ? "disk full" : "I/O error", t,

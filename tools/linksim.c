@@ -9,6 +9,7 @@
  * the moment its last bit would leave the diode. Models: linksim_model.h.
  */
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -408,10 +409,9 @@ struct linksim_args {
 
 static int parse_burst(const char *v, double *out)
 {
-	char *end;
-	double b = strtod(v, &end);
+	double b;
 
-	if (end == v || *end || !(b >= 1.0) || !isfinite(b)) {
+	if (sl_parse_real("--burst", v, 1.0, DBL_MAX, &b, NULL)) {
 		fprintf(stderr, "sluice linksim: --burst '%s': a mean burst length in "
 			"datagrams, at least 1\n", v);
 		return -1;

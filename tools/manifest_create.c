@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "cmds.h"
 #include "create_tree.h"
 #include "delta.h"
@@ -73,7 +74,6 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 	};
 	const char *seq = NULL;
 	struct sl_diag d;
-	char *end;
 	int c;
 
 	o->expires = 7 * 86400;
@@ -89,9 +89,8 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 				return cli_usage_error(P, "--expires %s: %s", optarg, o->expires ? d.msg : "must be above zero");
 			break;
 		case 'j':
-			o->threads = strtoull(optarg, &end, 10);
-			if (*end || o->threads > 64)
-				return cli_usage_error(P, "--threads takes a number from 0 (auto) to 64");
+			if (sl_parse_decimal(optarg, 0, 64, &o->threads))
+				return cli_usage_error(P, "--threads '%s': expected a number from 0 (auto) to 64", optarg);
 			break;
 		case 'L':
 			if (!strcmp(optarg, "refuse"))
@@ -115,9 +114,8 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 	o->root = argv[optind];
 	if (!o->submitter || !o->purpose || !seq || !o->enclave || !o->link)
 		return cli_usage_error(P, "--submitter, --purpose, --sequence, --enclave and --link are required");
-	o->sequence = strtoull(seq, &end, 10);
-	if (*end || !*seq || seq[0] == '-' || o->sequence > INT64_MAX)
-		return cli_usage_error(P, "--sequence takes a number from 0 to 2^63-1");
+	if (sl_parse_decimal(seq, 0, INT64_MAX, &o->sequence))
+		return cli_usage_error(P, "--sequence '%s': expected a number from 0 to 2^63-1", seq);
 	if (!sl_label_ok(o->submitter) || !sl_label_ok(o->enclave) || !sl_label_ok(o->link))
 		return cli_usage_error(P, "submitter, enclave and link are names: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64");
 	return EXIT_OK;
@@ -257,17 +255,17 @@ static void on_progress(void *ctx, uint64_t bytes, size_t files)
 static int fill(struct create_tree *t, struct sl_manifest *m, unsigned threads, const struct sl_delta_base *base)
 {
 	struct cli_progress prog;
-	struct timespec t0, t1;
+	uint64_t t0;
+	double s;
 	char sz[32];
 	int rc;
 
 	cli_progress_init(&prog, "hashing", t->njobs);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = sl_now_ns();
 	sl_hash_files(t->rootfd, t->jobs, t->njobs, threads, on_progress, &prog);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(sl_now_ns() - t0) / 1e9;
 	cli_progress_done(&prog);
 	if (prog.on) {
-		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		uint64_t bytes = 0;
 		for (size_t i = 0; i < t->njobs; i++)
 			bytes += t->jobs[i].size;

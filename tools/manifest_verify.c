@@ -104,7 +104,7 @@ int manifest_verify_main(int argc, char **argv)
 			break;
 		case 'j':
 			if (sl_parse_decimal(optarg, 0, 64, &n))
-				return cli_usage_error(P, "--threads takes a number from 0 (auto) to 64");
+				return cli_usage_error(P, "--threads '%s': expected a number from 0 (auto) to 64", optarg);
 			o.threads = (unsigned)n;
 			break;
 		case 'q': quiet = true; break;

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "cmds.h"
+#include "progress.h"
 #include "repair.h"
 #include "status.h"
 #include "units.h"
@@ -68,10 +69,41 @@ const char *status_field(const char *line, const char *key, char *out, size_t ca
 	return out;
 }
 
-unsigned long long status_num(const char *line, const char *key)
+unsigned long long status_value(const char *s)
+{
+	uint64_t v;
+	return sl_parse_decimal(s, 0, UINT64_MAX, &v) ? 0 : v;
+}
+
+bool status_get(const char *line, const char *key, unsigned long long *v)
 {
 	char b[64];
-	return strtoull(status_field(line, key, b, sizeof b), NULL, 10);
+	uint64_t x;
+
+	if (sl_parse_decimal(status_field(line, key, b, sizeof b), 0, UINT64_MAX, &x))
+		return false;
+	*v = x;
+	return true;
+}
+
+unsigned long long status_num(const char *line, const char *key)
+{
+	unsigned long long v;
+	return status_get(line, key, &v) ? v : 0;
+}
+
+void status_pair(const char *line, const char *key, unsigned long long *a, unsigned long long *b)
+{
+	char v[64];
+	const char *slash = strchr(status_field(line, key, v, sizeof v), '/');
+	uint64_t x;
+
+	*a = *b = 0;
+	if (!slash)
+		return;
+	if (!sl_parse_decimal_n(v, (size_t)(slash - v), 0, UINT64_MAX, &x))
+		*a = x;
+	*b = status_value(slash + 1);
 }
 
 #define field status_field
@@ -96,9 +128,10 @@ bool status_quota_refused(const char *line)
 
 bool status_session_silent(const char *line)
 {
-	char state[32], v[64];
-	long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
-	return !strcmp(field(line, "state=", state, sizeof state), "sending") && hb > 5000;
+	char state[32];
+	unsigned long long hb;
+	return !strcmp(field(line, "state=", state, sizeof state), "sending") &&
+	       status_get(line, "last_heartbeat_ms=", &hb) && hb > 5000;
 }
 
 bool status_recent_event(const char *e)
@@ -109,14 +142,6 @@ bool status_recent_event(const char *e)
 		if (!strcmp(e, ev[i]))
 			return true;
 	return false;
-}
-
-static void bar(double frac, char out[26])
-{
-	unsigned n = frac <= 0 ? 0 : frac >= 1 ? 24 : (unsigned)(frac * 24);
-	memset(out, '#', n);
-	memset(out + n, '.', 24 - n);
-	out[24] = '\0';
 }
 
 /* "staging bytes=.. max=.. ...": the receiver's disk quotas; 1 if near a limit. */
@@ -161,14 +186,14 @@ static int show_quota(const char *line)
 static int show_storage(const char *line)
 {
 	char st[32], since[40], b1[32], b2[32];
-	unsigned long long fails = num(line, "episode_failures="), waiting = num(line, "releases_waiting=");
-	long long free_b = strtoll(strstr(line, "free=") ? strstr(line, "free=") + 5 : "-1", NULL, 10);
+	unsigned long long fails = num(line, "episode_failures="), waiting = num(line, "releases_waiting="), free_b;
+	bool known = status_get(line, "free=", &free_b); /* -1: unknown */
 
 	field(line, "state=", st, sizeof st);
 	field(line, "since=", since, sizeof since);
 	printf("storage    %s, %s free, reserve %s; %llu episode(s) of failed writes since start "
 	       "(%llu for lack of space, %llu I/O errors)\n", !strcmp(st, "ok") ? "ok" : st,
-	       free_b < 0 ? "?" : sl_fmt_bytes((uint64_t)free_b, b1, sizeof b1),
+	       !known ? "?" : sl_fmt_bytes(free_b, b1, sizeof b1),
 	       sl_fmt_bytes(num(line, "reserve="), b2, sizeof b2), num(line, "episodes="),
 	       num(line, "failed_nospace="), num(line, "failed_io="));
 	if (!strcmp(st, "full"))
@@ -192,21 +217,15 @@ static int show_storage(const char *line)
 static int show_xfer(const char *line)
 {
 	unsigned long long bd, bt, cd, ct;
-	char st2[32], cat[32], pbar[26], id[33], v[128], b1[32], b2[32];
-	double frac;
+	char st2[32], cat[32], pbar[48], id[33], v[128], b1[32], b2[32];
 
 	snprintf(id, sizeof id, "%.32s", line + 5);
 	field(line, "state=", st2, sizeof st2);
 	field(line, "catalog=", cat, sizeof cat);
-	field(line, "bytes=", v, sizeof v);
-	bd = strtoull(v, NULL, 10);
-	bt = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
-	field(line, "chunks=", v, sizeof v);
-	cd = strtoull(v, NULL, 10);
-	ct = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
-	frac = ct ? (double)cd / (double)ct : 0;
-	bar(frac, pbar);
-	printf("transfer   %s [%s] %3.0f%% %s of %s, catalog %s, %s%s\n", id, pbar, frac * 100,
+	status_pair(line, "bytes=", &bd, &bt);
+	status_pair(line, "chunks=", &cd, &ct);
+	sl_progress_bar(ct ? (double)cd / (double)ct : 0, 24, pbar, sizeof pbar);
+	printf("transfer   %s %s %s of %s, catalog %s, %s%s\n", id, pbar,
 	       sl_fmt_bytes(bd, b1, sizeof b1), sl_fmt_bytes(bt, b2, sizeof b2), cat, st2,
 	       num(line, "release_held=") ? " (complete; its release waits for the disk)"
 	       : num(line, "timed_out=") ? " (timed out; a repeat pass can complete it)" : "");
@@ -432,9 +451,9 @@ static int show_ring(const char *line)
 /* A sender's session line; 1 when it is silent while it says it sends. */
 static int show_session(const char *line)
 {
-	unsigned long long got = num(line, "received="), lost = num(line, "lost=");
-	char state[32], sender[64], pass[32], sid[17], v[128], b2[32];
-	long long hb = strtoll(field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
+	unsigned long long got = num(line, "received="), lost = num(line, "lost="), hb = 0;
+	char state[32], sender[64], pass[32], sid[17], b2[32];
+	bool heard = status_get(line, "last_heartbeat_ms=", &hb); /* -1: never */
 
 	field(line, "state=", state, sizeof state);
 	field(line, "sender=", sender, sizeof sender);
@@ -442,7 +461,7 @@ static int show_session(const char *line)
 	snprintf(sid, sizeof sid, "%.16s", line + 8);
 	printf("sender     %s (session %s): %s, pass %s, heartbeat %s, lost %llu of %llu (%.2f%%)\n",
 	       sender, sid, state, pass,
-	       hb < 0 ? "never" : (snprintf(b2, sizeof b2, "%.1f s ago", (double)hb / 1000), b2),
+	       !heard ? "never" : (snprintf(b2, sizeof b2, "%.1f s ago", (double)hb / 1000), b2),
 	       lost, got + lost, got + lost ? 100.0 * (double)lost / (double)(got + lost) : 0.0);
 	if (!status_session_silent(line))
 		return 0;
@@ -493,7 +512,7 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 	while (getline(&line, &cap, f) > 0) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "pid ", 4)) {
-			pid = strtoull(line + 4, NULL, 10);
+			pid = status_value(line + 4);
 		} else if (!strncmp(line, "started ", 8)) {
 			long age = (long)(time(NULL) - updated);
 			int alive = status_alive(pid, age);
@@ -506,15 +525,15 @@ static int show(int statefd, const char *dir, unsigned recent, const struct sl_a
 		} else if (!strncmp(line, "datagrams ", 10)) {
 			printf("traffic    %s datagrams", line + 10);
 		} else if (!strncmp(line, "bytes ", 6)) {
-			printf(", %s\n", sl_fmt_bytes(strtoull(line + 6, NULL, 10), b1, sizeof b1));
+			printf(", %s\n", sl_fmt_bytes(status_value(line + 6), b1, sizeof b1));
 		} else if (!strncmp(line, "auth_failures ", 14)) {
-			auth = strtoull(line + 14, NULL, 10);
+			auth = status_value(line + 14);
 		} else if (!strncmp(line, "malformed ", 10)) {
 			printf("dropped    %llu failed authentication, %s malformed", auth, line + 10);
 		} else if (!strncmp(line, "unsupported ", 12)) {
 			printf(", %s unsupported", line + 12);
 		} else if (!strncmp(line, "kernel_drops ", 13)) {
-			kdrops = strtoull(line + 13, NULL, 10);
+			kdrops = status_value(line + 13);
 			printf(", %llu in the kernel (receive buffer full)\n", kdrops);
 			if (auth) {
 				printf("           ! datagrams failed authentication: a sender with the wrong link "
@@ -554,22 +573,16 @@ int status_main(int argc, char **argv)
 	struct sl_audit_head head, *given = NULL;
 	unsigned long recent = 10, watch = 0;
 	int c, fd, r;
-	char *end;
+	struct sl_diag d;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;
 		case 'n':
-			recent = strtoul(optarg, &end, 10);
-			if (*end || recent > 1000) {
-				fprintf(stderr, "sluice status: --recent takes 0..1000\n");
-				return 2;
-			}
-			break;
 		case 'w':
-			watch = strtoul(optarg, &end, 10);
-			if (*end || watch < 1 || watch > 3600) {
-				fprintf(stderr, "sluice status: --watch takes 1..3600 seconds\n");
+			if (sl_parse_count(c == 'n' ? "--recent" : "--watch (seconds)", optarg, c == 'w',
+					   c == 'n' ? 1000 : 3600, c == 'n' ? &recent : &watch, &d)) {
+				fprintf(stderr, "sluice status: %s\n", d.msg);
 				return 2;
 			}
 			break;

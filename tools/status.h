@@ -12,7 +12,16 @@
 
 /* The value after "key" (e.g. "state=") up to the next space, in out. */
 const char *status_field(const char *line, const char *key, char *out, size_t cap);
+/* The number a value spells (decimal, as sluice-rx writes it), else 0:
+ * for counter lines "KEY N" (status_value(line + strlen("KEY "))). */
+unsigned long long status_value(const char *s);
+/* The number of "key" in *v: true, or false when the line lacks it or it is
+ * no number (-1 stands for none: an unknown free space, no heartbeat yet). */
+bool status_get(const char *line, const char *key, unsigned long long *v);
+/* status_get's number, or 0. */
 unsigned long long status_num(const char *line, const char *key);
+/* "A/B" of "key" (done/total): a and b, each 0 when it is no number. */
+void status_pair(const char *line, const char *key, unsigned long long *a, unsigned long long *b);
 /* sluice-rx alive: its pid exists and the status file is fresh. */
 bool status_alive(unsigned long long pid, long age_s);
 /* The staging line: used near its byte quota (90%) or at its transfer count. */

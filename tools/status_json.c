@@ -69,6 +69,17 @@ static void nums(const char *line, const char *const *keys)
 	}
 }
 
+/* "name": <number from key=>, or -1 where the line has none (-1 or absent), */
+static void signed_num(const char *name, const char *line, const char *key)
+{
+	unsigned long long v;
+
+	if (status_get(line, key, &v))
+		printf("\"%s\": %llu, ", name, v);
+	else
+		printf("\"%s\": -1, ", name);
+}
+
 static void strf(const char *name, const char *line, const char *key, int comma)
 {
 	char v[256];
@@ -77,22 +88,10 @@ static void strf(const char *name, const char *line, const char *key, int comma)
 	printf("%s", comma ? ", " : "");
 }
 
-/* "A/B" in field key: a and b. */
-static void pair(const char *line, const char *key, unsigned long long *a, unsigned long long *b)
-{
-	char v[64];
-	const char *slash;
-	status_field(line, key, v, sizeof v);
-	slash = strchr(v, '/');
-	*a = strtoull(v, NULL, 10);
-	*b = slash ? strtoull(slash + 1, NULL, 10) : 0;
-}
-
 static void session(const char *line, int first, unsigned *problems)
 {
-	char sid[17], v[64];
-	unsigned long long got = status_num(line, "received="), lost = status_num(line, "lost=");
-	long long hb = strtoll(status_field(line, "last_heartbeat_ms=", v, sizeof v), NULL, 10);
+	char sid[17];
+	unsigned long long got = status_num(line, "received="), lost = status_num(line, "lost="), hb;
 	bool silent = status_session_silent(line);
 
 	snprintf(sid, sizeof sid, "%.16s", line + 8);
@@ -101,10 +100,10 @@ static void session(const char *line, int first, unsigned *problems)
 	printf(", ");
 	strf("sender", line, "sender=", 1);
 	strf("state", line, "state=", 1);
-	if (hb < 0)
+	if (!status_get(line, "last_heartbeat_ms=", &hb)) /* -1: none yet */
 		printf("\"last_heartbeat_ms\": null, ");
 	else
-		printf("\"last_heartbeat_ms\": %lld, ", hb);
+		printf("\"last_heartbeat_ms\": %llu, ", hb);
 	numf("idle_ms", line, "idle_ms=", 1);
 	printf("\"received\": %llu, \"lost\": %llu, \"loss_ratio\": %.6f, ", got, lost,
 	       got + lost ? (double)lost / (double)(got + lost) : 0.0);
@@ -117,12 +116,12 @@ static void session(const char *line, int first, unsigned *problems)
 
 static void transfer(const char *line, int first)
 {
-	char id[33], v[64];
+	char id[33];
 	unsigned long long cd, ct, bd, bt;
 
 	snprintf(id, sizeof id, "%.32s", line + 5);
-	pair(line, "chunks=", &cd, &ct);
-	pair(line, "bytes=", &bd, &bt);
+	status_pair(line, "chunks=", &cd, &ct);
+	status_pair(line, "bytes=", &bd, &bt);
 	printf("%s\n    {\"id\": ", first ? "" : ",");
 	str(id);
 	printf(", ");
@@ -132,7 +131,7 @@ static void transfer(const char *line, int first)
 	       "\"progress\": %.6f, ", cd, ct, bd, bt, ct ? (double)cd / (double)ct : 0.0);
 	numf("idle_ms", line, "idle_ms=", 1);
 	numf("symbols", line, "symbols=", 1);
-	printf("\"files\": %lld, ", strtoll(status_field(line, "files=", v, sizeof v), NULL, 10));
+	signed_num("files", line, "files=");
 	printf("\"timed_out\": %s, ", status_num(line, "timed_out=") ? "true" : "false");
 	if (strstr(line, " repair="))
 		strf("repair", line, " repair=", 1);
@@ -183,9 +182,8 @@ static unsigned json_storage(const char *dl)
 	strf("state", dl, "state=", 1);
 	strf("since", dl, "since=", 1);
 	nums(dl, k);
-	printf("\"free\": %lld, \"problem\": %s},\n",
-	       strtoll(strstr(dl, "free=") ? strstr(dl, "free=") + 5 : "-1", NULL, 10),
-	       bad ? "true" : "false");
+	signed_num("free", dl, "free=");
+	printf("\"problem\": %s},\n", bad ? "true" : "false");
 	return (unsigned)bad;
 }
 
@@ -287,11 +285,11 @@ static void status_lines(FILE *f, long age, unsigned *problems)
 		*sp = '\0';
 		for (unsigned i = 0; counters[i]; i++)
 			if (!strcmp(line, counters[i]))
-				printf("%s\"%s\": %llu", nc++ ? ", " : "", line, strtoull(sp + 1, NULL, 10));
+				printf("%s\"%s\": %llu", nc++ ? ", " : "", line, status_value(sp + 1));
 		if (!strcmp(line, "auth_failures"))
-			auth = strtoull(sp + 1, NULL, 10);
+			auth = status_value(sp + 1);
 		if (!strcmp(line, "pid"))
-			pid = strtoull(sp + 1, NULL, 10);
+			pid = status_value(sp + 1);
 		*sp = ' ';
 		for (size_t i = 0; i < NPARTS; i++)
 			if (!kept[i] && !strncmp(line, parts[i].kind, strlen(parts[i].kind)))

@@ -83,10 +83,10 @@ static int number_option(struct tx_opts *o, int opt, const char *key, const char
 			return sl_diag_set(d, SL_ERR_PARSE, "%s: %s", key, e.msg);
 		return SL_OK;
 	case TX_O_OVERHEAD: {
-		char *end;
-		double p = strtod(arg, &end);
-		if (*end || end == arg || p < 0 || p > 1000)
-			return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': expected a percentage such as 12.5", key, arg);
+		double p;
+		if (sl_parse_real(key, arg, 0, 1000, &p, &e))
+			return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': expected a percentage from 0 to 1000, such "
+					   "as 12.5", key, arg);
 		c->overhead = p / 100.0;
 		return SL_OK;
 	}

@@ -9,6 +9,7 @@
 #include "link_impl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -92,10 +93,11 @@ static int eth_tx_setup(struct sl_link *l, struct eth *e, const struct sl_uri *u
 	static struct bpf_insn none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
 	struct bpf_program prog = { 1, none };
 	char line[64];
+	uint64_t mtu;
 
-	e->mtu = 1500;
-	if (!sysfs_line(u->target, "mtu", line, sizeof line))
-		e->mtu = (unsigned)strtoul(line, NULL, 10);
+	e->mtu = 1500; /* unless the interface says otherwise */
+	if (!sysfs_line(u->target, "mtu", line, sizeof line) && !sl_parse_decimal(line, 0, UINT_MAX, &mtu))
+		e->mtu = (unsigned)mtu;
 	if (pcap_setfilter(e->pc, &prog) < 0)
 		return sl_diag_set(d, SL_ERR_IO, "%s: %s", u->text, pcap_geterr(e->pc));
 	snprintf(l->desc, sizeof l->desc, "eth send on %.64s to %02x:%02x:%02x:%02x:%02x:%02x "

@@ -41,7 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
+
+#include "clock.h"
 
 #define BGID 0                          /* the one provided-buffer group */
 #define TAG_RECV 1                      /* user_data of the multishot receive */
@@ -278,15 +279,11 @@ int sl_uring_recv(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsi
 		  int timeout_ms, struct sl_diag *d)
 {
 	struct sl_uring *ur = s->ur;
-	struct timespec now;
 	uint64_t deadline = 0;
 	int r;
 
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		deadline = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec +
-			   (uint64_t)timeout_ms * 1000000ull;
-	}
+	if (timeout_ms > 0)
+		deadline = sl_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	recycle(s, ur); /* what the previous receive handed out */
 	/* what earlier completions brought first: no system call for it */
 	r = (int)sl_udp_split(l, s, dg, n);
@@ -310,9 +307,7 @@ int sl_uring_recv(struct sl_link *l, struct sl_udp *s, struct sl_dgram *dg, unsi
 		if (timeout_ms == 0)
 			return 0;
 		if (timeout_ms > 0) {
-			uint64_t t;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+			uint64_t t = sl_now_ns();
 			if (t >= deadline)
 				return 0;
 			ts.tv_sec = (long long)((deadline - t) / 1000000000ull);

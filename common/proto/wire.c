@@ -2,6 +2,7 @@
 #include "wire.h"
 #include "aead.h"
 #include "bytes.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RX_KEY_CACHE 8
+#define KEY_CACHE 8
 
 /* Field offsets of the header (PROTOCOL.md, "Header"). */
 enum {
@@ -30,7 +31,8 @@ struct sl_wire_tx {
 	struct sl_aead *k; /* sealing key; NULL when unkeyed */
 };
 
-struct rx_slot {
+/* One session's opening key, cached (file-local). */
+struct key_slot {
 	uint64_t session;
 	enum sl_suite suite;
 	uint64_t last_use;
@@ -42,7 +44,7 @@ struct sl_wire_rx {
 	int allow_unkeyed;
 	uint16_t max_symsize;
 	uint64_t clock;
-	struct rx_slot slots[RX_KEY_CACHE];
+	struct key_slot slots[KEY_CACHE];
 };
 
 int sl_crypto_init(void)
@@ -283,7 +285,7 @@ void sl_wire_rx_free(struct sl_wire_rx *r)
 {
 	if (!r)
 		return;
-	for (unsigned i = 0; i < RX_KEY_CACHE; i++)
+	for (unsigned i = 0; i < KEY_CACHE; i++)
 		sl_aead_free(r->slots[i].k); /* wipes the key, frees its EVP context */
 	if (r->link_key)
 		sodium_free(r->link_key);
@@ -296,11 +298,11 @@ void sl_wire_rx_free(struct sl_wire_rx *r)
  * and a hostile sender can make every datagram a new session). */
 static struct sl_aead *rx_key(struct sl_wire_rx *r, uint64_t session, enum sl_suite suite)
 {
-	struct rx_slot *victim = &r->slots[0];
+	struct key_slot *victim = &r->slots[0];
 
 	r->clock++;
-	for (unsigned i = 0; i < RX_KEY_CACHE; i++) {
-		struct rx_slot *s = &r->slots[i];
+	for (unsigned i = 0; i < KEY_CACHE; i++) {
+		struct key_slot *s = &r->slots[i];
 		if (s->k && s->session == session && s->suite == suite) {
 			s->last_use = r->clock;
 			return s->k;
@@ -484,9 +486,7 @@ int sl_link_key_load(const char *path, uint8_t **key, struct sl_diag *d)
 					   "link key %s: expected 32 raw bytes or 64 hex digits, found %zd bytes "
 					   "(make one with 'sluice keygen --link -o FILE')", path, n);
 		}
-		size_t got = 0;
-		if (sodium_hex2bin(k, SL_LINK_KEY_BYTES, (const char *)buf, len, NULL, &got, NULL) != 0 ||
-		    got != SL_LINK_KEY_BYTES) {
+		if (sl_hex_decode((const char *)buf, len, SL_HEX_ANY, k, SL_LINK_KEY_BYTES) != SL_OK) {
 			sodium_memzero(buf, sizeof buf);
 			sodium_free(k);
 			return sl_diag_set(d, SL_ERR_PARSE, "link key %s: not hexadecimal", path);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "timefmt.h"
 
 struct sl_audit {
 	int fd, dirfd;
@@ -198,12 +199,9 @@ int sl_audit_append(struct sl_audit *a, const char *event, const char *xfer_hex,
 	char line[SL_AUDIT_MAX_LINE], enc[3000], ts[32], chain[65];
 	struct sl_diag ld = { "" };
 	struct sl_audit_head h;
-	struct tm tm;
-	time_t now = time(NULL);
 	int n, r;
 
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sl_time_format((int64_t)time(NULL), ts, sizeof ts);
 	encode_reason(reason && *reason ? reason : "-", enc, sizeof enc);
 	n = snprintf(line, sizeof line, "%llu %s %s xfer=%s manifest=%s reason=%s",
 		     (unsigned long long)(a->seq + 1), ts, event, xfer_hex ? xfer_hex : "-",

@@ -2,14 +2,17 @@
 #include "audit_impl.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "safefs.h"
 #include "sha256.h"
+#include "units.h"
 
 #define SCAN_BUF (16 * SL_AUDIT_MAX_LINE)
 #define CHAIN_FIELD 71 /* " chain=" and 64 hex digits */
@@ -36,30 +39,29 @@ void sl_audit_chain_next(const char prev[65], const char *body, size_t len, char
 static int check_line(const char *line, size_t n, uint64_t want, const char prev[65],
 		      char next[65], char *why, size_t cap)
 {
-	unsigned long long seq = 0;
-	size_t i = 0;
+	const char *sp = memchr(line, ' ', n);
+	uint64_t seq;
 
 	if (memchr(line, '\0', n)) {
 		snprintf(why, cap, "contains NUL bytes");
 		return -1;
 	}
-	while (i < n && i < 20 && line[i] >= '0' && line[i] <= '9')
-		seq = seq * 10 + (unsigned long long)(line[i++] - '0');
-	if (i == 0 || i == 20 || i >= n || line[i] != ' ' || (line[0] == '0')) {
+	if (!sp || sl_parse_decimal_canon_n(line, (size_t)(sp - line), 1, UINT64_MAX, &seq)) {
 		snprintf(why, cap, "does not start with an entry number");
 		return -1;
 	}
-	if (n < i + CHAIN_FIELD || memcmp(line + n - CHAIN_FIELD, " chain=", 7) != 0) {
-		snprintf(why, cap, "(entry #%llu) has no chain field at its end", seq);
+	if (n < (size_t)(sp - line) + CHAIN_FIELD || memcmp(line + n - CHAIN_FIELD, " chain=", 7) != 0) {
+		snprintf(why, cap, "(entry #%llu) has no chain field at its end", (unsigned long long)seq);
 		return -1;
 	}
 	sl_audit_chain_next(prev, line, n - CHAIN_FIELD, next);
 	if (memcmp(next, line + n - 64, 64) != 0) {
-		snprintf(why, cap, "(entry #%llu) does not chain to the entry before it", seq);
+		snprintf(why, cap, "(entry #%llu) does not chain to the entry before it", (unsigned long long)seq);
 		return -1;
 	}
 	if (seq != want) {
-		snprintf(why, cap, "is entry #%llu where #%llu was due", seq, (unsigned long long)want);
+		snprintf(why, cap, "is entry #%llu where #%llu was due", (unsigned long long)seq,
+			 (unsigned long long)want);
 		return -1;
 	}
 	return 0;
@@ -203,26 +205,18 @@ int sl_audit_scan(int fd, const struct sl_audit_head *anchor, enum sl_audit_anch
 
 int sl_audit_head_parse(const char *text, struct sl_audit_head *h)
 {
-	const char *p = text;
-	char *end;
+	static const char lower[] = "0123456789abcdef";
+	const char *p = text + (*text == '#'), *colon = strchr(p, ':');
 	size_t i;
 
-	if (*p == '#')
-		p++;
-	if (*p < '1' || *p > '9')
+	if (!colon || sl_parse_decimal_canon_n(p, (size_t)(colon - p), 1, UINT64_MAX, &h->seq))
 		return SL_ERR_PARSE;
-	errno = 0;
-	h->seq = strtoull(p, &end, 10);
-	if (errno || *end != ':')
-		return SL_ERR_PARSE;
-	p = end + 1;
+	p = colon + 1;
 	for (i = 0; i < 64; i++) {
-		char c = p[i];
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+		int v = sl_hex_digit(p[i], SL_HEX_ANY); /* typed by people: either case, kept lowercase */
+		if (v < 0)
 			return SL_ERR_PARSE;
-		h->chain[i] = c;
+		h->chain[i] = lower[v];
 	}
 	h->chain[64] = '\0';
 	for (p += 64; *p; p++)

@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "hex.h"
 #include "pathname.h"
+#include "units.h"
 
 #define HEADER "sluice-ledger 1\n"
 #define LEDGER_MAX_BYTES (1ull << 30)
@@ -56,12 +58,13 @@ static int format_line(const struct entry *e, char *buf, size_t len)
 	return n + snprintf(buf + n, len - (size_t)n, " %s\n", sum);
 }
 
+/* "accept LINK SEQ ID TIME CHECK" (MANIFEST.md, section 6): 0 with *e, or -1. */
 static int parse_line(const char *s, size_t n, struct entry *e)
 {
-	char line[256], idh[SL_ID_HEX], sum[17], want[17], *nl;
-	unsigned long long seq;
-	long long t;
-	int consumed = 0;
+	char line[256], sum[17], want[17], *nl, *f[5], *save = NULL, *tok;
+	unsigned k = 0;
+	uint64_t t;
+	int neg;
 
 	if (n >= sizeof line || n < 20)
 		return -1;
@@ -75,17 +78,17 @@ static int parse_line(const char *s, size_t n, struct entry *e)
 	if (sodium_memcmp(sum, want, 16) != 0)
 		return -1;
 	*nl = '\0';
-	if (sscanf(line, "accept %64s %llu %32s %lld%n", e->link, &seq, idh, &t, &consumed) != 4 ||
-	    (size_t)consumed != strlen(line) || !sl_label_ok(e->link) || strlen(idh) != 32)
+	for (tok = strtok_r(line, " ", &save); tok && k < 5; tok = strtok_r(NULL, " ", &save))
+		f[k++] = tok;
+	if (k != 5 || tok || strcmp(f[0], "accept") || strlen(f[1]) > SL_LABEL_MAX || !sl_label_ok(f[1]))
 		return -1;
-	for (int i = 0; i < SL_ID_BYTES; i++) {
-		unsigned v;
-		if (sscanf(idh + 2 * i, "%2x", &v) != 1)
-			return -1;
-		e->id[i] = (uint8_t)v;
-	}
-	e->seq = seq;
-	e->time = t;
+	neg = f[4][0] == '-'; /* accepted-at is whatever the clock said */
+	if (sl_parse_decimal(f[2], 0, UINT64_MAX, &e->seq) ||
+	    sl_hex_decode(f[3], strlen(f[3]), SL_HEX_LOWER, e->id, SL_ID_BYTES) ||
+	    sl_parse_decimal(f[4] + neg, 0, INT64_MAX, &t))
+		return -1;
+	memcpy(e->link, f[1], strlen(f[1]) + 1);
+	e->time = neg ? -(int64_t)t : (int64_t)t;
 	return 0;
 }
 

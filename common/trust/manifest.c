@@ -25,14 +25,6 @@ void sl_manifest_default_limits(struct sl_manifest_limits *lim)
 
 /* ---- small parsers -------------------------------------------------------- */
 
-/* Canonical decimal: no sign, no leading zeros, <= max. */
-static int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *v)
-{
-	if (n > 1 && s[0] == '0')
-		return SL_ERR_PARSE;
-	return sl_parse_decimal_n(s, n, 0, max, v);
-}
-
 static int parse_id(const char *s, size_t n, uint8_t id[SL_ID_BYTES])
 {
 	return sl_hex_decode(s, n, SL_HEX_LOWER, id, SL_ID_BYTES);
@@ -87,7 +79,7 @@ int sl_mtime_parse(const char *s, size_t len, struct timespec *t)
 
 	if (!dot || (size_t)(s + len - dot) != 10)
 		return SL_ERR_PARSE;
-	rc = parse_u64(s, (size_t)(dot - s), TIME_MAX_SECONDS, &sec);
+	rc = sl_parse_decimal_canon_n(s, (size_t)(dot - s), 0, TIME_MAX_SECONDS, &sec);
 	if (rc)
 		return rc;
 	if (sl_parse_decimal_n(dot + 1, 9, 0, 999999999, &ns))
@@ -190,7 +182,7 @@ static int number_field(struct cursor *c, const char *key, uint64_t max, uint64_
 	int rc = keyed_line(c, key, &s, &n, d);
 	if (rc)
 		return rc;
-	rc = parse_u64(s, n, max, v);
+	rc = sl_parse_decimal_canon_n(s, n, 0, max, v);
 	if (rc == SL_ERR_RANGE)
 		return sl_diag_set(d, SL_ERR_RANGE, "line %u: %s %.*s exceeds %llu", c->line, key,
 				   (int)(n > 24 ? 24 : n), s, (unsigned long long)max);
@@ -707,7 +699,7 @@ static int parse_file_line(struct parser *ps, size_t *nf, size_t *nt)
 		return rc;
 	if (sl_sha256_from_hex(fld[0], fl[0], f->sha256))
 		return sl_diag_set(ps->d, SL_ERR_PARSE, "line %u: SHA-256 is not 64 lowercase hex digits", ps->c.line);
-	rc = parse_u64(fld[1], fl[1], ps->lim->max_total_bytes, &f->size);
+	rc = sl_parse_decimal_canon_n(fld[1], fl[1], 0, ps->lim->max_total_bytes, &f->size);
 	if (rc)
 		return sl_diag_set(ps->d, rc, rc == SL_ERR_RANGE ? "line %u: size exceeds the limit" :
 				   "line %u: size is not a canonical decimal number", ps->c.line);

@@ -132,17 +132,7 @@ static const char *const setting_names[S__N] = {
 /* Decimal, no leading zero, any value up to 2^64-1 (so whatever emit writes reads back). */
 static int parse_dec(const char *s, uint64_t *v)
 {
-	uint64_t x = 0;
-	if (!*s || (s[0] == '0' && s[1]))
-		return -1;
-	for (; *s; s++) {
-		unsigned dgt = (unsigned)(*s - '0');
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - dgt) / 10)
-			return -1;
-		x = x * 10 + dgt;
-	}
-	*v = x;
-	return 0;
+	return sl_parse_decimal_canon_n(s, strlen(s), 0, UINT64_MAX, v) ? -1 : 0;
 }
 
 static int policy_line(struct sl_policy *p, unsigned ln, char *s, bool seen[S__N], struct sl_diag *d)

@@ -24,23 +24,37 @@ int sl_progress_due(struct sl_progress *p, uint64_t now_ns)
 	return 1;
 }
 
-/* "[####....]  42% " of done/total, or nothing when the total is unknown. */
-static size_t bar(const struct sl_progress *p, uint64_t done, char *buf, size_t len)
+size_t sl_progress_bar(double frac, unsigned width, char *buf, size_t len)
 {
-	double frac;
-	char b[BAR + 1];
+	char b[65];
 	unsigned fill;
 	int n;
 
+	if (!len)
+		return 0;
+	width = width > 64 ? 64 : width;
+	frac = frac >= 1.0 ? 1.0 : frac > 0 ? frac : 0.0;
+	fill = (unsigned)(frac * width);
+	memset(b, '#', fill);
+	memset(b + fill, '.', width - fill);
+	b[width] = '\0';
+	n = snprintf(buf, len, "[%s] %3.0f%%", b, frac * 100.0);
+	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
+}
+
+/* "[####....]  42% " of done/total, or nothing when the total is unknown. */
+static size_t bar(const struct sl_progress *p, uint64_t done, char *buf, size_t len)
+{
+	size_t n;
+
 	if (!p->total)
 		return 0;
-	frac = done >= p->total ? 1.0 : (double)done / (double)p->total;
-	fill = (unsigned)(frac * BAR);
-	memset(b, '#', fill);
-	memset(b + fill, '.', BAR - fill);
-	b[BAR] = '\0';
-	n = snprintf(buf, len, "[%s] %3.0f%% ", b, frac * 100.0);
-	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
+	n = sl_progress_bar(done >= p->total ? 1.0 : (double)done / (double)p->total, BAR, buf, len);
+	if (n + 1 < len) {
+		buf[n++] = ' ';
+		buf[n] = '\0';
+	}
+	return n;
 }
 
 void sl_progress_line(const struct sl_progress *p, uint64_t done, const char *unit, int bits,

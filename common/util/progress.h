@@ -21,6 +21,10 @@ struct sl_progress {
 	int drawn;                  /* a line was due at least once */
 };
 
+/* "[#######.................]  30%": frac (clamped to [0, 1]) of a bar of
+ * `width` (at most 64) characters and the share, into buf; its length. */
+size_t sl_progress_bar(double frac, unsigned width, char *buf, size_t len);
+
 void sl_progress_start(struct sl_progress *p, uint64_t total, uint64_t now_ns);
 int sl_progress_due(struct sl_progress *p, uint64_t now_ns);
 void sl_progress_line(const struct sl_progress *p, uint64_t done, const char *unit, int bits,

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "units.h"
 
 const char *sl_time_format(int64_t t, char *buf, size_t len)
 {
@@ -18,15 +19,14 @@ const char *sl_time_format(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* n decimal digits exactly. */
+/* The fixed-width field s[0, n): n decimal digits exactly, as an int. */
 static int digits(const char *s, size_t n, int *v)
 {
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (s[i] - '0');
-	}
+	uint64_t x;
+
+	if (sl_parse_decimal_n(s, n, 0, 9999, &x))
+		return -1;
+	*v = (int)x;
 	return 0;
 }
 

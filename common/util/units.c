@@ -7,6 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The non-negative finite number at the start of s (no sign, no space):
+ * SL_OK with *v and *end after it, else SL_ERR_PARSE with a message. */
+static int real_prefix(const char *what, const char *s, double *v, char **end, struct sl_diag *d)
+{
+	if (!s || !*s)
+		return sl_diag_set(d, SL_ERR_PARSE, "%s: empty value", what);
+	if (*s == '-' || *s == '+' || *s == ' ')
+		return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': expected a non-negative number", what, s);
+	errno = 0;
+	*v = strtod(s, end);
+	if (*end == s || errno == ERANGE || !isfinite(*v))
+		return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': not a number", what, s);
+	return SL_OK;
+}
+
 /* Parse a non-negative decimal number with an optional single-letter suffix
  * chosen from `suffixes`, each with a multiplier in `mults`. */
 static int parse_scaled(const char *what, const char *s, const char *suffixes,
@@ -15,15 +30,10 @@ static int parse_scaled(const char *what, const char *s, const char *suffixes,
 	char *end;
 	double v;
 	const char *p;
+	int r = real_prefix(what, s, &v, &end, d);
 
-	if (!s || !*s)
-		return sl_diag_set(d, SL_ERR_PARSE, "%s: empty value", what);
-	if (*s == '-' || *s == '+' || *s == ' ')
-		return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': expected a non-negative number", what, s);
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v))
-		return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': not a number", what, s);
+	if (r)
+		return r;
 	if (*end) {
 		p = strchr(suffixes, *end);
 		if (!p || end[1])
@@ -70,10 +80,8 @@ int sl_parse_fraction(const char *s, double *p, struct sl_diag *d)
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
 		return sl_diag_set(d, SL_ERR_PARSE, "fraction '%s': expected e.g. 0.02 or 2%%", s ? s : "");
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v))
-		return sl_diag_set(d, SL_ERR_PARSE, "fraction '%s': not a number", s);
+	if (real_prefix("fraction", s, &v, &end, d))
+		return SL_ERR_PARSE;
 	if (*end == '%' && end[1] == '\0')
 		v /= 100.0;
 	else if (*end)
@@ -81,6 +89,18 @@ int sl_parse_fraction(const char *s, double *p, struct sl_diag *d)
 	if (v < 0.0 || v > 1.0)
 		return sl_diag_set(d, SL_ERR_RANGE, "fraction '%s': must be between 0 and 1 (0%%..100%%)", s);
 	*p = v;
+	return SL_OK;
+}
+
+int sl_parse_real(const char *what, const char *s, double lo, double hi, double *out, struct sl_diag *d)
+{
+	char *end;
+	double v;
+
+	if (real_prefix(what, s, &v, &end, d) || *end || v < lo || v > hi)
+		return sl_diag_set(d, SL_ERR_PARSE, "%s '%s': expected a number from %g to %g", what,
+				   s ? s : "", lo, hi);
+	*out = v;
 	return SL_OK;
 }
 
@@ -119,6 +139,13 @@ int sl_parse_decimal_n(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64
 		return SL_ERR_RANGE;
 	*out = v;
 	return SL_OK;
+}
+
+int sl_parse_decimal_canon_n(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	if (n > 1 && s[0] == '0')
+		return SL_ERR_PARSE;
+	return sl_parse_decimal_n(s, n, lo, hi, out);
 }
 
 int sl_parse_count(const char *what, const char *s, unsigned long lo, unsigned long hi,

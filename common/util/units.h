@@ -18,6 +18,9 @@ int sl_parse_rate(const char *s, uint64_t *bits_per_s, struct sl_diag *d);
 int sl_parse_size(const char *s, uint64_t *bytes, struct sl_diag *d);
 int sl_parse_fraction(const char *s, double *p, struct sl_diag *d);
 int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d);
+/* A plain non-negative real number ("12.5", no unit) in [lo, hi]; `what`
+ * names it in diag ("--overhead '-3': expected a number from 0 to 1000"). */
+int sl_parse_real(const char *what, const char *s, double lo, double hi, double *out, struct sl_diag *d);
 
 /* The one decimal reader: s is digits only (no sign, space or suffix) and its
  * value in [lo, hi]. SL_OK, SL_ERR_PARSE (not a number) or SL_ERR_RANGE; no
@@ -25,6 +28,9 @@ int sl_parse_duration(const char *s, uint64_t *seconds, struct sl_diag *d);
 int sl_parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* The same over s[0, n) (not NUL-terminated: a field of a line). */
 int sl_parse_decimal_n(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *out);
+/* The same in the one spelling a format writes: no leading zero ("0" itself
+ * is fine, "007" is SL_ERR_PARSE), for numbers in files sluice reads back. */
+int sl_parse_decimal_canon_n(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* A whole number in [lo, hi], decimal, nothing else; `what` names it in diag
  * ("--passes '0': expected a whole number from 1 to 1000"). */

@@ -211,6 +211,18 @@ Test(audit, anchors_follow_each_append)
 		     SL_ERR_PARSE);
 	cr_assert_eq(sl_audit_head_parse("3 abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", &h),
 		     SL_ERR_PARSE);
+	/* the entry number as the log spells it: no leading zero, sign or overflow */
+	cr_assert_eq(sl_audit_head_parse("03:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", &h),
+		     SL_ERR_PARSE);
+	cr_assert_eq(sl_audit_head_parse("+3:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", &h),
+		     SL_ERR_PARSE);
+	cr_assert_eq(sl_audit_head_parse("18446744073709551616:abcdef0123456789abcdef0123456789abcdef0123456789"
+					 "abcdef0123456789", &h), SL_ERR_PARSE);
+	cr_assert_eq(sl_audit_head_parse("18446744073709551615:abcdef0123456789abcdef0123456789abcdef0123456789"
+					 "abcdef0123456789", &h), SL_OK);
+	cr_assert_eq(h.seq, UINT64_MAX);
+	cr_assert_eq(sl_audit_head_parse("3:abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345678g", &h),
+		     SL_ERR_PARSE);
 }
 
 Test(audit, truncated_detected_by_head_file)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "ledger.h"
 #include "tmpdir_suite.h"
 
@@ -225,5 +227,63 @@ Test(ledger, one_process_at_a_time)
 	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK);
 	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l2, &d), SL_ERR_AGAIN);
 	cr_assert(strstr(d.msg, "in use"), "%s", d.msg);
+	sl_ledger_close(l);
+}
+
+/* A ledger of the header and these record bodies, each with its right check:
+ * only the parsing of the fields stands between them and the ledger. */
+static void write_checked(const char *const *body, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f, "sluice-ledger 1\n");
+	for (size_t i = 0; i < n; i++) {
+		uint8_t h[32];
+		crypto_generichash(h, sizeof h, (const uint8_t *)body[i], strlen(body[i]), NULL, 0);
+		fprintf(f, "%s ", body[i]);
+		for (int j = 0; j < 8; j++)
+			fprintf(f, "%02x", h[j]);
+		fprintf(f, "\n");
+	}
+	fclose(f);
+}
+
+/* Fields are read as the ledger writes them: decimal sequence without sign
+ * or overflow, 32 lowercase hex digits; a record spelled otherwise is damage. */
+Test(ledger, fields_only_as_written)
+{
+	static const char *const bad[] = {
+		"accept l1 +5 00000000000000000000000000000009 100",
+		"accept l1 -1 00000000000000000000000000000009 100",
+		"accept l1 18446744073709551616 00000000000000000000000000000009 100",
+		"accept l1 5 0000000000000000000000000000000A 100",
+		"accept l1 5 0x000000000000000000000000000009 100",
+		"accept l1 5 00000000000000000000000000000009 +100",
+		"accept l1 5 00000000000000000000000000000009 100 extra",
+		"accept l1 5x 00000000000000000000000000000009 100",
+	};
+	const char *lines[3] = { "accept l1 1 00000000000000000000000000000001 100", NULL,
+				 "accept l1 7 00000000000000000000000000000007 100" };
+	struct sl_ledger *l;
+	struct sl_diag d;
+	uint8_t x[16];
+	uint64_t mark;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		lines[1] = bad[i];
+		write_checked(lines, 3);
+		cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_ERR_CORRUPT, "'%s' read", bad[i]);
+		cr_assert(strstr(d.msg, "line 3 is damaged"), "%s", d.msg);
+	}
+	/* a clock before 1970 wrote a negative time: still a record */
+	lines[1] = "accept l1 5 0000000000000000000000000000000a -100";
+	write_checked(lines, 3);
+	cr_assert_eq(sl_ledger_open(path, NULL, NULL, &l, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_ledger_count(l), 3);
+	id(x, 10);
+	cr_assert_eq(sl_ledger_check(l, "l2", x, 1, &R0, &d), SL_ERR_REPLAY, "id ...0a was read");
+	cr_assert_eq(sl_ledger_mark(l, "l1", &mark), SL_OK);
+	cr_assert_eq(mark, 7);
 	sl_ledger_close(l);
 }

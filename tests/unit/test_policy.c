@@ -83,6 +83,10 @@ Test(policy, refuses_bad_policies)
 		{ HDR "threshold 1\nofficer a " K1 "\nsequence-max-step 5\nsequence-max-step 6\n", "set twice" },
 		{ HDR "threshold 1\nofficer a " K1 "\nmax-files 18446744073709551616\n", "max-files is not a decimal" },
 		{ HDR "threshold 1\nofficer a " K1 "\nmax-files -1\n", "max-files is not a decimal" },
+		{ HDR "threshold 1\nofficer a " K1 "\nmax-files 0100\n", "max-files is not a decimal" },
+		{ HDR "threshold 1\nofficer a " K1 "\nmax-files +100\n", "max-files is not a decimal" },
+		{ HDR "threshold 01\nofficer a " K1 "\n", "threshold must be" },
+		{ HDR "threshold 1\nofficer a " K1 "\nsequence-window 00\n", "sequence-window" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct sl_policy *p = NULL;

@@ -1,9 +1,12 @@
 /* test_rx.c — sluice-rx's state machine driven by keyed datagram sequences
  * (tests/rxh): what a hostile or confused low side can make the receiver do. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rxh.h"
 #include "rxh_suite.h"
@@ -671,4 +674,54 @@ Test(rx, inconsistent_block_is_counted_and_dropped)
 	cr_assert(rxh_released_file_is(h, a.t.hex, "f.bin", a.data, a.n));
 	cr_assert_eq(h->c.st.blocks_inconsistent, 1);
 	rxh_one_free(&a);
+}
+
+/* The release marker STATE/xfer/<hex>/release with this text: what
+ * rx_intent_read makes of it (0 or -1) into *in. */
+static int intent_of(const char *text, struct rx_intent *in)
+{
+	static const char hex[] = "00112233445566778899aabbccddeeff";
+	uint8_t id[16] = { 0 };
+	int fd;
+
+	mkdirat(h->c.xfer_fd, hex, 0700);
+	fd = openat(h->c.xfer_fd, "00112233445566778899aabbccddeeff/release", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return rx_intent_read(&h->c, hex, id, in);
+}
+
+#define M64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* A release marker is read as rx_intent_write writes it: decimal numbers
+ * without sign or overflow, a lowercase manifest hash, every line. */
+Test(rx, release_marker_fields)
+{
+	static const char *const bad[] = {
+		"sluice-rx-release 1\nlink l1\nsequence +5\nmanifest " M64 "\naudit-seq 3\nsummary s\n",
+		"sluice-rx-release 1\nlink l1\nsequence -5\nmanifest " M64 "\naudit-seq 3\nsummary s\n",
+		"sluice-rx-release 1\nlink l1\nsequence 18446744073709551616\nmanifest " M64 "\naudit-seq 3\n"
+		"summary s\n",
+		"sluice-rx-release 1\nlink l1\nsequence 5\nmanifest " M64 "\naudit-seq 3x\nsummary s\n",
+		"sluice-rx-release 1\nlink l1\nsequence 5\nmanifest 0123456789ABCDEF0123456789abcdef0123456789abcdef"
+		"0123456789abcdef\naudit-seq 3\nsummary s\n",
+		"sluice-rx-release 1\nlink l1\nsequence 5\nmanifest " M64 "\nsummary s\n",
+		"sluice-rx-release 1\nlink l/1\nsequence 5\nmanifest " M64 "\naudit-seq 3\nsummary s\n",
+	};
+	struct rx_intent in;
+
+	cr_assert_eq(intent_of("sluice-rx-release 1\nlink l1\nsequence 18446744073709551615\nmanifest " M64
+			       "\naudit-seq 3\nsummary 2 files, 10 bytes\n", &in), 0);
+	cr_assert_str_eq(in.link, "l1");
+	cr_assert_eq(in.sequence, UINT64_MAX);
+	cr_assert_str_eq(in.manifest_hex, M64);
+	cr_assert_eq(in.audit_seq, 3);
+	cr_assert_str_eq(in.summary, "2 files, 10 bytes");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_assert_eq(intent_of(bad[i], &in), -1, "read: %s", bad[i]);
+		cr_assert_eq(in.sequence, 0);
+		cr_assert_str_eq(in.link, "");
+		cr_assert_str_eq(in.hex, "00112233445566778899aabbccddeeff");
+	}
 }

@@ -120,6 +120,43 @@ Test(units, counts)
 	cr_assert_eq(sl_parse_count("--passes", "99999999999999999999999", 1, 10, &v, &d), SL_ERR_RANGE);
 }
 
+/* The canonical decimal of files sluice reads back: one spelling per value. */
+Test(units, canonical_decimals)
+{
+	uint64_t v = 7;
+	cr_assert_eq(sl_parse_decimal_canon_n("0", 1, 0, 10, &v), SL_OK);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(sl_parse_decimal_canon_n("18446744073709551615", 20, 0, UINT64_MAX, &v), SL_OK);
+	cr_assert_eq(v, UINT64_MAX);
+	cr_assert_eq(sl_parse_decimal_canon_n("18446744073709551616", 20, 0, UINT64_MAX, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal_canon_n("007", 3, 0, 10, &v), SL_ERR_PARSE, "a leading zero");
+	cr_assert_eq(sl_parse_decimal_canon_n("00", 2, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n("+7", 2, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n(" 7", 2, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n("", 0, 0, 10, &v), SL_ERR_PARSE);
+	cr_assert_eq(sl_parse_decimal_canon_n("11", 2, 0, 10, &v), SL_ERR_RANGE);
+	cr_assert_eq(sl_parse_decimal_canon_n("70", 1, 0, 10, &v), SL_OK, "only the first n bytes");
+	cr_assert_eq(v, 7);
+}
+
+/* Plain real numbers: no sign, space, unit or trailing text; the message names the option. */
+Test(units, reals)
+{
+	static const char *const refused[] = { "1000.5", "-1", "+1", " 1", "1%", "", "nan", "inf", "1e999" };
+	double x = 0;
+	struct sl_diag d;
+
+	cr_assert_eq(sl_parse_real("--overhead", "12.5", 0, 1000, &x, &d), SL_OK);
+	cr_assert_float_eq(x, 12.5, 1e-12);
+	cr_assert_eq(sl_parse_real("--overhead", "1000", 0, 1000, &x, &d), SL_OK);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		char want[64];
+		cr_assert_eq(sl_parse_real("--overhead", refused[i], 0, 1000, &x, &d), SL_ERR_PARSE, "'%s'", refused[i]);
+		snprintf(want, sizeof want, "--overhead '%s': expected a number from 0 to 1000", refused[i]);
+		cr_assert(strstr(d.msg, want) != NULL, "%s", d.msg);
+	}
+}
+
 /* sl_grow: room for element n, doubling; a failure leaves the array as it was. */
 Test(grow, doubles_and_keeps_contents)
 {
@@ -307,6 +344,21 @@ Test(pool, start_one_runs_a_long_job)
 }
 
 /* The progress text: bar, share, amounts, rate, ETA; redrawn at most every 250 ms. */
+/* The one bar: any width, clamped share, cut to the buffer. */
+Test(progress, bar)
+{
+	char buf[64];
+
+	cr_assert_eq(sl_progress_bar(0.5, 24, buf, sizeof buf), 31);
+	cr_assert_str_eq(buf, "[############............]  50%");
+	sl_progress_bar(1.7, 4, buf, sizeof buf);
+	cr_assert_str_eq(buf, "[####] 100%");
+	sl_progress_bar(-1, 4, buf, sizeof buf);
+	cr_assert_str_eq(buf, "[....]   0%");
+	cr_assert_eq(sl_progress_bar(0.5, 24, buf, 5), 4);
+	cr_assert_str_eq(buf, "[###");
+}
+
 Test(progress, line_and_pace)
 {
 	struct sl_progress p;
@@ -359,6 +411,9 @@ Test(timefmt, strict_and_round_trip)
 		{ "2023-01-01T24:00:00Z", SL_ERR_RANGE },
 		{ "2023-01-01 00:00:00Z", SL_ERR_PARSE },
 		{ "2023-01-01T00:00:00", SL_ERR_PARSE },
+		{ "+023-01-01T00:00:00Z", SL_ERR_PARSE },
+		{ "2023-01- 1T00:00:00Z", SL_ERR_PARSE },
+		{ "2023-01-01T0a:00:00Z", SL_ERR_PARSE },
 	};
 	int64_t t;
 	char buf[32];
