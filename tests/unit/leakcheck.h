@@ -1,6 +1,9 @@
-/* leakcheck.h — under AddressSanitizer, a leak check a test can assert on:
- * LeakSanitizer's own check at exit only prints, after Criterion has
- * reported the test as passed. leaked() is 0 in other builds. */
+/* leakcheck.h — under AddressSanitizer, a leak check a test can assert on
+ * at a step of its own (which case, which stop), before its process ends.
+ * Every unit test's process is checked at its end too (leaks_fail.sh, in
+ * tests/meson.build): LeakSanitizer's report alone, printed after Criterion
+ * has reported the test passed, would not fail it. leaked() is 0 in other
+ * builds. */
 #ifndef SL_TEST_LEAKCHECK_H
 #define SL_TEST_LEAKCHECK_H
 
