@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,51 +16,24 @@
 #include "minisign.h"
 #include "policy.h"
 #include "proto.h"
+#include "safefs.h"
 #include "sha256.h"
 
 #define MAX_SIG_BYTES 4096
 
+/* dir/name, a regular file of at most cap bytes, opened beneath dirfd. */
 static int read_small_file(int dirfd, const char *name, size_t cap, uint8_t **out, size_t *len,
 			   const char *dir, struct sl_diag *d)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
+	char what[PATH_MAX + 256];
+	int fd = sl_openat_beneath(dirfd, name, O_RDONLY | O_NOCTTY, 0), r;
 
 	if (fd < 0)
 		return sl_diag_errno(d, "%s/%s", dir, name);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return sl_diag_set(d, SL_ERR_INVAL, "%s/%s: not a regular file", dir, name);
-	}
-	if ((uint64_t)st.st_size > cap) {
-		close(fd);
-		return sl_diag_set(d, SL_ERR_TOOBIG, "%s/%s: %lld bytes, more than the %zu allowed",
-				   dir, name, (long long)st.st_size, cap);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return SL_ERR_NOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int r = n < 0 ? sl_diag_errno(d, "%s/%s", dir, name)
-				      : sl_diag_set(d, SL_ERR_IO, "%s/%s: shrank while reading", dir, name);
-			free(buf);
-			close(fd);
-			return r;
-		}
-		got += (size_t)n;
-	}
+	snprintf(what, sizeof what, "%s/%s", dir, name);
+	r = sl_read_fd(fd, what, cap, out, len, d);
 	close(fd);
-	*out = buf;
-	*len = got;
-	return SL_OK;
+	return r;
 }
 
 struct sigs {

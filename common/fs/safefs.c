@@ -169,40 +169,43 @@ int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t l
 	return SL_OK;
 }
 
-/* The whole of fd (named `what` in messages), a regular file of at most cap
- * bytes; closes fd. */
-static int read_whole(int fd, const char *what, uint64_t cap, uint8_t **data, size_t *len,
-		      struct sl_diag *d)
+int sl_read_fd(int fd, const char *what, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d)
 {
 	struct stat st;
-	uint8_t *buf;
-	int r = SL_OK;
+	uint8_t *buf, more;
+	ssize_t extra;
 
 	if (fstat(fd, &st) != 0)
-		r = sl_diag_errno(d, "%s", what);
-	else if (!S_ISREG(st.st_mode))
-		r = sl_diag_set(d, SL_ERR_INVAL, "%s: not a regular file", what);
-	else if ((uint64_t)st.st_size > cap)
-		r = sl_diag_set(d, SL_ERR_TOOBIG, "%s: %lld bytes, more than the limit of %llu", what,
-				(long long)st.st_size, (unsigned long long)cap);
-	else if (!(buf = malloc((size_t)st.st_size + 1)))
-		r = sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", what);
-	else if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
+		return sl_diag_errno(d, "%s", what);
+	if (!S_ISREG(st.st_mode))
+		return sl_diag_set(d, SL_ERR_INVAL, "%s: not a regular file", what);
+	if ((uint64_t)st.st_size > cap)
+		return sl_diag_set(d, SL_ERR_TOOBIG, "%s: %lld bytes, more than the limit of %llu", what,
+				   (long long)st.st_size, (unsigned long long)cap);
+	if (!(buf = malloc((size_t)st.st_size + 1)))
+		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", what);
+	if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
 		int e = errno;
 		struct stat now;
 		free(buf);
 		if (fstat(fd, &now) == 0 && now.st_size < st.st_size)
-			r = sl_diag_set(d, SL_ERR_IO, "%s: shrank while being read", what);
+			return sl_diag_set(d, SL_ERR_IO, "%s: shrank while being read", what);
 		errno = e;
-		if (!r)
-			r = sl_diag_errno(d, "reading %s", what);
-	} else {
-		buf[st.st_size] = 0;
-		*data = buf;
-		*len = (size_t)st.st_size;
+		return sl_diag_errno(d, "reading %s", what);
 	}
-	close(fd);
-	return r;
+	/* One byte more says whether it grew meanwhile (it would be cut). */
+	do
+		extra = pread(fd, &more, 1, st.st_size);
+	while (extra < 0 && errno == EINTR);
+	if (extra != 0) {
+		free(buf);
+		return extra > 0 ? sl_diag_set(d, SL_ERR_IO, "%s: grew while being read", what)
+				 : sl_diag_errno(d, "reading %s", what);
+	}
+	buf[st.st_size] = 0;
+	*data = buf;
+	*len = (size_t)st.st_size;
+	return SL_OK;
 }
 
 static int open_failed(const char *what, struct sl_diag *d)
@@ -216,18 +219,26 @@ int sl_read_file_beneath(int dirfd, const char *path, uint64_t cap, uint8_t **da
 {
 	int fd = sl_openat_beneath(dirfd, path, O_RDONLY | O_NOCTTY, 0);
 
+	int r;
+
 	if (fd < 0)
 		return open_failed(path, d);
-	return read_whole(fd, path, cap, data, len, d);
+	r = sl_read_fd(fd, path, cap, data, len, d);
+	close(fd);
+	return r;
 }
 
 int sl_read_file(const char *path, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
+	int r;
+
 	if (fd < 0)
 		return open_failed(path, d);
-	return read_whole(fd, path, cap, data, len, d);
+	r = sl_read_fd(fd, path, cap, data, len, d);
+	close(fd);
+	return r;
 }
 
 static void fsync_parent(const char *path)

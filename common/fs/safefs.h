@@ -10,7 +10,7 @@
  * open files inside a transfer's tree. Whole-file reads refuse anything but
  * a regular file (SL_ERR_INVAL) and anything over the cap (SL_ERR_TOOBIG),
  * return a malloc'd buffer with a NUL after the last byte (not counted in
- * *len), and fail (SL_ERR_IO) if the file shrinks while being read.
+ * *len), and fail (SL_ERR_IO) if the file shrinks or grows while being read.
  * sl_read_file()/sl_write_file() take a path as an operator typed it (for
  * the CLI's keys, manifests and signatures), following symlinks on the way.
  */
@@ -47,6 +47,13 @@ int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t 
  * error after the rename (directory sync) leaves them in place, not durable. */
 int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 			 mode_t mode, struct sl_diag *d);
+
+/* Read the whole of fd, a regular file of at most cap bytes, from its start
+ * (pread: fd's offset does not move, fd stays open); `what` names it in
+ * messages ("WHAT: not a regular file", "reading WHAT: <errno>"). The one
+ * whole-file reader: the functions below, configuration files, the ledger,
+ * tx's manifest. */
+int sl_read_fd(int fd, const char *what, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d);
 
 /* Read a whole regular file of at most cap bytes beneath dirfd.
  * SL_ERR_NOTFOUND where it does not exist. */

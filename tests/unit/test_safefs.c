@@ -131,6 +131,46 @@ Test(safefs, read_beneath_takes_a_regular_file_within_the_cap)
 	cr_assert(strstr(d.msg, strerror(ELOOP)), "%s", d.msg);
 }
 
+/* The one whole-file reader (configuration files, the ledger, tx's
+ * manifest): from the start without moving the offset, within the cap, and
+ * a file that grows while read is refused rather than cut short. */
+Test(safefs, read_fd_reads_all_from_the_start_or_refuses)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct sl_diag d;
+	int fd, pipefd[2];
+
+	tmpdir_put(tmp_fd, "conf", "link = a\n", 0644);
+	fd = openat(tmp_fd, "conf", O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(lseek(fd, 0, SEEK_END), 9);
+	cr_assert_eq(sl_read_fd(fd, "conf", 64, &buf, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(len, 9);
+	cr_assert_str_eq((char *)buf, "link = a\n");
+	free(buf);
+	cr_assert_eq(lseek(fd, 0, SEEK_CUR), 9, "the offset moved");
+	cr_assert_eq(sl_read_fd(fd, "conf", 8, &buf, &len, &d), SL_ERR_TOOBIG);
+	cr_assert(strstr(d.msg, "conf: 9 bytes, more than the limit of 8"), "%s", d.msg);
+	cr_assert_eq(fcntl(fd, F_GETFD), 0, "fd was closed");
+	close(fd);
+
+	cr_assert_eq(pipe(pipefd), 0);
+	cr_assert_eq(sl_read_fd(pipefd[0], "pipe", 64, &buf, &len, &d), SL_ERR_INVAL);
+	cr_assert(strstr(d.msg, "pipe: not a regular file"), "%s", d.msg);
+	close(pipefd[0]);
+	close(pipefd[1]);
+
+	/* /proc files say size 0 and then have bytes: what a file growing
+	 * after the fstat looks like. Its first 0 bytes are not its contents. */
+	fd = open("/proc/self/status", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(sl_read_fd(fd, "status", 1 << 20, &buf, &len, &d), SL_ERR_IO, "read %zu bytes", len);
+	cr_assert(strstr(d.msg, "status: grew while being read"), "%s", d.msg);
+	close(fd);
+	cr_assert_eq(sl_read_file("/proc/self/status", 1 << 20, &buf, &len, &d), SL_ERR_IO);
+}
+
 /* The CLI's reads follow a symlink the operator named; writes never write
  * through one, and give exactly the mode asked for whatever the umask. */
 Test(safefs, path_read_and_write)
