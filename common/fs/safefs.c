@@ -4,7 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,42 +132,73 @@ void sl_close_fd(int *fd)
 	*fd = -1;
 }
 
-int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
-			  mode_t mode, struct sl_diag *d)
+/* The one exclusive create: path beneath dirfd made with O_EXCL, data
+ * written and fsync'd; with `exact` the mode is set as given (fchmod: not
+ * umask'd). On failure nothing is left under path (errno kept). `shown`
+ * names it in messages. */
+static int write_new(int dirfd, const char *path, const char *shown, const void *data, size_t len,
+		     mode_t mode, bool exact, struct sl_diag *d)
 {
-	int fd, r = sl_create_beneath(dirfd, path, mode, &fd, d);
-	if (r)
-		return r;
-	if (sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0) {
-		r = sl_diag_errno(d, "writing %s", path);
-		close(fd);
-		return r;
+	int fd = sl_openat_beneath(dirfd, path, O_WRONLY | O_CREAT | O_EXCL, mode), r = SL_OK, e;
+
+	if (fd < 0) {
+		errno = -fd;
+		if (errno == EEXIST)
+			return sl_diag_set(d, SL_ERR_EXISTS, "%s already exists (not overwritten)", shown);
+		return sl_diag_errno(d, "creating %s", shown);
 	}
-	close(fd);
-	return SL_OK;
+	if ((exact && fchmod(fd, mode) != 0) || sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0)
+		r = sl_diag_errno(d, "writing %s", shown);
+	if (close(fd) != 0 && !r)
+		r = sl_diag_errno(d, "writing %s (close)", shown);
+	if (r) {
+		e = errno;
+		unlinkat(dirfd, path, 0);
+		errno = e;
+	}
+	return r;
 }
 
-int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
-			 mode_t mode, struct sl_diag *d)
+/* The one temp+rename: `name` (one component) in dirfd replaced by a file
+ * written as .NAME.tmp (a stale one removed first), fsync'd, renamed over
+ * it, and the directory fsync'd. */
+static int replace(int dirfd, const char *name, const char *shown, const void *data, size_t len,
+		   mode_t mode, bool exact, struct sl_diag *d)
 {
-	char tmp[300];
+	char tmp[NAME_MAX + 1];
 	int r;
 
+	if (strchr(name, '/'))
+		return sl_diag_set(d, SL_ERR_NAME, "%s: not a single name", shown);
 	if (snprintf(tmp, sizeof tmp, ".%s.tmp", name) >= (int)sizeof tmp)
-		return sl_diag_set(d, SL_ERR_NAME, "%s: name too long", name);
+		return sl_diag_set(d, SL_ERR_NAME, "%s: name too long", shown);
 	unlinkat(dirfd, tmp, 0);
-	r = sl_write_file_beneath(dirfd, tmp, data, len, mode, d);
+	r = write_new(dirfd, tmp, shown, data, len, mode, exact, d);
 	if (r)
-		return r;
+		return r == SL_ERR_EXISTS ? sl_diag_set(d, SL_ERR_IO, "%s: its temporary file %s was made again "
+							 "meanwhile (another writer?)", shown, tmp) : r;
 	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		r = sl_diag_errno(d, "renaming %s", name);
+		r = sl_diag_errno(d, "renaming %s to %s", tmp, shown);
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
 	/* The rename is durable only once the directory is. */
 	if (sl_fsync_dir(dirfd, ".") != SL_OK)
-		return sl_diag_errno(d, "syncing the directory of %s", name);
+		return sl_diag_errno(d, "%s is written, but syncing its directory failed (a crash may lose it)",
+				     shown);
 	return SL_OK;
+}
+
+int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
+			  mode_t mode, struct sl_diag *d)
+{
+	return write_new(dirfd, path, path, data, len, mode, false, d);
+}
+
+int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
+			 mode_t mode, struct sl_diag *d)
+{
+	return replace(dirfd, name, name, data, len, mode, false, d);
 }
 
 int sl_read_fd(int fd, const char *what, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d)
@@ -241,55 +273,31 @@ int sl_read_file(const char *path, uint64_t cap, uint8_t **data, size_t *len, st
 	return r;
 }
 
-static void fsync_parent(const char *path)
-{
-	char *copy = strdup(path);
-	if (!copy)
-		return;
-	int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(copy);
-}
-
 int sl_write_file(const char *path, const void *data, size_t len, mode_t mode, bool excl,
 		  struct sl_diag *d)
 {
-	char tmp[4096];
-	const char *target = path;
-	int fd;
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
+	int dfd, r;
 
-	if (!excl) {
-		if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-			return sl_diag_set(d, SL_ERR_INVAL, "%s: path too long", path);
-		target = tmp;
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return sl_diag_set(d, SL_ERR_NAME, "%s: not a file name", path);
+	if (slash && slash - path >= (ptrdiff_t)sizeof dir)
+		return sl_diag_set(d, SL_ERR_NAME, "%s: path too long", path);
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sl_diag_errno(d, "%s: its directory %s", path, dir);
+	if (excl) {
+		r = write_new(dfd, name, path, data, len, mode, true, d);
+		if (!r && sl_fsync_dir(dfd, ".") != SL_OK)
+			r = sl_diag_errno(d, "%s is written, but syncing its directory failed (a crash may lose it)",
+					  path);
+	} else {
+		r = replace(dfd, name, path, data, len, mode, true, d);
 	}
-	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return sl_diag_set(d, SL_ERR_EXISTS, "%s already exists (not overwritten)", target);
-		return sl_diag_errno(d, "%s", target);
-	}
-	if (fchmod(fd, mode) != 0 || sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0) {
-		int rc = sl_diag_errno(d, "%s: write", target);
-		close(fd);
-		unlink(target);
-		return rc;
-	}
-	if (close(fd) != 0) {
-		int rc = sl_diag_errno(d, "%s: close", target);
-		unlink(target);
-		return rc;
-	}
-	if (!excl && rename(tmp, path) != 0) {
-		int rc = sl_diag_errno(d, "rename to %s", path);
-		unlink(tmp);
-		return rc;
-	}
-	fsync_parent(path);
-	return SL_OK;
+	close(dfd);
+	return r;
 }
 
 static int remove_below(int fd, struct sl_diag *d, int depth)

@@ -38,13 +38,16 @@ int sl_mkdirs_beneath(int dirfd, const char *dirpath, struct sl_diag *d);
 /* Create `path` exclusively (its parent must exist) for writing. */
 int sl_create_beneath(int dirfd, const char *path, mode_t mode, int *fd, struct sl_diag *d);
 
-/* Write a whole small file exclusively and fsync it. */
+/* Write a whole small file exclusively (SL_ERR_EXISTS if path exists) and
+ * fsync it; the mode is umask'd; its directory is not synced (rx syncs the
+ * tree it builds at the end). On failure nothing is left under path. */
 int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
 			  mode_t mode, struct sl_diag *d);
 
-/* Write a small file atomically: temp name, fsync, rename over `name`, fsync
- * the directory. SL_OK means the new contents are durable under `name`; an
- * error after the rename (directory sync) leaves them in place, not durable. */
+/* Write a small file atomically: .NAME.tmp (a stale one removed first),
+ * fsync, rename over `name` (a single component), fsync the directory.
+ * SL_OK means the new contents are durable under `name`; an error after the
+ * rename (the directory sync failed) leaves them in place, not durable. */
 int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 			 mode_t mode, struct sl_diag *d);
 
@@ -64,9 +67,11 @@ int sl_read_file_beneath(int dirfd, const char *path, uint64_t cap, uint8_t **da
 int sl_read_file(const char *path, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d);
 
 /* Write data to path with exactly `mode` (not umask'd), fsync'd with its
- * directory: with `excl` an existing file is refused (SL_ERR_EXISTS);
- * otherwise a temporary file in the same directory is renamed over path.
- * A symlink at path itself is never followed. */
+ * directory: with `excl` an existing file is refused (SL_ERR_EXISTS) as by
+ * sl_write_file_beneath(); otherwise as by sl_write_file_atomic(). The
+ * directory part of path is opened as typed (symlinks followed); a symlink
+ * at path itself is never followed. A failed directory sync is SL_ERR_IO
+ * (the file is written, perhaps not durable). */
 int sl_write_file(const char *path, const void *data, size_t len, mode_t mode, bool excl,
 		  struct sl_diag *d);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,21 @@ static void teardown(void)
 }
 
 TestSuite(safefs, .init = tmp_setup, .fini = teardown);
+
+/* fsync as libsluice sees it in this program: the real one, except that
+ * with dir_fsync_fails set a directory's fails with EIO (a disk going bad
+ * between the file's sync and the rename's). */
+static int dir_fsync_fails;
+
+int fsync(int fd)
+{
+	struct stat st;
+	if (dir_fsync_fails && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
 
 /* Returns -errno and leaves errno set too, so both ways of reading it work. */
 static void expect_refused(const char *path, int flags, int e)
@@ -202,4 +218,44 @@ Test(safefs, path_read_and_write)
 	cr_assert_eq(sl_write_file(p, "g", 1, 0640, true, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(stat(p, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0640);
+}
+
+/* Every write path: the new bytes under the name, no temporary file left,
+ * and a directory that could not be synced reported (the file is there but
+ * may not survive a crash), whether the path or the descriptor way. */
+Test(safefs, writes_report_a_failed_directory_sync)
+{
+	char p[256], q[256];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct sl_diag d;
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/out", tmp);
+	cr_assert_eq(sl_write_file(p, "one", 3, 0600, false, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_write_file_atomic(tmp_fd, "state", "s1", 2, 0600, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_write_file_beneath(tmp_fd, "new", "n", 1, 0600, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_write_file_beneath(tmp_fd, "new", "n", 1, 0600, &d), SL_ERR_EXISTS);
+	cr_assert_eq(sl_write_file_atomic(tmp_fd, "a/b", "x", 1, 0600, &d), SL_ERR_NAME);
+	snprintf(q, sizeof q, "%s/", tmp);
+	cr_assert_eq(sl_write_file(q, "x", 1, 0600, false, &d), SL_ERR_NAME);
+
+	dir_fsync_fails = 1;
+	cr_assert_eq(sl_write_file(p, "two", 3, 0600, false, &d), SL_ERR_IO);
+	cr_assert(strstr(d.msg, "out is written, but syncing its directory failed"), "%s", d.msg);
+	cr_assert_eq(sl_write_file_atomic(tmp_fd, "state", "s2", 2, 0600, &d), SL_ERR_IO);
+	cr_assert(strstr(d.msg, "state is written, but syncing its directory failed"), "%s", d.msg);
+	snprintf(q, sizeof q, "%s/excl", tmp);
+	cr_assert_eq(sl_write_file(q, "e", 1, 0600, true, &d), SL_ERR_IO);
+	cr_assert(strstr(d.msg, strerror(EIO)), "%s", d.msg);
+	dir_fsync_fails = 0;
+
+	cr_assert_eq(sl_read_file(p, 100, &buf, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq((char *)buf, "two");
+	free(buf);
+	cr_assert_eq(sl_read_file_beneath(tmp_fd, "state", 100, &buf, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_str_eq((char *)buf, "s2");
+	free(buf);
+	cr_assert_eq(fstatat(tmp_fd, ".out.tmp", &st, 0), -1, "temporary file left");
+	cr_assert_eq(fstatat(tmp_fd, ".state.tmp", &st, 0), -1, "temporary file left");
 }
