@@ -188,7 +188,7 @@ static int fill_one(struct rx_basejob *j, const struct rx_take *f)
 		snprintf(d.msg, sizeof d.msg, "creating it: %s", strerror(-dfd));
 	if (!r)
 		r = copy_bytes(j, sfd, dfd, f->size);
-	if (!r && (r = sl_sha256_fd(dfd, sha, &n, NULL, NULL, &d)) == SL_OK &&
+	if (!r && (r = sl_sha256_fd(dfd, NULL, j->buf, j->cap, f->size, sha, &n, NULL, NULL, &d)) == SL_OK &&
 	    (n != f->size || memcmp(sha, f->sha256, 32)))
 		r = SL_ERR_HASH;
 	if (!r && (fchmod(dfd, (mode_t)f->mode) != 0 || (j->times && futimens(dfd, t) != 0)))

@@ -15,6 +15,7 @@
 
 #include "hashfiles.h"
 #include "safefs.h"
+#include "sha256.h"
 #include "tmpdir_suite.h"
 
 static char mounted[128];
@@ -258,4 +259,72 @@ Test(safefs, writes_report_a_failed_directory_sync)
 	free(buf);
 	cr_assert_eq(fstatat(tmp_fd, ".out.tmp", &st, 0), -1, "temporary file left");
 	cr_assert_eq(fstatat(tmp_fd, ".state.tmp", &st, 0), -1, "temporary file left");
+}
+
+struct reads {
+	unsigned calls;
+	uint64_t bytes;
+};
+
+static void count_read(void *ctx, uint64_t n)
+{
+	struct reads *r = ctx;
+	r->calls++;
+	r->bytes += n;
+}
+
+/* The one file digest (rx's base copies, sl_hash_files): from the offset to
+ * the end, through the caller's context and buffer or its own; a short read
+ * that reaches the expected size ends it, any other size reads on. */
+Test(safefs, sha256_fd_hashes_to_the_end)
+{
+	char text[1000];
+	uint8_t want[32], got[32];
+	uint8_t buf[64];
+	uint64_t n = 0;
+	struct reads r = { 0 };
+	struct sl_sha256 *ctx;
+	struct sl_diag d;
+	int fd;
+
+	for (size_t i = 0; i < sizeof text; i++)
+		text[i] = (char)('a' + i % 26);
+	fd = openat(tmp_fd, "f", O_RDWR | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, sizeof text), (ssize_t)sizeof text);
+	sl_sha256(text, sizeof text, want);
+
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	cr_assert_eq(sl_sha256_fd(fd, NULL, NULL, 0, UINT64_MAX, got, &n, count_read, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(n, sizeof text);
+	cr_assert_arr_eq(got, want, 32);
+	cr_assert_eq(r.calls, 1);
+	cr_assert_eq(r.bytes, sizeof text);
+
+	/* the caller's context (used before) and a small buffer; a wrong
+	 * expectation does not stop it early */
+	cr_assert_eq(sl_sha256_new(&ctx), SL_OK);
+	cr_assert_eq(sl_sha256_update(ctx, "junk", 4), SL_OK);
+	r = (struct reads){ 0 };
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	cr_assert_eq(sl_sha256_fd(fd, ctx, buf, sizeof buf, 500, got, &n, count_read, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(n, sizeof text);
+	cr_assert_arr_eq(got, want, 32);
+	cr_assert_eq(r.calls, 16, "%u reads", r.calls); /* 15 full, one short of 40 */
+	cr_assert_eq(r.bytes, sizeof text);
+
+	/* from the offset on */
+	sl_sha256(text + 10, sizeof text - 10, want);
+	cr_assert_eq(lseek(fd, 10, SEEK_SET), 10);
+	cr_assert_eq(sl_sha256_fd(fd, ctx, NULL, 0, UINT64_MAX, got, &n, NULL, NULL, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(n, sizeof text - 10);
+	cr_assert_arr_eq(got, want, 32);
+	sl_sha256_free(ctx);
+	close(fd);
+
+	fd = openat(tmp_fd, "f", O_WRONLY);
+	errno = 0;
+	cr_assert_eq(sl_sha256_fd(fd, NULL, NULL, 0, UINT64_MAX, got, &n, NULL, NULL, &d), SL_ERR_IO);
+	cr_assert_eq(errno, EBADF, "errno %d", errno);
+	close(fd);
 }
