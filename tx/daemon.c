@@ -24,19 +24,9 @@
 #include "link.h"
 #include "pace.h"
 #include "proto.h"
+#include "safefs.h"
 #include "source.h"
 #include "units.h"
-
-static int ensure_dir(int parent, const char *name, struct sl_diag *d)
-{
-	int fd;
-	if (mkdirat(parent, name, 0750) != 0 && errno != EEXIST)
-		return sl_diag_errno(d, "cannot create %s", name);
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sl_diag_errno(d, "cannot open %s", name);
-	return fd;
-}
 
 /* The oldest entry of outbox/ (by ctime: when it was renamed in). */
 static int oldest(int outbox, char *name, size_t cap)
@@ -131,8 +121,9 @@ int tx_daemon(const struct tx_send_cfg *cfg, const char *spool, const char *poli
 	root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return sl_diag_errno(d, "spool %s", spool);
-	if ((outbox = ensure_dir(root, "outbox", d)) < 0 || (sent = ensure_dir(root, "sent", d)) < 0 ||
-	    (failed = ensure_dir(root, "failed", d)) < 0) {
+	if ((outbox = sl_mkdir_open(root, "outbox", 0750, d)) < 0 ||
+	    (sent = sl_mkdir_open(root, "sent", 0750, d)) < 0 ||
+	    (failed = sl_mkdir_open(root, "failed", 0750, d)) < 0) {
 		r = SL_ERR_IO;
 		goto out;
 	}

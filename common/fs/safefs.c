@@ -79,6 +79,18 @@ int sl_mkdirs_beneath(int dirfd, const char *dirpath, struct sl_diag *d)
 	return SL_OK;
 }
 
+int sl_mkdir_open(int parent, const char *name, mode_t mode, struct sl_diag *d)
+{
+	int fd;
+
+	if (mkdirat(parent, name, mode) != 0 && errno != EEXIST)
+		return sl_diag_errno(d, "cannot create %s", name);
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sl_diag_errno(d, "cannot open %s", name);
+	return fd;
+}
+
 int sl_create_beneath(int dirfd, const char *path, mode_t mode, int *fd, struct sl_diag *d)
 {
 	int f = sl_openat_beneath(dirfd, path, O_WRONLY | O_CREAT | O_EXCL, mode);

@@ -35,6 +35,12 @@ int sl_openat_beneath(int dirfd, const char *path, int flags, mode_t mode);
  * does not exist yet, mode 0755. */
 int sl_mkdirs_beneath(int dirfd, const char *dirpath, struct sl_diag *d);
 
+/* The directory `name` in parent (one component), made with `mode` if it
+ * is missing, opened without following a symlink there (a mount point is
+ * fine: rx's STATE/xfer, tx's spool folders). Returns its descriptor, or
+ * SL_ERR_IO ("cannot create NAME", "cannot open NAME") in diag. */
+int sl_mkdir_open(int parent, const char *name, mode_t mode, struct sl_diag *d);
+
 /* Create `path` exclusively (its parent must exist) for writing. */
 int sl_create_beneath(int dirfd, const char *path, mode_t mode, int *fd, struct sl_diag *d);
 

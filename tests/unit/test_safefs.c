@@ -328,3 +328,34 @@ Test(safefs, sha256_fd_hashes_to_the_end)
 	cr_assert_eq(errno, EBADF, "errno %d", errno);
 	close(fd);
 }
+
+/* rx's STATE/xfer and tx's spool folders: made if missing, opened, never
+ * through a symlink, and a file in the way is said. */
+Test(safefs, mkdir_open_makes_or_opens_a_directory)
+{
+	struct sl_diag d;
+	struct stat st;
+	int fd;
+
+	umask(022);
+	fd = sl_mkdir_open(tmp_fd, "new", 0750, &d);
+	cr_assert_geq(fd, 0, "%s", d.msg);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 0777, 0750);
+	close(fd);
+	fd = sl_mkdir_open(tmp_fd, "new", 0700, &d); /* there already: opened as it is */
+	cr_assert_geq(fd, 0, "%s", d.msg);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0750);
+	close(fd);
+
+	ln("new", "link");
+	cr_assert_eq(sl_mkdir_open(tmp_fd, "link", 0700, &d), SL_ERR_IO);
+	cr_assert(strstr(d.msg, "cannot open link") && strstr(d.msg, strerror(ENOTDIR)), "%s", d.msg);
+	tmpdir_put(tmp_fd, "file", "x", 0644);
+	cr_assert_eq(sl_mkdir_open(tmp_fd, "file", 0700, &d), SL_ERR_IO);
+	cr_assert(strstr(d.msg, "cannot open file") && strstr(d.msg, strerror(ENOTDIR)), "%s", d.msg);
+	cr_assert_eq(sl_mkdir_open(tmp_fd, "no/such", 0700, &d), SL_ERR_IO);
+	cr_assert(strstr(d.msg, "cannot create no/such") && strstr(d.msg, strerror(ENOENT)), "%s", d.msg);
+}
