@@ -176,34 +176,6 @@ static int note(struct lc *c, const char *link, const char *target, int code, co
 	return code;
 }
 
-static int copy_bytes(int in, int out)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n == 0)
-			return 0;
-		if (n > 0)
-			continue;
-		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-			return -1;
-		break;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		for (ssize_t o = 0; o < n;) {
-			ssize_t w = write(out, buf + o, (size_t)(n - o));
-			if (w < 0 && errno != EINTR)
-				return -1;
-			o += w > 0 ? w : 0;
-		}
-	}
-}
-
 /* A regular file: a hard link where allowed, else a copy of its bytes with
  * its mode and modification time. */
 static int copy_file(struct lc *c, const char *src, const struct stat *st, int dstfd, const char *name)
@@ -217,7 +189,7 @@ static int copy_file(struct lc *c, const char *src, const struct stat *st, int d
 	if (in < 0)
 		return note(c, c->top, src, SL_ERR_IO, "reading '%.300s': %s", src, strerror(errno));
 	out = openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0 || copy_bytes(in, out) != 0 || fchmod(out, st->st_mode & 0777) != 0 || futimens(out, ts) != 0)
+	if (out < 0 || sl_copy_bytes(in, out, UINT64_MAX, NULL, 0, NULL, NULL) != SL_OK || fchmod(out, st->st_mode & 0777) != 0 || futimens(out, ts) != 0)
 		rc = note(c, c->top, src, SL_ERR_IO, "copying '%.300s': %s", src, strerror(errno));
 	if (out >= 0)
 		close(out);

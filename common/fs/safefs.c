@@ -137,6 +137,61 @@ int sl_pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return SL_OK;
 }
 
+/* The plain way, where copy_file_range cannot: slices of at most cap. */
+static int copy_plain(int in, int out, uint64_t *at, uint64_t want, uint8_t *buf, size_t cap)
+{
+	ssize_t k;
+
+	do
+		k = pread(in, buf, want > cap ? cap : (size_t)want, (off_t)*at);
+	while (k < 0 && errno == EINTR);
+	if (k <= 0)
+		return k == 0 ? SL_ERR_CLOSED : SL_ERR_IO;
+	if (sl_pwrite_all(out, buf, (size_t)k, *at))
+		return SL_ERR_IO;
+	*at += (uint64_t)k;
+	return SL_OK;
+}
+
+int sl_copy_bytes(int in, int out, uint64_t len, void *buf, size_t cap, const atomic_int *cancel,
+		  uint64_t *copied)
+{
+	uint8_t own[65536];
+	uint64_t at = 0;
+	bool plain = false;
+	int r = SL_OK;
+
+	if (!buf || !cap) {
+		buf = own;
+		cap = sizeof own;
+	}
+	while (at < len && !r) {
+		uint64_t want = len - at > (64u << 20) ? (64u << 20) : len - at;
+		loff_t i = (loff_t)at, o = (loff_t)at;
+		ssize_t k;
+		if (cancel && atomic_load(cancel)) {
+			r = SL_ERR_AGAIN;
+			break;
+		}
+		if (plain) {
+			r = copy_plain(in, out, &at, want, buf, cap);
+			continue;
+		}
+		k = copy_file_range(in, &i, out, &o, (size_t)want, 0);
+		if (k < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+			plain = true;
+		else if (k < 0 && errno != EINTR)
+			r = SL_ERR_IO;
+		else if (k == 0)
+			r = SL_ERR_CLOSED;
+		else if (k > 0)
+			at += (uint64_t)k;
+	}
+	if (copied)
+		*copied = at;
+	return r == SL_ERR_CLOSED ? SL_OK : r; /* in ended */
+}
+
 void sl_close_fd(int *fd)
 {
 	if (*fd >= 0)

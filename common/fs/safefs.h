@@ -17,6 +17,7 @@
 #ifndef SL_SAFEFS_H
 #define SL_SAFEFS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,6 +94,17 @@ int sl_fsync_dir(int dirfd, const char *path);
 int sl_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Read exactly len bytes at offset (SL_ERR_IO on short read). */
 int sl_pread_all(int fd, void *buf, size_t len, uint64_t off);
+/* Copy in's bytes into out, both from offset 0 (neither descriptor's offset
+ * moves), until len bytes are copied or in ends (*copied, may be NULL, says
+ * how many): copy_file_range, so filesystems that can share extents do, and
+ * pread/pwrite through buf[cap] (NULL: 64 KiB of its own) where they cannot
+ * (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP). In slices of at most 64 MiB, with
+ * *cancel (may be NULL) checked before each: SL_ERR_AGAIN once it is set.
+ * SL_ERR_IO with errno on failure. The one byte copier: rx's copies from a
+ * delta's base, `sluice manifest create --symlinks copy-inside`. */
+int sl_copy_bytes(int in, int out, uint64_t len, void *buf, size_t cap, const atomic_int *cancel,
+		  uint64_t *copied);
+
 /* *fd closed if it is open (>= 0), and set to -1. */
 void sl_close_fd(int *fd);
 

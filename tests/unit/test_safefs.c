@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -358,4 +359,67 @@ Test(safefs, mkdir_open_makes_or_opens_a_directory)
 	cr_assert(strstr(d.msg, "cannot open file") && strstr(d.msg, strerror(ENOTDIR)), "%s", d.msg);
 	cr_assert_eq(sl_mkdir_open(tmp_fd, "no/such", 0700, &d), SL_ERR_IO);
 	cr_assert(strstr(d.msg, "cannot create no/such") && strstr(d.msg, strerror(ENOENT)), "%s", d.msg);
+}
+
+/* A file of n bytes of a pattern at rel, opened for reading and writing. */
+static int patterned(int dfd, const char *rel, size_t n)
+{
+	int fd = dfd < 0 ? memfd_create(rel, MFD_CLOEXEC) : openat(dfd, rel, O_RDWR | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0, "%s: %s", rel, strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)(i * 7 + i / 251);
+		cr_assert_eq(write(fd, &c, 1), 1);
+	}
+	return fd;
+}
+
+static void same_bytes(int a, int b, uint64_t n)
+{
+	uint8_t x[4096], y[4096];
+	for (uint64_t at = 0; at < n; at += sizeof x) {
+		size_t k = n - at < sizeof x ? (size_t)(n - at) : sizeof x;
+		cr_assert_eq(pread(a, x, k, (off_t)at), (ssize_t)k);
+		cr_assert_eq(pread(b, y, k, (off_t)at), (ssize_t)k);
+		cr_assert_arr_eq(x, y, k, "differ in the 4 KiB at %llu", (unsigned long long)at);
+	}
+}
+
+/* The one byte copier (rx's base copies, copy-inside): copy_file_range on
+ * one filesystem, a plain copy from another (a memfd is on its own), from
+ * offset 0 whatever the descriptors' offsets, up to len or the source's
+ * end, and stopped before it starts when cancelled. */
+Test(safefs, copy_bytes_copies_a_range)
+{
+	enum { N = 300000 };
+	uint8_t small[7];
+	uint64_t n = 0;
+	atomic_int cancel = 0;
+	struct stat st;
+	int in = patterned(tmp_fd, "in", N), mem = patterned(-1, "mem", N), out;
+
+	out = openat(tmp_fd, "out1", O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert_eq(sl_copy_bytes(in, out, UINT64_MAX, NULL, 0, &cancel, &n), SL_OK, "%s", strerror(errno));
+	cr_assert_eq(n, N);
+	same_bytes(in, out, N);
+	cr_assert_eq(lseek(out, 0, SEEK_CUR), 0, "the offset moved");
+	close(out);
+
+	out = openat(tmp_fd, "out2", O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert_eq(sl_copy_bytes(mem, out, 100000, small, sizeof small, NULL, &n), SL_OK, "%s", strerror(errno));
+	cr_assert_eq(n, 100000);
+	cr_assert_eq(fstat(out, &st), 0);
+	cr_assert_eq(st.st_size, 100000);
+	same_bytes(mem, out, 100000);
+	close(out);
+
+	out = openat(tmp_fd, "out3", O_RDWR | O_CREAT | O_EXCL, 0600);
+	cancel = 1;
+	cr_assert_eq(sl_copy_bytes(in, out, N, NULL, 0, &cancel, &n), SL_ERR_AGAIN);
+	cr_assert_eq(n, 0);
+	close(out);
+	out = openat(tmp_fd, "in", O_RDONLY);
+	cr_assert_eq(sl_copy_bytes(in, out, N, NULL, 0, NULL, &n), SL_ERR_IO, "wrote into a read-only descriptor");
+	close(out);
+	close(in);
+	close(mem);
 }
