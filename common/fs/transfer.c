@@ -17,10 +17,13 @@
 #include "hashfiles.h"
 #include "minisign.h"
 #include "pathname.h"
+#include "proto.h"
 #include "sha256.h"
 #include "tree.h"
 
 #define MAX_PROBLEMS 10000
+
+_Static_assert(SL_TRANSFER_MAX_SIGS == SL_CATALOG_MAX_ENTRIES - 1, "a catalog holds the manifest and the signatures");
 
 static int problem(struct sl_transfer_report *r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -37,7 +37,10 @@
 #include "manifest.h"
 #include "policy.h"
 
-#define SL_TRANSFER_MAX_SIGS 64
+/* A transfer travels as a catalog of at most 64 entries (PROTOCOL.md 5.2,
+ * SL_CATALOG_MAX_ENTRIES), the manifest and its signature files: 63 is all
+ * a sender can send and all a verifier should accept. */
+#define SL_TRANSFER_MAX_SIGS 63
 #define SL_SIGFILE_MAX_BYTES 4096
 
 struct sl_transfer_problem {
@@ -74,7 +77,8 @@ void sl_transfer_report_free(struct sl_transfer_report *r);
 
 /* Load every *.minisig at the top of dirfd (at most SL_TRANSFER_MAX_SIGS,
  * each at most SL_SIGFILE_MAX_BYTES, sorted by name). Names that are not
- * safe are an error (SL_ERR_NAME). Free with sl_sigfiles_free(). */
+ * safe are an error (SL_ERR_NAME); messages name the file, not the
+ * directory. Free with sl_sigfiles_free(). What sluice-tx sends. */
 int sl_sigfiles_load(int dirfd, struct sl_sigfile **sigs, size_t *n, struct sl_diag *d);
 void sl_sigfiles_free(struct sl_sigfile *sigs, size_t n);
 
