@@ -13,7 +13,7 @@
 #include "opener.h"
 #include "rx.h"
 #include "safefs.h"
-#include "transfer.h"
+#include "sigfiles.h"
 
 static int open_dir(const char *path, mode_t mode, int create, struct sl_diag *d)
 {

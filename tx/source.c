@@ -18,7 +18,7 @@
 #include "proto.h"
 #include "safefs.h"
 #include "sha256.h"
-#include "transfer.h"
+#include "sigfiles.h"
 
 _Static_assert(SL_TRANSFER_MAX_SIGS + 1 <= SL_CATALOG_MAX_ENTRIES, "the catalog below holds the signatures");
 
@@ -40,7 +40,7 @@ static int load_files(const char *dir, uint8_t **mtext, size_t *mlen, struct sl_
 		return close(dirfd), sl_diag_errno(d, "%s", what);
 	r = sl_read_fd(fd, what, SL_MANIFEST_DEFAULT_MAX_BYTES, mtext, mlen, d);
 	close(fd);
-	if (!r && (r = sl_sigfiles_load(dirfd, sg, nsg, d))) {
+	if (!r && (r = sl_sigfiles_load(dirfd, false, sg, nsg, d))) {
 		snprintf(why, sizeof why, "%s", d ? d->msg : "");
 		sl_diag_set(d, r, "%s: %s", dir, why);
 	}

@@ -29,7 +29,7 @@
 #include "sha256.h"
 #include "safefs.h"
 #include "source.h"
-#include "transfer.h"
+#include "sigfiles.h"
 
 
 TestSuite(tx_files, .init = rxh_suite_up_stopped, .fini = rxh_suite_down, .timeout = 120);

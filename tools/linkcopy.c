@@ -91,8 +91,8 @@ static int step(int rootfd, const char *root_abs, char *cur, size_t *clen, const
 		return errno == ENOENT ? sl_diag_set(d, SL_ERR_NOTFOUND, "target does not exist ('%.300s' is missing)", cur)
 				       : sl_diag_errno(d, "%.300s", cur);
 	if (S_ISLNK(st.st_mode)) {
-		if (++*hops > SL_LINK_MAX_HOPS)
-			return sl_diag_set(d, SL_ERR_NAME, "more than %d links on the way (a loop?)", SL_LINK_MAX_HOPS);
+		if (++*hops > LC_MAX_HOPS)
+			return sl_diag_set(d, SL_ERR_NAME, "more than %d links on the way (a loop?)", LC_MAX_HOPS);
 		if ((e = read_link(rootfd, cur, text, sizeof text))) {
 			errno = e;
 			return sl_diag_errno(d, "reading link %.300s", cur);
@@ -108,7 +108,7 @@ static int step(int rootfd, const char *root_abs, char *cur, size_t *clen, const
 	return SL_OK;
 }
 
-int sl_link_resolve(int rootfd, const char *root_abs, const char *path, char **target, struct stat *st,
+int lc_resolve(int rootfd, const char *root_abs, const char *path, char **target, struct stat *st,
 		    struct sl_diag *d)
 {
 	char cur[LC_PATH], pend[2 * LC_PATH + 2], text[LC_PATH];
@@ -152,10 +152,10 @@ struct lc {
 	int rootfd;
 	const char *root_abs;
 	bool dry;
-	sl_link_report_fn report;
+	lc_report_fn report;
 	void *ctx;
 	const char *top;                      /* the link being replaced */
-	const char *locs[SL_LINK_MAX_HOPS];   /* directories holding the links being expanded */
+	const char *locs[LC_MAX_HOPS];   /* directories holding the links being expanded */
 	size_t nlocs;
 	int rc;                               /* first problem */
 };
@@ -283,7 +283,7 @@ static int expand(struct lc *c, const char *link, int dstfd, const char *name)
 	int rc;
 
 	read_link(c->rootfd, link, text, sizeof text);
-	if ((rc = sl_link_resolve(c->rootfd, c->root_abs, link, &target, &st, &d)))
+	if ((rc = lc_resolve(c->rootfd, c->root_abs, link, &target, &st, &d)))
 		return note(c, link, text, rc, "%s", d.msg);
 	if (S_ISREG(st.st_mode)) {
 		rc = copy_file(c, target, &st, dstfd, name);
@@ -298,7 +298,7 @@ static int expand(struct lc *c, const char *link, int dstfd, const char *name)
 		if (cycle)
 			rc = note(c, link, text, SL_ERR_NAME, "a cycle: the target directory '%.300s' holds this link",
 				  target[0] ? target : "(top of the tree)");
-		else if (c->nlocs == SL_LINK_MAX_HOPS)
+		else if (c->nlocs == LC_MAX_HOPS)
 			rc = note(c, link, text, SL_ERR_NAME, "links inside copied directories nested too deep");
 		else {
 			c->locs[c->nlocs++] = loc;
@@ -311,8 +311,8 @@ static int expand(struct lc *c, const char *link, int dstfd, const char *name)
 	return rc;
 }
 
-int sl_link_replace(int rootfd, const char *root_abs, const char *path, bool dry_run,
-		    sl_link_report_fn report, void *ctx)
+int lc_replace(int rootfd, const char *root_abs, const char *path, bool dry_run,
+		    lc_report_fn report, void *ctx)
 {
 	struct lc c = { rootfd, root_abs, dry_run, report, ctx, path, { NULL }, 0, SL_OK };
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
