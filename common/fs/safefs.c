@@ -316,9 +316,7 @@ static int open_failed(const char *what, struct sl_diag *d)
 int sl_read_file_beneath(int dirfd, const char *path, uint64_t cap, uint8_t **data,
 			 size_t *len, struct sl_diag *d)
 {
-	int fd = sl_openat_beneath(dirfd, path, O_RDONLY | O_NOCTTY, 0);
-
-	int r;
+	int fd = sl_openat_beneath(dirfd, path, O_RDONLY | O_NOCTTY, 0), r;
 
 	if (fd < 0)
 		return open_failed(path, d);
@@ -329,9 +327,7 @@ int sl_read_file_beneath(int dirfd, const char *path, uint64_t cap, uint8_t **da
 
 int sl_read_file(const char *path, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	int r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
 
 	if (fd < 0)
 		return open_failed(path, d);
