@@ -127,41 +127,6 @@ struct rx_basejob {
 	char base_hex[SL_ID_HEX];
 };
 
-/* Copy n bytes of sfd into dfd: copy_file_range, or read and write where the
- * filesystems cannot (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP). Slices of 64 MiB,
- * so a cancel is seen soon. */
-static int copy_bytes(struct rx_basejob *j, int sfd, int dfd, uint64_t n)
-{
-	loff_t in = 0, out = 0;
-	int plain = 0;
-
-	while ((uint64_t)out < n) {
-		size_t want = n - (uint64_t)out > (64u << 20) ? (64u << 20) : (size_t)(n - (uint64_t)out);
-		ssize_t k;
-		if (atomic_load(&j->cancel))
-			return SL_ERR_AGAIN;
-		if (!plain) {
-			k = copy_file_range(sfd, &in, dfd, &out, want, 0);
-			if (k < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
-				plain = 1;
-				continue;
-			}
-			if (k <= 0)
-				return k == 0 ? SL_ERR_HASH : SL_ERR_IO; /* 0: the base file is shorter */
-			continue;
-		}
-		want = want > j->cap ? j->cap : want;
-		k = pread(sfd, j->buf, want, in);
-		if (k <= 0)
-			return k == 0 ? SL_ERR_HASH : SL_ERR_IO;
-		if (sl_pwrite_all(dfd, j->buf, (size_t)k, (uint64_t)out))
-			return SL_ERR_IO;
-		in += k;
-		out += k;
-	}
-	return SL_OK;
-}
-
 /* One taken file: copy, hash, mode, time. SL_ERR_HASH: not the listed
  * content (named by the caller); other errors with j->why. */
 static int fill_one(struct rx_basejob *j, const struct rx_take *f)
@@ -186,9 +151,9 @@ static int fill_one(struct rx_basejob *j, const struct rx_take *f)
 	r = dfd < 0 ? SL_ERR_IO : SL_OK;
 	if (dfd < 0)
 		snprintf(d.msg, sizeof d.msg, "creating it: %s", strerror(-dfd));
-	if (!r)
-		r = copy_bytes(j, sfd, dfd, f->size);
-	if (!r && (r = sl_sha256_fd(dfd, sha, &n, NULL, NULL, &d)) == SL_OK &&
+	if (!r && (r = sl_copy_bytes(sfd, dfd, f->size, j->buf, j->cap, &j->cancel, &n)) == SL_OK && n != f->size)
+		r = SL_ERR_HASH; /* the base file is shorter */
+	if (!r && (r = sl_sha256_fd(dfd, NULL, j->buf, j->cap, f->size, sha, &n, NULL, NULL, &d)) == SL_OK &&
 	    (n != f->size || memcmp(sha, f->sha256, 32)))
 		r = SL_ERR_HASH;
 	if (!r && (fchmod(dfd, (mode_t)f->mode) != 0 || (j->times && futimens(dfd, t) != 0)))

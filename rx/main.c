@@ -18,6 +18,7 @@
 #include "args.h"
 #include "conf.h"
 #include "rx_options.h"
+#include "safefs.h"
 #include "sha256.h"
 #include "units.h"
 
@@ -143,13 +144,13 @@ struct held {
  * or `policy create -o` replaced is read too. Where it cannot (a file in /,
  * or moved elsewhere), through the descriptor held since the start, as long
  * as path still names that file. */
-static int reread(const char *path, int held, size_t max, char **text, size_t *len, struct sl_diag *d)
+static int reread(const char *path, int held, size_t max, uint8_t **text, size_t *len, struct sl_diag *d)
 {
 	struct stat a, b;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
 
 	if (fd >= 0) {
-		r = sl_conf_read_fd(fd, path, max, text, len, d);
+		r = sl_read_fd(fd, path, max, text, len, d);
 		close(fd);
 		return r;
 	}
@@ -160,7 +161,7 @@ static int reread(const char *path, int held, size_t max, char **text, size_t *l
 				   "tool replaced it), and the sandbox lets sluice-rx read only the file it "
 				   "opened then: write the new text into that file (cat NEW > %s) and reload, "
 				   "or restart sluice-rx", path, path);
-	return sl_conf_read_fd(held, path, max, text, len, d);
+	return sl_read_fd(held, path, max, text, len, d);
 }
 
 /* The command line (util/args.h): with o NULL only --config, --help and
@@ -256,13 +257,13 @@ static int reload_policy(const char *path, int held, struct sl_policy **out, cha
 {
 	uint8_t sum[SL_SHA256_LEN];
 	struct sl_diag e = { "" };
-	char *text;
+	uint8_t *text;
 	size_t len;
 	int r = reread(path, held, 1u << 20, &text, &len, d);
 
 	if (r)
 		return r;
-	r = sl_policy_parse((const uint8_t *)text, len, out, &e);
+	r = sl_policy_parse(text, len, out, &e);
 	if (!r)
 		r = sl_sha256(text, len, sum);
 	free(text);
@@ -280,12 +281,13 @@ static void reload(struct rx_ctx *c, struct rx_opts *run, const struct rx_cfg *g
 	struct rx_opts n;
 	struct sl_policy *pol = NULL;
 	struct sl_diag d = { "" };
-	char *text = NULL, hex[SL_SHA256_HEX], quotas[200], later[300], why[900];
+	uint8_t *text = NULL;
+	char hex[SL_SHA256_HEX], quotas[200], later[300], why[900];
 	size_t len = 0;
 	int r = h->config ? reread(h->config, h->config_fd, SL_CONF_MAX_BYTES, &text, &len, &d) : 0;
 
 	if (!r)
-		r = load_options(&n, h, text, len, &d) ? SL_ERR_INVAL : rx_opts_check(&n, &d);
+		r = load_options(&n, h, (const char *)text, len, &d) ? SL_ERR_INVAL : rx_opts_check(&n, &d);
 	free(text);
 	if (!r && strcmp(n.cfg.policy_path, run->cfg.policy_path))
 		r = sl_diag_set(&d, SL_ERR_INVAL, "policy is now %s: a new policy path takes a restart; "
@@ -318,7 +320,7 @@ static void reload(struct rx_ctx *c, struct rx_opts *run, const struct rx_cfg *g
 static int configure(struct rx_opts *o, struct held *h)
 {
 	struct sl_diag d = { "" };
-	char *text = NULL;
+	uint8_t *text = NULL;
 	size_t len = 0;
 	int r;
 
@@ -334,15 +336,15 @@ static int configure(struct rx_opts *o, struct held *h)
 	}
 	if (h->config) {
 		h->config_fd = open(h->config, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (h->config_fd < 0 || sl_conf_read_fd(h->config_fd, h->config, SL_CONF_MAX_BYTES, &text,
-							&len, &d)) {
+		if (h->config_fd < 0 || sl_read_fd(h->config_fd, h->config, SL_CONF_MAX_BYTES, &text, &len,
+							   &d)) {
 			if (h->config_fd < 0)
 				sl_diag_errno(&d, "cannot open %s", h->config);
 			fprintf(stderr, "sluice-rx: %s\n", d.msg);
 			return 1;
 		}
 	}
-	r = load_options(o, h, text, len, &d);
+	r = load_options(o, h, (const char *)text, len, &d);
 	free(text);
 	if (r == 1)
 		fprintf(stderr, "sluice-rx: %s\n", d.msg);

@@ -13,7 +13,7 @@
 #include "opener.h"
 #include "rx.h"
 #include "safefs.h"
-#include "transfer.h"
+#include "sigfiles.h"
 
 static int open_dir(const char *path, mode_t mode, int create, struct sl_diag *d)
 {
@@ -25,19 +25,6 @@ static int open_dir(const char *path, mode_t mode, int create, struct sl_diag *d
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		sl_diag_errno(d, "cannot open directory %s", path);
-	return fd;
-}
-
-static int subdir(int parent, const char *name, struct sl_diag *d)
-{
-	int fd;
-	if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
-		sl_diag_errno(d, "cannot create %s", name);
-		return -1;
-	}
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		sl_diag_errno(d, "cannot open %s", name);
 	return fd;
 }
 
@@ -142,8 +129,8 @@ int rx_open_state(struct rx_ctx *c, struct rx_cfg *cfg, struct sl_diag *d)
 	if (c->release_fd < 0)
 		return SL_ERR_IO;
 	quota_defaults(cfg, c->policy, c->state_fd);
-	if ((c->xfer_fd = subdir(c->state_fd, "xfer", d)) < 0 ||
-	    (c->relstage_fd = subdir(c->state_fd, "release", d)) < 0)
+	if ((c->xfer_fd = sl_mkdir_open(c->state_fd, "xfer", 0700, d)) < 0 ||
+	    (c->relstage_fd = sl_mkdir_open(c->state_fd, "release", 0700, d)) < 0)
 		return SL_ERR_IO;
 	if (fstat(c->relstage_fd, &a) != 0 || fstat(c->release_fd, &b) != 0 || a.st_dev != b.st_dev)
 		return sl_diag_set(d, SL_ERR_INVAL, "%s and %s are on different filesystems: a release "

@@ -36,6 +36,7 @@
 #include "cmds.h"
 #include "conf.h"
 #include "rx_options.h"
+#include "safefs.h"
 #include "tx_options.h"
 #include "pace.h"
 #include "policy.h"
@@ -324,20 +325,20 @@ static void check_config(struct tally *t, const char *path, struct named *out)
 	struct tx_opts tx;
 	struct tx_send_cfg defaults;
 	struct sl_diag drx = { "" }, dtx = { "" }, dc = { "" };
-	char *text = NULL;
+	uint8_t *text = NULL;
 	size_t len = 0;
 	unsigned lrx = 0, ltx = 0;
 	int rrx, rtx;
 
-	if (sl_conf_read(path, SL_CONF_MAX_BYTES, &text, &len, &dc)) {
+	if (sl_read_file(path, SL_CONF_MAX_BYTES, &text, &len, &dc)) {
 		say(t, 2, "config", "%s", dc.msg);
 		return;
 	}
 	tx_send_cfg_defaults(&defaults); /* the symbol size the diode check needs */
 	rx_opts_init(&rx);
 	tx_opts_init(&tx, &defaults, 0);
-	rrx = rx_opts_config(&rx, path, text, len, &lrx, &drx);
-	rtx = rrx ? tx_opts_config(&tx, path, text, len, &ltx, &dtx) : -1;
+	rrx = rx_opts_config(&rx, path, (const char *)text, len, &lrx, &drx);
+	rtx = rrx ? tx_opts_config(&tx, path, (const char *)text, len, &ltx, &dtx) : -1;
 	if (!rrx) {
 		say(t, 0, "config", "%s: a sluice-rx configuration, every key and value accepted", path);
 		if (rx_opts_check(&rx, &dc))

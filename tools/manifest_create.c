@@ -191,13 +191,13 @@ static int copy_links(struct create_tree *t, const char *root_abs)
 		if (sl_path_check((const uint8_t *)t->links[i].path, strlen(t->links[i].path), &d))
 			on_link_problem(&r, t->links[i].path, t->links[i].target, d.msg);
 		else
-			sl_link_replace(t->rootfd, root_abs, t->links[i].path, true, on_link_problem, &r);
+			lc_replace(t->rootfd, root_abs, t->links[i].path, true, on_link_problem, &r);
 	}
 	t->refused += r.problems;
 	if (r.problems || t->refused)
 		rc = SL_ERR_NAME;
 	for (size_t i = 0; i < t->nlinks && !rc; i++) {
-		if (sl_link_replace(t->rootfd, root_abs, t->links[i].path, false, on_link_problem, &r))
+		if (lc_replace(t->rootfd, root_abs, t->links[i].path, false, on_link_problem, &r))
 			rc = cli_fail(P, SL_ERR_IO, "%s: copying the target of a symbolic link failed (listed above); "
 				      "links before it were replaced by copies already", t->root);
 		else

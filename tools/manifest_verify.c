@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "policy.h"
-#include "transfer.h"
+#include "transfer_verify.h"
 #include "units.h"
 
 #define P "manifest verify"
@@ -37,7 +37,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 	cli_progress_update(p, done);
 }
 
-static void print_summary(const struct sl_transfer_report *r, const struct sl_policy *p, bool ignore_times)
+static void print_summary(const struct tv_report *r, const struct sl_policy *p, bool ignore_times)
 {
 	char b[32];
 
@@ -86,8 +86,8 @@ int manifest_verify_main(int argc, char **argv)
 	};
 	const char *ppath = NULL;
 	bool nopolicy = false, quiet = false;
-	struct sl_transfer_opts o = { 0 };
-	struct sl_transfer_report *r = NULL;
+	struct tv_opts o = { 0 };
+	struct tv_report *r = NULL;
 	struct sl_policy *p = NULL;
 	struct cli_progress prog;
 	struct sl_diag d;
@@ -125,7 +125,7 @@ int manifest_verify_main(int argc, char **argv)
 		o.progress = on_progress;
 		o.progress_ctx = &prog;
 	}
-	rc = sl_transfer_verify(argv[optind], p, &o, &r, &d);
+	rc = tv_verify(argv[optind], p, &o, &r, &d);
 	cli_progress_done(&prog);
 	if (!r) {
 		sl_policy_free(p);
@@ -146,7 +146,7 @@ int manifest_verify_main(int argc, char **argv)
 	int code = rc == SL_OK ? EXIT_OK : EXIT_REFUSED;
 	if (rc != SL_OK && !r->manifest && cli_exit_code(rc) == EXIT_SYSTEM)
 		code = EXIT_SYSTEM;
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	sl_policy_free(p);
 	return code;
 }

@@ -24,19 +24,9 @@
 #include "link.h"
 #include "pace.h"
 #include "proto.h"
+#include "safefs.h"
 #include "source.h"
 #include "units.h"
-
-static int ensure_dir(int parent, const char *name, struct sl_diag *d)
-{
-	int fd;
-	if (mkdirat(parent, name, 0750) != 0 && errno != EEXIST)
-		return sl_diag_errno(d, "cannot create %s", name);
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sl_diag_errno(d, "cannot open %s", name);
-	return fd;
-}
 
 /* The oldest entry of outbox/ (by ctime: when it was renamed in). */
 static int oldest(int outbox, char *name, size_t cap)
@@ -168,9 +158,9 @@ int tx_daemon_open(const struct tx_send_cfg *cfg, const char *spool, const char 
 		r = sl_diag_errno(d, "spool %s", spool);
 		goto fail;
 	}
-	if ((dm->outbox = ensure_dir(dm->root, "outbox", d)) < 0 ||
-	    (dm->sent = ensure_dir(dm->root, "sent", d)) < 0 ||
-	    (dm->failed = ensure_dir(dm->root, "failed", d)) < 0) {
+	if ((dm->outbox = sl_mkdir_open(dm->root, "outbox", 0750, d)) < 0 ||
+	    (dm->sent = sl_mkdir_open(dm->root, "sent", 0750, d)) < 0 ||
+	    (dm->failed = sl_mkdir_open(dm->root, "failed", 0750, d)) < 0) {
 		r = SL_ERR_IO;
 		goto fail;
 	}

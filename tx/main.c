@@ -13,6 +13,7 @@
 #include "log.h"
 #include "producer.h"
 #include "repair.h"
+#include "safefs.h"
 #include "manifest.h"
 #include "tx_options.h"
 #include "sender.h"
@@ -136,7 +137,7 @@ static int configure(struct tx_opts *o, int argc, char **argv)
 	struct tx_send_cfg defaults;
 	struct sl_diag d = { "" };
 	const char *config = NULL;
-	char *text = NULL;
+	uint8_t *text = NULL;
 	size_t len = 0;
 	int r;
 
@@ -146,8 +147,8 @@ static int configure(struct tx_opts *o, int argc, char **argv)
 		usage(stdout);
 		return -1;
 	}
-	if (config && (sl_conf_read(config, SL_CONF_MAX_BYTES, &text, &len, &d) ||
-		       tx_opts_config(o, config, text, len, NULL, &d))) {
+	if (config && (sl_read_file(config, SL_CONF_MAX_BYTES, &text, &len, &d) ||
+		       tx_opts_config(o, config, (const char *)text, len, NULL, &d))) {
 		fprintf(stderr, "sluice-tx: %s\n", d.msg);
 		free(text);
 		return 1;

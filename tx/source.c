@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,140 +16,53 @@
 #include "minisign.h"
 #include "policy.h"
 #include "proto.h"
+#include "safefs.h"
 #include "sha256.h"
+#include "sigfiles.h"
 
-#define MAX_SIG_BYTES 4096
+_Static_assert(SL_TRANSFER_MAX_SIGS + 1 <= SL_CATALOG_MAX_ENTRIES, "the catalog below holds the signatures");
 
-static int read_small_file(int dirfd, const char *name, size_t cap, uint8_t **out, size_t *len,
-			   const char *dir, struct sl_diag *d)
+/* dir's manifest (a regular file of at most the default manifest size)
+ * and its signature files (sl_sigfiles_load: every *.minisig, by name, at
+ * most SL_TRANSFER_MAX_SIGS of SL_SIGFILE_MAX_BYTES; at least one). */
+static int load_files(const char *dir, uint8_t **mtext, size_t *mlen, struct sl_sigfile **sg, size_t *nsg,
+		      struct sl_diag *d)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
+	char what[PATH_MAX + 16], why[sizeof d->msg];
+	int dirfd, fd, r;
 
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return sl_diag_errno(d, "transfer directory %s", dir);
+	snprintf(what, sizeof what, "%s/manifest", dir);
+	fd = sl_openat_beneath(dirfd, "manifest", O_RDONLY | O_NOCTTY, 0);
 	if (fd < 0)
-		return sl_diag_errno(d, "%s/%s", dir, name);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return sl_diag_set(d, SL_ERR_INVAL, "%s/%s: not a regular file", dir, name);
-	}
-	if ((uint64_t)st.st_size > cap) {
-		close(fd);
-		return sl_diag_set(d, SL_ERR_TOOBIG, "%s/%s: %lld bytes, more than the %zu allowed",
-				   dir, name, (long long)st.st_size, cap);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return SL_ERR_NOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int r = n < 0 ? sl_diag_errno(d, "%s/%s", dir, name)
-				      : sl_diag_set(d, SL_ERR_IO, "%s/%s: shrank while reading", dir, name);
-			free(buf);
-			close(fd);
-			return r;
-		}
-		got += (size_t)n;
-	}
+		return close(dirfd), sl_diag_errno(d, "%s", what);
+	r = sl_read_fd(fd, what, SL_MANIFEST_DEFAULT_MAX_BYTES, mtext, mlen, d);
 	close(fd);
-	*out = buf;
-	*len = got;
-	return SL_OK;
-}
-
-struct sigs {
-	unsigned n;
-	char *names[SL_CATALOG_MAX_ENTRIES - 1];
-	uint8_t *data[SL_CATALOG_MAX_ENTRIES - 1];
-	size_t len[SL_CATALOG_MAX_ENTRIES - 1];
-};
-
-static void sigs_free(struct sigs *s)
-{
-	for (unsigned i = 0; i < s->n; i++) {
-		free(s->names[i]);
-		free(s->data[i]);
+	if (!r && (r = sl_sigfiles_load(dirfd, false, sg, nsg, d))) {
+		snprintf(why, sizeof why, "%s", d ? d->msg : "");
+		sl_diag_set(d, r, "%s: %s", dir, why);
 	}
-	s->n = 0;
-}
-
-static int load_sigs(int dirfd, const char *dir, struct sigs *s, struct sl_diag *d)
-{
-	DIR *dp;
-	struct dirent *e;
-	int fd = dup(dirfd), r = SL_OK;
-
-	if (fd < 0 || !(dp = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return sl_diag_errno(d, "%s", dir);
-	}
-	while ((e = readdir(dp))) {
-		size_t nl = strlen(e->d_name);
-		if (nl < 8 || strcmp(e->d_name + nl - 8, ".minisig") != 0)
-			continue;
-		if (!sl_sigfile_name_ok(e->d_name)) {
-			r = sl_diag_set(d, SL_ERR_NAME, "%s/%s: not an acceptable signature file name",
-					dir, e->d_name);
-			break;
-		}
-		if (s->n == SL_CATALOG_MAX_ENTRIES - 1) {
-			r = sl_diag_set(d, SL_ERR_TOOBIG, "%s: more than %d signature files", dir,
-					SL_CATALOG_MAX_ENTRIES - 1);
-			break;
-		}
-		s->names[s->n] = strdup(e->d_name);
-		if (!s->names[s->n]) {
-			r = SL_ERR_NOMEM;
-			break;
-		}
-		r = read_small_file(dirfd, e->d_name, MAX_SIG_BYTES, &s->data[s->n], &s->len[s->n], dir, d);
-		if (r) {
-			free(s->names[s->n]);
-			break;
-		}
-		s->n++;
-	}
-	closedir(dp);
-	if (r)
-		return r;
-	if (s->n == 0)
-		return sl_diag_set(d, SL_ERR_THRESHOLD, "%s: no signature files (*.minisig); "
-				   "officers sign with 'sluice manifest sign' or minisign -S", dir);
-	/* Sort by name so the catalog is deterministic. */
-	for (unsigned i = 1; i < s->n; i++)
-		for (unsigned j = i; j > 0 && strcmp(s->names[j - 1], s->names[j]) > 0; j--) {
-			char *tn = s->names[j]; uint8_t *td = s->data[j]; size_t tl = s->len[j];
-			s->names[j] = s->names[j - 1]; s->data[j] = s->data[j - 1]; s->len[j] = s->len[j - 1];
-			s->names[j - 1] = tn; s->data[j - 1] = td; s->len[j - 1] = tl;
-		}
-	return SL_OK;
+	close(dirfd);
+	if (!r && *nsg == 0)
+		r = sl_diag_set(d, SL_ERR_THRESHOLD, "%s: no signature files (*.minisig); "
+				"officers sign with 'sluice manifest sign' or minisign -S", dir);
+	return r;
 }
 
 static int check_policy(const char *policy_path, const uint8_t *mtext, size_t mlen,
-			const struct sl_manifest *m, const struct sigs *s, struct sl_diag *d)
+			const struct sl_manifest *m, const struct sl_sigfile *sg, size_t nsg, struct sl_diag *d)
 {
 	struct sl_policy *p;
-	struct sl_sigfile sf[SL_CATALOG_MAX_ENTRIES];
 	struct sl_sig_result res;
 	int r;
 
 	r = sl_policy_load(policy_path, &p, d);
 	if (r)
 		return r;
-	for (unsigned i = 0; i < s->n; i++) {
-		sf[i].name = s->names[i];
-		sf[i].data = s->data[i];
-		sf[i].len = s->len[i];
-	}
 	memset(&res, 0, sizeof res);
-	r = sl_policy_verify_signatures(p, mtext, mlen, m->submitter, sf, s->n, &res, d);
+	r = sl_policy_verify_signatures(p, mtext, mlen, m->submitter, sg, nsg, &res, d);
 	sl_sig_result_clear(&res);
 	if (!r)
 		r = sl_policy_check_manifest(p, m, (int64_t)time(NULL), d);
@@ -161,19 +75,14 @@ int tx_source_open(const char *dir, const char *policy_path, struct tx_source **
 {
 	struct tx_source *s;
 	struct sl_manifest *m = NULL;
-	struct sigs sg = { 0 };
+	struct sl_sigfile *sg = NULL;
+	size_t nsg = 0;
 	uint8_t *mtext = NULL;
 	size_t mlen = 0;
-	int dirfd, r;
+	int r;
 
 	*out = NULL;
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return sl_diag_errno(d, "transfer directory %s", dir);
-	r = read_small_file(dirfd, "manifest", SL_MANIFEST_DEFAULT_MAX_BYTES, &mtext, &mlen, dir, d);
-	if (r == SL_OK)
-		r = load_sigs(dirfd, dir, &sg, d);
-	close(dirfd);
+	r = load_files(dir, &mtext, &mlen, &sg, &nsg, d);
 	if (r)
 		goto fail;
 	r = sl_manifest_parse(mtext, mlen, NULL, &m, d);
@@ -184,7 +93,7 @@ int tx_source_open(const char *dir, const char *policy_path, struct tx_source **
 		goto fail;
 	}
 	if (policy_path) {
-		r = check_policy(policy_path, mtext, mlen, m, &sg, d);
+		r = check_policy(policy_path, mtext, mlen, m, sg, nsg, d);
 		if (r)
 			goto fail;
 	}
@@ -211,7 +120,7 @@ int tx_source_open(const char *dir, const char *policy_path, struct tx_source **
 	}
 	s->manifest = m;
 	sl_sha256(mtext, mlen, s->manifest_sha256);
-	s->nsigs = sg.n;
+	s->nsigs = (unsigned)nsg;
 
 	/* Catalog: the manifest, then the signature files by name. */
 	{
@@ -221,12 +130,12 @@ int tx_source_open(const char *dir, const char *policy_path, struct tx_source **
 		names[0] = "manifest";
 		data[0] = mtext;
 		lens[0] = (uint32_t)mlen;
-		for (unsigned i = 0; i < sg.n; i++) {
-			names[i + 1] = sg.names[i];
-			data[i + 1] = sg.data[i];
-			lens[i + 1] = (uint32_t)sg.len[i];
+		for (size_t i = 0; i < nsg; i++) {
+			names[i + 1] = sg[i].name;
+			data[i + 1] = sg[i].data;
+			lens[i + 1] = (uint32_t)sg[i].len;
 		}
-		s->catalog_len = sl_catalog_size(sg.n + 1, names, lens);
+		s->catalog_len = sl_catalog_size((unsigned)nsg + 1, names, lens);
 		s->catalog = malloc(s->catalog_len);
 		if (!s->catalog) {
 			tx_source_free(s);
@@ -234,15 +143,15 @@ int tx_source_open(const char *dir, const char *policy_path, struct tx_source **
 			m = NULL;
 			goto fail;
 		}
-		sl_catalog_encode(sg.n + 1, names, data, lens, s->catalog);
+		sl_catalog_encode((unsigned)nsg + 1, names, data, lens, s->catalog);
 	}
 	free(mtext);
-	sigs_free(&sg);
+	sl_sigfiles_free(sg, nsg);
 	*out = s;
 	return SL_OK;
 fail:
 	free(mtext);
-	sigs_free(&sg);
+	sl_sigfiles_free(sg, nsg);
 	sl_manifest_free(m);
 	return r;
 }

@@ -87,36 +87,9 @@ static int dir_of(struct worker *w, const char *path, size_t dl)
 	return fd;
 }
 
-/* Read fd to its end into the digest. A short read at the size fstat gave
- * is the end: small files take one read. */
-static int hash_fd(struct worker *w, int fd, uint64_t expect, struct sl_hash_job *j)
+static void add_bytes(void *ctx, uint64_t n)
 {
-	uint64_t total = 0;
-	int rc = sl_sha256_reset(w->sha);
-
-	while (!rc) {
-		ssize_t n = read(fd, w->buf, READ_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fail_errno(j, errno);
-			return j->err;
-		}
-		if (n > 0 && (rc = sl_sha256_update(w->sha, w->buf, (size_t)n)))
-			break;
-		total += (uint64_t)n;
-		atomic_fetch_add(&w->p->bytes, (uint64_t)n);
-		if (n == 0 || ((size_t)n < READ_BUF && total == expect))
-			break;
-	}
-	if (!rc)
-		rc = sl_sha256_final(w->sha, j->sha256);
-	if (rc) {
-		fail(j, rc, "SHA-256 failed");
-		return rc;
-	}
-	j->size = total;
-	return SL_OK;
+	atomic_fetch_add(&((struct pool *)ctx)->bytes, n);
 }
 
 static void run_job(struct worker *w, struct sl_hash_job *j)
@@ -124,7 +97,7 @@ static void run_job(struct worker *w, struct sl_hash_job *j)
 	const char *slash = strrchr(j->path, '/');
 	size_t dl = slash ? (size_t)(slash - j->path) : 0;
 	struct stat st;
-	int dfd, fd;
+	int dfd, fd, r;
 
 	j->err = SL_OK;
 	j->msg[0] = '\0';
@@ -144,7 +117,14 @@ static void run_job(struct worker *w, struct sl_hash_job *j)
 	}
 	if (st.st_size >= FADVISE_FROM)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (hash_fd(w, fd, (uint64_t)st.st_size, j) == SL_OK && j->size != (uint64_t)st.st_size) {
+	/* a short read at the size fstat gave is the end: small files take one read */
+	r = sl_sha256_fd(fd, w->sha, w->buf, READ_BUF, (uint64_t)st.st_size, j->sha256, &j->size, add_bytes, w->p,
+			 NULL);
+	if (r == SL_ERR_IO)
+		fail_errno(j, errno);
+	else if (r)
+		fail(j, r, "SHA-256 failed");
+	else if (j->size != (uint64_t)st.st_size) {
 		j->err = SL_ERR_IO;
 		snprintf(j->msg, sizeof j->msg, "changed while being read (%lld bytes, then %llu)",
 			 (long long)st.st_size, (unsigned long long)j->size);

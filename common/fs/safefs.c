@@ -4,7 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,18 @@ int sl_mkdirs_beneath(int dirfd, const char *dirpath, struct sl_diag *d)
 	return SL_OK;
 }
 
+int sl_mkdir_open(int parent, const char *name, mode_t mode, struct sl_diag *d)
+{
+	int fd;
+
+	if (mkdirat(parent, name, mode) != 0 && errno != EEXIST)
+		return sl_diag_errno(d, "cannot create %s", name);
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sl_diag_errno(d, "cannot open %s", name);
+	return fd;
+}
+
 int sl_create_beneath(int dirfd, const char *path, mode_t mode, int *fd, struct sl_diag *d)
 {
 	int f = sl_openat_beneath(dirfd, path, O_WRONLY | O_CREAT | O_EXCL, mode);
@@ -124,6 +137,61 @@ int sl_pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return SL_OK;
 }
 
+/* The plain way, where copy_file_range cannot: slices of at most cap. */
+static int copy_plain(int in, int out, uint64_t *at, uint64_t want, uint8_t *buf, size_t cap)
+{
+	ssize_t k;
+
+	do
+		k = pread(in, buf, want > cap ? cap : (size_t)want, (off_t)*at);
+	while (k < 0 && errno == EINTR);
+	if (k <= 0)
+		return k == 0 ? SL_ERR_CLOSED : SL_ERR_IO;
+	if (sl_pwrite_all(out, buf, (size_t)k, *at))
+		return SL_ERR_IO;
+	*at += (uint64_t)k;
+	return SL_OK;
+}
+
+int sl_copy_bytes(int in, int out, uint64_t len, void *buf, size_t cap, const atomic_int *cancel,
+		  uint64_t *copied)
+{
+	uint8_t own[65536];
+	uint64_t at = 0;
+	bool plain = false;
+	int r = SL_OK;
+
+	if (!buf || !cap) {
+		buf = own;
+		cap = sizeof own;
+	}
+	while (at < len && !r) {
+		uint64_t want = len - at > (64u << 20) ? (64u << 20) : len - at;
+		loff_t i = (loff_t)at, o = (loff_t)at;
+		ssize_t k;
+		if (cancel && atomic_load(cancel)) {
+			r = SL_ERR_AGAIN;
+			break;
+		}
+		if (plain) {
+			r = copy_plain(in, out, &at, want, buf, cap);
+			continue;
+		}
+		k = copy_file_range(in, &i, out, &o, (size_t)want, 0);
+		if (k < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+			plain = true;
+		else if (k < 0 && errno != EINTR)
+			r = SL_ERR_IO;
+		else if (k == 0)
+			r = SL_ERR_CLOSED;
+		else if (k > 0)
+			at += (uint64_t)k;
+	}
+	if (copied)
+		*copied = at;
+	return r == SL_ERR_CLOSED ? SL_OK : r; /* in ended */
+}
+
 void sl_close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -131,78 +199,112 @@ void sl_close_fd(int *fd)
 	*fd = -1;
 }
 
-int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
-			  mode_t mode, struct sl_diag *d)
+/* The one exclusive create: path beneath dirfd made with O_EXCL, data
+ * written and fsync'd; with `exact` the mode is set as given (fchmod: not
+ * umask'd). On failure nothing is left under path (errno kept). `shown`
+ * names it in messages. */
+static int write_new(int dirfd, const char *path, const char *shown, const void *data, size_t len,
+		     mode_t mode, bool exact, struct sl_diag *d)
 {
-	int fd, r = sl_create_beneath(dirfd, path, mode, &fd, d);
-	if (r)
-		return r;
-	if (sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0) {
-		r = sl_diag_errno(d, "writing %s", path);
-		close(fd);
-		return r;
+	int fd = sl_openat_beneath(dirfd, path, O_WRONLY | O_CREAT | O_EXCL, mode), r = SL_OK, e;
+
+	if (fd < 0) {
+		errno = -fd;
+		if (errno == EEXIST)
+			return sl_diag_set(d, SL_ERR_EXISTS, "%s already exists (not overwritten)", shown);
+		return sl_diag_errno(d, "creating %s", shown);
 	}
-	close(fd);
-	return SL_OK;
+	if ((exact && fchmod(fd, mode) != 0) || sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0)
+		r = sl_diag_errno(d, "writing %s", shown);
+	if (close(fd) != 0 && !r)
+		r = sl_diag_errno(d, "writing %s (close)", shown);
+	if (r) {
+		e = errno;
+		unlinkat(dirfd, path, 0);
+		errno = e;
+	}
+	return r;
 }
 
-int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
-			 mode_t mode, struct sl_diag *d)
+/* The one temp+rename: `name` (one component) in dirfd replaced by a file
+ * written as .NAME.tmp (a stale one removed first), fsync'd, renamed over
+ * it, and the directory fsync'd. */
+static int replace(int dirfd, const char *name, const char *shown, const void *data, size_t len,
+		   mode_t mode, bool exact, struct sl_diag *d)
 {
-	char tmp[300];
+	char tmp[NAME_MAX + 1];
 	int r;
 
+	if (strchr(name, '/'))
+		return sl_diag_set(d, SL_ERR_NAME, "%s: not a single name", shown);
 	if (snprintf(tmp, sizeof tmp, ".%s.tmp", name) >= (int)sizeof tmp)
-		return sl_diag_set(d, SL_ERR_NAME, "%s: name too long", name);
+		return sl_diag_set(d, SL_ERR_NAME, "%s: name too long", shown);
 	unlinkat(dirfd, tmp, 0);
-	r = sl_write_file_beneath(dirfd, tmp, data, len, mode, d);
+	r = write_new(dirfd, tmp, shown, data, len, mode, exact, d);
 	if (r)
-		return r;
+		return r == SL_ERR_EXISTS ? sl_diag_set(d, SL_ERR_IO, "%s: its temporary file %s was made again "
+							 "meanwhile (another writer?)", shown, tmp) : r;
 	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		r = sl_diag_errno(d, "renaming %s", name);
+		r = sl_diag_errno(d, "renaming %s to %s", tmp, shown);
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
 	/* The rename is durable only once the directory is. */
 	if (sl_fsync_dir(dirfd, ".") != SL_OK)
-		return sl_diag_errno(d, "syncing the directory of %s", name);
+		return sl_diag_errno(d, "%s is written, but syncing its directory failed (a crash may lose it)",
+				     shown);
 	return SL_OK;
 }
 
-/* The whole of fd (named `what` in messages), a regular file of at most cap
- * bytes; closes fd. */
-static int read_whole(int fd, const char *what, uint64_t cap, uint8_t **data, size_t *len,
-		      struct sl_diag *d)
+int sl_write_file_beneath(int dirfd, const char *path, const void *data, size_t len,
+			  mode_t mode, struct sl_diag *d)
+{
+	return write_new(dirfd, path, path, data, len, mode, false, d);
+}
+
+int sl_write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
+			 mode_t mode, struct sl_diag *d)
+{
+	return replace(dirfd, name, name, data, len, mode, false, d);
+}
+
+int sl_read_fd(int fd, const char *what, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d)
 {
 	struct stat st;
-	uint8_t *buf;
-	int r = SL_OK;
+	uint8_t *buf, more;
+	ssize_t extra;
 
 	if (fstat(fd, &st) != 0)
-		r = sl_diag_errno(d, "%s", what);
-	else if (!S_ISREG(st.st_mode))
-		r = sl_diag_set(d, SL_ERR_INVAL, "%s: not a regular file", what);
-	else if ((uint64_t)st.st_size > cap)
-		r = sl_diag_set(d, SL_ERR_TOOBIG, "%s: %lld bytes, more than the limit of %llu", what,
-				(long long)st.st_size, (unsigned long long)cap);
-	else if (!(buf = malloc((size_t)st.st_size + 1)))
-		r = sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", what);
-	else if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
+		return sl_diag_errno(d, "%s", what);
+	if (!S_ISREG(st.st_mode))
+		return sl_diag_set(d, SL_ERR_INVAL, "%s: not a regular file", what);
+	if ((uint64_t)st.st_size > cap)
+		return sl_diag_set(d, SL_ERR_TOOBIG, "%s: %lld bytes, more than the limit of %llu", what,
+				   (long long)st.st_size, (unsigned long long)cap);
+	if (!(buf = malloc((size_t)st.st_size + 1)))
+		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", what);
+	if (sl_pread_all(fd, buf, (size_t)st.st_size, 0)) {
 		int e = errno;
 		struct stat now;
 		free(buf);
 		if (fstat(fd, &now) == 0 && now.st_size < st.st_size)
-			r = sl_diag_set(d, SL_ERR_IO, "%s: shrank while being read", what);
+			return sl_diag_set(d, SL_ERR_IO, "%s: shrank while being read", what);
 		errno = e;
-		if (!r)
-			r = sl_diag_errno(d, "reading %s", what);
-	} else {
-		buf[st.st_size] = 0;
-		*data = buf;
-		*len = (size_t)st.st_size;
+		return sl_diag_errno(d, "reading %s", what);
 	}
-	close(fd);
-	return r;
+	/* One byte more says whether it grew meanwhile (it would be cut). */
+	do
+		extra = pread(fd, &more, 1, st.st_size);
+	while (extra < 0 && errno == EINTR);
+	if (extra != 0) {
+		free(buf);
+		return extra > 0 ? sl_diag_set(d, SL_ERR_IO, "%s: grew while being read", what)
+				 : sl_diag_errno(d, "reading %s", what);
+	}
+	buf[st.st_size] = 0;
+	*data = buf;
+	*len = (size_t)st.st_size;
+	return SL_OK;
 }
 
 static int open_failed(const char *what, struct sl_diag *d)
@@ -214,71 +316,51 @@ static int open_failed(const char *what, struct sl_diag *d)
 int sl_read_file_beneath(int dirfd, const char *path, uint64_t cap, uint8_t **data,
 			 size_t *len, struct sl_diag *d)
 {
-	int fd = sl_openat_beneath(dirfd, path, O_RDONLY | O_NOCTTY, 0);
+	int fd = sl_openat_beneath(dirfd, path, O_RDONLY | O_NOCTTY, 0), r;
 
 	if (fd < 0)
 		return open_failed(path, d);
-	return read_whole(fd, path, cap, data, len, d);
+	r = sl_read_fd(fd, path, cap, data, len, d);
+	close(fd);
+	return r;
 }
 
 int sl_read_file(const char *path, uint64_t cap, uint8_t **data, size_t *len, struct sl_diag *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
 
 	if (fd < 0)
 		return open_failed(path, d);
-	return read_whole(fd, path, cap, data, len, d);
-}
-
-static void fsync_parent(const char *path)
-{
-	char *copy = strdup(path);
-	if (!copy)
-		return;
-	int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(copy);
+	r = sl_read_fd(fd, path, cap, data, len, d);
+	close(fd);
+	return r;
 }
 
 int sl_write_file(const char *path, const void *data, size_t len, mode_t mode, bool excl,
 		  struct sl_diag *d)
 {
-	char tmp[4096];
-	const char *target = path;
-	int fd;
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
+	int dfd, r;
 
-	if (!excl) {
-		if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-			return sl_diag_set(d, SL_ERR_INVAL, "%s: path too long", path);
-		target = tmp;
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return sl_diag_set(d, SL_ERR_NAME, "%s: not a file name", path);
+	if (slash && slash - path >= (ptrdiff_t)sizeof dir)
+		return sl_diag_set(d, SL_ERR_NAME, "%s: path too long", path);
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sl_diag_errno(d, "%s: its directory %s", path, dir);
+	if (excl) {
+		r = write_new(dfd, name, path, data, len, mode, true, d);
+		if (!r && sl_fsync_dir(dfd, ".") != SL_OK)
+			r = sl_diag_errno(d, "%s is written, but syncing its directory failed (a crash may lose it)",
+					  path);
+	} else {
+		r = replace(dfd, name, path, data, len, mode, true, d);
 	}
-	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return sl_diag_set(d, SL_ERR_EXISTS, "%s already exists (not overwritten)", target);
-		return sl_diag_errno(d, "%s", target);
-	}
-	if (fchmod(fd, mode) != 0 || sl_pwrite_all(fd, data, len, 0) || fsync(fd) != 0) {
-		int rc = sl_diag_errno(d, "%s: write", target);
-		close(fd);
-		unlink(target);
-		return rc;
-	}
-	if (close(fd) != 0) {
-		int rc = sl_diag_errno(d, "%s: close", target);
-		unlink(target);
-		return rc;
-	}
-	if (!excl && rename(tmp, path) != 0) {
-		int rc = sl_diag_errno(d, "rename to %s", path);
-		unlink(tmp);
-		return rc;
-	}
-	fsync_parent(path);
-	return SL_OK;
+	close(dfd);
+	return r;
 }
 
 static int remove_below(int fd, struct sl_diag *d, int depth)

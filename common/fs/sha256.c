@@ -64,48 +64,54 @@ void sl_sha256_free(struct sl_sha256 *ctx)
 	free(ctx);
 }
 
-int sl_sha256_fd(int fd, uint8_t out[SL_SHA256_LEN], uint64_t *nbytes,
-		 sl_sha256_progress_fn progress, void *pctx, struct sl_diag *d)
+/* Reads fd into ctx (see sha256.h) until its end, or a short read at expect. */
+static int digest_fd(int fd, struct sl_sha256 *ctx, uint8_t *buf, size_t cap, uint64_t expect,
+		     uint64_t *total, sl_sha256_progress_fn progress, void *pctx, struct sl_diag *d)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, cap);
+		int rc;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sl_diag_errno(d, "read");
+		if (n > 0 && (rc = sl_sha256_update(ctx, buf, (size_t)n)))
+			return sl_diag_set(d, rc, "SHA-256 failed");
+		*total += (uint64_t)n;
+		if (progress && n > 0)
+			progress(pctx, (uint64_t)n);
+		if (n == 0 || ((size_t)n < cap && *total == expect))
+			return SL_OK;
+	}
+}
+
+int sl_sha256_fd(int fd, struct sl_sha256 *ctx, void *buf, size_t cap, uint64_t expect,
+		 uint8_t out[SL_SHA256_LEN], uint64_t *nbytes, sl_sha256_progress_fn progress, void *pctx,
+		 struct sl_diag *d)
 {
 	enum { BUFSZ = 1 << 18 };
-	struct sl_sha256 *c;
+	struct sl_sha256 *own = NULL;
+	uint8_t *mine = NULL;
 	uint64_t total = 0;
-	uint8_t *buf;
-	int rc;
+	int rc, e;
 
-	buf = malloc(BUFSZ);
-	if (!buf)
-		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-	rc = sl_sha256_new(&c);
-	if (rc) {
-		free(buf);
-		return sl_diag_set(d, rc, "cannot start SHA-256");
+	if (!buf || !cap) {
+		buf = mine = malloc(BUFSZ);
+		cap = BUFSZ;
+		if (!mine)
+			return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
 	}
-	for (;;) {
-		ssize_t n = read(fd, buf, BUFSZ);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = sl_diag_errno(d, "read");
-			break;
-		}
-		if (n == 0) {
-			rc = sl_sha256_final(c, out);
-			if (rc)
-				sl_diag_set(d, rc, "SHA-256 failed");
-			break;
-		}
-		rc = sl_sha256_update(c, buf, (size_t)n);
-		if (rc) {
-			sl_diag_set(d, rc, "SHA-256 failed");
-			break;
-		}
-		total += (uint64_t)n;
-		if (progress)
-			progress(pctx, total);
-	}
-	sl_sha256_free(c);
-	free(buf);
+	rc = ctx ? sl_sha256_reset(ctx) : sl_sha256_new(&own);
+	if (rc)
+		sl_diag_set(d, rc, "cannot start SHA-256");
+	else
+		rc = digest_fd(fd, ctx ? ctx : own, buf, cap, expect, &total, progress, pctx, d);
+	if (!rc && (rc = sl_sha256_final(ctx ? ctx : own, out)))
+		sl_diag_set(d, rc, "SHA-256 failed");
+	e = errno;
+	sl_sha256_free(own);
+	free(mine);
+	errno = e; /* a read error's, for the caller */
 	if (!rc && nbytes)
 		*nbytes = total;
 	return rc;

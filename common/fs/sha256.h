@@ -26,12 +26,19 @@ int sl_sha256_final(struct sl_sha256 *ctx, uint8_t out[SL_SHA256_LEN]);
 int sl_sha256_reset(struct sl_sha256 *ctx);
 void sl_sha256_free(struct sl_sha256 *ctx);
 
-/* Hash everything readable from fd (from its current offset to EOF).
- * *nbytes (may be NULL) gets the count. If `progress` is set it is called
- * after each block with the bytes read so far. */
+/* Hash what fd holds from its current offset to its end: the one reader of
+ * a file into a digest (rx's copies from a base, sl_hash_files). ctx (may be
+ * NULL: one of its own) is restarted first; buf[cap] (may be NULL: 256 KiB of
+ * its own) is what it reads into. `expect` is the size the caller knows
+ * (UINT64_MAX if none): a read that falls short of cap and reaches it is
+ * taken as the end, so a small file costs one read; a file of another size
+ * reads to its end (the caller compares *nbytes). *nbytes (may be NULL) gets
+ * the count. `progress` (may be NULL) is called after each read with the
+ * bytes it added. A read error is SL_ERR_IO with errno kept. */
 typedef void (*sl_sha256_progress_fn)(void *ctx, uint64_t bytes);
-int sl_sha256_fd(int fd, uint8_t out[SL_SHA256_LEN], uint64_t *nbytes,
-		 sl_sha256_progress_fn progress, void *pctx, struct sl_diag *d);
+int sl_sha256_fd(int fd, struct sl_sha256 *ctx, void *buf, size_t cap, uint64_t expect,
+		 uint8_t out[SL_SHA256_LEN], uint64_t *nbytes, sl_sha256_progress_fn progress, void *pctx,
+		 struct sl_diag *d);
 
 /* Lowercase hex of a digest; returns out. */
 char *sl_sha256_hex(const uint8_t digest[SL_SHA256_LEN], char out[SL_SHA256_HEX]);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "hex.h"
 #include "pathname.h"
+#include "safefs.h"
 #include "units.h"
 
 #define HEADER "sluice-ledger 1\n"
@@ -129,30 +131,6 @@ static int open_locked(struct sl_ledger *l, const char *path, off_t *size, struc
 	return SL_OK;
 }
 
-/* All SIZE bytes of the file into a new buffer *out (a NUL after them). */
-static int read_all(int fd, const char *path, size_t size, char **out, struct sl_diag *d)
-{
-	char *buf = malloc(size + 1);
-	size_t got = 0;
-
-	if (!buf)
-		return sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-	while (got < size) {
-		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return n < 0 ? sl_diag_errno(d, "ledger %s: read", path)
-				     : sl_diag_set(d, SL_ERR_CORRUPT, "ledger %s: shrank while reading", path);
-		}
-		got += (size_t)n;
-	}
-	buf[size] = 0;
-	*out = buf;
-	return SL_OK;
-}
-
 /* The entries of buf[0, len) into l, after the header; a torn last line is
  * cut off the file (*repaired), a damaged one before the end refused. */
 static int replay(struct sl_ledger *l, const char *path, const char *buf, size_t len,
@@ -194,7 +172,9 @@ int sl_ledger_open(const char *path, const struct sl_logger *lg, bool *repaired,
 		   struct sl_ledger **out, struct sl_diag *d)
 {
 	struct sl_ledger *l;
-	char *buf = NULL;
+	char what[PATH_MAX + 8];
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	off_t size = 0;
 	int rc;
 
@@ -212,9 +192,10 @@ int sl_ledger_open(const char *path, const struct sl_logger *lg, bool *repaired,
 			rc = sl_diag_errno(d, "ledger %s: write header", path);
 		l->size = (off_t)strlen(HEADER);
 	} else if (!rc) {
-		rc = read_all(l->fd, path, (size_t)size, &buf, d);
+		snprintf(what, sizeof what, "ledger %s", path);
+		rc = sl_read_fd(l->fd, what, LEDGER_MAX_BYTES, &buf, &len, d);
 		if (!rc)
-			rc = replay(l, path, buf, (size_t)size, lg, repaired, d);
+			rc = replay(l, path, (const char *)buf, len, lg, repaired, d);
 		free(buf);
 	}
 	if (rc) {

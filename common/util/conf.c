@@ -2,8 +2,6 @@
  * checks keys and text, and hands values to the program (see conf.h). */
 #include "conf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "units.h"
 
@@ -199,61 +196,6 @@ int sl_conf_parse(const char *file, const char *text, size_t len, const struct o
 			*err_line = p->err_line;
 	}
 	free(p);
-	return r;
-}
-
-int sl_conf_read_fd(int fd, const char *path, size_t max, char **text, size_t *len,
-		    struct sl_diag *d)
-{
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-
-	*text = NULL;
-	*len = 0;
-	if (fstat(fd, &st) != 0)
-		return sl_diag_errno(d, "%s", path);
-	if (!S_ISREG(st.st_mode))
-		return sl_diag_set(d, SL_ERR_INVAL, "%s is not a regular file", path);
-	if ((uint64_t)st.st_size > max)
-		return sl_diag_set(d, SL_ERR_TOOBIG, "%s: %lld bytes, more than the %zu it may hold", path,
-				   (long long)st.st_size, max);
-	buf = malloc(max + 1);
-	if (!buf)
-		return sl_diag_set(d, SL_ERR_NOMEM, "%s: out of memory", path);
-	for (;;) {
-		ssize_t n = pread(fd, buf + got, max + 1 - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return sl_diag_errno(d, "cannot read %s", path);
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > max) {
-			free(buf);
-			return sl_diag_set(d, SL_ERR_TOOBIG, "%s: more than the %zu bytes it may hold", path, max);
-		}
-	}
-	buf[got] = '\0';
-	*text = buf;
-	*len = got;
-	return SL_OK;
-}
-
-int sl_conf_read(const char *path, size_t max, char **text, size_t *len, struct sl_diag *d)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	int r;
-
-	*text = NULL;
-	*len = 0;
-	if (fd < 0)
-		return sl_diag_errno(d, "cannot open %s", path);
-	r = sl_conf_read_fd(fd, path, max, text, len, d);
-	close(fd);
 	return r;
 }
 

@@ -28,7 +28,10 @@
 
 #include "error.h"
 
-#define SL_CONF_MAX_BYTES (64u * 1024)   /* a configuration file is small */
+/* A configuration file is small. Reading it is the file system's job
+ * (sl_read_file, sl_read_fd in fs/safefs.h, with this cap): util/ depends on
+ * nothing else in common/. */
+#define SL_CONF_MAX_BYTES (64u * 1024)
 
 /* Called once per setting: opt is the option's `val` from the table, value
  * its text (NULL for an option without argument set to yes); key is the
@@ -44,14 +47,6 @@ typedef int (*sl_conf_set_fn)(void *user, int opt, const char *key, const char *
  * NULL; 0 when no line is to blame). */
 int sl_conf_parse(const char *file, const char *text, size_t len, const struct option *opts,
 		  sl_conf_set_fn set, void *user, unsigned *err_line, struct sl_diag *d);
-
-/* Read a whole regular file of at most max bytes (a configuration file:
- * SL_CONF_MAX_BYTES) from an open descriptor, from its start, without
- * moving its offset; *text is malloc'd and NUL-terminated. */
-int sl_conf_read_fd(int fd, const char *path, size_t max, char **text, size_t *len,
-		    struct sl_diag *d);
-/* The same from a path. */
-int sl_conf_read(const char *path, size_t max, char **text, size_t *len, struct sl_diag *d);
 
 /* Option values kept as copies until sl_conf_strings_free (the settings a
  * program read from its command line and configuration file). */

@@ -125,19 +125,3 @@ Test(conf, secrets_must_be_private)
 	cr_assert_eq(sl_conf_check_secret("link key", "/tmp", &d), SL_ERR_INVAL);
 }
 
-Test(conf, read_caps_size)
-{
-	char path[] = "/tmp/sluice-conf-XXXXXX", *text;
-	size_t len;
-	struct sl_diag d;
-	int fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	cr_assert_eq(write(fd, "link = a\n", 9), 9);
-	cr_assert_eq(sl_conf_read_fd(fd, path, 64, &text, &len, &d), SL_OK);
-	cr_assert_eq(len, 9);
-	cr_assert_str_eq(text, "link = a\n");
-	free(text);
-	cr_assert_eq(sl_conf_read_fd(fd, path, 8, &text, &len, &d), SL_ERR_TOOBIG);
-	close(fd);
-	unlink(path);
-}

@@ -1,4 +1,5 @@
-/* Unit tests for transfer-directory verification (common/fs/transfer.c) and
+/* Unit tests for transfer-directory verification (tools/transfer_verify.c),
+ * symlinks replaced inside a tree (tools/linkcopy.c) and
  * the hashing underneath it. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@
 #include "policy.h"
 #include "sha256.h"
 #include "tmpdir_suite.h"
-#include "transfer.h"
+#include "transfer_verify.h"
 
 TestSuite(transfer, .init = tmp_setup, .fini = tmp_teardown);
 
@@ -119,7 +120,7 @@ static void release(struct fixture *fx)
 	sl_policy_free(fx->p);
 }
 
-static bool has_problem(const struct sl_transfer_report *r, const char *needle)
+static bool has_problem(const struct tv_report *r, const char *needle)
 {
 	for (size_t i = 0; i < r->nproblems; i++)
 		if (strstr(r->problems[i].what, needle))
@@ -127,32 +128,32 @@ static bool has_problem(const struct sl_transfer_report *r, const char *needle)
 	return false;
 }
 
-static int verify(struct fixture *fx, bool with_policy, struct sl_transfer_report **r, struct sl_diag *d)
+static int verify(struct fixture *fx, bool with_policy, struct tv_report **r, struct sl_diag *d)
 {
-	struct sl_transfer_opts o = { .now = 2000000100, .threads = 2 };
-	return sl_transfer_verify(tmp, with_policy ? fx->p : NULL, &o, r, d);
+	struct tv_opts o = { .now = 2000000100, .threads = 2 };
+	return tv_verify(tmp, with_policy ? fx->p : NULL, &o, r, d);
 }
 
 Test(transfer, a_good_transfer_verifies)
 {
 	struct fixture fx;
-	struct sl_transfer_report *r;
+	struct tv_report *r;
 	struct sl_diag d;
 	build(&fx);
 	cr_assert_eq(verify(&fx, true, &r, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(r->files_ok, 4);
 	cr_assert_eq(r->sigcheck.officers_valid, 2);
 	cr_assert_eq(r->nsigs, 2);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	cr_assert_eq(verify(&fx, false, &r, &d), SL_OK, "%s", d.msg);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	release(&fx);
 }
 
 Test(transfer, every_failure_is_named)
 {
 	struct fixture fx;
-	struct sl_transfer_report *r;
+	struct tv_report *r;
 	struct sl_diag d;
 	char a[512], b[512];
 	build(&fx);
@@ -176,26 +177,26 @@ Test(transfer, every_failure_is_named)
 	cr_assert(has_problem(r, "data/renamed.csv: not in the manifest"));
 	cr_assert(has_problem(r, "notes.txt: unexpected entry"));
 	cr_assert_eq(r->nproblems, 8, "%zu problems; first: %s", r->nproblems, r->problems[0].what);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	release(&fx);
 }
 
 Test(transfer, signatures_and_policy_failures)
 {
 	struct fixture fx;
-	struct sl_transfer_report *r;
+	struct tv_report *r;
 	struct sl_diag d;
 	char p[512];
 	build(&fx);
 	snprintf(p, sizeof p, "%s/manifest.bob.minisig", tmp);
 	unlink(p);
 	cr_assert_eq(verify(&fx, true, &r, &d), SL_ERR_THRESHOLD, "%s", d.msg);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	snprintf(fx.p->enclave, sizeof fx.p->enclave, "other");
 	fx.p->threshold = 1;
 	cr_assert_eq(verify(&fx, true, &r, &d), SL_ERR_POLICY, "%s", d.msg);
 	cr_assert(has_problem(r, "enclave 'e1'"));
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	/* a symlink on the path of a listed file is never followed */
 	snprintf(fx.p->enclave, sizeof fx.p->enclave, "e1");
 	char a[512], b[512];
@@ -206,7 +207,7 @@ Test(transfer, signatures_and_policy_failures)
 	cr_assert_neq(verify(&fx, true, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/lib/model@v2: a symbolic link is on its path"));
 	cr_assert(has_problem(r, "elsewhere: unexpected entry"));
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	release(&fx);
 }
 
@@ -221,14 +222,14 @@ static void set_mtime(const char *rel, time_t sec, long nsec)
 Test(transfer, directories_and_times)
 {
 	struct fixture fx;
-	struct sl_transfer_report *r;
-	struct sl_transfer_opts o = { .now = 2000000100, .threads = 2 };
+	struct tv_report *r;
+	struct tv_opts o = { .now = 2000000100, .threads = 2 };
 	struct sl_diag d;
 	char p[512];
 	build(&fx);
 	cr_assert_eq(verify(&fx, false, &r, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(r->dirs_ok, 3);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 
 	snprintf(p, sizeof p, "%s/data/empty dir", tmp);
 	cr_assert_eq(rmdir(p), 0);                       /* an empty directory lost */
@@ -240,33 +241,33 @@ Test(transfer, directories_and_times)
 	cr_assert(has_problem(r, "data/lib/: modified "), "lib's time changed with the new entry");
 	cr_assert(has_problem(r, "data/a%20b.txt: modified 2017-07-14T02:40:00.000000001Z on disk, the manifest says"));
 	cr_assert_eq(r->nproblems, 4, "%zu problems; first: %s", r->nproblems, r->problems[0].what);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 
 	/* Times ignored: only the directories are wrong. */
 	o.ignore_times = true;
-	cr_assert_neq(sl_transfer_verify(tmp, NULL, &o, &r, &d), SL_OK);
+	cr_assert_neq(tv_verify(tmp, NULL, &o, &r, &d), SL_OK);
 	cr_assert_eq(r->nproblems, 2, "%zu problems; first: %s", r->nproblems, r->problems[0].what);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	snprintf(p, sizeof p, "%s/data/lib/extra", tmp);
 	cr_assert_eq(rmdir(p), 0);
 	tmpdir_mkdir(tmp_fd, "data/empty dir");
-	cr_assert_eq(sl_transfer_verify(tmp, NULL, &o, &r, &d), SL_OK, "%s", d.msg);
-	sl_transfer_report_free(r);
+	cr_assert_eq(tv_verify(tmp, NULL, &o, &r, &d), SL_OK, "%s", d.msg);
+	tv_report_free(r);
 
 	/* a listed directory replaced by a file */
 	snprintf(p, sizeof p, "%s/data/empty dir", tmp);
 	cr_assert_eq(rmdir(p), 0);
 	tmpdir_put(tmp_fd, "data/empty dir", "x", 0644);
-	cr_assert_neq(sl_transfer_verify(tmp, NULL, &o, &r, &d), SL_OK);
+	cr_assert_neq(tv_verify(tmp, NULL, &o, &r, &d), SL_OK);
 	cr_assert(has_problem(r, "data/empty%20dir: not in the manifest"));
 	cr_assert(has_problem(r, "data/empty%20dir/: directory missing (or not a directory)"));
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 	release(&fx);
 }
 
 Test(transfer, version_1_has_no_directories)
 {
-	struct sl_transfer_report *r;
+	struct tv_report *r;
 	struct sl_diag d;
 	struct sl_manifest *m;
 	struct sl_hash_job job = { .path = "a" };
@@ -290,20 +291,20 @@ Test(transfer, version_1_has_no_directories)
 	free(text);
 	sl_manifest_free(m);
 	/* the file's time is not compared, an empty directory is not a problem */
-	cr_assert_eq(sl_transfer_verify(tmp, NULL, NULL, &r, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tv_verify(tmp, NULL, NULL, &r, &d), SL_OK, "%s", d.msg);
 	cr_assert_eq(r->dirs_ok, 0);
-	sl_transfer_report_free(r);
+	tv_report_free(r);
 }
 
 Test(transfer, missing_directory)
 {
-	struct sl_transfer_report *r;
+	struct tv_report *r;
 	struct sl_diag d;
-	cr_assert_eq(sl_transfer_verify("/nonexistent/sluice", NULL, NULL, &r, &d), SL_ERR_NOTFOUND);
+	cr_assert_eq(tv_verify("/nonexistent/sluice", NULL, NULL, &r, &d), SL_ERR_NOTFOUND);
 	cr_assert_null(r);
 }
 
-/* sl_link_resolve: inside the tree only, chains followed, loops bounded. */
+/* lc_resolve: inside the tree only, chains followed, loops bounded. */
 Test(transfer, links_resolve_inside_the_tree_only)
 {
 	char p[512], abs[600], *target;
@@ -329,22 +330,22 @@ Test(transfer, links_resolve_inside_the_tree_only)
 	char inside[700];
 	snprintf(inside, sizeof inside, "%s/d/f", abs);
 	LINK(inside, "absin");
-	cr_assert_eq(sl_link_resolve(dfd, abs, "chain", &target, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(lc_resolve(dfd, abs, "chain", &target, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert_str_eq(target, "d/f");
 	cr_assert(S_ISREG(st.st_mode));
 	free(target);
-	cr_assert_eq(sl_link_resolve(dfd, abs, "absin", &target, &st, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(lc_resolve(dfd, abs, "absin", &target, &st, &d), SL_OK, "%s", d.msg);
 	cr_assert_str_eq(target, "d/f");
 	free(target);
-	cr_assert_neq(sl_link_resolve(dfd, abs, "d/back", &target, &st, &d), SL_OK, "../../data leaves the tree, even back into it");
+	cr_assert_neq(lc_resolve(dfd, abs, "d/back", &target, &st, &d), SL_OK, "../../data leaves the tree, even back into it");
 	cr_assert(strstr(d.msg, "leaves the tree"), "%s", d.msg);
-	cr_assert_neq(sl_link_resolve(dfd, abs, "loop1", &target, &st, &d), SL_OK);
+	cr_assert_neq(lc_resolve(dfd, abs, "loop1", &target, &st, &d), SL_OK);
 	cr_assert(strstr(d.msg, "more than 40 links"), "%s", d.msg);
-	cr_assert_neq(sl_link_resolve(dfd, abs, "up", &target, &st, &d), SL_OK);
+	cr_assert_neq(lc_resolve(dfd, abs, "up", &target, &st, &d), SL_OK);
 	cr_assert(strstr(d.msg, "leaves the tree"), "%s", d.msg);
-	cr_assert_neq(sl_link_resolve(dfd, abs, "through", &target, &st, &d), SL_OK);
+	cr_assert_neq(lc_resolve(dfd, abs, "through", &target, &st, &d), SL_OK);
 	cr_assert(strstr(d.msg, "'d/f' on the way is not a directory"), "%s", d.msg);
-	cr_assert_neq(sl_link_resolve(dfd, abs, "etc", &target, &st, &d), SL_OK);
+	cr_assert_neq(lc_resolve(dfd, abs, "etc", &target, &st, &d), SL_OK);
 	cr_assert(strstr(d.msg, "'/etc' is outside the tree"), "%s", d.msg);
 	cr_assert_null(target);
 #undef LINK

@@ -27,7 +27,9 @@
 #include "rxh.h"
 #include "rxh_suite.h"
 #include "sha256.h"
+#include "safefs.h"
 #include "source.h"
+#include "sigfiles.h"
 
 
 TestSuite(tx_files, .init = rxh_suite_up_stopped, .fini = rxh_suite_down, .timeout = 120);
@@ -370,4 +372,80 @@ Test(tx_files, fileload_batch_accepts_only_regular_files_of_their_size)
 	close(dfd);
 	tx_fileload_free(fl);
 	free(want);
+}
+
+/* A copy of DIR/manifest.dana.minisig as DIR/name. */
+static void copy_sig(const char *dir, const char *name)
+{
+	char from[600], to[600];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct sl_diag d;
+
+	snprintf(from, sizeof from, "%s/manifest.dana.minisig", dir);
+	snprintf(to, sizeof to, "%s/%s", dir, name);
+	cr_assert_eq(sl_read_file(from, 4096, &buf, &len, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(sl_write_file(to, buf, len, 0644, true, &d), SL_OK, "%s", d.msg);
+	free(buf);
+}
+
+/* tx takes the signature files as the library loads them
+ * (sl_sigfiles_load): the catalog is the manifest, then every *.minisig by
+ * name; as many as a catalog carries (63) and not one more; a name that is
+ * not safe, a file over 4 KiB, or no signature at all is refused, the
+ * transfer directory named. */
+Test(tx_files, source_takes_the_signatures_the_library_loads)
+{
+	struct rxh_file f = { "a", (const uint8_t *)"abc", 3 };
+	struct sl_catalog *cat = malloc(sizeof *cat);
+	struct tx_source *src = NULL;
+	struct rxh_xfer t;
+	struct sl_diag d = { "" };
+	char dir[400], name[64], path[600], prev[SL_CATALOG_NAME_MAX + 1] = "";
+	static const uint8_t big[4097];
+
+	cr_assert_eq(rxh_xfer_build(h, &f, 1, NULL, &t), SL_OK);
+	snprintf(dir, sizeof dir, "%s/S", h->dir);
+	cr_assert_eq(rxh_xfer_write_dir(h, &t, &f, 1, 1, dir), SL_OK);
+	for (unsigned i = 2; i < SL_TRANSFER_MAX_SIGS; i++) { /* an officer's and dana's, and copies */
+		snprintf(name, sizeof name, "%c%u.minisig", "zyxw"[i % 4], i * 7919 % 1000);
+		copy_sig(dir, name);
+	}
+	cr_assert_eq(tx_source_open(dir, NULL, &src, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(src->nsigs, 63);
+	cr_assert_eq(sl_catalog_decode(src->catalog, src->catalog_len, cat, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(cat->n, 64);
+	cr_assert_str_eq(cat->e[0].name, "manifest");
+	for (unsigned i = 1; i < cat->n; i++) {
+		cr_assert_gt(strcmp(cat->e[i].name, prev), 0, "%s after %s", cat->e[i].name, prev);
+		snprintf(prev, sizeof prev, "%s", cat->e[i].name);
+	}
+	tx_source_free(src);
+
+	copy_sig(dir, "one-too-many.minisig");
+	cr_assert_eq(tx_source_open(dir, NULL, &src, &d), SL_ERR_TOOBIG);
+	cr_assert(strstr(d.msg, dir) && strstr(d.msg, "more than 63 signature files"), "%s", d.msg);
+
+	snprintf(dir, sizeof dir, "%s/S0", h->dir);
+	cr_assert_eq(rxh_xfer_write_dir(h, &t, &f, 1, 1, dir), SL_OK);
+	for (DIR *dp = opendir(dir); dp; dp = (closedir(dp), NULL))
+		for (struct dirent *e; (e = readdir(dp));)
+			if (strstr(e->d_name, ".minisig"))
+				cr_assert_eq(unlinkat(dirfd(dp), e->d_name, 0), 0);
+	cr_assert_eq(tx_source_open(dir, NULL, &src, &d), SL_ERR_THRESHOLD, "%s", d.msg);
+	cr_assert(strstr(d.msg, "no signature files"), "%s", d.msg);
+	snprintf(dir, sizeof dir, "%s/S1", h->dir);
+	cr_assert_eq(rxh_xfer_write_dir(h, &t, &f, 1, 1, dir), SL_OK);
+	copy_sig(dir, "-dash.minisig");
+	cr_assert_eq(tx_source_open(dir, NULL, &src, &d), SL_ERR_NAME);
+	cr_assert(strstr(d.msg, dir) && strstr(d.msg, "-dash.minisig"), "%s", d.msg);
+	snprintf(path, sizeof path, "%s/-dash.minisig", dir);
+	cr_assert_eq(unlink(path), 0);
+	snprintf(path, sizeof path, "%s/big.minisig", dir);
+	cr_assert_eq(sl_write_file(path, big, sizeof big, 0644, true, &d), SL_OK, "%s", d.msg);
+	cr_assert_eq(tx_source_open(dir, NULL, &src, &d), SL_ERR_TOOBIG);
+	cr_assert(strstr(d.msg, dir) && strstr(d.msg, "big.minisig: 4097 bytes, more than the limit of 4096"), "%s",
+		  d.msg);
+	free(cat);
+	rxh_xfer_free(&t);
 }

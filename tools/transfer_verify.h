@@ -1,4 +1,6 @@
-/* transfer.h — verify a transfer directory.
+/* transfer_verify.h — verify a transfer directory (`sluice manifest verify`;
+ * only the CLI uses it: the signature files are read by sl_sigfiles_load,
+ * common/fs/sigfiles.h, which sluice-tx uses too).
  *
  * A transfer directory (common/MANIFEST.md, "Transfer directory") is
  *     T/manifest          the signed manifest text
@@ -6,7 +8,7 @@
  *     T/data/...          exactly the files the manifest lists
  * and nothing else.
  *
- * sl_transfer_verify(dir, policy, ...) checks, and reports every failure it
+ * tv_verify(dir, policy, ...) checks, and reports every failure it
  * finds (not just the first):
  *  - the manifest parses (with the policy's limits, or the defaults);
  *  - the top level holds only manifest, data and *.minisig with safe names;
@@ -27,8 +29,8 @@
  * (its message in diag); the report lists them all. The report is produced
  * whenever the directory could be opened (then *out is set even on failure).
  */
-#ifndef SL_TRANSFER_H
-#define SL_TRANSFER_H
+#ifndef SL_TOOLS_TRANSFER_VERIFY_H
+#define SL_TOOLS_TRANSFER_VERIFY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,16 +38,14 @@
 #include "error.h"
 #include "manifest.h"
 #include "policy.h"
+#include "sigfiles.h"
 
-#define SL_TRANSFER_MAX_SIGS 64
-#define SL_SIGFILE_MAX_BYTES 4096
-
-struct sl_transfer_problem {
+struct tv_problem {
 	int code;              /* negative sl_err */
 	char what[1200];       /* "data/a%20b.txt: SHA-256 differs", ... */
 };
 
-struct sl_transfer_report {
+struct tv_report {
 	struct sl_manifest *manifest;      /* NULL if it did not parse */
 	uint8_t *manifest_text;
 	size_t manifest_len;
@@ -56,11 +56,11 @@ struct sl_transfer_report {
 	size_t dirs_ok;                    /* version 2: listed, present, time right */
 	uint64_t bytes_hashed;
 	size_t nproblems;
-	struct sl_transfer_problem *problems;
+	struct tv_problem *problems;
 	size_t cap_;                       /* private */
 };
 
-struct sl_transfer_opts {
+struct tv_opts {
 	int64_t now;                       /* validity check time; 0 = time(NULL) */
 	unsigned threads;                  /* hashing threads; 0 = auto */
 	bool ignore_times;                 /* do not compare modification times */
@@ -68,14 +68,8 @@ struct sl_transfer_opts {
 	void *progress_ctx;
 };
 
-int sl_transfer_verify(const char *dir, const struct sl_policy *p, const struct sl_transfer_opts *opt,
-		       struct sl_transfer_report **out, struct sl_diag *d);
-void sl_transfer_report_free(struct sl_transfer_report *r);
-
-/* Load every *.minisig at the top of dirfd (at most SL_TRANSFER_MAX_SIGS,
- * each at most SL_SIGFILE_MAX_BYTES, sorted by name). Names that are not
- * safe are an error (SL_ERR_NAME). Free with sl_sigfiles_free(). */
-int sl_sigfiles_load(int dirfd, struct sl_sigfile **sigs, size_t *n, struct sl_diag *d);
-void sl_sigfiles_free(struct sl_sigfile *sigs, size_t n);
+int tv_verify(const char *dir, const struct sl_policy *p, const struct tv_opts *opt,
+		       struct tv_report **out, struct sl_diag *d);
+void tv_report_free(struct tv_report *r);
 
 #endif

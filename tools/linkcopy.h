@@ -6,15 +6,15 @@
  * `root_abs` is the root's absolute path with no symlink in it (realpath),
  * against which absolute link targets are judged.
  *
- * sl_link_resolve() follows the link at `path`, and every link met on the
+ * lc_resolve() follows the link at `path`, and every link met on the
  * way, one component at a time inside the tree. Refused, with the reason in
  * diag: a target that leaves the tree (an absolute target outside root_abs,
  * or ".." above the root), one that does not exist, a path through something
- * that is not a directory, more than SL_LINK_MAX_HOPS links. On success
+ * that is not a directory, more than LC_MAX_HOPS links. On success
  * *target is the target's real path (malloc'd; "" for the root itself) and
  * *st its lstat (never a symlink).
  *
- * sl_link_replace() puts a copy of the link's target in its place: a
+ * lc_replace() puts a copy of the link's target in its place: a
  * regular file becomes a hard link to the target where the filesystem
  * allows, else a byte copy with the target's mode and modification time; a
  * directory becomes a new directory of copies of everything in it (links in
@@ -28,21 +28,21 @@
  * target, why): the link (perhaps one met inside a directory being copied)
  * and its target as written. Returns SL_OK or the first problem's code.
  */
-#ifndef SL_LINKCOPY_H
-#define SL_LINKCOPY_H
+#ifndef SL_TOOLS_LINKCOPY_H
+#define SL_TOOLS_LINKCOPY_H
 
 #include <stdbool.h>
 #include <sys/stat.h>
 #include "error.h"
 
-#define SL_LINK_MAX_HOPS 40
+#define LC_MAX_HOPS 40
 
-typedef void (*sl_link_report_fn)(void *ctx, const char *link, const char *target, const char *why);
+typedef void (*lc_report_fn)(void *ctx, const char *link, const char *target, const char *why);
 
-int sl_link_resolve(int rootfd, const char *root_abs, const char *path, char **target, struct stat *st,
+int lc_resolve(int rootfd, const char *root_abs, const char *path, char **target, struct stat *st,
 		    struct sl_diag *d);
 
-int sl_link_replace(int rootfd, const char *root_abs, const char *path, bool dry_run,
-		    sl_link_report_fn report, void *ctx);
+int lc_replace(int rootfd, const char *root_abs, const char *path, bool dry_run,
+		    lc_report_fn report, void *ctx);
 
 #endif

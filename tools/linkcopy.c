@@ -91,8 +91,8 @@ static int step(int rootfd, const char *root_abs, char *cur, size_t *clen, const
 		return errno == ENOENT ? sl_diag_set(d, SL_ERR_NOTFOUND, "target does not exist ('%.300s' is missing)", cur)
 				       : sl_diag_errno(d, "%.300s", cur);
 	if (S_ISLNK(st.st_mode)) {
-		if (++*hops > SL_LINK_MAX_HOPS)
-			return sl_diag_set(d, SL_ERR_NAME, "more than %d links on the way (a loop?)", SL_LINK_MAX_HOPS);
+		if (++*hops > LC_MAX_HOPS)
+			return sl_diag_set(d, SL_ERR_NAME, "more than %d links on the way (a loop?)", LC_MAX_HOPS);
 		if ((e = read_link(rootfd, cur, text, sizeof text))) {
 			errno = e;
 			return sl_diag_errno(d, "reading link %.300s", cur);
@@ -108,7 +108,7 @@ static int step(int rootfd, const char *root_abs, char *cur, size_t *clen, const
 	return SL_OK;
 }
 
-int sl_link_resolve(int rootfd, const char *root_abs, const char *path, char **target, struct stat *st,
+int lc_resolve(int rootfd, const char *root_abs, const char *path, char **target, struct stat *st,
 		    struct sl_diag *d)
 {
 	char cur[LC_PATH], pend[2 * LC_PATH + 2], text[LC_PATH];
@@ -152,10 +152,10 @@ struct lc {
 	int rootfd;
 	const char *root_abs;
 	bool dry;
-	sl_link_report_fn report;
+	lc_report_fn report;
 	void *ctx;
 	const char *top;                      /* the link being replaced */
-	const char *locs[SL_LINK_MAX_HOPS];   /* directories holding the links being expanded */
+	const char *locs[LC_MAX_HOPS];   /* directories holding the links being expanded */
 	size_t nlocs;
 	int rc;                               /* first problem */
 };
@@ -176,34 +176,6 @@ static int note(struct lc *c, const char *link, const char *target, int code, co
 	return code;
 }
 
-static int copy_bytes(int in, int out)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n == 0)
-			return 0;
-		if (n > 0)
-			continue;
-		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-			return -1;
-		break;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		for (ssize_t o = 0; o < n;) {
-			ssize_t w = write(out, buf + o, (size_t)(n - o));
-			if (w < 0 && errno != EINTR)
-				return -1;
-			o += w > 0 ? w : 0;
-		}
-	}
-}
-
 /* A regular file: a hard link where allowed, else a copy of its bytes with
  * its mode and modification time. */
 static int copy_file(struct lc *c, const char *src, const struct stat *st, int dstfd, const char *name)
@@ -217,7 +189,7 @@ static int copy_file(struct lc *c, const char *src, const struct stat *st, int d
 	if (in < 0)
 		return note(c, c->top, src, SL_ERR_IO, "reading '%.300s': %s", src, strerror(errno));
 	out = openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0 || copy_bytes(in, out) != 0 || fchmod(out, st->st_mode & 0777) != 0 || futimens(out, ts) != 0)
+	if (out < 0 || sl_copy_bytes(in, out, UINT64_MAX, NULL, 0, NULL, NULL) != SL_OK || fchmod(out, st->st_mode & 0777) != 0 || futimens(out, ts) != 0)
 		rc = note(c, c->top, src, SL_ERR_IO, "copying '%.300s': %s", src, strerror(errno));
 	if (out >= 0)
 		close(out);
@@ -311,7 +283,7 @@ static int expand(struct lc *c, const char *link, int dstfd, const char *name)
 	int rc;
 
 	read_link(c->rootfd, link, text, sizeof text);
-	if ((rc = sl_link_resolve(c->rootfd, c->root_abs, link, &target, &st, &d)))
+	if ((rc = lc_resolve(c->rootfd, c->root_abs, link, &target, &st, &d)))
 		return note(c, link, text, rc, "%s", d.msg);
 	if (S_ISREG(st.st_mode)) {
 		rc = copy_file(c, target, &st, dstfd, name);
@@ -326,7 +298,7 @@ static int expand(struct lc *c, const char *link, int dstfd, const char *name)
 		if (cycle)
 			rc = note(c, link, text, SL_ERR_NAME, "a cycle: the target directory '%.300s' holds this link",
 				  target[0] ? target : "(top of the tree)");
-		else if (c->nlocs == SL_LINK_MAX_HOPS)
+		else if (c->nlocs == LC_MAX_HOPS)
 			rc = note(c, link, text, SL_ERR_NAME, "links inside copied directories nested too deep");
 		else {
 			c->locs[c->nlocs++] = loc;
@@ -339,8 +311,8 @@ static int expand(struct lc *c, const char *link, int dstfd, const char *name)
 	return rc;
 }
 
-int sl_link_replace(int rootfd, const char *root_abs, const char *path, bool dry_run,
-		    sl_link_report_fn report, void *ctx)
+int lc_replace(int rootfd, const char *root_abs, const char *path, bool dry_run,
+		    lc_report_fn report, void *ctx)
 {
 	struct lc c = { rootfd, root_abs, dry_run, report, ctx, path, { NULL }, 0, SL_OK };
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;

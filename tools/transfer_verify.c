@@ -1,5 +1,6 @@
-/* transfer.c — verify a transfer directory: manifest, signatures, files. */
-#include "transfer.h"
+/* transfer_verify.c — `sluice manifest verify`: a transfer directory's
+ * manifest, signatures and files (see transfer_verify.h). */
+#include "transfer_verify.h"
 #include "grow.h"
 
 #include <dirent.h>
@@ -17,15 +18,16 @@
 #include "hashfiles.h"
 #include "minisign.h"
 #include "pathname.h"
+#include "sigfiles.h"
 #include "sha256.h"
 #include "tree.h"
 
 #define MAX_PROBLEMS 10000
 
-static int problem(struct sl_transfer_report *r, int code, const char *fmt, ...)
+static int problem(struct tv_report *r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int problem(struct sl_transfer_report *r, int code, const char *fmt, ...)
+static int problem(struct tv_report *r, int code, const char *fmt, ...)
 {
 	va_list ap;
 	if (r->nproblems >= MAX_PROBLEMS)
@@ -51,96 +53,7 @@ static const char *shown(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-void sl_sigfiles_free(struct sl_sigfile *sigs, size_t n)
-{
-	if (!sigs)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		free((char *)sigs[i].name);
-		free((uint8_t *)sigs[i].data);
-	}
-	free(sigs);
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct sl_sigfile *)a)->name, ((const struct sl_sigfile *)b)->name);
-}
-
-static bool ends_minisig(const char *n)
-{
-	size_t l = strlen(n);
-	return l >= 8 && !strcmp(n + l - 8, ".minisig");
-}
-
-static int load_sigs(int dirfd, bool skip_unsafe, struct sl_sigfile **out, size_t *nout, struct sl_diag *d)
-{
-	struct sl_sigfile *s = NULL;
-	size_t n = 0;
-	int fd, rc = SL_OK;
-	DIR *dir;
-	struct dirent *de;
-
-	*out = NULL;
-	*nout = 0;
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		rc = sl_diag_errno(d, "transfer directory");
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		uint8_t *buf;
-		size_t len;
-		if (!ends_minisig(de->d_name))
-			continue;
-		if (!sl_sigfile_name_ok(de->d_name)) {
-			if (skip_unsafe)
-				continue;
-			rc = sl_diag_set(d, SL_ERR_NAME, "signature file name '%.100s' is not a safe NAME.minisig", de->d_name);
-			break;
-		}
-		if (n == SL_TRANSFER_MAX_SIGS) {
-			rc = sl_diag_set(d, SL_ERR_TOOBIG, "more than %d signature files", SL_TRANSFER_MAX_SIGS);
-			break;
-		}
-		if ((rc = sl_read_file_beneath(dirfd, de->d_name, SL_SIGFILE_MAX_BYTES, &buf, &len, d)))
-			break;
-		struct sl_sigfile *ns = realloc(s, (n + 1) * sizeof *ns);
-		char *name = strdup(de->d_name);
-		if (!ns || !name) {
-			free(name);
-			free(buf);
-			if (ns)
-				s = ns;
-			rc = sl_diag_set(d, SL_ERR_NOMEM, "out of memory");
-			break;
-		}
-		s = ns;
-		s[n].name = name;
-		s[n].data = buf;
-		s[n].len = len;
-		n++;
-	}
-	closedir(dir);
-	if (rc) {
-		sl_sigfiles_free(s, n);
-		return rc;
-	}
-	if (n)
-		qsort(s, n, sizeof *s, name_cmp);
-	*out = s;
-	*nout = n;
-	return SL_OK;
-}
-
-int sl_sigfiles_load(int dirfd, struct sl_sigfile **sigs, size_t *n, struct sl_diag *d)
-{
-	return load_sigs(dirfd, false, sigs, n, d);
-}
-
-void sl_transfer_report_free(struct sl_transfer_report *r)
+void tv_report_free(struct tv_report *r)
 {
 	if (!r)
 		return;
@@ -153,7 +66,7 @@ void sl_transfer_report_free(struct sl_transfer_report *r)
 }
 
 /* Top level: only manifest, data and safe *.minisig. */
-static void check_top(int dfd, struct sl_transfer_report *r)
+static void check_top(int dfd, struct tv_report *r)
 {
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
@@ -178,8 +91,8 @@ static void check_top(int dfd, struct sl_transfer_report *r)
 		if (!strcmp(n, "data")) {
 			if (!S_ISDIR(st.st_mode))
 				problem(r, SL_ERR_INVAL, "data: not a directory");
-		} else if (!strcmp(n, "manifest") || ends_minisig(n)) {
-			if (ends_minisig(n) && !sl_sigfile_name_ok(n))
+		} else if (!strcmp(n, "manifest") || sl_sigfile_named(n)) {
+			if (sl_sigfile_named(n) && !sl_sigfile_name_ok(n))
 				problem(r, SL_ERR_NAME, "%s: signature file name is not a safe NAME.minisig ([A-Za-z0-9._-])",
 					shown(n, b, sizeof b));
 			else if (!S_ISREG(st.st_mode))
@@ -193,7 +106,7 @@ static void check_top(int dfd, struct sl_transfer_report *r)
 }
 
 struct extra_ctx {
-	struct sl_transfer_report *r;
+	struct tv_report *r;
 	const struct sl_manifest *m;
 	bool times;          /* compare modification times */
 	bool *dir_seen;      /* per m->dirs[i], version 2 */
@@ -204,7 +117,7 @@ static bool same_time(struct timespec a, struct timespec b)
 	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
-static void time_problem(struct sl_transfer_report *r, const char *what, struct timespec disk, struct timespec want)
+static void time_problem(struct tv_report *r, const char *what, struct timespec disk, struct timespec want)
 {
 	char t1[SL_MTIME_UTC_BUF], t2[SL_MTIME_UTC_BUF];
 	problem(r, SL_ERR_HASH, "%s: modified %s on disk, the manifest says %s (the receiver sets the manifest's "
@@ -257,7 +170,7 @@ static int extra_entry(void *ctx, const char *path, const struct stat *st, int e
 }
 
 /* Walks data/ for what the manifest does not list, and its directories. */
-static void check_tree(int datafd, struct sl_transfer_report *r, const struct sl_transfer_opts *opt)
+static void check_tree(int datafd, struct tv_report *r, const struct tv_opts *opt)
 {
 	const struct sl_manifest *m = r->manifest;
 	struct extra_ctx x = { r, m, !opt->ignore_times, NULL };
@@ -276,7 +189,7 @@ static void check_tree(int datafd, struct sl_transfer_report *r, const struct sl
 }
 
 struct prog {
-	const struct sl_transfer_opts *opt;
+	const struct tv_opts *opt;
 	uint64_t total;
 };
 
@@ -287,7 +200,7 @@ static void on_progress(void *ctx, uint64_t done, size_t files)
 	p->opt->progress(p->opt->progress_ctx, done, p->total);
 }
 
-static void check_files(int datafd, struct sl_transfer_report *r, const struct sl_transfer_opts *opt)
+static void check_files(int datafd, struct tv_report *r, const struct tv_opts *opt)
 {
 	const struct sl_manifest *m = r->manifest;
 	size_t n = sl_manifest_all(m);
@@ -328,11 +241,11 @@ static void check_files(int datafd, struct sl_transfer_report *r, const struct s
 	free(jobs);
 }
 
-int sl_transfer_verify(const char *dir, const struct sl_policy *p, const struct sl_transfer_opts *opt,
-		       struct sl_transfer_report **out, struct sl_diag *d)
+int tv_verify(const char *dir, const struct sl_policy *p, const struct tv_opts *opt,
+		       struct tv_report **out, struct sl_diag *d)
 {
-	struct sl_transfer_opts dopt = { 0 };
-	struct sl_transfer_report *r;
+	struct tv_opts dopt = { 0 };
+	struct tv_report *r;
 	struct sl_diag sub;
 	int dfd, datafd = -1, rc;
 	int64_t now;
@@ -362,7 +275,7 @@ int sl_transfer_verify(const char *dir, const struct sl_policy *p, const struct 
 			problem(r, rc, "manifest: %s", sub.msg);
 	}
 
-	rc = load_sigs(dfd, true, &r->sigs, &r->nsigs, &sub);
+	rc = sl_sigfiles_load(dfd, true, &r->sigs, &r->nsigs, &sub);
 	if (rc)
 		problem(r, rc, "signatures: %s", sub.msg);
 	if (p && r->manifest) {
