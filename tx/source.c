@@ -36,8 +36,11 @@ static int load_files(const char *dir, uint8_t **mtext, size_t *mlen, struct sl_
 		return sl_diag_errno(d, "transfer directory %s", dir);
 	snprintf(what, sizeof what, "%s/manifest", dir);
 	fd = sl_openat_beneath(dirfd, "manifest", O_RDONLY | O_NOCTTY, 0);
-	if (fd < 0)
-		return close(dirfd), sl_diag_errno(d, "%s", what);
+	if (fd < 0) {
+		r = sl_diag_errno(d, "%s", what);
+		close(dirfd);
+		return r;
+	}
 	r = sl_read_fd(fd, what, SL_MANIFEST_DEFAULT_MAX_BYTES, mtext, mlen, d);
 	close(fd);
 	if (!r && (r = sl_sigfiles_load(dirfd, false, sg, nsg, d))) {

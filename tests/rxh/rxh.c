@@ -419,7 +419,7 @@ int rxh_xfer_build(struct rxh *h, const struct rxh_file *files, size_t n,
 	r = t->stream ? SL_OK : SL_ERR_NOMEM;
 	for (size_t i = 0; i < m->nfiles && !r; i++) {
 		for (size_t j = 0; j < n; j++)
-			if (!strcmp(files[j].path, m->files[i].path))
+			if (!strcmp(files[j].path, m->files[i].path) && files[j].len) /* empty: data may be NULL */
 				memcpy(t->stream + m->files[i].offset, files[j].data, files[j].len);
 	}
 	sl_manifest_free(m);
