@@ -17,6 +17,8 @@ import os
 import re
 import sys
 
+from csource import strip
+
 MAX_LINES = 100
 PREFIXES = {'common': 'sl_', 'rx': 'rx_', 'tx': 'tx_'}
 FOLDERS = ['common', 'rx', 'tx', 'tools']
@@ -67,20 +69,6 @@ def check_layout(root, files, layout):
         if n not in have:
             bad.append(f'layout: README.md\'s Layout names {n}, which does not exist')
     return bad
-
-
-TOKEN_RE = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
-
-
-def strip(src):
-    """Comments, string and character literals blanked in one pass (a
-    "//" in a string is no comment), line breaks kept."""
-    def blank(m):
-        t = m.group(0)
-        if t[0] in '"\'':
-            return t[0] * 2
-        return re.sub(r'[^\n]', ' ', t)
-    return TOKEN_RE.sub(blank, src)
 
 
 def functions(src):

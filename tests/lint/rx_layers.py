@@ -15,6 +15,8 @@ import os
 import re
 import sys
 
+from csource import strip
+
 # Calls allowed against the table, each with why: a circle not yet taken
 # apart. (caller file, callee function) -> why. None now: quota.c, which
 # evicted another transfer for room by calling back up into ending.c, marks
@@ -24,12 +26,6 @@ EXCEPTIONS = {}
 
 DEF_RE = re.compile(r'^(?!static)[a-z][^\n;]*?\b(rx_\w+)\s*\(', re.M)
 LAYER_RE = re.compile(r'^ \*\s+L(\d+)\s+([a-z_ ]+?)\s*:', re.M)
-
-
-def strip_comments(src):
-    src = re.sub(r'/\*.*?\*/', lambda m: '\n' * m.group(0).count('\n'), src, flags=re.S)
-    src = re.sub(r'//[^\n]*', '', src)
-    return re.sub(r'"(?:\\.|[^"\\\n])*"', '""', src)
 
 
 def read_layers(rx_h):
@@ -89,7 +85,7 @@ def main():
     if not layers:
         print('rx_layers: rx/rx.h has no layer table (lines " *   L<n> file ...: ...")')
         return 2
-    srcs = {n: strip_comments(open(os.path.join(rxdir, n + '.c')).read()) for n in names}
+    srcs = {n: strip(open(os.path.join(rxdir, n + '.c')).read()) for n in names}
     bad = []
     for n in names:
         if n not in layers:
