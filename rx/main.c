@@ -589,11 +589,7 @@ int main(int argc, char **argv)
 	       h.config ? h.config : "");
 
 	r = run_loop(&c, &o, &given, &h);
-	for (struct rx_xfer *x = c.xfers; x; x = x->next)
-		if (x->state == RX_X_ACTIVE) {
-			rx_xfer_deactivate(&c, x);
-			rx_xfer_drop_evicted(&c); /* x's window spooled: never x, the asker */
-		}
+	rx_deactivate_all(&c);
 	rx_write_status(&c, sl_now_ns());
 	rx_ring_stop(c.ring); /* after the last status, which counts its drops */
 	c.ring = NULL;

@@ -372,6 +372,9 @@ void rx_teardown(struct rx_ctx *c);
  * over on an empty STATE without opening keys, policy and codecs again. */
 int rx_open_state(struct rx_ctx *c, struct rx_cfg *cfg, struct sl_diag *d);
 void rx_close_state(struct rx_ctx *c);
+/* Every active transfer made dormant, its window spooled (what a quota
+ * evicts for that room is dropped): at a stop, before the last status. */
+void rx_deactivate_all(struct rx_ctx *c);
 
 /* dispatch.c: rx_handle opens a datagram (sl_wire_open) and hands the
  * result to rx_handle_opened, which the main loop calls itself for

@@ -175,14 +175,20 @@ int rx_setup(struct rx_ctx *c, struct rx_cfg *cfg, const struct sl_logger *log,
 	return r;
 }
 
-void rx_close_state(struct rx_ctx *c)
+void rx_deactivate_all(struct rx_ctx *c)
 {
-	while (c->xfers) {
-		struct rx_xfer *x = c->xfers;
+	for (struct rx_xfer *x = c->xfers; x; x = x->next)
 		if (x->state == RX_X_ACTIVE) {
 			rx_xfer_deactivate(c, x);
 			rx_xfer_drop_evicted(c); /* x's window spooled: never x, the asker */
 		}
+}
+
+void rx_close_state(struct rx_ctx *c)
+{
+	rx_deactivate_all(c);
+	while (c->xfers) {
+		struct rx_xfer *x = c->xfers;
 		c->xfers = x->next;
 		rx_xfer_free(x);
 	}
